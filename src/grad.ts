@@ -1,0 +1,325 @@
+import { checkGradient, type CheckOptions, type CheckResult } from './check/fd.js';
+import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
+import { DEFAULT_FD_MAX } from './check/tolerance.js';
+import { selectEngine, type EngineChoice } from './engine/select.js';
+import type { EdgeFlow } from './engine/types.js';
+import { AgError, type Span } from './errors.js';
+import { buildTape, type BuildLimits } from './graph/build.js';
+import { displayName, localFormula } from './graph/describe.js';
+import { makeArena, view, type Tape } from './graph/tape.js';
+import { getOp, isFunctionName } from './ops/index.js';
+import { parseProgram } from './parse/parse.js';
+import { fromNested, type Nested } from './parse/values.js';
+import { Rng } from './random.js';
+import { norm2, shapeStr, toNested, type Shape, type Tensor } from './tensor.js';
+
+export interface GradOptions extends CheckOptions {
+  /** differentiate only with respect to these variables */
+  wrt?: string[];
+  engine?: EngineChoice;
+  /** compare with finite differences (default true) */
+  check?: boolean;
+  /** also run forward mode (default true) */
+  forwardMode?: boolean;
+  /** record what flows along every edge (default true) */
+  edges?: boolean;
+  /** tensors up to this many entries are given whole in nodes/edges; larger ones summarised (default 64) */
+  fullTensorLimit?: number;
+  limits?: Partial<BuildLimits>;
+  /** parse limits */
+  maxLength?: number;
+  maxDepth?: number;
+}
+
+/** A tensor too large to print: its shape and a few statistics. */
+export interface Summary {
+  shape: number[];
+  norm: number;
+  min: number;
+  max: number;
+  first: number[];
+}
+
+export type Shown = Nested | Summary;
+
+export interface Warning {
+  code: 'kink' | 'noisy' | 'nonfinite' | 'unused-value' | 'index-variable' | 'directional' | 'forward-directional';
+  message: string;
+  span?: Span;
+}
+
+export interface NodeReport {
+  id: number;
+  label: string;
+  op: string;
+  inputs: number[];
+  shape: number[];
+  value: Shown;
+  /** ∂f/∂node (null where the node does not depend on a variable) */
+  grad: Shown | null;
+  span?: Span;
+  text?: string;
+}
+
+export interface EdgeReport {
+  /** the input node (where the gradient arrives) */
+  from: number;
+  /** the consumer node (where the gradient comes from) */
+  to: number;
+  fromLabel: string;
+  toLabel: string;
+  /** which input of `to` this edge is (0-based) */
+  input: number;
+  /** symbolic local derivative ∂to/∂from, in the nodes' names */
+  local: string;
+  /** its value (null when it is a full Jacobian) */
+  localValue: Shown | null;
+  /** ∂f/∂to */
+  upstream: Shown;
+  /** this edge's contribution to ∂f/∂from */
+  downstream: Shown;
+}
+
+export interface GradResult {
+  formula: string;
+  engine: 'js' | 'native';
+  point: Record<string, Nested>;
+  variables: string[];
+  value: number;
+  gradient: Record<string, Nested>;
+  /** forward-mode gradient (null when the inputs are too large for one pass per entry) */
+  forward: Record<string, Nested> | null;
+  check: CheckResult | null;
+  nodes: NodeReport[];
+  edges: EdgeReport[];
+  warnings: Warning[];
+  /** scalar variables used as indices (fixed, not differentiated) */
+  indexVariables: string[];
+}
+
+/** Coerce library-style values (numbers, nested arrays, tensors) to tensors. */
+export function toTensors(values: Record<string, Tensor | Nested>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(values)) {
+    out[k] = typeof v === 'object' && v !== null && 'data' in v && 'shape' in v ? (v as Tensor) : fromNested(v, k);
+  }
+  return out;
+}
+
+/** Parse and build: the checked tape for a formula at these values. */
+export function prepare(formula: string, values: Record<string, Tensor>, opts: GradOptions = {}): Tape {
+  const program = parseProgram(formula, { isFunction: isFunctionName, maxLength: opts.maxLength, maxDepth: opts.maxDepth });
+  return buildTape(program, values, { wrt: opts.wrt, limits: opts.limits });
+}
+
+/**
+ * The whole job: value, reverse-mode gradient, forward-mode gradient, finite-difference
+ * check, and what flowed along every edge.
+ */
+export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GradOptions = {}): GradResult {
+  const values = toTensors(valuesIn);
+  const tape = prepare(formula, values, opts);
+  const warnings: Warning[] = [];
+  const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...usedConstNames(tape)]);
+  for (const name of Object.keys(values)) {
+    if (!used.has(name) && !formulaMentions(formula, name)) warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
+  }
+  if (tape.indexVars.length) {
+    warnings.push({ code: 'index-variable', message: `${tape.indexVars.join(', ')} ${tape.indexVars.length > 1 ? 'are' : 'is'} used as an index, so ${tape.indexVars.length > 1 ? 'they are' : 'it is'} fixed and not differentiated` });
+  }
+  const out = tape.nodes[tape.output];
+  if (out.size !== 1) {
+    throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; grad needs a scalar`, {
+      span: out.span,
+      source: formula,
+      hint: 'use `autograd-cli jacobian` for vector-valued formulas, or reduce it (sum(...), norm(...))',
+    });
+  }
+  if (tape.inputs.length === 0) {
+    throw new AgError('usage', 'the formula has no variables to differentiate', {
+      source: formula,
+      hint: opts.wrt ? undefined : 'use a name that is not a constant, like x, and give its value with --at x=...',
+    });
+  }
+  const engine = selectEngine(opts.engine ?? 'auto', tape);
+  const arena = makeArena(tape, values);
+  engine.forward(tape, arena);
+  const value = arena[out.offset];
+  const limit = opts.fullTensorLimit ?? 64;
+  const show = (shape: Shape, data: Float64Array): Shown => shown(shape, data, limit);
+
+  const rev = engine.reverse(tape, arena, { edges: opts.edges !== false });
+  const adFlat = gatherInputs(tape, rev.adjoint);
+  const gradient = perVariable(tape, adFlat);
+
+  if (!Number.isFinite(value)) {
+    warnings.push({ code: 'nonfinite', ...diagnoseForward(tape, arena) });
+  } else if (adFlat.some((v) => !Number.isFinite(v))) {
+    warnings.push({ code: 'nonfinite', ...diagnoseGradient(tape, arena, rev.adjoint, rev.edges) });
+  }
+
+  // forward mode: one tangent pass per input entry while that is affordable
+  let forward: Record<string, Nested> | null = null;
+  const nEntries = adFlat.length;
+  if (opts.forwardMode !== false) {
+    if (nEntries <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
+      const fw = new Float64Array(nEntries);
+      let j = 0;
+      tape.inputs.forEach((inp, k) => {
+        const size = tape.nodes[inp.node].size;
+        for (let e = 0; e < size; e++, j++) {
+          const dots: (Float64Array | null)[] = tape.inputs.map(() => null);
+          dots[k] = new Float64Array(size);
+          dots[k]![e] = 1;
+          fw[j] = engine.jvp(tape, arena, dots)[0];
+        }
+      });
+      forward = perVariable(tape, fw);
+    } else {
+      warnings.push(forwardAlongDirections(engine, tape, arena, adFlat, opts.seed ?? 0));
+    }
+  }
+
+  let check: CheckResult | null = null;
+  if (opts.check !== false) {
+    check = checkGradient(engine, tape, arena, adFlat, opts);
+    for (const e of check.entries.filter((x) => x.status === 'kink')) {
+      warnings.push({ code: 'kink', message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (autodiff gives ${fmt(e.ad)}, differences ${fmt(e.fd)})` });
+    }
+    const undefinedNear = check.entries.filter((x) => x.status === 'noisy' && !Number.isFinite(x.fd));
+    if (undefinedNear.length) {
+      warnings.push({
+        code: 'noisy',
+        message: `the formula is not finite within a finite-difference step of ${undefinedNear.map((e) => e.entry).slice(0, 5).join(', ')}${undefinedNear.length > 5 ? ', …' : ''} (the point is at the edge of its domain); differences cannot judge there`,
+      });
+    }
+    const noisy = check.entries.filter((x) => x.status === 'noisy' && Number.isFinite(x.fd));
+    if (noisy.length) {
+      const worst = noisy.reduce((a, b) => (b.fdError > a.fdError ? b : a));
+      warnings.push({
+        code: 'noisy',
+        message: `finite differences are ill-conditioned for ${noisy.map((e) => e.entry).slice(0, 5).join(', ')}${noisy.length > 5 ? ', …' : ''} (estimated error ${fmt(worst.fdError)}, larger than the gap to autodiff); try --method richardson or a different --eps`,
+      });
+    }
+    if (check.mode === 'directional') {
+      warnings.push({ code: 'directional', message: `${nEntries} input entries: checked ${check.directions?.length ?? 0} random directions and ${check.entries.length} sampled entries instead of all (--fd-max ${opts.fdMax ?? DEFAULT_FD_MAX})` });
+    }
+  }
+
+  const nodes: NodeReport[] = tape.nodes.map((n) => ({
+    id: n.id,
+    label: n.label,
+    op: n.op,
+    inputs: n.inputs,
+    shape: [...n.shape],
+    value: show(n.shape, view(arena, n)),
+    grad: n.active ? show(n.shape, view(rev.adjoint, n)) : null,
+    ...(n.span ? { span: n.span, text: formula.slice(n.span.start, n.span.end) } : {}),
+  }));
+  const edges = (rev.edges ?? []).map((e) => edgeReport(tape, arena, rev.adjoint, e, show));
+
+  return {
+    formula,
+    engine: engine.name,
+    point: Object.fromEntries(Object.entries(values).filter(([k]) => used.has(k)).map(([k, v]) => [k, toNested(v.shape, v.data) as Nested])),
+    variables: tape.inputs.map((i) => i.name),
+    value,
+    gradient,
+    forward,
+    check,
+    nodes,
+    edges,
+    warnings,
+    indexVariables: tape.indexVars,
+  };
+}
+
+function usedConstNames(tape: Tape): string[] {
+  // variables excluded by --wrt became constants labelled by their name
+  return tape.nodes.filter((n) => n.op === 'const' && /^[A-Za-z_]\w*$/.test(n.label)).map((n) => n.label);
+}
+
+function formulaMentions(formula: string, name: string): boolean {
+  return new RegExp(`(^|[^\\w.])${name}([^\\w]|$)`).test(formula);
+}
+
+/** The adjoints (or any arena-shaped buffer) of the tape inputs, concatenated. */
+export function gatherInputs(tape: Tape, buf: Float64Array): Float64Array {
+  const parts = tape.inputs.map((i) => view(buf, tape.nodes[i.node]));
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Split a flat buffer in tape-input order into `{name: nested}`. */
+export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
+  const out: Record<string, Nested> = {};
+  let o = 0;
+  for (const inp of tape.inputs) {
+    const n = tape.nodes[inp.node];
+    out[inp.name] = toNested(n.shape, flat.subarray(o, o + n.size)) as Nested;
+    o += n.size;
+  }
+  return out;
+}
+
+export function shown(shape: Shape, data: Float64Array, limit: number): Shown {
+  if (data.length <= limit) return toNested(shape, data) as Nested;
+  return summarize(shape, data);
+}
+
+export function summarize(shape: Shape, data: Float64Array): Summary {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { shape: [...shape], norm: norm2(data), min, max, first: Array.from(data.subarray(0, 4)) };
+}
+
+function edgeReport(tape: Tape, arena: Float64Array, adjoint: Float64Array, e: EdgeFlow, show: (s: Shape, d: Float64Array) => Shown): EdgeReport {
+  const to = tape.nodes[e.to];
+  const from = tape.nodes[e.from];
+  const op = getOp(to.op);
+  const ins = to.inputs.map((i) => ({ shape: tape.nodes[i].shape, data: view(arena, tape.nodes[i]) }));
+  const lv = op.localValue?.(ins, { shape: to.shape, data: view(arena, to) }, e.input, to.attrs);
+  return {
+    from: e.from,
+    to: e.to,
+    fromLabel: displayName(tape, from),
+    toLabel: displayName(tape, to),
+    input: e.input,
+    local: localFormula(tape, to, e.input),
+    localValue: lv ? show(to.shape, lv) : null,
+    upstream: show(to.shape, view(adjoint, to)),
+    downstream: show(from.shape, e.contribution),
+  };
+}
+
+function forwardAlongDirections(engine: ReturnType<typeof selectEngine>, tape: Tape, arena: Float64Array, ad: Float64Array, seed: number): Warning {
+  // forward mode along random directions u: the tangent must equal ∇f·u from reverse mode
+  const rng = new Rng(seed + 1);
+  let worst = 0;
+  const K = 2;
+  for (let k = 0; k < K; k++) {
+    const dots = tape.inputs.map((i) => Float64Array.from({ length: tape.nodes[i.node].size }, () => rng.normal()));
+    const t = engine.jvp(tape, arena, dots)[0];
+    let r = 0;
+    let o = 0;
+    for (const d of dots) for (let j = 0; j < d.length; j++) r += ad[o++] * d[j];
+    worst = Math.max(worst, Math.abs(t - r) / Math.max(1e-300, Math.abs(t), Math.abs(r)));
+  }
+  return {
+    code: 'forward-directional',
+    message: `${ad.length} input entries: forward mode ran along ${K} random directions instead of once per entry; largest relative gap to reverse mode ${fmt(worst)}`,
+  };
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? Number(v.toPrecision(6)).toString() : String(v);
+}

@@ -1,0 +1,522 @@
+import { AgError, type Span } from '../errors.js';
+import { FUNCTIONS, getOp } from '../ops/index.js';
+import type { Attrs } from '../ops/types.js';
+import type { Expr, IndexDim, Program } from '../parse/ast.js';
+import { CONSTANTS } from '../parse/parse.js';
+import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
+import { closest } from './suggest.js';
+import type { Rng } from '../random.js';
+import type { Tape, TapeInput, TapeNode } from './tape.js';
+
+export interface BuildLimits {
+  /** most nodes in the graph */
+  maxNodes: number;
+  /** most entries in one tensor */
+  maxEntries: number;
+  /** most bytes the value, gradient and tangent buffers may take together */
+  maxBytes: number;
+}
+
+export const DEFAULT_LIMITS: BuildLimits = {
+  maxNodes: 200_000,
+  maxEntries: 50_000_000,
+  maxBytes: 4 * 1024 ** 3,
+};
+
+export interface BuildOptions {
+  /** allow randn/rand (value expressions only), drawing from this generator */
+  rng?: Rng;
+  /** differentiate only with respect to these (default: every variable) */
+  wrt?: string[];
+  limits?: Partial<BuildLimits>;
+}
+
+interface Def {
+  params: string[];
+  body: Expr;
+}
+
+/** Formula + values → tape. Shapes come from the values; every error points at the formula. */
+export function buildTape(program: Program, values: Record<string, Tensor>, opts: BuildOptions = {}): Tape {
+  try {
+    return new Builder(program, values, opts).build();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new AgError('limit', 'the formula is nested too deeply to build', { source: program.source });
+    }
+    if (e instanceof AgError) throw e.withSource(program.source);
+    throw e;
+  }
+}
+
+class Builder {
+  private nodes: TapeNode[] = [];
+  private memo = new Map<string, number>();
+  private labels = new Map<string, number>();
+  private inputs: TapeInput[] = [];
+  private indexVars = new Set<string>();
+  private defs = new Map<string, Def>();
+  private callStack: string[] = [];
+  private limits: BuildLimits;
+  private arena = 0;
+
+  constructor(
+    private program: Program,
+    private values: Record<string, Tensor>,
+    private opts: BuildOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  build(): Tape {
+    let scope = new Map<string, number>();
+    let output = -1;
+    for (const st of this.program.stmts) {
+      if (st.k === 'def') {
+        this.defs.set(st.name, { params: st.params, body: st.body });
+        continue;
+      }
+      const id = this.expr(st.expr, scope);
+      if (st.k === 'assign') {
+        scope = new Map(scope).set(st.name, id);
+        const node = this.nodes[id];
+        // a named step labels its node (the first name wins when two steps are the same node)
+        if (node.op !== 'input' && !this.namedNodes.has(id)) {
+          this.namedNodes.add(id);
+          node.label = st.name;
+          node.name = st.name;
+        }
+      }
+      output = id;
+    }
+    const wrt = this.opts.wrt;
+    if (wrt) {
+      for (const w of wrt) {
+        if (!this.inputs.some((i) => i.name === w)) {
+          throw new AgError('usage', `--wrt ${w}: there is no variable ${w} in the formula`, {
+            hint: this.inputs.length ? `the variables are ${this.inputs.map((i) => i.name).join(', ')}` : undefined,
+          });
+        }
+      }
+    }
+    const inputs = wrt ? this.inputs.filter((i) => wrt.includes(i.name)) : this.inputs;
+    // constants, and variables we do not differentiate, become constants of the tape
+    for (const inp of this.inputs) {
+      if (!inputs.includes(inp)) {
+        const node = this.nodes[inp.node];
+        node.op = 'const';
+        node.attrs = { value: this.values[inp.name] };
+      }
+    }
+    for (const n of this.nodes) {
+      n.active = n.op === 'input' || (!getOp(n.op).constantOutput && n.inputs.some((i) => this.nodes[i].active));
+    }
+    return prune({
+      source: this.program.source,
+      nodes: this.nodes,
+      output,
+      inputs,
+      indexVars: [...this.indexVars],
+      arenaSize: this.arena,
+    });
+  }
+
+  private namedNodes = new Set<number>();
+
+  // ----- nodes -----
+
+  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string): number {
+    const memoKey = key ?? `${op}(${inputs.join(',')})`;
+    const hit = this.memo.get(memoKey);
+    if (hit !== undefined) return hit;
+    const def = getOp(op);
+    let shape: Shape;
+    try {
+      shape = def.shape(
+        inputs.map((i) => this.nodes[i].shape),
+        attrs,
+      );
+    } catch (e) {
+      throw this.shapeError(op, inputs, (e as Error).message, span);
+    }
+    if (shape.length > 2) throw new AgError('shape', `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, { span });
+    const size = sizeOf(shape);
+    if (size > this.limits.maxEntries) {
+      throw new AgError('limit', `${op} would make a tensor ${shapeStr(shape)} of ${size} entries; the limit is ${this.limits.maxEntries} (--max-entries)`, { span });
+    }
+    if (this.nodes.length >= this.limits.maxNodes) {
+      throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
+    }
+    // values, adjoints and tangents: three float64 buffers of the arena's size
+    if ((this.arena + size) * 8 * 3 > this.limits.maxBytes) {
+      throw new AgError('limit', `the buffers would need more than ${(this.limits.maxBytes / 1024 ** 3).toFixed(1)} GiB (--max-memory)`, { span });
+    }
+    const id = this.nodes.length;
+    const base = def.label ?? op;
+    const count = (this.labels.get(base) ?? 0) + 1;
+    this.labels.set(base, count);
+    this.nodes.push({
+      id,
+      op,
+      inputs,
+      shape,
+      size,
+      offset: this.arena,
+      attrs,
+      label: op === 'input' || op === 'const' ? (key ?? base) : count === 1 ? base : `${base}#${count}`,
+      span,
+      active: false,
+    });
+    this.arena += size;
+    this.memo.set(memoKey, id);
+    return id;
+  }
+
+  private constNode(t: Tensor, span?: Span): number {
+    const key = t.shape.length === 0 ? formatConst(t.data[0]) : `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]`;
+    const id = this.add('const', [], { value: t }, span, `const ${key}`);
+    const node = this.nodes[id];
+    node.label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
+    return id;
+  }
+
+  private inputNode(name: string, span: Span): number {
+    const existing = this.inputs.find((i) => i.name === name);
+    if (existing) return existing.node;
+    if (this.indexVars.has(name)) {
+      throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
+    }
+    const value = this.values[name];
+    const id = this.add('input', [], { value }, span, name);
+    this.nodes[id].label = name;
+    this.inputs.push({ name, node: id, shape: value.shape });
+    return id;
+  }
+
+  private shapeError(op: string, inputs: number[], msg: string, span?: Span): AgError {
+    const src = span ? this.program.source.slice(span.start, span.end) : op;
+    const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ');
+    const text = src.length <= 40 ? src : op;
+    return new AgError('shape', `${text}: ${msg} (shapes ${shapes})`, { span });
+  }
+
+  // ----- expressions -----
+
+  private expr(e: Expr, scope: Map<string, number>): number {
+    switch (e.k) {
+      case 'num':
+        if (!Number.isFinite(e.v)) throw new AgError('bad-value', `${e.v} is not a finite number`, { span: e.span });
+        return this.constNode(scalar(e.v), e.span);
+      case 'str':
+        throw new AgError('unsupported', 'strings are only allowed as a norm kind, like norm(A, "fro")', { span: e.span });
+      case 'sym':
+        return this.symbol(e.name, e.span, scope);
+      case 'cond': {
+        const c = this.expr(e.test, scope);
+        const a = this.expr(e.then, scope);
+        const b = this.expr(e.else, scope);
+        return this.add('select', [c, a, b], {}, e.span);
+      }
+      case 'array':
+        return this.array(e, scope);
+      case 'index':
+        return this.index(e, scope);
+      case 'call':
+        return this.call(e, scope);
+    }
+  }
+
+  private symbol(name: string, span: Span, scope: Map<string, number>): number {
+    const bound = scope.get(name);
+    if (bound !== undefined) return bound;
+    if (name in CONSTANTS) {
+      const v = CONSTANTS[name];
+      if (!Number.isFinite(v)) throw new AgError('bad-value', `${name} is not a finite number`, { span, hint: 'Infinity is only allowed as a norm order: norm(v, Infinity)' });
+      return this.constNode(scalar(v), span);
+    }
+    if (this.values[name] === undefined) {
+      if (FUNCTIONS.has(name) || this.defs.has(name)) {
+        throw new AgError('unknown-variable', `${name} is a function; call it with arguments, like ${name}(x)`, { span });
+      }
+      throw new AgError('missing-value', `no value for the variable ${name}`, {
+        span,
+        hint: `give one with --at ${name}=...`,
+      });
+    }
+    return this.inputNode(name, span);
+  }
+
+  private array(e: Extract<Expr, { k: 'array' }>, scope: Map<string, number>): number {
+    if (e.items.length === 0) throw new AgError('shape', 'an empty array has no entries to differentiate', { span: e.span });
+    const items = e.items.map((it) => this.expr(it, scope));
+    // an array of constants is one constant
+    if (items.every((i) => this.nodes[i].op === 'const')) {
+      const first = this.nodes[items[0]].shape;
+      if (items.every((i) => shapeStr(this.nodes[i].shape) === shapeStr(first)) && first.length < 2) {
+        const data = new Float64Array(items.length * sizeOf(first));
+        items.forEach((i, k) => data.set(this.nodes[i].attrs.value!.data, k * sizeOf(first)));
+        return this.constNode({ shape: [items.length, ...first], data }, e.span);
+      }
+    }
+    return this.add('stack', items, {}, e.span);
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
+    const def = this.defs.get(e.fn);
+    if (def) return this.inline(e, def, scope);
+    const arity = FUNCTIONS.get(e.fn);
+    if (!arity) {
+      const guess = closest(e.fn, [...FUNCTIONS.keys(), ...this.defs.keys()]);
+      throw new AgError('unknown-function', `unknown function ${e.fn}`, {
+        span: e.nameSpan,
+        hint: guess ? `did you mean ${guess}?` : undefined,
+      });
+    }
+    const n = e.args.length;
+    if (n < arity[0] || n > arity[1]) {
+      const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `${arity[0]} or more` : `${arity[0]} to ${arity[1]}`;
+      throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
+    }
+    switch (e.fn) {
+      case 'randn':
+      case 'rand': {
+        const rng = this.opts.rng;
+        if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
+        const t = generate('zeros', e.args.map((a) => this.intArg(a, scope, 'a size')));
+        for (let k = 0; k < t.data.length; k++) t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
+        return this.add('const', [], { value: t }, e.span, `random#${this.nodes.length}`);
+      }
+      case 'zeros':
+      case 'ones':
+      case 'eye':
+        return this.constNode(generate(e.fn, e.args.map((a) => this.intArg(a, scope, 'a size'))), e.span);
+      case 'norm': {
+        const attrs: Attrs = {};
+        if (n === 2) attrs.ord = this.normOrder(e.args[1]);
+        const a = this.expr(e.args[0], scope);
+        return this.add('norm', [a], attrs, e.span, `norm(${a})${String(attrs.ord ?? 2)}`);
+      }
+      case 'sum':
+      case 'mean':
+      case 'prod': {
+        const a = this.expr(e.args[0], scope);
+        const attrs: Attrs = {};
+        if (n === 2) {
+          const dim = this.intArg(e.args[1], scope, 'a dimension');
+          if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: e.args[1].span });
+          attrs.axis = dim - 1;
+        }
+        return this.add(e.fn, [a], attrs, e.span, `${e.fn}(${a})${attrs.axis ?? ''}`);
+      }
+      case 'max':
+      case 'min': {
+        const args = e.args.map((a) => this.expr(a, scope));
+        if (n === 1) return this.add(`${e.fn}All`, args, {}, e.span);
+        return args.slice(1).reduce((acc, b) => this.add(e.fn, [acc, b], {}, e.span), args[0]);
+      }
+      case 'multiply': {
+        const [a, b] = e.args.map((x) => this.expr(x, scope));
+        const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
+        return this.add(tensors ? 'matmul' : 'multiply', [a, b], {}, e.span);
+      }
+      case 'divide': {
+        const [a, b] = e.args.map((x) => this.expr(x, scope));
+        if (this.nodes[b].shape.length > 0 && this.nodes[a].shape.length > 0) {
+          throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.nodes[a].shape)} / ${shapeStr(this.nodes[b].shape)})`, {
+            span: e.nameSpan,
+            hint: 'use ./ for elementwise division',
+          });
+        }
+        return this.add('divide', [a, b], {}, e.span);
+      }
+      case 'pow': {
+        const [a, b] = e.args.map((x) => this.expr(x, scope));
+        if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
+          throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
+            span: e.nameSpan,
+            hint: 'use .^ for an elementwise power',
+          });
+        }
+        return this.add('pow', [a, b], {}, e.span);
+      }
+      case 'dotMultiply':
+      case 'dotDivide':
+      case 'dotPow': {
+        const args = e.args.map((x) => this.expr(x, scope));
+        const op = { dotMultiply: 'multiply', dotDivide: 'divide', dotPow: 'pow' }[e.fn];
+        return this.add(op, args, {}, e.span);
+      }
+      default: {
+        const args = e.args.map((x) => this.expr(x, scope));
+        // a unary minus of a literal is just a negative constant
+        if (e.fn === 'unaryMinus' && this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
+          return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
+        }
+        return this.add(e.fn, args, {}, e.span);
+      }
+    }
+  }
+
+  private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
+    if (this.callStack.includes(e.fn)) {
+      throw new AgError('recursion', `${e.fn} calls itself (${[...this.callStack, e.fn].join(' → ')}); recursive definitions are not supported`, { span: e.nameSpan });
+    }
+    if (e.args.length !== def.params.length) {
+      throw new AgError('arity', `${e.fn} takes ${def.params.length} argument${def.params.length === 1 ? '' : 's'}, not ${e.args.length}`, { span: e.span });
+    }
+    const args = e.args.map((a) => this.expr(a, scope));
+    // the body sees its parameters and the steps named before the call
+    const inner = new Map(scope);
+    def.params.forEach((p, i) => inner.set(p, args[i]));
+    this.callStack.push(e.fn);
+    try {
+      return this.expr(def.body, inner);
+    } finally {
+      this.callStack.pop();
+    }
+  }
+
+  private text(e: { span: Span }): string {
+    return this.program.source.slice(e.span.start, e.span.end);
+  }
+
+  private normOrder(e: Expr): number | 'fro' {
+    if (e.k === 'str') {
+      if (e.v === 'fro') return 'fro';
+      throw new AgError('unsupported', `unknown norm kind "${e.v}"`, { span: e.span, hint: 'use "fro", 1, 2 or Infinity' });
+    }
+    const v = e.k === 'sym' && (e.name === 'Infinity' || e.name === 'inf') ? Infinity : this.constValue(e, new Map());
+    if (v === 1 || v === 2 || v === Infinity) return v;
+    throw new AgError('unsupported', `norm order ${v} is not supported`, { span: e.span, hint: 'use 1, 2, Infinity or "fro"' });
+  }
+
+  // ----- index expressions: evaluated now, to integers -----
+
+  /**
+   * The value of an index or size expression. It may use numbers, constants and
+   * scalar variables (which then become index variables, not differentiated).
+   */
+  private constValue(e: Expr, scope: Map<string, number>, end?: number): number {
+    switch (e.k) {
+      case 'num':
+        return e.v;
+      case 'sym': {
+        if (e.name === 'end' && end !== undefined) return end;
+        const bound = scope.get(e.name);
+        if (bound !== undefined) {
+          const node = this.nodes[bound];
+          if (node.op === 'const' && node.size === 1) return node.attrs.value!.data[0];
+          if (node.op === 'input' && node.size === 1) return this.indexVar(this.inputs.find((i) => i.node === bound)!.name, e.span);
+          throw new AgError('index', `${e.name} is computed from the variables; an index must be a number or a given integer`, { span: e.span });
+        }
+        if (e.name in CONSTANTS) return CONSTANTS[e.name];
+        return this.indexVar(e.name, e.span);
+      }
+      case 'call': {
+        const op = e.fn === 'unaryMinus' || e.fn === 'unaryPlus' || ['add', 'subtract', 'multiply', 'divide', 'pow'].includes(e.fn) ? getOp(e.fn) : null;
+        if (!op) break;
+        const args = e.args.map((a) => scalar(this.constValue(a, scope, end)));
+        const out = new Float64Array(1);
+        op.forward(args, {}, out);
+        return out[0];
+      }
+      default:
+        break;
+    }
+    throw new AgError('index', 'an index must be a number, a given integer variable, or arithmetic on those', { span: e.span });
+  }
+
+  private indexVar(name: string, span: Span): number {
+    const v = this.values[name];
+    if (!v) throw new AgError('missing-value', `no value for the index variable ${name}`, { span, hint: `give one with --at ${name}=...` });
+    if (v.shape.length !== 0) throw new AgError('index', `${name} is used as an index, so it must be a scalar, not ${shapeStr(v.shape)}`, { span });
+    if (this.inputs.some((i) => i.name === name)) {
+      throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
+    }
+    this.indexVars.add(name);
+    return v.data[0];
+  }
+
+  private intArg(e: Expr, scope: Map<string, number>, what: string, end?: number): number {
+    const v = this.constValue(e, scope, end);
+    if (!Number.isInteger(v)) throw new AgError('index', `${what} must be an integer, not ${v}`, { span: e.span });
+    return v;
+  }
+
+  private index(e: Extract<Expr, { k: 'index' }>, scope: Map<string, number>): number {
+    const obj = this.expr(e.obj, scope);
+    const shape = this.nodes[obj].shape;
+    if (e.dims.length !== shape.length) {
+      throw new AgError('index', `${this.text(e.obj)} has shape ${shapeStr(shape)}, so it takes ${shape.length} ind${shape.length === 1 ? 'ex' : 'ices'}, not ${e.dims.length}`, { span: e.span });
+    }
+    const picks = e.dims.map((d, axis) => this.resolveDim(d, shape[axis], scope, this.text(e.obj)));
+    const outShape = picks.filter((p) => p.keep).map((p) => p.idx.length);
+    const strides = shape.length === 2 ? [shape[1], 1] : [1];
+    let flat = [0];
+    picks.forEach((p, axis) => {
+      const next: number[] = [];
+      for (const f of flat) for (const i of p.idx) next.push(f + i * strides[axis]);
+      flat = next;
+    });
+    const gather = Int32Array.from(flat);
+    return this.add('subset', [obj], { gather, outShape }, e.span, `subset(${obj})[${flat.join(',')}]${outShape.join('x')}`);
+  }
+
+  private resolveDim(d: IndexDim, size: number, scope: Map<string, number>, of: string): { idx: number[]; keep: boolean } {
+    const check = (v: number, span: Span) => {
+      if (v < 1 || v > size) {
+        throw new AgError('index', `index ${v} is out of range for ${of} (1 to ${size}; indices are 1-based)`, { span });
+      }
+      return v - 1;
+    };
+    if (d.k === 'at') return { idx: [check(this.intArg(d.e, scope, 'an index', size), d.span)], keep: false };
+    const start = d.start ? this.intArg(d.start, scope, 'a range start', size) : 1;
+    const step = d.step ? this.intArg(d.step, scope, 'a range step', size) : 1;
+    const stop = d.end ? this.intArg(d.end, scope, 'a range end', size) : size;
+    if (step === 0) throw new AgError('index', 'a range step cannot be 0', { span: d.span });
+    const idx: number[] = [];
+    for (let v = start; step > 0 ? v <= stop : v >= stop; v += step) idx.push(check(v, d.span));
+    if (idx.length === 0) throw new AgError('index', `the range ${start}:${stop} is empty`, { span: d.span });
+    return { idx, keep: true };
+  }
+}
+
+/**
+ * Keep only the nodes the output depends on (a named step nobody uses is not part of
+ * the graph), renumbered in the same topological order, with a packed arena.
+ */
+function prune(tape: Tape): Tape {
+  const keep = new Uint8Array(tape.nodes.length);
+  keep[tape.output] = 1;
+  for (let i = tape.output; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
+  const newId = new Int32Array(tape.nodes.length).fill(-1);
+  const nodes: TapeNode[] = [];
+  let offset = 0;
+  for (const n of tape.nodes) {
+    if (!keep[n.id]) continue;
+    newId[n.id] = nodes.length;
+    nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((j) => newId[j]), offset });
+    offset += n.size;
+  }
+  const inputs = tape.inputs.filter((i) => keep[i.node]).map((i) => ({ ...i, node: newId[i.node] }));
+  return { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset };
+}
+
+function formatConst(v: number): string {
+  if (v === Math.PI) return 'pi';
+  if (v === Math.E) return 'e';
+  return String(Number(v.toPrecision(12)));
+}
+
+/** zeros/ones/eye(m[, n]), as in mathjs (one size is a vector; eye(n) is n×n). */
+export function generate(fn: string, dims: number[]): Tensor {
+  for (const d of dims) if (d < 1) throw new AgError('bad-value', `${fn}: sizes must be positive, not ${d}`);
+  const shape = fn === 'eye' && dims.length === 1 ? [dims[0], dims[0]] : dims;
+  const data = new Float64Array(sizeOf(shape));
+  if (fn === 'ones') data.fill(1);
+  if (fn === 'eye') {
+    const [m, n] = shape;
+    for (let i = 0; i < Math.min(m, n); i++) data[i * n + i] = 1;
+  }
+  return { shape: shape.length ? shape : SCALAR, data };
+}

@@ -1,0 +1,40 @@
+import { broadcastIndex, broadcastShapes, shapeStr, type Shape, type Tensor } from '../tensor.js';
+import type { ShapeFn } from './types.js';
+
+/** Output shape of an elementwise op: all inputs broadcast together (NumPy rules). */
+export const broadcastShape: ShapeFn = (inputs) => {
+  let out: Shape = inputs[0];
+  for (let i = 1; i < inputs.length; i++) {
+    const next = broadcastShapes(out, inputs[i]);
+    if (!next) throw new Error(`shapes ${inputs.map(shapeStr).join(' and ')} do not broadcast`);
+    out = next;
+  }
+  return out;
+};
+
+/**
+ * Read-only views of the inputs of an elementwise op, each able to give the entry that
+ * broadcasts to output entry k. Scalars and same-size inputs need no index table.
+ */
+export interface Operand {
+  data: Float64Array;
+  /** null: entry k is data[k] (or data[0] when scalar) */
+  idx: Int32Array | null;
+  scalar: boolean;
+}
+
+export function operands(ins: Tensor[], outShape: Shape, outSize: number): Operand[] {
+  return ins.map((t) => {
+    const scalar = t.data.length === 1 && outSize !== 1;
+    return { data: t.data, idx: scalar || t.data.length === outSize ? null : broadcastIndex(t.shape, outShape), scalar };
+  });
+}
+
+export function at(o: Operand, k: number): number {
+  return o.scalar ? o.data[0] : o.idx ? o.data[o.idx[k]] : o.data[k];
+}
+
+/** Weight of entry k in a branch code: makes per-entry branch codes into one number. */
+export function branchWeight(k: number): number {
+  return ((k + 1) * 2654435761) % 1000003 + 1;
+}

@@ -1,0 +1,329 @@
+import type { Tensor } from '../tensor.js';
+import { at, branchWeight, broadcastShape, operands } from './broadcast.js';
+import type { OpDef } from './types.js';
+
+/**
+ * Elementwise ops, written as scalar rules: the value, and the partial derivative with
+ * respect to each argument given the arguments and the result s. Broadcasting,
+ * vjp (upstream × partial), jvp (Σ partial × tangent) and local values come from one
+ * builder below, so each rule reads like a line of a calculus table.
+ */
+export interface ScalarRule {
+  f: (...args: number[]) => number;
+  /** one partial per argument: (args..., s) => ∂s/∂arg */
+  d: ((...argsAndS: number[]) => number)[];
+  /** the same partials as formulas in a, b and s */
+  local: string[];
+  /** per-argument branch code where the rule has a kink (sign of a, which side wins …) */
+  branch?: (...args: number[]) => number;
+  kink?: string;
+  /** sample domain per argument for property tests */
+  domain?: [number, number][];
+  constantOutput?: boolean;
+  label?: string;
+}
+
+export interface ElementwiseDef extends OpDef {
+  rules: ScalarRule[]; // indexed by arity - 1
+  domains: [number, number][][];
+}
+
+const apply = (rule: ScalarRule, ins: Tensor[], outShape: readonly number[], n: number) => ({
+  ops: operands(ins, outShape, n),
+  rule,
+});
+
+function ruleFor(def: { rules: (ScalarRule | undefined)[] }, arity: number): ScalarRule {
+  const r = def.rules[arity - 1];
+  if (!r) throw new Error(`no rule for ${arity} arguments`);
+  return r;
+}
+
+export function elementwise(name: string, rules: (ScalarRule | undefined)[]): ElementwiseDef {
+  const arities = rules.map((r, i) => (r ? i + 1 : 0)).filter((a) => a > 0);
+  const anyRule = rules.find((r) => r) as ScalarRule;
+  const def: ElementwiseDef = {
+    name,
+    family: anyRule.constantOutput ? 'compare' : 'elementwise',
+    arity: [Math.min(...arities), Math.max(...arities)],
+    rules: rules as ScalarRule[],
+    domains: rules.map((r) => r?.domain ?? []),
+    shape: broadcastShape,
+    label: anyRule.label,
+    constantOutput: anyRule.constantOutput,
+    kink: anyRule.kink,
+    forward(ins, _attrs, out) {
+      const rule = ruleFor(def, ins.length);
+      const n = out.length;
+      if (ins.length === 1) {
+        const a = ins[0].data;
+        const f = rule.f;
+        if (a.length === n) for (let k = 0; k < n; k++) out[k] = f(a[k]);
+        else for (let k = 0; k < n; k++) out[k] = f(a[0]);
+        return;
+      }
+      const { ops } = apply(rule, ins, broadcastShapeOf(ins), n);
+      if (ins.length === 2) {
+        const [A, B] = ops;
+        for (let k = 0; k < n; k++) out[k] = rule.f(at(A, k), at(B, k));
+        return;
+      }
+      const args = new Array<number>(ins.length);
+      for (let k = 0; k < n; k++) {
+        for (let i = 0; i < ops.length; i++) args[i] = at(ops[i], k);
+        out[k] = rule.f(...args);
+      }
+    },
+    vjp(ins, out, g, _attrs, need) {
+      const rule = ruleFor(def, ins.length);
+      const n = out.data.length;
+      const ops = operands(ins, out.shape, n);
+      const args = new Array<number>(ins.length + 1);
+      return ins.map((_, i) => {
+        if (!need[i] || rule.constantOutput) return need[i] ? new Float64Array(n) : null;
+        const di = rule.d[i];
+        const r = new Float64Array(n);
+        for (let k = 0; k < n; k++) {
+          if (g[k] === 0) continue; // a zero upstream gradient contributes nothing, even where the partial is infinite
+          for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
+          args[ops.length] = out.data[k];
+          r[k] = g[k] * di(...args);
+        }
+        return r;
+      });
+    },
+    jvp(ins, out, dots) {
+      const rule = ruleFor(def, ins.length);
+      const n = out.data.length;
+      const r = new Float64Array(n);
+      if (rule.constantOutput) return r;
+      const ops = operands(ins, out.shape, n);
+      const tans = operands(
+        ins.map((t, i) => ({ shape: t.shape, data: dots[i] ?? t.data })),
+        out.shape,
+        n,
+      );
+      const args = new Array<number>(ins.length + 1);
+      for (let k = 0; k < n; k++) {
+        for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
+        args[ops.length] = out.data[k];
+        let acc = 0;
+        for (let i = 0; i < ins.length; i++) {
+          if (!dots[i]) continue;
+          const t = at(tans[i], k);
+          if (t !== 0) acc += rule.d[i](...args) * t;
+        }
+        r[k] = acc;
+      }
+      return r;
+    },
+    local(nInputs) {
+      return ruleFor(def, nInputs).local;
+    },
+    localValue(ins, out, i) {
+      const rule = ruleFor(def, ins.length);
+      const n = out.data.length;
+      const ops = operands(ins, out.shape, n);
+      const args = new Array<number>(ins.length + 1);
+      const r = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
+        args[ops.length] = out.data[k];
+        r[k] = rule.constantOutput ? 0 : rule.d[i](...args);
+      }
+      return r;
+    },
+  };
+  if (rules.some((r) => r?.branch)) {
+    def.branch = (ins) => {
+      const rule = ruleFor(def, ins.length);
+      if (!rule.branch) return 0;
+      const shape = broadcastShapeOf(ins);
+      const n = shape.reduce((p, d) => p * d, 1);
+      const ops = operands(ins, shape, n);
+      const args = new Array<number>(ins.length);
+      let code = 0;
+      for (let k = 0; k < n; k++) {
+        for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
+        code += (rule.branch(...args) + 2) * branchWeight(k);
+      }
+      return code;
+    };
+  }
+  return def;
+}
+
+function broadcastShapeOf(ins: Tensor[]) {
+  return broadcastShape(
+    ins.map((t) => t.shape),
+    {},
+  );
+}
+
+// ----- helpers for the rules -----
+const sq = (v: number) => v * v;
+const sgn = (v: number) => (v > 0 ? 1 : v < 0 ? -1 : 0);
+const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+// log(1 + e^v) without overflow: max(v,0) + log1p(e^-|v|)
+const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+
+const ANY: [number, number] = [-3, 3];
+const POS: [number, number] = [0.2, 4];
+const UNIT: [number, number] = [-0.9, 0.9];
+const u = (f: ScalarRule['f'], d: (a: number, s: number) => number, local: string, extra: Partial<ScalarRule> = {}): ScalarRule => ({
+  f,
+  d: [d],
+  local: [local],
+  domain: [ANY],
+  ...extra,
+});
+const b = (
+  f: ScalarRule['f'],
+  da: (a: number, b: number, s: number) => number,
+  db: (a: number, b: number, s: number) => number,
+  local: [string, string],
+  extra: Partial<ScalarRule> = {},
+): ScalarRule => ({ f, d: [da, db], local, domain: [ANY, ANY], ...extra });
+
+// ----- Arithmetic -----
+export const add = elementwise('add', [undefined, b((a, c) => a + c, () => 1, () => 1, ['1', '1'], { label: 'add' })]);
+export const subtract = elementwise('subtract', [undefined, b((a, c) => a - c, () => 1, () => -1, ['1', '-1'], { label: 'sub' })]);
+export const multiply = elementwise('multiply', [undefined, b((a, c) => a * c, (_a, c) => c, (a) => a, ['b', 'a'], { label: 'mul' })]);
+export const divide = elementwise('divide', [
+  undefined,
+  b((a, c) => a / c, (_a, c) => 1 / c, (a, c) => -a / (c * c), ['1/b', '-a/b^2'], { label: 'div', domain: [ANY, POS] }),
+]);
+// d/da a^b = b·a^(b-1) (0 when b = 0, as PyTorch); d/db a^b = s·log(a) (0 at a = 0 with b ≥ 0, as PyTorch)
+export const pow = elementwise('pow', [
+  undefined,
+  b(
+    (a, c) => Math.pow(a, c),
+    (a, c) => (c === 0 ? 0 : c * Math.pow(a, c - 1)),
+    (a, c, s) => (a === 0 && c >= 0 ? 0 : s * Math.log(a)),
+    ['b*a^(b-1)', 's*log(a)'],
+    { label: 'pow', domain: [POS, [-2, 2]] },
+  ),
+]);
+export const unaryMinus = elementwise('unaryMinus', [u((a) => -a, () => -1, '-1', { label: 'neg' })]);
+export const unaryPlus = elementwise('unaryPlus', [u((a) => a, () => 1, '1', { label: 'pos' })]);
+
+// ----- Trigonometric -----
+export const sin = elementwise('sin', [u(Math.sin, (a) => Math.cos(a), 'cos(a)')]);
+export const cos = elementwise('cos', [u(Math.cos, (a) => -Math.sin(a), '-sin(a)')]);
+export const tan = elementwise('tan', [u(Math.tan, (_a, s) => 1 + s * s, '1 + tan(a)^2', { domain: [[-1.2, 1.2]] })]);
+export const sec = elementwise('sec', [u((a) => 1 / Math.cos(a), (a, s) => s * Math.tan(a), 'sec(a)*tan(a)', { domain: [[-1.2, 1.2]] })]);
+export const csc = elementwise('csc', [u((a) => 1 / Math.sin(a), (a, s) => -s / Math.tan(a), '-csc(a)*cot(a)', { domain: [[0.3, 2.8]] })]);
+export const cot = elementwise('cot', [u((a) => 1 / Math.tan(a), (a) => -1 / sq(Math.sin(a)), '-1/sin(a)^2', { domain: [[0.3, 2.8]] })]);
+export const asin = elementwise('asin', [u(Math.asin, (a) => 1 / Math.sqrt(1 - a * a), '1/sqrt(1 - a^2)', { domain: [UNIT] })]);
+export const acos = elementwise('acos', [u(Math.acos, (a) => -1 / Math.sqrt(1 - a * a), '-1/sqrt(1 - a^2)', { domain: [UNIT] })]);
+export const atan = elementwise('atan', [u(Math.atan, (a) => 1 / (1 + a * a), '1/(1 + a^2)')]);
+export const atan2 = elementwise('atan2', [
+  undefined,
+  b(Math.atan2, (a, c) => c / (a * a + c * c), (a, c) => -a / (a * a + c * c), ['b/(a^2 + b^2)', '-a/(a^2 + b^2)'], { domain: [POS, POS] }),
+]);
+
+// ----- Hyperbolic -----
+export const sinh = elementwise('sinh', [u(Math.sinh, (a) => Math.cosh(a), 'cosh(a)')]);
+export const cosh = elementwise('cosh', [u(Math.cosh, (a) => Math.sinh(a), 'sinh(a)')]);
+export const tanh = elementwise('tanh', [u(Math.tanh, (_a, s) => 1 - s * s, '1 - s^2')]);
+export const asinh = elementwise('asinh', [u(Math.asinh, (a) => 1 / Math.sqrt(a * a + 1), '1/sqrt(a^2 + 1)')]);
+export const acosh = elementwise('acosh', [u(Math.acosh, (a) => 1 / Math.sqrt(a * a - 1), '1/sqrt(a^2 - 1)', { domain: [[1.2, 4]] })]);
+export const atanh = elementwise('atanh', [u(Math.atanh, (a) => 1 / (1 - a * a), '1/(1 - a^2)', { domain: [UNIT] })]);
+
+// ----- Exponential and logarithmic -----
+export const exp = elementwise('exp', [u(Math.exp, (_a, s) => s, 's')]);
+export const expm1 = elementwise('expm1', [u(Math.expm1, (_a, s) => s + 1, 'exp(a)')]);
+// log(a) and log(a, b) = ln a / ln b
+export const log = elementwise('log', [
+  u(Math.log, (a) => 1 / a, '1/a', { domain: [POS] }),
+  b(
+    (a, c) => Math.log(a) / Math.log(c),
+    (a, c) => 1 / (a * Math.log(c)),
+    (a, c) => -Math.log(a) / (c * sq(Math.log(c))),
+    ['1/(a*log(b))', '-log(a)/(b*log(b)^2)'],
+    { domain: [POS, [1.5, 4]] },
+  ),
+]);
+export const log2 = elementwise('log2', [u(Math.log2, (a) => 1 / (a * Math.LN2), '1/(a*log(2))', { domain: [POS] })]);
+export const log10 = elementwise('log10', [u(Math.log10, (a) => 1 / (a * Math.LN10), '1/(a*log(10))', { domain: [POS] })]);
+export const log1p = elementwise('log1p', [u(Math.log1p, (a) => 1 / (1 + a), '1/(1 + a)', { domain: [[-0.5, 3]] })]);
+export const sqrt = elementwise('sqrt', [u(Math.sqrt, (_a, s) => 1 / (2 * s), '1/(2*sqrt(a))', { domain: [POS] })]);
+export const cbrt = elementwise('cbrt', [u(Math.cbrt, (_a, s) => 1 / (3 * s * s), '1/(3*cbrt(a)^2)', { domain: [POS] })]);
+export const square = elementwise('square', [u((a) => a * a, (a) => 2 * a, '2*a')]);
+export const cube = elementwise('cube', [u((a) => a * a * a, (a) => 3 * a * a, '3*a^2')]);
+export const hypot = elementwise('hypot', [
+  undefined,
+  b(Math.hypot, (a, _c, s) => a / s, (_a, c, s) => c / s, ['a/s', 'b/s']),
+]);
+
+// ----- Piecewise (kinks) -----
+export const abs = elementwise('abs', [u(Math.abs, (a) => sgn(a), 'sign(a)', { branch: sgn, kink: 'abs at 0' })]);
+export const sign = elementwise('sign', [u(sgn, () => 0, '0', { branch: sgn, kink: 'sign at 0', constantOutput: true })]);
+// max/min of two: the gradient is routed to the larger (smaller); a tie splits it evenly, like torch.maximum
+export const max = elementwise('max', [
+  undefined,
+  b(
+    Math.max,
+    (a, c) => (a > c ? 1 : a === c ? 0.5 : 0),
+    (a, c) => (c > a ? 1 : a === c ? 0.5 : 0),
+    ['a > b ? 1 : 0', 'b > a ? 1 : 0'],
+    { branch: (a, c) => sgn(a - c), kink: 'max at a tie' },
+  ),
+]);
+export const min = elementwise('min', [
+  undefined,
+  b(
+    Math.min,
+    (a, c) => (a < c ? 1 : a === c ? 0.5 : 0),
+    (a, c) => (c < a ? 1 : a === c ? 0.5 : 0),
+    ['a < b ? 1 : 0', 'b < a ? 1 : 0'],
+    { branch: (a, c) => sgn(a - c), kink: 'min at a tie' },
+  ),
+]);
+
+// ----- Neural-net activations -----
+export const sigmoidOp = elementwise('sigmoid', [u(sigmoid, (_a, s) => s * (1 - s), 's*(1 - s)')]);
+// relu'(0) = 0, as PyTorch
+export const relu = elementwise('relu', [u((a) => (a > 0 ? a : 0), (a) => (a > 0 ? 1 : 0), 'a > 0 ? 1 : 0', { branch: sgn, kink: 'relu at 0' })]);
+export const softplusOp = elementwise('softplus', [u(softplus, (a) => sigmoid(a), 'sigmoid(a)')]);
+
+// ----- Comparisons and logic (no derivative; used by cond ? a : b) -----
+const cmp = (name: string, f: (a: number, c: number) => boolean) =>
+  elementwise(name, [
+    undefined,
+    { f: (a, c) => (f(a, c) ? 1 : 0), d: [() => 0, () => 0], local: ['0', '0'], constantOutput: true, branch: (a, c) => (f(a, c) ? 1 : 0), kink: `the comparison ${name}` },
+  ]);
+export const larger = cmp('larger', (a, c) => a > c);
+export const smaller = cmp('smaller', (a, c) => a < c);
+export const largerEq = cmp('largerEq', (a, c) => a >= c);
+export const smallerEq = cmp('smallerEq', (a, c) => a <= c);
+export const equal = cmp('equal', (a, c) => a === c);
+export const unequal = cmp('unequal', (a, c) => a !== c);
+export const and = cmp('and', (a, c) => a !== 0 && c !== 0);
+export const or = cmp('or', (a, c) => a !== 0 || c !== 0);
+export const not = elementwise('not', [
+  { f: (a) => (a === 0 ? 1 : 0), d: [() => 0], local: ['0'], constantOutput: true, branch: (a) => (a === 0 ? 1 : 0), kink: 'the negation' },
+]);
+
+// select(c, a, b) = c ? a : b, entry by entry; the gradient flows through the branch taken
+export const select = elementwise('select', [
+  undefined,
+  undefined,
+  {
+    f: (c, a, e) => (c !== 0 ? a : e),
+    d: [() => 0, (c) => (c !== 0 ? 1 : 0), (c) => (c !== 0 ? 0 : 1)],
+    local: ['0', 'cond ? 1 : 0', 'cond ? 0 : 1'],
+    branch: (c) => (c !== 0 ? 1 : 0),
+    kink: "a conditional's boundary",
+    label: 'cond',
+  },
+]);
+
+export const ELEMENTWISE: ElementwiseDef[] = [
+  add, subtract, multiply, divide, pow, unaryMinus, unaryPlus,
+  sin, cos, tan, sec, csc, cot, asin, acos, atan, atan2,
+  sinh, cosh, tanh, asinh, acosh, atanh,
+  exp, expm1, log, log2, log10, log1p, sqrt, cbrt, square, cube, hypot,
+  abs, sign, max, min, sigmoidOp, relu, softplusOp,
+  larger, smaller, largerEq, smallerEq, equal, unequal, and, or, not, select,
+];

@@ -1,0 +1,61 @@
+import type { Shape, Tensor } from '../tensor.js';
+
+/** Per-node attributes fixed when the graph is built (constant values, index positions, norm kind …). */
+export interface Attrs {
+  /** const: the value */
+  value?: Tensor;
+  /** subset: for each output entry, the flat input entry it reads */
+  gather?: Int32Array;
+  /** norm: 1, 2, Infinity or 'fro' */
+  ord?: number | 'fro';
+  /** sum/mean/prod/max/min: reduce along this 0-based axis (undefined: all) */
+  axis?: number;
+  /** stack: output shape is given */
+  [k: string]: unknown;
+}
+
+export type ShapeFn = (inputs: Shape[], attrs: Attrs) => Shape;
+
+/**
+ * One op of the table. Every rule lives here and nowhere else: the reverse engine is
+ * a loop that knows nothing about any op.
+ */
+export interface OpDef {
+  name: string;
+  /** family, for grouping in docs and the native parity test */
+  family: 'elementwise' | 'reduce' | 'linalg' | 'nn' | 'structure' | 'compare' | 'leaf';
+  arity: readonly [number, number];
+  /** output shape, or throws a plain Error whose message the builder turns into a ShapeError */
+  shape: ShapeFn;
+  forward(ins: Tensor[], attrs: Attrs, out: Float64Array): void;
+  /**
+   * Reverse mode: one contribution per input (null where `need[i]` is false).
+   * A contribution may be shaped like the output for a broadcast input; the engine
+   * sums it back onto the input's shape (broadcast is undone once, there).
+   */
+  vjp(ins: Tensor[], out: Tensor, g: Float64Array, attrs: Attrs, need: boolean[]): (Float64Array | null)[];
+  /** Forward mode: the output tangent, given input tangents (null = zero). */
+  jvp(ins: Tensor[], out: Tensor, dots: (Float64Array | null)[], attrs: Attrs): Float64Array;
+  /**
+   * The symbolic local derivative ∂out/∂input_i as a formula in the inputs
+   * `a`, `b`, … and the output `s` (`cos(a)`, `b`, `-a/b^2`, `s*(1-s)`), one per input.
+   */
+  local(nInputs: number, attrs: Attrs): string[];
+  /**
+   * The local derivative's value per entry (for elementwise ops, shaped like the
+   * output); undefined when it is a full Jacobian better not printed.
+   */
+  localValue?(ins: Tensor[], out: Tensor, i: number, attrs: Attrs): Float64Array | undefined;
+  /**
+   * Where the op is not differentiable: a code per branch the point is on (sign of
+   * the argument, which operand wins a max …). A finite-difference step that changes
+   * any code crossed a kink. Undefined for smooth ops.
+   */
+  branch?(ins: Tensor[], attrs: Attrs): number;
+  /** Words for the kink, e.g. "abs at 0". */
+  kink?: string;
+  /** The output carries no derivative (comparisons, sign, round …). */
+  constantOutput?: boolean;
+  /** short label used for nodes: `add`, `mul`, `sin` */
+  label?: string;
+}

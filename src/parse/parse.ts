@@ -1,0 +1,262 @@
+import { AgError, type Span } from '../errors.js';
+import type { Expr, IndexDim, Program, Stmt } from './ast.js';
+import { mathParse } from './mathjs.js';
+import { recoverSpans } from './spans.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type MNode = { type: string; [k: string]: any };
+
+/** mathjs operator function names we accept, mapped to our call names. */
+const OPERATORS: Record<string, string> = {
+  add: 'add',
+  subtract: 'subtract',
+  multiply: 'multiply',
+  divide: 'divide',
+  pow: 'pow',
+  dotMultiply: 'dotMultiply',
+  dotDivide: 'dotDivide',
+  dotPow: 'dotPow',
+  unaryMinus: 'unaryMinus',
+  unaryPlus: 'unaryPlus',
+  ctranspose: 'transpose',
+  transpose: 'transpose',
+  larger: 'larger',
+  smaller: 'smaller',
+  largerEq: 'largerEq',
+  smallerEq: 'smallerEq',
+  equal: 'equal',
+  unequal: 'unequal',
+  and: 'and',
+  or: 'or',
+  not: 'not',
+};
+
+const OPERATOR_HINTS: Record<string, string> = {
+  mod: 'the remainder is not differentiable everywhere; it is not supported',
+  factorial: 'factorial is not supported; for real arguments use gamma-free forms',
+  to: 'units are not supported',
+  in: 'units are not supported',
+};
+
+/** Constants a formula may name. */
+export const CONSTANTS: Record<string, number> = {
+  pi: Math.PI,
+  PI: Math.PI,
+  e: Math.E,
+  E: Math.E,
+  tau: 2 * Math.PI,
+  Infinity: Infinity,
+  inf: Infinity,
+};
+
+/** Names no formula may assign to. */
+const RESERVED = new Set([
+  ...Object.keys(CONSTANTS),
+  'NaN', 'true', 'false', 'null', 'undefined', 'i', 'end',
+  'import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config',
+]);
+
+export interface ParseOptions {
+  /** Names that are functions (the op table plus anything the caller adds); assigning to them is refused. */
+  isFunction?: (name: string) => boolean;
+  /** Largest formula length accepted. */
+  maxLength?: number;
+  /** Deepest nesting accepted. */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_LENGTH = 100_000;
+export const DEFAULT_MAX_DEPTH = 200;
+
+/** mathjs parse, then the whitelist walk. Throws AgError pointing into `source`. */
+export function parseProgram(source: string, opts: ParseOptions = {}): Program {
+  try {
+    return parseChecked(source, opts);
+  } catch (e) {
+    if (e instanceof AgError) throw e.withSource(source);
+    throw e;
+  }
+}
+
+function parseChecked(source: string, opts: ParseOptions): Program {
+  const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (source.trim() === '') throw new AgError('syntax', 'the formula is empty', { span: { start: 0, end: 0 } });
+  if (source.length > maxLength) {
+    throw new AgError('limit', `the formula is ${source.length} characters long; the limit is ${maxLength} (--max-length)`);
+  }
+  const depth = nestingDepth(source);
+  if (depth.depth > maxDepth) {
+    throw new AgError('limit', `the formula nests ${depth.depth} levels deep; the limit is ${maxDepth} (--max-depth)`, {
+      span: { start: depth.at, end: depth.at + 1 },
+    });
+  }
+  let root: MNode;
+  try {
+    root = mathParse(source) as unknown as MNode;
+  } catch (e) {
+    throw syntaxError(e, source);
+  }
+  const spans = recoverSpans(root, source);
+  const spanOf = (n: MNode): Span => spans.get(n) ?? { start: 0, end: source.length };
+  const isFunction = opts.isFunction ?? (() => false);
+
+  const conv = (n: MNode): Expr => {
+    const span = spanOf(n);
+    switch (n.type) {
+      case 'ConstantNode':
+        if (typeof n.value === 'number') return { k: 'num', v: n.value, span };
+        if (typeof n.value === 'string') return { k: 'str', v: n.value, span };
+        throw new AgError('unsupported', `the constant ${String(n.value)} is not a number`, { span });
+      case 'SymbolNode':
+        return { k: 'sym', name: n.name, span };
+      case 'ParenthesisNode':
+        return conv(n.content);
+      case 'OperatorNode': {
+        const fn = OPERATORS[n.fn as string];
+        if (!fn) {
+          const hint = OPERATOR_HINTS[n.fn as string];
+          throw new AgError('unsupported', `the operator ${n.op} is not supported`, { span, hint });
+        }
+        const args = (n.args as MNode[]).map(conv);
+        const nameSpan = operatorSpan(n, args, span, source);
+        return { k: 'call', fn, args, span, nameSpan, op: n.op };
+      }
+      case 'FunctionNode': {
+        if (n.fn?.type !== 'SymbolNode') {
+          throw new AgError('unsupported', 'only named functions can be called', { span });
+        }
+        const name = n.fn.name as string;
+        return { k: 'call', fn: name, args: (n.args as MNode[]).map(conv), span, nameSpan: spans.get(n.fn) ?? span };
+      }
+      case 'ConditionalNode':
+        return { k: 'cond', test: conv(n.condition), then: conv(n.trueExpr), else: conv(n.falseExpr), span };
+      case 'RelationalNode':
+        throw new AgError('unsupported', 'chained comparisons are not supported; compare two values at a time', { span });
+      case 'AccessorNode': {
+        if (n.index?.dotNotation) {
+          throw new AgError('unsupported', 'property access (a.b) is not allowed in formulas', { span });
+        }
+        const dims = (n.index.dimensions as MNode[]).map((d): IndexDim => {
+          if (d.type === 'RangeNode') {
+            const implicitEnd = d.end?.type === 'SymbolNode' && d.end.name === 'end' && spanOf(d.end).end === spanOf(d.end).start;
+            return {
+              k: 'range',
+              start: d.start ? conv(d.start) : undefined,
+              step: d.step ? conv(d.step) : undefined,
+              end: implicitEnd ? undefined : conv(d.end),
+              span: spanOf(d),
+            };
+          }
+          return { k: 'at', e: conv(d), span: spanOf(d) };
+        });
+        return { k: 'index', obj: conv(n.object), dims, span };
+      }
+      case 'ArrayNode':
+        return { k: 'array', items: (n.items as MNode[]).map(conv), span };
+      case 'RangeNode':
+        throw new AgError('unsupported', 'ranges (a:b) are only allowed inside an index, like v[2:4]', { span });
+      case 'ObjectNode':
+        throw new AgError('unsupported', 'objects are not allowed in formulas', { span });
+      case 'AssignmentNode':
+      case 'FunctionAssignmentNode':
+      case 'BlockNode':
+        throw new AgError('unsupported', 'assignments are only allowed as statements, like q = x + y; f = q*z', { span });
+      default:
+        throw new AgError('unsupported', `${n.type.replace(/Node$/, '').toLowerCase()} expressions are not supported`, { span });
+    }
+  };
+
+  const checkName = (name: string, span: Span): void => {
+    if (RESERVED.has(name) || isFunction(name)) {
+      throw new AgError('unsupported', `cannot assign to ${name}: it is a built-in name`, {
+        span,
+        hint: `choose another name, like ${name}_1`,
+      });
+    }
+  };
+
+  const stmt = (n: MNode): Stmt => {
+    const span = spanOf(n);
+    if (n.type === 'AssignmentNode') {
+      if (n.object?.type !== 'SymbolNode' || n.index) {
+        throw new AgError('unsupported', 'only plain names can be assigned (q = ...)', { span });
+      }
+      const nameSpan = spans.get(n.object) ?? span;
+      checkName(n.object.name, nameSpan);
+      return { k: 'assign', name: n.object.name, expr: conv(n.value), span, nameSpan };
+    }
+    if (n.type === 'FunctionAssignmentNode') {
+      const nameSpan = { start: span.start, end: span.start + String(n.name).length };
+      checkName(n.name, nameSpan);
+      for (const p of n.params as string[]) checkName(p, span);
+      return { k: 'def', name: n.name, params: [...(n.params as string[])], body: conv(n.expr), span };
+    }
+    return { k: 'expr', expr: conv(n), span };
+  };
+
+  const nodes: MNode[] = root.type === 'BlockNode' ? (root.blocks as { node: MNode }[]).map((b) => b.node) : [root];
+  const stmts = nodes.map(stmt);
+  const last = stmts[stmts.length - 1];
+  if (last.k === 'def') {
+    throw new AgError('syntax', `the last statement defines ${last.name}(...) but computes nothing`, {
+      span: last.span,
+      hint: `add a final expression, like ${last.name}(x)`,
+    });
+  }
+  return { source, stmts };
+}
+
+/** The operator token of an OperatorNode: between its operands, or before/after its only one. */
+function operatorSpan(n: MNode, args: Expr[], span: Span, source: string): Span {
+  if (n.implicit) return span;
+  const op = String(n.op);
+  if (args.length === 1) {
+    if (op === "'") return { start: span.end - 1, end: span.end };
+    return { start: span.start, end: span.start + op.length };
+  }
+  const from = args[0].span.end;
+  const at = source.indexOf(op, from);
+  if (at >= 0 && at < args[1].span.start + 1) return { start: at, end: at + op.length };
+  return span;
+}
+
+function syntaxError(e: unknown, source: string): AgError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /\(char (\d+)\)\s*$/.exec(msg);
+  const text = msg.replace(/\s*\(char \d+\)\s*$/, '');
+  const pos = m ? Math.max(0, Math.min(source.length, Number(m[1]) - 1)) : source.length;
+  const span = { start: pos, end: Math.min(source.length, pos + 1) };
+  let hint: string | undefined;
+  if (/Parenthesis \) expected|Unexpected end/.test(text)) hint = countHint(source);
+  return new AgError('syntax', sentence(text), { span, hint });
+}
+
+function sentence(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+function countHint(source: string): string | undefined {
+  const open = (source.match(/[([]/g) ?? []).length;
+  const close = (source.match(/[)\]]/g) ?? []).length;
+  if (open > close) return `${open - close} bracket${open - close > 1 ? 's are' : ' is'} not closed`;
+  return undefined;
+}
+
+/** Bracket nesting depth, measured before mathjs's recursive parser sees the text. */
+function nestingDepth(src: string): { depth: number; at: number } {
+  let d = 0;
+  let best = 0;
+  let at = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '(' || c === '[' || c === '{') {
+      d++;
+      if (d > best) {
+        best = d;
+        at = i;
+      }
+    } else if (c === ')' || c === ']' || c === '}') d--;
+  }
+  return { depth: best, at };
+}
