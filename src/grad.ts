@@ -1,4 +1,4 @@
-import { checkGradient, type CheckOptions, type CheckResult } from './check/fd.js';
+import { checkGradient, perVariable, type CheckOptions, type CheckResult } from './check/fd.js';
 import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
 import { DEFAULT_FD_MAX } from './check/tolerance.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
@@ -251,18 +251,6 @@ export function gatherInputs(tape: Tape, buf: Float64Array): Float64Array {
   for (const p of parts) {
     out.set(p, o);
     o += p.length;
-  }
-  return out;
-}
-
-/** Split a flat buffer in tape-input order into `{name: nested}`. */
-export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
-  const out: Record<string, Nested> = {};
-  let o = 0;
-  for (const inp of tape.inputs) {
-    const n = tape.nodes[inp.node];
-    out[inp.name] = toNested(n.shape, flat.subarray(o, o + n.size)) as Nested;
-    o += n.size;
   }
   return out;
 }

@@ -3,7 +3,8 @@ import { inputSlots, jsEngine } from '../engine/js.js';
 import type { Tape } from '../graph/tape.js';
 import { getOp } from '../ops/index.js';
 import { Rng } from '../random.js';
-import { subscript, type Tensor } from '../tensor.js';
+import { subscript, toNested, type Tensor } from '../tensor.js';
+import type { Nested } from '../parse/values.js';
 import {
   DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE,
   relError, withinTolerance,
@@ -65,8 +66,8 @@ export interface CheckResult {
   evaluations: number;
   entries: EntryCheck[];
   directions?: DirectionCheck[];
-  /** the finite-difference estimate per variable (full mode), flat in tape-input order */
-  fd?: Float64Array;
+  /** the finite-difference gradient per variable (full mode), shaped like the variables */
+  finiteDifference?: Record<string, Nested>;
   /** per-variable verdicts */
   variables: Record<string, { passed: boolean; maxAbsError: number; maxRelError: number; checked: number; kinks: number }>;
   /** the (up to five) worst failing entries */
@@ -199,7 +200,7 @@ export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, a
     evaluations,
     entries,
     directions,
-    fd: fdAll,
+    finiteDifference: fdAll ? perVariable(tape, fdAll) : undefined,
     variables,
     failures,
   };
@@ -266,4 +267,16 @@ function kinkNote(tape: Tape, arena: Float64Array, slot: number, h: number): str
     }
   }
   return 'a step crosses a kink';
+}
+
+/** Split a flat buffer in tape-input order into `{name: nested}`. */
+export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
+  const out: Record<string, Nested> = {};
+  let o = 0;
+  for (const inp of tape.inputs) {
+    const n = tape.nodes[inp.node];
+    out[inp.name] = toNested(n.shape, flat.subarray(o, o + n.size)) as Nested;
+    o += n.size;
+  }
+  return out;
 }

@@ -1,0 +1,68 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Argv } from 'yargs';
+import { AgError } from '../errors.js';
+import { formatError } from '../report/errors.js';
+import { toJson } from '../report/json.js';
+
+/** Exit codes: 0 all good, 1 a check failed, 2 bad input or usage. */
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
+
+export interface CommonArgs {
+  json?: boolean;
+  color?: boolean;
+}
+
+/** chalk that respects NO_COLOR, FORCE_COLOR, --no-color and pipes (via chalk's own detection). */
+export function colors(args: CommonArgs, stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+  if (args.color === false || 'NO_COLOR' in process.env) return new Chalk({ level: 0 });
+  if (args.color === true) return new Chalk({ level: Math.max(1, stream.isTTY ? (stream.hasColors?.(256) ? 2 : 1) : 1) as 1 | 2 });
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
+  return new Chalk({ level: stream.isTTY && stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
+}
+
+/** Options every command that reads values shares. */
+export function valueOptions<T>(y: Argv<T>) {
+  return y
+    .option('at', { type: 'string', array: true, requiresArg: true, describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable', default: [] as string[] })
+    .option('seed', { type: 'number', default: 42, describe: 'seed for randn/rand in values and for sampled checks' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' });
+}
+
+/**
+ * Run a command body: an AgError is a usage error (exit 2, one message with a caret,
+ * or {"error": …} with --json); anything else is a bug, reported in one line too.
+ */
+export async function run(args: CommonArgs, body: () => Promise<number> | number): Promise<void> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (e) {
+    code = EXIT_USAGE;
+    const ag = e instanceof AgError ? e : internal(e);
+    if (args.json) process.stdout.write(`${toJson({ error: ag.toJSON() })}\n`);
+    else process.stderr.write(`${formatError(ag, colors(args, process.stderr))}\n`);
+  }
+  process.exitCode = code;
+}
+
+function internal(e: unknown): AgError {
+  if (e instanceof RangeError && /call stack|Invalid array length|allocation/i.test(e.message)) {
+    return new AgError('limit', `the input is too large or too deeply nested to handle (${e.message})`);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return new AgError('engine', `internal error: ${msg}`, { hint: 'this is a bug in autograd-cli; please report it with the command you ran' });
+}
+
+export function parseList(v: string | string[] | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts.length ? parts : undefined;
+}
+
+export function positiveNumber(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v < 0) throw new AgError('usage', `--${name} must be a non-negative number, not ${v}`);
+  return v;
+}

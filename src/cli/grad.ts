@@ -1,0 +1,74 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { AgError } from '../errors.js';
+import { grad } from '../grad.js';
+import { parseAt } from '../parse/values.js';
+import { gradJson, toJson } from '../report/json.js';
+import { renderGrad } from '../report/table.js';
+import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, run, valueOptions } from './common.js';
+
+export const command = 'grad <formula>';
+export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
+
+export function builder(y: Argv) {
+  return valueOptions(y)
+    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax (statements separated by ;)' })
+    .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('check', { type: 'boolean', default: true, describe: 'compare with finite differences (--no-check to skip)' })
+    .option('method', { choices: ['central', 'richardson'] as const, default: 'central' as const, describe: 'finite-difference method' })
+    .option('rtol', { type: 'number', describe: 'relative tolerance of the check', default: 1e-5 })
+    .option('atol', { type: 'number', describe: 'absolute tolerance of the check', default: 1e-7 })
+    .option('eps', { type: 'number', describe: 'relative finite-difference step: h = eps·max(1,|x|) (default cbrt(machine ε) ≈ 6.06e-6)' })
+    .option('fd-max', { type: 'number', default: 2000, describe: 'difference every entry while the inputs have at most this many; above, a directional check' })
+    .option('directions', { type: 'number', default: 4, describe: 'random directions of the directional check' })
+    .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
+    .option('edges', { type: 'string', default: 'summary', describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none', coerce: (v: string | boolean) => (v === false ? 'none' : v === true ? 'summary' : v) })
+    .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
+    .option('max-nodes', { type: 'number', describe: 'most graph nodes (default 200000)' })
+    .option('max-entries', { type: 'number', describe: 'most entries in one tensor (default 50000000)' })
+    .option('max-memory', { type: 'number', describe: 'most GiB for the value/gradient buffers (default 4)' })
+    .option('max-length', { type: 'number', describe: 'longest formula in characters (default 100000)' })
+    .option('max-depth', { type: 'number', describe: 'deepest bracket nesting (default 200)' })
+    .example('$0 grad "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture example: d/dx = -2π, d/dy = sin(π)')
+    .example('$0 grad "q = x + y; f = q*z" --at x=-2,y=5,z=-4', 'named steps label the graph')
+    .example('$0 grad "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]"', 'vectors and matrices')
+    .example('$0 grad "sum((max(X*W1, 0)*W2 - Y).^2)" --at "X=randn(64,1000),W1=randn(1000,100),W2=randn(100,10),Y=randn(64,10)" --wrt W1,W2 --edges none', 'a two-layer ReLU net')
+    .example('$0 grad "sigmoid(w*x + b)" --at @values.json --json', 'values from a file, JSON out');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, () => {
+    const digits = args.digits;
+    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    if (!['summary', 'full', 'none'].includes(args.edges)) throw new AgError('usage', `--edges must be summary, full or none, not ${args.edges}`);
+    const values = parseAt(args.at, { seed: args.seed });
+    const result = grad(args.formula as string, values, {
+      wrt: parseList(args.wrt),
+      engine: args.engine,
+      check: args.check,
+      method: args.method,
+      rtol: positiveNumber('rtol', args.rtol),
+      atol: positiveNumber('atol', args.atol),
+      eps: positiveNumber('eps', args.eps),
+      fdMax: positiveNumber('fd-max', args.fdMax),
+      directions: positiveNumber('directions', args.directions),
+      sample: positiveNumber('sample', args.sample),
+      seed: args.seed,
+      edges: args.edges !== 'none',
+      fullTensorLimit: args.edges === 'full' ? Infinity : 64,
+      limits: {
+        maxNodes: args.maxNodes,
+        maxEntries: args.maxEntries,
+        maxBytes: args.maxMemory === undefined ? undefined : args.maxMemory * 1024 ** 3,
+      },
+      maxLength: args.maxLength,
+      maxDepth: args.maxDepth,
+    });
+    if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);
+    else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args) })}\n`);
+    const finite = Number.isFinite(result.value);
+    return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;
+  });
+}

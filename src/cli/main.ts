@@ -1,0 +1,43 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { AgError } from '../errors.js';
+import { formatError } from '../report/errors.js';
+import { toJson } from '../report/json.js';
+import * as gradCmd from './grad.js';
+import { colors, EXIT_USAGE } from './common.js';
+
+/**
+ * A formula that starts with `-` (`-log(x)`) looks like a flag to any argument parser;
+ * a token that starts with `-` but cannot be a flag is moved behind `--`.
+ */
+export function protectFormulas(argv: string[]): string[] {
+  const formulas = argv.filter((a) => /^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !/^-\d/.test(a) && !a.includes('='));
+  const rest = argv.filter((a) => !formulas.includes(a));
+  if (!formulas.length) return argv;
+  return rest.includes('--') ? [...rest, ...formulas] : [...rest, '--', ...formulas];
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  const wantsJson = argv.includes('--json');
+  const cli = yargs(protectFormulas(argv))
+    .scriptName('autograd-cli')
+    .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
+    .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
+    .command(gradCmd)
+    .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
+    .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.')
+    .fail((msg, err) => {
+      const e = err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' });
+      if (wantsJson) process.stdout.write(`${toJson({ error: e.toJSON() })}\n`);
+      else process.stderr.write(`${formatError(e, colors({}, process.stderr))}\n`);
+      process.exit(EXIT_USAGE);
+    });
+  await cli.parseAsync();
+}

@@ -1,0 +1,18 @@
+/**
+ * autograd-cli as a library: the same result objects the CLI prints.
+ *
+ *   import { grad } from 'autograd-cli';
+ *   const r = grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI });
+ *   r.gradient.x; // -6.283185307179586
+ */
+export { grad, prepare, type GradOptions, type GradResult, type NodeReport, type EdgeReport, type Warning, type Summary, type Shown } from './grad.js';
+export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod } from './check/fd.js';
+export { DEFAULT_ATOL, DEFAULT_RTOL, DEFAULT_EPS, DEFAULT_FD_MAX } from './check/tolerance.js';
+export { parseProgram } from './parse/parse.js';
+export { parseAt, type Nested } from './parse/values.js';
+export { buildTape } from './graph/build.js';
+export type { Tape, TapeNode } from './graph/tape.js';
+export { OPS, getOp } from './ops/index.js';
+export type { OpDef } from './ops/types.js';
+export { AgError, type Span, type ErrorCode } from './errors.js';
+export type { Tensor, Shape } from './tensor.js';

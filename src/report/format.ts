@@ -1,0 +1,38 @@
+import type { Nested } from '../parse/values.js';
+import type { Shown, Summary } from '../grad.js';
+
+/** A number in `digits` significant digits, trimmed (`-6.28319`, `1.22465e-16`). */
+export function num(v: number, digits = 6): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-4 && a < 1e7) return String(Number(v.toPrecision(digits)));
+  const [m, e] = v.toExponential(digits - 1).split('e');
+  return `${String(Number(m))}e${e.replace('+', '')}`;
+}
+
+/** A short error number like `3.8e-10`. */
+export function err(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  return v.toExponential(1).replace('e+', 'e');
+}
+
+export function isSummary(v: Shown | null): v is Summary {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value for a table cell: a number, a small tensor whole, or a large one summarised. */
+export function shownText(v: Shown | null, digits = 6): string {
+  if (v === null) return '';
+  if (isSummary(v)) {
+    return `[${v.shape.join('×')}] ‖·‖=${num(v.norm, 4)} min ${num(v.min, 4)} max ${num(v.max, 4)}`;
+  }
+  return nestedText(v, digits);
+}
+
+export function nestedText(v: Nested, digits = 6): string {
+  if (typeof v === 'number') return num(v, digits);
+  if (v.length > 0 && Array.isArray(v[0])) return `[${(v as Nested[]).map((r) => nestedText(r, digits)).join(',\n ')}]`;
+  return `[${v.map((x) => nestedText(x, digits)).join(', ')}]`;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers.js';
+
+describe('autograd-cli grad (the real bin)', () => {
+  it('prints the lecture example: d/dx = -2π, d/dy = sin(π)', () => {
+    const { code, json } = cliJson(['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi']);
+    expect(code).toBe(0);
+    expect(json.gradient.x).toBeCloseTo(-2 * Math.PI, 12);
+    expect(json.gradient.y).toBe(Math.sin(Math.PI));
+    expect(json.forward.x).toBeCloseTo(-2 * Math.PI, 12);
+    expect(json.check.passed).toBe(true);
+  });
+
+  it('human output has the gradient and edge tables and a verdict', () => {
+    const r = cli(['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/gradient/);
+    expect(r.stdout).toMatch(/x\s+-6\.28319\s+-6\.28319\s+-6\.28319/);
+    expect(r.stdout).toMatch(/x → sin\(x\)\s+cos\(x\)\s+-1\s+6\.28319\s+-6\.28319/);
+    expect(r.stdout).toMatch(/✓ check passed/);
+  });
+
+  it('unknown function: exit 2, caret under sinn, did-you-mean hint', () => {
+    const r = cli(['grad', 'sinn(x) + 1', '--at', 'x=1']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('unknown function sinn');
+    expect(r.stderr).toContain('  sinn(x) + 1\n  ^^^^');
+    expect(r.stderr).toContain('did you mean sin?');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('missing value: exit 2 naming the variable', () => {
+    const r = cli(['grad', 'x*y', '--at', 'x=1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no value for the variable y');
+    expect(r.stderr).toContain('  x*y\n    ^');
+  });
+});
