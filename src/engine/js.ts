@@ -31,9 +31,10 @@ export const jsEngine: Engine = {
   reverse(tape, arena, opts = {}): ReverseResult {
     const nodes = tape.nodes;
     const out = nodes[tape.output];
-    if (out.size !== 1) throw new Error('reverse mode needs a scalar output');
+    if (!opts.seed && out.size !== 1) throw new Error('reverse mode from a non-scalar output needs a seed');
     const adjoint = new Float64Array(tape.arenaSize);
-    adjoint[out.offset] = 1;
+    if (opts.seed) adjoint.set(opts.seed, out.offset);
+    else adjoint[out.offset] = 1;
     const edges: EdgeFlow[] | undefined = opts.edges ? [] : undefined;
     for (let id = tape.output; id >= 0; id--) {
       const n = nodes[id];

@@ -27,8 +27,12 @@ export interface Engine {
   /** the op names this engine implements */
   readonly ops: ReadonlySet<string>;
   forward(tape: Tape, arena: Float64Array): void;
-  /** reverse mode from a scalar output; `edges` records every edge's contribution */
-  reverse(tape: Tape, arena: Float64Array, opts?: { edges?: boolean }): ReverseResult;
+  /**
+   * Reverse mode. The output's adjoint starts as `seed` (default: 1 for a scalar
+   * output; a vector-valued output needs a seed, e.g. e_i for row i of a Jacobian).
+   * `edges` records every edge's contribution.
+   */
+  reverse(tape: Tape, arena: Float64Array, opts?: { edges?: boolean; seed?: Float64Array }): ReverseResult;
   /** forward mode: the output tangent for the given tangent of each tape input (null = 0) */
   jvp(tape: Tape, arena: Float64Array, dots: (Float64Array | null)[]): Float64Array;
   /**
