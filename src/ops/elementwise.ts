@@ -312,7 +312,7 @@ export const select = elementwise('select', [
   {
     f: (c, a, e) => (c !== 0 ? a : e),
     d: [() => 0, (c) => (c !== 0 ? 1 : 0), (c) => (c !== 0 ? 0 : 1)],
-    local: ['0', 'cond ? 1 : 0', 'cond ? 0 : 1'],
+    local: ['0', 'a != 0 ? 1 : 0', 'a != 0 ? 0 : 1'],
     branch: (c) => (c !== 0 ? 1 : 0),
     kink: "a conditional's boundary",
     label: 'cond',

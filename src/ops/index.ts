@@ -25,7 +25,7 @@ export function getOp(name: string): OpDef {
  */
 export const FUNCTIONS: ReadonlyMap<string, readonly [number, number]> = new Map<string, readonly [number, number]>([
   ...[...OPS.values()]
-    .filter((op) => op.family === 'elementwise' || op.family === 'nn' || op.family === 'linalg')
+    .filter((op) => ['elementwise', 'compare', 'nn', 'linalg'].includes(op.family))
     .filter((op) => !['select', 'add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'matmul'].includes(op.name))
     .map((op) => [op.name, op.arity] as const),
   ['add', [2, 2]],

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { jsEngine } from '../../src/engine/js.js';
+import { buildTape } from '../../src/graph/build.js';
+import { makeArena } from '../../src/graph/tape.js';
+import { isFunctionName, OPS } from '../../src/ops/index.js';
+import { parseProgram } from '../../src/parse/parse.js';
+import type { ElementwiseDef } from '../../src/ops/elementwise.js';
+import type { Attrs, OpDef } from '../../src/ops/types.js';
+import { Rng } from '../../src/random.js';
+import { scalar, sizeOf, unbroadcast, type Shape, type Tensor } from '../../src/tensor.js';
+
+/**
+ * Every derivative rule of the op table, checked the way a user's formula is:
+ * vjp against central differences of L = Σ w ⊙ op(inputs) at random points in the
+ * op's domain, and jvp against vjp (⟨J u, w⟩ = ⟨u, Jᵀ w⟩), on several shapes,
+ * broadcasting in both argument positions.
+ */
+interface Case {
+  shapes: Shape[];
+  attrs?: Attrs;
+  domains?: [number, number][];
+  /** inputs that are not differentiated (conditions) */
+  fixed?: number[];
+  /** integer-valued inputs (0/1 conditions) */
+  boolean?: number[];
+}
+
+const elementwiseShapes = (arity: number): Shape[][] =>
+  arity === 1
+    ? [[[]], [[4]], [[2, 3]]]
+    : arity === 2
+      ? [
+          [[], []],
+          [[3], [3]],
+          [[2, 3], [2, 3]],
+          [[], [2, 3]],
+          [[2, 3], []],
+          [[3], [2, 3]],
+          [[2, 3], [3]],
+          [[2, 1], [1, 3]],
+          [[2, 3], [2, 1]],
+        ]
+      : [
+          [[], [], []],
+          [[3], [3], [3]],
+          [[2, 3], [], [3]],
+        ];
+
+function casesFor(op: OpDef): Case[] {
+  if (op.family === 'elementwise' || op.family === 'compare') {
+    const def = op as ElementwiseDef;
+    const out: Case[] = [];
+    for (let arity = op.arity[0]; arity <= op.arity[1]; arity++) {
+      for (const shapes of elementwiseShapes(arity)) {
+        out.push({
+          shapes,
+          domains: def.domains[arity - 1],
+          fixed: op.name === 'select' ? [0] : undefined,
+          boolean: op.name === 'select' ? [0] : undefined,
+        });
+      }
+    }
+    return out;
+  }
+  switch (op.name) {
+    case 'sum':
+    case 'mean':
+    case 'prod':
+      return [{ shapes: [[5]] }, { shapes: [[2, 3]] }, { shapes: [[2, 3]], attrs: { axis: 0 } }, { shapes: [[2, 3]], attrs: { axis: 1 } }, { shapes: [[]] }];
+    case 'maxAll':
+    case 'minAll':
+      return [{ shapes: [[5]] }, { shapes: [[3, 4]] }];
+    case 'norm':
+      return [{ shapes: [[5]] }, { shapes: [[5]], attrs: { ord: 1 } }, { shapes: [[5]], attrs: { ord: Infinity } }, { shapes: [[3, 4]], attrs: { ord: 'fro' } }];
+    case 'matmul':
+      return [{ shapes: [[2, 3], [3, 4]] }, { shapes: [[2, 3], [3]] }, { shapes: [[3], [3, 2]] }, { shapes: [[4], [4]] }];
+    case 'transpose':
+      return [{ shapes: [[2, 3]] }, { shapes: [[4]] }];
+    case 'dot':
+      return [{ shapes: [[4], [4]] }];
+    case 'trace':
+      return [{ shapes: [[3, 3]] }];
+    case 'diag':
+      return [{ shapes: [[3]] }, { shapes: [[3, 4]] }];
+    case 'softmax':
+    case 'logsoftmax':
+    case 'logsumexp':
+      return [{ shapes: [[4]] }, { shapes: [[2, 3]] }];
+    case 'subset':
+      return [
+        { shapes: [[5]], attrs: { gather: Int32Array.of(1, 3, 3), outShape: [3] } },
+        { shapes: [[2, 3]], attrs: { gather: Int32Array.of(4), outShape: [] } },
+      ];
+    case 'stack':
+      return [{ shapes: [[], [], []] }, { shapes: [[3], [3]] }];
+    default:
+      return [];
+  }
+}
+
+function randomInput(rng: Rng, shape: Shape, domain: [number, number], bool: boolean): Tensor {
+  const data = new Float64Array(sizeOf(shape));
+  for (let k = 0; k < data.length; k++) data[k] = bool ? (rng.next() < 0.5 ? 0 : 1) : domain[0] + (domain[1] - domain[0]) * rng.next();
+  return { shape, data };
+}
+
+function run(op: OpDef, ins: Tensor[], attrs: Attrs): Tensor {
+  const shape = op.shape(
+    ins.map((t) => t.shape),
+    attrs,
+  );
+  const out = new Float64Array(sizeOf(shape));
+  op.forward(ins, attrs, out);
+  return { shape, data: out };
+}
+
+const dotp = (a: Float64Array, b: Float64Array) => a.reduce((s, v, k) => s + v * b[k], 0);
+
+const ops = [...OPS.values()].filter((op) => op.family !== 'leaf');
+
+describe('op table: every rule against finite differences', () => {
+  it('has cases for every op', () => {
+    for (const op of ops) expect(casesFor(op).length, op.name).toBeGreaterThan(0);
+  });
+
+  for (const op of ops) {
+    it(`${op.name}: vjp = central differences, jvp = vjp`, () => {
+      const rng = new Rng(7 + op.name.length * 131);
+      for (const c of casesFor(op)) {
+        for (let trial = 0; trial < 3; trial++) {
+          const attrs = c.attrs ?? {};
+          const ins = c.shapes.map((s, i) => randomInput(rng, s, c.domains?.[i] ?? [-2, 2], c.boolean?.includes(i) ?? false));
+          const out = run(op, ins, attrs);
+          const w = Float64Array.from(out.data, () => rng.normal());
+          const need = ins.map((_, i) => !c.fixed?.includes(i));
+          const vjp = op.vjp(ins, out, w, attrs, need).map((g, i) => (g && g.length !== ins[i].data.length ? unbroadcast(g, ins[i].shape, out.shape) : g));
+          const where = `${op.name} shapes ${JSON.stringify(c.shapes)} attrs ${JSON.stringify(attrs, (_k, v) => (v instanceof Int32Array ? Array.from(v) : v))}`;
+          // reverse mode against central differences of L = Σ w ⊙ op(inputs)
+          ins.forEach((t, i) => {
+            if (!need[i]) return;
+            for (let k = 0; k < t.data.length; k++) {
+              const x = t.data[k];
+              const h = 1e-6 * Math.max(1, Math.abs(x));
+              t.data[k] = x + h;
+              const fp = dotp(run(op, ins, attrs).data, w);
+              t.data[k] = x - h;
+              const fm = dotp(run(op, ins, attrs).data, w);
+              t.data[k] = x;
+              const fd = (fp - fm) / (2 * h);
+              const ad = op.constantOutput ? 0 : vjp[i]![k];
+              expect(Math.abs(ad - fd), `${where}: ∂/∂input${i + 1}[${k}] ad ${ad} fd ${fd}`).toBeLessThanOrEqual(1e-6 + 1e-6 * Math.abs(fd));
+            }
+          });
+          // forward mode against reverse mode
+          const u = ins.map((t, i) => (need[i] ? Float64Array.from(t.data, () => rng.normal()) : null));
+          const jv = op.jvp(ins, out, u, attrs);
+          const lhs = dotp(jv, w);
+          const rhs = vjp.reduce((s, g, i) => s + (g && u[i] ? dotp(g, u[i]!) : 0), 0);
+          expect(Math.abs(lhs - rhs), `${where}: <Ju,w>=${lhs} <u,Jᵀw>=${rhs}`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(lhs)));
+        }
+      }
+    });
+  }
+
+  it('local derivative formulas exist for every input of every op', () => {
+    for (const op of ops) {
+      for (const c of casesFor(op)) {
+        const locals = op.local(c.shapes.length, c.attrs ?? {});
+        expect(locals.length, op.name).toBeGreaterThanOrEqual(1);
+        for (const l of locals) expect(l.trim(), op.name).not.toBe('');
+      }
+    }
+  });
+});
+
+describe('op table: local formulas say what the rules compute', () => {
+  // the local formula is what the edge table and `derive` show; it must evaluate to the rule's partial
+  const evalFormula = (src: string, vals: Record<string, number>): number => {
+    const tape = buildTape(parseProgram(src, { isFunction: isFunctionName }), Object.fromEntries(Object.entries(vals).map(([k, v]) => [k, scalar(v)])));
+    const arena = makeArena(tape, Object.fromEntries(Object.entries(vals).map(([k, v]) => [k, scalar(v)])));
+    jsEngine.forward(tape, arena);
+    return arena[tape.nodes[tape.output].offset];
+  };
+  const elementwise = ops.filter((op) => op.family === 'elementwise') as ElementwiseDef[];
+  for (const op of elementwise) {
+    it(`${op.name}`, () => {
+      const rng = new Rng(99);
+      for (let arity = op.arity[0]; arity <= op.arity[1]; arity++) {
+        const rule = op.rules[arity - 1];
+        if (!rule) continue;
+        for (let trial = 0; trial < 5; trial++) {
+          const args = Array.from({ length: arity }, (_, i) => {
+            const [lo, hi] = rule.domain?.[i] ?? [-2, 2];
+            return op.name === 'select' && i === 0 ? (trial % 2) : lo + (hi - lo) * rng.next();
+          });
+          const s = rule.f(...args);
+          const vals: Record<string, number> = { s };
+          args.forEach((v, i) => (vals['abcd'[i]] = v));
+          rule.local.forEach((formula, i) => {
+            const want = rule.d[i](...args, s);
+            const got = evalFormula(formula.replace(/\bs\b/g, '(s)'), vals);
+            expect(got, `${op.name} ∂/∂${'abcd'[i]} = ${formula} at ${JSON.stringify(vals)}`).toBeCloseTo(want, 10);
+          });
+        }
+      }
+    });
+  }
+});
