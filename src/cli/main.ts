@@ -6,15 +6,23 @@ import { toJson } from '../report/json.js';
 import * as gradCmd from './grad.js';
 import { colors, EXIT_USAGE } from './common.js';
 
+/** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
+const MARK = '\u2063';
+
 /**
  * A formula that starts with `-` (`-log(x)`) looks like a flag to any argument parser;
- * a token that starts with `-` but cannot be a flag is moved behind `--`.
+ * a token that starts with `-` but cannot be a flag gets an invisible mark in front,
+ * which `unmark` takes off once yargs has parsed.
  */
 export function protectFormulas(argv: string[]): string[] {
-  const formulas = argv.filter((a) => /^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !/^-\d/.test(a) && !a.includes('='));
-  const rest = argv.filter((a) => !formulas.includes(a));
-  if (!formulas.length) return argv;
-  return rest.includes('--') ? [...rest, ...formulas] : [...rest, '--', ...formulas];
+  return argv.map((a) => (/^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !a.includes('=') ? MARK + a : a));
+}
+
+function unmark(argv: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(argv)) {
+    if (typeof v === 'string' && v.startsWith(MARK)) argv[k] = v.slice(MARK.length);
+    else if (Array.isArray(v)) argv[k] = v.map((x) => (typeof x === 'string' && x.startsWith(MARK) ? x.slice(MARK.length) : x));
+  }
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<void> {
@@ -23,6 +31,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .scriptName('autograd-cli')
     .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
     .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
+    .middleware(unmark, true)
     .command(gradCmd)
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
