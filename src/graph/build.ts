@@ -125,7 +125,7 @@ class Builder {
 
   // ----- nodes -----
 
-  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string): number {
+  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string, where?: { caret: Span; symbol?: string }): number {
     const memoKey = key ?? `${op}(${inputs.join(',')})`;
     const hit = this.memo.get(memoKey);
     if (hit !== undefined) return hit;
@@ -137,7 +137,7 @@ class Builder {
         attrs,
       );
     } catch (e) {
-      throw this.shapeError(op, inputs, (e as Error).message, span);
+      throw this.shapeError(op, inputs, (e as Error).message, span, where);
     }
     if (shape.length > 2) throw new AgError('shape', `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, { span });
     const size = sizeOf(shape);
@@ -193,11 +193,14 @@ class Builder {
     return id;
   }
 
-  private shapeError(op: string, inputs: number[], msg: string, span?: Span): AgError {
+  /** `W*x: [3,4] * [3] — inner dimensions differ (4 and 3)`, caret under the operator. */
+  private shapeError(op: string, inputs: number[], msg: string, span?: Span, where?: { caret: Span; symbol?: string }): AgError {
     const src = span ? this.program.source.slice(span.start, span.end) : op;
-    const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ');
+    const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape));
     const text = src.length <= 40 ? src : op;
-    return new AgError('shape', `${text}: ${msg} (shapes ${shapes})`, { span });
+    const sym = where?.symbol;
+    const shown = sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
+    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span });
   }
 
   // ----- expressions -----
@@ -262,6 +265,9 @@ class Builder {
   }
 
   private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
+    // shape errors point at the operator (or the function name) and show both shapes around its symbol
+    const where = { caret: e.nameSpan, symbol: e.op };
+    const mk = (op: string, args: number[], attrs: Attrs = {}, key?: string) => this.add(op, args, attrs, e.span, key, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
     const arity = FUNCTIONS.get(e.fn);
@@ -284,7 +290,7 @@ class Builder {
         if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
         const t = generate('zeros', e.args.map((a) => this.intArg(a, scope, 'a size')));
         for (let k = 0; k < t.data.length; k++) t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
-        return this.add('const', [], { value: t }, e.span, `random#${this.nodes.length}`);
+        return mk('const', [], { value: t }, `random#${this.nodes.length}`);
       }
       case 'zeros':
       case 'ones':
@@ -294,7 +300,7 @@ class Builder {
         const attrs: Attrs = {};
         if (n === 2) attrs.ord = this.normOrder(e.args[1]);
         const a = this.expr(e.args[0], scope);
-        return this.add('norm', [a], attrs, e.span, `norm(${a})${String(attrs.ord ?? 2)}`);
+        return mk('norm', [a], attrs, `norm(${a})${String(attrs.ord ?? 2)}`);
       }
       case 'sum':
       case 'mean':
@@ -306,18 +312,18 @@ class Builder {
           if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: e.args[1].span });
           attrs.axis = dim - 1;
         }
-        return this.add(e.fn, [a], attrs, e.span, `${e.fn}(${a})${attrs.axis ?? ''}`);
+        return mk(e.fn, [a], attrs, `${e.fn}(${a})${attrs.axis ?? ''}`);
       }
       case 'max':
       case 'min': {
         const args = e.args.map((a) => this.expr(a, scope));
-        if (n === 1) return this.add(`${e.fn}All`, args, {}, e.span);
-        return args.slice(1).reduce((acc, b) => this.add(e.fn, [acc, b], {}, e.span), args[0]);
+        if (n === 1) return mk(`${e.fn}All`, args, {});
+        return args.slice(1).reduce((acc, b) => mk(e.fn, [acc, b], {}), args[0]);
       }
       case 'multiply': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));
         const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
-        return this.add(tensors ? 'matmul' : 'multiply', [a, b], {}, e.span);
+        return mk(tensors ? 'matmul' : 'multiply', [a, b], {});
       }
       case 'divide': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));
@@ -327,7 +333,7 @@ class Builder {
             hint: 'use ./ for elementwise division',
           });
         }
-        return this.add('divide', [a, b], {}, e.span);
+        return mk('divide', [a, b], {});
       }
       case 'pow': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));
@@ -337,14 +343,14 @@ class Builder {
             hint: 'use .^ for an elementwise power',
           });
         }
-        return this.add('pow', [a, b], {}, e.span);
+        return mk('pow', [a, b], {});
       }
       case 'dotMultiply':
       case 'dotDivide':
       case 'dotPow': {
         const args = e.args.map((x) => this.expr(x, scope));
         const op = { dotMultiply: 'multiply', dotDivide: 'divide', dotPow: 'pow' }[e.fn];
-        return this.add(op, args, {}, e.span);
+        return mk(op, args, {});
       }
       default: {
         const args = e.args.map((x) => this.expr(x, scope));
@@ -352,7 +358,7 @@ class Builder {
         if (e.fn === 'unaryMinus' && this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
           return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
         }
-        return this.add(e.fn, args, {}, e.span);
+        return mk(e.fn, args, {});
       }
     }
   }

@@ -6,7 +6,7 @@ export const broadcastShape: ShapeFn = (inputs) => {
   let out: Shape = inputs[0];
   for (let i = 1; i < inputs.length; i++) {
     const next = broadcastShapes(out, inputs[i]);
-    if (!next) throw new Error(`shapes ${inputs.map(shapeStr).join(' and ')} do not broadcast`);
+    if (!next) throw new Error(`the shapes do not broadcast (each trailing dimension must match or be 1; here ${inputs.map(shapeStr).join(' and ')})`);
     out = next;
   }
   return out;

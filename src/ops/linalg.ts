@@ -105,7 +105,7 @@ export const dot: OpDef = {
   family: 'linalg',
   arity: [2, 2],
   shape([a, b]) {
-    if (a.length !== 1 || b.length !== 1 || a[0] !== b[0]) throw new Error(`dot needs two vectors of one length, not ${shapeStr(a)} and ${shapeStr(b)}`);
+    if (a.length !== 1 || b.length !== 1 || a[0] !== b[0]) throw new Error('dot needs two vectors of the same length');
     return [];
   },
   forward([a, b], _attrs, out) {
