@@ -8,7 +8,7 @@ import { buildTape, type BuildLimits } from './graph/build.js';
 import { displayName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { getOp, isFunctionName } from './ops/index.js';
-import { parseProgram } from './parse/parse.js';
+import { CONSTANTS, parseProgram } from './parse/parse.js';
 import { fromNested, type Nested } from './parse/values.js';
 import { Rng } from './random.js';
 import { norm2, shapeStr, toNested, type Shape, type Tensor } from './tensor.js';
@@ -122,6 +122,10 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const warnings: Warning[] = [];
   const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...usedConstNames(tape)]);
   for (const name of Object.keys(values)) {
+    if (name in CONSTANTS) {
+      warnings.push({ code: 'unused-value', message: `${name} is a constant (${CONSTANTS[name]}); the value given for it is not used` });
+      continue;
+    }
     if (!used.has(name) && !formulaMentions(formula, name)) warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
   }
   if (tape.indexVars.length) {

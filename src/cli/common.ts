@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
 import { AgError } from '../errors.js';
@@ -53,6 +54,23 @@ function internal(e: unknown): AgError {
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new AgError('engine', `internal error: ${msg}`, { hint: 'this is a bug in autograd-cli; please report it with the command you ran' });
+}
+
+/**
+ * The formula argument: the text itself, `@path` to read it from a file, or `-` for
+ * standard input (for formulas longer than a command line takes).
+ */
+export function readFormula(arg: string | undefined): string {
+  if (arg === undefined) throw new AgError('usage', 'no formula given');
+  if (arg === '-' || (arg.startsWith('@') && arg.length > 1)) {
+    const path = arg === '-' ? 0 : arg.slice(1);
+    try {
+      return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new AgError('io', `cannot read the formula from ${arg === '-' ? 'standard input' : arg.slice(1)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  }
+  return arg;
 }
 
 export function parseList(v: string | string[] | undefined): string[] | undefined {

@@ -4,14 +4,14 @@ import { grad } from '../grad.js';
 import { parseAt } from '../parse/values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGrad } from '../report/table.js';
-import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, run, valueOptions } from './common.js';
+import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
 
 export function builder(y: Argv) {
   return valueOptions(y)
-    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax (statements separated by ;)' })
+    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax (statements separated by ;); @file reads it from a file, - from standard input' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
     .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
     .option('check', { type: 'boolean', default: true, describe: 'compare with finite differences (--no-check to skip)' })
@@ -44,7 +44,7 @@ export async function handler(args: Args): Promise<void> {
     if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
     if (!['summary', 'full', 'none'].includes(args.edges)) throw new AgError('usage', `--edges must be summary, full or none, not ${args.edges}`);
     const values = parseAt(args.at, { seed: args.seed });
-    const result = grad(args.formula as string, values, {
+    const result = grad(readFormula(args.formula), values, {
       wrt: parseList(args.wrt),
       engine: args.engine,
       check: args.check,

@@ -31,6 +31,12 @@ export interface BuildOptions {
   limits?: Partial<BuildLimits>;
 }
 
+/** mathjs functions that run code or change the instance: never callable from a formula. */
+const FORBIDDEN = new Set([
+  'import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config',
+  'typed', 'chain', 'help', 'resolve', 'rationalize', 'leafCount', 'symbolicEqual', 'map', 'forEach', 'filter', 'apply',
+]);
+
 interface Def {
   params: string[];
   body: Expr;
@@ -205,7 +211,33 @@ class Builder {
 
   // ----- expressions -----
 
+  /** results of left-spine nodes built ahead, in a loop (see expr) */
+  private ahead = new Map<Expr, number>();
+
   private expr(e: Expr, scope: Map<string, number>): number {
+    const hit = this.ahead.get(e);
+    if (hit !== undefined) return hit;
+    const isBinaryOp = (x: Expr): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.op !== undefined && x.args.length === 2;
+    if (isBinaryOp(e) && isBinaryOp(e.args[0])) {
+      // a long left-associative chain (x + x + … + x) is built bottom-up in a loop, not by recursion
+      const spine = [e];
+      let n: Expr = e.args[0];
+      while (isBinaryOp(n)) {
+        spine.push(n);
+        n = n.args[0];
+      }
+      try {
+        for (let i = spine.length - 1; i >= 1; i--) this.ahead.set(spine[i], this.exprOne(spine[i], scope));
+        return this.exprOne(e, scope);
+      } finally {
+        // an inline function's body is built again with other arguments
+        for (const n of spine) this.ahead.delete(n);
+      }
+    }
+    return this.exprOne(e, scope);
+  }
+
+  private exprOne(e: Expr, scope: Map<string, number>): number {
     switch (e.k) {
       case 'num':
         if (!Number.isFinite(e.v)) throw new AgError('bad-value', `${e.v} is not a finite number`, { span: e.span });
@@ -241,9 +273,11 @@ class Builder {
       if (FUNCTIONS.has(name) || this.defs.has(name)) {
         throw new AgError('unknown-variable', `${name} is a function; call it with arguments, like ${name}(x)`, { span });
       }
+      // `5 cm` is a unit to mathjs; here it would be 5 times a variable cm
+      const unitLike = /\d\s*$/.test(this.program.source.slice(0, span.start));
       throw new AgError('missing-value', `no value for the variable ${name}`, {
         span,
-        hint: `give one with --at ${name}=...`,
+        hint: unitLike ? `units are not supported; if ${name} is a variable, give it a value with --at ${name}=...` : `give one with --at ${name}=...`,
       });
     }
     return this.inputNode(name, span);
@@ -270,6 +304,12 @@ class Builder {
     const mk = (op: string, args: number[], attrs: Attrs = {}, key?: string) => this.add(op, args, attrs, e.span, key, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
+    if (FORBIDDEN.has(e.fn)) {
+      throw new AgError('unsupported', `${e.fn}(...) is not allowed in a formula`, {
+        span: e.nameSpan,
+        hint: 'formulas are differentiated, never evaluated as code',
+      });
+    }
     const arity = FUNCTIONS.get(e.fn);
     if (!arity) {
       const guess = closest(e.fn, [...FUNCTIONS.keys(), ...this.defs.keys()]);

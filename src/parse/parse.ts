@@ -97,11 +97,28 @@ function parseChecked(source: string, opts: ParseOptions): Program {
   } catch (e) {
     throw syntaxError(e, source);
   }
+  const deepest = treeDepth(root);
+  if (deepest.depth > maxDepth) {
+    throw new AgError('limit', `the formula nests ${deepest.depth} levels deep; the limit is ${maxDepth} (--max-depth)`);
+  }
   const spans = recoverSpans(root, source);
   const spanOf = (n: MNode): Span => spans.get(n) ?? { start: 0, end: source.length };
   const isFunction = opts.isFunction ?? (() => false);
 
+  const done = new Map<MNode, Expr>();
+  const isBinary = (n: MNode | undefined) => n?.type === 'OperatorNode' && n.args.length === 2;
   const conv = (n: MNode): Expr => {
+    const hit = done.get(n);
+    if (hit) return hit;
+    if (isBinary(n) && isBinary(n.args[0])) {
+      // convert a long left-associative chain bottom-up in a loop, not by recursion
+      const spine: MNode[] = [n];
+      while (isBinary(spine[spine.length - 1].args[0])) spine.push(spine[spine.length - 1].args[0]);
+      for (let i = spine.length - 1; i >= 1; i--) done.set(spine[i], convOne(spine[i]));
+    }
+    return convOne(n);
+  };
+  const convOne = (n: MNode): Expr => {
     const span = spanOf(n);
     switch (n.type) {
       case 'ConstantNode':
@@ -241,6 +258,31 @@ function countHint(source: string): string | undefined {
   const close = (source.match(/[)\]]/g) ?? []).length;
   if (open > close) return `${open - close} bracket${open - close > 1 ? 's are' : ' is'} not closed`;
   return undefined;
+}
+
+/**
+ * Depth of the parse tree, walked with an explicit stack. The left operand of a binary
+ * operator does not count: long left-associative chains (x + x + … + x) are handled
+ * in loops, while right-nested ones (x^x^…^x, - - - x) recurse.
+ */
+function treeDepth(root: MNode): { depth: number } {
+  let best = 0;
+  const stack: [MNode, number][] = [[root, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > best) best = d;
+    const kids: MNode[] = [];
+    const binary = n.type === 'OperatorNode' && n.args.length === 2;
+    for (const v of Object.values(n)) {
+      if (v && typeof v === 'object') {
+        if (Array.isArray(v)) for (const x of v) if (x && typeof x === 'object' && typeof x.type === 'string') kids.push(x);
+        else if (x && typeof x === 'object' && typeof (x as { node?: MNode }).node?.type === 'string') kids.push((x as { node: MNode }).node);
+        if (!Array.isArray(v) && typeof (v as MNode).type === 'string') kids.push(v as MNode);
+      }
+    }
+    for (const k of kids) stack.push([k, binary && k === n.args[0] ? d : d + 1]);
+  }
+  return { depth: best };
 }
 
 /** Bracket nesting depth, measured before mathjs's recursive parser sees the text. */

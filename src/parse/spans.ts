@@ -74,9 +74,25 @@ export function recoverSpans(root: AnyNode, src: string): Map<AnyNode, Span> {
     return t;
   };
 
+  const isBinary = (n: AnyNode | null | undefined): n is AnyNode => n?.type === 'OperatorNode' && n.args.length === 2;
+
   function walk(node: AnyNode | null | undefined): void {
     if (!node) return;
     const first = cur;
+    if (isBinary(node) && isBinary(node.args[0])) {
+      // a long left-associative chain (x + x + … + x) is walked in a loop, not by recursion
+      const spine = [node];
+      while (isBinary(spine[spine.length - 1].args[0])) spine.push(spine[spine.length - 1].args[0]);
+      walk(spine[spine.length - 1].args[0]);
+      for (let i = spine.length - 1; i >= 0; i--) {
+        const n = spine[i];
+        if (!n.implicit) take(n.op);
+        walk(n.args[1]);
+        const start = first < cur ? toks[first].start : (toks[cur]?.start ?? src.length);
+        spans.set(n, { start, end: first < cur ? toks[cur - 1].end : start });
+      }
+      return;
+    }
     visit(node);
     const start = first < cur ? toks[first].start : (toks[cur]?.start ?? src.length);
     const end = first < cur ? toks[cur - 1].end : start;
