@@ -253,7 +253,11 @@ export const square = elementwise('square', [u((a) => a * a, (a) => 2 * a, '2*a'
 export const cube = elementwise('cube', [u((a) => a * a * a, (a) => 3 * a * a, '3*a^2')]);
 export const hypot = elementwise('hypot', [
   undefined,
-  b(Math.hypot, (a, _c, s) => a / s, (_a, c, s) => c / s, ['a/s', 'b/s']),
+  b(Math.hypot, (a, _c, s) => a / s, (_a, c, s) => c / s, ['a/s', 'b/s'], {
+    // not differentiable at the origin only: near it, the signs tell a step that passes by
+    branch: (a, c) => (Math.abs(a) <= 1e-3 && Math.abs(c) <= 1e-3 ? 3 * sgn(a) + sgn(c) + 5 : 0),
+    kink: 'hypot at (0, 0)',
+  }),
 ]);
 
 // ----- Piecewise (kinks) -----

@@ -156,6 +156,9 @@ function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean
 export const maxAll = extremum('max', (x, y) => x > y);
 export const minAll = extremum('min', (x, y) => x < y);
 
+/** Below this, a point counts as near a point-kink (the 2-norm at the origin). */
+export const NEAR_ZERO = 1e-3;
+
 /** Norms of a vector (1, 2, Infinity) or a matrix ('fro', which is the 2-norm of all entries). */
 export const norm: OpDef = {
   name: 'norm',
@@ -203,10 +206,15 @@ export const norm: OpDef = {
       });
       return code;
     }
+    // the 1-norm bends wherever an entry crosses 0; the 2-norm only at the origin, so there
+    // the signs of the entries tell a step that passes near it
+    let near = true;
+    for (const v of a.data) if (Math.abs(v) > NEAR_ZERO) near = false;
+    if (ord !== 1 && !near) return 0;
     a.data.forEach((v, k) => {
-      code += (Math.sign(v) + 2) * (ord === 1 ? branchWeight(k) : 0);
+      code += (Math.sign(v) + 2) * branchWeight(k);
     });
-    return ord === 1 ? code : a.data.every((v) => v === 0) ? 1 : 0;
+    return code;
   },
 };
 

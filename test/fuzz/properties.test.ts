@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AgError } from '../../src/errors.js';
+import { grad } from '../../src/grad.js';
+import { toJson, gradJson } from '../../src/report/json.js';
+
+/**
+ * Property tests over random well-formed formulas built from the op table, and the
+ * parser on random and mutated text. `npm test` runs 500 formulas; `npm run fuzz`
+ * (FUZZ_RUNS=10000) runs many more.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+
+// smooth scalar building blocks, wrapped to stay in their domains
+const UNARY = [
+  (a: string) => `sin(${a})`,
+  (a: string) => `cos(${a})`,
+  (a: string) => `tanh(${a})`,
+  (a: string) => `exp(${a} / 4)`,
+  (a: string) => `log(${a}^2 + 1)`,
+  (a: string) => `sqrt(${a}^2 + 1)`,
+  (a: string) => `atan(${a})`,
+  (a: string) => `sigmoid(${a})`,
+  (a: string) => `softplus(${a})`,
+  (a: string) => `asinh(${a})`,
+  (a: string) => `-${a}`,
+  (a: string) => `(${a})^2`,
+  (a: string) => `cube(${a} / 3)`,
+  (a: string) => `log1p(${a}^2)`,
+  (a: string) => `cbrt(${a}^2 + 2)`,
+];
+// the same, elementwise over tensors
+const UNARY_T = [
+  (a: string) => `sin(${a})`,
+  (a: string) => `tanh(${a})`,
+  (a: string) => `exp(${a} / 4)`,
+  (a: string) => `log(${a}.^2 + 1)`,
+  (a: string) => `sqrt(${a}.^2 + 1)`,
+  (a: string) => `sigmoid(${a})`,
+  (a: string) => `softplus(${a})`,
+  (a: string) => `-${a}`,
+  (a: string) => `(${a}).^2`,
+  (a: string) => `${a} ./ (${a}.^2 + 1)`,
+  (a: string) => `(${a}.^2 + 1).^0.3`,
+  (a: string) => `2 .^ (${a} / 3)`,
+];
+const BINARY = [
+  (a: string, b: string) => `(${a} + ${b})`,
+  (a: string, b: string) => `(${a} - ${b})`,
+  (a: string, b: string) => `(${a} * ${b})`,
+  (a: string, b: string) => `${a} / (${b}^2 + 1)`,
+  (a: string, b: string) => `hypot(${a}, ${b} + 2)`,
+  (a: string, b: string) => `atan2(${a}, ${b}^2 + 1)`,
+  (a: string, b: string) => `(${a}^2 + 1)^(${b} / 5)`,
+];
+
+const scalarFormula = (leaves: string[]) =>
+  fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(...leaves),
+      fc.double({ min: -3, max: 3, noNaN: true }).map((v) => (v < 0 ? `(${v.toFixed(3)})` : v.toFixed(3))),
+      fc.tuple(fc.nat(UNARY.length - 1), tie('e')).map(([k, a]) => UNARY[k](a)),
+      fc.tuple(fc.nat(BINARY.length - 1), tie('e'), tie('e')).map(([k, a, b]) => BINARY[k](a, b)),
+    ),
+  })).e;
+
+function agree(a: number, b: number, rel: number): boolean {
+  return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+describe('random formulas: reverse = forward = finite differences', () => {
+  it('scalar formulas', () => {
+    fc.assert(
+      fc.property(scalarFormula(['x', 'y', 'z']), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), (f, x, y, z) => {
+        const formula = `${f} + 0*(x + y + z)`;
+        const r = grad(formula, { x, y, z }, { edges: true });
+        if (!Number.isFinite(r.value)) return;
+        for (const v of ['x', 'y', 'z']) {
+          const rev = r.gradient[v] as number;
+          const fwd = r.forward![v] as number;
+          expect(agree(rev, fwd, 1e-9), `${formula}: ∂/∂${v} reverse ${rev} forward ${fwd}`).toBe(true);
+        }
+        const bad = r.check!.entries.filter((e) => e.status === 'fail');
+        expect(bad, `${formula} at x=${x}, y=${y}, z=${z}`).toEqual([]);
+        // the JSON document is well formed and round-trips
+        const doc = JSON.parse(toJson(gradJson(r)));
+        expect(doc.nodes.length).toBe(r.nodes.length);
+        for (const e of doc.edges) {
+          expect(doc.nodes[e.from]).toBeTruthy();
+          expect(doc.nodes[e.to]).toBeTruthy();
+          expect(e.to).toBeGreaterThan(e.from);
+        }
+      }),
+      { numRuns: Math.ceil(RUNS * 0.6), seed: 20261123 },
+    );
+  });
+
+  it('tensor formulas with broadcasting, products and reductions', () => {
+    const vecExpr = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('v', 'u', "(W'*(W*v))", "(W'*w)", '(v .* u)', '(a*v)', '[a, v[2], a*u[3]]'),
+        fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
+        fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
+        fc.tuple(tie('e')).map(([a]) => `(${a} - max(${a}))`),
+      ),
+    })).e;
+    const top = fc.tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'prod'), vecExpr).map(([r, e]) => (r === 'prod' ? `prod(tanh(${e}))` : `${r}(${e})`));
+    const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 13, maxLength: 13 });
+    fc.assert(
+      fc.property(top, vals, (formula, n) => {
+        const values = { v: n.slice(0, 3), u: n.slice(3, 6), w: n.slice(6, 8), W: [n.slice(8, 11), [n[11], n[12], n[0]]], a: n[1] };
+        const r = grad(`${formula} + 0*(sum(v) + sum(u) + sum(w) + sum(W) + a)`, values, { edges: true });
+        if (!Number.isFinite(r.value)) return;
+        for (const name of r.variables) {
+          const rev = (r.gradient[name] as unknown as number[] | number[][] | number);
+          const fwd = r.forward![name] as unknown as typeof rev;
+          const flat = (x: typeof rev) => (typeof x === 'number' ? [x] : (x as unknown[]).flat(2) as number[]);
+          flat(rev).forEach((g, k) => expect(agree(g, flat(fwd)[k], 1e-9), `${formula}: ∂/∂${name}[${k}] reverse ${g} forward ${flat(fwd)[k]}`).toBe(true));
+        }
+        expect(r.check!.entries.filter((e) => e.status === 'fail'), formula).toEqual([]);
+      }),
+      { numRuns: Math.ceil(RUNS * 0.3), seed: 4242 },
+    );
+  });
+});
+
+describe('the parser and builder on random and mutated text: only clean errors', () => {
+  const ALPHABET = 'xyz0123456789.+-*/^()[],;:=<>!?\'"ab sinlogexpsumW '.split('');
+  it('random strings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...ALPHABET), { maxLength: 30 }).map((a) => a.join('')), (text) => {
+        try {
+          grad(text, { x: 0.5, y: -0.25, z: 1.5, W: [[1, 2], [3, 4]], a: 2, b: [1, 2] }, { edges: true });
+        } catch (e) {
+          expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
+          const ag = e as AgError;
+          expect(ag.message.length).toBeGreaterThan(0);
+          expect(ag.message).not.toMatch(/\n/);
+          if (ag.span) {
+            expect(ag.span.start).toBeGreaterThanOrEqual(0);
+            expect(ag.span.end).toBeLessThanOrEqual((ag.source ?? text).length);
+          }
+        }
+      }),
+      { numRuns: Math.ceil(RUNS * 0.4), seed: 7 },
+    );
+  });
+
+  it('mutated lecture formulas', () => {
+    const seeds = ['(x+y)*sin(x)', 'q = x + y; f = q*z', '2*(x*y + max(z, x))', '1/(1+exp(-(x*y + z)))', 'sum((W*b).^2)', 'sigma(t) = 1/(1+exp(-t)); sigma(x)', 'x > 0 ? x^2 : -x', 'b[2]*W[1,2]'];
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(40), fc.constantFrom(...ALPHABET), fc.boolean()), { minLength: 1, maxLength: 4 }), (seed, edits) => {
+        let text = seed;
+        for (const [pos, ch, insert] of edits) {
+          const p = pos % (text.length + 1);
+          text = insert ? text.slice(0, p) + ch + text.slice(p) : text.slice(0, p) + text.slice(p + 1);
+        }
+        try {
+          grad(text, { x: 0.5, y: -0.25, z: 1.5, W: [[1, 2], [3, 4]], b: [1, 2] }, { edges: true });
+        } catch (e) {
+          expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
+        }
+      }),
+      { numRuns: Math.ceil(RUNS * 0.4), seed: 11 },
+    );
+  });
+});
