@@ -270,7 +270,7 @@ export const max = elementwise('max', [
     Math.max,
     (a, c) => (a > c ? 1 : a === c ? 0.5 : 0),
     (a, c) => (c > a ? 1 : a === c ? 0.5 : 0),
-    ['a > b ? 1 : 0', 'b > a ? 1 : 0'],
+    ['a > b ? 1 : (a == b ? 0.5 : 0)', 'b > a ? 1 : (a == b ? 0.5 : 0)'],
     { branch: (a, c) => sgn(a - c), kink: 'max at a tie' },
   ),
 ]);
@@ -280,7 +280,7 @@ export const min = elementwise('min', [
     Math.min,
     (a, c) => (a < c ? 1 : a === c ? 0.5 : 0),
     (a, c) => (c < a ? 1 : a === c ? 0.5 : 0),
-    ['a < b ? 1 : 0', 'b < a ? 1 : 0'],
+    ['a < b ? 1 : (a == b ? 0.5 : 0)', 'b < a ? 1 : (a == b ? 0.5 : 0)'],
     { branch: (a, c) => sgn(a - c), kink: 'min at a tie' },
   ),
 ]);

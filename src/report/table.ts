@@ -47,10 +47,9 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   const point = Object.entries(r.point)
     .map(([k, v]) => `${k} = ${cell(v, o.digits).replace(/\n\s*/g, ' ')}`)
     .join(', ');
-  out.push(`${c.bold('f')} = ${r.formula}`);
-  if (point) out.push(`${c.dim('at')} ${point}`);
-  out.push('');
-  out.push(`${c.bold('value')}  ${num(r.value, o.digits)}`);
+  out.push(`${c.bold('formula')}  ${r.formula}`);
+  if (point) out.push(`${c.bold('at')}       ${point}`);
+  out.push(`${c.bold('value')}    ${num(r.value, o.digits)}   ${c.dim(`(${r.engine} engine)`)}`);
   out.push('');
 
   const chk = r.check;
