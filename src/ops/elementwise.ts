@@ -295,7 +295,7 @@ export const softplusOp = elementwise('softplus', [u(softplus, (a) => sigmoid(a)
 const cmp = (name: string, f: (a: number, c: number) => boolean) =>
   elementwise(name, [
     undefined,
-    { f: (a, c) => (f(a, c) ? 1 : 0), d: [() => 0, () => 0], local: ['0', '0'], constantOutput: true, branch: (a, c) => (f(a, c) ? 1 : 0), kink: `the comparison ${name}` },
+    { f: (a, c) => (f(a, c) ? 1 : 0), d: [() => 0, () => 0], local: ['0', '0'], constantOutput: true, branch: (a, c) => (f(a, c) ? 1 : 0), kink: "a comparison's boundary" },
   ]);
 export const larger = cmp('larger', (a, c) => a > c);
 export const smaller = cmp('smaller', (a, c) => a < c);

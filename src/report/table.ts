@@ -120,8 +120,12 @@ export function verdict(r: GradResult, c: ChalkInstance): string {
   if (!chk) return c.dim('finite-difference check skipped (--no-check)');
   const how = `${chk.method}${chk.mode === 'directional' ? ', directional' : ''}, ${chk.evaluations} evaluations`;
   if (chk.passed) {
-    const kinks = chk.entries.filter((e) => e.status === 'kink').length;
-    return `${c.green.bold('✓ check passed')}: reverse${r.forward ? ' = forward' : ''} = finite differences (max rel err ${err(chk.maxRelError)}; ${how})${kinks ? c.yellow(`; ${kinks} entr${kinks > 1 ? 'ies' : 'y'} at a kink not judged`) : ''}`;
+    const count = (s: string) => chk.entries.filter((e) => e.status === s).length;
+    const entries = (n: number) => `${n} entr${n > 1 ? 'ies' : 'y'}`;
+    const kinks = count('kink');
+    const noisy = count('noisy');
+    const unjudged = [kinks ? `${entries(kinks)} at a kink` : '', noisy ? `${entries(noisy)} too noisy` : ''].filter(Boolean).join(', ');
+    return `${c.green.bold('✓ check passed')}: reverse${r.forward ? ' = forward' : ''} = finite differences (max rel err ${err(chk.maxRelError)}; ${how})${unjudged ? c.yellow(`; not judged: ${unjudged}`) : ''}`;
   }
   const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
   return `${c.red.bold('✗ check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} (rtol ${chk.rtol}, atol ${chk.atol}; ${how})`;

@@ -17,17 +17,17 @@ const UNARY = [
   (a: string) => `cos(${a})`,
   (a: string) => `tanh(${a})`,
   (a: string) => `exp(${a} / 4)`,
-  (a: string) => `log(${a}^2 + 1)`,
-  (a: string) => `sqrt(${a}^2 + 1)`,
+  (a: string) => `log((${a})^2 + 1)`,
+  (a: string) => `sqrt((${a})^2 + 1)`,
   (a: string) => `atan(${a})`,
   (a: string) => `sigmoid(${a})`,
   (a: string) => `softplus(${a})`,
   (a: string) => `asinh(${a})`,
-  (a: string) => `-${a}`,
+  (a: string) => `-(${a})`,
   (a: string) => `(${a})^2`,
   (a: string) => `cube(${a} / 3)`,
-  (a: string) => `log1p(${a}^2)`,
-  (a: string) => `cbrt(${a}^2 + 2)`,
+  (a: string) => `log1p((${a})^2)`,
+  (a: string) => `cbrt((${a})^2 + 2)`,
 ];
 // the same, elementwise over tensors
 const UNARY_T = [
@@ -38,7 +38,7 @@ const UNARY_T = [
   (a: string) => `sqrt(${a}.^2 + 1)`,
   (a: string) => `sigmoid(${a})`,
   (a: string) => `softplus(${a})`,
-  (a: string) => `-${a}`,
+  (a: string) => `-(${a})`,
   (a: string) => `(${a}).^2`,
   (a: string) => `${a} ./ (${a}.^2 + 1)`,
   (a: string) => `(${a}.^2 + 1).^0.3`,
@@ -48,10 +48,10 @@ const BINARY = [
   (a: string, b: string) => `(${a} + ${b})`,
   (a: string, b: string) => `(${a} - ${b})`,
   (a: string, b: string) => `(${a} * ${b})`,
-  (a: string, b: string) => `${a} / (${b}^2 + 1)`,
+  (a: string, b: string) => `${a} / ((${b})^2 + 1)`,
   (a: string, b: string) => `hypot(${a}, ${b} + 2)`,
-  (a: string, b: string) => `atan2(${a}, ${b}^2 + 1)`,
-  (a: string, b: string) => `(${a}^2 + 1)^(${b} / 5)`,
+  (a: string, b: string) => `atan2(${a}, (${b})^2 + 1)`,
+  (a: string, b: string) => `((${a})^2 + 1)^(${b} / 5)`,
 ];
 
 const scalarFormula = (leaves: string[]) =>
@@ -66,6 +66,8 @@ const scalarFormula = (leaves: string[]) =>
   })).e;
 
 function agree(a: number, b: number, rel: number): boolean {
+  // a singular point gives NaN/±Inf in both modes alike
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
   return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
 }
 

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers.js';
+
+/** Numeric trouble is explained, not hidden: NaN/Inf, kinks, ill-conditioned differences. */
+describe('numeric trouble through the CLI', () => {
+  it('a NaN value names the node where it starts and exits 1', () => {
+    const r = cli(['grad', 'log(x - y) + x', '--at', 'x=0.7,y=1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/the value is NaN: it starts at log \(log\(x - y\) at column 1\), which gives NaN for the argument -0\.3/);
+    expect(r.stdout).toMatch(/✗ check failed/);
+  });
+
+  it('an infinite gradient names the edge and its local derivative, exit 1', () => {
+    const { code, json } = cliJson(['grad', 'sqrt(x) + y', '--at', 'x=0,y=1']);
+    expect(code).toBe(1);
+    expect(json.gradient.x).toBe('Infinity');
+    const w = json.warnings.find((x: any) => x.code === 'nonfinite');
+    expect(w.message).toMatch(/the gradient becomes Infinity at sqrt \(sqrt\(x\) at column 1\): its local derivative 1\/\(2\*sqrt\(x\)\) is not finite at x = 0/);
+  });
+
+  it('a point on a kink is reported, not failed', () => {
+    const { code, json } = cliJson(['grad', 'abs(x) + relu(y) + max(z, w)', '--at', 'x=0,y=0,z=1,w=1']);
+    expect(code).toBe(0);
+    expect(json.check.passed).toBe(true);
+    const kinks = json.warnings.filter((x: any) => x.code === 'kink').map((x: any) => x.message);
+    expect(kinks).toHaveLength(4);
+    expect(kinks[0]).toMatch(/^x: the point sits on a kink \(abs at 0, abs\(x\) at column 1\)/);
+    expect(kinks[1]).toMatch(/^y: the point sits on a kink \(relu at 0/);
+    expect(kinks[2]).toMatch(/^z: the point sits on a kink \(max at a tie/);
+    // PyTorch's conventions at the kinks
+    expect(json.gradient).toEqual({ x: 0, y: 0, z: 0.5, w: 0.5 });
+  });
+
+  it('a step that crosses a conditional boundary is reported', () => {
+    const r = cli(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/x: a step of ±6\.1e-6 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
+    expect(r.stdout).toMatch(/not judged: 1 entry at a kink/);
+  });
+
+  it('ill-conditioned differences get a warning with the estimated error', () => {
+    const { code, json } = cliJson(['grad', '(x + 1e10) - 1e10 + x^2', '--at', 'x=1']);
+    expect(code).toBe(0);
+    const w = json.warnings.find((x: any) => x.code === 'noisy');
+    expect(w.message).toMatch(/finite differences are ill-conditioned for x \(estimated error [\d.e-]+/);
+    expect(w.message).toMatch(/--method richardson/);
+    expect(json.gradient.x).toBe(3);
+  });
+
+  it('richardson extrapolation is more accurate than central differences on a curved function', () => {
+    const c = cliJson(['grad', 'exp(3*x)', '--at', 'x=1', '--eps', '1e-3']);
+    const r = cliJson(['grad', 'exp(3*x)', '--at', 'x=1', '--eps', '1e-3', '--method', 'richardson']);
+    expect(r.json.check.method).toBe('richardson');
+    expect(r.json.check.maxAbsError).toBeLessThan(c.json.check.maxAbsError / 100);
+  });
+});
