@@ -222,12 +222,22 @@ export const atan2 = elementwise('atan2', [
   b(Math.atan2, (a, c) => c / (a * a + c * c), (a, c) => -a / (a * a + c * c), ['b/(a^2 + b^2)', '-a/(a^2 + b^2)'], { domain: [POS, POS] }),
 ]);
 
+export const asec = elementwise('asec', [u((a) => Math.acos(1 / a), (a) => 1 / (Math.abs(a) * Math.sqrt(a * a - 1)), '1/(abs(a)*sqrt(a^2 - 1))', { domain: [[1.2, 4]] })]);
+export const acsc = elementwise('acsc', [u((a) => Math.asin(1 / a), (a) => -1 / (Math.abs(a) * Math.sqrt(a * a - 1)), '-1/(abs(a)*sqrt(a^2 - 1))', { domain: [[1.2, 4]] })]);
+export const acot = elementwise('acot', [u((a) => Math.atan(1 / a), (a) => -1 / (1 + a * a), '-1/(1 + a^2)', { domain: [POS] })]);
+
 // ----- Hyperbolic -----
 export const sinh = elementwise('sinh', [u(Math.sinh, (a) => Math.cosh(a), 'cosh(a)')]);
 export const cosh = elementwise('cosh', [u(Math.cosh, (a) => Math.sinh(a), 'sinh(a)')]);
 export const tanh = elementwise('tanh', [u(Math.tanh, (_a, s) => 1 - s * s, '1 - s^2')]);
 export const asinh = elementwise('asinh', [u(Math.asinh, (a) => 1 / Math.sqrt(a * a + 1), '1/sqrt(a^2 + 1)')]);
 export const acosh = elementwise('acosh', [u(Math.acosh, (a) => 1 / Math.sqrt(a * a - 1), '1/sqrt(a^2 - 1)', { domain: [[1.2, 4]] })]);
+export const sech = elementwise('sech', [u((a) => 1 / Math.cosh(a), (a, s) => -s * Math.tanh(a), '-sech(a)*tanh(a)')]);
+export const csch = elementwise('csch', [u((a) => 1 / Math.sinh(a), (a, s) => -s / Math.tanh(a), '-csch(a)*coth(a)', { domain: [POS] })]);
+export const coth = elementwise('coth', [u((a) => 1 / Math.tanh(a), (a) => -1 / sq(Math.sinh(a)), '-1/sinh(a)^2', { domain: [POS] })]);
+export const asech = elementwise('asech', [u((a) => Math.acosh(1 / a), (a) => -1 / (a * Math.sqrt(1 - a * a)), '-1/(a*sqrt(1 - a^2))', { domain: [[0.2, 0.9]] })]);
+export const acsch = elementwise('acsch', [u((a) => Math.asinh(1 / a), (a) => -1 / (Math.abs(a) * Math.sqrt(1 + a * a)), '-1/(abs(a)*sqrt(1 + a^2))', { domain: [POS] })]);
+export const acoth = elementwise('acoth', [u((a) => Math.atanh(1 / a), (a) => 1 / (1 - a * a), '1/(1 - a^2)', { domain: [[1.2, 4]] })]);
 export const atanh = elementwise('atanh', [u(Math.atanh, (a) => 1 / (1 - a * a), '1/(1 - a^2)', { domain: [UNIT] })]);
 
 // ----- Exponential and logarithmic -----
@@ -249,6 +259,12 @@ export const log10 = elementwise('log10', [u(Math.log10, (a) => 1 / (a * Math.LN
 export const log1p = elementwise('log1p', [u(Math.log1p, (a) => 1 / (1 + a), '1/(1 + a)', { domain: [[-0.5, 3]] })]);
 export const sqrt = elementwise('sqrt', [u(Math.sqrt, (_a, s) => 1 / (2 * s), '1/(2*sqrt(a))', { domain: [POS] })]);
 export const cbrt = elementwise('cbrt', [u(Math.cbrt, (_a, s) => 1 / (3 * s * s), '1/(3*cbrt(a)^2)', { domain: [POS] })]);
+// nthRoot(a, n): the real n-th root (negative a with odd n included, as mathjs)
+const nthRoot = (a: number, n: number) => (a < 0 && Math.abs(n % 2) === 1 ? -Math.pow(-a, 1 / n) : Math.pow(a, 1 / n));
+export const nthRootOp = elementwise('nthRoot', [
+  undefined,
+  b(nthRoot, (_a, n, s) => s / (n * _a), (a, n, s) => (-s * Math.log(Math.abs(a))) / (n * n), ['s/(b*a)', '-s*log(abs(a))/b^2'], { domain: [POS, [2, 4]] }),
+]);
 export const square = elementwise('square', [u((a) => a * a, (a) => 2 * a, '2*a')]);
 export const cube = elementwise('cube', [u((a) => a * a * a, (a) => 3 * a * a, '3*a^2')]);
 export const hypot = elementwise('hypot', [
@@ -284,6 +300,14 @@ export const min = elementwise('min', [
     { branch: (a, c) => sgn(a - c), kink: 'min at a tie' },
   ),
 ]);
+
+// rounding: flat almost everywhere (derivative 0, as PyTorch), jumping at the steps
+const step = (name: string, f: (a: number) => number) =>
+  elementwise(name, [u(f, () => 0, '0', { branch: f, kink: `${name} at a step`, constantOutput: true })]);
+export const floor = step('floor', Math.floor);
+export const ceil = step('ceil', Math.ceil);
+export const round = step('round', (a) => Math.sign(a) * Math.round(Math.abs(a)));
+export const fix = step('fix', Math.trunc);
 
 // ----- Neural-net activations -----
 export const sigmoidOp = elementwise('sigmoid', [u(sigmoid, (_a, s) => s * (1 - s), 's*(1 - s)')]);
@@ -325,9 +349,9 @@ export const select = elementwise('select', [
 
 export const ELEMENTWISE: ElementwiseDef[] = [
   add, subtract, multiply, divide, pow, unaryMinus, unaryPlus,
-  sin, cos, tan, sec, csc, cot, asin, acos, atan, atan2,
-  sinh, cosh, tanh, asinh, acosh, atanh,
-  exp, expm1, log, log2, log10, log1p, sqrt, cbrt, square, cube, hypot,
-  abs, sign, max, min, sigmoidOp, relu, softplusOp,
+  sin, cos, tan, sec, csc, cot, asin, acos, atan, atan2, asec, acsc, acot,
+  sinh, cosh, tanh, asinh, acosh, atanh, sech, csch, coth, asech, acsch, acoth,
+  exp, expm1, log, log2, log10, log1p, sqrt, cbrt, nthRootOp, square, cube, hypot,
+  abs, sign, floor, ceil, round, fix, max, min, sigmoidOp, relu, softplusOp,
   larger, smaller, largerEq, smallerEq, equal, unequal, and, or, not, select,
 ];
