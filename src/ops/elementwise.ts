@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { at, branchWeight, broadcastShape, operands } from './broadcast.js';
+import { at, branchWeight, broadcastShape, operands, type Operand } from './broadcast.js';
 import type { OpDef } from './types.js';
 
 /**
@@ -27,11 +27,6 @@ export interface ElementwiseDef extends OpDef {
   rules: ScalarRule[]; // indexed by arity - 1
   domains: [number, number][][];
 }
-
-const apply = (rule: ScalarRule, ins: Tensor[], outShape: readonly number[], n: number) => ({
-  ops: operands(ins, outShape, n),
-  rule,
-});
 
 function ruleFor(def: { rules: (ScalarRule | undefined)[] }, arity: number): ScalarRule {
   const r = def.rules[arity - 1];
@@ -62,7 +57,7 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
         else for (let k = 0; k < n; k++) out[k] = f(a[0]);
         return;
       }
-      const { ops } = apply(rule, ins, broadcastShapeOf(ins), n);
+      const ops = operands(ins, broadcastShapeOf(ins), n);
       if (ins.length === 2) {
         const [A, B] = ops;
         for (let k = 0; k < n; k++) out[k] = rule.f(at(A, k), at(B, k));
@@ -78,17 +73,12 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
       const rule = ruleFor(def, ins.length);
       const n = out.data.length;
       const ops = operands(ins, out.shape, n);
-      const args = new Array<number>(ins.length + 1);
       return ins.map((_, i) => {
         if (!need[i] || rule.constantOutput) return need[i] ? new Float64Array(n) : null;
-        const di = rule.d[i];
+        const p = partialAt(rule, i, ops, out.data);
         const r = new Float64Array(n);
-        for (let k = 0; k < n; k++) {
-          if (g[k] === 0) continue; // a zero upstream gradient contributes nothing, even where the partial is infinite
-          for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
-          args[ops.length] = out.data[k];
-          r[k] = g[k] * di(...args);
-        }
+        // a zero upstream gradient contributes nothing, even where the partial is infinite
+        for (let k = 0; k < n; k++) if (g[k] !== 0) r[k] = g[k] * p(k);
         return r;
       });
     },
@@ -98,23 +88,16 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
       const r = new Float64Array(n);
       if (rule.constantOutput) return r;
       const ops = operands(ins, out.shape, n);
-      const tans = operands(
-        ins.map((t, i) => ({ shape: t.shape, data: dots[i] ?? t.data })),
-        out.shape,
-        n,
-      );
-      const args = new Array<number>(ins.length + 1);
-      for (let k = 0; k < n; k++) {
-        for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
-        args[ops.length] = out.data[k];
-        let acc = 0;
-        for (let i = 0; i < ins.length; i++) {
-          if (!dots[i]) continue;
-          const t = at(tans[i], k);
-          if (t !== 0) acc += rule.d[i](...args) * t;
+      ins.forEach((t, i) => {
+        const dot = dots[i];
+        if (!dot) return;
+        const tan = operands([{ shape: t.shape, data: dot }], out.shape, n)[0];
+        const p = partialAt(rule, i, ops, out.data);
+        for (let k = 0; k < n; k++) {
+          const v = at(tan, k);
+          if (v !== 0) r[k] += p(k) * v;
         }
-        r[k] = acc;
-      }
+      });
       return r;
     },
     local(nInputs) {
@@ -123,14 +106,10 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
     localValue(ins, out, i) {
       const rule = ruleFor(def, ins.length);
       const n = out.data.length;
-      const ops = operands(ins, out.shape, n);
-      const args = new Array<number>(ins.length + 1);
       const r = new Float64Array(n);
-      for (let k = 0; k < n; k++) {
-        for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
-        args[ops.length] = out.data[k];
-        r[k] = rule.constantOutput ? 0 : rule.d[i](...args);
-      }
+      if (rule.constantOutput) return r;
+      const p = partialAt(rule, i, operands(ins, out.shape, n), out.data);
+      for (let k = 0; k < n; k++) r[k] = p(k);
       return r;
     },
   };
@@ -151,6 +130,25 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
     };
   }
   return def;
+}
+
+/** ∂s/∂arg_i at output entry k, specialised for one and two arguments (no spread in the loop). */
+function partialAt(rule: ScalarRule, i: number, ops: Operand[], s: Float64Array): (k: number) => number {
+  const d = rule.d[i];
+  if (ops.length === 1) {
+    const A = ops[0];
+    return (k) => d(at(A, k), s[k]);
+  }
+  if (ops.length === 2) {
+    const [A, B] = ops;
+    return (k) => d(at(A, k), at(B, k), s[k]);
+  }
+  const args = new Array<number>(ops.length + 1);
+  return (k) => {
+    for (let j = 0; j < ops.length; j++) args[j] = at(ops[j], k);
+    args[ops.length] = s[k];
+    return d(...args);
+  };
 }
 
 function broadcastShapeOf(ins: Tensor[]) {
