@@ -95,6 +95,8 @@ export interface GradResult {
   warnings: Warning[];
   /** scalar variables used as indices (fixed, not differentiated) */
   indexVariables: string[];
+  /** the seed random values were drawn with (set by the CLI when --at used randn/rand) */
+  seed?: number;
 }
 
 /** Coerce library-style values (numbers, nested arrays, tensors) to tensors. */

@@ -66,6 +66,7 @@ export async function handler(args: Args): Promise<void> {
       maxLength: args.maxLength,
       maxDepth: args.maxDepth,
     });
+    if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
     if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);
     else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args) })}\n`);
     const finite = Number.isFinite(result.value);

@@ -62,21 +62,7 @@ export const jsEngine: Engine = {
   },
 
   jvp(tape, arena, dots) {
-    const nodes = tape.nodes;
-    const tan: (Float64Array | null)[] = new Array(nodes.length).fill(null);
-    tape.inputs.forEach((inp, k) => (tan[inp.node] = dots[k]));
-    for (const n of nodes) {
-      if (n.inputs.length === 0 || !n.active) continue;
-      const d = n.inputs.map((i) => tan[i]);
-      if (d.every((x) => x === null)) continue;
-      tan[n.id] = getOp(n.op).jvp(
-        n.inputs.map((i) => t(arena, nodes[i])),
-        t(arena, n),
-        d,
-        n.attrs,
-      );
-    }
-    return tan[tape.output] ?? new Float64Array(nodes[tape.output].size);
+    return jvpAll(tape, arena, dots)[tape.output] ?? new Float64Array(tape.nodes[tape.output].size);
   },
 
   evaluate(tape, arena, coord, delta, direction) {
@@ -98,6 +84,28 @@ export const jsEngine: Engine = {
     return { values, branches };
   },
 };
+
+/**
+ * Forward mode keeping every node's tangent (for pictures of what flows forward):
+ * null where a node does not depend on the seeded inputs.
+ */
+export function jvpAll(tape: Tape, arena: Float64Array, dots: (Float64Array | null)[]): (Float64Array | null)[] {
+  const nodes = tape.nodes;
+  const tan: (Float64Array | null)[] = new Array(nodes.length).fill(null);
+  tape.inputs.forEach((inp, k) => (tan[inp.node] = dots[k]));
+  for (const n of nodes) {
+    if (n.inputs.length === 0 || !n.active) continue;
+    const d = n.inputs.map((i) => tan[i]);
+    if (d.every((x) => x === null)) continue;
+    tan[n.id] = getOp(n.op).jvp(
+      n.inputs.map((i) => t(arena, nodes[i])),
+      t(arena, n),
+      d,
+      n.attrs,
+    );
+  }
+  return tan;
+}
 
 /** One number that changes when any kink op switches branch (see OpDef.branch). */
 export function branchCode(tape: Tape, arena: Float64Array, kinkNodes: TapeNode[]): number {

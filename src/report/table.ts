@@ -48,7 +48,7 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
     .map(([k, v]) => `${k} = ${cell(v, o.digits).replace(/\n\s*/g, ' ')}`)
     .join(', ');
   out.push(`${c.bold('formula')}  ${r.formula}`);
-  if (point) out.push(`${c.bold('at')}       ${point}`);
+  if (point) out.push(`${c.bold('at')}       ${point}${r.seed !== undefined ? c.dim(`   (random values drawn with --seed ${r.seed})`) : ''}`);
   out.push(`${c.bold('value')}    ${num(r.value, o.digits)}   ${c.dim(`(${r.engine} engine)`)}`);
   out.push('');
 
