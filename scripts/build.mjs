@@ -3,7 +3,8 @@
 // pay mathjs's full import. Start-up is most of a one-off `grad`, so the CLI
 // bundle also defers work its dependencies would do at load time (see the
 // plugins below); `npm run bench:cold-start` measures the result.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const common = {
@@ -45,6 +46,34 @@ const lazyStringWidth = {
 };
 
 /**
+ * src/parse/mathjs.ts imports mathjs's parser factories by name from 'mathjs'. Going
+ * through mathjs's index would tie the CLI's main chunk to everything any other
+ * chunk takes from that index (derive's simplify pulls in most of mathjs), so for
+ * that one importer 'mathjs' is a small module that re-exports each factory
+ * straight from its own file (the file names are read from mathjs's factoriesAny.js).
+ */
+const mathjsParserOnly = {
+  name: 'mathjs-parser-only',
+  setup(b) {
+    b.onResolve({ filter: /^mathjs$/ }, (args) =>
+      /[\\/]src[\\/]parse[\\/]mathjs\.ts$/.test(args.importer) ? { path: args.importer, namespace: 'mathjs-parser-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'mathjs-parser-only' }, async (args) => {
+      const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir: dirname(args.path) });
+      const esm = dirname(index.path);
+      const factories = await readFile(join(esm, 'factoriesAny.js'), 'utf8');
+      const where = new Map([...factories.matchAll(/export \{ (\w+) \} from '([^']+)'/g)].map((m) => [m[1], m[2]]));
+      const names = [...(await readFile(args.path, 'utf8')).matchAll(/\b(create[A-Z]\w*),?$/gm)].map((m) => m[1]);
+      const lines = names.map((n) => {
+        if (!where.has(n)) throw new Error(`scripts/build.mjs: mathjs has no factory ${n} in factoriesAny.js`);
+        return `export { ${n} } from ${JSON.stringify(join(esm, where.get(n)))};`;
+      });
+      return { contents: lines.join('\n'), resolveDir: esm, loader: 'js' };
+    });
+  },
+};
+
+/**
  * After running a command's handler, yargs renders that command's whole help
  * text (cliui, wrap-ansi, string-width: ~50 ms) and caches it, for the case of a
  * later failure without a .fail() handler. Our CLI always has a .fail() handler
@@ -63,5 +92,16 @@ const noHelpCache = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.js', minify: true, plugins: [lazyStringWidth, noHelpCache] });
+// Code splitting: a command's `await import(...)` of its heavy parts (derive's mathjs
+// simplify, …) becomes a chunk of its own, loaded only when that command runs.
+await rm('dist/chunks', { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { cli: 'src/cli/entry.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  minify: true,
+  plugins: [mathjsParserOnly, lazyStringWidth, noHelpCache],
+});
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
