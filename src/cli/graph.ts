@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs';
+import { Chalk } from 'chalk';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { AgError } from '../errors.js';
+import { parseAt } from '../parse/values.js';
+import { formatFromPath, graphModel, GRAPH_FORMATS, renderGraph, type GraphFormat } from '../report/graph/index.js';
+import { colors, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
+
+export const command = 'graph <formula>';
+export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json)';
+
+export function builder(y: Argv) {
+  return valueOptions(y)
+    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
+    .option('format', { alias: 'f', choices: GRAPH_FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process) or json; with -o, taken from the extension when not given' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json) instead of standard output' })
+    .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
+    .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
+    .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
+    .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
+    .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi --mode forward --wrt x', 'tangents ∂·/∂x instead of gradients')
+    .example('$0 graph "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" -f mermaid', 'tensors show their shape and norm');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, async () => {
+    const digits = args.digits;
+    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    const format = pickFormat(args.format, args.output, args.json);
+    const values = parseAt(args.at, { seed: args.seed });
+    const result = graphModel(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine });
+    // colour only for a terminal: never in files
+    const color = args.output ? new Chalk({ level: 0 }) : colors(args);
+    const text = await renderGraph(result, format, { digits, color });
+    if (args.output) {
+      try {
+        writeFileSync(args.output, `${text}\n`);
+      } catch (e) {
+        throw new AgError('io', `cannot write ${args.output}: ${(e as Error).message}`);
+      }
+      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges)\n`);
+    } else {
+      process.stdout.write(`${text}\n`);
+    }
+    return EXIT_OK;
+  });
+}
+
+function pickFormat(format: GraphFormat | undefined, output: string | undefined, json: boolean): GraphFormat {
+  if (json && format && format !== 'json') throw new AgError('usage', `--json and --format ${format} ask for different formats`);
+  if (format) return format;
+  if (json) return 'json';
+  return output ? formatFromPath(output) : 'ascii';
+}

@@ -1,0 +1,133 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { GraphEdge, GraphNode, GraphResult } from './model.js';
+import { caption, nodeTitle, quantity, secondary } from './text.js';
+
+export interface AsciiOptions {
+  digits?: number;
+  color?: ChalkInstance;
+}
+
+/** Trees deeper than this, or graphs larger, are listed node by node instead of drawn. */
+const MAX_DEPTH = 40;
+const MAX_ROWS = 400;
+const MAX_TITLE = 48;
+
+interface Row {
+  /** tree drawing in front of the title */
+  prefix: string;
+  title: string;
+  value: string;
+  flow: string;
+  /** an op node drawn again where it is shared (its inputs are above) */
+  again: boolean;
+}
+
+/**
+ * The terminal picture: the graph as a tree rooted at the output. Each row below the
+ * root is an edge into its parent: the value travelling up it and the gradient flowing
+ * back down it (forward mode: the tangent travelling up). A shared node is drawn once
+ * with its inputs; later appearances are marked ↑.
+ */
+export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
+  const digits = o.digits ?? 6;
+  const c = o.color ?? new Chalk({ level: 0 });
+  const flowColor = r.mode === 'forward' ? c.blue : c.red;
+  const out: string[] = [c.bold(caption(r, digits))];
+  out.push(
+    c.dim(
+      r.mode === 'forward'
+        ? `forward mode, seeded at ${r.wrt}: each row is an edge into the node above; the value ▶ and the tangent ∂·/∂${r.wrt} ▶ travel up it`
+        : 'reverse mode: each row is an edge into the node above; the value ▶ travels up it and the gradient ◀ (∂f/∂·) flows back down',
+    ),
+  );
+  out.push('');
+  const rows = treeRows(r, digits);
+  const heads = r.mode === 'forward' ? ['value ▶', `∂·/∂${r.wrt} ▶`] : ['value ▶', '◀ gradient'];
+  if (rows) {
+    const w = Math.max(...rows.map((x) => x.prefix.length + x.title.length + (x.again ? 2 : 0)));
+    const vw = Math.max(heads[0].length, ...rows.map((x) => x.value.length));
+    out.push(`${' '.repeat(w)}   ${c.green(heads[0].padEnd(vw))}   ${flowColor(heads[1])}`);
+    for (const x of rows) {
+      const left = x.prefix.length + x.title.length + (x.again ? 2 : 0);
+      const title = `${c.dim(x.prefix)}${x.title}${x.again ? c.dim(' ↑') : ''}`;
+      out.push(`${title}${' '.repeat(w - left)}   ${c.green(x.value.padEnd(vw))}   ${flowColor(x.flow)}`.trimEnd());
+    }
+    if (rows.some((x) => x.again)) out.push(c.dim('↑ a shared node, drawn with its inputs above'));
+  } else {
+    out.push(c.dim(`(${r.nodes.length} nodes: too large to draw as a tree; listed in evaluation order)`));
+    for (const n of r.nodes) {
+      const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.map((i) => `#${i}`).join(', ')}`) : '';
+      out.push(`#${n.id} ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits))}  ${flowColor(secondary(r, n, digits))}${ins}`.trimEnd());
+    }
+  }
+  const extra = r.mode === 'forward' ? forwardSummary(r, digits) : branchSums(r, digits);
+  if (extra.length) out.push('', ...extra);
+  for (const note of r.notes) out.push('', `${c.yellow('note:')} ${note}`);
+  return out.join('\n');
+}
+
+function treeRows(r: GraphResult, digits: number): Row[] | null {
+  const root = r.nodes.find((n) => n.output)!;
+  const into = new Map<number, GraphEdge[]>();
+  for (const e of r.edges) into.set(e.to, [...(into.get(e.to) ?? []), e]);
+  const rows: Row[] = [];
+  const drawn = new Set<number>();
+  // an explicit stack: long operator chains are deeper than the call stack likes
+  const stack: { node: GraphNode; edge: GraphEdge | null; prefix: string; childPrefix: string; depth: number }[] = [
+    { node: root, edge: null, prefix: '', childPrefix: '', depth: 0 },
+  ];
+  while (stack.length) {
+    const { node, edge, prefix, childPrefix, depth } = stack.pop()!;
+    if (depth > MAX_DEPTH || rows.length >= MAX_ROWS) return null;
+    const again = node.kind === 'op' && drawn.has(node.id);
+    rows.push({
+      prefix,
+      title: clip(nodeTitle(node)),
+      value: quantity(node.shape, node.value, node.norm, digits),
+      flow: edgeFlow(r, node, edge, digits),
+      again,
+    });
+    if (again) continue;
+    drawn.add(node.id);
+    const kids = into.get(node.id) ?? [];
+    for (let k = kids.length - 1; k >= 0; k--) {
+      const last = k === kids.length - 1;
+      stack.push({
+        node: r.nodes[kids[k].from],
+        edge: kids[k],
+        prefix: childPrefix + (last ? '└─ ' : '├─ '),
+        childPrefix: childPrefix + (last ? '   ' : '│  '),
+        depth: depth + 1,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Along an edge: the gradient flowing back (reverse) or the tangent travelling up (forward); at the root, the node's own. */
+function edgeFlow(r: GraphResult, node: GraphNode, edge: GraphEdge | null, digits: number): string {
+  if (r.mode === 'forward' || edge === null) return secondary(r, node, digits);
+  return quantity(node.shape, edge.grad, edge.gradNorm, digits);
+}
+
+/** Where a node feeds several others, its gradient is the sum of what flows back along each edge. */
+function branchSums(r: GraphResult, digits: number): string[] {
+  const lines: string[] = [];
+  for (const n of r.nodes) {
+    const outs = r.edges.filter((e) => e.from === n.id && e.grad !== null);
+    if (outs.length < 2 || n.grad === null) continue;
+    const terms = outs.map((e) => `${quantity(n.shape, e.grad, e.gradNorm, digits)} (from ${nodeTitle(r.nodes[e.to]).split('  ')[0]})`);
+    lines.push(`  ∂f/∂${clip(n.name)} = ${terms.join(' + ')} = ${quantity(n.shape, n.grad, n.gradNorm, digits)}`);
+  }
+  return lines.length ? ['gradients add at branches:', ...lines] : [];
+}
+
+function forwardSummary(r: GraphResult, digits: number): string[] {
+  const root = r.nodes.find((n) => n.output)!;
+  return [`∂f/∂${r.wrt} = ${quantity(root.shape, root.tangent, root.tangentNorm, digits)}  (one forward pass: each tangent is Σ local derivative × input tangent)`];
+}
+
+function clip(s: string): string {
+  const one = s.replace(/\s*\n\s*/g, ' ');
+  return one.length <= MAX_TITLE ? one : `${one.slice(0, MAX_TITLE - 1)}…`;
+}

@@ -1,0 +1,54 @@
+import type { Shown } from '../../grad.js';
+import type { Nested } from '../../parse/values.js';
+import { isSummary, num } from '../format.js';
+import type { GraphNode, GraphResult } from './model.js';
+
+/** Every picture names things the same way. */
+
+/** A scalar as a number; a tensor as its shape and norm (`[3×4] ‖·‖=5.477`). */
+export function quantity(shape: readonly number[], v: Shown | null, norm: number | null, digits = 6): string {
+  if (v === null) return '';
+  if (shape.length === 0) return typeof v === 'number' ? num(v, digits) : isSummary(v) ? num(v.first[0], digits) : String(v);
+  return `[${shape.join('×')}] ‖·‖=${num(norm ?? 0, Math.min(digits, 4))}`;
+}
+
+/** `x`, `2`, `add  x+y`, `mul  f` (a named step keeps its name), `sin#2`. */
+export function nodeTitle(n: GraphNode): string {
+  if (n.kind !== 'op') return n.name;
+  if (n.name === n.opLabel || new RegExp(`^${escapeRe(n.opLabel)}#\\d+$`).test(n.name)) return n.name;
+  return `${n.opLabel}  ${n.name}`;
+}
+
+/** What each node carries besides its value: ∂f/∂node, or ∂node/∂x in forward mode. */
+export function secondary(r: GraphResult, n: GraphNode, digits = 6): string {
+  return r.mode === 'forward' ? quantity(n.shape, n.tangent, n.tangentNorm, digits) : quantity(n.shape, n.grad, n.gradNorm, digits);
+}
+
+/** `f = (x+y)*sin(x)  at x = 3.14159, y = 3.14159` */
+export function caption(r: GraphResult, digits = 6): string {
+  const at = Object.entries(r.point)
+    .map(([k, v]) => `${k} = ${typeof v === 'number' ? num(v, digits) : `${shapeOfNested(v)}`}`)
+    .join(', ');
+  return `${r.formula.replace(/\s*\n\s*/g, ' ')}${at ? `  at ${at}` : ''}`;
+}
+
+/** The legend: which colour is which flow. */
+export function legend(r: GraphResult): { forward: string; backward: string } {
+  return r.mode === 'forward'
+    ? { forward: 'value ▶', backward: `tangent ▶ (∂·/∂${r.wrt})` }
+    : { forward: 'value ▶', backward: '◀ gradient (∂f/∂·)' };
+}
+
+function shapeOfNested(v: Nested): string {
+  const dims: number[] = [];
+  let x: Nested = v;
+  while (Array.isArray(x)) {
+    dims.push(x.length);
+    x = x[0];
+  }
+  return `[${dims.join('×')}]`;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
