@@ -1,0 +1,59 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { AgError } from '../errors.js';
+import { parseAt } from '../parse/values.js';
+import { renderDerive } from '../report/derive.js';
+import { toJson } from '../report/json.js';
+import { colors, EXIT_OK, parseList, readFormula, run } from './common.js';
+
+export const command = 'derive <formula>';
+export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
+
+export function builder(y: Argv) {
+  return y
+    .positional('formula', { type: 'string', describe: 'a scalar formula, in mathjs syntax; @file reads it from a file, - from standard input' })
+    .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
+    .option('at', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'also evaluate at this point (name=value,...); it is cross-checked first' })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of the random cross-check points' })
+    .option('points', { type: 'number', default: 5, describe: 'random points where the expression must agree with reverse mode' })
+    .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+    .example('$0 derive "sin(x^2)"', 'the lecture example: 2*x*cos(x^2)')
+    .example('$0 derive "q = x + y; f = q*z" --wrt x,z', 'named steps, some variables')
+    .example('$0 derive "sigmoid(w*x + b)" --at w=2,x=-1,b=0.5', 'and its value at a point');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, async () => {
+    const digits = args.digits;
+    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000) throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
+    const values = parseAt(args.at, { seed: args.seed });
+    const { derive } = await loadDerive();
+    const result = derive(readFormula(args.formula), {
+      wrt: parseList(args.wrt),
+      at: Object.keys(values).length ? values : undefined,
+      seed: args.seed,
+      points: args.points,
+    });
+    if (args.json) process.stdout.write(`${toJson(result)}\n`);
+    else process.stdout.write(`${renderDerive(result, { digits, color: colors(args) })}\n`);
+    return EXIT_OK;
+  });
+}
+
+/**
+ * derive needs mathjs's simplify, some 270 KB of factories that would slow every
+ * command's start-up if the CLI bundle carried them. The library bundle has them
+ * (dist/index.js, next to dist/cli.js), so it is loaded here and only here; the
+ * specifier is computed, which keeps esbuild from inlining it.
+ */
+async function loadDerive(): Promise<typeof import('../derive/index.js')> {
+  const lib = new URL('./index.js', import.meta.url).href;
+  try {
+    return (await import(lib)) as typeof import('../derive/index.js');
+  } catch (e) {
+    throw new AgError('io', `derive could not load the library bundle ${lib}: ${(e as Error).message}`, { hint: 'run `npm run build` in the autograd-cli folder' });
+  }
+}

@@ -1,0 +1,172 @@
+import { AgError } from '../errors.js';
+import { toTensors, type GradOptions } from '../grad.js';
+import { buildTape } from '../graph/build.js';
+import { displayName, localFormula } from '../graph/describe.js';
+import { makeArena, type Tape } from '../graph/tape.js';
+import { jsEngine } from '../engine/js.js';
+import { isFunctionName } from '../ops/index.js';
+import { parseProgram } from '../parse/parse.js';
+import type { Nested } from '../parse/values.js';
+import { num } from '../report/format.js';
+import { scalar, type Tensor } from '../tensor.js';
+import { crossCheck, type CrossCheck } from './check.js';
+import { simplifyExpr } from './simplify.js';
+import { assertScalarSymbolic, freeVariables, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
+
+export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
+
+export interface DeriveOptions extends Pick<GradOptions, 'maxLength' | 'maxDepth'> {
+  /** differentiate with respect to these (default: every variable) */
+  wrt?: string[];
+  /** a point to evaluate at and judge first (scalars only) */
+  at?: Record<string, Tensor | Nested>;
+  /** seed of the random check points */
+  seed?: number;
+  /** how many random points must agree (default 5) */
+  points?: number;
+  /** the simplifier (default mathjs simplify); tests put a broken one here */
+  simplify?: (expr: string) => string;
+}
+
+export interface DeriveEdge {
+  /** the input node (where the gradient arrives) and the consumer (where it comes from) */
+  from: number;
+  to: number;
+  fromLabel: string;
+  toLabel: string;
+  /** the op table's local derivative ∂to/∂from, in the nodes' names (the lecture's "local gradient") */
+  local: string;
+  /** the same, written in the variables and simplified */
+  localInVariables: string;
+}
+
+export interface DeriveResult {
+  formula: string;
+  /** the variables differentiated, in order of first appearance */
+  variables: string[];
+  /** the formula's value written out in the variables */
+  expression: string;
+  /** ∂f/∂v, simplified */
+  derivatives: Record<string, string>;
+  /** ∂f/∂v as reverse accumulation wrote it, before simplify */
+  unsimplified: Record<string, string>;
+  /** every edge a gradient flows along, in backprop order */
+  edges: DeriveEdge[];
+  check: CrossCheck;
+  /** with --at: the value and both gradients there */
+  at: { point: Record<string, number>; value: number; gradient: Record<string, number> } | null;
+  notes: string[];
+}
+
+/** Edges past this many are shown in the variables without simplifying each one. */
+const SIMPLIFY_EDGES = 60;
+
+/**
+ * The symbolic derivative: reverse accumulation of the op table's local formulas over
+ * the tape, then simplify, then a numeric cross-check against the engine. A
+ * disagreement is an error (a bug report), never a printed derivative.
+ */
+export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult {
+  const simplify = opts.simplify ?? simplifyExpr;
+  const program = parseProgram(formula, { isFunction: isFunctionName, maxLength: opts.maxLength, maxDepth: opts.maxDepth });
+  const given = toTensors(opts.at ?? {});
+  const { variables: names } = freeVariables(program);
+  // derive needs no values: scalar placeholders give every variable its shape
+  const values: Record<string, Tensor> = { ...Object.fromEntries(names.map((n) => [n, scalar(1)])), ...given };
+  const tape = buildTape(program, values);
+  assertScalarSymbolic(tape);
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const all = tape.inputs.map((i) => i.name);
+  const wrt = opts.wrt ?? all;
+  for (const w of wrt) {
+    if (!all.includes(w)) {
+      throw new AgError('usage', `--wrt ${w}: there is no variable ${w} in the formula`, { hint: `the variables are ${all.join(', ')}` });
+    }
+  }
+  const missing = opts.at ? all.filter((v) => !(v in given)) : [];
+  if (missing.length) throw new AgError('missing-value', `--at gives no value for ${missing.join(', ')}`, { hint: `give every variable a value, or leave --at out` });
+
+  const exprs = valueExprs(tape);
+  const raw = reverseSymbolic(tape, exprs);
+  const notes: string[] = [];
+  const tidy = (e: string, what: string): string => {
+    try {
+      return simplify(e);
+    } catch (err) {
+      notes.push(`simplify could not handle ${what} (${(err as Error).message}); it is shown as accumulated`);
+      return e;
+    }
+  };
+  const unsimplified = Object.fromEntries(wrt.map((v) => [v, raw[v]]));
+  const derivatives = Object.fromEntries(wrt.map((v) => [v, tidy(raw[v], `∂f/∂${v}`)]));
+
+  const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
+  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points });
+  if (!check.passed) throw bugReport(formula, tape, derivatives, unsimplified, check, opts);
+  if (check.points.length === 0) {
+    throw new AgError('bad-value', `cannot cross-check the derivative: the formula or its gradient is not finite at any of the ${check.skipped} points tried`, {
+      source: formula,
+      hint: 'give a point inside its domain with --at',
+    });
+  }
+
+  const edges: DeriveEdge[] = [];
+  let count = 0;
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    if (!n.active) continue;
+    n.inputs.forEach((from, k) => {
+      if (!tape.nodes[from].active) return;
+      const inVars = localExpr(tape, exprs, n, k);
+      edges.push({
+        from,
+        to: id,
+        fromLabel: displayName(tape, tape.nodes[from]),
+        toLabel: displayName(tape, n),
+        local: localFormula(tape, n, k),
+        localInVariables: ++count <= SIMPLIFY_EDGES ? tidy(inVars, `the local derivative of edge ${count}`) : inVars,
+      });
+    });
+  }
+  if (count > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
+
+  let atResult: DeriveResult['at'] = null;
+  if (at) {
+    const p = check.points.find((x) => x.point === at);
+    if (p) atResult = { point: at, value: valueAt(tape, given), gradient: p.engine };
+    else notes.push('at the --at point the formula or its gradient is not finite, so it was not used');
+  }
+
+  return {
+    formula,
+    variables: wrt,
+    expression: exprs[tape.output],
+    derivatives,
+    unsimplified,
+    edges,
+    check,
+    at: atResult,
+    notes,
+  };
+}
+
+function valueAt(tape: Tape, values: Record<string, Tensor>): number {
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  return arena[tape.nodes[tape.output].offset];
+}
+
+/** A disagreement: the numbers, and whether simplify or the accumulation is to blame. */
+function bugReport(formula: string, tape: Tape, derivatives: Record<string, string>, unsimplified: Record<string, string>, check: CrossCheck, opts: DeriveOptions): AgError {
+  const d = check.disagreement!;
+  const point = Object.entries(d.point).map(([k, v]) => `${k}=${num(v, 17)}`).join(', ');
+  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points });
+  const blame = rawCheck.passed
+    ? `mathjs simplify changed it: the unsimplified ${unsimplified[d.variable].length > 200 ? 'expression' : unsimplified[d.variable]} agrees`
+    : 'the reverse accumulation of local formulas is wrong before simplify too (an op table local formula?)';
+  return new AgError(
+    'engine',
+    `derive: the symbolic ∂f/∂${d.variable} = ${derivatives[d.variable]} gives ${num(d.symbolic[d.variable], 17)} at ${point}, but the engine's gradient is ${num(d.engine[d.variable], 17)}; ${blame}`,
+    { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' },
+  );
+}

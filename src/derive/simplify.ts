@@ -1,0 +1,90 @@
+import { create, simplifyDependencies } from 'mathjs';
+import type { MathNode } from 'mathjs';
+
+/**
+ * mathjs `simplify`, built from its factories only when derive runs (the grad path
+ * never loads it). simplify cannot look inside `c ? a : b`, so conditionals travel
+ * through it as an opaque function `ifelse(c, a, b)` and come back afterwards.
+ */
+type Math = ReturnType<typeof make>;
+let math: Math | undefined;
+
+function make() {
+  return create({ simplifyDependencies }, { number: 'number' });
+}
+
+const OPAQUE = 'ifelse';
+const RELATIONAL = new Set(['larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal']);
+const LOGICAL = new Set([...RELATIONAL, 'and', 'or', 'not']);
+
+interface Op {
+  op: string;
+  fn: string;
+  args: MathNode[];
+}
+interface Fn {
+  fn: { name?: string };
+  args: MathNode[];
+}
+
+export function simplifyExpr(expr: string): string {
+  math ??= make();
+  const m = math;
+  const ifelse = (c: MathNode, t: MathNode, f: MathNode) => new m.FunctionNode(new m.SymbolNode(OPAQUE), [c, t, f]);
+  const isIfelse = (n: MathNode): n is MathNode & Fn => n.type === 'FunctionNode' && (n as unknown as Fn).fn.name === OPAQUE;
+  const bare = (n: MathNode): MathNode => (n.type === 'ParenthesisNode' ? bare((n as unknown as { content: MathNode }).content) : n);
+
+  /**
+   * `g * (c ? 1 : 0)` becomes `c ? g : 0`: a product with a conditional moves into its
+   * branches, so the branch not taken is never multiplied in (0 · NaN would be NaN
+   * where the engine's gradient is 0, as with `x > 0 ? sqrt(x) : -x` at x < 0).
+   */
+  const into = (n: MathNode, build: (branch: MathNode) => MathNode): MathNode => {
+    const b = bare(n);
+    if (!isIfelse(b)) return build(n);
+    return ifelse(b.args[0], into(b.args[1], build), into(b.args[2], build));
+  };
+  const pre = (n: MathNode): MathNode => {
+    if (n.type === 'ConditionalNode') {
+      const c = n as unknown as { condition: MathNode; trueExpr: MathNode; falseExpr: MathNode };
+      return ifelse(truth(c.condition), c.trueExpr, c.falseExpr);
+    }
+    if (n.type !== 'OperatorNode') return n;
+    const o = n as unknown as Op;
+    const [a, b] = o.args;
+    const mk = (args: MathNode[]) => new m.OperatorNode(o.op as never, o.fn as never, args);
+    if (o.fn === 'multiply' && o.args.length === 2) {
+      if (isIfelse(bare(b))) return into(b, (x) => mk([a, x]));
+      if (isIfelse(bare(a))) return into(a, (x) => mk([x, b]));
+    }
+    if (o.fn === 'divide' && isIfelse(bare(a))) return into(a, (x) => mk([x, b]));
+    if (o.fn === 'unaryMinus' && isIfelse(bare(a))) return into(a, (x) => mk([x]));
+    return n;
+  };
+  /** `(x > 0) != 0` is just `x > 0`: comparisons are 0 or 1 already. */
+  const truth = (c: MathNode): MathNode => {
+    const b = bare(c);
+    if (b.type !== 'OperatorNode') return c;
+    const o = b as unknown as Op;
+    const zero = (x: MathNode) => x.type === 'ConstantNode' && (x as unknown as { value: unknown }).value === 0;
+    const inner = bare(o.args[0] ?? b);
+    return o.fn === 'unequal' && zero(o.args[1]) && inner.type === 'OperatorNode' && LOGICAL.has((inner as unknown as Op).fn) ? inner : c;
+  };
+  const post = (n: MathNode): MathNode => {
+    if (n.type === 'OperatorNode' && RELATIONAL.has((n as unknown as Op).fn)) {
+      // mathjs prints (x > 0) != 0 as x > 0 != 0, which reads back as a chained comparison
+      const o = n as unknown as Op;
+      const args = o.args.map((a) => (a.type === 'OperatorNode' && RELATIONAL.has((a as unknown as Op).fn) ? new m.ParenthesisNode(a) : a));
+      return new m.OperatorNode(o.op as never, o.fn as never, args);
+    }
+    return isIfelse(n) && n.args.length === 3 ? new m.ConditionalNode(n.args[0], n.args[1], n.args[2]) : n;
+  };
+
+  const simple = m.simplify(bottomUp(m.parse(expr), pre));
+  return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
+}
+
+/** Rebuild a tree from the leaves up, so a replacement's children are already replaced. */
+function bottomUp(node: MathNode, f: (n: MathNode) => MathNode): MathNode {
+  return f(node.map((child) => bottomUp(child, f)));
+}

@@ -1,0 +1,36 @@
+import type { ChalkInstance } from 'chalk';
+import type { DeriveResult } from '../derive/index.js';
+import { err, num } from './format.js';
+
+/** The human view of `derive`: the formula, each edge's local derivative, each ∂f/∂v, the cross-check. */
+export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkInstance }): string {
+  const c = o.color;
+  const out: string[] = [];
+  out.push(`${c.bold('f')} = ${r.formula}`);
+  if (r.expression.replace(/\s/g, '') !== r.formula.replace(/\s/g, '')) out.push(`  ${c.dim('= ' + r.expression)}`);
+  out.push('');
+  if (r.edges.length) {
+    out.push(`${c.bold('local derivatives')}${c.dim(' edge by edge, in backprop order (downstream = upstream × local)')}`);
+    const rows = r.edges.map((e) => [`${e.fromLabel} → ${e.toLabel}`, e.local, e.localInVariables]);
+    const head = ['edge', 'local ∂', 'in the variables'];
+    const w = head.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));
+    const line = (cells: string[], style: (s: string) => string = (s) => s) =>
+      `  ${cells.map((x, k) => (k < cells.length - 1 ? style(x.padEnd(w[k])) : style(x))).join('   ')}`.trimEnd();
+    out.push(line(head, c.bold));
+    for (const row of rows) out.push(line(row));
+    out.push('');
+  }
+  for (const v of r.variables) out.push(`${c.bold(`∂f/∂${v}`)} = ${c.green(r.derivatives[v])}`);
+  if (r.at) {
+    out.push('');
+    const point = Object.entries(r.at.point).map(([k, v]) => `${k} = ${num(v, o.digits)}`).join(', ');
+    out.push(`${c.bold('at')} ${point}: f = ${num(r.at.value, o.digits)}, ${r.variables.map((v) => `∂f/∂${v} = ${num(r.at!.gradient[v], o.digits)}`).join(', ')}`);
+  }
+  for (const n of r.notes) out.push(`${c.yellow('note:')} ${n}`);
+  out.push('');
+  const k = r.check.points.length;
+  out.push(
+    `${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${r.at ? ' (--at and random)' : ' (random)'}, max rel err ${err(r.check.maxRelError)}${r.check.skipped ? c.dim(`; ${r.check.skipped} point${r.check.skipped === 1 ? '' : 's'} outside the domain skipped`) : ''}`,
+  );
+  return out.join('\n');
+}
