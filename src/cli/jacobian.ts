@@ -1,0 +1,51 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { AgError } from '../errors.js';
+import { jacobian } from '../jacobian.js';
+import { parseAt } from '../parse/values.js';
+import { jacobianPassed, renderJacobian } from '../report/jacobian.js';
+import { toJson } from '../report/json.js';
+import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+
+export const command = 'jacobian <formula>';
+export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
+
+export function builder(y: Argv) {
+  return valueOptions(y)
+    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
+    .option('mode', { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' })
+    .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('check', { type: 'boolean', default: true, describe: 'compare with central differences (--no-check to skip)' })
+    .option('rtol', { type: 'number', default: 1e-5, describe: 'relative tolerance of the checks' })
+    .option('atol', { type: 'number', default: 1e-7, describe: 'absolute tolerance of the checks' })
+    .option('eps', { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' })
+    .option('fd-max', { type: 'number', default: 2000, describe: 'difference only while the inputs have at most this many entries' })
+    .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
+    .example('$0 jacobian "[x*y, sin(x), x+z]" --at x=2,y=3,z=1', 'three outputs, three inputs')
+    .example('$0 jacobian "W*x" --at "W=[[1,2],[3,4]], x=[1,-1]" --wrt x', 'the Jacobian of a matrix-vector product is W')
+    .example('$0 jacobian "softmax(v)" --at "v=[1,2,3]"', 'softmax: diag(s) − s sᵀ')
+    .example('$0 jacobian "sum(W*x)" --at "W=randn(10,200), x=randn(200)" --mode auto', 'n ≫ m: auto picks reverse mode');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, () => {
+    const digits = args.digits;
+    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    const values = parseAt(args.at, { seed: args.seed });
+    const result = jacobian(readFormula(args.formula), values, {
+      mode: args.mode,
+      wrt: parseList(args.wrt),
+      engine: args.engine,
+      check: args.check,
+      rtol: positiveNumber('rtol', args.rtol),
+      atol: positiveNumber('atol', args.atol),
+      eps: positiveNumber('eps', args.eps),
+      fdMax: positiveNumber('fd-max', args.fdMax),
+    });
+    if (args.json) process.stdout.write(`${toJson(result)}\n`);
+    else process.stdout.write(`${renderJacobian(result, { digits, color: colors(args) })}\n`);
+    return jacobianPassed(result) ? EXIT_OK : EXIT_FAIL;
+  });
+}

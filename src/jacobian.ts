@@ -1,0 +1,251 @@
+import { stepFor } from './check/fd.js';
+import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance } from './check/tolerance.js';
+import { inputSlots } from './engine/js.js';
+import { selectEngine, type EngineChoice } from './engine/select.js';
+import type { Engine } from './engine/types.js';
+import { AgError } from './errors.js';
+import { gatherInputs, prepare, toTensors, type GradOptions } from './grad.js';
+import { makeArena, view, type Tape } from './graph/tape.js';
+import type { Nested } from './parse/values.js';
+import { subscript, toNested, type Tensor } from './tensor.js';
+
+export type JacobianMode = 'both' | 'auto' | 'forward' | 'reverse';
+
+export interface JacobianOptions extends Pick<GradOptions, 'limits' | 'maxLength' | 'maxDepth'> {
+  wrt?: string[];
+  engine?: EngineChoice;
+  /** both (default): run the two and compare; auto: the one with fewer passes; or one of them */
+  mode?: JacobianMode;
+  /** compare with central differences (default true) */
+  check?: boolean;
+  rtol?: number;
+  atol?: number;
+  eps?: number;
+  /** difference only while the inputs have at most this many entries */
+  fdMax?: number;
+  /** largest Jacobian (m·n entries) computed */
+  maxEntries?: number;
+}
+
+export interface ModeRun {
+  /** one jvp per input entry (forward) or one seeded reverse pass per output entry (reverse) */
+  passes: number;
+  ms: number;
+}
+
+export interface JacobianCheck {
+  passed: boolean;
+  rtol: number;
+  atol: number;
+  eps: number;
+  maxAbsError: number;
+  maxRelError: number;
+  evaluations: number;
+  /** the (up to five) worst failing entries */
+  failures: { row: string; column: string; ad: number; fd: number; absError: number }[];
+}
+
+export interface JacobianResult {
+  formula: string;
+  engine: 'js' | 'native';
+  point: Record<string, Nested>;
+  variables: string[];
+  value: Nested;
+  outputShape: number[];
+  /** output entries (rows) */
+  m: number;
+  /** input entries (columns) */
+  n: number;
+  /** `f`, `f[1]`, `f[2,3]` */
+  rows: string[];
+  /** `x`, `W[1,2]` */
+  columns: string[];
+  /** ∂f_i/∂x_j, m rows of n */
+  jacobian: number[][];
+  forward: ModeRun | null;
+  reverse: ModeRun | null;
+  /** forward against reverse, when both ran */
+  agreement: { maxAbsDiff: number; maxRelDiff: number; passed: boolean } | null;
+  check: JacobianCheck | null;
+  /** which mode `auto` picked, and why */
+  choice: { mode: 'forward' | 'reverse'; reason: string } | null;
+  notes: string[];
+}
+
+/** Most Jacobian entries computed by default. */
+export const DEFAULT_MAX_JACOBIAN = 4_000_000;
+
+/**
+ * The full Jacobian of a (vector-valued) formula two ways: forward mode, one tangent
+ * pass per input entry (n passes, a column each), and reverse mode, one seeded
+ * pass per output entry (m passes, a row each). Which is cheaper is the lecture's
+ * table: n ≫ m → reverse, m ≫ n → forward.
+ */
+export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: JacobianOptions = {}): JacobianResult {
+  const values = toTensors(valuesIn);
+  const tape = prepare(formula, values, opts);
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const engine = selectEngine(opts.engine ?? 'auto', tape);
+  const arena = makeArena(tape, values);
+  engine.forward(tape, arena);
+  const out = tape.nodes[tape.output];
+  const m = out.size;
+  const slots = inputSlots(tape);
+  const n = slots.length;
+  const max = opts.maxEntries ?? DEFAULT_MAX_JACOBIAN;
+  if (m * n > max) {
+    throw new AgError('limit', `the Jacobian would have ${m} × ${n} = ${m * n} entries; the limit is ${max}`, {
+      hint: 'use grad on a scalar reduction, or --wrt to take fewer variables',
+    });
+  }
+  const mode = opts.mode ?? 'both';
+  const choice = mode === 'auto' ? choose(n, m) : null;
+  const runForward = mode === 'both' || mode === 'forward' || choice?.mode === 'forward';
+  const runReverse = mode === 'both' || mode === 'reverse' || choice?.mode === 'reverse';
+
+  let jf: Float64Array | null = null;
+  let forward: ModeRun | null = null;
+  if (runForward) {
+    const t0 = performance.now();
+    jf = forwardJacobian(engine, tape, arena, m, n);
+    forward = { passes: n, ms: performance.now() - t0 };
+  }
+  let jr: Float64Array | null = null;
+  let reverse: ModeRun | null = null;
+  if (runReverse) {
+    const t0 = performance.now();
+    jr = reverseJacobian(engine, tape, arena, m, n);
+    reverse = { passes: m, ms: performance.now() - t0 };
+  }
+  const J = (jr ?? jf)!;
+  const tol = { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL };
+
+  let agreement: JacobianResult['agreement'] = null;
+  if (jf && jr) {
+    let maxAbsDiff = 0;
+    let maxRelDiff = 0;
+    let passed = true;
+    for (let k = 0; k < J.length; k++) {
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(jf[k] - jr[k]));
+      maxRelDiff = Math.max(maxRelDiff, relError(jf[k], jr[k]));
+      if (!withinTolerance(jf[k], jr[k], tol) && !(Number.isNaN(jf[k]) && Number.isNaN(jr[k]))) passed = false;
+    }
+    agreement = { maxAbsDiff, maxRelDiff, passed };
+  }
+
+  const rows = Array.from({ length: m }, (_, i) => `f${subscript(out.shape, i)}`);
+  const columns: string[] = [];
+  for (const inp of tape.inputs) {
+    const node = tape.nodes[inp.node];
+    for (let k = 0; k < node.size; k++) columns.push(inp.name + subscript(node.shape, k));
+  }
+  const notes: string[] = [];
+  let check: JacobianCheck | null = null;
+  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
+  if (opts.check !== false) {
+    if (n <= fdMax) check = fdCheck(engine, tape, arena, J, m, n, rows, columns, tol, opts.eps ?? DEFAULT_EPS);
+    else notes.push(`${n} input entries: finite differences skipped (more than --fd-max ${fdMax})`);
+  }
+
+  const jac: number[][] = [];
+  for (let i = 0; i < m; i++) jac.push(Array.from(J.subarray(i * n, (i + 1) * n)));
+  return {
+    formula,
+    engine: engine.name,
+    point: Object.fromEntries(tape.inputs.map((i) => [i.name, toNested(values[i.name].shape, values[i.name].data) as Nested])),
+    variables: tape.inputs.map((i) => i.name),
+    value: toNested(out.shape, view(arena, out)) as Nested,
+    outputShape: [...out.shape],
+    m,
+    n,
+    rows,
+    columns,
+    jacobian: jac,
+    forward,
+    reverse,
+    agreement,
+    check,
+    choice,
+    notes,
+  };
+}
+
+/** Column j: the output tangent when input entry j moves at unit speed. */
+function forwardJacobian(engine: Engine, tape: Tape, arena: Float64Array, m: number, n: number): Float64Array {
+  const J = new Float64Array(m * n);
+  let j = 0;
+  tape.inputs.forEach((inp, k) => {
+    const size = tape.nodes[inp.node].size;
+    for (let e = 0; e < size; e++, j++) {
+      const dots: (Float64Array | null)[] = tape.inputs.map(() => null);
+      dots[k] = new Float64Array(size);
+      dots[k]![e] = 1;
+      const col = engine.jvp(tape, arena, dots);
+      for (let i = 0; i < m; i++) J[i * n + j] = col[i];
+    }
+  });
+  return J;
+}
+
+/** Row i: the gradient of output entry i, by one reverse pass seeded with e_i. */
+function reverseJacobian(engine: Engine, tape: Tape, arena: Float64Array, m: number, n: number): Float64Array {
+  const J = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const seed = new Float64Array(m);
+    seed[i] = 1;
+    J.set(gatherInputs(tape, engine.reverse(tape, arena, { seed }).adjoint), i * n);
+  }
+  return J;
+}
+
+/** Central differences of the whole output, one input entry at a time (2n evaluations). */
+function fdCheck(
+  engine: Engine,
+  tape: Tape,
+  arena: Float64Array,
+  J: Float64Array,
+  m: number,
+  n: number,
+  rows: string[],
+  columns: string[],
+  tol: { rtol: number; atol: number },
+  eps: number,
+): JacobianCheck {
+  const slots = inputSlots(tape);
+  const out = tape.nodes[tape.output];
+  const work = arena.slice();
+  const at = (slot: number, x: number): Float64Array => {
+    work.set(arena);
+    work[slot] = x;
+    engine.forward(tape, work);
+    return work.slice(out.offset, out.offset + m);
+  };
+  const bad: JacobianCheck['failures'] = [];
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  for (let j = 0; j < n; j++) {
+    const x = arena[slots[j]];
+    const h = stepFor(x, eps);
+    const plus = at(slots[j], x + h);
+    const minus = at(slots[j], x - h);
+    for (let i = 0; i < m; i++) {
+      const fd = (plus[i] - minus[i]) / (2 * h);
+      const ad = J[i * n + j];
+      const absError = Math.abs(ad - fd);
+      maxAbsError = Math.max(maxAbsError, absError);
+      maxRelError = Math.max(maxRelError, relError(ad, fd));
+      if (!withinTolerance(ad, fd, tol)) bad.push({ row: rows[i], column: columns[j], ad, fd, absError });
+    }
+  }
+  bad.sort((a, b) => b.absError - a.absError);
+  return { passed: bad.length === 0, ...tol, eps, maxAbsError, maxRelError, evaluations: 2 * n, failures: bad.slice(0, 5) };
+}
+
+/** Fewer passes wins: n input entries (forward) against m output entries (reverse). */
+export function choose(n: number, m: number): { mode: 'forward' | 'reverse'; reason: string } {
+  const passes = (k: number) => `${k} pass${k === 1 ? '' : 'es'}`;
+  const entries = (k: number, what: string) => `${k} ${what} entr${k === 1 ? 'y' : 'ies'}`;
+  if (n < m) return { mode: 'forward', reason: `n = ${entries(n, 'input')} < m = ${entries(m, 'output')}: forward mode takes ${passes(n)} (one per input entry), reverse ${passes(m)}` };
+  if (m < n) return { mode: 'reverse', reason: `m = ${entries(m, 'output')} < n = ${entries(n, 'input')}: reverse mode takes ${passes(m)} (one per output entry), forward ${passes(n)}` };
+  return { mode: 'forward', reason: `n = m = ${n}: the same number of passes either way; forward mode keeps no tape of adjoints` };
+}
