@@ -4,6 +4,9 @@ import { AgError } from '../errors.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
 import * as gradCmd from './grad.js';
+import * as graphCmd from './graph.js';
+import * as deriveCmd from './derive.js';
+import * as jacobianCmd from './jacobian.js';
 import { colors, EXIT_USAGE } from './common.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
@@ -33,6 +36,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
     .middleware(unmark, true)
     .command(gradCmd)
+    .command(graphCmd)
+    .command(deriveCmd)
+    .command(jacobianCmd)
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
     .recommendCommands()
