@@ -30,7 +30,8 @@ export async function handler(args: Args): Promise<void> {
     if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
     if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000) throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
     const values = parseAt(args.at, { seed: args.seed });
-    const { derive } = await loadDerive();
+    // mathjs simplify is a chunk of its own (see scripts/build.mjs), loaded only by derive
+    const { derive } = await import('../derive/index.js');
     const result = derive(readFormula(args.formula), {
       wrt: parseList(args.wrt),
       at: Object.keys(values).length ? values : undefined,
@@ -43,17 +44,3 @@ export async function handler(args: Args): Promise<void> {
   });
 }
 
-/**
- * derive needs mathjs's simplify, some 270 KB of factories that would slow every
- * command's start-up if the CLI bundle carried them. The library bundle has them
- * (dist/index.js, next to dist/cli.js), so it is loaded here and only here; the
- * specifier is computed, which keeps esbuild from inlining it.
- */
-async function loadDerive(): Promise<typeof import('../derive/index.js')> {
-  const lib = new URL('./index.js', import.meta.url).href;
-  try {
-    return (await import(lib)) as typeof import('../derive/index.js');
-  } catch (e) {
-    throw new AgError('io', `derive could not load the library bundle ${lib}: ${(e as Error).message}`, { hint: 'run `npm run build` in the autograd-cli folder' });
-  }
-}

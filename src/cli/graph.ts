@@ -3,8 +3,11 @@ import { Chalk } from 'chalk';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
 import { parseAt } from '../parse/values.js';
-import { formatFromPath, graphModel, GRAPH_FORMATS, renderGraph, type GraphFormat } from '../report/graph/index.js';
+import type { GraphFormat } from '../report/graph/index.js';
 import { colors, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
+
+/** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
+const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json'];
 
 export const command = 'graph <formula>';
 export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json)';
@@ -12,7 +15,7 @@ export const describe = 'draw the computational graph: values on the edges, grad
 export function builder(y: Argv) {
   return valueOptions(y)
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
-    .option('format', { alias: 'f', choices: GRAPH_FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process) or json; with -o, taken from the extension when not given' })
+    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process) or json; with -o, taken from the extension when not given' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json) instead of standard output' })
     .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
@@ -30,7 +33,9 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
     if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
-    const format = pickFormat(args.format, args.output, args.json);
+    // the model and renderers are a chunk of their own, off other commands' start-up
+    const { formatFromPath, graphModel, renderGraph } = await import('../report/graph/index.js');
+    const format = pickFormat(args.format, args.output, args.json, formatFromPath);
     const values = parseAt(args.at, { seed: args.seed });
     const result = graphModel(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine });
     // colour only for a terminal: never in files
@@ -50,9 +55,9 @@ export async function handler(args: Args): Promise<void> {
   });
 }
 
-function pickFormat(format: GraphFormat | undefined, output: string | undefined, json: boolean): GraphFormat {
+function pickFormat(format: GraphFormat | undefined, output: string | undefined, json: boolean, fromPath: (p: string) => GraphFormat): GraphFormat {
   if (json && format && format !== 'json') throw new AgError('usage', `--json and --format ${format} ask for different formats`);
   if (format) return format;
   if (json) return 'json';
-  return output ? formatFromPath(output) : 'ascii';
+  return output ? fromPath(output) : 'ascii';
 }

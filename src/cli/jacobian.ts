@@ -1,8 +1,6 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
-import { jacobian } from '../jacobian.js';
 import { parseAt } from '../parse/values.js';
-import { jacobianPassed, renderJacobian } from '../report/jacobian.js';
 import { toJson } from '../report/json.js';
 import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
@@ -30,10 +28,12 @@ export function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 export async function handler(args: Args): Promise<void> {
-  await run(args, () => {
+  await run(args, async () => {
     const digits = args.digits;
     if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
     const values = parseAt(args.at, { seed: args.seed });
+    // loaded when the command runs, off other commands' start-up
+    const [{ jacobian }, { jacobianPassed, renderJacobian }] = await Promise.all([import('../jacobian.js'), import('../report/jacobian.js')]);
     const result = jacobian(readFormula(args.formula), values, {
       mode: args.mode,
       wrt: parseList(args.wrt),
