@@ -116,8 +116,16 @@ function branchSums(r: GraphResult, digits: number): string[] {
   for (const n of r.nodes) {
     const outs = r.edges.filter((e) => e.from === n.id && e.grad !== null);
     if (outs.length < 2 || n.grad === null) continue;
-    const terms = outs.map((e) => `${quantity(n.shape, e.grad, e.gradNorm, digits)} (from ${nodeTitle(r.nodes[e.to]).split('  ')[0]})`);
-    lines.push(`  ∂f/∂${clip(n.name)} = ${terms.join(' + ')} = ${quantity(n.shape, n.grad, n.gradNorm, digits)}`);
+    const sum = outs
+      .map((e, k) => {
+        const from = `(from ${nodeTitle(r.nodes[e.to]).split('  ')[0]})`;
+        // a negative scalar term reads as a subtraction: a − b, not a + -b
+        const neg = k > 0 && typeof e.grad === 'number' && e.grad < 0;
+        const q = quantity(n.shape, neg ? -(e.grad as number) : e.grad, e.gradNorm, digits);
+        return `${k === 0 ? '' : neg ? ' − ' : ' + '}${q} ${from}`;
+      })
+      .join('');
+    lines.push(`  ∂f/∂${clip(n.name)} = ${sum} = ${quantity(n.shape, n.grad, n.gradNorm, digits)}`);
   }
   return lines.length ? ['gradients add at branches:', ...lines] : [];
 }

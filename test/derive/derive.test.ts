@@ -1,0 +1,212 @@
+import { derivative, evaluate, simplify } from 'mathjs';
+import { describe, expect, it } from 'vitest';
+import { crossCheck, derive } from '../../src/derive/index.js';
+import { jsEngine } from '../../src/engine/js.js';
+import { AgError } from '../../src/errors.js';
+import { prepare } from '../../src/grad.js';
+import { makeArena } from '../../src/graph/tape.js';
+import { OPS } from '../../src/ops/index.js';
+import type { ElementwiseDef } from '../../src/ops/elementwise.js';
+import { Rng } from '../../src/random.js';
+import { scalar } from '../../src/tensor.js';
+
+/** Our own evaluation of a formula at a point (the engine, not mathjs). */
+function evalHere(formula: string, point: Record<string, number>): number {
+  const values = Object.fromEntries(Object.entries(point).map(([k, v]) => [k, scalar(v)]));
+  const tape = prepare(formula, values);
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  return arena[tape.nodes[tape.output].offset];
+}
+
+/**
+ * For ops mathjs's `derivative` does not know: the same function in ones it does
+ * (valid on the op's sampling domain).
+ */
+const ELEMENTARY: Record<string, (a: string, b: string) => string> = {
+  add: (a, b) => `${a} + ${b}`,
+  subtract: (a, b) => `${a} - ${b}`,
+  multiply: (a, b) => `${a} * ${b}`,
+  divide: (a, b) => `${a} / ${b}`,
+  unaryMinus: (a) => `-${a}`,
+  unaryPlus: (a) => `+${a}`,
+  acoth: (a) => `log((${a} + 1) / (${a} - 1)) / 2`,
+  expm1: (a) => `exp(${a}) - 1`,
+  log2: (a) => `log(${a}) / log(2)`,
+  log1p: (a) => `log(1 + ${a})`,
+  square: (a) => `${a}^2`,
+  cube: (a) => `${a}^3`,
+  sigmoid: (a) => `1 / (1 + exp(-${a}))`,
+  softplus: (a) => `log(1 + exp(${a}))`,
+  relu: (a) => `(${a} + abs(${a})) / 2`,
+  atan2: (a, b) => `atan(${a} / ${b})`,
+  hypot: (a, b) => `sqrt(${a}^2 + ${b}^2)`,
+  max: (a, b) => `(${a} + ${b} + abs(${a} - ${b})) / 2`,
+  min: (a, b) => `(${a} + ${b} - abs(${a} - ${b})) / 2`,
+};
+
+/** mathjs 15's derivative of acoth has the wrong sign (-(1/(1-x^2))); see the test below. */
+const MATHJS_WRONG = new Set(['acoth']);
+
+/** Every differentiable scalar op of the table, with each arity it takes. */
+function scalarOps(): { name: string; arity: number; domain: [number, number][] }[] {
+  const out: { name: string; arity: number; domain: [number, number][] }[] = [];
+  for (const op of OPS.values()) {
+    if (op.family !== 'elementwise' || op.name === 'select') continue;
+    const def = op as ElementwiseDef;
+    def.rules.forEach((rule, i) => {
+      if (rule && !rule.constantOutput) out.push({ name: op.name, arity: i + 1, domain: rule.domain ?? [] });
+    });
+  }
+  return out;
+}
+
+describe('derive: every scalar op', () => {
+  const ops = scalarOps();
+
+  it('covers the whole elementwise table', () => {
+    expect(ops.length).toBeGreaterThan(35);
+    expect(ops.map((o) => o.name)).toEqual(expect.arrayContaining(['sin', 'pow', 'divide', 'max', 'relu', 'sigmoid', 'log', 'atan2', 'abs']));
+  });
+
+  for (const { name, arity, domain } of ops) {
+    it(`${name}/${arity}: agrees with mathjs derivative and with the engine`, () => {
+      const vars = ['x', 'y'].slice(0, arity);
+      const formula = `${name}(${vars.join(', ')})`;
+      const r = derive(formula, { seed: 7 });
+      expect(r.check.passed).toBe(true);
+      expect(r.check.points.length).toBeGreaterThanOrEqual(3);
+      // mathjs's derivative of the same function (or of its elementary form)
+      let reference = formula;
+      try {
+        if (MATHJS_WRONG.has(name)) throw new Error('use the elementary form');
+        derivative(reference, 'x');
+      } catch {
+        const rewrite = ELEMENTARY[name];
+        expect(rewrite, `no mathjs form for ${name}`).toBeDefined();
+        reference = rewrite('x', 'y');
+      }
+      const rng = new Rng(11);
+      for (let k = 0; k < 4; k++) {
+        const point = Object.fromEntries(vars.map((v, i) => {
+          const [lo, hi] = domain[i] ?? [-3, 3];
+          return [v, lo + (hi - lo) * rng.next()];
+        }));
+        for (const v of vars) {
+          const want = derivative(reference, v).evaluate(point) as number;
+          const got = evalHere(r.derivatives[v], point);
+          expect(got, `∂${formula}/∂${v} = ${r.derivatives[v]} at ${JSON.stringify(point)}`).toBeCloseTo(want, 9);
+        }
+      }
+    });
+  }
+});
+
+describe('derive: where mathjs is wrong', () => {
+  it('acoth: central differences side with derive, not with mathjs derivative', () => {
+    const x = 2.08;
+    const h = 1e-6;
+    const acoth = (v: number) => Math.log((v + 1) / (v - 1)) / 2;
+    const fd = (acoth(x + h) - acoth(x - h)) / (2 * h);
+    expect(evalHere(derive('acoth(x)').derivatives.x, { x })).toBeCloseTo(fd, 8);
+    expect(derivative('acoth(x)', 'x').evaluate({ x })).toBeCloseTo(-fd, 8);
+  });
+});
+
+describe('derive: the lectures', () => {
+  it('sin(x^2) gives an expression equal to 2*x*cos(x^2)', () => {
+    const r = derive('sin(x^2)');
+    expect(simplify(`(${r.derivatives.x}) - 2*x*cos(x^2)`).toString()).toBe('0');
+    // the two local gradients of the lecture, edge by edge
+    expect(r.edges.map((e) => [e.fromLabel, e.toLabel, e.localInVariables])).toEqual([
+      ['x^2', 'sin(x^2)', 'cos(x ^ 2)'],
+      ['x', 'x^2', '2 * x'],
+    ]);
+  });
+
+  it('(x+y)*sin(x): a branch sums two paths', () => {
+    const r = derive('(x+y)*sin(x)', { at: { x: Math.PI, y: Math.PI } });
+    expect(simplify(`(${r.derivatives.x}) - ((x + y)*cos(x) + sin(x))`).toString()).toBe('0');
+    expect(r.derivatives.y).toBe('sin(x)');
+    expect(r.at!.gradient.x).toBeCloseTo(-2 * Math.PI, 12);
+    expect(r.check.points[0].point).toEqual({ x: Math.PI, y: Math.PI });
+  });
+
+  it('named steps and inline functions are expanded into the variables', () => {
+    expect(derive('q = x + y; f = q*z').derivatives).toEqual({ x: 'z', y: 'z', z: 'x + y' });
+    const s = derive('sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)', { wrt: ['w'] });
+    expect(s.variables).toEqual(['w']);
+    const at = { w: 0.7, x: -1.3, b: 0.2 };
+    const sig = 1 / (1 + Math.exp(-(at.w * at.x + at.b)));
+    expect(evalHere(s.derivatives.w, at)).toBeCloseTo(sig * (1 - sig) * at.x, 14);
+  });
+
+  it('conditionals: the gradient flows through the branch taken, and the other branch never poisons it', () => {
+    const r = derive('x > 0 ? sqrt(x) : -x', { points: 8 });
+    expect(evalHere(r.derivatives.x, { x: 4 })).toBeCloseTo(0.25, 14);
+    // at x < 0, sqrt(x) is NaN in the untaken branch: the derivative is still -1
+    expect(evalHere(r.derivatives.x, { x: -2 })).toBe(-1);
+    expect(r.check.skipped).toBe(0);
+    expect(derive('relu(x)*y').derivatives.x).toBe('(x > 0) ? y : 0');
+  });
+
+  it('max of two splits at a tie like the engine', () => {
+    const r = derive('2*(x*y + max(z, w))', { at: { x: 3, y: -4, z: 2, w: 2 } });
+    expect(r.at!.gradient.z).toBe(1);
+    expect(evalHere(r.derivatives.z, { x: 3, y: -4, z: 2, w: 2 })).toBe(1);
+    expect(evalHere(r.derivatives.w, { x: 3, y: -4, z: 2, w: -1 })).toBe(0);
+  });
+});
+
+describe('derive: refusals and bug reports', () => {
+  it('tensor formulas: a clear message, pointing at the tensor', () => {
+    const e = (() => {
+      try {
+        derive('sum([x, y].^2)');
+      } catch (err) {
+        return err as AgError;
+      }
+      throw new Error('no error');
+    })();
+    expect(e).toBeInstanceOf(AgError);
+    expect(e.message).toMatch(/derive works on scalar formulas, and \[x, y\] has shape \[2\]/);
+    expect(e.span).toEqual({ start: 4, end: 10 });
+    expect(() => derive('x*y', { at: { x: [1, 2], y: 3 } })).toThrow(/scalar formulas.*\[2\]/);
+  });
+
+  it('usage errors name the problem', () => {
+    expect(() => derive('x*y', { wrt: ['z'] })).toThrow(/no variable z/);
+    expect(() => derive('2*pi')).toThrow(/no variables/);
+    expect(() => derive('x*y', { at: { x: 1 } })).toThrow(/no value for y/);
+    expect(() => derive('log(-1 - x^2)')).toThrow(/not finite at any of the \d+ points/);
+  });
+
+  it('a simplifier that changes the value is caught: a bug report, not a derivative', () => {
+    const broken = (e: string) => simplify(e).toString().replace('cos', 'sin');
+    expect(() => derive('sin(x^2)', { simplify: broken })).toThrow(/derive: the symbolic ∂f\/∂x = .*sin.* gives .* but the engine's gradient is .*mathjs simplify changed it/);
+  });
+
+  it('crossCheck finds a wrong derivative and names the point and both numbers', () => {
+    const values = { x: scalar(1), y: scalar(1) };
+    const tape = prepare('x*y + sin(x)', values);
+    expect(crossCheck(tape, { x: 'y + cos(x)', y: 'x' }).passed).toBe(true);
+    const bad = crossCheck(tape, { x: 'y - cos(x)', y: 'x' });
+    expect(bad.passed).toBe(false);
+    expect(bad.disagreement!.variable).toBe('x');
+    const p = bad.disagreement!.point;
+    expect(bad.disagreement!.engine.x).toBeCloseTo(p.y + Math.cos(p.x), 14);
+    expect(bad.disagreement!.symbolic.x).toBeCloseTo(p.y - Math.cos(p.x), 14);
+  });
+
+  it('an expression that grows past the limit is refused, not built', () => {
+    // each step squares the last: written out as one formula the text doubles at every step
+    const steps = Array.from({ length: 20 }, (_, i) => `a${i + 1} = a${i} * a${i} + 1`).join('; ');
+    expect(() => derive(`a0 = x; ${steps}; a20`)).toThrow(/grows past/);
+  });
+
+  it('the derivative evaluates the same in mathjs (the expression is plain mathjs)', () => {
+    const r = derive('exp(-x^2/2) * cos(3*x) + atan(x)/x');
+    const x = 0.83;
+    expect(evaluate(r.derivatives.x, { x })).toBeCloseTo(evalHere(r.derivatives.x, { x }), 13);
+  });
+});
