@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers.js';
+
+describe('autograd-cli derive (the real bin)', () => {
+  it('sin(x^2): each edge\'s local derivative, then 2*x*cos(x^2), cross-checked', () => {
+    const r = cli(['derive', 'sin(x^2)']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/x\^2 → sin\(x\^2\) +cos\(\(x\^2\)\) +cos\(x \^ 2\)/);
+    expect(r.stdout).toMatch(/x → x\^2 +2\*x\^\(2-1\) +2 \* x/);
+    expect(r.stdout).toMatch(/^∂f\/∂x = 2 \* cos\(x \^ 2\) \* x$/m);
+    expect(r.stdout).toMatch(/✓ cross-checked: equal to reverse mode at 5 points/);
+  });
+
+  it('--wrt and --at: some variables, and their values at a point', () => {
+    const r = cli(['derive', 'q = x + y; f = q*z', '--wrt', 'x,z', '--at', 'x=-2,y=5,z=-4']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^∂f\/∂x = z$/m);
+    expect(r.stdout).toMatch(/^∂f\/∂z = x \+ y$/m);
+    expect(r.stdout).not.toMatch(/∂f\/∂y/);
+    expect(r.stdout).toContain('at x = -2, y = 5, z = -4: f = -12, ∂f/∂x = -4, ∂f/∂z = 3');
+  });
+
+  it('--json: derivatives, edges and the check', () => {
+    const { code, json } = cliJson(['derive', '(x+y)*sin(x)']);
+    expect(code).toBe(0);
+    expect(json.derivatives).toEqual({ x: '(x + y) * cos(x) + sin(x)', y: 'sin(x)' });
+    // x → add, y → add, x → sin, add → mul, sin → mul
+    expect(json.edges).toHaveLength(5);
+    expect(json.check.passed).toBe(true);
+    expect(json.check.points).toHaveLength(5);
+  });
+
+  it('tensor formulas: a clear message with a caret, exit 2', () => {
+    const r = cli(['derive', 'sum([x, y].^2)']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('derive works on scalar formulas, and [x, y] has shape [2]');
+    expect(r.stderr).toContain('  sum([x, y].^2)\n      ^^^^^^');
+    const t = cli(['derive', 'x*2', '--at', 'x=[1,2]']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/scalar formulas/);
+  });
+
+  it('bad usage: exit 2, one line', () => {
+    expect(cli(['derive', 'x*y', '--wrt', 'z']).stderr).toMatch(/no variable z/);
+    expect(cli(['derive', 'x*y', '--points', '0']).stderr).toMatch(/--points must be/);
+    const j = cliJson(['derive', 'sinn(x)']);
+    expect(j.code).toBe(2);
+    expect(j.json.error.code).toBe('unknown-function');
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson, ROOT } from '../helpers.js';
+
+const LECTURE = ['(x+y)*sin(x)', '--at', 'x=pi,y=pi'];
+
+describe('autograd-cli graph (the real bin)', () => {
+  it('ascii by default: the lecture picture, exactly', () => {
+    const r = cli(['graph', ...LECTURE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(ROOT, 'fixtures/graph/lecture-xy-sinx.txt'), 'utf8'));
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('colours only when asked (or on a terminal): values green, gradients red', () => {
+    // the helper sets NO_COLOR (any value disables colour); take it away and force colour on
+    const forced = cli(['graph', ...LECTURE], { env: { FORCE_COLOR: '1', NO_COLOR: undefined as unknown as string } });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/\x1b\[32m3\.14159/);
+    expect(forced.stdout).toMatch(/\x1b\[31m-6\.28319/);
+  });
+
+  it('-o picks the format from the extension: svg, mermaid, dot, json, txt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-graph-'));
+    const svg = join(dir, 'g.svg');
+    let r = cli(['graph', ...LECTURE, '-o', svg]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`wrote ${svg} (svg: 5 nodes, 5 edges)`);
+    const text = readFileSync(svg, 'utf8');
+    expect(XMLValidator.validate(text)).toBe(true);
+    expect(text.match(/class="node"/g)).toHaveLength(5);
+
+    r = cli(['graph', ...LECTURE, '-o', join(dir, 'g.mmd')]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'g.mmd'), 'utf8').match(/^ {2}n\d+[[(]/gm)).toHaveLength(5);
+
+    r = cli(['graph', ...LECTURE, '-o', join(dir, 'g.dot')]);
+    expect(readFileSync(join(dir, 'g.dot'), 'utf8')).toMatch(/^digraph autograd \{/);
+
+    r = cli(['graph', ...LECTURE, '-o', join(dir, 'g.json')]);
+    expect(JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8')).nodes).toHaveLength(5);
+
+    // an explicit --format wins over the extension; files never get colour codes
+    r = cli(['graph', ...LECTURE, '-o', join(dir, 'g.txt'), '--format', 'dot', '--color']);
+    expect(readFileSync(join(dir, 'g.txt'), 'utf8')).toMatch(/^digraph/);
+    r = cli(['graph', ...LECTURE, '-o', join(dir, 'pic.txt'), '--color']);
+    expect(readFileSync(join(dir, 'pic.txt'), 'utf8')).not.toMatch(/\x1b\[/);
+  });
+
+  it('--json is the model; --format svg on stdout is one SVG', () => {
+    const { code, json } = cliJson(['graph', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4']);
+    expect(code).toBe(0);
+    expect(json.nodes.map((n: { name: string }) => n.name)).toEqual(['x', 'y', 'q', 'z', 'f']);
+    expect(json.nodes.find((n: { name: string }) => n.name === 'x').grad).toBe(-4);
+    const svg = cli(['graph', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '-f', 'svg']);
+    expect(XMLValidator.validate(svg.stdout)).toBe(true);
+    expect(svg.stdout.match(/class="node"/g)).toHaveLength(5);
+  });
+
+  it('--mode forward --wrt x shows tangents', () => {
+    const r = cli(['graph', ...LECTURE, '--mode', 'forward', '--wrt', 'x']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/value ▶ +∂·\/∂x ▶/);
+    expect(r.stdout).toMatch(/^└─ sin {2}sin\(x\) +1\.22465e-16 +-1$/m);
+    expect(r.stdout).toContain('∂f/∂x = -6.28319');
+  });
+
+  it('tensor nodes show shape and norm', () => {
+    const r = cli(['graph', 'sum((W*x).^2)', '--at', 'W=[[1,2],[3,4]], x=[1,-1]']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/matmul {2}W\*x +\[2\] ‖·‖=1\.414 +\[2\] ‖·‖=2\.828/);
+  });
+
+  it('--json with another --format: exit 2, the error as JSON', () => {
+    const { code, json } = cliJson(['graph', ...LECTURE, '--format', 'dot']);
+    expect(code).toBe(2);
+    expect(json.error.message).toBe('--json and --format dot ask for different formats');
+  });
+
+  it('bad usage: exit 2 with one clear line, no stack trace', () => {
+    for (const [args, msg] of [
+      [[...LECTURE, '-o', '/tmp/x.png'], /cannot tell the format from the extension \.png/],
+      [[...LECTURE, '--mode', 'forward'], /--mode forward needs the input to seed/],
+      [[...LECTURE, '-o', '/nonexistent-dir/g.svg'], /cannot write \/nonexistent-dir\/g\.svg/],
+      [['sinn(x)', '--at', 'x=1'], /unknown function sinn/],
+    ] as const) {
+      const r = cli(['graph', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+  });
+});
