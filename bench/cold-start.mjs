@@ -26,8 +26,8 @@ const runs = Number(opt('--runs', 20));
 const warmup = Number(opt('--warmup', 3));
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
 
-if (!existsSync(join(root, 'dist', 'cli.js'))) {
-  process.stderr.write('bench/cold-start: dist/cli.js is missing; run `npm run build` first\n');
+if (!existsSync(join(root, 'dist', 'cli.cjs'))) {
+  process.stderr.write('bench/cold-start: dist/cli.cjs is missing; run `npm run build` first\n');
   process.exit(2);
 }
 

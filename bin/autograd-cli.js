@@ -1,9 +1,71 @@
 #!/usr/bin/env node
-// The built CLI bundle (npm run build, run by `prepare` on install).
-import('../dist/cli.js').catch((e) => {
-  if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/cli.js')) {
+'use strict';
+// Launcher of the built CLI, dist/cli.cjs (`npm run build`; `prepare` runs it on install).
+// CommonJS on purpose (see bin/package.json): an ES-module entry costs Node's ESM
+// loader, ~20 ms, before anything of ours runs.
+//
+// Start-up is most of a one-off `grad`, and much of it is V8 parsing and compiling the
+// bundle. So the bundle is compiled with V8's code cache, dist/cli.cjs.cache, which the
+// build writes after one representative run (it holds the functions that run compiled).
+// When the cache is missing, or V8 rejects it (another Node version, other V8 flags,
+// a rebuilt bundle), the CLI runs as usual and rewrites it on exit, best effort.
+// AUTOGRAD_CLI_CODE_CACHE=off ignores the cache; =write always rewrites it.
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+const url = require('node:url');
+
+const file = path.join(__dirname, '..', 'dist', 'cli.cjs');
+const cacheFile = `${file}.cache`;
+const mode = process.env.AUTOGRAD_CLI_CODE_CACHE;
+
+let source;
+try {
+  source = fs.readFileSync(file, 'utf8');
+} catch (e) {
+  if (e && e.code === 'ENOENT') {
     process.stderr.write('error: autograd-cli is not built; run `npm run build` in its folder\n');
     process.exit(2);
   }
   throw e;
-});
+}
+
+// the bundle's require(); dynamic import()s were bundled as require() (Node >= 20.19
+// loads ES modules that way), and file: URLs are taken as paths
+const bundleRequire = Module.createRequire(file);
+const requireFromBundle = Object.assign(
+  (id) => bundleRequire(typeof id === 'string' && id.startsWith('file:') ? url.fileURLToPath(id) : id),
+  bundleRequire,
+);
+
+{
+  let cachedData;
+  if (mode !== 'write' && mode !== 'off') {
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      // no cache yet: compile from source, write one on exit
+    }
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  if (mode !== 'off' && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          // a read-only install: run without a cache
+        }
+      }
+    });
+  }
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  script.runInThisContext()(mod.exports, requireFromBundle, mod, file, path.dirname(file));
+}

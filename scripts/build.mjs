@@ -1,107 +1,59 @@
-// Bundle the CLI and the library with esbuild. The CLI bundle pulls in only the
-// mathjs factories it uses (the parser, see src/parse/mathjs.ts), so it does not
-// pay mathjs's full import. Start-up is most of a one-off `grad`, so the CLI
-// bundle also defers work its dependencies would do at load time (see the
-// plugins below); `npm run bench:cold-start` measures the result.
-import { readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Bundle the CLI and the library with esbuild, then prime the CLI's V8 code cache.
+//
+// Start-up is most of a one-off `grad` (bench/cold-start.mjs measures it), so the CLI
+// bundle is shaped for it:
+// - the mathjs parser is built from its own factories (src/parse/mathjs.ts), not from
+//   mathjs's full import (~0.9 s) or create() (~0.15 s);
+// - plugins (scripts/esbuild-plugins.mjs) defer or drop what dependencies would do at
+//   load time and the CLI never needs;
+// - it is CommonJS, run by bin/autograd-cli.js through vm.Script with V8's code cache
+//   (dist/cli.cjs.cache), written here after one representative run. Parts of commands
+//   loaded with `await import(...)` are in the bundle but stay uninitialised until used.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { lazyStringWidth, mathjsParserOnly, noHelpCache } from './esbuild-plugins.mjs';
 
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
 
-/**
- * string-width (three copies: yargs's, cliui's, wrap-ansi's) builds an
- * Intl.Segmenter and Unicode-property regexes (`\p{RGI_Emoji}`…) when it is
- * loaded: ~40 ms, spent even when no help text is drawn. Every import of it gets
- * a stand-in that loads the real module on the first call instead (esbuild
- * turns a require() of an ESM file into a lazily initialised module).
- */
-const lazyStringWidth = {
-  name: 'lazy-string-width',
-  setup(b) {
-    b.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if (args.pluginData === 'real') return undefined;
-      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
-      if (real.errors.length) return { errors: real.errors };
-      // cli-table3's string-width@4 is CommonJS and costs nothing to load; leave it alone
-      if (args.kind === 'require-call') return { path: real.path };
-      return { path: real.path, namespace: 'lazy-string-width' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-      contents: `let w; export default function stringWidth(s, o) { return (w ??= require(${JSON.stringify(args.path)}).default)(s, o); }`,
-      resolveDir: '.',
-      loader: 'js',
-    }));
-  },
-};
+// earlier layouts of the CLI bundle (an ES module, then split into chunks)
+for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache']) rmSync(old, { recursive: true, force: true });
 
-/**
- * src/parse/mathjs.ts imports mathjs's parser factories by name from 'mathjs'. Going
- * through mathjs's index would tie the CLI's main chunk to everything any other
- * chunk takes from that index (derive's simplify pulls in most of mathjs), so for
- * that one importer 'mathjs' is a small module that re-exports each factory
- * straight from its own file (the file names are read from mathjs's factoriesAny.js).
- */
-const mathjsParserOnly = {
-  name: 'mathjs-parser-only',
-  setup(b) {
-    b.onResolve({ filter: /^mathjs$/ }, (args) =>
-      /[\\/]src[\\/]parse[\\/]mathjs\.ts$/.test(args.importer) ? { path: args.importer, namespace: 'mathjs-parser-only' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'mathjs-parser-only' }, async (args) => {
-      const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir: dirname(args.path) });
-      const esm = dirname(index.path);
-      const factories = await readFile(join(esm, 'factoriesAny.js'), 'utf8');
-      const where = new Map([...factories.matchAll(/export \{ (\w+) \} from '([^']+)'/g)].map((m) => [m[1], m[2]]));
-      const names = [...(await readFile(args.path, 'utf8')).matchAll(/\b(create[A-Z]\w*),?$/gm)].map((m) => m[1]);
-      const lines = names.map((n) => {
-        if (!where.has(n)) throw new Error(`scripts/build.mjs: mathjs has no factory ${n} in factoriesAny.js`);
-        return `export { ${n} } from ${JSON.stringify(join(esm, where.get(n)))};`;
-      });
-      return { contents: lines.join('\n'), resolveDir: esm, loader: 'js' };
-    });
-  },
-};
-
-/**
- * After running a command's handler, yargs renders that command's whole help
- * text (cliui, wrap-ansi, string-width: ~50 ms) and caches it, for the case of a
- * later failure without a .fail() handler. Our CLI always has a .fail() handler
- * (src/cli/main.ts) and each command reports its own errors, so the cached text
- * is never read: skip rendering it. `--help` itself is unaffected.
- */
-const CACHE_HELP = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
-const noHelpCache = {
-  name: 'yargs-no-help-cache',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      if (!src.includes(CACHE_HELP)) throw new Error(`scripts/build.mjs: yargs changed, "${CACHE_HELP}" is gone from ${args.path}; update the yargs-no-help-cache plugin`);
-      return { contents: src.replace(CACHE_HELP, '/* help text not cached: autograd-cli has a .fail() handler */'), loader: 'js' };
-    });
-  },
-};
-
-// Code splitting: a command's `await import(...)` of its heavy parts (derive's mathjs
-// simplify, …) becomes a chunk of its own, loaded only when that command runs.
-await rm('dist/chunks', { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli/entry.ts' },
-  outdir: 'dist',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  format: 'cjs',
+  entryPoints: ['src/cli/entry.ts'],
+  outfile: 'dist/cli.cjs',
   minify: true,
+  // the one `import.meta` use (derive finds dist/index.js next to the CLI bundle)
+  define: { 'import.meta.url': '__autograd_cli_url' },
+  banner: { js: "const __autograd_cli_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
+  // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
+  supported: { 'dynamic-import': false },
   plugins: [mathjsParserOnly, lazyStringWidth, noHelpCache],
 });
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
+await build({
+  ...common,
+  format: 'esm',
+  entryPoints: ['src/index.ts'],
+  outfile: 'dist/index.js',
+  // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+
+// Prime the code cache with the lecture example (human output, the common case).
+const prime = spawnSync(process.execPath, ['bin/autograd-cli.js', 'grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi'], {
+  env: { ...process.env, AUTOGRAD_CLI_CODE_CACHE: 'write', NO_COLOR: '1' },
+  encoding: 'utf8',
+});
+if (prime.status !== 0 || !existsSync('dist/cli.cjs.cache')) {
+  process.stderr.write(`scripts/build.mjs: warning: could not prime the code cache (exit ${prime.status}): ${prime.stderr || prime.error || ''}\n`);
+}
