@@ -2,6 +2,7 @@ import { checkGradient, perVariable, type CheckOptions, type CheckResult } from 
 import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
 import { DEFAULT_FD_MAX } from './check/tolerance.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
+import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
 import { buildTape, type BuildLimits } from './graph/build.js';
@@ -169,18 +170,8 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const nEntries = adFlat.length;
   if (opts.forwardMode !== false) {
     if (nEntries <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
-      const fw = new Float64Array(nEntries);
-      let j = 0;
-      tape.inputs.forEach((inp, k) => {
-        const size = tape.nodes[inp.node].size;
-        for (let e = 0; e < size; e++, j++) {
-          const dots: (Float64Array | null)[] = tape.inputs.map(() => null);
-          dots[k] = new Float64Array(size);
-          dots[k]![e] = 1;
-          fw[j] = engine.jvp(tape, arena, dots)[0];
-        }
-      });
-      forward = perVariable(tape, fw);
+      // the gradient as a 1 × n Jacobian, one tangent pass per input entry
+      forward = perVariable(tape, forwardJacobian(engine, tape, arena, 1, nEntries));
     } else {
       warnings.push(forwardAlongDirections(engine, tape, arena, adFlat, opts.seed ?? 0));
     }
@@ -247,18 +238,6 @@ function usedConstNames(tape: Tape): string[] {
 
 function formulaMentions(formula: string, name: string): boolean {
   return new RegExp(`(^|[^\\w.])${name}([^\\w]|$)`).test(formula);
-}
-
-/** The adjoints (or any arena-shaped buffer) of the tape inputs, concatenated. */
-export function gatherInputs(tape: Tape, buf: Float64Array): Float64Array {
-  const parts = tape.inputs.map((i) => view(buf, tape.nodes[i.node]));
-  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export function shown(shape: Shape, data: Float64Array, limit: number): Shown {

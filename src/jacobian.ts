@@ -4,7 +4,8 @@ import { inputSlots } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
-import { gatherInputs, prepare, toTensors, type GradOptions } from './grad.js';
+import { prepare, toTensors, type GradOptions } from './grad.js';
+import { forwardJacobian, reverseJacobian } from './engine/modes.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import type { Nested } from './parse/values.js';
 import { subscript, toNested, type Tensor } from './tensor.js';
@@ -168,34 +169,6 @@ export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nest
     choice,
     notes,
   };
-}
-
-/** Column j: the output tangent when input entry j moves at unit speed. */
-function forwardJacobian(engine: Engine, tape: Tape, arena: Float64Array, m: number, n: number): Float64Array {
-  const J = new Float64Array(m * n);
-  let j = 0;
-  tape.inputs.forEach((inp, k) => {
-    const size = tape.nodes[inp.node].size;
-    for (let e = 0; e < size; e++, j++) {
-      const dots: (Float64Array | null)[] = tape.inputs.map(() => null);
-      dots[k] = new Float64Array(size);
-      dots[k]![e] = 1;
-      const col = engine.jvp(tape, arena, dots);
-      for (let i = 0; i < m; i++) J[i * n + j] = col[i];
-    }
-  });
-  return J;
-}
-
-/** Row i: the gradient of output entry i, by one reverse pass seeded with e_i. */
-function reverseJacobian(engine: Engine, tape: Tape, arena: Float64Array, m: number, n: number): Float64Array {
-  const J = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    const seed = new Float64Array(m);
-    seed[i] = 1;
-    J.set(gatherInputs(tape, engine.reverse(tape, arena, { seed }).adjoint), i * n);
-  }
-  return J;
 }
 
 /** Central differences of the whole output, one input entry at a time (2n evaluations). */

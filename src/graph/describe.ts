@@ -17,9 +17,15 @@ const ARG_NAMES = ['a', 'b', 'c', 'd'];
 export function localFormula(tape: Tape, n: TapeNode, i: number): string {
   const raw = getOp(n.op).local(n.inputs.length, n.attrs)[i] ?? '';
   const names = new Map<string, string>();
-  n.inputs.forEach((id, k) => names.set(ARG_NAMES[k], wrap(displayName(tape, tape.nodes[id]))));
-  names.set('s', wrap(displayName(tape, n)));
-  return raw.replace(/\b[abcds]\b/g, (m) => names.get(m) ?? m);
+  n.inputs.forEach((id, k) => names.set(ARG_NAMES[k], displayName(tape, tape.nodes[id])));
+  names.set('s', displayName(tape, n));
+  return raw.replace(/\b[abcds]\b/g, (m, at: number) => {
+    const name = names.get(m);
+    if (name === undefined) return m;
+    // a sole argument, f(a), needs no parentheses of its own
+    const alone = raw[at - 1] === '(' && (raw[at + 1] === ')' || raw[at + 1] === ',') || raw[at - 1] === ',' && raw[at + 1] === ')';
+    return alone ? name : wrap(name);
+  });
 }
 
 function wrap(s: string): string {
