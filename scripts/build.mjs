@@ -48,6 +48,16 @@ await build({
   // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+// `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/check/pool.ts
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: ['src/check/worker.ts'],
+  outfile: 'dist/check-worker.cjs',
+  minify: true,
+  define: { 'import.meta.url': '__autograd_worker_url' },
+  banner: { js: "const __autograd_worker_url = require('node:url').pathToFileURL(__filename).href;" },
+});
 
 // Prime the code cache with the lecture example (human output, the common case).
 const prime = spawnSync(process.execPath, ['bin/autograd-cli.js', 'grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi'], {

@@ -1,0 +1,194 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { CaseSpec } from '../check/cases.js';
+import type { CheckReport, FileError } from '../check/run.js';
+import { AgError, type ErrorCode } from '../errors.js';
+import { evaluateValue, splitTopLevel } from '../parse/values.js';
+import { Rng } from '../random.js';
+import { formatError } from '../report/errors.js';
+import { toJson } from '../report/json.js';
+import { colors, EXIT_USAGE, parseList, positiveNumber, readFormula, run } from './common.js';
+
+export const command = 'check [inputs..]';
+export const describe = 'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
+
+const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
+type Reporter = (typeof REPORTERS)[number];
+
+export function builder(y: Argv) {
+  return y
+    .positional('inputs', { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' })
+    .option('at', { type: 'string', array: true, requiresArg: true, describe: 'a formula\'s values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random' })
+    .option('range', { type: 'string', array: true, requiresArg: true, describe: 'where a formula\'s random values come from: name=[low,high],... (default [-3,3])' })
+    .option('expect', { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' })
+    .option('expect-value', { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' })
+    .option('wrt', { type: 'string', array: true, describe: 'check only these variables (comma-separated)' })
+    .option('points', { type: 'number', describe: 'points per case where values are random (default 5)' })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' })
+    .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5; a case\'s rtol: wins)' })
+    .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' })
+    .option('eps', { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' })
+    .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' })
+    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' })
+    .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'worker threads (the report\'s order is the same for any number)' })
+    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
+    .example('$0 check fixtures/homework/', 'every case file in a folder')
+    .example('$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log')
+    .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --points 5', 'is my derivation right?')
+    .example('$0 check cases.yaml --shard 2/4 --jobs 2', 'the second quarter of the cases on two threads');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+/** A positional argument names a case file when it exists or looks like one; otherwise it is a formula. */
+function isCaseFile(p: string): boolean {
+  return /\.(ya?ml|json)$/i.test(p) || (!p.startsWith('@') && p !== '-' && existsSync(p));
+}
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, async () => {
+    const t0 = performance.now();
+    // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
+    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile }, { runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+      import('../check/cases.js'),
+      import('../check/pool.js'),
+      import('../check/run.js'),
+      import('../check/shard.js'),
+      import('../report/check-table.js'),
+      loadReporters(),
+    ]);
+    const reporter: Reporter = args.json ? 'json' : args.reporter;
+    const jobs = args.jobs;
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new AgError('usage', `--jobs must be a whole number from 1 to 256, not ${jobs}`);
+    if (args.points !== undefined && (!Number.isInteger(args.points) || args.points < 1 || args.points > 10000)) throw new AgError('usage', `--points must be a whole number from 1 to 10000, not ${args.points}`);
+    const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+    const inputs = args.inputs ?? [];
+    if (!inputs.length) throw new AgError('usage', 'name a case file (or folder), or give a formula', { hint: 'autograd-cli check cases.yaml, or autograd-cli check "(x+y)*sin(x)" --expect "y=sin(x)"' });
+    const paths = inputs.filter(isCaseFile);
+    const formulas = inputs.filter((p) => !isCaseFile(p));
+    if (formulas.length > 1) throw new AgError('usage', `give one formula at a time (got ${formulas.length}: ${formulas.map((f) => JSON.stringify(f)).join(', ')}); for more, write them to a case file`);
+    if (!formulas.length) {
+      const inlineOnly = (['at', 'range', 'expect', 'expectValue', 'wrt'] as const).filter((k) => args[k] !== undefined);
+      if (inlineOnly.length) throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
+    }
+
+    const cases: CaseSpec[] = [];
+    const fileErrors: FileError[] = [];
+    for (const file of expandPaths(paths)) {
+      try {
+        cases.push(...loadCaseFile(file).cases);
+      } catch (e) {
+        if (!(e instanceof CaseFileError)) throw e;
+        fileErrors.push({ file, code: e.code, message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.col !== undefined ? { col: e.col } : {}), ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
+      }
+    }
+    if (formulas.length) {
+      cases.push(
+        inlineCase(readFormula(formulas[0]), {
+          at: args.at,
+          ranges: parseRanges(args.range ?? []),
+          expect: parseExpect(args.expect ?? []),
+          expectValue: args.expectValue,
+          points: args.points,
+          wrt: parseList(args.wrt),
+        }),
+      );
+    }
+    const mine = shard ? shardSlice(cases, shard) : cases;
+    const { results, note } = await runCases(
+      mine,
+      {
+        seed: args.seed,
+        rtol: positiveNumber('rtol', args.rtol),
+        atol: positiveNumber('atol', args.atol),
+        eps: positiveNumber('eps', args.eps),
+        method: args.method,
+        points: args.points,
+        engine: args.engine,
+      },
+      jobs,
+    );
+    const files = [...new Set(results.map((r) => r.file))];
+    const report = summarize(files, fileErrors, results, performance.now() - t0, shard);
+
+    const err = colors(args, process.stderr);
+    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
+    if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
+    if (args.output) {
+      try {
+        writeFileSync(args.output, reporters(reporter, report));
+      } catch (e) {
+        throw new AgError('io', `cannot write the report to ${args.output}: ${(e as Error).message}`);
+      }
+      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
+    } else {
+      const out = reporter === 'table' ? `${renderCheckTable(report, { color: colors(args) })}\n` : reporters(reporter, report);
+      process.stdout.write(out);
+    }
+    return fileErrors.length ? EXIT_USAGE : exitCode(report);
+  });
+}
+
+async function loadReporters() {
+  const [{ renderCheckTable }, { renderJunit }, { renderTap }, { renderGithub }] = await Promise.all([
+    import('../report/check-table.js'),
+    import('../report/junit.js'),
+    import('../report/tap.js'),
+    import('../report/github.js'),
+  ]);
+  return (reporter: Reporter, report: CheckReport): string => {
+    switch (reporter) {
+      case 'json':
+        return `${toJson(report)}\n`;
+      case 'junit':
+        return renderJunit(report);
+      case 'tap':
+        return renderTap(report);
+      case 'github':
+        return renderGithub(report);
+      default:
+        return `${renderCheckTable(report)}\n`;
+    }
+  };
+}
+
+/** `--range x=[-3,3],y=[0,1]` */
+function parseRanges(args: string[]): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const arg of args) {
+    for (const { text, start } of splitTopLevel(arg)) {
+      const eq = text.indexOf('=');
+      const name = text.slice(0, eq).trim();
+      if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new AgError('usage', `--range should be name=[low,high], not "${text}"`, { span: { start, end: start + text.length }, source: arg });
+      let v;
+      try {
+        v = evaluateValue(text.slice(eq + 1), name, new Rng(0), arg, start + eq + 1);
+      } catch (e) {
+        throw e instanceof AgError ? new AgError(e.code, e.message.replace(/^--at /, '--range '), { span: e.span, source: e.source, hint: e.hint }) : e;
+      }
+      if (v.data.length !== 2 || !(v.data[0] < v.data[1])) throw new AgError('usage', `--range ${name}: should be [low, high] with low < high`, { span: { start: start + eq + 1, end: start + text.length }, source: arg });
+      out[name] = [v.data[0], v.data[1]];
+    }
+  }
+  return out;
+}
+
+/** `--expect "x=sin(x)+(x+y)*cos(x)"` (several name=formula pairs may share one --expect, separated by commas). */
+function parseExpect(args: string[]): Record<string, string> | undefined {
+  if (!args.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    for (const { text, start } of splitTopLevel(arg)) {
+      const eq = text.indexOf('=');
+      const name = text.slice(0, eq).trim();
+      if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name) || !text.slice(eq + 1).trim()) {
+        throw new AgError('usage', `--expect should be variable=answer (a number or a formula), not "${text}"`, { span: { start, end: start + text.length }, source: arg });
+      }
+      out[name] = text.slice(eq + 1).trim();
+    }
+  }
+  return out;
+}
