@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { lazyStringWidth, mathjsParserOnly, noHelpCache } from './esbuild-plugins.mjs';
+import { lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
 
 const common = {
   bundle: true,
@@ -24,8 +24,9 @@ const common = {
 };
 
 // earlier layouts of the CLI bundle (an ES module, then split into chunks)
-for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache']) rmSync(old, { recursive: true, force: true });
+for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli-mathjs.cjs']) rmSync(old, { recursive: true, force: true });
 
+const mathjs = mathjsDirect({ side: 'cli-mathjs.cjs' });
 await build({
   ...common,
   format: 'cjs',
@@ -38,8 +39,10 @@ await build({
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
   supported: { 'dynamic-import': false },
-  plugins: [mathjsParserOnly, lazyStringWidth, noHelpCache],
+  plugins: [mathjs.plugin, lazyStringWidth, noHelpCache],
 });
+// the whole-instance mathjs that only derive needs, beside the bundle (see mathjsDirect)
+await mathjs.buildSide(build, { ...common, format: 'cjs', outfile: 'dist/cli-mathjs.cjs', minify: true });
 await build({
   ...common,
   format: 'esm',

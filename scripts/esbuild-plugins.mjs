@@ -30,33 +30,65 @@ export const lazyStringWidth = {
 };
 
 /**
- * src/parse/mathjs.ts imports mathjs's parser factories by name from 'mathjs'. Going
- * through mathjs's index would tie the CLI's start-up to everything another module
- * takes from that index (derive's simplify pulls in most of mathjs, and a module
- * loaded lazily is kept whole), so for that one importer 'mathjs' is a small module
- * that re-exports each factory straight from its own file (the file names are read
- * from mathjs's factoriesAny.js).
+ * Our modules import mathjs pieces by name from 'mathjs' (src/parse/mathjs.ts the
+ * parser's factories, src/derive/simplify.ts `create` and `simplifyDependencies`).
+ * Through mathjs's index, a module that is bundled to load lazily keeps the whole
+ * index (~700 KB of mathjs, all parsed at start-up). So for each of our importers,
+ * 'mathjs' becomes a small module re-exporting each imported name straight from the
+ * file that defines it (names looked up in mathjs's own re-export lists); a name not
+ * found there falls back to the real index.
+ *
+ * With `side: 'name.cjs'`, an importer that builds a whole mathjs instance (imports
+ * `create`, as derive's simplify does) instead gets `require('./name.cjs')`, a separate
+ * file next to the bundle (see `buildSide`), so the CLI bundle does not carry those
+ * ~650 KB and only `derive` loads them. Only modules that keep to their own mathjs
+ * instance may be sent there; simplify parses its own strings.
  */
-export const mathjsParserOnly = {
-  name: 'mathjs-parser-only',
-  setup(b) {
-    b.onResolve({ filter: /^mathjs$/ }, (args) =>
-      /[\\/]src[\\/]parse[\\/]mathjs\.ts$/.test(args.importer) ? { path: args.importer, namespace: 'mathjs-parser-only' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'mathjs-parser-only' }, async (args) => {
-      const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir: dirname(args.path) });
-      const esm = dirname(index.path);
-      const factories = await readFile(join(esm, 'factoriesAny.js'), 'utf8');
-      const where = new Map([...factories.matchAll(/export \{ (\w+) \} from '([^']+)'/g)].map((m) => [m[1], m[2]]));
-      const names = [...(await readFile(args.path, 'utf8')).matchAll(/\b(create[A-Z]\w*),?$/gm)].map((m) => m[1]);
-      const lines = names.map((n) => {
-        if (!where.has(n)) throw new Error(`scripts/build.mjs: mathjs has no factory ${n} in factoriesAny.js`);
-        return `export { ${n} } from ${JSON.stringify(join(esm, where.get(n)))};`;
+export function mathjsDirect({ side } = {}) {
+  let where;
+  const sideNames = new Set();
+  async function locations(b, resolveDir) {
+    if (where) return where;
+    const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir });
+    const esm = dirname(index.path);
+    where = new Map();
+    for (const rel of ['entry/mainAny.js', 'factoriesAny.js', 'entry/dependenciesAny.generated.js']) {
+      const file = join(esm, rel);
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/export \{ (\w+) \} from '([^']+)'/g)) if (!where.has(m[1])) where.set(m[1], join(dirname(file), m[2]));
+    }
+    return where;
+  }
+  const reexports = (names) => names.map((n) => `export { ${n} } from ${JSON.stringify(where.get(n))};`).join('\n');
+  const plugin = {
+    name: 'mathjs-direct',
+    setup(b) {
+      b.onResolve({ filter: /^mathjs$/ }, async (args) => {
+        if (!/[\\/]src[\\/].*\.ts$/.test(args.importer)) return undefined;
+        const text = await readFile(args.importer, 'utf8');
+        const names = [];
+        for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'mathjs'/g)) {
+          for (const part of m[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.push(part);
+        }
+        const map = await locations(b, args.resolveDir);
+        if (!names.length || names.some((n) => !/^\w+$/.test(n) || !map.has(n))) return undefined;
+        if (side && names.includes('create')) {
+          names.forEach((n) => sideNames.add(n));
+          return { path: `./${side}`, external: true };
+        }
+        return { path: args.importer, namespace: 'mathjs-direct', pluginData: names };
       });
-      return { contents: lines.join('\n'), resolveDir: esm, loader: 'js' };
-    });
-  },
-};
+      b.onLoad({ filter: /.*/, namespace: 'mathjs-direct' }, (args) => ({ contents: reexports(args.pluginData), resolveDir: dirname(args.path), loader: 'js' }));
+    },
+  };
+  /** Build the side file with the names the main build sent there (call after it). */
+  async function buildSide(build, options) {
+    if (!sideNames.size) return false;
+    await build({ ...options, stdin: { contents: reexports([...sideNames].sort()), resolveDir: process.cwd(), loader: 'js' } });
+    return true;
+  }
+  return { plugin, buildSide };
+}
 
 /**
  * After running a command's handler, yargs renders that command's whole help
