@@ -387,8 +387,8 @@ function formulaPos(node: YNode | undefined, path: string[], v: unknown, pos: Re
 export interface InlineOptions {
   at?: string[];
   ranges?: Record<string, [number, number]>;
-  expect?: Record<string, string>;
-  expectValue?: string;
+  expect?: Record<string, RawExpected>;
+  expectValue?: RawExpected;
   points?: number;
   wrt?: string[];
 }

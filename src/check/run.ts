@@ -89,7 +89,7 @@ export interface CaseResult {
 }
 
 /** An AgError and the field of the case it belongs to. */
-class Located extends Error {
+export class Located extends Error {
   constructor(
     readonly field: string,
     readonly error: AgError,
@@ -256,7 +256,7 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
     }
     const entry = partial(name, shape, cmp.flat);
     const fd = chk ? (chk.entries.find((e) => e.entry === name + subscript(shape, cmp.flat)) ?? undefined) : null;
-    const more = truth.length > 1 ? ` — wrong in ${cmp.wrong} of ${truth.length} entries` : '';
+    const more = truth.length > 1 ? `; wrong in ${cmp.wrong} of ${truth.length} entries` : '';
     out.push({ kind: 'gradient', key: `gradient:${name}`, entry, field: fieldName, message: counterexample(entry, cmp.yours, cmp.truth, where, fd) + more, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd });
   }
   return out;
@@ -331,7 +331,7 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   if (skipped) warnings.add(`${skipped} random point${skipped > 1 ? 's' : ''} skipped where f or its gradient is not finite`);
   if (result.points < want) warnings.add(`only ${result.points} of ${want} points found where f and its gradient are finite`);
   for (const f of failures.values()) {
-    if (result.points > 1) f.message += ` — wrong at ${f.failedPoints} of ${result.points} points`;
+    if (result.points > 1) f.message += `${/; wrong in \d+ of \d+ entries$/.test(f.message) ? ',' : '; wrong'} at ${f.failedPoints} of ${result.points} points`;
     result.failures.push(f);
   }
   result.warnings.push(...warnings);

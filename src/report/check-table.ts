@@ -55,5 +55,5 @@ export function summaryLine(report: CheckReport, c: ChalkInstance = plain): stri
   if (report.fileErrors.length) parts.push(c.red(`${report.fileErrors.length} file${report.fileErrors.length > 1 ? 's' : ''} not read`));
   const shard = report.shard ? `, shard ${report.shard.index}/${report.shard.count}` : '';
   const head = s.failed || s.errors || report.fileErrors.length ? c.red.bold('✗') : c.green.bold('✓');
-  return `${head} ${s.total} case${s.total === 1 ? '' : 's'}${shard}: ${parts.join(', ')} ${c.dim(`(${s.points} points, ${(s.ms / 1000).toFixed(2)} s)`)}`;
+  return `${head} ${s.total} case${s.total === 1 ? '' : 's'}${shard}: ${parts.join(', ')} ${c.dim(`(${s.points} point${s.points === 1 ? '' : 's'}, ${(s.ms / 1000).toFixed(2)} s)`)}`;
 }
