@@ -53,13 +53,18 @@ const requireFromBundle = Object.assign(
     process.once('exit', () => {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
+        fs.accessSync(path.dirname(cacheFile), fs.constants.W_OK);
+      } catch {
+        return; // a read-only install: run without a cache, and do not build one each time
+      }
+      try {
         fs.writeFileSync(tmp, script.createCachedData());
         fs.renameSync(tmp, cacheFile);
       } catch {
         try {
           fs.rmSync(tmp, { force: true });
         } catch {
-          // a read-only install: run without a cache
+          // nothing to clean up
         }
       }
     });

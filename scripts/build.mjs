@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
+import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
 
 const common = {
   bundle: true,
@@ -39,7 +39,7 @@ await build({
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
   supported: { 'dynamic-import': false },
-  plugins: [mathjs.plugin, lazyStringWidth, noHelpCache],
+  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache],
 });
 // the whole-instance mathjs that only derive needs, beside the bundle (see mathjsDirect)
 await mathjs.buildSide(build, { ...common, format: 'cjs', outfile: 'dist/cli-mathjs.cjs', minify: true });

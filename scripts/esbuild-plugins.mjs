@@ -116,3 +116,24 @@ export const noHelpCache = {
     });
   },
 };
+
+/**
+ * yargs imports `strictEqual`/`notStrictEqual` from node:assert for a few internal
+ * checks, and loading node:assert costs ~3 ms. These stand-ins load it only when a
+ * check fails, and then let the real assert throw its real error.
+ */
+export const lazyAssert = {
+  name: 'lazy-assert',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'lazy-assert' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-assert' }, () => ({
+      contents: [
+        "export function strictEqual(a, b, m) { if (!Object.is(a, b)) require('node:assert').strictEqual(a, b, m); }",
+        "export function notStrictEqual(a, b, m) { if (Object.is(a, b)) require('node:assert').notStrictEqual(a, b, m); }",
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
