@@ -1,0 +1,236 @@
+// The N-API boundary, and nothing else: unpack the tape once into an external object,
+// take typed arrays by pointer (no per-node copies), call the engine, report errors as
+// JavaScript exceptions. One call per tape run.
+#include <napi.h>
+
+#include <string>
+#include <thread>
+
+#include "engine.h"
+#include "gemm.h"
+
+namespace {
+
+using ag::Compiled;
+
+template <class T>
+struct ArrayKind;
+template <>
+struct ArrayKind<double> {
+  static constexpr napi_typedarray_type type = napi_float64_array;
+  static constexpr const char* name = "Float64Array";
+};
+template <>
+struct ArrayKind<int32_t> {
+  static constexpr napi_typedarray_type type = napi_int32_array;
+  static constexpr const char* name = "Int32Array";
+};
+template <>
+struct ArrayKind<uint8_t> {
+  static constexpr napi_typedarray_type type = napi_uint8_array;
+  static constexpr const char* name = "Uint8Array";
+};
+
+/** The typed array's memory, checked for type and (when want >= 0) length. */
+template <class T>
+T* dataOf(Napi::Env env, const Napi::Value& v, int64_t want, const char* what, size_t* len = nullptr) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != ArrayKind<T>::type)
+    throw Napi::TypeError::New(env, std::string(what) + " must be a " + ArrayKind<T>::name);
+  auto a = v.As<Napi::TypedArrayOf<T>>();
+  if (want >= 0 && (int64_t)a.ElementLength() != want)
+    throw Napi::RangeError::New(env, std::string(what) + " has " + std::to_string(a.ElementLength()) + " entries, not " + std::to_string(want));
+  if (len) *len = a.ElementLength();
+  return a.Data();
+}
+
+Compiled& handle(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(env, "not a compiled tape");
+  return *v.As<Napi::External<Compiled>>().Data();
+}
+
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  const auto& table = ag::opTable();
+  Napi::Array names = Napi::Array::New(info.Env(), table.size());
+  for (size_t i = 0; i < table.size(); i++) names.Set((uint32_t)i, table[i].name);
+  return names;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("blas", ag::blasName());
+  o.Set("blasThreads", ag::blasThreads());
+  o.Set("threads", ag::defaultThreads());
+  o.Set("hardwareThreads", (double)std::thread::hardware_concurrency());
+#if defined(__clang__)
+  o.Set("compiler", std::string("clang ") + __clang_version__);
+#elif defined(__GNUC__)
+  o.Set("compiler", std::string("g++ ") + __VERSION__);
+#else
+  o.Set("compiler", "unknown");
+#endif
+  o.Set("buildType", AG_BUILD_TYPE);
+  o.Set("buildSystem", AG_BUILD_SYSTEM);
+  o.Set("sanitizers", AG_SANITIZERS);
+  o.Set("napiVersion", NAPI_VERSION);
+  o.Set("gemmSmall", ag::GEMM_SMALL);
+  return o;
+}
+
+/**
+ * compile({ops, inputStart, inputs, rank, dims, offsets, sizes, active, axis, ord,
+ *          gatherStart, gather, output, arenaSize, inputNodes, slots}) → external handle
+ */
+Napi::Value Compile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "compile needs a tape description");
+  Napi::Object s = info[0].As<Napi::Object>();
+  size_t N = 0;
+  const int32_t* ops = dataOf<int32_t>(env, s.Get("ops"), -1, "ops", &N);
+  const int32_t* inputStart = dataOf<int32_t>(env, s.Get("inputStart"), (int64_t)N + 1, "inputStart");
+  size_t nIn = 0;
+  const int32_t* inputs = dataOf<int32_t>(env, s.Get("inputs"), -1, "inputs", &nIn);
+  const int32_t* rank = dataOf<int32_t>(env, s.Get("rank"), (int64_t)N, "rank");
+  const double* dims = dataOf<double>(env, s.Get("dims"), 2 * (int64_t)N, "dims");
+  const double* offsets = dataOf<double>(env, s.Get("offsets"), (int64_t)N, "offsets");
+  const double* sizes = dataOf<double>(env, s.Get("sizes"), (int64_t)N, "sizes");
+  const uint8_t* active = dataOf<uint8_t>(env, s.Get("active"), (int64_t)N, "active");
+  const int32_t* axis = dataOf<int32_t>(env, s.Get("axis"), (int64_t)N, "axis");
+  const int32_t* ord = dataOf<int32_t>(env, s.Get("ord"), (int64_t)N, "ord");
+  const double* gatherStart = dataOf<double>(env, s.Get("gatherStart"), (int64_t)N + 1, "gatherStart");
+  size_t nGather = 0;
+  const int32_t* gather = dataOf<int32_t>(env, s.Get("gather"), -1, "gather", &nGather);
+  size_t nInputs = 0, nSlots = 0;
+  const int32_t* inputNodes = dataOf<int32_t>(env, s.Get("inputNodes"), -1, "inputNodes", &nInputs);
+  const double* slots = dataOf<double>(env, s.Get("slots"), -1, "slots", &nSlots);
+
+  auto* c = new Compiled();
+  ag::Tape& t = c->tape;
+  t.output = s.Get("output").As<Napi::Number>().Int32Value();
+  t.arenaSize = (int64_t)s.Get("arenaSize").As<Napi::Number>().DoubleValue();
+  t.inputs.assign(inputs, inputs + nIn);
+  t.gather.assign(gather, gather + nGather);
+  t.inputNodes.assign(inputNodes, inputNodes + nInputs);
+  t.slots.resize(nSlots);
+  for (size_t i = 0; i < nSlots; i++) t.slots[i] = (int64_t)slots[i];
+  t.nodes.resize(N);
+  for (size_t i = 0; i < N; i++) {
+    ag::Node& n = t.nodes[i];
+    n.op = ops[i];
+    n.firstInput = inputStart[i];
+    n.nInputs = inputStart[i + 1] - inputStart[i];
+    n.rank = rank[i];
+    n.dims[0] = (int64_t)dims[2 * i];
+    n.dims[1] = (int64_t)dims[2 * i + 1];
+    n.size = (int64_t)sizes[i];
+    n.offset = (int64_t)offsets[i];
+    n.active = active[i] != 0;
+    n.axis = axis[i];
+    n.ord = ord[i];
+    n.firstGather = (int64_t)gatherStart[i];
+    n.nGather = (int64_t)gatherStart[i + 1] - n.firstGather;
+  }
+  const std::string why = ag::finishTape(*c);
+  if (!why.empty()) {
+    delete c;
+    throw Napi::Error::New(env, "native engine: " + why);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", Napi::External<Compiled>::New(env, c, [](Napi::Env, Compiled* p) { delete p; }));
+  result.Set("edgeLength", (double)c->edgeLength);
+  return result;
+}
+
+double* arenaOf(Napi::Env env, const Compiled& c, const Napi::Value& v, const char* what = "the arena") {
+  return dataOf<double>(env, v, c.tape.arenaSize, what);
+}
+
+/** forward(handle, arena): every computed node's value, in place. */
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Compiled& c = handle(env, info[0]);
+  ag::forward(c.tape, arenaOf(env, c, info[1]), c.scratch);
+  return env.Undefined();
+}
+
+/** reverse(handle, arena, adjoint, seed | null, edges | null) */
+Napi::Value Reverse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Compiled& c = handle(env, info[0]);
+  const double* arena = arenaOf(env, c, info[1]);
+  double* adjoint = arenaOf(env, c, info[2], "the adjoint buffer");
+  const ag::Node& out = c.tape.nodes[c.tape.output];
+  const double* seed = info[3].IsNull() || info[3].IsUndefined() ? nullptr : dataOf<double>(env, info[3], out.size, "seed");
+  if (!seed && out.size != 1) throw Napi::Error::New(env, "reverse mode from a non-scalar output needs a seed");
+  double* edges = info[4].IsNull() || info[4].IsUndefined() ? nullptr : dataOf<double>(env, info[4], c.edgeLength, "the edge buffer");
+  ag::reverse(c, arena, adjoint, seed, edges);
+  return env.Undefined();
+}
+
+/** gradient(handle, arena, adjoint) → value: forward and reverse of a scalar output in one call. */
+Napi::Value Gradient(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Compiled& c = handle(env, info[0]);
+  double* arena = arenaOf(env, c, info[1]);
+  double* adjoint = arenaOf(env, c, info[2], "the adjoint buffer");
+  const ag::Node& out = c.tape.nodes[c.tape.output];
+  if (out.size != 1) throw Napi::Error::New(env, "the gradient needs a scalar output");
+  ag::forward(c.tape, arena, c.scratch);
+  ag::reverse(c, arena, adjoint, nullptr, nullptr);
+  return Napi::Number::New(env, arena[out.offset]);
+}
+
+/** jvp(handle, arena, dots: (Float64Array | null)[], out) */
+Napi::Value Jvp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Compiled& c = handle(env, info[0]);
+  const double* arena = arenaOf(env, c, info[1]);
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "dots must be an array");
+  Napi::Array dots = info[2].As<Napi::Array>();
+  const ag::Tape& t = c.tape;
+  if (dots.Length() != t.inputNodes.size()) throw Napi::RangeError::New(env, "one tangent (or null) per tape input");
+  std::vector<const double*> d(t.inputNodes.size(), nullptr);
+  for (uint32_t k = 0; k < dots.Length(); k++) {
+    Napi::Value v = dots.Get(k);
+    if (!v.IsNull() && !v.IsUndefined()) d[k] = dataOf<double>(env, v, t.nodes[t.inputNodes[k]].size, "a tangent");
+  }
+  double* out = dataOf<double>(env, info[3], t.nodes[t.output].size, "the output tangent");
+  ag::jvp(c, arena, d.data(), out);
+  return env.Undefined();
+}
+
+/** evaluate(handle, arena, coord, delta, direction | null, values, branches) */
+Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Compiled& c = handle(env, info[0]);
+  const double* arena = arenaOf(env, c, info[1]);
+  size_t count = 0;
+  const int32_t* coord = dataOf<int32_t>(env, info[2], -1, "coord", &count);
+  const double* delta = dataOf<double>(env, info[3], (int64_t)count, "delta");
+  const int64_t nSlots = (int64_t)c.tape.slots.size();
+  const double* direction = info[4].IsNull() || info[4].IsUndefined() ? nullptr : dataOf<double>(env, info[4], nSlots, "direction");
+  double* values = dataOf<double>(env, info[5], (int64_t)count, "values");
+  double* branches = dataOf<double>(env, info[6], (int64_t)count, "branches");
+  for (size_t p = 0; p < count; p++) {
+    if (coord[p] >= nSlots || coord[p] < -1 || (coord[p] == -1 && !direction))
+      throw Napi::RangeError::New(env, "coord " + std::to_string(coord[p]) + " is not an input entry (or -1 with a direction)");
+  }
+  ag::evaluate(c, arena, (int64_t)count, coord, delta, direction, values, branches, ag::defaultThreads());
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+  exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
+  exports.Set("reverse", Napi::Function::New(env, Reverse, "reverse"));
+  exports.Set("gradient", Napi::Function::New(env, Gradient, "gradient"));
+  exports.Set("jvp", Napi::Function::New(env, Jvp, "jvp"));
+  exports.Set("evaluate", Napi::Function::New(env, Evaluate, "evaluate"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(autograd_native, Init)

@@ -1,0 +1,28 @@
+// Matrix products for matmul's forward, vjp and jvp: BLAS (cblas_dgemm / dgemv) above
+// a size threshold, our own cache-blocked kernel when built without BLAS, and below
+// the threshold a plain loop in exactly the TypeScript engine's order (src/ops/linalg.ts
+// gemm), so small products agree bit for bit with the reference.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ag {
+
+/**
+ * C = op(A)·op(B) (+ C when acc) for op(A) [m,k] and op(B) [k,n], row-major. tA/tB read
+ * A or B transposed as stored ([k,m] / [n,k]), so the backward pass needs no transpose copies.
+ */
+void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+
+/** Products with m·n·k below this run the reference-order loop. */
+constexpr double GEMM_SMALL = 16384;
+
+/** The reference-order loop alone (for tests and the small case). */
+void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+
+/** What `doctor` prints: the BLAS linked in, or "built-in kernel". */
+std::string blasName();
+int blasThreads();
+
+}  // namespace ag

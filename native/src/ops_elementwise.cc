@@ -1,0 +1,347 @@
+// Elementwise ops (mirror of src/ops/elementwise.ts), written as scalar rules: the
+// value f, the partial d(i) of the result with respect to argument i given the
+// arguments and the result s, and where there is a kink, a branch code. Broadcasting,
+// vjp (upstream × partial), jvp (Σ partial × tangent) and branch codes come from one
+// template below, so each rule reads like a line of a calculus table.
+#include <cmath>
+#include <cstring>
+
+#include "broadcast.h"
+#include "ops.h"
+
+namespace ag {
+namespace {
+
+// ----- helpers for the rules (the same as the TS file's) -----
+inline double sq(double v) { return v * v; }
+// sgn of the rules: NaN gives 0 (unlike Math.sign)
+inline double sgn(double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }
+inline double sigmoidOf(double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); }
+// log(1 + e^v) without overflow: max(v,0) + log1p(e^-|v|)
+inline double softplusOf(double v) { return jsMax(v, 0) + std::log1p(std::exp(-std::fabs(v))); }
+// Math.pow differs from C's pow at |a| = 1 with an infinite or NaN exponent (NaN in JS)
+inline double jsPow(double a, double b) {
+  if (b != b) return NAN;
+  if (std::fabs(a) == 1 && std::isinf(b)) return NAN;
+  return std::pow(a, b);
+}
+// nthRoot(a, n): the real n-th root (negative a with odd n included, as mathjs)
+inline double nthRootOf(double a, double n) { return a < 0 && std::fabs(std::fmod(n, 2.0)) == 1 ? -jsPow(-a, 1 / n) : jsPow(a, 1 / n); }
+// Math.round(|a|) with the sign of a (Math.round rounds half up: floor(x + 0.5) for x >= 0)
+inline double roundOf(double a) {
+  double m = std::fabs(a), r = std::floor(m);
+  if (m - r >= 0.5) r += 1;
+  return jsSign(a) * r;
+}
+
+// Rule structs: arity, f(x), d(i, x) with x = {args..., s}, branch(x), and flags.
+#define RULE_HEAD(Name, N, Const, Kink) \
+  struct Name {                         \
+    static constexpr int arity = N;     \
+    static constexpr bool constant = Const; \
+    static constexpr bool kink = Kink;
+
+#define UNARY(Name, F, D) \
+  RULE_HEAD(Name, 1, false, false) \
+  static double f(const double* x) { const double a = x[0]; return F; } \
+  static double d(int, const double* x) { const double a = x[0], s = x[1]; (void)a; (void)s; return D; } \
+  static double branch(const double*) { return 0; } };
+
+#define UNARY_K(Name, F, D, BR, Const) \
+  RULE_HEAD(Name, 1, Const, true) \
+  static double f(const double* x) { const double a = x[0]; return F; } \
+  static double d(int, const double* x) { const double a = x[0], s = x[1]; (void)a; (void)s; return D; } \
+  static double branch(const double* x) { const double a = x[0]; return BR; } };
+
+#define BINARY(Name, F, DA, DB) \
+  RULE_HEAD(Name, 2, false, false) \
+  static double f(const double* x) { const double a = x[0], b = x[1]; return F; } \
+  static double d(int i, const double* x) { const double a = x[0], b = x[1], s = x[2]; (void)a; (void)b; (void)s; return i == 0 ? (DA) : (DB); } \
+  static double branch(const double*) { return 0; } };
+
+#define BINARY_K(Name, F, DA, DB, BR, Const) \
+  RULE_HEAD(Name, 2, Const, true) \
+  static double f(const double* x) { const double a = x[0], b = x[1]; return F; } \
+  static double d(int i, const double* x) { const double a = x[0], b = x[1], s = x[2]; (void)a; (void)b; (void)s; return i == 0 ? (DA) : (DB); } \
+  static double branch(const double* x) { const double a = x[0], b = x[1]; (void)a; (void)b; return BR; } };
+
+// ----- Arithmetic -----
+BINARY(Add,      a + b,            1,               1)
+BINARY(Subtract, a - b,            1,               -1)
+BINARY(Multiply, a * b,            b,               a)
+BINARY(Divide,   a / b,            1 / b,           -a / (b * b))
+// d/da a^b = b·a^(b-1) (0 when b = 0, as PyTorch); d/db a^b = s·log(a) (0 at a = 0 with b ≥ 0)
+BINARY(Pow,      jsPow(a, b),      b == 0 ? 0 : b * jsPow(a, b - 1), a == 0 && b >= 0 ? 0 : s * std::log(a))
+UNARY(UnaryMinus, -a,              -1)
+UNARY(UnaryPlus,  a,               1)
+
+// ----- Trigonometric -----
+UNARY(Sin,  std::sin(a),           std::cos(a))
+UNARY(Cos,  std::cos(a),           -std::sin(a))
+UNARY(Tan,  std::tan(a),           1 + s * s)
+UNARY(Sec,  1 / std::cos(a),       s * std::tan(a))
+UNARY(Csc,  1 / std::sin(a),       -s / std::tan(a))
+UNARY(Cot,  1 / std::tan(a),       -1 / sq(std::sin(a)))
+UNARY(Asin, std::asin(a),          1 / std::sqrt(1 - a * a))
+UNARY(Acos, std::acos(a),          -1 / std::sqrt(1 - a * a))
+UNARY(Atan, std::atan(a),          1 / (1 + a * a))
+BINARY(Atan2, std::atan2(a, b),    b / (a * a + b * b), -a / (a * a + b * b))
+UNARY(Asec, std::acos(1 / a),      1 / (std::fabs(a) * std::sqrt(a * a - 1)))
+UNARY(Acsc, std::asin(1 / a),      -1 / (std::fabs(a) * std::sqrt(a * a - 1)))
+UNARY(Acot, std::atan(1 / a),      -1 / (1 + a * a))
+
+// ----- Hyperbolic -----
+UNARY(Sinh,  std::sinh(a),         std::cosh(a))
+UNARY(Cosh,  std::cosh(a),         std::sinh(a))
+UNARY(Tanh,  std::tanh(a),         1 - s * s)
+UNARY(Asinh, std::asinh(a),        1 / std::sqrt(a * a + 1))
+UNARY(Acosh, std::acosh(a),        1 / std::sqrt(a * a - 1))
+UNARY(Atanh, std::atanh(a),        1 / (1 - a * a))
+UNARY(Sech,  1 / std::cosh(a),     -s * std::tanh(a))
+UNARY(Csch,  1 / std::sinh(a),     -s / std::tanh(a))
+UNARY(Coth,  1 / std::tanh(a),     -1 / sq(std::sinh(a)))
+UNARY(Asech, std::acosh(1 / a),    -1 / (a * std::sqrt(1 - a * a)))
+UNARY(Acsch, std::asinh(1 / a),    -1 / (std::fabs(a) * std::sqrt(1 + a * a)))
+UNARY(Acoth, std::atanh(1 / a),    1 / (1 - a * a))
+
+// ----- Exponential and logarithmic -----
+UNARY(Exp,   std::exp(a),          s)
+UNARY(Expm1, std::expm1(a),        s + 1)
+UNARY(Log,   std::log(a),          1 / a)
+// log(a, b) = ln a / ln b
+BINARY(LogBase, std::log(a) / std::log(b), 1 / (a * std::log(b)), -std::log(a) / (b * sq(std::log(b))))
+UNARY(Log2,  std::log2(a),         1 / (a * M_LN2))
+UNARY(Log10, std::log10(a),        1 / (a * M_LN10))
+UNARY(Log1p, std::log1p(a),        1 / (1 + a))
+UNARY(Sqrt,  std::sqrt(a),         1 / (2 * s))
+UNARY(Cbrt,  std::cbrt(a),         1 / (3 * s * s))
+BINARY(NthRoot, nthRootOf(a, b),   s / (b * a), (-s * std::log(std::fabs(a))) / (b * b))
+UNARY(Square, a * a,               2 * a)
+UNARY(Cube,   a * a * a,           3 * a * a)
+// not differentiable at the origin only: near it, the signs tell a step that passes by
+BINARY_K(Hypot, std::hypot(a, b),  a / s, b / s,
+         std::fabs(a) <= 1e-3 && std::fabs(b) <= 1e-3 ? 3 * sgn(a) + sgn(b) + 5 : 0, false)
+
+// ----- Piecewise (kinks) -----
+UNARY_K(Abs,  std::fabs(a),        sgn(a), sgn(a), false)
+UNARY_K(Sign, sgn(a),              0,      sgn(a), true)
+// max/min of two: the gradient goes to the larger (smaller); a tie splits it evenly, like torch.maximum
+BINARY_K(Max, jsMax(a, b), a > b ? 1 : a == b ? 0.5 : 0, b > a ? 1 : a == b ? 0.5 : 0, sgn(a - b), false)
+BINARY_K(Min, jsMin(a, b), a < b ? 1 : a == b ? 0.5 : 0, b < a ? 1 : a == b ? 0.5 : 0, sgn(a - b), false)
+// rounding: flat almost everywhere (derivative 0, as PyTorch), jumping at the steps
+UNARY_K(Floor, std::floor(a),      0, std::floor(a), true)
+UNARY_K(Ceil,  std::ceil(a),       0, std::ceil(a), true)
+UNARY_K(Round, roundOf(a),         0, roundOf(a), true)
+UNARY_K(Fix,   std::trunc(a),      0, std::trunc(a), true)
+
+// ----- Neural-net activations -----
+UNARY(Sigmoid,  sigmoidOf(a),      s * (1 - s))
+// relu'(0) = 0, as PyTorch
+UNARY_K(Relu,   a > 0 ? a : 0,     a > 0 ? 1 : 0, sgn(a), false)
+UNARY(Softplus, softplusOf(a),     sigmoidOf(a))
+
+// ----- Comparisons and logic (no derivative; used by cond ? a : b) -----
+#define CMP(Name, TEST) BINARY_K(Name, (TEST) ? 1 : 0, 0, 0, (TEST) ? 1 : 0, true)
+CMP(Larger,    a > b)
+CMP(Smaller,   a < b)
+CMP(LargerEq,  a >= b)
+CMP(SmallerEq, a <= b)
+CMP(Equal,     a == b)
+CMP(Unequal,   a != b)
+CMP(And,       a != 0 && b != 0)
+CMP(Or,        a != 0 || b != 0)
+UNARY_K(Not, a == 0 ? 1 : 0, 0, a == 0 ? 1 : 0, true)
+
+// select(c, a, b) = c ? a : b, entry by entry; the gradient flows through the branch taken
+struct Select {
+  static constexpr int arity = 3;
+  static constexpr bool constant = false;
+  static constexpr bool kink = true;
+  static double f(const double* x) { return x[0] != 0 ? x[1] : x[2]; }
+  static double d(int i, const double* x) { return i == 0 ? 0 : i == 1 ? (x[0] != 0 ? 1 : 0) : (x[0] != 0 ? 0 : 1); }
+  static double branch(const double* x) { return x[0] != 0 ? 1 : 0; }
+};
+
+// ----- the one builder: broadcasting, vjp, jvp and branch codes for every rule -----
+
+template <class R>
+struct Elementwise {
+  static constexpr int N = R::arity;
+
+  static void bind(const Tape& t, const Node& n, const double* arena, Operand* ops) {
+    for (int i = 0; i < N; i++) {
+      const Node& in = t.in(n, i);
+      ops[i].p = arena + in.offset;
+      strides(in, n, ops[i].rs, ops[i].cs);
+    }
+  }
+
+  /** Calls body(k, i, j, x) for every output entry k = (i, j), x = {args..., s}. */
+  template <class Body>
+  static void each(const Node& n, const Operand* ops, const double* s, Body&& body) {
+    int64_t R_, C;
+    rowsCols(n, R_, C);
+    double x[N + 1];
+    for (int64_t i = 0, k = 0; i < R_; i++) {
+      for (int64_t j = 0; j < C; j++, k++) {
+        for (int a = 0; a < N; a++) x[a] = ops[a].at(i, j);
+        x[N] = s ? s[k] : 0;
+        body(k, i, j, x);
+      }
+    }
+  }
+
+  static void forward(const Tape& t, const Node& n, double* arena, Scratch&) {
+    Operand ops[N];
+    bind(t, n, arena, ops);
+    double* out = arena + n.offset;
+    each(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { out[k] = R::f(x); });
+  }
+
+  static void vjp(const Tape& t, const Node& n, const double* arena, const double* g, int i, double* dst, bool acc, Scratch& sc) {
+    const Node& in = t.in(n, i);
+    if (R::constant) {  // the output carries no derivative: the contribution is 0
+      if (!acc) std::memset(dst, 0, sizeof(double) * in.size);
+      return;
+    }
+    Operand ops[N];
+    bind(t, n, arena, ops);
+    const double* s = arena + n.offset;
+    if (in.size == n.size) {
+      // a zero upstream gradient contributes nothing, even where the partial is infinite
+      if (acc) each(n, ops, s, [&](int64_t k, int64_t, int64_t, const double* x) { dst[k] += g[k] != 0 ? g[k] * R::d(i, x) : 0.0; });
+      else each(n, ops, s, [&](int64_t k, int64_t, int64_t, const double* x) { dst[k] = g[k] != 0 ? g[k] * R::d(i, x) : 0.0; });
+      return;
+    }
+    // a broadcast input: its gradient is summed back onto its shape, here and only here
+    double* sum = sc.get(SCRATCH_K1, in.size);
+    std::memset(sum, 0, sizeof(double) * in.size);
+    const int64_t rs = ops[i].rs, cs = ops[i].cs;
+    each(n, ops, s, [&](int64_t k, int64_t r, int64_t c, const double* x) {
+      if (g[k] != 0) sum[r * rs + c * cs] += g[k] * R::d(i, x);
+    });
+    if (acc) for (int64_t j = 0; j < in.size; j++) dst[j] += sum[j];
+    else std::memcpy(dst, sum, sizeof(double) * in.size);
+  }
+
+  static void jvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
+    std::memset(out, 0, sizeof(double) * n.size);
+    if (R::constant) return;
+    Operand ops[N];
+    bind(t, n, arena, ops);
+    const double* s = arena + n.offset;
+    for (int i = 0; i < N; i++) {
+      if (!dots[i]) continue;
+      const Operand tan{dots[i], ops[i].rs, ops[i].cs};
+      each(n, ops, s, [&](int64_t k, int64_t r, int64_t c, const double* x) {
+        const double v = tan.at(r, c);
+        if (v != 0) out[k] += R::d(i, x) * v;
+      });
+    }
+  }
+
+  static double branch(const Tape& t, const Node& n, const double* arena) {
+    Operand ops[N];
+    bind(t, n, arena, ops);
+    double code = 0;
+    each(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { code += (R::branch(x) + 2) * branchWeight(k); });
+    return code;
+  }
+
+  static const char* check(const Tape& t, const Node& n) {
+    for (int i = 0; i < N; i++)
+      if (!broadcastsTo(t.in(n, i), n)) return "an input does not broadcast to the output's shape";
+    return nullptr;
+  }
+
+  static Kernel kernel() {
+    Kernel k;
+    k.forward = forward;
+    k.vjp = vjp;
+    k.jvp = jvp;
+    k.branch = R::kink ? branch : nullptr;
+    k.check = check;
+    return k;
+  }
+};
+
+/** One op name with a rule per arity (log has two: ln a and log base b). */
+template <class... Rules>
+OpEntry op(const char* name) {
+  OpEntry e;
+  e.name = name;
+  ((e.kernels[Rules::arity] = Elementwise<Rules>::kernel(), e.hasBranch = e.hasBranch || Rules::kink), ...);
+  return e;
+}
+
+}  // namespace
+
+void registerElementwise(std::vector<OpEntry>& t) {
+  t.push_back(op<Add>("add"));
+  t.push_back(op<Subtract>("subtract"));
+  t.push_back(op<Multiply>("multiply"));
+  t.push_back(op<Divide>("divide"));
+  t.push_back(op<Pow>("pow"));
+  t.push_back(op<UnaryMinus>("unaryMinus"));
+  t.push_back(op<UnaryPlus>("unaryPlus"));
+  t.push_back(op<Sin>("sin"));
+  t.push_back(op<Cos>("cos"));
+  t.push_back(op<Tan>("tan"));
+  t.push_back(op<Sec>("sec"));
+  t.push_back(op<Csc>("csc"));
+  t.push_back(op<Cot>("cot"));
+  t.push_back(op<Asin>("asin"));
+  t.push_back(op<Acos>("acos"));
+  t.push_back(op<Atan>("atan"));
+  t.push_back(op<Atan2>("atan2"));
+  t.push_back(op<Asec>("asec"));
+  t.push_back(op<Acsc>("acsc"));
+  t.push_back(op<Acot>("acot"));
+  t.push_back(op<Sinh>("sinh"));
+  t.push_back(op<Cosh>("cosh"));
+  t.push_back(op<Tanh>("tanh"));
+  t.push_back(op<Asinh>("asinh"));
+  t.push_back(op<Acosh>("acosh"));
+  t.push_back(op<Atanh>("atanh"));
+  t.push_back(op<Sech>("sech"));
+  t.push_back(op<Csch>("csch"));
+  t.push_back(op<Coth>("coth"));
+  t.push_back(op<Asech>("asech"));
+  t.push_back(op<Acsch>("acsch"));
+  t.push_back(op<Acoth>("acoth"));
+  t.push_back(op<Exp>("exp"));
+  t.push_back(op<Expm1>("expm1"));
+  t.push_back(op<Log, LogBase>("log"));
+  t.push_back(op<Log2>("log2"));
+  t.push_back(op<Log10>("log10"));
+  t.push_back(op<Log1p>("log1p"));
+  t.push_back(op<Sqrt>("sqrt"));
+  t.push_back(op<Cbrt>("cbrt"));
+  t.push_back(op<NthRoot>("nthRoot"));
+  t.push_back(op<Square>("square"));
+  t.push_back(op<Cube>("cube"));
+  t.push_back(op<Hypot>("hypot"));
+  t.push_back(op<Abs>("abs"));
+  t.push_back(op<Sign>("sign"));
+  t.push_back(op<Floor>("floor"));
+  t.push_back(op<Ceil>("ceil"));
+  t.push_back(op<Round>("round"));
+  t.push_back(op<Fix>("fix"));
+  t.push_back(op<Max>("max"));
+  t.push_back(op<Min>("min"));
+  t.push_back(op<Sigmoid>("sigmoid"));
+  t.push_back(op<Relu>("relu"));
+  t.push_back(op<Softplus>("softplus"));
+  t.push_back(op<Larger>("larger"));
+  t.push_back(op<Smaller>("smaller"));
+  t.push_back(op<LargerEq>("largerEq"));
+  t.push_back(op<SmallerEq>("smallerEq"));
+  t.push_back(op<Equal>("equal"));
+  t.push_back(op<Unequal>("unequal"));
+  t.push_back(op<And>("and"));
+  t.push_back(op<Or>("or"));
+  t.push_back(op<Not>("not"));
+  t.push_back(op<Select>("select"));
+}
+
+}  // namespace ag
