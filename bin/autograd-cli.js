@@ -7,8 +7,8 @@
 // Start-up is most of a one-off `grad`, and much of it is V8 parsing and compiling the
 // bundle. So the bundle is compiled with V8's code cache, dist/cli.cjs.cache, which the
 // build writes after one representative run (it holds the functions that run compiled).
-// When the cache is missing, or V8 rejects it (another Node version, other V8 flags,
-// a rebuilt bundle), the CLI runs as usual and rewrites it on exit, best effort.
+// When the cache is missing, made from another bundle, or rejected by V8 (another Node
+// version, other V8 flags), the CLI runs as usual and rewrites it on exit, best effort.
 // AUTOGRAD_CLI_CODE_CACHE=off ignores the cache; =write always rewrites it.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,9 +20,9 @@ const file = path.join(__dirname, '..', 'dist', 'cli.cjs');
 const cacheFile = `${file}.cache`;
 const mode = process.env.AUTOGRAD_CLI_CODE_CACHE;
 
-let source;
+let bytes;
 try {
-  source = fs.readFileSync(file, 'utf8');
+  bytes = fs.readFileSync(file);
 } catch (e) {
   if (e && e.code === 'ENOENT') {
     process.stderr.write('error: autograd-cli is not built; run `npm run build` in its folder\n');
@@ -40,15 +40,19 @@ const requireFromBundle = Object.assign(
 );
 
 {
+  // V8 checks a code cache against its own version and flags and the source's length
+  // only, so the cache file starts with a hash of the bundle it was made from.
+  const hash = require('node:crypto').createHash('sha1').update(bytes).digest('hex');
   let cachedData;
   if (mode !== 'write' && mode !== 'off') {
     try {
-      cachedData = fs.readFileSync(cacheFile);
+      const cache = fs.readFileSync(cacheFile);
+      if (cache.subarray(0, hash.length).toString('latin1') === hash) cachedData = cache.subarray(hash.length);
     } catch {
       // no cache yet: compile from source, write one on exit
     }
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new vm.Script(Module.wrap(bytes.toString('utf8')), { filename: file, cachedData });
   if (mode !== 'off' && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', () => {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -58,7 +62,7 @@ const requireFromBundle = Object.assign(
         return; // a read-only install: run without a cache, and do not build one each time
       }
       try {
-        fs.writeFileSync(tmp, script.createCachedData());
+        fs.writeFileSync(tmp, Buffer.concat([Buffer.from(hash, 'latin1'), script.createCachedData()]));
         fs.renameSync(tmp, cacheFile);
       } catch {
         try {
