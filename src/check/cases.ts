@@ -146,8 +146,12 @@ function parseTree(text: string, file: string): YNode | null {
     });
   } catch (e) {
     if (e instanceof yaml.YAMLException) {
+      // js-yaml reads the text with a line break added: an error at the end is placed after the last line
+      const rows = text.replace(/\r?\n$/, '').split(/\r?\n/);
       const m = e.mark;
-      throw new CaseFileError(file, `the case file is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.reason}`, m ? m.line + 1 : 1, m ? m.column + 1 : undefined, m ? text.split('\n')[m.line]?.replace(/\r$/, '') : undefined);
+      const line = m ? Math.min(m.line, rows.length - 1) : 0;
+      const col = m ? (m.line === line ? m.column : rows[line].length) + 1 : undefined;
+      throw new CaseFileError(file, `the case file is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.reason}`, line + 1, col, rows[line]);
     }
     throw e;
   }

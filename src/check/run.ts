@@ -325,7 +325,7 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   if (result.points === 0) {
     const ranges = c.variables.filter((v) => !(v in spec.at)).map((v) => `${v} in [${(spec.ranges[v] ?? DEFAULT_RANGE).join(', ')}]`);
     throw new Located('f', new AgError('bad-value', `f or its gradient is not finite at any of the ${skipped} random points tried (${ranges.join(', ')})`, {
-      hint: `give ranges inside the formula's domain, e.g. ${field(spec, 'ranges')} ${spec.file === '<inline>' ? `${c.variables[0] ?? 'x'}=[0.1,3]` : `{ ${c.variables[0] ?? 'x'}: [0.1, 3] }`}`,
+      hint: `give ranges inside the formula's domain, e.g. ${spec.file === '<inline>' ? `--range ${c.variables[0] ?? 'x'}=[0.1,3]` : `ranges: { ${c.variables[0] ?? 'x'}: [0.1, 3] }`}`,
     }));
   }
   if (skipped) warnings.add(`${skipped} random point${skipped > 1 ? 's' : ''} skipped where f or its gradient is not finite`);

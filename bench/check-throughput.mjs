@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Throughput of `check`: one run of the real built CLI over N generated scalar cases
+// (default 1000) in one YAML file, wall time from spawn to exit (start-up included),
+// median of a few runs. Target: ≤ 2 s for 1000 cases.
+//
+// The cases are what a CI file or a homework set holds: a formula built from the
+// lecture's operations with random constants, values at a fixed point, and for half of
+// them an expected gradient given as a formula (a hand-derived answer, right in every
+// case, so the run must pass). Each case is checked against finite differences too.
+//
+//   node bench/check-throughput.mjs [--cases 1000] [--runs 3] [--jobs 1] [--points 1] [--json] [--check]
+//
+// --check exits 1 when the median is above the target. Not part of `npm test`; run
+// `npm run build` first.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TARGET_MS = 2000;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'autograd-cli.js');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const n = opt('--cases', 1000);
+const runs = opt('--runs', 3);
+const jobs = opt('--jobs', 1);
+const points = opt('--points', 1);
+for (const [k, v] of Object.entries({ cases: n, runs, jobs, points })) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+}
+if (!existsSync(join(root, 'dist', 'cli.cjs'))) {
+  process.stderr.write('bench/check-throughput: the CLI is not built; run `npm run build` first\n');
+  process.exit(2);
+}
+
+// a small seeded generator, so every run checks the same cases
+let state = 12345;
+const rand = () => {
+  state = (state * 1103515245 + 12345) % 2147483648;
+  return state / 2147483648;
+};
+const c = () => Number((0.5 + 2 * rand()).toFixed(3));
+
+// formula, ∂f/∂x, ∂f/∂y as functions of random constants a, b
+const TEMPLATES = [
+  (a, b) => [`(x + ${a}*y) * sin(x)`, `sin(x) + (x + ${a}*y)*cos(x)`, `${a}*sin(x)`],
+  (a, b) => [`exp(${a}*x) * y^2 + ${b}*y`, `${a}*exp(${a}*x)*y^2`, `2*y*exp(${a}*x) + ${b}`],
+  (a, b) => [`sigmoid(${a}*x - ${b}*y)`, `${a}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`, `-${b}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`],
+  (a, b) => [`log(1 + x^2) * cos(${a}*y)`, `2*x/(1 + x^2) * cos(${a}*y)`, `-${a}*log(1 + x^2)*sin(${a}*y)`],
+  (a, b) => [`q = x*y + ${a}; f = q^2 + ${b}*x`, `2*q*y + ${b}`, `2*q*x`],
+  (a, b) => [`tanh(${a}*x) * y + sqrt(${b} + y^2)`, `${a}*(1 - tanh(${a}*x)^2)*y`, `tanh(${a}*x) + y/sqrt(${b} + y^2)`],
+];
+
+const lines = [];
+for (let i = 0; i < n; i++) {
+  const [f, dx, dy] = TEMPLATES[i % TEMPLATES.length](c(), c());
+  const x = Number((2 * rand() - 1).toFixed(4));
+  const y = Number((2 * rand() - 1).toFixed(4));
+  lines.push(`- name: case ${i + 1}`);
+  lines.push(`  f: "${f}"`);
+  if (points > 1) lines.push(`  ranges: { x: [-1, 1], y: [-1, 1] }`, `  points: ${points}`);
+  else lines.push(`  at: { x: ${x}, y: ${y} }`);
+  if (i % 2 === 0) lines.push('  expect:', '    gradient:', `      x: "${dx}"`, `      y: "${dy}"`);
+}
+const dir = mkdtempSync(join(tmpdir(), 'ag-bench-'));
+const file = join(dir, 'cases.yaml');
+writeFileSync(file, `${lines.join('\n')}\n`);
+
+const env = { ...process.env, NO_COLOR: '1' };
+delete env.NODE_OPTIONS;
+const argv = [bin, 'check', file, '--reporter', 'json', '--jobs', String(jobs)];
+const once = () => {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, argv, { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`check did not print a JSON report (exit ${r.status}):\n${r.stderr}`);
+  }
+  if (r.status !== 0 || report.summary.passed !== n) {
+    const bad = report.cases.filter((x) => x.status !== 'pass').slice(0, 3);
+    throw new Error(`expected all ${n} cases to pass (exit ${r.status}):\n${JSON.stringify(bad, null, 2)}`);
+  }
+  return { ms, points: report.summary.points };
+};
+
+once(); // warm-up: file cache, code cache
+const times = [];
+let judged = 0;
+for (let i = 0; i < runs; i++) {
+  const r = once();
+  times.push(r.ms);
+  judged = r.points;
+}
+if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+const sorted = [...times].sort((a, b) => a - b);
+const median = sorted[sorted.length >> 1];
+const machine = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform}`;
+const met = n !== 1000 || median <= TARGET_MS;
+if (args.includes('--json')) {
+  process.stdout.write(`${JSON.stringify({ cases: n, points: judged, jobs, runs, medianMs: median, ms: times, casesPerSecond: (n / median) * 1000, targetMs: TARGET_MS, machine }, null, 2)}\n`);
+} else {
+  process.stdout.write(
+    `check throughput: ${n} scalar cases (${judged} points, half with expected gradient formulas), --jobs ${jobs}\n` +
+      `  median ${(median / 1000).toFixed(2)} s wall of ${runs} runs (${times.map((t) => (t / 1000).toFixed(2)).join(', ')}), ${Math.round((n / median) * 1000)} cases/s\n` +
+      (n === 1000 ? `  target ≤ ${TARGET_MS / 1000} s: ${met ? 'met' : 'NOT met'}\n` : '') +
+      `  ${machine}\n`,
+  );
+}
+if (args.includes('--check') && !met) process.exitCode = 1;

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { compare, compileExpected, counterexample, distinct, evaluateExpected, partial, pointText } from '../../src/check/expect.js';
+import type { EntryCheck } from '../../src/check/fd.js';
+import { scalar, tensor } from '../../src/tensor.js';
+
+const fdEntry = (status: EntryCheck['status'], fd: number, note?: string): EntryCheck => ({ entry: 'x', variable: 'x', ad: 1.3817732906760363, fd, absError: 0, relError: 0, fdError: 0, status, note });
+const tol = { rtol: 1e-5, atol: 1e-7 };
+
+describe('expected answers', () => {
+  it('evaluates formulas at the point, numbers as they are, mixed arrays as one array formula', () => {
+    const values = { x: scalar(2), v: tensor([3], [1, 2, 3]) };
+    expect(Array.from(evaluateExpected(compileExpected('x^2 + 1', 'x', []), values).data)).toEqual([5]);
+    expect(evaluateExpected(compileExpected([[1, 2], [3, 4]], 'W', []), values)).toMatchObject({ shape: [2, 2] });
+    const mixed = evaluateExpected(compileExpected(['2*x', 0, 'x^2'], 'v', []), values);
+    expect(mixed.shape).toEqual([3]);
+    expect(Array.from(mixed.data)).toEqual([4, 0, 4]);
+    expect(Array.from(evaluateExpected(compileExpected('v .* x', 'v', []), values).data)).toEqual([2, 4, 6]);
+    expect(() => compileExpected('2*x +', 'x', [])).toThrow(/unexpected end/);
+    expect(() => evaluateExpected(compileExpected('2*t', 'x', []), values)).toThrow('no value for the variable t');
+  });
+
+  it('compares entry by entry within the tolerance, a scalar answer standing for every entry', () => {
+    expect(compare(scalar(1 + 1e-9), Float64Array.of(1), [], tol)).toEqual({ ok: true });
+    expect(compare(tensor([3], [1, 5, 3]), Float64Array.of(1, 2, 3), [3], tol)).toEqual({ ok: false, shape: false, flat: 1, yours: 5, truth: 2, wrong: 1 });
+    expect(compare(scalar(2), Float64Array.of(2, 2, 2.5), [3], tol)).toMatchObject({ ok: false, flat: 2, wrong: 1 });
+    expect(compare(tensor([2], [1, 2]), Float64Array.of(1, 2, 3), [3], tol)).toEqual({ ok: false, shape: true, expected: [2], actual: [3] });
+    // a NaN answer is wrong, and the worst entry
+    expect(compare(tensor([2], [1, NaN]), Float64Array.of(1.5, 2), [2], tol)).toMatchObject({ ok: false, flat: 1, wrong: 2 });
+  });
+
+  it('shows two different numbers in as few digits as tell them apart', () => {
+    expect(distinct(0.8414709848078965, 1.3817732906760363)).toEqual(['0.8415', '1.382']);
+    expect(distinct(1.00001234, 1.00002345)).toEqual(['1.00001', '1.00002']);
+    expect(distinct(1.000012345, 1.000012399)).toEqual(['1.0000123', '1.0000124']);
+    expect(distinct(NaN, 2)).toEqual(['NaN', '2']);
+  });
+
+  it('writes the counterexample in the issue’s words, with what finite differences say', () => {
+    const point = pointText({ x: scalar(1), y: scalar(0) }, ['x', 'y']);
+    expect(point).toBe('x=1, y=0');
+    const text = (fd?: EntryCheck | null) => counterexample('∂f/∂x', Math.sin(1), Math.sin(1) + Math.cos(1), point, fd);
+    expect(text(fdEntry('pass', 1.38177329066))).toBe('your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382)');
+    expect(text(fdEntry('kink', NaN, 'the point sits on a kink (abs)'))).toMatch(/\(finite differences cannot judge here: the point sits on a kink \(abs\)\)$/);
+    expect(text(fdEntry('noisy', 1.4))).toMatch(/\(finite differences are too noisy to judge here: 1\.4\)$/);
+    expect(text(fdEntry('fail', 2))).toMatch(/\(but finite differences give 2, so autodiff may be wrong here too\)$/);
+    expect(text(undefined)).toMatch(/\(finite differences did not sample this entry\)$/);
+    expect(text(null)).toBe('your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382');
+  });
+
+  it('names entries 1-based and shows small tensors whole, large ones by shape', () => {
+    expect(partial('W1', [5, 8], 2 * 8 + 6)).toBe('∂f/∂W1[3,7]');
+    expect(partial('v', [4], 0)).toBe('∂f/∂v[1]');
+    expect(partial('x', [], 0)).toBe('∂f/∂x');
+    expect(pointText({ v: tensor([2], [1, -2]), A: tensor([2, 2], [1, 2, 3, 4]), W: tensor([3, 4]) }, ['v', 'A', 'W'])).toBe('v=[1, -2], A=[[1, 2], [3, 4]], W (3×4)');
+  });
+});
