@@ -10,7 +10,8 @@
 //   (dist/cli.cjs.cache), written here after one representative run. Parts of commands
 //   loaded with `await import(...)` are in the bundle but stay uninitialised until used.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
 
@@ -41,6 +42,11 @@ await build({
   supported: { 'dynamic-import': false },
   plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache],
 });
+// the bundle's id for its code cache (bin/autograd-cli.js): the sha1 of its content, as a last line
+{
+  const bundle = readFileSync('dist/cli.cjs');
+  writeFileSync('dist/cli.cjs', Buffer.concat([bundle, Buffer.from(`//# autograd-cli-bundle=${createHash('sha1').update(bundle).digest('hex')}\n`)]));
+}
 // the whole-instance mathjs that only derive needs, beside the bundle (see mathjsDirect)
 await mathjs.buildSide(build, { ...common, format: 'cjs', outfile: 'dist/cli-mathjs.cjs', minify: true });
 await build({
