@@ -19,7 +19,8 @@ const MARK = '\u2063';
  * which `unmark` takes off once yargs has parsed.
  */
 export function protectFormulas(argv: string[]): string[] {
-  return argv.map((a) => (/^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !a.includes('=') ? MARK + a : a));
+  // a lone `-` (the formula from standard input) would otherwise reach us as ''
+  return argv.map((a) => (a === '-' || (/^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !a.includes('=')) ? MARK + a : a));
 }
 
 function unmark(argv: Record<string, unknown>): void {

@@ -37,3 +37,11 @@ describe('autograd-cli grad (the real bin)', () => {
     expect(r.stderr).toContain('  x*y\n    ^');
   });
 });
+
+describe('the formula from a file or standard input', () => {
+  it('reads - from standard input', () => {
+    const r = cli(['grad', '-', '--at', 'x=2', '--json'], { input: 'x^3\n' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).gradient.x).toBe(12);
+  });
+});
