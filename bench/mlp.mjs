@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// The lecture's two-layer ReLU net, float64, forward + backward with respect to W1 and
+// W2, in-process through the library API (compile() once, then grad() per step), on the
+// native and the JavaScript engines; and, when /usr/bin/python3 can import torch, PyTorch's
+// (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward() on the same sizes.
+//
+//   npm run build && node bench/mlp.mjs            (npm run bench:mlp)
+//   node bench/mlp.mjs --quick                     fewer iterations, no JS engine at the 10× size
+//
+// Not a timed test: prints a table (median ms after warm-up) and the machine it ran on.
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { compile } = await import(join(root, 'dist', 'index.js'));
+const quick = process.argv.includes('--quick');
+
+const FORMULA = 'sum((relu(x*W1)*W2 - y).^2)';
+const SIZES = [
+  { name: 'lecture', N: 64, Din: 1000, H: 100, Dout: 10, iters: { native: quick ? 200 : 1000, js: quick ? 10 : 30, torch: quick ? 200 : 1000 } },
+  { name: '10×', N: 640, Din: 4000, H: 1000, Dout: 100, iters: { native: quick ? 5 : 20, js: quick ? 0 : 3, torch: quick ? 5 : 20 } },
+];
+
+/** Seeded standard normals (mulberry32 + Box–Muller), so every run times the same numbers. */
+function randn(n, seed) {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+function values({ N, Din, H, Dout }) {
+  return {
+    x: { shape: [N, Din], data: randn(N * Din, 1) },
+    W1: { shape: [Din, H], data: randn(Din * H, 2) },
+    W2: { shape: [H, Dout], data: randn(H * Dout, 3) },
+    y: { shape: [N, Dout], data: randn(N * Dout, 4) },
+  };
+}
+
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Median ms of one grad() after warm-up. */
+function time(c, iters) {
+  const warm = Math.max(2, Math.ceil(iters / 10));
+  for (let i = 0; i < warm; i++) c.grad();
+  const t = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = process.hrtime.bigint();
+    c.grad();
+    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { median: median(t), min: Math.min(...t) };
+}
+
+function maxRelDiff(a, b) {
+  let m = 0;
+  let scale = 0;
+  for (let k = 0; k < a.length; k++) scale = Math.max(scale, Math.abs(b[k]));
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]) / scale);
+  return m;
+}
+
+function torchTimes() {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return null;
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [join(root, 'bench', 'mlp_torch.py'), '--sizes', ...SIZES.map((s) => `${s.N},${s.Din},${s.H},${s.Dout}`), '--iters', SIZES.map((s) => s.iters.torch).join(',')],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  if (r.status !== 0) {
+    console.error(`PyTorch bench failed: ${r.stderr}`);
+    return null;
+  }
+  return JSON.parse(r.stdout);
+}
+
+const rows = [];
+for (const size of SIZES) {
+  const vals = values(size);
+  const native = compile(FORMULA, vals, { wrt: ['W1', 'W2'], engine: 'auto' });
+  if (native.engine !== 'native') console.error('note: the native engine is not loaded; "native" below is the JS engine');
+  const row = { size, native: time(native, size.iters.native) };
+  if (size.iters.js > 0) {
+    const js = compile(FORMULA, vals, { wrt: ['W1', 'W2'], engine: 'js' });
+    row.js = time(js, size.iters.js);
+    // the same numbers from both engines (gradients are views: compare right after each run)
+    const gj = js.grad().gradient;
+    const gjW1 = gj.W1.slice();
+    const gn = native.grad().gradient;
+    row.agree = Math.max(maxRelDiff(gn.W1, gjW1), maxRelDiff(gn.W2, gj.W2));
+  }
+  rows.push(row);
+}
+const torch = torchTimes();
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+// what the native engine runs on, as `autograd-cli doctor` reports it
+let blas = '?';
+const doctor = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8' });
+try {
+  blas = JSON.parse(doctor.stdout).blas ?? '?';
+} catch {
+  // doctor unavailable: leave '?'
+}
+console.log(`machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; native BLAS: ${blas}`);
+if (torch) console.log(`PyTorch ${torch.torch} (${torch.threads} threads; its default is ${torch.defaultThreads}; BLAS_INFO=${torch.blas})`);
+console.log(`formula: ${FORMULA}  (float64, gradient w.r.t. W1 and W2; median of N runs after warm-up)\n`);
+const fmt = (v) => (v === undefined ? '—' : v < 10 ? v.toFixed(3) : v.toFixed(1));
+const head = ['size (N, D_in, H, D_out)', 'native ms', 'js ms', 'pytorch ms', 'native/pytorch', 'js/pytorch', 'native vs js (max rel diff)'];
+console.log(head.join(' | '));
+console.log(head.map(() => '---').join(' | '));
+rows.forEach((r, i) => {
+  const t = torch?.sizes[i]?.medianMs;
+  const s = r.size;
+  console.log(
+    [
+      `${s.name} (${s.N}, ${s.Din}, ${s.H}, ${s.Dout})`,
+      `${fmt(r.native.median)} (n=${s.iters.native})`,
+      r.js ? `${fmt(r.js.median)} (n=${s.iters.js})` : '—',
+      t === undefined ? '—' : `${fmt(t)} (n=${s.iters.torch})`,
+      t === undefined ? '—' : `${(r.native.median / t).toFixed(2)}×`,
+      t === undefined || !r.js ? '—' : `${(r.js.median / t).toFixed(1)}×`,
+      r.agree === undefined ? '—' : r.agree.toExponential(1),
+    ].join(' | '),
+  );
+});

@@ -1,0 +1,52 @@
+# node-gyp build of native/ (the same sources as native/CMakeLists.txt), for machines
+# without CMake: scripts/build-native.mjs falls back to it. OpenBLAS is linked when
+# pkg-config finds it; otherwise the built-in blocked GEMM is compiled in.
+{
+  "variables": {
+    "openblas%": "<!(pkg-config --exists openblas 2>/dev/null && echo 1 || echo 0)"
+  },
+  "targets": [
+    {
+      "target_name": "autograd_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/engine.cc",
+        "native/src/gemm.cc",
+        "native/src/ops.cc",
+        "native/src/ops_elementwise.cc",
+        "native/src/ops_reduce.cc",
+        "native/src/ops_linalg.cc",
+        "native/src/ops_nn.cc",
+        "native/src/ops_structure.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "AG_BUILD_TYPE=\"Release\"",
+        "AG_BUILD_SYSTEM=\"node-gyp\"",
+        "AG_SANITIZERS=\"\""
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      # no fused multiply-add contraction: round like the TypeScript reference
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-ffp-contract=off", "-O2"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"]
+      },
+      "conditions": [
+        [
+          "openblas==1",
+          {
+            "defines": ["AG_HAVE_CBLAS", "AG_OPENBLAS"],
+            "cflags_cc": ["<!@(pkg-config --cflags openblas)"],
+            "libraries": ["<!@(pkg-config --libs openblas)"]
+          }
+        ]
+      ]
+    }
+  ]
+}

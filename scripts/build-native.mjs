@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Builds the native engine (native/): cmake-js when `cmake` is on the PATH, else
+// node-gyp (binding.gyp). If both fail it prints one warning and exits 0, so `npm ci`
+// still works and the CLI uses the JavaScript engine; AUTOGRAD_REQUIRE_NATIVE=1 (CI)
+// makes the failure fatal.
+//
+//   node scripts/build-native.mjs                  the default build → build/Release
+//   node scripts/build-native.mjs --variant noblas the built-in GEMM → build/noblas/Release
+//   node scripts/build-native.mjs --variant asan   -fsanitize=address,undefined → build/asan/Release
+//   node scripts/build-native.mjs --variant gyp    node-gyp only → build/gyp/build/Release
+//
+// Each prints the path of the .node file it made. With --test it then runs the native
+// tests (test/engine/native*, test/native) against that build (AUTOGRAD_NATIVE_PATH);
+// the asan variant preloads the sanitizer runtime, since node itself is not built with it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const args = process.argv.slice(2);
+const variant = args.includes('--variant') ? args[args.indexOf('--variant') + 1] : 'default';
+const required = process.env.AUTOGRAD_REQUIRE_NATIVE === '1';
+const log = join(root, 'build', `native-${variant}.log`);
+const ADDON = 'autograd_native.node';
+
+if (!['default', 'noblas', 'asan', 'gyp'].includes(variant)) {
+  console.error(`build-native: unknown --variant ${variant} (default, noblas, asan, gyp)`);
+  process.exit(2);
+}
+if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
+  console.log('build-native: skipped (AUTOGRAD_SKIP_NATIVE=1); the CLI uses the JavaScript engine');
+  process.exit(0);
+}
+mkdirSync(join(root, 'build'), { recursive: true });
+writeFileSync(log, '');
+
+/** Run a build step, its output into the log; true when it exits 0. */
+function step(cmd, argv, cwd = root) {
+  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+  writeFileSync(log, `$ ${cmd} ${argv.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}\n`, { flag: 'a' });
+  return r.status === 0;
+}
+
+const has = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
+
+function cmakeJs(out, defs) {
+  const bin = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, ...defs.map((d) => `--CD${d}`)]) ? join(root, out, 'Release', ADDON) : null;
+}
+
+/** node-gyp: npm's own copy (npm sets npm_config_node_gyp for scripts), else next to node's npm. */
+function nodeGypBin() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    // not installed locally
+  }
+  return candidates.find((p) => p && existsSync(p));
+}
+
+/** Node's headers next to the running node (no download), when they are there. */
+function nodedirArgs() {
+  const prefix = join(dirname(process.execPath), '..');
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
+function nodeGyp(inPlace) {
+  const bin = nodeGypBin();
+  if (!bin) {
+    writeFileSync(log, 'node-gyp not found\n', { flag: 'a' });
+    return null;
+  }
+  let dir = root;
+  if (!inPlace) {
+    // a separate directory, so the node-gyp build does not replace build/ (node-gyp always builds in ./build)
+    dir = join(root, 'build', 'gyp');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(root, 'binding.gyp'), join(dir, 'binding.gyp'));
+    symlinkSync(relative(dir, join(root, 'native')), join(dir, 'native'));
+  }
+  return step(process.execPath, [bin, 'rebuild', ...nodedirArgs()], dir) ? join(dir, 'build', 'Release', ADDON) : null;
+}
+
+/** Does the addon load and list its ops? (ASAN builds need the sanitizer preloaded: not here.) */
+function loads(path) {
+  const r = spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(path)}); if (!a.opNames().length) process.exit(1); console.log(a.info().blas)`], { encoding: 'utf8' });
+  writeFileSync(log, `load check: ${r.stdout}${r.stderr}\n`, { flag: 'a' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+let built = null;
+let tried = [];
+if (variant === 'default') {
+  if (has('cmake')) {
+    tried.push('cmake-js');
+    built = cmakeJs('build', []);
+  }
+  if (!built) {
+    tried.push('node-gyp');
+    built = nodeGyp(true);
+  }
+} else if (variant === 'noblas') {
+  tried.push('cmake-js without BLAS');
+  built = cmakeJs('build/noblas', ['AUTOGRAD_BLAS=OFF']);
+} else if (variant === 'asan') {
+  tried.push('cmake-js with sanitizers');
+  built = cmakeJs('build/asan', ['AUTOGRAD_SANITIZE=ON', 'CMAKE_BUILD_TYPE=RelWithDebInfo']);
+} else {
+  tried.push('node-gyp');
+  built = nodeGyp(false);
+}
+
+const blas = built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
+if (built && blas) {
+  console.log(`build-native: ${relative(root, built)} (${tried.at(-1)}; BLAS: ${blas})`);
+  process.exit(args.includes('--test') ? runNativeTests(built) : 0);
+}
+
+/** The native tests against this build; the exit code of vitest. */
+function runNativeTests(path) {
+  const env = { ...process.env, AUTOGRAD_NATIVE_PATH: path, AUTOGRAD_NATIVE_VARIANT: variant, AUTOGRAD_REQUIRE_NATIVE: '1' };
+  if (variant === 'asan') {
+    const lib = (name) => spawnSync(process.env.CXX || 'g++', [`-print-file-name=${name}`], { encoding: 'utf8' }).stdout.trim();
+    env.LD_PRELOAD = [lib('libasan.so'), process.env.LD_PRELOAD].filter(Boolean).join(' ');
+    // node's own allocations are not ours to report; a small quarantine keeps RSS readings meaningful
+    env.ASAN_OPTIONS = 'detect_leaks=0:quarantine_size_mb=16:abort_on_error=1';
+    env.UBSAN_OPTIONS = 'print_stacktrace=1:halt_on_error=1';
+  }
+  const vitest = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
+  const r = spawnSync(process.execPath, [vitest, 'run', 'test/engine/native', 'test/native'], { cwd: root, env, stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+const why = built ? 'the addon was built but does not load' : `${tried.join(' and ')} failed`;
+if (required || variant !== 'default') {
+  console.error(`build-native: ${why}; see ${relative(root, log)}`);
+  const tail = spawnSync('tail', ['-n', '40', log], { encoding: 'utf8' }).stdout;
+  if (tail) console.error(tail);
+  process.exit(1);
+}
+console.warn(`autograd-cli: warning: the native engine was not built (${why}; details in ${relative(root, log)}). The CLI will use the JavaScript engine. Set AUTOGRAD_REQUIRE_NATIVE=1 to make this an error.`);

@@ -1,0 +1,86 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { loadNative } from '../engine/native.js';
+import { OPS } from '../ops/index.js';
+import { toJson } from '../report/json.js';
+import { colors, EXIT_OK, run } from './common.js';
+
+export const command = 'doctor';
+export const describe = 'which engine runs formulas here: the native addon (its BLAS, threads, compiler, build) or why not';
+
+export function builder(y: Argv) {
+  return y.option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' }).example('$0 doctor', 'is the native engine built, and with which BLAS?');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export interface DoctorReport {
+  /** what `--engine auto` uses for a formula whose ops the native engine covers */
+  engine: 'native' | 'js';
+  /** why not native (absent when native) */
+  reason?: string;
+  addon: string;
+  blas: string | null;
+  threads: number | null;
+  blasThreads: number | null;
+  compiler: string | null;
+  buildType: string | null;
+  buildSystem: string | null;
+  sanitizers: string | null;
+  /** the N-API version the addon was built for */
+  napiAddon: number | null;
+  ops: { table: number; native: number; missing: string[] };
+  node: string;
+  napi: string;
+}
+
+export function doctorReport(): DoctorReport {
+  const s = loadNative();
+  const table = [...OPS.keys()];
+  const nativeOps = s.engine ? s.engine.ops : new Set<string>();
+  const missing = s.engine ? table.filter((op) => !nativeOps.has(op)) : [];
+  const i = s.info;
+  return {
+    engine: s.engine ? 'native' : 'js',
+    ...(s.engine ? {} : { reason: s.reason }),
+    addon: s.path,
+    blas: i?.blas ?? null,
+    threads: i?.threads ?? null,
+    blasThreads: i?.blasThreads ?? null,
+    compiler: i?.compiler ?? null,
+    buildType: i?.buildType ?? null,
+    buildSystem: i?.buildSystem ?? null,
+    sanitizers: i ? i.sanitizers || 'none' : null,
+    napiAddon: i?.napiVersion ?? null,
+    ops: { table: table.length, native: nativeOps.size, missing },
+    node: process.version,
+    napi: process.versions.napi ?? '?',
+  };
+}
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, () => {
+    const r = doctorReport();
+    if (args.json) {
+      process.stdout.write(`${toJson(r)}\n`);
+      return EXIT_OK;
+    }
+    const c = colors(args);
+    const line = (k: string, v: string) => `${c.bold(k.padEnd(11))} ${v}`;
+    const out = [
+      line('engine', r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`),
+      line('addon', r.addon),
+    ];
+    if (r.engine === 'native') {
+      out.push(
+        line('BLAS', r.blas ?? '?'),
+        line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
+        line('compiler', r.compiler ?? '?'),
+        line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),
+        line('ops', r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`),
+      );
+    }
+    out.push(line('node', `${r.node} (N-API ${r.napi})`));
+    process.stdout.write(`${out.join('\n')}\n`);
+    return EXIT_OK;
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * Shared by the native parity tests: one-op tapes built by hand with random shapes
+ * (broadcasting included), random points in each op's domain, and an entry-by-entry
+ * comparison that names the first entry that differs.
+ */
+import { expect } from 'vitest';
+import { jsEngine } from '../../src/engine/js.js';
+import { loadNative } from '../../src/engine/native.js';
+import type { Engine } from '../../src/engine/types.js';
+import { makeArena, type Tape, type TapeNode } from '../../src/graph/tape.js';
+import type { ElementwiseDef } from '../../src/ops/elementwise.js';
+import { OPS } from '../../src/ops/index.js';
+import type { Attrs, OpDef } from '../../src/ops/types.js';
+import type { Rng } from '../../src/random.js';
+import { sizeOf, type Shape, type Tensor } from '../../src/tensor.js';
+
+/** The native engine; a test that needs it fails with the loader's reason when it is missing. */
+export function nativeEngine(): Engine {
+  const { engine, reason } = loadNative();
+  if (!engine) throw new Error(`the native engine did not load: ${reason}`);
+  return engine;
+}
+
+export interface OpCase {
+  op: OpDef;
+  shapes: Shape[];
+  attrs: Attrs;
+  /** which inputs are differentiated (the others become constants of the tape) */
+  active: boolean[];
+  domains: [number, number][];
+  /** draw values from {-1, 0, 1} so ties, zeros and kinks happen */
+  onKinks: boolean;
+}
+
+/** A tape of one op over leaf inputs x0, x1, … (constants where not active). */
+export function oneOpTape(c: OpCase, values: Tensor[]): { tape: Tape; arena: Float64Array } {
+  const nodes: TapeNode[] = [];
+  let offset = 0;
+  c.shapes.forEach((shape, i) => {
+    const size = sizeOf(shape);
+    nodes.push({ id: i, op: c.active[i] ? 'input' : 'const', inputs: [], shape, size, offset, attrs: { value: values[i] }, label: `x${i}`, active: c.active[i] });
+    offset += size;
+  });
+  const shape = c.op.shape(c.shapes, c.attrs);
+  const size = sizeOf(shape);
+  const id = nodes.length;
+  nodes.push({
+    id,
+    op: c.op.name,
+    inputs: c.shapes.map((_, i) => i),
+    shape,
+    size,
+    offset,
+    attrs: c.attrs,
+    label: c.op.name,
+    active: !c.op.constantOutput && c.active.some(Boolean),
+  });
+  const tape: Tape = {
+    source: c.op.name,
+    nodes,
+    output: id,
+    inputs: nodes.filter((n) => n.op === 'input').map((n) => ({ name: n.label, node: n.id, shape: n.shape })),
+    indexVars: [],
+    arenaSize: offset + size,
+  };
+  const byName: Record<string, Tensor> = Object.fromEntries(values.map((v, i) => [`x${i}`, v]));
+  return { tape, arena: makeArena(tape, byName) };
+}
+
+const dim = (rng: Rng, max = 5) => 1 + rng.int(max);
+
+/** An output shape and, for each argument, a shape that broadcasts to it (NumPy rules). */
+function broadcastShapes(rng: Rng, arity: number): Shape[] {
+  const rank = rng.int(3);
+  const m = dim(rng);
+  const n = dim(rng);
+  const out: Shape = rank === 0 ? [] : rank === 1 ? [n] : [m, n];
+  const shapes: Shape[] = [];
+  for (let i = 0; i < arity; i++) {
+    const r = rng.next();
+    if (r < 0.2) shapes.push([]);
+    else if (rank === 2 && r < 0.35) shapes.push([n]);
+    else if (rank === 2 && r < 0.45) shapes.push([1, n]);
+    else if (rank === 2 && r < 0.55) shapes.push([m, 1]);
+    else shapes.push(out);
+  }
+  // at least one argument has the full shape (else the output shape is another one; fine too)
+  return shapes;
+}
+
+/** A random case for `op`: shapes, attributes and which inputs are active. */
+export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
+  let shapes: Shape[];
+  let attrs: Attrs = {};
+  let domains: [number, number][] = [];
+  const D = big ? 60 : 5;
+  switch (op.family) {
+    case 'elementwise':
+    case 'compare': {
+      const def = op as ElementwiseDef;
+      const arities = def.rules.map((r, i) => (r ? i + 1 : 0)).filter(Boolean);
+      const arity = arities[rng.int(arities.length)];
+      shapes = big ? Array.from({ length: arity }, () => [D, D + 3]) : broadcastShapes(rng, arity);
+      domains = def.domains[arity - 1] ?? [];
+      break;
+    }
+    default:
+      switch (op.name) {
+        case 'sum':
+        case 'mean':
+        case 'prod': {
+          const r = rng.int(3);
+          shapes = [r === 0 ? [] : r === 1 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+          if (r === 2 && rng.next() < 0.6) attrs = { axis: rng.int(2) };
+          if (op.name === 'prod') domains = [[0.5, 1.5]];
+          break;
+        }
+        case 'maxAll':
+        case 'minAll':
+          shapes = [rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+          break;
+        case 'norm': {
+          const matrix = rng.next() < 0.4;
+          shapes = [matrix ? [dim(rng, D), dim(rng, D)] : [dim(rng, D)]];
+          const ords: Attrs['ord'][] = matrix ? [2, 'fro'] : [1, 2, Infinity];
+          attrs = rng.next() < 0.2 ? {} : { ord: ords[rng.int(ords.length)] };
+          break;
+        }
+        case 'matmul': {
+          const [m, k, n] = big ? [40 + rng.int(30), 50 + rng.int(30), 45 + rng.int(30)] : [dim(rng), dim(rng), dim(rng)];
+          const kind = rng.int(4);
+          shapes = kind === 0 ? [[m, k], [k, n]] : kind === 1 ? [[m, k], [k]] : kind === 2 ? [[k], [k, n]] : [[k], [k]];
+          if (big && kind !== 0) shapes = kind === 1 ? [[m * 10, k * 10], [k * 10]] : kind === 2 ? [[k * 10], [k * 10, n * 10]] : [[k], [k]];
+          break;
+        }
+        case 'transpose':
+          shapes = [rng.next() < 0.7 ? [dim(rng, D), dim(rng, D)] : [dim(rng, D)]];
+          break;
+        case 'dot': {
+          const n = dim(rng, D);
+          shapes = [[n], [n]];
+          break;
+        }
+        case 'trace': {
+          const n = dim(rng, D);
+          shapes = [[n, n]];
+          break;
+        }
+        case 'diag':
+          shapes = [rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+          break;
+        case 'softmax':
+        case 'logsoftmax':
+        case 'logsumexp':
+          shapes = [rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+          domains = [[-8, 8]];
+          break;
+        case 'subset': {
+          const inShape: Shape = rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)];
+          const inSize = sizeOf(inShape);
+          const outShape: Shape = rng.next() < 0.2 ? [] : rng.next() < 0.5 ? [dim(rng, 6)] : [dim(rng, 3), dim(rng, 3)];
+          // repeated indices happen: the backward pass must scatter-add them
+          const gather = Int32Array.from({ length: sizeOf(outShape) }, () => rng.int(inSize));
+          shapes = [inShape];
+          attrs = { gather, outShape };
+          break;
+        }
+        case 'stack': {
+          const item: Shape = rng.next() < 0.5 ? [] : [dim(rng, D)];
+          shapes = Array.from({ length: 1 + rng.int(4) }, () => item);
+          break;
+        }
+        default:
+          throw new Error(`no random cases for ${op.name}`);
+      }
+  }
+  // differentiate some inputs and not others; select's condition never
+  let active = shapes.map(() => rng.next() < 0.8);
+  if (op.name === 'select') active[0] = false;
+  if (!active.some(Boolean)) active = shapes.map((_, i) => !(op.name === 'select' && i === 0));
+  return { op, shapes, attrs, active, domains, onKinks: !!op.kink && rng.next() < 0.4 };
+}
+
+/** Values for a case: in each argument's domain, or on kinks; select's condition is 0/1. */
+export function randomValues(rng: Rng, c: OpCase): Tensor[] {
+  return c.shapes.map((shape, i) => {
+    const data = new Float64Array(sizeOf(shape));
+    const [lo, hi] = c.domains[i] ?? [-3, 3];
+    for (let k = 0; k < data.length; k++) {
+      if (c.op.name === 'select' && i === 0) data[k] = rng.next() < 0.5 ? 0 : 1;
+      else if (c.onKinks) data[k] = rng.int(3) - 1;
+      else data[k] = lo + (hi - lo) * rng.next();
+    }
+    return { shape, data };
+  });
+}
+
+/** Ops whose native kernel sums in another order than the reference: compared norm-wise (see native.test.ts). */
+export const NORMWISE = new Set(['matmul', 'prod']);
+
+/**
+ * Entry by entry: |a − b| ≤ rel·max(|a|, |b|) (+ rel·max|expected| when norm-wise); NaN
+ * matches NaN and infinities must be equal.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string, normwise = false): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let scale = 0;
+  if (normwise) for (let k = 0; k < expected.length; k++) if (Number.isFinite(expected[k])) scale = Math.max(scale, Math.abs(expected[k]));
+  for (let k = 0; k < expected.length; k++) {
+    const a = actual[k];
+    const b = expected[k];
+    if (Number.isNaN(a) && Number.isNaN(b)) continue;
+    if (!Number.isFinite(a) || !Number.isFinite(b)) {
+      if (a !== b) expect.fail(`${what}[${k}]: native ${a}, js ${b}`);
+      continue;
+    }
+    const tol = rel * Math.max(Math.abs(a), Math.abs(b)) + (normwise ? rel * scale : 0);
+    if (Math.abs(a - b) > tol) expect.fail(`${what}[${k}]: native ${a}, js ${b} (difference ${Math.abs(a - b)}, tolerance ${tol})`);
+  }
+}
+
+export const opsUnderTest = (): OpDef[] => [...OPS.values()].filter((op) => op.family !== 'leaf');
+export { jsEngine };

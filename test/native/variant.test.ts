@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../../src/engine/native.js';
+
+/**
+ * Which build the native tests ran against. `node scripts/build-native.mjs --variant X --test`
+ * sets AUTOGRAD_NATIVE_VARIANT and AUTOGRAD_NATIVE_PATH, so a CI log proves that the
+ * no-BLAS, node-gyp and sanitizer builds each passed the parity tests.
+ */
+const variant = process.env.AUTOGRAD_NATIVE_VARIANT ?? 'default';
+
+describe(`native build under test: ${variant}`, () => {
+  it('is the one loaded, with the properties of its variant', () => {
+    const s = loadNative();
+    expect(s.reason).toBe('');
+    const info = s.info!;
+    if (process.env.AUTOGRAD_NATIVE_PATH) expect(s.path).toContain(process.env.AUTOGRAD_NATIVE_PATH.replace(/^\.\//, ''));
+    switch (variant) {
+      case 'noblas':
+        expect(info.blas).toBe('built-in kernel');
+        expect(info.buildSystem).toBe('cmake-js');
+        break;
+      case 'gyp':
+        expect(info.buildSystem).toBe('node-gyp');
+        break;
+      case 'asan':
+        expect(info.sanitizers).toBe('address,undefined');
+        // the sanitizer runtime is really in this process (preloaded), not just compiled in
+        expect(readFileSync('/proc/self/maps', 'utf8')).toMatch(/libasan/);
+        break;
+      default:
+        expect(['cmake-js', 'node-gyp']).toContain(info.buildSystem);
+        expect(info.sanitizers).toBe('');
+    }
+  });
+});
