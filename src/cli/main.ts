@@ -8,6 +8,7 @@ import * as graphCmd from './graph.js';
 import * as deriveCmd from './derive.js';
 import * as jacobianCmd from './jacobian.js';
 import * as checkCmd from './check.js';
+import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE } from './common.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
@@ -42,6 +43,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .command(deriveCmd)
     .command(jacobianCmd)
     .command(checkCmd)
+    .command(doctorCmd)
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
     .recommendCommands()
