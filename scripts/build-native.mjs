@@ -13,7 +13,7 @@
 // tests (test/engine/native*, test/native) against that build (AUTOGRAD_NATIVE_PATH);
 // the asan variant preloads the sanitizer runtime, since node itself is not built with it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ const require = createRequire(join(root, 'package.json'));
 const args = process.argv.slice(2);
 const variant = args.includes('--variant') ? args[args.indexOf('--variant') + 1] : 'default';
 const required = process.env.AUTOGRAD_REQUIRE_NATIVE === '1';
-const log = join(root, 'build', `native-${variant}.log`);
+// outside build/, which node-gyp wipes (native/build/ is git-ignored)
+const log = join(root, 'native', 'build', `native-${variant}.log`);
 const ADDON = 'autograd_native.node';
 
 if (!['default', 'noblas', 'asan', 'gyp'].includes(variant)) {
@@ -34,7 +35,7 @@ if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
   console.log('build-native: skipped (AUTOGRAD_SKIP_NATIVE=1); the CLI uses the JavaScript engine');
   process.exit(0);
 }
-mkdirSync(join(root, 'build'), { recursive: true });
+mkdirSync(dirname(log), { recursive: true });
 writeFileSync(log, '');
 
 /** Run a build step, its output into the log; true when it exits 0. */
@@ -97,25 +98,32 @@ function loads(path) {
 }
 
 let built = null;
-let tried = [];
-if (variant === 'default') {
-  if (has('cmake')) {
-    tried.push('cmake-js');
-    built = cmakeJs('build', []);
-  }
-  if (!built) {
+const tried = [];
+let crash = '';
+try {
+  if (variant === 'default') {
+    if (has('cmake')) {
+      tried.push('cmake-js');
+      built = cmakeJs('build', []);
+    }
+    if (!built) {
+      tried.push('node-gyp');
+      built = nodeGyp(true);
+    }
+  } else if (variant === 'noblas') {
+    tried.push('cmake-js without BLAS');
+    built = cmakeJs('build/noblas', ['AUTOGRAD_BLAS=OFF']);
+  } else if (variant === 'asan') {
+    tried.push('cmake-js with sanitizers');
+    built = cmakeJs('build/asan', ['AUTOGRAD_SANITIZE=ON', 'CMAKE_BUILD_TYPE=RelWithDebInfo']);
+  } else {
     tried.push('node-gyp');
-    built = nodeGyp(true);
+    built = nodeGyp(false);
   }
-} else if (variant === 'noblas') {
-  tried.push('cmake-js without BLAS');
-  built = cmakeJs('build/noblas', ['AUTOGRAD_BLAS=OFF']);
-} else if (variant === 'asan') {
-  tried.push('cmake-js with sanitizers');
-  built = cmakeJs('build/asan', ['AUTOGRAD_SANITIZE=ON', 'CMAKE_BUILD_TYPE=RelWithDebInfo']);
-} else {
-  tried.push('node-gyp');
-  built = nodeGyp(false);
+} catch (e) {
+  // an unexpected failure of this script is a failed build too: never break `npm ci` for it
+  crash = `: ${e instanceof Error ? e.message : String(e)}`;
+  built = null;
 }
 
 const blas = built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
@@ -139,11 +147,10 @@ function runNativeTests(path) {
   return r.status ?? 1;
 }
 
-const why = built ? 'the addon was built but does not load' : `${tried.join(' and ')} failed`;
+const why = built ? 'the addon was built but does not load' : `${tried.join(' and ') || 'the build'} failed${crash}`;
 if (required || variant !== 'default') {
   console.error(`build-native: ${why}; see ${relative(root, log)}`);
-  const tail = spawnSync('tail', ['-n', '40', log], { encoding: 'utf8' }).stdout;
-  if (tail) console.error(tail);
+  console.error(readFileSync(log, 'utf8').split('\n').slice(-40).join('\n'));
   process.exit(1);
 }
 console.warn(`autograd-cli: warning: the native engine was not built (${why}; details in ${relative(root, log)}). The CLI will use the JavaScript engine. Set AUTOGRAD_REQUIRE_NATIVE=1 to make this an error.`);
