@@ -7,7 +7,10 @@
 //   npm run build && node bench/mlp.mjs            (npm run bench:mlp)
 //   node bench/mlp.mjs --quick                     fewer iterations, no JS engine at the 10× size
 //
-// Not a timed test: prints a table (median ms after warm-up) and the machine it ran on.
+// Not a timed test: prints a table and the machine it ran on. Each time is the median of
+// many runs after warm-up; native and PyTorch are measured in alternating rounds and the
+// best round's median is reported (on a shared machine a round can be disturbed; every
+// round is printed too).
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile } = await import(join(root, 'dist', 'index.js'));
 const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
 
 const FORMULA = 'sum((relu(x*W1)*W2 - y).^2)';
 const SIZES = [
@@ -73,9 +77,10 @@ function maxRelDiff(a, b) {
   return m;
 }
 
+const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
 function torchTimes() {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return null;
+  if (!torchAvailable) return null;
   const r = spawnSync(
     '/usr/bin/python3',
     [join(root, 'bench', 'mlp_torch.py'), '--sizes', ...SIZES.map((s) => `${s.N},${s.Din},${s.H},${s.Dout}`), '--iters', SIZES.map((s) => s.iters.torch).join(',')],
@@ -88,24 +93,28 @@ function torchTimes() {
   return JSON.parse(r.stdout);
 }
 
-const rows = [];
-for (const size of SIZES) {
-  const vals = values(size);
-  const native = compile(FORMULA, vals, { wrt: ['W1', 'W2'], engine: 'auto' });
-  if (native.engine !== 'native') console.error('note: the native engine is not loaded; "native" below is the JS engine');
-  const row = { size, native: time(native, size.iters.native) };
-  if (size.iters.js > 0) {
-    const js = compile(FORMULA, vals, { wrt: ['W1', 'W2'], engine: 'js' });
-    row.js = time(js, size.iters.js);
-    // the same numbers from both engines (gradients are views: compare right after each run)
-    const gj = js.grad().gradient;
-    const gjW1 = gj.W1.slice();
-    const gn = native.grad().gradient;
-    row.agree = Math.max(maxRelDiff(gn.W1, gjW1), maxRelDiff(gn.W2, gj.W2));
+const rows = SIZES.map((size) => ({ size, native: [], torch: [] }));
+const compiled = SIZES.map((size) => compile(FORMULA, values(size), { wrt: ['W1', 'W2'], engine: 'auto' }));
+if (compiled[0].engine !== 'native') console.error('note: the native engine is not loaded; "native" below is the JS engine');
+let torch = null;
+for (let round = 0; round < ROUNDS; round++) {
+  rows.forEach((row, i) => row.native.push(time(compiled[i], row.size.iters.native).median));
+  const t = torchTimes();
+  if (t) {
+    torch = t;
+    rows.forEach((row, i) => row.torch.push(t.sizes[i].medianMs));
   }
-  rows.push(row);
 }
-const torch = torchTimes();
+// the JavaScript engine once (it is slow at the 10× size), and both engines' gradients compared
+rows.forEach((row, i) => {
+  const { size } = row;
+  if (size.iters.js === 0) return;
+  const js = compile(FORMULA, values(size), { wrt: ['W1', 'W2'], engine: 'js' });
+  row.js = time(js, size.iters.js).median;
+  const gj = js.grad().gradient;
+  const gn = compiled[i].grad().gradient;
+  row.agree = Math.max(maxRelDiff(gn.W1, gj.W1), maxRelDiff(gn.W2, gj.W2));
+});
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 // what the native engine runs on, as `autograd-cli doctor` reports it
@@ -123,18 +132,24 @@ const fmt = (v) => (v === undefined ? '—' : v < 10 ? v.toFixed(3) : v.toFixed(
 const head = ['size (N, D_in, H, D_out)', 'native ms', 'js ms', 'pytorch ms', 'native/pytorch', 'js/pytorch', 'native vs js (max rel diff)'];
 console.log(head.join(' | '));
 console.log(head.map(() => '---').join(' | '));
-rows.forEach((r, i) => {
-  const t = torch?.sizes[i]?.medianMs;
+const best = (a) => (a.length ? Math.min(...a) : undefined);
+rows.forEach((r) => {
   const s = r.size;
+  const nat = best(r.native);
+  const t = best(r.torch);
   console.log(
     [
       `${s.name} (${s.N}, ${s.Din}, ${s.H}, ${s.Dout})`,
-      `${fmt(r.native.median)} (n=${s.iters.native})`,
-      r.js ? `${fmt(r.js.median)} (n=${s.iters.js})` : '—',
+      `${fmt(nat)} (n=${s.iters.native})`,
+      r.js === undefined ? '—' : `${fmt(r.js)} (n=${s.iters.js})`,
       t === undefined ? '—' : `${fmt(t)} (n=${s.iters.torch})`,
-      t === undefined ? '—' : `${(r.native.median / t).toFixed(2)}×`,
-      t === undefined || !r.js ? '—' : `${(r.js.median / t).toFixed(1)}×`,
+      t === undefined ? '—' : `${(nat / t).toFixed(2)}×`,
+      t === undefined || r.js === undefined ? '—' : `${(r.js / t).toFixed(1)}×`,
       r.agree === undefined ? '—' : r.agree.toExponential(1),
     ].join(' | '),
   );
 });
+if (ROUNDS > 1) {
+  console.log('\nrounds (median ms each):');
+  for (const r of rows) console.log(`  ${r.size.name}: native ${r.native.map(fmt).join(', ')}${r.torch.length ? `; pytorch ${r.torch.map(fmt).join(', ')}` : ''}`);
+}

@@ -19,8 +19,11 @@ inline double sgn(double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }
 inline double sigmoidOf(double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); }
 // log(1 + e^v) without overflow: max(v,0) + log1p(e^-|v|)
 inline double softplusOf(double v) { return jsMax(v, 0) + std::log1p(std::exp(-std::fabs(v))); }
-// Math.pow differs from C's pow at |a| = 1 with an infinite or NaN exponent (NaN in JS)
+// Math.pow differs from C's pow at |a| = 1 with an infinite or NaN exponent (NaN in JS).
+// Squares (x.^2, the usual loss) skip the libm call: a·a is the correctly rounded a².
 inline double jsPow(double a, double b) {
+  if (b == 2) return a * a;
+  if (b == 1) return a;
   if (b != b) return NAN;
   if (std::fabs(a) == 1 && std::isinf(b)) return NAN;
   return std::pow(a, b);
@@ -176,12 +179,36 @@ struct Elementwise {
     }
   }
 
-  /** Calls body(k, i, j, x) for every output entry k = (i, j), x = {args..., s}. */
+  /**
+   * Calls body(k, i, j, x) for every output entry k = (i, j), x = {args..., s}. When every
+   * operand is laid out like the output (the common case) the loop is flat and the body
+   * sees (k, 0, k), which reads the same entries through the same strides; the compiler
+   * can then vectorise it.
+   */
   template <class Body>
   static void each(const Node& n, const Operand* ops, const double* s, Body&& body) {
     int64_t R_, C;
     rowsCols(n, R_, C);
     double x[N + 1];
+    bool flat = true;
+    for (int a = 0; a < N; a++) flat = flat && ops[a].cs == 1 && (ops[a].rs == C || R_ == 1);
+    if (flat) {
+      const int64_t size = R_ * C;
+      if (s) {
+        for (int64_t k = 0; k < size; k++) {
+          for (int a = 0; a < N; a++) x[a] = ops[a].p[k];
+          x[N] = s[k];
+          body(k, (int64_t)0, k, x);
+        }
+      } else {
+        for (int64_t k = 0; k < size; k++) {
+          for (int a = 0; a < N; a++) x[a] = ops[a].p[k];
+          x[N] = 0;
+          body(k, (int64_t)0, k, x);
+        }
+      }
+      return;
+    }
     for (int64_t i = 0, k = 0; i < R_; i++) {
       for (int64_t j = 0; j < C; j++, k++) {
         for (int a = 0; a < N; a++) x[a] = ops[a].at(i, j);
