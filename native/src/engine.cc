@@ -125,7 +125,7 @@ void jvp(Compiled& c, const double* arena, const double* const* dots, double* ou
   std::fill(tan.begin(), tan.end(), nullptr);
   for (size_t k = 0; k < t.inputNodes.size(); k++) tan[t.inputNodes[k]] = dots[k];
   double* buf = c.scratch.get(SCRATCH_TANGENT, (size_t)t.arenaSize);
-  std::vector<const double*> d;
+  std::vector<const double*>& d = c.inputTangents;
   for (size_t id = 0; id < t.nodes.size(); id++) {
     const Node& n = t.nodes[id];
     if (n.nInputs == 0 || !n.active) continue;

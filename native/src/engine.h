@@ -17,6 +17,7 @@ struct Compiled {
   Scratch scratch;
   std::vector<char> touched;               // reverse: node already has a contribution
   std::vector<const double*> tangentOf;    // jvp: tangent of each node (nullptr: none)
+  std::vector<const double*> inputTangents;  // jvp: one node's inputs' tangents
   int64_t edgeLength = 0;                  // total entries of all edge contributions
 };
 

@@ -1,4 +1,5 @@
 // Linear algebra (mirror of src/ops/linalg.ts): matmul, transpose, dot, trace, diag.
+#include <algorithm>
 #include <cstring>
 
 #include "gemm.h"
