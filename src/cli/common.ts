@@ -73,6 +73,14 @@ export function readFormula(arg: string | undefined): string {
   return arg;
 }
 
+/** --digits, checked: significant digits of the printed numbers. */
+export function checkDigits(digits: number): number {
+  if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+  return digits;
+}
+
+export const ENGINE_OPTION = { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' };
+
 export function parseList(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);

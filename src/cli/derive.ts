@@ -3,7 +3,7 @@ import { AgError } from '../errors.js';
 import { parseAt } from '../parse/values.js';
 import { renderDerive } from '../report/derive.js';
 import { toJson } from '../report/json.js';
-import { colors, EXIT_OK, parseList, readFormula, run } from './common.js';
+import { checkDigits, colors, EXIT_OK, parseList, readFormula, run } from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
@@ -27,7 +27,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
-    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    checkDigits(digits);
     if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000) throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
     const values = parseAt(args.at, { seed: args.seed });
     // mathjs simplify is a chunk of its own (see scripts/build.mjs), loaded only by derive

@@ -4,7 +4,7 @@ import { grad } from '../grad.js';
 import { parseAt } from '../parse/values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGrad } from '../report/table.js';
-import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
@@ -13,7 +13,7 @@ export function builder(y: Argv) {
   return valueOptions(y)
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax (statements separated by ;); @file reads it from a file, - from standard input' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('engine', ENGINE_OPTION)
     .option('check', { type: 'boolean', default: true, describe: 'compare with finite differences (--no-check to skip)' })
     .option('method', { choices: ['central', 'richardson'] as const, default: 'central' as const, describe: 'finite-difference method' })
     .option('rtol', { type: 'number', describe: 'relative tolerance of the check', default: 1e-5 })
@@ -41,7 +41,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, () => {
     const digits = args.digits;
-    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    checkDigits(digits);
     if (!['summary', 'full', 'none'].includes(args.edges)) throw new AgError('usage', `--edges must be summary, full or none, not ${args.edges}`);
     const values = parseAt(args.at, { seed: args.seed });
     const result = grad(readFormula(args.formula), values, {

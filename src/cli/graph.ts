@@ -4,7 +4,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
 import { parseAt } from '../parse/values.js';
 import type { GraphFormat } from '../report/graph/index.js';
-import { colors, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
 
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
 const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json'];
@@ -19,7 +19,7 @@ export function builder(y: Argv) {
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json) instead of standard output' })
     .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('engine', ENGINE_OPTION)
     .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
@@ -32,7 +32,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
-    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    checkDigits(digits);
     // the model and renderers are a chunk of their own, off other commands' start-up
     const { formatFromPath, graphModel, renderGraph } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);

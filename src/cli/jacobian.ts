@@ -1,8 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { AgError } from '../errors.js';
 import { parseAt } from '../parse/values.js';
 import { toJson } from '../report/json.js';
-import { colors, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'jacobian <formula>';
 export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
@@ -12,7 +11,7 @@ export function builder(y: Argv) {
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
     .option('mode', { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' })
+    .option('engine', ENGINE_OPTION)
     .option('check', { type: 'boolean', default: true, describe: 'compare with central differences (--no-check to skip)' })
     .option('rtol', { type: 'number', default: 1e-5, describe: 'relative tolerance of the checks' })
     .option('atol', { type: 'number', default: 1e-7, describe: 'absolute tolerance of the checks' })
@@ -30,7 +29,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
-    if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new AgError('usage', `--digits must be an integer from 1 to 17, not ${digits}`);
+    checkDigits(digits);
     const values = parseAt(args.at, { seed: args.seed });
     // loaded when the command runs, off other commands' start-up
     const [{ jacobian }, { jacobianPassed, renderJacobian }] = await Promise.all([import('../jacobian.js'), import('../report/jacobian.js')]);
