@@ -66,26 +66,19 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
     }
   };
 
-  if (engine.name === 'native') {
-    return {
-      engine: 'native',
-      tape,
-      variables: tape.inputs.map((i) => i.name),
-      values: views,
-      set,
-      run(vals) {
-        if (vals) set(vals);
-        engine.forward(tape, arena);
-        return arena[out.offset];
-      },
-      grad(vals) {
-        if (vals) set(vals);
-        return { value: nativeGradient(tape, arena, adjoint), gradient };
-      },
-    };
-  }
+  // one gradient step: a single native call (forward and reverse together), or the two JS sweeps
+  const step =
+    engine.name === 'native'
+      ? () => ({ value: nativeGradient(tape, arena, adjoint), gradient })
+      : () => {
+          engine.forward(tape, arena);
+          const { adjoint: adj } = engine.reverse(tape, arena);
+          const g: Record<string, Float64Array> = {};
+          for (const inp of tape.inputs) g[inp.name] = view(adj, tape.nodes[inp.node]);
+          return { value: arena[out.offset], gradient: g };
+        };
   return {
-    engine: 'js',
+    engine: engine.name,
     tape,
     variables: tape.inputs.map((i) => i.name),
     values: views,
@@ -97,11 +90,7 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
     },
     grad(vals) {
       if (vals) set(vals);
-      engine.forward(tape, arena);
-      const { adjoint: adj } = engine.reverse(tape, arena);
-      const g: Record<string, Float64Array> = {};
-      for (const inp of tape.inputs) g[inp.name] = view(adj, tape.nodes[inp.node]);
-      return { value: arena[out.offset], gradient: g };
+      return step();
     },
   };
 }

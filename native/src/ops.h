@@ -36,6 +36,15 @@ struct OpEntry {
   bool leaf = false;
 };
 
+/** An op with one kernel, for one arity (0: any). */
+inline OpEntry opEntry(const char* name, int arity, Kernel k, bool hasBranch = false) {
+  OpEntry e;
+  e.name = name;
+  e.kernels[arity] = k;
+  e.hasBranch = hasBranch;
+  return e;
+}
+
 /** Every op, in a fixed order; the addon exports their names. */
 const std::vector<OpEntry>& opTable();
 

@@ -151,17 +151,19 @@ const char* traceCheck(const Tape& t, const Node& n) {
 }
 
 // ----- diag: diag(v) builds a diagonal matrix; diag(A) reads the main diagonal -----
-void diagForward(const Tape& t, const Node& n, double* arena, Scratch&) {
-  const Node& a = t.in(n, 0);
-  const double* x = arena + a.offset;
-  double* out = arena + n.offset;
+/** diag(v) → matrix, or diag(A) → vector, from `src` (values or tangents) into `out`. */
+void diagInto(const Node& a, const Node& n, const double* src, double* out) {
   if (a.rank == 1) {
     const int64_t m = a.dims[0];
     std::memset(out, 0, sizeof(double) * n.size);
-    for (int64_t i = 0; i < m; i++) out[i * m + i] = x[i];
+    for (int64_t i = 0; i < m; i++) out[i * m + i] = src[i];
   } else {
-    for (int64_t i = 0; i < n.size; i++) out[i] = x[i * a.dims[1] + i];
+    for (int64_t i = 0; i < n.size; i++) out[i] = src[i * a.dims[1] + i];
   }
+}
+void diagForward(const Tape& t, const Node& n, double* arena, Scratch&) {
+  const Node& a = t.in(n, 0);
+  diagInto(a, n, arena + a.offset, arena + n.offset);
 }
 void diagVjp(const Tape& t, const Node& n, const double*, const double* g, int, double* dst, bool acc, Scratch&) {
   const Node& a = t.in(n, 0);
@@ -174,15 +176,7 @@ void diagVjp(const Tape& t, const Node& n, const double*, const double* g, int, 
   }
 }
 void diagJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  const Node& a = t.in(n, 0);
-  const double* d = dots[0];
-  if (a.rank == 1) {
-    const int64_t m = a.dims[0];
-    std::memset(out, 0, sizeof(double) * n.size);
-    for (int64_t i = 0; i < m; i++) out[i * m + i] = d[i];
-  } else {
-    for (int64_t i = 0; i < n.size; i++) out[i] = d[i * a.dims[1] + i];
-  }
+  diagInto(t.in(n, 0), n, dots[0], out);
 }
 const char* diagCheck(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
@@ -191,21 +185,14 @@ const char* diagCheck(const Tape& t, const Node& n) {
   return "diag needs a vector or a matrix";
 }
 
-OpEntry op(const char* name, int arity, Kernel k) {
-  OpEntry e;
-  e.name = name;
-  e.kernels[arity] = k;
-  return e;
-}
-
 }  // namespace
 
 void registerLinalg(std::vector<OpEntry>& t) {
-  t.push_back(op("matmul", 2, {matmulForward, matmulVjp, matmulJvp, nullptr, matmulCheck}));
-  t.push_back(op("transpose", 1, {transposeForward, transposeVjp, transposeJvp, nullptr, transposeCheck}));
-  t.push_back(op("dot", 2, {dotForward, dotVjp, dotJvp, nullptr, dotCheck}));
-  t.push_back(op("trace", 1, {traceForward, traceVjp, traceJvp, nullptr, traceCheck}));
-  t.push_back(op("diag", 1, {diagForward, diagVjp, diagJvp, nullptr, diagCheck}));
+  t.push_back(opEntry("matmul", 2, {matmulForward, matmulVjp, matmulJvp, nullptr, matmulCheck}));
+  t.push_back(opEntry("transpose", 1, {transposeForward, transposeVjp, transposeJvp, nullptr, transposeCheck}));
+  t.push_back(opEntry("dot", 2, {dotForward, dotVjp, dotJvp, nullptr, dotCheck}));
+  t.push_back(opEntry("trace", 1, {traceForward, traceVjp, traceJvp, nullptr, traceCheck}));
+  t.push_back(opEntry("diag", 1, {diagForward, diagVjp, diagJvp, nullptr, diagCheck}));
 }
 
 }  // namespace ag

@@ -143,19 +143,12 @@ const char* rowsOut(const Tape& t, const Node& n) {
   return a.rank >= 1 && n.size == (a.rank == 2 ? a.dims[0] : 1) ? nullptr : "needs a vector or a matrix, not a scalar";
 }
 
-OpEntry op(const char* name, Kernel k) {
-  OpEntry e;
-  e.name = name;
-  e.kernels[1] = k;
-  return e;
-}
-
 }  // namespace
 
 void registerNn(std::vector<OpEntry>& t) {
-  t.push_back(op("softmax", {softmaxForward, softmaxVjp, softmaxJvp, nullptr, sameSize}));
-  t.push_back(op("logsoftmax", {logsoftmaxForward, logsoftmaxVjp, logsoftmaxJvp, nullptr, sameSize}));
-  t.push_back(op("logsumexp", {logsumexpForward, logsumexpVjp, logsumexpJvp, nullptr, rowsOut}));
+  t.push_back(opEntry("softmax", 1, {softmaxForward, softmaxVjp, softmaxJvp, nullptr, sameSize}));
+  t.push_back(opEntry("logsoftmax", 1, {logsoftmaxForward, logsoftmaxVjp, logsoftmaxJvp, nullptr, sameSize}));
+  t.push_back(opEntry("logsumexp", 1, {logsumexpForward, logsumexpVjp, logsumexpJvp, nullptr, rowsOut}));
 }
 
 }  // namespace ag

@@ -249,25 +249,17 @@ const char* scalarOut(const Tape& t, const Node& n) {
   return n.size == 1 && t.in(n, 0).size >= 1 ? nullptr : "the result must be a scalar of a non-empty tensor";
 }
 
-OpEntry op(const char* name, Kernel k, bool hasBranch = false) {
-  OpEntry e;
-  e.name = name;
-  e.kernels[1] = k;
-  e.hasBranch = hasBranch;
-  return e;
-}
-
 }  // namespace
 
 void registerReduce(std::vector<OpEntry>& t) {
-  t.push_back(op("sum", {sumForward, sumVjp, sumJvp, nullptr, axisCheck}));
-  t.push_back(op("mean", {meanForward, meanVjp, meanJvp, nullptr, axisCheck}));
-  t.push_back(op("prod", {prodForward, prodVjp, prodJvp, nullptr, axisCheck}));
+  t.push_back(opEntry("sum", 1, {sumForward, sumVjp, sumJvp, nullptr, axisCheck}));
+  t.push_back(opEntry("mean", 1, {meanForward, meanVjp, meanJvp, nullptr, axisCheck}));
+  t.push_back(opEntry("prod", 1, {prodForward, prodVjp, prodJvp, nullptr, axisCheck}));
   using Max = Extremum<true>;
   using Min = Extremum<false>;
-  t.push_back(op("maxAll", {Max::forward, Max::vjp, Max::jvp, Max::branch, scalarOut}, true));
-  t.push_back(op("minAll", {Min::forward, Min::vjp, Min::jvp, Min::branch, scalarOut}, true));
-  t.push_back(op("norm", {normForward, normVjp, normJvp, normBranch, scalarOut}, true));
+  t.push_back(opEntry("maxAll", 1, {Max::forward, Max::vjp, Max::jvp, Max::branch, scalarOut}, true));
+  t.push_back(opEntry("minAll", 1, {Min::forward, Min::vjp, Min::jvp, Min::branch, scalarOut}, true));
+  t.push_back(opEntry("norm", 1, {normForward, normVjp, normJvp, normBranch, scalarOut}, true));
 }
 
 }  // namespace ag
