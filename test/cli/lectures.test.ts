@@ -9,16 +9,26 @@ interface Fixture {
   at: string;
   wrt?: string;
   value?: number;
-  gradient: Record<string, number>;
+  gradient: Record<string, number | number[] | number[][]>;
   edges?: { from: string; to: string; local: string; localValue: number; upstream: number; downstream: number }[];
   localValues?: Record<string, number>;
 }
 
-const fixtures: Fixture[] = JSON.parse(readFileSync(join(ROOT, 'fixtures/lectures/scalar.json'), 'utf8'));
+const load = (name: string): Fixture[] => JSON.parse(readFileSync(join(ROOT, 'fixtures/lectures', name), 'utf8'));
+// the scalar lectures, and the tensor ones whose gradients were derived by hand in closed form
+const fixtures: Fixture[] = [...load('scalar.json'), ...load('tensors.json')];
 
 /** Equal to the last few bits: the lecture numbers must come out exactly. */
-function close(got: number, want: number, what: string) {
-  expect(Math.abs(got - want), `${what}: got ${got}, want ${want}`).toBeLessThanOrEqual(4e-15 * Math.max(1, Math.abs(want)));
+function close(got: unknown, want: unknown, what: string) {
+  if (Array.isArray(want)) {
+    expect(Array.isArray(got), what).toBe(true);
+    expect((got as unknown[]).length, what).toBe(want.length);
+    want.forEach((w, i) => close((got as unknown[])[i], w, `${what}[${i + 1}]`));
+    return;
+  }
+  const g = got as number;
+  const w = want as number;
+  expect(Math.abs(g - w), `${what}: got ${g}, want ${w}`).toBeLessThanOrEqual(4e-15 * Math.max(1, Math.abs(w)));
 }
 
 describe('lecture examples through the real CLI', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AgError } from '../../src/errors.js';
 import { grad } from '../../src/grad.js';
 import { toJson, gradJson } from '../../src/report/json.js';
+import { cli } from '../helpers.js';
 
 /**
  * Property tests over random well-formed formulas built from the op table, and the
@@ -168,5 +169,20 @@ describe('the parser and builder on random and mutated text: only clean errors',
       }),
       { numRuns: Math.ceil(RUNS * 0.4), seed: 11 },
     );
+  });
+});
+
+describe('the real CLI on random text: exit 0, 1 or 2, never a crash', () => {
+  it('random formulas and values', () => {
+    const ALPHABET = 'xy0123456789.+-*/^()[],;:=<>!?\'"sinlogexpsum '.split('');
+    const texts = fc.sample(fc.array(fc.constantFrom(...ALPHABET), { minLength: 1, maxLength: 20 }).map((a) => a.join('')), { numRuns: Math.max(12, Math.ceil(RUNS / 40)), seed: 99 });
+    for (const text of texts) {
+      for (const args of [['grad', text, '--at', 'x=0.5,y=2'], ['grad', 'x*y', '--at', text]]) {
+        const r = cli(args);
+        expect([0, 1, 2], `${JSON.stringify(args)}: ${r.stderr}`).toContain(r.code);
+        expect(r.stderr, JSON.stringify(args)).not.toMatch(/internal error|^\s+at .+:\d+:\d+\)?$/m);
+        if (r.code === 2) expect(r.stderr, JSON.stringify(args)).toMatch(/^error: /);
+      }
+    }
   });
 });
