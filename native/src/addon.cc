@@ -1,6 +1,7 @@
 // The N-API boundary, and nothing else: unpack the tape once into an external object,
 // take typed arrays by pointer (no per-node copies), call the engine, report errors as
 // JavaScript exceptions. One call per tape run.
+#include <malloc.h>
 #include <napi.h>
 
 #include <string>
@@ -75,6 +76,16 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("napiVersion", NAPI_VERSION);
   o.Set("gemmSmall", ag::GEMM_SMALL);
   return o;
+}
+
+/** Bytes the C/C++ heap (malloc) has in use, for the memory tests: RSS also moves with V8's pages. */
+Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 m = mallinfo2();
+  return Napi::Number::New(info.Env(), (double)(m.uordblks + m.hblkhd));
+#else
+  return info.Env().Null();
+#endif
 }
 
 /**
@@ -222,6 +233,7 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse, "mallocInUse"));
   exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
   exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
   exports.Set("reverse", Napi::Function::New(env, Reverse, "reverse"));

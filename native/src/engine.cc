@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -166,6 +168,7 @@ namespace {
 void evaluateRange(const Compiled& c, const double* arena, int64_t p0, int64_t p1, const int32_t* coord, const double* delta,
                    const double* direction, double* values, double* branches) {
   const Tape& t = c.tape;
+  inWorker = true;  // the points are already split over the cores
   // one copy of the arena per thread, reused for every point: the perturbed entries are
   // put back after each point, and forward overwrites every computed node anyway
   std::vector<double> work(arena, arena + t.arenaSize);

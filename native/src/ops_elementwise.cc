@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "broadcast.h"
+#include "parallel.h"
 #include "ops.h"
 
 namespace ag {
@@ -185,30 +186,27 @@ struct Elementwise {
    * sees (k, 0, k), which reads the same entries through the same strides; the compiler
    * can then vectorise it.
    */
-  template <class Body>
+  template <bool Parallel = true, class Body>
   static void each(const Node& n, const Operand* ops, const double* s, Body&& body) {
     int64_t R_, C;
     rowsCols(n, R_, C);
-    double x[N + 1];
     bool flat = true;
     for (int a = 0; a < N; a++) flat = flat && ops[a].cs == 1 && (ops[a].rs == C || R_ == 1);
     if (flat) {
-      const int64_t size = R_ * C;
-      if (s) {
-        for (int64_t k = 0; k < size; k++) {
+      // entries are independent: large loops are split over the cores (not branch codes, a sum)
+      auto range = [&](int64_t b, int64_t e) {
+        double x[N + 1];
+        for (int64_t k = b; k < e; k++) {
           for (int a = 0; a < N; a++) x[a] = ops[a].p[k];
-          x[N] = s[k];
+          x[N] = s ? s[k] : 0;
           body(k, (int64_t)0, k, x);
         }
-      } else {
-        for (int64_t k = 0; k < size; k++) {
-          for (int a = 0; a < N; a++) x[a] = ops[a].p[k];
-          x[N] = 0;
-          body(k, (int64_t)0, k, x);
-        }
-      }
+      };
+      if (Parallel) parallelFor(R_ * C, range);
+      else range(0, R_ * C);
       return;
     }
+    double x[N + 1];
     for (int64_t i = 0, k = 0; i < R_; i++) {
       for (int64_t j = 0; j < C; j++, k++) {
         for (int a = 0; a < N; a++) x[a] = ops[a].at(i, j);
@@ -271,7 +269,7 @@ struct Elementwise {
     Operand ops[N];
     bind(t, n, arena, ops);
     double code = 0;
-    each(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { code += (R::branch(x) + 2) * branchWeight(k); });
+    each<false>(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { code += (R::branch(x) + 2) * branchWeight(k); });
     return code;
   }
 

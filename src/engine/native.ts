@@ -10,6 +10,8 @@ import type { EdgeFlow, Engine, ReverseResult } from './types.js';
 export interface NativeAddon {
   opNames(): string[];
   info(): NativeInfo;
+  /** bytes malloc has in use (null where glibc cannot tell) */
+  mallocInUse(): number | null;
   compile(spec: TapeSpec): { handle: unknown; edgeLength: number };
   forward(h: unknown, arena: Float64Array): void;
   reverse(h: unknown, arena: Float64Array, adjoint: Float64Array, seed: Float64Array | null, edges: Float64Array | null): void;
@@ -243,6 +245,11 @@ function makeEngine(a: NativeAddon): Engine {
       return { values, branches };
     },
   };
+}
+
+/** The loaded addon itself (for tests and diagnostics), or null. */
+export function nativeAddon(): NativeAddon | null {
+  return loadNative().engine ? (addon ?? null) : null;
 }
 
 /**

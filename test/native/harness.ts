@@ -100,7 +100,8 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
       const def = op as ElementwiseDef;
       const arities = def.rules.map((r, i) => (r ? i + 1 : 0)).filter(Boolean);
       const arity = arities[rng.int(arities.length)];
-      shapes = big ? Array.from({ length: arity }, () => [D, D + 3]) : broadcastShapes(rng, arity);
+      // big: above the engine's threshold for splitting elementwise loops over threads (2^17 entries)
+      shapes = big ? Array.from({ length: arity }, () => [6 * D, 7 * D]) : broadcastShapes(rng, arity);
       domains = def.domains[arity - 1] ?? [];
       break;
     }
