@@ -168,7 +168,13 @@ namespace {
 void evaluateRange(const Compiled& c, const double* arena, int64_t p0, int64_t p1, const int32_t* coord, const double* delta,
                    const double* direction, double* values, double* branches) {
   const Tape& t = c.tape;
-  inWorker = true;  // the points are already split over the cores
+  // the points are already split over the cores: no threads inside (restored on return,
+  // since the calling thread runs a share of the points too)
+  struct WorkerFlag {
+    bool saved = inWorker;
+    WorkerFlag() { inWorker = true; }
+    ~WorkerFlag() { inWorker = saved; }
+  } flag;
   // one copy of the arena per thread, reused for every point: the perturbed entries are
   // put back after each point, and forward overwrites every computed node anyway
   std::vector<double> work(arena, arena + t.arenaSize);
