@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile } = await import(join(root, 'dist', 'index.js'));
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 5;
 
 const FORMULA = 'sum((relu(x*W1)*W2 - y).^2)';
 const SIZES = [
