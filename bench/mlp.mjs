@@ -151,5 +151,8 @@ rows.forEach((r) => {
 });
 if (ROUNDS > 1) {
   console.log('\nrounds (median ms each):');
-  for (const r of rows) console.log(`  ${r.size.name}: native ${r.native.map(fmt).join(', ')}${r.torch.length ? `; pytorch ${r.torch.map(fmt).join(', ')}` : ''}`);
+  for (const r of rows) {
+    const ratio = r.torch.length ? `; median of rounds: native/pytorch ${(median(r.native) / median(r.torch)).toFixed(2)}×` : '';
+    console.log(`  ${r.size.name}: native ${r.native.map(fmt).join(', ')}${r.torch.length ? `; pytorch ${r.torch.map(fmt).join(', ')}` : ''}${ratio}`);
+  }
 }
