@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
 
@@ -67,6 +68,21 @@ await build({
   define: { 'import.meta.url': '__autograd_worker_url' },
   banner: { js: "const __autograd_worker_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// The library's type declarations (dist/types, "types" in package.json), when TypeScript is installed.
+let tsc = null;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  process.stderr.write('scripts/build.mjs: TypeScript is not installed; skipping type declarations\n');
+}
+if (tsc) {
+  const types = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  if (types.status !== 0) {
+    process.stderr.write(`scripts/build.mjs: type declarations failed:\n${types.stdout}${types.stderr}`);
+    process.exit(1);
+  }
+}
 
 // Prime the code cache with the lecture example (human output, the common case).
 const prime = spawnSync(process.execPath, ['bin/autograd-cli.js', 'grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi'], {
