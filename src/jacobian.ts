@@ -1,4 +1,4 @@
-import { stepFor } from './check/fd.js';
+import { stepFor, type CheckSummary } from './check/fd.js';
 import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance } from './check/tolerance.js';
 import { inputSlots } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
@@ -34,14 +34,7 @@ export interface ModeRun {
   ms: number;
 }
 
-export interface JacobianCheck {
-  passed: boolean;
-  rtol: number;
-  atol: number;
-  eps: number;
-  maxAbsError: number;
-  maxRelError: number;
-  evaluations: number;
+export interface JacobianCheck extends CheckSummary {
   /** the (up to five) worst failing entries */
   failures: { row: string; column: string; ad: number; fd: number; absError: number }[];
 }

@@ -51,12 +51,9 @@ export interface DirectionCheck {
   note?: string;
 }
 
-export interface CheckResult {
+/** The verdict of a finite-difference comparison and the tolerance it was judged by. */
+export interface CheckSummary {
   passed: boolean;
-  /** 'central' | 'richardson' */
-  method: FdMethod;
-  /** full: every entry; directional: random directions plus sampled entries */
-  mode: 'full' | 'directional';
   rtol: number;
   atol: number;
   eps: number;
@@ -64,6 +61,13 @@ export interface CheckResult {
   maxRelError: number;
   /** function evaluations spent */
   evaluations: number;
+}
+
+export interface CheckResult extends CheckSummary {
+  /** 'central' | 'richardson' */
+  method: FdMethod;
+  /** full: every entry; directional: random directions plus sampled entries */
+  mode: 'full' | 'directional';
   entries: EntryCheck[];
   directions?: DirectionCheck[];
   /** the finite-difference gradient per variable (full mode), shaped like the variables */
