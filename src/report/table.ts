@@ -1,9 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { EntryCheck } from '../check/fd.js';
-import type { GradResult } from '../grad.js';
+import type { GradResult, Shown } from '../grad.js';
 import type { Nested } from '../parse/values.js';
-import { err, nestedText, num, shownText } from './format.js';
+import { err, isSummary, nestedText, num, shownText, summaryText } from './format.js';
 
 export interface TableOptions {
   digits: number;
@@ -36,8 +36,8 @@ function cell(v: Nested | undefined, digits: number): string {
     max = Math.max(max, x);
     s += x * x;
   }
-  const shape = Array.isArray(v[0]) ? `${v.length}×${(v[0] as unknown[]).length}` : `${v.length}`;
-  return `[${shape}] ‖·‖=${num(Math.sqrt(s), 4)} min ${num(min, 4)} max ${num(max, 4)}`;
+  const shape = Array.isArray(v[0]) ? [v.length, (v[0] as unknown[]).length] : [v.length];
+  return summaryText(shape, Math.sqrt(s), min, max, flat.slice(0, 3));
 }
 
 /** The human view of `grad`: point, value, gradient table, edge table, warnings, verdict. */
@@ -84,9 +84,9 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
       et.push([
         `${c.cyan(e.fromLabel)} → ${c.cyan(e.toLabel)}`,
         e.local,
-        e.localValue === null ? c.dim('(Jacobian)') : compact(shownText(e.localValue, o.digits)),
-        compact(shownText(e.upstream, o.digits)),
-        compact(shownText(e.downstream, o.digits)),
+        e.localValue === null ? c.dim('(Jacobian)') : edgeCell(e.localValue, o.digits),
+        edgeCell(e.upstream, o.digits),
+        edgeCell(e.downstream, o.digits),
       ]);
     }
     out.push('');
@@ -107,8 +107,10 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   return out.join('\n');
 }
 
-function compact(s: string): string {
-  return s.replace(/\n\s*/g, ' ');
+/** Small tensors on one line; a large one's summary keeps its three lines. */
+function edgeCell(v: Shown, digits: number): string {
+  const text = shownText(v, digits);
+  return isSummary(v) ? text : text.replace(/\n\s*/g, ' ');
 }
 
 export function failureText(f: EntryCheck, digits = 6): string {

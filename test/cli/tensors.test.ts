@@ -77,7 +77,7 @@ describe('tensors through the CLI', () => {
   it('large tensors are summarised in the human view, edges can be full or hidden', () => {
     const r = cli(['grad', 'sum(tanh(W))', '--at', 'W=randn(10,10)']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\[10×10\] ‖·‖=/);
+    expect(r.stdout).toMatch(/\[10×10\] ‖·‖=[\d.]+ *\n.*min -?[\d.e-]+ max -?[\d.e-]+ *\n.*first -?[\d.e-]+, /);
     const none = cli(['grad', 'sum(tanh(W))', '--at', 'W=randn(10,10)', '--edges', 'none']);
     expect(none.stdout).not.toContain('edges in backprop order');
     const full = cliJson(['grad', 'sum(tanh(W))', '--at', 'W=randn(10,10)', '--edges', 'full']);
