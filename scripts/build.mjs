@@ -58,11 +58,11 @@ await build({
   // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
-// `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/check/pool.ts
+// `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/cases/pool.ts
 await build({
   ...common,
   format: 'cjs',
-  entryPoints: ['src/check/worker.ts'],
+  entryPoints: ['src/cases/worker.ts'],
   outfile: 'dist/check-worker.cjs',
   minify: true,
   define: { 'import.meta.url': '__autograd_worker_url' },

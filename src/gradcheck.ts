@@ -1,6 +1,6 @@
-import { inlineCase, type RawExpected } from './check/cases.js';
+import { inlineCase, type RawExpected } from './cases/load.js';
 import type { CheckOptions, CheckResult } from './check/fd.js';
-import { compileCase, judge, Located, type FailureKind } from './check/run.js';
+import { compileCase, judge, Located, type FailureKind } from './cases/run.js';
 import type { EngineChoice } from './engine/select.js';
 import { grad, toTensors } from './grad.js';
 import type { Nested } from './parse/values.js';

@@ -11,7 +11,8 @@ export { compile, type CompiledFormula, type CompileOptions } from './compiled.j
 export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod } from './check/fd.js';
 export { DEFAULT_ATOL, DEFAULT_RTOL, DEFAULT_EPS, DEFAULT_FD_MAX } from './check/tolerance.js';
 export { parseProgram } from './parse/parse.js';
-export { parseAt, type Nested } from './parse/values.js';
+export { parseAt } from './values.js';
+export type { Nested } from './parse/values.js';
 export { buildTape } from './graph/build.js';
 export type { Tape, TapeNode } from './graph/tape.js';
 export { OPS, getOp } from './ops/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { grad } from '../src/grad.js';
-import { parseAt } from '../src/parse/values.js';
+import { parseAt } from '../src/values.js';
 import { Rng } from '../src/random.js';
 
 /** The tensor exercises of the lectures, against gradients derived by hand in plain loops. */

@@ -1,9 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import type { CaseSpec } from '../check/cases.js';
-import type { CheckReport, FileError } from '../check/run.js';
+import type { CaseSpec } from '../cases/load.js';
+import type { CheckReport, FileError } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
-import { evaluateValue, splitTopLevel } from '../parse/values.js';
+import { splitTopLevel } from '../parse/values.js';
+import { evaluateValue } from '../values.js';
 import { Rng } from '../random.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
@@ -53,10 +54,10 @@ export async function handler(args: Args): Promise<void> {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
     const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile }, { runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
-      import('../check/cases.js'),
-      import('../check/pool.js'),
-      import('../check/run.js'),
-      import('../check/shard.js'),
+      import('../cases/load.js'),
+      import('../cases/pool.js'),
+      import('../cases/run.js'),
+      import('../cases/shard.js'),
       import('../report/check-table.js'),
       loadReporters(),
     ]);

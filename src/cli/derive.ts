@@ -1,6 +1,6 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
-import { parseAt } from '../parse/values.js';
+import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
 import { toJson } from '../report/json.js';
 import { checkDigits, colors, EXIT_OK, parseList, readFormula, run } from './common.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
-import { parseAt } from '../parse/values.js';
+import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
 import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
 

@@ -1,5 +1,5 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { parseAt } from '../parse/values.js';
+import { parseAt } from '../values.js';
 import { toJson } from '../report/json.js';
 import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 

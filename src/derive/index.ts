@@ -7,11 +7,12 @@ import { jsEngine } from '../engine/js.js';
 import { isFunctionName } from '../ops/index.js';
 import { parseProgram } from '../parse/parse.js';
 import type { Nested } from '../parse/values.js';
-import { num } from '../report/format.js';
+import { num } from '../number-format.js';
 import { scalar, type Tensor } from '../tensor.js';
 import { crossCheck, type CrossCheck } from './check.js';
 import { simplifyExpr } from './simplify.js';
-import { assertScalarSymbolic, freeVariables, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
+import { freeVariables } from '../parse/free.js';
+import { assertScalarSymbolic, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
 
 export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
 

@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { CaseError, CaseResult, CheckReport } from '../check/run.js';
+import type { CaseError, CaseResult, CheckReport } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { formatError } from './errors.js';
 

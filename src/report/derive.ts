@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { DeriveResult } from '../derive/index.js';
-import { err, num } from './format.js';
+import { err, num } from '../number-format.js';
 
 /** The human view of `derive`: the formula, each edge's local derivative, each ∂f/∂v, the cross-check. */
 export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkInstance }): string {

@@ -1,4 +1,4 @@
-import type { CheckReport } from '../check/run.js';
+import type { CheckReport } from '../cases/run.js';
 import { summaryLine } from './check-table.js';
 
 /**

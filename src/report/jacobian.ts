@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { JacobianResult } from '../jacobian.js';
-import { err, nestedText, num } from './format.js';
+import { err, num } from '../number-format.js';
+import { nestedText } from './format.js';
 
 /** The printed block of a large Jacobian: this many rows and columns, then … */
 const SHOW_ROWS = 12;

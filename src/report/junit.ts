@@ -1,4 +1,4 @@
-import type { CaseResult, CheckReport } from '../check/run.js';
+import type { CaseResult, CheckReport } from '../cases/run.js';
 import { caseErrorText, location } from './check-table.js';
 
 /**

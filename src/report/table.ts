@@ -3,7 +3,8 @@ import Table from 'cli-table3';
 import type { EntryCheck } from '../check/fd.js';
 import type { GradResult, Shown } from '../grad.js';
 import type { Nested } from '../parse/values.js';
-import { err, isSummary, nestedText, num, shownText, summaryText } from './format.js';
+import { err, num } from '../number-format.js';
+import { isSummary, nestedText, shownText, summaryText } from './format.js';
 
 export interface TableOptions {
   digits: number;

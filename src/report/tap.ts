@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import type { CheckReport } from '../check/run.js';
+import type { CheckReport } from '../cases/run.js';
 import { caseErrorText, location } from './check-table.js';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgError } from '../../src/errors.js';
-import { parseAt, splitTopLevel } from '../../src/parse/values.js';
+import { splitTopLevel } from '../../src/parse/values.js';
+import { parseAt } from '../../src/values.js';
 
 describe('--at values', () => {
   it('splits at top-level commas only', () => {

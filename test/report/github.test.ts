@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderGithub } from '../../src/report/github.js';
-import { fixtureReport } from '../check/report-fixture.js';
+import { fixtureReport } from '../cases/report-fixture.js';
 
 /** `::error file=F,line=L,col=C,title=T::message` → its parts, unescaped. */
 function parse(line: string) {

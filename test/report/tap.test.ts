@@ -1,7 +1,7 @@
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { renderTap } from '../../src/report/tap.js';
-import { fixtureReport } from '../check/report-fixture.js';
+import { fixtureReport } from '../cases/report-fixture.js';
 
 describe('TAP reporter', () => {
   const { report, files } = fixtureReport();

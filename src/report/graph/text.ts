@@ -1,6 +1,7 @@
 import type { Shown } from '../../grad.js';
 import type { Nested } from '../../parse/values.js';
-import { isSummary, num } from '../format.js';
+import { num } from '../../number-format.js';
+import { isSummary } from '../format.js';
 import type { GraphNode, GraphResult } from './model.js';
 
 /** Every picture names things the same way. */

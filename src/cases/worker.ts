@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { CaseSpec } from './cases.js';
+import type { CaseSpec } from './load.js';
 import { runCase, type RunOptions } from './run.js';
 
 /**

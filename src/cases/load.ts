@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { AgError } from '../errors.js';
 import { closest } from '../graph/suggest.js';
-import type { FdMethod } from './fd.js';
+import type { FdMethod } from '../check/fd.js';
 
 /**
  * Check cases as they come from a YAML/JSON file (or the command line): plain data,

@@ -1,18 +1,20 @@
-import { freeVariables } from '../derive/symbolic.js';
+import { freeVariables } from '../parse/free.js';
 import type { EngineChoice } from '../engine/select.js';
 import { AgError, type Span } from '../errors.js';
 import { grad, type GradOptions, type GradResult } from '../grad.js';
 import { isFunctionName } from '../ops/index.js';
 import type { Program } from '../parse/ast.js';
 import { parseProgram } from '../parse/parse.js';
-import { evaluateValue, fromNested, parseAt, type Nested } from '../parse/values.js';
+import { fromNested, type Nested } from '../parse/values.js';
+import { evaluateValue, parseAt } from '../values.js';
 import { DEFAULT_SEED, Rng } from '../random.js';
-import { err } from '../report/format.js';
+import { err } from '../number-format.js';
 import { scalar, subscript, toNested, type Tensor } from '../tensor.js';
-import type { CaseSpec } from './cases.js';
-import { compare, compileExpected, counterexample, distinct, evaluateExpected, partial, pointText, shapeMismatch, type Expected } from './expect.js';
-import type { FdMethod } from './fd.js';
-import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from './tolerance.js';
+import type { CaseSpec } from './load.js';
+import { compare, counterexample, distinct, partial, pointText, shapeMismatch } from '../check/compare.js';
+import { compileExpected, evaluateExpected, type Expected } from './expect.js';
+import type { FdMethod } from '../check/fd.js';
+import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from '../check/tolerance.js';
 
 /** Where variables without a value are drawn from, unless `ranges:` says otherwise. */
 export const DEFAULT_RANGE: [number, number] = [-3, 3];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CaseSpec } from './cases.js';
+import type { CaseSpec } from './load.js';
 import { runCase, type CaseResult, type RunOptions } from './run.js';
 import type { Batch } from './worker.js';
 

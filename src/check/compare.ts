@@ -1,53 +1,13 @@
-import { jsEngine } from '../engine/js.js';
-import { buildTape } from '../graph/build.js';
-import { makeArena, view } from '../graph/tape.js';
-import { isFunctionName } from '../ops/index.js';
-import type { Program, Stmt } from '../parse/ast.js';
-import { parseProgram } from '../parse/parse.js';
-import { fromNested } from '../parse/values.js';
-import { num } from '../report/format.js';
+import { num } from '../number-format.js';
 import { shapeStr, subscript, type Shape, type Tensor } from '../tensor.js';
 import type { EntryCheck } from './fd.js';
-import type { RawExpected } from './cases.js';
 import { withinTolerance, type Tolerance } from './tolerance.js';
 
 /**
- * What a case expects: numbers (a value, a gradient) or formulas — a student's
- * hand-derived ∂f/∂x — evaluated at each point and compared with autodiff. A wrong
- * answer becomes a counterexample in plain words.
+ * Answers against the truth, entry by entry, and the words for a wrong one: the
+ * counterexample a student reads ("your ∂f/∂x = 0.8415 at x=1, y=0; the true value is
+ * 1.382"). Pure numbers in, words out: it does not care where the numbers came from.
  */
-export type Expected =
-  | { kind: 'numbers'; tensor: Tensor }
-  | { kind: 'formula'; text: string; program: Program };
-
-/**
- * An expected answer from the case file. Strings are formulas; arrays may mix numbers
- * and formulas (`["2*x1", 0]`), which become one array formula. `steps` are the named
- * steps and inline functions of f, so an answer may use them (`z` for ∂f/∂x of `q = x + y; f = q*z`, or `q`).
- */
-export function compileExpected(raw: RawExpected, what: string, steps: Stmt[]): Expected {
-  if (typeof raw === 'string' || (Array.isArray(raw) && JSON.stringify(raw).includes('"'))) {
-    const text = typeof raw === 'string' ? raw : arrayFormula(raw);
-    const program = parseProgram(text, { isFunction: isFunctionName });
-    return { kind: 'formula', text, program: { source: text, stmts: [...steps, ...program.stmts] } };
-  }
-  return { kind: 'numbers', tensor: fromNested(raw, what) };
-}
-
-function arrayFormula(v: RawExpected): string {
-  return Array.isArray(v) ? `[${v.map(arrayFormula).join(', ')}]` : String(v);
-}
-
-/** The expected value at a point (its variables' values). */
-export function evaluateExpected(e: Expected, values: Record<string, Tensor>): Tensor {
-  if (e.kind === 'numbers') return e.tensor;
-  // every variable is a constant here: nothing is differentiated, only evaluated
-  const tape = buildTape(e.program, values, { wrt: [] });
-  const arena = makeArena(tape, values);
-  jsEngine.forward(tape, arena);
-  const out = tape.nodes[tape.output];
-  return { shape: out.shape, data: view(arena, out).slice() };
-}
 
 export type Comparison =
   | { ok: true }
