@@ -1,6 +1,7 @@
 /**
  * Dense float64 tensors of rank 0 (scalar), 1 (vector) or 2 (matrix), row-major.
- * Shapes follow mathjs/NumPy: `[]`, `[n]`, `[m, n]`.
+ * Shapes follow mathjs/NumPy: `[]`, `[n]`, `[m, n]`. A vector [n] is a column, as on
+ * paper: its data is that of [n,1], and the ops read it so (transpose, `*`, broadcasting).
  */
 export type Shape = readonly number[];
 
@@ -37,8 +38,17 @@ export function scalar(v: number): Tensor {
   return { shape: SCALAR, data: Float64Array.of(v) };
 }
 
-/** NumPy broadcasting of two shapes (trailing dimensions aligned); null when incompatible. */
+/**
+ * Broadcasting of two shapes: NumPy rules (trailing dimensions aligned, so a vector [n]
+ * against a matrix [m,n] is a row), except that a vector is a column where NumPy would
+ * build an outer sum of two columns: [n] with [n,1] is that same column [n,1] (not
+ * [n,n]), and [n] with [m,1] (m ≠ n, both > 1) does not broadcast. Null when incompatible.
+ */
 export function broadcastShapes(a: Shape, b: Shape): Shape | null {
+  const col = columnAgainst(a, b);
+  if (col !== undefined) return col;
+  const col2 = columnAgainst(b, a);
+  if (col2 !== undefined) return col2;
   const rank = Math.max(a.length, b.length);
   const out: number[] = new Array(rank);
   for (let i = 0; i < rank; i++) {
@@ -51,7 +61,20 @@ export function broadcastShapes(a: Shape, b: Shape): Shape | null {
   return out;
 }
 
-/** Rows/cols of a shape of rank <= 2 seen as a matrix (a vector is one row). */
+/** A vector `v` [n] (n > 1) against a column `c` [m,1] (m > 1): the column when m = n, else null; undefined when the rule does not apply. */
+function columnAgainst(v: Shape, c: Shape): Shape | null | undefined {
+  if (v.length !== 1 || v[0] === 1 || c.length !== 2 || c[1] !== 1 || c[0] === 1) return undefined;
+  return v[0] === c[0] ? c : null;
+}
+
+/** A vector [n] and a column [m,1] that vectors-as-columns keep apart (see broadcastShapes): why, in words. */
+export function columnMismatch(a: Shape, b: Shape): string | undefined {
+  if (columnAgainst(a, b) !== null && columnAgainst(b, a) !== null) return undefined;
+  const [v, c] = a.length === 1 ? [a, b] : [b, a];
+  return `vectors are columns here, and a column of ${v[0]} does not match one of ${c[0]} (for an outer sum, make the vector a row: v')`;
+}
+
+/** Rows/cols of a shape of rank <= 2 seen as a matrix, for broadcasting (a vector broadcasts as a row). */
 function asRowsCols(shape: Shape): [number, number] {
   if (shape.length === 0) return [1, 1];
   if (shape.length === 1) return [1, shape[0]];

@@ -8,14 +8,25 @@
 namespace ag {
 namespace {
 
-/** A [m,k] · B [k,n] seen as matrices: vectors are rows on the left, columns on the right. */
+/**
+ * How `*` reads two tensors as matrices A [m,k] · B [k,n] (src/ops/linalg.ts matmulDims):
+ * [m,k]·[k,n] → [m,n]; [m,k]·[k] → [m] (a column; [1,k]·[k] → scalar); [k]·[k] → dot;
+ * [k]·[k,n] → [n] (the vector as a row, mathjs); [m]·[1,n] → [m,n] (the vector as a
+ * column: an outer product). A vector's data is that of [m,1] and of [1,m] alike.
+ */
 struct Dims {
   int64_t m, k, n;
+  int64_t k2;  // B's leading dimension as read: must equal k
 };
 Dims dims(const Node& a, const Node& b) {
   Dims d;
+  if (a.rank == 1 && b.rank == 2 && b.dims[0] == 1 && a.dims[0] != 1) {
+    d.m = a.dims[0], d.k = 1, d.k2 = 1, d.n = b.dims[1];
+    return d;
+  }
   if (a.rank == 2) d.m = a.dims[0], d.k = a.dims[1];
   else d.m = 1, d.k = a.dims[0];
+  d.k2 = b.dims[0];
   d.n = b.rank == 2 ? b.dims[1] : 1;
   return d;
 }
@@ -59,14 +70,14 @@ const char* matmulCheck(const Tape& t, const Node& n) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
   if (a.rank == 0 || b.rank == 0) return "matmul needs two tensors";
   const Dims d = dims(a, b);
-  const int64_t k2 = b.dims[0];
-  if (d.k != k2 || d.m * d.n != n.size) return "matmul: inner dimensions differ";
+  if (d.k != d.k2 || d.m * d.n != n.size) return "matmul: inner dimensions differ";
   return nullptr;
 }
 
 // ----- transpose -----
+// a vector [n] (a column) becomes the row [1,n]; a vector's data reads the same either way
 void transposeInto(const Node& shape, const double* src, double* dst) {
-  if (shape.rank < 2) {
+  if (shape.rank < 2 || shape.dims[0] == 1 || shape.dims[1] == 1) {
     std::memcpy(dst, src, sizeof(double) * shape.size);
     return;
   }
@@ -89,8 +100,10 @@ void transposeJvp(const Tape& t, const Node& n, const double*, const double* con
 
 const char* transposeCheck(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
-  if (a.size != n.size || a.rank != n.rank) return "transpose: bad output shape";
-  return a.rank < 2 || (a.dims[0] == n.dims[1] && a.dims[1] == n.dims[0]) ? nullptr : "transpose: bad output shape";
+  if (a.size != n.size) return "transpose: bad output shape";
+  if (a.rank == 0) return n.rank == 0 ? nullptr : "transpose: bad output shape";
+  if (a.rank == 1) return n.rank == 2 && n.dims[0] == 1 && n.dims[1] == a.dims[0] ? nullptr : "transpose: bad output shape";
+  return n.rank == 2 && a.dims[0] == n.dims[1] && a.dims[1] == n.dims[0] ? nullptr : "transpose: bad output shape";
 }
 
 // ----- dot -----

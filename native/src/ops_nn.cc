@@ -1,5 +1,6 @@
-// softmax, logsoftmax and logsumexp along the last axis (mirror of src/ops/nn.ts):
-// over a vector, or over each row of a matrix. All are shifted by the row maximum.
+// softmax, logsoftmax and logsumexp along one axis (mirror of src/ops/nn.ts): over a
+// vector, down the columns (axis 0) or along the rows (axis 1, a matrix's default) of a
+// matrix. All are shifted by the lane's maximum.
 #include <cmath>
 #include <cstring>
 
@@ -8,139 +9,153 @@
 namespace ag {
 namespace {
 
-void rows(const Node& a, int64_t& r, int64_t& c) {
-  if (a.rank == 2) r = a.dims[0], c = a.dims[1];
-  else r = 1, c = a.rank == 1 ? a.dims[0] : 1;
+/** `count` lanes of `len` entries; entry j of lane i is at i·gs + j·es. */
+struct Lanes {
+  int64_t count, len, gs, es;
+  int64_t at(int64_t i, int64_t j) const { return i * gs + j * es; }
+};
+
+/** The node's axis: the one it was given, else a vector's only axis or a matrix's rows. */
+int axisOf(const Node& n, const Node& a) { return n.axis >= 0 ? n.axis : a.rank == 2 ? 1 : 0; }
+
+Lanes lanes(const Node& n, const Node& a) {
+  if (a.rank < 2) return {1, a.rank == 1 ? a.dims[0] : 1, 0, 1};
+  const int64_t m = a.dims[0], c = a.dims[1];
+  return axisOf(n, a) == 0 ? Lanes{c, m, 1, c} : Lanes{m, c, c, 1};
 }
 
-/** log Σ exp of row i. */
-double rowLse(const double* a, int64_t c) {
+/** log Σ exp of lane i. */
+double laneLse(const double* a, const Lanes& L, int64_t i) {
   double m = -INFINITY;
-  for (int64_t j = 0; j < c; j++) m = jsMax(m, a[j]);
+  for (int64_t j = 0; j < L.len; j++) m = jsMax(m, a[L.at(i, j)]);
   if (!std::isfinite(m)) return m;
   double s = 0;
-  for (int64_t j = 0; j < c; j++) s += std::exp(a[j] - m);
+  for (int64_t j = 0; j < L.len; j++) s += std::exp(a[L.at(i, j)] - m);
   return m + std::log(s);
 }
 
-void softmaxOf(const double* a, int64_t r, int64_t c, double* s) {
-  for (int64_t i = 0; i < r; i++) {
-    const double lse = rowLse(a + i * c, c);
-    for (int64_t j = 0; j < c; j++) s[i * c + j] = std::exp(a[i * c + j] - lse);
+void softmaxOf(const double* a, const Lanes& L, double* s) {
+  for (int64_t i = 0; i < L.count; i++) {
+    const double lse = laneLse(a, L, i);
+    for (int64_t j = 0; j < L.len; j++) s[L.at(i, j)] = std::exp(a[L.at(i, j)] - lse);
   }
 }
 
-/** Σ_j g_j·w_j of one row (w = nullptr: Σ_j g_j). */
-double rowSum(const double* g, const double* w, int64_t c) {
+/** Σ_j g_j·w_j of lane i (w = nullptr: Σ_j g_j). */
+double laneSum(const double* g, const double* w, const Lanes& L, int64_t i) {
   double s = 0;
-  for (int64_t j = 0; j < c; j++) s += g[j] * (w ? w[j] : 1);
+  for (int64_t j = 0; j < L.len; j++) s += g[L.at(i, j)] * (w ? w[L.at(i, j)] : 1);
   return s;
 }
 
 // ----- softmax -----
 void softmaxForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
-  int64_t r, c;
-  rows(a, r, c);
-  softmaxOf(arena + a.offset, r, c, arena + n.offset);
+  softmaxOf(arena + a.offset, lanes(n, a), arena + n.offset);
 }
 // ∂L/∂a = s ⊙ (g − Σ g⊙s)
 void softmaxVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch&) {
-  int64_t r, c;
-  rows(t.in(n, 0), r, c);
+  const Lanes L = lanes(n, t.in(n, 0));
   const double* s = arena + n.offset;
-  for (int64_t i = 0; i < r; i++) {
-    const double gs = rowSum(g + i * c, s + i * c, c);
-    for (int64_t j = 0; j < c; j++) {
-      const int64_t k = i * c + j;
+  for (int64_t i = 0; i < L.count; i++) {
+    const double gs = laneSum(g, s, L, i);
+    for (int64_t j = 0; j < L.len; j++) {
+      const int64_t k = L.at(i, j);
       const double v = s[k] * (g[k] - gs);
       dst[k] = acc ? dst[k] + v : v;
     }
   }
 }
 void softmaxJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
-  int64_t r, c;
-  rows(t.in(n, 0), r, c);
+  const Lanes L = lanes(n, t.in(n, 0));
   const double *s = arena + n.offset, *da = dots[0];
-  for (int64_t i = 0; i < r; i++) {
-    const double ds = rowSum(da + i * c, s + i * c, c);
-    for (int64_t j = 0; j < c; j++) out[i * c + j] = s[i * c + j] * (da[i * c + j] - ds);
+  for (int64_t i = 0; i < L.count; i++) {
+    const double ds = laneSum(da, s, L, i);
+    for (int64_t j = 0; j < L.len; j++) {
+      const int64_t k = L.at(i, j);
+      out[k] = s[k] * (da[k] - ds);
+    }
   }
 }
 
 // ----- logsoftmax -----
 void logsoftmaxForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
-  int64_t r, c;
-  rows(a, r, c);
+  const Lanes L = lanes(n, a);
   const double* x = arena + a.offset;
   double* out = arena + n.offset;
-  for (int64_t i = 0; i < r; i++) {
-    const double lse = rowLse(x + i * c, c);
-    for (int64_t j = 0; j < c; j++) out[i * c + j] = x[i * c + j] - lse;
+  for (int64_t i = 0; i < L.count; i++) {
+    const double lse = laneLse(x, L, i);
+    for (int64_t j = 0; j < L.len; j++) out[L.at(i, j)] = x[L.at(i, j)] - lse;
   }
 }
 // ∂L/∂a = g − softmax(a)·Σ g
 void logsoftmaxVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch&) {
-  int64_t r, c;
-  rows(t.in(n, 0), r, c);
+  const Lanes L = lanes(n, t.in(n, 0));
   const double* o = arena + n.offset;
-  for (int64_t i = 0; i < r; i++) {
-    const double gsum = rowSum(g + i * c, nullptr, c);
-    for (int64_t j = 0; j < c; j++) {
-      const int64_t k = i * c + j;
+  for (int64_t i = 0; i < L.count; i++) {
+    const double gsum = laneSum(g, nullptr, L, i);
+    for (int64_t j = 0; j < L.len; j++) {
+      const int64_t k = L.at(i, j);
       const double v = g[k] - std::exp(o[k]) * gsum;
       dst[k] = acc ? dst[k] + v : v;
     }
   }
 }
 void logsoftmaxJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
-  int64_t r, c;
-  rows(t.in(n, 0), r, c);
+  const Lanes L = lanes(n, t.in(n, 0));
   const double *o = arena + n.offset, *da = dots[0];
   double* sm = sc.get(SCRATCH_K1, n.size);
   for (int64_t k = 0; k < n.size; k++) sm[k] = std::exp(o[k]);
-  for (int64_t i = 0; i < r; i++) {
-    const double ds = rowSum(da + i * c, sm + i * c, c);
-    for (int64_t j = 0; j < c; j++) out[i * c + j] = da[i * c + j] - ds;
+  for (int64_t i = 0; i < L.count; i++) {
+    const double ds = laneSum(da, sm, L, i);
+    for (int64_t j = 0; j < L.len; j++) out[L.at(i, j)] = da[L.at(i, j)] - ds;
   }
 }
 
-// ----- logsumexp -----
+// ----- logsumexp: one value per lane -----
 void logsumexpForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
-  int64_t r, c;
-  rows(a, r, c);
-  for (int64_t i = 0; i < r; i++) arena[n.offset + i] = rowLse(arena + a.offset + i * c, c);
+  const Lanes L = lanes(n, a);
+  for (int64_t i = 0; i < L.count; i++) arena[n.offset + i] = laneLse(arena + a.offset, L, i);
 }
 // ∂/∂a = softmax(a)
 void logsumexpVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch& sc) {
   const Node& a = t.in(n, 0);
-  int64_t r, c;
-  rows(a, r, c);
+  const Lanes L = lanes(n, a);
   double* sm = sc.get(SCRATCH_K1, a.size);
-  softmaxOf(arena + a.offset, r, c, sm);
-  for (int64_t k = 0; k < a.size; k++) {
-    const double v = sm[k] * g[k / c];
-    dst[k] = acc ? dst[k] + v : v;
+  softmaxOf(arena + a.offset, L, sm);
+  for (int64_t i = 0; i < L.count; i++) {
+    for (int64_t j = 0; j < L.len; j++) {
+      const int64_t k = L.at(i, j);
+      const double v = sm[k] * g[i];
+      dst[k] = acc ? dst[k] + v : v;
+    }
   }
 }
 void logsumexpJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
   const Node& a = t.in(n, 0);
-  int64_t r, c;
-  rows(a, r, c);
+  const Lanes L = lanes(n, a);
   double* sm = sc.get(SCRATCH_K1, a.size);
-  softmaxOf(arena + a.offset, r, c, sm);
-  for (int64_t i = 0; i < r; i++) out[i] = rowSum(dots[0] + i * c, sm + i * c, c);
+  softmaxOf(arena + a.offset, L, sm);
+  for (int64_t i = 0; i < L.count; i++) out[i] = laneSum(dots[0], sm, L, i);
 }
 
+/** A tensor argument and an axis it has (a vector has only axis 0). */
+const char* axisFits(const Node& n, const Node& a) {
+  if (a.rank == 0) return "needs a vector or a matrix, not a scalar";
+  if (n.axis > 1 || (a.rank == 1 && n.axis > 0)) return "axis out of range";
+  return nullptr;
+}
 const char* sameSize(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
-  return a.rank >= 1 && a.size == n.size ? nullptr : "needs a vector or a matrix, not a scalar";
+  if (const char* why = axisFits(n, a)) return why;
+  return a.size == n.size ? nullptr : "softmax: bad output shape";
 }
-const char* rowsOut(const Tape& t, const Node& n) {
+const char* lanesOut(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
-  return a.rank >= 1 && n.size == (a.rank == 2 ? a.dims[0] : 1) ? nullptr : "needs a vector or a matrix, not a scalar";
+  if (const char* why = axisFits(n, a)) return why;
+  return n.size == lanes(n, a).count ? nullptr : "logsumexp: bad output shape";
 }
 
 }  // namespace
@@ -148,7 +163,7 @@ const char* rowsOut(const Tape& t, const Node& n) {
 void registerNn(std::vector<OpEntry>& t) {
   t.push_back(opEntry("softmax", 1, {softmaxForward, softmaxVjp, softmaxJvp, nullptr, sameSize}));
   t.push_back(opEntry("logsoftmax", 1, {logsoftmaxForward, logsoftmaxVjp, logsoftmaxJvp, nullptr, sameSize}));
-  t.push_back(opEntry("logsumexp", 1, {logsumexpForward, logsumexpVjp, logsumexpJvp, nullptr, rowsOut}));
+  t.push_back(opEntry("logsumexp", 1, {logsumexpForward, logsumexpVjp, logsumexpJvp, nullptr, lanesOut}));
 }
 
 }  // namespace ag

@@ -1,5 +1,6 @@
 import { AgError, type Span } from '../errors.js';
 import { FUNCTIONS, getOp } from '../ops/index.js';
+import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { CONSTANTS } from '../parse/parse.js';
@@ -347,13 +348,56 @@ class Builder {
       case 'prod': {
         const a = this.expr(e.args[0], scope);
         const attrs: Attrs = {};
-        if (n === 2) {
-          const dim = this.intArg(e.args[1], scope, 'a dimension');
-          if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: e.args[1].span });
-          attrs.axis = dim - 1;
+        const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
+        // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
+        if (dim === 2 && this.nodes[a].shape.length === 1) {
+          throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`, {
+            span: e.args[1].span,
+            hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
+          });
         }
+        if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
         return mk(e.fn, [a], attrs, `${e.fn}(${a})${attrs.axis ?? ''}`);
       }
+      case 'softmax':
+      case 'logsoftmax':
+      case 'logsumexp': {
+        const a = this.expr(e.args[0], scope);
+        const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
+        const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
+        if ('error' in r) {
+          throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
+            span: n === 2 ? e.args[1].span : e.nameSpan,
+            hint: r.fix ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}` : undefined,
+          });
+        }
+        // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
+        const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
+        return mk(e.fn, [a], attrs, `${e.fn}(${a})${r.axis}`);
+      }
+      case 'transpose': {
+        const a = this.expr(e.args[0], scope);
+        // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1])
+        if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
+        return mk('transpose', [a]);
+      }
+      case 'outer': {
+        // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
+        const [u, v] = e.args.map((x, i) => {
+          const id = this.expr(x, scope);
+          const sh = this.nodes[id].shape;
+          if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
+            throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
+              span: x.span,
+              hint: i === 1 && sh.length === 2 && sh[0] === 1 ? `${this.text(x)} is already a row: write ${this.text(e.args[0])}*${this.text(x)}` : undefined,
+            });
+          }
+          return id;
+        });
+        return mk('matmul', [u, this.add('transpose', [v], {}, e.args[1].span)]);
+      }
+      case 'onehot':
+        return this.onehot(e, scope);
       case 'max':
       case 'min': {
         const args = e.args.map((a) => this.expr(a, scope));
@@ -363,7 +407,13 @@ class Builder {
       case 'multiply': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));
         const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
-        return mk(tensors ? 'matmul' : 'multiply', [a, b], {});
+        if (!tensors) return mk('multiply', [a, b], {});
+        try {
+          return mk('matmul', [a, b], {});
+        } catch (err) {
+          const hint = err instanceof AgError && err.code === 'shape' ? this.productHint(e, a, b) : undefined;
+          throw hint ? new AgError('shape', (err as AgError).message, { span: (err as AgError).span, hint }) : err;
+        }
       }
       case 'divide': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));
@@ -401,6 +451,47 @@ class Builder {
         return mk(e.fn, args, {});
       }
     }
+  }
+
+  /** What was probably meant when `a*b` does not fit: a row where a column belongs, or a dot product meant as an outer one. */
+  private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
+    const [sa, sb] = [this.nodes[a].shape, this.nodes[b].shape];
+    const [ta, tb] = [this.text(e.args[0]), this.text(e.args[1])];
+    const bt = this.nodes[b];
+    // A*v' with v a vector: v' is a row [1,n]
+    if (sa.length === 2 && bt.op === 'transpose' && this.nodes[bt.inputs[0]].shape.length === 1) {
+      const v = this.nodes[bt.inputs[0]].shape[0];
+      const inner = e.args[1].k === 'call' && e.args[1].fn === 'transpose' ? this.text(e.args[1].args[0]) : undefined;
+      return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
+    }
+    if (sa.length === 1 && sb.length === 1) return `between two vectors * is the dot product; for the outer product write ${ta}*${tb}' or outer(${ta}, ${tb})`;
+    return undefined;
+  }
+
+  /** onehot(i, n): the column [n] with a 1 at entry i (1-based), a constant; i may be a given integer like y. */
+  private onehot(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
+    const n = this.intArg(e.args[1], scope, 'the length of a one-hot vector');
+    if (n < 1) throw new AgError('index', `the length of a one-hot vector must be at least 1, not ${n}`, { span: e.args[1].span });
+    if (n > this.limits.maxEntries) {
+      throw new AgError('limit', `onehot would make a vector of ${n} entries; the limit is ${this.limits.maxEntries} (--max-entries)`, { span: e.args[1].span });
+    }
+    const i = this.intArg(e.args[0], scope, 'a one-hot index');
+    if (i < 1 || i > n) {
+      const named = this.text(e.args[0]).trim() === String(i) ? '' : `${this.text(e.args[0])} = `;
+      throw new AgError('index', `${this.text(e)}: the one-hot index ${named}${i} is out of range (1 to ${n}; indices are 1-based)`, { span: e.args[0].span });
+    }
+    const t = generate('zeros', [n]);
+    t.data[i - 1] = 1;
+    const id = this.constNode(t, e.span);
+    this.nodes[id].label = `onehot(${i},${n})`;
+    return id;
+  }
+
+  /** A dimension argument: 1 (down the columns) or 2 (along the rows). */
+  private dimArg(x: Expr, scope: Map<string, number>): 1 | 2 {
+    const dim = this.intArg(x, scope, 'a dimension');
+    if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: x.span });
+    return dim;
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {

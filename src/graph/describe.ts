@@ -15,7 +15,7 @@ const ARG_NAMES = ['a', 'b', 'c', 'd'];
  * names of the actual inputs and the node (`cos(a)` → `cos(x)`, `b` → `z`).
  */
 export function localFormula(tape: Tape, n: TapeNode, i: number): string {
-  const raw = getOp(n.op).local(n.inputs.length, n.attrs)[i] ?? '';
+  const raw = getOp(n.op).local(n.inputs.length, n.attrs, n.inputs.map((id) => tape.nodes[id].shape))[i] ?? '';
   const names = new Map<string, string>();
   n.inputs.forEach((id, k) => names.set(ARG_NAMES[k], displayName(tape, tape.nodes[id])));
   names.set('s', displayName(tape, n));

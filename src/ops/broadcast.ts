@@ -1,12 +1,12 @@
-import { broadcastIndex, broadcastShapes, shapeStr, type Shape, type Tensor } from '../tensor.js';
+import { broadcastIndex, broadcastShapes, columnMismatch, shapeStr, type Shape, type Tensor } from '../tensor.js';
 import type { ShapeFn } from './types.js';
 
-/** Output shape of an elementwise op: all inputs broadcast together (NumPy rules). */
+/** Output shape of an elementwise op: all inputs broadcast together (NumPy rules, vectors as columns against columns). */
 export const broadcastShape: ShapeFn = (inputs) => {
   let out: Shape = inputs[0];
   for (let i = 1; i < inputs.length; i++) {
     const next = broadcastShapes(out, inputs[i]);
-    if (!next) throw new Error(`the shapes do not broadcast (each trailing dimension must match or be 1; here ${inputs.map(shapeStr).join(' and ')})`);
+    if (!next) throw new Error(columnMismatch(out, inputs[i]) ?? `the shapes do not broadcast (each trailing dimension must match or be 1; here ${inputs.map(shapeStr).join(' and ')})`);
     out = next;
   }
   return out;

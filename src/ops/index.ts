@@ -21,7 +21,8 @@ export function getOp(name: string): OpDef {
 /**
  * Function names a formula may call, with the arities they take. Most are op names;
  * a few are resolved by the graph builder (`max(v)` is a reduction, `max(a,b)` is
- * elementwise; `log(x, b)` is log base b; `norm(v, p)` reads its order).
+ * elementwise; `log(x, b)` is log base b; `norm(v, p)` reads its order; `softmax(Z, d)`
+ * reads its dimension; `outer(u, v)` is u*v'; `onehot(i, n)` is a constant column).
  */
 export const FUNCTIONS: ReadonlyMap<string, readonly [number, number]> = new Map<string, readonly [number, number]>([
   ...[...OPS.values()]
@@ -46,6 +47,11 @@ export const FUNCTIONS: ReadonlyMap<string, readonly [number, number]> = new Map
   ['sigmoid', [1, 1]],
   ['relu', [1, 1]],
   ['softplus', [1, 1]],
+  ['softmax', [1, 2]],
+  ['logsoftmax', [1, 2]],
+  ['logsumexp', [1, 2]],
+  ['outer', [2, 2]],
+  ['onehot', [2, 2]],
   ['larger', [2, 2]],
   ['smaller', [2, 2]],
   ['largerEq', [2, 2]],

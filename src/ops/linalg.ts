@@ -52,33 +52,54 @@ export function gemm(
   }
 }
 
-/** A [m,k] · B [k,n] seen as matrices: vectors are rows on the left, columns on the right. */
-function dims(a: Shape, b: Shape): { m: number; k: number; n: number; out: Shape } {
-  const [m, k] = a.length === 2 ? a : [1, a[0]];
-  const [k2, n] = b.length === 2 ? b : [b[0], 1];
-  if (k !== k2) throw new Error(`inner dimensions differ (${k} and ${k2})`);
-  const out: number[] = [];
-  if (a.length === 2) out.push(m);
-  if (b.length === 2) out.push(n);
-  return { m, k, n, out };
+/**
+ * How `*` reads two tensors as matrices A [m,k] · B [k,n]. Vectors are columns, as on
+ * paper, where that is the only reading that fits; otherwise mathjs's meaning stays:
+ *
+ *   [m,k]·[k,n] → [m,n]      [m,k]·[k] → [m]  (a column; [1,k]·[k] is 1×1 → a scalar)
+ *   [k]·[k] → scalar (dot)   [k]·[k,n] → [n]  (mathjs: the vector read as a row)
+ *   [m]·[1,n] → [m,n]        (the vector as the column it is: u*v' is an outer product)
+ *
+ * The data of a vector [m] is that of [m,1] and of [1,m], so every reading is the same
+ * row-major product.
+ */
+export function matmulDims(a: Shape, b: Shape): { m: number; k: number; n: number; out: Shape } {
+  if (a.length === 0 || b.length === 0) throw new Error('matmul needs two tensors');
+  const inner = (k: number, k2: number) => {
+    if (k !== k2) throw new Error(`inner dimensions differ (${k} and ${k2})`);
+  };
+  if (a.length === 1) {
+    const k = a[0];
+    if (b.length === 1) {
+      inner(k, b[0]);
+      return { m: 1, k, n: 1, out: [] };
+    }
+    const [r, n] = b;
+    if (r === 1 && k !== 1) return { m: k, k: 1, n, out: [k, n] };
+    inner(k, r);
+    return { m: 1, k, n, out: [n] };
+  }
+  const [m, k] = a;
+  if (b.length === 1) {
+    inner(k, b[0]);
+    return { m, k, n: 1, out: m === 1 ? [] : [m] };
+  }
+  inner(k, b[0]);
+  return { m, k, n: b[1], out: [m, b[1]] };
 }
 
-// mathjs `*` between tensors: matrix·matrix, matrix·vector, vector·matrix, vector·vector (dot)
 export const matmul: OpDef = {
   name: 'matmul',
   family: 'linalg',
   arity: [2, 2],
   label: 'matmul',
-  shape([a, b]) {
-    if (a.length === 0 || b.length === 0) throw new Error('matmul needs two tensors');
-    return dims(a, b).out;
-  },
+  shape: ([a, b]) => matmulDims(a, b).out,
   forward([a, b], _attrs, out) {
-    const { m, k, n } = dims(a.shape, b.shape);
+    const { m, k, n } = matmulDims(a.shape, b.shape);
     gemm(m, n, k, a.data, false, b.data, false, out);
   },
   vjp([a, b], _o, g, _attrs, need) {
-    const { m, k, n } = dims(a.shape, b.shape);
+    const { m, k, n } = matmulDims(a.shape, b.shape);
     let ga: Float64Array | null = null;
     let gb: Float64Array | null = null;
     // dA = G·Bᵀ, dB = Aᵀ·G
@@ -87,27 +108,35 @@ export const matmul: OpDef = {
     return [ga, gb];
   },
   jvp([a, b], out, [da, db]) {
-    const { m, k, n } = dims(a.shape, b.shape);
+    const { m, k, n } = matmulDims(a.shape, b.shape);
     const r = new Float64Array(out.data.length);
     if (da) gemm(m, n, k, da, false, b.data, false, r, true);
     if (db) gemm(m, n, k, a.data, false, db, false, r, true);
     return r;
   },
-  local: () => ["g*b'", "a'*g"],
+  // dA = G·Bᵀ, dB = Aᵀ·G, written so that they are right as formulas with vectors as columns
+  local(_n, _attrs, shapes) {
+    const [a, b] = shapes ?? [];
+    if (a?.length === 1 && b?.length === 1) return ['g*b', 'g*a'];
+    // v*B read as a row: ∂/∂v = B·g, ∂/∂B = v·gᵀ
+    if (a?.length === 1 && b?.length === 2 && matmulDims(a, b).out.length === 1) return ['b*g', "a*g'"];
+    return ["g*b'", "a'*g"];
+  },
 };
 
+/** `v'` and `transpose(v)`: a matrix [m,n] becomes [n,m]; a vector [n] (a column) becomes the row [1,n]. */
 export const transpose: OpDef = {
   name: 'transpose',
   family: 'linalg',
   arity: [1, 1],
-  shape: ([a]) => (a.length === 2 ? [a[1], a[0]] : a),
+  shape: ([a]) => (a.length === 2 ? [a[1], a[0]] : a.length === 1 ? [1, a[0]] : a),
   forward([a], _attrs, out) {
     transposeInto(a.shape, a.data, out);
   },
-  vjp([a], o, g) {
+  vjp(_ins, o, g) {
     const r = new Float64Array(g.length);
     transposeInto(o.shape, g, r);
-    return [a.shape.length === 2 ? r : g.slice()];
+    return [r];
   },
   jvp([a], _o, [da]) {
     const r = new Float64Array(da!.length);
@@ -117,8 +146,9 @@ export const transpose: OpDef = {
   local: () => ["g'"],
 };
 
+/** A vector's data reads the same as a column and as a row: transposing it moves nothing. */
 function transposeInto(shape: Shape, src: Float64Array, dst: Float64Array): void {
-  if (shape.length < 2) {
+  if (shape.length < 2 || shape[0] === 1 || shape[1] === 1) {
     dst.set(src);
     return;
   }

@@ -8,7 +8,10 @@ export interface Attrs {
   gather?: Int32Array;
   /** norm: 1, 2, Infinity or 'fro' */
   ord?: number | 'fro';
-  /** sum/mean/prod/max/min: reduce along this 0-based axis (undefined: all) */
+  /**
+   * sum/mean/prod: reduce along this 0-based axis (undefined: all entries);
+   * softmax/logsoftmax/logsumexp: work along it (undefined: a vector's only axis, a matrix's rows)
+   */
   axis?: number;
   /** stack: output shape is given */
   [k: string]: unknown;
@@ -38,9 +41,11 @@ export interface OpDef {
   jvp(ins: Tensor[], out: Tensor, dots: (Float64Array | null)[], attrs: Attrs): Float64Array;
   /**
    * The symbolic local derivative ∂out/∂input_i as a formula in the inputs
-   * `a`, `b`, … and the output `s` (`cos(a)`, `b`, `-a/b^2`, `s*(1-s)`), one per input.
+   * `a`, `b`, … and the output `s` (`cos(a)`, `b`, `-a/b^2`, `s*(1-s)`), one per input;
+   * tensor rules are written with the upstream gradient `g` (`g*b'`) and may depend on
+   * the inputs' shapes.
    */
-  local(nInputs: number, attrs: Attrs): string[];
+  local(nInputs: number, attrs: Attrs, shapes?: Shape[]): string[];
   /**
    * The local derivative's value per entry (for elementwise ops, shaped like the
    * output); undefined when it is a full Jacobian better not printed.

@@ -3,6 +3,8 @@ import { inputSlots } from '../../src/engine/js.js';
 import { loadNative } from '../../src/engine/native.js';
 import { selectEngine } from '../../src/engine/select.js';
 import { OPS } from '../../src/ops/index.js';
+import type { Attrs } from '../../src/ops/types.js';
+import type { Shape } from '../../src/tensor.js';
 import { Rng } from '../../src/random.js';
 import { prepare } from '../../src/grad.js';
 import { expectClose, jsEngine, nativeEngine, NORMWISE, oneOpTape, opsUnderTest, randomCase, randomValues, type OpCase } from '../native/harness.js';
@@ -100,6 +102,41 @@ describe('native = js, op by op, random shapes', () => {
       for (let t = 0; t < 3; t++) compare(randomCase(rng, OPS.get(name)!, true), rng, `large ${t}`);
     }
   });
+});
+
+describe('native = js: vectors as columns, and the softmax family along an axis', () => {
+  // every new reading, named, so coverage does not hang on the random draws above
+  const cases: [string, Shape[], Attrs][] = [
+    ['matmul', [[4], [1, 3]], {}], // u*v': outer product [4,3]
+    ['matmul', [[1, 4], [4]], {}], // u'*v: a scalar
+    ['matmul', [[1], [1, 3]], {}], // [1]·[1,3]: both readings fit; mathjs's row reading, [3]
+    ['matmul', [[4], [4, 2]], {}], // v*A: the vector read as a row, [2]
+    ['transpose', [[4]], {}], // v': the row [1,4]
+    ['transpose', [[1, 4]], {}],
+    ['transpose', [[4, 1]], {}],
+    ['add', [[4], [4, 1]], {}], // a vector and a column: that column
+    ['multiply', [[4, 1], [4]], {}],
+    ['select', [[4], [4, 1], []], {}],
+    ['subtract', [[4], [3, 4]], {}], // a vector against a matrix: a row (NumPy)
+    ...['softmax', 'logsoftmax', 'logsumexp'].flatMap((name): [string, Shape[], Attrs][] => [
+      [name, [[5]], {}],
+      [name, [[5, 1]], { axis: 0 }],
+      [name, [[1, 5]], { axis: 1 }],
+      [name, [[3, 4]], { axis: 0 }],
+      [name, [[3, 4]], { axis: 1 }],
+      [name, [[3, 4]], {}],
+    ]),
+  ];
+  for (const [name, shapes, attrs] of cases) {
+    it(`${name}(${shapes.map((sh) => `[${sh.join(',')}]`).join(', ')})${attrs.axis === undefined ? '' : ` axis ${attrs.axis}`}`, () => {
+      const rng = new Rng(4242);
+      const op = OPS.get(name)!;
+      for (let t = 0; t < 4; t++) {
+        const active = shapes.map((_, i) => !(name === 'select' && i === 0));
+        compare({ op, shapes, attrs, active, domains: [], onKinks: false }, rng, `column ${t}`);
+      }
+    });
+  }
 });
 
 describe('native engine: the finite-difference loop', () => {

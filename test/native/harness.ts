@@ -10,6 +10,7 @@ import type { Engine } from '../../src/engine/types.js';
 import { makeArena, type Tape, type TapeNode } from '../../src/graph/tape.js';
 import type { ElementwiseDef } from '../../src/ops/elementwise.js';
 import { OPS } from '../../src/ops/index.js';
+import { nnAxis } from '../../src/ops/nn.js';
 import type { Attrs, OpDef } from '../../src/ops/types.js';
 import type { Rng } from '../../src/random.js';
 import { sizeOf, type Shape, type Tensor } from '../../src/tensor.js';
@@ -69,12 +70,16 @@ export function oneOpTape(c: OpCase, values: Tensor[]): { tape: Tape; arena: Flo
 
 const dim = (rng: Rng, max = 5) => 1 + rng.int(max);
 
-/** An output shape and, for each argument, a shape that broadcasts to it (NumPy rules). */
+/**
+ * An output shape and, for each argument, a shape that broadcasts to it: NumPy rules, and
+ * vectors as columns against a column (a vector [n] with [n,1] is that column).
+ */
 function broadcastShapes(rng: Rng, arity: number): Shape[] {
-  const rank = rng.int(3);
+  const rank = rng.int(4);
   const m = dim(rng);
   const n = dim(rng);
-  const out: Shape = rank === 0 ? [] : rank === 1 ? [n] : [m, n];
+  // rank 3 stands for a column [m,1] output, which a vector [m] broadcasts to as itself
+  const out: Shape = rank === 0 ? [] : rank === 1 ? [n] : rank === 2 ? [m, n] : [m, 1];
   const shapes: Shape[] = [];
   for (let i = 0; i < arity; i++) {
     const r = rng.next();
@@ -82,9 +87,13 @@ function broadcastShapes(rng: Rng, arity: number): Shape[] {
     else if (rank === 2 && r < 0.35) shapes.push([n]);
     else if (rank === 2 && r < 0.45) shapes.push([1, n]);
     else if (rank === 2 && r < 0.55) shapes.push([m, 1]);
+    else if (rank === 3 && r < 0.5) shapes.push([m]);
     else shapes.push(out);
   }
-  // at least one argument has the full shape (else the output shape is another one; fine too)
+  // a vector beside a column of another length is a shape error now (not an outer sum): make it a row
+  if (shapes.some((s) => s.length === 2 && s[1] === 1 && s[0] > 1)) {
+    return shapes.map((s) => (s.length === 1 && s[0] > 1 && rank === 2 && s[0] !== m ? [1, s[0]] : s));
+  }
   return shapes;
 }
 
@@ -129,9 +138,11 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
         }
         case 'matmul': {
           const [m, k, n] = big ? [40 + rng.int(30), 50 + rng.int(30), 45 + rng.int(30)] : [dim(rng), dim(rng), dim(rng)];
-          const kind = rng.int(4);
-          shapes = kind === 0 ? [[m, k], [k, n]] : kind === 1 ? [[m, k], [k]] : kind === 2 ? [[k], [k, n]] : [[k], [k]];
-          if (big && kind !== 0) shapes = kind === 1 ? [[m * 10, k * 10], [k * 10]] : kind === 2 ? [[k * 10], [k * 10, n * 10]] : [[k], [k]];
+          // matrix·matrix, matrix·column, row-read vector·matrix, dot, and the paper readings: u*v' (outer), u'*v (scalar)
+          const kind = rng.int(6);
+          const paper: Shape[][] = [[[m + 1], [1, n]], [[1, k], [k]]];
+          shapes = kind === 0 ? [[m, k], [k, n]] : kind === 1 ? [[m, k], [k]] : kind === 2 ? [[k], [k, n]] : kind === 3 ? [[k], [k]] : paper[kind - 4];
+          if (big && kind !== 0 && kind < 4) shapes = kind === 1 ? [[m * 10, k * 10], [k * 10]] : kind === 2 ? [[k * 10], [k * 10, n * 10]] : [[k], [k]];
           break;
         }
         case 'transpose':
@@ -152,10 +163,16 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
           break;
         case 'softmax':
         case 'logsoftmax':
-        case 'logsumexp':
-          shapes = [rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+        case 'logsumexp': {
+          // vectors, matrices, and columns and rows, which need their axis
+          const k = rng.int(4);
+          shapes = [k === 0 ? [dim(rng, D)] : k === 1 ? [dim(rng, D), dim(rng, D)] : k === 2 ? [1 + dim(rng, D), 1] : [1, 1 + dim(rng, D)]];
+          const want = shapes[0].length === 2 && rng.next() < 0.6 ? rng.int(2) : undefined;
+          const r = nnAxis(shapes[0], want);
+          attrs = 'error' in r ? { axis: r.fix! - 1 } : want === undefined ? {} : { axis: want };
           domains = [[-8, 8]];
           break;
+        }
         case 'subset': {
           const inShape: Shape = rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)];
           const inSize = sizeOf(inShape);

@@ -39,11 +39,15 @@ const elementwiseShapes = (arity: number): Shape[][] =>
           [[2, 3], [3]],
           [[2, 1], [1, 3]],
           [[2, 3], [2, 1]],
+          // a vector against a column is that column (vectors are columns)
+          [[3], [3, 1]],
+          [[3, 1], [3]],
         ]
       : [
           [[], [], []],
           [[3], [3], [3]],
           [[2, 3], [], [3]],
+          [[3], [3, 1], []],
         ];
 
 function casesFor(op: OpDef): Case[] {
@@ -73,9 +77,18 @@ function casesFor(op: OpDef): Case[] {
     case 'norm':
       return [{ shapes: [[5]] }, { shapes: [[5]], attrs: { ord: 1 } }, { shapes: [[5]], attrs: { ord: Infinity } }, { shapes: [[3, 4]], attrs: { ord: 'fro' } }];
     case 'matmul':
-      return [{ shapes: [[2, 3], [3, 4]] }, { shapes: [[2, 3], [3]] }, { shapes: [[3], [3, 2]] }, { shapes: [[4], [4]] }];
+      return [
+        { shapes: [[2, 3], [3, 4]] },
+        { shapes: [[2, 3], [3]] },
+        { shapes: [[3], [3, 2]] },
+        { shapes: [[4], [4]] },
+        // u*v' (outer), u'*v (a scalar), and [1]·[1,n], where mathjs's row reading wins
+        { shapes: [[4], [1, 3]] },
+        { shapes: [[1, 4], [4]] },
+        { shapes: [[1], [1, 3]] },
+      ];
     case 'transpose':
-      return [{ shapes: [[2, 3]] }, { shapes: [[4]] }];
+      return [{ shapes: [[2, 3]] }, { shapes: [[4]] }, { shapes: [[1, 4]] }, { shapes: [[4, 1]] }];
     case 'dot':
       return [{ shapes: [[4], [4]] }];
     case 'trace':
@@ -85,7 +98,14 @@ function casesFor(op: OpDef): Case[] {
     case 'softmax':
     case 'logsoftmax':
     case 'logsumexp':
-      return [{ shapes: [[4]] }, { shapes: [[2, 3]] }];
+      return [
+        { shapes: [[4]] },
+        { shapes: [[2, 3]] },
+        { shapes: [[2, 3]], attrs: { axis: 0 } },
+        { shapes: [[2, 3]], attrs: { axis: 1 } },
+        { shapes: [[4, 1]], attrs: { axis: 0 } },
+        { shapes: [[1, 4]], attrs: { axis: 1 } },
+      ];
     case 'subset':
       return [
         { shapes: [[5]], attrs: { gather: Int32Array.of(1, 3, 3), outShape: [3] } },
@@ -165,12 +185,48 @@ describe('op table: every rule against finite differences', () => {
   it('local derivative formulas exist for every input of every op', () => {
     for (const op of ops) {
       for (const c of casesFor(op)) {
-        const locals = op.local(c.shapes.length, c.attrs ?? {});
+        const locals = op.local(c.shapes.length, c.attrs ?? {}, c.shapes);
         expect(locals.length, op.name).toBeGreaterThanOrEqual(1);
         for (const l of locals) expect(l.trim(), op.name).not.toBe('');
       }
     }
   });
+});
+
+describe('op table: tensor local formulas are literally right with vectors as columns', () => {
+  // the edge table shows `g*b'`, `a'*g`, `s.*(g - sum(g.*s))`: evaluated as formulas (with the
+  // inputs a, b, the output s and the upstream gradient g), they give the rule's contribution
+  const evalTensor = (src: string, vals: Record<string, Tensor>): Float64Array => {
+    const tape = buildTape(parseProgram(src, { isFunction: isFunctionName }), vals);
+    const arena = makeArena(tape, vals);
+    jsEngine.forward(tape, arena);
+    const out = tape.nodes[tape.output];
+    return arena.slice(out.offset, out.offset + out.size);
+  };
+  for (const name of ['matmul', 'transpose', 'softmax', 'logsoftmax', 'logsumexp']) {
+    it(name, () => {
+      const op = OPS.get(name)!;
+      const rng = new Rng(31);
+      for (const c of casesFor(op)) {
+        const attrs = c.attrs ?? {};
+        const ins = c.shapes.map((sh) => randomInput(rng, sh, [-2, 2], false));
+        const out = run(op, ins, attrs);
+        const locals = op.local(ins.length, attrs, c.shapes);
+        locals.forEach((formula, i) => {
+          // a local written without g is the derivative itself: the contribution of g = 1 in every entry
+          const withG = /\bg\b/.test(formula);
+          const g = Float64Array.from(out.data, () => (withG ? rng.normal() : 1));
+          const want = op.vjp(ins, out, g, attrs, ins.map((_, k) => k === i))[i]!;
+          const vals: Record<string, Tensor> = { s: out, g: { shape: out.shape, data: g } };
+          ins.forEach((t, k) => (vals['ab'[k]] = t));
+          const got = evalTensor(formula, vals);
+          const where = `${name}${JSON.stringify(c.shapes)} ${JSON.stringify(attrs)} ∂/∂${'ab'[i]} = ${formula}`;
+          expect(got.length, where).toBe(want.length);
+          got.forEach((v, k) => expect(v, `${where} [${k}]`).toBeCloseTo(want[k], 10));
+        });
+      }
+    });
+  }
 });
 
 describe('op table: local formulas say what the rules compute', () => {
