@@ -377,8 +377,9 @@ class Builder {
       }
       case 'transpose': {
         const a = this.expr(e.args[0], scope);
-        // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1])
+        // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
         if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
+        if (this.nodes[a].shape.length === 0) return a;
         return mk('transpose', [a]);
       }
       case 'outer': {
