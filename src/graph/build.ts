@@ -454,7 +454,7 @@ class Builder {
     }
   }
 
-  /** What was probably meant when `a*b` does not fit: a row where a column belongs, or a dot product meant as an outer one. */
+  /** What was probably meant when `a*b` does not fit: a row where a column belongs, or an outer product written as a dot product. */
   private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
     const [sa, sb] = [this.nodes[a].shape, this.nodes[b].shape];
     const [ta, tb] = [this.text(e.args[0]), this.text(e.args[1])];
@@ -466,6 +466,8 @@ class Builder {
       return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
     }
     if (sa.length === 1 && sb.length === 1) return `between two vectors * is the dot product; for the outer product write ${ta}*${tb}' or outer(${ta}, ${tb})`;
+    // a column times a vector: the vector is a column too
+    if (sa.length === 2 && sa[1] === 1 && sb.length === 1) return `${tb} is a column; for the outer product write ${ta}*${tb}'`;
     return undefined;
   }
 
