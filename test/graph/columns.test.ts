@@ -126,6 +126,8 @@ describe('vectors as columns: the same as explicit [n,1] / [1,n] matrices (prope
     expect(err('sum(p - onehot(1, 0))', { p: [1, 2, 3] }).message).toMatch(/at least 1/);
     expect(err('sum(p - onehot(p[1], 3))', { p: [1, 2, 3] }).code).toBe('index');
     expect(err('sum(p - onehot(1, 4))', { p: [1, 2, 3] }).message).toMatch(/\[3\] - \[4\]/);
+    // the length is checked against the entry limit before anything is allocated
+    expect(err('sum(p - onehot(1, 1e12))', { p: [1, 2, 3] }).code).toBe('limit');
   });
 });
 
