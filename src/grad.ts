@@ -255,7 +255,7 @@ export function summarize(shape: Shape, data: Float64Array): Summary {
   return { shape: [...shape], norm: norm2(data), min, max, first: Array.from(data.subarray(0, 4)) };
 }
 
-function edgeReport(tape: Tape, arena: Float64Array, adjoint: Float64Array, e: EdgeFlow, show: (s: Shape, d: Float64Array) => Shown): EdgeReport {
+export function edgeReport(tape: Tape, arena: Float64Array, adjoint: Float64Array, e: EdgeFlow, show: (s: Shape, d: Float64Array) => Shown): EdgeReport {
   const to = tape.nodes[e.to];
   const from = tape.nodes[e.from];
   const op = getOp(to.op);

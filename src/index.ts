@@ -20,5 +20,6 @@ export type { OpDef } from './ops/types.js';
 export { AgError, type Span, type ErrorCode } from './errors.js';
 export { jacobian, type JacobianOptions, type JacobianResult } from './jacobian.js';
 export { derive, crossCheck, type DeriveOptions, type DeriveResult, type DeriveEdge, type CrossCheck } from './derive/index.js';
-export { graphModel, renderGraph, renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, formatFromPath, GRAPH_FORMATS, type GraphResult, type GraphNode, type GraphEdge, type GraphOptions, type GraphFormat } from './report/graph/index.js';
+export { graphResult, type GraphResult, type GraphNode, type GraphEdge, type GraphSeed, type GraphOptions } from './graph-result.js';
+export { renderGraph, renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, formatFromPath, GRAPH_FORMATS, type GraphFormat } from './report/graph/index.js';
 export type { Tensor, Shape } from './tensor.js';

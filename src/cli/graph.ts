@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
+import { graphResult } from '../graph-result.js';
 import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
 import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
@@ -9,14 +10,19 @@ import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, ru
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
 const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json'];
 
+/** The explorer page steps through forward mode seeded at each input entry, up to this many. */
+const EXPLORER_SEEDS = 64;
+/** …and shows tensors up to this many entries whole (tables up to 16×16, heat-maps above). */
+const EXPLORER_TENSOR_LIMIT = 4096;
+
 export const command = 'graph <formula>';
-export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json)';
+export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json; html: a page that steps through backprop)';
 
 export function builder(y: Argv) {
   return valueOptions(y)
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
-    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process) or json; with -o, taken from the extension when not given' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json) instead of standard output' })
+    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json .html) instead of standard output' })
     .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
     .option('engine', ENGINE_OPTION)
@@ -24,6 +30,7 @@ export function builder(y: Argv) {
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi --mode forward --wrt x', 'tangents ∂·/∂x instead of gradients')
+    .example('$0 graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 -o backprop.html', 'a page that steps through backprop in the browser')
     .example('$0 graph "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" -f mermaid', 'tensors show their shape and norm');
 }
 
@@ -33,21 +40,24 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
     checkDigits(digits);
-    // the model and renderers are a chunk of their own, off other commands' start-up
-    const { formatFromPath, graphModel, renderGraph } = await import('../report/graph/index.js');
+    // the renderers are a chunk of their own, off other commands' start-up
+    const { formatFromPath, renderGraph } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
     const values = parseAt(args.at, { seed: args.seed });
-    const result = graphModel(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine });
+    // computed once; every renderer only reads it (the page needs both passes and every seed)
+    const explore = (format as string) === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : {};
+    const result = graphResult(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, ...explore });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
     const text = await renderGraph(result, format, { digits, color });
     if (args.output) {
+      const bytes = Buffer.from(`${text}\n`);
       try {
-        writeFileSync(args.output, `${text}\n`);
+        writeFileSync(args.output, bytes);
       } catch (e) {
         throw new AgError('io', `cannot write ${args.output}: ${(e as Error).message}`);
       }
-      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges)\n`);
+      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(bytes.length)})\n`);
     } else {
       process.stdout.write(`${text}\n`);
     }
@@ -60,4 +70,10 @@ function pickFormat(format: GraphFormat | undefined, output: string | undefined,
   if (format) return format;
   if (json) return 'json';
   return output ? fromPath(output) : 'ascii';
+}
+
+/** `812 B`, `48.2 kB`, `1.3 MB` */
+function size(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }

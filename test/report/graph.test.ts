@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import { grad } from '../../src/grad.js';
-import { formatFromPath, graphModel, renderAscii, renderDot, renderGraph, renderMermaid, renderSvg } from '../../src/report/graph/index.js';
+import { graphResult } from '../../src/graph-result.js';
+import { formatFromPath, renderAscii, renderDot, renderGraph, renderMermaid, renderSvg } from '../../src/report/graph/index.js';
 import { dotToSvg } from '../../src/report/graph/svg.js';
 import { ROOT } from '../helpers.js';
 
@@ -25,84 +24,21 @@ function svgNodes(svg: string): { title: string }[] {
   return found;
 }
 
-describe('graph model', () => {
-  it('carries every tape node with its value and ∂f/∂node, and every edge with what flows back along it', () => {
-    const r = graphModel(LECTURE.formula, LECTURE.at);
-    const g = grad(LECTURE.formula, LECTURE.at, { check: false, forwardMode: false });
-    expect(r.nodes.map((n) => n.op)).toEqual(g.nodes.map((n) => n.op));
-    for (const n of r.nodes) {
-      expect(n.value).toEqual(g.nodes[n.id].value);
-      expect(n.grad).toEqual(g.nodes[n.id].grad);
-    }
-    // the output carries the seed, and x the sum of its two branches
-    expect(r.nodes.find((n) => n.output)!.grad).toBe(1);
-    const x = r.nodes.find((n) => n.name === 'x')!;
-    const intoX = r.edges.filter((e) => e.from === x.id);
-    expect(intoX).toHaveLength(2);
-    expect((intoX[0].grad as number) + (intoX[1].grad as number)).toBeCloseTo(x.grad as number, 14);
-    expect(x.grad).toBeCloseTo(-2 * Math.PI, 12);
-    expect(r.edges.find((e) => e.from === x.id && r.nodes[e.to].op === 'sin')!.local).toBe('cos(x)');
-  });
-
-  it('forward mode: every node carries its tangent ∂node/∂x, and the output tangent is ∂f/∂x', () => {
-    const r = graphModel(LECTURE.formula, LECTURE.at, { mode: 'forward', wrt: ['x'] });
-    expect(r.wrt).toBe('x');
-    const byOp = (op: string) => r.nodes.find((n) => n.op === op)!;
-    expect(byOp('add').tangent).toBe(1);
-    expect(byOp('sin').tangent).toBeCloseTo(-1, 14);
-    expect(r.nodes.find((n) => n.name === 'y')!.tangent).toBe(0);
-    expect(byOp('multiply').tangent).toBeCloseTo(-2 * Math.PI, 12);
-    expect(r.nodes.every((n) => n.grad === null)).toBe(true);
-  });
-
-  it('forward mode seeds one entry of a tensor input', () => {
-    const r = graphModel('sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }, { mode: 'forward', wrt: ['W[2,1]'] });
-    const g = grad('sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }, { check: false });
-    expect(r.wrt).toBe('W[2,1]');
-    expect(r.nodes.find((n) => n.output)!.tangent).toBeCloseTo((g.gradient.W as number[][])[1][0], 12);
-  });
-
-  it('forward mode refuses a missing, plural, unknown or out-of-range seed', () => {
-    expect(() => graphModel('x*y', { x: 1, y: 2 }, { mode: 'forward' })).toThrow(/needs the input to seed/);
-    expect(() => graphModel('x*y', { x: 1, y: 2 }, { mode: 'forward', wrt: ['x', 'y'] })).toThrow(/one input at a time/);
-    expect(() => graphModel('x*y', { x: 1, y: 2 }, { mode: 'forward', wrt: ['z'] })).toThrow(/no variable z/);
-    expect(() => graphModel('sum(v)', { v: [1, 2] }, { mode: 'forward', wrt: ['v'] })).toThrow(/v\[1\]/);
-    expect(() => graphModel('sum(v)', { v: [1, 2] }, { mode: 'forward', wrt: ['v[3]'] })).toThrow(AgError);
-  });
-
-  it('tensor nodes have shapes and norms; a vector output has values but no gradient, and says why', () => {
-    const r = graphModel('W*x', { W: [[1, 2], [3, 4]], x: [1, -1] });
-    const mm = r.nodes.find((n) => n.op === 'matmul')!;
-    expect(mm.shape).toEqual([2]);
-    expect(mm.norm).toBeCloseTo(Math.SQRT2, 14);
-    expect(r.nodes.every((n) => n.grad === null)).toBe(true);
-    expect(r.notes.join(' ')).toMatch(/autograd-cli jacobian/);
-    expect(renderAscii(r)).toContain('matmul  W*x   [2] ‖·‖=1.414');
-  });
-
-  it('named steps keep their names', () => {
-    const r = graphModel('q = x + y; f = q*z', { x: -2, y: 5, z: -4 });
-    expect(r.nodes.map((n) => n.name)).toEqual(['x', 'y', 'q', 'z', 'f']);
-    expect(renderAscii(r)).toMatch(/^mul {2}f +-12 +1$/m);
-    expect(renderAscii(r)).toMatch(/├─ add {2}q +3 +-4$/m);
-  });
-});
-
 describe('graph renderers', () => {
   it('ASCII: the lecture picture of (x+y)*sin(x) matches its snapshot', () => {
     const want = readFileSync(join(ROOT, 'fixtures/graph/lecture-xy-sinx.txt'), 'utf8');
-    expect(`${renderAscii(graphModel(LECTURE.formula, LECTURE.at))}\n`).toBe(want);
+    expect(`${renderAscii(graphResult(LECTURE.formula, LECTURE.at))}\n`).toBe(want);
   });
 
   it('ASCII: a shared node is drawn once with its inputs, then marked', () => {
-    const text = renderAscii(graphModel('s = sin(x); s*s + s', { x: 0.5 }));
+    const text = renderAscii(graphResult('s = sin(x); s*s + s', { x: 0.5 }));
     expect(text.match(/sin {2}s/g)).toHaveLength(3);
     expect(text.match(/└─ x|├─ x/g)).toHaveLength(1);
     expect(text.match(/↑/g)!.length).toBeGreaterThanOrEqual(2);
   });
 
   it('ASCII: a long chain is listed node by node rather than drawn 300 levels deep', () => {
-    const text = renderAscii(graphModel(Array.from({ length: 300 }, () => 'x').join(' * '), { x: 1.001 }));
+    const text = renderAscii(graphResult(Array.from({ length: 300 }, () => 'x').join(' * '), { x: 1.001 }));
     expect(text).toMatch(/too large to draw as a tree/);
     expect(text.split('\n').length).toBeLessThan(320);
   });
@@ -114,7 +50,7 @@ describe('graph renderers', () => {
       ['sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }],
       ['2*(x*y + max(z, w))', { x: 3, y: -4, z: 2, w: -1 }],
     ] as const) {
-      const r = graphModel(formula, at as Record<string, number>);
+      const r = graphResult(formula, at as Record<string, number>);
       const svg = await renderSvg(r);
       expect(XMLValidator.validate(svg)).toBe(true);
       const nodes = svgNodes(svg);
@@ -124,7 +60,7 @@ describe('graph renderers', () => {
   });
 
   it('labels with <, >, & and quotes are escaped in DOT, SVG and Mermaid', async () => {
-    const r = graphModel('x > y ? x : y', { x: 2, y: 1 });
+    const r = graphResult('x > y ? x : y', { x: 2, y: 1 });
     const dot = renderDot(r);
     expect(dot).toContain('x &gt; y ? x : y');
     const svg = await dotToSvg(dot);
@@ -133,7 +69,7 @@ describe('graph renderers', () => {
   });
 
   it('DOT renders with Graphviz, one node statement per tape node, values green and gradients red', async () => {
-    const r = graphModel(LECTURE.formula, LECTURE.at);
+    const r = graphResult(LECTURE.formula, LECTURE.at);
     const dot = renderDot(r);
     expect(dot.match(/^ {2}n\d+ \[/gm)).toHaveLength(r.nodes.length);
     expect(dot.match(/^ {2}n\d+ -> n\d+ /gm)).toHaveLength(r.edges.length);
@@ -149,24 +85,24 @@ describe('graph renderers', () => {
       ['[x*y, sin(x), x+z]', { x: 2, y: 3, z: 1 }],
       ['sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)', { w: 2, x: -1, b: 0.5 }],
     ] as const) {
-      const r = graphModel(formula, at);
+      const r = graphResult(formula, at);
       const text = renderMermaid(r);
       expect(text.split('\n')[3]).toBe('flowchart LR');
       expect(text.match(/^ {2}n\d+[[(]/gm)).toHaveLength(r.nodes.length);
       expect(text.match(/^ {2}n\d+ -->/gm)).toHaveLength(r.edges.length);
     }
     // a formula that starts with [ stays a YAML string in the front matter
-    expect(renderMermaid(graphModel('[x*y, sin(x)]', { x: 2, y: 3 }))).toMatch(/^title: "\[x\*y, sin\(x\)\]/m);
+    expect(renderMermaid(graphResult('[x*y, sin(x)]', { x: 2, y: 3 }))).toMatch(/^title: "\[x\*y, sin\(x\)\]/m);
   });
 
   it('forward mode colours tangents blue and labels them ∂·/∂x', () => {
-    const r = graphModel(LECTURE.formula, LECTURE.at, { mode: 'forward', wrt: ['x'] });
+    const r = graphResult(LECTURE.formula, LECTURE.at, { mode: 'forward', wrt: ['x'] });
     expect(renderDot(r)).toContain('<font color="#0969da">-6.28319</font>');
     expect(renderAscii(r)).toContain('∂f/∂x = -6.28319');
   });
 
   it('JSON is the model, and formats come from file extensions', async () => {
-    const r = graphModel(LECTURE.formula, LECTURE.at);
+    const r = graphResult(LECTURE.formula, LECTURE.at);
     const json = JSON.parse(await renderGraph(r, 'json'));
     expect(json.nodes).toHaveLength(5);
     expect(json.edges).toHaveLength(5);

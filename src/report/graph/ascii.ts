@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { GraphEdge, GraphNode, GraphResult } from './model.js';
+import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
 
 export interface AsciiOptions {

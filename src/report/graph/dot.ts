@@ -1,4 +1,4 @@
-import type { GraphNode, GraphResult } from './model.js';
+import type { GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, legend, quantity, secondary } from './text.js';
 
 /** The lecture slides' colours: forward values green, gradients red; tangents blue. */

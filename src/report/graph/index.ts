@@ -4,10 +4,9 @@ import { renderAscii } from './ascii.js';
 import { renderDot } from './dot.js';
 import { renderGraphJson } from './json.js';
 import { renderMermaid } from './mermaid.js';
-import type { GraphResult } from './model.js';
+import type { GraphResult } from '../../graph-result.js';
 import { renderSvg } from './svg.js';
 
-export { graphModel, type GraphEdge, type GraphNode, type GraphOptions, type GraphResult } from './model.js';
 export { renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson };
 
 export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json'] as const;

@@ -1,5 +1,5 @@
 import { COLORS } from './dot.js';
-import type { GraphResult } from './model.js';
+import type { GraphResult } from '../../graph-result.js';
 import { caption, legend, quantity, secondary } from './text.js';
 
 /**

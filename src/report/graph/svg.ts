@@ -1,6 +1,6 @@
 import type { Viz } from '@viz-js/viz';
 import { renderDot } from './dot.js';
-import type { GraphResult } from './model.js';
+import type { GraphResult } from '../../graph-result.js';
 
 let viz: Promise<Viz> | undefined;
 

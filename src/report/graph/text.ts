@@ -2,7 +2,7 @@ import type { Shown } from '../../grad.js';
 import type { Nested } from '../../parse/values.js';
 import { num } from '../../number-format.js';
 import { isSummary } from '../format.js';
-import type { GraphNode, GraphResult } from './model.js';
+import type { GraphNode, GraphResult } from '../../graph-result.js';
 
 /** Every picture names things the same way. */
 
