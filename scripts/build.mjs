@@ -28,6 +28,21 @@ const common = {
 // earlier layouts of the CLI bundle (an ES module, then split into chunks)
 for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli-mathjs.cjs']) rmSync(old, { recursive: true, force: true });
 
+// The backprop explorer's page script (src/report/html/page.ts), bundled for the browser
+// and given to both bundles as a string (the same options as src/report/html/script.ts).
+const page = await build({
+  entryPoints: ['src/report/html/page.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+const explorerPage = { __AUTOGRAD_EXPLORER_PAGE__: JSON.stringify(page.outputFiles[0].text) };
+
 const mathjs = mathjsDirect({ side: 'cli-mathjs.cjs' });
 await build({
   ...common,
@@ -36,7 +51,7 @@ await build({
   outfile: 'dist/cli.cjs',
   minify: true,
   // the one `import.meta` use (derive finds dist/index.js next to the CLI bundle)
-  define: { 'import.meta.url': '__autograd_cli_url' },
+  define: { 'import.meta.url': '__autograd_cli_url', ...explorerPage },
   banner: { js: "const __autograd_cli_url = require('node:url').pathToFileURL(__filename).href;" },
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
@@ -55,6 +70,7 @@ await build({
   format: 'esm',
   entryPoints: ['src/index.ts'],
   outfile: 'dist/index.js',
+  define: explorerPage,
   // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

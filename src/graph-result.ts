@@ -207,7 +207,7 @@ function allSeeds(tape: Tape, arena: Float64Array, max: number, show: (n: TapeNo
       seeds.push({ wrt: `${inp.name}${subscript(shape, flat)}`, tangents: shownT.map((x) => x?.shown ?? null), norms: shownT.map((x) => x?.norm ?? null) });
     }
   });
-  if (seeds.length < total) notes.push(`forward mode is shown for ${seeds.length} of the ${total} input entries (the first of each input)`);
+  if (seeds.length < total) notes.push(`forward mode is shown for ${seeds.length} of the ${total} input entries (the first entries of each input)`);
   return seeds;
 }
 

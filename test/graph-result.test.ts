@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AgError } from '../src/errors.js';
 import { grad } from '../src/grad.js';
 import { graphResult } from '../src/graph-result.js';
+import type { Nested } from '../src/parse/values.js';
 import { renderAscii } from '../src/report/graph/index.js';
 
 const LECTURE = { formula: '(x+y)*sin(x)', at: { x: Math.PI, y: Math.PI } };
@@ -74,7 +75,7 @@ describe('graph result (computed once for every picture)', () => {
       ['1/(1+exp(-(w0*x0+w1*x1+w2)))', { w0: 2, x0: -1, w1: -3, x1: -2, w2: -3 }],
       ['s = sin(x); s*s + s', { x: 0.5 }],
       ['sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }],
-    ] as const) {
+    ] as [string, Record<string, Nested>][]) {
       const r = graphResult(formula, at);
       const g = grad(formula, at, { check: false, forwardMode: false });
       // the backward pass's edges, in its order, are grad's edges

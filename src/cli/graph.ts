@@ -8,7 +8,7 @@ import type { GraphFormat } from '../report/graph/index.js';
 import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
 
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
-const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json'];
+const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'];
 
 /** The explorer page steps through forward mode seeded at each input entry, up to this many. */
 const EXPLORER_SEEDS = 64;
@@ -45,7 +45,7 @@ export async function handler(args: Args): Promise<void> {
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
     const values = parseAt(args.at, { seed: args.seed });
     // computed once; every renderer only reads it (the page needs both passes and every seed)
-    const explore = (format as string) === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : {};
+    const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : {};
     const result = graphResult(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, ...explore });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);

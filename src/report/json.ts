@@ -1,7 +1,7 @@
 import type { GradResult } from '../grad.js';
 
 /** JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity". */
-export function toJson(value: unknown): string {
+export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(
     value,
     (_k, v) => {
@@ -9,7 +9,7 @@ export function toJson(value: unknown): string {
       if (v instanceof Float64Array) return Array.from(v);
       return v;
     },
-    2,
+    indent,
   );
 }
 

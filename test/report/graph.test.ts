@@ -73,7 +73,7 @@ describe('graph renderers', () => {
     const dot = renderDot(r);
     expect(dot.match(/^ {2}n\d+ \[/gm)).toHaveLength(r.nodes.length);
     expect(dot.match(/^ {2}n\d+ -> n\d+ /gm)).toHaveLength(r.edges.length);
-    expect(dot).toContain('n0 -> n3 [label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font>>');
+    expect(dot).toContain('n0 -> n3 [id="e2", label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font>>');
     const svg = await dotToSvg(dot);
     expect(svg).toMatch(/<svg /);
     await expect(dotToSvg('digraph { a -> }')).rejects.toThrow(/Graphviz could not lay out/);

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { AgError } from '../../errors.js';
+import { renderHtml } from '../html/index.js';
 import { renderAscii } from './ascii.js';
 import { renderDot } from './dot.js';
 import { renderGraphJson } from './json.js';
@@ -7,9 +8,9 @@ import { renderMermaid } from './mermaid.js';
 import type { GraphResult } from '../../graph-result.js';
 import { renderSvg } from './svg.js';
 
-export { renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson };
+export { renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, renderHtml };
 
-export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json'] as const;
+export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 const BY_EXTENSION: Record<string, GraphFormat> = {
@@ -20,6 +21,8 @@ const BY_EXTENSION: Record<string, GraphFormat> = {
   mermaid: 'mermaid',
   svg: 'svg',
   json: 'json',
+  html: 'html',
+  htm: 'html',
 };
 
 /** The format a file name asks for (`graph.svg` → svg). */
@@ -47,5 +50,7 @@ export async function renderGraph(r: GraphResult, format: GraphFormat, o: { digi
       return renderSvg(r, o);
     case 'json':
       return renderGraphJson(r);
+    case 'html':
+      return renderHtml(r, o);
   }
 }

@@ -40,6 +40,11 @@ export function legend(r: GraphResult): { forward: string; backward: string } {
     : { forward: 'value ▶', backward: '◀ gradient (∂f/∂·)' };
 }
 
+/** A name as one term of ∂a/∂b: `x`, `sin(x)`, `(x+y)`. */
+export function term(s: string): string {
+  return /^[\w#.]+(\(.*\))?$/.test(s) ? s : `(${s})`;
+}
+
 function shapeOfNested(v: Nested): string {
   const dims: number[] = [];
   let x: Nested = v;

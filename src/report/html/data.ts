@@ -1,0 +1,13 @@
+import type { GraphResult } from '../../graph-result.js';
+
+/** The page's data: one JSON block in the page, read by page.ts. */
+export interface PageData {
+  result: GraphResult;
+  /** significant digits of the numbers shown */
+  digits: number;
+  /** the formula and the point */
+  title: string;
+}
+
+/** Where the page finds its parts. */
+export const IDS = { data: 'ag-data', graph: 'ag-graph', app: 'ag-app' } as const;
