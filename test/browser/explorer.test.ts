@@ -12,6 +12,8 @@ const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chro
 if (!CHROMIUM) {
   console.warn('test/browser/explorer.test.ts: SKIPPED — no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)');
 }
+// Firefox too where it is installed (CI installs only chromium)
+const FIREFOX = [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'].find((p) => p && existsSync(p));
 
 type Nested = number | string | Nested[];
 interface Json {
@@ -54,8 +56,8 @@ function make(name: string, formula: string, at: string): { file: string; json: 
 }
 
 /** Open a page, recording every console error and uncaught exception. */
-async function open(file: string, scheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+async function open(file: string, scheme: 'light' | 'dark' | null = 'light', b: Browser = browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await b.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -63,7 +65,7 @@ async function open(file: string, scheme: 'light' | 'dark' = 'light'): Promise<{
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('requestfailed', (q) => errors.push(`request failed: ${q.url()}`));
   await page.setViewport({ width: 1280, height: 800 });
-  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+  if (scheme) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
   await page.goto(`file://${file}`);
   return { page, errors };
 }
@@ -106,6 +108,54 @@ async function details(page: Page, id: number, q: string): Promise<number[]> {
   return nums;
 }
 
+/**
+ * Step through the whole page with the keyboard, checking each step against grad --json:
+ * the forward pass node by node, the backward pass in backprop order, and at the end
+ * every node's gradient. Screenshots of the first, a middle and the last step when asked.
+ */
+async function walk(page: Page, json: Json, shoot: string | null): Promise<void> {
+  const total = json.nodes.length + json.edges.length;
+  expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(total);
+  const shots = shoot ? new Map([[0, 'first'], [Math.floor(total / 2), 'middle'], [total - 1, 'last']]) : new Map<number, string>();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < total; i++) {
+    const p = await panel(page);
+    expect(p.heading).toBe(`Step ${i + 1} of ${total} · ${i < json.nodes.length ? 'forward' : 'backward'} pass`);
+    if (i < json.nodes.length) {
+      // forward: node i's value appears as it is computed, and no later node's
+      const n = json.nodes[i];
+      expectShown(p.q.value.numbers, flat(n.value), `step ${i + 1}: ${n.label}`);
+      if (n.shape.length === 0) expect(Number((await nodeLines(page, i)).value)).toBe(p.q.value.numbers[0]);
+      if (i + 1 < json.nodes.length) expect((await nodeLines(page, i + 1)).value).toBeNull();
+    } else {
+      // backward, in backprop order: downstream = upstream × local
+      const e = json.edges[i - json.nodes.length];
+      expectShown(p.q.downstream.numbers, flat(e.downstream), `step ${i + 1} downstream`);
+      expectShown(p.q.upstream.numbers, flat(e.upstream), `step ${i + 1} upstream`);
+      if (e.localValue !== null) expectShown(p.q.local.numbers, flat(e.localValue), `step ${i + 1} local`);
+      else expect(p.q.local.text).toBe(e.local);
+      expect(await page.evaluate(() => document.querySelector('g.edge.ag-current') !== null)).toBe(true);
+    }
+    if (shots.has(i)) {
+      const path = join(dir, `${shoot}-${shots.get(i)}-step-${i + 1}.png`);
+      await page.screenshot({ path });
+      console.log(`screenshot: ${path}`);
+    }
+    await page.keyboard.press('ArrowRight');
+  }
+  // the last step: every node carries its final gradient, none of them partial
+  for (const n of json.nodes) {
+    const lines = await nodeLines(page, n.id);
+    if (n.grad === null) {
+      expect(lines.flow).toBeNull();
+      continue;
+    }
+    expect(lines.partial).toBe(false);
+    if (n.shape.length === 0) expectShown([Number(lines.flow)], flat(n.grad), `∂f/∂${n.label} on the picture`);
+    else expectShown(await details(page, n.id, 'grad'), flat(n.grad), `∂f/∂${n.label} in the details`);
+  }
+}
+
 describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
   beforeAll(async () => {
     browser = await puppeteer.launch({
@@ -122,47 +172,7 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     it(`${name}: every step shows grad --json's values, local derivatives and gradients`, async () => {
       const { file, json } = make(name, formula, at);
       const { page, errors } = await open(file);
-      const total = json.nodes.length + json.edges.length;
-      expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(total);
-
-      const shots = name === 'the sigmoid neuron' ? new Map([[0, 'first'], [Math.floor(total / 2), 'middle'], [total - 1, 'last']]) : new Map<number, string>();
-      await page.keyboard.press('Home');
-      for (let i = 0; i < total; i++) {
-        const p = await panel(page);
-        expect(p.heading).toBe(`Step ${i + 1} of ${total} · ${i < json.nodes.length ? 'forward' : 'backward'} pass`);
-        if (i < json.nodes.length) {
-          // forward: node i's value appears as it is computed, and no later node's
-          const n = json.nodes[i];
-          expectShown(p.q.value.numbers, flat(n.value), `step ${i + 1}: ${n.label}`);
-          if (n.shape.length === 0) expect(Number((await nodeLines(page, i)).value)).toBe(p.q.value.numbers[0]);
-          if (i + 1 < json.nodes.length) expect((await nodeLines(page, i + 1)).value).toBeNull();
-        } else {
-          // backward, in backprop order: downstream = upstream × local
-          const e = json.edges[i - json.nodes.length];
-          expectShown(p.q.downstream.numbers, flat(e.downstream), `step ${i + 1} downstream`);
-          expectShown(p.q.upstream.numbers, flat(e.upstream), `step ${i + 1} upstream`);
-          if (e.localValue !== null) expectShown(p.q.local.numbers, flat(e.localValue), `step ${i + 1} local`);
-          else expect(p.q.local.text).toBe(e.local);
-          expect(await page.evaluate(() => document.querySelector('g.edge.ag-current') !== null)).toBe(true);
-        }
-        if (shots.has(i)) {
-          const path = join(dir, `sigmoid-${shots.get(i)}-step-${i + 1}.png`);
-          await page.screenshot({ path });
-          console.log(`screenshot: ${path}`);
-        }
-        await page.keyboard.press('ArrowRight');
-      }
-      // the last step: every node carries its final gradient, none of them partial
-      for (const n of json.nodes) {
-        const lines = await nodeLines(page, n.id);
-        if (n.grad === null) {
-          expect(lines.flow).toBeNull();
-          continue;
-        }
-        expect(lines.partial).toBe(false);
-        if (n.shape.length === 0) expectShown([Number(lines.flow)], flat(n.grad), `∂f/∂${n.label} on the picture`);
-        else expectShown(await details(page, n.id, 'grad'), flat(n.grad), `∂f/∂${n.label} in the details`);
-      }
+      await walk(page, json, name === 'the sigmoid neuron' ? 'sigmoid' : null);
       expect(errors).toEqual([]);
       await page.close();
     });
@@ -250,5 +260,19 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     expect(await page.$$eval('img', (i) => i.length)).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
+  });
+});
+
+describe.skipIf(!FIREFOX)('the backprop explorer in Firefox', () => {
+  it('the sigmoid neuron, every step, as in Chromium', async () => {
+    const ff = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, args: ['--profile', mkdtempSync(join(tmpdir(), 'ag-firefox-'))] });
+    try {
+      const { file, json } = make('firefox-sigmoid', EXAMPLES['the sigmoid neuron'].formula, EXAMPLES['the sigmoid neuron'].at);
+      const { page, errors } = await open(file, null, ff);
+      await walk(page, json, null);
+      expect(errors).toEqual([]);
+    } finally {
+      await ff.close();
+    }
   });
 });

@@ -52,6 +52,25 @@ describe('autograd-cli graph (the real bin)', () => {
     expect(readFileSync(join(dir, 'pic.txt'), 'utf8')).not.toMatch(/\x1b\[/);
   });
 
+  it('-o backprop.html writes the explorer page and says how large it is; --format html writes it to stdout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-graph-'));
+    const file = join(dir, 'backprop.html');
+    const r = cli(['graph', '1/(1+exp(-(w0*x0+w1*x1+w2)))', '--at', 'w0=2,x0=-1,w1=-3,x1=-2,w2=-3', '-o', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`wrote ${file} (html: 14 nodes, 14 edges, ${(statSync(file).size / 1e3).toFixed(1)} kB)\n`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    const data = JSON.parse(/<script type="application\/json" id="ag-data">([\s\S]*?)<\/script>/.exec(html)![1]);
+    // both passes and every input for the forward-mode toggle, whatever --mode says
+    expect(data.result.backprop).toHaveLength(12);
+    expect(data.result.seeds.map((s: { wrt: string }) => s.wrt)).toEqual(['w0', 'x0', 'w1', 'x1', 'w2']);
+    const fwd = cli(['graph', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--mode', 'forward', '--wrt', 'y', '--format', 'html']);
+    expect(fwd.code).toBe(0);
+    const page = JSON.parse(/<script type="application\/json" id="ag-data">([\s\S]*?)<\/script>/.exec(fwd.stdout)![1]);
+    expect([page.result.mode, page.result.wrt, page.result.backprop.length]).toEqual(['forward', 'y', 5]);
+  });
+
   it('--json is the model; --format svg on stdout is one SVG', () => {
     const { code, json } = cliJson(['graph', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4']);
     expect(code).toBe(0);

@@ -2,7 +2,8 @@ import type { GraphResult } from '../../graph-result.js';
 
 /** The page's data: one JSON block in the page, read by page.ts. */
 export interface PageData {
-  result: GraphResult;
+  /** the graph result; the point is in the title (its tensors whole would only weigh the page down) */
+  result: Omit<GraphResult, 'point'>;
   /** significant digits of the numbers shown */
   digits: number;
   /** the formula and the point */

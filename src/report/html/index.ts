@@ -17,7 +17,8 @@ export async function renderHtml(r: GraphResult, o: { digits?: number } = {}): P
   const title = caption(r, digits);
   // the page draws its own title and legend; keep Graphviz's <svg> element only
   const svg = (await dotToSvg(renderDot(r, { digits, caption: false }))).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
-  const data: PageData = { result: r, digits, title };
+  const { point: _point, ...result } = r;
+  const data: PageData = { result, digits, title };
   return [
     '<!doctype html>',
     '<html lang="en">',
