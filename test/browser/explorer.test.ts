@@ -252,12 +252,16 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
   });
 
   it('a formula cannot break out of the page: </script> in it stays text', async () => {
-    const formula = 'x^2 # </script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">';
-    const { file } = make('escape', formula, 'x=3');
+    const formula = '(x < 1 ? x : x^2) # </script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">';
+    const { file, json } = make('escape', formula, 'x=3');
     const { page, errors } = await open(file);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.$eval('h1', (h) => h.textContent)).toBe(`${formula}  at x = 3`);
     expect(await page.$$eval('img', (i) => i.length)).toBe(0);
+    // a node's source text with < in it, on the picture and in the details, as text
+    expect(await page.$$eval('g.node text', (ts) => ts.some((t) => t.textContent?.includes('x < 1 ? x : x^2')))).toBe(true);
+    await page.click(`#n${json.nodes.length - 1}`);
+    expect(await page.$eval('aside section:last-child', (s) => s.textContent)).toContain('sourcex < 1 ? x : x^2');
     expect(errors).toEqual([]);
     await page.close();
   });
