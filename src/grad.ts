@@ -1,16 +1,17 @@
 import { checkGradient, perVariable, type CheckOptions, type CheckResult } from './check/fd.js';
 import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
-import { DEFAULT_FD_MAX } from './check/tolerance.js';
+import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, DEFAULT_SAMPLE } from './check/tolerance.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
-import { buildTape, type BuildLimits } from './graph/build.js';
+import { buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
+import { limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
 import { displayName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { getOp, isFunctionName } from './ops/index.js';
 import { CONSTANTS, parseProgram } from './parse/parse.js';
-import { fromNested, type Nested } from './parse/values.js';
+import { checkName, fromNested, type Nested } from './parse/values.js';
 import { Rng } from './random.js';
 import { norm2, shapeStr, toNested, type Shape, type Tensor } from './tensor.js';
 
@@ -26,10 +27,8 @@ export interface GradOptions extends CheckOptions {
   edges?: boolean;
   /** tensors up to this many entries are given whole in nodes/edges; larger ones summarised (default 64) */
   fullTensorLimit?: number;
-  limits?: Partial<BuildLimits>;
-  /** parse limits */
-  maxLength?: number;
-  maxDepth?: number;
+  /** the resource limits (src/limits.ts); the defaults for any not given */
+  limits?: Limits | Partial<Limits>;
 }
 
 /** A tensor too large to print: its shape and a few statistics. */
@@ -84,7 +83,8 @@ export interface EdgeReport {
 export interface GradResult {
   formula: string;
   engine: 'js' | 'native';
-  point: Record<string, Nested>;
+  /** the values used (tensors past `fullTensorLimit` entries summarised) */
+  point: Record<string, Shown>;
   variables: string[];
   value: number;
   gradient: Record<string, Nested>;
@@ -100,19 +100,25 @@ export interface GradResult {
   seed?: number;
 }
 
-/** Coerce library-style values (numbers, nested arrays, tensors) to tensors. */
+/**
+ * Coerce library-style values (numbers, nested arrays, tensors) to tensors, in a
+ * null-prototype table: a value named `constructor` or `__proto__` is a value like any other.
+ */
 export function toTensors(values: Record<string, Tensor | Nested>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(values)) {
-    out[k] = typeof v === 'object' && v !== null && 'data' in v && 'shape' in v ? (v as Tensor) : fromNested(v, k);
+  const out: Record<string, Tensor> = Object.create(null);
+  for (const k of Object.keys(values)) {
+    checkName(k, 'a value');
+    const v = values[k];
+    out[k] = typeof v === 'object' && v !== null && 'data' in v && 'shape' in v && (v as Tensor).data instanceof Float64Array ? (v as Tensor) : fromNested(v, k);
   }
   return out;
 }
 
 /** Parse and build: the checked tape for a formula at these values. */
-export function prepare(formula: string, values: Record<string, Tensor>, opts: GradOptions = {}): Tape {
-  const program = parseProgram(formula, { isFunction: isFunctionName, maxLength: opts.maxLength, maxDepth: opts.maxDepth });
-  return buildTape(program, values, { wrt: opts.wrt, limits: opts.limits });
+export function prepare(formula: string, values: Record<string, Tensor>, opts: Pick<GradOptions, 'wrt' | 'limits'> & { plan?: MemoryPlan } = {}): Tape {
+  const limits = limitsFrom(opts.limits);
+  const program = parseProgram(formula, { isFunction: isFunctionName, limits });
+  return buildTape(program, values, { wrt: opts.wrt, limits, plan: opts.plan });
 }
 
 /**
@@ -120,8 +126,15 @@ export function prepare(formula: string, values: Record<string, Tensor>, opts: G
  * check, and what flowed along every edge.
  */
 export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GradOptions = {}): GradResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => gradRun(formula, valuesIn, opts, limits));
+}
+
+function gradRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GradOptions, limits: Limits): GradResult {
   const values = toTensors(valuesIn);
-  const tape = prepare(formula, values, opts);
+  const limit = opts.fullTensorLimit ?? 64;
+  const plan: MemoryPlan = { ...GRAD_PLAN, edges: opts.edges !== false, fullOutput: limit === Infinity };
+  const tape = prepare(formula, values, { wrt: opts.wrt, limits, plan });
   const warnings: Warning[] = [];
   const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...usedConstNames(tape)]);
   for (const name of Object.keys(values)) {
@@ -148,11 +161,22 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
       hint: opts.wrt ? undefined : 'use a name that is not a constant, like x, and give its value with --at x=...',
     });
   }
+  // the work is bounded before it starts: evaluations of the check and forward mode's passes
+  const nEntries = tape.inputs.reduce((s, i) => s + tape.nodes[i.node].size, 0);
+  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
+  const full = nEntries <= fdMax;
+  const evaluations =
+    (opts.check !== false ? 1 + 4 * (full ? nEntries : Math.min(opts.sample ?? DEFAULT_SAMPLE, nEntries)) + (full ? 0 : 4 * (opts.directions ?? DEFAULT_DIRECTIONS)) : 0) +
+    (opts.forwardMode !== false ? (full ? nEntries : 2) : 0);
+  if (evaluations > limits.maxEvaluations) {
+    throw new AgError('limit', `the check would take ${evaluations} evaluations of the formula; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
+      hint: full ? 'lower --fd-max to use the directional check' : 'use fewer --directions and --sample',
+    });
+  }
   const engine = selectEngine(opts.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
   engine.forward(tape, arena);
   const value = arena[out.offset];
-  const limit = opts.fullTensorLimit ?? 64;
   const show = (shape: Shape, data: Float64Array): Shown => shown(shape, data, limit);
 
   const rev = engine.reverse(tape, arena, { edges: opts.edges !== false });
@@ -167,9 +191,8 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
 
   // forward mode: one tangent pass per input entry while that is affordable
   let forward: Record<string, Nested> | null = null;
-  const nEntries = adFlat.length;
   if (opts.forwardMode !== false) {
-    if (nEntries <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
+    if (full) {
       // the gradient as a 1 × n Jacobian, one tangent pass per input entry
       forward = perVariable(tape, forwardJacobian(engine, tape, arena, 1, nEntries));
     } else {
@@ -218,7 +241,7 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
   return {
     formula,
     engine: engine.name,
-    point: Object.fromEntries(Object.entries(values).filter(([k]) => used.has(k)).map(([k, v]) => [k, toNested(v.shape, v.data) as Nested])),
+    point: pointOf(values, [...used], limit),
     variables: tape.inputs.map((i) => i.name),
     value,
     gradient,
@@ -231,13 +254,23 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
   };
 }
 
+/** The values of these names (those given), in a null-prototype table, large ones summarised. */
+export function pointOf(values: Record<string, Tensor>, names: Iterable<string>, limit = 64): Record<string, Shown> {
+  const out: Record<string, Shown> = Object.create(null);
+  for (const k of names) {
+    const v = values[k];
+    if (v) out[k] = shown(v.shape, v.data, limit);
+  }
+  return out;
+}
+
 function usedConstNames(tape: Tape): string[] {
   // variables excluded by --wrt became constants labelled by their name
   return tape.nodes.filter((n) => n.op === 'const' && /^[A-Za-z_]\w*$/.test(n.label)).map((n) => n.label);
 }
 
 function formulaMentions(formula: string, name: string): boolean {
-  return new RegExp(`(^|[^\\w.])${name}([^\\w]|$)`).test(formula);
+  return new RegExp(`(^|[^\\w.])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w]|$)`).test(formula);
 }
 
 export function shown(shape: Shape, data: Float64Array, limit: number): Shown {

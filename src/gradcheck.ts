@@ -2,7 +2,7 @@ import { inlineCase, type RawExpected } from './cases/load.js';
 import type { CheckOptions, CheckResult } from './check/fd.js';
 import { compileCase, judge, Located, type FailureKind } from './cases/run.js';
 import type { EngineChoice } from './engine/select.js';
-import { grad, toTensors } from './grad.js';
+import { grad, toTensors, type Shown } from './grad.js';
 import type { Nested } from './parse/values.js';
 import type { Tensor } from './tensor.js';
 
@@ -30,7 +30,7 @@ export interface GradcheckFailure {
 export interface GradcheckResult {
   passed: boolean;
   formula: string;
-  point: Record<string, Nested>;
+  point: Record<string, Shown>;
   value: number;
   /** reverse mode */
   gradient: Record<string, Nested>;

@@ -3,7 +3,7 @@ import { selectEngine, type EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
 import { displayName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
-import { edgeReport, prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
+import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
 import { getOp } from './ops/index.js';
 import type { Nested } from './parse/values.js';
 import { norm2, shapeStr, subscript, toNested, type Shape, type Tensor } from './tensor.js';
@@ -72,7 +72,8 @@ export interface GraphResult {
   mode: 'reverse' | 'forward';
   /** forward mode: the seeded input entry (`x`, `W[1,2]`) */
   wrt: string | null;
-  point: Record<string, Nested>;
+  /** the values used (large tensors summarised, as in grad --json) */
+  point: Record<string, Shown>;
   nodes: GraphNode[];
   /** every edge of the graph, in tape order (each node's inputs in turn) */
   edges: GraphEdge[];
@@ -84,7 +85,7 @@ export interface GraphResult {
   notes: string[];
 }
 
-export interface GraphOptions extends Pick<GradOptions, 'limits' | 'maxLength' | 'maxDepth'> {
+export interface GraphOptions extends Pick<GradOptions, 'limits'> {
   mode?: 'reverse' | 'forward';
   /** reverse: differentiate only with respect to these; forward: the one input (entry) to seed */
   wrt?: string[];
@@ -103,7 +104,7 @@ export function graphResult(formula: string, valuesIn: Record<string, Tensor | N
   const values = toTensors(valuesIn);
   const mode = opts.mode ?? 'reverse';
   const seed = mode === 'forward' ? parseWrt(opts.wrt) : null;
-  const tape = prepare(formula, values, { wrt: mode === 'reverse' ? opts.wrt : undefined, limits: opts.limits, maxLength: opts.maxLength, maxDepth: opts.maxDepth });
+  const tape = prepare(formula, values, { wrt: mode === 'reverse' ? opts.wrt : undefined, limits: opts.limits });
   const engine = selectEngine(opts.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
   engine.forward(tape, arena);
@@ -182,7 +183,7 @@ export function graphResult(formula: string, valuesIn: Record<string, Tensor | N
       });
     });
   }
-  const result: GraphResult = { formula, engine: engine.name, mode, wrt, point: pointOf(tape, values), nodes, edges, backprop: order, notes };
+  const result: GraphResult = { formula, engine: engine.name, mode, wrt, point: pointOf(tape, values, limit), nodes, edges, backprop: order, notes };
   if (opts.seeds !== undefined) result.seeds = allSeeds(tape, arena, opts.seeds, show, notes);
   return result;
 }
@@ -244,12 +245,8 @@ function entryIndex(name: string, shape: Shape, entry: number[] | null): number 
   return shape.length === 2 ? (entry[0] - 1) * shape[1] + (entry[1] - 1) : shape.length === 1 ? entry[0] - 1 : 0;
 }
 
-function pointOf(tape: Tape, values: Record<string, Tensor>): Record<string, Nested> {
-  const point: Record<string, Nested> = {};
-  for (const n of tape.nodes) {
-    // variables, and variables held fixed (--wrt) which became constants named after themselves
-    const name = n.op === 'input' ? n.label : n.op === 'const' && values[n.label] ? n.label : null;
-    if (name) point[name] = toNested(values[name].shape, values[name].data) as Nested;
-  }
-  return point;
+function pointOf(tape: Tape, values: Record<string, Tensor>, limit: number): Record<string, Shown> {
+  // variables, and variables held fixed (--wrt) which became constants named after themselves
+  const names = tape.nodes.filter((n) => n.op === 'input' || (n.op === 'const' && values[n.label])).map((n) => n.label);
+  return pointValues(values, names, limit);
 }

@@ -4,7 +4,8 @@ import { inputSlots } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
-import { prepare, toTensors, type GradOptions } from './grad.js';
+import { pointOf, prepare, toTensors, type GradOptions, type Shown } from './grad.js';
+import { ENTRY_BYTES, limitName, limitsFrom, memoryError, withDeadline, type Limits } from './limits.js';
 import { forwardJacobian, reverseJacobian } from './engine/modes.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import type { Nested } from './parse/values.js';
@@ -12,7 +13,7 @@ import { subscript, toNested, type Tensor } from './tensor.js';
 
 export type JacobianMode = 'both' | 'auto' | 'forward' | 'reverse';
 
-export interface JacobianOptions extends Pick<GradOptions, 'limits' | 'maxLength' | 'maxDepth'> {
+export interface JacobianOptions extends Pick<GradOptions, 'limits'> {
   wrt?: string[];
   engine?: EngineChoice;
   /** both (default): run the two and compare; auto: the one with fewer passes; or one of them */
@@ -42,7 +43,7 @@ export interface JacobianCheck extends CheckSummary {
 export interface JacobianResult {
   formula: string;
   engine: 'js' | 'native';
-  point: Record<string, Nested>;
+  point: Record<string, Shown>;
   variables: string[];
   value: Nested;
   outputShape: number[];
@@ -76,8 +77,16 @@ export const DEFAULT_MAX_JACOBIAN = 4_000_000;
  * table: n ≫ m → reverse, m ≫ n → forward.
  */
 export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: JacobianOptions = {}): JacobianResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => jacobianRun(formula, valuesIn, opts, limits));
+}
+
+/** The Jacobian's own copies besides the tape's run: forward's and reverse's matrices, the rows handed out, and their text. */
+const JACOBIAN_COPIES = 2 + 1 + 3;
+
+function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: JacobianOptions, limits: Limits): JacobianResult {
   const values = toTensors(valuesIn);
-  const tape = prepare(formula, values, opts);
+  const tape = prepare(formula, values, { wrt: opts.wrt, limits });
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const engine = selectEngine(opts.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
@@ -92,10 +101,19 @@ export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nest
       hint: 'use grad on a scalar reduction, or --wrt to take fewer variables',
     });
   }
+  const jBytes = m * n * ENTRY_BYTES * JACOBIAN_COPIES;
+  if (jBytes > limits.maxMemory) throw memoryError(jBytes, `the ${m} × ${n} Jacobian`, limits);
   const mode = opts.mode ?? 'both';
   const choice = mode === 'auto' ? choose(n, m) : null;
   const runForward = mode === 'both' || mode === 'forward' || choice?.mode === 'forward';
   const runReverse = mode === 'both' || mode === 'reverse' || choice?.mode === 'reverse';
+  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
+  const passes = (runForward ? n : 0) + (runReverse ? m : 0) + (opts.check !== false && n <= fdMax ? 2 * n : 0);
+  if (passes > limits.maxEvaluations) {
+    throw new AgError('limit', `the Jacobian would take ${passes} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
+      hint: '--mode auto takes the cheaper mode; --no-check skips the differences',
+    });
+  }
 
   let jf: Float64Array | null = null;
   let forward: ModeRun | null = null;
@@ -135,7 +153,6 @@ export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nest
   }
   const notes: string[] = [];
   let check: JacobianCheck | null = null;
-  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   if (opts.check !== false) {
     if (n <= fdMax) check = fdCheck(engine, tape, arena, J, m, n, rows, columns, tol, opts.eps ?? DEFAULT_EPS);
     else notes.push(`${n} input entries: finite differences skipped (more than --fd-max ${fdMax})`);
@@ -146,7 +163,7 @@ export function jacobian(formula: string, valuesIn: Record<string, Tensor | Nest
   return {
     formula,
     engine: engine.name,
-    point: Object.fromEntries(tape.inputs.map((i) => [i.name, toNested(values[i.name].shape, values[i.name].data) as Nested])),
+    point: pointOf(values, tape.inputs.map((i) => i.name)),
     variables: tape.inputs.map((i) => i.name),
     value: toNested(out.shape, view(arena, out)) as Nested,
     outputShape: [...out.shape],

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import yaml from 'js-yaml';
-import { AgError } from '../errors.js';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { closest } from '../graph/suggest.js';
 import type { FdMethod } from '../check/fd.js';
+import { DocumentError as CaseFileError, formatOf, parseDocumentText, readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
+import { limitsFrom, type Limits } from '../limits.js';
+import { safeName } from '../safe-text.js';
 
 /**
  * Check cases as they come from a YAML/JSON file (or the command line): plain data,
@@ -60,27 +61,24 @@ export interface CaseFile {
 }
 
 /** A case file that cannot be read or parsed: the message starts with `file:line:col:` where known. */
-export class CaseFileError extends AgError {
-  constructor(
-    readonly file: string,
-    message: string,
-    readonly line?: number,
-    readonly col?: number,
-    /** the offending line of the file, for a caret under column `col` */
-    lineText?: string,
-  ) {
-    super(line === undefined ? 'io' : 'syntax', `${file}${line !== undefined ? `:${line}${col !== undefined ? `:${col}` : ''}` : ''}: ${message}`, {
-      ...(lineText !== undefined && col !== undefined ? { source: lineText, span: { start: col - 1, end: col } } : {}),
-    });
-  }
-}
+export { DocumentError as CaseFileError } from '../io/document.js';
 
 const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'points', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'expect'];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
 const EXPECT_KEYS = ['value', 'gradient'];
 
-/** The case files named by `paths`: files as they are, folders searched for *.yaml, *.yml, *.json (sorted). */
-export function expandPaths(paths: string[]): string[] {
+/** A path the folder walk could not follow (a symlink loop, a broken link): an error for that path; the rest runs. */
+export interface WalkError {
+  file: string;
+  message: string;
+}
+
+/**
+ * The case files named by `paths`: files as they are, folders searched for *.yaml,
+ * *.yml, *.json (sorted). A link that loops or leads nowhere is an error for its path,
+ * never for the walk.
+ */
+export function expandPaths(paths: string[], errors: WalkError[] = []): string[] {
   const out: string[] = [];
   for (const p of paths) {
     let st;
@@ -94,10 +92,35 @@ export function expandPaths(paths: string[]): string[] {
       out.push(p);
       continue;
     }
+    const visited = new Set<string>();
     const walk = (dir: string): void => {
-      for (const name of readdirSync(dir).sort()) {
+      let real: string;
+      let names: string[];
+      try {
+        real = realpathSync(dir);
+        names = readdirSync(dir).sort();
+      } catch (e) {
+        errors.push({ file: dir, message: `cannot read the folder: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink loop' : ((e as NodeJS.ErrnoException).code ?? 'unreadable').toLowerCase()}` });
+        return;
+      }
+      // a folder met again through a symlink is a loop: walked once
+      if (visited.has(real)) {
+        errors.push({ file: dir, message: 'a symlink loop: this folder was already walked' });
+        return;
+      }
+      visited.add(real);
+      for (const name of names) {
         const full = join(dir, name);
-        if (statSync(full).isDirectory()) walk(full);
+        let kind: 'dir' | 'file' | 'other';
+        try {
+          const s = statSync(full);
+          kind = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (/\.(ya?ml|json)$/i.test(name) || code === 'ELOOP') errors.push({ file: full, message: code === 'ELOOP' ? 'a symlink loop' : code === 'ENOENT' ? 'a broken link (it points at nothing)' : `cannot read it: ${(code ?? 'unreadable').toLowerCase()}` });
+          continue;
+        }
+        if (kind === 'dir') walk(full);
         else if (/\.(ya?ml|json)$/i.test(name)) out.push(full);
       }
     };
@@ -106,187 +129,109 @@ export function expandPaths(paths: string[]): string[] {
   return out;
 }
 
-/** Read and parse one case file. Throws AgError ('io' or 'syntax', message prefixed by file:line) when it cannot. */
-export function loadCaseFile(file: string): CaseFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CaseFileError(file, `cannot read it: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
-  }
-  return parseCases(text, file);
+export interface LoadOptions {
+  limits?: Limits;
 }
 
-/** A node of the parsed document with its place in the text (from js-yaml's parse events). */
-interface YNode {
-  start: number;
-  kind?: string;
-  value: unknown;
-  children: YNode[];
+/** Read and parse one case file through the document door. Throws CaseFileError ('io', 'limit' or 'syntax', message prefixed by file:line) when it cannot. */
+export function loadCaseFile(file: string, o: LoadOptions = {}): CaseFile {
+  return casesOf(readDocument(file, { limits: limitsFrom(o.limits), showLines: true }));
 }
 
-/** Parse YAML (or JSON, which js-yaml reads too) keeping where every node starts. */
-function parseTree(text: string, file: string): YNode | null {
-  const stack: YNode[] = [{ start: 0, value: undefined, children: [] }];
-  try {
-    yaml.load(text, {
-      filename: file,
-      schema: yaml.CORE_SCHEMA,
-      json: extname(file).toLowerCase() === '.json',
-      listener(type, state) {
-        if (type === 'open') stack.push({ start: state.position, value: undefined, children: [] });
-        else {
-          const n = stack.pop()!;
-          n.kind = state.kind;
-          n.value = state.result;
-          stack[stack.length - 1].children.push(n);
-        }
-      },
-    });
-  } catch (e) {
-    if (e instanceof yaml.YAMLException) {
-      // js-yaml reads the text with a line break added: an error at the end is placed after the last line
-      const rows = text.replace(/\r?\n$/, '').split(/\r?\n/);
-      const m = e.mark;
-      const line = m ? Math.min(m.line, rows.length - 1) : 0;
-      const col = m ? (m.line === line ? m.column : rows[line].length) + 1 : undefined;
-      throw new CaseFileError(file, `the case file is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.reason}`, line + 1, col, rows[line]);
+/** Cases from the text of a case file: a list of cases, or `{defaults: {...}, cases: [...]}`. */
+export function parseCases(text: string, file: string): CaseFile {
+  return casesOf(parseDocumentText(text, file, { format: formatOf(file) }));
+}
+
+function casesOf(doc: ParsedDocument): CaseFile {
+  const { file } = doc;
+  const root = doc.root;
+  const lineOf = (n: PosNode | undefined) => (n ? doc.at(n.start).line : 1);
+  const value = doc.value;
+  if (!root || value === null || value === undefined) throw new CaseFileError(file, 'the file holds no cases; it should be a list of cases like "- f: (x + y) * z"', 1);
+  let list: { node: PosNode | undefined; value: unknown } = { node: root, value };
+  let defaults: Record<string, unknown> = Object.create(null);
+  let defaultsNode: PosNode | undefined;
+  if (isPlainObject(value)) {
+    const extra = Object.keys(value).filter((k) => k !== 'cases' && k !== 'defaults');
+    if (!('cases' in value) || extra.length) {
+      throw new CaseFileError(file, `the file should be a list of cases, or a mapping with cases: (and optionally defaults:)${extra.length ? `; unexpected ${extra.map((k) => `${shortName(k)}:`).join(', ')}` : ''}`, lineOf(root));
     }
-    throw e;
-  }
-  const root = stack[0].children[0];
-  return root ? unwrap(root) : null;
-}
-
-/** js-yaml reports a flow collection inside a block one twice (a wrapper and the node): keep the inner one. */
-function unwrap(n: YNode): YNode {
-  while (n.children.length === 1 && n.children[0].value === n.value && n.kind !== 'scalar') n = n.children[0];
-  n.children = n.children.map(unwrap);
-  return n;
-}
-
-/** The key and value nodes of a mapping, when the parse events line up with its entries (else null). */
-function entries(n: YNode): Map<string, { key: YNode; value: YNode }> | null {
-  const obj = n.value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  const ch = n.children;
-  if (ch.length !== 2 * keys.length) return null;
-  const out = new Map<string, { key: YNode; value: YNode }>();
-  for (let i = 0; i < keys.length; i++) {
-    if (String(ch[2 * i].value) !== keys[i]) return null;
-    out.set(keys[i], { key: ch[2 * i], value: ch[2 * i + 1] });
-  }
-  return out;
-}
-
-class Lines {
-  private starts: number[] = [0];
-  constructor(private text: string) {
-    for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.starts.push(i + 1);
-  }
-
-  /** 1-based line and column of the first non-blank character at or after `offset`. */
-  at(offset: number): { line: number; col: number } {
-    while (offset < this.text.length && /[ \t\r\n]/.test(this.text[offset])) offset++;
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
+    list = { node: root.entries?.get('cases')?.value, value: value.cases };
+    if ('defaults' in value) {
+      defaultsNode = root.entries?.get('defaults')?.value;
+      if (!isPlainObject(value.defaults)) throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, points, …)', lineOf(defaultsNode));
+      defaults = value.defaults;
+      const bad = Object.keys(defaults).filter((k) => !DEFAULT_KEYS.includes(k));
+      if (bad.length) throw new CaseFileError(file, `defaults: cannot set ${bad.map(shortName).join(', ')} (it can set ${DEFAULT_KEYS.join(', ')})`, lineOf(defaultsNode));
     }
-    return { line: lo + 1, col: offset - this.starts[lo] + 1 };
   }
-
-  /** Where a string value's text starts, when it is written plainly or in quotes without escapes on one line. */
-  formula(node: YNode, value: string): Pos {
-    const p = this.at(node.start);
-    let o = this.starts[p.line - 1] + p.col - 1;
-    if (this.text[o] === '"' || this.text[o] === "'") o++;
-    return this.text.startsWith(value, o) && !value.includes('\n') ? { line: p.line, col: o - this.starts[p.line - 1] + 1 } : { line: p.line };
+  if (!Array.isArray(list.value)) {
+    throw new CaseFileError(file, `expected a list of cases (each starting with "- "), found ${describe(list.value)}`, lineOf(list.node));
   }
+  if (list.value.length === 0) throw new CaseFileError(file, 'the list of cases is empty', lineOf(list.node));
+  const items = list.node?.items?.length === list.value.length ? list.node.items : null;
+  const cases = list.value.map((raw, i) => {
+    const node = items?.[i];
+    return toCase(raw, node, defaults, defaultsNode, { file, index: i, line: lineOf(node ?? list.node), doc });
+  });
+  return { file, cases };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Cases from the text of a case file: a list of cases, or `{defaults: {...}, cases: [...]}`. */
-export function parseCases(text: string, file: string): CaseFile {
-  const root = parseTree(text, file);
-  const lines = new Lines(text);
-  if (!root || root.value === null || root.value === undefined) throw new CaseFileError(file, 'the file holds no cases; it should be a list of cases like "- f: (x + y) * z"', 1);
-  let list: YNode = root;
-  let defaults: Record<string, unknown> = {};
-  let defaultsNode: YNode | undefined;
-  if (isPlainObject(root.value)) {
-    const e = entries(root);
-    const extra = Object.keys(root.value).filter((k) => k !== 'cases' && k !== 'defaults');
-    if (!('cases' in root.value) || !e || extra.length) {
-      throw new CaseFileError(file, `the file should be a list of cases, or a mapping with cases: (and optionally defaults:)${extra.length ? `; unexpected ${extra.map((k) => `${k}:`).join(', ')}` : ''}`, lines.at(root.start).line);
-    }
-    list = e.get('cases')!.value;
-    if (e.has('defaults')) {
-      defaultsNode = e.get('defaults')!.value;
-      if (!isPlainObject(defaultsNode.value)) throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, points, …)', lines.at(defaultsNode.start).line);
-      defaults = defaultsNode.value;
-      const bad = Object.keys(defaults).filter((k) => !DEFAULT_KEYS.includes(k));
-      if (bad.length) throw new CaseFileError(file, `defaults: cannot set ${bad.join(', ')} (it can set ${DEFAULT_KEYS.join(', ')})`, lines.at(defaultsNode.start).line);
-    }
-  }
-  if (!Array.isArray(list.value)) {
-    throw new CaseFileError(file, `expected a list of cases (each starting with "- "), found ${describe(list.value)}`, lines.at(list.start).line);
-  }
-  if (list.value.length === 0) throw new CaseFileError(file, 'the list of cases is empty', lines.at(list.start).line);
-  const items = list.children.length === list.value.length ? list.children : null;
-  const cases = list.value.map((raw, i) => {
-    const node = items?.[i];
-    const line = node ? lines.at(node.start).line : lines.at(list.start).line;
-    return toCase(raw, node, defaults, defaultsNode, { file, index: i, line, lines });
-  });
-  return { file, cases };
-}
+/** A key or name from the file, as a message shows it. */
+const shortName = (k: string): string => safeName(k, 40);
+
+/** A small value as a message shows it (never more than a line). */
+const shown = (v: unknown): string => safeName(JSON.stringify(v) ?? String(v), 60);
+
+/** The largest rtol and atol a case file may set: a file cannot loosen its own judgement without bound (the command line can). */
+export const MAX_FILE_RTOL = 0.1;
+export const MAX_FILE_ATOL = 1e-2;
 
 function describe(v: unknown): string {
   if (v === null) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${shown(v)}`;
 }
 
 interface Where {
   file: string;
   index: number;
   line: number;
-  lines?: Lines;
+  doc?: ParsedDocument;
 }
 
 /**
  * One case from its parsed value; `node` (when known) gives every field's line. Defaults
  * fill the settings a case leaves out.
  */
-function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, unknown>, defaultsNode: YNode | undefined, w: Where): CaseSpec {
-  const spec: CaseSpec = { file: w.file, index: w.index, name: `case ${w.index + 1}`, line: w.line, f: '', at: {}, atText: [], random: true, ranges: {}, pos: {} };
+function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string, unknown>, defaultsNode: PosNode | undefined, w: Where): CaseSpec {
+  const spec: CaseSpec = { file: w.file, index: w.index, name: `case ${w.index + 1}`, line: w.line, f: '', at: Object.create(null), atText: [], random: true, ranges: Object.create(null), pos: Object.create(null) };
   const problem = (key: string, message: string, hint?: string): CaseSpec => {
     spec.problem ??= { key, message, hint };
     return spec;
   };
   if (!isPlainObject(raw)) return problem('', `a case should be a mapping with at least f: (the formula), not ${describe(raw)}`);
   // positions: of the defaults first, so a case's own fields win
-  recordPositions(defaultsNode, '', spec.pos, w.lines);
-  recordPositions(node, '', spec.pos, w.lines);
-  const c = { ...defaults, ...raw } as Record<string, unknown>;
+  recordPositions(defaultsNode, '', spec.pos, w.doc);
+  recordPositions(node, '', spec.pos, w.doc);
+  // names are data: a key __proto__ or constructor is an entry like any other
+  const c = Object.assign(Object.create(null), defaults, raw) as Record<string, unknown>;
 
   for (const k of Object.keys(raw)) {
     if (!CASE_KEYS.includes(k)) {
       const near = closest(k, CASE_KEYS);
-      problem(k, `unknown key ${k}:`, near ? `did you mean ${near}:?` : `a case has ${CASE_KEYS.join(', ')}`);
+      problem(k, `unknown key ${shortName(k)}:`, near ? `did you mean ${near}:?` : `a case has ${CASE_KEYS.join(', ')}`);
     }
   }
   if (raw.name !== undefined) spec.name = String(raw.name);
   if (typeof c.f !== 'string' && typeof c.f !== 'number') return problem('f', raw.f === undefined ? 'the case has no f: (the formula to check)' : `f: should be a formula, not ${describe(c.f)}`);
   spec.f = String(c.f);
   if (raw.name === undefined) spec.name = spec.f;
-  formulaPos(node, ['f'], c.f, spec.pos, 'f', w.lines);
+  formulaPos(node, ['f'], c.f, spec.pos, 'f', w.doc);
 
   // values: a mapping of fixed values, a --at style string, or random
   if (c.at === undefined || c.at === 'random') spec.random = true;
@@ -296,7 +241,7 @@ function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, 
   } else if (isPlainObject(c.at)) {
     spec.random = false;
     for (const [k, v] of Object.entries(c.at)) {
-      if (!isRawValue(v)) return problem(`at.${k}`, `at: ${k} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describe(v)}`);
+      if (!isRawValue(v)) return problem(`at.${k}`, `at: ${shortName(k)} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describe(v)}`);
       spec.at[k] = v;
     }
   } else return problem('at', `at: should be a mapping of values, "random", or a string like "x=1,y=2", not ${describe(c.at)}`);
@@ -304,7 +249,7 @@ function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, 
     if (!isPlainObject(c.ranges)) return problem('ranges', `ranges: should map variables to [low, high], like { x: [-3, 3] }, not ${describe(c.ranges)}`);
     for (const [k, v] of Object.entries(c.ranges)) {
       if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(v[0] < v[1])) {
-        return problem(`ranges.${k}`, `ranges: ${k} should be [low, high] with low < high, not ${JSON.stringify(v)}`);
+        return problem(`ranges.${k}`, `ranges: ${shortName(k)} should be [low, high] with low < high, not ${shown(v)}`);
       }
       spec.ranges[k] = [v[0], v[1]];
     }
@@ -312,7 +257,7 @@ function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, 
   }
 
   if (c.points !== undefined) {
-    if (!Number.isInteger(c.points) || (c.points as number) < 1 || (c.points as number) > 10000) return problem('points', `points: should be a whole number from 1 to 10000, not ${JSON.stringify(c.points)}`);
+    if (!Number.isInteger(c.points) || (c.points as number) < 1 || (c.points as number) > 10000) return problem('points', `points: should be a whole number from 1 to 10000, not ${shown(c.points)}`);
     spec.points = c.points as number;
   }
   if (c.wrt !== undefined) {
@@ -322,15 +267,20 @@ function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, 
   }
   for (const k of ['rtol', 'atol', 'eps'] as const) {
     if (c[k] === undefined) continue;
-    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (c[k] as number) < 0) return problem(k, `${k}: should be a non-negative number, not ${JSON.stringify(c[k])}`);
-    spec[k] = c[k] as number;
+    const v = c[k];
+    // .inf and .nan are numbers in YAML: a tolerance must be a finite one, and a step positive
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'eps' && v <= 0)) {
+      return problem(k, `${k}: should be a ${k === 'eps' ? 'positive' : 'non-negative'} finite number, not ${typeof v === 'number' ? String(v) : shown(v)}`);
+    }
+    if (k === 'eps' && v > 0.1) return problem(k, `eps: ${v} is not a small step; it should be at most 0.1`);
+    spec[k] = v;
   }
   if (c.method !== undefined) {
-    if (c.method !== 'central' && c.method !== 'richardson') return problem('method', `method: should be central or richardson, not ${JSON.stringify(c.method)}`);
+    if (c.method !== 'central' && c.method !== 'richardson') return problem('method', `method: should be central or richardson, not ${shown(c.method)}`);
     spec.method = c.method;
   }
   if (c.seed !== undefined) {
-    if (!Number.isInteger(c.seed)) return problem('seed', `seed: should be a whole number, not ${JSON.stringify(c.seed)}`);
+    if (!Number.isSafeInteger(c.seed)) return problem('seed', `seed: should be a whole number, not ${shown(c.seed)}`);
     spec.seed = c.seed as number;
   }
 
@@ -339,53 +289,55 @@ function toCase(raw: unknown, node: YNode | undefined, defaults: Record<string, 
     for (const k of Object.keys(c.expect)) {
       if (!EXPECT_KEYS.includes(k)) {
         const near = closest(k, EXPECT_KEYS);
-        return problem(`expect.${k}`, `unknown key expect.${k}:`, near ? `did you mean ${near}:?` : 'expect: has value: and gradient:');
+        return problem(`expect.${k}`, `unknown key expect.${shortName(k)}:`, near ? `did you mean ${near}:?` : 'expect: has value: and gradient:');
       }
     }
-    spec.expect = {};
+    spec.expect = Object.create(null) as NonNullable<CaseSpec['expect']>;
     const ev = c.expect.value;
     if (ev !== undefined) {
       if (!isRawValue(ev)) return problem('expect.value', `expect.value: should be a number or a formula, not ${describe(ev)}`);
       spec.expect.value = ev;
-      formulaPos(node, ['expect', 'value'], ev, spec.pos, 'expect.value', w.lines);
+      formulaPos(node, ['expect', 'value'], ev, spec.pos, 'expect.value', w.doc);
     }
     const eg = c.expect.gradient;
     if (eg !== undefined) {
       if (!isPlainObject(eg)) return problem('expect.gradient', `expect.gradient: should map variables to their partial derivatives, like { x: -4, y: "sin(x)" }, not ${describe(eg)}`);
-      spec.expect.gradient = {};
+      spec.expect.gradient = Object.create(null) as Record<string, RawExpected>;
       for (const [k, v] of Object.entries(eg)) {
-        if (!isRawValue(v)) return problem(`expect.gradient.${k}`, `expect.gradient.${k}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}`);
+        if (!isRawValue(v)) return problem(`expect.gradient.${k}`, `expect.gradient.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}`);
         spec.expect.gradient[k] = v;
-        formulaPos(node, ['expect', 'gradient', k], v, spec.pos, `expect.gradient.${k}`, w.lines);
+        formulaPos(node, ['expect', 'gradient', k], v, spec.pos, `expect.gradient.${k}`, w.doc);
       }
     }
   }
   return spec;
 }
 
-function isRawValue(v: unknown): v is RawValue {
+/** A number, a string, or lists of them nested no deeper than a matrix (values have rank ≤ 2). */
+function isRawValue(v: unknown, depth = 0): v is RawValue {
   if (typeof v === 'number' || typeof v === 'string') return true;
-  return Array.isArray(v) && v.length > 0 && v.every(isRawValue);
+  return depth < 2 && Array.isArray(v) && v.length > 0 && v.every((x) => isRawValue(x, depth + 1));
 }
 
 /** The line of every field (and of every entry of a mapping field) under `prefix`. */
-function recordPositions(node: YNode | undefined, prefix: string, pos: Record<string, Pos>, lines: Lines | undefined, depth = 0): void {
-  if (!node || !lines || !isPlainObject(node.value) || depth > 3) return;
-  const e = entries(node);
-  if (!e) return;
-  for (const [k, { key, value }] of e) {
+function recordPositions(node: PosNode | undefined, prefix: string, pos: Record<string, Pos>, doc: ParsedDocument | undefined, depth = 0): void {
+  if (!node?.entries || !doc || depth > 3) return;
+  for (const [k, { key, value }] of node.entries) {
     const path = prefix ? `${prefix}.${k}` : k;
-    pos[path] = { line: lines.at(key.start).line };
-    recordPositions(value, path, pos, lines, depth + 1);
+    pos[path] = { line: doc.at(key.start).line };
+    recordPositions(value, path, pos, doc, depth + 1);
   }
 }
 
 /** For a formula given as a string, the column where its text starts (so a caret can point into the file). */
-function formulaPos(node: YNode | undefined, path: string[], v: unknown, pos: Record<string, Pos>, key: string, lines: Lines | undefined): void {
-  if (!node || !lines || typeof v !== 'string') return;
-  let n: YNode | undefined = node;
-  for (const p of path) n = n && isPlainObject(n.value) ? entries(n)?.get(p)?.value : undefined;
-  if (n) pos[key] = lines.formula(n, v);
+function formulaPos(node: PosNode | undefined, path: string[], v: unknown, pos: Record<string, Pos>, key: string, doc: ParsedDocument | undefined): void {
+  if (!node || !doc || typeof v !== 'string') return;
+  let n: PosNode | undefined = node;
+  for (const p of path) n = n?.entries?.get(p)?.value;
+  if (!n) return;
+  const p = doc.at(n.start);
+  if (n.textStart !== undefined && !v.includes('\n')) pos[key] = { line: p.line, col: doc.at(n.textStart).col };
+  else pos[key] = { line: p.line };
 }
 
 export interface InlineOptions {
@@ -406,13 +358,13 @@ export function inlineCase(f: string, o: InlineOptions): CaseSpec {
     name: f,
     line: 1,
     f,
-    at: {},
+    at: Object.create(null),
     atText: o.at ?? [],
     random: hasRanges || !o.at?.length,
-    ranges: o.ranges ?? {},
+    ranges: o.ranges ?? Object.create(null),
     points: o.points,
     wrt: o.wrt,
     expect: o.expect || o.expectValue !== undefined ? { gradient: o.expect, value: o.expectValue } : undefined,
-    pos: { f: { line: 1, col: 1 } },
+    pos: Object.assign(Object.create(null), { f: { line: 1, col: 1 } }),
   };
 }

@@ -21,11 +21,23 @@ export function workerScript(): string | null {
  * the order of `cases` whatever the timing. Without the worker bundle (running from
  * source), or for one job, the cases run here, one after another.
  */
-export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: number): Promise<{ results: CaseResult[]; note?: string }> {
+/** Set `stopped` (on SIGINT) to end a run after the cases in progress; the results hold the finished ones. */
+export interface StopSignal {
+  stopped: boolean;
+}
+
+export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: number, stop: StopSignal = { stopped: false }): Promise<{ results: CaseResult[]; note?: string; interrupted: boolean }> {
   const script = jobs > 1 && cases.length > 1 ? workerScript() : null;
   if (!script) {
     const note = jobs > 1 && cases.length > 1 ? 'the worker bundle dist/check-worker.cjs is missing (npm run build); ran the cases in one thread' : undefined;
-    return { results: cases.map((c) => runCase(c, options)), note };
+    const results: CaseResult[] = [];
+    for (const c of cases) {
+      // back to the event loop between cases, so a SIGINT handler can run
+      await new Promise((r) => setImmediate(r));
+      if (stop.stopped) break;
+      results.push(runCase(c, options));
+    }
+    return { results, note, interrupted: stop.stopped };
   }
   const results: CaseResult[] = new Array(cases.length);
   const n = Math.min(jobs, cases.length);
@@ -36,7 +48,7 @@ export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: num
     new Promise<void>((resolve) => {
       let inFlight: number[] = [];
       const send = () => {
-        if (next >= cases.length) {
+        if (next >= cases.length || stop.stopped) {
           inFlight = [];
           void w.terminate();
           resolve();
@@ -53,6 +65,11 @@ export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: num
       });
       // a worker that dies takes its batch with it: those cases run here instead
       const lost = () => {
+        if (stop.stopped) {
+          inFlight = [];
+          resolve();
+          return;
+        }
         for (const id of inFlight) results[id] ??= runCase(cases[id], options);
         inFlight = [];
         while (next < cases.length) {
@@ -67,6 +84,15 @@ export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: num
       });
       send();
     });
-  await Promise.all(Array.from({ length: n }, () => work(new Worker(script))));
-  return { results };
+  const workers = Array.from({ length: n }, () => new Worker(script));
+  const watch = setInterval(() => {
+    // interrupted: the batches in flight are dropped, the finished ones kept
+    if (stop.stopped) for (const w of workers) void w.terminate();
+  }, 50);
+  try {
+    await Promise.all(workers.map(work));
+  } finally {
+    clearInterval(watch);
+  }
+  return { results: stop.stopped ? results.filter(Boolean) : results, interrupted: stop.stopped };
 }

@@ -1,16 +1,18 @@
 import { freeVariables } from '../parse/free.js';
 import type { EngineChoice } from '../engine/select.js';
 import { AgError, type Span } from '../errors.js';
-import { grad, type GradOptions, type GradResult } from '../grad.js';
+import { grad, pointOf as shownPoint, type GradOptions, type GradResult, type Shown } from '../grad.js';
+import { folderOf, type FileScope } from '../io/read.js';
+import { limitsFrom, withDeadline, type Limits } from '../limits.js';
 import { isFunctionName } from '../ops/index.js';
 import type { Program } from '../parse/ast.js';
 import { parseProgram } from '../parse/parse.js';
 import { fromNested, type Nested } from '../parse/values.js';
-import { evaluateValue, parseAt } from '../values.js';
+import { parseAt, valueOf } from '../values.js';
 import { DEFAULT_SEED, Rng } from '../random.js';
 import { err } from '../number-format.js';
 import { scalar, subscript, toNested, type Tensor } from '../tensor.js';
-import type { CaseSpec } from './load.js';
+import { MAX_FILE_ATOL, MAX_FILE_RTOL, type CaseSpec } from './load.js';
 import { compare, counterexample, distinct, partial, pointText, shapeMismatch } from '../check/compare.js';
 import { compileExpected, evaluateExpected, type Expected } from './expect.js';
 import type { FdMethod } from '../check/fd.js';
@@ -32,6 +34,13 @@ export interface RunOptions {
   method?: FdMethod;
   points?: number;
   engine?: EngineChoice;
+  /** the resource limits; each case runs under its own --timeout */
+  limits?: Limits;
+  /** `@file` references in case files may name any file (default: only inside the case file's folder tree) */
+  allowFiles?: boolean;
+  /** the largest rtol and atol a case file may set (the command line may raise them) */
+  maxRtol?: number;
+  maxAtol?: number;
 }
 
 export type CaseStatus = 'pass' | 'fail' | 'error';
@@ -48,7 +57,7 @@ export interface CaseFailure {
   /** the field of the case it is about (`expect.gradient.x`, `f`) and its line */
   field: string;
   line: number;
-  point: Record<string, Nested>;
+  point: Record<string, Shown>;
   yours?: number;
   truth?: number;
   fd?: number;
@@ -124,7 +133,18 @@ export interface Compiled {
 
 export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
   if (spec.problem) throw new Located(spec.problem.key, new AgError('bad-value', spec.problem.message, { hint: spec.problem.hint }));
-  const program = located('f', () => parseProgram(spec.f, { isFunction: isFunctionName }));
+  const limits = limitsFrom(o.limits);
+  // a case file cannot loosen its own judgement without bound; the command line can
+  if (spec.file !== '<inline>') {
+    const caps = { rtol: o.maxRtol ?? MAX_FILE_RTOL, atol: o.maxAtol ?? MAX_FILE_ATOL };
+    for (const k of ['rtol', 'atol'] as const) {
+      const v = spec[k];
+      if (v !== undefined && v > caps[k]) {
+        throw new Located(k, new AgError('bad-value', `${k}: ${v} is above ${caps[k]}, the most a case file may set`, { hint: `a looser ${k} can only be given on the command line (--max-${k})` }));
+      }
+    }
+  }
+  const program = located('f', () => parseProgram(spec.f, { isFunction: isFunctionName, limits }));
   const { variables } = freeVariables(program);
   const steps = program.stmts.filter((s) => s.k !== 'expr');
   const seed = spec.seed ?? o.seed ?? DEFAULT_SEED;
@@ -136,10 +156,10 @@ export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
     gradient: [],
     tol,
     seed,
-    grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false },
+    grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false, limits },
   };
   const ex = spec.expect;
-  if (ex?.value !== undefined) c.value = located('expect.value', () => compileExpected(ex.value!, field(spec, 'expect.value'), steps));
+  if (ex?.value !== undefined) c.value = located('expect.value', () => compileExpected(ex.value!, field(spec, 'expect.value'), steps, limits));
   for (const [name, raw] of Object.entries(ex?.gradient ?? {})) {
     const key = `expect.gradient.${name}`;
     if (!variables.includes(name)) {
@@ -148,7 +168,7 @@ export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
     if (spec.wrt && !spec.wrt.includes(name)) {
       throw new Located(key, new AgError('bad-value', `${field(spec, key)}: ${name} is not differentiated (${field(spec, 'wrt')} ${spec.wrt.join(', ')})`));
     }
-    c.gradient.push([name, located(key, () => compileExpected(raw, field(spec, key), steps))]);
+    c.gradient.push([name, located(key, () => compileExpected(raw, field(spec, key), steps, limits))]);
   }
   return c;
 }
@@ -168,13 +188,34 @@ function hasRandomValues(spec: CaseSpec): boolean {
   return spec.atText.some((t) => rand.test(t)) || Object.values(spec.at).some((v) => typeof v === 'string' && rand.test(v));
 }
 
+/**
+ * Where a case's `@file` references resolve: the case file's folder, and without
+ * --allow-files only inside it (the command line's own case resolves as the command line does).
+ */
+export function caseScope(spec: CaseSpec, o: RunOptions): FileScope {
+  if (spec.file === '<inline>' || spec.file === '<gradcheck>') return {};
+  const dir = folderOf(spec.file);
+  return { base: dir, sandbox: o.allowFiles ? undefined : dir };
+}
+
 /** The values of point number k: fixed ones, redrawn random expressions, and variables drawn from their ranges. */
-function drawValues(c: Compiled, k: number, rng: Rng, random: boolean): Record<string, Tensor> {
+function drawValues(c: Compiled, k: number, rng: Rng, random: boolean, o: RunOptions): Record<string, Tensor> {
   const { spec } = c;
-  const values: Record<string, Tensor> = {};
-  if (spec.atText.length) Object.assign(values, located('at', () => parseAt(spec.atText, { seed: c.seed + k })));
-  for (const [name, raw] of Object.entries(spec.at)) {
-    values[name] = located(`at.${name}`, () => (typeof raw === 'string' ? evaluateValue(raw, name, rng) : fromNested(raw, `at: ${name}`)));
+  const limits = c.grad.limits as Limits;
+  const scope = caseScope(spec, o);
+  const values: Record<string, Tensor> = Object.create(null);
+  let held = 0;
+  if (spec.atText.length) {
+    const given = located('at', () => parseAt(spec.atText, { seed: c.seed + k, limits, scope }));
+    for (const name of Object.keys(given)) {
+      values[name] = given[name];
+      held += given[name].data.length;
+    }
+  }
+  for (const name of Object.keys(spec.at)) {
+    const raw = spec.at[name];
+    values[name] = located(`at.${name}`, () => (typeof raw === 'string' ? valueOf(name, raw, rng, limits, held, scope) : fromNested(raw, `at: ${name}`)));
+    held += values[name].data.length;
   }
   if (random) {
     for (const v of c.variables) {
@@ -187,10 +228,6 @@ function drawValues(c: Compiled, k: number, rng: Rng, random: boolean): Record<s
 }
 
 const flat = (n: Nested): number[] => (typeof n === 'number' ? [n] : (n.flat(2) as number[]));
-
-function pointOf(values: Record<string, Tensor>, names: string[]): Record<string, Nested> {
-  return Object.fromEntries(names.filter((n) => values[n]).map((n) => [n, toNested(values[n].shape, values[n].data) as Nested]));
-}
 
 /** Something wrong at one point. */
 export interface Finding {
@@ -239,7 +276,7 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
   }
   if (c.value) {
     const fieldName = 'expect.value';
-    const yours = located(fieldName, () => evaluateExpected(c.value!, values));
+    const yours = located(fieldName, () => evaluateExpected(c.value!, values, c.grad.limits as Limits));
     if (yours.data.length !== 1) out.push({ kind: 'shape', key: 'value', entry: 'f', field: fieldName, message: shapeMismatch('f', yours.shape, 'f', [], where).replace(/, but f has shape \[\]/, ', but f is a scalar') });
     else if (!compare(yours, Float64Array.of(r.value), [], c.tol).ok) {
       out.push({ kind: 'value', key: 'value', entry: 'f', field: fieldName, message: counterexample('f', yours.data[0], r.value, where, null), yours: yours.data[0], truth: r.value });
@@ -249,7 +286,7 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
     const fieldName = `expect.gradient.${name}`;
     const shape = values[name].shape;
     const truth = Float64Array.from(flat(r.gradient[name]));
-    const yours = located(fieldName, () => evaluateExpected(expected, values));
+    const yours = located(fieldName, () => evaluateExpected(expected, values, c.grad.limits as Limits));
     const cmp = compare(yours, truth, shape, c.tol);
     if (cmp.ok) continue;
     if (cmp.shape) {
@@ -266,6 +303,11 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
 
 /** Run one case at all its points. Never throws: a case that cannot run is an error result. */
 export function runCase(spec: CaseSpec, o: RunOptions = {}): CaseResult {
+  const limits = limitsFrom(o.limits);
+  return withDeadline(limits.timeout, () => runCaseNow(spec, { ...o, limits }));
+}
+
+function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
   const t0 = performance.now();
   const result: CaseResult = {
     file: spec.file,
@@ -309,7 +351,7 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   let skipped = 0;
   const tries = random ? want * TRIES_PER_POINT : want;
   for (let k = 0; k < tries && result.points < want; k++) {
-    const values = drawValues(c, k, rng, random);
+    const values = drawValues(c, k, rng, random, o);
     const r = located('f', () => grad(spec.f, values, c.grad));
     result.variables = r.variables;
     if (random && !finiteAt(r)) {
@@ -321,7 +363,7 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
     for (const f of judge(c, values, r)) {
       const seen = failures.get(f.key);
       if (seen) seen.failedPoints++;
-      else failures.set(f.key, { kind: f.kind, entry: f.entry, message: f.message, field: f.field, line: spec.pos[f.field]?.line ?? spec.line, point: pointOf(values, Object.keys(r.point)), yours: f.yours, truth: f.truth, fd: f.fd, failedPoints: 1 });
+      else failures.set(f.key, { kind: f.kind, entry: f.entry, message: f.message, field: f.field, line: spec.pos[f.field]?.line ?? spec.line, point: shownPoint(values, Object.keys(r.point)), yours: f.yours, truth: f.truth, fd: f.fd, failedPoints: 1 });
     }
   }
   if (result.points === 0) {

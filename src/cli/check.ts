@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { CaseSpec } from '../cases/load.js';
 import type { CheckReport, FileError } from '../cases/run.js';
@@ -8,7 +8,9 @@ import { evaluateValue } from '../values.js';
 import { Rng } from '../random.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
-import { colors, EXIT_USAGE, parseList, positiveNumber, readFormula, run } from './common.js';
+import { assertNotInput, writeAtomic } from '../io/write.js';
+import type { Limits } from '../limits.js';
+import { colors, EXIT_USAGE, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run } from './common.js';
 
 export const command = 'check [inputs..]';
 export const describe = 'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
@@ -17,7 +19,7 @@ const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
 type Reporter = (typeof REPORTERS)[number];
 
 export function builder(y: Argv) {
-  return y
+  return limitOptions(y)
     .positional('inputs', { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' })
     .option('at', { type: 'string', array: true, requiresArg: true, describe: 'a formula\'s values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random' })
     .option('range', { type: 'string', array: true, requiresArg: true, describe: 'where a formula\'s random values come from: name=[low,high],... (default [-3,3])' })
@@ -36,6 +38,9 @@ export function builder(y: Argv) {
     .option('shard', { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' })
     .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'worker threads (the report\'s order is the same for any number)' })
     .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
+    .option('allow-files', { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' })
+    .option('max-rtol', { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' })
+    .option('max-atol', { type: 'number', requiresArg: true, describe: 'the largest atol a case file may set (default 0.01)' })
     .example('$0 check fixtures/homework/', 'every case file in a folder')
     .example('$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log')
     .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --points 5', 'is my derivation right?')
@@ -76,11 +81,17 @@ export async function handler(args: Args): Promise<void> {
       if (inlineOnly.length) throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
     }
 
+    const limits = limitsOf(args);
     const cases: CaseSpec[] = [];
     const fileErrors: FileError[] = [];
-    for (const file of expandPaths(paths)) {
+    const walkErrors: { file: string; message: string }[] = [];
+    const files = expandPaths(paths, walkErrors);
+    for (const w of walkErrors) fileErrors.push({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` });
+    // the report never goes over an input: refused before anything runs
+    if (args.output) assertNotInput(args.output, [...files, ...inputFiles(formulas, args.at ?? [])]);
+    for (const file of files) {
       try {
-        cases.push(...loadCaseFile(file).cases);
+        cases.push(...loadCaseFile(file, { limits }).cases);
       } catch (e) {
         if (!(e instanceof CaseFileError)) throw e;
         fileErrors.push({ file, code: e.code, message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.col !== undefined ? { col: e.col } : {}), ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
@@ -88,9 +99,9 @@ export async function handler(args: Args): Promise<void> {
     }
     if (formulas.length) {
       cases.push(
-        inlineCase(readFormula(formulas[0]), {
+        inlineCase(readFormula(formulas[0], limits), {
           at: args.at,
-          ranges: parseRanges(args.range ?? []),
+          ranges: parseRanges(args.range ?? [], limits),
           expect: parseExpect(args.expect ?? []),
           expectValue: args.expectValue,
           points: args.points,
@@ -99,37 +110,62 @@ export async function handler(args: Args): Promise<void> {
       );
     }
     const mine = shard ? shardSlice(cases, shard) : cases;
-    const { results, note } = await runCases(
-      mine,
-      {
-        seed: args.seed,
-        rtol: positiveNumber('rtol', args.rtol),
-        atol: positiveNumber('atol', args.atol),
-        eps: positiveNumber('eps', args.eps),
-        method: args.method,
-        points: args.points,
-        engine: args.engine,
-      },
-      jobs,
-    );
-    const files = [...new Set(results.map((r) => r.file))];
-    const report = summarize(files, fileErrors, results, performance.now() - t0, shard);
+    // Ctrl-C: the cases in progress are dropped, the finished ones summarised, exit 130
+    const stop = { stopped: false };
+    const onInt = () => {
+      stop.stopped = true;
+    };
+    process.once('SIGINT', onInt);
+    let ran;
+    try {
+      ran = await runCases(
+        mine,
+        {
+          seed: args.seed,
+          rtol: positiveNumber('rtol', args.rtol),
+          atol: positiveNumber('atol', args.atol),
+          eps: positiveNumber('eps', args.eps),
+          method: args.method,
+          points: args.points,
+          engine: args.engine,
+          limits,
+          allowFiles: args.allowFiles,
+          maxRtol: positiveNumber('max-rtol', args.maxRtol),
+          maxAtol: positiveNumber('max-atol', args.maxAtol),
+        },
+        jobs,
+        stop,
+      );
+    } finally {
+      process.removeListener('SIGINT', onInt);
+    }
+    const { results, note, interrupted } = ran;
+    const inRun = [...new Set(results.map((r) => r.file))];
+    const report = summarize(inRun, fileErrors, results, performance.now() - t0, shard);
 
     const err = colors(args, process.stderr);
     for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
     if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
-    if (args.output) {
-      try {
-        writeFileSync(args.output, reporters(reporter, report));
-      } catch (e) {
-        throw new AgError('io', `cannot write the report to ${args.output}: ${(e as Error).message}`);
-      }
+    if (interrupted) {
       process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
+      process.stderr.write(`${err.yellow('interrupted:')} ${results.length} of ${mine.length} cases finished; the others did not run\n`);
+      return 130;
+    }
+    const code = fileErrors.length ? EXIT_USAGE : exitCode(report);
+    if (args.output) {
+      // the table is printed whatever happens to the file, and the exit code still says how the cases went
+      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
+      try {
+        writeAtomic(args.output, reporters(reporter, report));
+      } catch (e) {
+        if (!(e instanceof AgError)) throw e;
+        process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`);
+      }
     } else {
       const out = reporter === 'table' ? `${renderCheckTable(report, { color: colors(args) })}\n` : reporters(reporter, report);
       process.stdout.write(out);
     }
-    return fileErrors.length ? EXIT_USAGE : exitCode(report);
+    return code;
   });
 }
 
@@ -157,8 +193,8 @@ async function loadReporters() {
 }
 
 /** `--range x=[-3,3],y=[0,1]` */
-function parseRanges(args: string[]): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
+function parseRanges(args: string[], limits: Limits): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = Object.create(null);
   for (const arg of args) {
     for (const { text, start } of splitTopLevel(arg)) {
       const eq = text.indexOf('=');
@@ -166,7 +202,7 @@ function parseRanges(args: string[]): Record<string, [number, number]> {
       if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new AgError('usage', `--range should be name=[low,high], not "${text}"`, { span: { start, end: start + text.length }, source: arg });
       let v;
       try {
-        v = evaluateValue(text.slice(eq + 1), name, new Rng(0), arg, start + eq + 1);
+        v = evaluateValue(text.slice(eq + 1), name, new Rng(0), arg, start + eq + 1, limits);
       } catch (e) {
         throw e instanceof AgError ? new AgError(e.code, e.message.replace(/^--at /, '--range '), { span: e.span, source: e.source, hint: e.hint }) : e;
       }
@@ -180,7 +216,7 @@ function parseRanges(args: string[]): Record<string, [number, number]> {
 /** `--expect "x=sin(x)+(x+y)*cos(x)"` (several name=formula pairs may share one --expect, separated by commas). */
 function parseExpect(args: string[]): Record<string, string> | undefined {
   if (!args.length) return undefined;
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const arg of args) {
     for (const { text, start } of splitTopLevel(arg)) {
       const eq = text.indexOf('=');

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
 import { AgError } from '../errors.js';
+import { readStdinBounded, readTextBounded } from '../io/read.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, type Limits } from '../limits.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
 
@@ -29,6 +30,29 @@ export function valueOptions<T>(y: Argv<T>) {
     .option('at', { type: 'string', array: true, requiresArg: true, describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable', default: [] as string[] })
     .option('seed', { type: 'number', default: 42, describe: 'seed for randn/rand in values and for sampled checks' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' });
+}
+
+/** The limit flags as yargs gives them (camel-cased, undefined when not given). */
+export type LimitArgs = { -readonly [K in keyof Limits]?: number };
+
+/**
+ * The resource limits every command that reads a formula or values shares (src/limits.ts),
+ * defined once here. Not given, a flag keeps its documented default.
+ */
+export function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
+  let out = y as Argv<T & LimitArgs>;
+  for (const f of LIMIT_FLAGS) {
+    const d = DEFAULT_LIMITS[f.key] / f.unit;
+    out = out.option(f.flag, { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `${f.describe} (default ${f.key === 'timeout' ? `${d} s` : d})` }) as Argv<T & LimitArgs>;
+  }
+  return out;
+}
+
+/** The Limits of a command line: its limit flags over the defaults, built once. */
+export function limitsOf(args: LimitArgs): Limits {
+  const flags: LimitArgs = {};
+  for (const f of LIMIT_FLAGS) flags[f.key] = args[f.key];
+  return limitsFromFlags(flags);
 }
 
 /**
@@ -60,17 +84,28 @@ function internal(e: unknown): AgError {
  * The formula argument: the text itself, `@path` to read it from a file, or `-` for
  * standard input (for formulas longer than a command line takes).
  */
-export function readFormula(arg: string | undefined): string {
+export function readFormula(arg: string | undefined, limits: Limits): string {
   if (arg === undefined) throw new AgError('usage', 'no formula given');
   if (arg === '-' || (arg.startsWith('@') && arg.length > 1)) {
-    const path = arg === '-' ? 0 : arg.slice(1);
-    try {
-      return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch (e) {
-      throw new AgError('io', `cannot read the formula from ${arg === '-' ? 'standard input' : arg.slice(1)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
+    // a formula longer than --max-length is refused anyway: read no more than that could take in UTF-8
+    const o = { maxBytes: Math.min(limits.maxFileBytes, limits.maxLength * 4), what: 'the formula', limitFlag: '--max-length' };
+    const text = arg === '-' ? readStdinBounded(o) : readTextBounded(arg.slice(1), o);
+    return text.replace(/\r?\n$/, '');
   }
   return arg;
+}
+
+/**
+ * The files a command line reads (a formula's @file, --at @values.json, name=@w.npy),
+ * so an output file can be checked against them.
+ */
+export function inputFiles(formulas: (string | undefined)[], at: string[]): string[] {
+  const out: string[] = [];
+  for (const f of formulas) if (f && f.startsWith('@') && f.length > 1) out.push(f.slice(1));
+  for (const a of at) {
+    for (const m of a.matchAll(/(?:^|[=,])\s*@([^,]+)/g)) out.push(m[1].trim());
+  }
+  return out;
 }
 
 /** --digits, checked: significant digits of the printed numbers. */

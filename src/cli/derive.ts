@@ -3,13 +3,13 @@ import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
 import { toJson } from '../report/json.js';
-import { checkDigits, colors, EXIT_OK, parseList, readFormula, run } from './common.js';
+import { checkDigits, colors, EXIT_OK, limitOptions, limitsOf, parseList, readFormula, run } from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
 
 export function builder(y: Argv) {
-  return y
+  return limitOptions(y)
     .positional('formula', { type: 'string', describe: 'a scalar formula, in mathjs syntax; @file reads it from a file, - from standard input' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
     .option('at', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'also evaluate at this point (name=value,...); it is cross-checked first' })
@@ -29,10 +29,12 @@ export async function handler(args: Args): Promise<void> {
     const digits = args.digits;
     checkDigits(digits);
     if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000) throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
-    const values = parseAt(args.at, { seed: args.seed });
+    const limits = limitsOf(args);
+    const values = parseAt(args.at, { seed: args.seed, limits });
     // mathjs simplify is a chunk of its own (see scripts/build.mjs), loaded only by derive
     const { derive } = await import('../derive/index.js');
-    const result = derive(readFormula(args.formula), {
+    const result = derive(readFormula(args.formula, limits), {
+      limits,
       wrt: parseList(args.wrt),
       at: Object.keys(values).length ? values : undefined,
       seed: args.seed,

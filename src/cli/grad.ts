@@ -4,13 +4,13 @@ import { grad } from '../grad.js';
 import { parseAt } from '../values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGrad } from '../report/table.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
 
 export function builder(y: Argv) {
-  return valueOptions(y)
+  return limitOptions(valueOptions(y))
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax (statements separated by ;); @file reads it from a file, - from standard input' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
     .option('engine', ENGINE_OPTION)
@@ -24,11 +24,6 @@ export function builder(y: Argv) {
     .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
     .option('edges', { type: 'string', default: 'summary', describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none', coerce: (v: string | boolean) => (v === false ? 'none' : v === true ? 'summary' : v) })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
-    .option('max-nodes', { type: 'number', describe: 'most graph nodes (default 200000)' })
-    .option('max-entries', { type: 'number', describe: 'most entries in one tensor (default 50000000)' })
-    .option('max-memory', { type: 'number', describe: 'most GiB for the value/gradient buffers (default 4)' })
-    .option('max-length', { type: 'number', describe: 'longest formula in characters (default 100000)' })
-    .option('max-depth', { type: 'number', describe: 'deepest bracket nesting (default 200)' })
     .example('$0 grad "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture example: d/dx = -2π, d/dy = sin(π)')
     .example('$0 grad "q = x + y; f = q*z" --at x=-2,y=5,z=-4', 'named steps label the graph')
     .example('$0 grad "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]"', 'vectors and matrices')
@@ -43,8 +38,9 @@ export async function handler(args: Args): Promise<void> {
     const digits = args.digits;
     checkDigits(digits);
     if (!['summary', 'full', 'none'].includes(args.edges)) throw new AgError('usage', `--edges must be summary, full or none, not ${args.edges}`);
-    const values = parseAt(args.at, { seed: args.seed });
-    const result = grad(readFormula(args.formula), values, {
+    const limits = limitsOf(args);
+    const values = parseAt(args.at, { seed: args.seed, limits });
+    const result = grad(readFormula(args.formula, limits), values, {
       wrt: parseList(args.wrt),
       engine: args.engine,
       check: args.check,
@@ -58,13 +54,7 @@ export async function handler(args: Args): Promise<void> {
       seed: args.seed,
       edges: args.edges !== 'none',
       fullTensorLimit: args.edges === 'full' ? Infinity : 64,
-      limits: {
-        maxNodes: args.maxNodes,
-        maxEntries: args.maxEntries,
-        maxBytes: args.maxMemory === undefined ? undefined : args.maxMemory * 1024 ** 3,
-      },
-      maxLength: args.maxLength,
-      maxDepth: args.maxDepth,
+      limits,
     });
     if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
     if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
 import { graphResult } from '../graph-result.js';
+import { assertNotInput, writeAtomic } from '../io/write.js';
 import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, parseList, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, readFormula, run, valueOptions } from './common.js';
 
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
 const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'];
@@ -19,7 +19,7 @@ export const command = 'graph <formula>';
 export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json; html: a page that steps through backprop)';
 
 export function builder(y: Argv) {
-  return valueOptions(y)
+  return limitOptions(valueOptions(y))
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
     .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json .html) instead of standard output' })
@@ -43,21 +43,18 @@ export async function handler(args: Args): Promise<void> {
     // the renderers are a chunk of their own, off other commands' start-up
     const { formatFromPath, renderGraph } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
-    const values = parseAt(args.at, { seed: args.seed });
+    const limits = limitsOf(args);
+    if (args.output) assertNotInput(args.output, inputFiles([args.formula], args.at), '-o');
+    const values = parseAt(args.at, { seed: args.seed, limits });
     // computed once; every renderer only reads it (the page needs both passes and every seed)
     const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : {};
-    const result = graphResult(readFormula(args.formula), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, ...explore });
+    const result = graphResult(readFormula(args.formula, limits), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, limits, ...explore });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
     const text = await renderGraph(result, format, { digits, color });
     if (args.output) {
-      const bytes = Buffer.from(`${text}\n`);
-      try {
-        writeFileSync(args.output, bytes);
-      } catch (e) {
-        throw new AgError('io', `cannot write ${args.output}: ${(e as Error).message}`);
-      }
-      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(bytes.length)})\n`);
+      writeAtomic(args.output, `${text}\n`);
+      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(Buffer.byteLength(`${text}\n`))})\n`);
     } else {
       process.stdout.write(`${text}\n`);
     }

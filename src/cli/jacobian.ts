@@ -1,13 +1,13 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseAt } from '../values.js';
 import { toJson } from '../report/json.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'jacobian <formula>';
 export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
 
 export function builder(y: Argv) {
-  return valueOptions(y)
+  return limitOptions(valueOptions(y))
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
     .option('mode', { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
@@ -30,10 +30,12 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
     checkDigits(digits);
-    const values = parseAt(args.at, { seed: args.seed });
+    const limits = limitsOf(args);
+    const values = parseAt(args.at, { seed: args.seed, limits });
     // loaded when the command runs, off other commands' start-up
     const [{ jacobian }, { jacobianPassed, renderJacobian }] = await Promise.all([import('../jacobian.js'), import('../report/jacobian.js')]);
-    const result = jacobian(readFormula(args.formula), values, {
+    const result = jacobian(readFormula(args.formula, limits), values, {
+      limits,
       mode: args.mode,
       wrt: parseList(args.wrt),
       engine: args.engine,

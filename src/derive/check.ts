@@ -4,6 +4,7 @@ import { makeArena, type Tape } from '../graph/tape.js';
 import { Rng } from '../random.js';
 import { scalar, type Tensor } from '../tensor.js';
 import { MAX_EXPR } from './symbolic.js';
+import { limitsFrom, withLimits, type Limits } from '../limits.js';
 
 /**
  * The symbolic derivative is printed only after it agrees with the engine's reverse
@@ -45,6 +46,7 @@ export interface CrossCheckOptions {
   seed?: number;
   /** how many finite points to judge (default 5) */
   points?: number;
+  limits?: Limits;
 }
 
 /** Samples drawn round-robin from these ranges: positive first (log, sqrt), then signed, then > 1 (acosh). */
@@ -60,7 +62,9 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
   const names = tape.inputs.map((i) => i.name);
   const wrt = Object.keys(derivatives);
   const placeholder = valuesAt(Object.fromEntries(names.map((n) => [n, 1])));
-  const dTapes = wrt.map((v) => prepare(derivatives[v], placeholder, { maxLength: MAX_EXPR * 4, maxDepth: 10_000 }));
+  // the derivatives are our own text, longer and deeper than a formula a user types
+  const limits = withLimits(limitsFrom(opts.limits), { maxLength: MAX_EXPR * 4, maxDepth: 10_000 });
+  const dTapes = wrt.map((v) => prepare(derivatives[v], placeholder, { limits }));
   const want = opts.points ?? 5;
   const rng = new Rng(opts.seed ?? 42);
   const result: CrossCheck = { passed: true, rtol: CHECK_RTOL, atol: CHECK_ATOL, points: [], skipped: 0, maxAbsError: 0, maxRelError: 0, disagreement: null };

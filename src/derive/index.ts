@@ -1,4 +1,5 @@
 import { AgError } from '../errors.js';
+import { limitsFrom, withDeadline, type Limits } from '../limits.js';
 import { toTensors, type GradOptions } from '../grad.js';
 import { buildTape } from '../graph/build.js';
 import { displayName, localFormula } from '../graph/describe.js';
@@ -16,7 +17,7 @@ import { assertScalarSymbolic, localExpr, reverseSymbolic, valueExprs } from './
 
 export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
 
-export interface DeriveOptions extends Pick<GradOptions, 'maxLength' | 'maxDepth'> {
+export interface DeriveOptions extends Pick<GradOptions, 'limits'> {
   /** differentiate with respect to these (default: every variable) */
   wrt?: string[];
   /** a point to evaluate at and judge first (scalars only) */
@@ -68,13 +69,20 @@ const SIMPLIFY_EDGES = 60;
  * disagreement is an error (a bug report), never a printed derivative.
  */
 export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
+}
+
+function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): DeriveResult {
   const simplify = opts.simplify ?? simplifyExpr;
-  const program = parseProgram(formula, { isFunction: isFunctionName, maxLength: opts.maxLength, maxDepth: opts.maxDepth });
+  const program = parseProgram(formula, { isFunction: isFunctionName, limits });
   const given = toTensors(opts.at ?? {});
   const { variables: names } = freeVariables(program);
   // derive needs no values: scalar placeholders give every variable its shape
-  const values: Record<string, Tensor> = { ...Object.fromEntries(names.map((n) => [n, scalar(1)])), ...given };
-  const tape = buildTape(program, values);
+  const values: Record<string, Tensor> = Object.create(null);
+  for (const n of names) values[n] = scalar(1);
+  for (const n of Object.keys(given)) values[n] = given[n];
+  const tape = buildTape(program, values, { limits });
   assertScalarSymbolic(tape);
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const all = tape.inputs.map((i) => i.name);
@@ -102,7 +110,7 @@ export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult 
   const derivatives = Object.fromEntries(wrt.map((v) => [v, tidy(raw[v], `∂f/∂${v}`)]));
 
   const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
-  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points });
+  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points, limits });
   if (!check.passed) throw bugReport(formula, tape, derivatives, unsimplified, check, opts);
   if (check.points.length === 0) {
     throw new AgError('bad-value', `cannot cross-check the derivative: the formula or its gradient is not finite at any of the ${check.skipped} points tried`, {
@@ -161,7 +169,7 @@ function valueAt(tape: Tape, values: Record<string, Tensor>): number {
 function bugReport(formula: string, tape: Tape, derivatives: Record<string, string>, unsimplified: Record<string, string>, check: CrossCheck, opts: DeriveOptions): AgError {
   const d = check.disagreement!;
   const point = Object.entries(d.point).map(([k, v]) => `${k}=${num(v, 17)}`).join(', ');
-  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points });
+  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits) });
   const blame = rawCheck.passed
     ? `mathjs simplify changed it: the unsimplified ${unsimplified[d.variable].length > 200 ? 'expression' : unsimplified[d.variable]} agrees`
     : 'the reverse accumulation of local formulas is wrong before simplify too (an op table local formula?)';

@@ -1,4 +1,5 @@
 import { AgError, type Span } from '../errors.js';
+import { checkDeadline, checkEntries, ENTRY_BYTES, limitName, limitsFrom, memoryError, OUTPUT_BYTES_PER_ENTRY, RUN_ARENA_COPIES, type Limits } from '../limits.js';
 import { FUNCTIONS, getOp } from '../ops/index.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
@@ -9,27 +10,46 @@ import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
 import type { Tape, TapeInput, TapeNode } from './tape.js';
 
-export interface BuildLimits {
-  /** most nodes in the graph */
-  maxNodes: number;
-  /** most entries in one tensor */
-  maxEntries: number;
-  /** most bytes the value, gradient and tangent buffers may take together */
-  maxBytes: number;
+/**
+ * What the run that follows the build will allocate, so the build can refuse a graph
+ * whose run would not fit in --max-memory before anything large exists. The estimate
+ * (see `planBytes`) counts the values given, the constants, `arenaCopies` arena-sized
+ * buffers, every edge's contribution when edges are recorded, and the text of every
+ * entry when tensors are printed in full.
+ */
+export interface MemoryPlan {
+  /** arena-sized buffers the run holds at its peak, the arena included */
+  arenaCopies: number;
+  /** per-edge contributions are kept (grad's edge table, graph) */
+  edges: boolean;
+  /** every entry is printed (--edges full) */
+  fullOutput: boolean;
+  /** entries the caller holds besides the values given (value expressions evaluated so far) */
+  extraEntries?: number;
 }
 
-export const DEFAULT_LIMITS: BuildLimits = {
-  maxNodes: 200_000,
-  maxEntries: 50_000_000,
-  maxBytes: 4 * 1024 ** 3,
-};
+/** A gradient run: the arena, its adjoint and the copies the check makes (limits.ts RUN_ARENA_COPIES), edges recorded. */
+export const GRAD_PLAN: MemoryPlan = { arenaCopies: RUN_ARENA_COPIES, edges: true, fullOutput: false };
+/** Evaluating a value or an expected formula: the arena and the result's copy. */
+export const VALUE_PLAN: MemoryPlan = { arenaCopies: 2, edges: false, fullOutput: false };
+
+/** Bytes a run over a graph of these sizes holds (the estimate made before allocating). */
+export function planBytes(plan: MemoryPlan, s: { values: number; consts: number; arena: number; edges: number }): number {
+  const entries =
+    s.values + (plan.extraEntries ?? 0) + s.consts + s.arena * plan.arenaCopies + (plan.edges ? s.edges : 0);
+  const shown = plan.fullOutput ? (s.arena * 2 + (plan.edges ? s.edges * 3 : 0)) * OUTPUT_BYTES_PER_ENTRY : 0;
+  return entries * ENTRY_BYTES + shown;
+}
 
 export interface BuildOptions {
   /** allow randn/rand (value expressions only), drawing from this generator */
   rng?: Rng;
   /** differentiate only with respect to these (default: every variable) */
   wrt?: string[];
-  limits?: Partial<BuildLimits>;
+  /** nodes, expansion work, entries, memory (the defaults when not given) */
+  limits?: Limits;
+  /** what the run after the build allocates (default: a gradient run) */
+  plan?: MemoryPlan;
 }
 
 /** mathjs functions that run code or change the instance: never callable from a formula. */
@@ -49,7 +69,7 @@ export function buildTape(program: Program, values: Record<string, Tensor>, opts
     return new Builder(program, values, opts).build();
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new AgError('limit', 'the formula is nested too deeply to build', { source: program.source });
+      throw new AgError('limit', `the formula is nested too deeply to build; the limit is ${limitsFrom(opts.limits).maxDepth} (--max-depth)`, { source: program.source });
     }
     if (e instanceof AgError) throw e.withSource(program.source);
     throw e;
@@ -63,16 +83,66 @@ class Builder {
   private inputs: TapeInput[] = [];
   private indexVars = new Set<string>();
   private defs = new Map<string, Def>();
-  private callStack: string[] = [];
-  private limits: BuildLimits;
+  private callStack: { name: string; span: Span }[] = [];
+  private limits: Limits;
+  private plan: MemoryPlan;
   private arena = 0;
+  /** entries of constants (held in the tape besides their arena copy) */
+  private consts = 0;
+  /** entries of every edge's contribution (an upper bound: before pruning) */
+  private edgeEntries = 0;
+  /** entries of the values given */
+  private valueEntries = 0;
+  /** steps of work: expression nodes visited, every inline expansion counted again */
+  private work = 0;
 
   constructor(
     private program: Program,
     private values: Record<string, Tensor>,
     private opts: BuildOptions,
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = limitsFrom(opts.limits);
+    this.plan = opts.plan ?? GRAD_PLAN;
+    for (const name of Object.keys(values)) this.valueEntries += values[name].data.length;
+  }
+
+  /** One step of building: counted against --max-expansion, and the deadline checked. */
+  private step(span: Span): void {
+    if (++this.work > this.limits.maxExpansion) {
+      const outer = this.callStack[0];
+      const chain = this.callStack.length > 1 ? ` (inline functions expand ${this.callStack.slice(0, 4).map((c) => c.name).join(' → ')}${this.callStack.length > 4 ? ' → …' : ''})` : outer ? ` (expanding ${outer.name})` : '';
+      throw new AgError('limit', `building the graph takes more than ${this.limits.maxExpansion} steps${chain} (${limitName('maxExpansion')})`, {
+        span: outer?.span ?? span,
+        hint: outer ? 'each call of an inline function builds its body again; a function that calls another twice doubles the work at every level' : undefined,
+      });
+    }
+    checkDeadline();
+  }
+
+  /**
+   * Refuse a tensor of `shape` before it is allocated: over --max-entries, or over
+   * --max-memory with everything the run would hold (see MemoryPlan). `constant`: the
+   * node keeps its data besides the arena.
+   */
+  private reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: number[] = []): number {
+    let size: number;
+    try {
+      size = checkEntries(what, shape, this.limits);
+    } catch (e) {
+      throw e instanceof AgError ? new AgError(e.code, e.message, { span }) : e;
+    }
+    const edges = inputs.reduce((s, i) => s + this.nodes[i].size, 0);
+    const bytes = planBytes(this.plan, {
+      values: this.valueEntries,
+      consts: this.consts + (constant ? size : 0),
+      arena: this.arena + size,
+      edges: this.edgeEntries + edges,
+    });
+    if (bytes > this.limits.maxMemory) {
+      const err = memoryError(bytes, this.plan === GRAD_PLAN || this.plan.edges ? 'the run (values, arena, adjoint, edge contributions and finite-difference copies)' : 'evaluating it', this.limits);
+      throw new AgError('limit', err.message, { span });
+    }
+    return size;
   }
 
   build(): Tape {
@@ -147,17 +217,14 @@ class Builder {
       throw this.shapeError(op, inputs, (e as Error).message, span, where);
     }
     if (shape.length > 2) throw new AgError('shape', `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, { span });
-    const size = sizeOf(shape);
-    if (size > this.limits.maxEntries) {
-      throw new AgError('limit', `${op} would make a tensor ${shapeStr(shape)} of ${size} entries; the limit is ${this.limits.maxEntries} (--max-entries)`, { span });
-    }
     if (this.nodes.length >= this.limits.maxNodes) {
       throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
     }
-    // values, adjoints and tangents: three float64 buffers of the arena's size
-    if ((this.arena + size) * 8 * 3 > this.limits.maxBytes) {
-      throw new AgError('limit', `the buffers would need more than ${(this.limits.maxBytes / 1024 ** 3).toFixed(1)} GiB (--max-memory)`, { span });
-    }
+    const constant = op === 'const';
+    const size = this.reserve(op, shape, constant, span, inputs);
+    this.edgeEntries += inputs.reduce((s, i) => s + this.nodes[i].size, 0);
+    if (constant) this.consts += size;
+    checkDeadline();
     const id = this.nodes.length;
     const base = def.label ?? op;
     const count = (this.labels.get(base) ?? 0) + 1;
@@ -218,6 +285,7 @@ class Builder {
   private expr(e: Expr, scope: Map<string, number>): number {
     const hit = this.ahead.get(e);
     if (hit !== undefined) return hit;
+    this.step(e.span);
     const isBinaryOp = (x: Expr): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.op !== undefined && x.args.length === 2;
     if (isBinaryOp(e) && isBinaryOp(e.args[0])) {
       // a long left-associative chain (x + x + … + x) is built bottom-up in a loop, not by recursion
@@ -228,7 +296,10 @@ class Builder {
         n = n.args[0];
       }
       try {
-        for (let i = spine.length - 1; i >= 1; i--) this.ahead.set(spine[i], this.exprOne(spine[i], scope));
+        for (let i = spine.length - 1; i >= 1; i--) {
+          this.step(spine[i].span);
+          this.ahead.set(spine[i], this.exprOne(spine[i], scope));
+        }
         return this.exprOne(e, scope);
       } finally {
         // an inline function's body is built again with other arguments
@@ -291,6 +362,7 @@ class Builder {
     if (items.every((i) => this.nodes[i].op === 'const')) {
       const first = this.nodes[items[0]].shape;
       if (items.every((i) => shapeStr(this.nodes[i].shape) === shapeStr(first)) && first.length < 2) {
+        this.reserve('an array', [items.length, ...first], true, e.span);
         const data = new Float64Array(items.length * sizeOf(first));
         items.forEach((i, k) => data.set(this.nodes[i].attrs.value!.data, k * sizeOf(first)));
         return this.constNode({ shape: [items.length, ...first], data }, e.span);
@@ -329,14 +401,23 @@ class Builder {
       case 'rand': {
         const rng = this.opts.rng;
         if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
-        const t = generate('zeros', e.args.map((a) => this.intArg(a, scope, 'a size')));
-        for (let k = 0; k < t.data.length; k++) t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
+        const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
+        this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
+        const t = generate('zeros', dims);
+        for (let k = 0; k < t.data.length; k++) {
+          t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
+          if ((k & 0xffff) === 0) checkDeadline();
+        }
         return mk('const', [], { value: t }, `random#${this.nodes.length}`);
       }
       case 'zeros':
       case 'ones':
-      case 'eye':
-        return this.constNode(generate(e.fn, e.args.map((a) => this.intArg(a, scope, 'a size'))), e.span);
+      case 'eye': {
+        const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
+        // sizes are checked before anything is allocated: zeros(1e300) is an error, not an attempt
+        this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
+        return this.constNode(generate(e.fn, dims), e.span);
+      }
       case 'norm': {
         const attrs: Attrs = {};
         if (n === 2) attrs.ord = this.normOrder(e.args[1]);
@@ -498,8 +579,8 @@ class Builder {
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
-    if (this.callStack.includes(e.fn)) {
-      throw new AgError('recursion', `${e.fn} calls itself (${[...this.callStack, e.fn].join(' → ')}); recursive definitions are not supported`, { span: e.nameSpan });
+    if (this.callStack.some((c) => c.name === e.fn)) {
+      throw new AgError('recursion', `${e.fn} calls itself (${[...this.callStack.map((c) => c.name), e.fn].join(' → ')}); recursive definitions are not supported`, { span: e.nameSpan });
     }
     if (e.args.length !== def.params.length) {
       throw new AgError('arity', `${e.fn} takes ${def.params.length} argument${def.params.length === 1 ? '' : 's'}, not ${e.args.length}`, { span: e.span });
@@ -508,7 +589,7 @@ class Builder {
     // the body sees its parameters and the steps named before the call
     const inner = new Map(scope);
     def.params.forEach((p, i) => inner.set(p, args[i]));
-    this.callStack.push(e.fn);
+    this.callStack.push({ name: e.fn, span: e.nameSpan });
     try {
       return this.expr(def.body, inner);
     } finally {
@@ -537,6 +618,7 @@ class Builder {
    * scalar variables (which then become index variables, not differentiated).
    */
   private constValue(e: Expr, scope: Map<string, number>, end?: number): number {
+    this.step(e.span);
     switch (e.k) {
       case 'num':
         return e.v;
@@ -648,10 +730,15 @@ function formatConst(v: number): string {
   return String(Number(v.toPrecision(12)));
 }
 
-/** zeros/ones/eye(m[, n]), as in mathjs (one size is a vector; eye(n) is n×n). */
+/** The shape zeros/ones/eye/randn/rand(dims) makes (sizes checked to be positive). */
+export function generatorShape(fn: string, dims: number[]): number[] {
+  for (const d of dims) if (!(d >= 1)) throw new AgError('bad-value', `${fn}: sizes must be positive, not ${d}`);
+  return fn === 'eye' && dims.length === 1 ? [dims[0], dims[0]] : dims;
+}
+
+/** zeros/ones/eye(m[, n]), as in mathjs (one size is a vector; eye(n) is n×n). Callers check the size against the limits first. */
 export function generate(fn: string, dims: number[]): Tensor {
-  for (const d of dims) if (d < 1) throw new AgError('bad-value', `${fn}: sizes must be positive, not ${d}`);
-  const shape = fn === 'eye' && dims.length === 1 ? [dims[0], dims[0]] : dims;
+  const shape = generatorShape(fn, dims);
   const data = new Float64Array(sizeOf(shape));
   if (fn === 'ones') data.fill(1);
   if (fn === 'eye') {

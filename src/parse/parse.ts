@@ -1,4 +1,5 @@
 import { AgError, type Span } from '../errors.js';
+import { limitsFrom, type Limits } from '../limits.js';
 import type { Expr, IndexDim, Program, Stmt } from './ast.js';
 import { mathParse } from './mathjs.js';
 import { recoverSpans } from './spans.js';
@@ -38,16 +39,18 @@ const OPERATOR_HINTS: Record<string, string> = {
   in: 'units are not supported',
 };
 
-/** Constants a formula may name. */
-export const CONSTANTS: Record<string, number> = {
-  pi: Math.PI,
-  PI: Math.PI,
-  e: Math.E,
-  E: Math.E,
-  tau: 2 * Math.PI,
-  Infinity: Infinity,
-  inf: Infinity,
-};
+/** Constants a formula may name (a null-prototype table: `constructor` is not a constant). */
+export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, number>, {
+    pi: Math.PI,
+    PI: Math.PI,
+    e: Math.E,
+    E: Math.E,
+    tau: 2 * Math.PI,
+    Infinity: Infinity,
+    inf: Infinity,
+  }),
+);
 
 /** Names no formula may assign to. */
 const RESERVED = new Set([
@@ -59,28 +62,29 @@ const RESERVED = new Set([
 export interface ParseOptions {
   /** Names that are functions (the op table plus anything the caller adds); assigning to them is refused. */
   isFunction?: (name: string) => boolean;
-  /** Largest formula length accepted. */
-  maxLength?: number;
-  /** Deepest nesting accepted. */
-  maxDepth?: number;
+  /** maxLength (longest text) and maxDepth (deepest nesting) apply here; the defaults when not given */
+  limits?: Limits;
 }
-
-export const DEFAULT_MAX_LENGTH = 100_000;
-export const DEFAULT_MAX_DEPTH = 200;
 
 /** mathjs parse, then the whitelist walk. Throws AgError pointing into `source`. */
 export function parseProgram(source: string, opts: ParseOptions = {}): Program {
+  const limits = limitsFrom(opts.limits);
   try {
-    return parseChecked(source, opts);
+    return parseChecked(source, opts, limits);
   } catch (e) {
     if (e instanceof AgError) throw e.withSource(source);
+    // mathjs's parser and our walk recurse: a chain like - - - … x or x^x^…^x can run out of stack first
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw tooDeep(source, limits.maxDepth);
     throw e;
   }
 }
 
-function parseChecked(source: string, opts: ParseOptions): Program {
-  const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+function tooDeep(source: string, maxDepth: number): AgError {
+  return new AgError('limit', `the formula nests more deeply than can be parsed (prefix operators or ^ chains count as levels); the limit is ${maxDepth} (--max-depth)`, { source });
+}
+
+function parseChecked(source: string, opts: ParseOptions, limits: Limits): Program {
+  const { maxLength, maxDepth } = limits;
   if (source.trim() === '') throw new AgError('syntax', 'the formula is empty', { span: { start: 0, end: 0 } });
   if (source.length > maxLength) {
     throw new AgError('limit', `the formula is ${source.length} characters long; the limit is ${maxLength} (--max-length)`);
@@ -92,9 +96,16 @@ function parseChecked(source: string, opts: ParseOptions): Program {
     });
   }
   let root: MNode;
+  const chain = operatorChain(source);
+  if (chain.depth > maxDepth) {
+    throw new AgError('limit', `the formula nests ${chain.depth} levels deep (a chain of prefix operators or ^); the limit is ${maxDepth} (--max-depth)`, {
+      span: { start: chain.at, end: chain.at + 1 },
+    });
+  }
   try {
     root = mathParse(source) as unknown as MNode;
   } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw tooDeep(source, maxDepth);
     throw syntaxError(e, source);
   }
   const deepest = treeDepth(root);
@@ -283,6 +294,41 @@ function treeDepth(root: MNode): { depth: number } {
     for (const k of kids) stack.push([k, binary && k === n.args[0] ? d : d + 1]);
   }
   return { depth: best };
+}
+
+/**
+ * The longest run of prefix operators (`- - - x`, `not not x`) or `^` (right-associative,
+ * so `x^x^…^x` nests), measured before mathjs's recursive parser sees the text: each is
+ * a level of its recursion. A quick scan of the characters, an upper bound of the nesting.
+ */
+function operatorChain(src: string): { depth: number; at: number } {
+  let best = 0;
+  let at = 0;
+  let unary = 0;
+  let pow = 0;
+  // the last significant character: after an operand, + and - are binary
+  let prev = '';
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    const afterOperand = /[\w.)\]'!]/.test(prev);
+    if ((c === '-' || c === '+' || c === '~') && !afterOperand) unary++;
+    else if (c === '^') {
+      pow++;
+      unary = 0;
+    } else if (/[\w.]/.test(c) || c === "'") {
+      // an operand: a prefix run ends here, a ^ chain goes on through it
+    } else {
+      unary = 0;
+      pow = 0;
+    }
+    if (unary + pow > best) {
+      best = unary + pow;
+      at = i;
+    }
+    prev = c;
+  }
+  return { depth: best, at };
 }
 
 /** Bracket nesting depth, measured before mathjs's recursive parser sees the text. */

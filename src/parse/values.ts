@@ -28,6 +28,14 @@ export function splitTopLevel(s: string): { text: string; start: number }[] {
   return parts.filter((p) => p.text.trim() !== '').map((p) => ({ text: p.text.trimEnd(), start: p.start + (p.text.length - p.text.trimStart().length) })).map((p) => ({ text: p.text.trim(), start: p.start }));
 }
 
+/** A variable's name as values are keyed: an identifier (so it can appear in a formula), refused clearly otherwise. */
+export function checkName(name: string, what: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    const shown = name.length > 40 ? `${name.slice(0, 37)}…` : name;
+    throw new AgError('bad-value', `${JSON.stringify(shown)} is not a variable name (${what} needs a name like x, W1 or b_out)`);
+  }
+}
+
 /** A tensor from a number or rectangular nested arrays of finite numbers (rank ≤ 2). */
 export function fromNested(v: unknown, what: string): Tensor {
   if (typeof v === 'number') {

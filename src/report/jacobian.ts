@@ -1,7 +1,8 @@
 import type { ChalkInstance } from 'chalk';
 import type { JacobianResult } from '../jacobian.js';
 import { err, num } from '../number-format.js';
-import { nestedText } from './format.js';
+import { isSummary, nestedText } from './format.js';
+import { safeText } from '../safe-text.js';
 
 /** The printed block of a large Jacobian: this many rows and columns, then … */
 const SHOW_ROWS = 12;
@@ -13,9 +14,9 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
   const out: string[] = [];
   const oneLine = (s: string) => s.replace(/\n\s*/g, ' ');
   const point = Object.entries(r.point)
-    .map(([k, v]) => `${k} = ${typeof v === 'number' || (v as unknown[]).flat(2).length <= 8 ? oneLine(nestedText(v, o.digits)) : `[${shapeOf(v).join('×')}]`}`)
+    .map(([k, v]) => `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : typeof v === 'number' || (v as unknown[]).flat(2).length <= 8 ? oneLine(nestedText(v, o.digits)) : `[${shapeOf(v).join('×')}]`}`)
     .join(', ');
-  out.push(`${c.bold('formula')}  ${r.formula}`);
+  out.push(`${c.bold('formula')}  ${safeText(r.formula)}`);
   out.push(`${c.bold('at')}       ${point}`);
   const value = r.m <= 8 ? oneLine(nestedText(r.value, o.digits)) : `[${r.outputShape.join('×')}]`;
   out.push(`${c.bold('value')}    ${value}   ${c.dim(`(m = ${r.m} output entr${r.m === 1 ? 'y' : 'ies'}, n = ${r.n} input entr${r.n === 1 ? 'y' : 'ies'}; ${r.engine} engine)`)}`);

@@ -5,6 +5,7 @@ import type { GradResult, Shown } from '../grad.js';
 import type { Nested } from '../parse/values.js';
 import { err, num } from '../number-format.js';
 import { isSummary, nestedText, shownText, summaryText } from './format.js';
+import { safeText } from '../safe-text.js';
 
 export interface TableOptions {
   digits: number;
@@ -46,9 +47,9 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   const c = o.color;
   const out: string[] = [];
   const point = Object.entries(r.point)
-    .map(([k, v]) => `${k} = ${cell(v, o.digits).replace(/\n\s*/g, ' ')}`)
+    .map(([k, v]) => `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : cell(v, o.digits).replace(/\n\s*/g, ' ')}`)
     .join(', ');
-  out.push(`${c.bold('formula')}  ${r.formula}`);
+  out.push(`${c.bold('formula')}  ${safeText(r.formula)}`);
   if (point) out.push(`${c.bold('at')}       ${point}${r.seed !== undefined ? c.dim(`   (random values drawn with --seed ${r.seed})`) : ''}`);
   out.push(`${c.bold('value')}    ${num(r.value, o.digits)}   ${c.dim(`(${r.engine} engine)`)}`);
   out.push('');

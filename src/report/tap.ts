@@ -1,4 +1,4 @@
-import yaml from 'js-yaml';
+import { stringify } from 'yaml';
 import type { CheckReport } from '../cases/run.js';
 import { caseErrorText, location } from './check-table.js';
 
@@ -40,6 +40,6 @@ function description(s: string): string {
 }
 
 function block(diag: object): string {
-  const body = yaml.dump(diag, { lineWidth: -1, noRefs: true, schema: yaml.JSON_SCHEMA }).trimEnd();
+  const body = stringify(diag, { lineWidth: 0, aliasDuplicateObjects: false, schema: 'json' }).trimEnd();
   return ['  ---', ...body.split('\n').map((l) => `  ${l}`), '  ...'].join('\n');
 }

@@ -1,4 +1,4 @@
-import yaml from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { renderTap } from '../../src/report/tap.js';
 import { fixtureReport } from '../cases/report-fixture.js';
@@ -24,7 +24,7 @@ describe('TAP reporter', () => {
     for (let i = 0; i < lines.length; i++) {
       if (lines[i] !== '  ---') continue;
       const end = lines.indexOf('  ...', i);
-      blocks.push({ head: lines[i - 1], diag: yaml.load(lines.slice(i + 1, end).map((l) => l.slice(2)).join('\n')) });
+      blocks.push({ head: lines[i - 1], diag: parseYaml(lines.slice(i + 1, end).map((l) => l.slice(2)).join('\n')) });
       i = end;
     }
     expect(blocks.length).toBe(19);

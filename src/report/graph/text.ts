@@ -2,6 +2,7 @@ import type { Shown } from '../../grad.js';
 import type { Nested } from '../../parse/values.js';
 import { num } from '../../number-format.js';
 import { isSummary } from '../format.js';
+import { safeText } from '../../safe-text.js';
 import type { GraphNode, GraphResult } from '../../graph-result.js';
 
 /** Every picture names things the same way. */
@@ -28,9 +29,9 @@ export function secondary(r: GraphResult, n: GraphNode, digits = 6): string {
 /** `f = (x+y)*sin(x)  at x = 3.14159, y = 3.14159` */
 export function caption(r: GraphResult, digits = 6): string {
   const at = Object.entries(r.point)
-    .map(([k, v]) => `${k} = ${typeof v === 'number' ? num(v, digits) : `${shapeOfNested(v)}`}`)
+    .map(([k, v]) => `${k} = ${typeof v === 'number' ? num(v, digits) : isSummary(v) ? `[${v.shape.join('×')}]` : `${shapeOfNested(v)}`}`)
     .join(', ');
-  return `${r.formula.replace(/\s*\n\s*/g, ' ')}${at ? `  at ${at}` : ''}`;
+  return `${safeText(r.formula.replace(/\s*\n\s*/g, ' '), { oneLine: true })}${at ? `  at ${at}` : ''}`;
 }
 
 /** The legend: which colour is which flow. */

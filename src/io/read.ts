@@ -1,0 +1,166 @@
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { AgError } from '../errors.js';
+import { bytesText } from '../limits.js';
+
+/**
+ * The one file reader: every `@file` (a formula, `--at @values.json`, `name=@w.npy`),
+ * every case file, and later grading submissions come through here. Only regular
+ * files are read — the file is opened without blocking and its descriptor checked, so
+ * a FIFO, /dev/zero, a socket or a symlink to one is refused at once instead of
+ * hanging or filling memory — and never more than a size cap. References made from
+ * inside a case file stay inside that file's folder tree (see `FileScope`). Messages
+ * name the file and what is wrong with it, never its contents.
+ */
+
+/** Where relative references resolve, and whether they may leave that folder tree. */
+export interface FileScope {
+  /** folder relative references resolve against (default: the working directory) */
+  base?: string;
+  /** when set, a reference must stay inside this folder tree: no absolute path, no `..`, no symlink out */
+  sandbox?: string;
+}
+
+export interface ReadOptions {
+  /** largest size read, in bytes */
+  maxBytes: number;
+  /** what the file is, for messages (`the formula`, `the value file`) */
+  what?: string;
+  scope?: FileScope;
+  /** the flag naming the size limit, for messages (default --max-file-size) */
+  limitFlag?: string;
+}
+
+/** The path a reference points at, checked against the scope's sandbox. */
+export function resolveReference(ref: string, scope: FileScope = {}): string {
+  if (ref === '') throw new AgError('io', 'an empty file name after @');
+  if (scope.sandbox === undefined) return resolve(scope.base ?? process.cwd(), ref);
+  const outside = (why: string) =>
+    new AgError('io', `${ref}: ${why}; a case file may only name files in its own folder tree`, { hint: 'pass --allow-files on the command line to allow any file' });
+  if (isAbsolute(ref) || /^[A-Za-z]:[\\/]/.test(ref)) throw outside('an absolute path');
+  if (ref.split(/[\\/]+/).includes('..')) throw outside('a path with ..');
+  const path = resolve(scope.base ?? scope.sandbox, ref);
+  let root: string;
+  let real: string;
+  try {
+    root = realpathSync(scope.sandbox);
+    real = realpathSync(path);
+  } catch (e) {
+    throw ioError(ref, e);
+  }
+  const rel = relative(root, real);
+  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw outside('it leads outside the folder (through a symlink)');
+  return real;
+}
+
+/** The contents of a regular file, at most `maxBytes` long. */
+export function readBounded(ref: string, o: ReadOptions): Buffer {
+  const path = resolveReference(ref, o.scope);
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer returns at once (and is refused below)
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0));
+  } catch (e) {
+    throw ioError(ref, e, o.what);
+  }
+  try {
+    let st: Stats;
+    try {
+      st = fstatSync(fd);
+    } catch (e) {
+      throw ioError(ref, e, o.what);
+    }
+    if (!st.isFile()) throw new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
+    if (st.size > o.maxBytes) throw tooLarge(ref, st.size, o);
+    // the size can change under us: read to the end, never past the cap
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(Math.max(st.size - total, 0) + 1, o.maxBytes - total + 1, 1 << 24));
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        throw ioError(ref, e, o.what);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > o.maxBytes) throw tooLarge(ref, total, o);
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file's text (UTF-8), through readBounded. */
+export function readTextBounded(ref: string, o: ReadOptions): string {
+  return readBounded(ref, o).toString('utf8');
+}
+
+/** Standard input, at most `maxBytes` (for `-`, the formula from a pipe). */
+export function readStdinBounded(o: ReadOptions): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.allocUnsafe(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EOF') break;
+      throw ioError('standard input', e, o.what);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > o.maxBytes) throw tooLarge('standard input', total, o);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
+/** The folder of a file, for the scope of the references it makes. */
+export function folderOf(file: string): string {
+  return dirname(resolve(file));
+}
+
+/** `base` joined with `ref` for display, as the user would write it. */
+export function shownPath(ref: string, base?: string): string {
+  return base && !isAbsolute(ref) ? join(base, ref) : ref;
+}
+
+function label(ref: string, what?: string): string {
+  return what ? `${what} ${ref}` : ref;
+}
+
+function kind(st: Stats): string {
+  if (st.isDirectory()) return 'it is a folder';
+  if (st.isFIFO()) return 'it is a pipe (FIFO)';
+  if (st.isCharacterDevice()) return 'it is a character device';
+  if (st.isBlockDevice()) return 'it is a block device';
+  if (st.isSocket()) return 'it is a socket';
+  return 'it is a special file';
+}
+
+function tooLarge(ref: string, size: number, o: ReadOptions): AgError {
+  return new AgError('limit', `cannot read ${label(ref, o.what)}: it is ${size > o.maxBytes + 1 ? bytesText(size) : 'larger than the limit'}; the limit is ${bytesText(o.maxBytes)} (${o.limitFlag ?? '--max-file-size'})`);
+}
+
+export function ioError(ref: string, e: unknown, what?: string): AgError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EISDIR: 'it is a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENXIO: 'it is a socket or a device with nothing behind it, not a regular file',
+    ELOOP: 'a symlink loop',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENAMETOOLONG: 'the name is too long',
+    EMFILE: 'too many open files',
+  };
+  return new AgError('io', `cannot read ${label(ref, what)}: ${why[code ?? ''] ?? (code ? code.toLowerCase() : 'unreadable')}`);
+}

@@ -1,0 +1,217 @@
+import { AgError } from './errors.js';
+
+/**
+ * The one boundary for untrusted input: every limit a run is held to, in one object
+ * built once (from the defaults and the command line's flags) and handed to every
+ * entry point. A missing flag keeps its default: `limitsFrom({maxNodes: undefined})` is
+ * the defaults, never a hole (spreading `{...DEFAULTS, ...flags}` would let an
+ * `undefined` erase one).
+ */
+export interface Limits {
+  /** most nodes in the graph */
+  readonly maxNodes: number;
+  /** most steps of work building the graph: expression nodes visited, counting every inline-function expansion */
+  readonly maxExpansion: number;
+  /** most entries in one tensor */
+  readonly maxEntries: number;
+  /** most bytes a run may hold in values and engine buffers, estimated before anything is allocated */
+  readonly maxMemory: number;
+  /** deepest nesting of a formula */
+  readonly maxDepth: number;
+  /** longest formula or value expression, in characters */
+  readonly maxLength: number;
+  /** largest file read (formula, values, .npy, case file) */
+  readonly maxFileBytes: number;
+  /** largest YAML/JSON document (case files, value files): parsed documents take many times their size */
+  readonly maxDocumentBytes: number;
+  /** most function evaluations one finite-difference check may spend */
+  readonly maxEvaluations: number;
+  /** seconds a run (one case of `check`) may take; Infinity for none */
+  readonly timeout: number;
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** The documented defaults (README "Running on untrusted input"). */
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  maxNodes: 200_000,
+  maxExpansion: 2_000_000,
+  maxEntries: 50_000_000,
+  maxMemory: 2 * GiB,
+  maxDepth: 200,
+  maxLength: 100_000,
+  maxFileBytes: 512 * MiB,
+  maxDocumentBytes: 4 * MiB,
+  maxEvaluations: 200_000,
+  timeout: 60,
+});
+
+/** How each limit is given on the command line: flag, unit, and what it bounds. */
+export const LIMIT_FLAGS: { key: keyof Limits; flag: string; unit: number; integer: boolean; describe: string }[] = [
+  { key: 'maxNodes', flag: 'max-nodes', unit: 1, integer: true, describe: 'most graph nodes' },
+  { key: 'maxExpansion', flag: 'max-expansion', unit: 1, integer: true, describe: 'most steps of work building the graph, inline-function expansions included' },
+  { key: 'maxEntries', flag: 'max-entries', unit: 1, integer: true, describe: 'most entries in one tensor' },
+  { key: 'maxMemory', flag: 'max-memory', unit: GiB, integer: false, describe: 'most GiB of values and engine buffers, estimated before allocating' },
+  { key: 'maxDepth', flag: 'max-depth', unit: 1, integer: true, describe: 'deepest nesting of a formula' },
+  { key: 'maxLength', flag: 'max-length', unit: 1, integer: true, describe: 'longest formula in characters' },
+  { key: 'maxFileBytes', flag: 'max-file-size', unit: MiB, integer: false, describe: 'largest file read, in MiB' },
+  { key: 'maxDocumentBytes', flag: 'max-document-size', unit: MiB, integer: false, describe: 'largest YAML/JSON document (case and value files), in MiB' },
+  { key: 'maxEvaluations', flag: 'max-evaluations', unit: 1, integer: true, describe: 'most function evaluations of one finite-difference check' },
+  { key: 'timeout', flag: 'timeout', unit: 1, integer: false, describe: 'seconds a run (each case of check) may take; 0 for none' },
+];
+
+/** A limit as the user knows it: its flag and its value in the flag's unit. */
+export function limitName(key: keyof Limits): string {
+  return `--${LIMIT_FLAGS.find((f) => f.key === key)!.flag}`;
+}
+
+const made = new WeakSet<object>();
+
+/**
+ * Limits from the defaults and whatever is given (in the library's units: bytes,
+ * seconds). An undefined value keeps its default; a given one must be a positive
+ * number (whole where it counts things). Built once; the result is frozen.
+ */
+export function limitsFrom(given?: Partial<Limits> | Limits): Limits {
+  if (given && made.has(given)) return given as Limits;
+  const out: Record<string, number> = {};
+  for (const { key, flag, unit, integer } of LIMIT_FLAGS) {
+    const v = given?.[key];
+    if (v === undefined) {
+      out[key] = DEFAULT_LIMITS[key];
+      continue;
+    }
+    const shown = v / unit;
+    if (key === 'timeout' && v === 0) {
+      out[key] = Infinity;
+      continue;
+    }
+    if (typeof v !== 'number' || Number.isNaN(v) || v <= 0 || (integer && Number.isFinite(v) && !Number.isInteger(v))) {
+      throw new AgError('usage', `--${flag} must be a positive ${integer ? 'whole ' : ''}number, not ${shown}`);
+    }
+    out[key] = v;
+  }
+  const limits = Object.freeze(out as unknown as Limits);
+  made.add(limits);
+  return limits;
+}
+
+/** The command line's limit flags (each in its flag's unit, undefined when not given) → Limits. */
+export function limitsFromFlags(flags: Partial<Record<keyof Limits, number | undefined>>): Limits {
+  const given: Partial<Record<keyof Limits, number>> = {};
+  for (const { key, unit } of LIMIT_FLAGS) {
+    const v = flags[key];
+    if (v !== undefined) given[key] = typeof v === 'number' ? v * unit : v;
+  }
+  return limitsFrom(given);
+}
+
+// ----- memory: estimated before anything is allocated -----
+
+/** Bytes of one float64 entry. */
+export const ENTRY_BYTES = 8;
+
+/**
+ * Arena-sized buffers a gradient run holds at its peak, besides the arena itself:
+ * the adjoint, and the larger of the finite-difference work copies (at most
+ * FD_WORK_COPIES), forward mode's tangents with the gathered gradient, and the copies
+ * a kink diagnosis makes; plus one for an op's temporary results (a vjp's
+ * contribution, an unbroadcast).
+ */
+export const FD_WORK_COPIES = 2;
+export const RUN_ARENA_COPIES = 1 + 1 + FD_WORK_COPIES + 1;
+/** Below this many bytes of work arenas in all, the native finite-difference loop may use more threads than FD_WORK_COPIES. */
+export const SMALL_WORK_BYTES = 64 * MiB;
+/** What one entry printed in full (--edges full) costs on its way out: a JS number in an array and its JSON text. */
+export const OUTPUT_BYTES_PER_ENTRY = 64;
+
+/** `1.5 GiB`, `300 MiB`: a byte count as a message shows it. */
+export function bytesText(b: number): string {
+  if (!Number.isFinite(b)) return `${b} bytes`;
+  if (b >= GiB) return `${Number((b / GiB).toPrecision(3))} GiB`;
+  if (b >= MiB) return `${Number((b / MiB).toPrecision(3))} MiB`;
+  return `${Math.ceil(b / 1024)} KiB`;
+}
+
+/** The error for an estimate over the memory limit, naming what would take it. */
+export function memoryError(bytes: number, what: string, limits: Limits): AgError {
+  return new AgError('limit', `${what} would need about ${bytesText(bytes)}; the limit is ${bytesText(limits.maxMemory)} (--max-memory)`);
+}
+
+/** Entries of a shape, refused before allocation when over --max-entries or not a whole number. */
+export function checkEntries(what: string, shape: readonly number[], limits: Limits): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (!Number.isSafeInteger(n) || n > limits.maxEntries) {
+    const count = Number.isFinite(n) ? `${n} entries` : 'more entries than can be counted';
+    throw new AgError('limit', `${what} would make a tensor [${shape.map((d) => (Number.isFinite(d) ? d : String(d))).join(',')}] of ${count}; the limit is ${limits.maxEntries} (--max-entries)`);
+  }
+  return n;
+}
+
+// ----- time: a cooperative deadline -----
+
+/**
+ * The deadline of the run in progress (performance.now() milliseconds), checked at the
+ * loop points of the builder, both engines, the finite-difference loops and simplify.
+ * It is set around a run by the entry point (grad, jacobian, derive, a case of check),
+ * not passed down, so it reaches the engines' inner loops without widening the Engine
+ * interface; a nested entry point keeps the earlier of the two deadlines.
+ */
+let deadline = Infinity;
+let deadlineSeconds = Infinity;
+let ticks = 0;
+
+export class TimeoutError extends AgError {
+  constructor(seconds: number) {
+    super('limit', `the run took longer than ${Number(seconds.toPrecision(3))} s and was stopped (--timeout)`, {
+      hint: 'raise --timeout, or make the input smaller',
+    });
+  }
+}
+
+/** Run `fn` with a deadline `seconds` from now (Infinity: none), kept if an earlier one is already running. */
+export function withDeadline<T>(seconds: number, fn: () => T): T {
+  const saved = deadline;
+  const savedSeconds = deadlineSeconds;
+  const at = performance.now() + seconds * 1000;
+  if (at < deadline) {
+    deadline = at;
+    deadlineSeconds = seconds;
+  }
+  try {
+    return fn();
+  } finally {
+    deadline = saved;
+    deadlineSeconds = savedSeconds;
+  }
+}
+
+/** Milliseconds left before the deadline (Infinity when none), for the native engine. */
+export function remainingMs(): number {
+  return deadline === Infinity ? Infinity : Math.max(0, deadline - performance.now());
+}
+
+/** Throw when the deadline has passed. Cheap enough for inner loops: the clock is read every 64 calls. */
+export function checkDeadline(): void {
+  if (deadline === Infinity || (++ticks & 63) !== 0) return;
+  if (performance.now() > deadline) throw new TimeoutError(deadlineSeconds);
+}
+
+/** The same, reading the clock every time (between large steps). */
+export function checkDeadlineNow(): void {
+  if (deadline !== Infinity && performance.now() > deadline) throw new TimeoutError(deadlineSeconds);
+}
+
+/** The timeout error of the running deadline (for errors raised elsewhere, like the native engine's). */
+export function timeoutError(): TimeoutError {
+  return new TimeoutError(deadlineSeconds);
+}
+
+/** The same limits with some changed (for text we generate ourselves, like a derivative to cross-check). */
+export function withLimits(base: Limits, changes: Partial<Limits>): Limits {
+  const given: Partial<Record<keyof Limits, number>> = {};
+  for (const { key } of LIMIT_FLAGS) given[key] = changes[key] ?? base[key];
+  return limitsFrom(given);
+}
