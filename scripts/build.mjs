@@ -84,6 +84,14 @@ await build({
   define: { 'import.meta.url': '__autograd_worker_url' },
   banner: { js: "const __autograd_worker_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+// derive's simplify runs on a worker thread under a time budget (src/derive/budget.ts): its own small bundle
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: ['src/derive/simplify-worker.ts'],
+  outfile: 'dist/simplify-worker.cjs',
+  minify: true,
+});
 
 // The library's type declarations (dist/types, "types" in package.json), when TypeScript is installed.
 let tsc = null;

@@ -46,18 +46,23 @@ export const lazyStringWidth = {
  */
 export function mathjsDirect({ side } = {}) {
   let where;
+  let pending;
   const sideNames = new Set();
-  async function locations(b, resolveDir) {
-    if (where) return where;
-    const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir });
-    const esm = dirname(index.path);
-    where = new Map();
-    for (const rel of ['entry/mainAny.js', 'factoriesAny.js', 'entry/dependenciesAny.generated.js']) {
-      const file = join(esm, rel);
-      const text = await readFile(file, 'utf8');
-      for (const m of text.matchAll(/export \{ (\w+) \} from '([^']+)'/g)) if (!where.has(m[1])) where.set(m[1], join(dirname(file), m[2]));
-    }
-    return where;
+  // one lookup, shared by importers resolved at the same time (a map filled while another waits would be incomplete)
+  function locations(b, resolveDir) {
+    pending ??= (async () => {
+      const index = await b.resolve('mathjs', { kind: 'import-statement', resolveDir });
+      const esm = dirname(index.path);
+      const map = new Map();
+      for (const rel of ['entry/mainAny.js', 'factoriesAny.js', 'entry/dependenciesAny.generated.js']) {
+        const file = join(esm, rel);
+        const text = await readFile(file, 'utf8');
+        for (const m of text.matchAll(/export \{ (\w+) \} from '([^']+)'/g)) if (!map.has(m[1])) map.set(m[1], join(dirname(file), m[2]));
+      }
+      where = map;
+      return map;
+    })();
+    return pending;
   }
   const reexports = (names) => names.map((n) => `export { ${n} } from ${JSON.stringify(where.get(n))};`).join('\n');
   const plugin = {

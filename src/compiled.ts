@@ -49,10 +49,11 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
   const adjoint = new Float64Array(tape.arenaSize);
 
   // where each given value lives: a tape input, or a variable fixed by --wrt (a constant labelled by its name)
-  const views: Record<string, Float64Array> = {};
+  // name tables are null-prototype: a variable named constructor or __proto__ is a name like any other
+  const views: Record<string, Float64Array> = Object.create(null);
   for (const inp of tape.inputs) views[inp.name] = view(arena, tape.nodes[inp.node]);
   for (const n of tape.nodes) if (n.op === 'const' && n.label in values && !(n.label in views)) views[n.label] = view(arena, n);
-  const gradient: Record<string, Float64Array> = {};
+  const gradient: Record<string, Float64Array> = Object.create(null);
   for (const inp of tape.inputs) gradient[inp.name] = view(adjoint, tape.nodes[inp.node]);
 
   const set = (vals: Record<string, Tensor | Nested | Float64Array>) => {
@@ -73,7 +74,7 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
       : () => {
           engine.forward(tape, arena);
           const { adjoint: adj } = engine.reverse(tape, arena);
-          const g: Record<string, Float64Array> = {};
+          const g: Record<string, Float64Array> = Object.create(null);
           for (const inp of tape.inputs) g[inp.name] = view(adj, tape.nodes[inp.node]);
           return { value: arena[out.offset], gradient: g };
         };

@@ -20,17 +20,17 @@ const escape = (c: string): string => {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 };
 
+/** `s` at most `max` characters: its start and end around an ellipsis. */
+export function shorten(s: string, max = MAX_SHOWN): string {
+  if (s.length <= max) return s;
+  const keep = Math.max(1, max - 1);
+  const head = Math.ceil(keep * 0.7);
+  return `${s.slice(0, head)}…${s.slice(s.length - (keep - head))}`;
+}
+
 /** `s` with control and bidi characters escaped (newlines and tabs kept unless `oneLine`), at most `max` characters. */
 export function safeText(s: string, o: { max?: number; oneLine?: boolean } = {}): string {
-  const max = o.max ?? MAX_SHOWN;
-  let t = s;
-  if (t.length > max) {
-    const keep = Math.max(1, max - 1);
-    const head = Math.ceil(keep * 0.7);
-    t = `${t.slice(0, head)}…${t.slice(t.length - (keep - head))}`;
-    if (t.length > s.length) t = s;
-  }
-  return t.replace(o.oneLine ? UNSAFE_LINE : UNSAFE, escape);
+  return shorten(s, o.max ?? MAX_SHOWN).replace(o.oneLine ? UNSAFE_LINE : UNSAFE, escape);
 }
 
 /** A name on one line (case names, keys in messages): escaped, and shortened to `max` (default 80). */

@@ -1,9 +1,13 @@
 // The N-API boundary, and nothing else: unpack the tape once into an external object,
 // take typed arrays by pointer (no per-node copies), call the engine, report errors as
-// JavaScript exceptions. One call per tape run.
+// JavaScript exceptions. One call per tape run. Every entry is guarded: no C++
+// exception (a passed deadline, memory, a thread that cannot start) crosses into Node
+// other than as a JavaScript error with a code; nothing here can abort the process.
 #include <malloc.h>
 #include <napi.h>
 
+#include <memory>
+#include <new>
 #include <string>
 #include <thread>
 
@@ -42,6 +46,38 @@ T* dataOf(Napi::Env env, const Napi::Value& v, int64_t want, const char* what, s
     throw Napi::RangeError::New(env, std::string(what) + " has " + std::to_string(a.ElementLength()) + " entries, not " + std::to_string(want));
   if (len) *len = a.ElementLength();
   return a.Data();
+}
+
+/** A JavaScript Error with a `code` property (ETIMEDOUT, ENOMEM, ENATIVE) for native.ts to tell apart. */
+Napi::Error coded(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+/** Every exported function runs inside this: C++ exceptions become JavaScript errors. */
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const ag::Timeout&) {
+    throw coded(env, "ETIMEDOUT", "native engine: the deadline passed");
+  } catch (const std::bad_alloc&) {
+    throw coded(env, "ENOMEM", "native engine: out of memory");
+  } catch (const std::exception& e) {
+    throw coded(env, "ENATIVE", std::string("native engine: ") + e.what());
+  } catch (...) {
+    throw coded(env, "ENATIVE", "native engine: an unknown failure");
+  }
+}
+
+/** The optional deadline argument: milliseconds from now (absent, negative or Infinity: none). */
+ag::Deadline deadlineArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) return ag::Deadline();
+  return ag::Deadline::in(info[i].As<Napi::Number>().DoubleValue());
 }
 
 Compiled& handle(Napi::Env env, const Napi::Value& v) {
@@ -115,7 +151,8 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
   const int32_t* inputNodes = dataOf<int32_t>(env, s.Get("inputNodes"), -1, "inputNodes", &nInputs);
   const double* slots = dataOf<double>(env, s.Get("slots"), -1, "slots", &nSlots);
 
-  auto* c = new Compiled();
+  // owned until handed to JavaScript: an exception on the way frees it
+  std::unique_ptr<Compiled> c(new Compiled());
   ag::Tape& t = c->tape;
   t.output = s.Get("output").As<Napi::Number>().Int32Value();
   t.arenaSize = (int64_t)s.Get("arenaSize").As<Napi::Number>().DoubleValue();
@@ -142,13 +179,11 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
     n.nGather = (int64_t)gatherStart[i + 1] - n.firstGather;
   }
   const std::string why = ag::finishTape(*c);
-  if (!why.empty()) {
-    delete c;
-    throw Napi::Error::New(env, "native engine: " + why);
-  }
+  if (!why.empty()) throw Napi::Error::New(env, "native engine: " + why);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("handle", Napi::External<Compiled>::New(env, c, [](Napi::Env, Compiled* p) { delete p; }));
-  result.Set("edgeLength", (double)c->edgeLength);
+  const double edgeLength = (double)c->edgeLength;
+  result.Set("handle", Napi::External<Compiled>::New(env, c.release(), [](Napi::Env, Compiled* p) { delete p; }));
+  result.Set("edgeLength", edgeLength);
   return result;
 }
 
@@ -156,15 +191,15 @@ double* arenaOf(Napi::Env env, const Compiled& c, const Napi::Value& v, const ch
   return dataOf<double>(env, v, c.tape.arenaSize, what);
 }
 
-/** forward(handle, arena): every computed node's value, in place. */
+/** forward(handle, arena, deadlineMs?): every computed node's value, in place. */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
-  ag::forward(c.tape, arenaOf(env, c, info[1]), c.scratch);
+  ag::forward(c.tape, arenaOf(env, c, info[1]), c.scratch, deadlineArg(info, 2));
   return env.Undefined();
 }
 
-/** reverse(handle, arena, adjoint, seed | null, edges | null) */
+/** reverse(handle, arena, adjoint, seed | null, edges | null, deadlineMs?) */
 Napi::Value Reverse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
@@ -174,11 +209,11 @@ Napi::Value Reverse(const Napi::CallbackInfo& info) {
   const double* seed = info[3].IsNull() || info[3].IsUndefined() ? nullptr : dataOf<double>(env, info[3], out.size, "seed");
   if (!seed && out.size != 1) throw Napi::Error::New(env, "reverse mode from a non-scalar output needs a seed");
   double* edges = info[4].IsNull() || info[4].IsUndefined() ? nullptr : dataOf<double>(env, info[4], c.edgeLength, "the edge buffer");
-  ag::reverse(c, arena, adjoint, seed, edges);
+  ag::reverse(c, arena, adjoint, seed, edges, deadlineArg(info, 5));
   return env.Undefined();
 }
 
-/** gradient(handle, arena, adjoint) → value: forward and reverse of a scalar output in one call. */
+/** gradient(handle, arena, adjoint, deadlineMs?) → value: forward and reverse of a scalar output in one call. */
 Napi::Value Gradient(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
@@ -186,12 +221,13 @@ Napi::Value Gradient(const Napi::CallbackInfo& info) {
   double* adjoint = arenaOf(env, c, info[2], "the adjoint buffer");
   const ag::Node& out = c.tape.nodes[c.tape.output];
   if (out.size != 1) throw Napi::Error::New(env, "the gradient needs a scalar output");
-  ag::forward(c.tape, arena, c.scratch);
-  ag::reverse(c, arena, adjoint, nullptr, nullptr);
+  const ag::Deadline dl = deadlineArg(info, 3);
+  ag::forward(c.tape, arena, c.scratch, dl);
+  ag::reverse(c, arena, adjoint, nullptr, nullptr, dl);
   return Napi::Number::New(env, arena[out.offset]);
 }
 
-/** jvp(handle, arena, dots: (Float64Array | null)[], out) */
+/** jvp(handle, arena, dots: (Float64Array | null)[], out, deadlineMs?) */
 Napi::Value Jvp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
@@ -206,11 +242,11 @@ Napi::Value Jvp(const Napi::CallbackInfo& info) {
     if (!v.IsNull() && !v.IsUndefined()) d[k] = dataOf<double>(env, v, t.nodes[t.inputNodes[k]].size, "a tangent");
   }
   double* out = dataOf<double>(env, info[3], t.nodes[t.output].size, "the output tangent");
-  ag::jvp(c, arena, d.data(), out);
+  ag::jvp(c, arena, d.data(), out, deadlineArg(info, 4));
   return env.Undefined();
 }
 
-/** evaluate(handle, arena, coord, delta, direction | null, values, branches) */
+/** evaluate(handle, arena, coord, delta, direction | null, values, branches, threads?, deadlineMs?) */
 Napi::Value Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
@@ -226,20 +262,26 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
     if (coord[p] >= nSlots || coord[p] < -1 || (coord[p] == -1 && !direction))
       throw Napi::RangeError::New(env, "coord " + std::to_string(coord[p]) + " is not an input entry (or -1 with a direction)");
   }
-  ag::evaluate(c, arena, (int64_t)count, coord, delta, direction, values, branches, ag::defaultThreads());
+  // threads: at most what the caller allows (each holds a copy of the arena), never more than the engine's own
+  int threads = ag::defaultThreads();
+  if (info.Length() > 7 && info[7].IsNumber()) {
+    const double want = info[7].As<Napi::Number>().DoubleValue();
+    if (want >= 1 && want < threads) threads = (int)want;
+  }
+  ag::evaluate(c, arena, (int64_t)count, coord, delta, direction, values, branches, threads, deadlineArg(info, 8));
   return env.Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
-  exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse, "mallocInUse"));
-  exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
-  exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
-  exports.Set("reverse", Napi::Function::New(env, Reverse, "reverse"));
-  exports.Set("gradient", Napi::Function::New(env, Gradient, "gradient"));
-  exports.Set("jvp", Napi::Function::New(env, Jvp, "jvp"));
-  exports.Set("evaluate", Napi::Function::New(env, Evaluate, "evaluate"));
+  exports.Set("opNames", Napi::Function::New(env, Guarded<OpNames>, "opNames"));
+  exports.Set("info", Napi::Function::New(env, Guarded<Info>, "info"));
+  exports.Set("mallocInUse", Napi::Function::New(env, Guarded<MallocInUse>, "mallocInUse"));
+  exports.Set("compile", Napi::Function::New(env, Guarded<Compile>, "compile"));
+  exports.Set("forward", Napi::Function::New(env, Guarded<Forward>, "forward"));
+  exports.Set("reverse", Napi::Function::New(env, Guarded<Reverse>, "reverse"));
+  exports.Set("gradient", Napi::Function::New(env, Guarded<Gradient>, "gradient"));
+  exports.Set("jvp", Napi::Function::New(env, Guarded<Jvp>, "jvp"));
+  exports.Set("evaluate", Napi::Function::New(env, Guarded<Evaluate>, "evaluate"));
   return exports;
 }
 

@@ -3,6 +3,7 @@
 #include "parallel.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -70,12 +71,15 @@ std::string finishTape(Compiled& c) {
   return "";
 }
 
-void forward(const Tape& t, double* arena, Scratch& sc) {
-  for (const Node& n : t.nodes)
-    if (n.kernel) n.kernel->forward(t, n, arena, sc);
+void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl) {
+  for (const Node& n : t.nodes) {
+    if (!n.kernel) continue;
+    if (dl.passed()) throw Timeout();
+    n.kernel->forward(t, n, arena, sc);
+  }
 }
 
-void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges) {
+void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges, const Deadline& dl) {
   const Tape& t = c.tape;
   std::vector<char>& touched = c.touched;
   std::fill(touched.begin(), touched.end(), 0);
@@ -90,6 +94,7 @@ void reverse(Compiled& c, const double* arena, double* adjoint, const double* se
     bool need = false;
     for (int i = 0; i < n.nInputs; i++) need = need || t.in(n, i).active;
     if (!need) continue;
+    if (dl.passed()) throw Timeout();
     double* g = adjoint + n.offset;
     if (!touched[id]) {  // nothing flowed into it: its upstream gradient is 0
       std::memset(g, 0, sizeof(double) * n.size);
@@ -121,7 +126,7 @@ void reverse(Compiled& c, const double* arena, double* adjoint, const double* se
   }
 }
 
-void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent) {
+void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent, const Deadline& dl) {
   const Tape& t = c.tape;
   std::vector<const double*>& tan = c.tangentOf;
   std::fill(tan.begin(), tan.end(), nullptr);
@@ -135,6 +140,7 @@ void jvp(Compiled& c, const double* arena, const double* const* dots, double* ou
     bool any = false;
     for (int i = 0; i < n.nInputs; i++) any = (d[i] = tan[t.inId(n, i)]) != nullptr || any;
     if (!any) continue;
+    if (dl.passed()) throw Timeout();
     double* o = buf + n.offset;
     n.kernel->jvp(t, n, arena, d.data(), o, c.scratch);
     tan[id] = o;
@@ -155,18 +161,21 @@ double branchCode(const Tape& t, const double* arena) {
 }
 
 int defaultThreads() {
+  // read strictly: a whole number from 1, capped at MAX_THREADS; anything else is ignored
   if (const char* env = std::getenv("AUTOGRAD_THREADS")) {
-    const int v = std::atoi(env);
-    if (v >= 1) return v;
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && errno == 0 && v >= 1) return (int)std::min<long>(v, MAX_THREADS);
   }
   const unsigned h = std::thread::hardware_concurrency();
-  return h == 0 ? 1 : (int)std::min(h, 64u);
+  return h == 0 ? 1 : (int)std::min<unsigned>(h, MAX_THREADS);
 }
 
 namespace {
 
 void evaluateRange(const Compiled& c, const double* arena, int64_t p0, int64_t p1, const int32_t* coord, const double* delta,
-                   const double* direction, double* values, double* branches) {
+                   const double* direction, double* values, double* branches, const Deadline& dl) {
   const Tape& t = c.tape;
   // the points are already split over the cores: no threads inside (restored on return,
   // since the calling thread runs a share of the points too)
@@ -184,7 +193,8 @@ void evaluateRange(const Compiled& c, const double* arena, int64_t p0, int64_t p
   for (int64_t p = p0; p < p1; p++) {
     if (coord[p] >= 0) work[t.slots[coord[p]]] += delta[p];
     else for (int64_t j = 0; j < nSlots; j++) work[t.slots[j]] += delta[p] * direction[j];
-    forward(t, work.data(), sc);
+    if (dl.passed()) throw Timeout();
+    forward(t, work.data(), sc, dl);
     values[p] = work[out];
     branches[p] = branchCode(t, work.data());
     if (coord[p] >= 0) work[t.slots[coord[p]]] = arena[t.slots[coord[p]]];
@@ -195,23 +205,22 @@ void evaluateRange(const Compiled& c, const double* arena, int64_t p0, int64_t p
 }  // namespace
 
 void evaluate(const Compiled& c, const double* arena, int64_t count, const int32_t* coord, const double* delta,
-              const double* direction, double* values, double* branches, int threads) {
+              const double* direction, double* values, double* branches, int threads, const Deadline& dl) {
   // a thread costs ~50 µs to start and an arena copy; worth it when the points are many
-  // and each forward pass is not tiny
+  // and each forward pass is not tiny. Each thread holds one work arena: the caller
+  // (native.ts) chooses `threads` so those copies fit the memory limit.
   const double work = (double)count * (double)(c.tape.arenaSize + (int64_t)c.tape.nodes.size() * 16);
-  int T = std::max(1, std::min<int>(threads, (int)std::min<int64_t>(count, 1 << 20)));
+  int T = std::max(1, std::min<int>(std::min(threads, MAX_THREADS), (int)std::min<int64_t>(count, 1 << 20)));
   if (work < 2e5) T = 1;
   if (T == 1) {
-    evaluateRange(c, arena, 0, count, coord, delta, direction, values, branches);
+    evaluateRange(c, arena, 0, count, coord, delta, direction, values, branches, dl);
     return;
   }
-  std::vector<std::thread> pool;
   const int64_t chunk = (count + T - 1) / T;
-  for (int i = 0; i < T; i++) {
+  runThreads(T, [&](int i) {
     const int64_t p0 = i * chunk, p1 = std::min(count, p0 + chunk);
-    if (p0 < p1) pool.emplace_back(evaluateRange, std::cref(c), arena, p0, p1, coord, delta, direction, values, branches);
-  }
-  for (auto& th : pool) th.join();
+    if (p0 < p1) evaluateRange(c, arena, p0, p1, coord, delta, direction, values, branches, dl);
+  });
 }
 
 }  // namespace ag

@@ -3,6 +3,8 @@
 // nothing about any op; every rule comes from the op table (ops.h).
 #pragma once
 
+#include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,28 @@
 #include "tape.h"
 
 namespace ag {
+
+/**
+ * The run's deadline, checked at every node of every pass and at every finite-difference
+ * point; passing it throws Timeout, which the addon turns into a JavaScript error.
+ */
+struct Deadline {
+  bool on = false;
+  std::chrono::steady_clock::time_point at{};
+  static Deadline in(double ms) {
+    Deadline d;
+    if (ms >= 0 && ms < 1e12) {
+      d.on = true;
+      d.at = std::chrono::steady_clock::now() + std::chrono::microseconds((int64_t)(ms * 1000));
+    }
+    return d;
+  }
+  bool passed() const { return on && std::chrono::steady_clock::now() > at; }
+};
+
+struct Timeout : std::runtime_error {
+  Timeout() : std::runtime_error("the deadline passed") {}
+};
 
 /** A tape handed over once, with the buffers its runs reuse. */
 struct Compiled {
@@ -24,17 +48,17 @@ struct Compiled {
 /** Resolve kernels and check every node, so kernels can trust sizes; empty when fine, else why not. */
 std::string finishTape(Compiled& c);
 
-void forward(const Tape& t, double* arena, Scratch& sc);
+void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl = Deadline());
 
 /**
  * Reverse sweep. seed: the output's adjoint (nullptr: 1 for a scalar). edges: when
  * not null, every edge's contribution in the reference engine's order (Compiled::edgeLength
  * entries). The adjoint of nodes that receive nothing is 0.
  */
-void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges);
+void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges, const Deadline& dl = Deadline());
 
 /** Forward mode: dots[k] is the tangent of tape input k (nullptr: none). */
-void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent);
+void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent, const Deadline& dl = Deadline());
 
 /**
  * The output at perturbed points (Engine.evaluate): point p adds delta[p] to input entry
@@ -42,12 +66,12 @@ void jvp(Compiled& c, const double* arena, const double* const* dots, double* ou
  * there are many; each thread reuses one copy of the arena for all its points.
  */
 void evaluate(const Compiled& c, const double* arena, int64_t count, const int32_t* coord, const double* delta,
-              const double* direction, double* values, double* branches, int threads);
+              const double* direction, double* values, double* branches, int threads, const Deadline& dl = Deadline());
 
 /** One number that changes when any kink op switches branch (js.ts branchCode). */
 double branchCode(const Tape& t, const double* arena);
 
-/** Threads the finite-difference loop may use (AUTOGRAD_THREADS, else the cores). */
+/** Threads the finite-difference loop may use (AUTOGRAD_THREADS, else the cores; at most MAX_THREADS). */
 int defaultThreads();
 
 }  // namespace ag

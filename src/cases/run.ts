@@ -4,6 +4,7 @@ import { AgError, type Span } from '../errors.js';
 import { grad, pointOf as shownPoint, type GradOptions, type GradResult, type Shown } from '../grad.js';
 import { folderOf, type FileScope } from '../io/read.js';
 import { limitsFrom, withDeadline, type Limits } from '../limits.js';
+import { MAX_SHOWN, shorten } from '../safe-text.js';
 import { isFunctionName } from '../ops/index.js';
 import type { Program } from '../parse/ast.js';
 import { parseProgram } from '../parse/parse.js';
@@ -312,7 +313,8 @@ function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
   const result: CaseResult = {
     file: spec.file,
     index: spec.index,
-    name: spec.name,
+    // a name is shown in every report: a formula of any length used as a name is shortened here, once
+    name: shorten(spec.name, MAX_SHOWN),
     line: spec.line,
     f: spec.f,
     status: 'pass',

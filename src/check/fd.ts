@@ -185,7 +185,7 @@ export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, a
 
   const judged = [...entries, ...(directions ?? [])];
   const failed = (s: EntryStatus) => s === 'fail' || s === 'nonfinite';
-  const variables: CheckResult['variables'] = {};
+  const variables: CheckResult['variables'] = Object.create(null);
   for (const inp of tape.inputs) variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0 };
   for (const e of entries) {
     const v = variables[e.variable];
@@ -286,7 +286,7 @@ function kinkNote(tape: Tape, arena: Float64Array, slot: number, h: number): str
 
 /** Split a flat buffer in tape-input order into `{name: nested}`. */
 export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
-  const out: Record<string, Nested> = {};
+  const out: Record<string, Nested> = Object.create(null);
   let o = 0;
   for (const inp of tape.inputs) {
     const n = tape.nodes[inp.node];

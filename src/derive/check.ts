@@ -84,8 +84,8 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
       continue;
     }
     const adjoint = jsEngine.reverse(tape, arena).adjoint;
-    const engine: Record<string, number> = {};
-    const symbolic: Record<string, number> = {};
+    const engine: Record<string, number> = Object.create(null);
+    const symbolic: Record<string, number> = Object.create(null);
     wrt.forEach((v, k) => {
       engine[v] = adjoint[tape.nodes[tape.inputs.find((i) => i.name === v)!.node].offset];
       symbolic[v] = evaluate(dTapes[k], values);
@@ -116,5 +116,7 @@ function evaluate(tape: Tape, values: Record<string, Tensor>): number {
 }
 
 function valuesAt(point: Record<string, number>): Record<string, Tensor> {
-  return Object.fromEntries(Object.entries(point).map(([k, v]) => [k, scalar(v)]));
+  const out: Record<string, Tensor> = Object.create(null);
+  for (const k of Object.keys(point)) out[k] = scalar(point[k]);
+  return out;
 }

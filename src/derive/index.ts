@@ -11,7 +11,7 @@ import type { Nested } from '../parse/values.js';
 import { num } from '../number-format.js';
 import { scalar, type Tensor } from '../tensor.js';
 import { crossCheck, type CrossCheck } from './check.js';
-import { simplifyExpr } from './simplify.js';
+import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
 import { freeVariables } from '../parse/free.js';
 import { assertScalarSymbolic, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
 
@@ -26,8 +26,10 @@ export interface DeriveOptions extends Pick<GradOptions, 'limits'> {
   seed?: number;
   /** how many random points must agree (default 5) */
   points?: number;
-  /** the simplifier (default mathjs simplify); tests put a broken one here */
+  /** the simplifier (default mathjs simplify, on a worker thread under a time budget); tests put a broken one here */
   simplify?: (expr: string) => string;
+  /** milliseconds all simplifications together may take (default SIMPLIFY_BUDGET_MS) */
+  simplifyBudgetMs?: number;
 }
 
 export interface DeriveEdge {
@@ -62,6 +64,8 @@ export interface DeriveResult {
 
 /** Edges past this many are shown in the variables without simplifying each one. */
 const SIMPLIFY_EDGES = 60;
+/** Expressions longer than this are not given to simplify at all. */
+const SIMPLIFY_MAX_CHARS = 20_000;
 
 /**
  * The symbolic derivative: reverse accumulation of the op table's local formulas over
@@ -74,7 +78,6 @@ export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult 
 }
 
 function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): DeriveResult {
-  const simplify = opts.simplify ?? simplifyExpr;
   const program = parseProgram(formula, { isFunction: isFunctionName, limits });
   const given = toTensors(opts.at ?? {});
   const { variables: names } = freeVariables(program);
@@ -98,16 +101,51 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const exprs = valueExprs(tape);
   const raw = reverseSymbolic(tape, exprs);
   const notes: string[] = [];
-  const tidy = (e: string, what: string): string => {
-    try {
-      return simplify(e);
-    } catch (err) {
-      notes.push(`simplify could not handle ${what} (${(err as Error).message}); it is shown as accumulated`);
-      return e;
-    }
-  };
-  const unsimplified = Object.fromEntries(wrt.map((v) => [v, raw[v]]));
-  const derivatives = Object.fromEntries(wrt.map((v) => [v, tidy(raw[v], `∂f/∂${v}`)]));
+
+  // every edge a gradient flows along, in backprop order; the first SIMPLIFY_EDGES are simplified too
+  const edges: DeriveEdge[] = [];
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    if (!n.active) continue;
+    n.inputs.forEach((from, k) => {
+      if (!tape.nodes[from].active) return;
+      edges.push({
+        from,
+        to: id,
+        fromLabel: displayName(tape, tape.nodes[from]),
+        toLabel: displayName(tape, n),
+        local: localFormula(tape, n, k),
+        localInVariables: localExpr(tape, exprs, n, k),
+      });
+    });
+  }
+  if (edges.length > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
+
+  // one batch for simplify, under its budget: what it cannot finish in time is shown as accumulated
+  const unsimplified: Record<string, string> = Object.create(null);
+  for (const v of wrt) unsimplified[v] = raw[v];
+  const todo = [...wrt.map((v) => raw[v]), ...edges.slice(0, SIMPLIFY_EDGES).map((e) => e.localInVariables)];
+  const big = todo.map((e) => e.length > SIMPLIFY_MAX_CHARS);
+  const tidy = simplifyWithin(todo.filter((_, i) => !big[i]), opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify);
+  const results: (string | null)[] = [];
+  const failures: (string | null)[] = [];
+  let j = 0;
+  for (let i = 0; i < todo.length; i++) {
+    results.push(big[i] ? null : tidy.out[j]);
+    failures.push(big[i] ? null : tidy.errors[j]);
+    if (!big[i]) j++;
+  }
+  const what = (i: number) => (i < wrt.length ? `∂f/∂${wrt[i]}` : `the local derivative of edge ${i - wrt.length + 1}`);
+  failures.forEach((f, i) => {
+    if (f !== null) notes.push(`simplify could not handle ${what(i)} (${f}); it is shown as accumulated`);
+  });
+  if (big.some(Boolean)) notes.push(`expressions longer than ${SIMPLIFY_MAX_CHARS} characters are shown as accumulated, not simplified`);
+  if (tidy.timedOut) notes.push(`simplify ran out of its time budget (${((opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS) / 1000).toFixed(0)} s); what it did not finish is shown as accumulated (correct, not simplified)`);
+  const derivatives: Record<string, string> = Object.create(null);
+  wrt.forEach((v, i) => (derivatives[v] = results[i] ?? raw[v]));
+  edges.forEach((e, k) => {
+    if (k < SIMPLIFY_EDGES) e.localInVariables = results[wrt.length + k] ?? e.localInVariables;
+  });
 
   const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
   const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points, limits });
@@ -118,26 +156,6 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
       hint: 'give a point inside its domain with --at',
     });
   }
-
-  const edges: DeriveEdge[] = [];
-  let count = 0;
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    if (!n.active) continue;
-    n.inputs.forEach((from, k) => {
-      if (!tape.nodes[from].active) return;
-      const inVars = localExpr(tape, exprs, n, k);
-      edges.push({
-        from,
-        to: id,
-        fromLabel: displayName(tape, tape.nodes[from]),
-        toLabel: displayName(tape, n),
-        local: localFormula(tape, n, k),
-        localInVariables: ++count <= SIMPLIFY_EDGES ? tidy(inVars, `the local derivative of edge ${count}`) : inVars,
-      });
-    });
-  }
-  if (count > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
 
   let atResult: DeriveResult['at'] = null;
   if (at) {

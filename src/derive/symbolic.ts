@@ -92,7 +92,7 @@ export function reverseSymbolic(tape: Tape, exprs: string[]): Record<string, str
       adjoint[i].push(guard(upstream === '1' ? `(${local})` : `${wrap(upstream)} * (${local})`));
     });
   }
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const inp of tape.inputs) out[inp.name] = adjoint[inp.node].length ? sum(adjoint[inp.node]) : '0';
   return out;
 }

@@ -1,3 +1,4 @@
+import { checkDeadline } from '../limits.js';
 import { getOp } from '../ops/index.js';
 import type { OpDef } from '../ops/types.js';
 import type { Tape, TapeNode } from '../graph/tape.js';
@@ -20,6 +21,8 @@ export const jsEngine: Engine = {
     const ops = opsOf(tape);
     for (const n of tape.nodes) {
       if (n.op === 'input' || n.op === 'const') continue;
+      // the run's --timeout, checked at every node (src/limits.ts)
+      checkDeadline();
       ops[n.id].forward(
         n.inputs.map((i) => t(arena, tape.nodes[i])),
         n.attrs,
@@ -41,6 +44,7 @@ export const jsEngine: Engine = {
       if (!n.active || n.inputs.length === 0) continue;
       const need = n.inputs.map((i) => nodes[i].active);
       if (!need.some(Boolean)) continue;
+      checkDeadline();
       const g = adjoint.subarray(n.offset, n.offset + n.size);
       const ins = n.inputs.map((i) => t(arena, nodes[i]));
       // the reverse sweep: one table lookup, one contribution per input
@@ -97,6 +101,7 @@ export function jvpAll(tape: Tape, arena: Float64Array, dots: (Float64Array | nu
     if (n.inputs.length === 0 || !n.active) continue;
     const d = n.inputs.map((i) => tan[i]);
     if (d.every((x) => x === null)) continue;
+    checkDeadline();
     tan[n.id] = getOp(n.op).jvp(
       n.inputs.map((i) => t(arena, nodes[i])),
       t(arena, n),

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AgError } from '../errors.js';
 import type { Tape } from '../graph/tape.js';
+import { ENTRY_BYTES, FD_WORK_COPIES, remainingMs, SMALL_WORK_BYTES, timeoutError } from '../limits.js';
 import { inputSlots } from './js.js';
 import type { EdgeFlow, Engine, ReverseResult } from './types.js';
 
@@ -13,10 +15,11 @@ export interface NativeAddon {
   /** bytes malloc has in use (null where glibc cannot tell) */
   mallocInUse(): number | null;
   compile(spec: TapeSpec): { handle: unknown; edgeLength: number };
-  forward(h: unknown, arena: Float64Array): void;
-  reverse(h: unknown, arena: Float64Array, adjoint: Float64Array, seed: Float64Array | null, edges: Float64Array | null): void;
-  gradient(h: unknown, arena: Float64Array, adjoint: Float64Array): number;
-  jvp(h: unknown, arena: Float64Array, dots: (Float64Array | null)[], out: Float64Array): void;
+  /** each run takes the run's deadline last: milliseconds from now (Infinity: none) */
+  forward(h: unknown, arena: Float64Array, deadlineMs?: number): void;
+  reverse(h: unknown, arena: Float64Array, adjoint: Float64Array, seed: Float64Array | null, edges: Float64Array | null, deadlineMs?: number): void;
+  gradient(h: unknown, arena: Float64Array, adjoint: Float64Array, deadlineMs?: number): number;
+  jvp(h: unknown, arena: Float64Array, dots: (Float64Array | null)[], out: Float64Array, deadlineMs?: number): void;
   evaluate(
     h: unknown,
     arena: Float64Array,
@@ -25,6 +28,9 @@ export interface NativeAddon {
     direction: Float64Array | null,
     values: Float64Array,
     branches: Float64Array,
+    /** most threads (each holds a copy of the arena) */
+    threads?: number,
+    deadlineMs?: number,
   ): void;
 }
 
@@ -212,20 +218,45 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
   return p;
 }
 
+/**
+ * An error from the addon as the rest of the program knows errors: its deadline is the
+ * run's --timeout, memory is a limit, anything else the engine's own (never a crash).
+ */
+function nativeError(e: unknown): Error {
+  const code = (e as { code?: string })?.code;
+  if (code === 'ETIMEDOUT') return timeoutError();
+  if (code === 'ENOMEM') return new AgError('limit', 'the native engine ran out of memory', { hint: 'lower --max-memory so the estimate refuses such inputs, or use --engine js' });
+  if (e instanceof AgError) return e;
+  return new AgError('engine', (e as Error)?.message?.startsWith('native engine') ? (e as Error).message : `native engine: ${(e as Error)?.message ?? String(e)}`);
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw nativeError(e);
+  }
+}
+
+/** Threads for the finite-difference loop: each holds a copy of the arena, which the memory estimate counts FD_WORK_COPIES of (more only while small). */
+function fdThreads(tape: Tape): number {
+  return Math.max(FD_WORK_COPIES, Math.floor(SMALL_WORK_BYTES / Math.max(1, tape.arenaSize * ENTRY_BYTES)));
+}
+
 function makeEngine(a: NativeAddon): Engine {
   return {
     name: 'native',
     ops: new Set(a.opNames()),
 
     forward(tape, arena) {
-      a.forward(prepare(a, tape).handle, arena);
+      guard(() => a.forward(prepare(a, tape).handle, arena, remainingMs()));
     },
 
     reverse(tape, arena, opts = {}): ReverseResult {
-      const p = prepare(a, tape);
+      const p = guard(() => prepare(a, tape));
       const adjoint = new Float64Array(tape.arenaSize);
       const buf = opts.edges ? new Float64Array(p.edgeLength) : null;
-      a.reverse(p.handle, arena, adjoint, opts.seed ?? null, buf);
+      guard(() => a.reverse(p.handle, arena, adjoint, opts.seed ?? null, buf, remainingMs()));
       const edges: EdgeFlow[] | undefined = buf
         ? p.edges.map((e) => ({ to: e.to, input: e.input, from: e.from, contribution: buf.subarray(e.offset, e.offset + e.size) }))
         : undefined;
@@ -234,14 +265,14 @@ function makeEngine(a: NativeAddon): Engine {
 
     jvp(tape, arena, dots) {
       const out = new Float64Array(tape.nodes[tape.output].size);
-      a.jvp(prepare(a, tape).handle, arena, dots, out);
+      guard(() => a.jvp(prepare(a, tape).handle, arena, dots, out, remainingMs()));
       return out;
     },
 
     evaluate(tape, arena, coord, delta, direction) {
       const values = new Float64Array(coord.length);
       const branches = new Float64Array(coord.length);
-      a.evaluate(prepare(a, tape).handle, arena, coord, delta, direction ?? null, values, branches);
+      guard(() => a.evaluate(prepare(a, tape).handle, arena, coord, delta, direction ?? null, values, branches, fdThreads(tape), remainingMs()));
       return { values, branches };
     },
   };
@@ -258,5 +289,6 @@ export function nativeAddon(): NativeAddon | null {
  */
 export function nativeGradient(tape: Tape, arena: Float64Array, adjoint: Float64Array): number {
   if (!loadNative().engine || !addon) throw new Error('the native engine is not loaded');
-  return addon.gradient(prepare(addon, tape).handle, arena, adjoint);
+  const a = addon;
+  return guard(() => a.gradient(prepare(a, tape).handle, arena, adjoint, remainingMs()));
 }

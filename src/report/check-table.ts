@@ -2,13 +2,14 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { CaseError, CaseResult, CheckReport } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { formatError } from './errors.js';
+import { safeName, safeText } from '../safe-text.js';
 
 const plain = new Chalk({ level: 0 });
 
 /** `cases.yaml:12` (and `:col`); nothing for a command-line case. */
 export function location(file: string, line: number, col?: number): string {
   if (file === '<inline>') return '';
-  return `${file}:${line}${col !== undefined ? `:${col}` : ''}`;
+  return `${safeName(file, 160)}:${line}${col !== undefined ? `:${col}` : ''}`;
 }
 
 /** A case's error as the terminal shows errors: location and message, the formula with a caret, the hint. */
@@ -28,19 +29,20 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
     if (r.file !== file) {
       if (file !== null) out.push('');
       file = r.file;
-      out.push(c.bold(file === '<inline>' ? 'command line' : file));
+      out.push(c.bold(file === '<inline>' ? 'command line' : safeName(file, 160)));
     }
     const pts = r.points ? c.dim(` (${r.points} point${r.points > 1 ? 's' : ''})`) : '';
     const at = location(r.file, r.line);
-    if (r.status === 'pass') out.push(`  ${c.green('✓')} ${r.name}${pts}`);
+    const name = safeName(r.name);
+    if (r.status === 'pass') out.push(`  ${c.green('✓')} ${name}${pts}`);
     else if (r.status === 'fail') {
-      out.push(`  ${c.red('✗')} ${r.name}${pts}${at ? c.dim(`  ${at}`) : ''}`);
-      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'nonfinite' ? '✗' : '→')} ${f.message}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
+      out.push(`  ${c.red('✗')} ${name}${pts}${at ? c.dim(`  ${at}`) : ''}`);
+      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message)}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
     } else {
-      out.push(`  ${c.red('!')} ${r.name}${at ? c.dim(`  ${at}`) : ''}`);
+      out.push(`  ${c.red('!')} ${name}${at ? c.dim(`  ${at}`) : ''}`);
       out.push(indent(caseErrorText(r, r.error!, c), 6));
     }
-    if (o.warnings !== false) for (const w of r.warnings) out.push(indent(`${c.yellow('warning:')} ${w}`, 6));
+    if (o.warnings !== false) for (const w of r.warnings) out.push(indent(`${c.yellow('warning:')} ${safeText(w)}`, 6));
   }
   if (out.length) out.push('');
   out.push(summaryLine(report, c));

@@ -1,18 +1,20 @@
 import type { ChalkInstance } from 'chalk';
 import type { AgError } from '../errors.js';
+import { safeText } from '../safe-text.js';
 
 /**
  * An error as the terminal shows it: one line of message, then the source with a
  * caret under the offending span, then a hint when there is one.
  */
 export function formatError(e: AgError, c: ChalkInstance): string {
-  const lines = [`${c.red.bold('error:')} ${e.message}`];
+  // messages quote formulas, names and file names: shown terminal-safe, never raw
+  const lines = [`${c.red.bold('error:')} ${safeText(e.message, { max: 2000 })}`];
   if (e.source !== undefined && e.span) {
     const { line, col, width, text } = locate(e.source, e.span.start, e.span.end);
     lines.push(`  ${text}`);
     lines.push(`  ${' '.repeat(col)}${c.red('^'.repeat(Math.max(1, width)))}${line > 0 ? c.dim(` (line ${line + 1})`) : ''}`);
   }
-  if (e.hint) lines.push(`  ${c.cyan('hint:')} ${e.hint}`);
+  if (e.hint) lines.push(`  ${c.cyan('hint:')} ${safeText(e.hint, { max: 2000 })}`);
   return lines.join('\n');
 }
 
@@ -34,5 +36,9 @@ function locate(src: string, start: number, end: number): { line: number; col: n
     col = col - from + (from > 0 ? 1 : 0);
     width = Math.min(width, MAX - (col - 1));
   }
-  return { line, col, width, text };
+  // escaped pieces, so the caret stays under what it points at
+  const safe = (s: string) => safeText(s, { oneLine: true, max: Infinity });
+  const pre = safe(text.slice(0, col));
+  const mid = safe(text.slice(col, col + Math.max(0, width)));
+  return { line, col: pre.length, width: mid.length, text: pre + mid + safe(text.slice(col + Math.max(0, width))) };
 }

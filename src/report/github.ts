@@ -1,5 +1,6 @@
 import type { CheckReport } from '../cases/run.js';
 import { summaryLine } from './check-table.js';
+import { safeName, safeText } from '../safe-text.js';
 
 /**
  * GitHub Actions workflow commands: an `::error` annotation at the line of the case file
@@ -9,7 +10,7 @@ import { summaryLine } from './check-table.js';
 export function renderGithub(report: CheckReport): string {
   const out: string[] = [];
   for (const r of report.cases) {
-    const title = `${r.name}`;
+    const title = safeName(r.name);
     if (r.status === 'fail') {
       for (const f of r.failures) out.push(command('error', r.file, f.line, undefined, title, f.message));
     } else if (r.status === 'error') {
@@ -35,7 +36,7 @@ function command(kind: 'error' | 'warning', file: string, line: number | undefin
 
 // escaping as in @actions/core: data escapes % CR LF; property values also : and ,
 function data(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return safeText(s, { max: 20_000 }).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 function prop(s: string): string {

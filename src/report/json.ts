@@ -2,7 +2,7 @@ import type { GradResult } from '../grad.js';
 
 /** JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity". */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(
+  return jsonSafe(JSON.stringify(
     value,
     (_k, v) => {
       if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
@@ -10,7 +10,16 @@ export function toJson(value: unknown, indent = 2): string {
       return v;
     },
     indent,
-  );
+  ));
+}
+
+/**
+ * JSON that shows safely in a terminal or a browser: the characters JSON.stringify
+ * leaves raw but that reorder or hide text (bidi overrides and isolates, C1 controls,
+ * line separators) written as \u escapes. The data read back is exactly the same.
+ */
+export function jsonSafe(json: string): string {
+  return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The `--json` document of `grad`: the result object, with the check's bulky internals trimmed. */

@@ -1,5 +1,6 @@
 import type { CaseResult, CheckReport } from '../cases/run.js';
 import { caseErrorText, location } from './check-table.js';
+import { safeText } from '../safe-text.js';
 
 /**
  * JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one
@@ -66,7 +67,8 @@ function secs(ms: number): string {
 const INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function text_(s: string): string {
-  return s.replace(INVALID, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  // terminal-safe first (CI logs show these), then what XML cannot hold is dropped and markup escaped
+  return safeText(s, { max: 20_000 }).replace(INVALID, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function attr(s: string): string {

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { CheckReport } from '../cases/run.js';
 import { caseErrorText, location } from './check-table.js';
+import { safeName, safeText } from '../safe-text.js';
 
 /**
  * TAP version 13: the plan, one test point per case (and per unreadable file), and
@@ -36,10 +37,22 @@ export function renderTap(report: CheckReport): string {
 
 /** A test description on one line: `#` would start a directive, so it is escaped. */
 function description(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+  return safeName(s.replace(/\s*\n\s*/g, ' '), 200).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
 
 function block(diag: object): string {
-  const body = stringify(diag, { lineWidth: 0, aliasDuplicateObjects: false, schema: 'json' }).trimEnd();
+  const body = stringify(safeStrings(diag), { lineWidth: 0, aliasDuplicateObjects: false, schema: 'json' }).trimEnd();
   return ['  ---', ...body.split('\n').map((l) => `  ${l}`), '  ...'].join('\n');
+}
+
+/** Every string of a diagnostic made terminal-safe (TAP consumers print them). */
+function safeStrings(v: unknown): unknown {
+  if (typeof v === 'string') return safeText(v, { max: 20_000 });
+  if (Array.isArray(v)) return v.map(safeStrings);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = Object.create(null);
+    for (const k of Object.keys(v)) out[k] = safeStrings((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }
