@@ -6,7 +6,7 @@ import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
 import { buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
-import { limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
+import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
 import { displayName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { getOp, isFunctionName } from './ops/index.js';
@@ -174,6 +174,9 @@ function gradRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opt
     });
   }
   const engine = selectEngine(opts.engine ?? 'auto', tape);
+  const arenaBytes = tape.arenaSize * ENTRY_BYTES;
+  // a large run collects its dead copies between phases (values evaluated, forward mode, the check)
+  collectGarbage(arenaBytes);
   const arena = makeArena(tape, values);
   engine.forward(tape, arena);
   const value = arena[out.offset];
@@ -202,6 +205,7 @@ function gradRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opt
 
   let check: CheckResult | null = null;
   if (opts.check !== false) {
+    collectGarbage(arenaBytes);
     check = checkGradient(engine, tape, arena, adFlat, opts);
     for (const e of check.entries.filter((x) => x.status === 'kink')) {
       warnings.push({ code: 'kink', message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (autodiff gives ${fmt(e.ad)}, differences ${fmt(e.fd)})` });
@@ -313,7 +317,12 @@ function forwardAlongDirections(engine: ReturnType<typeof selectEngine>, tape: T
   let worst = 0;
   const K = 2;
   for (let k = 0; k < K; k++) {
-    const dots = tape.inputs.map((i) => Float64Array.from({ length: tape.nodes[i.node].size }, () => rng.normal()));
+    const dots = tape.inputs.map((i) => {
+      // filled in place: Float64Array.from with a map function builds a JS array of boxed numbers first
+      const d = new Float64Array(tape.nodes[i.node].size);
+      for (let j = 0; j < d.length; j++) d[j] = rng.normal();
+      return d;
+    });
     const t = engine.jvp(tape, arena, dots)[0];
     let r = 0;
     let o = 0;

@@ -113,14 +113,14 @@ export function limitsFromFlags(flags: Partial<Record<keyof Limits, number | und
 export const ENTRY_BYTES = 8;
 
 /**
- * Arena-sized buffers a gradient run holds at its peak, besides the arena itself:
- * the adjoint, and the larger of the finite-difference work copies (at most
- * FD_WORK_COPIES), forward mode's tangents with the gathered gradient, and the copies
- * a kink diagnosis makes; plus one for an op's temporary results (a vjp's
- * contribution, an unbroadcast).
+ * Arena-sized buffers a gradient run holds at its peak: the arena, its adjoint, forward
+ * mode's tangents (the native engine keeps one arena-sized tangent buffer), the
+ * finite-difference work copies (at most FD_WORK_COPIES, one per thread), and one for
+ * temporaries (a vjp's contribution, an unbroadcast, the gathered gradient, a random
+ * direction of the directional check).
  */
 export const FD_WORK_COPIES = 2;
-export const RUN_ARENA_COPIES = 1 + 1 + FD_WORK_COPIES + 1;
+export const RUN_ARENA_COPIES = 1 + 1 + 1 + FD_WORK_COPIES + 1;
 /** Below this many bytes of work arenas in all, the native finite-difference loop may use more threads than FD_WORK_COPIES. */
 export const SMALL_WORK_BYTES = 64 * MiB;
 /** What one entry printed in full (--edges full) costs on its way out: a JS number in an array and its JSON text. */
@@ -214,4 +214,35 @@ export function withLimits(base: Limits, changes: Partial<Limits>): Limits {
   const given: Partial<Record<keyof Limits, number>> = {};
   for (const { key } of LIMIT_FLAGS) given[key] = changes[key] ?? base[key];
   return limitsFrom(given);
+}
+
+// ----- garbage: transient copies must not pile up above the limit -----
+
+let gcFn: (() => void) | null | undefined;
+/** Bytes a run must reach before its phases end with a full collection (below it, V8's own pacing is fine). */
+export const COLLECT_ABOVE_BYTES = 32 * MiB;
+
+/**
+ * A full garbage collection between the phases of a large run (values, forward and
+ * reverse, forward mode, the check). Typed arrays live outside V8's heap, and V8
+ * collects them only once the external memory has grown by about as much again, so
+ * without this a run's dead copies could double its peak; the estimate counts live
+ * copies, and this keeps the peak near them.
+ */
+export function collectGarbage(bytes: number): void {
+  if (bytes < COLLECT_ABOVE_BYTES) return;
+  if (gcFn === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const v8 = process.getBuiltinModule?.('node:v8') as typeof import('node:v8') | undefined;
+      const vm = process.getBuiltinModule?.('node:vm') as typeof import('node:vm') | undefined;
+      if (v8 && vm) {
+        v8.setFlagsFromString('--expose-gc');
+        gcFn = vm.runInNewContext('gc') as () => void;
+      } else gcFn = null;
+    } catch {
+      gcFn = null;
+    }
+  }
+  gcFn?.();
 }

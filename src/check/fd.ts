@@ -80,14 +80,23 @@ export interface CheckResult extends CheckSummary {
 
 const MACHINE_EPS = 2.220446049250313e-16;
 
-/** One wrt entry's place: variable, flat index within it. */
-function entryNames(tape: Tape): { variable: string; name: string }[] {
-  const out: { variable: string; name: string }[] = [];
+/**
+ * The name of flat wrt entry j (`x`, `W1[3,7]`), made only for the entries judged: a
+ * directional check of millions of entries names a few dozen, not all of them.
+ */
+function entryName(tape: Tape): (j: number) => { variable: string; name: string } {
+  const starts: number[] = [];
+  let o = 0;
   for (const inp of tape.inputs) {
-    const n = tape.nodes[inp.node];
-    for (let k = 0; k < n.size; k++) out.push({ variable: inp.name, name: inp.name + subscript(n.shape, k) });
+    starts.push(o);
+    o += tape.nodes[inp.node].size;
   }
-  return out;
+  return (j) => {
+    let k = starts.length - 1;
+    while (starts[k] > j) k--;
+    const inp = tape.inputs[k];
+    return { variable: inp.name, name: inp.name + subscript(tape.nodes[inp.node].shape, j - starts[k]) };
+  };
 }
 
 /**
@@ -100,7 +109,7 @@ export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, a
   const method = opts.method ?? 'central';
   const slots = inputSlots(tape);
   const n = slots.length;
-  const names = entryNames(tape);
+  const names = entryName(tape);
   const rng = new Rng(opts.seed ?? 0);
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   const full = n <= fdMax;
@@ -151,7 +160,8 @@ export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, a
     const est = estimate(fp, fm, fp2, fm2, h, scale, method);
     if (fdAll) fdAll[j] = est.fd;
     const crossed = [0, 1].some((k) => ev.branches[4 * q + k] !== code0);
-    const e = judge(names[j].name, names[j].variable, ad[j], est.fd, est.err, tol, crossed);
+    const nm = names(j);
+    const e = judge(nm.name, nm.variable, ad[j], est.fd, est.err, tol, crossed);
     if (crossed) e.note = kinkNote(tape, arena, slots[j], h);
     if (!Number.isFinite(f0)) {
       e.status = 'nonfinite';

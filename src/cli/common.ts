@@ -88,8 +88,16 @@ export function readFormula(arg: string | undefined, limits: Limits): string {
   if (arg === undefined) throw new AgError('usage', 'no formula given');
   if (arg === '-' || (arg.startsWith('@') && arg.length > 1)) {
     // a formula longer than --max-length is refused anyway: read no more than that could take in UTF-8
-    const o = { maxBytes: Math.min(limits.maxFileBytes, limits.maxLength * 4), what: 'the formula', limitFlag: '--max-length' };
-    const text = arg === '-' ? readStdinBounded(o) : readTextBounded(arg.slice(1), o);
+    const o = { maxBytes: Math.min(limits.maxFileBytes, limits.maxLength * 4), what: 'the formula' };
+    let text: string;
+    try {
+      text = arg === '-' ? readStdinBounded(o) : readTextBounded(arg.slice(1), o);
+    } catch (e) {
+      if (e instanceof AgError && e.code === 'limit' && o.maxBytes < limits.maxFileBytes) {
+        throw new AgError('limit', `the formula is more than ${limits.maxLength} characters long; the limit is ${limits.maxLength} (--max-length)`);
+      }
+      throw e;
+    }
     return text.replace(/\r?\n$/, '');
   }
   return arg;

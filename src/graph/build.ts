@@ -20,6 +20,8 @@ import type { Tape, TapeInput, TapeNode } from './tape.js';
 export interface MemoryPlan {
   /** arena-sized buffers the run holds at its peak, the arena included */
   arenaCopies: number;
+  /** copies of the values given the run holds, the values included */
+  valueCopies: number;
   /** per-edge contributions are kept (grad's edge table, graph) */
   edges: boolean;
   /** every entry is printed (--edges full) */
@@ -28,15 +30,19 @@ export interface MemoryPlan {
   extraEntries?: number;
 }
 
-/** A gradient run: the arena, its adjoint and the copies the check makes (limits.ts RUN_ARENA_COPIES), edges recorded. */
-export const GRAD_PLAN: MemoryPlan = { arenaCopies: RUN_ARENA_COPIES, edges: true, fullOutput: false };
+/**
+ * A gradient run: the arena-sized copies of limits.ts RUN_ARENA_COPIES, edges recorded,
+ * and values-sized copies: the values, the gradient gathered from the adjoint, the
+ * gradient as nested arrays for the result, a random direction of the check.
+ */
+export const GRAD_PLAN: MemoryPlan = { arenaCopies: RUN_ARENA_COPIES, valueCopies: 4, edges: true, fullOutput: false };
 /** Evaluating a value or an expected formula: the arena and the result's copy. */
-export const VALUE_PLAN: MemoryPlan = { arenaCopies: 2, edges: false, fullOutput: false };
+export const VALUE_PLAN: MemoryPlan = { arenaCopies: 2, valueCopies: 1, edges: false, fullOutput: false };
 
 /** Bytes a run over a graph of these sizes holds (the estimate made before allocating). */
 export function planBytes(plan: MemoryPlan, s: { values: number; consts: number; arena: number; edges: number }): number {
   const entries =
-    s.values + (plan.extraEntries ?? 0) + s.consts + s.arena * plan.arenaCopies + (plan.edges ? s.edges : 0);
+    s.values * plan.valueCopies + (plan.extraEntries ?? 0) + s.consts + s.arena * plan.arenaCopies + (plan.edges ? s.edges : 0);
   const shown = plan.fullOutput ? (s.arena * 2 + (plan.edges ? s.edges * 3 : 0)) * OUTPUT_BYTES_PER_ENTRY : 0;
   return entries * ENTRY_BYTES + shown;
 }
@@ -247,7 +253,8 @@ class Builder {
   }
 
   private constNode(t: Tensor, span?: Span): number {
-    const key = t.shape.length === 0 ? formatConst(t.data[0]) : `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]`;
+    // equal small constants are one node; a large one is its own (its entries written out as a key would be a copy many times its size)
+    const key = t.shape.length === 0 ? formatConst(t.data[0]) : t.data.length <= 64 ? `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]` : `#${this.nodes.length}`;
     const id = this.add('const', [], { value: t }, span, `const ${key}`);
     const node = this.nodes[id];
     node.label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;

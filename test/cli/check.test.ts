@@ -64,7 +64,7 @@ describe('autograd-cli check', () => {
     const r = cli(['check', join(dir, 'bad.yaml'), 'fixtures/ci/passing/scalars.json', join(dir, 'none.yaml')]);
     expect(r.code).toBe(2);
     const err = r.stderr.split('\n');
-    expect(err[0]).toBe(`error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: missed comma between flow collection entries`);
+    expect(err[0]).toBe(`error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: flow map in block collection must be sufficiently indented and end with a }`);
     expect(err[1]).toBe('  - f: y');
     expect(err[2]).toBe('  ^');
     expect(r.stderr).toContain(`error: ${join(dir, 'none.yaml')}: cannot read it: no such file`);
@@ -113,9 +113,11 @@ describe('autograd-cli check', () => {
     const tap = join(dir, 'report.tap');
     expect(cli(['check', 'fixtures/ci/passing', '--reporter', 'tap', '-o', tap]).code).toBe(0);
     expect(readFileSync(tap, 'utf8')).toMatch(/^TAP version 13\n1\.\.6\nok 1 - /);
+    // a report that cannot be written: the table is still printed, the exit code is the cases', the error on stderr
     const nowhere = cli(['check', 'fixtures/ci/passing', '-o', join(dir, 'no/such/dir/r.json'), '--reporter', 'json']);
-    expect(nowhere.code).toBe(2);
-    expect(nowhere.stderr).toContain('cannot write the report to');
+    expect(nowhere.code).toBe(0);
+    expect(nowhere.stdout).toMatch(/✓ 6 cases: 6 passed/);
+    expect(nowhere.stderr).toBe(`error: the report was not written: cannot write ${join(dir, 'no/such/dir/r.json')}: the folder does not exist\n`);
   });
 
   it('--reporter github prints annotations at the YAML lines', () => {

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { BIN, ROOT } from '../helpers.js';
+
+/**
+ * Attacks through the real CLI: every run is a child process with a time bound, and
+ * its peak resident memory is measured (/usr/bin/time's maximum RSS, which the kernel
+ * keeps as VmHWM), so a test asserts what the process did, not what it estimated.
+ */
+
+export interface Attack {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** wall time, milliseconds */
+  ms: number;
+  /** peak resident set size of the child, MiB */
+  peakMB: number;
+  signal: NodeJS.Signals | null;
+}
+
+/** What the process may hold above --max-memory: Node and V8 (~60 MB), the parsed formula and tape objects, the bundle. */
+export const OVERHEAD_MB = 300;
+
+export function attack(args: string[], o: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {}): Attack {
+  const dir = mkdtempSync(join(tmpdir(), 'ag-attack-'));
+  const timeFile = join(dir, 'time');
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    cwd: o.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...o.env },
+    input: o.input ?? '',
+    timeout: o.timeoutMs ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ms = performance.now() - t0;
+  let peakKB = NaN;
+  try {
+    peakKB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  } catch {
+    // killed before time wrote it: the assertions on code and time say why
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms, peakMB: peakKB / 1024, signal: r.signal };
+}
+
+/** Exit 2 (or `code`), a one-line message starting `error:` matching `message`, no stack trace, and bounded time and memory. */
+export function expectRefused(r: Attack, message: RegExp, o: { code?: number; maxMs?: number; maxMB?: number } = {}): void {
+  expect(r.signal, r.stderr).toBeNull();
+  expect(r.code, r.stderr).toBe(o.code ?? 2);
+  expect(r.stderr.split('\n')[0]).toMatch(/^error: /);
+  expect(r.stderr).toMatch(message);
+  expectNoTrace(r);
+  expect(r.ms).toBeLessThan(o.maxMs ?? 20_000);
+  expect(r.peakMB).toBeLessThan(o.maxMB ?? 400);
+}
+
+export function expectNoTrace(r: Attack): void {
+  const all = r.stdout + r.stderr;
+  expect(all).not.toMatch(/\n\s+at \S.*:\d+:\d+\)?\n/);
+  expect(all).not.toMatch(/Unhandled|internal error|this is a bug|SIGABRT|Aborted|core dumped/i);
+}
