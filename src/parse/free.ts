@@ -11,31 +11,36 @@ export function freeVariables(program: Program): { variables: string[]; indexNam
     if (bound.has(name) || local.has(name) || name in CONSTANTS || FUNCTIONS.has(name) || name === 'end') return;
     if (!list.includes(name)) list.push(name);
   };
-  const walk = (e: Expr, local: Set<string>, inIndex: boolean): void => {
-    switch (e.k) {
-      case 'sym':
-        add(inIndex ? indexNames : variables, e.name, local);
-        return;
-      case 'call':
-        for (const a of e.args) walk(a, local, inIndex);
-        return;
-      case 'cond':
-        walk(e.test, local, inIndex);
-        walk(e.then, local, inIndex);
-        walk(e.else, local, inIndex);
-        return;
-      case 'array':
-        for (const it of e.items) walk(it, local, inIndex);
-        return;
-      case 'index':
-        walk(e.obj, local, inIndex);
-        for (const d of e.dims) {
-          if (d.k === 'at') walk(d.e, local, true);
-          else for (const x of [d.start, d.step, d.end]) if (x) walk(x, local, true);
-        }
-        return;
-      default:
-        return;
+  // an explicit stack, in reading order: a long chain x + x + … + x is deeper than the call stack
+  const walk = (root: Expr, local: Set<string>, inIndex0: boolean): void => {
+    const stack: [Expr, boolean][] = [[root, inIndex0]];
+    while (stack.length) {
+      const [e, inIndex] = stack.pop()!;
+      const kids: [Expr, boolean][] = [];
+      switch (e.k) {
+        case 'sym':
+          add(inIndex ? indexNames : variables, e.name, local);
+          break;
+        case 'call':
+          for (const a of e.args) kids.push([a, inIndex]);
+          break;
+        case 'cond':
+          kids.push([e.test, inIndex], [e.then, inIndex], [e.else, inIndex]);
+          break;
+        case 'array':
+          for (const it of e.items) kids.push([it, inIndex]);
+          break;
+        case 'index':
+          kids.push([e.obj, inIndex]);
+          for (const d of e.dims) {
+            if (d.k === 'at') kids.push([d.e, true]);
+            else for (const x of [d.start, d.step, d.end]) if (x) kids.push([x, true]);
+          }
+          break;
+        default:
+          break;
+      }
+      for (let k = kids.length - 1; k >= 0; k--) stack.push(kids[k]);
     }
   };
   for (const st of program.stmts) {

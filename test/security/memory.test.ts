@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { attack, expectNoTrace, expectRefused, OVERHEAD_MB } from './harness.js';
+
+/**
+ * Class 2: memory bounded in fact. With --max-memory M, the measured peak resident set
+ * of the child stays under M plus a fixed overhead (OVERHEAD_MB: Node, V8, the parsed
+ * formula and tape objects) — for runs just under the limit, which must run, and just
+ * over it, which must be refused before anything large exists.
+ */
+const M = 0.25; // GiB
+const limitMB = M * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'ag-mem-'));
+
+describe('memory is bounded in fact', () => {
+  for (const engine of ['native', 'js']) {
+    it(`a gradient run just under --max-memory ${M} GiB (${engine} engine) stays under the limit + ${OVERHEAD_MB} MB`, () => {
+      const r = attack(['grad', 'sum(W.^2)', '--at', 'W=randn(1400,1400)', '--max-memory', String(M), '--edges', 'none', '--engine', engine], { timeoutMs: 120_000 });
+      expect([0, 1]).toContain(r.code);
+      expectNoTrace(r);
+      console.log(`grad W 1400×1400 (${engine}): peak RSS ${r.peakMB.toFixed(0)} MB, limit ${limitMB} MB`);
+      expect(r.peakMB).toBeLessThan(limitMB + OVERHEAD_MB);
+    });
+  }
+
+  it('just over the limit: refused at once, with a small peak', () => {
+    const r = attack(['grad', 'sum(W.^2)', '--at', 'W=randn(1500,1500)', '--max-memory', String(M), '--edges', 'none']);
+    expectRefused(r, /--max-memory/, { maxMB: 200, maxMs: 10_000 });
+  });
+
+  it('the issue’s ones(7000,7000) in a case file, with the defaults: refused under 2 GiB + overhead', () => {
+    const f = join(dir, 'big.yaml');
+    writeFileSync(f, '- f: sum(W.^2)\n  at: { W: "ones(7000,7000)" }\n');
+    const r = attack(['check', f], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/--max-memory/);
+    expect(r.peakMB).toBeLessThan(2048 + OVERHEAD_MB);
+  });
+
+  it('check with values near the limit in several cases: each case under the limit', () => {
+    const f = join(dir, 'near.yaml');
+    writeFileSync(f, Array.from({ length: 3 }, () => '- f: sum(W.^2)\n  at: { W: "randn(1000,1000)" }\n').join(''));
+    const r = attack(['check', f, '--max-memory', String(M)], { timeoutMs: 120_000 });
+    expect([0, 1]).toContain(r.code);
+    expectNoTrace(r);
+    expect(r.peakMB).toBeLessThan(limitMB + OVERHEAD_MB);
+  });
+
+  it('a value file over the limit is refused before it is read', () => {
+    const big = join(dir, 'big.npy');
+    const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (6000, 6000), }";
+    const pad = 64 - ((10 + header.length + 1) % 64);
+    const h = Buffer.from(`${header}${' '.repeat(pad)}\n`, 'latin1');
+    const pre = Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, h.length & 255, h.length >> 8]);
+    writeFileSync(big, Buffer.concat([pre, h]));
+    // a sparse file of 288 MB: the size alone says it is too large
+    writeFileSync(big, Buffer.alloc(1), { flag: 'a' });
+    const r = attack(['grad', 'sum(W)', '--at', `W=@${big}`, '--max-memory', String(M)]);
+    expectRefused(r, /--max-memory|--max-file-size|fewer than/, { maxMB: 200 });
+  });
+});
