@@ -1,6 +1,7 @@
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { nativeGradient } from './engine/native.js';
 import { AgError } from './errors.js';
+import { limitsFrom, withDeadline, type Limits } from './limits.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { prepare, toTensors } from './grad.js';
 import type { Nested } from './parse/values.js';
@@ -10,6 +11,8 @@ export interface CompileOptions {
   /** differentiate only with respect to these variables (the others are fixed constants) */
   wrt?: string[];
   engine?: EngineChoice;
+  /** the resource limits (src/limits.ts): the build is held to them, and each run() / grad() to its timeout */
+  limits?: Limits | Partial<Limits>;
 }
 
 /**
@@ -41,7 +44,9 @@ export interface CompiledFormula {
 /** Parse, build and prepare `formula` at these values (which fix the shapes). */
 export function compile(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: CompileOptions = {}): CompiledFormula {
   const values = toTensors(valuesIn);
-  const tape = prepare(formula, values, { wrt: opts.wrt });
+  const limits = limitsFrom(opts.limits);
+  // a compiled formula keeps one arena and one adjoint: no edges, no check copies
+  const tape = prepare(formula, values, { wrt: opts.wrt, limits, plan: { arenaCopies: 3, valueCopies: 1, edges: false, fullOutput: false } });
   const out = tape.nodes[tape.output];
   if (out.size !== 1) throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a compiled gradient needs a scalar`, { source: formula });
   const engine = selectEngine(opts.engine ?? 'auto', tape);
@@ -86,12 +91,14 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
     set,
     run(vals) {
       if (vals) set(vals);
-      engine.forward(tape, arena);
-      return arena[out.offset];
+      return withDeadline(limits.timeout, () => {
+        engine.forward(tape, arena);
+        return arena[out.offset];
+      });
     },
     grad(vals) {
       if (vals) set(vals);
-      return step();
+      return withDeadline(limits.timeout, step);
     },
   };
 }

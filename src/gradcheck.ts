@@ -2,6 +2,7 @@ import { inlineCase, type RawExpected } from './cases/load.js';
 import type { CheckOptions, CheckResult } from './check/fd.js';
 import { compileCase, judge, Located, type FailureKind } from './cases/run.js';
 import type { EngineChoice } from './engine/select.js';
+import { limitsFrom, type Limits } from './limits.js';
 import { grad, toTensors, type Shown } from './grad.js';
 import type { Nested } from './parse/values.js';
 import type { Tensor } from './tensor.js';
@@ -14,6 +15,8 @@ export interface GradcheckOptions extends CheckOptions {
   expect?: { value?: number | string; gradient?: Record<string, Nested | string | (number | string)[]> };
   /** throw a GradcheckError naming the failing entries instead of returning a failed result */
   throwOnFail?: boolean;
+  /** the resource limits (src/limits.ts); the defaults for any not given */
+  limits?: Limits | Partial<Limits>;
 }
 
 export interface GradcheckFailure {
@@ -67,7 +70,7 @@ export function gradcheck(formula: string, values: Record<string, Tensor | Neste
   });
   spec.file = '<gradcheck>';
   try {
-    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, engine: options.engine });
+    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, engine: options.engine, limits: limitsFrom(options.limits) });
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const failures = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
     const result: GradcheckResult = {

@@ -18,6 +18,7 @@ export type { Tape, TapeNode } from './graph/tape.js';
 export { OPS, getOp } from './ops/index.js';
 export type { OpDef } from './ops/types.js';
 export { AgError, type Span, type ErrorCode } from './errors.js';
+export { DEFAULT_LIMITS, limitsFrom, type Limits } from './limits.js';
 export { jacobian, type JacobianOptions, type JacobianResult } from './jacobian.js';
 export { derive, crossCheck, type DeriveOptions, type DeriveResult, type DeriveEdge, type CrossCheck } from './derive/index.js';
 export { graphResult, type GraphResult, type GraphNode, type GraphEdge, type GraphSeed, type GraphOptions } from './graph-result.js';
