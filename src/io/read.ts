@@ -149,18 +149,26 @@ function tooLarge(ref: string, size: number, o: ReadOptions): AgError {
   return new AgError('limit', `cannot read ${label(ref, o.what)}: it is ${size > o.maxBytes + 1 ? bytesText(size) : 'larger than the limit'}; the limit is ${bytesText(o.maxBytes)} (${o.limitFlag ?? '--max-file-size'})`);
 }
 
+/** What a failed file operation's errno means, in words (reading and writing say a few differently). */
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENXIO: 'it is a socket or a device with nothing behind it, not a regular file',
+  ELOOP: 'a symlink loop',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+};
+
+export function errnoText(e: unknown, overrides: Record<string, string> = {}): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return overrides[code] ?? ERRNO_WORDS[code] ?? (code ? code.toLowerCase() : 'unreadable');
+}
+
 export function ioError(ref: string, e: unknown, what?: string): AgError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why: Record<string, string> = {
-    ENOENT: 'no such file',
-    EISDIR: 'it is a folder',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    ENXIO: 'it is a socket or a device with nothing behind it, not a regular file',
-    ELOOP: 'a symlink loop',
-    ENOTDIR: 'a part of the path is not a folder',
-    ENAMETOOLONG: 'the name is too long',
-    EMFILE: 'too many open files',
-  };
-  return new AgError('io', `cannot read ${label(ref, what)}: ${why[code ?? ''] ?? (code ? code.toLowerCase() : 'unreadable')}`);
+  return new AgError('io', `cannot read ${label(ref, what)}: ${errnoText(e)}`);
 }

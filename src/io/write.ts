@@ -1,6 +1,7 @@
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgError } from '../errors.js';
+import { errnoText } from './read.js';
 
 /**
  * Reports are written so that nothing is lost or destroyed: never over one of the run's
@@ -88,17 +89,5 @@ function writeAll(fd: number, text: string): void {
 }
 
 function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = {
-    ENOENT: 'the folder does not exist',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'it is a folder',
-    ENOSPC: 'no space left on the device',
-    EROFS: 'the file system is read-only',
-    ENOTDIR: 'a part of the path is not a folder',
-    EAGAIN: 'nothing is reading from it',
-    ENXIO: 'nothing is reading from it',
-  };
-  return words[code ?? ''] ?? (code ? code.toLowerCase() : (e as Error).message);
+  return errnoText(e, { ENOENT: 'the folder does not exist', EAGAIN: 'nothing is reading from it', ENXIO: 'nothing is reading from it' });
 }
