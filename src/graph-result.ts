@@ -1,6 +1,7 @@
 import { jvpAll } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
+import { limitsFrom, withDeadline } from './limits.js';
 import { displayName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
 import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
@@ -101,6 +102,11 @@ export interface GraphOptions extends Pick<GradOptions, 'limits'> {
 
 /** Forward values, then gradients (reverse) or tangents (forward): computed once, for every picture. */
 export function graphResult(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GraphOptions = {}): GraphResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => graphRun(formula, valuesIn, { ...opts, limits }));
+}
+
+function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GraphOptions): GraphResult {
   const values = toTensors(valuesIn);
   const mode = opts.mode ?? 'reverse';
   const seed = mode === 'forward' ? parseWrt(opts.wrt) : null;

@@ -563,9 +563,8 @@ class Builder {
   private onehot(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
     const n = this.intArg(e.args[1], scope, 'the length of a one-hot vector');
     if (n < 1) throw new AgError('index', `the length of a one-hot vector must be at least 1, not ${n}`, { span: e.args[1].span });
-    if (n > this.limits.maxEntries) {
-      throw new AgError('limit', `onehot would make a vector of ${n} entries; the limit is ${this.limits.maxEntries} (--max-entries)`, { span: e.args[1].span });
-    }
+    // entries and memory checked before the vector is made, like every constant
+    this.reserve('onehot', [n], true, e.args[1].span);
     const i = this.intArg(e.args[0], scope, 'a one-hot index');
     if (i < 1 || i > n) {
       const named = this.text(e.args[0]).trim() === String(i) ? '' : `${this.text(e.args[0])} = `;
