@@ -1,12 +1,13 @@
 import type { Tensor } from '../tensor.js';
 import { at, branchWeight, broadcastShape, operands, type Operand } from './broadcast.js';
-import type { OpDef } from './types.js';
+import type { GraphNode, GraphOps, OpDef } from './types.js';
 
 /**
  * Elementwise ops, written as scalar rules: the value, and the partial derivative with
  * respect to each argument given the arguments and the result s. Broadcasting,
  * vjp (upstream × partial), jvp (Σ partial × tangent) and local values come from one
- * builder below, so each rule reads like a line of a calculus table.
+ * builder below, so each rule reads like a line of a calculus table. The same builder
+ * gives the graph forms of vjp and jvp, built from the partials' formulas.
  */
 export interface ScalarRule {
   f: (...args: number[]) => number;
@@ -14,6 +15,11 @@ export interface ScalarRule {
   d: ((...argsAndS: number[]) => number)[];
   /** the same partials as formulas in a, b and s */
   local: string[];
+  /**
+   * The partials as the gradient graph builds them, where `local` (written for people)
+   * differs from the numeric rule at special points: pow's b·a^(b−1) at b = 0.
+   */
+  graph?: string[];
   /** per-argument branch code where the rule has a kink (sign of a, which side wins …) */
   branch?: (...args: number[]) => number;
   kink?: string;
@@ -100,6 +106,27 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[]): El
       });
       return r;
     },
+    // upstream ⊙ ∂s/∂arg_i, output-shaped (the gradient builder sums a broadcast input back)
+    vjpGraph(G, ins, out, g, _attrs, need) {
+      const rule = ruleFor(def, ins.length);
+      return ins.map((_, i) => {
+        const p = need[i] ? partialGraph(G, rule, i, ins, out) : null;
+        return p === null ? null : G.mul(g, asOutput(G, p, out));
+      });
+    },
+    // Σ ∂s/∂arg_i ⊙ tangent_i
+    jvpGraph(G, ins, out, dots) {
+      const rule = ruleFor(def, ins.length);
+      let t: GraphNode | null = null;
+      ins.forEach((_, i) => {
+        const dot = dots[i];
+        const p = dot === null ? null : partialGraph(G, rule, i, ins, out);
+        if (p === null || dot === null) return;
+        const term = G.mul(asOutput(G, p, out), asOutput(G, dot, out));
+        t = t === null ? term : G.add(t, term);
+      });
+      return t;
+    },
     local(nInputs) {
       return ruleFor(def, nInputs).local;
     },
@@ -151,6 +178,24 @@ function partialAt(rule: ScalarRule, i: number, ops: Operand[], s: Float64Array)
   };
 }
 
+/** ∂s/∂arg_i as graph ops (null where it is 0: comparisons, steps, select's condition). */
+function partialGraph(G: GraphOps, rule: ScalarRule, i: number, ins: GraphNode[], out: GraphNode): GraphNode | null {
+  const text = (rule.graph ?? rule.local)[i];
+  if (rule.constantOutput || text === '0') return null;
+  const names: Record<string, GraphNode> = { s: out };
+  ins.forEach((id, j) => (names['abcd'[j]] = id));
+  return G.formula(text, names);
+}
+
+/**
+ * A tensor read against the output, as the numeric rules read every operand (a vector
+ * beside a column and a matrix is a row of the matrix, whatever it would be beside the
+ * column alone); scalars broadcast the same either way.
+ */
+function asOutput(G: GraphOps, x: GraphNode, out: GraphNode): GraphNode {
+  return G.shape(x).length === 0 ? x : G.broadcastTo(x, G.shape(out));
+}
+
 function broadcastShapeOf(ins: Tensor[]) {
   return broadcastShape(
     ins.map((t) => t.shape),
@@ -199,7 +244,7 @@ export const pow = elementwise('pow', [
     (a, c) => (c === 0 ? 0 : c * Math.pow(a, c - 1)),
     (a, c, s) => (a === 0 && c >= 0 ? 0 : s * Math.log(a)),
     ['b*a^(b-1)', 's*log(a)'],
-    { label: 'pow', domain: [POS, [-2, 2]] },
+    { label: 'pow', domain: [POS, [-2, 2]], graph: ['b == 0 ? 0 : b*a^(b-1)', 'a == 0 and b >= 0 ? 0 : s*log(a)'] },
   ),
 ]);
 export const unaryMinus = elementwise('unaryMinus', [u((a) => -a, () => -1, '-1', { label: 'neg' })]);

@@ -1,4 +1,4 @@
-import { shapeStr, type Shape } from '../tensor.js';
+import { shapeStr, type Shape, type Tensor } from '../tensor.js';
 import type { OpDef } from './types.js';
 
 /**
@@ -114,6 +114,23 @@ export const matmul: OpDef = {
     if (db) gemm(m, n, k, a.data, false, db, false, r, true);
     return r;
   },
+  // the same as the local formulas below; a scalar g (dot, u'*v) multiplies entry by entry
+  vjpGraph(G, [a, b], _o, g, _attrs, need) {
+    const times = (x: number, y: number) => (G.shape(x).length === 0 || G.shape(y).length === 0 ? G.mul(x, y) : G.matmul(x, y));
+    const [sa, sb] = [G.shape(a), G.shape(b)];
+    if (sa.length === 1 && sb.length === 1) return [need[0] ? G.mul(g, b) : null, need[1] ? G.mul(g, a) : null];
+    // v*B read as a row: ∂/∂v = B·g, ∂/∂B = v·gᵀ
+    if (sa.length === 1 && sb.length === 2 && matmulDims(sa, sb).out.length === 1) {
+      return [need[0] ? G.matmul(b, g) : null, need[1] ? G.matmul(a, G.transpose(g)) : null];
+    }
+    return [need[0] ? times(g, G.transpose(b)) : null, need[1] ? times(G.transpose(a), g) : null];
+  },
+  // d(A·B) = dA·B + A·dB
+  jvpGraph(G, [a, b], _o, [da, db]) {
+    const l = da === null ? null : G.matmul(da, b);
+    const r = db === null ? null : G.matmul(a, db);
+    return l === null ? r : r === null ? l : G.add(l, r);
+  },
   // dA = G·Bᵀ, dB = Aᵀ·G, written so that they are right as formulas with vectors as columns
   local(_n, _attrs, shapes) {
     const [a, b] = shapes ?? [];
@@ -143,6 +160,8 @@ export const transpose: OpDef = {
     transposeInto(a.shape, da!, r);
     return r;
   },
+  vjpGraph: (G, _ins, _o, g) => [G.transpose(g)],
+  jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.transpose(da)),
   local: () => ["g'"],
 };
 
@@ -177,6 +196,12 @@ export const dot: OpDef = {
     for (let k = 0; k < a.data.length; k++) t += (da ? da[k] * b.data[k] : 0) + (db ? a.data[k] * db[k] : 0);
     return Float64Array.of(t);
   },
+  vjpGraph: (G, [a, b], _o, g, _attrs, need) => [need[0] ? G.mul(g, b) : null, need[1] ? G.mul(g, a) : null],
+  jvpGraph(G, [a, b], _o, [da, db]) {
+    const l = da === null ? null : G.op('dot', [da, b]);
+    const r = db === null ? null : G.op('dot', [a, db]);
+    return l === null ? r : r === null ? l : G.add(l, r);
+  },
   local: () => ['b', 'a'],
 };
 
@@ -206,8 +231,17 @@ export const trace: OpDef = {
     for (let i = 0; i < n; i++) t += da![i * n + i];
     return Float64Array.of(t);
   },
+  // ∂ trace(A)/∂A = I
+  vjpGraph: (G, [a], _o, g) => [G.mul(g, G.constant(identity(G.shape(a)[0])))],
+  jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.op('trace', [da])),
   local: () => ['I'],
 };
+
+function identity(n: number): Tensor {
+  const data = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) data[i * n + i] = 1;
+  return { shape: [n, n], data };
+}
 
 /** diag(v) builds a diagonal matrix; diag(A) reads the main diagonal. */
 export const diag: OpDef = {
@@ -232,8 +266,24 @@ export const diag: OpDef = {
     diagMove(a.shape, da!, r, true);
     return r;
   },
+  // diag(v) → the diagonal of g; diag(A) → g laid on the diagonal of an [m,n] matrix of zeros
+  vjpGraph(G, [a], _o, g) {
+    const sa = G.shape(a);
+    if (sa.length === 1 || sa[0] === sa[1]) return [G.op('diag', [g])];
+    const [m, n] = sa;
+    const mask = G.constant(rectIdentity(m, n));
+    // the diagonal runs down a wide matrix's rows (g as a column) and along a tall one's columns (g as a row)
+    return [G.mul(mask, m < n ? G.reshape(g, [m, 1]) : g)];
+  },
+  jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.op('diag', [da])),
   local: () => ['diag'],
 };
+
+function rectIdentity(m: number, n: number): Tensor {
+  const data = new Float64Array(m * n);
+  for (let i = 0; i < Math.min(m, n); i++) data[i * n + i] = 1;
+  return { shape: [m, n], data };
+}
 
 /** Copy between the argument's entries and the result's along the diagonal, either way. */
 function diagMove(argShape: Shape, arg: Float64Array, res: Float64Array, toResult: boolean): void {

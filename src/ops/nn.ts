@@ -1,5 +1,5 @@
 import { shapeStr, type Shape } from '../tensor.js';
-import type { Attrs, OpDef } from './types.js';
+import type { Attrs, GraphNode, GraphOps, OpDef } from './types.js';
 
 /**
  * softmax, logsoftmax and logsumexp work along one axis (`attrs.axis`, 0-based; mathjs's
@@ -105,6 +105,23 @@ function laneSums(g: Float64Array, L: Lanes, w?: Float64Array): Float64Array {
   return out;
 }
 
+/**
+ * Each entry's lane sum of x as graph ops, shaped to broadcast against x: a vector's sum
+ * is a scalar, a column sum (axis 0) a row, a row sum (axis 1) a column.
+ */
+function laneSumGraph(G: GraphOps, x: GraphNode, shape: Shape, attrs: Attrs): GraphNode {
+  if (shape.length < 2) return G.sum(x);
+  const axis = axisOf(shape, attrs);
+  const s = G.sum(x, axis);
+  return axis === 0 ? s : G.reshape(s, [shape[0], 1]);
+}
+
+/** A per-lane value (logsumexp's output or its gradient) spread back over the lanes of `shape`. */
+function perLaneGraph(G: GraphOps, v: GraphNode, shape: Shape, attrs: Attrs): GraphNode {
+  if (shape.length < 2 || axisOf(shape, attrs) === 0) return v;
+  return G.reshape(v, [shape[0], 1]);
+}
+
 function sameShape([a]: Shape[], attrs: Attrs): Shape {
   axisOf(a, attrs);
   return a;
@@ -133,6 +150,8 @@ export const softmax: OpDef = {
     const of = laneOf(L, s.length);
     return s.map((v, k) => v * (da![k] - ds[of[k]]));
   },
+  vjpGraph: (G, [a], s, g, attrs) => [G.mul(s, G.sub(g, laneSumGraph(G, G.mul(g, s), G.shape(a), attrs)))],
+  jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.mul(s, G.sub(da, laneSumGraph(G, G.mul(da, s), G.shape(a), attrs)))),
   local: (_n, attrs, shapes) => [`s.*(g - ${laneSum('g.*s', attrs, shapes)})`],
 };
 
@@ -161,6 +180,9 @@ export const logsoftmax: OpDef = {
     const of = laneOf(L, sm.length);
     return da!.map((v, k) => v - ds[of[k]]);
   },
+  // g − exp(s)·Σg; the tangent ȧ − Σ exp(s)·ȧ
+  vjpGraph: (G, [a], s, g, attrs) => [G.sub(g, G.mul(G.op('exp', [s]), laneSumGraph(G, g, G.shape(a), attrs)))],
+  jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.sub(da, laneSumGraph(G, G.mul(G.op('exp', [s]), da), G.shape(a), attrs))),
   local: (_n, attrs, shapes) => [`g - softmax(a${dimArg(attrs, shapes)}).*${laneSum('g', attrs, shapes)}`],
 };
 
@@ -186,6 +208,14 @@ export const logsumexp: OpDef = {
   jvp([a], _o, [da], attrs) {
     const L = lanes(a.shape, attrs);
     return laneSums(da!, L, softmaxOf(a.data, L));
+  },
+  // softmax(a) along the same lanes, times each lane's g
+  vjpGraph: (G, [a], _o, g, attrs) => [G.mul(G.op('softmax', [a], attrs), perLaneGraph(G, g, G.shape(a), attrs))],
+  jvpGraph(G, [a], _o, [da], attrs) {
+    if (da === null) return null;
+    const shape = G.shape(a);
+    const t = G.mul(G.op('softmax', [a], attrs), da);
+    return shape.length < 2 ? G.sum(t) : G.sum(t, axisOf(shape, attrs));
   },
   local: (_n, attrs, shapes) => [`softmax(a${dimArg(attrs, shapes)})`],
 };

@@ -1,6 +1,6 @@
 import { shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { branchWeight } from './broadcast.js';
-import type { Attrs, OpDef } from './types.js';
+import type { Attrs, GraphNode, GraphOps, OpDef } from './types.js';
 
 /**
  * Reductions. sum/mean/prod take an optional axis (mathjs's one-based dim is turned
@@ -36,6 +36,20 @@ function collect(a: Tensor, attrs: Attrs, vals: Float64Array, outLen: number): F
 
 const count = (a: Tensor, outLen: number) => a.data.length / outLen;
 
+/**
+ * Graph form of `spread`: each entry of a (shape `shape`) gets the entry of the reduced
+ * `g` it went into. A column sum (axis 0) is a row that broadcasts down the columns; a
+ * row sum (axis 1) is a column, spread along the rows by an outer product with ones.
+ */
+export function spreadGraph(G: GraphOps, g: GraphNode, shape: Shape, axis: number | undefined): GraphNode {
+  const ones = G.constant({ shape, data: new Float64Array(sizeOf(shape)).fill(1) });
+  if (axis === 1 && shape.length === 2) return G.mul(ones, G.reshape(g, [shape[0], 1]));
+  return G.mul(ones, g);
+}
+
+/** Graph form of `collect`: the reduction itself, applied to x. */
+const collectGraph = (G: GraphOps, x: GraphNode, attrs: Attrs) => G.sum(x, attrs.axis);
+
 export const sum: OpDef = {
   name: 'sum',
   family: 'reduce',
@@ -50,6 +64,8 @@ export const sum: OpDef = {
   jvp([a], out, [da], attrs) {
     return collect(a, attrs, da!, out.data.length);
   },
+  vjpGraph: (G, [a], _o, g, attrs) => [spreadGraph(G, g, G.shape(a), attrs.axis)],
+  jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : collectGraph(G, da, attrs)),
   local: () => ['1'],
 };
 
@@ -71,6 +87,11 @@ export const mean: OpDef = {
     const c = count(a, out.data.length);
     return collect(a, attrs, da!, out.data.length).map((v) => v / c);
   },
+  vjpGraph(G, [a], out, g, attrs) {
+    const c = sizeOf(G.shape(a)) / sizeOf(G.shape(out));
+    return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.constant(1 / c))];
+  },
+  jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
   local: () => ['1/n'],
 };
 
@@ -84,6 +105,22 @@ function prodExcept(a: Tensor, attrs: Attrs): Float64Array {
     r[k] = p;
   }
   return r;
+}
+
+/**
+ * prodExcept as graph ops, exact where entries are 0 (s/a is not): gather, for every
+ * entry, the other entries of its lane into a row, and take each row's product.
+ */
+function prodExceptGraph(G: GraphOps, a: GraphNode, attrs: Attrs): GraphNode {
+  const shape = G.shape(a);
+  const size = sizeOf(shape);
+  const { of } = reduceMap(shape, attrs.axis);
+  const others: number[][] = Array.from({ length: size }, () => []);
+  for (let k = 0; k < size; k++) for (let j = 0; j < size; j++) if (j !== k && of(j) === of(k)) others[k].push(j);
+  const len = others[0].length;
+  if (len === 0) return G.constant({ shape, data: new Float64Array(size).fill(1) });
+  const rows = G.op('subset', [a], { gather: Int32Array.from(others.flat()), outShape: [size, len] });
+  return G.reshape(G.op('prod', [rows], { axis: 1 }), shape);
 }
 
 export const prod: OpDef = {
@@ -104,6 +141,8 @@ export const prod: OpDef = {
     const p = prodExcept(a, attrs);
     return collect(a, attrs, p.map((v, k) => v * da![k]), out.data.length);
   },
+  vjpGraph: (G, [a], _o, g, attrs) => [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), prodExceptGraph(G, a, attrs))],
+  jvpGraph: (G, [a], _o, [da], attrs) => (da === null ? null : collectGraph(G, G.mul(prodExceptGraph(G, a, attrs), da), attrs)),
   local: () => ['s/a'],
 };
 
@@ -141,6 +180,9 @@ function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean
       for (let k = 0; k < w.length; k++) if (w[k]) t += w[k] * da![k];
       return Float64Array.of(t);
     },
+    // the winners share g evenly: (a == s) / #winners
+    vjpGraph: (G, [a], o, g) => [G.mul(g, winnersGraph(G, a, o))],
+    jvpGraph: (G, [a], o, [da]) => (da === null ? null : G.sum(G.mul(winnersGraph(G, a, o), da))),
     local: () => [`a == s ? 1 : 0`],
     branch([a]) {
       // which entries win: a tie, or a step that changes the winner, shows up here
@@ -151,6 +193,11 @@ function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean
       return code;
     },
   };
+}
+
+function winnersGraph(G: GraphOps, a: GraphNode, s: GraphNode): GraphNode {
+  const won = G.op('equal', [a, s]);
+  return G.div(won, G.sum(won));
 }
 
 export const maxAll = extremum('max', (x, y) => x > y);
@@ -191,6 +238,8 @@ export const norm: OpDef = {
     for (let k = 0; k < p.length; k++) t += p[k] * da![k];
     return Float64Array.of(t);
   },
+  vjpGraph: (G, [a], o, g, attrs) => [G.mul(g, normPartialsGraph(G, a, o, attrs))],
+  jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(normPartialsGraph(G, a, o, attrs), da))),
   local(_n, attrs) {
     const ord = attrs.ord ?? 2;
     return [ord === 1 ? 'sign(a)' : ord === Infinity ? 'sign(a) at the largest |a|' : 'a/s'];
@@ -229,6 +278,17 @@ function normPartials(a: Tensor, s: number, attrs: Attrs): Float64Array {
     return d.map((v) => (Math.abs(v) === s && s !== 0 ? Math.sign(v) / c : 0));
   }
   return d.map((v) => (s === 0 ? 0 : v / s));
+}
+
+/** normPartials as graph ops: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0. */
+function normPartialsGraph(G: GraphOps, a: GraphNode, s: GraphNode, attrs: Attrs): GraphNode {
+  const ord = attrs.ord ?? 2;
+  if (ord === 1) return G.op('sign', [a]);
+  if (ord === Infinity) {
+    const won = G.op('equal', [G.op('abs', [a]), s]);
+    return G.formula('s == 0 ? 0 : sign(a) * w / sum(w)', { a, s, w: won });
+  }
+  return G.formula('s == 0 ? 0 : a / s', { a, s });
 }
 
 export const REDUCE: OpDef[] = [sum, mean, prod, maxAll, minAll, norm];

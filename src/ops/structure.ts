@@ -1,4 +1,4 @@
-import { sameShape, shapeStr, type Shape } from '../tensor.js';
+import { sameShape, shapeStr, sizeOf, type Shape } from '../tensor.js';
 import type { OpDef } from './types.js';
 
 /** Leaves: inputs (variables) and constants carry their value in the arena already. */
@@ -42,6 +42,26 @@ export const subset: OpDef = {
     const gi = attrs.gather!;
     return Float64Array.from(gi, (j) => da![j]);
   },
+  // scatter-add as gathers: entry j of a reads back the r-th output entry that read it, for each r
+  vjpGraph(G, [a], _o, g, attrs) {
+    const gi = attrs.gather!;
+    const shape = G.shape(a);
+    const size = sizeOf(shape);
+    const readers: number[][] = Array.from({ length: size }, () => []);
+    gi.forEach((j, k) => readers[j].push(k));
+    let total: number | null = null;
+    const rounds = Math.max(...readers.map((r) => r.length));
+    for (let r = 0; r < rounds; r++) {
+      const from = Int32Array.from(readers, (ks) => ks[r] ?? 0);
+      const mask = Float64Array.from(readers, (ks) => (ks[r] === undefined ? 0 : 1));
+      let part = G.op('subset', [g], { gather: from, outShape: shape });
+      // entries read fewer times get exactly 0 (not 0·g, which is NaN where g is not finite)
+      if (mask.some((m) => m === 0)) part = G.op('select', [G.constant({ shape, data: mask }), part, G.constant(0)]);
+      total = total === null ? part : G.add(total, part);
+    }
+    return [total];
+  },
+  jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('subset', [da], attrs)),
   local: () => ['1 at the index'],
 };
 
@@ -82,6 +102,21 @@ export const stack: OpDef = {
       o += t.data.length;
     });
     return r;
+  },
+  // each item's slice of g
+  vjpGraph(G, ins, _o, g, _attrs, need) {
+    let o = 0;
+    return ins.map((t, i) => {
+      const shape = G.shape(t);
+      const size = sizeOf(shape);
+      const part = need[i] ? G.op('subset', [g], { gather: Int32Array.from({ length: size }, (_, k) => o + k), outShape: shape }) : null;
+      o += size;
+      return part;
+    });
+  },
+  jvpGraph(G, ins, _o, dots) {
+    if (dots.every((d) => d === null)) return null;
+    return G.op('stack', dots.map((d, i) => d ?? G.constant({ shape: G.shape(ins[i]), data: new Float64Array(sizeOf(G.shape(ins[i]))) })));
   },
   local: () => ['1'],
 };

@@ -19,6 +19,46 @@ export interface Attrs {
 
 export type ShapeFn = (inputs: Shape[], attrs: Attrs) => Shape;
 
+/** A node of a graph being built: its id in the tape. */
+export type GraphNode = number;
+
+/**
+ * What a graph rule builds with: table ops appended to a tape, shapes inferred,
+ * identical nodes shared, constants folded (graph/append.ts implements it). The op
+ * table states its derivative rules against this and knows nothing else of tapes.
+ */
+export interface GraphOps {
+  shape(x: GraphNode): Shape;
+  /** any op of the table */
+  op(name: string, inputs: GraphNode[], attrs?: Attrs): GraphNode;
+  constant(v: number | Tensor): GraphNode;
+  add(a: GraphNode, b: GraphNode): GraphNode;
+  sub(a: GraphNode, b: GraphNode): GraphNode;
+  /** elementwise (broadcasting) product */
+  mul(a: GraphNode, b: GraphNode): GraphNode;
+  div(a: GraphNode, b: GraphNode): GraphNode;
+  neg(a: GraphNode): GraphNode;
+  matmul(a: GraphNode, b: GraphNode): GraphNode;
+  transpose(a: GraphNode): GraphNode;
+  /** sum of every entry, or along a 0-based axis of a matrix */
+  sum(a: GraphNode, axis?: number): GraphNode;
+  /** x read as a tensor of `shape`, by the elementwise ops' broadcasting rules */
+  broadcastTo(x: GraphNode, shape: Shape): GraphNode;
+  /** the same entries in another shape of the same size ([n] ↔ [n,1] ↔ [1,n], [] ↔ [1]) */
+  reshape(a: GraphNode, shape: Shape): GraphNode;
+  /** a scalar partial derivative formula in a, b, c and s (the op table's `local`), built entry by entry */
+  formula(text: string, names: Record<string, GraphNode>): GraphNode;
+}
+
+/**
+ * Reverse mode as graph ops: one contribution per input (null where nothing flows or
+ * `need[i]` is false). Like the numeric vjp, a contribution may be shaped like the
+ * output for a broadcast input; the gradient builder sums it back onto the input.
+ */
+export type VjpGraph = (G: GraphOps, ins: GraphNode[], out: GraphNode, g: GraphNode, attrs: Attrs, need: boolean[]) => (GraphNode | null)[];
+/** Forward mode as graph ops: the output tangent given the input tangents (null = 0); null when it is 0. */
+export type JvpGraph = (G: GraphOps, ins: GraphNode[], out: GraphNode, dots: (GraphNode | null)[], attrs: Attrs) => GraphNode | null;
+
 /**
  * One op of the table. Every rule lives here and nowhere else: the reverse engine is
  * a loop that knows nothing about any op.
@@ -39,6 +79,13 @@ export interface OpDef {
   vjp(ins: Tensor[], out: Tensor, g: Float64Array, attrs: Attrs, need: boolean[]): (Float64Array | null)[];
   /** Forward mode: the output tangent, given input tangents (null = zero). */
   jvp(ins: Tensor[], out: Tensor, dots: (Float64Array | null)[], attrs: Attrs): Float64Array;
+  /**
+   * The same two rules as compositions of table ops (tinygrad's gradient.py is the
+   * model): the gradient of a tape is more tape, so it can be run by either engine,
+   * printed as a formula, and differentiated again. Leaves have none.
+   */
+  vjpGraph?: VjpGraph;
+  jvpGraph?: JvpGraph;
   /**
    * The symbolic local derivative ∂out/∂input_i as a formula in the inputs
    * `a`, `b`, … and the output `s` (`cos(a)`, `b`, `-a/b^2`, `s*(1-s)`), one per input;

@@ -1,0 +1,432 @@
+import { AgError } from '../errors.js';
+import { getOp, isFunctionName } from '../ops/index.js';
+import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
+import type { Expr } from '../parse/ast.js';
+import { CONSTANTS, parseProgram } from '../parse/parse.js';
+import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
+import type { Tape, TapeInput, TapeNode } from './tape.js';
+
+/**
+ * Appending to a tape: the small API the gradient builder (graph/gradient.ts) writes
+ * derivative graphs with. Every node is an op of the table, its shape inferred by the
+ * op; an identical node is shared (hash-consing, as the formula builder does), nodes
+ * whose inputs are all constants are computed now, and a few identities (x·1, x + 0,
+ * 0·x, (xᵀ)ᵀ) are applied on the way, so the gradient of a formula reads like the one
+ * on paper and costs no multiplications by ones.
+ *
+ * Zero times anything is zero here, as the engines' vjp rules treat a zero upstream
+ * gradient ("contributes nothing, even where the partial is infinite"); a product with
+ * a conditional whose branch is 0 moves into the conditional, so the branch not taken
+ * stays exactly 0 (PyTorch's where-gradient would be NaN there).
+ */
+
+export interface AppendLimits {
+  /** most nodes in the tape */
+  maxNodes: number;
+  /** most entries in one tensor */
+  maxEntries: number;
+  /** most bytes for `arenaCopies` arena-sized buffers */
+  maxMemory: number;
+  /** arena-sized buffers the run after the build holds (values, adjoint, work copies) */
+  arenaCopies: number;
+}
+
+export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
+
+/** Constants up to this many entries are shared by value; larger ones are not compared. */
+const SHARE_CONST = 4096;
+
+export class TapeWriter implements GraphOps {
+  private nodes: TapeNode[];
+  private memo = new Map<string, number>();
+  /** constants whose value is written into the arena at run time: never folded or shared */
+  private slots = new Set<number>();
+  private inputs: TapeInput[];
+  private arena: number;
+  private limits: AppendLimits;
+  private formulas = new Map<string, Expr>();
+
+  constructor(
+    private base: Tape,
+    limits: Partial<AppendLimits> = {},
+  ) {
+    this.nodes = base.nodes.slice();
+    this.inputs = base.inputs.slice();
+    this.arena = base.arenaSize;
+    this.limits = { ...DEFAULT_APPEND_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+    for (const n of this.nodes) {
+      const key = nodeKey(n.op, n.inputs, n.attrs);
+      if (key !== null && !this.memo.has(key)) this.memo.set(key, n.id);
+    }
+  }
+
+  /** A writer for a tape of its own (tests, and graphs built op by op). */
+  static empty(source = '', limits: Partial<AppendLimits> = {}): TapeWriter {
+    return new TapeWriter({ source, nodes: [], output: -1, inputs: [], indexVars: [], arenaSize: 0 }, limits);
+  }
+
+  node(id: GraphNode): TapeNode {
+    return this.nodes[id];
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  shape(x: GraphNode): Shape {
+    return this.nodes[x].shape;
+  }
+
+  /** A differentiable variable (a tape input). */
+  input(name: string, shape: Shape): GraphNode {
+    const id = this.push('input', [], { value: { shape, data: new Float64Array(sizeOf(shape)) } }, shape, name);
+    this.nodes[id].active = true;
+    this.inputs.push({ name, node: id, shape });
+    return id;
+  }
+
+  /** A constant whose value the caller writes into the arena before each run (a direction, a seed). */
+  slot(shape: Shape, label = 'v'): GraphNode {
+    const id = this.push('const', [], { value: { shape, data: new Float64Array(sizeOf(shape)) } }, shape, label);
+    this.slots.add(id);
+    return id;
+  }
+
+  constant(v: number | Tensor): GraphNode {
+    const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
+    const key = t.data.length <= SHARE_CONST ? constKey(t) : null;
+    const hit = key === null ? undefined : this.memo.get(key);
+    if (hit !== undefined) return hit;
+    const label = t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
+    const id = this.push('const', [], { value: t }, t.shape, label);
+    if (key !== null) this.memo.set(key, id);
+    return id;
+  }
+
+  zeros(shape: Shape): GraphNode {
+    return this.constant({ shape, data: new Float64Array(sizeOf(shape)) });
+  }
+
+  /** The constant value of x when it is a constant (not a slot), else undefined. */
+  constValue(x: GraphNode): Tensor | undefined {
+    const n = this.nodes[x];
+    return n.op === 'const' && !this.slots.has(x) ? n.attrs.value : undefined;
+  }
+
+  /** x is a constant with every entry equal to v. */
+  isAll(x: GraphNode, v: number): boolean {
+    const t = this.constValue(x);
+    return t !== undefined && t.data.every((d) => d === v);
+  }
+
+  isZero(x: GraphNode): boolean {
+    return this.isAll(x, 0);
+  }
+
+  op(name: string, inputs: GraphNode[], attrs: Attrs = {}): GraphNode {
+    const def = getOp(name);
+    let shape: Shape;
+    try {
+      shape = def.shape(
+        inputs.map((i) => this.nodes[i].shape),
+        attrs,
+      );
+    } catch (e) {
+      // a derivative rule that builds a badly shaped node is a bug in the op table
+      throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${(e as Error).message}`);
+    }
+    const folded = this.fold(name, inputs, attrs, shape);
+    if (folded !== undefined) return folded;
+    const key = nodeKey(name, inputs, attrs);
+    const hit = key === null ? undefined : this.memo.get(key);
+    if (hit !== undefined) return hit;
+    let id: number;
+    if (inputs.length > 0 && inputs.every((i) => this.constValue(i) !== undefined)) {
+      // every input is known now: so is the result
+      const out = new Float64Array(this.entries(name, shape));
+      def.forward(
+        inputs.map((i) => this.constValue(i)!),
+        attrs,
+        out,
+      );
+      id = this.constant({ shape, data: out });
+    } else {
+      id = this.push(name, inputs, attrs, shape);
+      const n = this.nodes[id];
+      n.active = !def.constantOutput && inputs.some((i) => this.nodes[i].active);
+    }
+    if (key !== null) this.memo.set(key, id);
+    return id;
+  }
+
+  add(a: GraphNode, b: GraphNode): GraphNode {
+    return this.op('add', [a, b]);
+  }
+
+  sub(a: GraphNode, b: GraphNode): GraphNode {
+    return this.op('subtract', [a, b]);
+  }
+
+  mul(a: GraphNode, b: GraphNode): GraphNode {
+    return this.op('multiply', [a, b]);
+  }
+
+  div(a: GraphNode, b: GraphNode): GraphNode {
+    return this.op('divide', [a, b]);
+  }
+
+  neg(a: GraphNode): GraphNode {
+    return this.op('unaryMinus', [a]);
+  }
+
+  matmul(a: GraphNode, b: GraphNode): GraphNode {
+    return this.op('matmul', [a, b]);
+  }
+
+  transpose(a: GraphNode): GraphNode {
+    return this.op('transpose', [a]);
+  }
+
+  sum(a: GraphNode, axis?: number): GraphNode {
+    return this.op('sum', [a], axis === undefined ? {} : { axis });
+  }
+
+  /**
+   * The same entries in another shape of the same size. Vectors are columns, so [n],
+   * [n,1] and [1,n] hold the same data; the moves are the ops that say so (transpose,
+   * a sum along a side of length 1), and a gather for anything else.
+   */
+  reshape(a: GraphNode, shape: Shape): GraphNode {
+    const from = this.shape(a);
+    if (sameShape(from, shape)) return a;
+    const size = sizeOf(shape);
+    if (sizeOf(from) !== size) throw new Error(`gradient graph: cannot reshape ${shapeStr(from)} to ${shapeStr(shape)}`);
+    if (shape.length === 0) return this.sum(a);
+    if (from.length === 0) return this.mul(a, this.constant({ shape, data: new Float64Array(size).fill(1) }));
+    const isRow = (s: Shape) => s.length === 2 && s[0] === 1;
+    const isCol = (s: Shape) => s.length === 2 && s[1] === 1;
+    // [n] → [1,n], [1,n] ↔ [n,1]
+    if ((from.length === 1 && isRow(shape)) || (isRow(from) && isCol(shape)) || (isCol(from) && isRow(shape))) {
+      if (size > 1 || !isRow(from)) return this.transpose(a);
+    }
+    // [n,1] → [n], [1,n] → [n]: a sum along the side of length 1
+    if (shape.length === 1 && isCol(from)) return this.sum(a, 1);
+    if (shape.length === 1 && isRow(from)) return this.sum(a, 0);
+    return this.op('subset', [a], { gather: Int32Array.from({ length: size }, (_, k) => k), outShape: shape });
+  }
+
+  /** x broadcast to `shape` by the same rules as the elementwise ops (a tangent of a broadcast input). */
+  broadcastTo(x: GraphNode, shape: Shape): GraphNode {
+    const from = this.shape(x);
+    if (sameShape(from, shape)) return x;
+    if (sizeOf(from) === sizeOf(shape)) return this.reshape(x, shape);
+    return this.mul(x, this.constant({ shape, data: new Float64Array(sizeOf(shape)).fill(1) }));
+  }
+
+  /** Undo a broadcast: sum c (shaped like a broadcast result) back onto `shape`, written once for every rule. */
+  sumTo(c: GraphNode, shape: Shape): GraphNode {
+    const from = this.shape(c);
+    if (sameShape(from, shape)) return c;
+    const size = sizeOf(shape);
+    if (sizeOf(from) === size) return this.reshape(c, shape);
+    if (size === 1) return this.reshape(this.sum(c), shape);
+    // c is a matrix [R,C]; the input, aligned on trailing dimensions, is [r,k] with r or k = 1
+    const padded = shape.length === 1 ? [1, shape[0]] : shape;
+    const [R, C] = from.length === 2 ? from : [1, from[0]];
+    let s = c;
+    if (padded[0] === 1 && R > 1) s = this.sum(s, 0);
+    else if (padded[1] === 1 && C > 1) s = this.sum(s, 1);
+    return this.reshape(s, shape);
+  }
+
+  /** A scalar partial-derivative formula (`b*a^(b-1)`, `a > 0 ? 1 : 0`), applied entry by entry to the named nodes. */
+  formula(text: string, names: Record<string, GraphNode>): GraphNode {
+    let e = this.formulas.get(text);
+    if (!e) {
+      const p = parseProgram(text, { isFunction: isFunctionName });
+      const st = p.stmts[0];
+      if (p.stmts.length !== 1 || st.k !== 'expr') throw new Error(`gradient graph: ${text} is not one expression`);
+      e = st.expr;
+      this.formulas.set(text, e);
+    }
+    return this.translate(e, names, text);
+  }
+
+  private translate(e: Expr, names: Record<string, GraphNode>, text: string): GraphNode {
+    const t = (x: Expr) => this.translate(x, names, text);
+    switch (e.k) {
+      case 'num':
+        return this.constant(e.v);
+      case 'sym': {
+        const id = names[e.name];
+        if (id !== undefined) return id;
+        if (e.name in CONSTANTS) return this.constant(CONSTANTS[e.name]);
+        throw new Error(`gradient graph: ${text} names ${e.name}, which is not an argument`);
+      }
+      case 'cond':
+        return this.op('select', [t(e.test), t(e.then), t(e.else)]);
+      case 'call': {
+        const args = e.args.map(t);
+        // every operator of a scalar formula is elementwise
+        const op = ELEMENTWISE_NAMES[e.fn] ?? e.fn;
+        if (op === 'unaryPlus') return args[0];
+        if (op === 'sum' && args.length === 1) return this.sum(args[0]);
+        return this.op(op, args);
+      }
+      default:
+        throw new Error(`gradient graph: ${text} is not a scalar formula`);
+    }
+  }
+
+  /**
+   * The tape with the appended nodes, pruned to what `output` and `keep` depend on
+   * (the tape inputs always stay), renumbered in the same order with a packed arena.
+   * `ids` maps a node of this writer to its id in the new tape (-1 when pruned).
+   */
+  finish(output: GraphNode, keep: GraphNode[] = []): { tape: Tape; ids: Int32Array } {
+    const live = new Uint8Array(this.nodes.length);
+    for (const id of [output, ...keep, ...this.inputs.map((i) => i.node)]) live[id] = 1;
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of this.nodes[i].inputs) live[j] = 1;
+    const ids = new Int32Array(this.nodes.length).fill(-1);
+    const nodes: TapeNode[] = [];
+    let offset = 0;
+    for (const n of this.nodes) {
+      if (!live[n.id]) continue;
+      ids[n.id] = nodes.length;
+      nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((j) => ids[j]), offset });
+      offset += n.size;
+    }
+    const tape: Tape = {
+      ...this.base,
+      nodes,
+      output: ids[output],
+      inputs: this.inputs.map((i) => ({ ...i, node: ids[i.node] })),
+      arenaSize: offset,
+    };
+    return { tape, ids };
+  }
+
+  /** Whether x is a slot (see `slot`). */
+  isSlot(x: GraphNode): boolean {
+    return this.slots.has(x);
+  }
+
+  // ----- identities applied while appending -----
+
+  private fold(name: string, [a, b, c]: GraphNode[], attrs: Attrs, shape: Shape): GraphNode | undefined {
+    const fits = (x: GraphNode) => sameShape(this.shape(x), shape);
+    const zero = () => this.zeros(shape);
+    switch (name) {
+      case 'multiply':
+        if (this.isZero(a) || this.isZero(b)) return zero();
+        if (this.isAll(b, 1) && fits(a)) return a;
+        if (this.isAll(a, 1) && fits(b)) return b;
+        if (this.isAll(b, -1) && fits(a)) return this.neg(a);
+        if (this.isAll(a, -1) && fits(b)) return this.neg(b);
+        return this.intoBranches(a, (x) => this.mul(x, b)) ?? this.intoBranches(b, (x) => this.mul(a, x));
+      case 'divide':
+        if (this.isZero(a)) return zero();
+        if (this.isAll(b, 1) && fits(a)) return a;
+        return this.intoBranches(a, (x) => this.div(x, b));
+      case 'add':
+        if (this.isZero(a) && fits(b)) return b;
+        if (this.isZero(b) && fits(a)) return a;
+        return undefined;
+      case 'subtract':
+        if (this.isZero(b) && fits(a)) return a;
+        if (this.isZero(a) && fits(b)) return this.neg(b);
+        return undefined;
+      case 'unaryMinus': {
+        const n = this.nodes[a];
+        if (n.op === 'unaryMinus') return n.inputs[0];
+        return this.intoBranches(a, (x) => this.neg(x));
+      }
+      case 'pow':
+        if (this.isAll(b, 1) && fits(a)) return a;
+        return undefined;
+      case 'select': {
+        const cond = this.constValue(a);
+        if (cond?.data.every((v) => v !== 0) && fits(b)) return b;
+        if (cond?.data.every((v) => v === 0) && fits(c)) return c;
+        if (this.isZero(b) && this.isZero(c)) return zero();
+        // (x > 0) != 0 is x > 0: comparisons are 0 or 1 already
+        const t = this.nodes[a];
+        if (t.op === 'unequal' && this.isZero(t.inputs[1]) && getOp(this.nodes[t.inputs[0]].op).family === 'compare' && fits(t.inputs[0])) {
+          return this.op('select', [t.inputs[0], b, c]);
+        }
+        return undefined;
+      }
+      case 'transpose': {
+        const n = this.nodes[a];
+        if (n.op === 'transpose' && sameShape(this.shape(n.inputs[0]), shape)) return n.inputs[0];
+        return undefined;
+      }
+      case 'matmul':
+        if (this.isZero(a) || this.isZero(b)) return zero();
+        return undefined;
+      case 'sum':
+        if (attrs.axis === undefined && fits(a)) return a;
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** f applied in each branch of x = (c ? u : v) when a branch is the constant 0, so that branch stays 0. */
+  private intoBranches(x: GraphNode, f: (branch: GraphNode) => GraphNode): GraphNode | undefined {
+    const n = this.nodes[x];
+    if (n.op !== 'select') return undefined;
+    const [c, u, v] = n.inputs;
+    if (!this.isZero(u) && !this.isZero(v)) return undefined;
+    return this.op('select', [c, this.isZero(u) ? u : f(u), this.isZero(v) ? v : f(v)]);
+  }
+
+  private entries(op: string, shape: Shape): number {
+    const size = sizeOf(shape);
+    if (size > this.limits.maxEntries) {
+      throw new AgError('limit', `the derivative's graph would make a tensor ${shapeStr(shape)} of ${size} entries (${op}); the limit is ${this.limits.maxEntries} (--max-entries)`);
+    }
+    return size;
+  }
+
+  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string): number {
+    const size = this.entries(op, shape);
+    if (this.nodes.length >= this.limits.maxNodes) {
+      throw new AgError('limit', `the derivative's graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`);
+    }
+    const bytes = (this.arena + size) * 8 * this.limits.arenaCopies;
+    if (bytes > this.limits.maxMemory) {
+      throw new AgError('limit', `the derivative's graph would need about ${(bytes / 1024 ** 3).toPrecision(3)} GiB of buffers; the limit is ${(this.limits.maxMemory / 1024 ** 3).toPrecision(3)} GiB (--max-memory)`);
+    }
+    const id = this.nodes.length;
+    const def = getOp(op);
+    this.nodes.push({ id, op, inputs, shape, size, offset: this.arena, attrs, label: label ?? `${def.label ?? op}#${id}`, active: false });
+    this.arena += size;
+    return id;
+  }
+}
+
+/** Operators of a scalar formula, as the elementwise ops they are. */
+const ELEMENTWISE_NAMES: Record<string, string> = {
+  dotMultiply: 'multiply',
+  dotDivide: 'divide',
+  dotPow: 'pow',
+};
+
+/** The hash-consing key of a node: op, inputs and the attributes that change its meaning (null: never shared). */
+function nodeKey(op: string, inputs: number[], attrs: Attrs): string | null {
+  if (op === 'input') return null;
+  if (op === 'const') return attrs.value && attrs.value.data.length <= SHARE_CONST ? constKey(attrs.value) : null;
+  let key = `${op}(${inputs.join(',')})`;
+  if (attrs.axis !== undefined) key += ` axis ${attrs.axis}`;
+  if (attrs.ord !== undefined) key += ` ord ${String(attrs.ord)}`;
+  if (attrs.gather) {
+    if (attrs.gather.length > SHARE_CONST) return null;
+    key += ` gather ${attrs.gather.join(',')} ${shapeStr((attrs.outShape as Shape) ?? [])}`;
+  }
+  return key;
+}
+
+function constKey(t: Tensor): string {
+  return `const ${shapeStr(t.shape)} ${Array.from(t.data).join(',')}`;
+}

@@ -1,0 +1,115 @@
+import type { ElementwiseDef } from '../../src/ops/elementwise.js';
+import type { Attrs, OpDef } from '../../src/ops/types.js';
+import type { Rng } from '../../src/random.js';
+import { sizeOf, type Shape, type Tensor } from '../../src/tensor.js';
+
+/** The shapes and attributes every op of the table is tested on (its rules, and their graph forms). */
+export interface Case {
+  shapes: Shape[];
+  attrs?: Attrs;
+  domains?: [number, number][];
+  /** inputs that are not differentiated (conditions) */
+  fixed?: number[];
+  /** integer-valued inputs (0/1 conditions) */
+  boolean?: number[];
+}
+
+const elementwiseShapes = (arity: number): Shape[][] =>
+  arity === 1
+    ? [[[]], [[4]], [[2, 3]]]
+    : arity === 2
+      ? [
+          [[], []],
+          [[3], [3]],
+          [[2, 3], [2, 3]],
+          [[], [2, 3]],
+          [[2, 3], []],
+          [[3], [2, 3]],
+          [[2, 3], [3]],
+          [[2, 1], [1, 3]],
+          [[2, 3], [2, 1]],
+          // a vector against a column is that column (vectors are columns)
+          [[3], [3, 1]],
+          [[3, 1], [3]],
+        ]
+      : [
+          [[], [], []],
+          [[3], [3], [3]],
+          [[2, 3], [], [3]],
+          [[3], [3, 1], []],
+        ];
+
+export function casesFor(op: OpDef): Case[] {
+  if (op.family === 'elementwise' || op.family === 'compare') {
+    const def = op as ElementwiseDef;
+    const out: Case[] = [];
+    for (let arity = op.arity[0]; arity <= op.arity[1]; arity++) {
+      for (const shapes of elementwiseShapes(arity)) {
+        out.push({
+          shapes,
+          domains: def.domains[arity - 1],
+          fixed: op.name === 'select' ? [0] : undefined,
+          boolean: op.name === 'select' ? [0] : undefined,
+        });
+      }
+    }
+    return out;
+  }
+  switch (op.name) {
+    case 'sum':
+    case 'mean':
+    case 'prod':
+      return [{ shapes: [[5]] }, { shapes: [[2, 3]] }, { shapes: [[2, 3]], attrs: { axis: 0 } }, { shapes: [[2, 3]], attrs: { axis: 1 } }, { shapes: [[]] }];
+    case 'maxAll':
+    case 'minAll':
+      return [{ shapes: [[5]] }, { shapes: [[3, 4]] }];
+    case 'norm':
+      return [{ shapes: [[5]] }, { shapes: [[5]], attrs: { ord: 1 } }, { shapes: [[5]], attrs: { ord: Infinity } }, { shapes: [[3, 4]], attrs: { ord: 'fro' } }];
+    case 'matmul':
+      return [
+        { shapes: [[2, 3], [3, 4]] },
+        { shapes: [[2, 3], [3]] },
+        { shapes: [[3], [3, 2]] },
+        { shapes: [[4], [4]] },
+        // u*v' (outer), u'*v (a scalar), and [1]·[1,n], where mathjs's row reading wins
+        { shapes: [[4], [1, 3]] },
+        { shapes: [[1, 4], [4]] },
+        { shapes: [[1], [1, 3]] },
+      ];
+    case 'transpose':
+      return [{ shapes: [[2, 3]] }, { shapes: [[4]] }, { shapes: [[1, 4]] }, { shapes: [[4, 1]] }];
+    case 'dot':
+      return [{ shapes: [[4], [4]] }];
+    case 'trace':
+      return [{ shapes: [[3, 3]] }];
+    case 'diag':
+      return [{ shapes: [[3]] }, { shapes: [[3, 4]] }];
+    case 'softmax':
+    case 'logsoftmax':
+    case 'logsumexp':
+      return [
+        { shapes: [[4]] },
+        { shapes: [[2, 3]] },
+        { shapes: [[2, 3]], attrs: { axis: 0 } },
+        { shapes: [[2, 3]], attrs: { axis: 1 } },
+        { shapes: [[4, 1]], attrs: { axis: 0 } },
+        { shapes: [[1, 4]], attrs: { axis: 1 } },
+      ];
+    case 'subset':
+      return [
+        { shapes: [[5]], attrs: { gather: Int32Array.of(1, 3, 3), outShape: [3] } },
+        { shapes: [[2, 3]], attrs: { gather: Int32Array.of(4), outShape: [] } },
+      ];
+    case 'stack':
+      return [{ shapes: [[], [], []] }, { shapes: [[3], [3]] }];
+    default:
+      return [];
+  }
+}
+
+export function randomInput(rng: Rng, shape: Shape, domain: [number, number], bool: boolean): Tensor {
+  const data = new Float64Array(sizeOf(shape));
+  for (let k = 0; k < data.length; k++) data[k] = bool ? (rng.next() < 0.5 ? 0 : 1) : domain[0] + (domain[1] - domain[0]) * rng.next();
+  return { shape, data };
+}
+
