@@ -1,0 +1,427 @@
+import { perVariable } from './check/fd.js';
+import { checkSecondOrder, type SecondOrderFunction, type SecondOrderVerdict } from './check/second-order.js';
+import { DEFAULT_ATOL, DEFAULT_FD_MAX, DEFAULT_RTOL } from './check/tolerance.js';
+import { symmetricEigenvalues } from './eigen.js';
+import { inputSlots } from './engine/js.js';
+import { gatherInputs } from './engine/modes.js';
+import { selectEngine, type EngineChoice } from './engine/select.js';
+import type { Engine } from './engine/types.js';
+import { AgError } from './errors.js';
+import { prepare, toTensors, type GradOptions } from './grad.js';
+import { DEFAULT_LIMITS } from './graph/build.js';
+import { TapeWriter } from './graph/append.js';
+import { appendGradient } from './graph/gradient.js';
+import { makeArena, type Tape } from './graph/tape.js';
+import type { GraphNode } from './ops/types.js';
+import type { Nested } from './parse/values.js';
+import { Rng } from './random.js';
+import { sameShape, shapeStr, subscript, toNested, type Tensor } from './tensor.js';
+
+/**
+ * Second derivatives from the gradient graph. The gradient of the formula is appended
+ * to its tape as ordinary nodes (graph/gradient.ts), then one more scalar,
+ * ⟨∇f(x), v⟩, with v a constant written into the arena before each run; one reverse
+ * pass of that tape gives ∂⟨∇f, v⟩/∂x = H·v for every variable at once
+ * (reverse-over-reverse; docs/design-notes.md says why). The forward values do not
+ * depend on v, so a whole Hessian is one forward run and one reverse pass per column.
+ */
+
+export interface SecondOrderOptions extends Pick<GradOptions, 'limits' | 'maxLength' | 'maxDepth'> {
+  /** differentiate only with respect to these variables */
+  wrt?: string[];
+  engine?: EngineChoice;
+  rtol?: number;
+  atol?: number;
+  /** relative finite-difference step */
+  eps?: number;
+  /** seed of the random directions */
+  seed?: number;
+  /** random directions of a directional check (default 4) */
+  directions?: number;
+}
+
+export interface HessianOptions extends SecondOrderOptions {
+  /** compare with finite differences of the gradient (default true) */
+  check?: boolean;
+  /** difference every column while the inputs have at most this many entries; above, random directions */
+  fdMax?: number;
+  /** largest input, in entries, whose whole Hessian is computed (default 4000; above, use hvp) */
+  maxHessian?: number;
+  /** eigenvalues while the Hessian is at most this many entries square (default 1000) */
+  maxEigen?: number;
+  /** the result is printed as JSON: its text counts in the memory estimate */
+  json?: boolean;
+}
+
+export const DEFAULT_MAX_HESSIAN = 4000;
+export const DEFAULT_MAX_EIGEN = 1000;
+/** Bytes one Hessian entry costs in the result: the Float64Array, the nested arrays returned, the eigen-solver's copy. */
+const BYTES_PER_ENTRY = 8 + 8 + 8;
+/** …and in JSON text, for --json (a number with 17 digits and its separators). */
+const JSON_BYTES_PER_ENTRY = 26;
+
+export type Curvature = 'positive definite' | 'positive semidefinite' | 'negative definite' | 'negative semidefinite' | 'indefinite' | 'zero';
+
+export interface SecondOrderCheck extends Omit<SecondOrderVerdict, 'directions'> {
+  /** full: every column of H against differences along that input entry; directional: random directions */
+  mode: 'full' | 'directional';
+  /** the directions judged, for the directional mode */
+  directions?: SecondOrderVerdict['directions'];
+  /** entries whose difference steps crossed a kink (not judged) */
+  kinks: string[];
+  /** entries the differences could not judge (their own error is larger than the gap) */
+  noisy: number;
+}
+
+export interface HessianResult {
+  formula: string;
+  engine: 'js' | 'native';
+  point: Record<string, Nested>;
+  variables: string[];
+  value: number;
+  gradient: Record<string, Nested>;
+  /** input entries: the Hessian is n × n */
+  n: number;
+  /** `x`, `W[1,2]`: the rows and columns */
+  entries: string[];
+  /** ∂²f/∂entry_i∂entry_j */
+  hessian: number[][];
+  /** how it was computed: one Hessian-vector product per input entry */
+  method: 'reverse-over-reverse';
+  passes: number;
+  ms: number;
+  symmetry: { maxAbsDiff: number; maxRelDiff: number; passed: boolean };
+  check: SecondOrderCheck | null;
+  /** eigenvalues of (H + Hᵀ)/2, ascending, and what they say (null above maxEigen) */
+  eigen: { values: number[]; curvature: Curvature; tolerance: number } | null;
+  notes: string[];
+}
+
+export interface HvpResult {
+  formula: string;
+  engine: 'js' | 'native';
+  point: Record<string, Nested>;
+  variables: string[];
+  value: number;
+  gradient: Record<string, Nested>;
+  /** v, per variable (zero for the variables it does not name) */
+  direction: Record<string, Nested>;
+  /** H·v, per variable */
+  hvp: Record<string, Nested>;
+  ms: number;
+  /** H·v against differences of the gradient along v */
+  check: SecondOrderVerdict | null;
+}
+
+/** A formula at a point, ready for second derivatives: see the module comment. */
+export interface SecondOrderTape {
+  /** the formula's own tape and the engine running it */
+  tape: Tape;
+  engine: Engine;
+  /** the tape with ∇f and ⟨∇f, v⟩ appended */
+  extended: Tape;
+  value: number;
+  /** ∇f, flat in tape-input order */
+  gradient: Float64Array;
+  /** input entries */
+  n: number;
+  /** entry names, `x`, `W[1,2]` */
+  names: string[];
+  /** H·u for a flat u (tape-input order) */
+  hvp(u: Float64Array): Float64Array;
+  /** the function under a second-order check: the gradient at moved points, and kinks */
+  fn: SecondOrderFunction;
+}
+
+/** Parse, build, append the gradient graph and ⟨∇f, v⟩, and run it once at the point. */
+export function secondOrderTape(formula: string, values: Record<string, Tensor>, opts: SecondOrderOptions & { beforeGraph?: (tape: Tape, n: number) => void } = {}): SecondOrderTape {
+  const tape = prepare(formula, values, opts);
+  const out = tape.nodes[tape.output];
+  if (out.size !== 1) {
+    throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a Hessian needs a scalar`, {
+      span: out.span,
+      source: formula,
+      hint: 'reduce it (sum(...), norm(...)), or use autograd-cli jacobian for the first derivatives of a vector',
+    });
+  }
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const slots = inputSlots(tape);
+  const n = slots.length;
+  opts.beforeGraph?.(tape, n);
+
+  const limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const w = new TapeWriter(tape, { maxNodes: limits.maxNodes, maxEntries: limits.maxEntries, maxMemory: limits.maxBytes });
+  const inputs = tape.inputs.map((i) => i.node);
+  const grads = appendGradient(w, tape.output, inputs);
+  const dirs = tape.inputs.map((i) => w.slot(i.shape, `v_${i.name}`));
+  // ⟨∇f, v⟩: its reverse pass reads v (multiply's vjp) but no value that depends on v
+  let dot: GraphNode | null = null;
+  grads.forEach((g, k) => {
+    if (g === null) return;
+    const term = w.sum(w.mul(g, dirs[k]));
+    dot = dot === null ? term : w.add(dot, term);
+  });
+  const { tape: extended, ids } = w.finish(dot ?? w.constant(0), [tape.output, ...grads.filter((g): g is number => g !== null), ...dirs]);
+  const engine = selectEngine(opts.engine ?? 'auto', extended);
+  const arena = makeArena(extended, values);
+  engine.forward(extended, arena);
+
+  const gradient = new Float64Array(n);
+  const dirOffsets: number[] = [];
+  let o = 0;
+  tape.inputs.forEach((inp, k) => {
+    const node = extended.nodes[ids[dirs[k]]];
+    dirOffsets.push(node.offset);
+    const g = grads[k];
+    if (g !== null) {
+      const gn = extended.nodes[ids[g]];
+      gradient.set(arena.subarray(gn.offset, gn.offset + gn.size), o);
+    }
+    o += node.size;
+  });
+  const sizes = tape.inputs.map((i) => tape.nodes[i.node].size);
+  const hvp = (u: Float64Array): Float64Array => {
+    let at = 0;
+    dirOffsets.forEach((off, k) => {
+      arena.set(u.subarray(at, at + sizes[k]), off);
+      at += sizes[k];
+    });
+    return gatherInputs(extended, engine.reverse(extended, arena).adjoint);
+  };
+
+  // the formula's own tape runs the gradient at moved points (finite differences of ∇f)
+  const base = makeArena(tape, values);
+  const point = Float64Array.from(slots, (s) => base[s]);
+  const names: string[] = [];
+  for (const inp of tape.inputs) for (let k = 0; k < tape.nodes[inp.node].size; k++) names.push(inp.name + subscript(inp.shape, k));
+  const fn: SecondOrderFunction = {
+    point,
+    names,
+    gradientAt(u, step) {
+      const work = base.slice();
+      for (let j = 0; j < n; j++) if (u[j] !== 0) work[slots[j]] += step * u[j];
+      engine.forward(tape, work);
+      return gatherInputs(tape, engine.reverse(tape, work).adjoint);
+    },
+    branchAt(u, step) {
+      return engine.evaluate(tape, base, Int32Array.of(-1), Float64Array.of(step), u).branches[0];
+    },
+  };
+  return { tape, engine, extended, value: arena[extended.nodes[ids[tape.output]].offset], gradient, n, names, hvp, fn };
+}
+
+/**
+ * The Hessian of a scalar formula: one Hessian-vector product per input entry, its
+ * symmetry, a check against central differences of the gradient (every column, or
+ * random directions above fdMax), and the eigenvalues of small Hessians.
+ */
+export function hessian(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: HessianOptions = {}): HessianResult {
+  const values = toTensors(valuesIn);
+  const maxHessian = opts.maxHessian ?? DEFAULT_MAX_HESSIAN;
+  const maxEigen = opts.maxEigen ?? DEFAULT_MAX_EIGEN;
+  const so = secondOrderTape(formula, values, {
+    ...opts,
+    // refused before the gradient graph or the n × n matrix exists
+    beforeGraph: (tape, n) => {
+      if (n > maxHessian) {
+        throw new AgError('limit', `the Hessian of ${n} input entries would be ${n} × ${n}; the limit is ${maxHessian} input entries (--max-hessian)`, {
+          source: formula,
+          hint: `use --hvp ${tape.inputs.map((i) => `${i.name}=...`).join(',')} for a Hessian-vector product, or --wrt to take fewer variables`,
+        });
+      }
+      const bytes = n * n * (BYTES_PER_ENTRY + (opts.json ? JSON_BYTES_PER_ENTRY : 0));
+      const maxMemory = opts.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+      if (bytes > maxMemory) {
+        throw new AgError('limit', `the ${n} × ${n} Hessian would need about ${bytesText(bytes)}; the limit is ${bytesText(maxMemory)} (--max-memory)`, {
+          source: formula,
+          hint: 'use --hvp for a Hessian-vector product, or --wrt to take fewer variables',
+        });
+      }
+    },
+  });
+  const { n, names } = so;
+  const H = new Float64Array(n * n);
+  const u = new Float64Array(n);
+  const t0 = performance.now();
+  for (let j = 0; j < n; j++) {
+    u[j] = 1;
+    // row j: ∂(∂f/∂x_j)/∂x
+    H.set(so.hvp(u), j * n);
+    u[j] = 0;
+  }
+  const ms = performance.now() - t0;
+  const tol = { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL };
+
+  let maxAbsDiff = 0;
+  let maxRelDiff = 0;
+  let symmetric = true;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const [a, b] = [H[i * n + j], H[j * n + i]];
+      const d = Math.abs(a - b);
+      const scale = Math.max(Math.abs(a), Math.abs(b));
+      if (!(d <= maxAbsDiff)) maxAbsDiff = Number.isNaN(d) ? maxAbsDiff : d;
+      if (scale > 0 && d / scale > maxRelDiff) maxRelDiff = d / scale;
+      if (!(d <= tol.atol + tol.rtol * scale) && !(Number.isNaN(a) && Number.isNaN(b))) symmetric = false;
+    }
+  }
+
+  const notes: string[] = [];
+  let check: SecondOrderCheck | null = null;
+  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
+  if (opts.check !== false) {
+    if (n <= fdMax) {
+      // column j of H against (∇f(x + h e_j) − ∇f(x − h e_j)) / 2h
+      const columns = names.map((name, j) => {
+        const e = new Float64Array(n);
+        e[j] = 1;
+        return { u: e, hu: Float64Array.from({ length: n }, (_, i) => H[i * n + j]), name, column: name };
+      });
+      check = summarize(checkSecondOrder(so.fn, columns, opts), 'full');
+    } else {
+      check = summarize(checkDirections(so, opts), 'directional');
+      notes.push(`${n} input entries: checked ${check.directions!.length} random directions against differences of the gradient instead of every column (--fd-max ${fdMax})`);
+    }
+  }
+
+  let eigen: HessianResult['eigen'] = null;
+  if (n <= maxEigen) {
+    const sym = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sym[i * n + j] = (H[i * n + j] + H[j * n + i]) / 2;
+    if (sym.every(Number.isFinite)) {
+      const values = Array.from(symmetricEigenvalues(sym, n));
+      eigen = { values, ...curvatureOf(values) };
+    } else notes.push('the Hessian has entries that are not finite: no eigenvalues');
+  } else notes.push(`eigenvalues are computed for Hessians up to ${maxEigen} × ${maxEigen}`);
+
+  const rows: number[][] = [];
+  for (let i = 0; i < n; i++) rows.push(Array.from(H.subarray(i * n, (i + 1) * n)));
+  return {
+    formula,
+    engine: so.engine.name,
+    point: pointOf(so.tape, values),
+    variables: so.tape.inputs.map((i) => i.name),
+    value: so.value,
+    gradient: perVariable(so.tape, so.gradient),
+    n,
+    entries: names,
+    hessian: rows,
+    method: 'reverse-over-reverse',
+    passes: n,
+    ms,
+    symmetry: { maxAbsDiff, maxRelDiff, passed: symmetric },
+    check,
+    eigen,
+    notes,
+  };
+}
+
+/**
+ * One Hessian-vector product H·v, for inputs too large for the whole Hessian: v is
+ * given per variable (variables it leaves out move by 0), checked against central
+ * differences of the gradient along v.
+ */
+export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, directionIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions & { check?: boolean } = {}): HvpResult {
+  const values = toTensors(valuesIn);
+  const direction = toTensors(directionIn);
+  const so = secondOrderTape(formula, values, opts);
+  const vars = so.tape.inputs.map((i) => i.name);
+  for (const name of Object.keys(direction)) {
+    const inp = so.tape.inputs.find((i) => i.name === name);
+    if (!inp) throw new AgError('usage', `--hvp ${name}: there is no variable ${name} to move${so.tape.indexVars.includes(name) ? ` (${name} is an index)` : ''}`, { hint: `the variables are ${vars.join(', ')}` });
+    if (!sameShape(inp.shape, direction[name].shape)) {
+      throw new AgError('shape', `--hvp ${name}: the direction has shape ${shapeStr(direction[name].shape)}, but ${name} has shape ${shapeStr(inp.shape)}`);
+    }
+  }
+  const u = new Float64Array(so.n);
+  let o = 0;
+  for (const inp of so.tape.inputs) {
+    const d = direction[inp.name];
+    if (d) u.set(d.data, o);
+    o += so.tape.nodes[inp.node].size;
+  }
+  const t0 = performance.now();
+  const hu = so.hvp(u);
+  const ms = performance.now() - t0;
+  const check = opts.check === false ? null : checkSecondOrder(so.fn, [{ u, hu, name: 'v' }], opts);
+  return {
+    formula,
+    engine: so.engine.name,
+    point: pointOf(so.tape, values),
+    variables: vars,
+    value: so.value,
+    gradient: perVariable(so.tape, so.gradient),
+    direction: perVariable(so.tape, u),
+    hvp: perVariable(so.tape, hu),
+    ms,
+    check,
+  };
+}
+
+export interface SecondOrderCheckResult {
+  passed: boolean;
+  formula: string;
+  point: Record<string, Nested>;
+  value: number;
+  gradient: Record<string, Nested>;
+  check: SecondOrderVerdict;
+}
+
+/**
+ * The second-order check (gradgradcheck): Hessian-vector products along random unit
+ * directions against central differences of the gradient along them. For test suites
+ * and case files: `secondOrderCheck(formula, values).passed`.
+ */
+export function secondOrderCheck(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions = {}): SecondOrderCheckResult {
+  const values = toTensors(valuesIn);
+  const so = secondOrderTape(formula, values, opts);
+  const check = checkDirections(so, opts);
+  return { passed: check.passed, formula, point: pointOf(so.tape, values), value: so.value, gradient: perVariable(so.tape, so.gradient), check };
+}
+
+/** K random unit directions u (seeded), H·u by the graph against differences of ∇f along u. */
+function checkDirections(so: SecondOrderTape, opts: SecondOrderOptions): SecondOrderVerdict {
+  const rng = new Rng(opts.seed ?? 0);
+  const K = opts.directions ?? 4;
+  const dirs = Array.from({ length: K }, (_, k) => {
+    const u = Float64Array.from({ length: so.n }, () => rng.normal());
+    const norm = Math.hypot(...u);
+    for (let j = 0; j < u.length; j++) u[j] /= norm || 1;
+    return { u, hu: so.hvp(u), name: `direction ${k + 1}` };
+  });
+  return checkSecondOrder(so.fn, dirs, opts);
+}
+
+function summarize(v: SecondOrderVerdict, mode: 'full' | 'directional'): SecondOrderCheck {
+  const { directions, ...rest } = v;
+  return {
+    ...rest,
+    mode,
+    ...(mode === 'directional' ? { directions } : {}),
+    kinks: directions.filter((d) => d.status === 'kink').map((d) => d.direction),
+    noisy: directions.reduce((s, d) => s + d.noisy, 0),
+  };
+}
+
+/** What the eigenvalues say about the curvature, with the tolerance that decides "≈ 0". */
+export function curvatureOf(values: number[]): { curvature: Curvature; tolerance: number } {
+  const big = Math.max(0, ...values.map(Math.abs));
+  const tolerance = 1e-9 * big;
+  if (big === 0) return { curvature: 'zero', tolerance };
+  const pos = values.filter((v) => v > tolerance).length;
+  const neg = values.filter((v) => v < -tolerance).length;
+  const zero = values.length - pos - neg;
+  const curvature: Curvature = pos && neg ? 'indefinite' : pos ? (zero ? 'positive semidefinite' : 'positive definite') : zero ? 'negative semidefinite' : 'negative definite';
+  return { curvature, tolerance };
+}
+
+function bytesText(b: number): string {
+  const [GiB, MiB] = [1024 ** 3, 1024 ** 2];
+  if (b >= GiB) return `${Number((b / GiB).toPrecision(3))} GiB`;
+  if (b >= MiB) return `${Number((b / MiB).toPrecision(3))} MiB`;
+  return `${Math.ceil(b / 1024)} KiB`;
+}
+
+function pointOf(tape: Tape, values: Record<string, Tensor>): Record<string, Nested> {
+  return Object.fromEntries(tape.inputs.map((i) => [i.name, toNested(values[i.name].shape, values[i.name].data) as Nested]));
+}
