@@ -7,7 +7,7 @@ import { gatherInputs } from './engine/modes.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
-import { prepare, toTensors, type GradOptions } from './grad.js';
+import { prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
 import { DEFAULT_LIMITS } from './graph/build.js';
 import { TapeWriter } from './graph/append.js';
 import { appendGradient } from './graph/gradient.js';
@@ -76,7 +76,8 @@ export interface SecondOrderCheck extends Omit<SecondOrderVerdict, 'directions'>
 export interface HessianResult {
   formula: string;
   engine: 'js' | 'native';
-  point: Record<string, Nested>;
+  /** the values, above 64 entries summarised */
+  point: Record<string, Shown>;
   variables: string[];
   value: number;
   gradient: Record<string, Nested>;
@@ -100,14 +101,17 @@ export interface HessianResult {
 export interface HvpResult {
   formula: string;
   engine: 'js' | 'native';
-  point: Record<string, Nested>;
+  /** the values, above 64 entries summarised */
+  point: Record<string, Shown>;
   variables: string[];
   value: number;
   gradient: Record<string, Nested>;
-  /** v, per variable (zero for the variables it does not name) */
-  direction: Record<string, Nested>;
+  /** v, per variable (zero for the variables it does not name); above 64 entries summarised, as grad's nodes */
+  direction: Record<string, Shown>;
   /** H·v, per variable */
   hvp: Record<string, Nested>;
+  /** input entries */
+  n: number;
   ms: number;
   /** H·v against differences of the gradient along v */
   check: SecondOrderVerdict | null;
@@ -334,9 +338,11 @@ export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, 
     }
   }
   const u = new Float64Array(so.n);
+  const offsets: number[] = [];
   let o = 0;
   for (const inp of so.tape.inputs) {
     const d = direction[inp.name];
+    offsets.push(o);
     if (d) u.set(d.data, o);
     o += so.tape.nodes[inp.node].size;
   }
@@ -351,8 +357,9 @@ export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, 
     variables: vars,
     value: so.value,
     gradient: perVariable(so.tape, so.gradient),
-    direction: perVariable(so.tape, u),
+    direction: Object.fromEntries(so.tape.inputs.map((inp, k) => [inp.name, shown(inp.shape, u.subarray(offsets[k], offsets[k] + so.tape.nodes[inp.node].size), 64)])),
     hvp: perVariable(so.tape, hu),
+    n: so.n,
     ms,
     check,
   };
@@ -361,7 +368,7 @@ export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, 
 export interface SecondOrderCheckResult {
   passed: boolean;
   formula: string;
-  point: Record<string, Nested>;
+  point: Record<string, Shown>;
   value: number;
   gradient: Record<string, Nested>;
   check: SecondOrderVerdict;
@@ -422,6 +429,8 @@ function bytesText(b: number): string {
   return `${Math.ceil(b / 1024)} KiB`;
 }
 
-function pointOf(tape: Tape, values: Record<string, Tensor>): Record<string, Nested> {
-  return Object.fromEntries(tape.inputs.map((i) => [i.name, toNested(values[i.name].shape, values[i.name].data) as Nested]));
+/** The values the formula uses (its variables, and those held fixed by --wrt or used as indices); above 64 entries summarised. */
+function pointOf(tape: Tape, values: Record<string, Tensor>): Record<string, Shown> {
+  const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...tape.nodes.filter((n) => n.op === 'const').map((n) => n.label)]);
+  return Object.fromEntries(Object.entries(values).filter(([k]) => used.has(k)).map(([k, v]) => [k, shown(v.shape, v.data, 64)]));
 }

@@ -16,3 +16,8 @@ export function err(v: number): string {
   if (v === 0) return '0';
   return v.toExponential(1).replace('e+', 'e');
 }
+
+/** A duration: `0.406 ms`, `12.34 ms`, `1532 ms`. */
+export function ms(v: number): string {
+  return v < 1 ? `${v.toFixed(3)} ms` : v < 100 ? `${v.toFixed(2)} ms` : `${v.toFixed(0)} ms`;
+}

@@ -7,6 +7,7 @@ import * as gradCmd from './grad.js';
 import * as graphCmd from './graph.js';
 import * as deriveCmd from './derive.js';
 import * as jacobianCmd from './jacobian.js';
+import * as hessianCmd from './hessian.js';
 import * as checkCmd from './check.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE } from './common.js';
@@ -42,6 +43,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .command(graphCmd)
     .command(deriveCmd)
     .command(jacobianCmd)
+    .command(hessianCmd)
     .command(checkCmd)
     .command(doctorCmd)
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })

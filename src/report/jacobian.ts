@@ -1,21 +1,15 @@
 import type { ChalkInstance } from 'chalk';
 import type { JacobianResult } from '../jacobian.js';
-import { err, num } from '../number-format.js';
-import { isSummary, nestedText } from './format.js';
+import { err, ms, num } from '../number-format.js';
+import { nestedText } from './format.js';
+import { matrixLines, oneLine, pointText } from './matrix.js';
 import { safeText } from '../safe-text.js';
-
-/** The printed block of a large Jacobian: this many rows and columns, then … */
-const SHOW_ROWS = 12;
-const SHOW_COLS = 8;
 
 /** The human view of `jacobian`: the matrix, then the lecture's table of passes and times for each mode. */
 export function renderJacobian(r: JacobianResult, o: { digits: number; color: ChalkInstance }): string {
   const c = o.color;
   const out: string[] = [];
-  const oneLine = (s: string) => s.replace(/\n\s*/g, ' ');
-  const point = Object.entries(r.point)
-    .map(([k, v]) => `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : typeof v === 'number' || (v as unknown[]).flat(2).length <= 8 ? oneLine(nestedText(v, o.digits)) : `[${shapeOf(v).join('×')}]`}`)
-    .join(', ');
+  const point = pointText(r.point, o.digits);
   out.push(`${c.bold('formula')}  ${safeText(r.formula)}`);
   out.push(`${c.bold('at')}       ${point}`);
   const value = r.m <= 8 ? oneLine(nestedText(r.value, o.digits)) : `[${r.outputShape.join('×')}]`;
@@ -23,17 +17,7 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
   out.push('');
 
   out.push(`${c.bold('Jacobian')} ∂f/∂(${r.variables.join(', ')})  ${c.dim(`${r.m} × ${r.n}`)}`);
-  const rows = Math.min(r.m, SHOW_ROWS);
-  const cols = Math.min(r.n, SHOW_COLS);
-  const cells: string[][] = [['', ...r.columns.slice(0, cols), ...(cols < r.n ? ['…'] : [])]];
-  for (let i = 0; i < rows; i++) cells.push([r.rows[i], ...r.jacobian[i].slice(0, cols).map((v) => num(v, o.digits)), ...(cols < r.n ? ['…'] : [])]);
-  if (rows < r.m) cells.push(['…']);
-  const w = cells[0].map((_, k) => Math.max(...cells.map((row) => (row[k] ?? '').length)));
-  cells.forEach((row, i) => {
-    const text = row.map((x, k) => (k === 0 ? x.padEnd(w[k]) : x.padStart(w[k]))).join('  ');
-    out.push(`  ${i === 0 ? c.cyan(text) : text.replace(/^(\S+)/, (s) => c.cyan(s))}`.trimEnd());
-  });
-  if (rows < r.m || cols < r.n) out.push(c.dim(`  (showing ${rows} of ${r.m} rows and ${cols} of ${r.n} columns; --json prints all)`));
+  out.push(...matrixLines(r.rows, r.columns, r.jacobian, o));
   out.push('');
 
   out.push(`${c.bold('mode')}      ${c.bold('passes')}                          ${c.bold('time')}`);
@@ -78,18 +62,4 @@ function verdict(r: JacobianResult, c: ChalkInstance): string {
     .filter(Boolean)
     .join('; ');
   return `${c.red.bold('✗ check failed')}: ${what}`;
-}
-
-function ms(v: number): string {
-  return v < 1 ? `${v.toFixed(3)} ms` : v < 100 ? `${v.toFixed(2)} ms` : `${v.toFixed(0)} ms`;
-}
-
-function shapeOf(v: unknown): number[] {
-  const dims: number[] = [];
-  let x = v;
-  while (Array.isArray(x)) {
-    dims.push(x.length);
-    x = x[0];
-  }
-  return dims;
 }
