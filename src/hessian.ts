@@ -131,8 +131,10 @@ export interface SecondOrderTape {
   n: number;
   /** entry names, `x`, `W[1,2]` */
   names: string[];
-  /** H·u for a flat u (tape-input order) */
+  /** H·u for a flat u (tape-input order); the forward values of the extended tape are reused */
   hvp(u: Float64Array): Float64Array;
+  /** run the extended tape's forward again (what an H·v at a new point costs on top of hvp) */
+  forward(): void;
   /** the function under a second-order check: the gradient at moved points, and kinks */
   fn: SecondOrderFunction;
 }
@@ -211,7 +213,8 @@ export function secondOrderTape(formula: string, values: Record<string, Tensor>,
       return engine.evaluate(tape, base, Int32Array.of(-1), Float64Array.of(step), u).branches[0];
     },
   };
-  return { tape, engine, extended, value: arena[extended.nodes[ids[tape.output]].offset], gradient, n, names, hvp, fn };
+  const forward = () => engine.forward(extended, arena);
+  return { tape, engine, extended, value: arena[extended.nodes[ids[tape.output]].offset], gradient, n, names, hvp, forward, fn };
 }
 
 /**
