@@ -15,7 +15,7 @@ import { makeArena, type Tape } from './graph/tape.js';
 import type { GraphNode } from './ops/types.js';
 import type { Nested } from './parse/values.js';
 import { Rng } from './random.js';
-import { sameShape, shapeStr, subscript, toNested, type Tensor } from './tensor.js';
+import { norm2, sameShape, shapeStr, subscript, type Tensor } from './tensor.js';
 
 /**
  * Second derivatives from the gradient graph. The gradient of the formula is appended
@@ -395,7 +395,7 @@ function checkDirections(so: SecondOrderTape, opts: SecondOrderOptions): SecondO
   const K = opts.directions ?? 4;
   const dirs = Array.from({ length: K }, (_, k) => {
     const u = Float64Array.from({ length: so.n }, () => rng.normal());
-    const norm = Math.hypot(...u);
+    const norm = norm2(u);
     for (let j = 0; j < u.length; j++) u[j] /= norm || 1;
     return { u, hu: so.hvp(u), name: `direction ${k + 1}` };
   });

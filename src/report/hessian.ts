@@ -3,6 +3,7 @@ import type { SecondOrderVerdict } from '../check/second-order.js';
 import type { Curvature, HessianResult, HvpResult } from '../hessian.js';
 import type { Nested } from '../parse/values.js';
 import { err, ms, num } from '../number-format.js';
+import { norm2 } from '../tensor.js';
 import type { Shown } from '../grad.js';
 import { isSummary } from './format.js';
 import { matrixLines, pointText } from './matrix.js';
@@ -36,8 +37,10 @@ export function renderHessian(r: HessianResult, o: Style): string {
   const sym = `max |H − Hᵀ| = ${err(r.symmetry.maxAbsDiff)}${r.symmetry.maxRelDiff ? ` (relative ${err(r.symmetry.maxRelDiff)})` : ''}`;
   out.push(`${c.bold('symmetry')}     ${r.symmetry.passed ? sym : c.red(`${sym}: not symmetric within the tolerance`)}`);
   if (r.eigen) {
-    const v = r.eigen.values;
-    const list = v.length <= SHOW_EIGEN ? v.map((x) => num(x, o.digits)).join(', ') : `${v.slice(0, 4).map((x) => num(x, o.digits)).join(', ')}, …, ${v.slice(-4).map((x) => num(x, o.digits)).join(', ')}  ${c.dim(`(${v.length}, ascending)`)}`;
+    const tol = r.eigen.tolerance;
+    // rounding leaves ±1e-17 where the exact eigenvalue is 0: say so rather than print the noise as a sign
+    const v = r.eigen.values.map((x) => (x !== 0 && Math.abs(x) <= tol ? '≈0' : num(x, o.digits)));
+    const list = v.length <= SHOW_EIGEN ? v.join(', ') : `${v.slice(0, 4).join(', ')}, …, ${v.slice(-4).join(', ')}  ${c.dim(`(${v.length}, ascending)`)}`;
     out.push(`${c.bold('eigenvalues')}  ${list}`);
     out.push(`${c.bold('curvature')}    ${c.bold(r.eigen.curvature)}: ${MEANING[r.eigen.curvature]}`);
   }
@@ -52,7 +55,13 @@ export function renderHvp(r: HvpResult, o: Style): string {
   const c = o.color;
   const out = head(r, o, `n = ${r.n} input entr${r.n === 1 ? 'y' : 'ies'}`);
   out.push(`${c.bold('v')}        ${shownPoint(r.direction, o.digits)}`);
-  out.push(`${c.bold('H·v')}      ${pointText(r.hvp, o.digits)}  ${c.dim(`(one reverse pass over the gradient's graph, ${ms(r.ms)})`)}`);
+  const hv = Object.entries(r.hvp)
+    .map(([k, v]) => {
+      const flat = typeof v === 'number' ? [v] : ((v as unknown[]).flat(2) as number[]);
+      return flat.length <= 8 ? pointText({ [k]: v }, o.digits) : `${k} = [${shapeOf(v).join('×')}] ‖·‖=${num(norm2(flat), 4)}`;
+    })
+    .join(', ');
+  out.push(`${c.bold('H·v')}      ${hv}  ${c.dim(`(one reverse pass over the gradient's graph, ${ms(r.ms)})`)}`);
   out.push('');
   out.push(...verdictLines(r.check, true, 'H·v', o));
   return out.join('\n');
@@ -85,6 +94,10 @@ function verdictLines(check: (Omit<SecondOrderVerdict, 'directions'> & { kinks?:
     out.push(`${c.red.bold('✗ check failed')}: ${why}`);
   }
   return out;
+}
+
+function shapeOf(v: Nested): number[] {
+  return Array.isArray(v) ? (Array.isArray(v[0]) ? [v.length, (v[0] as number[]).length] : [v.length]) : [];
 }
 
 /** Values that may be summarised ({shape, norm, …}): small ones written out, large ones by their shape. */
