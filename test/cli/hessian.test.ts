@@ -33,7 +33,7 @@ describe('autograd-cli hessian (the real bin)', () => {
     const r = cli(mlp);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^value .*\(n = 101000 input entries; (native|js) engine\)$/m);
-    expect(r.stdout).toMatch(/^H·v {6}W1 = \[1000×100\], W2 = \[100×10\]/m);
+    expect(r.stdout).toMatch(/^H·v {6}W1 = \[1000×100\] ‖·‖=\d+, W2 = \[100×10\] ‖·‖=\d+ /m);
     expect(r.stdout).toMatch(/^✓ H·v = finite differences of the gradient \(max rel err \S+; 4 gradient evaluations\)$/m);
     // --json gives H·v whole (a smaller net, to keep the document small)
     const { code, json } = cliJson(['hessian', 'sum((max(X*W1, 0)*W2 - Y).^2)', '--at', 'X=randn(8,30),W1=randn(30,20),W2=randn(20,3),Y=randn(8,3)', '--wrt', 'W1,W2', '--hvp', 'W1=randn(30,20)']);
