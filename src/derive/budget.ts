@@ -37,8 +37,8 @@ function workerScript(): string | null {
   }
 }
 
-/** Simplify `exprs` within `budgetMs` (and the run's deadline). */
-export function simplifyWithin(exprs: string[], budgetMs = SIMPLIFY_BUDGET_MS, simplify?: (e: string) => string): Simplified {
+/** Simplify `exprs` within `budgetMs` (and the run's deadline); `matrices`: keep matrix products in order (see simplifyExpr). */
+export function simplifyWithin(exprs: string[], budgetMs = SIMPLIFY_BUDGET_MS, simplify?: (e: string, o?: { matrices?: boolean }) => string, o: { matrices?: boolean } = {}): Simplified {
   const out: (string | null)[] = exprs.map(() => null);
   const errors: (string | null)[] = exprs.map(() => null);
   const budget = Math.min(budgetMs, remainingMs());
@@ -50,7 +50,7 @@ export function simplifyWithin(exprs: string[], budgetMs = SIMPLIFY_BUDGET_MS, s
       if (performance.now() - t0 > budget) return { out, errors, timedOut: true };
       checkDeadlineNow();
       try {
-        out[i] = (simplify ?? simplifyExpr)(exprs[i]);
+        out[i] = (simplify ?? simplifyExpr)(exprs[i], o);
       } catch (e) {
         errors[i] = (e as Error).message;
       }
@@ -60,7 +60,7 @@ export function simplifyWithin(exprs: string[], budgetMs = SIMPLIFY_BUDGET_MS, s
   const signal = new SharedArrayBuffer(4);
   const count = new Int32Array(signal);
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(script, { workerData: { exprs, port: port2, signal }, transferList: [port2] });
+  const worker = new Worker(script, { workerData: { exprs, port: port2, signal, matrices: o.matrices === true }, transferList: [port2] });
   const end = performance.now() + budget;
   let received = 0;
   try {

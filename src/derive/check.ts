@@ -1,10 +1,11 @@
+import { AgError } from '../errors.js';
+import { limitsFrom, withLimits, type Limits } from '../limits.js';
 import { jsEngine } from '../engine/js.js';
 import { prepare } from '../grad.js';
 import { makeArena, type Tape } from '../graph/tape.js';
 import { Rng } from '../random.js';
-import { scalar, type Tensor } from '../tensor.js';
+import { norm2, scalar, sizeOf, subscript, type Shape, type Tensor } from '../tensor.js';
 import { MAX_EXPR } from './symbolic.js';
-import { limitsFrom, withLimits, type Limits } from '../limits.js';
 
 /**
  * The symbolic derivative is printed only after it agrees with the engine's reverse
@@ -16,14 +17,22 @@ export const CHECK_RTOL = 1e-7;
 export const CHECK_ATOL = 1e-10;
 
 export interface CheckPoint {
+  /** the values (scalar formulas; empty for tensors, whose values are random) */
   point: Record<string, number>;
+  /** ∂f/∂v by the engine (for tensors: the norm of it) */
   engine: Record<string, number>;
+  /** ∂f/∂v by the formula (for tensors: the norm of it) */
   symbolic: Record<string, number>;
+  /** tensor formulas: the shapes of this point */
+  shapes?: Record<string, number[]>;
 }
 
 export interface Disagreement extends CheckPoint {
+  /** the variable (tensors: the entry, `W[1,2]`) */
   variable: string;
   absError: number;
+  /** tensors: the entry's two values */
+  entry?: { symbolic: number; engine: number };
 }
 
 export interface CrossCheck {
@@ -38,6 +47,8 @@ export interface CrossCheck {
   maxRelError: number;
   /** the first entry that disagreed */
   disagreement: Disagreement | null;
+  /** tensor formulas: how many different shapes of the variables were judged */
+  shapes?: number;
 }
 
 export interface CrossCheckOptions {
@@ -63,7 +74,7 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
   const wrt = Object.keys(derivatives);
   const placeholder = valuesAt(Object.fromEntries(names.map((n) => [n, 1])));
   // the derivatives are our own text, longer and deeper than a formula a user types
-  const limits = withLimits(limitsFrom(opts.limits), { maxLength: MAX_EXPR * 4, maxDepth: 10_000 });
+  const limits = ourText(opts.limits);
   const dTapes = wrt.map((v) => prepare(derivatives[v], placeholder, { limits }));
   const want = opts.points ?? 5;
   const rng = new Rng(opts.seed ?? 42);
@@ -77,13 +88,11 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
   for (const point of candidates) {
     if (result.points.length >= want) break;
     const values = valuesAt(point);
-    const arena = makeArena(tape, values);
-    jsEngine.forward(tape, arena);
-    if (!Number.isFinite(arena[tape.nodes[tape.output].offset])) {
+    const adjoint = reverseAt(tape, values);
+    if (!adjoint) {
       result.skipped++;
       continue;
     }
-    const adjoint = jsEngine.reverse(tape, arena).adjoint;
     const engine: Record<string, number> = Object.create(null);
     const symbolic: Record<string, number> = Object.create(null);
     wrt.forEach((v, k) => {
@@ -96,17 +105,37 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
     }
     result.points.push({ point, engine, symbolic });
     for (const v of wrt) {
-      const abs = Math.abs(symbolic[v] - engine[v]);
-      const scale = Math.max(Math.abs(symbolic[v]), Math.abs(engine[v]));
-      result.maxAbsError = Math.max(result.maxAbsError, abs);
-      if (scale > 0) result.maxRelError = Math.max(result.maxRelError, abs / scale);
-      if (abs > CHECK_ATOL + CHECK_RTOL * scale && result.passed) {
-        result.passed = false;
-        result.disagreement = { point, engine, symbolic, variable: v, absError: abs };
-      }
+      const abs = judge(result, symbolic[v], engine[v]);
+      if (abs !== null) result.disagreement = { point, engine, symbolic, variable: v, absError: abs };
     }
   }
   return result;
+}
+
+/** Limits for text we generate ourselves: the derivatives are longer and deeper than a formula a user types. */
+function ourText(given: Limits | undefined): Limits {
+  return withLimits(limitsFrom(given), { maxLength: MAX_EXPR * 4, maxDepth: 10_000 });
+}
+
+/** The adjoints of a reverse pass at these values, or null when the formula's value is not finite there. */
+function reverseAt(tape: Tape, values: Record<string, Tensor>): Float64Array | null {
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  if (!Number.isFinite(arena[tape.nodes[tape.output].offset])) return null;
+  return jsEngine.reverse(tape, arena).adjoint;
+}
+
+/** One number of the formula against the engine's: the errors counted; the gap when it is the first disagreement, else null. */
+function judge(result: CrossCheck, symbolic: number, engine: number): number | null {
+  const abs = Math.abs(symbolic - engine);
+  const scale = Math.max(Math.abs(symbolic), Math.abs(engine));
+  result.maxAbsError = Math.max(result.maxAbsError, abs);
+  if (scale > 0) result.maxRelError = Math.max(result.maxRelError, abs / scale);
+  if (abs > CHECK_ATOL + CHECK_RTOL * scale && result.passed) {
+    result.passed = false;
+    return abs;
+  }
+  return null;
 }
 
 function evaluate(tape: Tape, values: Record<string, Tensor>): number {
@@ -119,4 +148,112 @@ function valuesAt(point: Record<string, number>): Record<string, Tensor> {
   const out: Record<string, Tensor> = Object.create(null);
   for (const k of Object.keys(point)) out[k] = scalar(point[k]);
   return out;
+}
+
+/**
+ * The same judgement for tensor formulas: each derivative formula, evaluated entry by
+ * entry, against the engine's reverse-mode gradient — at the values given (their shapes
+ * are the formula's), at random values of those shapes, and at random values of other
+ * shapes (every dimension above 1 renamed to another size) where the formula and the
+ * derivatives still build there.
+ */
+export function crossCheckTensor(
+  formula: string,
+  derivatives: Record<string, string>,
+  values: Record<string, Tensor>,
+  opts: CrossCheckOptions & { wrt: string[]; indexVars: string[] },
+): CrossCheck {
+  const want = opts.points ?? 5;
+  const rng = new Rng(opts.seed ?? 42);
+  const userLimits = limitsFrom(opts.limits);
+  const limits = ourText(opts.limits);
+  const result: CrossCheck = { passed: true, rtol: CHECK_RTOL, atol: CHECK_ATOL, points: [], skipped: 0, maxAbsError: 0, maxRelError: 0, disagreement: null, shapes: 0 };
+  const shapeKeys = new Set<string>();
+  const draw = (shapes: Record<string, Shape>, t: number): Record<string, Tensor> => {
+    const [lo, hi] = RANGES[t % RANGES.length];
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(values)) {
+      // index variables keep their value; the others are drawn anew
+      out[k] = opts.indexVars.includes(k) ? v : { shape: shapes[k], data: Float64Array.from({ length: sizeOf(shapes[k]) }, () => lo + (hi - lo) * rng.next()) };
+    }
+    return out;
+  };
+  const given = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.shape]));
+  const candidates: Record<string, Tensor>[] = [values];
+  for (let t = 0; t < ATTEMPTS; t++) candidates.push(draw(t % 2 === 0 ? given : renamedShapes(given, rng), t));
+  for (const point of candidates) {
+    if (result.points.length >= want) break;
+    let tape: Tape;
+    let dTapes: Tape[];
+    try {
+      tape = prepare(formula, point, { wrt: opts.wrt, limits: userLimits });
+      dTapes = opts.wrt.map((v) => prepare(derivatives[v], point, { limits }));
+    } catch (e) {
+      // the formula or a derivative does not build at these shapes (an index, a onehot length)
+      if (point === values) {
+        const bad = opts.wrt.find((v) => {
+          try {
+            prepare(derivatives[v], point, { limits });
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        throw new AgError('engine', `derive: the formula ∂f/∂${bad} = ${bad ? derivatives[bad] : '?'} does not evaluate at the values given (${(e as Error).message})`, {
+          hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+        });
+      }
+      result.skipped++;
+      continue;
+    }
+    const adjoint = reverseAt(tape, point);
+    if (!adjoint) {
+      result.skipped++;
+      continue;
+    }
+    const engine: Record<string, number> = {};
+    const symbolic: Record<string, number> = {};
+    let bad = false;
+    const pairs = opts.wrt.map((v, k) => {
+      const node = tape.nodes[tape.inputs.find((i) => i.name === v)!.node];
+      const e = adjoint.subarray(node.offset, node.offset + node.size);
+      const d = dTapes[k];
+      const a = makeArena(d, point);
+      jsEngine.forward(d, a);
+      const out = d.nodes[d.output];
+      // a scalar derivative stands for every entry (d/dW sum(W) = 1)
+      const s = out.size === 1 && node.size > 1 ? new Float64Array(node.size).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
+      if (s.length !== e.length) throw new Error(`derive: ∂f/∂${v} = ${derivatives[v]} has ${s.length} entries, ${v} has ${e.length}`);
+      if (!e.every(Number.isFinite) || !s.every(Number.isFinite)) bad = true;
+      engine[v] = norm2(e);
+      symbolic[v] = norm2(s);
+      return { v, e, s };
+    });
+    if (bad) {
+      result.skipped++;
+      continue;
+    }
+    const p: CheckPoint = { point: {}, engine, symbolic, shapes: Object.fromEntries(Object.entries(point).map(([k, t]) => [k, [...t.shape]])) };
+    shapeKeys.add(JSON.stringify(p.shapes));
+    result.points.push(p);
+    for (const { v, e, s } of pairs) {
+      for (let k = 0; k < e.length; k++) {
+        const abs = judge(result, s[k], e[k]);
+        if (abs !== null) result.disagreement = { ...p, variable: `${v}${subscript(point[v].shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
+      }
+    }
+  }
+  result.shapes = shapeKeys.size;
+  return result;
+}
+
+/** The same shapes with every dimension above 1 renamed consistently to another size (2 to 6). */
+function renamedShapes(shapes: Record<string, Shape>, rng: Rng): Record<string, Shape> {
+  const map = new Map<number, number>();
+  const pick = (d: number) => {
+    if (d <= 1) return d;
+    if (!map.has(d)) map.set(d, 2 + rng.int(5));
+    return map.get(d)!;
+  };
+  return Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.map(pick)]));
 }

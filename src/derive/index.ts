@@ -10,8 +10,13 @@ import { parseProgram } from '../parse/parse.js';
 import type { Nested } from '../parse/values.js';
 import { num } from '../number-format.js';
 import { scalar, type Tensor } from '../tensor.js';
-import { crossCheck, type CrossCheck } from './check.js';
+import { crossCheck, crossCheckTensor, type CrossCheck } from './check.js';
 import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
+import { formulaOf, tensorGradient } from './tensor.js';
+import { formulaToTex } from './simplify.js';
+import { getOp } from '../ops/index.js';
+import type { Program } from '../parse/ast.js';
+import { shapeStr } from '../tensor.js';
 import { freeVariables } from '../parse/free.js';
 import { assertScalarSymbolic, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
 
@@ -26,8 +31,10 @@ export interface DeriveOptions extends Pick<GradOptions, 'limits'> {
   seed?: number;
   /** how many random points must agree (default 5) */
   points?: number;
+  /** also write each derivative as LaTeX (mathjs toTex) */
+  latex?: boolean;
   /** the simplifier (default mathjs simplify, on a worker thread under a time budget); tests put a broken one here */
-  simplify?: (expr: string) => string;
+  simplify?: (expr: string, opts?: { matrices?: boolean }) => string;
   /** milliseconds all simplifications together may take (default SIMPLIFY_BUDGET_MS) */
   simplifyBudgetMs?: number;
 }
@@ -60,6 +67,12 @@ export interface DeriveResult {
   /** with --at: the value and both gradients there */
   at: { point: Record<string, number>; value: number; gradient: Record<string, number> } | null;
   notes: string[];
+  /** tensor formulas: the shapes of the variables (from --at; scalars otherwise) */
+  shapes?: Record<string, number[]>;
+  /** tensor formulas: --at gave values (the first cross-check point) */
+  shapesGiven?: boolean;
+  /** with `latex`: ∂f/∂v as LaTeX */
+  latex?: Record<string, string>;
 }
 
 /** Edges past this many are shown in the variables without simplifying each one. */
@@ -74,7 +87,9 @@ const SIMPLIFY_MAX_CHARS = 20_000;
  */
 export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult {
   const limits = limitsFrom(opts.limits);
-  return withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
+  const r = withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
+  if (opts.latex) r.latex = Object.fromEntries(Object.entries(r.derivatives).map(([v, d]) => [v, formulaToTex(d)]));
+  return r;
 }
 
 function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): DeriveResult {
@@ -86,6 +101,7 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   for (const n of names) values[n] = scalar(1);
   for (const n of Object.keys(given)) values[n] = given[n];
   const tape = buildTape(program, values, { limits });
+  if (isTensorFormula(tape)) return deriveTensor(formula, program, given, names, opts, limits);
   assertScalarSymbolic(tape);
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const all = tape.inputs.map((i) => i.name);
@@ -175,6 +191,121 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
     at: atResult,
     notes,
   };
+}
+
+/**
+ * Matrix calculus: the gradient's graph (graph/gradient.ts) written as one formula per
+ * variable, simplified with matrix products kept in order, cross-checked entry by entry
+ * against reverse mode at the values given, at random values, and at other shapes.
+ */
+function deriveTensor(formula: string, program: Program, given: Record<string, Tensor>, names: string[], opts: DeriveOptions, limits: Limits): DeriveResult {
+  // shapes come from --at; a variable without a value is a scalar, and the result says so
+  const missing = names.filter((v) => !(v in given));
+  const values: Record<string, Tensor> = { ...Object.fromEntries(missing.map((v) => [v, scalar(0.5)])), ...given };
+  const tape = buildTape(program, values, { wrt: opts.wrt, limits });
+  const out = tape.nodes[tape.output];
+  if (out.size !== 1) {
+    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, { span: out.span, source: formula, hint: 'reduce it (sum(...)), or use autograd-cli jacobian' });
+  }
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const wrt = tape.inputs.map((i) => i.name);
+  const g = tensorGradient(tape);
+  const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
+  const notes: string[] = [];
+  const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
+  if (scalars.length) notes.push(`${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`);
+  const unsimplified: Record<string, string> = {};
+  let specific = false;
+  wrt.forEach((v, k) => {
+    const id = g.grads[k];
+    if (id === null) {
+      unsimplified[v] = '0';
+      return;
+    }
+    const f = formulaOf(g, id, indexVars);
+    unsimplified[v] = f.text;
+    specific ||= f.shapeSpecific;
+  });
+  // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
+  const derivatives: Record<string, string> = Object.create(null);
+  const tidy = simplifyWithin(wrt.map((v) => unsimplified[v]), opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify, { matrices: true });
+  wrt.forEach((v, i) => {
+    derivatives[v] = tidy.out[i] ?? unsimplified[v];
+    if (tidy.errors[i] !== null) notes.push(`simplify could not handle ∂f/∂${v} (${tidy.errors[i]}); it is shown as accumulated`);
+  });
+  if (tidy.timedOut) notes.push(`simplify ran out of its time budget; what it did not finish is shown as accumulated (correct, not simplified)`);
+  // each derivative on its own: simplify is not told everything about matrices (it may regroup
+  // A .* (2 * B) * C), so a simplified form that disagrees falls back to the accumulated one
+  const judge = (v: string, text: string): CrossCheck | null => {
+    try {
+      return crossCheckTensor(formula, { [v]: text }, values, { wrt: [v], indexVars: tape.indexVars, seed: opts.seed, points: opts.points, limits });
+    } catch (e) {
+      if (e instanceof AgError && e.code === 'engine') return null;
+      throw e;
+    }
+  };
+  const checks: CrossCheck[] = [];
+  for (const v of wrt) {
+    let c = judge(v, derivatives[v]);
+    if (!c?.passed && derivatives[v] !== unsimplified[v]) {
+      const raw = judge(v, unsimplified[v]);
+      if (raw?.passed) {
+        notes.push(`simplify changed ∂f/∂${v} into a formula that disagrees with reverse mode (${derivatives[v]}); the accumulated form is shown`);
+        derivatives[v] = unsimplified[v];
+        c = raw;
+      }
+    }
+    if (!c) throw new AgError('engine', `derive: the formula ∂f/∂${v} = ${derivatives[v]} does not evaluate at the values given`, { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' });
+    if (!c.passed) throw tensorBugReport(formula, derivatives, c);
+    checks.push(c);
+  }
+  const check: CrossCheck = {
+    ...checks[0],
+    points: checks[0].points.map((p, k) => ({ ...p, engine: Object.assign({}, ...checks.map((c) => c.points[k]?.engine)), symbolic: Object.assign({}, ...checks.map((c) => c.points[k]?.symbolic)) })),
+    maxAbsError: Math.max(...checks.map((c) => c.maxAbsError)),
+    maxRelError: Math.max(...checks.map((c) => c.maxRelError)),
+    skipped: Math.max(...checks.map((c) => c.skipped)),
+    shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
+  };
+  if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  const edges: DeriveEdge[] = [];
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    if (!n.active) continue;
+    n.inputs.forEach((from, k) => {
+      if (!tape.nodes[from].active) return;
+      const local = localFormula(tape, n, k);
+      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local, localInVariables: local });
+    });
+  }
+  return {
+    formula,
+    variables: wrt,
+    expression: formula,
+    derivatives,
+    unsimplified,
+    edges,
+    check,
+    at: null,
+    notes,
+    shapes: Object.fromEntries(names.filter((v) => v in values && !tape.indexVars.includes(v)).map((v) => [v, [...values[v].shape]])),
+    shapesGiven: Object.keys(given).length > 0,
+  };
+}
+
+/** Tensors, or ops with no scalar local formula: matrix calculus. */
+function isTensorFormula(tape: Tape): boolean {
+  return tape.nodes.some((n) => n.shape.length > 0 || !['elementwise', 'compare', 'leaf'].includes(getOp(n.op).family));
+}
+
+function tensorBugReport(formula: string, derivatives: Record<string, string>, check: CrossCheck): AgError {
+  const d = check.disagreement!;
+  const v = d.variable.replace(/\[.*$/, '');
+  return new AgError(
+    'engine',
+    `derive: the matrix formula ∂f/∂${v} = ${derivatives[v]} gives ${num(d.entry!.symbolic, 17)} for ${d.variable} at shapes ${JSON.stringify(d.shapes)}, but the engine's gradient is ${num(d.entry!.engine, 17)}`,
+    { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' },
+  );
 }
 
 function valueAt(tape: Tape, values: Record<string, Tensor>): number {

@@ -13,6 +13,8 @@ export interface SimplifyJob {
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] counts results posted */
   signal: SharedArrayBuffer;
+  /** the expressions have matrices in them (simplifyExpr's option) */
+  matrices?: boolean;
 }
 
 const job = workerData as SimplifyJob | null;
@@ -21,7 +23,7 @@ if (job) {
   job.exprs.forEach((e, i) => {
     let msg: { i: number; out?: string; error?: string };
     try {
-      msg = { i, out: simplifyExpr(e) };
+      msg = { i, out: simplifyExpr(e, { matrices: job.matrices }) };
     } catch (err) {
       msg = { i, error: (err as Error).message };
     }

@@ -27,7 +27,11 @@ interface Fn {
   args: MathNode[];
 }
 
-export function simplifyExpr(expr: string): string {
+/**
+ * `matrices`: the expression has tensors in it, so `*` is the matrix product: simplify
+ * must not reorder its factors (mathjs's context `multiply: {commutative: false}`).
+ */
+export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): string {
   math ??= make();
   const m = math;
   const ifelse = (c: MathNode, t: MathNode, f: MathNode) => new m.FunctionNode(new m.SymbolNode(OPAQUE), [c, t, f]);
@@ -49,7 +53,8 @@ export function simplifyExpr(expr: string): string {
       const c = n as unknown as { condition: MathNode; trueExpr: MathNode; falseExpr: MathNode };
       return ifelse(truth(c.condition), c.trueExpr, c.falseExpr);
     }
-    if (n.type !== 'OperatorNode') return n;
+    // with matrices, `*` into an entry-by-entry conditional would change its meaning (the graph already moved products in)
+    if (n.type !== 'OperatorNode' || opts.matrices) return n;
     const o = n as unknown as Op;
     const [a, b] = o.args;
     const mk = (args: MathNode[]) => new m.OperatorNode(o.op as never, o.fn as never, args);
@@ -80,7 +85,8 @@ export function simplifyExpr(expr: string): string {
     return isIfelse(n) && n.args.length === 3 ? new m.ConditionalNode(n.args[0], n.args[1], n.args[2]) : n;
   };
 
-  const simple = m.simplify(bottomUp(m.parse(expr), pre));
+  const parsed = bottomUp(m.parse(expr), pre);
+  const simple = opts.matrices ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } }) : m.simplify(parsed);
   return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
 }
 

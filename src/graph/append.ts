@@ -119,6 +119,14 @@ export class TapeWriter implements GraphOps {
     return t !== undefined && t.data.every((d) => d === v);
   }
 
+  /** The one value of a constant tensor (rank ≥ 1) whose entries are all equal, else undefined. */
+  private uniform(x: GraphNode): number | undefined {
+    const t = this.constValue(x);
+    if (!t || t.shape.length === 0) return undefined;
+    const v = t.data[0];
+    return t.data.every((d) => d === v) ? v : undefined;
+  }
+
   isZero(x: GraphNode): boolean {
     return this.isAll(x, 0);
   }
@@ -323,19 +331,35 @@ export class TapeWriter implements GraphOps {
         if (this.isAll(a, 1) && fits(b)) return b;
         if (this.isAll(b, -1) && fits(a)) return this.neg(a);
         if (this.isAll(a, -1) && fits(b)) return this.neg(b);
+        // a constant tensor of one value beside an operand of the result's shape is that value (2·ones(m,n) ⊙ X = 2·X)
+        if (this.uniform(b) !== undefined && fits(a)) return this.mul(a, this.constant(this.uniform(b)!));
+        if (this.uniform(a) !== undefined && fits(b)) return this.mul(this.constant(this.uniform(a)!), b);
         return this.intoBranches(a, (x) => this.mul(x, b)) ?? this.intoBranches(b, (x) => this.mul(a, x));
       case 'divide':
         if (this.isZero(a)) return zero();
         if (this.isAll(b, 1) && fits(a)) return a;
+        if (this.uniform(b) !== undefined && fits(a)) return this.div(a, this.constant(this.uniform(b)!));
+        if (this.uniform(a) !== undefined && fits(b)) return this.div(this.constant(this.uniform(a)!), b);
         return this.intoBranches(a, (x) => this.div(x, b));
       case 'add':
         if (this.isZero(a) && fits(b)) return b;
         if (this.isZero(b) && fits(a)) return a;
+        // a + (−x) = a − x
+        if (this.nodes[b].op === 'unaryMinus') return this.sub(a, this.nodes[b].inputs[0]);
+        if (this.nodes[a].op === 'unaryMinus') return this.sub(b, this.nodes[a].inputs[0]);
         return undefined;
       case 'subtract':
         if (this.isZero(b) && fits(a)) return a;
         if (this.isZero(a) && fits(b)) return this.neg(b);
+        // a − (−x) = a + x
+        if (this.nodes[b].op === 'unaryMinus') return this.add(a, this.nodes[b].inputs[0]);
         return undefined;
+      case 'exp': {
+        // exp(logsoftmax(z)) = softmax(z), along the same lanes
+        const n = this.nodes[a];
+        if (n.op === 'logsoftmax') return this.op('softmax', n.inputs, n.attrs);
+        return undefined;
+      }
       case 'unaryMinus': {
         const n = this.nodes[a];
         if (n.op === 'unaryMinus') return n.inputs[0];
@@ -372,12 +396,16 @@ export class TapeWriter implements GraphOps {
     }
   }
 
-  /** f applied in each branch of x = (c ? u : v) when a branch is the constant 0, so that branch stays 0. */
+  /**
+   * f applied in each branch of x = (c ? u : v) when a branch is a constant (0 stays exactly
+   * 0; g·(c ? 1 : 0) is c ? g : 0, the conditional a partial like relu's says in words).
+   */
   private intoBranches(x: GraphNode, f: (branch: GraphNode) => GraphNode): GraphNode | undefined {
     const n = this.nodes[x];
     if (n.op !== 'select') return undefined;
     const [c, u, v] = n.inputs;
-    if (!this.isZero(u) && !this.isZero(v)) return undefined;
+    const known = (b: GraphNode) => this.constValue(b) !== undefined || this.nodes[b].op === 'select';
+    if (!(this.constValue(u) !== undefined && known(v)) && !(this.constValue(v) !== undefined && known(u))) return undefined;
     return this.op('select', [c, this.isZero(u) ? u : f(u), this.isZero(v) ? v : f(v)]);
   }
 

@@ -118,7 +118,7 @@ export const stack: OpDef = {
     if (dots.every((d) => d === null)) return null;
     return G.op('stack', dots.map((d, i) => d ?? G.constant({ shape: G.shape(ins[i]), data: new Float64Array(sizeOf(G.shape(ins[i]))) })));
   },
-  local: () => ['1'],
+  local: (n) => Array.from({ length: n }, () => '1'),
 };
 
 export const STRUCTURE: OpDef[] = [input, constant, subset, stack];

@@ -8,6 +8,7 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   const out: string[] = [];
   out.push(`${c.bold('f')} = ${r.formula}`);
   if (r.expression.replace(/\s/g, '') !== r.formula.replace(/\s/g, '')) out.push(`  ${c.dim('= ' + r.expression)}`);
+  if (r.shapes) out.push(`  ${c.dim(`with ${Object.entries(r.shapes).map(([k, s]) => `${k} ${s.length ? `[${s.join(',')}]` : 'a scalar'}`).join(', ')} (vectors are columns)`)}`);
   out.push('');
   if (r.edges.length) {
     out.push(`${c.bold('local derivatives')}${c.dim(' edge by edge, in backprop order (downstream = upstream × local)')}`);
@@ -29,8 +30,10 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   for (const n of r.notes) out.push(`${c.yellow('note:')} ${n}`);
   out.push('');
   const k = r.check.points.length;
+  const where = r.shapes ? `, entry by entry (${r.shapesGiven ? '--at and ' : ''}random values${r.check.shapes && r.check.shapes > 1 ? `, ${r.check.shapes} different shapes` : ''})` : r.at ? ' (--at and random)' : ' (random)';
+  const skipped = r.shapes ? 'points outside the domain or shapes the formula does not fit' : 'outside the domain';
   out.push(
-    `${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${r.at ? ' (--at and random)' : ' (random)'}, max rel err ${err(r.check.maxRelError)}${r.check.skipped ? c.dim(`; ${r.check.skipped} point${r.check.skipped === 1 ? '' : 's'} outside the domain skipped`) : ''}`,
+    `${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${where}, max rel err ${err(r.check.maxRelError)}${r.check.skipped ? c.dim(`; ${r.check.skipped} ${r.shapes ? skipped : `point${r.check.skipped === 1 ? '' : 's'} ${skipped}`} skipped`) : ''}`,
   );
   return out.join('\n');
 }

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { derive } from '../../src/derive/index.js';
+import { jsEngine } from '../../src/engine/js.js';
+import { grad, prepare } from '../../src/grad.js';
+import { makeArena, view } from '../../src/graph/tape.js';
+import { Rng } from '../../src/random.js';
+import type { Tensor } from '../../src/tensor.js';
+
+/**
+ * derive for tensors: each matrix formula is evaluated numerically, entry by entry, against
+ * reverse mode (grad) and against the textbook's form, at random values and random
+ * shapes, independently of derive's own cross-check.
+ */
+const rng = new Rng(99);
+const randn = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()) });
+
+function evaluate(formula: string, values: Record<string, Tensor>): Float64Array {
+  const tape = prepare(formula, values);
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  return view(arena, tape.nodes[tape.output]).slice();
+}
+
+function flat(v: unknown): number[] {
+  return typeof v === 'number' ? [v] : ((v as unknown[]).flat(2) as number[]);
+}
+
+/** The derivative formula against reverse mode and against `want`, at values of several shapes. */
+function agree(formula: string, variable: string, derivative: string, want: string, shapes: (() => Record<string, Tensor>)[]): void {
+  for (const make of shapes) {
+    for (let t = 0; t < 3; t++) {
+      const values = make();
+      const got = evaluate(derivative, values);
+      const reverse = flat(grad(formula, values, { check: false, forwardMode: false, edges: false }).gradient[variable]);
+      const book = evaluate(want, values);
+      const where = `${derivative} at ${JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.shape])))}`;
+      expect(got.length, where).toBe(reverse.length);
+      got.forEach((v, k) => {
+        expect(Math.abs(v - reverse[k]), `${where}: entry ${k} vs reverse mode`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(reverse[k])));
+        expect(Math.abs(v - book[k]), `${where}: entry ${k} vs ${want}`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(book[k])));
+      });
+    }
+  }
+}
+
+describe('derive for tensors: the lecture formulas', () => {
+  const Wx = [() => ({ W: randn(3, 4), x: randn(4) }), () => ({ W: randn(5, 2), x: randn(2) }), () => ({ W: randn(1, 6), x: randn(6) })];
+
+  it("‖Wx‖² by W: 2*(W*x)*x'", () => {
+    const r = derive('sum((W*x).^2)', { wrt: ['W'], at: Wx[0]() });
+    expect(r.shapes).toEqual({ W: [3, 4], x: [4] });
+    expect(r.check.passed).toBe(true);
+    expect(r.check.shapes).toBeGreaterThan(1);
+    agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", Wx);
+  });
+
+  it("‖Wx‖² by x: 2*W'*(W*x)", () => {
+    const r = derive('sum((W*x).^2)', { wrt: ['x'], at: Wx[0]() });
+    agree('sum((W*x).^2)', 'x', r.derivatives.x, "2*W'*(W*x)", Wx);
+  });
+
+  it("softmax cross-entropy: (softmax(W*x) - onehot(y, n))*x', written so", () => {
+    const at = { W: randn(3, 4), x: randn(4), y: { shape: [], data: Float64Array.of(2) } };
+    const r = derive('-log(softmax(W*x, 1)[y])', { at });
+    expect(r.derivatives.W.replace(/\s/g, '')).toBe("(softmax(W*x)-onehot(y,3))*x'");
+    expect(r.derivatives.x.replace(/\s/g, '')).toBe("W'*(softmax(W*x)-onehot(y,3))");
+    expect(r.variables).toEqual(['W', 'x']);
+    const y = at.y;
+    agree('-log(softmax(W*x, 1)[y])', 'W', r.derivatives.W, "(softmax(W*x, 1) - onehot(y, 3))*x'", [() => ({ W: randn(3, 4), x: randn(4), y }), () => ({ W: randn(3, 7), x: randn(7), y })]);
+  });
+
+  it('the two-layer ReLU net: the backprop formulas', () => {
+    const mlp = 'sum((relu(X*W1)*W2 - Y).^2)';
+    const make = (n: number, d: number, h: number, o: number) => () => ({ X: randn(n, d), W1: randn(d, h), W2: randn(h, o), Y: randn(n, o) });
+    const r = derive(mlp, { wrt: ['W1', 'W2'], at: make(5, 4, 3, 2)() });
+    expect(r.derivatives.W2.replace(/\s/g, '')).toBe("relu(X*W1)'*2*(relu(X*W1)*W2-Y)");
+    expect(r.derivatives.W1).toMatch(/^X' \* \(\(X \* W1 > 0\) \? /);
+    const shapes = [make(5, 4, 3, 2), make(7, 3, 5, 4)];
+    agree(mlp, 'W2', r.derivatives.W2, "relu(X*W1)'*(2*(relu(X*W1)*W2 - Y))", shapes);
+    agree(mlp, 'W1', r.derivatives.W1, "X'*((2*(relu(X*W1)*W2 - Y)*W2') .* (X*W1 > 0))", shapes);
+  });
+
+  it("the logistic loss in vectors: −y·σ(−y(w'x + b))·x", () => {
+    const make = (n: number) => () => ({ w: randn(n), x: randn(n), b: randn(), y: { shape: [], data: Float64Array.of(rng.next() < 0.5 ? -1 : 1) } as Tensor });
+    const f = "log(1 + exp(-y*(w'*x + b)))";
+    const r = derive(f, { wrt: ['w', 'b'], at: make(3)() });
+    agree(f, 'w', r.derivatives.w, "-y*sigmoid(-y*(w'*x + b))*x", [make(3), make(6)]);
+    agree(f, 'b', r.derivatives.b, "-y*sigmoid(-y*(w'*x + b))", [make(3), make(6)]);
+  });
+
+  it('matrix products keep their order: A*B*C by B', () => {
+    const make = (m: number, k: number, l: number, n: number) => () => ({ A: randn(m, k), B: randn(k, l), C: randn(l, n), G: randn(m, n) });
+    const r = derive('sum((A*B*C) .* G)', { wrt: ['B'], at: make(2, 3, 4, 5)() });
+    agree('sum((A*B*C) .* G)', 'B', r.derivatives.B, "A'*G*C'", [make(2, 3, 4, 5), make(4, 2, 3, 3)]);
+  });
+});
+
+describe('derive for tensors: random formulas and shapes', () => {
+  // products, transposes, elementwise functions, reductions: random compositions that are scalar in the end
+  const pieces = [
+    (a: string) => `tanh(${a})`,
+    (a: string) => `(${a}).^2`,
+    (a: string) => `sigmoid(${a})`,
+    (a: string) => `exp(-(${a}).^2)`,
+    (a: string) => `(${a}) .* (${a})`,
+    (a: string) => `2*(${a}) - 1`,
+  ];
+  it('each derivative equals reverse mode entry by entry', () => {
+    for (let t = 0; t < 12; t++) {
+      let inner = rng.next() < 0.5 ? 'W*x' : "x'*W'";
+      for (let d = 0; d < 1 + rng.int(3); d++) inner = pieces[rng.int(pieces.length)](inner);
+      const f = rng.next() < 0.5 ? `sum(${inner})` : `sum((${inner}) .* (${inner}))`;
+      const make = (m: number, n: number) => () => ({ W: randn(m, n), x: randn(n) });
+      const r = derive(f, { at: make(3, 4)(), seed: t });
+      expect(r.check.passed, f).toBe(true);
+      // a formula with constants sized for the given shapes (ones(1, 3)) holds for those only
+      const sized = r.notes.some((n) => /sized for these shapes/.test(n));
+      for (const v of ['W', 'x']) {
+        for (const shape of sized ? [make(3, 4)] : [make(3, 4), make(2, 5)]) {
+          const values = shape();
+          const got = evaluate(r.derivatives[v], values);
+          const reverse = flat(grad(f, values, { check: false, forwardMode: false, edges: false }).gradient[v]);
+          got.forEach((g, k) => expect(Math.abs(g - reverse[k]), `${f}: ∂f/∂${v} = ${r.derivatives[v]}, entry ${k}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+        }
+      }
+    }
+  });
+
+  it('a simplifier that breaks the formula is caught: the accumulated form is shown, with a note', () => {
+    const r = derive('sum((W*x).^2)', { wrt: ['W'], at: { W: randn(3, 4), x: randn(4) }, simplify: (e) => e.replace(/\*\s*\(?x'\)?\s*$/, '') + " * x'" + ' * 2' });
+    expect(r.notes.join('\n')).toMatch(/simplify changed ∂f\/∂W into a formula that disagrees with reverse mode/);
+    agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", [() => ({ W: randn(3, 4), x: randn(4) })]);
+  });
+});
