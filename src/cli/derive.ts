@@ -17,9 +17,11 @@ export function builder(y: Argv) {
     .option('points', { type: 'number', default: 5, describe: 'random points where the expression must agree with reverse mode' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+    .option('latex', { type: 'boolean', default: false, describe: 'also print each derivative as LaTeX' })
     .example('$0 derive "sin(x^2)"', 'the lecture example: 2*x*cos(x^2)')
     .example('$0 derive "q = x + y; f = q*z" --wrt x,z', 'named steps, some variables')
-    .example('$0 derive "sigmoid(w*x + b)" --at w=2,x=-1,b=0.5', 'and its value at a point');
+    .example('$0 derive "sigmoid(w*x + b)" --at w=2,x=-1,b=0.5', 'and its value at a point')
+    .example('$0 derive "sum((W*x).^2)" --wrt W --at "W=randn(3,4), x=randn(4)"', "matrix calculus: 2*W*x*x' (the values give the shapes)");
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -39,6 +41,7 @@ export async function handler(args: Args): Promise<void> {
       at: Object.keys(values).length ? values : undefined,
       seed: args.seed,
       points: args.points,
+      latex: args.latex,
     });
     if (args.json) process.stdout.write(`${toJson(result)}\n`);
     else process.stdout.write(`${renderDerive(result, { digits, color: colors(args) })}\n`);

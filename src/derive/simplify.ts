@@ -94,3 +94,25 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
 function bottomUp(node: MathNode, f: (n: MathNode) => MathNode): MathNode {
   return f(node.map((child) => bottomUp(child, f)));
 }
+
+/**
+ * A formula as LaTeX (mathjs toTex), for `derive --latex`: `x'` is a transpose,
+ * `ifelse` placeholders never reach here (the text is our own formula syntax).
+ */
+export function formulaToTex(expr: string): string {
+  math ??= make();
+  // a transpose on paper is ᵀ (mathjs writes the Hermitian ^H); a variable is a variable, not a unit (mathjs: W is watts)
+  const handler = (node: MathNode, options: object): string | undefined => {
+    if (node.type === 'OperatorNode' && (node as unknown as Op).fn === 'ctranspose') {
+      const arg = (node as unknown as Op).args[0];
+      const inner = arg.toTex(options);
+      return arg.type === 'SymbolNode' ? `${inner}^{\\top}` : `\\left(${inner}\\right)^{\\top}`;
+    }
+    if (node.type === 'SymbolNode') {
+      const name = (node as unknown as { name: string }).name;
+      if (/^[A-Za-z]$/.test(name)) return ` ${name}`;
+    }
+    return undefined;
+  };
+  return math.parse(expr).toTex({ parenthesis: 'auto', implicit: 'show', handler } as never);
+}

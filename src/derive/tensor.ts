@@ -125,9 +125,12 @@ export function formulaOf(g: TensorGradient, id: GraphNode, indexVars: Record<st
       case 'matmul':
         s = `${wrap(a[0])} * ${wrap(a[1])}`;
         break;
-      case 'transpose':
-        s = `${wrap(a[0])}'`;
+      case 'transpose': {
+        // (v')' of a vector is v: the column [n,1] and the vector [n] are the same on paper
+        const inner = w.node(A);
+        s = inner.op === 'transpose' && w.shape(inner.inputs[0]).length === 1 ? text(inner.inputs[0]) : `${wrap(a[0])}'`;
         break;
+      }
       case 'unaryMinus':
         s = `-${wrap(a[0])}`;
         break;

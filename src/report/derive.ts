@@ -12,8 +12,9 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   out.push('');
   if (r.edges.length) {
     out.push(`${c.bold('local derivatives')}${c.dim(' edge by edge, in backprop order (downstream = upstream × local)')}`);
-    const rows = r.edges.map((e) => [`${e.fromLabel} → ${e.toLabel}`, e.local, e.localInVariables]);
-    const head = ['edge', 'local ∂', 'in the variables'];
+    // a tensor rule's local derivative is written with the upstream gradient g (g*x'): it has no second reading in the variables
+    const rows = r.edges.map((e) => (r.shapes ? [`${e.fromLabel} → ${e.toLabel}`, e.local] : [`${e.fromLabel} → ${e.toLabel}`, e.local, e.localInVariables]));
+    const head = r.shapes ? ['edge', 'local ∂'] : ['edge', 'local ∂', 'in the variables'];
     const w = head.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));
     const line = (cells: string[], style: (s: string) => string = (s) => s) =>
       `  ${cells.map((x, k) => (k < cells.length - 1 ? style(x.padEnd(w[k])) : style(x))).join('   ')}`.trimEnd();
@@ -22,6 +23,11 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
     out.push('');
   }
   for (const v of r.variables) out.push(`${c.bold(`∂f/∂${v}`)} = ${c.green(r.derivatives[v])}`);
+  if (r.latex) {
+    out.push('');
+    out.push(c.bold('LaTeX'));
+    for (const v of r.variables) out.push(`  \\frac{\\partial f}{\\partial ${v}} = ${r.latex[v]}`);
+  }
   if (r.at) {
     out.push('');
     const point = Object.entries(r.at.point).map(([k, v]) => `${k} = ${num(v, o.digits)}`).join(', ');

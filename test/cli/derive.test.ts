@@ -44,4 +44,17 @@ describe('autograd-cli derive (the real bin)', () => {
     expect(j.code).toBe(2);
     expect(j.json.error.code).toBe('unknown-function');
   });
+
+  it("tensors: --at gives the shapes; ‖Wx‖² by W is 2*W*x*x', with --latex", () => {
+    const r = cli(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', 'W=randn(3,4), x=randn(4)', '--latex']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}with W \[3,4\], x \[4\] \(vectors are columns\)$/m);
+    expect(r.stdout).toMatch(/^∂f\/∂W = 2 \* W \* x \* x'$/m);
+    expect(r.stdout).toMatch(/^ {2}\\frac\{\\partial f\}\{\\partial W\} = 2\\cdot W\\cdot x\\cdot x\^\{\\top\}$/m);
+    expect(r.stdout).toMatch(/✓ cross-checked: equal to reverse mode at 5 points, entry by entry \(--at and random values, \d different shapes\)/);
+    const ce = cliJson(['derive', '-log(softmax(W*x, 1)[y])', '--at', 'W=randn(3,4), x=randn(4), y=2']);
+    expect(ce.code).toBe(0);
+    expect(ce.json.derivatives.W).toBe("(softmax(W * x) - onehot(y, 3)) * x'");
+    expect(ce.json.shapes).toEqual({ W: [3, 4], x: [4] });
+  });
 });
