@@ -14,6 +14,7 @@
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, randn } from './seeded.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile, secondOrderTape } = await import(join(root, 'dist', 'index.js'));
@@ -22,31 +23,11 @@ const ROUNDS = quick ? 2 : 5;
 const FORMULA = 'sum((relu(x*W1)*W2 - y).^2)';
 const [N, Din, H, Dout] = [64, 1000, 100, 10];
 
-/** Seeded standard normals (mulberry32 + Box–Muller), as bench/mlp.mjs. */
-function randn(n, seed) {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  return out;
-}
-
 const values = {
   x: { shape: [N, Din], data: randn(N * Din, 1) },
   W1: { shape: [Din, H], data: randn(Din * H, 2) },
   W2: { shape: [H, Dout], data: randn(H * Dout, 3) },
   y: { shape: [N, Dout], data: randn(N * Dout, 4) },
-};
-
-const median = (a) => {
-  const s = [...a].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 function time(fn, iters) {

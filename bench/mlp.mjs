@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, randn } from './seeded.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile } = await import(join(root, 'dist', 'index.js'));
@@ -27,21 +28,6 @@ const SIZES = [
   { name: '10×', N: 640, Din: 4000, H: 1000, Dout: 100, iters: { native: quick ? 5 : 20, js: quick ? 0 : 3, torch: quick ? 5 : 20 } },
 ];
 
-/** Seeded standard normals (mulberry32 + Box–Muller), so every run times the same numbers. */
-function randn(n, seed) {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  return out;
-}
-
 function values({ N, Din, H, Dout }) {
   return {
     x: { shape: [N, Din], data: randn(N * Din, 1) },
@@ -50,11 +36,6 @@ function values({ N, Din, H, Dout }) {
     y: { shape: [N, Dout], data: randn(N * Dout, 4) },
   };
 }
-
-const median = (a) => {
-  const s = [...a].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Median ms of one grad() after warm-up. */
 function time(c, iters) {

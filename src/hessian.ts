@@ -73,7 +73,8 @@ export interface SecondOrderCheck extends Omit<SecondOrderVerdict, 'directions'>
   noisy: number;
 }
 
-export interface HessianResult {
+/** What every second-order result starts with: the formula at its point, and its value and gradient there. */
+export interface AtPoint {
   formula: string;
   engine: 'js' | 'native';
   /** the values, above 64 entries summarised */
@@ -81,6 +82,9 @@ export interface HessianResult {
   variables: string[];
   value: number;
   gradient: Record<string, Nested>;
+}
+
+export interface HessianResult extends AtPoint {
   /** input entries: the Hessian is n × n */
   n: number;
   /** `x`, `W[1,2]`: the rows and columns */
@@ -98,14 +102,7 @@ export interface HessianResult {
   notes: string[];
 }
 
-export interface HvpResult {
-  formula: string;
-  engine: 'js' | 'native';
-  /** the values, above 64 entries summarised */
-  point: Record<string, Shown>;
-  variables: string[];
-  value: number;
-  gradient: Record<string, Nested>;
+export interface HvpResult extends AtPoint {
   /** v, per variable (zero for the variables it does not name); above 64 entries summarised, as grad's nodes */
   direction: Record<string, Shown>;
   /** H·v, per variable */
@@ -304,12 +301,7 @@ export function hessian(formula: string, valuesIn: Record<string, Tensor | Neste
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(H.subarray(i * n, (i + 1) * n)));
   return {
-    formula,
-    engine: so.engine.name,
-    point: pointOf(so.tape, values),
-    variables: so.tape.inputs.map((i) => i.name),
-    value: so.value,
-    gradient: perVariable(so.tape, so.gradient),
+    ...atPoint(formula, so, values),
     n,
     entries: names,
     hessian: rows,
@@ -354,12 +346,7 @@ export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, 
   const ms = performance.now() - t0;
   const check = opts.check === false ? null : checkSecondOrder(so.fn, [{ u, hu, name: 'v' }], opts);
   return {
-    formula,
-    engine: so.engine.name,
-    point: pointOf(so.tape, values),
-    variables: vars,
-    value: so.value,
-    gradient: perVariable(so.tape, so.gradient),
+    ...atPoint(formula, so, values),
     direction: Object.fromEntries(so.tape.inputs.map((inp, k) => [inp.name, shown(inp.shape, u.subarray(offsets[k], offsets[k] + so.tape.nodes[inp.node].size), 64)])),
     hvp: perVariable(so.tape, hu),
     n: so.n,
@@ -368,12 +355,8 @@ export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, 
   };
 }
 
-export interface SecondOrderCheckResult {
+export interface SecondOrderCheckResult extends AtPoint {
   passed: boolean;
-  formula: string;
-  point: Record<string, Shown>;
-  value: number;
-  gradient: Record<string, Nested>;
   check: SecondOrderVerdict;
 }
 
@@ -386,7 +369,7 @@ export function secondOrderCheck(formula: string, valuesIn: Record<string, Tenso
   const values = toTensors(valuesIn);
   const so = secondOrderTape(formula, values, opts);
   const check = checkDirections(so, opts);
-  return { passed: check.passed, formula, point: pointOf(so.tape, values), value: so.value, gradient: perVariable(so.tape, so.gradient), check };
+  return { passed: check.passed, ...atPoint(formula, so, values), check };
 }
 
 /** K random unit directions u (seeded), H·u by the graph against differences of ∇f along u. */
@@ -410,6 +393,17 @@ function summarize(v: SecondOrderVerdict, mode: 'full' | 'directional'): SecondO
     ...(mode === 'directional' ? { directions } : {}),
     kinks: directions.filter((d) => d.status === 'kink').map((d) => d.direction),
     noisy: directions.reduce((s, d) => s + d.noisy, 0),
+  };
+}
+
+function atPoint(formula: string, so: SecondOrderTape, values: Record<string, Tensor>): AtPoint {
+  return {
+    formula,
+    engine: so.engine.name,
+    point: pointOf(so.tape, values),
+    variables: so.tape.inputs.map((i) => i.name),
+    value: so.value,
+    gradient: perVariable(so.tape, so.gradient),
   };
 }
 

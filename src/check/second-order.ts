@@ -1,5 +1,5 @@
 import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, relError, withinTolerance } from './tolerance.js';
-import type { EntryStatus } from './fd.js';
+import type { CheckSummary, EntryStatus } from './fd.js';
 
 /**
  * The second-order verdict (PyTorch's gradgradcheck, JAX's check_grads(order=2)):
@@ -52,15 +52,8 @@ export interface DirectionVerdict {
   noisy: number;
 }
 
-export interface SecondOrderVerdict {
-  passed: boolean;
-  rtol: number;
-  atol: number;
-  eps: number;
-  maxAbsError: number;
-  maxRelError: number;
-  /** gradient evaluations spent */
-  evaluations: number;
+/** The verdict; `evaluations` counts gradient evaluations. */
+export interface SecondOrderVerdict extends CheckSummary {
   directions: DirectionVerdict[];
   /** the worst failing entries over every direction (up to five) */
   failures: SecondOrderEntry[];
