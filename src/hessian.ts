@@ -8,7 +8,7 @@ import { selectEngine, type EngineChoice } from './engine/select.js';
 import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
 import { prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
-import { DEFAULT_LIMITS } from './graph/build.js';
+import { checkDeadlineNow, limitName, limitsFrom, memoryError, RUN_ARENA_COPIES, withDeadline, type Limits } from './limits.js';
 import { TapeWriter } from './graph/append.js';
 import { appendGradient } from './graph/gradient.js';
 import { makeArena, type Tape } from './graph/tape.js';
@@ -26,7 +26,7 @@ import { norm2, sameShape, shapeStr, subscript, type Tensor } from './tensor.js'
  * depend on v, so a whole Hessian is one forward run and one reverse pass per column.
  */
 
-export interface SecondOrderOptions extends Pick<GradOptions, 'limits' | 'maxLength' | 'maxDepth'> {
+export interface SecondOrderOptions extends Pick<GradOptions, 'limits'> {
   /** differentiate only with respect to these variables */
   wrt?: string[];
   engine?: EngineChoice;
@@ -138,7 +138,8 @@ export interface SecondOrderTape {
 
 /** Parse, build, append the gradient graph and ⟨∇f, v⟩, and run it once at the point. */
 export function secondOrderTape(formula: string, values: Record<string, Tensor>, opts: SecondOrderOptions & { beforeGraph?: (tape: Tape, n: number) => void } = {}): SecondOrderTape {
-  const tape = prepare(formula, values, opts);
+  const limits = limitsFrom(opts.limits);
+  const tape = prepare(formula, values, { wrt: opts.wrt, limits });
   const out = tape.nodes[tape.output];
   if (out.size !== 1) {
     throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a Hessian needs a scalar`, {
@@ -152,8 +153,8 @@ export function secondOrderTape(formula: string, values: Record<string, Tensor>,
   const n = slots.length;
   opts.beforeGraph?.(tape, n);
 
-  const limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) };
-  const w = new TapeWriter(tape, { maxNodes: limits.maxNodes, maxEntries: limits.maxEntries, maxMemory: limits.maxBytes });
+  // the extended tape's arena, its adjoint, and the formula's own runs for the differences
+  const w = new TapeWriter(tape, { maxNodes: limits.maxNodes, maxEntries: limits.maxEntries, maxMemory: limits.maxMemory, arenaCopies: RUN_ARENA_COPIES });
   const inputs = tape.inputs.map((i) => i.node);
   const grads = appendGradient(w, tape.output, inputs);
   const dirs = tape.inputs.map((i) => w.slot(i.shape, `v_${i.name}`));
@@ -220,6 +221,11 @@ export function secondOrderTape(formula: string, values: Record<string, Tensor>,
  * random directions above fdMax), and the eigenvalues of small Hessians.
  */
 export function hessian(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: HessianOptions = {}): HessianResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => hessianRun(formula, valuesIn, { ...opts, limits }, limits));
+}
+
+function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: HessianOptions, limits: Limits): HessianResult {
   const values = toTensors(valuesIn);
   const maxHessian = opts.maxHessian ?? DEFAULT_MAX_HESSIAN;
   const maxEigen = opts.maxEigen ?? DEFAULT_MAX_EIGEN;
@@ -234,11 +240,18 @@ export function hessian(formula: string, valuesIn: Record<string, Tensor | Neste
         });
       }
       const bytes = n * n * (BYTES_PER_ENTRY + (opts.json ? JSON_BYTES_PER_ENTRY : 0));
-      const maxMemory = opts.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-      if (bytes > maxMemory) {
-        throw new AgError('limit', `the ${n} × ${n} Hessian would need about ${bytesText(bytes)}; the limit is ${bytesText(maxMemory)} (--max-memory)`, {
+      if (bytes > limits.maxMemory) {
+        throw new AgError('limit', memoryError(bytes, `the ${n} × ${n} Hessian`, limits).message, {
           source: formula,
           hint: 'use --hvp for a Hessian-vector product, or --wrt to take fewer variables',
+        });
+      }
+      // one reverse pass per column, and four gradients per column (or direction) for the differences
+      const check = opts.check === false ? 0 : n <= (opts.fdMax ?? DEFAULT_FD_MAX) ? 4 * n : 5 * (opts.directions ?? 4);
+      if (n + check > limits.maxEvaluations) {
+        throw new AgError('limit', `the Hessian would take ${n + check} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
+          source: formula,
+          hint: '--no-check skips the differences; --hvp gives one product',
         });
       }
     },
@@ -248,6 +261,7 @@ export function hessian(formula: string, valuesIn: Record<string, Tensor | Neste
   const u = new Float64Array(n);
   const t0 = performance.now();
   for (let j = 0; j < n; j++) {
+    if ((j & 15) === 0) checkDeadlineNow();
     u[j] = 1;
     // row j: ∂(∂f/∂x_j)/∂x
     H.set(so.hvp(u), j * n);
@@ -321,6 +335,11 @@ export function hessian(formula: string, valuesIn: Record<string, Tensor | Neste
  * differences of the gradient along v.
  */
 export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, directionIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions & { check?: boolean } = {}): HvpResult {
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => hvpRun(formula, valuesIn, directionIn, { ...opts, limits }));
+}
+
+function hvpRun(formula: string, valuesIn: Record<string, Tensor | Nested>, directionIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions & { check?: boolean }): HvpResult {
   const values = toTensors(valuesIn);
   const direction = toTensors(directionIn);
   const so = secondOrderTape(formula, values, opts);
@@ -366,10 +385,13 @@ export interface SecondOrderCheckResult extends AtPoint {
  * and case files: `secondOrderCheck(formula, values).passed`.
  */
 export function secondOrderCheck(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions = {}): SecondOrderCheckResult {
-  const values = toTensors(valuesIn);
-  const so = secondOrderTape(formula, values, opts);
-  const check = checkDirections(so, opts);
-  return { passed: check.passed, ...atPoint(formula, so, values), check };
+  const limits = limitsFrom(opts.limits);
+  return withDeadline(limits.timeout, () => {
+    const values = toTensors(valuesIn);
+    const so = secondOrderTape(formula, values, { ...opts, limits });
+    const check = checkDirections(so, opts);
+    return { passed: check.passed, ...atPoint(formula, so, values), check };
+  });
 }
 
 /** K random unit directions u (seeded), H·u by the graph against differences of ∇f along u. */
@@ -417,13 +439,6 @@ export function curvatureOf(values: number[]): { curvature: Curvature; tolerance
   const zero = values.length - pos - neg;
   const curvature: Curvature = pos && neg ? 'indefinite' : pos ? (zero ? 'positive semidefinite' : 'positive definite') : zero ? 'negative semidefinite' : 'negative definite';
   return { curvature, tolerance };
-}
-
-function bytesText(b: number): string {
-  const [GiB, MiB] = [1024 ** 3, 1024 ** 2];
-  if (b >= GiB) return `${Number((b / GiB).toPrecision(3))} GiB`;
-  if (b >= MiB) return `${Number((b / MiB).toPrecision(3))} MiB`;
-  return `${Math.ceil(b / 1024)} KiB`;
 }
 
 /** The values the formula uses (its variables, and those held fixed by --wrt or used as indices); above 64 entries summarised. */

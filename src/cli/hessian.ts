@@ -2,13 +2,13 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { toJson } from '../report/json.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
 
 export const command = 'hessian <formula>';
 export const describe = 'the Hessian (second derivatives) from the gradient graph: the matrix, its symmetry, eigenvalues, a check against differences of the gradient; --hvp for a Hessian-vector product';
 
 export function builder(y: Argv) {
-  return valueOptions(y)
+  return limitOptions(valueOptions(y))
     .positional('formula', { type: 'string', describe: 'a scalar formula, in mathjs syntax; @file reads it from a file, - from standard input' })
     .option('hvp', { type: 'string', array: true, requiresArg: true, describe: 'only H·v for this direction v (name=value,... like --at; variables left out move by 0): for inputs too large for the whole Hessian' })
     .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
@@ -21,11 +21,6 @@ export function builder(y: Argv) {
     .option('directions', { type: 'number', default: 4, describe: 'random directions of the directional check' })
     .option('max-hessian', { type: 'number', default: 4000, describe: 'most input entries for the whole n × n Hessian (above: use --hvp)' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
-    .option('max-nodes', { type: 'number', describe: 'most graph nodes, the gradient graph included (default 200000)' })
-    .option('max-entries', { type: 'number', describe: 'most entries in one tensor (default 50000000)' })
-    .option('max-memory', { type: 'number', describe: 'most GiB for the buffers and the Hessian (default 4)' })
-    .option('max-length', { type: 'number', describe: 'longest formula in characters (default 100000)' })
-    .option('max-depth', { type: 'number', describe: 'deepest bracket nesting (default 200)' })
     .example('$0 hessian "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" --wrt x', '2WᵀW, positive definite')
     .example('$0 hessian "x^2*y + sin(x)*y^3" --at x=0.7,y=-1.3', 'a saddle: indefinite')
     .example('$0 hessian "log(1 + exp(-y*(w\'*x + b)))" --at "w=[1,-1], x=[0.5,2], b=0.1, y=1" --wrt w,b', 'the logistic loss: σ(z)(1−σ(z)) x xᵀ')
@@ -40,7 +35,8 @@ export async function handler(args: Args): Promise<void> {
     checkDigits(digits);
     const maxHessian = positiveNumber('max-hessian', args.maxHessian);
     if (maxHessian !== undefined && !Number.isInteger(maxHessian)) throw new AgError('usage', `--max-hessian must be a whole number, not ${maxHessian}`);
-    const values = parseAt(args.at, { seed: args.seed });
+    const limits = limitsOf(args);
+    const values = parseAt(args.at, { seed: args.seed, limits });
     // loaded when the command runs, off other commands' start-up
     const [{ hessian, hvp }, report] = await Promise.all([import('../hessian.js'), import('../report/hessian.js')]);
     const opts = {
@@ -53,18 +49,12 @@ export async function handler(args: Args): Promise<void> {
       fdMax: positiveNumber('fd-max', args.fdMax),
       directions: positiveNumber('directions', args.directions),
       seed: args.seed,
-      limits: {
-        maxNodes: args.maxNodes,
-        maxEntries: args.maxEntries,
-        maxBytes: args.maxMemory === undefined ? undefined : args.maxMemory * 1024 ** 3,
-      },
-      maxLength: args.maxLength,
-      maxDepth: args.maxDepth,
+      limits,
     };
-    const formula = readFormula(args.formula);
+    const formula = readFormula(args.formula, limits);
     if (args.hvp) {
       // the direction is read like --at, with the same seed stream continued
-      const direction = parseAt(args.hvp, { seed: args.seed + 1 });
+      const direction = parseAt(args.hvp, { seed: args.seed + 1, limits });
       const r = hvp(formula, values, direction, opts);
       if (args.json) process.stdout.write(`${toJson(r)}\n`);
       else process.stdout.write(`${report.renderHvp(r, { digits, color: colors(args) })}\n`);

@@ -157,6 +157,6 @@ describe('the second-order check', () => {
     expect(err!.code).toBe('limit');
     expect(err!.message).toMatch(/5000 input entries would be 5000 × 5000; the limit is 4000 input entries \(--max-hessian\)/);
     expect(err!.hint).toMatch(/--hvp x=\.\.\./);
-    expect(() => hessian('sum(x.^2)', { x: new Array(2500).fill(1) }, { limits: { maxBytes: 50e6 } })).toThrow(/2500 × 2500 Hessian would need about 143 MiB; the limit is 47\.7 MiB \(--max-memory\)/);
+    expect(() => hessian('sum(x.^2)', { x: new Array(2500).fill(1) }, { limits: { maxMemory: 50e6 } })).toThrow(/2500 × 2500 Hessian would need about 143 MiB; the limit is 47\.7 MiB \(--max-memory\)/);
   });
 });
