@@ -33,8 +33,8 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
     checkDigits(digits);
-    const maxHessian = positiveNumber('max-hessian', args.maxHessian);
-    if (maxHessian !== undefined && !Number.isInteger(maxHessian)) throw new AgError('usage', `--max-hessian must be a whole number, not ${maxHessian}`);
+    const maxHessian = args.maxHessian;
+    if (!Number.isInteger(maxHessian) || maxHessian < 1) throw new AgError('usage', `--max-hessian must be a positive whole number, not ${maxHessian}`);
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     // loaded when the command runs, off other commands' start-up

@@ -161,7 +161,7 @@ export function crossCheckTensor(
   formula: string,
   derivatives: Record<string, string>,
   values: Record<string, Tensor>,
-  opts: CrossCheckOptions & { wrt: string[]; indexVars: string[] },
+  opts: CrossCheckOptions & { wrt: string[]; indexVars: string[]; sized?: boolean },
 ): CrossCheck {
   const want = opts.points ?? 5;
   const rng = new Rng(opts.seed ?? 42);
@@ -180,7 +180,8 @@ export function crossCheckTensor(
   };
   const given = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.shape]));
   const candidates: Record<string, Tensor>[] = [values];
-  for (let t = 0; t < ATTEMPTS; t++) candidates.push(draw(t % 2 === 0 ? given : renamedShapes(given, rng), t));
+  // a formula with constants sized for the given shapes (ones(3, 4)) holds for those shapes only
+  for (let t = 0; t < ATTEMPTS; t++) candidates.push(draw(t % 2 === 0 || opts.sized ? given : renamedShapes(given, rng), t));
   for (const point of candidates) {
     if (result.points.length >= want) break;
     let tape: Tape;
@@ -223,7 +224,11 @@ export function crossCheckTensor(
       const out = d.nodes[d.output];
       // a scalar derivative stands for every entry (d/dW sum(W) = 1)
       const s = out.size === 1 && node.size > 1 ? new Float64Array(node.size).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
-      if (s.length !== e.length) throw new Error(`derive: ∂f/∂${v} = ${derivatives[v]} has ${s.length} entries, ${v} has ${e.length}`);
+      if (s.length !== e.length) {
+        throw new AgError('engine', `derive: ∂f/∂${v} = ${derivatives[v]} has ${s.length} entries where ${v} has ${e.length} (shapes ${JSON.stringify(Object.fromEntries(Object.entries(point).map(([k, t]) => [k, t.shape])))})`, {
+          hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+        });
+      }
       if (!e.every(Number.isFinite) || !s.every(Number.isFinite)) bad = true;
       engine[v] = norm2(e);
       symbolic[v] = norm2(s);

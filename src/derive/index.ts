@@ -238,7 +238,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   // A .* (2 * B) * C), so a simplified form that disagrees falls back to the accumulated one
   const judge = (v: string, text: string): CrossCheck | null => {
     try {
-      return crossCheckTensor(formula, { [v]: text }, values, { wrt: [v], indexVars: tape.indexVars, seed: opts.seed, points: opts.points, limits });
+      return crossCheckTensor(formula, { [v]: text }, values, { wrt: [v], indexVars: tape.indexVars, seed: opts.seed, points: opts.points, limits, sized: specific });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
       throw e;

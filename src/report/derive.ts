@@ -37,9 +37,8 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   out.push('');
   const k = r.check.points.length;
   const where = r.shapes ? `, entry by entry (${r.shapesGiven ? '--at and ' : ''}random values${r.check.shapes && r.check.shapes > 1 ? `, ${r.check.shapes} different shapes` : ''})` : r.at ? ' (--at and random)' : ' (random)';
-  const skipped = r.shapes ? 'points outside the domain or shapes the formula does not fit' : 'outside the domain';
-  out.push(
-    `${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${where}, max rel err ${err(r.check.maxRelError)}${r.check.skipped ? c.dim(`; ${r.check.skipped} ${r.shapes ? skipped : `point${r.check.skipped === 1 ? '' : 's'} ${skipped}`} skipped`) : ''}`,
-  );
+  const n = r.check.skipped;
+  const skipped = `; ${n} point${n === 1 ? '' : 's'} ${r.shapes ? 'skipped (outside the domain, or shapes the formula does not fit)' : 'outside the domain skipped'}`;
+  out.push(`${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${where}, max rel err ${err(r.check.maxRelError)}${n ? c.dim(skipped) : ''}`);
   return out.join('\n');
 }
