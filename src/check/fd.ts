@@ -252,7 +252,8 @@ function estimate(fp: number, fm: number, fp2: number, fm2: number, h: number, s
   return { fd: d1, err: Math.abs(d1 - d2) / 3 + rounding };
 }
 
-function judge(name: string, variable: string, ad: number, fd: number, fdError: number, tol: { rtol: number; atol: number }, crossed: boolean): EntryCheck {
+/** One derivative against its finite difference: pass, fail, or why it cannot be judged (a kink, noise, a non-finite value). */
+export function judge(name: string, variable: string, ad: number, fd: number, fdError: number, tol: { rtol: number; atol: number }, crossed: boolean): EntryCheck {
   const absError = Math.abs(ad - fd);
   const rel = relError(ad, fd);
   let status: EntryStatus;

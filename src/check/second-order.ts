@@ -1,5 +1,5 @@
-import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, relError, withinTolerance } from './tolerance.js';
-import type { CheckSummary, EntryStatus } from './fd.js';
+import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL } from './tolerance.js';
+import { judge, type CheckSummary, type EntryCheck, type EntryStatus } from './fd.js';
 
 /**
  * The second-order verdict (PyTorch's gradgradcheck, JAX's check_grads(order=2)):
@@ -27,17 +27,8 @@ export interface SecondOrderOptions {
   eps?: number;
 }
 
-export interface SecondOrderEntry {
-  /** the entry of H·u: `∂²f/∂W[1,2]∂x` for a column of H, `(H·u)[W[1,2]]` along a direction */
-  entry: string;
-  ad: number;
-  fd: number;
-  absError: number;
-  relError: number;
-  /** estimated error of the difference itself */
-  fdError: number;
-  status: EntryStatus;
-}
+/** One entry of H·u judged, as the first-order check judges ∇f: its `entry` is `∂²f/∂W[1,2]∂x` for a column of H, `(H·u)[W[1,2]] along direction 2` along a direction. */
+export type SecondOrderEntry = Omit<EntryCheck, 'variable' | 'note'>;
 
 export interface DirectionVerdict {
   /** `x` (a column of H: u = e_x) or `direction 2` */
@@ -85,16 +76,10 @@ export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float6
       const fd = (gp[k] - gm[k]) / (2 * h);
       const fd2 = (gp2[k] - gm2[k]) / (4 * h);
       const fdError = (Number.isFinite(fd2) ? Math.abs(fd - fd2) / 3 : 0) + rounding;
-      const absError = Math.abs(ad - fd);
-      let status: EntryStatus;
-      if (crossed) status = 'kink';
-      else if (!Number.isFinite(ad)) status = 'nonfinite';
-      else if (!Number.isFinite(fd)) status = 'noisy';
-      else if (withinTolerance(ad, fd, tol)) status = 'pass';
-      else if (absError <= 3 * fdError) status = 'noisy';
-      else status = 'fail';
       const entry = d.column ? `∂²f/∂${f.names[k]}∂${d.column}` : `(H·u)[${f.names[k]}] along ${d.name}`;
-      return { entry, ad, fd, absError, relError: relError(ad, fd), fdError, status };
+      // judged exactly as the first-order check judges an entry of ∇f
+      const { variable: _variable, ...one } = judge(entry, '', ad, fd, fdError, tol, crossed);
+      return one;
     });
     const judged = entries.filter((e) => e.status === 'pass' || e.status === 'fail');
     const failures = worst(entries.filter((e) => e.status === 'fail' || e.status === 'nonfinite'));

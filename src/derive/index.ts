@@ -3,7 +3,7 @@ import { limitsFrom, withDeadline, type Limits } from '../limits.js';
 import { toTensors, type GradOptions } from '../grad.js';
 import { buildTape } from '../graph/build.js';
 import { displayName, localFormula } from '../graph/describe.js';
-import { makeArena, type Tape } from '../graph/tape.js';
+import { makeArena, type Tape, type TapeNode } from '../graph/tape.js';
 import { jsEngine } from '../engine/js.js';
 import { isFunctionName } from '../ops/index.js';
 import { parseProgram } from '../parse/parse.js';
@@ -119,22 +119,7 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const notes: string[] = [];
 
   // every edge a gradient flows along, in backprop order; the first SIMPLIFY_EDGES are simplified too
-  const edges: DeriveEdge[] = [];
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    if (!n.active) continue;
-    n.inputs.forEach((from, k) => {
-      if (!tape.nodes[from].active) return;
-      edges.push({
-        from,
-        to: id,
-        fromLabel: displayName(tape, tape.nodes[from]),
-        toLabel: displayName(tape, n),
-        local: localFormula(tape, n, k),
-        localInVariables: localExpr(tape, exprs, n, k),
-      });
-    });
-  }
+  const edges = edgesOf(tape, (n, k) => localExpr(tape, exprs, n, k));
   if (edges.length > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
 
   // one batch for simplify, under its budget: what it cannot finish in time is shown as accumulated
@@ -268,16 +253,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
   };
   if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
-  const edges: DeriveEdge[] = [];
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    if (!n.active) continue;
-    n.inputs.forEach((from, k) => {
-      if (!tape.nodes[from].active) return;
-      const local = localFormula(tape, n, k);
-      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local, localInVariables: local });
-    });
-  }
+  // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
+  const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   return {
     formula,
     variables: wrt,
@@ -291,6 +268,20 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     shapes: Object.fromEntries(names.filter((v) => v in values && !tape.indexVars.includes(v)).map((v) => [v, [...values[v].shape]])),
     shapesGiven: Object.keys(given).length > 0,
   };
+}
+
+/** Every edge a gradient flows along, in backprop order, with the op table's local formula and its reading in the variables. */
+function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string): DeriveEdge[] {
+  const edges: DeriveEdge[] = [];
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    if (!n.active) continue;
+    n.inputs.forEach((from, k) => {
+      if (!tape.nodes[from].active) return;
+      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local: localFormula(tape, n, k), localInVariables: inVariables(n, k) });
+    });
+  }
+  return edges;
 }
 
 /** Tensors, or ops with no scalar local formula: matrix calculus. */
