@@ -1,10 +1,7 @@
 # node-gyp build of native/ (the same sources as native/CMakeLists.txt), for machines
-# without CMake: scripts/build-native.mjs falls back to it. OpenBLAS is linked when
-# pkg-config finds it; otherwise the built-in blocked GEMM is compiled in.
+# without CMake: scripts/build-native.mjs falls back to it. As there, no BLAS is linked:
+# native/src/gemm.cc loads a CBLAS (OpenBLAS first) at run time, or runs its built-in kernel.
 {
-  "variables": {
-    "openblas%": "<!(pkg-config --exists openblas 2>/dev/null && echo 1 || echo 0)"
-  },
   "targets": [
     {
       "target_name": "autograd_native",
@@ -26,7 +23,8 @@
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "AG_BUILD_TYPE=\"Release\"",
         "AG_BUILD_SYSTEM=\"node-gyp\"",
-        "AG_SANITIZERS=\"\""
+        "AG_SANITIZERS=\"\"",
+        "AG_BLAS_RUNTIME"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
@@ -39,11 +37,9 @@
       },
       "conditions": [
         [
-          "openblas==1",
+          "OS=='linux'",
           {
-            "defines": ["AG_HAVE_CBLAS", "AG_OPENBLAS"],
-            "cflags_cc": ["<!@(pkg-config --cflags openblas)"],
-            "libraries": ["<!@(pkg-config --libs openblas)"]
+            "libraries": ["-ldl"]
           }
         ]
       ]

@@ -96,6 +96,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("blas", ag::blasName());
+  o.Set("blasFrom", ag::blasFrom());
   o.Set("blasThreads", ag::blasThreads());
   o.Set("threads", ag::defaultThreads());
   o.Set("hardwareThreads", (double)std::thread::hardware_concurrency());

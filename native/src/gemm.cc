@@ -1,12 +1,15 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
 
-#ifdef AG_HAVE_CBLAS
-#include <cblas.h>
+#if defined(AG_BLAS_RUNTIME) && !defined(_WIN32)
+#include <dlfcn.h>
+#define AG_DLOPEN 1
 #endif
 
 namespace ag {
@@ -27,7 +30,6 @@ void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, co
   }
 }
 
-#ifndef AG_HAVE_CBLAS
 namespace {
 
 // Cache blocking: a KC×NC panel of op(B) and an MC×KC block of op(A) are packed
@@ -109,8 +111,95 @@ void gemmBlocked(int64_t m, int64_t n, int64_t k, const double* A, bool tA, cons
   for (auto& th : pool) th.join();
 }
 
-}  // namespace
+// ----- a CBLAS found at run time -----
+//
+// The addon is not linked against a BLAS, so one binary (a prebuild) runs on machines
+// with or without one: the first product large enough to want it looks for a CBLAS
+// library with dlopen and takes cblas_dgemm / cblas_dgemv from it. Without one, or with
+// AUTOGRAD_BLAS=none, the blocked kernel above runs. AUTOGRAD_BLAS=<file> loads that
+// library only. The constants are CBLAS's (cblas.h): RowMajor 101, NoTrans 111, Trans 112.
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+using Dgemm = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double, double*, int);
+using Dgemv = void (*)(int, int, int, int, double, const double*, int, const double*, int, double, double*, int);
+
+struct Blas {
+  Dgemm dgemm = nullptr;
+  Dgemv dgemv = nullptr;
+  int (*threads)() = nullptr;
+  std::string name = "built-in kernel";
+  /** the library file loaded, or why there is none */
+  std::string from;
+};
+
+#ifdef AG_DLOPEN
+const char* const kCandidates[] = {
+#ifdef __APPLE__
+    "/System/Library/Frameworks/Accelerate.framework/Accelerate", "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+#else
+    "libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3", "libmkl_rt.so.2",
 #endif
+};
+
+/** A CBLAS from `file` into b; false (b untouched) when it does not load or lacks the two routines. */
+bool tryLoad(const char* file, Blas& b, std::string& error) {
+  void* h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e = dlerror();
+    error = e ? e : "cannot be loaded";
+    return false;
+  }
+  auto dgemm = reinterpret_cast<Dgemm>(dlsym(h, "cblas_dgemm"));
+  auto dgemv = reinterpret_cast<Dgemv>(dlsym(h, "cblas_dgemv"));
+  if (!dgemm || !dgemv) {
+    error = std::string(file) + " has no cblas_dgemm/cblas_dgemv";
+    dlclose(h);
+    return false;
+  }
+  b.dgemm = dgemm;
+  b.dgemv = dgemv;
+  b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+  Dl_info where;
+  b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
+  if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) b.name = std::string("OpenBLAS (") + config() + ")";
+  else b.name = std::string("CBLAS (") + b.from.substr(b.from.rfind('/') + 1) + ")";
+  return true;  // kept open for the life of the process
+}
+#endif
+
+Blas findBlas() {
+  Blas b;
+#ifdef AG_DLOPEN
+  const char* env = std::getenv("AUTOGRAD_BLAS");
+  const std::string want = env ? env : "";
+  if (want == "none" || want == "0" || want == "off") {
+    b.from = "AUTOGRAD_BLAS=" + want;
+    return b;
+  }
+  std::string error;
+  if (!want.empty() && want != "auto") {
+    if (!tryLoad(want.c_str(), b, error)) b.from = "AUTOGRAD_BLAS=" + want + ": " + error;
+    return b;
+  }
+  std::string tried;
+  for (const char* file : kCandidates) {
+    if (tryLoad(file, b, error)) return b;
+    tried += tried.empty() ? file : std::string(", ") + file;
+  }
+  b.from = "no CBLAS found (tried " + tried + ")";
+#else
+  b.from = "built without BLAS";
+#endif
+  return b;
+}
+
+/** Looked for once per process, on first use (a thread-safe static). */
+const Blas& blas() {
+  static const Blas b = findBlas();
+  return b;
+}
+
+}  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
   if (m == 0 || n == 0) return;
@@ -118,36 +207,30 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
     gemmReference(m, n, k, A, tA, B, tB, C, acc);
     return;
   }
-#ifdef AG_HAVE_CBLAS
+  const Blas& b = blas();
+  // CBLAS takes int dimensions (LP64); larger products stay with the built-in kernel
+  if (!b.dgemm || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
+    gemmBlocked(m, n, k, A, tA, B, tB, C, acc);
+    return;
+  }
   const double beta = acc ? 1.0 : 0.0;
+  const int M = (int)m, N = (int)n, K = (int)k;
   if (n == 1) {
     // C [m,1] = op(A)·b: b is contiguous whether or not it is read transposed
-    cblas_dgemv(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tA ? k : m, tA ? m : k, 1.0, A, tA ? m : k, B, 1, beta, C, 1);
+    b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : M, tA ? M : K, 1.0, A, tA ? M : K, B, 1, beta, C, 1);
   } else if (m == 1) {
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
-    cblas_dgemv(CblasRowMajor, tB ? CblasNoTrans : CblasTrans, tB ? n : k, tB ? k : n, 1.0, B, tB ? k : n, A, 1, beta, C, 1);
+    b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, beta, C, 1);
   } else {
-    cblas_dgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, m, n, k, 1.0, A, tA ? m : k, B,
-                tB ? k : n, beta, C, n);
+    b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, M, N, K, 1.0, A, tA ? M : K, B, tB ? K : N, beta, C, N);
   }
-#else
-  gemmBlocked(m, n, k, A, tA, B, tB, C, acc);
-#endif
 }
 
-#if defined(AG_HAVE_CBLAS) && defined(AG_OPENBLAS)
-extern "C" {
-char* openblas_get_config(void);
-int openblas_get_num_threads(void);
+std::string blasName() { return blas().name; }
+std::string blasFrom() { return blas().from; }
+int blasThreads() {
+  const Blas& b = blas();
+  return b.dgemm ? (b.threads ? b.threads() : 1) : (int)kernelThreads();
 }
-std::string blasName() { return std::string("OpenBLAS (") + openblas_get_config() + ")"; }
-int blasThreads() { return openblas_get_num_threads(); }
-#elif defined(AG_HAVE_CBLAS)
-std::string blasName() { return AG_BLAS_NAME; }
-int blasThreads() { return 1; }
-#else
-std::string blasName() { return "built-in kernel"; }
-int blasThreads() { return (int)kernelThreads(); }
-#endif
 
 }  // namespace ag

@@ -1,5 +1,6 @@
-// Matrix products for matmul's forward, vjp and jvp: BLAS (cblas_dgemm / dgemv) above
-// a size threshold, our own cache-blocked kernel when built without BLAS, and below
+// Matrix products for matmul's forward, vjp and jvp: BLAS (cblas_dgemm / dgemv, from a
+// CBLAS library found at run time) above a size threshold, our own cache-blocked kernel
+// when there is none (or AUTOGRAD_BLAS=none, or a build without BLAS), and below
 // the threshold a plain loop in exactly the TypeScript engine's order (src/ops/linalg.ts
 // gemm), so small products agree bit for bit with the reference.
 #pragma once
@@ -21,8 +22,10 @@ constexpr double GEMM_SMALL = 16384;
 /** The reference-order loop alone (for tests and the small case). */
 void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
 
-/** What `doctor` prints: the BLAS linked in, or "built-in kernel". */
+/** What `doctor` prints: the BLAS in use, or "built-in kernel". */
 std::string blasName();
+/** The library file the BLAS came from, or why the built-in kernel runs. */
+std::string blasFrom();
 int blasThreads();
 
 }  // namespace ag
