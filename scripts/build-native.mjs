@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 // Builds the native engine (native/): cmake-js when `cmake` is on the PATH, else
-// node-gyp (binding.gyp). If both fail it prints one warning and exits 0, so `npm ci`
-// still works and the CLI uses the JavaScript engine; AUTOGRAD_REQUIRE_NATIVE=1 (CI)
-// makes the failure fatal.
+// node-gyp (binding.gyp), compiling on every core. If both fail it prints one warning and
+// exits 0, so `npm ci` still works and the CLI uses the JavaScript engine;
+// AUTOGRAD_REQUIRE_NATIVE=1 (CI) makes the failure fatal.
 //
-//   node scripts/build-native.mjs                  the default build → build/Release
-//   node scripts/build-native.mjs --variant noblas the built-in GEMM → build/noblas/Release
-//   node scripts/build-native.mjs --variant asan   -fsanitize=address,undefined → build/asan/Release
-//   node scripts/build-native.mjs --variant gyp    node-gyp only → build/gyp/build/Release
+//   node scripts/build-native.mjs                    the default build → build/Release
+//   node scripts/build-native.mjs --install          the package's install script: nothing to
+//                                                    compile when the prebuild for this platform
+//                                                    loads and passes the loader's self-test
+//   node scripts/build-native.mjs --variant prebuild the portable build that ships in the package
+//                                                    → prebuilds/<platform>-<arch>/ (npm run prebuild;
+//                                                    --if-missing: only when there is none, for prepack)
+//   node scripts/build-native.mjs --variant noblas   the built-in GEMM only → build/noblas/Release
+//   node scripts/build-native.mjs --variant asan     -fsanitize=address,undefined → build/asan/Release
+//   node scripts/build-native.mjs --variant gyp      node-gyp only → build/gyp/build/Release
 //
-// Each prints the path of the .node file it made. With --test it then runs the native
-// tests (test/engine/native*, test/native) against that build (AUTOGRAD_NATIVE_PATH);
-// the asan variant preloads the sanitizer runtime, since node itself is not built with it.
+// Each prints the path of the .node file it made and the build time. With --test it then
+// runs the native tests (test/engine/native*, test/native) against that build
+// (AUTOGRAD_NATIVE_PATH); the asan variant preloads the sanitizer runtime, since node
+// itself is not built with it.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,18 +31,53 @@ const require = createRequire(join(root, 'package.json'));
 const args = process.argv.slice(2);
 const variant = args.includes('--variant') ? args[args.indexOf('--variant') + 1] : 'default';
 const required = process.env.AUTOGRAD_REQUIRE_NATIVE === '1';
+const jobs = availableParallelism();
 // outside build/, which node-gyp wipes (native/build/ is git-ignored)
 const log = join(root, 'native', 'build', `native-${variant}.log`);
 const ADDON = 'autograd_native.node';
 
-if (!['default', 'noblas', 'asan', 'gyp'].includes(variant)) {
-  console.error(`build-native: unknown --variant ${variant} (default, noblas, asan, gyp)`);
+if (!['default', 'noblas', 'asan', 'gyp', 'prebuild'].includes(variant)) {
+  console.error(`build-native: unknown --variant ${variant} (default, noblas, asan, gyp, prebuild)`);
   process.exit(2);
 }
 if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
   console.log('build-native: skipped (AUTOGRAD_SKIP_NATIVE=1); the CLI uses the JavaScript engine');
   process.exit(0);
 }
+
+// prebuilds/<platform>-<arch>/, as prebuildify lays it out; the loader (src/engine/native.ts) looks there
+const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
+
+/**
+ * What the CLI's own loader says about the engine here (`doctor --json`: the same
+ * candidates, order and self-test as every run), or null when the CLI is not built.
+ */
+function doctor(env = {}) {
+  if (!existsSync(join(root, 'dist', 'cli.cjs'))) return null;
+  const clean = { ...process.env, ...env };
+  if (!env.AUTOGRAD_NATIVE_PATH) delete clean.AUTOGRAD_NATIVE_PATH;
+  delete clean.AUTOGRAD_NATIVE;
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8', env: clean });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return null;
+  }
+}
+
+if (args.includes('--install') && variant === 'default') {
+  const d = existsSync(prebuilt) ? doctor() : null;
+  if (d?.source === 'prebuild') {
+    console.log(`build-native: using the prebuilt engine ${relative(root, d.addon)} (self-test passed; BLAS: ${d.blas}); nothing to compile`);
+    process.exit(0);
+  }
+  if (existsSync(prebuilt)) console.log(`build-native: the prebuilt engine does not work here (${d ? d.candidates.find((c) => c.source === 'prebuild')?.skipped : 'the CLI is not built'}); compiling`);
+}
+if (variant === 'prebuild' && args.includes('--if-missing') && existsSync(prebuilt)) {
+  console.log(`build-native: ${relative(root, prebuilt)} is there already`);
+  process.exit(0);
+}
+
 mkdirSync(dirname(log), { recursive: true });
 writeFileSync(log, '');
 
@@ -47,9 +90,10 @@ function step(cmd, argv, cwd = root) {
 
 const has = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
 
+/** cmake-js, every core: --parallel for make (Ninja uses them all anyway). */
 function cmakeJs(out, defs) {
   const bin = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-  return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, ...defs.map((d) => `--CD${d}`)]) ? join(root, out, 'Release', ADDON) : null;
+  return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, '--parallel', String(jobs), ...defs.map((d) => `--CD${d}`)]) ? join(root, out, 'Release', ADDON) : null;
 }
 
 /** node-gyp: npm's own copy (npm sets npm_config_node_gyp for scripts), else next to node's npm. */
@@ -87,7 +131,7 @@ function nodeGyp(inPlace) {
     copyFileSync(join(root, 'binding.gyp'), join(dir, 'binding.gyp'));
     symlinkSync(relative(dir, join(root, 'native')), join(dir, 'native'));
   }
-  return step(process.execPath, [bin, 'rebuild', ...nodedirArgs()], dir) ? join(dir, 'build', 'Release', ADDON) : null;
+  return step(process.execPath, [bin, 'rebuild', '-j', String(jobs), ...nodedirArgs()], dir) ? join(dir, 'build', 'Release', ADDON) : null;
 }
 
 /** Does the addon load and list its ops? (ASAN builds need the sanitizer preloaded: not here.) */
@@ -100,6 +144,7 @@ function loads(path) {
 let built = null;
 const tried = [];
 let crash = '';
+const started = performance.now();
 try {
   if (variant === 'default') {
     if (has('cmake')) {
@@ -116,6 +161,9 @@ try {
   } else if (variant === 'asan') {
     tried.push('cmake-js with sanitizers');
     built = cmakeJs('build/asan', ['AUTOGRAD_SANITIZE=ON', 'CMAKE_BUILD_TYPE=RelWithDebInfo']);
+  } else if (variant === 'prebuild') {
+    tried.push('cmake-js, portable');
+    built = cmakeJs('build/prebuild', ['AUTOGRAD_PORTABLE=ON']);
   } else {
     tried.push('node-gyp');
     built = nodeGyp(false);
@@ -126,9 +174,24 @@ try {
   built = null;
 }
 
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const blas = built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
+if (built && blas && variant === 'prebuild') {
+  // copied in under a temporary name, so a half-written file is never a prebuild
+  mkdirSync(dirname(prebuilt), { recursive: true });
+  copyFileSync(built, `${prebuilt}.tmp`);
+  renameSync(`${prebuilt}.tmp`, prebuilt);
+  const d = doctor({ AUTOGRAD_NATIVE_PATH: prebuilt });
+  if (d && d.engine !== 'native') {
+    console.error(`build-native: the prebuild fails the loader's self-test: ${d.reason}`);
+    rmSync(prebuilt, { force: true });
+    process.exit(1);
+  }
+  console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s; BLAS here: ${blas})`);
+  process.exit(args.includes('--test') ? runNativeTests(prebuilt) : 0);
+}
 if (built && blas) {
-  console.log(`build-native: ${relative(root, built)} (${tried.at(-1)}; BLAS: ${blas})`);
+  console.log(`build-native: ${relative(root, built)} (${tried.at(-1)}, ${seconds} s; BLAS: ${blas})`);
   process.exit(args.includes('--test') ? runNativeTests(built) : 0);
 }
 
