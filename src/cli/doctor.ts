@@ -1,11 +1,11 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { loadNative } from '../engine/native.js';
+import { loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
 import { OPS } from '../ops/index.js';
 import { toJson } from '../report/json.js';
 import { colors, EXIT_OK, run } from './common.js';
 
 export const command = 'doctor';
-export const describe = 'which engine runs formulas here: the native addon (its BLAS, threads, compiler, build) or why not';
+export const describe = 'which engine runs formulas here: the native addon (prebuilt or built here; its BLAS, threads, compiler) or why not';
 
 export function builder(y: Argv) {
   return y.option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' }).example('$0 doctor', 'is the native engine built, and with which BLAS?');
@@ -18,8 +18,14 @@ export interface DoctorReport {
   engine: 'native' | 'js';
   /** why not native (absent when native) */
   reason?: string;
+  /** where the native engine came from: AUTOGRAD_NATIVE_PATH, the prebuild for this platform, or a local build */
+  source: NativeSource | null;
   addon: string;
+  /** every addon the loader looked at, in its order, and why each one not loaded was skipped */
+  candidates: NativeCandidate[];
   blas: string | null;
+  /** the CBLAS library file, or why the built-in kernel runs */
+  blasFrom: string | null;
   threads: number | null;
   blasThreads: number | null;
   compiler: string | null;
@@ -34,7 +40,7 @@ export interface DoctorReport {
 }
 
 export function doctorReport(): DoctorReport {
-  const s = loadNative();
+  const s = loadNative({ notice: false });
   const table = [...OPS.keys()];
   const nativeOps = s.engine ? s.engine.ops : new Set<string>();
   const missing = s.engine ? table.filter((op) => !nativeOps.has(op)) : [];
@@ -42,8 +48,11 @@ export function doctorReport(): DoctorReport {
   return {
     engine: s.engine ? 'native' : 'js',
     ...(s.engine ? {} : { reason: s.reason }),
+    source: s.source ?? null,
     addon: s.path,
+    candidates: s.candidates,
     blas: i?.blas ?? null,
+    blasFrom: i?.blasFrom ?? null,
     threads: i?.threads ?? null,
     blasThreads: i?.blasThreads ?? null,
     compiler: i?.compiler ?? null,
@@ -68,11 +77,12 @@ export async function handler(args: Args): Promise<void> {
     const line = (k: string, v: string) => `${c.bold(k.padEnd(11))} ${v}`;
     const out = [
       line('engine', r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`),
-      line('addon', r.addon),
+      line('addon', r.source ? `${r.addon} ${c.dim(`(${r.source})`)}` : r.addon),
+      ...r.candidates.filter((k) => k.skipped && r.engine === 'native').map((k) => line('', c.dim(`not used: ${k.source} ${k.path}: ${k.skipped}`))),
     ];
     if (r.engine === 'native') {
       out.push(
-        line('BLAS', r.blas ?? '?'),
+        line('BLAS', `${r.blas ?? '?'} ${c.dim(r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`)}`),
         line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
         line('compiler', r.compiler ?? '?'),
         line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),

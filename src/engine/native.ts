@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,8 @@ export interface NativeAddon {
 
 export interface NativeInfo {
   blas: string;
+  /** the CBLAS library file in use, or why the built-in kernel runs (AUTOGRAD_BLAS=none, none found) */
+  blasFrom: string;
   blasThreads: number;
   threads: number;
   hardwareThreads: number;
@@ -67,64 +70,200 @@ interface TapeSpec {
   slots: Float64Array;
 }
 
+/** Where a native engine can come from, in the loader's order. */
+export type NativeSource = 'AUTOGRAD_NATIVE_PATH' | 'prebuild' | 'local build';
+
+export interface NativeCandidate {
+  source: NativeSource;
+  /** the .node file (or, for a missing prebuild, the folder looked in) */
+  path: string;
+  /** why it was not used; empty for the one loaded */
+  skipped: string;
+}
+
 export interface NativeStatus {
   engine: Engine | null;
   /** why there is no engine (empty when loaded) */
   reason: string;
-  /** the .node file loaded, or the one looked for */
+  /** the .node file loaded, or the first one looked for */
   path: string;
+  /** which candidate was loaded */
+  source?: NativeSource;
+  /** every candidate looked at, in order */
+  candidates: NativeCandidate[];
   info?: NativeInfo;
 }
 
 const ADDON_NAME = 'autograd_native.node';
+/** N-API version the addon is built for (NAPI_VERSION in native/CMakeLists.txt and binding.gyp). */
+const NAPI_VERSION = 8;
 
-/** The package root: the nearest directory above this module with our package.json (works from src/ and dist/). */
-export function packageRoot(): string {
+let root: { dir: string; version: string } | undefined;
+
+/** The package root and version: the nearest directory above this module with our package.json (works from src/ and dist/). */
+function findRoot(): { dir: string; version: string } {
+  if (root) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'autograd-cli') return dir;
+        const json = JSON.parse(readFileSync(pkg, 'utf8'));
+        if (json.name === 'autograd-cli') return (root = { dir, version: String(json.version) });
       } catch {
         // not ours; keep walking up
       }
     }
     const up = dirname(dir);
-    if (up === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    if (up === dir) return (root = { dir: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), version: '?' });
     dir = up;
   }
 }
 
-/** AUTOGRAD_NATIVE_PATH (a variant build: no BLAS, ASAN, node-gyp), else build/Release. */
-export function addonPath(): string {
-  return process.env.AUTOGRAD_NATIVE_PATH ? resolve(process.env.AUTOGRAD_NATIVE_PATH) : join(packageRoot(), 'build', 'Release', ADDON_NAME);
+export function packageRoot(): string {
+  return findRoot().dir;
+}
+
+/** The folder of prebuilt engines for this platform: prebuilds/<platform>-<arch> (as prebuildify lays them out). */
+export function prebuildDir(root = packageRoot()): string {
+  return join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+}
+
+/** The prebuild's file name: the addon's, tagged with the N-API version it needs. */
+export const PREBUILD_NAME = `autograd_native.napi.node`;
+
+/** The local build of `npm run build:native`. */
+export function localBuildPath(root = packageRoot()): string {
+  return join(root, 'build', 'Release', ADDON_NAME);
+}
+
+/**
+ * The files the loader tries, in order: AUTOGRAD_NATIVE_PATH alone when set (a variant
+ * build under test must not be replaced by another); else the prebuild for this platform
+ * and the local build, the prebuild first unless the local build is newer (a developer
+ * who rebuilt the engine, or a user who compiled it for this CPU, gets that build).
+ */
+export function nativeCandidates(root = packageRoot(), env: Record<string, string | undefined> = process.env): NativeCandidate[] {
+  if (env.AUTOGRAD_NATIVE_PATH) return [{ source: 'AUTOGRAD_NATIVE_PATH', path: resolve(env.AUTOGRAD_NATIVE_PATH), skipped: '' }];
+  const prebuilt: NativeCandidate = { source: 'prebuild', path: join(prebuildDir(root), PREBUILD_NAME), skipped: '' };
+  const napi = Number(process.versions.napi ?? 0);
+  if (!existsSync(prebuilt.path)) prebuilt.skipped = `no prebuild for ${process.platform}-${process.arch}`;
+  else if (napi < NAPI_VERSION) prebuilt.skipped = `this Node has N-API ${napi}; the prebuild needs ${NAPI_VERSION}`;
+  const local: NativeCandidate = { source: 'local build', path: localBuildPath(root), skipped: '' };
+  if (!existsSync(local.path)) local.skipped = 'not built (npm run build:native)';
+  if (!prebuilt.skipped && !local.skipped && statSync(local.path).mtimeMs > statSync(prebuilt.path).mtimeMs) return [local, prebuilt];
+  return [prebuilt, local];
 }
 
 let status: NativeStatus | undefined;
 let addon: NativeAddon | undefined;
 
 /**
- * The native C++ engine, when its addon is built and loads. Loaded once per process;
- * `reason` says why not otherwise (and `--engine auto` then uses the TypeScript engine).
- * AUTOGRAD_NATIVE=0 turns it off.
+ * The native C++ engine, when an addon loads and passes its self-test. Loaded once per
+ * process; `reason` says why not otherwise (and `--engine auto` then uses the TypeScript
+ * engine), `candidates` what was tried. AUTOGRAD_NATIVE=0 turns it off. When nothing
+ * loads on its own (no AUTOGRAD_NATIVE_PATH), the first load on this install says so on
+ * stderr, once (see `noticeOnce`); `notice: false` keeps quiet (doctor explains anyway).
  */
-export function loadNative(): NativeStatus {
+export function loadNative(opts: { notice?: boolean } = {}): NativeStatus {
   if (status) return status;
-  const path = addonPath();
+  const tried = nativeCandidates();
   if (/^(0|off|false|no)$/i.test(process.env.AUTOGRAD_NATIVE ?? '')) {
-    return (status = { engine: null, reason: 'the native engine is turned off (AUTOGRAD_NATIVE=0)', path });
+    for (const c of tried) c.skipped ||= 'AUTOGRAD_NATIVE=0';
+    return (status = { engine: null, reason: 'the native engine is turned off (AUTOGRAD_NATIVE=0)', path: tried[0].path, candidates: tried });
   }
-  if (!existsSync(path)) {
-    return (status = { engine: null, reason: `the native addon is not built (no ${path}; run npm run build:native)`, path });
+  const loaded = loadFirst(tried);
+  addon = loaded.addon;
+  status = loaded.status;
+  if (!status.engine && opts.notice !== false && tried[0].source !== 'AUTOGRAD_NATIVE_PATH') noticeOnce(tried.map((c) => `${c.source}: ${c.skipped}`).join('; '));
+  return status;
+}
+
+/**
+ * The first candidate that loads and passes the self-test; the others say why not (in
+ * `skipped`, filled in here). Not cached: loadNative() keeps the one for the process.
+ */
+export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; addon?: NativeAddon } {
+  for (const c of tried) {
+    if (c.skipped) continue;
+    if (!existsSync(c.path)) {
+      c.skipped = `no ${c.path}`;
+      continue;
+    }
+    try {
+      const a = createRequire(import.meta.url)(c.path) as NativeAddon;
+      const info = a.info();
+      const engine = makeEngine(a);
+      selfTest(engine);
+      // the ones after it were not needed (when both exist, the second is the older build)
+      for (const rest of tried.slice(tried.indexOf(c) + 1)) rest.skipped ||= `not needed (the ${c.source} loaded; this one is older)`;
+      return { status: { engine, reason: '', path: c.path, source: c.source, candidates: tried, info }, addon: a };
+    } catch (e) {
+      c.skipped = `does not load: ${(e as Error).message.split('\n')[0]}`;
+    }
   }
+  return { status: { engine: null, reason: `no native engine (${tried.map((c) => `${c.source}: ${c.skipped}`).join('; ')})`, path: tried[0].path, candidates: tried } };
+}
+
+/** The file that remembers the notice was given for this install (package folder and version). */
+export function noticeMarker(): string {
+  const { dir, version } = findRoot();
+  // FNV-1a of the folder: a short, stable file name without loading node:crypto
+  let h = 0x811c9dc5;
+  for (const ch of `${dir}@${version}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'autograd-cli', `native-notice-${h.toString(16).padStart(8, '0')}`);
+}
+
+/**
+ * Installs whose scripts were blocked (--ignore-scripts, npm's allowScripts) on a platform
+ * without a working prebuild would otherwise run on the slower engine without a word.
+ * Said once per install: the marker is created exclusively, so parallel processes (check
+ * --jobs) print it once; when it cannot be written, the note is repeated next time.
+ */
+function noticeOnce(reason: string): void {
+  const marker = noticeMarker();
   try {
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
-    const info = addon.info();
-    return (status = { engine: makeEngine(addon), reason: '', path, info });
+    mkdirSync(dirname(marker), { recursive: true });
+    writeFileSync(marker, `${findRoot().dir}\n`, { flag: 'wx' });
   } catch (e) {
-    return (status = { engine: null, reason: `the native addon at ${path} does not load: ${(e as Error).message}`, path });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
   }
+  process.stderr.write(
+    `autograd-cli: note: the native engine is not built here (${reason}), so formulas run on the TypeScript engine, ` +
+      `20-35x slower on large tensors. Build it with: npm --prefix ${JSON.stringify(findRoot().dir)} run build:native ` +
+      `(needs cmake or python3 and make, and a C++ compiler). \`autograd-cli doctor\` says more; this note is shown once.\n`,
+  );
+}
+
+/**
+ * A quick self-test of a freshly loaded addon: sum(x .* y) at x = [1, 2], y = [3, 4]
+ * forward (11) and reverse (∂/∂x = y, ∂/∂y = x), through the same calls every formula
+ * uses. A binary built for another C library or CPU fails here or at require.
+ */
+function selfTest(engine: Engine): void {
+  const leaf = (id: number, label: string): Tape['nodes'][number] => ({ id, op: 'input', inputs: [], shape: [2], size: 2, offset: 2 * id, attrs: {}, label, active: true });
+  const tape: Tape = {
+    source: 'sum(x .* y)',
+    nodes: [
+      leaf(0, 'x'),
+      leaf(1, 'y'),
+      { id: 2, op: 'multiply', inputs: [0, 1], shape: [2], size: 2, offset: 4, attrs: {}, label: 'multiply', active: true },
+      { id: 3, op: 'sum', inputs: [2], shape: [], size: 1, offset: 6, attrs: {}, label: 'sum', active: true },
+    ],
+    output: 3,
+    inputs: [
+      { name: 'x', node: 0, shape: [2] },
+      { name: 'y', node: 1, shape: [2] },
+    ],
+    indexVars: [],
+    arenaSize: 7,
+  };
+  const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0);
+  engine.forward(tape, arena);
+  const { adjoint } = engine.reverse(tape, arena);
+  const got = [arena[6], ...adjoint.subarray(0, 4)];
+  if (got.join() !== '11,3,4,1,2') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2`);
 }
 
 // ----- the tape, handed over once -----
@@ -144,13 +283,14 @@ interface Prepared {
 }
 
 const prepared = new WeakMap<Tape, Prepared>();
-let opCode: Map<string, number> | undefined;
+const opCodes = new WeakMap<NativeAddon, Map<string, number>>();
 
 /** The tape's compiled form in C++ (an external object), made on first use and kept with the tape. */
 function prepare(a: NativeAddon, tape: Tape): Prepared {
   const hit = prepared.get(tape);
   if (hit) return hit;
-  opCode ??= new Map(a.opNames().map((name, i) => [name, i]));
+  let opCode = opCodes.get(a);
+  if (!opCode) opCodes.set(a, (opCode = new Map(a.opNames().map((name, i) => [name, i]))));
   const N = tape.nodes.length;
   const spec: TapeSpec = {
     ops: new Int32Array(N),
@@ -173,7 +313,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
   const gathers: Int32Array[] = [];
   let gatherLen = 0;
   tape.nodes.forEach((n, i) => {
-    const code = opCode!.get(n.op);
+    const code = opCode.get(n.op);
     if (code === undefined) throw new Error(`the native engine does not implement ${n.op}`);
     spec.ops[i] = code;
     spec.inputStart[i + 1] = spec.inputStart[i] + n.inputs.length;
