@@ -27,4 +27,5 @@ export { appendGradient, appendTangent } from './graph/gradient.js';
 export { derive, crossCheck, type DeriveOptions, type DeriveResult, type DeriveEdge, type CrossCheck } from './derive/index.js';
 export { graphResult, type GraphResult, type GraphNode, type GraphEdge, type GraphSeed, type GraphOptions } from './graph-result.js';
 export { renderGraph, renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, formatFromPath, GRAPH_FORMATS, type GraphFormat } from './report/graph/index.js';
+export type { GraphColors } from './report/graph/ascii.js';
 export type { Tensor, Shape } from './tensor.js';

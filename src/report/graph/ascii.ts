@@ -1,10 +1,20 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
 
+/** The styles the picture uses. A chalk instance is one; written out so the published types need no chalk. */
+export interface GraphColors {
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  green: (text: string) => string;
+  blue: (text: string) => string;
+  red: (text: string) => string;
+  yellow: (text: string) => string;
+}
+
 export interface AsciiOptions {
   digits?: number;
-  color?: ChalkInstance;
+  color?: GraphColors;
 }
 
 /** Trees deeper than this, or graphs larger, are listed node by node instead of drawn. */
@@ -30,7 +40,7 @@ interface Row {
  */
 export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
   const digits = o.digits ?? 6;
-  const c = o.color ?? new Chalk({ level: 0 });
+  const c: GraphColors = o.color ?? new Chalk({ level: 0 });
   const flowColor = r.mode === 'forward' ? c.blue : c.red;
   const out: string[] = [c.bold(caption(r, digits))];
   out.push(

@@ -1,7 +1,6 @@
-import type { ChalkInstance } from 'chalk';
 import { AgError } from '../../errors.js';
 import { renderHtml } from '../html/index.js';
-import { renderAscii } from './ascii.js';
+import { renderAscii, type GraphColors } from './ascii.js';
 import { renderDot } from './dot.js';
 import { renderGraphJson } from './json.js';
 import { renderMermaid } from './mermaid.js';
@@ -38,7 +37,7 @@ export function formatFromPath(path: string): GraphFormat {
 }
 
 /** One picture of the graph in the given format. */
-export async function renderGraph(r: GraphResult, format: GraphFormat, o: { digits?: number; color?: ChalkInstance } = {}): Promise<string> {
+export async function renderGraph(r: GraphResult, format: GraphFormat, o: { digits?: number; color?: GraphColors } = {}): Promise<string> {
   switch (format) {
     case 'ascii':
       return renderAscii(r, o);
