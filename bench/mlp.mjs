@@ -6,6 +6,11 @@
 //
 //   npm run build && node bench/mlp.mjs            (npm run bench:mlp)
 //   node bench/mlp.mjs --quick                     fewer iterations, no JS engine at the 10× size
+//   node bench/mlp.mjs --compare a.node b.node ... native builds against each other: each
+//                                                  round runs every addon in its own process
+//                                                  (AUTOGRAD_NATIVE_PATH), alternating; ratios
+//                                                  are to the first (the prebuild against the
+//                                                  source build, BLAS loaded or linked)
 //
 // Not a timed test: prints a table and the machine it ran on. Each time is the median of
 // many runs after warm-up; native and PyTorch are measured in alternating rounds and the
@@ -21,6 +26,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile } = await import(join(root, 'dist', 'index.js'));
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 5;
+// one child of --compare: the native engine only, one round, medians as JSON on stdout
+const nativeOnly = process.argv.includes('--native-only');
 
 const FORMULA = 'sum((relu(x*W1)*W2 - y).^2)';
 const SIZES = [
@@ -72,6 +79,58 @@ function torchTimes() {
     return null;
   }
   return JSON.parse(r.stdout);
+}
+
+if (process.argv.includes('--compare')) {
+  compareAddons(process.argv.slice(process.argv.indexOf('--compare') + 1).filter((a) => !a.startsWith('--')));
+  process.exit(0);
+}
+if (nativeOnly) {
+  const c = SIZES.map((size) => compile(FORMULA, values(size), { wrt: ['W1', 'W2'], engine: 'native' }));
+  console.log(JSON.stringify(SIZES.map((size, i) => time(c[i], size.iters.native).median)));
+  process.exit(0);
+}
+
+/** --compare: the same MLP on each addon, in alternating rounds of one process each; best round and median of rounds. */
+function compareAddons(addons) {
+  const runs = addons.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    addons.forEach((path, a) => {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--native-only', ...(quick ? ['--quick'] : [])], {
+        encoding: 'utf8',
+        env: { ...process.env, AUTOGRAD_NATIVE_PATH: path },
+      });
+      if (r.status !== 0) throw new Error(`${path}: ${r.stderr}`);
+      runs[a].push(JSON.parse(r.stdout));
+    });
+  }
+  const info = (path) => {
+    const d = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8', env: { ...process.env, AUTOGRAD_NATIVE_PATH: path } });
+    try {
+      const j = JSON.parse(d.stdout);
+      return `${j.blas}${j.blasFrom ? ` from ${j.blasFrom}` : ''}`;
+    } catch {
+      return '?';
+    }
+  };
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${ROUNDS} alternating rounds, ms per grad() (median of N runs)\n`);
+  addons.forEach((path, a) => console.log(`[${a}] ${path}\n    BLAS: ${info(path)}`));
+  console.log('');
+  const head = ['size', ...addons.map((_, a) => `[${a}] best (median of rounds)`), ...addons.slice(1).map((_, a) => `[${a + 1}]/[0] best (median)`)];
+  console.log(head.join(' | '));
+  console.log(head.map(() => '---').join(' | '));
+  SIZES.forEach((size, i) => {
+    const per = runs.map((r) => r.map((x) => x[i]));
+    const best = per.map((p) => Math.min(...p));
+    const med = per.map((p) => median(p));
+    console.log(
+      [
+        `${size.name} (${size.N}, ${size.Din}, ${size.H}, ${size.Dout})`,
+        ...per.map((_, a) => `${best[a].toFixed(3)} (${med[a].toFixed(3)})`),
+        ...per.slice(1).map((_, a) => `${(best[a + 1] / best[0]).toFixed(2)}× (${(med[a + 1] / med[0]).toFixed(2)}×)`),
+      ].join(' | '),
+    );
+  });
 }
 
 const rows = SIZES.map((size) => ({ size, native: [], torch: [] }));

@@ -5,7 +5,7 @@ import { loadNative } from '../../src/engine/native.js';
 /**
  * Which build the native tests ran against. `node scripts/build-native.mjs --variant X --test`
  * sets AUTOGRAD_NATIVE_VARIANT and AUTOGRAD_NATIVE_PATH, so a CI log proves that the
- * no-BLAS, node-gyp and sanitizer builds each passed the parity tests.
+ * prebuild, no-BLAS, node-gyp and sanitizer builds each passed the parity tests.
  */
 const variant = process.env.AUTOGRAD_NATIVE_VARIANT ?? 'default';
 
@@ -18,7 +18,13 @@ describe(`native build under test: ${variant}`, () => {
     switch (variant) {
       case 'noblas':
         expect(info.blas).toBe('built-in kernel');
+        expect(info.blasFrom).toBe('built without BLAS');
         expect(info.buildSystem).toBe('cmake-js');
+        break;
+      case 'prebuild':
+        expect(s.path).toMatch(/prebuilds[/\\][a-z0-9]+-[a-z0-9]+[/\\]autograd_native\.napi\.node$/);
+        expect(info.buildSystem).toBe('cmake-js');
+        expect(info.sanitizers).toBe('');
         break;
       case 'gyp':
         expect(info.buildSystem).toBe('node-gyp');

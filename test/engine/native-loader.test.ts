@@ -1,0 +1,106 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadFirst, loadNative, localBuildPath, nativeCandidates, prebuildDir, PREBUILD_NAME } from '../../src/engine/native.js';
+import { cli } from '../helpers.js';
+
+/**
+ * Where the native engine comes from: AUTOGRAD_NATIVE_PATH alone, else the prebuild for
+ * this platform and the local build, the newer first; the first that loads and passes the
+ * self-test wins, and every other one says why it was not used.
+ */
+let base: string;
+let root: string;
+/** A new package folder: files once loaded must never be overwritten (the process maps them). */
+const freshRoot = () => (root = mkdtempSync(join(base, 'pkg-')));
+const prebuilt = () => join(prebuildDir(root), PREBUILD_NAME);
+/** A real addon to copy: the one this test run loaded. */
+const realAddon = () => loadNative().path;
+
+function place(path: string, from: string | null, mtimeSeconds: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  if (from) copyFileSync(from, path);
+  else writeFileSync(path, 'not an ELF file');
+  utimesSync(path, mtimeSeconds, mtimeSeconds);
+}
+
+beforeAll(() => {
+  expect(loadNative().reason).toBe('');
+  base = mkdtempSync(join(tmpdir(), 'autograd-loader-'));
+});
+beforeEach(freshRoot);
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe('the candidates, in order', () => {
+  it('neither built: both say why', () => {
+    const c = nativeCandidates(root, {});
+    expect(c.map((x) => x.source)).toEqual(['prebuild', 'local build']);
+    expect(c[0].skipped).toBe(`no prebuild for ${process.platform}-${process.arch}`);
+    expect(c[1].skipped).toMatch(/^not built/);
+    expect(c[0].path).toBe(join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node'));
+  });
+
+  it('the prebuild first, unless the local build is newer', () => {
+    place(prebuilt(), null, 2_000_000_000);
+    place(localBuildPath(root), null, 1_000_000_000);
+    expect(nativeCandidates(root, {}).map((x) => x.source)).toEqual(['prebuild', 'local build']);
+    utimesSync(localBuildPath(root), 2_000_000_100, 2_000_000_100);
+    expect(nativeCandidates(root, {}).map((x) => x.source)).toEqual(['local build', 'prebuild']);
+  });
+
+  it('AUTOGRAD_NATIVE_PATH alone, whatever else is there', () => {
+    const c = nativeCandidates(root, { AUTOGRAD_NATIVE_PATH: 'some/where.node' });
+    expect(c).toHaveLength(1);
+    expect(c[0]).toMatchObject({ source: 'AUTOGRAD_NATIVE_PATH', skipped: '' });
+    expect(c[0].path).toMatch(/some\/where\.node$/);
+  });
+});
+
+describe('loading the first that works', () => {
+  it('a file that does not load is passed over, with the loader error; the next one loads and is self-tested', () => {
+    place(prebuilt(), null, 2_000_000_000);
+    place(localBuildPath(root), realAddon(), 1_000_000_000);
+    const { status, addon } = loadFirst(nativeCandidates(root, {}));
+    expect(status.reason).toBe('');
+    expect(status.source).toBe('local build');
+    expect(status.engine?.name).toBe('native');
+    expect(addon?.opNames().length).toBeGreaterThan(0);
+    expect(status.candidates[0].skipped).toMatch(/^does not load: /);
+  });
+
+  it('a working prebuild leaves the older local build unused, and says so', () => {
+    place(prebuilt(), realAddon(), 2_000_000_000);
+    place(localBuildPath(root), realAddon(), 1_000_000_000);
+    const { status } = loadFirst(nativeCandidates(root, {}));
+    expect(status.source).toBe('prebuild');
+    expect(status.candidates[1].skipped).toBe('not needed (the prebuild loaded; this one is older)');
+  });
+
+  it('nothing loads: no engine, and the reason names every candidate', () => {
+    place(localBuildPath(root), null, 1_000_000_000);
+    const { status } = loadFirst(nativeCandidates(root, {}));
+    expect(status.engine).toBeNull();
+    expect(status.reason).toMatch(/^no native engine \(prebuild: no prebuild for .*; local build: does not load: .*\)$/);
+  });
+});
+
+describe('doctor', () => {
+  it('--json names the source, every candidate and where the BLAS came from', () => {
+    const r = cli(['doctor', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.engine).toBe('native');
+    expect(['prebuild', 'local build', 'AUTOGRAD_NATIVE_PATH']).toContain(d.source);
+    expect(d.candidates.find((c: { source: string }) => c.source === d.source).skipped).toBe('');
+    expect(typeof d.blasFrom).toBe('string');
+    if (d.blas !== 'built-in kernel') expect(d.blasFrom).toMatch(/\.(so|dylib)|Accelerate/);
+  });
+
+  it('in words: the addon with its source, and the BLAS with the file it came from', () => {
+    const r = cli(['doctor'], { env: { AUTOGRAD_BLAS: 'none' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^addon +\S+\.node \((prebuild|local build|AUTOGRAD_NATIVE_PATH)\)$/m);
+    expect(r.stdout).toMatch(/^BLAS +built-in kernel \(AUTOGRAD_BLAS=none\)$/m);
+  });
+});

@@ -1,0 +1,235 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers.js';
+
+/**
+ * The package as a user gets it: `npm pack`, then `npm install` of the tarball into a
+ * fresh project whose PATH holds node and npm and, in place of every compiler and build
+ * tool, a shim that records its call and fails. The install must take the prebuilt engine
+ * (no compiler runs), the CLI must run the lecture example on it, with and without a
+ * BLAS, and the type declarations must compile in a strict consumer without @types/node.
+ * A second install with --ignore-scripts stands for npm's script policies.
+ *
+ * When prebuilds/ is missing, it is built first (the prepack step), never skipped.
+ */
+const PREBUILD = join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
+const TOOLS = ['cmake', 'ninja', 'make', 'gmake', 'c++', 'g++', 'gcc', 'cc', 'clang', 'clang++', 'python3', 'python'];
+
+let work: string;
+let shims: string;
+let tarball: string;
+let packed: string[];
+let installed: { project: string; pkg: string; output: string; seconds: number };
+let env: Record<string, string>;
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+const newest = (versions: number[][]) => versions.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b), [0]);
+
+function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? env, encoding: 'utf8', timeout: 240_000 });
+}
+
+/** npm install of the tarball into a new project; the output and how long it took. */
+function install(name: string, extra: string[] = []): typeof installed {
+  const project = join(work, name);
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
+  const t0 = performance.now();
+  const r = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...extra, tarball], { cwd: project });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`npm install failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return { project, pkg: join(project, 'node_modules', 'autograd-cli'), output: r.stdout + r.stderr, seconds };
+}
+
+/** The installed CLI (through npm's bin link), as a user runs it. */
+function cli(project: string, args: string[], extraEnv: Record<string, string> = {}) {
+  return run(join(project, 'node_modules', '.bin', 'autograd-cli'), args, { cwd: project, env: { ...env, NO_COLOR: '1', ...extraEnv } });
+}
+
+function doctor(project: string, extraEnv: Record<string, string> = {}) {
+  const r = cli(project, ['doctor', '--json'], extraEnv);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+beforeAll(() => {
+  expect(existsSync(join(ROOT, 'dist', 'cli.cjs')), 'the CLI is built (npm run build)').toBe(true);
+  if (!existsSync(PREBUILD)) {
+    const b = spawnSync(process.execPath, ['scripts/build-native.mjs', '--variant', 'prebuild'], { cwd: ROOT, encoding: 'utf8' });
+    expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
+  }
+  work = mkdtempSync(join(tmpdir(), 'autograd-package-'));
+  shims = join(work, 'bin');
+  mkdirSync(shims);
+  for (const tool of ['node', 'npm', 'sh']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    symlinkSync(found, join(shims, tool));
+  }
+  for (const tool of TOOLS) {
+    writeFileSync(join(shims, tool), `#!/bin/sh\necho "${tool} $*" >> "${join(work, 'compiler-calls.log')}"\necho "${tool}: not on this machine (test shim)" >&2\nexit 127\n`);
+    chmodSync(join(shims, tool), 0o755);
+  }
+  const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+  env = {
+    PATH: shims,
+    HOME: join(work, 'home'),
+    XDG_CACHE_HOME: join(work, 'cache'),
+    // the user's npm cache, so the dependencies come from it (--prefer-offline)
+    npm_config_cache: cache,
+    npm_config_update_notifier: 'false',
+    TMPDIR: tmpdir(),
+  };
+  mkdirSync(env.HOME);
+
+  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
+  expect(pack.status, pack.stderr).toBe(0);
+  const info = JSON.parse(pack.stdout)[0];
+  tarball = join(work, info.filename);
+  packed = info.files.map((f: { path: string }) => f.path);
+  installed = install('consumer');
+}, 600_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships what runs and what rebuilds the engine, nothing else', () => {
+    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|README\.md$|LICENSE$|package\.json$)/;
+    expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
+    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs'])
+      expect(packed, f).toContain(f);
+    expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
+  });
+
+  it('the prebuild needs no BLAS, C++ runtime newer than GCC 6, or glibc newer than 2.35', () => {
+    const elf = spawnSync('readelf', ['-d', '--dyn-syms', '-W', PREBUILD], { encoding: 'utf8' });
+    expect(elf.status, elf.stderr).toBe(0);
+    const needed = [...elf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+    expect(needed.filter((lib) => !/^(libc|libm|libstdc\+\+|libgcc_s|libdl|libpthread|ld-linux[^.]*)\.so/.test(lib))).toEqual([]);
+    const versions = (tag: string) => [...elf.stdout.matchAll(new RegExp(`@${tag}_([0-9.]+)`, 'g'))].map((m) => m[1].split('.').map(Number));
+    expect(compareVersions(newest(versions('GLIBC')), [2, 35])).toBeLessThanOrEqual(0);
+    expect(compareVersions(newest(versions('GLIBCXX')), [3, 4, 22])).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('npm install of the tarball, without a compiler', () => {
+  it('runs no compiler and takes the prebuilt engine', () => {
+    expect(existsSync(join(work, 'compiler-calls.log')) ? readFileSync(join(work, 'compiler-calls.log'), 'utf8') : '').toBe('');
+    expect(installed.output).toMatch(/build-native: using the prebuilt engine prebuilds\/\S+ \(self-test passed/);
+    expect(existsSync(join(installed.pkg, 'build'))).toBe(false);
+    console.log(`npm install of the tarball: ${installed.seconds.toFixed(1)} s`);
+  });
+
+  it('doctor --json reports the prebuilt native engine', () => {
+    const d = doctor(installed.project);
+    expect(d.engine).toBe('native');
+    expect(d.source).toBe('prebuild');
+    expect(d.addon).toBe(join(installed.pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node'));
+    expect(d.napiAddon).toBe(8);
+    expect(d.ops.missing).toEqual([]);
+  });
+
+  it('runs the lecture example: ∂f/∂x = -2π', () => {
+    const r = cli(installed.project, ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.gradient.x).toBeCloseTo(-2 * Math.PI, 12);
+    expect(j.engine).toBe('native');
+    expect(j.check.passed).toBe(true);
+    expect(r.stderr).toBe('');
+  });
+
+  // products of 48×48 matrices are above the engine's BLAS threshold, so they go through gemm
+  const matmul = ['grad', 'sum((A*B).^2)', '--at', 'A=randn(48,48),B=randn(48,48)', '--seed', '3', '--json'];
+
+  it('without a BLAS (AUTOGRAD_BLAS=none) runs the built-in kernel, with the same gradient', () => {
+    const d = doctor(installed.project, { AUTOGRAD_BLAS: 'none' });
+    expect(d.engine).toBe('native');
+    expect(d.blas).toBe('built-in kernel');
+    expect(d.blasFrom).toBe('AUTOGRAD_BLAS=none');
+    const kernel = cli(installed.project, matmul, { AUTOGRAD_BLAS: 'none' });
+    expect(kernel.status, kernel.stderr).toBe(0);
+    const k = JSON.parse(kernel.stdout);
+    expect(k.engine).toBe('native');
+    expect(k.check.passed).toBe(true);
+    // against the TypeScript engine: the same numbers up to summation order
+    const js = JSON.parse(cli(installed.project, [...matmul, '--engine', 'js']).stdout);
+    const a = (k.gradient.A as number[][]).flat();
+    const b = (js.gradient.A as number[][]).flat();
+    const scale = Math.max(...b.map(Math.abs));
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-12 * scale);
+  });
+
+  it('when the BLAS library cannot be loaded, falls back to the built-in kernel and says why', () => {
+    const missing = join(work, 'no-such-dir', 'libopenblas.so.0');
+    const d = doctor(installed.project, { AUTOGRAD_BLAS: missing });
+    expect(d.engine).toBe('native');
+    expect(d.blas).toBe('built-in kernel');
+    expect(d.blasFrom).toContain(`AUTOGRAD_BLAS=${missing}: `);
+    const r = cli(installed.project, matmul, { AUTOGRAD_BLAS: missing });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).check.passed).toBe(true);
+  });
+
+  it('its type declarations compile in a strict consumer without @types/node, chalk or yargs', () => {
+    const { project } = installed;
+    expect(existsSync(join(project, 'node_modules', '@types'))).toBe(false);
+    // the CLI's own libraries are bundled into dist/, so not installed (yargs may come with cmake-js, without types)
+    for (const dep of ['chalk', 'mathjs', 'cli-table3']) expect(existsSync(join(project, 'node_modules', dep)), dep).toBe(false);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true }, include: ['main.ts'] }),
+    );
+    writeFileSync(
+      join(project, 'main.ts'),
+      [
+        "import { grad, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphModel, AgError, type GradResult, type GraphColors } from 'autograd-cli';",
+        "const r: GradResult = grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI });",
+        'const colors: GraphColors | undefined = undefined;',
+        'export const used = [r.gradient.x, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphModel, AgError, colors];',
+        '',
+      ].join('\n'),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+});
+
+describe('npm install --ignore-scripts (install scripts blocked)', () => {
+  let blocked: typeof installed;
+  beforeAll(() => {
+    blocked = install('blocked', ['--ignore-scripts']);
+  }, 300_000);
+
+  it('needs no install script: the prebuild loads, and nothing is said', () => {
+    expect(blocked.output).not.toMatch(/build-native/);
+    expect(doctor(blocked.project).source).toBe('prebuild');
+    const r = cli(blocked.project, ['grad', 'x^2', '--at', 'x=3']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('without a prebuild for the platform, the first run says once how to build the engine', () => {
+    rmSync(join(blocked.pkg, 'prebuilds'), { recursive: true, force: true });
+    const first = cli(blocked.project, ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--json']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).engine).toBe('js');
+    expect(first.stderr).toMatch(/^autograd-cli: note: the native engine is not built here \(.*no prebuild for .*\).*run build:native.*shown once\.\n$/);
+    expect(first.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    const second = cli(blocked.project, ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--json']);
+    expect(second.status).toBe(0);
+    expect(second.stderr).toBe('');
+    // doctor explains instead
+    const d = doctor(blocked.project);
+    expect(d.engine).toBe('js');
+    expect(d.reason).toMatch(/prebuild: no prebuild for .*local build: not built/);
+  });
+});
