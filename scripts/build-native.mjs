@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the native engine (native/): cmake-js when `cmake` is on the PATH, else
-// node-gyp (binding.gyp), compiling on every core. If both fail it prints one warning and
+// Builds the native engine (native/): cmake-js when it is installed (a devDependency; an
+// optional peer of the published package) and `cmake` is on the PATH, else node-gyp
+// (binding.gyp; npm brings its own), compiling on every core. If both fail it prints one warning and
 // exits 0, so `npm ci` still works and the CLI uses the JavaScript engine;
 // AUTOGRAD_REQUIRE_NATIVE=1 (CI) makes the failure fatal.
 //
@@ -90,9 +91,22 @@ function step(cmd, argv, cwd = root) {
 
 const has = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
 
+/** cmake-js's CLI, or null when it is not installed. */
+function cmakeJsBin() {
+  try {
+    return join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  } catch {
+    return null;
+  }
+}
+
 /** cmake-js, every core: --parallel for make (Ninja uses them all anyway). */
 function cmakeJs(out, defs) {
-  const bin = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  const bin = cmakeJsBin();
+  if (!bin) {
+    writeFileSync(log, 'cmake-js is not installed (npm install cmake-js)\n', { flag: 'a' });
+    return null;
+  }
   return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, '--parallel', String(jobs), ...defs.map((d) => `--CD${d}`)]) ? join(root, out, 'Release', ADDON) : null;
 }
 
@@ -147,7 +161,7 @@ let crash = '';
 const started = performance.now();
 try {
   if (variant === 'default') {
-    if (has('cmake')) {
+    if (cmakeJsBin() && has('cmake')) {
       tried.push('cmake-js');
       built = cmakeJs('build', []);
     }

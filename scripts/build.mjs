@@ -101,6 +101,8 @@ try {
   process.stderr.write('scripts/build.mjs: TypeScript is not installed; skipping type declarations\n');
 }
 if (tsc) {
+  // only what src/index.ts reaches (tsconfig.build.json), so nothing stale stays from an earlier build
+  rmSync('dist/types', { recursive: true, force: true });
   const types = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
   if (types.status !== 0) {
     process.stderr.write(`scripts/build.mjs: type declarations failed:\n${types.stdout}${types.stderr}`);

@@ -1,5 +1,5 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
+import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
 import { OPS } from '../ops/index.js';
 import { toJson } from '../report/json.js';
 import { colors, EXIT_OK, run } from './common.js';
@@ -88,6 +88,8 @@ export async function handler(args: Args): Promise<void> {
         line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),
         line('ops', r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`),
       );
+    } else if (!process.env.AUTOGRAD_NATIVE_PATH && r.candidates.every((k) => k.skipped !== 'AUTOGRAD_NATIVE=0')) {
+      out.push(line('build it', `${BUILD_COMMAND()} ${c.dim(`(${BUILD_NEEDS})`)}`));
     }
     out.push(line('node', `${r.node} (N-API ${r.napi})`));
     process.stdout.write(`${out.join('\n')}\n`);

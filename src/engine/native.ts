@@ -150,7 +150,7 @@ export function nativeCandidates(root = packageRoot(), env: Record<string, strin
   if (!existsSync(prebuilt.path)) prebuilt.skipped = `no prebuild for ${process.platform}-${process.arch}`;
   else if (napi < NAPI_VERSION) prebuilt.skipped = `this Node has N-API ${napi}; the prebuild needs ${NAPI_VERSION}`;
   const local: NativeCandidate = { source: 'local build', path: localBuildPath(root), skipped: '' };
-  if (!existsSync(local.path)) local.skipped = 'not built (npm run build:native)';
+  if (!existsSync(local.path)) local.skipped = 'not built';
   if (!prebuilt.skipped && !local.skipped && statSync(local.path).mtimeMs > statSync(prebuilt.path).mtimeMs) return [local, prebuilt];
   return [prebuilt, local];
 }
@@ -205,6 +205,10 @@ export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; add
   return { status: { engine: null, reason: `no native engine (${tried.map((c) => `${c.source}: ${c.skipped}`).join('; ')})`, path: tried[0].path, candidates: tried } };
 }
 
+/** How a user builds the engine of this install (the note below, doctor). */
+export const BUILD_COMMAND = () => `npm --prefix ${JSON.stringify(packageRoot())} run build:native`;
+export const BUILD_NEEDS = 'cmake or python3 and make, and a C++ compiler';
+
 /** The file that remembers the notice was given for this install (package folder and version). */
 export function noticeMarker(): string {
   const { dir, version } = findRoot();
@@ -231,8 +235,8 @@ function noticeOnce(reason: string): void {
   }
   process.stderr.write(
     `autograd-cli: note: the native engine is not built here (${reason}), so formulas run on the TypeScript engine, ` +
-      `20-35x slower on large tensors. Build it with: npm --prefix ${JSON.stringify(findRoot().dir)} run build:native ` +
-      `(needs cmake or python3 and make, and a C++ compiler). \`autograd-cli doctor\` says more; this note is shown once.\n`,
+      `20-35x slower on large tensors. Build it with: ${BUILD_COMMAND()} (needs ${BUILD_NEEDS}). ` +
+      `\`autograd-cli doctor\` says more; this note is shown once.\n`,
   );
 }
 

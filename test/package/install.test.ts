@@ -232,4 +232,15 @@ describe('npm install --ignore-scripts (install scripts blocked)', () => {
     expect(d.engine).toBe('js');
     expect(d.reason).toMatch(/prebuild: no prebuild for .*local build: not built/);
   });
+
+  it('building it on a machine without a compiler: node-gyp is tried (cmake-js is not installed), one warning, and the CLI still runs', () => {
+    const script = join(blocked.pkg, 'scripts', 'build-native.mjs');
+    const soft = run('node', [script], { cwd: blocked.pkg });
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stderr).toMatch(/^autograd-cli: warning: the native engine was not built \(node-gyp failed; details in native\/build\/native-default\.log\)/);
+    const strict = run('node', [script], { cwd: blocked.pkg, env: { ...env, AUTOGRAD_REQUIRE_NATIVE: '1' } });
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/^build-native: node-gyp failed; see native\/build\/native-default\.log/);
+    expect(cli(blocked.project, ['grad', 'x^2', '--at', 'x=3']).status).toBe(0);
+  });
 });
