@@ -6,6 +6,7 @@
 //
 //   npm run build && node bench/mlp.mjs            (npm run bench:mlp)
 //   node bench/mlp.mjs --quick                     fewer iterations, no JS engine at the 10× size
+//   node bench/mlp.mjs --rounds N                  N alternating rounds (default 5; on a busy machine, more)
 //   node bench/mlp.mjs --compare a.node b.node ... native builds against each other: each
 //                                                  round runs every addon in its own process
 //                                                  (AUTOGRAD_NATIVE_PATH), alternating; ratios
@@ -25,7 +26,8 @@ import { median, randn } from './seeded.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { compile } = await import(join(root, 'dist', 'index.js'));
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 5;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Math.max(1, Number(process.argv[roundsArg + 1]) || 1) : quick ? 1 : 5;
 // one child of --compare: the native engine only, one round, medians as JSON on stdout
 const nativeOnly = process.argv.includes('--native-only');
 
@@ -82,7 +84,7 @@ function torchTimes() {
 }
 
 if (process.argv.includes('--compare')) {
-  compareAddons(process.argv.slice(process.argv.indexOf('--compare') + 1).filter((a) => !a.startsWith('--')));
+  compareAddons(process.argv.slice(process.argv.indexOf('--compare') + 1).filter((a) => a.endsWith('.node')));
   process.exit(0);
 }
 if (nativeOnly) {

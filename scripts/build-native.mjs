@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the native engine (native/): cmake-js when it is installed (a devDependency; an
 // optional peer of the published package) and `cmake` is on the PATH, else node-gyp
-// (binding.gyp; npm brings its own), compiling on every core. If both fail it prints one warning and
-// exits 0, so `npm ci` still works and the CLI uses the JavaScript engine;
+// (binding.gyp; npm brings its own), compiling on every core. If both fail it prints one
+// warning and exits 0, so `npm ci` still works and the CLI uses the JavaScript engine;
 // AUTOGRAD_REQUIRE_NATIVE=1 (CI) makes the failure fatal.
 //
 //   node scripts/build-native.mjs                    the default build → build/Release
@@ -10,8 +10,9 @@
 //                                                    compile when the prebuild for this platform
 //                                                    loads and passes the loader's self-test
 //   node scripts/build-native.mjs --variant prebuild the portable build that ships in the package
-//                                                    → prebuilds/<platform>-<arch>/ (npm run prebuild;
-//                                                    --if-missing: only when there is none, for prepack)
+//                                                    → prebuilds/<platform>-<arch>/ (npm run
+//                                                    build:prebuild; --if-missing: only when there
+//                                                    is none, for prepack)
 //   node scripts/build-native.mjs --variant noblas   the built-in GEMM only → build/noblas/Release
 //   node scripts/build-native.mjs --variant asan     -fsanitize=address,undefined → build/asan/Release
 //   node scripts/build-native.mjs --variant gyp      node-gyp only → build/gyp/build/Release
@@ -38,7 +39,7 @@ const log = join(root, 'native', 'build', `native-${variant}.log`);
 const ADDON = 'autograd_native.node';
 
 if (!['default', 'noblas', 'asan', 'gyp', 'prebuild'].includes(variant)) {
-  console.error(`build-native: unknown --variant ${variant} (default, noblas, asan, gyp, prebuild)`);
+  console.error(`build-native: ${variant ? `unknown --variant ${variant}` : '--variant needs a name'} (default, noblas, asan, gyp, prebuild)`);
   process.exit(2);
 }
 if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
@@ -72,7 +73,8 @@ if (args.includes('--install') && variant === 'default') {
     console.log(`build-native: using the prebuilt engine ${relative(root, d.addon)} (self-test passed; BLAS: ${d.blas}); nothing to compile`);
     process.exit(0);
   }
-  if (existsSync(prebuilt)) console.log(`build-native: the prebuilt engine does not work here (${d ? d.candidates.find((c) => c.source === 'prebuild')?.skipped : 'the CLI is not built'}); compiling`);
+  const why = d?.candidates.find((c) => c.source === 'prebuild')?.skipped ?? '';
+  if (why.startsWith('does not load')) console.log(`build-native: the prebuilt engine does not work here (${why}); compiling`);
 }
 if (variant === 'prebuild' && args.includes('--if-missing') && existsSync(prebuilt)) {
   console.log(`build-native: ${relative(root, prebuilt)} is there already`);

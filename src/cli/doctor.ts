@@ -82,7 +82,8 @@ export async function handler(args: Args): Promise<void> {
     ];
     if (r.engine === 'native') {
       out.push(
-        line('BLAS', `${r.blas ?? '?'} ${c.dim(r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`)}`),
+        // blasFrom may quote AUTOGRAD_BLAS: control characters escaped, so it stays one line
+        line('BLAS', `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`),
         line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
         line('compiler', r.compiler ?? '?'),
         line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),

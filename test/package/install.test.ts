@@ -217,6 +217,15 @@ describe('npm install --ignore-scripts (install scripts blocked)', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('a prebuild that does not load here (another C library, a damaged file): the install script says so and compiles', () => {
+    writeFileSync(join(blocked.pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node'), 'not an ELF file');
+    const r = run('node', [join(blocked.pkg, 'scripts', 'build-native.mjs'), '--install'], { cwd: blocked.pkg });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^build-native: the prebuilt engine does not work here \(does not load: .*\); compiling$/m);
+    // no compiler here: the compile fails with one warning, as on any machine without one
+    expect(r.stderr).toMatch(/^autograd-cli: warning: the native engine was not built/);
+  });
+
   it('without a prebuild for the platform, the first run says once how to build the engine', () => {
     rmSync(join(blocked.pkg, 'prebuilds'), { recursive: true, force: true });
     const first = cli(blocked.project, ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--json']);
