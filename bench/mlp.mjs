@@ -97,7 +97,10 @@ if (nativeOnly) {
 function compareAddons(addons) {
   const runs = addons.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    addons.forEach((path, a) => {
+    // each round starts with the next addon, so none is always first after a pause
+    addons.forEach((_, k) => {
+      const a = (k + round) % addons.length;
+      const path = addons[a];
       const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--native-only', ...(quick ? ['--quick'] : [])], {
         encoding: 'utf8',
         env: { ...process.env, AUTOGRAD_NATIVE_PATH: path },
@@ -118,7 +121,8 @@ function compareAddons(addons) {
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${ROUNDS} alternating rounds, ms per grad() (median of N runs)\n`);
   addons.forEach((path, a) => console.log(`[${a}] ${path}\n    BLAS: ${info(path)}`));
   console.log('');
-  const head = ['size', ...addons.map((_, a) => `[${a}] best (median of rounds)`), ...addons.slice(1).map((_, a) => `[${a + 1}]/[0] best (median)`)];
+  // ratios to [0] round by round (the two ran minutes apart at most), then their median: steadier than ratios of medians
+  const head = ['size', ...addons.map((_, a) => `[${a}] best (median of rounds)`), ...addons.slice(1).map((_, a) => `[${a + 1}]/[0] best; median of round ratios`)];
   console.log(head.join(' | '));
   console.log(head.map(() => '---').join(' | '));
   SIZES.forEach((size, i) => {
@@ -129,7 +133,7 @@ function compareAddons(addons) {
       [
         `${size.name} (${size.N}, ${size.Din}, ${size.H}, ${size.Dout})`,
         ...per.map((_, a) => `${best[a].toFixed(3)} (${med[a].toFixed(3)})`),
-        ...per.slice(1).map((_, a) => `${(best[a + 1] / best[0]).toFixed(2)}× (${(med[a + 1] / med[0]).toFixed(2)}×)`),
+        ...per.slice(1).map((p, a) => `${(best[a + 1] / best[0]).toFixed(2)}×; ${median(p.map((v, r) => v / per[0][r])).toFixed(2)}×`),
       ].join(' | '),
     );
   });

@@ -75,7 +75,7 @@ export type NativeSource = 'AUTOGRAD_NATIVE_PATH' | 'prebuild' | 'local build';
 
 export interface NativeCandidate {
   source: NativeSource;
-  /** the .node file (or, for a missing prebuild, the folder looked in) */
+  /** the .node file looked for */
   path: string;
   /** why it was not used; empty for the one loaded */
   skipped: string;
