@@ -2,7 +2,8 @@ import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node as YamlNode } from 'yaml';
 import { AgError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import { readTextBounded, type FileScope } from './read.js';
+import { readTextBounded } from './read.js';
+import type { FileScope } from './scope.js';
 
 /**
  * The door for YAML and JSON documents from untrusted hands: case files today, answer

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgError } from '../errors.js';
 import { bytesText } from '../limits.js';
+import type { FileScope } from './scope.js';
 
 /**
  * The one file reader: every `@file` (a formula, `--at @values.json`, `name=@w.npy`),
@@ -13,13 +14,7 @@ import { bytesText } from '../limits.js';
  * name the file and what is wrong with it, never its contents.
  */
 
-/** Where relative references resolve, and whether they may leave that folder tree. */
-export interface FileScope {
-  /** folder relative references resolve against (default: the working directory) */
-  base?: string;
-  /** when set, a reference must stay inside this folder tree: no absolute path, no `..`, no symlink out */
-  sandbox?: string;
-}
+export type { FileScope };
 
 export interface ReadOptions {
   /** largest size read, in bytes */

@@ -190,10 +190,10 @@ describe('npm install of the tarball, without a compiler', () => {
     writeFileSync(
       join(project, 'main.ts'),
       [
-        "import { grad, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphModel, AgError, type GradResult, type GraphColors } from 'autograd-cli';",
+        "import { grad, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphResult, AgError, type GradResult, type GraphColors } from 'autograd-cli';",
         "const r: GradResult = grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI });",
         'const colors: GraphColors | undefined = undefined;',
-        'export const used = [r.gradient.x, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphModel, AgError, colors];',
+        'export const used = [r.gradient.x, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphResult, AgError, colors];',
         '',
       ].join('\n'),
     );
