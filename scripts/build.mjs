@@ -43,6 +43,9 @@ const page = await build({
 });
 const explorerPage = { __AUTOGRAD_EXPLORER_PAGE__: JSON.stringify(page.outputFiles[0].text) };
 
+// `--version` prints this package's own version, wherever the CLI runs from
+const version = { __AUTOGRAD_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) };
+
 const mathjs = mathjsDirect({ side: 'cli-mathjs.cjs' });
 await build({
   ...common,
@@ -51,7 +54,7 @@ await build({
   outfile: 'dist/cli.cjs',
   minify: true,
   // the one `import.meta` use (derive finds dist/index.js next to the CLI bundle)
-  define: { 'import.meta.url': '__autograd_cli_url', ...explorerPage },
+  define: { 'import.meta.url': '__autograd_cli_url', ...explorerPage, ...version },
   banner: { js: "const __autograd_cli_url = require('node:url').pathToFileURL(__filename).href;" },
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().

@@ -86,7 +86,9 @@ export function evaluateValue(src: string, name: string, rng: Rng, whole = src, 
     return withDeadline(limits.timeout, () => {
       const program = parseProgram(src, { isFunction: isFunctionName, limits });
       if (program.stmts.length !== 1 || program.stmts[0].k !== 'expr') {
-        throw new AgError('bad-value', `the value of ${name} must be one expression`);
+        // `--at "x=1;y=2"`: pairs are separated by commas
+        const semicolon = program.stmts.length > 1 && whole.includes(';');
+        throw new AgError('bad-value', `the value of ${name} must be one expression`, semicolon ? { hint: `separate values with commas: ${whole.replace(/\s*;\s*/g, ',')}` } : {});
       }
       const tape = buildTape(program, Object.create(null), { rng, limits, plan: { ...VALUE_PLAN, extraEntries: held } });
       const arena = makeArena(tape, Object.create(null));

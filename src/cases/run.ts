@@ -1,4 +1,5 @@
 import { freeVariables } from '../parse/free.js';
+import { closest } from '../graph/suggest.js';
 import type { EngineChoice } from '../engine/select.js';
 import { AgError, type Span } from '../errors.js';
 import { grad, pointOf as shownPoint, type GradOptions, type GradResult, type Shown } from '../grad.js';
@@ -334,7 +335,7 @@ function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
     result.status = result.failures.length ? 'fail' : 'pass';
   } catch (e) {
     result.status = 'error';
-    result.error = toCaseError(spec, e);
+    result.error = toCaseError(spec, e, result.variables);
   }
   result.ms = performance.now() - t0;
   return result;
@@ -389,14 +390,20 @@ function finiteAt(r: GradResult): boolean {
   return Object.values(r.gradient).every((g) => flat(g).every(Number.isFinite));
 }
 
-function toCaseError(spec: CaseSpec, e: unknown): CaseError {
+function toCaseError(spec: CaseSpec, e: unknown, variables: string[] = []): CaseError {
   const fieldKey = e instanceof Located ? e.field : 'f';
   const ag = e instanceof Located ? e.error : e instanceof AgError ? e : new AgError('engine', `internal error: ${e instanceof Error ? e.message : String(e)}`, { hint: 'this is a bug in autograd-cli; please report it with the case' });
   const pos = spec.pos[fieldKey] ?? spec.pos[fieldKey.split('.')[0]];
   const inline = spec.file === '<inline>';
   let message = ag.message;
   let hint = ag.hint;
-  if (!inline) {
+  const unknown = fieldKey.startsWith('expect.') && ag.code === 'missing-value' ? /no value for the variable (\S+)/.exec(message)?.[1] : undefined;
+  if (unknown !== undefined) {
+    // a name in an answer that f does not have is a typo in the answer, not a missing value
+    const guess = closest(unknown, [...new Set([...variables, ...Object.keys(spec.at)])]);
+    message = `${unknown} is not a variable of f`;
+    hint = guess ? `did you mean ${guess}?` : variables.length ? `the variables of f are ${variables.join(', ')}` : undefined;
+  } else if (!inline) {
     message = message.replace(/^--at (\w+):/, 'at: $1:').replace(/^--wrt /, 'wrt: ');
     if (ag.code === 'missing-value') hint = `give it a value under at:, or draw it at random with at: random (or ranges:)`;
   }

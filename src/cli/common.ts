@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { AgError } from '../errors.js';
 import { readStdinBounded, readTextBounded } from '../io/read.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, type Limits } from '../limits.js';
+import { splitTopLevel } from '../parse/values.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
 
@@ -16,10 +17,14 @@ export interface CommonArgs {
   color?: boolean;
 }
 
-/** chalk that respects NO_COLOR, FORCE_COLOR, --no-color and pipes (via chalk's own detection). */
+/**
+ * chalk for a stream: `--color`/`--no-color` decide when given (the flag wins over the
+ * environment); otherwise NO_COLOR, FORCE_COLOR, and whether the stream is a terminal.
+ */
 export function colors(args: CommonArgs, stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
-  if (args.color === false || 'NO_COLOR' in process.env) return new Chalk({ level: 0 });
+  if (args.color === false) return new Chalk({ level: 0 });
   if (args.color === true) return new Chalk({ level: Math.max(1, stream.isTTY ? (stream.hasColors?.(256) ? 2 : 1) : 1) as 1 | 2 });
+  if ('NO_COLOR' in process.env) return new Chalk({ level: 0 });
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
   return new Chalk({ level: stream.isTTY && stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
 }
@@ -124,9 +129,10 @@ export function checkDigits(digits: number): number {
 
 export const ENGINE_OPTION = { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' };
 
+/** `x,y` and repeated flags as one list; commas inside brackets stay (`--wrt "W[1,2]"`). */
 export function parseList(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
-  const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => splitTopLevel(s).map((p) => p.text)).filter(Boolean);
   return parts.length ? parts : undefined;
 }
 

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { packageRoot } from '../engine/native.js';
 import { AgError } from '../errors.js';
+import { closest } from '../graph/suggest.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
 import * as gradCmd from './grad.js';
@@ -32,8 +36,40 @@ function unmark(argv: Record<string, unknown>): void {
   }
 }
 
+/** The commands, as typed (yargs knows them too; this list answers before yargs loads them). */
+const COMMANDS = [gradCmd, graphCmd, deriveCmd, jacobianCmd, checkCmd, doctorCmd].map((c) => c.command.split(' ')[0]);
+
+/** The version of this package, written into the bundle by the build (scripts/build.mjs). */
+declare const __AUTOGRAD_VERSION__: string | undefined;
+
+function version(): string {
+  if (typeof __AUTOGRAD_VERSION__ === 'string') return __AUTOGRAD_VERSION__;
+  // running from source: our own package.json, never the one of the folder we run in
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function usageError(e: AgError, wantsJson: boolean): never {
+  if (wantsJson) process.stdout.write(`${toJson({ error: e.toJSON() })}\n`);
+  else process.stderr.write(`${formatError(e, colors({}, process.stderr))}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+/** The first word, when it is neither a command nor a flag: say so before guessing. */
+function unknownCommand(argv: string[]): AgError | null {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return null;
+  const guess = closest(first, COMMANDS);
+  return new AgError('usage', `unknown command ${first}`, { hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help` });
+}
+
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const wantsJson = argv.includes('--json');
+  const unknown = unknownCommand(argv);
+  if (unknown) usageError(unknown, wantsJson);
   const cli = yargs(protectFormulas(argv))
     .scriptName('autograd-cli')
     .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
@@ -52,14 +88,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(version())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.')
     .fail((msg, err) => {
-      const e = err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' });
-      if (wantsJson) process.stdout.write(`${toJson({ error: e.toJSON() })}\n`);
-      else process.stderr.write(`${formatError(e, colors({}, process.stderr))}\n`);
-      process.exit(EXIT_USAGE);
+      usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
     });
   await cli.parseAsync();
 }

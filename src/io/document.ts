@@ -106,7 +106,7 @@ function parseYaml(text: string, what: string, fail: (m: string, offset?: number
   const err = doc.errors[0];
   if (err) {
     const why = err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, ''));
-    throw fail(`${what} is not valid YAML: ${why}`, err.pos[0]);
+    throw fail(`${what} is not valid YAML: ${why}${quoteHint(text, err.pos[0])}`, err.pos[0]);
   }
   let value: unknown;
   try {
@@ -118,6 +118,19 @@ function parseYaml(text: string, what: string, fail: (m: string, offset?: number
     throw e;
   }
   return { value: toPlain(value, new Map()), root: doc.contents ? yamlPos(doc.contents as YamlNode, text) : null };
+}
+
+/**
+ * A plain value YAML reads as syntax (`name: ||Wx||^2` starts a block scalar, `*x` an
+ * alias, `@`, `` ` `` and `%` are reserved): the fix is quotes, so say which.
+ */
+function quoteHint(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
+  const m = /^(\s*(?:-\s+)?[A-Za-z_][\w.-]*:\s+)([|>*&!%@`].*?)\s*$/.exec(line);
+  if (!m || m[2].length > 80) return '';
+  return `; a value that starts with ${m[2][0]} needs quotes: ${m[1].trim()} ${JSON.stringify(m[2])}`;
 }
 
 function yamlPos(n: YamlNode, text: string): PosNode {

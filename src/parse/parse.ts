@@ -52,6 +52,9 @@ export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze(
   }),
 );
 
+/** Other names for functions, as lectures write them (`ln(x)` is `log(x)`). */
+const ALIASES: Record<string, string> = { ln: 'log' };
+
 /** Names no formula may assign to. */
 const RESERVED = new Set([
   ...Object.keys(CONSTANTS),
@@ -115,6 +118,8 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
   const spans = recoverSpans(root, source);
   const spanOf = (n: MNode): Span => spans.get(n) ?? { start: 0, end: source.length };
   const isFunction = opts.isFunction ?? (() => false);
+  const nodes: MNode[] = root.type === 'BlockNode' ? (root.blocks as { node: MNode }[]).map((b) => b.node) : [root];
+  const defined = new Set(nodes.filter((n) => n.type === 'FunctionAssignmentNode').map((n) => String(n.name)));
 
   const done = new Map<MNode, Expr>();
   const isBinary = (n: MNode | undefined) => n?.type === 'OperatorNode' && n.args.length === 2;
@@ -155,7 +160,9 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
           throw new AgError('unsupported', 'only named functions can be called', { span });
         }
         const name = n.fn.name as string;
-        return { k: 'call', fn: name, args: (n.args as MNode[]).map(conv), span, nameSpan: spans.get(n.fn) ?? span };
+        // the lecture's ln is log, unless the formula defines its own ln
+        const fn = ALIASES[name] !== undefined && !defined.has(name) ? ALIASES[name] : name;
+        return { k: 'call', fn, args: (n.args as MNode[]).map(conv), span, nameSpan: spans.get(n.fn) ?? span };
       }
       case 'ConditionalNode':
         return { k: 'cond', test: conv(n.condition), then: conv(n.trueExpr), else: conv(n.falseExpr), span };
@@ -223,7 +230,6 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
     return { k: 'expr', expr: conv(n), span };
   };
 
-  const nodes: MNode[] = root.type === 'BlockNode' ? (root.blocks as { node: MNode }[]).map((b) => b.node) : [root];
   const stmts = nodes.map(stmt);
   const last = stmts[stmts.length - 1];
   if (last.k === 'def') {
@@ -257,6 +263,9 @@ function syntaxError(e: unknown, source: string): AgError {
   const span = { start: pos, end: Math.min(source.length, pos + 1) };
   let hint: string | undefined;
   if (/Parenthesis \) expected|Unexpected end/.test(text)) hint = countHint(source);
+  // Python's power operator: the error is at the second *
+  const pow = source.indexOf('**');
+  if (pow >= 0 && Math.abs(pos - pow) <= 2) hint = `powers are written with ^${source.length <= 60 ? `: ${source.replace(/\s*\*\*\s*/g, '^')}` : ', as in x^2'}`;
   return new AgError('syntax', sentence(text), { span, hint });
 }
 

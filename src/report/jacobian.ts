@@ -30,6 +30,8 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
   line('reverse', r.reverse, 'output entry, m', r.choice?.mode === 'reverse');
   if (r.choice) out.push(`${c.bold('auto')}: ${r.choice.mode} mode — ${r.choice.reason}`);
   else out.push(c.dim(rule(r.n, r.m)));
+  const timing = timingNote(r);
+  if (timing) out.push(c.dim(timing));
 
   for (const note of r.notes) out.push(`${c.yellow('note:')} ${note}`);
   if (r.check?.failures.length) {
@@ -45,6 +47,23 @@ function rule(n: number, m: number): string {
   if (n > m) return `n = ${n} > m = ${m}: reverse mode needs fewer passes (the lecture's n ≫ m → reverse)`;
   if (m > n) return `m = ${m} > n = ${n}: forward mode needs fewer passes (m ≫ n → forward)`;
   return `n = m = ${n}: both modes take the same number of passes`;
+}
+
+/** Below this, one run's time says more about the machine than about the mode. */
+const NOISE_MS = 1;
+
+/**
+ * Pass counts decide which mode is cheaper; a small run's timings are noise and may
+ * point the other way. Say so rather than show a claim beside numbers that contradict it.
+ */
+function timingNote(r: JacobianResult): string | null {
+  if (!r.forward || !r.reverse) return null;
+  const tiny = r.forward.ms < NOISE_MS && r.reverse.ms < NOISE_MS;
+  const fewer = r.forward.passes < r.reverse.passes ? 'forward' : r.reverse.passes < r.forward.passes ? 'reverse' : null;
+  const faster = r.forward.ms <= r.reverse.ms ? 'forward' : 'reverse';
+  if (tiny) return `times under ${NOISE_MS} ms are noise at this size (start-up, caches, the machine's load): compare the passes`;
+  if (fewer && fewer !== faster) return `the timings point the other way at this size: each pass costs different work in each mode, so the pass counts tell only how the cost grows with n and m`;
+  return null;
 }
 
 export function jacobianPassed(r: JacobianResult): boolean {
