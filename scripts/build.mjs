@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
-import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache } from './esbuild-plugins.mjs';
+import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache, noVersionGuess } from './esbuild-plugins.mjs';
 
 const common = {
   bundle: true,
@@ -52,14 +52,14 @@ await build({
   format: 'cjs',
   entryPoints: ['src/cli/entry.ts'],
   outfile: 'dist/cli.cjs',
-  minify: true,
+  minify: !process.env.AUTOGRAD_NO_MINIFY,
   // the one `import.meta` use (derive finds dist/index.js next to the CLI bundle)
   define: { 'import.meta.url': '__autograd_cli_url', ...explorerPage, ...version },
   banner: { js: "const __autograd_cli_url = require('node:url').pathToFileURL(__filename).href;" },
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
   supported: { 'dynamic-import': false },
-  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache],
+  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache, noVersionGuess],
 });
 // the bundle's id for its code cache (bin/autograd-cli.js): the sha1 of its content, as a last line
 {

@@ -96,31 +96,56 @@ export function mathjsDirect({ side } = {}) {
 }
 
 /**
+ * A plugin that replaces one piece of a dependency's source, and fails the build
+ * loudly when the dependency changed so that the piece is gone (or the file was not
+ * bundled at all).
+ */
+function patchSource(name, file, find, replace) {
+  return {
+    name,
+    setup(b) {
+      let patched = false;
+      b.onStart(() => {
+        patched = false;
+      });
+      b.onEnd((result) => {
+        if (!patched && !result.errors.length) throw new Error(`scripts/esbuild-plugins.mjs: ${file} was not bundled; update the ${name} plugin`);
+      });
+      b.onLoad({ filter: file }, async (args) => {
+        const src = await readFile(args.path, 'utf8');
+        patched = true;
+        if (!src.includes(find)) throw new Error(`scripts/build.mjs: a dependency changed, "${find}" is gone from ${args.path}; update the ${name} plugin`);
+        return { contents: src.replace(find, replace), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * After running a command's handler, yargs renders that command's whole help
  * text (cliui, wrap-ansi, string-width: ~50 ms) and caches it, for the case of a
  * later failure without a .fail() handler. Our CLI always has a .fail() handler
  * (src/cli/main.ts) and each command reports its own errors, so the cached text
  * is never read: skip rendering it. `--help` itself is unaffected.
  */
-const CACHE_HELP = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
-export const noHelpCache = {
-  name: 'yargs-no-help-cache',
-  setup(b) {
-    let patched = false;
-    b.onStart(() => {
-      patched = false;
-    });
-    b.onEnd((result) => {
-      if (!patched && !result.errors.length) throw new Error('scripts/esbuild-plugins.mjs: yargs/build/lib/command.js was not bundled; update the yargs-no-help-cache plugin');
-    });
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      patched = true;
-      if (!src.includes(CACHE_HELP)) throw new Error(`scripts/build.mjs: yargs changed, "${CACHE_HELP}" is gone from ${args.path}; update the yargs-no-help-cache plugin`);
-      return { contents: src.replace(CACHE_HELP, '/* help text not cached: autograd-cli has a .fail() handler */'), loader: 'js' };
-    });
-  },
-};
+export const noHelpCache = patchSource(
+  'yargs-no-help-cache',
+  /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+  'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();',
+  '/* help text not cached: autograd-cli has a .fail() handler */',
+);
+
+/**
+ * Every new yargs instance guesses its version from the nearest package.json above the
+ * current folder (a directory walk, and a failed assert that loads node:assert when
+ * there is none) — the wrong package's version anyway. src/cli/main.ts gives its own.
+ */
+export const noVersionGuess = patchSource(
+  'yargs-no-version-guess',
+  /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+  '        yargs.version();\n',
+  '        /* the version is given by src/cli/main.ts */\n',
+);
 
 /**
  * yargs imports `strictEqual`/`notStrictEqual` from node:assert for a few internal
