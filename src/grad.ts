@@ -7,7 +7,7 @@ import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
 import { buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
 import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
-import { displayName, localFormula } from './graph/describe.js';
+import { displayName, fullName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { getOp, isFunctionName } from './ops/index.js';
 import { CONSTANTS, parseProgram } from './parse/parse.js';
@@ -50,7 +50,10 @@ export interface Warning {
 
 export interface NodeReport {
   id: number;
+  /** the tape's label (`x`, `q`, `add#2`) */
   label: string;
+  /** what people call it: a step's name, or the formula text it computes (inside an inline function, with the call's arguments put in), in full */
+  name: string;
   op: string;
   inputs: number[];
   shape: number[];
@@ -233,6 +236,7 @@ function gradRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opt
   const nodes: NodeReport[] = tape.nodes.map((n) => ({
     id: n.id,
     label: n.label,
+    name: fullName(tape, n),
     op: n.op,
     inputs: n.inputs,
     shape: [...n.shape],

@@ -5,6 +5,7 @@ import { readStdinBounded, readTextBounded } from '../io/read.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, type Limits } from '../limits.js';
 import { splitTopLevel } from '../parse/values.js';
 import { formatError } from '../report/errors.js';
+import { DEFAULT_WIDTH } from '../report/layout.js';
 import { toJson } from '../report/json.js';
 
 /** Exit codes: 0 all good, 1 a check failed, 2 bad input or usage. */
@@ -27,6 +28,16 @@ export function colors(args: CommonArgs, stream: NodeJS.WriteStream = process.st
   if ('NO_COLOR' in process.env) return new Chalk({ level: 0 });
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
   return new Chalk({ level: stream.isTTY && stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
+}
+
+/**
+ * The width human views fit: the terminal's; for a pipe or a file, COLUMNS when set
+ * (as for ls), else DEFAULT_WIDTH (100).
+ */
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number {
+  if (stream.isTTY && stream.columns > 0) return stream.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env >= 20 ? env : DEFAULT_WIDTH;
 }
 
 /** Options every command that reads values shares. */

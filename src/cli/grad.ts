@@ -4,7 +4,7 @@ import { grad } from '../grad.js';
 import { parseAt } from '../values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGrad } from '../report/table.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
@@ -58,7 +58,7 @@ export async function handler(args: Args): Promise<void> {
     });
     if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
     if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);
-    else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args) })}\n`);
+    else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
     const finite = Number.isFinite(result.value);
     return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;
   });

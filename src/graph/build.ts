@@ -8,7 +8,7 @@ import { CONSTANTS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import type { Tape, TapeInput, TapeNode } from './tape.js';
+import type { CallSite, Tape, TapeInput, TapeNode } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -89,7 +89,7 @@ class Builder {
   private inputs: TapeInput[] = [];
   private indexVars = new Set<string>();
   private defs = new Map<string, Def>();
-  private callStack: { name: string; span: Span }[] = [];
+  private callStack: { name: string; span: Span; site: CallSite }[] = [];
   private limits: Limits;
   private plan: MemoryPlan;
   private arena = 0;
@@ -246,6 +246,7 @@ class Builder {
       label: op === 'input' || op === 'const' ? (key ?? base) : count === 1 ? base : `${base}#${count}`,
       span,
       active: false,
+      ...(this.callStack.length ? { call: this.callStack[this.callStack.length - 1].site } : {}),
     });
     this.arena += size;
     this.memo.set(memoKey, id);
@@ -595,9 +596,15 @@ class Builder {
     // the body sees its parameters and the steps named before the call
     const inner = new Map(scope);
     def.params.forEach((p, i) => inner.set(p, args[i]));
-    this.callStack.push({ name: e.fn, span: e.nameSpan });
+    const site: CallSite = { fn: e.fn, params: def.params, args, span: e.span, parent: this.callStack[this.callStack.length - 1]?.site };
+    const before = this.nodes.length;
+    this.callStack.push({ name: e.fn, span: e.nameSpan, site });
     try {
-      return this.expr(def.body, inner);
+      const id = this.expr(def.body, inner);
+      // the call's value is named after the call (an outer call, finishing later, wins)
+      const root = this.nodes[id];
+      if (id >= before || (root.call && inside(root.call, site))) root.callRoot = site;
+      return id;
     } finally {
       this.callStack.pop();
     }
@@ -727,7 +734,17 @@ function prune(tape: Tape): Tape {
     offset += n.size;
   }
   const inputs = tape.inputs.filter((i) => keep[i.node]).map((i) => ({ ...i, node: newId[i.node] }));
+  // call sites are shared by the nodes of one expansion: renumber each once
+  const sites = new Set<CallSite>();
+  for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
+  for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
   return { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset };
+}
+
+/** Whether expansion `s` happened inside expansion `outer` (or is it). */
+function inside(s: CallSite, outer: CallSite): boolean {
+  for (let x: CallSite | undefined = s; x; x = x.parent) if (x === outer) return true;
+  return false;
 }
 
 function formatConst(v: number): string {

@@ -1,46 +1,155 @@
 import { getOp } from '../ops/index.js';
-import type { Tape, TapeNode } from './tape.js';
+import type { CallSite, Tape, TapeNode } from './tape.js';
+import { instantiate, print, template, type LeafText, type Slot } from './tidy.js';
 
-/** How a node is named in explanations: its label, or its source text when short and plain. */
+/**
+ * How people see the graph: every node named by what they wrote — a step's name, the
+ * source text it came from (inside an inline function, with the call's arguments put in
+ * for its parameters), the call itself for a call's value — never by a generated label
+ * like `add#3`; and every edge's local derivative in those names, tidied (`2*x`).
+ */
+
+/** Names longer than this are shortened for the human views (whole in --json's node `name`). */
+export const MAX_NAME = 24;
+
+const fullNames = new WeakMap<Tape, string[]>();
+
+/** A node's name in full: what the formula says it is. */
+export function fullName(tape: Tape, n: TapeNode): string {
+  let memo = fullNames.get(tape);
+  if (!memo) fullNames.set(tape, (memo = []));
+  return (memo[n.id] ??= nameOf(tape, n));
+}
+
+/** How a node is named in explanations: its full name, shortened with … when long. */
 export function displayName(tape: Tape, n: TapeNode): string {
-  if (n.op === 'input' || n.op === 'const' || n.name) return n.label;
-  const text = n.span ? tape.source.slice(n.span.start, n.span.end).trim() : '';
-  return text && text.length <= 24 ? text : n.label;
+  return shorten(fullName(tape, n));
+}
+
+function nameOf(tape: Tape, n: TapeNode): string {
+  if (n.op === 'input') return n.label;
+  if (n.name) return n.name;
+  // a variable held fixed (--wrt) is a constant named after itself
+  if (n.op === 'const' && (/^[A-Za-z_]\w*$/.test(n.label) || !n.span)) return n.label;
+  if (n.callRoot) return textIn(tape, n.callRoot.span, n.callRoot.parent);
+  if (n.span) {
+    const text = textIn(tape, n.span, n.call);
+    // a node the builder made for another one's text (the transpose inside outer(u, v)) is named by what it does
+    if (text && !n.inputs.some((i) => fullName(tape, tape.nodes[i]) === text)) return text;
+  }
+  return described(tape, n);
+}
+
+/** Source text of a span; inside a function's body, with the call's arguments put in for its parameters. */
+function textIn(tape: Tape, span: { start: number; end: number }, site: CallSite | undefined): string {
+  const text = tape.source.slice(span.start, span.end).trim().replace(/\s*\n\s*/g, ' ');
+  if (!site) return text;
+  return text.replace(/(?<![\w.])([A-Za-z_]\w*)(?!\w|\s*\()/g, (name) => {
+    const k = site.params.indexOf(name);
+    if (k < 0 || site.args[k] === undefined || site.args[k] < 0) return name;
+    const arg = fullName(tape, tape.nodes[site.args[k]]);
+    return atomic(arg) ? arg : `(${arg})`;
+  });
+}
+
+/** A node with no text of its own: what it does to its inputs (`v'`, `neg(x)`). */
+function described(tape: Tape, n: TapeNode): string {
+  const ins = n.inputs.map((i) => shorten(fullName(tape, tape.nodes[i]), 4 * MAX_NAME));
+  if (n.op === 'transpose' && ins.length === 1) return `${atomic(ins[0]) ? ins[0] : `(${ins[0]})`}'`;
+  if (n.op === 'unaryMinus' && ins.length === 1) return `-${atomic(ins[0]) ? ins[0] : `(${ins[0]})`}`;
+  if (n.op === 'const') return n.label;
+  return `${getOp(n.op).label ?? n.op}(${ins.join(', ')})`;
+}
+
+/** A name that needs no parentheses as an operand: a name, a number, one call f(…), one index v[…]. */
+export function atomic(s: string): boolean {
+  if (/^[A-Za-z_]\w*$/.test(s) || /^\d+(\.\d+)?(e[+-]?\d+)?$/.test(s)) return true;
+  // a name followed by whole bracket groups only: f(…), v[…], softmax(z)[y]
+  const m = /^[A-Za-z_]\w*(?=[([])/.exec(s);
+  if (!m) return false;
+  let depth = 0;
+  for (let i = m[0].length; i < s.length; i++) {
+    if (s[i] === '(' || s[i] === '[') depth++;
+    else if (s[i] === ')' || s[i] === ']') depth--;
+    else if (depth === 0) return false;
+  }
+  return depth === 0;
+}
+
+/**
+ * A long formula shortened for people: the innermost bracket groups become `…` first
+ * (`1/(1+exp(-(w0*x0 + w1*x1 + w2)))` → `1/(1+exp(-(…)))`), then the end is cut.
+ */
+export function shorten(s: string, max = MAX_NAME): string {
+  let t = s;
+  while (t.length > max) {
+    const g = innermostGroup(t);
+    if (!g) break;
+    t = `${t.slice(0, g.open + 1)}…${t.slice(g.close)}`;
+  }
+  return t.length > max ? `${t.slice(0, max - 1).trimEnd()}…` : t;
+}
+
+/** The deepest bracket pair not already `(…)` (the longest of the deepest). */
+function innermostGroup(s: string): { open: number; close: number } | null {
+  const stack: number[] = [];
+  let best: { open: number; close: number; depth: number } | null = null;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(' || s[i] === '[') stack.push(i);
+    else if ((s[i] === ')' || s[i] === ']') && stack.length) {
+      const open = stack.pop()!;
+      if (s.slice(open + 1, i) === '…') continue;
+      const depth = stack.length;
+      if (!best || depth > best.depth || (depth === best.depth && i - open > best.close - best.open)) best = { open, close: i, depth };
+    }
+  }
+  return best;
 }
 
 const ARG_NAMES = ['a', 'b', 'c', 'd'];
 
+/** The local derivative ∂node/∂input_i: as people read it (`text`) and in full names (`full`, valid mathjs where the names are). */
+export interface LocalFormula {
+  text: string;
+  full: string;
+}
+
 /**
  * The op table's local derivative ∂node/∂input_i, with a, b, … and s replaced by the
- * names of the actual inputs and the node (`cos(a)` → `cos(x)`, `b` → `z`).
+ * inputs and the node (`cos(a)` → `cos(x)`, `b` → `z`), scalar constants put in as
+ * numbers and the result tidied (`b*a^(b-1)` with b = 2 is `2*x`).
  */
 export function localFormula(tape: Tape, n: TapeNode, i: number): string {
+  return localFormulaParts(tape, n, i).text;
+}
+
+export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalFormula {
   const raw = getOp(n.op).local(n.inputs.length, n.attrs, n.inputs.map((id) => tape.nodes[id].shape))[i] ?? '';
-  const names = new Map<string, string>();
-  n.inputs.forEach((id, k) => names.set(ARG_NAMES[k], displayName(tape, tape.nodes[id])));
-  names.set('s', displayName(tape, n));
-  return raw.replace(/\b[abcds]\b/g, (m, at: number) => {
-    const name = names.get(m);
-    if (name === undefined) return m;
-    // a sole argument, f(a), needs no parentheses of its own
-    const alone = raw[at - 1] === '(' && (raw[at + 1] === ')' || raw[at + 1] === ',') || raw[at - 1] === ',' && raw[at + 1] === ')';
-    return alone ? name : wrap(name);
+  const leaves = [...n.inputs.map((id) => tape.nodes[id]), n];
+  const t = template(raw);
+  if (!t) return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };
+  const slots = new Map<string, Slot>();
+  leaves.forEach((x, k) => {
+    const letter = k < n.inputs.length ? ARG_NAMES[k] : 's';
+    const v = x.op === 'const' && x.shape.length === 0 ? x.attrs.value?.data[0] : undefined;
+    slots.set(letter, v !== undefined && Number.isFinite(v) ? { k: 'num', v, text: fullName(tape, x) } : { k: 'leaf', i: k });
   });
+  const term = instantiate(t, slots);
+  const leaf = (name: (x: TapeNode) => string) => (k: number): LeafText => {
+    const text = name(leaves[k]);
+    return { text, atomic: atomic(text) };
+  };
+  return { text: print(term, leaf((x) => displayName(tape, x))), full: print(term, leaf((x) => fullName(tape, x))) };
 }
 
-function wrap(s: string): string {
-  return /^[\w.#]+$/.test(s) || /^\w+\(.*\)$/.test(s) && balanced(s) ? s : `(${s})`;
-}
-
-function balanced(s: string): boolean {
-  // f(...) counts as one term only when the outer parentheses match each other
-  let d = 0;
-  for (let i = s.indexOf('('); i < s.length; i++) {
-    if (s[i] === '(') d++;
-    else if (s[i] === ')') {
-      d--;
-      if (d === 0 && i !== s.length - 1) return false;
-    }
-  }
-  return true;
+/** A template that is words (`1 at the index`): its letters replaced as they stand. */
+function substituted(raw: string, leaves: TapeNode[], name: (x: TapeNode) => string): string {
+  return raw.replace(/\b[abcds]\b/g, (m, at: number) => {
+    const k = m === 's' ? leaves.length - 1 : ARG_NAMES.indexOf(m);
+    if (k < 0 || k >= leaves.length) return m;
+    const text = name(leaves[k]);
+    // a sole argument, f(a), needs no parentheses of its own
+    const alone = (raw[at - 1] === '(' && (raw[at + 1] === ')' || raw[at + 1] === ',')) || (raw[at - 1] === ',' && raw[at + 1] === ')');
+    return alone || atomic(text) ? text : `(${text})`;
+  });
 }

@@ -23,6 +23,22 @@ export interface TapeNode {
   name?: string;
   /** true when the node's value depends on a differentiable input */
   active: boolean;
+  /** the inline-function expansion that made this node (its text is in that function's body) */
+  call?: CallSite;
+  /** the node is this call's value (named after the call's text, `sigma(w*x + b)`) */
+  callRoot?: CallSite;
+}
+
+/** One expansion of an inline function, like `sigma(w*x + b)` with `sigma(t) = 1/(1+exp(-t))`. */
+export interface CallSite {
+  fn: string;
+  params: string[];
+  /** the argument nodes, one per parameter (-1 where pruned: the body never used it) */
+  args: number[];
+  /** where the call is written */
+  span: Span;
+  /** the expansion the call is written in, when it is inside another function's body */
+  parent?: CallSite;
 }
 
 export interface TapeInput {

@@ -1,10 +1,11 @@
 import type { ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
 import type { EntryCheck } from '../check/fd.js';
-import type { GradResult, Shown } from '../grad.js';
+import type { EdgeReport, GradResult } from '../grad.js';
 import type { Nested } from '../parse/values.js';
 import { err, num } from '../number-format.js';
 import { isSummary, nestedText, shownText, summaryText } from './format.js';
+import { DEFAULT_WIDTH, fitTable, renderTable, wrapProse, type Cell, type Row, type TableLayout } from './layout.js';
+import { subscript } from '../tensor.js';
 import { safeText } from '../safe-text.js';
 
 export interface TableOptions {
@@ -12,18 +13,12 @@ export interface TableOptions {
   /** print the edge table */
   edges: boolean;
   color: ChalkInstance;
+  /** the terminal's width (default 100) */
+  width?: number;
 }
 
 /** Tensors up to this many entries are printed whole in the gradient table. */
 const WHOLE = 16;
-
-function table(head: string[], c: ChalkInstance): Table.Table {
-  return new Table({
-    head: head.map((h) => c.bold(h)),
-    style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ' },
-  });
-}
 
 function cell(v: Nested | undefined, digits: number): string {
   if (v === undefined) return '';
@@ -45,74 +40,124 @@ function cell(v: Nested | undefined, digits: number): string {
 /** The human view of `grad`: point, value, gradient table, edge table, warnings, verdict. */
 export function renderGrad(r: GradResult, o: TableOptions): string {
   const c = o.color;
+  const width = o.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
   const point = Object.entries(r.point)
     .map(([k, v]) => `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : cell(v, o.digits).replace(/\n\s*/g, ' ')}`)
     .join(', ');
-  out.push(`${c.bold('formula')}  ${safeText(r.formula)}`);
-  if (point) out.push(`${c.bold('at')}       ${point}${r.seed !== undefined ? c.dim(`   (random values drawn with --seed ${r.seed})`) : ''}`);
+  out.push(labelled(c.bold('formula'), safeText(r.formula), width));
+  if (point) out.push(labelled(c.bold('at'), point, width) + (r.seed !== undefined ? c.dim(`   (random values drawn with --seed ${r.seed})`) : ''));
   out.push(`${c.bold('value')}    ${num(r.value, o.digits)}   ${c.dim(`(${r.engine} engine)`)}`);
   out.push('');
 
   const chk = r.check;
-  const gt = table(['∂f/∂', 'reverse', 'forward', 'finite diff', 'abs err', 'rel err', ''], c);
-  for (const name of r.variables) {
-    const v = chk?.variables[name];
-    const mark = !v ? '' : v.passed ? (v.kinks ? c.yellow('~') : c.green('✓')) : c.red('✗');
-    gt.push([
-      c.cyan(name),
-      cell(r.gradient[name], o.digits),
-      r.forward ? cell(r.forward[name], o.digits) : c.dim('(directional)'),
-      chk?.finiteDifference ? cell(chk.finiteDifference[name], o.digits) : chk ? c.dim(`(${v?.checked ?? 0} sampled)`) : '',
-      v ? err(v.maxAbsError) : '',
-      v ? err(v.maxRelError) : '',
-      mark,
-    ]);
-  }
+  const head = ['∂f/∂', 'reverse', 'forward', 'finite diff', 'abs err', 'rel err', ''];
+  const layout = { width, headStyle: c.bold };
   out.push(c.bold('gradient'));
-  out.push(gt.toString());
+  // tensors whole in a row each; where that cannot fit, one row per entry
+  out.push(fitTable(head, gradientRows(r, o.digits, c), layout) ?? renderTable(head, entryRows(r, o.digits, c), layout));
 
   if (chk?.directions?.length) {
-    const dt = table(['direction', '∇f·u (reverse)', 'finite diff', 'abs err', 'rel err', ''], c);
-    chk.directions.forEach((d, k) => dt.push([`u${k + 1}`, num(d.ad, o.digits), num(d.fd, o.digits), err(d.absError), err(d.relError), d.status === 'fail' ? c.red('✗') : d.status === 'pass' ? c.green('✓') : c.yellow('~')]));
+    const mark = (s: string): Cell => (s === 'fail' ? { text: '✗', style: c.red } : s === 'pass' ? { text: '✓', style: c.green } : { text: '~', style: c.yellow });
+    const dirs = chk.directions.map((d, k): Cell[] => [`u${k + 1}`, num(d.ad, o.digits), num(d.fd, o.digits), err(d.absError), err(d.relError), mark(d.status)]);
     out.push('');
     out.push(c.bold('directional check') + c.dim(' (random unit directions u)'));
-    out.push(dt.toString());
+    out.push(renderTable(['direction', '∇f·u (reverse)', 'finite diff', 'abs err', 'rel err', ''], dirs, layout));
   }
 
   if (o.edges && r.edges.length) {
-    const et = table(['edge', 'local ∂', '= value', 'upstream', 'downstream'], c);
-    for (const e of r.edges) {
-      et.push([
-        `${c.cyan(e.fromLabel)} → ${c.cyan(e.toLabel)}`,
-        e.local,
-        e.localValue === null ? c.dim('(Jacobian)') : edgeCell(e.localValue, o.digits),
-        edgeCell(e.upstream, o.digits),
-        edgeCell(e.downstream, o.digits),
-      ]);
-    }
     out.push('');
     out.push(c.bold('edges') + c.dim(' in backprop order: downstream = upstream × local'));
-    out.push(et.toString());
+    out.push(edgeTable(r, o.digits, c, layout));
   }
 
   if (r.warnings.length) {
     out.push('');
-    for (const w of r.warnings) out.push(`${c.yellow('warning:')} ${w.message}`);
+    for (const w of r.warnings) out.push(prose(`${c.yellow('warning:')} ${w.message}`, width));
   }
   if (chk?.failures.length) {
     out.push('');
-    for (const f of chk.failures) out.push(`${c.red('✗')} ${failureText(f, o.digits)}`);
+    for (const f of chk.failures) out.push(prose(`${c.red('✗')} ${failureText(f, o.digits)}`, width));
   }
   out.push('');
-  out.push(verdict(r, c));
+  out.push(prose(verdict(r, c), width));
   return out.join('\n');
 }
 
-/** Small tensors on one line; a large one's summary keeps its three lines. */
-function edgeCell(v: Shown, digits: number): string {
-  const text = shownText(v, digits);
-  return isSummary(v) ? text : text.replace(/\n\s*/g, ' ');
+/**
+ * The edge table: one row per edge; where the edges and formulas would have to break
+ * inside words, each edge is a heading line with its numbers in the row under it.
+ */
+function edgeTable(r: GradResult, digits: number, c: ChalkInstance, layout: TableLayout): string {
+  const value = (e: EdgeReport): Cell => (e.localValue === null ? { text: '(Jacobian)', style: c.dim } : shownText(e.localValue, digits));
+  const wide = r.edges.map((e): Cell[] => [`${e.fromLabel} → ${e.toLabel}`, e.local, value(e), shownText(e.upstream, digits), shownText(e.downstream, digits)]);
+  const one = fitTable(['edge', 'local ∂', '= value', 'upstream', 'downstream'], wide, { ...layout, whole: [0, 1] });
+  if (one) return one;
+  const stacked = r.edges.flatMap((e): Row[] => [{ span: `${e.fromLabel} → ${e.toLabel}` }, [`  ${e.local}`, value(e), shownText(e.upstream, digits), shownText(e.downstream, digits)]]);
+  return renderTable(['edge: local ∂', '= value', 'upstream', 'downstream'], stacked, { ...layout, breakable: [0] });
+}
+
+function mark(c: ChalkInstance, passed: boolean, kinks: boolean): Cell {
+  return passed ? (kinks ? { text: '~', style: c.yellow } : { text: '✓', style: c.green }) : { text: '✗', style: c.red };
+}
+
+/** One row per variable: its gradient by reverse mode, forward mode and finite differences, and the worst errors. */
+function gradientRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][] {
+  const chk = r.check;
+  return r.variables.map((name) => {
+    const v = chk?.variables[name];
+    return [
+      { text: name, style: c.cyan },
+      cell(r.gradient[name], digits),
+      r.forward ? cell(r.forward[name], digits) : { text: '(directional)', style: c.dim },
+      chk?.finiteDifference ? cell(chk.finiteDifference[name], digits) : chk ? { text: `(${v?.checked ?? 0} sampled)`, style: c.dim } : '',
+      v ? err(v.maxAbsError) : '',
+      v ? err(v.maxRelError) : '',
+      v ? mark(c, v.passed, v.kinks > 0) : '',
+    ];
+  });
+}
+
+/** One row per entry of the small tensors (`W[1,2]`), for narrow terminals; large ones stay summarised. */
+function entryRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][] {
+  const chk = r.check;
+  const rows: Cell[][] = [];
+  for (const name of r.variables) {
+    const g = r.gradient[name];
+    const flat = typeof g === 'number' ? [g] : ((g as unknown[]).flat(2) as number[]);
+    if (typeof g !== 'number' && flat.length > WHOLE) {
+      rows.push(...gradientRows({ ...r, variables: [name] }, digits, c));
+      continue;
+    }
+    const shape = typeof g === 'number' ? [] : Array.isArray(g[0]) ? [g.length, (g[0] as unknown[]).length] : [g.length];
+    const at = (v: Nested | undefined, k: number) => (v === undefined ? '' : num(typeof v === 'number' ? v : ((v as unknown[]).flat(2) as number[])[k], digits));
+    flat.forEach((value, k) => {
+      const entry = name + subscript(shape, k);
+      const e = chk?.entries.find((x) => x.entry === entry);
+      rows.push([
+        { text: entry, style: c.cyan },
+        num(value, digits),
+        r.forward ? at(r.forward[name], k) : { text: '(directional)', style: c.dim },
+        chk?.finiteDifference ? at(chk.finiteDifference[name], k) : e ? num(e.fd, digits) : '',
+        e ? err(e.absError) : '',
+        e ? err(e.relError) : '',
+        e ? mark(c, e.status !== 'fail', e.status === 'kink' || e.status === 'noisy') : '',
+      ]);
+    });
+  }
+  return rows;
+}
+
+/** `formula  (x+y)*sin(x)`: a label, then text wrapped under itself. */
+function labelled(label: string, text: string, width: number): string {
+  const pad = 9;
+  const lines = wrapProse(text, Math.max(20, width - pad), 0).split('\n');
+  return lines.map((l, i) => (i === 0 ? `${label}${' '.repeat(Math.max(1, pad - label.replace(/\u001b\[[0-9;]*m/g, '').length))}${l}` : `${' '.repeat(pad)}${l}`)).join('\n');
+}
+
+/** A line of prose (a warning, the verdict) wrapped to the width, continued two spaces in. */
+function prose(text: string, width: number): string {
+  return wrapProse(text, width, 2);
 }
 
 export function failureText(f: EntryCheck, digits = 6): string {

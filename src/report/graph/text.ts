@@ -14,10 +14,9 @@ export function quantity(shape: readonly number[], v: Shown | null, norm: number
   return `[${shape.join('×')}] ‖·‖=${num(norm ?? 0, Math.min(digits, 4))}`;
 }
 
-/** `x`, `2`, `add  x+y`, `mul  f` (a named step keeps its name), `sin#2`. */
+/** `x`, `2`, `add  x+y`, `mul  f` (a named step keeps its name). */
 export function nodeTitle(n: GraphNode): string {
-  if (n.kind !== 'op') return n.name;
-  if (n.name === n.opLabel || new RegExp(`^${escapeRe(n.opLabel)}#\\d+$`).test(n.name)) return n.name;
+  if (n.kind !== 'op' || n.name === n.opLabel) return n.name;
   return `${n.opLabel}  ${n.name}`;
 }
 
@@ -54,8 +53,4 @@ function shapeOfNested(v: Nested): string {
     x = x[0];
   }
   return `[${dims.join('×')}]`;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
