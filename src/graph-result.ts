@@ -2,7 +2,7 @@ import { jvpAll } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
 import { limitsFrom, withDeadline } from './limits.js';
-import { displayName, localFormula } from './graph/describe.js';
+import { displayName, fullName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
 import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
 import { getOp } from './ops/index.js';
@@ -20,8 +20,10 @@ export interface GraphNode {
   op: string;
   /** the short label pictures use: `add`, `mul`, `sin` */
   opLabel: string;
-  /** how explanations name the node: a step's name (`q`), its source text, or its tape label */
+  /** how explanations name the node: a step's name (`q`), its source text, or the call it is the value of; shortened with … when long */
   name: string;
+  /** the same in full (inside an inline function, with the call's arguments put in for its parameters) */
+  fullName: string;
   /** the part of the formula it came from (null for generated nodes) */
   text: string | null;
   kind: 'input' | 'const' | 'op';
@@ -155,6 +157,7 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
       op: n.op,
       opLabel: getOp(n.op).label ?? n.op,
       name: displayName(tape, n),
+      fullName: fullName(tape, n),
       text: n.span ? formula.slice(n.span.start, n.span.end) : null,
       kind: n.op === 'input' ? 'input' : n.op === 'const' ? 'const' : 'op',
       inputs: [...n.inputs],

@@ -16,7 +16,8 @@ export function cli(args: string[], opts: { env?: Record<string, string>; input?
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env },
+    // a terminal's COLUMNS would change the human views' width (100 off a terminal)
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', COLUMNS: undefined as unknown as string, ...opts.env },
     input: opts.input,
     timeout: 120_000,
   });

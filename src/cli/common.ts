@@ -138,6 +138,22 @@ export function checkDigits(digits: number): number {
   return digits;
 }
 
+export type EdgesMode = 'summary' | 'full' | 'none';
+
+/** `--edges`, shared by grad (the edge table) and graph (the edges' labels). */
+export const EDGES_OPTION = {
+  type: 'string',
+  default: 'summary',
+  describe: 'the edges: summary (large tensors summarised), full (whole tensors), none',
+  coerce: (v: string | boolean) => (v === false ? 'none' : v === true ? 'summary' : v),
+} as const;
+
+/** --edges, checked. */
+export function checkEdges(v: string): EdgesMode {
+  if (v !== 'summary' && v !== 'full' && v !== 'none') throw new AgError('usage', `--edges must be summary, full or none, not ${v}`);
+  return v;
+}
+
 export const ENGINE_OPTION = { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tape' };
 
 /** `x,y` and repeated flags as one list; commas inside brackets stay (`--wrt "W[1,2]"`). */

@@ -1,10 +1,9 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { AgError } from '../errors.js';
 import { grad } from '../grad.js';
 import { parseAt } from '../values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGrad } from '../report/table.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, valueOptions } from './common.js';
+import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
@@ -22,7 +21,7 @@ export function builder(y: Argv) {
     .option('fd-max', { type: 'number', default: 2000, describe: 'difference every entry while the inputs have at most this many; above, a directional check' })
     .option('directions', { type: 'number', default: 4, describe: 'random directions of the directional check' })
     .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
-    .option('edges', { type: 'string', default: 'summary', describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none', coerce: (v: string | boolean) => (v === false ? 'none' : v === true ? 'summary' : v) })
+    .option('edges', { ...EDGES_OPTION, describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
     .example('$0 grad "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture example: d/dx = -2π, d/dy = sin(π)')
     .example('$0 grad "q = x + y; f = q*z" --at x=-2,y=5,z=-4', 'named steps label the graph')
@@ -37,7 +36,7 @@ export async function handler(args: Args): Promise<void> {
   await run(args, () => {
     const digits = args.digits;
     checkDigits(digits);
-    if (!['summary', 'full', 'none'].includes(args.edges)) throw new AgError('usage', `--edges must be summary, full or none, not ${args.edges}`);
+    checkEdges(args.edges);
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     const result = grad(readFormula(args.formula, limits), values, {

@@ -5,10 +5,11 @@ import { graphResult } from '../graph-result.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
 import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, valueOptions } from './common.js';
+import { DEFAULT_WIDTH } from '../report/layout.js';
 
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
-const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'];
+const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'png', 'json', 'html'];
 
 /** The explorer page steps through forward mode seeded at each input entry, up to this many. */
 const EXPLORER_SEEDS = 64;
@@ -21,14 +22,16 @@ export const describe = 'draw the computational graph: values on the edges, grad
 export function builder(y: Argv) {
   return limitOptions(valueOptions(y))
     .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
-    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .json .html) instead of standard output' })
+    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), png (the SVG drawn in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .png .json .html) instead of standard output' })
+    .option('edges', { ...EDGES_OPTION, describe: 'what edges carry: summary (numbers; tensors by shape and norm), full (whole tensors, on nodes too), none (no labels)' })
     .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
     .option('engine', ENGINE_OPTION)
     .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
+    .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.png', 'a PNG, drawn in-process')
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi --mode forward --wrt x', 'tangents ∂·/∂x instead of gradients')
     .example('$0 graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 -o backprop.html', 'a page that steps through backprop in the browser')
     .example('$0 graph "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" -f mermaid', 'tensors show their shape and norm');
@@ -41,22 +44,25 @@ export async function handler(args: Args): Promise<void> {
     const digits = args.digits;
     checkDigits(digits);
     // the renderers are a chunk of their own, off other commands' start-up
-    const { formatFromPath, renderGraph } = await import('../report/graph/index.js');
+    const { formatFromPath, renderGraph, renderPng } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
     const limits = limitsOf(args);
     if (args.output) assertNotInput(args.output, inputFiles([args.formula], args.at), '-o');
     const values = parseAt(args.at, { seed: args.seed, limits });
     // computed once; every renderer only reads it (the page needs both passes and every seed)
-    const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : {};
+    const edges = checkEdges(args.edges);
+    if (format === 'png' && !args.output && process.stdout.isTTY) throw new AgError('usage', 'a PNG is binary: give the file to write', { hint: 'add -o graph.png' });
+    const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : edges === 'full' ? { fullTensorLimit: Infinity } : {};
     const result = graphResult(readFormula(args.formula, limits), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, limits, ...explore });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
-    const text = await renderGraph(result, format, { digits, color });
+    const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth() };
+    const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
     if (args.output) {
-      writeAtomic(args.output, `${text}\n`);
-      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(Buffer.byteLength(`${text}\n`))})\n`);
+      writeAtomic(args.output, out);
+      process.stderr.write(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength)})\n`);
     } else {
-      process.stdout.write(`${text}\n`);
+      process.stdout.write(out);
     }
     return EXIT_OK;
   });

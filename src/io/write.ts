@@ -36,7 +36,7 @@ export function assertNotInput(output: string, inputs: string[], flag = '--outpu
 }
 
 /** Write `text` to `path` atomically (see above). Throws AgError('io') when it cannot. */
-export function writeAtomic(path: string, text: string): void {
+export function writeAtomic(path: string, text: string | Uint8Array): void {
   let existing;
   try {
     existing = statSync(path);
@@ -82,8 +82,8 @@ export function writeAtomic(path: string, text: string): void {
   }
 }
 
-function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text, 'utf8');
+function writeAll(fd: number, text: string | Uint8Array): void {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
   let o = 0;
   while (o < buf.length) o += writeSync(fd, buf, o, buf.length - o);
 }

@@ -155,6 +155,9 @@ export function wrapLines(text: string, width: number, continuation = ' '): stri
 function breakAt(s: string, width: number): number {
   const arrow = s.lastIndexOf(' → ', width);
   if (arrow > 0) return arrow + 1;
+  // between items of a list (`x = 1, y = 2`) rather than inside one, unless that wastes half the line
+  const comma = s.lastIndexOf(', ', width - 1);
+  if (comma > width / 2) return comma + 2;
   for (let i = Math.min(width, s.length - 1); i > 0; i--) {
     if (s[i] === ' ' || s[i - 1] === ',') return i;
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, ROOT } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, cli, cliJson, ROOT } from '../helpers.js';
 
 const LECTURE = ['(x+y)*sin(x)', '--at', 'x=pi,y=pi'];
 
@@ -50,6 +51,39 @@ describe('autograd-cli graph (the real bin)', () => {
     expect(readFileSync(join(dir, 'g.txt'), 'utf8')).toMatch(/^digraph/);
     r = cli(['graph', ...LECTURE, '-o', join(dir, 'pic.txt'), '--color']);
     expect(readFileSync(join(dir, 'pic.txt'), 'utf8')).not.toMatch(/\x1b\[/);
+  });
+
+  it('-o graph.png draws the picture in-process: a PNG twice the SVG size, with the size written, or to a pipe', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-graph-'));
+    const png = join(dir, 'g.png');
+    const r = cli(['graph', ...LECTURE, '-o', png]);
+    expect(r.code).toBe(0);
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(r.stderr).toContain(`wrote ${png} (png: 5 nodes, 5 edges, ${(bytes.length / 1e3).toFixed(1)} kB)`);
+    // IHDR: width and height, twice the SVG's size (4/3 pixels to each of its points)
+    const svg = cli(['graph', ...LECTURE, '-f', 'svg']).stdout;
+    const [, w, h] = /viewBox="[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)"/.exec(svg)!.map(Number);
+    expect(Math.abs(bytes.readUInt32BE(16) - (2 * 4 * w) / 3)).toBeLessThanOrEqual(2);
+    expect(Math.abs(bytes.readUInt32BE(20) - (2 * 4 * h) / 3)).toBeLessThanOrEqual(2);
+    // to a pipe it is written as it is
+    const piped = spawnSync(process.execPath, [BIN, 'graph', ...LECTURE, '-f', 'png'], { env: { ...process.env, NO_COLOR: '1' } });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('--edges works as in grad: full writes tensors whole, none leaves the edges unlabelled', () => {
+    const args = ['graph', 'sum((W*x).^2)', '--at', 'W=[[1,2],[3,4]], x=[1,-1]', '-f', 'dot'];
+    const summary = cli(args).stdout;
+    const full = cli([...args, '--edges', 'full']).stdout;
+    const none = cli([...args, '--edges', 'none']).stdout;
+    expect(summary).toMatch(/n\d+ -> n\d+ \[id="e\d+", label=<<font color="#1a7f37">\[2x2\] norm 5\.477/);
+    expect(full).toMatch(/n\d+ -> n\d+ \[id="e\d+", label=<<font color="#1a7f37">\[\[1, 2\]<\/font><br\/><font color="#1a7f37"> \[3, 4\]\]/);
+    expect(none).not.toMatch(/ -> [^\n]*label=/);
+    expect(none.match(/ -> /g)).toHaveLength(summary.match(/ -> /g)!.length);
+    const ascii = cli(['graph', 'sum((W*x).^2)', '--at', 'W=[[1,2],[3,4]], x=[1,-1]', '--edges', 'full']).stdout;
+    expect(ascii).toContain('[[1, 2], [3, 4]]');
+    expect(cli([...args, '--edges', 'most']).stderr).toMatch(/--edges must be summary, full or none, not most/);
   });
 
   it('-o backprop.html writes the explorer page and says how large it is; --format html writes it to stdout', () => {
@@ -103,7 +137,7 @@ describe('autograd-cli graph (the real bin)', () => {
 
   it('bad usage: exit 2 with one clear line, no stack trace', () => {
     for (const [args, msg] of [
-      [[...LECTURE, '-o', '/tmp/x.png'], /cannot tell the format from the extension \.png/],
+      [[...LECTURE, '-o', '/tmp/x.bmp'], /cannot tell the format from the extension \.bmp/],
       [[...LECTURE, '--mode', 'forward'], /--mode forward needs the input to seed/],
       [[...LECTURE, '-o', '/nonexistent-dir/g.svg'], /cannot write \/nonexistent-dir\/g\.svg/],
       [['sinn(x)', '--at', 'x=1'], /unknown function sinn/],

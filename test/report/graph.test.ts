@@ -73,7 +73,7 @@ describe('graph renderers', () => {
     const dot = renderDot(r);
     expect(dot.match(/^ {2}n\d+ \[/gm)).toHaveLength(r.nodes.length);
     expect(dot.match(/^ {2}n\d+ -> n\d+ /gm)).toHaveLength(r.edges.length);
-    expect(dot).toContain('n0 -> n3 [id="e2", label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font>>');
+    expect(dot).toContain('n0 -> n3 [id="e2", label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font><br/><font point-size="9" color="#57606a">local cos(x) = -1</font>>');
     const svg = await dotToSvg(dot);
     expect(svg).toMatch(/<svg /);
     await expect(dotToSvg('digraph { a -> }')).rejects.toThrow(/Graphviz could not lay out/);
@@ -110,7 +110,8 @@ describe('graph renderers', () => {
     expect(formatFromPath('g.MMD')).toBe('mermaid');
     expect(formatFromPath('g.gv')).toBe('dot');
     expect(formatFromPath('g.txt')).toBe('ascii');
-    expect(() => formatFromPath('g.png')).toThrow(/\.png/);
+    expect(formatFromPath('g.png')).toBe('png');
+    expect(() => formatFromPath('g.bmp')).toThrow(/\.bmp/);
     expect(() => formatFromPath('graph')).toThrow(/without an extension/);
   });
 });

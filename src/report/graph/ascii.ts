@@ -1,6 +1,8 @@
 import { Chalk } from 'chalk';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
+import { shorten } from '../../graph/describe.js';
+import { DEFAULT_WIDTH, wrapProse } from '../layout.js';
 
 /** The styles the picture uses. A chalk instance is one; written out so the published types need no chalk. */
 export interface GraphColors {
@@ -15,12 +17,18 @@ export interface GraphColors {
 export interface AsciiOptions {
   digits?: number;
   color?: GraphColors;
+  /** the terminal's width (default 100) */
+  width?: number;
+  /** full: tensors whole; none: values only, no gradients (or tangents) */
+  edges?: 'summary' | 'full' | 'none';
 }
 
 /** Trees deeper than this, or graphs larger, are listed node by node instead of drawn. */
 const MAX_DEPTH = 40;
 const MAX_ROWS = 400;
 const MAX_TITLE = 48;
+/** Terms of a branch sum written out; past this, the first ones and a count. */
+const MAX_TERMS = 6;
 
 interface Row {
   /** tree drawing in front of the title */
@@ -40,22 +48,31 @@ interface Row {
  */
 export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
   const digits = o.digits ?? 6;
+  const width = o.width ?? DEFAULT_WIDTH;
   const c: GraphColors = o.color ?? new Chalk({ level: 0 });
   const flowColor = r.mode === 'forward' ? c.blue : c.red;
-  const out: string[] = [c.bold(caption(r, digits))];
+  const out: string[] = [c.bold(wrapProse(caption(r, digits), width))];
   out.push(
     c.dim(
-      r.mode === 'forward'
-        ? `forward mode, seeded at ${r.wrt}: each row is an edge into the node above; the value ▶ and the tangent ∂·/∂${r.wrt} ▶ travel up it`
-        : 'reverse mode: each row is an edge into the node above; the value ▶ travels up it and the gradient ◀ (∂f/∂·) flows back down',
+      wrapProse(
+        r.mode === 'forward'
+          ? `forward mode, seeded at ${r.wrt}: each row is an edge into the node above; value ▶ and tangent ∂·/∂${r.wrt} ▶ go up it`
+          : 'reverse mode: each row is an edge into the node above; value ▶ goes up, gradient ◀ (∂f/∂·) down',
+        width,
+      ),
     ),
   );
   out.push('');
-  const rows = treeRows(r, digits);
+  const whole = o.edges === 'full' ? Infinity : 0;
+  const rows = treeRows(r, digits, whole, o.edges === 'none');
   const heads = r.mode === 'forward' ? ['value ▶', `∂·/∂${r.wrt} ▶`] : ['value ▶', '◀ gradient'];
   if (rows) {
-    const w = Math.max(...rows.map((x) => x.prefix.length + x.title.length + (x.again ? 2 : 0)));
     const vw = Math.max(heads[0].length, ...rows.map((x) => x.value.length));
+    const fw = Math.max(heads[1].length, ...rows.map((x) => x.flow.length));
+    // titles give way to the numbers: each is shortened to what the width leaves
+    const room = Math.max(12, width - vw - fw - 6);
+    for (const x of rows) x.title = fit(x.title, room - x.prefix.length - (x.again ? 2 : 0));
+    const w = Math.max(...rows.map((x) => x.prefix.length + x.title.length + (x.again ? 2 : 0)));
     out.push(`${' '.repeat(w)}   ${c.green(heads[0].padEnd(vw))}   ${flowColor(heads[1])}`);
     for (const x of rows) {
       const left = x.prefix.length + x.title.length + (x.again ? 2 : 0);
@@ -64,19 +81,28 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
     }
     if (rows.some((x) => x.again)) out.push(c.dim('↑ a shared node, drawn with its inputs above'));
   } else {
-    out.push(c.dim(`(${r.nodes.length} nodes: too large to draw as a tree; listed in evaluation order)`));
+    out.push(c.dim(`(${r.nodes.length} nodes: too large to draw as a tree; listed in evaluation order, each with the numbers of its inputs)`));
     for (const n of r.nodes) {
-      const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.map((i) => `#${i}`).join(', ')}`) : '';
-      out.push(`#${n.id} ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits))}  ${flowColor(secondary(r, n, digits))}${ins}`.trimEnd());
+      const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.join(', ')}`) : '';
+      out.push(`${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits))}  ${flowColor(secondary(r, n, digits))}${ins}`.trimEnd());
     }
   }
-  const extra = r.mode === 'forward' ? forwardSummary(r, digits) : branchSums(r, digits);
-  if (extra.length) out.push('', ...extra);
-  for (const note of r.notes) out.push('', `${c.yellow('note:')} ${note}`);
+  const extra = o.edges === 'none' ? [] : r.mode === 'forward' ? forwardSummary(r, digits) : branchSums(r, digits);
+  if (extra.length) out.push('', ...extra.map((l) => wrapProse(l, width, 4)));
+  for (const note of r.notes) out.push('', wrapProse(`${c.yellow('note:')} ${note}`, width));
   return out.join('\n');
 }
 
-function treeRows(r: GraphResult, digits: number): Row[] | null {
+/** A title in at most `max` characters: its name shortened inside brackets first (`exp(-(…))`). */
+function fit(title: string, max: number): string {
+  if (title.length <= max) return title;
+  const gap = title.indexOf('  ');
+  if (gap < 0) return shorten(title, Math.max(6, max));
+  const op = title.slice(0, gap + 2);
+  return op + shorten(title.slice(gap + 2), Math.max(6, max - op.length));
+}
+
+function treeRows(r: GraphResult, digits: number, whole: number, valuesOnly: boolean): Row[] | null {
   const root = r.nodes.find((n) => n.output)!;
   const into = new Map<number, GraphEdge[]>();
   for (const e of r.edges) into.set(e.to, [...(into.get(e.to) ?? []), e]);
@@ -93,8 +119,8 @@ function treeRows(r: GraphResult, digits: number): Row[] | null {
     rows.push({
       prefix,
       title: clip(nodeTitle(node)),
-      value: quantity(node.shape, node.value, node.norm, digits),
-      flow: edgeFlow(r, node, edge, digits),
+      value: quantity(node.shape, node.value, node.norm, digits, whole),
+      flow: valuesOnly ? '' : edgeFlow(r, node, edge, digits, whole),
       again,
     });
     if (again) continue;
@@ -115,9 +141,9 @@ function treeRows(r: GraphResult, digits: number): Row[] | null {
 }
 
 /** Along an edge: the gradient flowing back (reverse) or the tangent travelling up (forward); at the root, the node's own. */
-function edgeFlow(r: GraphResult, node: GraphNode, edge: GraphEdge | null, digits: number): string {
-  if (r.mode === 'forward' || edge === null) return secondary(r, node, digits);
-  return quantity(node.shape, edge.grad, edge.gradNorm, digits);
+function edgeFlow(r: GraphResult, node: GraphNode, edge: GraphEdge | null, digits: number, whole: number): string {
+  if (r.mode === 'forward' || edge === null) return secondary(r, node, digits, whole);
+  return quantity(node.shape, edge.grad, edge.gradNorm, digits, whole);
 }
 
 /** Where a node feeds several others, its gradient is the sum of what flows back along each edge. */
@@ -126,16 +152,19 @@ function branchSums(r: GraphResult, digits: number): string[] {
   for (const n of r.nodes) {
     const outs = r.edges.filter((e) => e.from === n.id && e.grad !== null);
     if (outs.length < 2 || n.grad === null) continue;
-    const sum = outs
+    // a node feeding hundreds of others: its first terms, then how many more
+    const shown = outs.length > MAX_TERMS ? outs.slice(0, MAX_TERMS - 1) : outs;
+    const sum = shown
       .map((e, k) => {
-        const from = `(from ${nodeTitle(r.nodes[e.to]).split('  ')[0]})`;
+        const from = `(from ${r.nodes[e.to].name})`;
         // a negative scalar term reads as a subtraction: a − b, not a + -b
         const neg = k > 0 && typeof e.grad === 'number' && e.grad < 0;
         const q = quantity(n.shape, neg ? -(e.grad as number) : e.grad, e.gradNorm, digits);
         return `${k === 0 ? '' : neg ? ' − ' : ' + '}${q} ${from}`;
       })
       .join('');
-    lines.push(`  ∂f/∂${clip(n.name)} = ${sum} = ${quantity(n.shape, n.grad, n.gradNorm, digits)}`);
+    const more = outs.length > shown.length ? ` + … (${outs.length - shown.length} more terms)` : '';
+    lines.push(`  ∂f/∂${clip(n.name)} = ${sum}${more} = ${quantity(n.shape, n.grad, n.gradNorm, digits)}`);
   }
   return lines.length ? ['gradients add at branches:', ...lines] : [];
 }

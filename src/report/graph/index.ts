@@ -5,12 +5,15 @@ import { renderDot } from './dot.js';
 import { renderGraphJson } from './json.js';
 import { renderMermaid } from './mermaid.js';
 import type { GraphResult } from '../../graph-result.js';
+import { renderPng } from './png.js';
 import { renderSvg } from './svg.js';
+import type { DotOptions } from './dot.js';
 
-export { renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, renderHtml };
+export { renderAscii, renderDot, renderMermaid, renderSvg, renderPng, renderGraphJson, renderHtml };
 
+/** The text formats (renderGraph); `png` is the one binary format (renderPng). */
 export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+export type GraphFormat = (typeof GRAPH_FORMATS)[number] | 'png';
 
 const BY_EXTENSION: Record<string, GraphFormat> = {
   txt: 'ascii',
@@ -22,6 +25,7 @@ const BY_EXTENSION: Record<string, GraphFormat> = {
   json: 'json',
   html: 'html',
   htm: 'html',
+  png: 'png',
 };
 
 /** The format a file name asks for (`graph.svg` → svg). */
@@ -36,8 +40,15 @@ export function formatFromPath(path: string): GraphFormat {
   return f;
 }
 
-/** One picture of the graph in the given format. */
-export async function renderGraph(r: GraphResult, format: GraphFormat, o: { digits?: number; color?: GraphColors } = {}): Promise<string> {
+export interface GraphRenderOptions extends Pick<DotOptions, 'edges'> {
+  digits?: number;
+  color?: GraphColors;
+  /** the terminal's width (ascii) */
+  width?: number;
+}
+
+/** One picture of the graph in the given format (text; PNG is renderPng's). */
+export async function renderGraph(r: GraphResult, format: Exclude<GraphFormat, 'png'>, o: GraphRenderOptions = {}): Promise<string> {
   switch (format) {
     case 'ascii':
       return renderAscii(r, o);

@@ -1,4 +1,4 @@
-import { COLORS } from './dot.js';
+import { COLORS, WHOLE_ENTRIES } from './dot.js';
 import type { GraphResult } from '../../graph-result.js';
 import { caption, legend, quantity, secondary } from './text.js';
 
@@ -7,8 +7,11 @@ import { caption, legend, quantity, secondary } from './text.js';
  * Mermaid cannot colour half an edge label, so each edge reads `value ▶` above
  * `◀ gradient` (forward mode: `tangent ▶`).
  */
-export function renderMermaid(r: GraphResult, o: { digits?: number } = {}): string {
+export function renderMermaid(r: GraphResult, o: { digits?: number; edges?: 'summary' | 'full' | 'none' } = {}): string {
   const digits = o.digits ?? 6;
+  // nodes show small tensors whole (every tensor with --edges full); edges carry shape and norm
+  const whole = o.edges === 'full' ? Infinity : WHOLE_ENTRIES;
+  const along = o.edges === 'full' ? Infinity : 0;
   const lg = legend(r);
   const lines = [
     '---',
@@ -20,16 +23,21 @@ export function renderMermaid(r: GraphResult, o: { digits?: number } = {}): stri
   ];
   for (const n of r.nodes) {
     const head = n.kind === 'op' && n.name !== n.opLabel ? `<b>${n.opLabel}</b> ${n.name}` : `<b>${n.name}</b>`;
-    const flow = secondary(r, n, digits);
-    const label = [head, `= ${quantity(n.shape, n.value, n.norm, digits)}`, ...(flow ? [r.mode === 'forward' ? `${flow} ▶` : `◀ ${flow}`] : [])].map(text).join('<br/>');
+    const flow = secondary(r, n, digits, whole);
+    const label = [head, `= ${quantity(n.shape, n.value, n.norm, digits, whole)}`, ...(flow ? [r.mode === 'forward' ? `${flow} ▶` : `◀ ${flow}`] : [])].map(text).join('<br/>');
     const [open, close] = n.kind === 'input' ? ['([', '])'] : n.kind === 'const' ? ['[/', '/]'] : ['[', ']'];
     lines.push(`  n${n.id}${open}"${label}"${close}`);
   }
   for (const e of r.edges) {
     const from = r.nodes[e.from];
-    const value = `${quantity(from.shape, from.value, from.norm, digits)} ▶`;
-    const flow = r.mode === 'forward' ? `${secondary(r, from, digits)} ▶` : e.grad === null ? '' : `◀ ${quantity(from.shape, e.grad, e.gradNorm, digits)}`;
-    lines.push(`  n${e.from} -->|"${[value, flow].filter(Boolean).map(text).join('<br/>')}"| n${e.to}`);
+    if (o.edges === 'none') {
+      lines.push(`  n${e.from} --> n${e.to}`);
+      continue;
+    }
+    const value = `${quantity(from.shape, from.value, from.norm, digits, along)} ▶`;
+    const flow = r.mode === 'forward' ? `${secondary(r, from, digits, along)} ▶` : e.grad === null ? '' : `◀ ${quantity(from.shape, e.grad, e.gradNorm, digits, along)}`;
+    const local = from.kind === 'const' ? '' : `local ${e.local}`;
+    lines.push(`  n${e.from} -->|"${[value, flow, local].filter(Boolean).map(text).join('<br/>')}"| n${e.to}`);
   }
   const flowColor = r.mode === 'forward' ? COLORS.tangent : COLORS.grad;
   const ids = (pred: (k: string) => boolean) => r.nodes.filter((n) => pred(n.output ? 'output' : n.kind)).map((n) => `n${n.id}`);

@@ -1,11 +1,11 @@
 import type { Viz } from '@viz-js/viz';
-import { renderDot } from './dot.js';
+import { FONT, renderDot, type DotOptions } from './dot.js';
 import type { GraphResult } from '../../graph-result.js';
 
 let viz: Promise<Viz> | undefined;
 
 /** SVG, laid out in-process by a WASM build of Graphviz (no system package). */
-export async function renderSvg(r: GraphResult, o: { digits?: number } = {}): Promise<string> {
+export async function renderSvg(r: GraphResult, o: DotOptions = {}): Promise<string> {
   return dotToSvg(renderDot(r, o));
 }
 
@@ -19,5 +19,6 @@ export async function dotToSvg(dot: string): Promise<string> {
   if (res.status !== 'success') {
     throw new Error(`Graphviz could not lay out the graph: ${res.errors.map((e) => e.message).join('; ')}`);
   }
-  return res.output;
+  // drawn in the monospaced font the layout was measured for (see FONT)
+  return res.output.replaceAll(`font-family="${FONT.graphviz},monospace"`, `font-family="${FONT.svg}"`);
 }

@@ -1,16 +1,17 @@
 import type { Shown } from '../../grad.js';
 import type { Nested } from '../../parse/values.js';
 import { num } from '../../number-format.js';
-import { isSummary } from '../format.js';
+import { isSummary, nestedText } from '../format.js';
 import { safeText } from '../../safe-text.js';
 import type { GraphNode, GraphResult } from '../../graph-result.js';
 
 /** Every picture names things the same way. */
 
-/** A scalar as a number; a tensor as its shape and norm (`[3×4] ‖·‖=5.477`). */
-export function quantity(shape: readonly number[], v: Shown | null, norm: number | null, digits = 6): string {
+/** A scalar as a number; a tensor as its shape and norm (`[3×4] ‖·‖=5.477`), or whole on one line up to `whole` entries. */
+export function quantity(shape: readonly number[], v: Shown | null, norm: number | null, digits = 6, whole = 0): string {
   if (v === null) return '';
   if (shape.length === 0) return typeof v === 'number' ? num(v, digits) : isSummary(v) ? num(v.first[0], digits) : String(v);
+  if (Array.isArray(v) && shape.reduce((a, b) => a * b, 1) <= whole) return nestedText(v, digits).replace(/\n\s*/g, ' ');
   return `[${shape.join('×')}] ‖·‖=${num(norm ?? 0, Math.min(digits, 4))}`;
 }
 
@@ -21,8 +22,8 @@ export function nodeTitle(n: GraphNode): string {
 }
 
 /** What each node carries besides its value: ∂f/∂node, or ∂node/∂x in forward mode. */
-export function secondary(r: GraphResult, n: GraphNode, digits = 6): string {
-  return r.mode === 'forward' ? quantity(n.shape, n.tangent, n.tangentNorm, digits) : quantity(n.shape, n.grad, n.gradNorm, digits);
+export function secondary(r: GraphResult, n: GraphNode, digits = 6, whole = 0): string {
+  return r.mode === 'forward' ? quantity(n.shape, n.tangent, n.tangentNorm, digits, whole) : quantity(n.shape, n.grad, n.gradNorm, digits, whole);
 }
 
 /** `f = (x+y)*sin(x)  at x = 3.14159, y = 3.14159` */

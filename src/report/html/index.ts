@@ -16,7 +16,7 @@ export async function renderHtml(r: GraphResult, o: { digits?: number } = {}): P
   const digits = o.digits ?? 6;
   const title = caption(r, digits);
   // the page draws its own title and legend; keep Graphviz's <svg> element only
-  const svg = (await dotToSvg(renderDot(r, { digits, caption: false }))).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
+  const svg = (await dotToSvg(renderDot(r, { digits, caption: false, compact: true }))).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
   const { point: _point, ...result } = r;
   const data: PageData = { result, digits, title };
   return [
