@@ -3,7 +3,7 @@ import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
 import { toJson } from '../report/json.js';
-import { checkDigits, colors, EXIT_OK, limitOptions, limitsOf, parseList, readFormula, run } from './common.js';
+import { checkDigits, colors, EXIT_OK, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth } from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
@@ -21,6 +21,7 @@ export function builder(y: Argv) {
     .example('$0 derive "sin(x^2)"', 'the lecture example: 2*x*cos(x^2)')
     .example('$0 derive "q = x + y; f = q*z" --wrt x,z', 'named steps, some variables')
     .example('$0 derive "sigmoid(w*x + b)" --at w=2,x=-1,b=0.5', 'and its value at a point')
+    .example('$0 derive "sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)" --latex', 'the inline function kept, in LaTeX too')
     .example('$0 derive "sum((W*x).^2)" --wrt W --at "W=randn(3,4), x=randn(4)"', "matrix calculus: 2*W*x*x' (the values give the shapes)");
 }
 
@@ -44,7 +45,7 @@ export async function handler(args: Args): Promise<void> {
       latex: args.latex,
     });
     if (args.json) process.stdout.write(`${toJson(result)}\n`);
-    else process.stdout.write(`${renderDerive(result, { digits, color: colors(args) })}\n`);
+    else process.stdout.write(`${renderDerive(result, { digits, color: colors(args), width: terminalWidth() })}\n`);
     return EXIT_OK;
   });
 }

@@ -58,6 +58,8 @@ export interface CrossCheckOptions {
   /** how many finite points to judge (default 5) */
   points?: number;
   limits?: Limits;
+  /** definitions and steps the derivatives use (`sigma(t) = …; q = x + y`), put in front of each */
+  prelude?: string;
 }
 
 /** Samples drawn round-robin from these ranges: positive first (log, sqrt), then signed, then > 1 (acosh). */
@@ -75,7 +77,7 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
   const placeholder = valuesAt(Object.fromEntries(names.map((n) => [n, 1])));
   // the derivatives are our own text, longer and deeper than a formula a user types
   const limits = ourText(opts.limits);
-  const dTapes = wrt.map((v) => prepare(derivatives[v], placeholder, { limits }));
+  const dTapes = wrt.map((v) => prepare(opts.prelude ? `${opts.prelude}; ${derivatives[v]}` : derivatives[v], placeholder, { limits }));
   const want = opts.points ?? 5;
   const rng = new Rng(opts.seed ?? 42);
   const result: CrossCheck = { passed: true, rtol: CHECK_RTOL, atol: CHECK_ATOL, points: [], skipped: 0, maxAbsError: 0, maxRelError: 0, disagreement: null };

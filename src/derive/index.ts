@@ -18,7 +18,8 @@ import { getOp } from '../ops/index.js';
 import type { Program } from '../parse/ast.js';
 import { shapeStr } from '../tensor.js';
 import { freeVariables } from '../parse/free.js';
-import { assertScalarSymbolic, localExpr, reverseSymbolic, valueExprs } from './symbolic.js';
+import { keptForms } from './keep.js';
+import { assertScalarSymbolic, inParams, keptInputs, localExpr, reverseSymbolic, valueExprs, type Kept } from './symbolic.js';
 
 export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
 
@@ -53,11 +54,15 @@ export interface DeriveEdge {
 
 export interface DeriveResult {
   formula: string;
+  /** the formula's statements as written, one per line (`sigma(t) = 1/(1+exp(-t))`, `f = sigma(w*x + b)`) */
+  statements: string[];
+  /** the definitions and steps the derivatives may use (every statement but the last), for evaluating them */
+  prelude: string;
   /** the variables differentiated, in order of first appearance */
   variables: string[];
   /** the formula's value written out in the variables */
   expression: string;
-  /** ∂f/∂v, simplified */
+  /** ∂f/∂v, simplified; named steps and inline functions kept as written */
   derivatives: Record<string, string>;
   /** ∂f/∂v as reverse accumulation wrote it, before simplify */
   unsimplified: Record<string, string>;
@@ -73,6 +78,8 @@ export interface DeriveResult {
   shapesGiven?: boolean;
   /** with `latex`: ∂f/∂v as LaTeX */
   latex?: Record<string, string>;
+  /** with `latex`: the steps and inline functions (every statement but the last) as LaTeX */
+  latexDefinitions?: string[];
 }
 
 /** Edges past this many are shown in the variables without simplifying each one. */
@@ -88,7 +95,11 @@ const SIMPLIFY_MAX_CHARS = 20_000;
 export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult {
   const limits = limitsFrom(opts.limits);
   const r = withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
-  if (opts.latex) r.latex = Object.fromEntries(Object.entries(r.derivatives).map(([v, d]) => [v, formulaToTex(d)]));
+  if (opts.latex) {
+    r.latex = Object.fromEntries(Object.entries(r.derivatives).map(([v, d]) => [v, formulaToTex(d)]));
+    // the steps and inline functions the derivatives are written with
+    r.latexDefinitions = r.statements.slice(0, -1).map(formulaToTex);
+  }
   return r;
 }
 
@@ -114,12 +125,16 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const missing = opts.at ? all.filter((v) => !(v in given)) : [];
   if (missing.length) throw new AgError('missing-value', `--at gives no value for ${missing.join(', ')}`, { hint: `give every variable a value, or leave --at out` });
 
-  const exprs = valueExprs(tape);
-  const raw = reverseSymbolic(tape, exprs);
+  // named steps and inline functions stay as written (their definitions are the prelude)
+  const kept = keptForms(program, tape, limits);
+  const exprs = valueExprs(tape, kept);
+  const raw = reverseSymbolic(tape, exprs, kept);
   const notes: string[] = [];
+  const statements = statementsOf(program);
+  const prelude = statements.slice(0, -1).join('; ');
 
-  // every edge a gradient flows along, in backprop order; the first SIMPLIFY_EDGES are simplified too
-  const edges = edgesOf(tape, (n, k) => localExpr(tape, exprs, n, k));
+  // every edge a gradient flows along, in backprop order (a kept call is one step: from its arguments); the first SIMPLIFY_EDGES are simplified too
+  const edges = edgesOf(tape, (n, k) => localExpr(tape, exprs, n, k, kept), kept);
   if (edges.length > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
 
   // one batch for simplify, under its budget: what it cannot finish in time is shown as accumulated
@@ -127,15 +142,13 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   for (const v of wrt) unsimplified[v] = raw[v];
   const todo = [...wrt.map((v) => raw[v]), ...edges.slice(0, SIMPLIFY_EDGES).map((e) => e.localInVariables)];
   const big = todo.map((e) => e.length > SIMPLIFY_MAX_CHARS);
-  const tidy = simplifyWithin(todo.filter((_, i) => !big[i]), opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify);
-  const results: (string | null)[] = [];
-  const failures: (string | null)[] = [];
-  let j = 0;
-  for (let i = 0; i < todo.length; i++) {
-    results.push(big[i] ? null : tidy.out[j]);
-    failures.push(big[i] ? null : tidy.errors[j]);
-    if (!big[i]) j++;
-  }
+  // a name or a number is as simple as it gets, and equal expressions are simplified once (simplify is most of derive's time)
+  const plain = (e: string) => /^-?[\w.]+$/.test(e.trim());
+  const unique = [...new Set(todo.filter((e, i) => !big[i] && !plain(e)))];
+  const tidy = simplifyWithin(unique, opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify);
+  const index = new Map(unique.map((e, k) => [e, k]));
+  const results = todo.map((e, i) => (big[i] ? null : plain(e) ? e.trim() : tidy.out[index.get(e)!]));
+  const failures = todo.map((e, i) => (big[i] || plain(e) ? null : tidy.errors[index.get(e)!]));
   const what = (i: number) => (i < wrt.length ? `∂f/∂${wrt[i]}` : `the local derivative of edge ${i - wrt.length + 1}`);
   failures.forEach((f, i) => {
     if (f !== null) notes.push(`simplify could not handle ${what(i)} (${f}); it is shown as accumulated`);
@@ -149,8 +162,8 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   });
 
   const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
-  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points, limits });
-  if (!check.passed) throw bugReport(formula, tape, derivatives, unsimplified, check, opts);
+  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points, limits, prelude });
+  if (!check.passed) throw bugReport(formula, tape, derivatives, unsimplified, check, opts, prelude);
   if (check.points.length === 0) {
     throw new AgError('bad-value', `cannot cross-check the derivative: the formula or its gradient is not finite at any of the ${check.skipped} points tried`, {
       source: formula,
@@ -167,8 +180,10 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
 
   return {
     formula,
+    statements,
+    prelude,
     variables: wrt,
-    expression: exprs[tape.output],
+    expression: writtenOut(tape, exprs),
     derivatives,
     unsimplified,
     edges,
@@ -255,8 +270,11 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
+  const statements = statementsOf(program);
   return {
     formula,
+    statements,
+    prelude: statements.slice(0, -1).join('; '),
     variables: wrt,
     expression: formula,
     derivatives,
@@ -270,15 +288,22 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   };
 }
 
-/** Every edge a gradient flows along, in backprop order, with the op table's local formula and its reading in the variables. */
-function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string): DeriveEdge[] {
+/**
+ * Every edge a gradient flows along, in backprop order, with the op table's local formula
+ * and its reading in the variables; a kept call is one step, from its arguments.
+ */
+function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string, kept?: Kept): DeriveEdge[] {
   const edges: DeriveEdge[] = [];
+  const reached = new Set([tape.output]);
   for (let id = tape.output; id >= 0; id--) {
     const n = tape.nodes[id];
-    if (!n.active) continue;
-    n.inputs.forEach((from, k) => {
+    if (!n.active || !reached.has(id)) continue;
+    const call = kept?.calls.get(id);
+    keptInputs(n, kept).forEach((from, k) => {
+      reached.add(from);
       if (!tape.nodes[from].active) return;
-      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local: localFormula(tape, n, k), localInVariables: inVariables(n, k) });
+      const local = call ? inParams(call.partials[k], call.params, call.args.map((a) => displayName(tape, tape.nodes[a]))) : localFormula(tape, n, k);
+      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local, localInVariables: inVariables(n, k) });
     });
   }
   return edges;
@@ -299,6 +324,24 @@ function tensorBugReport(formula: string, derivatives: Record<string, string>, c
   );
 }
 
+/** The formula's statements as written, one each; the last, when an expression, as `f = …`. */
+function statementsOf(program: Program): string[] {
+  return program.stmts.map((st, i) => {
+    const text = program.source.slice(st.span.start, st.span.end).trim();
+    return i === program.stmts.length - 1 && st.k === 'expr' ? `f = ${text}` : text;
+  });
+}
+
+/** The formula written out in the variables; as kept (steps, calls) when writing it out would pass the limit. */
+function writtenOut(tape: Tape, kept: string[]): string {
+  try {
+    return valueExprs(tape)[tape.output];
+  } catch (e) {
+    if (e instanceof AgError && e.code === 'limit') return kept[tape.output];
+    throw e;
+  }
+}
+
 function valueAt(tape: Tape, values: Record<string, Tensor>): number {
   const arena = makeArena(tape, values);
   jsEngine.forward(tape, arena);
@@ -306,10 +349,10 @@ function valueAt(tape: Tape, values: Record<string, Tensor>): number {
 }
 
 /** A disagreement: the numbers, and whether simplify or the accumulation is to blame. */
-function bugReport(formula: string, tape: Tape, derivatives: Record<string, string>, unsimplified: Record<string, string>, check: CrossCheck, opts: DeriveOptions): AgError {
+function bugReport(formula: string, tape: Tape, derivatives: Record<string, string>, unsimplified: Record<string, string>, check: CrossCheck, opts: DeriveOptions, prelude: string): AgError {
   const d = check.disagreement!;
   const point = Object.entries(d.point).map(([k, v]) => `${k}=${num(v, 17)}`).join(', ');
-  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits) });
+  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits), prelude });
   const blame = rawCheck.passed
     ? `mathjs simplify changed it: the unsimplified ${unsimplified[d.variable].length > 200 ? 'expression' : unsimplified[d.variable]} agrees`
     : 'the reverse accumulation of local formulas is wrong before simplify too (an op table local formula?)';

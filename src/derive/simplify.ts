@@ -13,6 +13,14 @@ function make() {
   return create({ simplifyDependencies }, { number: 'number' });
 }
 
+/**
+ * mathjs's rules that rewrite more than they simplify, left out: multiplying a factor
+ * into a sum (`sigma*(1 - sigma)` became `sigma - sigma^2`) and putting a sum over a
+ * common denominator (`x^2 - 1/x^2` became `(x^4 - 1)/x^2`).
+ */
+const REWRITES = /vd\s*\*\s*\(\s*vd|vd\^n3 \* \(|n3\^\(-n4\)\*n1 \+|n1\*n3\^\(-n4\) \+/;
+let rules: Parameters<Math['simplify']>[1] | undefined;
+
 const OPAQUE = 'ifelse';
 const RELATIONAL = new Set(['larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal']);
 const LOGICAL = new Set([...RELATIONAL, 'and', 'or', 'not']);
@@ -86,7 +94,8 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
   };
 
   const parsed = bottomUp(m.parse(expr), pre);
-  const simple = opts.matrices ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } }) : m.simplify(parsed);
+  rules ??= m.simplify.rules.filter((r) => !REWRITES.test(typeof r === 'object' && r !== null ? String((r as { s?: string; l?: string }).s ?? (r as { l?: string }).l ?? '') : ''));
+  const simple = opts.matrices ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } }) : m.simplify(parsed, rules);
   return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
 }
 

@@ -23,10 +23,45 @@ const PREFIX: Record<string, string> = { unaryMinus: '-', unaryPlus: '+', not: '
 /** The op families whose scalar rules are formulas in a, b and s (and nothing else). */
 const SYMBOLIC_FAMILIES = new Set(['elementwise', 'compare', 'leaf']);
 
-/** Every node's value as an expression in the variables (constants written out). */
-export function valueExprs(tape: Tape): string[] {
+/**
+ * What derive writes as the user did rather than expanded: named steps by their names,
+ * calls of inline functions as calls, with each function's partial derivatives.
+ */
+export interface Kept {
+  /** node id → the step name it is written as (never the output) */
+  names: Map<number, string>;
+  /** node id of a call's value → the call */
+  calls: Map<number, KeptCall>;
+}
+
+export interface KeptCall {
+  fn: string;
+  params: string[];
+  /** the argument nodes, one per parameter */
+  args: number[];
+  /** ∂fn/∂param, one per parameter, as formulas in the parameters (and fn itself: `sigma(t)*(1 - sigma(t))`) */
+  partials: string[];
+}
+
+/** The inputs a node is written with: a kept call's arguments, or its own inputs. */
+export function keptInputs(n: TapeNode, kept?: Kept): number[] {
+  return kept?.calls.get(n.id)?.args ?? n.inputs;
+}
+
+/** Every node's value as an expression in the variables (constants written out; with `kept`, steps and calls as written). */
+export function valueExprs(tape: Tape, kept?: Kept): string[] {
   const out: string[] = [];
   for (const n of tape.nodes) {
+    const name = kept?.names.get(n.id);
+    if (name !== undefined && n.id !== tape.output) {
+      out.push(name);
+      continue;
+    }
+    const call = kept?.calls.get(n.id);
+    if (call) {
+      out.push(guard(`${call.fn}(${call.args.map((i) => out[i]).join(', ')})`));
+      continue;
+    }
     const args = n.inputs.map((i) => wrap(out[i]));
     let e: string;
     if (n.op === 'input') e = n.label;
@@ -44,7 +79,9 @@ export function valueExprs(tape: Tape): string[] {
  * The op table's local derivative ∂node/∂input_k as an expression in the variables:
  * `cos(a)` with a = x^2 is `cos(x ^ 2)`.
  */
-export function localExpr(tape: Tape, exprs: string[], n: TapeNode, k: number): string {
+export function localExpr(tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
+  const call = kept?.calls.get(n.id);
+  if (call) return inParams(call.partials[k], call.params, call.args.map((i) => exprs[i]));
   const raw = getOp(n.op).local(n.inputs.length, n.attrs)[k];
   if (raw === undefined) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
   const names = new Map<string, string>();
@@ -75,21 +112,34 @@ export function assertScalarSymbolic(tape: Tape): void {
   }
 }
 
+/** A formula in a function's parameters with the call's arguments put in (`sigma(t)` with t = w*x + b). */
+export function inParams(formula: string, params: string[], args: string[]): string {
+  return formula.replace(/(?<![\w.])([A-Za-z_]\w*)(?!\w|\s*\()/g, (name, _m: string, at: number) => {
+    const k = params.indexOf(name);
+    if (k < 0) return name;
+    // a sole argument, f(t), needs no parentheses of its own
+    const before = formula.slice(0, at).trimEnd().slice(-1);
+    const after = formula.slice(at + name.length).trimStart()[0];
+    return (before === '(' || before === ',') && (after === ')' || after === ',') ? args[k] : wrap(args[k]);
+  });
+}
+
 /** ∂output/∂v for every differentiable variable v, unsimplified: reverse accumulation of local formulas. */
-export function reverseSymbolic(tape: Tape, exprs: string[]): Record<string, string> {
+export function reverseSymbolic(tape: Tape, exprs: string[], kept?: Kept): Record<string, string> {
   const adjoint: string[][] = tape.nodes.map(() => []);
   adjoint[tape.output].push('1');
   for (let id = tape.output; id >= 0; id--) {
     const n = tape.nodes[id];
     const terms = adjoint[id];
-    if (!n.active || n.inputs.length === 0 || terms.length === 0) continue;
+    const inputs = keptInputs(n, kept);
+    if (!n.active || inputs.length === 0 || terms.length === 0) continue;
     // gradients add at branches
     const upstream = sum(terms);
-    n.inputs.forEach((i, k) => {
+    inputs.forEach((i, k) => {
       if (!tape.nodes[i].active) return;
-      const local = localExpr(tape, exprs, n, k);
-      // downstream = upstream × local
-      adjoint[i].push(guard(upstream === '1' ? `(${local})` : `${wrap(upstream)} * (${local})`));
+      const local = localExpr(tape, exprs, n, k, kept);
+      // downstream = local × upstream (written local first, as by hand: 2*x*cos(x^2))
+      adjoint[i].push(guard(upstream === '1' ? `(${local})` : `(${local}) * ${wrap(upstream)}`));
     });
   }
   const out: Record<string, string> = Object.create(null);

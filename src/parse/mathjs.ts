@@ -104,7 +104,9 @@ function buildParse(): (src: string) => MathNode {
   };
   const numeric = createNumeric({ number });
   const config = { number: 'number', numberFallback: 'number' };
-  const math = unavailableScope('math');
+  // toTex (for --latex) looks names up to find a function's own LaTeX: none here, so the
+  // defaults for known functions are used; anything else a compile would ask still throws
+  const math = new Proxy({}, { get: () => undefined, has: () => notHere('math'), getOwnPropertyDescriptor: () => notHere('math') });
   const Node = createNode({ mathWithTransform: unavailableScope('mathWithTransform') });
   const subset = unavailable('subset');
   const SymbolNode = createSymbolNode({ math, Node });
@@ -117,7 +119,8 @@ function buildParse(): (src: string) => MathNode {
     AssignmentNode: createAssignmentNode({ subset, matrix: unavailable('matrix'), Node }),
     BlockNode: createBlockNode({ ResultSet: unavailable('ResultSet'), Node }),
     ConditionalNode: createConditionalNode({ Node }),
-    ConstantNode: createConstantNode({ Node, isBounded: unavailable('isBounded') }),
+    // toTex asks whether a number is finite (LaTeX for --latex); nothing else of evaluation
+    ConstantNode: createConstantNode({ Node, isBounded: (v: unknown) => typeof v !== 'number' || Number.isFinite(v) }),
     FunctionAssignmentNode: createFunctionAssignmentNode({ typed: typedShim, Node }),
     FunctionNode: createFunctionNode({ math, Node, SymbolNode }),
     IndexNode: createIndexNode({ Node, size: unavailable('size') }),

@@ -132,13 +132,39 @@ describe('derive: the lectures', () => {
     expect(r.check.points[0].point).toEqual({ x: Math.PI, y: Math.PI });
   });
 
-  it('named steps and inline functions are expanded into the variables', () => {
-    expect(derive('q = x + y; f = q*z').derivatives).toEqual({ x: 'z', y: 'z', z: 'x + y' });
-    const s = derive('sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)', { wrt: ['w'] });
-    expect(s.variables).toEqual(['w']);
+  it('named steps and inline functions are kept as written, and evaluate with their definitions', () => {
+    const q = derive('q = x + y; f = q*z');
+    expect(q.derivatives).toEqual({ x: 'z', y: 'z', z: 'q' });
+    expect(q.statements).toEqual(['q = x + y', 'f = q*z']);
+    expect(evalHere(`${q.prelude}; ${q.derivatives.z}`, { x: 2, y: 3, z: 4 })).toBe(5);
+    const s = derive('sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)', { wrt: ['w', 'b'] });
+    expect(s.variables).toEqual(['w', 'b']);
+    expect(s.statements).toEqual(['sigma(t) = 1/(1+exp(-t))', 'f = sigma(w*x + b)']);
+    // as by hand: sigma' = sigma*(1 - sigma), not an expression in exp
+    expect(s.derivatives.b).toBe('sigma(w * x + b) * (1 - sigma(w * x + b))');
+    expect(s.derivatives.w).toBe('x * sigma(w * x + b) * (1 - sigma(w * x + b))');
     const at = { w: 0.7, x: -1.3, b: 0.2 };
     const sig = 1 / (1 + Math.exp(-(at.w * at.x + at.b)));
-    expect(evalHere(s.derivatives.w, at)).toBeCloseTo(sig * (1 - sig) * at.x, 14);
+    expect(evalHere(`${s.prelude}; ${s.derivatives.w}`, at)).toBeCloseTo(sig * (1 - sig) * at.x, 14);
+    // the built-in sigmoid likewise
+    expect(derive('sigmoid(w*x + b)').derivatives.b).toBe('sigmoid(w * x + b) * (1 - sigmoid(w * x + b))');
+  });
+
+  it('functions whose derivative is a polynomial in themselves are differentiated in those terms; others from their body', () => {
+    expect(derive('th(t) = (exp(t) - exp(-t))/(exp(t) + exp(-t)); th(3*x)').derivatives.x).toBe('3 * (1 - th(3 * x) ^ 2)');
+    expect(derive('g(u) = exp(2*u); g(x)').derivatives.x).toBe('2 * g(x)');
+    const two = derive('h(a, b) = a*b + sin(a); h(x^2, y)');
+    expect(evalHere(two.derivatives.x, { x: 0.7, y: 1.9 })).toBeCloseTo(2 * 0.7 * (1.9 + Math.cos(0.49)), 13);
+    expect(two.derivatives.y).toBe('x ^ 2');
+    // a body that uses a variable of the formula is not a function of its parameters alone: written out
+    const open = derive('f(t) = t*a; f(x)');
+    expect(open.derivatives).toEqual({ x: 'a', a: 'x' });
+  });
+
+  it('avoids needless rewrites: no common denominators, no factor multiplied into a sum', () => {
+    expect(derive('x^3/3 + 1/x').derivatives.x).toBe('x ^ 2 - 1 / x ^ 2');
+    expect(derive('log(sin(x)*cos(x))').derivatives.x).toBe('cos(x) / sin(x) - sin(x) / cos(x)');
+    expect(derive('sin(x^2)').derivatives.x).toBe('2 * x * cos(x ^ 2)');
   });
 
   it('conditionals: the gradient flows through the branch taken, and the other branch never poisons it', () => {
@@ -198,7 +224,10 @@ describe('derive: refusals and bug reports', () => {
   });
 
   it('an expression that grows past the limit is refused, not built', () => {
-    // each step squares the last: written out as one formula the text doubles at every step
+    // each function calls the last twice and uses a variable (so it is written out): the text doubles at every level
+    const defs = Array.from({ length: 16 }, (_, i) => `f${i + 2}(t) = f${i + 1}(f${i + 1}(t))`).join('; ');
+    expect(() => derive(`f1(t) = t*t + a; ${defs}; f17(x)`)).toThrow(/grows past/);
+    // each step squares the last: its gradient, accumulated back through both factors, doubles at every step
     const steps = Array.from({ length: 20 }, (_, i) => `a${i + 1} = a${i} * a${i} + 1`).join('; ');
     expect(() => derive(`a0 = x; ${steps}; a20`)).toThrow(/grows past/);
   });
