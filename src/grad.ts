@@ -7,7 +7,7 @@ import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
 import { buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
 import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
-import { displayName, fullName, localFormula } from './graph/describe.js';
+import { displayName, fullName, localFormulaParts } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
 import { getOp, isFunctionName } from './ops/index.js';
 import { CONSTANTS, parseProgram } from './parse/parse.js';
@@ -73,8 +73,10 @@ export interface EdgeReport {
   toLabel: string;
   /** which input of `to` this edge is (0-based) */
   input: number;
-  /** symbolic local derivative ∂to/∂from, in the nodes' names */
+  /** symbolic local derivative ∂to/∂from, in the nodes' names (long ones shortened with …) */
   local: string;
+  /** the same in the nodes' full names (a formula mathjs parses, for LaTeX) */
+  localFull: string;
   /** its value (null when it is a full Jacobian) */
   localValue: Shown | null;
   /** ∂f/∂to */
@@ -308,7 +310,7 @@ export function edgeReport(tape: Tape, arena: Float64Array, adjoint: Float64Arra
     fromLabel: displayName(tape, from),
     toLabel: displayName(tape, to),
     input: e.input,
-    local: localFormula(tape, to, e.input),
+    ...(({ text, full }) => ({ local: text, localFull: full }))(localFormulaParts(tape, to, e.input)),
     localValue: lv ? show(to.shape, lv) : null,
     upstream: show(to.shape, view(adjoint, to)),
     downstream: show(from.shape, e.contribution),

@@ -2,6 +2,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { grad } from '../grad.js';
 import { parseAt } from '../values.js';
 import { gradJson, toJson } from '../report/json.js';
+import { renderGradLatex } from '../report/latex.js';
 import { renderGrad } from '../report/table.js';
 import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, valueOptions } from './common.js';
 
@@ -23,6 +24,7 @@ export function builder(y: Argv) {
     .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
     .option('edges', { ...EDGES_OPTION, describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
+    .option('latex', { type: 'boolean', default: false, describe: 'print the edges\' local derivatives as LaTeX (an align* block), ready for a homework sheet' })
     .example('$0 grad "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture example: d/dx = -2π, d/dy = sin(π)')
     .example('$0 grad "q = x + y; f = q*z" --at x=-2,y=5,z=-4', 'named steps label the graph')
     .example('$0 grad "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]"', 'vectors and matrices')
@@ -57,6 +59,7 @@ export async function handler(args: Args): Promise<void> {
     });
     if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
     if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);
+    else if (args.latex) process.stdout.write(`${renderGradLatex(result, digits)}\n`);
     else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
     const finite = Number.isFinite(result.value);
     return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;

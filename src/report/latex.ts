@@ -1,3 +1,6 @@
+import type { GradResult } from '../grad.js';
+import { atomic } from '../graph/describe.js';
+import { num } from '../number-format.js';
 import { mathParse } from '../parse/mathjs.js';
 
 /**
@@ -10,6 +13,9 @@ export function toTex(formula: string): string {
     return mathParse(formula)
       .toTex({ parenthesis: 'auto', implicit: 'hide' })
       .replace(/\^H\b/g, '^{\\top}')
+      // elementwise: x.^2 is x^2 of each entry, x.*y the Hadamard product
+      .replace(/\.\^\\wedge/g, '^')
+      .replace(/\.\\cdot/g, '\\odot')
       .replace(/\s+/g, ' ')
       .trim();
   } catch {
@@ -20,4 +26,23 @@ export function toTex(formula: string): string {
 /** `lhs &= rhs` lines in one align* block, ready to paste. */
 export function alignBlock(rows: [string, ...string[]][]): string {
   return ['\\begin{align*}', ...rows.map((r, i) => `  ${r[0]} &= ${r.slice(1).join(' = ')}${i < rows.length - 1 ? ' \\\\' : ''}`), '\\end{align*}'].join('\n');
+}
+
+/** A number in LaTeX: `1.22465\cdot10^{-16}`. */
+function texNumber(v: number, digits: number): string {
+  const t = num(v, digits);
+  const m = /^(-?[\d.]+)e(-?\d+)$/.exec(t);
+  return m ? `${m[1]}\\cdot10^{${m[2]}}` : t;
+}
+
+/** `grad --latex`: each edge's local derivative ∂to/∂from in backprop order, with its value where it is a number. */
+export function renderGradLatex(r: GradResult, digits = 6): string {
+  const part = (name: string) => (atomic(name) ? toTex(name) : `\\left(${toTex(name)}\\right)`);
+  const rows: [string, ...string[]][] = r.edges.map((e) => {
+    const d = `\\frac{\\partial ${part(r.nodes[e.to].name)}}{\\partial ${part(r.nodes[e.from].name)}}`;
+    const value = typeof e.localValue === 'number' ? [texNumber(e.localValue, digits)] : [];
+    const local = toTex(e.localFull);
+    return value.length && value[0] !== local ? [d, local, ...value] : [d, local];
+  });
+  return [`% ${r.formula}: local derivatives edge by edge, in backprop order (downstream = upstream × local)`, alignBlock(rows)].join('\n');
 }

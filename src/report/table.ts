@@ -54,8 +54,8 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   const head = ['∂f/∂', 'reverse', 'forward', 'finite diff', 'abs err', 'rel err', ''];
   const layout = { width, headStyle: c.bold };
   out.push(c.bold('gradient'));
-  // tensors whole in a row each; where that cannot fit, one row per entry
-  out.push(fitTable(head, gradientRows(r, o.digits, c), layout) ?? renderTable(head, entryRows(r, o.digits, c), layout));
+  // tensors whole in a row each (a matrix a line per row); where that would wrap, one row per entry
+  out.push(fitTable(head, gradientRows(r, o.digits, c), { ...layout, whole: head.map((_, k) => k) }) ?? renderTable(head, entryRows(r, o.digits, c), layout));
 
   if (chk?.directions?.length) {
     const mark = (s: string): Cell => (s === 'fail' ? { text: '✗', style: c.red } : s === 'pass' ? { text: '✓', style: c.green } : { text: '~', style: c.yellow });

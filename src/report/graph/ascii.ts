@@ -64,13 +64,14 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
   );
   out.push('');
   const whole = o.edges === 'full' ? Infinity : 0;
-  const rows = treeRows(r, digits, whole, o.edges === 'none');
+  let rows = treeRows(r, digits, whole, o.edges === 'none');
   const heads = r.mode === 'forward' ? ['value ▶', `∂·/∂${r.wrt} ▶`] : ['value ▶', '◀ gradient'];
+  const vw = Math.max(heads[0].length, ...(rows ?? []).map((x) => x.value.length));
+  const fw = Math.max(heads[1].length, ...(rows ?? []).map((x) => x.flow.length));
+  // titles give way to the numbers: each is shortened to what the width leaves; a tree too deep for that is listed instead
+  const room = width - vw - fw - 6;
+  if (rows?.some((x) => x.prefix.length + (x.again ? 2 : 0) + 2 > room)) rows = null;
   if (rows) {
-    const vw = Math.max(heads[0].length, ...rows.map((x) => x.value.length));
-    const fw = Math.max(heads[1].length, ...rows.map((x) => x.flow.length));
-    // titles give way to the numbers: each is shortened to what the width leaves
-    const room = Math.max(12, width - vw - fw - 6);
     for (const x of rows) x.title = fit(x.title, room - x.prefix.length - (x.again ? 2 : 0));
     const w = Math.max(...rows.map((x) => x.prefix.length + x.title.length + (x.again ? 2 : 0)));
     out.push(`${' '.repeat(w)}   ${c.green(heads[0].padEnd(vw))}   ${flowColor(heads[1])}`);
@@ -81,10 +82,10 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
     }
     if (rows.some((x) => x.again)) out.push(c.dim('↑ a shared node, drawn with its inputs above'));
   } else {
-    out.push(c.dim(`(${r.nodes.length} nodes: too large to draw as a tree; listed in evaluation order, each with the numbers of its inputs)`));
+    out.push(c.dim(wrapProse(`(${r.nodes.length} nodes: too large or deep to draw as a tree here; listed in evaluation order, each with the numbers of its inputs)`, width)));
     for (const n of r.nodes) {
       const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.join(', ')}`) : '';
-      out.push(`${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits))}  ${flowColor(secondary(r, n, digits))}${ins}`.trimEnd());
+      out.push(wrapProse(`${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits, whole))}  ${flowColor(o.edges === 'none' ? '' : secondary(r, n, digits, whole))}${ins}`.trimEnd(), width, 4));
     }
   }
   const extra = o.edges === 'none' ? [] : r.mode === 'forward' ? forwardSummary(r, digits) : branchSums(r, digits);
@@ -97,9 +98,9 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
 function fit(title: string, max: number): string {
   if (title.length <= max) return title;
   const gap = title.indexOf('  ');
-  if (gap < 0) return shorten(title, Math.max(6, max));
+  if (gap < 0 || max - gap - 2 < 3) return shorten(title, Math.max(1, max));
   const op = title.slice(0, gap + 2);
-  return op + shorten(title.slice(gap + 2), Math.max(6, max - op.length));
+  return op + shorten(title.slice(gap + 2), max - op.length);
 }
 
 function treeRows(r: GraphResult, digits: number, whole: number, valuesOnly: boolean): Row[] | null {
