@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
-import { lazyAssert, lazyStringWidth, mathjsDirect, noHelpCache, noVersionGuess } from './esbuild-plugins.mjs';
+import { lazyAssert, lazyModule, lazyStringWidth, mathjsDirect, noHelpCache, noVersionGuess } from './esbuild-plugins.mjs';
 
 const common = {
   bundle: true,
@@ -59,7 +59,7 @@ await build({
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
   supported: { 'dynamic-import': false },
-  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache, noVersionGuess],
+  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache, noVersionGuess, lazyModule('yaml')],
 });
 // the bundle's id for its code cache (bin/autograd-cli.js): the sha1 of its content, as a last line
 {

@@ -167,3 +167,38 @@ export const lazyAssert = {
     }));
   },
 };
+
+/**
+ * A dependency loaded when first used rather than at start-up: each name our modules
+ * import from it becomes a stand-in that loads the real module on its first call,
+ * `new`, or property read (esbuild turns the require() of an ES module into a lazily
+ * initialised one). For `yaml`: case files need it, `grad` and `graph` do not (~8 ms).
+ */
+export function lazyModule(name) {
+  return {
+    name: `lazy-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${name}$`) }, async (args) => {
+        if (args.pluginData === 'real' || !/[\\/]src[\\/].*\.ts$/.test(args.importer)) return undefined;
+        const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
+        if (real.errors.length) return { errors: real.errors };
+        const text = await readFile(args.importer, 'utf8');
+        const names = [];
+        for (const m of text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${name}'`, 'g'))) {
+          for (const part of m[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.push(part);
+        }
+        return { path: args.importer, namespace: `lazy-${name}`, pluginData: { real: real.path, names } };
+      });
+      b.onLoad({ filter: /.*/, namespace: `lazy-${name}` }, (args) => ({
+        contents: [
+          `let m; const real = () => (m ??= require(${JSON.stringify(args.pluginData.real)}));`,
+          ...args.pluginData.names.map(
+            (n) => `export const ${n} = new Proxy(function () {}, { apply: (_, t, a) => real().${n}(...a), construct: (_, a) => new (real().${n})(...a), get: (_, k) => real().${n}[k] });`,
+          ),
+        ].join('\n'),
+        resolveDir: '.',
+        loader: 'js',
+      }));
+    },
+  };
+}

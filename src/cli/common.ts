@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
 import { AgError } from '../errors.js';
@@ -18,26 +20,55 @@ export interface CommonArgs {
   color?: boolean;
 }
 
+/** Standard output or error: by name (its stream is not created until it is needed), or a stream. */
+export type Output = 'stdout' | 'stderr' | NodeJS.WriteStream;
+
+const fdOf = (o: Output) => (o === 'stdout' ? 1 : o === 'stderr' ? 2 : undefined);
+const streamOf = (o: Output): NodeJS.WriteStream => (o === 'stdout' ? process.stdout : o === 'stderr' ? process.stderr : o);
+/** A terminal? Asked of the file descriptor: creating Node's stream for a pipe costs ~10 ms of start-up. */
+const isTerminal = (o: Output) => (fdOf(o) !== undefined ? isatty(fdOf(o)!) : Boolean((o as NodeJS.WriteStream).isTTY));
+
 /**
  * chalk for a stream: `--color`/`--no-color` decide when given (the flag wins over the
  * environment); otherwise NO_COLOR, FORCE_COLOR, and whether the stream is a terminal.
  */
-export function colors(args: CommonArgs, stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+export function colors(args: CommonArgs, to: Output = 'stdout'): ChalkInstance {
   if (args.color === false) return new Chalk({ level: 0 });
-  if (args.color === true) return new Chalk({ level: Math.max(1, stream.isTTY ? (stream.hasColors?.(256) ? 2 : 1) : 1) as 1 | 2 });
+  if (args.color === true) return new Chalk({ level: isTerminal(to) && streamOf(to).hasColors?.(256) ? 2 : 1 });
   if ('NO_COLOR' in process.env) return new Chalk({ level: 0 });
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
-  return new Chalk({ level: stream.isTTY && stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
+  if (!isTerminal(to)) return new Chalk({ level: 0 });
+  const stream = streamOf(to);
+  return new Chalk({ level: stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
 }
 
 /**
  * The width human views fit: the terminal's; for a pipe or a file, COLUMNS when set
  * (as for ls), else DEFAULT_WIDTH (100).
  */
-export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number {
-  if (stream.isTTY && stream.columns > 0) return stream.columns;
+export function terminalWidth(to: Output = 'stdout'): number {
+  if (isTerminal(to) && streamOf(to).columns > 0) return streamOf(to).columns;
   const env = Number(process.env.COLUMNS);
   return Number.isInteger(env) && env >= 20 ? env : DEFAULT_WIDTH;
+}
+
+/**
+ * Write all of `text` to standard output (or error) at once, without creating Node's
+ * stream for it when nothing else has (start-up, see bench/cold-start.mjs). A reader that
+ * went away (`| head -1`) ends the program quietly; a pipe that is full is left to the
+ * stream, which waits for it.
+ */
+export function writeOut(text: string | Uint8Array, to: 'stdout' | 'stderr' = 'stdout'): void {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let done = 0;
+  try {
+    while (done < buf.length) done += writeSync(to === 'stdout' ? 1 : 2, buf, done, buf.length - done);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    if (code !== 'EAGAIN') throw e;
+    streamOf(to).write(buf.subarray(done));
+  }
 }
 
 /** Options every command that reads values shares. */
@@ -82,8 +113,8 @@ export async function run(args: CommonArgs, body: () => Promise<number> | number
   } catch (e) {
     code = EXIT_USAGE;
     const ag = e instanceof AgError ? e : internal(e);
-    if (args.json) process.stdout.write(`${toJson({ error: ag.toJSON() })}\n`);
-    else process.stderr.write(`${formatError(ag, colors(args, process.stderr))}\n`);
+    if (args.json) writeOut(`${toJson({ error: ag.toJSON() })}\n`);
+    else writeOut(`${formatError(ag, colors(args, 'stderr'))}\n`, 'stderr');
   }
   process.exitCode = code;
 }

@@ -3,7 +3,7 @@ import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
 import { toJson } from '../report/json.js';
-import { checkDigits, colors, EXIT_OK, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth } from './common.js';
+import { checkDigits, colors, EXIT_OK, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, writeOut } from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
@@ -44,8 +44,8 @@ export async function handler(args: Args): Promise<void> {
       points: args.points,
       latex: args.latex,
     });
-    if (args.json) process.stdout.write(`${toJson(result)}\n`);
-    else process.stdout.write(`${renderDerive(result, { digits, color: colors(args), width: terminalWidth() })}\n`);
+    if (args.json) writeOut(`${toJson(result)}\n`);
+    else writeOut(`${renderDerive(result, { digits, color: colors(args), width: terminalWidth() })}\n`);
     return EXIT_OK;
   });
 }

@@ -4,7 +4,7 @@ import { parseAt } from '../values.js';
 import { gradJson, toJson } from '../report/json.js';
 import { renderGradLatex } from '../report/latex.js';
 import { renderGrad } from '../report/table.js';
-import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, valueOptions } from './common.js';
+import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, writeOut, valueOptions } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
@@ -58,9 +58,9 @@ export async function handler(args: Args): Promise<void> {
       limits,
     });
     if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
-    if (args.json) process.stdout.write(`${toJson(gradJson(result))}\n`);
-    else if (args.latex) process.stdout.write(`${renderGradLatex(result, digits)}\n`);
-    else process.stdout.write(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
+    if (args.json) writeOut(`${toJson(gradJson(result))}\n`);
+    else if (args.latex) writeOut(`${renderGradLatex(result, digits)}\n`);
+    else writeOut(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
     const finite = Number.isFinite(result.value);
     return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;
   });

@@ -14,7 +14,7 @@ import * as jacobianCmd from './jacobian.js';
 import * as hessianCmd from './hessian.js';
 import * as checkCmd from './check.js';
 import * as doctorCmd from './doctor.js';
-import { colors, EXIT_USAGE } from './common.js';
+import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
@@ -53,8 +53,8 @@ function version(): string {
 }
 
 function usageError(e: AgError, wantsJson: boolean): never {
-  if (wantsJson) process.stdout.write(`${toJson({ error: e.toJSON() })}\n`);
-  else process.stderr.write(`${formatError(e, colors({}, process.stderr))}\n`);
+  if (wantsJson) writeOut(`${toJson({ error: e.toJSON() })}\n`);
+  else writeOut(`${formatError(e, colors({}, 'stderr'))}\n`, 'stderr');
   process.exit(EXIT_USAGE);
 }
 
@@ -89,7 +89,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .help()
     .alias('h', 'help')
     .version(version())
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, terminalWidth()))
     .epilogue('Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.')
     .fail((msg, err) => {
       usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
