@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -34,4 +35,17 @@ export function cliJson(args: string[]): { code: number; json: any; stderr: stri
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
   return { code: r.code, json, stderr: r.stderr };
+}
+
+/** A worked example of the lecture notes (fixtures/lectures/*.json). */
+export interface Lecture {
+  name: string;
+  formula: string;
+  at: string;
+  wrt?: string;
+}
+
+/** The lecture examples, scalar ones first. */
+export function lectures(): Lecture[] {
+  return ['scalar', 'tensors'].flatMap((f) => JSON.parse(readFileSync(join(ROOT, 'fixtures', 'lectures', `${f}.json`), 'utf8')) as Lecture[]);
 }

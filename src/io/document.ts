@@ -122,13 +122,13 @@ function parseYaml(text: string, what: string, fail: (m: string, offset?: number
 
 /**
  * A plain value YAML reads as syntax (`name: ||Wx||^2` starts a block scalar, `*x` an
- * alias, `@`, `` ` `` and `%` are reserved): the fix is quotes, so say which.
+ * alias, `@`, a backquote and `%` are reserved): the fix is quotes, so say which.
  */
 function quoteHint(text: string, offset: number): string {
   const start = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
   const end = text.indexOf('\n', offset);
   const line = text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
-  const m = /^(\s*(?:-\s+)?[A-Za-z_][\w.-]*:\s+)([|>*&!%@`].*?)\s*$/.exec(line);
+  const m = /^(\s*(?:-\s+)?[A-Za-z_][\w.-]*:\s+)([|>*&!%@\x60].*?)\s*$/.exec(line);
   if (!m || m[2].length > 80) return '';
   return `; a value that starts with ${m[2][0]} needs quotes: ${m[1].trim()} ${JSON.stringify(m[2])}`;
 }

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { graphResult } from '../../src/graph-result.js';
 import { FONT, renderDot } from '../../src/report/graph/dot.js';
 import { dotToSvg, renderSvg } from '../../src/report/graph/svg.js';
 import { parseAt } from '../../src/values.js';
-import { ROOT } from '../helpers.js';
+import { lectures, type Lecture } from '../helpers.js';
 
 /**
  * The pictures as a viewer draws them: every text's box from the laid-out SVG's own
@@ -44,14 +42,7 @@ function overlaps(a: Box, b: Box): boolean {
   return a.x0 < b.x1 - slack && b.x0 < a.x1 - slack && a.y0 < b.y1 - slack && b.y0 < a.y1 - slack;
 }
 
-interface Lecture {
-  name: string;
-  formula: string;
-  at: string;
-  wrt?: string;
-}
-
-const LECTURES: Lecture[] = ['scalar', 'tensors'].flatMap((f) => JSON.parse(readFileSync(join(ROOT, 'fixtures', 'lectures', `${f}.json`), 'utf8')) as Lecture[]);
+const LECTURES = lectures();
 
 function lecture(l: Lecture, mode: 'reverse' | 'forward' = 'reverse') {
   const values = parseAt([l.at], { seed: 42 });

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/derive/index.js';
@@ -9,21 +7,14 @@ import { renderDerive } from '../../src/report/derive.js';
 import { renderAscii } from '../../src/report/graph/ascii.js';
 import { renderGrad } from '../../src/report/table.js';
 import { parseAt } from '../../src/values.js';
-import { cli, ROOT } from '../helpers.js';
+import { cli, lectures, type Lecture } from '../helpers.js';
 
 /**
  * The human views of the lecture examples at 60, 80 and 120 columns: no line wider than
  * the terminal, none ending in spaces, no generated name (`add#3`, `neg#2`) anywhere, and
  * each view as its snapshot (test/report/__snapshots__/width.test.ts.snap).
  */
-interface Lecture {
-  name: string;
-  formula: string;
-  at: string;
-  wrt?: string;
-}
-
-const LECTURES: Lecture[] = ['scalar', 'tensors'].flatMap((f) => JSON.parse(readFileSync(join(ROOT, 'fixtures', 'lectures', `${f}.json`), 'utf8')) as Lecture[]);
+const LECTURES = lectures();
 const WIDTHS = [60, 80, 120];
 const plain = new Chalk({ level: 0 });
 
