@@ -37,7 +37,7 @@ function unmark(argv: Record<string, unknown>): void {
 }
 
 /** The commands, as typed (yargs knows them too; this list answers before yargs loads them). */
-const COMMANDS = [gradCmd, graphCmd, deriveCmd, jacobianCmd, checkCmd, doctorCmd].map((c) => c.command.split(' ')[0]);
+const COMMANDS = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, doctorCmd].map((c) => c.command.split(' ')[0]);
 
 /** The version of this package, written into the bundle by the build (scripts/build.mjs). */
 declare const __AUTOGRAD_VERSION__: string | undefined;
