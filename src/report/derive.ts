@@ -12,7 +12,8 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   if (r.shapes) out.push(wrapProse(`  ${c.dim(`with ${Object.entries(r.shapes).map(([k, s]) => `${k} ${s.length ? `[${s.join(',')}]` : 'a scalar'}`).join(', ')} (vectors are columns)`)}`, width, 4));
   out.push('');
   if (r.edges.length) {
-    out.push(wrapProse(`${c.bold('local derivatives')}${c.dim(' edge by edge, in backprop order (downstream = local × upstream)')}`, width, 2));
+    const how = r.shapes ? 'each rule written with the upstream gradient g' : 'downstream = local × upstream';
+    out.push(wrapProse(`${c.bold('local derivatives')}${c.dim(` edge by edge, in backprop order (${how})`)}`, width, 2));
     // a tensor rule's local derivative is written with the upstream gradient g (g*x'): it has no second reading in the variables
     const rows = r.edges.map((e) => (r.shapes ? [`${e.fromLabel} → ${e.toLabel}`, e.local] : [`${e.fromLabel} → ${e.toLabel}`, e.local, e.localInVariables]));
     const head = r.shapes ? ['edge', 'local ∂'] : ['edge', 'local ∂', 'written out'];
