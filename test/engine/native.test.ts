@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inputSlots } from '../../src/engine/js.js';
 import { loadNative } from '../../src/engine/native.js';
-import { selectEngine } from '../../src/engine/select.js';
+import { NATIVE_WORK, selectEngine, tapeWork } from '../../src/engine/select.js';
 import { OPS } from '../../src/ops/index.js';
 import type { Attrs } from '../../src/ops/types.js';
 import type { Shape } from '../../src/tensor.js';
@@ -39,10 +39,15 @@ describe('native engine: loading and coverage', () => {
     expect(missing).toEqual([]);
   });
 
-  it('--engine auto picks native for a tape it covers', () => {
-    const tape = prepare('sum(softmax(W*x))', { W: { shape: [2, 3], data: new Float64Array(6) }, x: { shape: [3], data: new Float64Array(3) } });
-    expect(selectEngine('auto', tape).name).toBe('native');
-    expect(selectEngine('js', tape).name).toBe('js');
+  it('--engine auto picks native for a tape it covers that has enough work, the TypeScript engine for a tiny one', () => {
+    const big = prepare('sum(softmax(W*x))', { W: { shape: [40, 40], data: new Float64Array(1600) }, x: { shape: [40], data: new Float64Array(40) } });
+    expect(tapeWork(big)).toBeGreaterThanOrEqual(NATIVE_WORK);
+    expect(selectEngine('auto', big).name).toBe('native');
+    expect(selectEngine('js', big).name).toBe('js');
+    const tiny = prepare('sum(softmax(W*x))', { W: { shape: [2, 3], data: new Float64Array(6) }, x: { shape: [3], data: new Float64Array(3) } });
+    expect(tapeWork(tiny)).toBeLessThan(NATIVE_WORK);
+    expect(selectEngine('auto', tiny).name).toBe('js');
+    expect(selectEngine('native', tiny).name).toBe('native');
   });
 });
 
