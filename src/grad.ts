@@ -1,11 +1,13 @@
 import { checkGradient, perVariable, type CheckOptions, type CheckResult } from './check/fd.js';
+import type { Program } from './parse/ast.js';
+import { freeVariables } from './parse/free.js';
 import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, DEFAULT_SAMPLE } from './check/tolerance.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
 import { AgError, type Span } from './errors.js';
-import { buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
+import { buildSteps, buildTape, GRAD_PLAN, type MemoryPlan } from './graph/build.js';
 import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type Limits } from './limits.js';
 import { displayName, fullName, localFormulaParts } from './graph/describe.js';
 import { makeArena, view, type Tape } from './graph/tape.js';
@@ -29,6 +31,12 @@ export interface GradOptions extends CheckOptions {
   fullTensorLimit?: number;
   /** the resource limits (src/limits.ts); the defaults for any not given */
   limits?: Limits | Partial<Limits>;
+  /**
+   * Also differentiate with respect to these named steps (`q` of `q = x + y; f = q*z`):
+   * ∂f/∂q, the adjoint arriving at q's node, with its own finite-difference check. `wrt`
+   * may name steps too.
+   */
+  steps?: string[];
 }
 
 /** A tensor too large to print: its shape and a few statistics. */
@@ -132,14 +140,103 @@ export function prepare(formula: string, values: Record<string, Tensor>, opts: P
  */
 export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GradOptions = {}): GradResult {
   const limits = limitsFrom(opts.limits);
-  return withDeadline(limits.timeout, () => gradRun(formula, valuesIn, opts, limits));
+  return withDeadline(limits.timeout, () => {
+    const values = toTensors(valuesIn);
+    const program = parseProgram(formula, { isFunction: isFunctionName, limits });
+    const stepNames = new Set(program.stmts.flatMap((s) => (s.k === 'assign' ? [s.name] : [])));
+    const variables = new Set(freeVariables(program).variables);
+    // --wrt q for a named step q (a variable of the same name wins)
+    const wrtSteps = (opts.wrt ?? []).filter((w) => stepNames.has(w) && !variables.has(w));
+    const unknown = (opts.wrt ?? []).find((w) => !stepNames.has(w) && !variables.has(w));
+    if (unknown !== undefined && stepNames.size) {
+      throw new AgError('usage', `--wrt ${unknown}: there is no variable or named step ${unknown} in the formula`, { hint: `the variables are ${[...variables].join(', ') || 'none'}; the named steps ${[...stepNames].join(', ')}` });
+    }
+    const steps = [...new Set([...(opts.steps ?? []), ...wrtSteps])];
+    const plan = planOf(opts);
+    if (!steps.length) return gradRun(formula, values, opts, limits, buildTape(program, values, { wrt: opts.wrt, limits, plan }));
+    const wrt = opts.wrt?.filter((w) => !wrtSteps.includes(w));
+    const main = wrt === undefined || wrt.length ? gradRun(formula, values, { ...opts, wrt }, limits, buildTape(program, values, { wrt, limits, plan })) : null;
+    return stepRuns(formula, program, values, steps, opts, limits).reduce<GradResult | null>(withSteps, main)!;
+  });
 }
 
-function gradRun(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: GradOptions, limits: Limits): GradResult {
-  const values = toTensors(valuesIn);
+function planOf(opts: GradOptions): MemoryPlan {
+  return { ...GRAD_PLAN, edges: opts.edges !== false, fullOutput: (opts.fullTensorLimit ?? 64) === Infinity };
+}
+
+/**
+ * ∂f/∂(step) for named steps: each step in turn is cut out of the graph as an input
+ * holding its value at the point (build.ts `cut`), and the rest of the graph is
+ * differentiated and checked as usual — finite differences perturb the step's value and
+ * re-run what follows. One at a time, because a step cut further down would block the
+ * gradient of one above it. Two steps that are one expression are one node: they share its gradient.
+ */
+function stepRuns(formula: string, program: Program, values: Record<string, Tensor>, steps: string[], opts: GradOptions, limits: Limits): { result: GradResult; alias: Record<string, string> }[] {
+  const { tape: full, steps: nodes } = buildSteps(program, values, { wrt: [], limits, keep: steps });
+  for (const s of steps) {
+    if (!(s in nodes)) throw new AgError('usage', `--wrt ${s}: there is no variable or named step ${s} in the formula`);
+  }
+  const arena = makeArena(full, values);
+  selectEngine(opts.engine ?? 'auto', full).forward(full, arena);
+  const runs = new Map<number, { name: string; alias: Record<string, string> }>();
+  for (const s of steps) {
+    const seen = runs.get(nodes[s]);
+    if (seen) seen.alias[s] = seen.name;
+    else runs.set(nodes[s], { name: s, alias: Object.create(null) });
+  }
+  return [...runs].map(([id, { name, alias }]) => {
+    const cut = { [name]: { shape: full.nodes[id].shape, data: view(arena, full.nodes[id]).slice() } };
+    const at: Record<string, Tensor> = Object.assign(Object.create(null), values, cut);
+    const tape = buildTape(program, at, { wrt: [name], limits, plan: planOf(opts), cut });
+    return { result: gradRun(formula, at, { ...opts, wrt: [name] }, limits, tape), alias };
+  });
+}
+
+/** The variables' result with a step's gradient and check added (or the step's alone). */
+function withSteps(main: GradResult | null, s: { result: GradResult; alias: Record<string, string> }): GradResult {
+  const r = s.result;
+  for (const [name, as] of Object.entries(s.alias)) {
+    r.variables.push(name);
+    r.gradient[name] = r.gradient[as];
+    if (r.forward) r.forward[name] = r.forward[as];
+    if (r.check) {
+      r.check.variables[name] = r.check.variables[as];
+      if (r.check.finiteDifference) r.check.finiteDifference[name] = r.check.finiteDifference[as];
+    }
+  }
+  if (!main) return r;
+  const merge = <T>(a: Record<string, T>, b: Record<string, T>) => Object.assign(Object.create(null) as Record<string, T>, a, b);
+  const a = main.check;
+  const b = r.check;
+  const check: CheckResult | null =
+    a && b
+      ? {
+          ...a,
+          passed: a.passed && b.passed,
+          maxAbsError: Math.max(a.maxAbsError, b.maxAbsError),
+          maxRelError: Math.max(a.maxRelError, b.maxRelError),
+          evaluations: a.evaluations + b.evaluations,
+          mode: a.mode === 'full' && b.mode === 'full' ? 'full' : 'directional',
+          entries: [...a.entries, ...b.entries],
+          ...(a.directions || b.directions ? { directions: [...(a.directions ?? []), ...(b.directions ?? [])] } : {}),
+          ...(a.finiteDifference && b.finiteDifference ? { finiteDifference: merge(a.finiteDifference, b.finiteDifference) } : {}),
+          variables: merge(a.variables, b.variables),
+          failures: [...a.failures, ...b.failures].sort((x, y) => y.absError - x.absError).slice(0, 5),
+        }
+      : (a ?? b);
+  const seen = new Set(main.warnings.map((w) => w.message));
+  return {
+    ...main,
+    variables: [...main.variables, ...r.variables],
+    gradient: merge(main.gradient, r.gradient),
+    forward: main.forward && r.forward ? merge(main.forward, r.forward) : null,
+    check,
+    warnings: [...main.warnings, ...r.warnings.filter((w) => !seen.has(w.message))],
+  };
+}
+
+function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOptions, limits: Limits, tape: Tape): GradResult {
   const limit = opts.fullTensorLimit ?? 64;
-  const plan: MemoryPlan = { ...GRAD_PLAN, edges: opts.edges !== false, fullOutput: limit === Infinity };
-  const tape = prepare(formula, values, { wrt: opts.wrt, limits, plan });
   const warnings: Warning[] = [];
   const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...usedConstNames(tape)]);
   for (const name of Object.keys(values)) {

@@ -11,8 +11,11 @@ export interface GradcheckOptions extends CheckOptions {
   /** check only these variables */
   wrt?: string[];
   engine?: EngineChoice;
-  /** also compare autodiff with these: numbers / nested arrays, or formulas in the variables (hand-derived answers) */
-  expect?: { value?: number | string; gradient?: Record<string, Nested | string | (number | string)[]> };
+  /**
+   * also compare autodiff with these: numbers / nested arrays, or formulas in the variables
+   * (hand-derived answers); `gradient` may name named steps (∂f/∂q), `steps` gives their values
+   */
+  expect?: { value?: number | string; gradient?: Record<string, Nested | string | (number | string)[]>; steps?: Record<string, Nested | string | (number | string)[]> };
   /** throw a GradcheckError naming the failing entries instead of returning a failed result */
   throwOnFail?: boolean;
   /** the resource limits (src/limits.ts); the defaults for any not given */
@@ -66,6 +69,7 @@ export function gradcheck(formula: string, values: Record<string, Tensor | Neste
   const spec = inlineCase(formula, {
     expect: options.expect?.gradient as Record<string, RawExpected> | undefined,
     expectValue: options.expect?.value,
+    expectSteps: options.expect?.steps as Record<string, RawExpected> | undefined,
     wrt: options.wrt,
   });
   spec.file = '<gradcheck>';

@@ -5,6 +5,7 @@ import type { FdMethod } from '../check/fd.js';
 import { DocumentError as CaseFileError, formatOf, parseDocumentText, readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
 import { limitsFrom, type Limits } from '../limits.js';
 import { safeName } from '../safe-text.js';
+import { isDecimal } from '../check/precision.js';
 
 /**
  * Check cases as they come from a YAML/JSON file (or the command line): plain data,
@@ -41,14 +42,24 @@ export interface CaseSpec {
   /** true when variables without a fixed value are drawn at random (`at: random`, `ranges:`, or no `at`) */
   random: boolean;
   ranges: Record<string, [number, number]>;
+  /** random evaluation points when anything is random (samples:) */
+  samples?: number;
+  /** grade points the case is worth (points:, default 1), split evenly over what it expects */
   points?: number;
+  /** the fewest significant digits a number answer is judged at (min_digits:, default 2) */
+  minDigits?: number;
   wrt?: string[];
   rtol?: number;
   atol?: number;
   eps?: number;
   method?: FdMethod;
   seed?: number;
-  expect?: { value?: RawExpected; gradient?: Record<string, RawExpected> };
+  /**
+   * Answers: the value, gradients of variables and named steps (∂f/∂q), the values of
+   * named steps. A number from a document arrives as the text it was written with
+   * (`"-0.1970"`), so it is judged at the digits written.
+   */
+  expect?: { value?: RawExpected; gradient?: Record<string, RawExpected>; steps?: Record<string, RawExpected> };
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */
@@ -63,9 +74,13 @@ export interface CaseFile {
 /** A case file that cannot be read or parsed: the message starts with `file:line:col:` where known. */
 export { DocumentError as CaseFileError } from '../io/document.js';
 
-const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'points', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'expect'];
+export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'expect'];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
-const EXPECT_KEYS = ['value', 'gradient'];
+const EXPECT_KEYS = ['value', 'gradient', 'steps'];
+/** The most random evaluation points a case may ask for. */
+export const MAX_SAMPLES = 10000;
+/** The most grade points one case may be worth. */
+export const MAX_POINTS = 1e6;
 
 /** A path the folder walk could not follow (a symlink loop, a broken link): an error for that path; the rest runs. */
 export interface WalkError {
@@ -160,7 +175,7 @@ function casesOf(doc: ParsedDocument): CaseFile {
     list = { node: root.entries?.get('cases')?.value, value: value.cases };
     if ('defaults' in value) {
       defaultsNode = root.entries?.get('defaults')?.value;
-      if (!isPlainObject(value.defaults)) throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, points, …)', lineOf(defaultsNode));
+      if (!isPlainObject(value.defaults)) throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, samples, points, …)', lineOf(defaultsNode));
       defaults = value.defaults;
       const bad = Object.keys(defaults).filter((k) => !DEFAULT_KEYS.includes(k));
       if (bad.length) throw new CaseFileError(file, `defaults: cannot set ${bad.map(shortName).join(', ')} (it can set ${DEFAULT_KEYS.join(', ')})`, lineOf(defaultsNode));
@@ -197,7 +212,7 @@ function describe(v: unknown): string {
   return `${typeof v} ${shown(v)}`;
 }
 
-interface Where {
+export interface Where {
   file: string;
   index: number;
   line: number;
@@ -206,9 +221,10 @@ interface Where {
 
 /**
  * One case from its parsed value; `node` (when known) gives every field's line. Defaults
- * fill the settings a case leaves out.
+ * fill the settings a case leaves out. `keys`: the keys a case may have (an answer key's
+ * problems have no expect: but parts:).
  */
-function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string, unknown>, defaultsNode: PosNode | undefined, w: Where): CaseSpec {
+export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string, unknown>, defaultsNode: PosNode | undefined, w: Where, keys: string[] = CASE_KEYS): CaseSpec {
   const spec: CaseSpec = { file: w.file, index: w.index, name: `case ${w.index + 1}`, line: w.line, f: '', at: Object.create(null), atText: [], random: true, ranges: Object.create(null), pos: Object.create(null) };
   const problem = (key: string, message: string, hint?: string): CaseSpec => {
     spec.problem ??= { key, message, hint };
@@ -222,9 +238,9 @@ function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string
   const c = Object.assign(Object.create(null), defaults, raw) as Record<string, unknown>;
 
   for (const k of Object.keys(raw)) {
-    if (!CASE_KEYS.includes(k)) {
-      const near = closest(k, CASE_KEYS);
-      problem(k, `unknown key ${shortName(k)}:`, near ? `did you mean ${near}:?` : `a case has ${CASE_KEYS.join(', ')}`);
+    if (!keys.includes(k)) {
+      const near = closest(k, keys);
+      problem(k, `unknown key ${shortName(k)}:`, near ? `did you mean ${near}:?` : `a case has ${keys.join(', ')}`);
     }
   }
   if (raw.name !== undefined) spec.name = String(raw.name);
@@ -256,9 +272,18 @@ function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string
     spec.random = true;
   }
 
+  if (c.samples !== undefined) {
+    if (!Number.isInteger(c.samples) || (c.samples as number) < 1 || (c.samples as number) > MAX_SAMPLES) return problem('samples', `samples: should be a whole number from 1 to ${MAX_SAMPLES}, not ${shown(c.samples)}`);
+    spec.samples = c.samples as number;
+  }
   if (c.points !== undefined) {
-    if (!Number.isInteger(c.points) || (c.points as number) < 1 || (c.points as number) > 10000) return problem('points', `points: should be a whole number from 1 to 10000, not ${shown(c.points)}`);
-    spec.points = c.points as number;
+    const v = c.points;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_POINTS) return problem('points', `points: (grade points) should be a number from 0 to ${MAX_POINTS}, not ${shown(v)}`, 'the number of random evaluation points is samples:');
+    spec.points = v;
+  }
+  if (c.min_digits !== undefined) {
+    if (!Number.isInteger(c.min_digits) || (c.min_digits as number) < 1 || (c.min_digits as number) > 17) return problem('min_digits', `min_digits: should be a whole number from 1 to 17, not ${shown(c.min_digits)}`);
+    spec.minDigits = c.min_digits as number;
   }
   if (c.wrt !== undefined) {
     const list = typeof c.wrt === 'string' ? c.wrt.split(',').map((s) => s.trim()).filter(Boolean) : c.wrt;
@@ -285,32 +310,59 @@ function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string
   }
 
   if (c.expect !== undefined) {
-    if (!isPlainObject(c.expect)) return problem('expect', `expect: should be a mapping with value: and/or gradient:, not ${describe(c.expect)}`);
-    for (const k of Object.keys(c.expect)) {
-      if (!EXPECT_KEYS.includes(k)) {
-        const near = closest(k, EXPECT_KEYS);
-        return problem(`expect.${k}`, `unknown key expect.${shortName(k)}:`, near ? `did you mean ${near}:?` : 'expect: has value: and gradient:');
-      }
-    }
-    spec.expect = Object.create(null) as NonNullable<CaseSpec['expect']>;
-    const ev = c.expect.value;
-    if (ev !== undefined) {
-      if (!isRawValue(ev)) return problem('expect.value', `expect.value: should be a number or a formula, not ${describe(ev)}`);
-      spec.expect.value = ev;
-      formulaPos(node, ['expect', 'value'], ev, spec.pos, 'expect.value', w.doc);
-    }
-    const eg = c.expect.gradient;
-    if (eg !== undefined) {
-      if (!isPlainObject(eg)) return problem('expect.gradient', `expect.gradient: should map variables to their partial derivatives, like { x: -4, y: "sin(x)" }, not ${describe(eg)}`);
-      spec.expect.gradient = Object.create(null) as Record<string, RawExpected>;
-      for (const [k, v] of Object.entries(eg)) {
-        if (!isRawValue(v)) return problem(`expect.gradient.${k}`, `expect.gradient.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}`);
-        spec.expect.gradient[k] = v;
-        formulaPos(node, ['expect', 'gradient', k], v, spec.pos, `expect.gradient.${k}`, w.doc);
-      }
-    }
+    const bad = readAnswers(c.expect, node?.entries?.get('expect')?.value, 'expect', spec, w.doc);
+    if (bad) return problem(bad.key, bad.message, bad.hint);
   }
   return spec;
+}
+
+/**
+ * Answers under `prefix` (`expect` of a case, a problem of a submission): value:,
+ * gradient: and steps:, each a number, (nested) list or formula. Numbers keep the text
+ * they were written with. Fills `spec.expect` and the fields' positions; returns what is
+ * wrong with them, if anything.
+ */
+export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: string, spec: CaseSpec, doc: ParsedDocument | undefined): { key: string; message: string; hint?: string } | null {
+  if (!isPlainObject(raw)) return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient: and/or steps:, not ${describe(raw)}` };
+  for (const k of Object.keys(raw)) {
+    if (!EXPECT_KEYS.includes(k)) {
+      const near = closest(k, EXPECT_KEYS);
+      return { key: `${prefix}.${k}`, message: `unknown key ${prefix}.${shortName(k)}:`, hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient: and steps:` };
+    }
+  }
+  const out = (spec.expect = Object.create(null) as NonNullable<CaseSpec['expect']>);
+  const at = (...path: string[]) => {
+    let n: PosNode | undefined = node;
+    for (const p of path) n = n?.entries?.get(p)?.value;
+    return n;
+  };
+  const place = (key: string, v: RawExpected, path: string[]) => formulaPos(at(...path), [], v, spec.pos, key, doc);
+  if (raw.value !== undefined) {
+    if (!isRawValue(raw.value)) return { key: `${prefix}.value`, message: `${prefix}.value: should be a number or a formula, not ${describe(raw.value)}` };
+    out.value = written(raw.value, at('value'));
+    place(`${prefix}.value`, out.value, ['value']);
+  }
+  for (const part of ['gradient', 'steps'] as const) {
+    const m = raw[part];
+    if (m === undefined) continue;
+    const like = part === 'gradient' ? 'variables and named steps to their partial derivatives, like { x: -4, y: "sin(x)" }' : 'named steps to their values, like { q: 3 }';
+    if (!isPlainObject(m)) return { key: `${prefix}.${part}`, message: `${prefix}.${part}: should map ${like}, not ${describe(m)}` };
+    const table = (out[part] = Object.create(null) as Record<string, RawExpected>);
+    for (const [k, v] of Object.entries(m)) {
+      const key = `${prefix}.${part}.${k}`;
+      if (!isRawValue(v)) return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}` };
+      table[k] = written(v, at(part, k));
+      place(key, table[k], [part, k]);
+    }
+  }
+  return null;
+}
+
+/** An answer with its numbers as the text they were written with (`-0.1970`), where the document kept it. */
+function written(v: RawValue, node: PosNode | undefined): RawExpected {
+  if (typeof v === 'number') return node?.source !== undefined && isDecimal(node.source) ? node.source.trim() : v;
+  if (Array.isArray(v)) return v.map((x, i) => written(x, node?.items?.length === v.length ? node.items[i] : undefined));
+  return v;
 }
 
 /** A number, a string, or lists of them nested no deeper than a matrix (values have rank ≤ 2). */
@@ -345,7 +397,9 @@ export interface InlineOptions {
   ranges?: Record<string, [number, number]>;
   expect?: Record<string, RawExpected>;
   expectValue?: RawExpected;
-  points?: number;
+  /** expected values of named steps */
+  expectSteps?: Record<string, RawExpected>;
+  samples?: number;
   wrt?: string[];
 }
 
@@ -362,9 +416,9 @@ export function inlineCase(f: string, o: InlineOptions): CaseSpec {
     atText: o.at ?? [],
     random: hasRanges || !o.at?.length,
     ranges: o.ranges ?? Object.create(null),
-    points: o.points,
+    samples: o.samples,
     wrt: o.wrt,
-    expect: o.expect || o.expectValue !== undefined ? { gradient: o.expect, value: o.expectValue } : undefined,
+    expect: o.expect || o.expectValue !== undefined || o.expectSteps ? { gradient: o.expect, value: o.expectValue, steps: o.expectSteps } : undefined,
     pos: Object.assign(Object.create(null), { f: { line: 1, col: 1 } }),
   };
 }

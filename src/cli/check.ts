@@ -26,7 +26,9 @@ export function builder(y: Argv) {
     .option('expect', { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' })
     .option('expect-value', { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' })
     .option('wrt', { type: 'string', array: true, describe: 'check only these variables (comma-separated)' })
-    .option('points', { type: 'number', describe: 'points per case where values are random (default 5)' })
+    .option('samples', { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins)' })
+    .option('points', { type: 'number', hidden: true, describe: 'the old name of --samples' })
+    .option('min-digits', { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' })
     .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5; a case\'s rtol: wins)' })
     .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' })
@@ -43,7 +45,7 @@ export function builder(y: Argv) {
     .option('max-atol', { type: 'number', requiresArg: true, describe: 'the largest atol a case file may set (default 0.01)' })
     .example('$0 check fixtures/homework/', 'every case file in a folder')
     .example('$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log')
-    .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --points 5', 'is my derivation right?')
+    .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --samples 5', 'is my derivation right?')
     .example('$0 check cases.yaml --shard 2/4 --jobs 2', 'the second quarter of the cases on two threads');
 }
 
@@ -58,7 +60,7 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile }, { runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile, MAX_SAMPLES }, { runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
@@ -69,7 +71,13 @@ export async function handler(args: Args): Promise<void> {
     const reporter: Reporter = args.json ? 'json' : args.reporter;
     const jobs = args.jobs;
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new AgError('usage', `--jobs must be a whole number from 1 to 256, not ${jobs}`);
-    if (args.points !== undefined && (!Number.isInteger(args.points) || args.points < 1 || args.points > 10000)) throw new AgError('usage', `--points must be a whole number from 1 to 10000, not ${args.points}`);
+    // --points was the number of random evaluation points before points: meant grade points
+    if (args.points !== undefined && args.samples === undefined) {
+      process.stderr.write(`${colors(args, process.stderr).yellow('note:')} --points is now --samples (points: in a case file are grade points)\n`);
+      args.samples = args.points;
+    }
+    if (args.samples !== undefined && (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > MAX_SAMPLES)) throw new AgError('usage', `--samples must be a whole number from 1 to ${MAX_SAMPLES}, not ${args.samples}`);
+    if (args.minDigits !== undefined && (!Number.isInteger(args.minDigits) || args.minDigits < 1 || args.minDigits > 17)) throw new AgError('usage', `--min-digits must be a whole number from 1 to 17, not ${args.minDigits}`);
     const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
     const inputs = args.inputs ?? [];
     if (!inputs.length) throw new AgError('usage', 'name a case file (or folder), or give a formula', { hint: 'autograd-cli check cases.yaml, or autograd-cli check "(x+y)*sin(x)" --expect "y=sin(x)"' });
@@ -104,7 +112,7 @@ export async function handler(args: Args): Promise<void> {
           ranges: parseRanges(args.range ?? [], limits),
           expect: parseExpect(args.expect ?? []),
           expectValue: args.expectValue,
-          points: args.points,
+          samples: args.samples,
           wrt: parseList(args.wrt),
         }),
       );
@@ -126,7 +134,8 @@ export async function handler(args: Args): Promise<void> {
           atol: positiveNumber('atol', args.atol),
           eps: positiveNumber('eps', args.eps),
           method: args.method,
-          points: args.points,
+          samples: args.samples,
+          minDigits: args.minDigits,
           engine: args.engine,
           limits,
           allowFiles: args.allowFiles,

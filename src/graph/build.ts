@@ -56,6 +56,15 @@ export interface BuildOptions {
   limits?: Limits;
   /** what the run after the build allocates (default: a gradient run) */
   plan?: MemoryPlan;
+  /**
+   * Named steps cut out as inputs holding these values: the step's node becomes an input
+   * (every use of it reads the input), so reverse mode gives ∂f/∂(step), the adjoint
+   * arriving at that node, and finite differences perturb the step itself; the nodes
+   * that only fed it fall away. Each must be a different node (see `buildSteps`).
+   */
+  cut?: Record<string, Tensor>;
+  /** named steps whose nodes are kept (and reported by `buildSteps`) even where the output does not use them */
+  keep?: string[];
 }
 
 /** mathjs functions that run code or change the instance: never callable from a formula. */
@@ -71,6 +80,14 @@ interface Def {
 
 /** Formula + values → tape. Shapes come from the values; every error points at the formula. */
 export function buildTape(program: Program, values: Record<string, Tensor>, opts: BuildOptions = {}): Tape {
+  return buildSteps(program, values, opts).tape;
+}
+
+/**
+ * The tape, and the node of each named step in it (`opts.keep`: steps kept even where
+ * the output does not use them). Two steps that are the same expression are one node.
+ */
+export function buildSteps(program: Program, values: Record<string, Tensor>, opts: BuildOptions = {}): { tape: Tape; steps: Record<string, number> } {
   try {
     return new Builder(program, values, opts).build();
   } catch (e) {
@@ -151,9 +168,10 @@ class Builder {
     return size;
   }
 
-  build(): Tape {
+  build(): { tape: Tape; steps: Record<string, number> } {
     let scope = new Map<string, number>();
     let output = -1;
+    const stepNodes = new Map<string, number>();
     for (const st of this.program.stmts) {
       if (st.k === 'def') {
         this.defs.set(st.name, { params: st.params, body: st.body });
@@ -161,6 +179,7 @@ class Builder {
       }
       const id = this.expr(st.expr, scope);
       if (st.k === 'assign') {
+        stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
         const node = this.nodes[id];
         // a named step labels its node (the first name wins when two steps are the same node)
@@ -171,6 +190,12 @@ class Builder {
         }
       }
       output = id;
+    }
+    const roots: number[] = [];
+    for (const [name, value] of Object.entries(this.opts.cut ?? {})) roots.push(this.cutAt(name, stepNodes.get(name), value));
+    for (const name of this.opts.keep ?? []) {
+      const id = stepNodes.get(name);
+      if (id !== undefined) roots.push(id);
     }
     const wrt = this.opts.wrt;
     if (wrt) {
@@ -194,17 +219,35 @@ class Builder {
     for (const n of this.nodes) {
       n.active = n.op === 'input' || (!getOp(n.op).constantOutput && n.inputs.some((i) => this.nodes[i].active));
     }
-    return prune({
-      source: this.program.source,
-      nodes: this.nodes,
-      output,
-      inputs,
-      indexVars: [...this.indexVars],
-      arenaSize: this.arena,
-    });
+    const { tape, newId } = prune(
+      {
+        source: this.program.source,
+        nodes: this.nodes,
+        output,
+        inputs,
+        indexVars: [...this.indexVars],
+        arenaSize: this.arena,
+      },
+      roots,
+    );
+    const steps: Record<string, number> = Object.create(null);
+    for (const [name, id] of stepNodes) if (newId[id] >= 0) steps[name] = newId[id];
+    return { tape, steps };
   }
 
   private namedNodes = new Set<number>();
+
+  /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
+  private cutAt(name: string, id: number | undefined, value: Tensor): number {
+    if (id === undefined) throw new AgError('usage', `there is no step ${name} in the formula`);
+    const node = this.nodes[id];
+    if (shapeStr(value.shape) !== shapeStr(node.shape)) throw new AgError('shape', `the value for step ${name} has shape ${shapeStr(value.shape)}, but the step has shape ${shapeStr(node.shape)}`);
+    // a step that is a variable (q = x) takes the variable's place
+    this.inputs = this.inputs.filter((i) => i.node !== id);
+    Object.assign(node, { op: 'input', inputs: [], attrs: { value }, label: name, name });
+    this.inputs.push({ name, node: id, shape: node.shape });
+    return id;
+  }
 
   // ----- nodes -----
 
@@ -720,10 +763,11 @@ class Builder {
  * Keep only the nodes the output depends on (a named step nobody uses is not part of
  * the graph), renumbered in the same topological order, with a packed arena.
  */
-function prune(tape: Tape): Tape {
+function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
   const keep = new Uint8Array(tape.nodes.length);
   keep[tape.output] = 1;
-  for (let i = tape.output; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
+  for (const r of roots) keep[r] = 1;
+  for (let i = tape.nodes.length - 1; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
   const newId = new Int32Array(tape.nodes.length).fill(-1);
   const nodes: TapeNode[] = [];
   let offset = 0;
@@ -738,7 +782,7 @@ function prune(tape: Tape): Tape {
   const sites = new Set<CallSite>();
   for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
   for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
-  return { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset };
+  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset }, newId };
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */

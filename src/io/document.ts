@@ -21,6 +21,8 @@ export interface PosNode {
   start: number;
   /** for a string written plainly, or quoted without escapes: the offset where its text starts */
   textStart?: number;
+  /** for a number: its text as written (`-0.1970`, `1.2e-3`), so an answer keeps the digits it was given with */
+  source?: string;
   /** a mapping's entries, by key */
   entries?: Map<string, { key: PosNode; value: PosNode }>;
   /** a list's items */
@@ -147,6 +149,7 @@ function yamlPos(n: YamlNode, text: string): PosNode {
     return { start, entries };
   }
   if (isSeq(n)) return { start, items: n.items.map((x) => yamlPos(x as YamlNode, text)) };
+  if (isScalar(n) && typeof n.value === 'number' && n.range) return { start, source: text.slice(n.range[0], n.range[1]) };
   if (isScalar(n) && typeof n.value === 'string') {
     const quoted = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE;
     const from = quoted ? start + 1 : start;
@@ -185,6 +188,7 @@ function jsonPos(n: JsonNode, text: string, what: string, fail: (m: string, offs
   }
   if (n.type === 'array') return { start: n.offset, items: (n.children ?? []).map((c) => jsonPos(c, text, what, fail)) };
   if (n.type === 'string' && text.startsWith(String(n.value), n.offset + 1)) return { start: n.offset, textStart: n.offset + 1 };
+  if (n.type === 'number') return { start: n.offset, source: text.slice(n.offset, n.offset + n.length) };
   return { start: n.offset };
 }
 

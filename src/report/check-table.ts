@@ -3,6 +3,7 @@ import type { CaseError, CaseResult, CheckReport } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { formatError } from './errors.js';
 import { safeName, safeText } from '../safe-text.js';
+import { scoreText } from './score.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -31,13 +32,15 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
       file = r.file;
       out.push(c.bold(file === '<inline>' ? 'command line' : safeName(file, 160)));
     }
-    const pts = r.points ? c.dim(` (${r.points} point${r.points > 1 ? 's' : ''})`) : '';
+    const samples = r.samples ? `${r.samples} sample${r.samples > 1 ? 's' : ''}` : '';
+    const score = r.status === 'pass' ? '' : scoreText(r.score);
+    const pts = samples || score ? c.dim(` (${[samples, score].filter(Boolean).join('; ')})`) : '';
     const at = location(r.file, r.line);
     const name = safeName(r.name);
     if (r.status === 'pass') out.push(`  ${c.green('✓')} ${name}${pts}`);
     else if (r.status === 'fail') {
       out.push(`  ${c.red('✗')} ${name}${pts}${at ? c.dim(`  ${at}`) : ''}`);
-      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message)}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
+      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message, { max: 2000 })}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
     } else {
       out.push(`  ${c.red('!')} ${name}${at ? c.dim(`  ${at}`) : ''}`);
       out.push(indent(caseErrorText(r, r.error!, c), 6));
@@ -45,6 +48,7 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
     if (o.warnings !== false) for (const w of r.warnings) out.push(indent(`${c.yellow('warning:')} ${safeText(w)}`, 6));
   }
   if (out.length) out.push('');
+  out.push(`score: ${scoreText(report.summary.score)}`);
   out.push(summaryLine(report, c));
   return out.join('\n');
 }
@@ -57,5 +61,5 @@ export function summaryLine(report: CheckReport, c: ChalkInstance = plain): stri
   if (report.fileErrors.length) parts.push(c.red(`${report.fileErrors.length} file${report.fileErrors.length > 1 ? 's' : ''} not read`));
   const shard = report.shard ? `, shard ${report.shard.index}/${report.shard.count}` : '';
   const head = s.failed || s.errors || report.fileErrors.length ? c.red.bold('✗') : c.green.bold('✓');
-  return `${head} ${s.total} case${s.total === 1 ? '' : 's'}${shard}: ${parts.join(', ')} ${c.dim(`(${s.points} point${s.points === 1 ? '' : 's'}, ${(s.ms / 1000).toFixed(2)} s)`)}`;
+  return `${head} ${s.total} case${s.total === 1 ? '' : 's'}${shard}: ${parts.join(', ')} ${c.dim(`(${s.samples} sample${s.samples === 1 ? '' : 's'}, ${(s.ms / 1000).toFixed(2)} s)`)}`;
 }

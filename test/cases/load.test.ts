@@ -24,7 +24,7 @@ describe('case files', () => {
       '- name: my derivation',
       '  f: (x + y) * sin(x)',
       '  at: random            # or ranges: { x: [-3, 3], y: [0, 1] }',
-      '  points: 5',
+      '  samples: 5',
       '  expect:',
       '    gradient: { x: "sin(x) + (x + y)*cos(x)", y: "sin(x)" }',
       '',
@@ -32,11 +32,13 @@ describe('case files', () => {
     const { cases } = parseCases(text, 'hw.yaml');
     expect(cases).toHaveLength(2);
     const [a, b] = cases;
-    expect(a).toMatchObject({ name: 'backprop warm-up', line: 1, f: '(x + y) * z', at: { x: -2, y: 5, z: -4 }, random: false, expect: { value: -12, gradient: { x: -4, y: -4, z: 3 } } });
+    // numbers in answers keep the text they were written with (judged at its digits); values do not need it
+    expect(a).toMatchObject({ name: 'backprop warm-up', line: 1, f: '(x + y) * z', at: { x: -2, y: 5, z: -4 }, random: false, expect: { value: '-12', gradient: { x: '-4', y: '-4', z: '3' } } });
     expect(a.pos.f).toEqual({ line: 2, col: 6 });
     expect(a.pos['expect.value'].line).toBe(5);
     expect(a.pos['expect.gradient.z'].line).toBe(6);
-    expect(b).toMatchObject({ name: 'my derivation', line: 7, random: true, points: 5 });
+    expect(b).toMatchObject({ name: 'my derivation', line: 7, random: true, samples: 5 });
+    expect(b.points).toBeUndefined();
     expect(b.expect!.gradient).toEqual({ x: 'sin(x) + (x + y)*cos(x)', y: 'sin(x)' });
     // quoted formulas: the column is that of the text inside the quotes
     const row = text.split('\n')[11];

@@ -19,9 +19,12 @@ describe('autograd-cli check', () => {
     const r = cli(['check', 'fixtures/homework/exercises.yaml']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('fixtures/homework/exercises.yaml\n  ✓ right: backprop warm-up (x+y)z (1 point)\n');
-    expect(r.stdout).toContain('  ✗ wrong: (x+y)sin(x), product rule forgotten (1 point)  fixtures/homework/exercises.yaml:47\n      → your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382)  (fixtures/homework/exercises.yaml:52)\n');
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^✗ 19 cases: 11 passed, 8 failed \(\d+ points, [\d.]+ s\)$/);
+    expect(r.stdout).toContain('fixtures/homework/exercises.yaml\n  ✓ right: backprop warm-up (x+y)z (1 sample)\n');
+    expect(r.stdout).toContain('  ✗ wrong: (x+y)sin(x), product rule forgotten (1 sample; 0.5 of 1 point)  fixtures/homework/exercises.yaml:47\n      → your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7  (fixtures/homework/exercises.yaml:52)\n');
+    const [score, summary] = r.stdout.trimEnd().split('\n').slice(-2);
+    // each case is worth 1 point, split evenly over its answers
+    expect(score).toBe('score: 12.92 of 19 points');
+    expect(summary).toMatch(/^✗ 19 cases: 11 passed, 8 failed \(\d+ samples, [\d.]+ s\)$/);
   });
 
   it('exits 0 when every case passes (YAML and JSON, a folder)', () => {
@@ -33,18 +36,23 @@ describe('autograd-cli check', () => {
   });
 
   it('checks one formula from the command line, as in the issue', () => {
-    const ok = cli(['check', '(x+y)*sin(x)', '--expect', 'x=sin(x)+(x+y)*cos(x)', '--expect', 'y=sin(x)', '--points', '5']);
+    const ok = cli(['check', '(x+y)*sin(x)', '--expect', 'x=sin(x)+(x+y)*cos(x)', '--expect', 'y=sin(x)', '--samples', '5']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('command line\n  ✓ (x+y)*sin(x) (5 points)');
+    expect(ok.stdout).toContain('command line\n  ✓ (x+y)*sin(x) (5 samples)');
+    // the old name of --samples still works, with a note
+    const old = cli(['check', '(x+y)*sin(x)', '--expect', 'y=sin(x)', '--points', '3']);
+    expect(old.stdout).toContain('✓ (x+y)*sin(x) (3 samples)');
+    expect(old.stderr).toBe('note: --points is now --samples (points: in a case file are grade points)\n');
     const wrong = cli(['check', '(x+y)*sin(x)', '--expect', 'x=sin(x), y=sin(x)', '--at', 'x=1,y=0']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toContain('→ your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382)');
+    expect(wrong.stdout).toContain('→ your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7');
     const value = cli(['check', 'exp(x)', '--at', 'x=0', '--expect-value', '2', '--reporter', 'json']);
     expect(value.code).toBe(1);
-    expect(JSON.parse(value.stdout).cases[0].failures[0].message).toBe('your f = 2 at x=0; the true value is 1');
+    // a number on the command line is judged at the digits written, too
+    expect(JSON.parse(value.stdout).cases[0].failures[0].message).toBe('your f = 2 at x=0; the true value is 1; off by 100%, beyond 2 significant digits (you wrote 1)');
     const range = cli(['check', 'log(x)', '--range', 'x=[2,3]', '--expect', 'x=1/x', '--reporter', 'json']);
     expect(range.code).toBe(0);
-    expect(JSON.parse(range.stdout).cases[0].points).toBe(5);
+    expect(JSON.parse(range.stdout).cases[0].samples).toBe(5);
     // a formula that starts with - is not a flag
     expect(cli(['check', '-x^2', '--at', 'x=3', '--expect', 'x=-6']).code).toBe(0);
   });
@@ -52,8 +60,8 @@ describe('autograd-cli check', () => {
   it('per-case errors do not stop the run: file:line:col and a caret, exit 1', () => {
     const r = cli(['check', 'fixtures/ci/broken']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('  ✓ runs fine (1 point)');
-    expect(r.stdout).toContain('  ✓ also runs fine (5 points)');
+    expect(r.stdout).toContain('  ✓ runs fine (1 sample)');
+    expect(r.stdout).toContain('  ✓ also runs fine (5 samples)');
     expect(r.stdout).toContain('  ! misspelt function  fixtures/ci/broken/cases.yaml:9\n      error: fixtures/ci/broken/cases.yaml:10:16: unknown function sinn\n        (x + y) * sinn(x)\n                  ^^^^\n        hint: did you mean sin?');
     expect(r.stdout).toMatch(/✗ 9 cases: 2 passed, 7 errors/);
   });
@@ -146,7 +154,7 @@ describe('autograd-cli check', () => {
 
   it('--jobs N: the same report, in the same order, as one job', () => {
     const dir = tmp();
-    const cases = Array.from({ length: 40 }, (_, i) => `- name: case ${i}\n  f: sin(${i % 5 + 1}*x) * y^2\n  at: random\n  points: 2\n  expect:\n    gradient: { y: "${i % 7 === 0 ? 'y' : `2*y*sin(${i % 5 + 1}*x)`}" }\n`);
+    const cases = Array.from({ length: 40 }, (_, i) => `- name: case ${i}\n  f: sin(${i % 5 + 1}*x) * y^2\n  at: random\n  samples: 2\n  expect:\n    gradient: { y: "${i % 7 === 0 ? 'y' : `2*y*sin(${i % 5 + 1}*x)`}" }\n`);
     writeFileSync(join(dir, 'many.yaml'), cases.join(''));
     const one = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json']);
     const two = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '2']);
