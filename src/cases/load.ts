@@ -193,10 +193,10 @@ function casesOf(doc: ParsedDocument): CaseFile {
   return { file, cases };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A key or name from the file, as a message shows it. */
-const shortName = (k: string): string => safeName(k, 40);
+export const shortName = (k: string): string => safeName(k, 40);
 
 /** A small value as a message shows it (never more than a line). */
 const shown = (v: unknown): string => safeName(JSON.stringify(v) ?? String(v), 60);
@@ -205,7 +205,8 @@ const shown = (v: unknown): string => safeName(JSON.stringify(v) ?? String(v), 6
 export const MAX_FILE_RTOL = 0.1;
 export const MAX_FILE_ATOL = 1e-2;
 
-function describe(v: unknown): string {
+/** What a value is, for messages: `a list`, `a mapping`, `number 3`. */
+export function describe(v: unknown): string {
   if (v === null) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';

@@ -2,7 +2,7 @@ import { freeVariables } from '../parse/free.js';
 import { closest } from '../graph/suggest.js';
 import type { EngineChoice } from '../engine/select.js';
 import { AgError, type Span } from '../errors.js';
-import { grad, pointOf as shownPoint, type GradOptions, type GradResult, type Shown } from '../grad.js';
+import { grad, pointOf as shownPoint, type GradOptions, type GradResult, type Shown, type Warning } from '../grad.js';
 import { folderOf } from '../io/read.js';
 import type { FileScope } from '../io/scope.js';
 import { limitsFrom, withDeadline, type Limits } from '../limits.js';
@@ -334,8 +334,9 @@ export interface Sample {
  * The points a case is judged at: drawn (or fixed) values, autodiff there (with the
  * named steps' gradients asked for), and the named steps' values. Random points where f
  * or its gradient is not finite are drawn again. Throws Located when no point is found.
+ * `quiet`: autodiff's warnings of these kinds are not passed on.
  */
-export function samplePoints(c: Compiled, o: RunOptions): { samples: Sample[]; warnings: string[] } {
+export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][] = []): { samples: Sample[]; warnings: string[] } {
   const { spec } = c;
   const random = spec.random;
   const redraw = random || hasRandomValues(spec);
@@ -359,7 +360,7 @@ export function samplePoints(c: Compiled, o: RunOptions): { samples: Sample[]; w
       continue;
     }
     samples.push({ values, r, steps: stepTruths(c, values) });
-    for (const w of r.warnings) if (w.code !== 'nonfinite') warnings.add(w.message);
+    for (const w of r.warnings) if (w.code !== 'nonfinite' && !quiet.includes(w.code)) warnings.add(w.message);
   }
   if (samples.length === 0) {
     const ranges = c.variables.filter((v) => !(v in spec.at)).map((v) => `${v} in [${(spec.ranges[v] ?? DEFAULT_RANGE).join(', ')}]`);
@@ -559,6 +560,11 @@ export function partScore(points: number, parts: number, right: number): number 
   return parts ? (points * right) / parts : 0;
 }
 
+/** Points as a gradebook keeps them: rounded to hundredths (a third of a point is 0.33). */
+export function roundPoints(v: number): number {
+  return Math.round(v * 100) / 100 + 0;
+}
+
 /** Run one case at all its points. Never throws: a case that cannot run is an error result. */
 export function runCase(spec: CaseSpec, o: RunOptions = {}): CaseResult {
   const limits = limitsFrom(o.limits);
@@ -605,30 +611,38 @@ function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
 }
 
 function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
-  const { spec } = c;
   const { samples, warnings } = samplePoints(c, o);
   result.samples = samples.length;
   result.variables = samples[0].r.variables.filter((v) => c.variables.includes(v) || !c.stepNames.includes(v));
+  result.failures.push(...failuresOver(c.spec, samples, samples.map((s) => judgeSample(c, s))));
+  result.warnings.push(...warnings);
+}
+
+/**
+ * What was wrong over all the points, one failure per key: the words of the first point
+ * where it was wrong, at how many points it was, and the mistake when the same mistake
+ * explains every one of them. `findings[k]` are those at `samples[k]`.
+ */
+export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
   const failures = new Map<string, CaseFailure & { detail: string; words?: string }>();
-  for (const s of samples) {
-    for (const f of judgeSample(c, s)) {
+  findings.forEach((list, k) => {
+    const s = samples[k];
+    for (const f of list) {
       const seen = failures.get(f.key);
       if (seen) {
         seen.failedPoints++;
-        // a mistake is named only when it explains every point where the answer was wrong
         if (seen.mistake !== f.mistake?.code) seen.mistake = undefined;
       } else {
         failures.set(f.key, { kind: f.kind, entry: f.entry, message: f.message, detail: f.detail, mistake: f.mistake?.code, words: f.mistake?.words, field: f.field, line: spec.pos[f.field]?.line ?? spec.line, point: shownPoint(s.values, Object.keys(s.r.point)), yours: f.yours, truth: f.truth, fd: f.fd, failedPoints: 1 });
       }
     }
-  }
-  for (const { detail, words, ...f } of failures.values()) {
+  });
+  return [...failures.values()].map(({ detail, words, ...f }) => {
     f.message = withMistake(detail, f.mistake && words ? { words } : undefined);
     if (!f.mistake) delete f.mistake;
     if (samples.length > 1) f.message += `${/; wrong in \d+ of \d+ entries$/.test(f.message) ? ',' : '; wrong'} at ${f.failedPoints} of ${samples.length} points`;
-    result.failures.push(f);
-  }
-  result.warnings.push(...warnings);
+    return f;
+  });
 }
 
 function finiteAt(r: GradResult): boolean {

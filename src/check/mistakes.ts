@@ -60,7 +60,7 @@ export function nameMistake(m: MistakeInput): Mistake | null {
   const { what, yours, truth, agrees } = m;
   if (m.fewDigits) {
     const { written, min } = m.fewDigits;
-    return { code: 'digits', words: `right up to rounding, but with too few digits: ${written} written, at least ${min} asked for` };
+    return { code: 'digits', words: `too few digits (${written} written, at least ${min} asked for)` };
   }
   if (!Array.from(yours.data).every(Number.isFinite)) return null;
   const nonzero = truth.data.some((v) => v !== 0);

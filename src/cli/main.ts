@@ -13,6 +13,7 @@ import * as deriveCmd from './derive.js';
 import * as jacobianCmd from './jacobian.js';
 import * as hessianCmd from './hessian.js';
 import * as checkCmd from './check.js';
+import * as gradeCmd from './grade.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 
@@ -81,6 +82,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .command(jacobianCmd)
     .command(hessianCmd)
     .command(checkCmd)
+    .command(gradeCmd)
     .command(doctorCmd)
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')

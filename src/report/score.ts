@@ -1,13 +1,8 @@
-import type { Score } from '../cases/run.js';
+import { roundPoints, type Score } from '../cases/run.js';
 
 /** Grade points as a gradebook shows them: rounded to hundredths, no trailing zeros (`2.5`, `0.33`, `4`). */
 export function pointsText(v: number): string {
   return String(roundPoints(v));
-}
-
-/** Points rounded to hundredths (a third of a point is 0.33). */
-export function roundPoints(v: number): number {
-  return Math.round(v * 100) / 100 + 0;
 }
 
 /** `7.5 of 10 points` */

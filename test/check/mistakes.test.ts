@@ -44,7 +44,7 @@ describe('the usual mistakes', () => {
   });
 
   it('names too few digits first, and nothing for an answer no mistake explains', () => {
-    expect(named({ yours: scalar(-0.2), truth: scalar(-0.26), fewDigits: { written: 1, min: 2 } })).toEqual({ code: 'digits', words: 'right up to rounding, but with too few digits: 1 written, at least 2 asked for' });
+    expect(named({ yours: scalar(-0.2), truth: scalar(-0.26), fewDigits: { written: 1, min: 2 } })).toEqual({ code: 'digits', words: 'too few digits (1 written, at least 2 asked for)' });
     expect(named({ yours: tensor([2, 3], [1, 2, 3, 4, 5, 6]), truth: W })).toBeNull();
     expect(named({ yours: tensor([2, 3], [NaN, 2, 3, 4, 5, 6]), truth: W })).toBeNull();
   });

@@ -1,0 +1,149 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { FileError } from '../cases/run.js';
+import { AgError, type ErrorCode } from '../errors.js';
+import { assertNotInput, writeAtomic } from '../io/write.js';
+import { formatError } from '../report/errors.js';
+import { toJson } from '../report/json.js';
+import { colors, EXIT_OK, EXIT_USAGE, limitOptions, limitsOf, positiveNumber, run } from './common.js';
+
+export const command = 'grade <key> [submissions..]';
+export const describe = 'grade student submissions against an answer key: points per problem, a gradebook, feedback per student';
+
+const REPORTERS = ['table', 'json', 'gradescope'] as const;
+type Reporter = (typeof REPORTERS)[number];
+
+export function builder(y: Argv) {
+  return limitOptions(y)
+    .positional('key', { type: 'string', describe: 'the answer key (YAML/JSON): title and problems' })
+    .positional('submissions', { type: 'string', array: true, describe: 'submission files, or folders of them (*.yaml, *.yml, *.json)' })
+    .option('gradebook', { type: 'string', requiresArg: true, describe: 'write the gradebook as CSV: one row per student, a column per problem, total, maximum' })
+    .option('feedback', { type: 'string', requiresArg: true, describe: 'write one feedback file per student into this folder' })
+    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'table (terminal), json, or gradescope (results.json for one submission)' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
+    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of the key\'s random points (a problem\'s seed: wins)' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' })
+    .option('allow-files', { type: 'boolean', default: false, describe: 'let the key name any file with @file (by default only files in its own folder tree)' })
+    .option('max-rtol', { type: 'number', requiresArg: true, describe: 'the largest rtol the key may set (default 0.1)' })
+    .option('max-atol', { type: 'number', requiresArg: true, describe: 'the largest atol the key may set (default 0.01)' })
+    .example('$0 grade key.yaml submissions/ --gradebook grades.csv --feedback feedback/', 'grade a folder of submissions')
+    .example('$0 grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json', 'as a Gradescope autograder');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, async () => {
+    const t0 = performance.now();
+    const [{ expandPaths, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
+      import('../cases/load.js'),
+      import('../grade/key.js'),
+      import('../grade/submission.js'),
+      import('../grade/grade.js'),
+      import('../report/grade.js'),
+      import('../report/gradebook.js'),
+      import('../report/gradescope.js'),
+      import('../grade/names.js'),
+    ]);
+    const reporter: Reporter = args.json ? 'json' : args.reporter;
+    const limits = limitsOf(args);
+    const key = args.key!;
+    const walkErrors: { file: string; message: string }[] = [];
+    const paths = args.submissions ?? [];
+    if (!paths.length) throw new AgError('usage', 'name the submissions to grade (files or folders) after the key', { hint: 'autograd-cli grade key.yaml submissions/' });
+    const same = sameFile(key);
+    const files = expandPaths(paths, walkErrors).filter((f) => !same(f) && !(args.output && sameFile(args.output)(f)));
+    if (reporter === 'gradescope' && files.length !== 1) {
+      throw new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' });
+    }
+    // nothing written may replace an input: refused before any work
+    const inputs = [key, ...files];
+    if (args.output) assertNotInput(args.output, inputs);
+    if (args.gradebook) assertNotInput(args.gradebook, inputs, '--gradebook');
+
+    let k;
+    try {
+      k = loadKey(key, { limits });
+    } catch (e) {
+      throw e instanceof CaseFileError ? new AgError(e.code, e.message, { source: e.source, span: e.span, hint: e.hint }) : e;
+    }
+    const options = { seed: args.seed, engine: args.engine, limits, allowFiles: args.allowFiles, maxRtol: positiveNumber('max-rtol', args.maxRtol), maxAtol: positiveNumber('max-atol', args.maxAtol) };
+    const prepared = grading.prepareKey(k, options);
+    const fileErrors: FileError[] = walkErrors.map((w) => ({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` }));
+    const students = [];
+    for (const file of files) {
+      let sub;
+      try {
+        sub = loadSubmission(file, { limits });
+      } catch (e) {
+        if (!(e instanceof CaseFileError)) throw e;
+        fileErrors.push({ file, code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
+        continue;
+      }
+      students.push(grading.gradeSubmission(prepared.problems, sub, options));
+    }
+    const report = grading.gradeReport(k, prepared.problems, students, fileErrors, prepared.warnings, performance.now() - t0);
+
+    const err = colors(args, process.stderr);
+    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
+    let code = fileErrors.length ? EXIT_USAGE : EXIT_OK;
+    // a gradebook or feedback that cannot be written is the run's failure: the grades are what it is for
+    const write = (path: string, text: string) => {
+      try {
+        writeAtomic(path, text);
+      } catch (e) {
+        if (!(e instanceof AgError)) throw e;
+        process.stderr.write(`${formatError(e, err)}\n`);
+        code = EXIT_USAGE;
+      }
+    };
+    if (args.gradebook) write(args.gradebook, renderGradebook(report));
+    if (args.feedback) {
+      const dir = args.feedback;
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new AgError('io', `--feedback ${dir}: cannot make the folder (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      const names = feedbackNames(students.map((s) => s.student));
+      students.forEach((s, i) => {
+        const path = join(dir, names[i]);
+        try {
+          assertNotInput(path, inputs, '--feedback');
+        } catch (e) {
+          process.stderr.write(`${formatError(e as AgError, err)}\n`);
+          code = EXIT_USAGE;
+          return;
+        }
+        write(path, renderFeedback(report, s));
+      });
+    }
+    const rendered = reporter === 'json' ? `${toJson(report)}\n` : reporter === 'gradescope' ? renderGradescope(report) : `${renderGradeTable(report)}\n`;
+    if (args.output) {
+      process.stdout.write(`${renderGradeTable(report, { color: colors(args) })}\n`);
+      write(args.output, rendered);
+    } else process.stdout.write(reporter === 'table' ? `${renderGradeTable(report, { color: colors(args) })}\n` : rendered);
+    return code;
+  });
+}
+
+/** Whether a path is the same file as `a` (by device and inode, so another spelling or a link is caught). */
+function sameFile(a: string): (b: string) => boolean {
+  let st: { dev: number; ino: number } | undefined;
+  try {
+    st = statSync(a);
+  } catch {
+    st = undefined;
+  }
+  return (b) => {
+    if (!st) return false;
+    try {
+      const o = statSync(b);
+      return o.dev === st.dev && o.ino === st.ino;
+    } catch {
+      return false;
+    }
+  };
+}

@@ -1,0 +1,107 @@
+import { CASE_KEYS, CaseFileError, describe, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
+import type { Answer } from '../cases/run.js';
+import { readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
+import { limitsFrom, type Limits } from '../limits.js';
+import { closest } from '../graph/suggest.js';
+
+/**
+ * An answer key: a title and the problems, each a formula at a point (or at random
+ * points), what is graded (`parts:`) and what it is worth (`points:`).
+ *
+ *   title: Homework 1
+ *   problems:
+ *     - name: circuit
+ *       f: q = x + y; f = q*z
+ *       at: { x: -2, y: 5, z: -4 }
+ *       points: 4
+ *       parts: [value, gradient.x, gradient.y, gradient.z, gradient.q]
+ *
+ * Read through the document door like a case file: the key is data too.
+ */
+
+/** What a problem may set: a case's settings, parts: instead of expect:. */
+export const PROBLEM_KEYS = [...CASE_KEYS.filter((k) => k !== 'expect'), 'parts'];
+
+/** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`. */
+export interface PartSpec {
+  kind: Answer['kind'];
+  name: string;
+  part: string;
+}
+
+export interface Problem {
+  name: string;
+  /** the problem as a case without answers (its answers come from each submission) */
+  spec: CaseSpec;
+  /** the parts graded, when the key lists them; otherwise the value and every variable's gradient */
+  parts?: PartSpec[];
+  line: number;
+}
+
+export interface Key {
+  file: string;
+  title: string;
+  problems: Problem[];
+}
+
+/** A part as the key writes it. Null when it is not one. */
+export function parsePart(text: string): PartSpec | null {
+  if (text === 'value') return { kind: 'value', name: 'f', part: 'value' };
+  const m = /^(gradient|steps)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (!m) return null;
+  return { kind: m[1] === 'gradient' ? 'gradient' : 'step', name: m[2], part: text };
+}
+
+/** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. */
+export function loadKey(file: string, o: { limits?: Limits } = {}): Key {
+  const doc = readDocument(file, { limits: limitsFrom(o.limits), showLines: true, what: 'the answer key' });
+  return keyOf(doc);
+}
+
+function keyOf(doc: ParsedDocument): Key {
+  const { file } = doc;
+  const lineOf = (n: PosNode | undefined) => (n ? doc.at(n.start).line : 1);
+  const root = doc.root;
+  const value = doc.value;
+  const fail = (message: string, at?: PosNode | number, hint?: string): never => {
+    const e = new CaseFileError(file, message, typeof at === 'number' ? at : lineOf(at));
+    throw hint ? Object.assign(e, { hint }) : e;
+  };
+  if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describe(value)}`, root ?? undefined);
+  for (const k of Object.keys(value)) {
+    if (k !== 'title' && k !== 'problems') {
+      const near = closest(k, ['title', 'problems']);
+      fail(`unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title: and problems:`, root?.entries?.get(k)?.key);
+    }
+  }
+  const title = value.title === undefined ? file : typeof value.title === 'string' || typeof value.title === 'number' ? String(value.title) : fail(`title: should be text, not ${describe(value.title)}`, root?.entries?.get('title')?.value);
+  const listNode = root?.entries?.get('problems')?.value;
+  if (!Array.isArray(value.problems) || value.problems.length === 0) return fail(`problems: should be a non-empty list of problems (each "- name: ..., f: ..."), not ${describe(value.problems)}`, listNode ?? root ?? undefined);
+  const items = listNode?.items?.length === value.problems.length ? listNode.items : undefined;
+  const seen = new Map<string, number>();
+  const problems = value.problems.map((raw, i): Problem => {
+    const node = items?.[i];
+    const line = lineOf(node ?? listNode);
+    const spec = toCase(raw, node, Object.create(null), undefined, { file, index: i, line, doc }, PROBLEM_KEYS);
+    if (spec.problem) fail(`problem ${i + 1}: ${spec.problem.message}`, spec.pos[spec.problem.key]?.line ?? line, spec.problem.hint);
+    const r = raw as Record<string, unknown>;
+    if (r.name === undefined) fail(`problem ${i + 1} has no name: (submissions answer problems by name)`, node);
+    const name = String(r.name);
+    if (!/^[^\s.][^\n]{0,79}$/.test(name) || name.includes('.')) fail(`problem ${i + 1}: name: ${shortName(name)} should be a short name on one line, without dots (parts are written problem.gradient.x)`, node);
+    if (seen.has(name)) fail(`two problems are named ${shortName(name)} (lines ${seen.get(name)} and ${line}); names must differ`, node);
+    seen.set(name, line);
+    let parts: PartSpec[] | undefined;
+    if (r.parts !== undefined) {
+      const partsNode = node?.entries?.get('parts')?.value;
+      if (!Array.isArray(r.parts) || r.parts.length === 0) fail(`${shortName(name)}: parts: should be a list like [value, gradient.x, steps.q], not ${describe(r.parts)}`, partsNode);
+      parts = (r.parts as unknown[]).map((p) => {
+        const part = typeof p === 'string' ? parsePart(p.trim()) : null;
+        return part ?? fail(`${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step> or steps.<step>`, partsNode);
+      });
+      const twice = parts.find((p, k) => parts!.findIndex((q) => q.part === p.part) !== k);
+      if (twice) fail(`${shortName(name)}: parts: ${twice.part} is listed twice`, partsNode);
+    }
+    return { name, spec, parts, line };
+  });
+  return { file, title, problems };
+}

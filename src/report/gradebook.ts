@@ -1,0 +1,25 @@
+import type { GradeReport } from '../grade/grade.js';
+import { safeName } from '../safe-text.js';
+import { pointsText } from './score.js';
+
+/**
+ * The gradebook as CSV (RFC 4180): one row per student — student, file, the points of
+ * each problem, total, maximum. Text from submissions is made safe for spreadsheets: a
+ * cell that starts with = + - @ (or a tab or carriage return) would be run as a formula
+ * by Excel, LibreOffice or Google Sheets, so it gets a leading apostrophe; cells with
+ * commas, quotes or line breaks are quoted.
+ */
+export function renderGradebook(r: GradeReport): string {
+  const rows = [['student', 'file', ...r.problems.map((p) => p.name), 'total', 'maximum'].map(text)];
+  for (const s of r.students) {
+    rows.push([text(s.student), text(s.file), ...s.problems.map((p) => pointsText(p.earned)), pointsText(s.earned), pointsText(s.max)]);
+  }
+  return rows.map((row) => row.join(',')).join('\r\n') + '\r\n';
+}
+
+/** A text cell: neutralised against formula injection, then CSV-quoted where needed. */
+export function text(s: string): string {
+  const shown = safeName(s, 200);
+  const neutral = /^[=+\-@\t\r]/.test(shown) ? `'${shown}` : shown;
+  return /[",\r\n]/.test(neutral) || neutral !== neutral.trim() ? `"${neutral.replace(/"/g, '""')}"` : neutral;
+}
