@@ -158,6 +158,8 @@ export interface Compiled {
   variables: string[];
   /** the formula's named steps (`q` of `q = x + y`) */
   stepNames: string[];
+  /** names used only inside index brackets (`y` of `p[y]`) */
+  indexNames: string[];
   /** f's statements other than the output expression: answers may use its steps and inline functions */
   steps: Stmt[];
   answers: Answer[];
@@ -199,7 +201,7 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     }
   }
   const program = located('f', () => parseProgram(spec.f, { isFunction: isFunctionName, limits }));
-  const { variables } = freeVariables(program);
+  const { variables, indexNames } = freeVariables(program);
   const steps = program.stmts.filter((s) => s.k !== 'expr');
   const seed = spec.seed ?? o.seed ?? DEFAULT_SEED;
   const tol = { rtol: spec.rtol ?? o.rtol ?? DEFAULT_RTOL, atol: spec.atol ?? o.atol ?? DEFAULT_ATOL };
@@ -208,6 +210,7 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     program,
     variables,
     stepNames: [...new Set(steps.flatMap((s) => (s.k === 'assign' ? [s.name] : [])))],
+    indexNames,
     steps,
     answers: [],
     stepValues: [],
@@ -231,6 +234,7 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
   };
   if (kind === 'gradient') {
     if (defs.includes(name)) fail(`${name} is an inline function, not a step`, `name the call to grade it, like s = ${name}(...); then answer gradient.s`);
+    if (c.indexNames.includes(name)) fail(`${name} is used as an index, so it has no gradient`);
     if (!variables.includes(name) && !stepNames.includes(name)) {
       const names = [...variables, ...stepNames];
       fail(`the formula has no variable or named step ${name}`, names.length ? `its variables are ${variables.join(', ') || 'none'}${stepNames.length ? `; its named steps ${stepNames.join(', ')}` : ''}` : undefined);
