@@ -74,6 +74,18 @@ export interface CaseFile {
 /** A case file that cannot be read or parsed: the message starts with `file:line:col:` where known. */
 export { DocumentError as CaseFileError } from '../io/document.js';
 
+/** A grading file (an answer key or a submission) where a case file was expected: a folder walk of check skips it. */
+export class NotCaseFile extends CaseFileError {
+  constructor(
+    file: string,
+    message: string,
+    line: number,
+    readonly kind: string,
+  ) {
+    super(file, message, line);
+  }
+}
+
 export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'expect'];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
 const EXPECT_KEYS = ['value', 'gradient', 'steps'];
@@ -167,6 +179,10 @@ function casesOf(doc: ParsedDocument): CaseFile {
   let list: { node: PosNode | undefined; value: unknown } = { node: root, value };
   let defaults: Record<string, unknown> = Object.create(null);
   let defaultsNode: PosNode | undefined;
+  if (isPlainObject(value) && !('cases' in value) && ('problems' in value || 'answers' in value)) {
+    const kind = 'problems' in value ? 'an answer key' : 'a submission';
+    throw Object.assign(new NotCaseFile(file, `this is ${kind}, not a case file`, lineOf(root), kind), { hint: `grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...` });
+  }
   if (isPlainObject(value)) {
     const extra = Object.keys(value).filter((k) => k !== 'cases' && k !== 'defaults');
     if (!('cases' in value) || extra.length) {

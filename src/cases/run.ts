@@ -169,6 +169,11 @@ export interface Compiled {
   grad: GradOptions;
   seed: number;
   warnings: string[];
+  /**
+   * Answers compiled so far, by their text: grading judges many submissions against one
+   * problem, and students write the same formulas (`2*(W*x)*x'`), so each is parsed once.
+   */
+  compiledAnswers?: Map<string, Expected | AgError>;
 }
 
 /** `value`, `gradient.x`, `steps.q`: a part of a case or problem. */
@@ -251,8 +256,32 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
 export function compileAnswer(c: Compiled, kind: Answer['kind'], name: string, raw: RawExpected, field: string): Answer {
   checkPart(c, kind, name, field);
   const what = kind === 'value' ? 'f' : kind === 'gradient' ? `∂f/∂${name}` : name;
-  const expected = located(field, () => compileExpected(raw, fieldName(c.spec, field), c.steps, c.grad.limits as Limits));
+  const expected = located(field, () => cached(c.compiledAnswers, `${field}\u0000${JSON.stringify(raw)}`, () => compileExpected(raw, fieldName(c.spec, field), c.steps, c.grad.limits as Limits)));
   return { part: partOf(kind, name), field, kind, name, what, expected };
+}
+
+/** `make()` once per key: its value, or the AgError it threw, kept in `memo` (when there is one). */
+function cached<T extends object>(memo: Map<string, T | AgError> | undefined, key: string, make: () => T): T {
+  if (!memo) return make();
+  let hit = memo.get(key);
+  if (hit === undefined) {
+    try {
+      hit = make();
+    } catch (e) {
+      if (!(e instanceof AgError)) throw e;
+      hit = e;
+    }
+    memo.set(key, hit);
+  }
+  if (hit instanceof AgError) throw hit;
+  return hit;
+}
+
+/** A formula answer's value at a sample, evaluated once per sample for every answer written the same way. */
+function answerAt(e: Expected, s: Sample, limits: Limits): Tensor {
+  if (e.kind === 'numbers') return e.tensor;
+  s.answers ??= new Map();
+  return cached(s.answers, e.text, () => evaluateExpected(e, s.values, limits));
 }
 
 /** Ask the runs for what these parts need: the gradients of named steps, the values of named steps. */
@@ -332,6 +361,8 @@ export interface Sample {
   steps: Record<string, Tensor>;
   /** the graph's local derivatives here (computed when a wrong answer needs them) */
   factors?: Factor[];
+  /** formula answers' values here, by their text (see answerAt) */
+  answers?: Map<string, Tensor | AgError>;
 }
 
 /**
@@ -472,7 +503,7 @@ export type Verdict = { ok: true; words: string } | { ok: false; finding: Findin
 export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const limits = c.grad.limits as Limits;
   const truth = truthOf(a, s);
-  const yours = located(a.field, () => evaluateExpected(a.expected, s.values, limits));
+  const yours = located(a.field, () => answerAt(a.expected, s, limits));
   const form: AnswerForm = a.expected.kind === 'numbers' ? { digits: a.expected.digits, literal: a.expected.literal } : {};
   const cmp = compare(yours, truth.data, truth.shape, c.rule, form);
   if (cmp.ok) return { ok: true, words: verdictWords(cmp, c.rule) };
@@ -530,7 +561,7 @@ function othersOf(c: Compiled, a: Answer, s: Sample): { what: string; truth: Ten
   const theirs = (name: string): Tensor | undefined => {
     const other = c.answers.find((b) => b.kind === a.kind && b.name === name);
     try {
-      return other && evaluateExpected(other.expected, s.values, c.grad.limits as Limits);
+      return other && answerAt(other.expected, s, c.grad.limits as Limits);
     } catch {
       return undefined;
     }
@@ -692,6 +723,7 @@ export interface FileError {
   /** the offending line of the file, and the column as a span into it */
   source?: string;
   span?: Span;
+  hint?: string;
 }
 
 /** Everything a reporter needs: the results in case order, and what could not be loaded. */

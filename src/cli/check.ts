@@ -38,7 +38,7 @@ export function builder(y: Argv) {
     .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' })
-    .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'worker threads (the report\'s order is the same for any number)' })
+    .option('jobs', { alias: 'j', type: 'number', describe: 'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number' })
     .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
     .option('allow-files', { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' })
     .option('max-rtol', { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' })
@@ -60,7 +60,7 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile, MAX_SAMPLES }, { runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
@@ -69,7 +69,7 @@ export async function handler(args: Args): Promise<void> {
       loadReporters(),
     ]);
     const reporter: Reporter = args.json ? 'json' : args.reporter;
-    const jobs = args.jobs;
+    const jobs = args.jobs ?? defaultJobs();
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new AgError('usage', `--jobs must be a whole number from 1 to 256, not ${jobs}`);
     // --points was the number of random evaluation points before points: meant grade points
     if (args.points !== undefined && args.samples === undefined) {
@@ -97,12 +97,19 @@ export async function handler(args: Args): Promise<void> {
     for (const w of walkErrors) fileErrors.push({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` });
     // the report never goes over an input: refused before anything runs
     if (args.output) assertNotInput(args.output, [...files, ...inputFiles(formulas, args.at ?? [])]);
+    // answer keys and submissions met in a folder are not case files: skipped, with one note
+    const named = new Set(paths);
+    let grading = 0;
     for (const file of files) {
       try {
         cases.push(...loadCaseFile(file, { limits }).cases);
       } catch (e) {
+        if (e instanceof NotCaseFile && !named.has(file)) {
+          grading++;
+          continue;
+        }
         if (!(e instanceof CaseFileError)) throw e;
-        fileErrors.push({ file, code: e.code, message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.col !== undefined ? { col: e.col } : {}), ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
+        fileErrors.push({ file, code: e.code, message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.col !== undefined ? { col: e.col } : {}), ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}), ...(e.hint ? { hint: e.hint } : {}) });
       }
     }
     if (formulas.length) {
@@ -153,8 +160,9 @@ export async function handler(args: Args): Promise<void> {
     const report = summarize(inRun, fileErrors, results, performance.now() - t0, shard);
 
     const err = colors(args, process.stderr);
-    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
+    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span, hint: fe.hint }), err)}\n`);
     if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
+    if (grading) process.stderr.write(`${err.yellow('note:')} skipped ${grading} file${grading > 1 ? 's' : ''} in the folders that ${grading > 1 ? 'are answer keys or submissions' : 'is an answer key or a submission'}, not case files (grade them with autograd-cli grade)\n`);
     if (interrupted) {
       process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
       process.stderr.write(`${err.yellow('interrupted:')} ${results.length} of ${mine.length} cases finished; the others did not run\n`);

@@ -117,6 +117,8 @@ function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedP
   }
   for (const x of w) warnings.push(`${problem.name}: ${x}`);
   for (const s of samples) for (const f of judgeAutodiff(c, s)) warnings.push(`${problem.name}: the key's own formula fails its check — ${f.message}`);
+  // every submission's answers are parsed once per distinct text
+  c.compiledAnswers = new Map();
   return { problem, c, parts, samples, points: problem.spec.points ?? 1 };
 }
 

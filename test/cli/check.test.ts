@@ -156,14 +156,19 @@ describe('autograd-cli check', () => {
     const dir = tmp();
     const cases = Array.from({ length: 40 }, (_, i) => `- name: case ${i}\n  f: sin(${i % 5 + 1}*x) * y^2\n  at: random\n  samples: 2\n  expect:\n    gradient: { y: "${i % 7 === 0 ? 'y' : `2*y*sin(${i % 5 + 1}*x)`}" }\n`);
     writeFileSync(join(dir, 'many.yaml'), cases.join(''));
-    const one = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json']);
-    const two = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '2']);
-    const three = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '3']);
-    expect(two.stderr).toBe('');
+    const one = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '1']);
+    // workers start at once here (this run is too short for them to pay off otherwise)
+    const eager = { env: { AUTOGRAD_POOL_EAGER: '1' } };
+    const two = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '2'], eager);
+    const three = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '3'], eager);
+    const auto = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json']);
+    // the folder's answer key and submissions are not case files
+    expect(two.stderr).toBe('note: skipped 5 files in the folders that are answer keys or submissions, not case files (grade them with autograd-cli grade)\n');
     expect(one.code).toBe(1);
     expect([two.code, three.code]).toEqual([1, 1]);
     expect(untimed(two.stdout)).toEqual(untimed(one.stdout));
     expect(untimed(three.stdout)).toEqual(untimed(one.stdout));
+    expect(untimed(auto.stdout)).toEqual(untimed(one.stdout));
     expect(untimed(one.stdout).cases.filter((c: any) => c.status === 'fail').length).toBe(6 + 11);
   });
 });
