@@ -72,7 +72,9 @@ export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rul
   for (let k = 0; k < truth.length; k++) {
     const y = expected.data[one ? 0 : k];
     const d = digitsAt(k);
-    const v = d > 0 ? judgeDigits(y, truth[k], d, min, rule) : withinTolerance(y, truth[k], rule) ? 'ok' : 'wrong';
+    // an infinite answer is within any relative tolerance of anything (∞ ≤ rtol·∞): only the same infinity matches
+    const finite = Number.isFinite(y) && Number.isFinite(truth[k]);
+    const v = !finite ? (y === truth[k] ? 'ok' : 'wrong') : d > 0 ? judgeDigits(y, truth[k], d, min, rule) : withinTolerance(y, truth[k], rule) ? 'ok' : 'wrong';
     fewest = Math.min(fewest, d);
     if (v === 'ok') continue;
     wrong++;
@@ -97,6 +99,7 @@ export function verdictWords(c: Comparison, rule: Rule): string {
   const min = rule.minDigits ?? DEFAULT_MIN_DIGITS;
   if (c.ok) return c.digits > 0 ? `matches ${digitsWritten(c.digits, min)}` : `within ${tolText}`;
   if (c.shape) return 'the shape differs';
+  if (!Number.isFinite(c.yours) || !Number.isFinite(c.truth)) return 'not a finite number';
   if (c.few) return `right when rounded to ${digitsWritten(c.digits)}, but at least ${min} significant digits are asked for`;
   return `off by ${offBy(c.yours, c.truth)}, beyond ${c.digits > 0 ? digitsWritten(c.digits, min) : tolText}`;
 }

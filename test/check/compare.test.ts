@@ -15,6 +15,9 @@ describe('answers against the truth', () => {
     // a number a formula gave is not spread over a tensor: that is a shape mistake
     expect(compare(scalar(2), Float64Array.of(2, 2, 2), [3], tol)).toEqual({ ok: false, shape: true, expected: [], actual: [3] });
     expect(compare(tensor([2], [1, 2]), Float64Array.of(1, 2, 3), [3], tol)).toEqual({ ok: false, shape: true, expected: [2], actual: [3] });
+    // an infinite answer is not within rtol of a finite truth (|∞ − 4| ≤ rtol·∞ would say it is)
+    expect(compare(scalar(-Infinity), Float64Array.of(-4), [], tol)).toMatchObject({ ok: false });
+    expect(compare(scalar(Infinity), Float64Array.of(Infinity), [], tol)).toMatchObject({ ok: true });
     // a NaN answer is wrong, and the worst entry
     expect(compare(tensor([2], [1, NaN]), Float64Array.of(1.5, 2), [2], tol)).toMatchObject({ ok: false, flat: 1, wrong: 2 });
   });

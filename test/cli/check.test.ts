@@ -66,6 +66,21 @@ describe('autograd-cli check', () => {
     expect(r.stdout).toMatch(/✗ 9 cases: 2 passed, 7 errors/);
   });
 
+  it('an answer key or a submission is not a case file: named, an error with the right command; in a folder, skipped', () => {
+    const r = cli(['check', 'fixtures/homework/key.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: fixtures/homework/key.yaml:6: this is an answer key, not a case file\n  hint: grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...\n');
+    const folder = cli(['check', 'fixtures/homework', '--jobs', '1']);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe('note: skipped 5 files in the folders that are answer keys or submissions, not case files (grade them with autograd-cli grade)\n');
+    // an old case file's points: are grade points now; a random case says where its samples come from
+    const dir = tmp();
+    writeFileSync(join(dir, 'old.yaml'), '- f: (x+y)*sin(x)\n  at: random\n  points: 3\n  expect:\n    gradient: { y: sin(x) }\n');
+    const old = cli(['check', join(dir, 'old.yaml')]);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toContain('  ✓ (x+y)*sin(x) (5 samples)\n      warning: points: 3 is grade points; the number of random evaluation points is samples: (5 here)\n\nscore: 3 of 3 points\n');
+  });
+
   it('exit 2 when a file cannot be read or parsed, with file:line:col on stderr; other files still run', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.yaml'), '- f: x\n  at: {x: 1\n- f: y\n');

@@ -20,6 +20,23 @@ describe('autograd-cli grad (the real bin)', () => {
     expect(r.stdout).toMatch(/✓ check passed/);
   });
 
+  it('--wrt a named step: ∂f/∂q with its own finite-difference check, in the table and in --json', () => {
+    const r = cli(['grad', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '--wrt', 'q']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('at       q = 3, z = -4\n');
+    expect(r.stdout).toMatch(/\n q\s+-4\s+-4\s+-4\s+0\s+0\s+✓ \n/);
+    expect(r.stdout).toMatch(/q → f\s+z\s+-4\s+1\s+-4/);
+    const { code, json } = cliJson(['grad', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '--wrt', 'x,q']);
+    expect(code).toBe(0);
+    expect(json.variables).toEqual(['x', 'q']);
+    expect(json.gradient).toEqual({ x: -4, q: -4 });
+    expect(json.check.variables.q).toMatchObject({ passed: true, checked: 1 });
+    expect(json.check.finiteDifference.q).toBeCloseTo(-4, 8);
+    const bad = cli(['grad', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '--wrt', 'p']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('error: --wrt p: there is no variable or named step p in the formula\n  hint: the variables are x, y, z; the named steps q, f\n');
+  });
+
   it('unknown function: exit 2, caret under sinn, did-you-mean hint', () => {
     const r = cli(['grad', 'sinn(x) + 1', '--at', 'x=1']);
     expect(r.code).toBe(2);
