@@ -48,7 +48,7 @@ describe('names are data', () => {
     const r = attack(['check', f, '--reporter', 'json']);
     const cases = JSON.parse(r.stdout).cases;
     expect(cases[0].status).toBe('pass');
-    expect(cases[0].expected.sort()).toEqual(['__proto__', 'constructor']);
+    expect(cases[0].expected.sort()).toEqual(['gradient.__proto__', 'gradient.constructor']);
     expect(cases[1].status).toBe('fail');
     expect(cases[1].failures[0].entry).toBe('∂f/∂__proto__');
   });
