@@ -18,36 +18,22 @@
 // with --compare, when a setting is more than 10% slower than --jobs 1). Not part of
 // `npm test`; run `npm run build` first.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { args, bin, childEnv, list, machine as machineText, median, opt, requireBuilt } from './cli.mjs';
 
 const TARGET_MS = 2000;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'autograd-cli.js');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const n = opt('--cases', 1000);
 const runs = opt('--runs', 3);
 const jobs = opt('--jobs', 1);
 const points = opt('--samples', opt('--points', 1));
-const list = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1].split(',').map((x) => x.trim()) : null;
-};
 const compare = list('--compare');
 const sweep = list('--sweep')?.map(Number) ?? null;
 for (const [k, v] of Object.entries({ cases: n, runs, jobs, samples: points })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
 }
-if (!existsSync(join(root, 'dist', 'cli.cjs'))) {
-  process.stderr.write('bench/check-throughput: the CLI is not built; run `npm run build` first\n');
-  process.exit(2);
-}
+requireBuilt('check-throughput');
 
 // a small seeded generator, so every run checks the same cases
 let state = 12345;
@@ -87,8 +73,7 @@ function caseFile(count) {
 }
 const dir = mkdtempSync(join(tmpdir(), 'ag-bench-'));
 
-const env = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_OPTIONS;
+const env = childEnv();
 /** One run of check over `file` with `--jobs j` (auto: the default); wall time and points judged. */
 const once = (file, count, j) => {
   const argv = [bin, 'check', file, '--reporter', 'json', ...(j === 'auto' ? [] : ['--jobs', String(j)])];
@@ -108,8 +93,7 @@ const once = (file, count, j) => {
   }
   return { ms, points: report.summary.samples };
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const machine = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform}`;
+const machine = machineText();
 
 if (compare) {
   const settings = compare.map((x) => (x === 'auto' ? 'auto' : Number(x)));

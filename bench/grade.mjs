@@ -10,25 +10,15 @@
 //
 // Not part of `npm test`; run `npm run build` first.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { args, bin, childEnv, machine as machineText, median as medianOf, opt, requireBuilt, root } from './cli.mjs';
 
 const TARGET_MS = 5000;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'autograd-cli.js');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const students = opt('--students', 300);
 const runs = opt('--runs', 3);
-if (!existsSync(join(root, 'dist', 'cli.cjs'))) {
-  process.stderr.write('bench/grade: the CLI is not built; run `npm run build` first\n');
-  process.exit(2);
-}
+requireBuilt('grade');
 
 // the key: the homework's seven problems and three more
 const extra = `
@@ -94,8 +84,7 @@ for (let s = 0; s < students; s++) {
   writeFileSync(join(subs, `s${String(s + 1).padStart(3, '0')}.yaml`), `${lines.join('\n')}\n`);
 }
 
-const env = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_OPTIONS;
+const env = childEnv();
 const once = () => {
   const out = join(dir, 'out');
   rmSync(out, { recursive: true, force: true });
@@ -120,8 +109,8 @@ for (let i = 0; i < runs; i++) {
   times.push(last.ms);
 }
 if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
-const median = [...times].sort((a, b) => a - b)[times.length >> 1];
-const machine = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform}`;
+const median = medianOf(times);
+const machine = machineText();
 const met = students !== 300 || median <= TARGET_MS;
 if (args.includes('--json')) {
   process.stdout.write(`${JSON.stringify({ students, problems: Object.keys(V).length, runs, medianMs: median, ms: times, ...last, targetMs: TARGET_MS, machine }, null, 2)}\n`);

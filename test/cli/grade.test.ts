@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT } from '../helpers.js';
+import { GRADEBOOK } from '../grade/gradebook-fixture.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ag-grade-'));
 const KEY = 'fixtures/homework/key.yaml';
@@ -17,16 +18,7 @@ describe('autograd-cli grade', () => {
     expect(r.stdout).toContain('Bob  fixtures/homework/submissions/bob.yaml  15 of 30 points\n');
     expect(r.stdout).toContain('Mallory  fixtures/homework/submissions/mallory.yaml  refused  (0 of 30 points)\n');
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^✓ 4 submissions graded \(1 refused\): mean 13 of 30 points \([\d.]+ s\)$/);
-    expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
-      [
-        'student,file,circuit,neuron,logistic,norm,softmax,svm,mlp,total,maximum',
-        'Ada Lovelace,fixtures/homework/submissions/ada.yaml,5,4,5,4,4,3,5,30,30',
-        'Bob,fixtures/homework/submissions/bob.yaml,1,3,4,2,3,2,0,15,30',
-        `"'=HYPERLINK(""http://example.com"",""Carol"")",fixtures/homework/submissions/carol.json,5,0,0,2,0,0,0,7,30`,
-        'Mallory,fixtures/homework/submissions/mallory.yaml,0,0,0,0,0,0,0,0,30',
-        '',
-      ].join('\r\n'),
-    );
+    expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(GRADEBOOK);
     expect(readdirSync(join(out, 'feedback')).sort()).toEqual(['Ada_Lovelace.txt', 'Bob.txt', 'HYPERLINK_http_example.com_Carol.txt', 'Mallory.txt']);
     expect(readFileSync(join(out, 'feedback', 'Bob.txt'), 'utf8')).toContain('neuron: 3 of 4 points\n  ✗ value (0/0.5): too few digits (1 written, at least 2 asked for)');
   });
