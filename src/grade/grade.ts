@@ -1,9 +1,8 @@
 import { AgError } from '../errors.js';
-import type { FileError, RunOptions } from '../cases/run.js';
-import {
-  checkPart, compileAnswer, compileFormula, failuresOver, judgeAnswer, judgeAutodiff, Located, roundPoints, samplePoints, toCaseError, wantTruths,
-  type Answer, type CaseError, type Compiled, type Sample,
-} from '../cases/run.js';
+import { roundPoints, type FileError } from '../cases/run.js';
+import { checkPart, compileAnswer, compileFormula, Located, toCaseError, wantTruths, type Answer, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
+import { samplePoints, type Sample } from '../cases/sample.js';
+import { failuresOver, judgeAnswer, judgeAutodiff } from '../cases/judge.js';
 import type { RawExpected } from '../cases/load.js';
 import type { MistakeCode } from '../check/mistakes.js';
 import { limitsFrom, withDeadline } from '../limits.js';
