@@ -21,7 +21,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { args, bin, childEnv, list, machine as machineText, median, opt, requireBuilt } from './cli.mjs';
+import { args, bin, childEnv, list, machine as machineText, opt, requireBuilt } from './cli.mjs';
+import { median } from './seeded.mjs';
 
 const TARGET_MS = 2000;
 const n = opt('--cases', 1000);
@@ -133,7 +134,7 @@ if (compare) {
     process.stdout.write(`${JSON.stringify({ cases: n, points: judged, jobs, runs, medianMs: med, ms: times, casesPerSecond: (n / med) * 1000, targetMs: TARGET_MS, machine }, null, 2)}\n`);
   } else {
     process.stdout.write(
-      `check throughput: ${n} scalar cases (${judged} points, half with expected gradient formulas), --jobs ${jobs}\n` +
+      `check throughput: ${n} scalar cases (${judged} samples, half with expected gradient formulas), --jobs ${jobs}\n` +
         `  median ${(med / 1000).toFixed(2)} s wall of ${runs} runs (${times.map((t) => (t / 1000).toFixed(2)).join(', ')}), ${Math.round((n / med) * 1000)} cases/s\n` +
         (n === 1000 ? `  target ≤ ${TARGET_MS / 1000} s: ${met ? 'met' : 'NOT met'}\n` : '') +
         `  ${machine}\n`,

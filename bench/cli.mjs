@@ -1,5 +1,5 @@
 // What the benchmarks that run the real built CLI share: where it is, the command line's
-// options, the machine's description, a median.
+// options, the machine's description (the median is bench/seeded.mjs's).
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,7 +35,5 @@ export function childEnv() {
   delete env.NODE_OPTIONS;
   return env;
 }
-
-export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 export const machine = () => `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform}`;

@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { args, bin, childEnv, machine as machineText, median as medianOf, opt, requireBuilt, root } from './cli.mjs';
+import { args, bin, childEnv, machine as machineText, opt, requireBuilt, root } from './cli.mjs';
+import { median as medianOf } from './seeded.mjs';
 
 const TARGET_MS = 5000;
 const students = opt('--students', 300);
