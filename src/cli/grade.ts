@@ -6,7 +6,7 @@ import { AgError, type ErrorCode } from '../errors.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
-import { colors, EXIT_OK, EXIT_USAGE, limitOptions, limitsOf, positiveNumber, run } from './common.js';
+import { colors, EXIT_OK, EXIT_USAGE, limitOptions, limitsOf, positiveNumber, run, terminalWidth } from './common.js';
 
 export const command = 'grade <key> [submissions..]';
 export const describe = 'grade student submissions against an answer key: points per problem, a gradebook, feedback per student';
@@ -123,9 +123,9 @@ export async function handler(args: Args): Promise<void> {
     }
     const rendered = reporter === 'json' ? `${toJson(report)}\n` : reporter === 'gradescope' ? renderGradescope(report) : `${renderGradeTable(report)}\n`;
     if (args.output) {
-      process.stdout.write(`${renderGradeTable(report, { color: colors(args) })}\n`);
+      process.stdout.write(`${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n`);
       write(args.output, rendered);
-    } else process.stdout.write(reporter === 'table' ? `${renderGradeTable(report, { color: colors(args) })}\n` : rendered);
+    } else process.stdout.write(reporter === 'table' ? `${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n` : rendered);
     return code;
   });
 }

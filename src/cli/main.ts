@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageRoot } from '../engine/native.js';
 import { AgError } from '../errors.js';
@@ -37,8 +37,10 @@ function unmark(argv: Record<string, unknown>): void {
   }
 }
 
-/** The commands, as typed (yargs knows them too; this list answers before yargs loads them). */
-const COMMANDS = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, doctorCmd].map((c) => c.command.split(' ')[0]);
+/** The commands, in --help's order: one list for yargs and for the unknown-command hint. */
+const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradeCmd, doctorCmd];
+/** The commands, as typed (this list answers before yargs parses). */
+const COMMANDS = COMMAND_MODULES.map((c) => c.command.split(' ')[0]);
 
 /** The version of this package, written into the bundle by the build (scripts/build.mjs). */
 declare const __AUTOGRAD_VERSION__: string | undefined;
@@ -76,14 +78,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
     .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
     .middleware(unmark, true)
-    .command(gradCmd)
-    .command(graphCmd)
-    .command(deriveCmd)
-    .command(jacobianCmd)
-    .command(hessianCmd)
-    .command(checkCmd)
-    .command(gradeCmd)
-    .command(doctorCmd)
+    .command(COMMAND_MODULES as unknown as CommandModule[])
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
     .recommendCommands()

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { GradeReport, PartResult, ProblemResult, StudentResult } from '../grade/grade.js';
 import { safeName, safeText } from '../safe-text.js';
+import { wrapProse } from './layout.js';
 import { pointsText, scoreText } from './score.js';
 
 const plain = new Chalk({ level: 0 });
@@ -15,8 +16,11 @@ function mark(p: PartResult, c: ChalkInstance): string {
 
 const score = (earned: number, max: number) => scoreText({ earned, max });
 
-/** The terminal view of `grade`: one line per student with the score, and beneath it what was not right. */
-export function renderGradeTable(r: GradeReport, o: { color?: ChalkInstance } = {}): string {
+/**
+ * The terminal view of `grade`: one line per student with the score, and beneath it what
+ * was not right. With a width (the terminal's), long lines wrap at spaces under their own indent.
+ */
+export function renderGradeTable(r: GradeReport, o: { color?: ChalkInstance; width?: number } = {}): string {
   const c = o.color ?? plain;
   const out: string[] = [];
   out.push(`${c.bold(safeName(r.title, 120))}  ${c.dim(`(${safeName(r.key, 160)}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}, ${score(r.max, r.max).replace(/^.* of /, '')})`)}`);
@@ -39,7 +43,9 @@ export function renderGradeTable(r: GradeReport, o: { color?: ChalkInstance } = 
   }
   out.push('');
   out.push(gradeSummary(r, c));
-  return out.join('\n');
+  const width = o.width;
+  if (width === undefined) return out.join('\n');
+  return out.map((line) => wrapProse(line, width, /^ */.exec(line)![0].length + 2)).join('\n');
 }
 
 /** What happened to a whole problem, when every part shares it: not answered, or not graded for one reason. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT } from '../helpers.js';
 import { GRADEBOOK } from '../grade/gradebook-fixture.js';
+import { visibleWidth } from '../../src/report/layout.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ag-grade-'));
 const KEY = 'fixtures/homework/key.yaml';
@@ -21,6 +22,20 @@ describe('autograd-cli grade', () => {
     expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(GRADEBOOK);
     expect(readdirSync(join(out, 'feedback')).sort()).toEqual(['Ada_Lovelace.txt', 'Bob.txt', 'HYPERLINK_http_example.com_Carol.txt', 'Mallory.txt']);
     expect(readFileSync(join(out, 'feedback', 'Bob.txt'), 'utf8')).toContain('neuron: 3 of 4 points\n  ✗ value (0/0.5): too few digits (1 written, at least 2 asked for)');
+  });
+
+  it('the table fits the terminal: at 60 and 80 columns no line is wider, and the words are the same', () => {
+    const wide = cli(['grade', KEY, SUBS], { env: { COLUMNS: '1000' } }).stdout;
+    for (const columns of [60, 80]) {
+      const r = cli(['grade', KEY, SUBS], { env: { COLUMNS: String(columns) } });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.filter((l) => visibleWidth(l) > columns)).toEqual([]);
+      expect(lines.filter((l) => / $/.test(l))).toEqual([]);
+      // the continuation lines are indented under their own line; joined back, the same text
+      const words = (t: string) => t.replace(/\([\d.]+ s\)/, '').split(/\s+/).join(' ');
+      expect(words(r.stdout)).toBe(words(wide));
+    }
   });
 
   it('JSON and Gradescope reporters; Gradescope grades exactly one submission', () => {
