@@ -39,7 +39,7 @@ describe('the homework set', () => {
     const chain = byName(results, 'wrong: chain rule forgotten').failures[0];
     expect(chain.mistake).toBe('chain');
     expect(chain.message).toBe(
-      `your ∂f/∂x leaves out one link of the chain: the local derivative 2*x^(2-1) = 3 of the edge x → x^2 — your ∂f/∂x = ${Number(Math.cos(2.25).toPrecision(4))} at x=1.5; the true value is ${Number((3 * Math.cos(2.25)).toPrecision(4))} (finite differences agree: ${Number((3 * Math.cos(2.25)).toPrecision(4))}); off by 67%, beyond rtol 1e-5, atol 1e-7`,
+      `your ∂f/∂x leaves out one link of the chain: the local derivative 2*x = 3 of the edge x → x^2 — your ∂f/∂x = ${Number(Math.cos(2.25).toPrecision(4))} at x=1.5; the true value is ${Number((3 * Math.cos(2.25)).toPrecision(4))} (finite differences agree: ${Number((3 * Math.cos(2.25)).toPrecision(4))}); off by 67%, beyond rtol 1e-5, atol 1e-7`,
     );
     expect(byName(results, 'wrong: logistic loss, sign lost').failures[0]).toMatchObject({ mistake: 'negated', message: expect.stringMatching(/^your ∂f\/∂t0 has the wrong sign: it is the true value negated — your ∂f\/∂t0 = 0\.002473 /) });
     // at random points: the first point where it is wrong, and at how many it was

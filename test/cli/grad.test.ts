@@ -24,7 +24,7 @@ describe('autograd-cli grad (the real bin)', () => {
     const r = cli(['grad', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '--wrt', 'q']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('at       q = 3, z = -4\n');
-    expect(r.stdout).toMatch(/\n q\s+-4\s+-4\s+-4\s+0\s+0\s+✓ \n/);
+    expect(r.stdout).toMatch(/\n q\s+-4\s+-4\s+-4\s+0\s+0\s+✓\n/);
     expect(r.stdout).toMatch(/q → f\s+z\s+-4\s+1\s+-4/);
     const { code, json } = cliJson(['grad', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '--wrt', 'x,q']);
     expect(code).toBe(0);
