@@ -1,8 +1,9 @@
 import { checkGradient, perVariable, type CheckOptions, type CheckResult } from './check/fd.js';
 import type { Program } from './parse/ast.js';
 import { freeVariables } from './parse/free.js';
-import { diagnoseForward, diagnoseGradient } from './check/nonfinite.js';
+import { diagnoseForward, diagnoseGradient, diagnoseOverflow, diagnoseTangent } from './check/nonfinite.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, DEFAULT_SAMPLE } from './check/tolerance.js';
+import { evaluationsPerCoordinate } from './check/steps.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
@@ -51,7 +52,7 @@ export interface Summary {
 export type Shown = Nested | Summary;
 
 export interface Warning {
-  code: 'kink' | 'noisy' | 'nonfinite' | 'unused-value' | 'index-variable' | 'directional' | 'forward-directional';
+  code: 'kink' | 'noisy' | 'nonfinite' | 'overflow' | 'unused-value' | 'index-variable' | 'directional' | 'forward-directional';
   message: string;
   span?: Span;
 }
@@ -267,8 +268,9 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
   const nEntries = tape.inputs.reduce((s, i) => s + tape.nodes[i.node].size, 0);
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   const full = nEntries <= fdMax;
+  const per = evaluationsPerCoordinate({ eps: opts.eps });
   const evaluations =
-    (opts.check !== false ? 1 + 4 * (full ? nEntries : Math.min(opts.sample ?? DEFAULT_SAMPLE, nEntries)) + (full ? 0 : 4 * (opts.directions ?? DEFAULT_DIRECTIONS)) : 0) +
+    (opts.check !== false ? 1 + per * (full ? nEntries : Math.min(opts.sample ?? DEFAULT_SAMPLE, nEntries)) + (full ? 0 : per * (opts.directions ?? DEFAULT_DIRECTIONS)) : 0) +
     (opts.forwardMode !== false ? (full ? nEntries : 2) : 0);
   if (evaluations > limits.maxEvaluations) {
     throw new AgError('limit', `the check would take ${evaluations} evaluations of the formula; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
@@ -291,24 +293,34 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
   if (!Number.isFinite(value)) {
     warnings.push({ code: 'nonfinite', ...diagnoseForward(tape, arena) });
   } else if (adFlat.some((v) => !Number.isFinite(v))) {
-    warnings.push({ code: 'nonfinite', ...diagnoseGradient(tape, arena, rev.adjoint, rev.edges) });
+    warnings.push({ code: 'nonfinite', ...diagnoseGradient(tape, arena, rev.adjoint) });
+  } else {
+    const overflow = diagnoseOverflow(tape, arena);
+    if (overflow) warnings.push({ code: 'overflow', ...overflow });
   }
 
   // forward mode: one tangent pass per input entry while that is affordable
   let forward: Record<string, Nested> | null = null;
+  let fwFlat: Float64Array | undefined;
   if (opts.forwardMode !== false) {
     if (full) {
       // the gradient as a 1 × n Jacobian, one tangent pass per input entry
-      forward = perVariable(tape, forwardJacobian(engine, tape, arena, 1, nEntries));
+      fwFlat = forwardJacobian(engine, tape, arena, 1, nEntries);
+      forward = perVariable(tape, fwFlat);
     } else {
       warnings.push(forwardAlongDirections(engine, tape, arena, adFlat, opts.seed ?? 0));
     }
   }
 
+  if (fwFlat && !warnings.some((w) => w.code === 'nonfinite')) {
+    const j = fwFlat.findIndex((v, k) => !Number.isFinite(v) && Number.isFinite(adFlat[k]));
+    if (j >= 0) warnings.push({ code: 'nonfinite', ...diagnoseTangent(tape, arena, j) });
+  }
+
   let check: CheckResult | null = null;
   if (opts.check !== false) {
     collectGarbage(arenaBytes);
-    check = checkGradient(engine, tape, arena, adFlat, opts);
+    check = checkGradient(engine, tape, arena, adFlat, opts, { forward: fwFlat, adjoint: rev.adjoint });
     for (const e of check.entries.filter((x) => x.status === 'kink')) {
       warnings.push({ code: 'kink', message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (autodiff gives ${fmt(e.ad)}, differences ${fmt(e.fd)})` });
     }
@@ -316,7 +328,7 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
     if (undefinedNear.length) {
       warnings.push({
         code: 'noisy',
-        message: `the formula is not finite within a finite-difference step of ${undefinedNear.map((e) => e.entry).slice(0, 5).join(', ')}${undefinedNear.length > 5 ? ', …' : ''} (the point is at the edge of its domain); differences cannot judge there`,
+        message: `the formula is not finite within a finite-difference step of ${listed(undefinedNear)} (the point is at the edge of its domain); differences cannot judge there`,
       });
     }
     const noisy = check.entries.filter((x) => x.status === 'noisy' && Number.isFinite(x.fd));
@@ -324,7 +336,7 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
       const worst = noisy.reduce((a, b) => (b.fdError > a.fdError ? b : a));
       warnings.push({
         code: 'noisy',
-        message: `finite differences are ill-conditioned for ${noisy.map((e) => e.entry).slice(0, 5).join(', ')}${noisy.length > 5 ? ', …' : ''} (estimated error ${fmt(worst.fdError)}, larger than the gap to autodiff); try --method richardson or a different --eps`,
+        message: `finite differences cannot judge ${listed(noisy)}: ${worst.note ?? `estimated error ${fmt(worst.fdError)}`}, larger than the gap to autodiff (${fmt(worst.absError)}); ${check.steps === 'fixed' ? 'try --method richardson or a different --eps' : 'a fixed --eps may suit this formula better'}`,
       });
     }
     if (check.mode === 'directional') {
@@ -436,6 +448,11 @@ function forwardAlongDirections(engine: ReturnType<typeof selectEngine>, tape: T
     code: 'forward-directional',
     message: `${ad.length} input entries: forward mode ran along ${K} random directions instead of once per entry; largest relative gap to reverse mode ${fmt(worst)}`,
   };
+}
+
+/** `x, W[1,2], …` — the first five entries' names. */
+function listed(entries: { entry: string }[]): string {
+  return `${entries.map((e) => e.entry).slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}`;
 }
 
 function fmt(v: number): string {

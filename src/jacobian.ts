@@ -1,13 +1,15 @@
-import { stepFor, type CheckSummary } from './check/fd.js';
-import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance } from './check/tolerance.js';
+import { checkJacobian, type JacobianCheck } from './check/fd.js';
+import { runSync } from './check/evaluator.js';
+import { evaluationsPerCoordinate } from './check/steps.js';
+import { tapeOutputs } from './check/tape.js';
+import { DEFAULT_ATOL, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance } from './check/tolerance.js';
 import { inputSlots } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
-import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
 import { pointOf, prepare, toTensors, type GradOptions, type Shown } from './grad.js';
 import { ENTRY_BYTES, limitName, limitsFrom, memoryError, withDeadline, type Limits } from './limits.js';
 import { forwardJacobian, reverseJacobian } from './engine/modes.js';
-import { makeArena, view, type Tape } from './graph/tape.js';
+import { makeArena, view } from './graph/tape.js';
 import type { Nested } from './parse/values.js';
 import { subscript, toNested, type Tensor } from './tensor.js';
 
@@ -23,6 +25,7 @@ export interface JacobianOptions extends Pick<GradOptions, 'limits'> {
   rtol?: number;
   atol?: number;
   eps?: number;
+  method?: 'central' | 'richardson';
   /** difference only while the inputs have at most this many entries */
   fdMax?: number;
   /** largest Jacobian (m·n entries) computed */
@@ -35,10 +38,7 @@ export interface ModeRun {
   ms: number;
 }
 
-export interface JacobianCheck extends CheckSummary {
-  /** the (up to five) worst failing entries */
-  failures: { row: string; column: string; ad: number; fd: number; absError: number }[];
-}
+export type { JacobianCheck } from './check/fd.js';
 
 export interface JacobianResult {
   formula: string;
@@ -108,7 +108,7 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const runForward = mode === 'both' || mode === 'forward' || choice?.mode === 'forward';
   const runReverse = mode === 'both' || mode === 'reverse' || choice?.mode === 'reverse';
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
-  const passes = (runForward ? n : 0) + (runReverse ? m : 0) + (opts.check !== false && n <= fdMax ? 2 * n : 0);
+  const passes = (runForward ? n : 0) + (runReverse ? m : 0) + (opts.check !== false && n <= fdMax ? 1 + evaluationsPerCoordinate({ eps: opts.eps }) * n : 0);
   if (passes > limits.maxEvaluations) {
     throw new AgError('limit', `the Jacobian would take ${passes} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
       hint: '--mode auto takes the cheaper mode; --no-check skips the differences',
@@ -154,7 +154,10 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const notes: string[] = [];
   let check: JacobianCheck | null = null;
   if (opts.check !== false) {
-    if (n <= fdMax) check = fdCheck(engine, tape, arena, J, m, n, rows, columns, tol, opts.eps ?? DEFAULT_EPS);
+    if (n <= fdMax) {
+      const { fn, evaluator } = tapeOutputs(engine, tape, arena);
+      check = runSync(checkJacobian(fn, J, rows, { ...tol, eps: opts.eps, method: opts.method }), evaluator);
+    }
     else notes.push(`${n} input entries: finite differences skipped (more than --fd-max ${fdMax})`);
   }
 
@@ -179,49 +182,6 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
     choice,
     notes,
   };
-}
-
-/** Central differences of the whole output, one input entry at a time (2n evaluations). */
-function fdCheck(
-  engine: Engine,
-  tape: Tape,
-  arena: Float64Array,
-  J: Float64Array,
-  m: number,
-  n: number,
-  rows: string[],
-  columns: string[],
-  tol: { rtol: number; atol: number },
-  eps: number,
-): JacobianCheck {
-  const slots = inputSlots(tape);
-  const out = tape.nodes[tape.output];
-  const work = arena.slice();
-  const at = (slot: number, x: number): Float64Array => {
-    work.set(arena);
-    work[slot] = x;
-    engine.forward(tape, work);
-    return work.slice(out.offset, out.offset + m);
-  };
-  const bad: JacobianCheck['failures'] = [];
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  for (let j = 0; j < n; j++) {
-    const x = arena[slots[j]];
-    const h = stepFor(x, eps);
-    const plus = at(slots[j], x + h);
-    const minus = at(slots[j], x - h);
-    for (let i = 0; i < m; i++) {
-      const fd = (plus[i] - minus[i]) / (2 * h);
-      const ad = J[i * n + j];
-      const absError = Math.abs(ad - fd);
-      maxAbsError = Math.max(maxAbsError, absError);
-      maxRelError = Math.max(maxRelError, relError(ad, fd));
-      if (!withinTolerance(ad, fd, tol)) bad.push({ row: rows[i], column: columns[j], ad, fd, absError });
-    }
-  }
-  bad.sort((a, b) => b.absError - a.absError);
-  return { passed: bad.length === 0, ...tol, eps, maxAbsError, maxRelError, evaluations: 2 * n, failures: bad.slice(0, 5) };
 }
 
 /** Fewer passes wins: n input entries (forward) against m output entries (reverse). */

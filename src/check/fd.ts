@@ -1,21 +1,19 @@
 import type { Engine } from '../engine/types.js';
-import { inputSlots, jsEngine } from '../engine/js.js';
 import type { Tape } from '../graph/tape.js';
-import { getOp } from '../ops/index.js';
 import { Rng } from '../random.js';
-import { subscript, toNested, type Tensor } from '../tensor.js';
 import type { Nested } from '../parse/values.js';
-import {
-  DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE,
-  relError, withinTolerance,
-} from './tolerance.js';
+import { nested, subscriptOf } from './forms.js';
+import { evaluate, runSync, type Ask, type FunctionUnderTest, type InputSpec } from './evaluator.js';
+import { bestEstimate, exactStep, levelOffsets, limitationText, POINTS_PER_LEVEL, roundingFloor, sequence, stepText, type Estimate, type StepRule } from './steps.js';
+import { tapeFunction, tapeInputs } from './tape.js';
+import { DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE, relError, withinTolerance, type Tolerance } from './tolerance.js';
 
 export type FdMethod = 'central' | 'richardson';
 
 export interface CheckOptions {
   rtol?: number;
   atol?: number;
-  /** relative step (h = eps·max(1, |x|)) */
+  /** a fixed relative step (h = eps·max(1, |x|)); without it, steps adapt per coordinate */
   eps?: number;
   method?: FdMethod;
   /** full differences while the inputs have at most this many entries */
@@ -25,6 +23,11 @@ export interface CheckOptions {
   seed?: number;
 }
 
+/**
+ * pass, fail; kink: finite differences cannot judge (a step crossed a kink, or the
+ * function is not smooth there); noisy: cannot judge (rounding or curvature at every
+ * step, or f undefined within a step); nonfinite: the gradient is NaN or infinite.
+ */
 export type EntryStatus = 'pass' | 'fail' | 'kink' | 'noisy' | 'nonfinite';
 
 export interface EntryCheck {
@@ -37,8 +40,12 @@ export interface EntryCheck {
   relError: number;
   /** estimated error of the finite difference itself */
   fdError: number;
+  /** the step the difference was taken with (the best of those tried) */
+  step?: number;
   status: EntryStatus;
-  /** for kinks: which op, where */
+  /** passed only by the absolute tolerance (the relative error is above rtol) */
+  byAtol?: boolean;
+  /** for entries not judged: why (which kink, what limits the difference) */
   note?: string;
 }
 
@@ -47,7 +54,10 @@ export interface DirectionCheck {
   fd: number;
   absError: number;
   relError: number;
+  fdError?: number;
+  step?: number;
   status: EntryStatus;
+  byAtol?: boolean;
   note?: string;
 }
 
@@ -63,9 +73,25 @@ export interface CheckSummary {
   evaluations: number;
 }
 
+export interface VariableVerdict {
+  passed: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+  /** entries differenced (all, or the sampled ones) */
+  checked: number;
+  /** entries at a kink */
+  kinks: number;
+  /** entries finite differences could not judge (kinks included) */
+  unjudged: number;
+  /** entries that passed only by the absolute tolerance */
+  byAtol: number;
+}
+
 export interface CheckResult extends CheckSummary {
   /** 'central' | 'richardson' */
   method: FdMethod;
+  /** adaptive: the best of a few steps per coordinate; fixed: h = eps·max(1,|x|) (`eps` given) */
+  steps: 'adaptive' | 'fixed';
   /** full: every entry; directional: random directions plus sampled entries */
   mode: 'full' | 'directional';
   entries: EntryCheck[];
@@ -73,134 +99,321 @@ export interface CheckResult extends CheckSummary {
   /** the finite-difference gradient per variable (full mode), shaped like the variables */
   finiteDifference?: Record<string, Nested>;
   /** per-variable verdicts */
-  variables: Record<string, { passed: boolean; maxAbsError: number; maxRelError: number; checked: number; kinks: number }>;
+  variables: Record<string, VariableVerdict>;
   /** the (up to five) worst failing entries */
   failures: EntryCheck[];
 }
 
-const MACHINE_EPS = 2.220446049250313e-16;
-
-/**
- * The name of flat wrt entry j (`x`, `W1[3,7]`), made only for the entries judged: a
- * directional check of millions of entries names a few dozen, not all of them.
- */
-function entryName(tape: Tape): (j: number) => { variable: string; name: string } {
-  const starts: number[] = [];
-  let o = 0;
-  for (const inp of tape.inputs) {
-    starts.push(o);
-    o += tape.nodes[inp.node].size;
-  }
+/** The name of flat entry j (`x`, `W1[3,7]`), made only for the entries judged. */
+export function entryNamer(inputs: InputSpec[]): (j: number) => { variable: string; name: string } {
   return (j) => {
-    let k = starts.length - 1;
-    while (starts[k] > j) k--;
-    const inp = tape.inputs[k];
-    return { variable: inp.name, name: inp.name + subscript(tape.nodes[inp.node].shape, j - starts[k]) };
+    let k = inputs.length - 1;
+    while (inputs[k].offset > j) k--;
+    const inp = inputs[k];
+    return { variable: inp.name, name: inp.name + subscriptOf(inp.shape, j - inp.offset) };
+  };
+}
+
+/** Split a flat buffer in input order into `{name: nested}`. */
+export function perInput(inputs: InputSpec[], flat: Float64Array): Record<string, Nested> {
+  const out: Record<string, Nested> = Object.create(null);
+  for (const inp of inputs) out[inp.name] = nested(inp.shape, flat.subarray(inp.offset, inp.offset + inp.size)) as Nested;
+  return out;
+}
+
+/** Split a flat buffer in tape-input order into `{name: nested}`. */
+export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
+  return perInput(tapeInputs(tape), flat);
+}
+
+/** The step rule and tolerance of a set of options. */
+export function settings(opts: CheckOptions): { rule: StepRule; tol: Tolerance; method: FdMethod } {
+  return {
+    rule: { eps: opts.eps },
+    tol: { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL },
+    method: opts.method ?? 'central',
   };
 }
 
 /**
- * Finite differences of the output at the arena's point, compared with the
- * reverse-mode gradient `ad` (flat, in tape-input order).
+ * One coordinate's (or one direction's) step levels, largest step first, and the
+ * values at those evaluated so far. Levels are evaluated in stages: the largest (the
+ * classic step cbrt(ε)·max(1,|x|)) for every coordinate in one batch, the rest in a
+ * second batch only for the coordinates the first could not settle.
  */
-export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, ad: Float64Array, opts: CheckOptions = {}): CheckResult {
-  const tol = { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL };
-  const eps = opts.eps ?? DEFAULT_EPS;
-  const method = opts.method ?? 'central';
-  const slots = inputSlots(tape);
-  const n = slots.length;
-  const names = entryName(tape);
-  const rng = new Rng(opts.seed ?? 0);
-  const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
-  const full = n <= fdMax;
-  const base = engine.evaluate(tape, arena, Int32Array.of(0), Float64Array.of(0), undefined);
-  const f0 = base.values[0];
-  const code0 = base.branches[0];
-  // f carries rounding error of about ε times its largest intermediate value
-  // ((x + 1e10) − 1e10 is small, but every evaluation of it is off by ~1e-6)
-  let scale = Math.abs(f0);
-  for (const n of tape.nodes) {
-    if (!n.active) continue;
-    for (let k = n.offset; k < n.offset + n.size; k++) {
-      const v = Math.abs(arena[k]);
-      if (v > scale && Number.isFinite(v)) scale = v;
+export interface Levels {
+  /** the flat entry moved, or -1: along the direction */
+  coord: number;
+  /** per level: the offsets [+h, −h, +2h, −2h] as taken; the classic step first, then smaller ones */
+  steps: number[][];
+  /** the same for the larger steps, which replace the smaller ones where rounding swamps the first level */
+  up: number[][];
+  /** per evaluated level: f at its 4 points, `outputs` values each */
+  raw: Float64Array[];
+  /** per evaluated level: some point's branch code differs from the base point's */
+  crossed: boolean[];
+}
+
+/** The levels of flat entry j at x; the first step at least `floor`. */
+export function coordinateLevels(j: number, x: number, rule: StepRule, floor = 0): Levels {
+  const offsets = (hs: number[]) =>
+    hs
+      .map((h) => exactStep(x, h))
+      .filter((h) => h > 0)
+      .map((h) => levelOffsets(h).map((d) => x + d - x));
+  const a = Math.abs(x);
+  const { down, up } = sequence(a, a, rule, floor);
+  return { coord: j, steps: offsets(down), up: offsets(up), raw: [], crossed: [] };
+}
+
+/** The levels along a direction through every entry (|x| from the smallest nonzero to the largest entry set the steps). */
+export function directionLevels(point: Float64Array, rule: StepRule, floor = 0): Levels {
+  let small = Infinity;
+  let large = 0;
+  for (const v of point) {
+    const a = Math.abs(v);
+    if (a > large) large = a;
+    if (a > 0 && a < small) small = a;
+  }
+  const { down, up } = sequence(small === Infinity ? 0 : small, large, rule, floor);
+  return { coord: -1, steps: down.map((h) => levelOffsets(h)), up: up.map((h) => levelOffsets(h)), raw: [], crossed: [] };
+}
+
+/** The rounding scale known before evaluating: a tape's intermediates, or |f| at the point when the function gave it. */
+function knownScale(f: FunctionUnderTest, read: Pick): number {
+  return Math.max(f.scale ?? 0, f.value ? Math.abs(read(f.value, 0)) : 0);
+}
+
+/**
+ * After the first level, what it could not settle: where rounding swamped it (the gap
+ * to the gradient within its noise), the larger steps are tried next (a smaller one
+ * would only be noisier); where its one-sided slopes disagree (a kink, or noise a single
+ * level cannot tell from one) both; anywhere else — curvature, a crossed kink, a
+ * failure, which needs finer steps to confirm it — the smaller ones.
+ */
+export function chooseMore(lv: Levels, first: Estimate, status: EntryStatus): boolean {
+  if (!first.crossed && !first.undefined && lv.up.length && status !== 'fail') {
+    if (first.limitation === 'rounding') lv.steps = [lv.steps[0], ...lv.up];
+    else if (first.limitation === 'rough') lv.steps = [...lv.steps, ...lv.up];
+  }
+  return lv.steps.length > lv.raw.length;
+}
+
+/**
+ * Evaluate the next levels (up to `upTo` in all) of each of `list` in one batch — with
+ * the base point first when `base` — and file the values; returns the base point's
+ * values and branch code when asked for, and the number of points evaluated.
+ */
+export function* evaluateLevels(f: FunctionUnderTest, list: Levels[], upTo: number, o: { base?: boolean; direction?: Float64Array; code0?: number }): Ask<{ f0?: Float64Array; code0?: number; points: number }> {
+  const m = f.outputs;
+  let count = o.base ? 1 : 0;
+  for (const lv of list) count += (Math.min(upTo, lv.steps.length) - lv.raw.length) * POINTS_PER_LEVEL;
+  if (count === 0) return { points: 0 };
+  const coord = new Int32Array(count);
+  const delta = new Float64Array(count);
+  let p = o.base ? 1 : 0;
+  for (const lv of list) {
+    for (let l = lv.raw.length; l < Math.min(upTo, lv.steps.length); l++) {
+      coord.fill(lv.coord, p, p + POINTS_PER_LEVEL);
+      delta.set(lv.steps[l], p);
+      p += POINTS_PER_LEVEL;
     }
   }
-  let evaluations = 1;
-
-  // coordinates to difference: all, or a seeded sample
-  let coords: number[];
-  if (full) coords = Array.from({ length: n }, (_, j) => j);
-  else {
-    const pick = new Set<number>();
-    const want = Math.min(opts.sample ?? DEFAULT_SAMPLE, n);
-    while (pick.size < want) pick.add(rng.int(n));
-    coords = [...pick].sort((a, b) => a - b);
+  const ev = yield* evaluate({ coord, delta, direction: o.direction });
+  const code0 = o.base ? ev.branches?.[0] : o.code0;
+  p = o.base ? 1 : 0;
+  for (const lv of list) {
+    for (let l = lv.raw.length; l < Math.min(upTo, lv.steps.length); l++) {
+      lv.raw.push(ev.values.slice(p * m, (p + POINTS_PER_LEVEL) * m));
+      let crossed = false;
+      if (ev.branches && code0 !== undefined) for (let k = 0; k < POINTS_PER_LEVEL; k++) crossed ||= ev.branches[p + k] !== code0;
+      lv.crossed.push(crossed);
+      p += POINTS_PER_LEVEL;
+    }
   }
+  return { f0: o.base ? ev.values.slice(0, m) : undefined, code0, points: count };
+}
 
-  // four points per coordinate: ±h and ±2h (the second pair gives Richardson and an error estimate)
-  const m = coords.length;
-  const coord = new Int32Array(4 * m);
-  const delta = new Float64Array(4 * m);
-  const steps = new Float64Array(m);
-  coords.forEach((j, q) => {
-    const x = arena[slots[j]];
-    const h = stepFor(x, eps);
-    steps[q] = h;
-    coord.fill(j, 4 * q, 4 * q + 4);
-    delta.set([h, -h, 2 * h, -2 * h], 4 * q);
-  });
-  const ev = engine.evaluate(tape, arena, coord, delta);
-  evaluations += 4 * m;
+/** Reads f's value (or a projection uᵀf, or output i) from a point's `outputs` values. */
+export type Pick = (raw: Float64Array, point: number) => number;
 
-  const fdAll = full ? new Float64Array(n) : undefined;
-  const entries: EntryCheck[] = coords.map((j, q) => {
-    const [fp, fm, fp2, fm2] = ev.values.subarray(4 * q, 4 * q + 4);
-    const h = steps[q];
-    const est = estimate(fp, fm, fp2, fm2, h, scale, method);
-    if (fdAll) fdAll[j] = est.fd;
-    const crossed = [0, 1].some((k) => ev.branches[4 * q + k] !== code0);
+export function pick(outputs: number, o: { projection?: Float64Array; output?: number } = {}): Pick {
+  const u = o.projection;
+  if (u) {
+    return (raw, p) => {
+      let s = 0;
+      for (let i = 0; i < outputs; i++) s += u[i] * raw[p * outputs + i];
+      return s;
+    };
+  }
+  const i = o.output ?? 0;
+  return outputs === 1 ? (raw, p) => raw[p] : (raw, p) => raw[p * outputs + i];
+}
+
+/** The best difference over the levels evaluated so far. */
+export function estimateLevels(lv: Levels, read: Pick, f0: number, scale: number, method: FdMethod): Estimate {
+  const n = lv.raw.length;
+  const values = new Float64Array(n * POINTS_PER_LEVEL);
+  for (let l = 0; l < n; l++) for (let k = 0; k < POINTS_PER_LEVEL; k++) values[l * POINTS_PER_LEVEL + k] = read(lv.raw[l], k);
+  return bestEstimate({ f0, values, offset: 0, steps: lv.steps.slice(0, n), scale, richardson: method === 'richardson', crossed: (l) => lv.crossed[l] });
+}
+
+/**
+ * Judge one entry. A non-finite gradient fails whatever else holds; a step across a
+ * kink cannot judge; a pass needs agreement within the tolerance by a difference whose
+ * own estimated error is within it too (agreement by luck is no pass); a gap beyond
+ * three times that error is a failure; anything between cannot be judged (as at a kink
+ * where the function is not smooth there, as noise otherwise).
+ */
+export function judge(name: string, variable: string, ad: number, est: Estimate, tol: Tolerance, kinkNote?: () => string): EntryCheck {
+  const fd = est.fd;
+  const absError = Math.abs(ad - fd);
+  const e: EntryCheck = { entry: name, variable, ad, fd, absError, relError: relError(ad, fd), fdError: est.err, step: est.step, status: 'fail' };
+  const budget = tol.atol + tol.rtol * Math.max(Math.abs(ad), Math.abs(fd));
+  if (!Number.isFinite(ad)) e.status = 'nonfinite';
+  else if (est.crossed) {
+    e.status = 'kink';
+    e.note = kinkNote?.() ?? `a step of ${stepText(est.step)} crosses a kink`;
+  } else if (est.undefined) {
+    e.status = 'noisy';
+    e.note = 'not finite within a finite-difference step (the point is at the edge of its domain)';
+  } else if (absError <= budget && est.err <= budget) {
+    e.status = 'pass';
+    if (e.relError > tol.rtol) e.byAtol = true;
+  } else if (absError <= 3 * est.err + budget) {
+    e.status = est.limitation === 'rough' ? 'kink' : 'noisy';
+    e.note = limitationText(est);
+  } else if (!confirmed(ad, est, budget, tol.atol)) {
+    e.status = 'noisy';
+    e.note = `the differences at the steps tried (${stepText(est.tried[1])} … ${stepText(est.tried[0])}) disagree with each other: no step resolves the function here`;
+  }
+  return e;
+}
+
+/**
+ * A failure needs two levels of steps that agree with each other and each disagree with
+ * the gradient beyond their errors (one level, when only one was tried, as with a fixed
+ * --eps), each level determined: its error within atol or below its own size.
+ * A difference whose error estimate is fooled (a step far coarser than the function's
+ * features) is rarely confirmed by another.
+ */
+function confirmed(ad: number, est: Estimate, budget: number, atol: number): boolean {
+  if (!est.support || (est.levels ?? 1) <= 1) return true;
+  return est.support.filter((k) => Math.abs(ad - k.fd) > 3 * k.err + budget && (k.err <= atol || k.err < Math.abs(k.fd))).length >= 2;
+}
+
+/** Random unit vector. */
+export function unitVector(rng: Rng, n: number): Float64Array {
+  const u = new Float64Array(n);
+  let norm = 0;
+  for (let j = 0; j < n; j++) norm += (u[j] = rng.normal()) ** 2;
+  norm = Math.sqrt(norm);
+  for (let j = 0; j < n; j++) u[j] /= norm;
+  return u;
+}
+
+/** The coordinates to difference: all while n ≤ fdMax, else a seeded sample. */
+export function chooseCoordinates(n: number, opts: CheckOptions, rng: Rng): { full: boolean; coords: number[] } {
+  const full = n <= (opts.fdMax ?? DEFAULT_FD_MAX);
+  if (full) return { full, coords: Array.from({ length: n }, (_, j) => j) };
+  const pick = new Set<number>();
+  const want = Math.min(opts.sample ?? DEFAULT_SAMPLE, n);
+  while (pick.size < want) pick.add(rng.int(n));
+  return { full, coords: [...pick].sort((a, b) => a - b) };
+}
+
+/**
+ * The finite-difference check of a scalar function's gradient `ad` (flat, in input
+ * order) — or of a projection uᵀf of a tensor function, with `ad` = Jᵀu: every entry
+ * while the inputs have at most fdMax entries, else random directions (∇f·u against
+ * the difference along u) plus a sample of entries. Asks only for evaluations.
+ */
+export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: CheckOptions = {}, more: { projection?: Float64Array; forward?: Float64Array } = {}): Ask<CheckResult> {
+  const { rule, tol, method } = settings(opts);
+  const n = f.point.length;
+  const names = entryNamer(f.inputs);
+  const rng = new Rng(opts.seed ?? 0);
+  const { full, coords } = chooseCoordinates(n, opts, rng);
+  const read = pick(f.outputs, { projection: more.projection });
+
+  // stage 1: every coordinate at the classic step (raised where rounding would swamp
+  // it), and the base point, in one batch
+  const s0 = knownScale(f, read);
+  const floorFor = (a: number) => (rule.eps !== undefined ? 0 : roundingFloor(s0, tol.atol + tol.rtol * Math.abs(a)));
+  const levels = coords.map((j) => coordinateLevels(j, f.point[j], rule, floorFor(ad[j])));
+  const first = yield* evaluateLevels(f, levels, 1, { base: true });
+  let evaluations = first.points;
+  const f0 = read(first.f0!, 0);
+  const code0 = first.code0;
+  const scale = f.scale ?? Math.abs(f0);
+  const estimates: Estimate[] = [];
+  const judgeAt = (q: number): EntryCheck => {
+    const j = coords[q];
+    const est = (estimates[q] = estimateLevels(levels[q], read, f0, scale, method));
     const nm = names(j);
-    const e = judge(nm.name, nm.variable, ad[j], est.fd, est.err, tol, crossed);
-    if (crossed) e.note = kinkNote(tape, arena, slots[j], h);
+    const e = judge(nm.name, nm.variable, ad[j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
     if (!Number.isFinite(f0)) {
       e.status = 'nonfinite';
       e.note = `the value itself is ${f0}`;
+    } else if (more.forward && !Number.isFinite(more.forward[j]) && Number.isFinite(ad[j])) {
+      // a gradient that is not finite fails whichever mode computed it
+      e.status = 'nonfinite';
+      e.note = `forward mode gives ${more.forward[j]}`;
     }
     return e;
-  });
+  };
+  const entries = coords.map((_, q) => judgeAt(q));
+  // stage 2: the smaller steps, in one batch, only where the classic step did not settle it
+  const open = entries.map((_, q) => q).filter((q) => entries[q].status !== 'pass' && entries[q].status !== 'nonfinite' && chooseMore(levels[q], estimates[q], entries[q].status));
+  if (open.length && Number.isFinite(f0)) {
+    evaluations += (yield* evaluateLevels(f, open.map((q) => levels[q]), Infinity, { code0 })).points;
+    for (const q of open) entries[q] = judgeAt(q);
+  }
+  const fdAll = full ? new Float64Array(n) : undefined;
+  if (fdAll) entries.forEach((e, q) => (fdAll[coords[q]] = e.fd));
 
   let directions: DirectionCheck[] | undefined;
   if (!full) {
     directions = [];
     const K = opts.directions ?? DEFAULT_DIRECTIONS;
-    let scale = 1;
-    for (const s of slots) scale = Math.max(scale, Math.abs(arena[s]));
-    const h = eps * scale;
     for (let k = 0; k < K; k++) {
-      const u = new Float64Array(n);
-      let norm = 0;
-      for (let j = 0; j < n; j++) norm += (u[j] = rng.normal()) ** 2;
-      norm = Math.sqrt(norm);
+      const u = unitVector(rng, n);
       let adU = 0;
-      for (let j = 0; j < n; j++) adU += ad[j] * (u[j] /= norm);
-      const r = engine.evaluate(tape, arena, Int32Array.of(-1, -1, -1, -1), Float64Array.of(h, -h, 2 * h, -2 * h), u);
-      evaluations += 4;
-      const est = estimate(r.values[0], r.values[1], r.values[2], r.values[3], h, scale, method);
-      const crossed = r.branches[0] !== code0 || r.branches[1] !== code0;
-      const e = judge(`direction ${k + 1}`, '', adU, est.fd, est.err, tol, crossed);
-      directions.push({ ad: e.ad, fd: e.fd, absError: e.absError, relError: e.relError, status: e.status, note: crossed ? 'the step crossed a kink' : undefined });
+      for (let j = 0; j < n; j++) adU += ad[j] * u[j];
+      const lv = directionLevels(f.point, rule, floorFor(adU));
+      let est: Estimate;
+      const judgeDir = () => judge(`direction ${k + 1}`, '', adU, (est = estimateLevels(lv, read, f0, scale, method)), tol, () => 'the step crossed a kink');
+      evaluations += (yield* evaluateLevels(f, [lv], 1, { direction: u, code0 })).points;
+      let e = judgeDir();
+      if (e.status !== 'pass' && e.status !== 'nonfinite' && chooseMore(lv, est!, e.status)) {
+        evaluations += (yield* evaluateLevels(f, [lv], Infinity, { direction: u, code0 })).points;
+        e = judgeDir();
+      }
+      directions.push({ ad: e.ad, fd: e.fd, absError: e.absError, relError: e.relError, fdError: e.fdError, step: e.step, status: e.status, ...(e.byAtol ? { byAtol: true } : {}), ...(e.note ? { note: e.note } : {}) });
     }
   }
+  return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations });
+}
 
+const failed = (s: EntryStatus) => s === 'fail' || s === 'nonfinite';
+
+/** Per-variable verdicts, the worst failures and the overall verdict of judged entries and directions. */
+export function summarize(
+  inputs: InputSpec[],
+  entries: EntryCheck[],
+  directions: DirectionCheck[] | undefined,
+  fdAll: Float64Array | undefined,
+  o: { tol: Tolerance; method: FdMethod; rule: StepRule; full: boolean; evaluations: number },
+): CheckResult {
   const judged = [...entries, ...(directions ?? [])];
-  const failed = (s: EntryStatus) => s === 'fail' || s === 'nonfinite';
   const variables: CheckResult['variables'] = Object.create(null);
-  for (const inp of tape.inputs) variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0 };
+  for (const inp of inputs) variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0, unjudged: 0, byAtol: 0 };
   for (const e of entries) {
     const v = variables[e.variable];
     v.checked++;
     if (e.status === 'kink') v.kinks++;
+    if (e.status === 'kink' || e.status === 'noisy') v.unjudged++;
+    if (e.byAtol) v.byAtol++;
     if (failed(e.status)) v.passed = false;
     if (e.status === 'pass' || e.status === 'fail') {
       v.maxAbsError = Math.max(v.maxAbsError, e.absError);
@@ -215,94 +428,142 @@ export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, a
     .slice(0, 5);
   return {
     passed: !judged.some((e) => failed(e.status)),
-    method,
-    mode: full ? 'full' : 'directional',
-    rtol: tol.rtol,
-    atol: tol.atol,
-    eps,
-    maxAbsError: Math.max(0, ...counted.map((e) => e.absError)),
-    maxRelError: Math.max(0, ...counted.map((e) => e.relError)),
-    evaluations,
+    method: o.method,
+    steps: o.rule.eps !== undefined ? 'fixed' : 'adaptive',
+    mode: o.full ? 'full' : 'directional',
+    rtol: o.tol.rtol,
+    atol: o.tol.atol,
+    eps: o.rule.eps ?? DEFAULT_EPS,
+    maxAbsError: counted.reduce((m, e) => Math.max(m, e.absError), 0),
+    maxRelError: counted.reduce((m, e) => Math.max(m, e.relError), 0),
+    evaluations: o.evaluations,
     entries,
     directions,
-    finiteDifference: fdAll ? perVariable(tape, fdAll) : undefined,
+    finiteDifference: fdAll ? perInput(inputs, fdAll) : undefined,
     variables,
     failures,
   };
 }
 
-export function stepFor(x: number, eps: number): number {
-  const h = eps * Math.max(1, Math.abs(x));
-  // make x + h exactly representable so the step we divide by is the step taken
-  return x + h - x;
+/**
+ * Finite differences of a tape's output at the arena's point, compared with the
+ * reverse-mode gradient `ad` (flat, in tape-input order); a forward-mode gradient
+ * given beside it must be finite where `ad` is; the adjoint of every node, when given,
+ * sizes the rounding error.
+ */
+export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, ad: Float64Array, opts: CheckOptions = {}, more: { forward?: Float64Array; adjoint?: Float64Array } = {}): CheckResult {
+  const { fn, evaluator } = tapeFunction(engine, tape, arena, more.adjoint);
+  return runSync(checkScalar(fn, ad, opts, { forward: more.forward }), evaluator);
 }
 
-/** The central difference (or its Richardson extrapolation) and an estimate of its own error. */
-function estimate(fp: number, fm: number, fp2: number, fm2: number, h: number, scale: number, method: FdMethod) {
-  const d1 = (fp - fm) / (2 * h);
-  const d2 = (fp2 - fm2) / (4 * h);
-  // rounding: each f carries about ε·|f| of error
-  const fmag = Math.max(scale, Math.abs(fp), Math.abs(fm));
-  const rounding = (MACHINE_EPS * fmag) / h;
-  if (method === 'richardson') {
-    const fd = (4 * d1 - d2) / 3;
-    return { fd, err: 2 * rounding };
-  }
-  // truncation: D(h) − f' ≈ (D(h) − D(2h))/3 … for smooth f (the h² term)
-  return { fd: d1, err: Math.abs(d1 - d2) / 3 + rounding };
+/** One entry ∂f_i/∂x_j of a Jacobian check. */
+export interface JacobianEntry extends EntryCheck {
+  /** `f[2]` */
+  row: string;
+  /** `W[3,7]` */
+  column: string;
 }
 
-/** One derivative against its finite difference: pass, fail, or why it cannot be judged (a kink, noise, a non-finite value). */
-export function judge(name: string, variable: string, ad: number, fd: number, fdError: number, tol: { rtol: number; atol: number }, crossed: boolean): EntryCheck {
-  const absError = Math.abs(ad - fd);
-  const rel = relError(ad, fd);
-  let status: EntryStatus;
-  if (crossed) status = 'kink';
-  else if (!Number.isFinite(ad)) status = 'nonfinite';
-  // f is undefined or overflows within the step: differences cannot judge
-  else if (!Number.isFinite(fd)) status = 'noisy';
-  else if (withinTolerance(ad, fd, tol)) status = 'pass';
-  // a difference within the finite difference's own error cannot be judged
-  else if (absError <= 3 * fdError) status = 'noisy';
-  else status = 'fail';
-  return { entry: name, variable, ad, fd, absError, relError: rel, fdError, status };
+export interface JacobianCheck extends CheckSummary {
+  method: FdMethod;
+  steps: 'adaptive' | 'fixed';
+  /** the (up to five) worst failing entries */
+  failures: JacobianEntry[];
+  /** the first (up to five) entries finite differences could not judge, and how many there were */
+  unjudged: JacobianEntry[];
+  unjudgedCount: number;
+  /** entries that passed only by the absolute tolerance */
+  byAtol: number;
+  /** per input variable, over its columns */
+  variables: Record<string, VariableVerdict>;
 }
 
-/** Which kink a step of ±h on arena slot `slot` crossed, for the message. */
-function kinkNote(tape: Tape, arena: Float64Array, slot: number, h: number): string {
-  const at = (d: number) => {
-    const a = arena.slice();
-    a[slot] += d;
-    jsEngine.forward(tape, a);
-    return a;
+/**
+ * Every entry of an m × n Jacobian J (row-major, rows `rows`) against central
+ * differences of all m outputs, one input entry (column) at a time, each entry with
+ * its own best step. Only the notable entries are kept: a Jacobian may have millions.
+ */
+export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: string[], opts: CheckOptions = {}): Ask<JacobianCheck> {
+  const { rule, tol, method } = settings(opts);
+  const n = f.point.length;
+  const m = f.outputs;
+  const names = entryNamer(f.inputs);
+  const levels = Array.from({ length: n }, (_, j) => coordinateLevels(j, f.point[j], rule));
+  const first = yield* evaluateLevels(f, levels, 1, { base: true });
+  let evaluations = first.points;
+  const f0 = first.f0!;
+  const estimateAt = (i: number, j: number) => estimateLevels(levels[j], pick(m, { output: i }), f0[i], Math.max(f.scale ?? 0, Math.abs(f0[i])), method);
+  const judgeAt = (i: number, j: number, est = estimateAt(i, j)): EntryCheck => {
+    const nm = names(j);
+    return judge(nm.name, nm.variable, J[i * n + j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
   };
-  const points = [arena, at(h), at(-h)];
-  for (const n of tape.nodes) {
-    const op = getOp(n.op);
-    if (!op.branch) continue;
-    const codes = points.map((a) =>
-      op.branch!(
-        n.inputs.map((i): Tensor => ({ shape: tape.nodes[i].shape, data: a.subarray(tape.nodes[i].offset, tape.nodes[i].offset + tape.nodes[i].size) })),
-        n.attrs,
-      ),
-    );
-    if (codes[1] !== codes[0] || codes[2] !== codes[0]) {
-      const where = n.span ? `, ${tape.source.slice(n.span.start, n.span.end)} at column ${n.span.start + 1}` : '';
-      const exact = codes[1] !== codes[0] && codes[2] !== codes[0];
-      return `${exact ? 'the point sits on' : `a step of ±${h.toExponential(1).replace('e+', 'e')} crosses`} a kink (${op.kink ?? n.op}${where})`;
+  // stage 2 for every column with an entry the classic step did not settle (larger steps
+  // only when rounding swamped every such entry)
+  const open: number[] = [];
+  for (let j = 0; j < n; j++) {
+    let unsettled: Estimate | null = null;
+    let rounding = true;
+    for (let i = 0; i < m; i++) {
+      const est = estimateAt(i, j);
+      const s = judgeAt(i, j, est).status;
+      if (s === 'pass' || s === 'nonfinite') continue;
+      unsettled = est;
+      rounding &&= s === 'noisy' && est.limitation === 'rounding' && !est.crossed && !est.undefined;
+    }
+    if (unsettled && chooseMore(levels[j], rounding ? unsettled : { ...unsettled, limitation: 'truncation' }, 'noisy')) open.push(j);
+  }
+  if (open.length) evaluations += (yield* evaluateLevels(f, open.map((j) => levels[j]), Infinity, { code0: first.code0 })).points;
+  const failures: JacobianEntry[] = [];
+  const unjudged: JacobianEntry[] = [];
+  let unjudgedCount = 0;
+  let byAtol = 0;
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  const variables: Record<string, VariableVerdict> = Object.create(null);
+  for (const inp of f.inputs) variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0, unjudged: 0, byAtol: 0 };
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const e = judgeAt(i, j);
+      const v = variables[e.variable];
+      v.checked++;
+      if (e.byAtol) {
+        byAtol++;
+        v.byAtol++;
+      }
+      if (e.status === 'pass' || e.status === 'fail') {
+        maxAbsError = Math.max(maxAbsError, e.absError);
+        maxRelError = Math.max(maxRelError, e.relError);
+        v.maxAbsError = Math.max(v.maxAbsError, e.absError);
+        v.maxRelError = Math.max(v.maxRelError, e.relError);
+      }
+      if (e.status === 'pass') continue;
+      const je: JacobianEntry = { ...e, row: rows[i], column: e.entry };
+      if (failed(e.status)) {
+        v.passed = false;
+        failures.push(je);
+        failures.sort((a, b) => (Number.isFinite(b.absError) ? b.absError : Infinity) - (Number.isFinite(a.absError) ? a.absError : Infinity));
+        if (failures.length > 5) failures.pop();
+      } else {
+        v.unjudged++;
+        if (e.status === 'kink') v.kinks++;
+        unjudgedCount++;
+        if (unjudged.length < 5) unjudged.push(je);
+      }
     }
   }
-  return 'a step crosses a kink';
-}
-
-/** Split a flat buffer in tape-input order into `{name: nested}`. */
-export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nested> {
-  const out: Record<string, Nested> = Object.create(null);
-  let o = 0;
-  for (const inp of tape.inputs) {
-    const n = tape.nodes[inp.node];
-    out[inp.name] = toNested(n.shape, flat.subarray(o, o + n.size)) as Nested;
-    o += n.size;
-  }
-  return out;
+  return {
+    passed: Object.values(variables).every((v) => v.passed),
+    method,
+    steps: rule.eps !== undefined ? 'fixed' : 'adaptive',
+    ...tol,
+    eps: rule.eps ?? DEFAULT_EPS,
+    maxAbsError,
+    maxRelError,
+    evaluations,
+    failures,
+    unjudged,
+    unjudgedCount,
+    byAtol,
+    variables,
+  };
 }

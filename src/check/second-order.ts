@@ -1,5 +1,6 @@
 import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL } from './tolerance.js';
 import { judge, type CheckSummary, type EntryCheck, type EntryStatus } from './fd.js';
+import { MACHINE_EPS, type Estimate } from './steps.js';
 
 /**
  * The second-order verdict (PyTorch's gradgradcheck, JAX's check_grads(order=2)):
@@ -50,8 +51,6 @@ export interface SecondOrderVerdict extends CheckSummary {
   failures: SecondOrderEntry[];
 }
 
-const MACHINE_EPS = 2.220446049250313e-16;
-
 /**
  * Judge H·u against differences of the gradient along each direction. `columns`: each
  * direction u, the product under test, and a name for it.
@@ -75,10 +74,11 @@ export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float6
     const entries = Array.from(d.hu, (ad, k): SecondOrderEntry => {
       const fd = (gp[k] - gm[k]) / (2 * h);
       const fd2 = (gp2[k] - gm2[k]) / (4 * h);
-      const fdError = (Number.isFinite(fd2) ? Math.abs(fd - fd2) / 3 : 0) + rounding;
+      const truncation = Number.isFinite(fd2) ? Math.abs(fd - fd2) / 3 : 0;
       const entry = d.column ? `∂²f/∂${f.names[k]}∂${d.column}` : `(H·u)[${f.names[k]}] along ${d.name}`;
-      // judged exactly as the first-order check judges an entry of ∇f
-      const { variable: _variable, ...one } = judge(entry, '', ad, fd, fdError, tol, crossed);
+      // judged exactly as the first-order check judges an entry of ∇f: one level of steps
+      const est: Estimate = { fd, err: truncation + rounding, step: h, limitation: rounding >= truncation ? 'rounding' : 'truncation', tried: [h, h], crossed, undefined: !Number.isFinite(fd) };
+      const { variable: _variable, ...one } = judge(entry, '', ad, est, tol);
       return one;
     });
     const judged = entries.filter((e) => e.status === 'pass' || e.status === 'fail');

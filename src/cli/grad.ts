@@ -61,7 +61,8 @@ export async function handler(args: Args): Promise<void> {
     if (args.json) writeOut(`${toJson(gradJson(result))}\n`);
     else if (args.latex) writeOut(`${renderGradLatex(result, digits)}\n`);
     else writeOut(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
-    const finite = Number.isFinite(result.value);
+    // a NaN or infinite value or gradient fails, whatever else the check says
+    const finite = Number.isFinite(result.value) && !result.warnings.some((w) => w.code === 'nonfinite');
     return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;
   });
 }

@@ -38,6 +38,11 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
     out.push('');
     for (const f of r.check.failures) out.push(`${c.red('✗')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)} (abs err ${err(f.absError)})`);
   }
+  if (r.check?.unjudgedCount) {
+    out.push('');
+    for (const f of r.check.unjudged) out.push(`${c.yellow('~')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)}; they cannot judge here: ${f.note}`);
+    if (r.check.unjudgedCount > r.check.unjudged.length) out.push(c.dim(`  … and ${r.check.unjudgedCount - r.check.unjudged.length} more not judged`));
+  }
   out.push('');
   out.push(verdict(r, c));
   return out.join('\n');
@@ -74,7 +79,8 @@ function verdict(r: JacobianResult, c: ChalkInstance): string {
   const parts: string[] = [];
   if (r.agreement) parts.push(`forward = reverse (max abs diff ${err(r.agreement.maxAbsDiff)})`);
   else parts.push(`${r.forward ? 'forward' : 'reverse'} mode`);
-  if (r.check) parts.push(`= finite differences (max rel err ${err(r.check.maxRelError)}; ${r.check.evaluations} evaluations)`);
+  const unjudged = r.check?.unjudgedCount ?? 0;
+  if (r.check) parts.push(`= finite differences${unjudged ? ` for ${r.m * r.n - unjudged} of ${r.m * r.n} entries` : ''} (max rel err ${err(r.check.maxRelError)}; ${r.check.evaluations} evaluations)${unjudged ? c.yellow(`; not judged: ${unjudged} entr${unjudged === 1 ? 'y' : 'ies'}`) : ''}`);
   if (!r.agreement && !r.check) return c.dim('finite-difference check skipped');
   if (jacobianPassed(r)) return `${c.green.bold('✓')} ${parts.join(' ')}`;
   const what = [r.agreement && !r.agreement.passed ? 'forward and reverse mode disagree' : '', r.check && !r.check.passed ? `${r.check.failures.length} entr${r.check.failures.length === 1 ? 'y' : 'ies'} differ from finite differences (rtol ${r.check.rtol}, atol ${r.check.atol})` : '']

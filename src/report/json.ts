@@ -30,6 +30,7 @@ export function gradJson(r: GradResult): unknown {
     check: c && {
       passed: c.passed,
       method: c.method,
+      steps: c.steps,
       mode: c.mode,
       rtol: c.rtol,
       atol: c.atol,
@@ -40,6 +41,7 @@ export function gradJson(r: GradResult): unknown {
       variables: c.variables,
       failures: c.failures,
       kinks: c.entries.filter((e) => e.status === 'kink'),
+      noisy: c.entries.filter((e) => e.status === 'noisy'),
       finiteDifference: c.finiteDifference,
       ...(c.directions ? { directions: c.directions, sampled: c.entries.length } : {}),
     },

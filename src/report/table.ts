@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { EntryCheck } from '../check/fd.js';
+import type { CheckResult, EntryCheck, EntryStatus, VariableVerdict } from '../check/fd.js';
 import type { EdgeReport, GradResult } from '../grad.js';
 import type { Nested } from '../parse/values.js';
 import { err, num } from '../number-format.js';
@@ -58,8 +58,7 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   out.push(fitTable(head, gradientRows(r, o.digits, c), { ...layout, whole: head.map((_, k) => k) }) ?? renderTable(head, entryRows(r, o.digits, c), layout));
 
   if (chk?.directions?.length) {
-    const mark = (s: string): Cell => (s === 'fail' ? { text: '✗', style: c.red } : s === 'pass' ? { text: '✓', style: c.green } : { text: '~', style: c.yellow });
-    const dirs = chk.directions.map((d, k): Cell[] => [`u${k + 1}`, num(d.ad, o.digits), num(d.fd, o.digits), err(d.absError), err(d.relError), mark(d.status)]);
+    const dirs = chk.directions.map((d, k): Cell[] => [`u${k + 1}`, num(d.ad, o.digits), num(d.fd, o.digits), ...errCells(d.status === 'nonfinite', d.status === 'pass' || d.status === 'fail', d, c), statusMark(d.status, d.byAtol, c)]);
     out.push('');
     out.push(c.bold('directional check') + c.dim(' (random unit directions u)'));
     out.push(renderTable(['direction', '∇f·u (reverse)', 'finite diff', 'abs err', 'rel err', ''], dirs, layout));
@@ -75,9 +74,9 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
     out.push('');
     for (const w of r.warnings) out.push(prose(`${c.yellow('warning:')} ${w.message}`, width));
   }
-  if (chk?.failures.length) {
+  if (r.check?.failures.length) {
     out.push('');
-    for (const f of chk.failures) out.push(prose(`${c.red('✗')} ${failureText(f, o.digits)}`, width));
+    for (const f of r.check.failures) out.push(prose(`${c.red('✗')} ${failureText(f, o.digits)}`, width));
   }
   out.push('');
   out.push(prose(verdict(r, c), width));
@@ -97,8 +96,28 @@ function edgeTable(r: GradResult, digits: number, c: ChalkInstance, layout: Tabl
   return renderTable(['edge: local ∂', '= value', 'upstream', 'downstream'], stacked, { ...layout, breakable: [0] });
 }
 
-function mark(c: ChalkInstance, passed: boolean, kinks: boolean): Cell {
-  return passed ? (kinks ? { text: '~', style: c.yellow } : { text: '✓', style: c.green }) : { text: '✗', style: c.red };
+/**
+ * A row never contradicts itself: errors over the entries judged (NaN where the gradient
+ * is not finite, — where nothing was judged), ✓ (atol) where only the absolute tolerance
+ * passed it, ~ where some entries could not be judged, — where none was sampled.
+ */
+function statusMark(s: EntryStatus, byAtol: boolean | undefined, c: ChalkInstance): Cell {
+  if (s === 'fail' || s === 'nonfinite') return { text: '✗', style: c.red };
+  if (s === 'pass') return { text: byAtol ? '✓ (atol)' : '✓', style: c.green };
+  return { text: '~', style: c.yellow };
+}
+
+function variableMark(v: VariableVerdict, c: ChalkInstance): Cell {
+  if (!v.passed) return { text: '✗', style: c.red };
+  if (v.checked === 0) return { text: '—', style: c.dim };
+  if (v.unjudged) return { text: '~', style: c.yellow };
+  return { text: v.byAtol ? '✓ (atol)' : '✓', style: c.green };
+}
+
+function errCells(nonfinite: boolean, judged: boolean, e: { absError: number; relError: number }, c: ChalkInstance): Cell[] {
+  if (nonfinite) return ['NaN', 'NaN'];
+  if (!judged) return [{ text: '—', style: c.dim }, { text: '—', style: c.dim }];
+  return [err(e.absError), err(e.relError)];
 }
 
 /** One row per variable: its gradient by reverse mode, forward mode and finite differences, and the worst errors. */
@@ -106,14 +125,15 @@ function gradientRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][]
   const chk = r.check;
   return r.variables.map((name) => {
     const v = chk?.variables[name];
+    const mine = chk ? chk.entries.filter((e) => e.variable === name) : [];
+    const judged = mine.some((e) => e.status === 'pass' || e.status === 'fail');
     return [
       { text: name, style: c.cyan },
       cell(r.gradient[name], digits),
       r.forward ? cell(r.forward[name], digits) : { text: '(directional)', style: c.dim },
-      chk?.finiteDifference ? cell(chk.finiteDifference[name], digits) : chk ? { text: `(${v?.checked ?? 0} sampled)`, style: c.dim } : '',
-      v ? err(v.maxAbsError) : '',
-      v ? err(v.maxRelError) : '',
-      v ? mark(c, v.passed, v.kinks > 0) : '',
+      chk?.finiteDifference ? cell(chk.finiteDifference[name], digits) : chk ? { text: v?.checked ? `(${v.checked} sampled)` : '(none sampled)', style: c.dim } : '',
+      ...(v ? errCells(mine.some((e) => e.status === 'nonfinite'), judged, { absError: v.maxAbsError, relError: v.maxRelError }, c) : ['', '']),
+      v ? variableMark(v, c) : '',
     ];
   });
 }
@@ -139,9 +159,8 @@ function entryRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][] {
         num(value, digits),
         r.forward ? at(r.forward[name], k) : { text: '(directional)', style: c.dim },
         chk?.finiteDifference ? at(chk.finiteDifference[name], k) : e ? num(e.fd, digits) : '',
-        e ? err(e.absError) : '',
-        e ? err(e.relError) : '',
-        e ? mark(c, e.status !== 'fail', e.status === 'kink' || e.status === 'noisy') : '',
+        ...(e ? errCells(e.status === 'nonfinite', e.status === 'pass' || e.status === 'fail', e, c) : ['', '']),
+        e ? statusMark(e.status, e.byAtol, c) : '',
       ]);
     });
   }
@@ -165,17 +184,36 @@ export function failureText(f: EntryCheck, digits = 6): string {
 }
 
 export function verdict(r: GradResult, c: ChalkInstance): string {
-  const chk = r.check;
+  return checkVerdict(r.check, `reverse${r.forward ? ' = forward' : ''} = finite differences`, c);
+}
+
+const entriesText = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`;
+
+/**
+ * The last line: passed or failed, and never more than was shown. `claim` is what agrees
+ * where everything was judged (`reverse = forward = finite differences`); entries not
+ * judged are counted instead of claimed, and a pass by the absolute tolerance is said.
+ */
+export function checkVerdict(chk: CheckResult | null, claim: string, c: ChalkInstance): string {
   if (!chk) return c.dim('finite-difference check skipped (--no-check)');
-  const how = `${chk.method}${chk.mode === 'directional' ? ', directional' : ''}, ${chk.evaluations} evaluations`;
-  if (chk.passed) {
-    const count = (s: string) => chk.entries.filter((e) => e.status === s).length;
-    const entries = (n: number) => `${n} entr${n > 1 ? 'ies' : 'y'}`;
-    const kinks = count('kink');
-    const noisy = count('noisy');
-    const unjudged = [kinks ? `${entries(kinks)} at a kink` : '', noisy ? `${entries(noisy)} too noisy` : ''].filter(Boolean).join(', ');
-    return `${c.green.bold('✓ check passed')}: reverse${r.forward ? ' = forward' : ''} = finite differences (max rel err ${err(chk.maxRelError)}; ${how})${unjudged ? c.yellow(`; not judged: ${unjudged}`) : ''}`;
+  const how = `${chk.method}${chk.steps === 'fixed' ? ` step eps ${chk.eps}` : ''}${chk.mode === 'directional' ? ', directional' : ''}, ${chk.evaluations} evaluations`;
+  const all: { status: EntryStatus; byAtol?: boolean; relError: number }[] = [...chk.entries, ...(chk.directions ?? [])];
+  const count = (s: EntryStatus) => all.filter((e) => e.status === s).length;
+  if (!chk.passed) {
+    const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
+    const dirs = chk.directions?.filter((d) => d.status === 'fail' || d.status === 'nonfinite').length ?? 0;
+    const what = bad.length ? ` for ${bad.join(', ')}` : dirs ? ` along ${dirs} random direction${dirs > 1 ? 's' : ''}` : '';
+    return `${c.red.bold('✗ check failed')}${what} (rtol ${chk.rtol}, atol ${chk.atol}; ${how})`;
   }
-  const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
-  return `${c.red.bold('✗ check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} (rtol ${chk.rtol}, atol ${chk.atol}; ${how})`;
+  const kinks = count('kink');
+  const noisy = count('noisy');
+  const judged = all.length - kinks - noisy;
+  const unjudged = [kinks ? `${entriesText(kinks)} at a kink` : '', noisy ? `${entriesText(noisy)} too noisy` : ''].filter(Boolean).join(', ');
+  if (judged === 0) return `${c.yellow.bold('~ not judged')}: finite differences cannot judge any entry here (${unjudged}; ${how}); nothing failed`;
+  const atol = all.filter((e) => e.byAtol);
+  const byRtol = all.filter((e) => e.status === 'pass' && !e.byAtol).reduce((m, e) => Math.max(m, e.relError), 0);
+  const parts = [`max rel err ${err(byRtol)}`];
+  if (atol.length) parts.push(`${entriesText(atol.length)} only within atol ${chk.atol}`);
+  const scope = unjudged ? ` for ${judged} of ${all.length} ${all.length === 1 ? 'entry' : 'entries'}` : '';
+  return `${c.green.bold('✓ check passed')}: ${claim}${scope} (${parts.join('; ')}; ${how})${unjudged ? c.yellow(`; not judged: ${unjudged}`) : ''}`;
 }

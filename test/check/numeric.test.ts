@@ -32,20 +32,27 @@ describe('numeric trouble through the CLI', () => {
     expect(json.gradient).toEqual({ x: 0, y: 0, z: 0.5, w: 0.5 });
   });
 
-  it('a step that crosses a conditional boundary is reported', () => {
-    const r = cli(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
+  it('a fixed step that crosses a conditional boundary is reported; adaptive steps stay on one side', () => {
+    const r = cli(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7', '--eps', '1e-5']);
     expect(r.code).toBe(0);
-    expect(oneLine(r.stdout)).toMatch(/x: a step of ±6\.1e-6 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
-    expect(r.stdout).toMatch(/not judged: 1 entry at a kink/);
+    expect(oneLine(r.stdout)).toMatch(/x: a step of ±1e-5 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
+    expect(oneLine(r.stdout)).toMatch(/~ not judged: finite differences cannot judge any entry here \(1 entry at a kink/);
+    const a = cliJson(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
+    expect(a.json.check.steps).toBe('adaptive');
+    expect(a.json.check.kinks).toEqual([]);
+    expect(a.json.check.passed).toBe(true);
+    expect(a.json.check.maxRelError).toBeLessThan(1e-9);
   });
 
   it('ill-conditioned differences get a warning with the estimated error', () => {
     const { code, json } = cliJson(['grad', '(x + 1e10) - 1e10 + x^2', '--at', 'x=1']);
     expect(code).toBe(0);
     const w = json.warnings.find((x: any) => x.code === 'noisy');
-    expect(w.message).toMatch(/finite differences are ill-conditioned for x \(estimated error [\d.e-]+/);
-    expect(w.message).toMatch(/--method richardson/);
+    expect(w.message).toMatch(/finite differences cannot judge x: rounding dominates at every step tried \(±[\d.e-]+ … ±[\d.e-]+; estimated error [\d.e-]+\)/);
+    expect(w.message).toMatch(/--eps/);
     expect(json.gradient.x).toBe(3);
+    const fixed = cliJson(['grad', '(x + 1e10) - 1e10 + x^2', '--at', 'x=1', '--eps', '1e-5']);
+    expect(fixed.json.warnings.find((x: any) => x.code === 'noisy').message).toMatch(/--method richardson/);
   });
 
   it('richardson extrapolation is more accurate than central differences on a curved function', () => {

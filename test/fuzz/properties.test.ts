@@ -123,11 +123,38 @@ describe('random formulas: reverse = forward = finite differences', () => {
           const flat = (x: typeof rev) => (typeof x === 'number' ? [x] : (x as unknown[]).flat(2) as number[]);
           flat(rev).forEach((g, k) => expect(agree(g, flat(fwd)[k], 1e-9), `${formula}: ∂/∂${name}[${k}] reverse ${g} forward ${flat(fwd)[k]}`).toBe(true));
         }
-        expect(r.check!.entries.filter((e) => e.status === 'fail'), formula).toEqual([]);
+        expect(r.check!.entries.filter((e) => e.status === 'fail'), `${formula} at ${JSON.stringify(n)}`).toEqual([]);
       }),
       { numRuns: Math.ceil(RUNS * 0.3), seed: 4242 },
     );
   });
+});
+
+describe('the check at points of every scale: no false failures (issue 13)', () => {
+  // each coordinate ±10^u, u uniform in [-9, 7]: tiny, ordinary and huge in one formula
+  const scaled = fc.tuple(fc.double({ min: -9, max: 7, noNaN: true }), fc.boolean()).map(([u, neg]) => (neg ? -1 : 1) * 10 ** u);
+  for (const engine of ['js', 'native'] as const) {
+    it(`random smooth formulas, ${engine} engine: autodiff is the truth, so a failed entry is a bug of the check`, () => {
+      let judged = 0;
+      let points = 0;
+      fc.assert(
+        fc.property(scalarFormula(['x', 'y', 'z']), scaled, scaled, scaled, (f, x, y, z) => {
+          const formula = `${f} + 0*(x + y + z)`;
+          const r = grad(formula, { x, y, z }, { edges: false, engine });
+          // an overflow or a singular point is a true finding, not a false one
+          const grads = [...Object.values(r.gradient), ...Object.values(r.forward ?? {})];
+          if (!Number.isFinite(r.value) || grads.some((g) => !Number.isFinite(g as number))) return;
+          points++;
+          const bad = r.check!.entries.filter((e) => e.status === 'fail' || e.status === 'nonfinite');
+          expect(bad, `${formula} at x=${x}, y=${y}, z=${z}`).toEqual([]);
+          judged += r.check!.entries.filter((e) => e.status === 'pass').length;
+        }),
+        { numRuns: Math.ceil(RUNS * 0.6), seed: 13_2026 },
+      );
+      // the check must still judge: most entries of these smooth formulas pass, not "cannot judge"
+      expect(judged).toBeGreaterThan(points * 3 * 0.8);
+    });
+  }
 });
 
 describe('the parser and builder on random and mutated text: only clean errors', () => {

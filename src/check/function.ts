@@ -1,0 +1,171 @@
+import { Rng } from '../random.js';
+import { reference as askReference, jvp as askJvp, vjp as askVjp, type Ask, type FunctionUnderTest } from './evaluator.js';
+import { checkJacobian, checkScalar, directionLevels, estimateLevels, evaluateLevels, judge, pick, settings, unitVector, type CheckOptions, type CheckResult, type EntryCheck, type JacobianCheck } from './fd.js';
+import { subscriptOf } from './forms.js';
+import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, withinTolerance } from './tolerance.js';
+
+/**
+ * The check of a function under test that brings its own derivative: a gradient
+ * (scalar f), a vjp (tensor f; for a scalar, the vjp of 1 is the gradient), optionally a
+ * jvp, optionally a reference whose autodiff is the truth. Written once over the
+ * evaluator seam: a JS function drives it synchronously, a program over a pipe
+ * asynchronously.
+ *
+ * - scalar f: every entry of your gradient against finite differences (or random
+ *   directions and a sample of entries above fdMax), as for a formula;
+ * - tensor f with at most fdMax Jacobian entries: the full Jacobian, row i from your
+ *   vjp of e_i, every entry against differences of all outputs;
+ * - larger tensor f: a random projection uᵀf (PyTorch's fast mode): your vjp of u
+ *   against differences of uᵀf, entry by entry or along random directions v;
+ * - jvp: J·v along random directions against differences of every output along v;
+ * - reference: your gradient (or Jacobian, or vjp of u) against the reference's, entry
+ *   by entry, exact to rounding: catches what finite-difference noise would hide.
+ */
+
+export interface FunctionCheckOptions extends CheckOptions {
+  /** the function gives J·v: check it too */
+  jvp?: boolean;
+  /** a reference gives the true vjp: compare with it */
+  reference?: boolean;
+}
+
+/** Your derivative against the reference's, per input: how many entries differ and the worst. */
+export interface ReferenceCheck {
+  passed: boolean;
+  variables: Record<string, { wrong: number; worst?: { flat: number; yours: number; truth: number } }>;
+  /** what was compared: `gradient`, `jacobian` (every row), `vjp` (of the random cotangent) */
+  of: 'gradient' | 'jacobian' | 'vjp';
+  /** the reference's side, flat like yours */
+  truth: Float64Array;
+}
+
+/** Your J·v against the differences of every output along v. */
+export interface JvpCheck {
+  passed: boolean;
+  directions: number;
+  /** entries judged `f[2] along v1`, the failing and unjudged ones only */
+  entries: EntryCheck[];
+  evaluations: number;
+}
+
+export interface FunctionCheck {
+  passed: boolean;
+  /** gradient: f is a scalar; jacobian: every Jacobian entry; projection: a random uᵀf */
+  mode: 'gradient' | 'jacobian' | 'projection';
+  /** yours: the gradient, or the vjp of `cotangent`, or (jacobian mode) the Jacobian row-major m × n */
+  analytic: Float64Array;
+  cotangent?: Float64Array;
+  check: CheckResult | null;
+  jacobian: JacobianCheck | null;
+  jvp: JvpCheck | null;
+  reference: ReferenceCheck | null;
+  /** function evaluations spent (differences and jvp directions) */
+  evaluations: number;
+}
+
+export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: FunctionCheckOptions = {}): Ask<FunctionCheck> {
+  const n = f.point.length;
+  const m = f.outputs;
+  const rng = new Rng((opts.seed ?? 0) + 7);
+  let mode: FunctionCheck['mode'];
+  let analytic: Float64Array;
+  let cotangent: Float64Array | undefined;
+  let check: CheckResult | null = null;
+  let jacobian: JacobianCheck | null = null;
+  let truthSeeds: Float64Array[];
+  if (m === 1) {
+    mode = 'gradient';
+    cotangent = Float64Array.of(1);
+    analytic = yield* askVjp(cotangent);
+    check = yield* checkScalar(f, analytic, opts);
+    truthSeeds = [cotangent];
+  } else if (m * n <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
+    mode = 'jacobian';
+    analytic = new Float64Array(m * n);
+    truthSeeds = [];
+    for (let i = 0; i < m; i++) {
+      const e = new Float64Array(m);
+      e[i] = 1;
+      analytic.set(yield* askVjp(e), i * n);
+      truthSeeds.push(e);
+    }
+    jacobian = yield* checkJacobian(f, analytic, rows, opts);
+  } else {
+    mode = 'projection';
+    cotangent = unitVector(rng, m);
+    analytic = yield* askVjp(cotangent);
+    check = yield* checkScalar(f, analytic, opts, { projection: cotangent });
+    truthSeeds = [cotangent];
+  }
+  const jvp = opts.jvp ? yield* checkJvp(f, rows, opts, rng) : null;
+  let reference: ReferenceCheck | null = null;
+  if (opts.reference) {
+    const truth = new Float64Array(analytic.length);
+    for (let k = 0; k < truthSeeds.length; k++) truth.set(yield* askReference(truthSeeds[k]), k * n);
+    reference = compareReference(f, analytic, truth, mode === 'gradient' ? 'gradient' : mode === 'jacobian' ? 'jacobian' : 'vjp', opts);
+  }
+  const passed = (check?.passed ?? true) && (jacobian?.passed ?? true) && (jvp?.passed ?? true) && (reference?.passed ?? true);
+  const evaluations = (check?.evaluations ?? 0) + (jacobian?.evaluations ?? 0) + (jvp?.evaluations ?? 0);
+  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations };
+}
+
+/** J·v from the function's jvp against differences of every output along v, for a few random unit v. */
+function* checkJvp(f: FunctionUnderTest, rows: string[], opts: CheckOptions, rng: Rng): Ask<JvpCheck> {
+  const { rule, tol, method } = settings(opts);
+  const m = f.outputs;
+  const K = Math.max(1, Math.min(2, opts.directions ?? DEFAULT_DIRECTIONS));
+  const entries: EntryCheck[] = [];
+  let evaluations = 0;
+  let passed = true;
+  for (let k = 0; k < K; k++) {
+    const v = unitVector(rng, f.point.length);
+    const jv = yield* askJvp(v);
+    // every smaller level at once, each output entry taking its best
+    const lv = directionLevels(f.point, rule);
+    const r = yield* evaluateLevels(f, [lv], Infinity, { base: true, direction: v });
+    evaluations += r.points;
+    for (let i = 0; i < m; i++) {
+      const f0 = r.f0![i];
+      const est = estimateLevels(lv, pick(m, { output: i }), f0, Math.max(f.scale ?? 0, Math.abs(f0)), method);
+      const e = judge(`${rows[i]} along v${k + 1}`, '', jv[i], est, tol);
+      if (e.status === 'pass') continue;
+      if (e.status === 'fail' || e.status === 'nonfinite') passed = false;
+      if (entries.length < 10) entries.push(e);
+    }
+  }
+  return { passed, directions: K, entries, evaluations };
+}
+
+/** Entry by entry, per input: |yours − truth| ≤ atol + rtol·max(|yours|, |truth|); NaN never agrees. */
+function compareReference(f: FunctionUnderTest, yours: Float64Array, truth: Float64Array, of: ReferenceCheck['of'], opts: CheckOptions): ReferenceCheck {
+  const { tol } = settings(opts);
+  const n = f.point.length;
+  const variables: ReferenceCheck['variables'] = Object.create(null);
+  let passed = true;
+  for (const inp of f.inputs) {
+    const v: ReferenceCheck['variables'][string] = { wrong: 0 };
+    let worstErr = -1;
+    for (let k = 0; k < yours.length; k++) {
+      const j = k % n;
+      if (j < inp.offset || j >= inp.offset + inp.size) continue;
+      const y = yours[k];
+      const t = truth[k];
+      if (withinTolerance(y, t, tol)) continue;
+      v.wrong++;
+      const err = Number.isFinite(y - t) ? Math.abs(y - t) : Infinity;
+      if (err > worstErr) {
+        worstErr = err;
+        v.worst = { flat: k, yours: y, truth: t };
+      }
+    }
+    if (v.wrong) passed = false;
+    variables[inp.name] = v;
+  }
+  return { passed, variables, of, truth };
+}
+
+/** `f[2]`, `f` for a scalar: the output entries' names. */
+export function outputRows(name: string, shape: readonly number[]): string[] {
+  const m = shape.reduce((a, b) => a * b, 1);
+  return Array.from({ length: m }, (_, i) => `${name}${subscriptOf(shape, i)}`);
+}
