@@ -1,8 +1,9 @@
 import type { Engine } from '../engine/types.js';
-import { inputSlots, jsEngine } from '../engine/js.js';
+import { branchCode, inputSlots, jsEngine } from '../engine/js.js';
+import { gatherInputs } from '../engine/modes.js';
 import type { Tape } from '../graph/tape.js';
 import { getOp } from '../ops/index.js';
-import { checkDeadlineNow } from '../limits.js';
+import { checkDeadlineNow, COLLECT_ABOVE_BYTES, collectGarbage } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import type { Batch, BatchValues, Evaluator, FunctionUnderTest, InputSpec } from './evaluator.js';
 import { stepText } from './steps.js';
@@ -36,7 +37,37 @@ export function tapeFunction(engine: Engine, tape: Tape, arena: Float64Array, ad
     scale,
     kinkNote: (j, h) => kinkNote(tape, arena, slots[j], h),
   };
-  return { fn, evaluator: { evaluate: (b) => engine.evaluate(tape, arena, b.coord, b.delta, b.direction) } };
+  return { fn, evaluator: { evaluate: (b) => evaluateBatch(engine, tape, arena, slots, b) } };
+}
+
+/**
+ * A batch through the engine. The native engine takes it in one call (across threads).
+ * The TypeScript engine allocates each node's value anew at every point, and V8 collects
+ * typed arrays late: on a large tape the batch goes in chunks of about twice
+ * COLLECT_ABOVE_BYTES of copies, with a collection between, so the peak stays near the live copies (as grad
+ * does between its phases).
+ */
+function evaluateBatch(engine: Engine, tape: Tape, arena: Float64Array, slots: Int32Array, b: Batch): BatchValues {
+  const chunk = Math.max(2, Math.floor((2 * COLLECT_ABOVE_BYTES) / arena.byteLength));
+  // below 8 MB an arena's copies are collected in time anyway
+  if (engine !== jsEngine || arena.byteLength * 4 < COLLECT_ABOVE_BYTES || b.coord.length <= chunk) return engine.evaluate(tape, arena, b.coord, b.delta, b.direction);
+  // the TypeScript engine's own loop (js.ts evaluate), with the collections between chunks
+  const count = b.coord.length;
+  const values = new Float64Array(count);
+  const branches = new Float64Array(count);
+  const kinkNodes = tape.nodes.filter((n) => getOp(n.op).branch);
+  const out = tape.nodes[tape.output];
+  const work = arena.slice();
+  for (let p = 0; p < count; p++) {
+    if (p % chunk === 0) collectGarbage(COLLECT_ABOVE_BYTES);
+    work.set(arena);
+    if (b.coord[p] >= 0) work[slots[b.coord[p]]] += b.delta[p];
+    else for (let j = 0; j < slots.length; j++) work[slots[j]] += b.delta[p] * b.direction![j];
+    engine.forward(tape, work);
+    values[p] = work[out.offset];
+    branches[p] = branchCode(tape, work, kinkNodes);
+  }
+  return { values, branches };
 }
 
 /**
@@ -111,4 +142,23 @@ function kinkNote(tape: Tape, arena: Float64Array, slot: number, h: number): str
     }
   }
   return 'a step crosses a kink';
+}
+
+/**
+ * A formula's tape as a reference: Jᵀ·u by the engine's reverse pass at the point, flat
+ * in the order of `inputs` (matched by name; an input the formula does not use gets 0).
+ */
+export function tapeReference(engine: Engine, tape: Tape, arena: Float64Array, inputs: InputSpec[]): (u: Float64Array) => Float64Array {
+  const mine = new Map(tapeInputs(tape).map((s) => [s.name, s]));
+  const n = inputs.reduce((s, i) => s + i.size, 0);
+  return (u) => {
+    const { adjoint } = engine.reverse(tape, arena, { edges: false, seed: u });
+    const flat = gatherInputs(tape, adjoint);
+    const out = new Float64Array(n);
+    for (const inp of inputs) {
+      const s = mine.get(inp.name);
+      if (s) out.set(flat.subarray(s.offset, s.offset + s.size), inp.offset);
+    }
+    return out;
+  };
 }
