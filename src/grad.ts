@@ -4,6 +4,7 @@ import { freeVariables } from './parse/free.js';
 import { diagnoseForward, diagnoseGradient, diagnoseOverflow, diagnoseTangent } from './check/nonfinite.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, DEFAULT_SAMPLE } from './check/tolerance.js';
 import { evaluationsPerCoordinate } from './check/steps.js';
+import { fmt, uncertainties } from './check/words.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { forwardJacobian, gatherInputs } from './engine/modes.js';
 import type { EdgeFlow } from './engine/types.js';
@@ -321,24 +322,7 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
   if (opts.check !== false) {
     collectGarbage(arenaBytes);
     check = checkGradient(engine, tape, arena, adFlat, opts, { forward: fwFlat, adjoint: rev.adjoint });
-    for (const e of check.entries.filter((x) => x.status === 'kink')) {
-      warnings.push({ code: 'kink', message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (autodiff gives ${fmt(e.ad)}, differences ${fmt(e.fd)})` });
-    }
-    const undefinedNear = check.entries.filter((x) => x.status === 'noisy' && !Number.isFinite(x.fd));
-    if (undefinedNear.length) {
-      warnings.push({
-        code: 'noisy',
-        message: `the formula is not finite within a finite-difference step of ${listed(undefinedNear)} (the point is at the edge of its domain); differences cannot judge there`,
-      });
-    }
-    const noisy = check.entries.filter((x) => x.status === 'noisy' && Number.isFinite(x.fd));
-    if (noisy.length) {
-      const worst = noisy.reduce((a, b) => (b.fdError > a.fdError ? b : a));
-      warnings.push({
-        code: 'noisy',
-        message: `finite differences cannot judge ${listed(noisy)}: ${worst.note ?? `estimated error ${fmt(worst.fdError)}`}, larger than the gap to autodiff (${fmt(worst.absError)}); ${check.steps === 'fixed' ? 'try --method richardson or a different --eps' : 'a fixed --eps may suit this formula better'}`,
-      });
-    }
+    warnings.push(...uncertainties(check, 'autodiff', 'formula'));
     if (check.mode === 'directional') {
       warnings.push({ code: 'directional', message: `${nEntries} input entries: checked ${check.directions?.length ?? 0} random directions and ${check.entries.length} sampled entries instead of all (--fd-max ${opts.fdMax ?? DEFAULT_FD_MAX})` });
     }
@@ -451,10 +435,3 @@ function forwardAlongDirections(engine: ReturnType<typeof selectEngine>, tape: T
 }
 
 /** `x, W[1,2], …` — the first five entries' names. */
-function listed(entries: { entry: string }[]): string {
-  return `${entries.map((e) => e.entry).slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}`;
-}
-
-function fmt(v: number): string {
-  return Number.isFinite(v) ? Number(v.toPrecision(6)).toString() : String(v);
-}
