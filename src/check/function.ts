@@ -27,7 +27,13 @@ export interface FunctionCheckOptions extends CheckOptions {
   jvp?: boolean;
   /** a reference gives the true vjp: compare with it */
   reference?: boolean;
+  /** the reference's tolerance: it is exact to rounding, so far tighter than the differences' (default rtol 1e-9, atol 1e-12) */
+  referenceTolerance?: { rtol?: number; atol?: number };
 }
+
+/** A formula's autodiff differs from your code's by rounding only. */
+export const REFERENCE_RTOL = 1e-9;
+export const REFERENCE_ATOL = 1e-12;
 
 /** Your derivative against the reference's, per input: how many entries differ and the worst. */
 export interface ReferenceCheck {
@@ -137,8 +143,8 @@ function* checkJvp(f: FunctionUnderTest, rows: string[], opts: CheckOptions, rng
 }
 
 /** Entry by entry, per input: |yours − truth| ≤ atol + rtol·max(|yours|, |truth|); NaN never agrees. */
-function compareReference(f: FunctionUnderTest, yours: Float64Array, truth: Float64Array, of: ReferenceCheck['of'], opts: CheckOptions): ReferenceCheck {
-  const { tol } = settings(opts);
+function compareReference(f: FunctionUnderTest, yours: Float64Array, truth: Float64Array, of: ReferenceCheck['of'], opts: FunctionCheckOptions): ReferenceCheck {
+  const tol = { rtol: opts.referenceTolerance?.rtol ?? REFERENCE_RTOL, atol: opts.referenceTolerance?.atol ?? REFERENCE_ATOL };
   const n = f.point.length;
   const variables: ReferenceCheck['variables'] = Object.create(null);
   let passed = true;
