@@ -218,7 +218,7 @@ export function withLimits(base: Limits, changes: Partial<Limits>): Limits {
 
 // ----- garbage: transient copies must not pile up above the limit -----
 
-let gcFn: (() => void) | null | undefined;
+let gcFn: ((o?: { type: 'minor' }) => void) | null | undefined;
 /** Bytes a run must reach before its phases end with a full collection (below it, V8's own pacing is fine). */
 export const COLLECT_ABOVE_BYTES = 32 * MiB;
 
@@ -229,7 +229,7 @@ export const COLLECT_ABOVE_BYTES = 32 * MiB;
  * without this a run's dead copies could double its peak; the estimate counts live
  * copies, and this keeps the peak near them.
  */
-export function collectGarbage(bytes: number): void {
+export function collectGarbage(bytes: number, kind: 'full' | 'minor' = 'full'): void {
   if (bytes < COLLECT_ABOVE_BYTES) return;
   if (gcFn === undefined) {
     try {
@@ -238,11 +238,12 @@ export function collectGarbage(bytes: number): void {
       const vm = process.getBuiltinModule?.('node:vm') as typeof import('node:vm') | undefined;
       if (v8 && vm) {
         v8.setFlagsFromString('--expose-gc');
-        gcFn = vm.runInNewContext('gc') as () => void;
+        gcFn = vm.runInNewContext('gc') as (o?: { type: 'minor' }) => void;
       } else gcFn = null;
     } catch {
       gcFn = null;
     }
   }
-  gcFn?.();
+  // a minor collection frees the young typed arrays a loop just dropped, at a fraction of a full one's cost
+  gcFn?.(kind === 'minor' ? { type: 'minor' } : undefined);
 }

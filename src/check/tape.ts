@@ -43,12 +43,12 @@ export function tapeFunction(engine: Engine, tape: Tape, arena: Float64Array, ad
 /**
  * A batch through the engine. The native engine takes it in one call (across threads).
  * The TypeScript engine allocates each node's value anew at every point, and V8 collects
- * typed arrays late: on a large tape the batch goes in chunks of about twice
- * COLLECT_ABOVE_BYTES of copies, with a collection between, so the peak stays near the live copies (as grad
+ * typed arrays late: on a large tape the batch goes in chunks of about
+ * COLLECT_ABOVE_BYTES of copies, with a minor collection (the young copies) between, so the peak stays near the live copies (as grad
  * does between its phases).
  */
 function evaluateBatch(engine: Engine, tape: Tape, arena: Float64Array, slots: Int32Array, b: Batch): BatchValues {
-  const chunk = Math.max(2, Math.floor((2 * COLLECT_ABOVE_BYTES) / arena.byteLength));
+  const chunk = Math.max(1, Math.floor(COLLECT_ABOVE_BYTES / arena.byteLength));
   // below 8 MB an arena's copies are collected in time anyway
   if (engine !== jsEngine || arena.byteLength * 4 < COLLECT_ABOVE_BYTES || b.coord.length <= chunk) return engine.evaluate(tape, arena, b.coord, b.delta, b.direction);
   // the TypeScript engine's own loop (js.ts evaluate), with the collections between chunks
@@ -59,7 +59,7 @@ function evaluateBatch(engine: Engine, tape: Tape, arena: Float64Array, slots: I
   const out = tape.nodes[tape.output];
   const work = arena.slice();
   for (let p = 0; p < count; p++) {
-    if (p % chunk === 0) collectGarbage(COLLECT_ABOVE_BYTES);
+    if (p % chunk === 0) collectGarbage(COLLECT_ABOVE_BYTES, 'minor');
     work.set(arena);
     if (b.coord[p] >= 0) work[slots[b.coord[p]]] += b.delta[p];
     else for (let j = 0; j < slots.length; j++) work[slots[j]] += b.delta[p] * b.direction![j];
