@@ -77,6 +77,22 @@ await build({
   // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+// `autograd-cli/vitest`: the gradient matcher, its own small entry over the library's bundle
+await build({
+  ...common,
+  format: 'esm',
+  entryPoints: ['src/vitest.ts'],
+  outfile: 'dist/vitest.js',
+  plugins: [
+    {
+      name: 'library-beside',
+      setup(b) {
+        // the library itself is dist/index.js, loaded once, not a second copy in this file
+        b.onResolve({ filter: /^\.\/index\.js$/ }, (args) => (/src[\\/]vitest\.ts$/.test(args.importer) ? { path: './index.js', external: true } : undefined));
+      },
+    },
+  ],
+});
 // `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/cases/pool.ts
 await build({
   ...common,

@@ -8,7 +8,6 @@
 export { grad, prepare, type GradOptions, type GradResult, type NodeReport, type EdgeReport, type Warning, type Summary, type Shown } from './grad.js';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult, type GradcheckFailure, type FunctionGradcheckOptions, type FunctionGradcheckResult, type InputValues, type GradientValues } from './gradcheck.js';
 export type { ValueLike, TensorLike, NestedArray } from './check/forms.js';
-export { renderFunctionCheck } from './report/gradcheck.js';
 export { compile, type CompiledFormula, type CompileOptions } from './compiled.js';
 export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod } from './check/fd.js';
 export { DEFAULT_ATOL, DEFAULT_RTOL, DEFAULT_EPS, DEFAULT_FD_MAX } from './check/tolerance.js';

@@ -107,7 +107,7 @@ describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
     const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|README\.md$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs'])
+    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs'])
       expect(packed, f).toContain(f);
     expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
   });
@@ -195,13 +195,34 @@ describe('npm install of the tarball, without a compiler', () => {
         "import { grad, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphResult, AgError, type GradResult, type GraphColors } from 'autograd-cli';",
         "const r: GradResult = grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI });",
         'const colors: GraphColors | undefined = undefined;',
-        'export const used = [r.gradient.x, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphResult, AgError, colors];',
+        "import { toHaveCorrectGradient, type GradientMatchers } from 'autograd-cli/vitest';",
+        'const matcher: GradientMatchers<void> | undefined = undefined;',
+        'const own = gradcheck((v: { x: number[] }) => v.x[0] * v.x[1], { x: [1, 2] }, { grad: (v) => ({ x: [v.x[1], v.x[0]] }) });',
+        'export const used = [r.gradient.x, gradcheck, compile, jacobian, derive, renderGraph, renderAscii, graphResult, AgError, colors, toHaveCorrectGradient, matcher, own.passed];',
         '',
       ].join('\n'),
     );
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
+  });
+});
+
+describe('autograd-cli/vitest from the installed package', () => {
+  it('the matcher loads without vitest installed and judges a function (the library loaded once, beside it)', () => {
+    const code = [
+      "import { toHaveCorrectGradient } from 'autograd-cli/vitest';",
+      'const good = toHaveCorrectGradient(({ x }) => x * x, { at: { x: 3 }, grad: ({ x }) => ({ x: 2 * x }) });',
+      'const bad = toHaveCorrectGradient(function square({ x }) { return x * x; }, { at: { x: 3 }, grad: ({ x }) => ({ x: x }) });',
+      'console.log(JSON.stringify({ good: good.pass, bad: bad.pass, message: bad.message() }));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: installed.project, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.good).toBe(true);
+    expect(j.bad).toBe(false);
+    expect(j.message).toMatch(/∂f\/∂x: your gradient gives 3, finite differences give 6/);
+    expect(readFileSync(join(installed.pkg, 'dist', 'vitest.js'), 'utf8')).toMatch(/from ["']\.\/index\.js["']/);
   });
 });
 
