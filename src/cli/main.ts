@@ -14,6 +14,7 @@ import * as jacobianCmd from './jacobian.js';
 import * as hessianCmd from './hessian.js';
 import * as checkCmd from './check.js';
 import * as gradeCmd from './grade.js';
+import * as gradcheckCmd from './gradcheck.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 
@@ -38,7 +39,7 @@ function unmark(argv: Record<string, unknown>): void {
 }
 
 /** The commands, in --help's order: one list for yargs and for the unknown-command hint. */
-const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradeCmd, doctorCmd];
+const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradcheckCmd, gradeCmd, doctorCmd];
 /** The commands, as typed (this list answers before yargs parses). */
 const COMMANDS = COMMAND_MODULES.map((c) => c.command.split(' ')[0]);
 

@@ -1,8 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { CaseResult, CheckReport } from '../cases/run.js';
-import { summarize } from '../cases/run.js';
 import type { VariableVerdict } from '../check/fd.js';
 import { fmt } from '../check/words.js';
+import { checkVerdict } from './table.js';
 import type { FunctionGradcheckResult } from '../gradcheck.js';
 import { safeName, safeText } from '../safe-text.js';
 
@@ -25,7 +24,7 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
     out.push(c.dim(`  ${'input'.padEnd(w)}  entries  max rel err  verdict`));
     for (const n of names) {
       const v = variables[n];
-      const verdict = !v.passed ? c.red('✗') : v.unjudged === v.checked && v.checked ? c.yellow('~ cannot judge') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green('✓');
+      const verdict = !v.passed ? c.red('✗') : v.unjudged === v.checked && v.checked ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
       const wrongRef = r.reference?.variables[n]?.wrong ? c.red(`  ✗ reference: ${r.reference.variables[n].wrong} wrong`) : '';
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }
@@ -39,29 +38,19 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
 
 function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
   const tol = r.check ?? r.jacobian;
-  const tolText = tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : '';
   const evals = `${r.evaluations} evaluation${r.evaluations === 1 ? '' : 's'}`;
-  if (!r.passed) return `${c.red.bold('✗')} gradient check failed: ${r.failures.length} finding${r.failures.length === 1 ? '' : 's'} ${c.dim(`(${tolText}; ${evals})`)}`;
-  const unjudged = r.warnings.length ? ' where it could judge' : '';
-  return `${c.green.bold('✓')} gradient check passed${unjudged}: max rel err ${fmt(tol?.maxRelError ?? 0)} ${c.dim(`(${tolText}; ${evals})`)}`;
-}
-
-/** A function's check as a one-case CheckReport, so check's JUnit, TAP and GitHub reporters print it. */
-export function asCheckReport(r: FunctionGradcheckResult, label: string, ms: number): CheckReport {
-  const kase: CaseResult = {
-    file: '<inline>',
-    index: 0,
-    name: `gradcheck ${label}`,
-    line: 0,
-    f: label,
-    status: r.passed ? 'pass' : 'fail',
-    variables: Object.keys(r.point),
-    points: 1,
-    seed: 0,
-    expected: [],
-    failures: r.failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
-    warnings: r.warnings,
-    ms,
-  };
-  return summarize(['<inline>'], [], [kase], ms);
+  if (!r.passed) {
+    const variables = r.check?.variables ?? r.jacobian?.variables ?? {};
+    const bad = [...Object.keys(variables).filter((k) => !variables[k].passed || r.reference?.variables[k]?.wrong)];
+    if (r.jvp && !r.jvp.passed) bad.push('your jvp');
+    const shown = r.failures.length >= 5 ? '; the worst shown' : '';
+    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
+  }
+  const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
+  const claim = `your ${r.mode === 'gradient' ? 'gradient' : 'vjp'} = finite differences${also.length ? ` (and ${also.join(', ')} agree)` : ''}`;
+  if (r.check) return checkVerdict(r.check, claim, c);
+  const j = r.jacobian!;
+  const atol = j.byAtol ? `; ${j.byAtol} entr${j.byAtol === 1 ? 'y' : 'ies'} only within atol ${j.atol}` : '';
+  const unjudged = j.unjudgedCount ? c.yellow(`; not judged: ${j.unjudgedCount} entr${j.unjudgedCount === 1 ? 'y' : 'ies'}`) : '';
+  return `${c.green.bold('✓ check passed')}: ${claim} for every Jacobian entry judged (max rel err ${fmt(j.maxRelError)}${atol}; ${evals})${unjudged}`;
 }

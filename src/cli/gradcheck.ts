@@ -1,0 +1,143 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { AgError } from '../errors.js';
+import { toJson } from '../report/json.js';
+import { assertNotInput, writeAtomic } from '../io/write.js';
+import { formatError } from '../report/errors.js';
+import { parseAt } from '../values.js';
+import { splitCommand } from '../check/pipe.js';
+import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { CaseResult } from '../cases/run.js';
+import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
+
+export const command = 'gradcheck';
+export const describe = 'check the gradient of your own code: a program over a pipe (--exec) or a JS module (--module), against finite differences';
+
+const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
+type Reporter = (typeof REPORTERS)[number];
+
+/** Seconds one answer may take by default. */
+const REQUEST_TIMEOUT = 10;
+
+export function builder(y: Argv) {
+  return limitOptions(y)
+    .option('exec', { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see README "Check your own code")' })
+    .option('module', { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' })
+    .option('at', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' })
+    .option('wrt', { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' })
+    .option('reference', { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' })
+    .option('seed', { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' })
+    .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5)' })
+    .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7)' })
+    .option('eps', { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' })
+    .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' })
+    .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, random directions and a sample (default 2000)' })
+    .option('directions', { type: 'number', describe: 'random directions above --fd-max (default 4)' })
+    .option('request-timeout', { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' })
+    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' })
+    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
+    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
+    .example('$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass')
+    .example('$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions')
+    .example('$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+/** `./layer.mjs#loss` → the file and the export (`default` without #name). */
+export function parseModule(spec: string): { file: string; name: string } {
+  const hash = spec.lastIndexOf('#');
+  const file = hash >= 0 ? spec.slice(0, hash) : spec;
+  const name = hash >= 0 ? spec.slice(hash + 1) : 'default';
+  if (!file) throw new AgError('usage', `--module should be FILE#export, not "${spec}"`);
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new AgError('usage', `--module ${spec}: "${name}" is not an export name`);
+  const path = resolve(file);
+  if (!existsSync(path)) throw new AgError('io', `--module ${spec}: there is no file ${file}`);
+  if (!statSync(path).isFile()) throw new AgError('io', `--module ${spec}: ${file} is not a file`);
+  return { file: path, name };
+}
+
+export async function handler(args: Args): Promise<void> {
+  await run(args, async () => {
+    const t0 = performance.now();
+    const reporter: Reporter = args.json ? 'json' : args.reporter;
+    if (!args.exec === !args.module) throw new AgError('usage', args.exec ? 'give --exec or --module, not both' : 'name the code to check: --exec "python3 layer.py" or --module ./layer.mjs#loss', { hint: 'autograd-cli gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4)"' });
+    const timeout = args.requestTimeout;
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new AgError('usage', `--request-timeout must be a positive number of seconds, not ${timeout}`);
+    const limits = limitsOf(args);
+    if (!args.at.length) throw new AgError('usage', 'give the point with --at: the inputs the code takes, e.g. --at "W=randn(3,4),x=randn(4)"');
+    // the report never goes over an input: the values' files, the module, or a file the program's command line names
+    if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module)]);
+    const values = parseAt(args.at, { seed: args.seed, limits });
+    const [{ checkProgram }, { renderFunctionCheck }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }] = await Promise.all([
+      import('../gradcheck-exec.js'),
+      import('../report/gradcheck.js'),
+      import('../cases/run.js'),
+      import('../report/junit.js'),
+      import('../report/tap.js'),
+      import('../report/github.js'),
+    ]);
+    const target = args.module ? { module: parseModule(args.module) } : { exec: args.exec! };
+    const label = args.module ?? args.exec!;
+    const result = await checkProgram(target, values, {
+      label,
+      wrt: parseList(args.wrt),
+      reference: args.reference,
+      requestTimeout: timeout,
+      limits,
+      engine: args.engine,
+      seed: args.seed,
+      rtol: positiveNumber('rtol', args.rtol),
+      atol: positiveNumber('atol', args.atol),
+      eps: positiveNumber('eps', args.eps),
+      method: args.method,
+      fdMax: positiveNumber('fd-max', args.fdMax),
+      directions: positiveNumber('directions', args.directions),
+    });
+    const table = () => `${renderFunctionCheck(result, { color: colors(args), label })}\n`;
+    const report = (): string => {
+      if (reporter === 'json') return `${toJson(result)}\n`;
+      if (reporter === 'table') return table();
+      const r = summarize(['<inline>'], [], [asCase(result, label, performance.now() - t0)], performance.now() - t0);
+      return reporter === 'junit' ? renderJunit(r) : reporter === 'tap' ? renderTap(r) : renderGithub(r);
+    };
+    if (args.output) {
+      writeOut(table());
+      try {
+        writeAtomic(args.output, reporter === 'table' ? renderFunctionCheck(result, { label }) + '\n' : report());
+      } catch (e) {
+        if (!(e instanceof AgError)) throw e;
+        writeOut(`${formatError(new AgError('io', `the report was not written: ${e.message}`), colors(args, 'stderr'))}\n`, 'stderr');
+      }
+    } else writeOut(report());
+    return result.passed ? EXIT_OK : EXIT_FAIL;
+  });
+}
+
+/** A function's check as one case of a CheckReport, so check's JUnit, TAP and GitHub reporters print it. */
+function asCase(r: FunctionGradcheckResult, label: string, ms: number): CaseResult {
+  const kase: CaseResult = {
+    file: '<inline>',
+    index: 0,
+    name: `gradcheck ${label}`,
+    line: 0,
+    f: label,
+    status: r.passed ? 'pass' : 'fail',
+    variables: Object.keys(r.point),
+    points: 1,
+    seed: 0,
+    expected: [],
+    failures: r.failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
+    warnings: r.warnings,
+    ms,
+  };
+  return kase;
+}
+
+/** The files a program's command line names (its script, its data) and the module: never overwritten by -o. */
+function programFiles(exec: string | undefined, module: string | undefined): string[] {
+  const words = module ? [module.replace(/#[^#]*$/, '')] : exec ? (splitCommand(exec) ?? exec.split(/\s+/)) : [];
+  return words.filter((w) => w && existsSync(w));
+}

@@ -1,0 +1,59 @@
+import { runAsync } from './check/evaluator.js';
+import type { CheckOptions } from './check/fd.js';
+import { checkFunction, outputRows } from './check/function.js';
+import { readInputs } from './check/js-function.js';
+import { MODULE_RUNNER } from './check/module-runner.js';
+import { Pipe, pipeFunction, splitCommand } from './check/pipe.js';
+import type { EngineChoice } from './engine/select.js';
+import { AgError } from './errors.js';
+import { addReference, functionResult, type FunctionGradcheckResult } from './gradcheck.js';
+import { limitsFrom, type Limits } from './limits.js';
+import type { Tensor } from './tensor.js';
+
+export interface ProgramCheckOptions extends CheckOptions {
+  /** the program's name in messages */
+  label?: string;
+  wrt?: string[];
+  /** a formula for the same function: its autodiff is the truth */
+  reference?: string;
+  /** seconds one answer may take */
+  requestTimeout?: number;
+  limits?: Limits | Partial<Limits>;
+  engine?: EngineChoice;
+}
+
+/**
+ * Check a program's gradient (`--exec "python3 layer.py"`) or a JS module's
+ * (`{module: {file, name}}`, run in a child Node process speaking the same protocol):
+ * the check of src/check/function.ts over the pipe of src/check/pipe.ts. The program
+ * runs until the check is over, or until the first protocol error, time-out or exit,
+ * and is killed (its process group) either way.
+ */
+export async function checkProgram(target: { exec: string } | { module: { file: string; name: string } }, values: Record<string, Tensor>, o: ProgramCheckOptions = {}): Promise<FunctionGradcheckResult> {
+  const limits = limitsFrom(o.limits);
+  const inputs: Record<string, { shape: number[]; data: Float64Array }> = {};
+  for (const [k, t] of Object.entries(values)) inputs[k] = { shape: [...t.shape], data: t.data };
+  const pv = readInputs(inputs, o.wrt);
+  const n = pv.names.reduce((s, k) => s + pv.flats[k].data.length, 0);
+  const label = o.label ?? ('exec' in target ? target.exec : `${target.module.file}#${target.module.name}`);
+  let argv: string[] | null;
+  let command: string;
+  if ('exec' in target) {
+    command = target.exec;
+    argv = splitCommand(command);
+    if (argv && !argv.length) throw new AgError('usage', '--exec: the command is empty');
+  } else {
+    command = '';
+    argv = [process.execPath, '--input-type=module', '-e', MODULE_RUNNER, target.module.file, target.module.name];
+  }
+  const pipe = new Pipe(argv, command, { label: `${'exec' in target ? '--exec' : '--module'} ${label}`, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout });
+  try {
+    const { fn, evaluator, value } = await pipeFunction(pipe, pv);
+    const pre = o.reference !== undefined ? addReference(evaluator, o.reference, pv, fn, value.shape, o, limits) : [];
+    const rows = outputRows('f', value.shape);
+    const r = await runAsync(checkFunction(fn, rows, { ...o, reference: o.reference !== undefined }), evaluator);
+    return functionResult(r, { name: label, pv, f: fn, valueShape: value.shape, rows, side: value.data.length === 1 && value.shape.length === 0 ? 'gradient' : 'vjp', pre });
+  } finally {
+    await pipe.close();
+  }
+}

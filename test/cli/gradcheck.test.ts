@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers.js';
+
+const AT = ['--at', 'W=randn(3,4),x=randn(4),b=randn(3)', '--seed', '1'];
+const layer = (args: string) => ['gradcheck', '--exec', `python3 fixtures/code/layer.py ${args}`, ...AT];
+const dir = mkdtempSync(join(tmpdir(), 'ag-gradcheck-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('autograd-cli gradcheck --exec / --module', () => {
+  it('a correct program passes (exit 0) with a table of its inputs', () => {
+    const r = cli(layer('loss'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^--exec python3 fixtures\/code\/layer\.py loss|^python3 fixtures\/code\/layer\.py loss: its gradient against finite differences/);
+    expect(r.stdout).toMatch(/\n {2}W +12 +\S+ +✓\n {2}x +4 +\S+ +✓\n {2}b +3 +\S+ +✓\n/);
+    expect(r.stdout).toMatch(/✓ check passed: your gradient = finite differences \(max rel err \S+; central, \d+ evaluations\)/);
+  });
+
+  it('a wrong backward pass exits 1 naming the entry; the same through --module', () => {
+    const r = cli(layer('loss --bug sign'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ ∂f\/∂x\[1\]: your gradient gives -?[\d.]+, finite differences give -?[\d.]+ \(abs err/);
+    const m = cli(['gradcheck', '--module', 'fixtures/code/layers.mjs#quadraticNoTwo', '--at', 'W=randn(3,3),x=randn(3)']);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(/✗ ∂f\/∂x\[\d\]: your gradient gives/);
+    expect(cli(['gradcheck', '--module', 'fixtures/code/layers.mjs#dense', '--at', 'W=randn(3,4),x=randn(4),b=randn(3)']).code).toBe(0);
+  });
+
+  it('reporters: json, junit, tap, github; -o writes the file and keeps the table', () => {
+    const j = cli([...layer('dense --bug bias'), '--reporter', 'json']);
+    expect(j.code).toBe(1);
+    const json = JSON.parse(j.stdout);
+    expect(json.passed).toBe(false);
+    expect(json.mode).toBe('jacobian');
+    expect(json.failures[0].entry).toMatch(/^∂f\[\d\]\/∂/);
+    expect(cli([...layer('loss --bug factor'), '--reporter', 'junit']).stdout).toMatch(/<failure message="∂f\/∂\w+(\[[\d,]+\])?: your gradient gives/);
+    expect(cli([...layer('loss --bug factor'), '--reporter', 'tap']).stdout).toMatch(/^TAP version 13\n1\.\.1\nnot ok 1 - gradcheck python3 fixtures\/code\/layer\.py loss --bug factor/);
+    expect(cli([...layer('loss --bug factor'), '--reporter', 'github']).stdout).toMatch(/^::error title=autograd-cli check%3A gradcheck python3 fixtures\/code\/layer\.py loss --bug factor::∂f\/∂/);
+    const out = join(dir, 'report.xml');
+    const o = cli([...layer('loss'), '--reporter', 'junit', '-o', out]);
+    expect(o.code).toBe(0);
+    expect(o.stdout).toMatch(/✓ check passed/);
+    expect(readFileSync(out, 'utf8')).toMatch(/^<\?xml/);
+  });
+
+  it('--reference: the formula is the truth', () => {
+    expect(cli([...layer('loss'), '--reference', 'sum((W*x + b).^2)']).code).toBe(0);
+    const r = cli([...layer('loss --bug factor'), '--reference', 'sum((W*x + b).^2)']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/the reference formula's autodiff gives/);
+  });
+
+  it('cannot run: exit 2 with one clear line, no stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['gradcheck', '--at', 'x=1'], /^error: name the code to check/],
+      [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py garbage', '--at', 'x=[1,2]'], /^error: --exec python3 fixtures\/code\/misbehave\.py garbage: request 2 \(the gradient at the point\): line 2 of the program's output is not JSON/],
+      [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py silent', '--at', 'x=[1,2]', '--request-timeout', '1'], /^error: --exec .*: request 1 \(the value at the point\): no answer within 1 s \(--request-timeout\)/],
+      [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py die', '--at', 'x=[1,2]'], /the program exited with code 1 before answering; its stderr ended with:\n {4}Traceback/],
+      [['gradcheck', '--module', 'fixtures/code/layers.mjs#nope', '--at', 'x=1'], /has no function export called nope \(it exports /],
+      [['gradcheck', '--module', 'fixtures/code/none.mjs', '--at', 'x=1'], /^error: --module fixtures\/code\/none\.mjs: there is no file/],
+      [['gradcheck', '--exec', 'python3 fixtures/code/layer.py', '--at', 'W=randn(3,4),x=randn(4),b=randn(3)', '-o', 'fixtures/code/layer.py'], /^error: .*layer\.py/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at .*\.(c?js|ts):\d+/);
+    }
+    expect(existsSync('fixtures/code/layer.py') && readFileSync('fixtures/code/layer.py', 'utf8')).toMatch(/^#!\/usr\/bin\/env python3/);
+  });
+});
