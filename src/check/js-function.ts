@@ -1,7 +1,7 @@
 import { AgError } from '../errors.js';
 import { checkDeadlineNow } from '../limits.js';
 import type { Batch, BatchValues, Evaluator, FunctionUnderTest, InputSpec } from './evaluator.js';
-import { flatten, shapeText, unflatten, type Flat, type ValueLike } from './forms.js';
+import { flatten, nested, shapeText, unflatten, type Flat, type ValueLike } from './forms.js';
 
 /**
  * The user's values as the check holds them: each input flat, in the form it was given,
@@ -41,15 +41,15 @@ export function readInputs(inputs: Record<string, unknown>, wrt?: string[]): Poi
   return { names, flats, wrt: specs, point };
 }
 
-/** Values in the user's forms at a point: the differentiated inputs from `x`, the others as given. */
-export function valuesAt(pv: PointValues, x: Float64Array, changed?: Set<string>): Record<string, ValueLike> {
+/** Values in the user's forms (or all as nested arrays, for JSON) at a point: the differentiated inputs from `x`, the others as given. */
+export function valuesAt(pv: PointValues, x: Float64Array, changed?: Set<string>, asNested = false): Record<string, ValueLike> {
   const out: Record<string, ValueLike> = {};
   const at = new Map(pv.wrt.map((s) => [s.name, s]));
   for (const name of pv.names) {
     const f = pv.flats[name];
     const s = at.get(name);
     const data = s && (!changed || changed.has(name)) ? x.subarray(s.offset, s.offset + s.size) : f.data;
-    out[name] = unflatten(f.form, f.shape, Float64Array.from(data));
+    out[name] = asNested ? nested(f.shape, data) : unflatten(f.form, f.shape, Float64Array.from(data));
   }
   return out;
 }

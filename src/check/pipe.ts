@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { AgError } from '../errors.js';
 import type { AsyncEvaluator, Batch, BatchValues, FunctionUnderTest } from './evaluator.js';
 import { nested, type Flat } from './forms.js';
-import { changedBy, pointOf, readGradient, readOutput, type PointValues } from './js-function.js';
+import { changedBy, pointOf, readGradient, readOutput, valuesAt, type PointValues } from './js-function.js';
 import { entryNamer } from './fd.js';
 
 /**
@@ -353,17 +353,7 @@ function preview(s: string): string {
 }
 
 /** The values as JSON sends them: every input as nested arrays (a number for a scalar). */
-function jsonValues(pv: PointValues, x: Float64Array, changed?: Set<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const at = new Map(pv.wrt.map((s) => [s.name, s]));
-  for (const name of pv.names) {
-    const f = pv.flats[name];
-    const s = at.get(name);
-    const data = s && (!changed || changed.has(name)) ? x.subarray(s.offset, s.offset + s.size) : f.data;
-    out[name] = nested(f.shape, data);
-  }
-  return out;
-}
+const jsonValues = (pv: PointValues, x: Float64Array, changed?: Set<string>) => valuesAt(pv, x, changed, true);
 
 /**
  * The program as an asynchronous function under test. Its value at the point comes
