@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -20,7 +21,6 @@ void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, co
     double* ci = C + i * n;
     for (int64_t p = 0; p < k; p++) {
       const double a = tA ? A[p * m + i] : A[i * k + p];
-      if (a == 0) continue;  // as the reference: a zero entry contributes nothing, even against inf
       if (tB) for (int64_t j = 0; j < n; j++) ci[j] += a * B[j * k + p];
       else {
         const double* bp = B + p * n;
@@ -199,31 +199,72 @@ const Blas& blas() {
   return b;
 }
 
-}  // namespace
-
-void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
-  if (m == 0 || n == 0) return;
+/** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
+void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if ((double)m * n * k < GEMM_SMALL || k == 0) {
-    gemmReference(m, n, k, A, tA, B, tB, C, acc);
+    gemmReference(m, n, k, A, tA, B, tB, C, false);
     return;
   }
   const Blas& b = blas();
   // CBLAS takes int dimensions (LP64); larger products stay with the built-in kernel
   if (!b.dgemm || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
-    gemmBlocked(m, n, k, A, tA, B, tB, C, acc);
+    gemmBlocked(m, n, k, A, tA, B, tB, C, false);
     return;
   }
-  const double beta = acc ? 1.0 : 0.0;
   const int M = (int)m, N = (int)n, K = (int)k;
   if (n == 1) {
     // C [m,1] = op(A)·b: b is contiguous whether or not it is read transposed
-    b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : M, tA ? M : K, 1.0, A, tA ? M : K, B, 1, beta, C, 1);
+    b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : M, tA ? M : K, 1.0, A, tA ? M : K, B, 1, 0.0, C, 1);
   } else if (m == 1) {
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
-    b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, beta, C, 1);
+    b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
   } else {
-    b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, M, N, K, 1.0, A, tA ? M : K, B, tB ? K : N, beta, C, N);
+    b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, M, N, K, 1.0, A, tA ? M : K, B, tB ? K : N, 0.0, C, N);
   }
+}
+
+/**
+ * Σ a_p·b_p (strides as, bs) the way IEEE rounds the exact sum, whatever the order: a
+ * product with an infinite or NaN factor is IEEE's (0·Inf = NaN; +Inf and −Inf give NaN);
+ * finite products are summed scaled by powers of two (exactly), so an overflow is ±Inf
+ * with the sign of the sum, never a NaN of +Inf − Inf or the sign of whichever partial
+ * sum overflowed first (FMA kernels, BLAS). src/ops/linalg.ts dotExact is the same.
+ */
+double dotExact(int64_t k, const double* a, int64_t as, const double* b, int64_t bs) {
+  double special = 0;
+  bool anySpecial = false;
+  double ma = 0, mb = 0;
+  for (int64_t p = 0; p < k; p++) {
+    const double x = a[p * as], y = b[p * bs];
+    if (!std::isfinite(x) || !std::isfinite(y)) special += x * y, anySpecial = true;
+    else ma = std::max(ma, std::fabs(x)), mb = std::max(mb, std::fabs(y));
+  }
+  if (anySpecial) return special;  // ±Inf or NaN: no finite product changes it
+  int ea = 0, eb = 0;
+  if (ma > 1) std::frexp(ma, &ea);
+  if (mb > 1) std::frexp(mb, &eb);
+  const double sa = std::ldexp(1.0, -ea), sb = std::ldexp(1.0, -eb);
+  double t = 0;
+  for (int64_t p = 0; p < k; p++) t += (a[p * as] * sa) * (b[p * bs] * sb);
+  return std::ldexp(std::ldexp(t, ea), eb);
+}
+
+}  // namespace
+
+void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
+  if (m == 0 || n == 0) return;
+  if (acc) {
+    // the product is formed apart, so each of its entries can be judged on its own
+    std::vector<double> p((size_t)(m * n));
+    gemm(m, n, k, A, tA, B, tB, p.data(), false);
+    for (int64_t j = 0; j < m * n; j++) C[j] += p[j];
+    return;
+  }
+  gemmFast(m, n, k, A, tA, B, tB, C);
+  // only a non-finite entry can depend on the order of the sum: it is computed again
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++)
+      if (!std::isfinite(C[i * n + j])) C[i * n + j] = dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
 }
 
 std::string blasName() { return blas().name; }

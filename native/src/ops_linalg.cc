@@ -32,18 +32,15 @@ Dims dims(const Node& a, const Node& b) {
 }
 
 /**
- * dst (=|+=) op(A)·op(B). Below the BLAS threshold an accumulating product is formed
- * apart and then added, as the reference does (contribution first, then a += c), so
- * small cases agree bit for bit; above it BLAS accumulates in place (beta = 1).
+ * dst (=|+=) op(A)·op(B). An accumulating product is formed apart in scratch and then
+ * added, as the reference does (contribution first, then a += c): gemm judges each
+ * entry of the product on its own (IEEE special values, see gemm.cc dotExact).
  */
 void product(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* dst, bool acc, Scratch& sc) {
-  if (acc && (double)m * n * k < GEMM_SMALL) {
-    double* c = sc.get(SCRATCH_K1, m * n);
-    gemm(m, n, k, A, tA, B, tB, c, false);
-    for (int64_t j = 0; j < m * n; j++) dst[j] += c[j];
-    return;
-  }
-  gemm(m, n, k, A, tA, B, tB, dst, acc);
+  if (!acc) return gemm(m, n, k, A, tA, B, tB, dst, false);
+  double* c = sc.get(SCRATCH_K1, m * n);
+  gemm(m, n, k, A, tA, B, tB, c, false);
+  for (int64_t j = 0; j < m * n; j++) dst[j] += c[j];
 }
 
 // ----- matmul: mathjs `*` between tensors -----
@@ -59,12 +56,12 @@ void matmulVjp(const Tape& t, const Node& n, const double* arena, const double* 
   if (i == 0) product(d.m, d.k, d.n, g, false, arena + b.offset, true, dst, acc, sc);
   else product(d.k, d.n, d.m, arena + a.offset, true, g, false, dst, acc, sc);
 }
-void matmulJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
+void matmulJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
   const Dims d = dims(a, b);
   std::memset(out, 0, sizeof(double) * n.size);
-  if (dots[0]) gemm(d.m, d.n, d.k, dots[0], false, arena + b.offset, false, out, true);
-  if (dots[1]) gemm(d.m, d.n, d.k, arena + a.offset, false, dots[1], false, out, true);
+  if (dots[0]) product(d.m, d.n, d.k, dots[0], false, arena + b.offset, false, out, true, sc);
+  if (dots[1]) product(d.m, d.n, d.k, arena + a.offset, false, dots[1], false, out, true, sc);
 }
 const char* matmulCheck(const Tape& t, const Node& n) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);

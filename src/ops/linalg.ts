@@ -4,14 +4,78 @@ import type { OpDef } from './types.js';
 /**
  * C = A·B for row-major A [m,k] and B [k,n], accumulating into C when `acc`.
  * tA/tB read A or B transposed (as stored [k,m] / [n,k]), so the backward pass
- * needs no transpose copies.
+ * needs no transpose copies. IEEE special values at every size, as the native engine
+ * (native/src/gemm.cc): no zero entry is skipped (0·Inf = NaN), and an entry that comes
+ * out non-finite is computed again by `dotExact`, which does not depend on the order of the sum.
  */
 export function gemm(
   m: number, n: number, k: number,
   A: Float64Array, tA: boolean, B: Float64Array, tB: boolean,
   C: Float64Array, acc = false,
 ): void {
-  if (!acc) C.fill(0, 0, m * n);
+  if (acc) {
+    // the product is formed apart, so each of its entries can be judged on its own
+    const p = new Float64Array(m * n);
+    gemm(m, n, k, A, tA, B, tB, p);
+    for (let j = 0; j < m * n; j++) C[j] += p[j];
+    return;
+  }
+  gemmFast(m, n, k, A, tA, B, tB, C);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (!Number.isFinite(C[i * n + j])) C[i * n + j] = dotExact(k, A, tA ? i : i * k, tA ? m : 1, B, tB ? j * k : j, tB ? 1 : n);
+    }
+  }
+}
+
+/**
+ * Σ a_p·b_p (a from offset oa with stride sa, b likewise) as IEEE rounds the exact sum,
+ * whatever the order: a product with an infinite or NaN factor is IEEE's (0·Inf = NaN,
+ * +Inf and −Inf give NaN); finite products are summed scaled by powers of two (exactly),
+ * so an overflow is ±Inf with the sign of the sum, never the NaN of +Inf − Inf nor the
+ * sign of whichever partial sum overflowed first. PyTorch's float64 matmul agrees where
+ * its FMA kernels happen to overflow with the sum's sign.
+ */
+export function dotExact(k: number, a: Float64Array, oa: number, sa: number, b: Float64Array, ob: number, sb: number): number {
+  let special = 0;
+  let anySpecial = false;
+  let ma = 0;
+  let mb = 0;
+  for (let p = 0; p < k; p++) {
+    const x = a[oa + p * sa];
+    const y = b[ob + p * sb];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      special += x * y;
+      anySpecial = true;
+    } else {
+      ma = Math.max(ma, Math.abs(x));
+      mb = Math.max(mb, Math.abs(y));
+    }
+  }
+  if (anySpecial) return special; // ±Inf or NaN: no finite product changes it
+  const ea = ma > 1 ? exponent(ma) : 0;
+  const eb = mb > 1 ? exponent(mb) : 0;
+  const fa = 2 ** -ea;
+  const fb = 2 ** -eb;
+  let t = 0;
+  for (let p = 0; p < k; p++) t += a[oa + p * sa] * fa * (b[ob + p * sb] * fb);
+  return ldexp(ldexp(t, ea), eb);
+}
+
+/** t·2^e for 0 ≤ e ≤ 1024 (C's ldexp there): 2^1024 itself is not a double. */
+const ldexp = (t: number, e: number) => (e > 1000 ? t * 2 ** (e - 1000) * 2 ** 1000 : t * 2 ** e);
+
+/** frexp's exponent: x = f·2^e with 0.5 ≤ f < 1 (x > 1, finite). */
+function exponent(x: number): number {
+  let e = Math.floor(Math.log2(x)) + 1;
+  // log2 may round across a power of two
+  if (x >= 2 ** e) e++;
+  else if (x < 2 ** (e - 1)) e--;
+  return e;
+}
+
+function gemmFast(m: number, n: number, k: number, A: Float64Array, tA: boolean, B: Float64Array, tB: boolean, C: Float64Array): void {
+  C.fill(0, 0, m * n);
   // B transposed: a dot product per entry, both operands contiguous
   if (tB) {
     for (let i = 0; i < m; i++) {
