@@ -223,6 +223,9 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
   }
 }
 
+/** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
+constexpr double OVERFLOW_SAFE = 1e307;
+
 /**
  * Σ a_p·b_p (strides as, bs) the way IEEE rounds the exact sum, whatever the order: a
  * product with an infinite or NaN factor is IEEE's (0·Inf = NaN; +Inf and −Inf give NaN);
@@ -261,10 +264,25 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
     return;
   }
   gemmFast(m, n, k, A, tA, B, tB, C);
-  // only a non-finite entry can depend on the order of the sum: it is computed again
+  // only a non-finite entry can depend on the order of the sum, and only where finite
+  // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every
+  // order sums alike (src/ops/linalg.ts gemm does the same)
+  bool special = false;
+  for (int64_t j = 0; j < m * n && !special; j++) special = !std::isfinite(C[j]);
+  if (!special) return;
+  std::vector<double> rowMax(m, 0.0), colMax(n, 0.0);
+  auto finiteMax = [](double& mx, double x) {
+    if (std::isfinite(x) && std::fabs(x) > mx) mx = std::fabs(x);
+  };
   for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++)
-      if (!std::isfinite(C[i * n + j])) C[i * n + j] = dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
+    for (int64_t p = 0; p < k; p++) finiteMax(rowMax[i], tA ? A[p * m + i] : A[i * k + p]);
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t p = 0; p < k; p++) finiteMax(colMax[j], tB ? B[j * k + p] : B[p * n + j]);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      if (std::isfinite(C[i * n + j]) || rowMax[i] * colMax[j] * (double)k < OVERFLOW_SAFE) continue;
+      C[i * n + j] = dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
+    }
 }
 
 std::string blasName() { return blas().name; }

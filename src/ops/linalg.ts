@@ -21,12 +21,26 @@ export function gemm(
     return;
   }
   gemmFast(m, n, k, A, tA, B, tB, C);
+  let special = false;
+  for (let j = 0; j < m * n && !special; j++) special = !Number.isFinite(C[j]);
+  if (!special) return;
+  // an entry is computed again only where finite products could overflow: elsewhere a
+  // non-finite entry comes from Inf or NaN inputs alone, and every order sums those alike
+  const rowMax = new Float64Array(m);
+  const colMax = new Float64Array(n);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) rowMax[i] = finiteMax(rowMax[i], tA ? A[p * m + i] : A[i * k + p]);
+  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) colMax[j] = finiteMax(colMax[j], tB ? B[j * k + p] : B[p * n + j]);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      if (!Number.isFinite(C[i * n + j])) C[i * n + j] = dotExact(k, A, tA ? i : i * k, tA ? m : 1, B, tB ? j * k : j, tB ? 1 : n);
+      if (Number.isFinite(C[i * n + j]) || rowMax[i] * colMax[j] * k < OVERFLOW_SAFE) continue;
+      C[i * n + j] = dotExact(k, A, tA ? i : i * k, tA ? m : 1, B, tB ? j * k : j, tB ? 1 : n);
     }
   }
 }
+
+/** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
+const OVERFLOW_SAFE = 1e307;
+const finiteMax = (m: number, x: number) => (Number.isFinite(x) && Math.abs(x) > m ? Math.abs(x) : m);
 
 /**
  * Σ a_p·b_p (a from offset oa with stride sa, b likewise) as IEEE rounds the exact sum,
