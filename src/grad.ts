@@ -53,7 +53,7 @@ export interface Summary {
 export type Shown = Nested | Summary;
 
 export interface Warning {
-  code: 'kink' | 'noisy' | 'nonfinite' | 'overflow' | 'unused-value' | 'index-variable' | 'directional' | 'forward-directional';
+  code: 'kink' | 'noisy' | 'nonfinite' | 'overflow' | 'unused-value' | 'unused-argument' | 'index-variable' | 'directional' | 'forward-directional';
   message: string;
   span?: Span;
 }
@@ -127,6 +127,14 @@ export function toTensors(values: Record<string, Tensor | Nested>): Record<strin
     out[k] = typeof v === 'object' && v !== null && 'data' in v && 'shape' in v && (v as Tensor).data instanceof Float64Array ? (v as Tensor) : fromNested(v, k);
   }
   return out;
+}
+
+/**
+ * An argument passed for a parameter its function never reads: the variables in it are
+ * still reported (gradient 0 through that argument), and this says why.
+ */
+export function unusedArgumentNotes(tape: Tape): string[] {
+  return (tape.unusedParams ?? []).map(({ fn, param, arg }) => `${fn} does not use its parameter ${param}; ${arg}, passed for it, gets gradient 0 through ${fn}`);
 }
 
 /** Parse and build: the checked tape for a formula at these values. */
@@ -248,6 +256,7 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
     }
     if (!used.has(name) && !formulaMentions(formula, name)) warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
   }
+  for (const message of unusedArgumentNotes(tape)) warnings.push({ code: 'unused-argument', message });
   if (tape.indexVars.length) {
     warnings.push({ code: 'index-variable', message: `${tape.indexVars.join(', ')} ${tape.indexVars.length > 1 ? 'are' : 'is'} used as an index, so ${tape.indexVars.length > 1 ? 'they are' : 'it is'} fixed and not differentiated` });
   }

@@ -4,7 +4,7 @@ import { AgError } from './errors.js';
 import { limitsFrom, withDeadline } from './limits.js';
 import { displayName, fullName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
-import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
+import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
 import { getOp } from './ops/index.js';
 import type { Nested } from './parse/values.js';
 import { norm2, shapeStr, subscript, toNested, type Shape, type Tensor } from './tensor.js';
@@ -119,7 +119,7 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
   const limit = opts.fullTensorLimit ?? 64;
   const show = (n: TapeNode, data: Float64Array) => ({ shown: shown(n.shape, data, limit), norm: n.shape.length ? norm2(data) : null });
   const out = tape.nodes[tape.output];
-  const notes: string[] = [];
+  const notes: string[] = unusedArgumentNotes(tape);
 
   let adjoint: Float64Array | null = null;
   const flows = new Map<string, { contribution: Float64Array; localValue: Shown | null; sofar: Float64Array; order: number }>();

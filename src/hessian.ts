@@ -7,7 +7,7 @@ import { gatherInputs } from './engine/modes.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import type { Engine } from './engine/types.js';
 import { AgError } from './errors.js';
-import { prepare, shown, toTensors, type GradOptions, type Shown } from './grad.js';
+import { prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
 import { checkDeadlineNow, limitName, limitsFrom, memoryError, RUN_ARENA_COPIES, withDeadline, type Limits } from './limits.js';
 import { TapeWriter } from './graph/append.js';
 import { appendGradient } from './graph/gradient.js';
@@ -284,7 +284,7 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
     }
   }
 
-  const notes: string[] = [];
+  const notes: string[] = unusedArgumentNotes(so.tape);
   let check: SecondOrderCheck | null = null;
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   if (opts.check !== false) {

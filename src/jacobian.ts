@@ -6,7 +6,7 @@ import { DEFAULT_ATOL, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance }
 import { inputSlots } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
-import { pointOf, prepare, toTensors, type GradOptions, type Shown } from './grad.js';
+import { pointOf, prepare, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
 import { ENTRY_BYTES, limitName, limitsFrom, memoryError, withDeadline, type Limits } from './limits.js';
 import { forwardJacobian, reverseJacobian } from './engine/modes.js';
 import { makeArena, view } from './graph/tape.js';
@@ -151,7 +151,7 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
     const node = tape.nodes[inp.node];
     for (let k = 0; k < node.size; k++) columns.push(inp.name + subscript(node.shape, k));
   }
-  const notes: string[] = [];
+  const notes: string[] = unusedArgumentNotes(tape);
   let check: JacobianCheck | null = null;
   if (opts.check !== false) {
     if (n <= fdMax) {

@@ -1,6 +1,6 @@
 import { AgError } from '../errors.js';
 import { limitsFrom, withDeadline, type Limits } from '../limits.js';
-import { toTensors, type GradOptions } from '../grad.js';
+import { toTensors, unusedArgumentNotes, type GradOptions } from '../grad.js';
 import { buildTape } from '../graph/build.js';
 import { displayName, localFormula } from '../graph/describe.js';
 import { makeArena, type Tape, type TapeNode } from '../graph/tape.js';
@@ -129,7 +129,7 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const kept = keptForms(program, tape, limits);
   const exprs = valueExprs(tape, kept);
   const raw = reverseSymbolic(tape, exprs, kept);
-  const notes: string[] = [];
+  const notes: string[] = unusedArgumentNotes(tape);
   const statements = statementsOf(program);
   const prelude = statements.slice(0, -1).join('; ');
 
@@ -211,7 +211,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const wrt = tape.inputs.map((i) => i.name);
   const g = tensorGradient(tape);
   const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
-  const notes: string[] = [];
+  const notes: string[] = unusedArgumentNotes(tape);
   const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
   if (scalars.length) notes.push(`${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`);
   const unsimplified: Record<string, string> = {};

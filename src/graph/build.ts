@@ -4,11 +4,12 @@ import { FUNCTIONS, getOp } from '../ops/index.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
+import { freeVariables } from '../parse/free.js';
 import { CONSTANTS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import type { CallSite, Tape, TapeInput, TapeNode } from './tape.js';
+import type { CallSite, Tape, TapeInput, TapeNode, UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -76,6 +77,8 @@ const FORBIDDEN = new Set([
 interface Def {
   params: string[];
   body: Expr;
+  /** parameters the body never reads: what is passed for them still counts (gradient 0), with a note */
+  unread: string[];
 }
 
 /** Formula + values → tape. Shapes come from the values; every error points at the formula. */
@@ -92,7 +95,7 @@ export function buildSteps(program: Program, values: Record<string, Tensor>, opt
     return new Builder(program, values, opts).build();
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new AgError('limit', `the formula is nested too deeply to build; the limit is ${limitsFrom(opts.limits).maxDepth} (--max-depth)`, { source: program.source });
+      throw new AgError('limit', `the formula, its inline functions expanded, nests more deeply than can be built; the limit is ${limitsFrom(opts.limits).maxDepth} levels (--max-depth)`, { source: program.source });
     }
     if (e instanceof AgError) throw e.withSource(program.source);
     throw e;
@@ -104,6 +107,7 @@ class Builder {
   private memo = new Map<string, number>();
   private labels = new Map<string, number>();
   private inputs: TapeInput[] = [];
+  private unusedParams: UnusedParam[] = [];
   private indexVars = new Set<string>();
   private defs = new Map<string, Def>();
   private callStack: { name: string; span: Span; site: CallSite }[] = [];
@@ -174,7 +178,7 @@ class Builder {
     const stepNodes = new Map<string, number>();
     for (const st of this.program.stmts) {
       if (st.k === 'def') {
-        this.defs.set(st.name, { params: st.params, body: st.body });
+        this.defs.set(st.name, { params: st.params, body: st.body, unread: unreadParams(st.params, st.body) });
         continue;
       }
       const id = this.expr(st.expr, scope);
@@ -227,6 +231,7 @@ class Builder {
         inputs,
         indexVars: [...this.indexVars],
         arenaSize: this.arena,
+        ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
       },
       roots,
     );
@@ -333,7 +338,24 @@ class Builder {
   /** results of left-spine nodes built ahead, in a loop (see expr) */
   private ahead = new Map<Expr, number>();
 
+  /** levels of the expression being built, inline bodies included (parse.ts treeDepth's unit: x is 1, sin(x) 2) */
+  private depth = 0;
+
   private expr(e: Expr, scope: Map<string, number>): number {
+    if (++this.depth > this.limits.maxDepth) {
+      const chain = this.callStack.map((c) => c.name).join(' → ');
+      throw new AgError('limit', `once its inline functions are expanded (${chain}), the formula nests more than ${this.limits.maxDepth} levels deep; the limit is ${this.limits.maxDepth} (--max-depth)`, {
+        span: this.callStack[0]?.span,
+      });
+    }
+    try {
+      return this.exprAt(e, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exprAt(e: Expr, scope: Map<string, number>): number {
     const hit = this.ahead.get(e);
     if (hit !== undefined) return hit;
     this.step(e.span);
@@ -636,12 +658,18 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${def.params.length} argument${def.params.length === 1 ? '' : 's'}, not ${e.args.length}`, { span: e.span });
     }
     const args = e.args.map((a) => this.expr(a, scope));
+    for (const param of def.unread) {
+      const arg = this.text(e.args[def.params.indexOf(param)]).trim();
+      if (!this.unusedParams.some((u) => u.fn === e.fn && u.param === param && u.arg === arg)) this.unusedParams.push({ fn: e.fn, param, arg });
+    }
     // the body sees its parameters and the steps named before the call
     const inner = new Map(scope);
     def.params.forEach((p, i) => inner.set(p, args[i]));
     const site: CallSite = { fn: e.fn, params: def.params, args, span: e.span, parent: this.callStack[this.callStack.length - 1]?.site };
     const before = this.nodes.length;
     this.callStack.push({ name: e.fn, span: e.nameSpan, site });
+    // the body takes the call's place: its root is at the call's level
+    this.depth--;
     try {
       const id = this.expr(def.body, inner);
       // the call's value is named after the call (an outer call, finishing later, wins)
@@ -649,6 +677,7 @@ class Builder {
       if (id >= before || (root.call && inside(root.call, site))) root.callRoot = site;
       return id;
     } finally {
+      this.depth++;
       this.callStack.pop();
     }
   }
@@ -761,12 +790,15 @@ class Builder {
 
 /**
  * Keep only the nodes the output depends on (a named step nobody uses is not part of
- * the graph), renumbered in the same topological order, with a packed arena.
+ * the graph), renumbered in the same topological order, with a packed arena. Every
+ * variable stays: one the output does not depend on (used only in an unused step, or
+ * passed for a parameter its function never reads) is reported with gradient 0, not dropped.
  */
 function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
   const keep = new Uint8Array(tape.nodes.length);
   keep[tape.output] = 1;
   for (const r of roots) keep[r] = 1;
+  for (const inp of tape.inputs) keep[inp.node] = 1;
   for (let i = tape.nodes.length - 1; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
   const newId = new Int32Array(tape.nodes.length).fill(-1);
   const nodes: TapeNode[] = [];
@@ -789,6 +821,12 @@ function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Arra
 function inside(s: CallSite, outer: CallSite): boolean {
   for (let x: CallSite | undefined = s; x; x = x.parent) if (x === outer) return true;
   return false;
+}
+
+/** The parameters a function's body never reads (not even inside index brackets). */
+function unreadParams(params: string[], body: Expr): string[] {
+  const { variables, indexNames } = freeVariables({ source: '', stmts: [{ k: 'expr', expr: body, span: body.span }] });
+  return params.filter((p) => !variables.includes(p) && !indexNames.includes(p) && !(p in CONSTANTS));
 }
 
 function formatConst(v: number): string {

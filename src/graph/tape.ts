@@ -57,6 +57,14 @@ export interface Tape {
   indexVars: string[];
   /** total length of the value arena */
   arenaSize: number;
+  /** inline-function parameters whose body never reads them, and what each call passed (source text) */
+  unusedParams?: UnusedParam[];
+}
+
+export interface UnusedParam {
+  fn: string;
+  param: string;
+  arg: string;
 }
 
 /** A fresh arena with every input and constant written in. */
