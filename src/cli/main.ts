@@ -18,17 +18,36 @@ import * as gradcheckCmd from './gradcheck.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 
+const COMMANDS = new Set([gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, doctorCmd].map((c) => String(c.command).split(' ')[0]));
+
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
 
+/** The one-letter flags of every command (`-h`, `-o` …): a token starting with one of them is left to yargs. */
+export const SHORT_FLAGS = new Set(['h', 'o', 'j', 'f']);
+
 /**
- * A formula that starts with `-` (`-log(x)`) looks like a flag to any argument parser;
- * a token that starts with `-` but cannot be a flag gets an invisible mark in front,
- * which `unmark` takes off once yargs has parsed.
+ * A formula that starts with `-` (`-log(x)`, `-x*y`, `-x`) looks like a flag to any
+ * argument parser; a token that starts with `-` but cannot be a flag (a character no flag
+ * has, or a letter that is no one-letter flag) gets an invisible mark in front, which
+ * `unmark` takes off once yargs has parsed. Negative numbers and `-x=…` stay as they are.
+ * After `--` every token is an operand (POSIX): each is marked and moved to just after the
+ * command's name, where yargs reads positionals (`--at` takes every word up to the next flag).
  */
 export function protectFormulas(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const before = (end < 0 ? argv : argv.slice(0, end)).map((a) => (looksLikeFormula(a) ? MARK + a : a));
+  if (end < 0) return before;
+  const operands = argv.slice(end + 1).map((a) => (a.startsWith('-') ? MARK + a : a));
+  const cmd = before.findIndex((a) => COMMANDS.has(a));
+  return cmd < 0 ? [...before, ...operands] : [...before.slice(0, cmd + 1), ...operands, ...before.slice(cmd + 1)];
+}
+
+function looksLikeFormula(a: string): boolean {
   // a lone `-` (the formula from standard input) would otherwise reach us as ''
-  return argv.map((a) => (a === '-' || (/^-[^-]/.test(a) && /[^A-Za-z0-9-]/.test(a.slice(1)) && !a.includes('=')) ? MARK + a : a));
+  if (a === '-') return true;
+  if (!/^-[^-]/.test(a) || a.includes('=') || /^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(a)) return false;
+  return /[^A-Za-z0-9-]/.test(a.slice(1)) || !SHORT_FLAGS.has(a[1]);
 }
 
 function unmark(argv: Record<string, unknown>): void {

@@ -92,16 +92,17 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
   if (source.length > maxLength) {
     throw new AgError('limit', `the formula is ${source.length} characters long; the limit is ${maxLength} (--max-length)`);
   }
+  // levels as treeDepth counts them: x is 1, sin(x) 2; b brackets hold at least b + 1 levels, a run of k prefix operators or ^ k + 1
   const depth = nestingDepth(source);
-  if (depth.depth > maxDepth) {
-    throw new AgError('limit', `the formula nests ${depth.depth} levels deep; the limit is ${maxDepth} (--max-depth)`, {
+  if (depth.depth + 1 > maxDepth) {
+    throw new AgError('limit', `the formula nests at least ${depth.depth + 1} levels deep (brackets ${depth.depth} deep); the limit is ${maxDepth} (--max-depth)`, {
       span: { start: depth.at, end: depth.at + 1 },
     });
   }
   let root: MNode;
   const chain = operatorChain(source);
-  if (chain.depth > maxDepth) {
-    throw new AgError('limit', `the formula nests ${chain.depth} levels deep (a chain of prefix operators or ^); the limit is ${maxDepth} (--max-depth)`, {
+  if (chain.depth + 1 > maxDepth) {
+    throw new AgError('limit', `the formula nests at least ${chain.depth + 1} levels deep (a chain of ${chain.depth} prefix operators or ^); the limit is ${maxDepth} (--max-depth)`, {
       span: { start: chain.at, end: chain.at + 1 },
     });
   }
@@ -281,9 +282,11 @@ function countHint(source: string): string | undefined {
 }
 
 /**
- * Depth of the parse tree, walked with an explicit stack. The left operand of a binary
- * operator does not count: long left-associative chains (x + x + … + x) are handled
- * in loops, while right-nested ones (x^x^…^x, - - - x) recurse.
+ * Depth of the parse tree in levels (x is 1, sin(x) 2, sin(sin(x)) 3), walked with an
+ * explicit stack: the unit of every --max-depth message. The left operand of a binary
+ * operator does not count: long left-associative chains (x + x + … + x) are handled in
+ * loops, while right-nested ones (x^x^…^x, - - - x) recurse. Statements (the block of a
+ * program, `q = …`, `f(a) = …`) are not levels of an expression.
  */
 function treeDepth(root: MNode): { depth: number } {
   let best = 0;
@@ -300,7 +303,8 @@ function treeDepth(root: MNode): { depth: number } {
         if (!Array.isArray(v) && typeof (v as MNode).type === 'string') kids.push(v as MNode);
       }
     }
-    for (const k of kids) stack.push([k, binary && k === n.args[0] ? d : d + 1]);
+    const statement = n.type === 'BlockNode' || n.type === 'AssignmentNode' || n.type === 'FunctionAssignmentNode';
+    for (const k of kids) stack.push([k, (binary && k === n.args[0]) || statement ? d : d + 1]);
   }
   return { depth: best };
 }

@@ -70,7 +70,7 @@ const catalogue: Bad[] = [
   { name: 'only a definition', args: ['grad', 'f(t) = t^2', ...at('x=1')], message: /computes nothing/ },
   { name: 'no variables', args: ['grad', '2 + 3'], message: /no variables to differentiate/ },
   { name: 'a vector-valued formula', args: ['grad', 'x*[1,2]', ...at('x=1')], message: /grad needs a scalar/, hint: /jacobian/ },
-  { name: '10,000-deep nesting', args: ['grad', deep, ...at('x=1')], message: /nests 10000 levels deep; the limit is 200/, caret: true },
+  { name: '10,000-deep nesting', args: ['grad', deep, ...at('x=1')], message: /nests at least 10001 levels deep \(brackets 10000 deep\); the limit is 200/, caret: true },
   { name: 'a 1,000,000-term formula', args: ['grad', `@${huge}`, ...at('x=1')], message: /characters long; the limit is 100000/ },
   { name: 'a long chain over the graph-node limit', args: ['grad', `@${longOk}`, ...at('x=1'), '--max-nodes', '1000'], message: /more than 1000 nodes/ },
   { name: 'malformed --at: no value', args: ['grad', 'x^2', ...at('x=')], message: /no value after x=/, caret: true },
