@@ -5,6 +5,7 @@
 // template below, so each rule reads like a line of a calculus table.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "broadcast.h"
 #include "parallel.h"
@@ -310,6 +311,109 @@ OpEntry op(const char* name) {
   return e;
 }
 
+/**
+ * max/min of n ≥ 3 arguments, one op (src/ops/elementwise.ts extremeRule): the gradient
+ * goes to the arguments equal to the result, 1/k each for k of them (the jvp is the mean
+ * of their tangents, PyTorch's amax); the branch code has a bit per winning argument.
+ * Two arguments keep the binary rule above (the same split: 1/2 at a tie).
+ */
+template <bool IsMax>
+struct Extreme {
+  struct Args {
+    std::vector<Operand> ops;
+    int64_t R = 1, C = 1;
+    Args(const Tape& t, const Node& n, const double* arena) : ops(n.nInputs) {
+      rowsCols(n, R, C);
+      for (int i = 0; i < n.nInputs; i++) {
+        const Node& in = t.in(n, i);
+        ops[i].p = arena + in.offset;
+        strides(in, n, ops[i].rs, ops[i].cs);
+      }
+    }
+    double value(int64_t i, int64_t j) const {
+      double s = ops[0].at(i, j);
+      for (size_t a = 1; a < ops.size(); a++) s = IsMax ? jsMax(s, ops[a].at(i, j)) : jsMin(s, ops[a].at(i, j));
+      return s;
+    }
+    /** ∂s/∂arg_a at entry (i, j) with result s: 1/k where arg_a is one of the k equal to s */
+    double partial(size_t a, int64_t i, int64_t j, double s) const {
+      if (ops[a].at(i, j) != s) return 0;
+      double k = 0;
+      for (const Operand& o : ops) k += o.at(i, j) == s ? 1 : 0;
+      return 1 / k;
+    }
+  };
+
+  static void forward(const Tape& t, const Node& n, double* arena, Scratch&) {
+    const Args x(t, n, arena);
+    double* out = arena + n.offset;
+    for (int64_t i = 0, k = 0; i < x.R; i++)
+      for (int64_t j = 0; j < x.C; j++, k++) out[k] = x.value(i, j);
+  }
+
+  static void vjp(const Tape& t, const Node& n, const double* arena, const double* g, int a, double* dst, bool acc, Scratch& sc) {
+    const Args x(t, n, arena);
+    const Node& in = t.in(n, a);
+    const double* s = arena + n.offset;
+    // output-shaped contributions summed back onto a broadcast input, in entry order (as Elementwise)
+    double* sum = in.size == n.size && !acc ? dst : sc.get(SCRATCH_K1, in.size);
+    std::memset(sum, 0, sizeof(double) * in.size);
+    const int64_t rs = x.ops[a].rs, cs = x.ops[a].cs;
+    for (int64_t i = 0, k = 0; i < x.R; i++)
+      for (int64_t j = 0; j < x.C; j++, k++)
+        if (g[k] != 0) sum[in.size == n.size ? k : i * rs + j * cs] += g[k] * x.partial(a, i, j, s[k]);
+    if (sum == dst) return;
+    if (acc) for (int64_t k = 0; k < in.size; k++) dst[k] += sum[k];
+    else std::memcpy(dst, sum, sizeof(double) * in.size);
+  }
+
+  static void jvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
+    const Args x(t, n, arena);
+    const double* s = arena + n.offset;
+    std::memset(out, 0, sizeof(double) * n.size);
+    for (size_t a = 0; a < x.ops.size(); a++) {
+      if (!dots[a]) continue;
+      const Operand tan{dots[a], x.ops[a].rs, x.ops[a].cs};
+      for (int64_t i = 0, k = 0; i < x.R; i++)
+        for (int64_t j = 0; j < x.C; j++, k++) {
+          const double v = tan.at(i, j);
+          if (v != 0) out[k] += x.partial(a, i, j, s[k]) * v;
+        }
+    }
+  }
+
+  static double branch(const Tape& t, const Node& n, const double* arena) {
+    const Args x(t, n, arena);
+    double code = 0;
+    for (int64_t i = 0, k = 0; i < x.R; i++)
+      for (int64_t j = 0; j < x.C; j++, k++) {
+        const double s = x.value(i, j);
+        double winners = 0;
+        for (size_t a = 0; a < x.ops.size(); a++)
+          if (x.ops[a].at(i, j) == s) winners += std::ldexp(1.0, (int)(a % 52));
+        code += (winners + 2) * branchWeight(k);
+      }
+    return code;
+  }
+
+  static const char* check(const Tape& t, const Node& n) {
+    if (n.nInputs < 3) return "max/min of n arguments needs at least 3";
+    for (int i = 0; i < n.nInputs; i++)
+      if (!broadcastsTo(t.in(n, i), n)) return "an input does not broadcast to the output's shape";
+    return nullptr;
+  }
+
+  static Kernel kernel() { return {forward, vjp, jvp, branch, check}; }
+};
+
+/** An op with its binary rule and, for three or more arguments, the n-ary kernel. */
+template <class Two, bool IsMax>
+OpEntry extremeOp(const char* name) {
+  OpEntry e = op<Two>(name);
+  e.kernels[0] = Extreme<IsMax>::kernel();
+  return e;
+}
+
 }  // namespace
 
 void registerElementwise(std::vector<OpEntry>& t) {
@@ -363,8 +467,8 @@ void registerElementwise(std::vector<OpEntry>& t) {
   t.push_back(op<Ceil>("ceil"));
   t.push_back(op<Round>("round"));
   t.push_back(op<Fix>("fix"));
-  t.push_back(op<Max>("max"));
-  t.push_back(op<Min>("min"));
+  t.push_back(extremeOp<Max, true>("max"));
+  t.push_back(extremeOp<Min, false>("min"));
   t.push_back(op<Sigmoid>("sigmoid"));
   t.push_back(op<Relu>("relu"));
   t.push_back(op<Softplus>("softplus"));

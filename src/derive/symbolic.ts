@@ -1,6 +1,7 @@
 import { AgError } from '../errors.js';
 import type { Tape, TapeNode } from '../graph/tape.js';
 import { getOp } from '../ops/index.js';
+import { argName, LOCAL_NAME } from '../ops/types.js';
 
 /**
  * Symbolic reverse accumulation over the tape. The same walk as the numeric reverse
@@ -85,9 +86,9 @@ export function localExpr(tape: Tape, exprs: string[], n: TapeNode, k: number, k
   const raw = getOp(n.op).local(n.inputs.length, n.attrs)[k];
   if (raw === undefined) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
   const names = new Map<string, string>();
-  n.inputs.forEach((id, j) => names.set('abcd'[j], wrap(exprs[id])));
+  n.inputs.forEach((id, j) => names.set(argName(j), wrap(exprs[id])));
   names.set('s', wrap(exprs[n.id]));
-  return raw.replace(/\b[abcds]\b/g, (m) => names.get(m) ?? m);
+  return raw.replace(LOCAL_NAME, (m) => names.get(m) ?? m);
 }
 
 /** Refuse what derive cannot write as a formula: tensors, and ops whose rules are not scalar formulas. */

@@ -556,8 +556,8 @@ class Builder {
       case 'max':
       case 'min': {
         const args = e.args.map((a) => this.expr(a, scope));
-        if (n === 1) return mk(`${e.fn}All`, args, {});
-        return args.slice(1).reduce((acc, b) => mk(e.fn, [acc, b], {}), args[0]);
+        // one op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k
+        return mk(n === 1 ? `${e.fn}All` : e.fn, args, {});
       }
       case 'multiply': {
         const [a, b] = e.args.map((x) => this.expr(x, scope));

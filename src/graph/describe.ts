@@ -1,4 +1,5 @@
 import { getOp } from '../ops/index.js';
+import { argIndex, argName, LOCAL_NAME } from '../ops/types.js';
 import type { CallSite, Tape, TapeNode } from './tape.js';
 import { instantiate, print, template, type LeafText, type Slot } from './tidy.js';
 
@@ -106,8 +107,6 @@ function innermostGroup(s: string): { open: number; close: number } | null {
   return best;
 }
 
-const ARG_NAMES = ['a', 'b', 'c', 'd'];
-
 /** The local derivative ∂node/∂input_i: as people read it (`text`) and in full names (`full`, valid mathjs where the names are). */
 export interface LocalFormula {
   text: string;
@@ -130,7 +129,7 @@ export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalForm
   if (!t) return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };
   const slots = new Map<string, Slot>();
   leaves.forEach((x, k) => {
-    const letter = k < n.inputs.length ? ARG_NAMES[k] : 's';
+    const letter = k < n.inputs.length ? argName(k) : 's';
     const v = x.op === 'const' && x.shape.length === 0 ? x.attrs.value?.data[0] : undefined;
     slots.set(letter, v !== undefined && Number.isFinite(v) ? { k: 'num', v, text: fullName(tape, x) } : { k: 'leaf', i: k });
   });
@@ -144,12 +143,13 @@ export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalForm
 
 /** A template that is words (`1 at the index`): its letters replaced as they stand. */
 function substituted(raw: string, leaves: TapeNode[], name: (x: TapeNode) => string): string {
-  return raw.replace(/\b[abcds]\b/g, (m, at: number) => {
-    const k = m === 's' ? leaves.length - 1 : ARG_NAMES.indexOf(m);
+  return raw.replace(LOCAL_NAME, (m, at: number) => {
+    const k = m === 's' ? leaves.length - 1 : argIndex(m);
     if (k < 0 || k >= leaves.length) return m;
     const text = name(leaves[k]);
     // a sole argument, f(a), needs no parentheses of its own
-    const alone = (raw[at - 1] === '(' && (raw[at + 1] === ')' || raw[at + 1] === ',')) || (raw[at - 1] === ',' && raw[at + 1] === ')');
+    const next = raw[at + m.length];
+    const alone = (raw[at - 1] === '(' && (next === ')' || next === ',')) || (raw[at - 1] === ',' && next === ')');
     return alone || atomic(text) ? text : `(${text})`;
   });
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.js';
 import { at, branchWeight, broadcastShape, operands, type Operand } from './broadcast.js';
-import type { GraphNode, GraphOps, OpDef } from './types.js';
+import { argName, type GraphNode, type GraphOps, type OpDef } from './types.js';
 
 /**
  * Elementwise ops, written as scalar rules: the value, and the partial derivative with
@@ -32,21 +32,30 @@ export interface ScalarRule {
 export interface ElementwiseDef extends OpDef {
   rules: ScalarRule[]; // indexed by arity - 1
   domains: [number, number][][];
+  /** an op of any number of arguments (max, min): the rule for n of them, past those in `rules` */
+  variadic?: (n: number) => ScalarRule;
 }
 
-function ruleFor(def: { rules: (ScalarRule | undefined)[] }, arity: number): ScalarRule {
+const variadicRules = new WeakMap<ElementwiseDef, Map<number, ScalarRule>>();
+
+export function ruleFor(def: ElementwiseDef, arity: number): ScalarRule {
   const r = def.rules[arity - 1];
-  if (!r) throw new Error(`no rule for ${arity} arguments`);
-  return r;
+  if (r) return r;
+  if (def.variadic && arity >= def.arity[0]) {
+    const cache = variadicRules.get(def) ?? variadicRules.set(def, new Map()).get(def)!;
+    return cache.get(arity) ?? cache.set(arity, def.variadic(arity)).get(arity)!;
+  }
+  throw new Error(`no rule for ${arity} arguments`);
 }
 
-export function elementwise(name: string, rules: (ScalarRule | undefined)[]): ElementwiseDef {
+export function elementwise(name: string, rules: (ScalarRule | undefined)[], variadic?: (n: number) => ScalarRule): ElementwiseDef {
   const arities = rules.map((r, i) => (r ? i + 1 : 0)).filter((a) => a > 0);
   const anyRule = rules.find((r) => r) as ScalarRule;
   const def: ElementwiseDef = {
     name,
     family: anyRule.constantOutput ? 'compare' : 'elementwise',
-    arity: [Math.min(...arities), Math.max(...arities)],
+    arity: [Math.min(...arities), variadic ? Infinity : Math.max(...arities)],
+    variadic,
     rules: rules as ScalarRule[],
     domains: rules.map((r) => r?.domain ?? []),
     shape: broadcastShape,
@@ -183,7 +192,7 @@ function partialGraph(G: GraphOps, rule: ScalarRule, i: number, ins: GraphNode[]
   const text = (rule.graph ?? rule.local)[i];
   if (rule.constantOutput || text === '0') return null;
   const names: Record<string, GraphNode> = { s: out };
-  ins.forEach((id, j) => (names['abcd'[j]] = id));
+  ins.forEach((id, j) => (names[argName(j)] = id));
   return G.formula(text, names);
 }
 
@@ -323,26 +332,58 @@ export const hypot = elementwise('hypot', [
 export const abs = elementwise('abs', [u(Math.abs, (a) => sgn(a), 'sign(a)', { branch: sgn, kink: 'abs at 0' })]);
 export const sign = elementwise('sign', [u(sgn, () => 0, '0', { branch: sgn, kink: 'sign at 0', constantOutput: true })]);
 // max/min of two: the gradient is routed to the larger (smaller); a tie splits it evenly, like torch.maximum
-export const max = elementwise('max', [
+const max2 = b(
+  Math.max,
+  (a, c) => (a > c ? 1 : a === c ? 0.5 : 0),
+  (a, c) => (c > a ? 1 : a === c ? 0.5 : 0),
+  ['a > b ? 1 : (a == b ? 0.5 : 0)', 'b > a ? 1 : (a == b ? 0.5 : 0)'],
+  { branch: (a, c) => sgn(a - c), kink: 'max at a tie' },
+);
+const min2 = b(
+  Math.min,
+  (a, c) => (a < c ? 1 : a === c ? 0.5 : 0),
+  (a, c) => (c < a ? 1 : a === c ? 0.5 : 0),
+  ['a < b ? 1 : (a == b ? 0.5 : 0)', 'b < a ? 1 : (a == b ? 0.5 : 0)'],
+  { branch: (a, c) => sgn(a - c), kink: 'min at a tie' },
+);
+/**
+ * max/min of n arguments, one op (not a fold of pairs, which gave 1/4, 1/4, 1/2 at a
+ * three-way tie): the gradient goes to the arguments equal to the result, split evenly
+ * among the k of them (1/k each; the jvp is the mean of their tangents, PyTorch's amax).
+ * The branch code says which arguments win (a bit each), so a step that changes the set crossed a kink.
+ */
+function extremeRule(n: number, f: (...xs: number[]) => number, which: string): ScalarRule {
+  const names = Array.from({ length: n }, (_, j) => argName(j));
+  const count = names.map((x) => `(${x} == s)`).join(' + ');
+  const ties = (xs: number[]) => {
+    const s = xs[n];
+    let k = 0;
+    for (let j = 0; j < n; j++) if (xs[j] === s) k++;
+    return k;
+  };
+  return {
+    f,
+    d: names.map((_, i) => (...xs: number[]) => (xs[i] === xs[n] ? 1 / ties(xs) : 0)),
+    local: names.map((x) => `${x} == s ? 1/(${count}) : 0`),
+    branch: (...xs: number[]) => {
+      const s = f(...xs);
+      let code = 0;
+      for (let j = 0; j < n; j++) if (xs[j] === s) code += 2 ** (j % 52);
+      return code;
+    },
+    kink: `${which} at a tie`,
+    domain: names.map(() => ANY),
+  };
+}
+// rules written out for 2 … 5 arguments (the tests walk them); more are made on first use
+const EXTREME_LISTED = 5;
+const extremeRules = (two: ScalarRule, f: (...xs: number[]) => number, which: string) => [
   undefined,
-  b(
-    Math.max,
-    (a, c) => (a > c ? 1 : a === c ? 0.5 : 0),
-    (a, c) => (c > a ? 1 : a === c ? 0.5 : 0),
-    ['a > b ? 1 : (a == b ? 0.5 : 0)', 'b > a ? 1 : (a == b ? 0.5 : 0)'],
-    { branch: (a, c) => sgn(a - c), kink: 'max at a tie' },
-  ),
-]);
-export const min = elementwise('min', [
-  undefined,
-  b(
-    Math.min,
-    (a, c) => (a < c ? 1 : a === c ? 0.5 : 0),
-    (a, c) => (c < a ? 1 : a === c ? 0.5 : 0),
-    ['a < b ? 1 : (a == b ? 0.5 : 0)', 'b < a ? 1 : (a == b ? 0.5 : 0)'],
-    { branch: (a, c) => sgn(a - c), kink: 'min at a tie' },
-  ),
-]);
+  two,
+  ...Array.from({ length: EXTREME_LISTED - 2 }, (_, k) => extremeRule(k + 3, f, which)),
+];
+export const max = elementwise('max', extremeRules(max2, Math.max, 'max'), (n) => extremeRule(n, Math.max, 'max'));
+export const min = elementwise('min', extremeRules(min2, Math.min, 'min'), (n) => extremeRule(n, Math.min, 'min'));
 
 // rounding: flat almost everywhere (derivative 0, as PyTorch), jumping at the steps
 const step = (name: string, f: (a: number) => number) =>

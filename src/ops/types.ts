@@ -1,5 +1,12 @@
 import type { Shape, Tensor } from '../tensor.js';
 
+/** The name of argument j in local formulas: a, b, c, d, then a5, a6, … (max and min take any number). */
+export const argName = (j: number): string => (j < 4 ? 'abcd'[j] : `a${j + 1}`);
+/** argName's inverse: the argument a name stands for (-1 for none). */
+export const argIndex = (name: string): number => (/^a\d+$/.test(name) ? Number(name.slice(1)) - 1 : 'abcd'.indexOf(name));
+/** Every argument name and the output s in a local formula. */
+export const LOCAL_NAME = /\b(?:[abcds]|a\d+)\b/g;
+
 /** Per-node attributes fixed when the graph is built (constant values, index positions, norm kind …). */
 export interface Attrs {
   /** const: the value */

@@ -37,13 +37,14 @@ const elementwiseShapes = (arity: number): Shape[][] =>
           [[3], [3], [3]],
           [[2, 3], [], [3]],
           [[3], [3, 1], []],
-        ];
+          // max/min take any number: the rest scalars and rows
+        ].map((shapes) => [...shapes, ...Array.from({ length: arity - 3 }, (_, k) => (k % 2 ? [] : shapes[0]))]);
 
 export function casesFor(op: OpDef): Case[] {
   if (op.family === 'elementwise' || op.family === 'compare') {
     const def = op as ElementwiseDef;
     const out: Case[] = [];
-    for (let arity = op.arity[0]; arity <= op.arity[1]; arity++) {
+    for (let arity = op.arity[0]; arity <= def.rules.length; arity++) {
       for (const shapes of elementwiseShapes(arity)) {
         out.push({
           shapes,
