@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { grad, prepare, toTensors } from '../../src/grad.js';
+import { hessian } from '../../src/hessian.js';
 import { makeArena } from '../../src/graph/tape.js';
 import { jsEngine, nativeEngine } from '../native/harness.js';
 
@@ -46,6 +47,19 @@ describe('max/min of n arguments split a tie evenly, in both engines', () => {
       expect(r.forward).toEqual(r.gradient);
     });
   }
+
+  it('seven arguments (a rule made on first use, names past d): four tied get 1/4 each; the gradient graph agrees', () => {
+    const at = { p: 1, q: 2, r: 2, s1: 0, t: 2, u: 1, w: 2 };
+    for (const engine of ENGINES) {
+      const r = grad('max(p, q, r, s1, t, u, w)', at, { engine });
+      expect(r.gradient).toEqual({ p: 0, q: 0.25, r: 0.25, s1: 0, t: 0.25, u: 0, w: 0.25 });
+      expect(r.forward).toEqual(r.gradient);
+    }
+    // f = m², m the max: ∂²f/∂q∂r = 2·(1/4)·(1/4), from the graph form of the rule
+    const h = hessian('max(p, q, r, s1, t, u, w)^2', at);
+    expect(h.hessian[1][2]).toBe(1 / 8);
+    expect(h.hessian[0][1]).toBe(0);
+  });
 
   it('the jvp is the mean of the tied tangents (PyTorch amax), in both engines', () => {
     const tape = prepare('max(x, y, z)', toTensors({ x: 1, y: 1, z: 0 }));
