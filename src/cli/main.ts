@@ -18,8 +18,6 @@ import * as gradcheckCmd from './gradcheck.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 
-const COMMANDS = new Set([gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, doctorCmd].map((c) => String(c.command).split(' ')[0]));
-
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
 
@@ -39,7 +37,7 @@ export function protectFormulas(argv: string[]): string[] {
   const before = (end < 0 ? argv : argv.slice(0, end)).map((a) => (looksLikeFormula(a) ? MARK + a : a));
   if (end < 0) return before;
   const operands = argv.slice(end + 1).map((a) => (a.startsWith('-') ? MARK + a : a));
-  const cmd = before.findIndex((a) => COMMANDS.has(a));
+  const cmd = before.findIndex((a) => COMMANDS.includes(a));
   return cmd < 0 ? [...before, ...operands] : [...before.slice(0, cmd + 1), ...operands, ...before.slice(cmd + 1)];
 }
 
