@@ -224,7 +224,7 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
 }
 
 /** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
-constexpr double OVERFLOW_SAFE = 1e307;
+constexpr double OVERFLOW_SAFE = 1e308;
 
 /**
  * Σ a_p·b_p (strides as, bs) the way IEEE rounds the exact sum, whatever the order: a

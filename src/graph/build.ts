@@ -340,18 +340,24 @@ class Builder {
 
   /** levels of the expression being built, inline bodies included (parse.ts treeDepth's unit: x is 1, sin(x) 2) */
   private depth = 0;
+  /** left operands of binary operators: not a level (as treeDepth counts; long chains are built in a loop) */
+  private leftOperands = new WeakSet<Expr>();
 
   private expr(e: Expr, scope: Map<string, number>): number {
-    if (++this.depth > this.limits.maxDepth) {
+    // down the left spine at once: a long chain is built in a loop that does not come back here
+    for (let x = e; x.k === 'call' && x.op !== undefined && x.args.length === 2 && !this.leftOperands.has(x.args[0]); x = x.args[0]) this.leftOperands.add(x.args[0]);
+    const level = this.leftOperands.has(e) ? 0 : 1;
+    if ((this.depth += level) > this.limits.maxDepth) {
       const chain = this.callStack.map((c) => c.name).join(' → ');
-      throw new AgError('limit', `once its inline functions are expanded (${chain}), the formula nests more than ${this.limits.maxDepth} levels deep; the limit is ${this.limits.maxDepth} (--max-depth)`, {
+      const where = chain ? `once its inline functions are expanded (${chain}), the formula` : 'the formula';
+      throw new AgError('limit', `${where} nests more than ${this.limits.maxDepth} levels deep; the limit is ${this.limits.maxDepth} (--max-depth)`, {
         span: this.callStack[0]?.span,
       });
     }
     try {
       return this.exprAt(e, scope);
     } finally {
-      this.depth--;
+      this.depth -= level;
     }
   }
 

@@ -39,7 +39,7 @@ export function gemm(
 }
 
 /** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
-const OVERFLOW_SAFE = 1e307;
+const OVERFLOW_SAFE = 1e308;
 const finiteMax = (m: number, x: number) => (Number.isFinite(x) && Math.abs(x) > m ? Math.abs(x) : m);
 
 /**

@@ -31,7 +31,7 @@ describe('a formula starting with - is an argument, not a flag', () => {
 
   it('after --, check takes a formula starting with - too; a global flag before the command stays a flag', () => {
     expect(cli(['check', '--at', 'x=1,y=2', '--', '-x*y']).code).toBe(0);
-    expect(cli(['--color', 'grad', '--at', 'x=1,y=2', '--', '-x*y']).stdout).toMatch(/value\s+-2/);
+    expect(cli(['--no-color', 'grad', '--at', 'x=1,y=2', '--', '-x*y']).stdout).toMatch(/value\s+-2/);
   });
 
   it('after --, a flag is an operand (POSIX): a clear usage error, exit 2', () => {
@@ -75,6 +75,9 @@ describe('small items', () => {
     expect(msg('sin(sin(x))', 2)).toBe('error: the formula nests at least 3 levels deep (brackets 2 deep); the limit is 2 (--max-depth)');
     expect(msg('- - x', 2)).toBe('error: the formula nests at least 3 levels deep (a chain of 2 prefix operators or ^); the limit is 2 (--max-depth)');
     expect(cli(['grad', 'x^x', '--at', 'x=1', '--max-depth', '2']).code).toBe(0);
+    // the left operand of a binary operator is no level, for the parser as for the builder
+    expect(cli(['grad', 'sin(x) + x', '--at', 'x=1', '--max-depth', '2']).code).toBe(0);
+    expect(cli(['grad', 'sin(x)*2 + 1', '--at', 'x=1', '--max-depth', '2']).code).toBe(0);
     // the tree's count: 3 levels and no bracket (the right operand of + is a level below it)
     expect(msg('x + x*x', 2)).toBe('error: the formula nests 3 levels deep; the limit is 2 (--max-depth)');
     // an inline function's body takes the call's place: f(x) with f(a) = sin(a) is sin(x), 2 levels
