@@ -278,11 +278,34 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
     for (int64_t p = 0; p < k; p++) finiteMax(rowMax[i], tA ? A[p * m + i] : A[i * k + p]);
   for (int64_t j = 0; j < n; j++)
     for (int64_t p = 0; p < k; p++) finiteMax(colMax[j], tB ? B[j * k + p] : B[p * n + j]);
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      if (std::isfinite(C[i * n + j]) || rowMax[i] * colMax[j] * (double)k < OVERFLOW_SAFE) continue;
-      C[i * n + j] = dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
+  auto redo = [&](int64_t i, int64_t j) { return !std::isfinite(C[i * n + j]) && rowMax[i] * colMax[j] * (double)k >= OVERFLOW_SAFE; };
+  auto bAt = [&](int64_t p, int64_t j) { return tB ? B[j * k + p] : B[p * n + j]; };
+  // dotExact's sum of the products with an Inf or NaN factor, a row of C at a time (as
+  // src/ops/linalg.ts gemm): such sums are ±Inf or NaN in any order
+  std::vector<std::vector<int64_t>> bSpecial(k);
+  for (int64_t p = 0; p < k; p++)
+    for (int64_t j = 0; j < n; j++)
+      if (!std::isfinite(bAt(p, j))) bSpecial[p].push_back(j);
+  std::vector<double> sp(n);
+  std::vector<char> has(n);
+  for (int64_t i = 0; i < m; i++) {
+    bool any = false;
+    for (int64_t j = 0; j < n && !any; j++) any = redo(i, j);
+    if (!any) continue;
+    std::fill(sp.begin(), sp.end(), 0.0);
+    std::fill(has.begin(), has.end(), 0);
+    for (int64_t p = 0; p < k; p++) {
+      const double a = tA ? A[p * m + i] : A[i * k + p];
+      if (!std::isfinite(a)) {
+        for (int64_t j = 0; j < n; j++) sp[j] += a * bAt(p, j);
+        std::fill(has.begin(), has.end(), 1);
+      } else {
+        for (int64_t j : bSpecial[p]) sp[j] += a * bAt(p, j), has[j] = 1;
+      }
     }
+    for (int64_t j = 0; j < n; j++)
+      if (redo(i, j)) C[i * n + j] = has[j] ? sp[j] : dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
+  }
 }
 
 std::string blasName() { return blas().name; }

@@ -30,10 +30,34 @@ export function gemm(
   const colMax = new Float64Array(n);
   for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) rowMax[i] = finiteMax(rowMax[i], tA ? A[p * m + i] : A[i * k + p]);
   for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) colMax[j] = finiteMax(colMax[j], tB ? B[j * k + p] : B[p * n + j]);
+  const redo = (i: number, j: number) => !Number.isFinite(C[i * n + j]) && rowMax[i] * colMax[j] * k >= OVERFLOW_SAFE;
+  // dotExact's sum of the products with an Inf or NaN factor, a row of C at a time: the
+  // non-finite entries of op(A)'s row against all of op(B)'s row p, and op(B)'s non-finite
+  // entries against the row's finite ones (such sums are ±Inf or NaN in any order)
+  const bSpecial: number[][] = Array.from({ length: k }, () => []);
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) if (!Number.isFinite(tB ? B[j * k + p] : B[p * n + j])) bSpecial[p].push(j);
+  const sp = new Float64Array(n);
+  const has = new Uint8Array(n);
   for (let i = 0; i < m; i++) {
+    let any = false;
+    for (let j = 0; j < n && !any; j++) any = redo(i, j);
+    if (!any) continue;
+    sp.fill(0);
+    has.fill(0);
+    for (let p = 0; p < k; p++) {
+      const a = tA ? A[p * m + i] : A[i * k + p];
+      if (!Number.isFinite(a)) {
+        for (let j = 0; j < n; j++) sp[j] += a * (tB ? B[j * k + p] : B[p * n + j]);
+        has.fill(1);
+      } else {
+        for (const j of bSpecial[p]) {
+          sp[j] += a * (tB ? B[j * k + p] : B[p * n + j]);
+          has[j] = 1;
+        }
+      }
+    }
     for (let j = 0; j < n; j++) {
-      if (Number.isFinite(C[i * n + j]) || rowMax[i] * colMax[j] * k < OVERFLOW_SAFE) continue;
-      C[i * n + j] = dotExact(k, A, tA ? i : i * k, tA ? m : 1, B, tB ? j * k : j, tB ? 1 : n);
+      if (redo(i, j)) C[i * n + j] = has[j] ? sp[j] : dotExact(k, A, tA ? i : i * k, tA ? m : 1, B, tB ? j * k : j, tB ? 1 : n);
     }
   }
 }
