@@ -25,6 +25,8 @@ export interface GradcheckOptions extends CheckOptions {
    * (hand-derived answers); `gradient` may name named steps (∂f/∂q), `steps` gives their values
    */
   expect?: { value?: number | string; gradient?: Record<string, Nested | string | (number | string)[]>; steps?: Record<string, Nested | string | (number | string)[]> };
+  /** 2: also check the second derivatives (gradgradcheck): Hessian-vector products along random directions against differences of the gradient */
+  order?: 1 | 2;
   /** throw a GradcheckError naming the failing entries instead of returning a failed result */
   throwOnFail?: boolean;
   /** the resource limits (src/limits.ts); the defaults for any not given */
@@ -92,7 +94,7 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
   });
   spec.file = '<gradcheck>';
   try {
-    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, engine: options.engine, limits: limitsFrom(options.limits) });
+    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, order: options.order, engine: options.engine, limits: limitsFrom(options.limits) });
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const failures = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
     const result: GradcheckResult = {

@@ -395,7 +395,7 @@ export function secondOrderCheck(formula: string, valuesIn: Record<string, Tenso
 }
 
 /** K random unit directions u (seeded), H·u by the graph against differences of ∇f along u. */
-function checkDirections(so: SecondOrderTape, opts: SecondOrderOptions): SecondOrderVerdict {
+export function checkDirections(so: SecondOrderTape, opts: SecondOrderOptions): SecondOrderVerdict {
   const rng = new Rng(opts.seed ?? 0);
   const K = opts.directions ?? 4;
   const dirs = Array.from({ length: K }, (_, k) => {

@@ -33,6 +33,8 @@ export interface RunOptions {
   /** the fewest significant digits a number answer is judged at */
   minDigits?: number;
   engine?: EngineChoice;
+  /** 2: check the second derivatives too (--order; a case's order: wins) */
+  order?: 1 | 2;
   /** the resource limits; each case runs under its own --timeout */
   limits?: Limits;
   /** `@file` references in case files may name any file (default: only inside the case file's folder tree) */
@@ -77,14 +79,16 @@ export function located<T>(field: string, fn: () => T): T {
 
 /** One graded quantity: f's value, a gradient (of a variable or a named step), a named step's value. */
 export interface Answer {
-  /** `value`, `gradient.x`, `steps.q` (as an answer key's parts: names it) */
+  /** `value`, `gradient.x`, `steps.q`, `hessian.x.y` (as an answer key's parts: names it) */
   part: string;
   /** where the answer is in its file: `expect.gradient.x` */
   field: string;
-  kind: 'value' | 'gradient' | 'step';
-  /** `f`, the variable or the step */
+  kind: 'value' | 'gradient' | 'step' | 'hessian';
+  /** `f`, the variable or the step; for a second derivative ∂²f/∂x∂y, x */
   name: string;
-  /** `f`, `∂f/∂x`, `q` */
+  /** for a second derivative ∂²f/∂x∂y, y */
+  by?: string;
+  /** `f`, `∂f/∂x`, `q`, `∂²f/∂x∂y` */
   what: string;
   expected: Expected;
 }
@@ -104,6 +108,8 @@ export interface Compiled {
   answers: Answer[];
   /** named steps whose values are judged (their truth is computed at every point) */
   stepValues: string[];
+  /** 2: the gradient's own derivatives are checked at every point too */
+  order: 1 | 2;
   rule: Rule;
   grad: GradOptions;
   seed: number;
@@ -115,9 +121,17 @@ export interface Compiled {
   compiledAnswers?: Map<string, Expected | AgError>;
 }
 
-/** `value`, `gradient.x`, `steps.q`: a part of a case or problem. */
-export function partOf(kind: Answer['kind'], name: string): string {
-  return kind === 'value' ? 'value' : kind === 'gradient' ? `gradient.${name}` : `steps.${name}`;
+/** `value`, `gradient.x`, `steps.q`, `hessian.x.y`: a part of a case or problem. */
+export function partOf(kind: Answer['kind'], name: string, by?: string): string {
+  return kind === 'value' ? 'value' : kind === 'gradient' ? `gradient.${name}` : kind === 'hessian' ? `hessian.${name}.${by}` : `steps.${name}`;
+}
+
+/** `∂f/∂x`, `∂²f/∂x∂y`, `∂²f/∂x²`: the quantity an answer is about, as written on paper. */
+export function whatOf(kind: Answer['kind'], name: string, by?: string): string {
+  if (kind === 'value') return 'f';
+  if (kind === 'gradient') return `∂f/∂${name}`;
+  if (kind === 'hessian') return name === by ? `∂²f/∂${name}²` : `∂²f/∂${name}∂${by}`;
+  return name;
 }
 
 export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
@@ -126,6 +140,7 @@ export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
   if (ex?.value !== undefined) c.answers.push(compileAnswer(c, 'value', 'f', ex.value, 'expect.value'));
   for (const [name, raw] of Object.entries(ex?.gradient ?? {})) c.answers.push(compileAnswer(c, 'gradient', name, raw, `expect.gradient.${name}`));
   for (const [name, raw] of Object.entries(ex?.steps ?? {})) c.answers.push(compileAnswer(c, 'step', name, raw, `expect.steps.${name}`));
+  for (const [x, row] of Object.entries(ex?.hessian ?? {})) for (const [y, raw] of Object.entries(row)) c.answers.push(compileAnswer(c, 'hessian', x, raw, `expect.hessian.${x}.${y}`, y));
   wantTruths(c, c.answers);
   return c;
 }
@@ -158,6 +173,7 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     steps,
     answers: [],
     stepValues: [],
+    order: spec.order ?? o.order ?? 1,
     rule: { ...tol, minDigits: spec.minDigits ?? o.minDigits ?? DEFAULT_MIN_DIGITS },
     seed,
     grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false, limits },
@@ -169,7 +185,7 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
  * Which quantity a part names, checked against the formula: `gradient.<name>` a variable
  * or a named step, `steps.<name>` a named step. Throws Located at `field`.
  */
-export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field: string): void {
+export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field: string, by?: string): void {
   const { spec, variables, stepNames } = c;
   const f = fieldName(spec, field);
   const defs = c.steps.flatMap((s) => (s.k === 'def' ? [s.name] : []));
@@ -184,6 +200,15 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
       fail(`the formula has no variable or named step ${name}`, names.length ? `its variables are ${variables.join(', ') || 'none'}${stepNames.length ? `; its named steps ${stepNames.join(', ')}` : ''}` : undefined);
     }
     if (variables.includes(name) && spec.wrt && !spec.wrt.includes(name)) fail(`${name} is not differentiated (${fieldName(spec, 'wrt')} ${spec.wrt.join(', ')})`);
+  } else if (kind === 'hessian') {
+    for (const v of [name, by ?? '']) {
+      if (c.indexNames.includes(v)) fail(`${v} is used as an index, so it has no derivative`);
+      if (!variables.includes(v)) {
+        const step = stepNames.includes(v) ? ` (${v} is a named step: second derivatives are taken with respect to variables)` : '';
+        fail(`the formula has no variable ${v}${step}`, variables.length ? `its variables are ${variables.join(', ')}` : undefined);
+      }
+      if (spec.wrt && !spec.wrt.includes(v)) fail(`${v} is not differentiated (${fieldName(spec, 'wrt')} ${spec.wrt.join(', ')})`);
+    }
   } else if (kind === 'step') {
     if (!stepNames.includes(name)) {
       fail(`the formula has no named step ${name}`, stepNames.length ? `its named steps are ${stepNames.join(', ')}` : 'name a step in the formula, like q = x + y; f = q*z');
@@ -192,11 +217,11 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
 }
 
 /** One answer, parsed and checked against the formula. Throws Located at `field`. */
-export function compileAnswer(c: Compiled, kind: Answer['kind'], name: string, raw: RawExpected, field: string): Answer {
-  checkPart(c, kind, name, field);
-  const what = kind === 'value' ? 'f' : kind === 'gradient' ? `∂f/∂${name}` : name;
+export function compileAnswer(c: Compiled, kind: Answer['kind'], name: string, raw: RawExpected, field: string, by?: string): Answer {
+  checkPart(c, kind, name, field, by);
+  const what = whatOf(kind, name, by);
   const expected = located(field, () => cached(c.compiledAnswers, `${field}\u0000${JSON.stringify(raw)}`, () => compileExpected(raw, fieldName(c.spec, field), c.steps, c.grad.limits as Limits)));
-  return { part: partOf(kind, name), field, kind, name, what, expected };
+  return { part: partOf(kind, name, by), field, kind, name, ...(by !== undefined ? { by } : {}), what, expected };
 }
 
 /** `make()` once per key: its value, or the AgError it threw, kept in `memo` (when there is one). */

@@ -1,4 +1,7 @@
+import { AgError } from '../errors.js';
 import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../grad.js';
+import { checkDirections, secondOrderTape, type SecondOrderTape } from '../hessian.js';
+import { checkDeadlineNow } from '../limits.js';
 import type { Limits } from '../limits.js';
 import type { Nested } from '../parse/values.js';
 import { err } from '../number-format.js';
@@ -8,7 +11,7 @@ import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode } 
 import { DEFAULT_MIN_DIGITS } from '../check/precision.js';
 import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
 import type { CaseSpec } from './load.js';
-import { cached, located, type Answer, type Compiled } from './compile.js';
+import { cached, located, Located, type Answer, type Compiled } from './compile.js';
 import { flat, stepTruths, type Sample } from './sample.js';
 
 /**
@@ -18,7 +21,7 @@ import { flat, stepTruths, type Sample } from './sample.js';
  * points gathered into one failure per answer.
  */
 
-export type FailureKind = 'gradient' | 'value' | 'step' | 'shape' | 'autodiff' | 'nonfinite';
+export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite';
 
 /** One thing a case got wrong, with the first point where it was wrong. */
 export interface CaseFailure {
@@ -82,6 +85,7 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
 export function judgeSample(c: Compiled, s: Sample): Finding[] {
   const out = judgeAutodiff(c, s);
   if (out.some((f) => f.kind === 'nonfinite')) return out;
+  if (c.order === 2) out.push(...judgeSecondOrder(c, s));
   for (const a of c.answers) {
     const v = judgeAnswer(c, a, s);
     if (!v.ok) out.push(v.finding);
@@ -126,10 +130,81 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   return out;
 }
 
+/** The formula's tape with its gradient's graph at a point, built once per point. */
+function secondAt(c: Compiled, s: Sample): SecondOrderTape {
+  s.second ??= located('f', () => secondOrderTape(c.spec.f, s.values, { wrt: c.grad.wrt, engine: c.grad.engine, limits: c.grad.limits }));
+  return s.second;
+}
+
+/**
+ * order: 2 — the gradient's own derivatives (gradgradcheck): Hessian-vector products
+ * along random directions against central differences of the gradient along them.
+ */
+export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
+  const v = checkDirections(secondAt(c, s), { rtol: c.rule.rtol, atol: c.rule.atol, eps: c.grad.eps, seed: c.seed });
+  const kinks = v.directions.filter((d) => d.status === 'kink').length;
+  if (kinks) (s.notes ??= []).push(`order 2: ${kinks} of ${v.directions.length} directions cross a kink at ${where(c, s)}; differences of the gradient cannot judge the second derivatives there`);
+  const worst = v.failures[0];
+  if (v.passed || !worst) return [];
+  const dir = v.directions.find((d) => d.status === 'fail');
+  const message = `second derivatives: autodiff ${worst.entry} = ${distinct(worst.ad, worst.fd)[0]} at ${where(c, s)}, but differences of the gradient give ${distinct(worst.ad, worst.fd)[1]} (abs err ${err(worst.absError)}, rel err ${err(worst.relError)}${dir ? `; ${v.directions.filter((d) => d.status === 'fail').length} of ${v.directions.length} directions disagree` : ''})`;
+  return [{ kind: 'second-order', key: 'second-order', entry: worst.entry, field: c.spec.pos.order ? 'order' : 'f', message, detail: message, truth: worst.ad, fd: worst.fd }];
+}
+
+/**
+ * ∂²f/∂x∂y at a point: one Hessian-vector product per entry of y, read at x's entries.
+ * Its shape: y's when x is a scalar, x's when y is a scalar, [entries of x, entries of y]
+ * otherwise (a matrix variable's entries in row-major order), a number for two scalars.
+ */
+function hessianBlock(c: Compiled, s: Sample, x: string, y: string): Tensor {
+  const so = secondAt(c, s);
+  const place = (name: string) => {
+    let at = 0;
+    for (const inp of so.tape.inputs) {
+      const size = so.tape.nodes[inp.node].size;
+      if (inp.name === name) return { at, size, shape: inp.shape };
+      at += size;
+    }
+    throw new Located('f', new AgError('bad-value', `${name} is not differentiated here`));
+  };
+  const [px, py] = [place(x), place(y)];
+  const limits = c.grad.limits as Limits;
+  if (py.size > limits.maxEvaluations || px.size * py.size > limits.maxEntries) {
+    throw new Located('f', new AgError('limit', `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`));
+  }
+  const data = new Float64Array(px.size * py.size);
+  const u = new Float64Array(so.n);
+  for (let j = 0; j < py.size; j++) {
+    if ((j & 15) === 0) checkDeadlineNow();
+    u[py.at + j] = 1;
+    const col = so.hvp(u);
+    u[py.at + j] = 0;
+    for (let i = 0; i < px.size; i++) data[i * py.size + j] = col[px.at + i];
+  }
+  const shape = px.shape.length === 0 ? py.shape : py.shape.length === 0 ? px.shape : [px.size, py.size];
+  return { shape, data };
+}
+
+/** One entry of ∂²f/∂x∂y by the entries it pairs: `∂²f/∂x[2]∂y[1]`, `∂²f/∂x∂W[1,2]`, `∂²f/∂x²`. */
+function hessianEntry(a: Answer, s: Sample, k: number): string {
+  const [sx, sy] = [s.values[a.name].shape, s.values[a.by!].shape];
+  const ny = sy.reduce((p, d) => p * d, 1);
+  const [i, j] = [Math.floor(k / ny), k % ny];
+  const [ex, ey] = [sx.length ? subscript(sx, i) : '', sy.length ? subscript(sy, j) : ''];
+  if (!ex && !ey) return a.what;
+  return ex === ey && a.name === a.by ? `∂²f/∂${a.name}${ex}²` : `∂²f/∂${a.name}${ex}∂${a.by}${ey}`;
+}
+
+/** How a second derivative's answer is laid out, for a shape error. */
+function hessianShapeWords(a: Answer): string {
+  return `∂²f/∂${a.name}∂${a.by} has one row per entry of ${a.name} and one column per entry of ${a.by} (the shape of ${a.by} when ${a.name} is a scalar, of ${a.name} when ${a.by} is)`;
+}
+
 /** The true value of an answer's quantity at a point. */
-function truthOf(a: Answer, s: Sample): Tensor {
+function truthOf(c: Compiled, a: Answer, s: Sample): Tensor {
   if (a.kind === 'value') return scalar(s.r.value);
   if (a.kind === 'step') return s.steps[a.name];
+  if (a.kind === 'hessian') return hessianBlock(c, s, a.name, a.by!);
   return tensorOf(s.r.gradient[a.name]);
 }
 
@@ -138,7 +213,7 @@ export type Verdict = { ok: true; words: string } | { ok: false; finding: Findin
 
 export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const limits = c.grad.limits as Limits;
-  const truth = truthOf(a, s);
+  const truth = truthOf(c, a, s);
   const yours = located(a.field, () => answerAt(a.expected, s, limits));
   const form: AnswerForm = a.expected.kind === 'numbers' ? { digits: a.expected.digits, literal: a.expected.literal } : {};
   const cmp = compare(yours, truth.data, truth.shape, c.rule, form);
@@ -146,15 +221,15 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const at = where(c, s);
   const agrees = (y: Tensor, candidate: Tensor) => compare(y, candidate.data, candidate.shape, c.rule, form).ok;
   const key = a.part;
-  const entryName = a.kind === 'gradient' ? `∂f/∂${a.name}` : a.name;
+  const entryName = a.kind === 'gradient' || a.kind === 'hessian' ? a.what : a.name;
   if (cmp.shape) {
     const fix = shapeFix(a, yours, truth, agrees, s.values, limits);
     // the fix already says it: no words before the message
     const mistake: Mistake | undefined = fix.transposed ? { code: 'transposed', words: '' } : undefined;
-    const detail = shapeMismatch(a.what, yours, a.kind === 'value' ? 'f' : a.name, truth.shape, at, fix.words);
+    const detail = shapeMismatch(a.what, yours, a.kind === 'value' ? 'f' : a.kind === 'hessian' ? a.what : a.name, truth.shape, at, a.kind === 'hessian' ? (fix.words ?? hessianShapeWords(a)) : fix.words);
     return { ok: false, finding: { kind: 'shape', key, entry: entryName, field: a.field, message: detail, detail, mistake } };
   }
-  const entry = a.kind === 'gradient' ? partial(a.name, truth.shape, cmp.flat) : truth.shape.length ? `${a.name}${subscript(truth.shape, cmp.flat)}` : a.what;
+  const entry = a.kind === 'gradient' ? partial(a.name, truth.shape, cmp.flat) : a.kind === 'hessian' ? hessianEntry(a, s, cmp.flat) : truth.shape.length ? `${a.name}${subscript(truth.shape, cmp.flat)}` : a.what;
   const chk = s.r.check;
   const fd = a.kind === 'gradient' && chk ? (chk.entries.find((e) => e.entry === a.name + subscript(truth.shape, cmp.flat)) ?? undefined) : null;
   const more = truth.data.length > 1 ? `; wrong in ${cmp.wrong} of ${truth.data.length} entries` : '';
@@ -169,7 +244,7 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
     fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
     constantFactors: a.kind === 'gradient',
   }) ?? undefined;
-  const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : 'gradient';
+  const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : a.kind === 'hessian' ? 'hessian' : 'gradient';
   return { ok: false, finding: { kind, key, entry, field: a.field, message: withMistake(detail, mistake), detail, mistake, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd } };
 }
 

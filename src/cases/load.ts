@@ -54,12 +54,14 @@ export interface CaseSpec {
   eps?: number;
   method?: FdMethod;
   seed?: number;
+  /** 2: the gradient's own derivatives are checked too (Hessian-vector products against differences of the gradient; order:) */
+  order?: 1 | 2;
   /**
    * Answers: the value, gradients of variables and named steps (∂f/∂q), the values of
    * named steps. A number from a document arrives as the text it was written with
    * (`"-0.1970"`), so it is judged at the digits written.
    */
-  expect?: { value?: RawExpected; gradient?: Record<string, RawExpected>; steps?: Record<string, RawExpected> };
+  expect?: { value?: RawExpected; gradient?: Record<string, RawExpected>; steps?: Record<string, RawExpected>; hessian?: Record<string, Record<string, RawExpected>> };
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */
@@ -86,9 +88,9 @@ export class NotCaseFile extends CaseFileError {
   }
 }
 
-export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'expect'];
+export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'order', 'expect'];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
-const EXPECT_KEYS = ['value', 'gradient', 'steps'];
+const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian'];
 /** The most random evaluation points a case may ask for. */
 export const MAX_SAMPLES = 10000;
 /** The most grade points one case may be worth. */
@@ -325,6 +327,10 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
     if (!Number.isSafeInteger(c.seed)) return problem('seed', `seed: should be a whole number, not ${shown(c.seed)}`);
     spec.seed = c.seed as number;
   }
+  if (c.order !== undefined) {
+    if (c.order !== 1 && c.order !== 2) return problem('order', `order: should be 1 or 2, not ${shown(c.order)}`, 'order: 2 also checks the second derivatives (Hessian-vector products against differences of the gradient)');
+    spec.order = c.order;
+  }
 
   if (c.expect !== undefined) {
     const bad = readAnswers(c.expect, node?.entries?.get('expect')?.value, 'expect', spec, w.doc);
@@ -340,11 +346,11 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
  * wrong with them, if anything.
  */
 export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: string, spec: CaseSpec, doc: ParsedDocument | undefined): { key: string; message: string; hint?: string } | null {
-  if (!isPlainObject(raw)) return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient: and/or steps:, not ${describe(raw)}` };
+  if (!isPlainObject(raw)) return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient:, steps: and/or hessian:, not ${describe(raw)}` };
   for (const k of Object.keys(raw)) {
     if (!EXPECT_KEYS.includes(k)) {
       const near = closest(k, EXPECT_KEYS);
-      return { key: `${prefix}.${k}`, message: `unknown key ${prefix}.${shortName(k)}:`, hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient: and steps:` };
+      return { key: `${prefix}.${k}`, message: `unknown key ${prefix}.${shortName(k)}:`, hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient:, steps: and hessian:` };
     }
   }
   const out = (spec.expect = Object.create(null) as NonNullable<CaseSpec['expect']>);
@@ -370,6 +376,22 @@ export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: str
       if (!isRawValue(v)) return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}` };
       table[k] = written(v, at(part, k));
       place(key, table[k], [part, k]);
+    }
+  }
+  if (raw.hessian !== undefined) {
+    const m = raw.hessian;
+    const like = 'pairs of variables to second derivatives, like { x: { y: 2 } } for ∂²f/∂x∂y';
+    if (!isPlainObject(m)) return { key: `${prefix}.hessian`, message: `${prefix}.hessian: should map ${like}, not ${describe(m)}` };
+    const table = (out.hessian = Object.create(null) as Record<string, Record<string, RawExpected>>);
+    for (const [x, row] of Object.entries(m)) {
+      if (!isPlainObject(row)) return { key: `${prefix}.hessian.${x}`, message: `${prefix}.hessian.${shortName(x)}: should map variables to ∂²f/∂${shortName(x)}∂(that variable), like { ${shortName(x)}: 2 }, not ${describe(row)}` };
+      const inner = (table[x] = Object.create(null) as Record<string, RawExpected>);
+      for (const [y, v] of Object.entries(row)) {
+        const key = `${prefix}.hessian.${x}.${y}`;
+        if (!isRawValue(v)) return { key, message: `${prefix}.hessian.${shortName(x)}.${shortName(y)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}` };
+        inner[y] = written(v, at('hessian', x, y));
+        place(key, inner[y], ['hessian', x, y]);
+      }
     }
   }
   return null;

@@ -86,7 +86,7 @@ function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
     sweep(c, o, result);
     result.status = result.failures.length ? 'fail' : 'pass';
     // the truth in doubt (autodiff against finite differences, a non-finite value) scores nothing
-    const doubt = result.failures.some((f) => f.kind === 'autodiff' || f.kind === 'nonfinite');
+    const doubt = result.failures.some((f) => f.kind === 'autodiff' || f.kind === 'second-order' || f.kind === 'nonfinite');
     const wrong = new Set(result.failures.map((f) => f.field));
     const parts = c.answers.length || 1;
     const right = doubt ? 0 : c.answers.length ? c.answers.filter((a) => !wrong.has(a.field)).length : 1;
@@ -104,7 +104,7 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   result.samples = samples.length;
   result.variables = samples[0].r.variables.filter((v) => c.variables.includes(v) || !c.stepNames.includes(v));
   result.failures.push(...failuresOver(c.spec, samples, samples.map((s) => judgeSample(c, s))));
-  result.warnings.push(...warnings);
+  result.warnings.push(...warnings, ...new Set(samples.flatMap((s) => s.notes ?? [])));
 }
 
 /** A case file that could not be read or parsed (the run's exit code is then 2). */

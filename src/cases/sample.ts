@@ -8,6 +8,7 @@ import { Rng } from '../random.js';
 import { scalar, type Tensor } from '../tensor.js';
 import { parseAt, valueOf } from '../values.js';
 import type { Factor } from '../check/mistakes.js';
+import type { SecondOrderTape } from '../hessian.js';
 import { evaluateProgram } from './expect.js';
 import type { CaseSpec } from './load.js';
 import { fieldName, located, Located, type Compiled, type RunOptions } from './compile.js';
@@ -79,6 +80,10 @@ export interface Sample {
   factors?: Factor[];
   /** formula answers' values here, by their text (see answerAt) */
   answers?: Map<string, Tensor | AgError>;
+  /** the tape with its gradient's graph here (built when a second derivative is asked for) */
+  second?: SecondOrderTape;
+  /** what judging here could not settle (a second-order direction across a kink) */
+  notes?: string[];
 }
 
 /**

@@ -34,6 +34,7 @@ export function builder(y: Argv) {
     .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' })
     .option('eps', { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' })
     .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' })
+    .option('order', { choices: [1, 2] as const, describe: '2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case\'s order: wins)' })
     .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' })
     .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
@@ -46,6 +47,7 @@ export function builder(y: Argv) {
     .example('$0 check fixtures/homework/', 'every case file in a folder')
     .example('$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log')
     .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --samples 5', 'is my derivation right?')
+    .example('$0 check "sum(log(1 + exp(-y.*(X*w))))" --at "X=randn(5,3), y=[1,-1,1,1,-1], w=[0.1,0.2,0.3]" --wrt w --order 2', 'second derivatives too (gradgradcheck)')
     .example('$0 check cases.yaml --shard 2/4 --jobs 2', 'the second quarter of the cases on two threads');
 }
 
@@ -143,6 +145,7 @@ export async function handler(args: Args): Promise<void> {
           method: args.method,
           samples: args.samples,
           minDigits: args.minDigits,
+          order: args.order,
           engine: args.engine,
           limits,
           allowFiles: args.allowFiles,

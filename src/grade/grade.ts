@@ -1,8 +1,8 @@
 import { AgError } from '../errors.js';
 import { roundPoints, type FileError } from '../cases/run.js';
-import { checkPart, compileAnswer, compileFormula, Located, toCaseError, wantTruths, type Answer, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
+import { checkPart, compileAnswer, whatOf as whatOfPart, compileFormula, Located, toCaseError, wantTruths, type Answer, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
 import { samplePoints, type Sample } from '../cases/sample.js';
-import { failuresOver, judgeAnswer, judgeAutodiff } from '../cases/judge.js';
+import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../cases/judge.js';
 import type { RawExpected } from '../cases/load.js';
 import type { MistakeCode } from '../check/mistakes.js';
 import { limitsFrom, withDeadline } from '../limits.js';
@@ -100,7 +100,7 @@ export function prepareKey(key: Key, o: RunOptions = {}): { problems: PreparedPr
 function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedProblem {
   const c = compileFormula(problem.spec, o);
   if (problem.parts) {
-    for (const p of problem.parts) checkPart(c, p.kind, p.name, 'parts');
+    for (const p of problem.parts) checkPart(c, p.kind, p.name, 'parts', p.by);
     wantTruths(c, problem.parts);
   }
   // a label used as an index (softmax's y) is what a key means: no warning for it
@@ -115,7 +115,7 @@ function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedP
     }
   }
   for (const x of w) warnings.push(`${problem.name}: ${x}`);
-  for (const s of samples) for (const f of judgeAutodiff(c, s)) warnings.push(`${problem.name}: the key's own formula fails its check — ${f.message}`);
+  for (const s of samples) for (const f of [...judgeAutodiff(c, s), ...(c.order === 2 ? judgeSecondOrder(c, s) : [])]) warnings.push(`${problem.name}: the key's own formula fails its check — ${f.message}`);
   // every submission's answers are parsed once per distinct text
   c.compiledAnswers = new Map();
   return { problem, c, parts, samples, points: problem.spec.points ?? 1 };
@@ -124,10 +124,11 @@ function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedP
 /** The answer a submission gives for a part, if any. */
 function answerFor(expect: NonNullable<Submission['answers'][string]['expect']>, p: PartSpec): RawExpected | undefined {
   if (p.kind === 'value') return expect.value;
+  if (p.kind === 'hessian') return expect.hessian?.[p.name]?.[p.by!];
   return (p.kind === 'gradient' ? expect.gradient : expect.steps)?.[p.name];
 }
 
-const whatOf = (p: PartSpec) => (p.kind === 'value' ? 'f' : p.kind === 'gradient' ? `∂f/∂${p.name}` : p.name);
+const whatOf = (p: PartSpec) => whatOfPart(p.kind, p.name, p.by);
 
 /** Grade one submission against the prepared key. Never throws: an answer that cannot be judged is that part's error. */
 export function gradeSubmission(key: PreparedProblem[], sub: Submission, o: RunOptions = {}): StudentResult {
@@ -143,7 +144,7 @@ export function gradeSubmission(key: PreparedProblem[], sub: Submission, o: RunO
     const p = key.find((q) => q.problem.name === name)!;
     const given = sub.answers[name].expect;
     const graded = new Set(p.parts.map((x) => x.part));
-    const extra = [...(given.value !== undefined ? ['value'] : []), ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`), ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`)].filter((x) => !graded.has(x));
+    const extra = [...(given.value !== undefined ? ['value'] : []), ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`), ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`), ...Object.entries(given.hessian ?? {}).flatMap(([x, row]) => Object.keys(row).map((y) => `hessian.${x}.${y}`))].filter((x) => !graded.has(x));
     for (const x of extra) notes.push(`answers.${name}.${x}: not graded (the key does not grade ${x})`);
   }
   const max = key.reduce((s, p) => s + p.points, 0);
@@ -172,7 +173,7 @@ function gradeProblem(p: PreparedProblem, sub: Submission): ProblemResult {
       continue;
     }
     try {
-      compiled.set(x.part, compileAnswer(c, x.kind, x.name, raw, field));
+      compiled.set(x.part, compileAnswer(c, x.kind, x.name, raw, field, x.by));
       parts.push({ ...base, status: 'right', message: '' });
     } catch (e) {
       parts.push(errorPart(base, c, e));

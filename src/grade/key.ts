@@ -22,10 +22,12 @@ import { closest } from '../graph/suggest.js';
 /** What a problem may set: a case's settings, parts: instead of expect:. */
 export const PROBLEM_KEYS = [...CASE_KEYS.filter((k) => k !== 'expect'), 'parts'];
 
-/** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`. */
+/** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`, `hessian.<variable>.<variable>`. */
 export interface PartSpec {
   kind: Answer['kind'];
   name: string;
+  /** the second variable of `hessian.x.y` */
+  by?: string;
   part: string;
 }
 
@@ -47,6 +49,8 @@ export interface Key {
 /** A part as the key writes it. Null when it is not one. */
 export function parsePart(text: string): PartSpec | null {
   if (text === 'value') return { kind: 'value', name: 'f', part: 'value' };
+  const h = /^hessian\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (h) return { kind: 'hessian', name: h[1], by: h[2], part: text };
   const m = /^(gradient|steps)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
   if (!m) return null;
   return { kind: m[1] === 'gradient' ? 'gradient' : 'step', name: m[2], part: text };
@@ -96,7 +100,7 @@ function keyOf(doc: ParsedDocument): Key {
       if (!Array.isArray(r.parts) || r.parts.length === 0) fail(`${shortName(name)}: parts: should be a list like [value, gradient.x, steps.q], not ${describe(r.parts)}`, partsNode);
       parts = (r.parts as unknown[]).map((p) => {
         const part = typeof p === 'string' ? parsePart(p.trim()) : null;
-        return part ?? fail(`${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step> or steps.<step>`, partsNode);
+        return part ?? fail(`${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>`, partsNode);
       });
       const twice = parts.find((p, k) => parts!.findIndex((q) => q.part === p.part) !== k);
       if (twice) fail(`${shortName(name)}: parts: ${twice.part} is listed twice`, partsNode);

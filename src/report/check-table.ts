@@ -40,7 +40,7 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
     if (r.status === 'pass') out.push(`  ${c.green('✓')} ${name}${pts}`);
     else if (r.status === 'fail') {
       out.push(`  ${c.red('✗')} ${name}${pts}${at ? c.dim(`  ${at}`) : ''}`);
-      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message, { max: 2000 })}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
+      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'second-order' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message, { max: 2000 })}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
     } else {
       out.push(`  ${c.red('!')} ${name}${at ? c.dim(`  ${at}`) : ''}`);
       out.push(indent(caseErrorText(r, r.error!, c), 6));
