@@ -35,7 +35,7 @@ describe('answer keys', () => {
     expect(keyError('problems:\n  - f: x\n    at: { x: 1 }\n')).toBe('k.yaml:2: problem 1 has no name: (submissions answer problems by name)');
     expect(keyError('problems:\n  - name: a\n    f: x\n  - name: a\n    f: y\n')).toBe('k.yaml:4: two problems are named a (lines 2 and 4); names must differ');
     expect(keyError('problems:\n  - name: a\n    f: x\n    expect: { value: 1 }\n')).toBe('k.yaml:4: problem 1: unknown key expect:');
-    expect(keyError('problems:\n  - name: a\n    f: x\n    parts: [value, gradient]\n')).toBe('k.yaml:4: a: parts: gradient is not a part; a part is value, gradient.<variable or step> or steps.<step>');
+    expect(keyError('problems:\n  - name: a\n    f: x\n    parts: [value, gradient]\n')).toBe('k.yaml:4: a: parts: gradient is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>');
     expect(keyError('problems:\n  - name: a\n    f: q = x^2; q + 1\n    at: { x: 1 }\n    parts: [gradient.z]\n')).toBe('k.yaml:5: problem a: parts: the formula has no variable or named step z');
     expect(keyError('problems:\n  - name: a\n    f: sinn(x)\n    at: { x: 1 }\n')).toBe('k.yaml:3:8: problem a: unknown function sinn');
     expect(keyError('problems:\n  - name: a\n    f: -log(softmax(z)[y])\n    at: { z: [1, 2], y: 1 }\n    parts: [gradient.y]\n')).toBe('k.yaml:5: problem a: parts: y is used as an index, so it has no gradient');
