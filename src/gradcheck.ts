@@ -175,6 +175,9 @@ function gradcheckFunction(fn: (values: never) => unknown, inputs: InputValues, 
     const own = fn as unknown as Record<string, unknown>;
     const side = <K extends 'grad' | 'vjp' | 'jvp'>(k: K) => (options[k] ?? (typeof own[k] === 'function' ? own[k] : undefined)) as FunctionGradcheckOptions<never>[K];
     const name = options.name ?? (fn.name || 'f');
+    if ((options as { order?: number }).order === 2) {
+      throw new AgError('usage', `gradcheck(${name}, …, { order: 2 }) checks second derivatives of a formula only: a function's second derivatives would need its Hessian-vector products`, { hint: "give the formula (gradcheck('…', values, { order: 2 })), or check your function's gradient as a function of its own: gradcheck(grad, …) with its vjp" });
+    }
     const sides = { grad: side('grad'), vjp: side('vjp'), jvp: side('jvp') };
     if (!sides.grad && !sides.vjp) {
       throw new AgError('usage', `gradcheck(${name}, …) needs the derivative under test: grad(values) for a scalar function or vjp(values, cotangent) for a tensor one, as options or as ${name}.grad / ${name}.vjp`);

@@ -166,6 +166,8 @@ describe('gradcheck(…, { order: 2 })', () => {
     // the second-order check builds the gradient's graph: a node limit the formula meets but its derivative's graph does not shows it runs
     expect(gradcheck('sin(x)*cos(y)', { x: 1, y: 2 }, { limits: { maxNodes: 8 } }).passed).toBe(true);
     expect(() => gradcheck('sin(x)*cos(y)', { x: 1, y: 2 }, { order: 2, limits: { maxNodes: 8 } })).toThrow("the derivative's graph has more than 8 nodes (--max-nodes)");
+    // a function's second derivatives are not something gradcheck can take: said, not ignored
+    expect(() => gradcheck((v: { x: number }) => v.x ** 3, { x: 1 }, { grad: (v: { x: number }) => ({ x: 3 * v.x ** 2 }), order: 2 } as never)).toThrow(/checks second derivatives of a formula only/);
   });
 });
 
