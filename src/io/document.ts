@@ -4,6 +4,9 @@ import { AgError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { readTextBounded } from './read.js';
 import type { FileScope } from './scope.js';
+import { parsePlainYaml, type PosNode } from './plain-yaml.js';
+
+export type { PosNode };
 
 /**
  * The door for YAML and JSON documents from untrusted hands: case files today, answer
@@ -15,19 +18,6 @@ import type { FileScope } from './scope.js';
  * document's text; callers show the offending line only of a file the user named.
  */
 
-/** Where a node is in the text, and what is under it. */
-export interface PosNode {
-  /** offset of the node's first character */
-  start: number;
-  /** for a string written plainly, or quoted without escapes: the offset where its text starts */
-  textStart?: number;
-  /** for a number: its text as written (`-0.1970`, `1.2e-3`), so an answer keeps the digits it was given with */
-  source?: string;
-  /** a mapping's entries, by key */
-  entries?: Map<string, { key: PosNode; value: PosNode }>;
-  /** a list's items */
-  items?: PosNode[];
-}
 
 export interface ParsedDocument {
   file: string;
@@ -91,7 +81,7 @@ export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
 }
 
 /** Parse a document's text (see readDocument). */
-export function parseDocumentText(text: string, file: string, o: { format: DocumentFormat; showLines?: boolean; what?: string }): ParsedDocument {
+export function parseDocumentText(text: string, file: string, o: { format: DocumentFormat; showLines?: boolean; what?: string; /** false: YAML always through the yaml package, never the plain reader (tests compare the two) */ plainYaml?: boolean }): ParsedDocument {
   const what = o.what ?? 'the case file';
   const lines = new Lines(text);
   const fail = (message: string, offset?: number): DocumentError => {
@@ -99,7 +89,8 @@ export function parseDocumentText(text: string, file: string, o: { format: Docum
     const p = lines.position(Math.min(offset, text.length));
     return new DocumentError(file, message, p.line, p.col, o.showLines === false ? undefined : lines.text(p.line));
   };
-  const doc = o.format === 'json' ? parseJson(text, what, fail) : parseYaml(text, what, fail);
+  // most YAML documents are plain (see plain-yaml.ts) and read in a few milliseconds; the rest go to the yaml package
+  const doc = o.format === 'json' ? parseJson(text, what, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, fail));
   return { file, text, value: doc.value, root: doc.root, at: (offset) => lines.at(offset), line: (n) => lines.text(n) };
 }
 
