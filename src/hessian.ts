@@ -1,4 +1,5 @@
 import { perVariable } from './check/fd.js';
+import { tapeInputs } from './check/tape.js';
 import { checkSecondOrder, type SecondOrderFunction, type SecondOrderVerdict } from './check/second-order.js';
 import { DEFAULT_ATOL, DEFAULT_FD_MAX, DEFAULT_RTOL } from './check/tolerance.js';
 import { symmetricEigenvalues } from './eigen.js';
@@ -352,21 +353,15 @@ function hvpRun(formula: string, valuesIn: Record<string, Tensor | Nested>, dire
     }
   }
   const u = new Float64Array(so.n);
-  const offsets: number[] = [];
-  let o = 0;
-  for (const inp of so.tape.inputs) {
-    const d = direction[inp.name];
-    offsets.push(o);
-    if (d) u.set(d.data, o);
-    o += so.tape.nodes[inp.node].size;
-  }
+  const inputs = tapeInputs(so.tape);
+  for (const inp of inputs) if (direction[inp.name]) u.set(direction[inp.name].data, inp.offset);
   const t0 = performance.now();
   const hu = so.hvp(u);
   const ms = performance.now() - t0;
   const check = opts.check === false ? null : checkSecondOrder(so.fn, [{ u, hu, name: 'v' }], opts);
   return {
     ...atPoint(formula, so, values),
-    direction: Object.fromEntries(so.tape.inputs.map((inp, k) => [inp.name, shown(inp.shape, u.subarray(offsets[k], offsets[k] + so.tape.nodes[inp.node].size), 64)])),
+    direction: Object.fromEntries(inputs.map((inp) => [inp.name, shown(inp.shape, u.subarray(inp.offset, inp.offset + inp.size), 64)])),
     hvp: perVariable(so.tape, hu),
     n: so.n,
     ms,

@@ -1,6 +1,7 @@
 import { AgError } from '../errors.js';
 import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../grad.js';
 import { checkDirections, secondOrderTape, type SecondOrderTape } from '../hessian.js';
+import { tapeInputs } from '../check/tape.js';
 import { checkDeadlineNow } from '../limits.js';
 import type { Limits } from '../limits.js';
 import type { Nested } from '../parse/values.js';
@@ -158,15 +159,11 @@ export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
  */
 function hessianBlock(c: Compiled, s: Sample, x: string, y: string): Tensor {
   const so = secondAt(c, s);
-  const place = (name: string) => {
-    let at = 0;
-    for (const inp of so.tape.inputs) {
-      const size = so.tape.nodes[inp.node].size;
-      if (inp.name === name) return { at, size, shape: inp.shape };
-      at += size;
-    }
+  const inputs = tapeInputs(so.tape);
+  const fail = (name: string): never => {
     throw new Located('f', new AgError('bad-value', `${name} is not differentiated here`));
   };
+  const place = (name: string) => inputs.find((i) => i.name === name) ?? fail(name);
   const [px, py] = [place(x), place(y)];
   const limits = c.grad.limits as Limits;
   if (py.size > limits.maxEvaluations || px.size * py.size > limits.maxEntries) {
@@ -176,10 +173,10 @@ function hessianBlock(c: Compiled, s: Sample, x: string, y: string): Tensor {
   const u = new Float64Array(so.n);
   for (let j = 0; j < py.size; j++) {
     if ((j & 15) === 0) checkDeadlineNow();
-    u[py.at + j] = 1;
+    u[py.offset + j] = 1;
     const col = so.hvp(u);
-    u[py.at + j] = 0;
-    for (let i = 0; i < px.size; i++) data[i * py.size + j] = col[px.at + i];
+    u[py.offset + j] = 0;
+    for (let i = 0; i < px.size; i++) data[i * py.size + j] = col[px.offset + i];
   }
   const shape = px.shape.length === 0 ? py.shape : py.shape.length === 0 ? px.shape : [px.size, py.size];
   return { shape, data };
