@@ -1,5 +1,6 @@
 import { runAsync } from './check/evaluator.js';
 import type { CheckOptions } from './check/fd.js';
+import { PROGRAM_FD_MAX } from './check/tolerance.js';
 import { checkFunction, outputRows } from './check/function.js';
 import { readInputs } from './check/js-function.js';
 import { MODULE_RUNNER } from './check/module-runner.js';
@@ -51,8 +52,10 @@ export async function checkProgram(target: { exec: string } | { module: { file: 
     const { fn, evaluator, value } = await pipeFunction(pipe, pv);
     const pre = o.reference !== undefined ? addReference(evaluator, o.reference, pv, fn, value.shape, o, limits) : [];
     const rows = outputRows('f', value.shape);
-    const r = await runAsync(checkFunction(fn, rows, { ...o, reference: o.reference !== undefined }), evaluator);
-    return functionResult(r, { name: label, pv, f: fn, valueShape: value.shape, rows, side: value.data.length === 1 && value.shape.length === 0 ? 'gradient' : 'vjp', pre });
+    // a screen above PROGRAM_FD_MAX entries: a few hundred evaluations when the code is right, every entry differenced when it is not
+    const fdMax = o.fdMax ?? PROGRAM_FD_MAX;
+    const r = await runAsync(checkFunction(fn, rows, { ...o, fdMax, escalate: true, reference: o.reference !== undefined }), evaluator);
+    return functionResult(r, { name: label, pv, f: fn, valueShape: value.shape, rows, side: value.data.length === 1 && value.shape.length === 0 ? 'gradient' : 'vjp', pre, fdMax, escalate: true });
   } finally {
     await pipe.close();
   }

@@ -2,7 +2,8 @@ import { inlineCase, type RawExpected } from './cases/load.js';
 import type { CheckOptions, CheckResult, JacobianCheck } from './check/fd.js';
 import { perInput } from './check/fd.js';
 import { runSync, type AsyncEvaluator, type Evaluator, type FunctionUnderTest, type InputSpec } from './check/evaluator.js';
-import { checkFunction, outputRows, type FunctionCheck, type JvpCheck, type ReferenceCheck } from './check/function.js';
+import { checkFunction, outputRows, type FunctionCheck, type JvpCheck, type ReferenceCheck, type Screen } from './check/function.js';
+import { DEFAULT_FD_MAX } from './check/tolerance.js';
 import { nested, shapeText, type ValueLike } from './check/forms.js';
 import { jsFunction, readInputs, type PointValues } from './check/js-function.js';
 import { findings, uncertainties, type Finding } from './check/words.js';
@@ -127,6 +128,8 @@ export interface FunctionGradcheckOptions<V extends InputValues = InputValues> e
   vjp?: (values: V, cotangent: ValueLike) => GradientValues;
   /** J·tangents, fn's output shape: checked along random directions against differences (fn.jvp when not given) */
   jvp?: (values: V, tangents: V) => ValueLike;
+  /** above fdMax, the directional check is a screen: when it disagrees, every entry (up to max(2000, fdMax)) is differenced after it, so the wrong ones are named (gradcheck --exec does this above 256 entries) */
+  escalate?: boolean;
   /** a formula in the inputs' names for the same function: its autodiff (this project's engines) is the truth, exact to rounding; finite differences still run */
   reference?: string;
   /** the tolerance against the reference (default rtol 1e-9, atol 1e-12: it differs from your code by rounding only) */
@@ -159,6 +162,8 @@ export interface FunctionGradcheckResult {
   failures: GradcheckFailure[];
   warnings: string[];
   evaluations: number;
+  /** the directional screen that came first, when it disagreed and every entry was differenced after it (programs over a pipe) */
+  screen?: Screen;
 }
 
 /**
@@ -187,7 +192,7 @@ function gradcheckFunction(fn: (values: never) => unknown, inputs: InputValues, 
     const pre = options.reference !== undefined ? addReference(evaluator, options.reference, pv, f, value.shape, options, limits) : [];
     const rows = outputRows(name, value.shape);
     const r = runSync(checkFunction(f, rows, { ...options, jvp: !!sides.jvp, reference: options.reference !== undefined }), evaluator);
-    return functionResult(r, { name, pv, f, valueShape: value.shape, rows, side: sides.vjp && !(sides.grad && f.outputs === 1) ? 'vjp' : 'gradient', pre, throwOnFail: options.throwOnFail });
+    return functionResult(r, { name, pv, f, valueShape: value.shape, rows, side: sides.vjp && !(sides.grad && f.outputs === 1) ? 'vjp' : 'gradient', pre, throwOnFail: options.throwOnFail, fdMax: options.fdMax, escalate: options.escalate });
   });
 }
 
@@ -231,14 +236,18 @@ export function addReference(evaluator: Evaluator | AsyncEvaluator, formula: str
 /** The result object of a function check: per-input values, the verdict in words. */
 export function functionResult(
   r: FunctionCheck,
-  o: { name: string; pv: PointValues; f: FunctionUnderTest; valueShape: readonly number[]; rows: string[]; side: string; pre?: Finding[]; throwOnFail?: boolean },
+  o: { name: string; pv: PointValues; f: FunctionUnderTest; valueShape: readonly number[]; rows: string[]; side: string; pre?: Finding[]; throwOnFail?: boolean; fdMax?: number; escalate?: boolean },
 ): FunctionGradcheckResult {
   const { pv, f } = o;
   const found = [...(o.pre ?? []), ...findings(r, pv.wrt, o.rows, o.side)];
   const warnings = r.check ? uncertainties(r.check, `your ${o.side}`, 'function').map((w) => w.message) : [];
   if (r.jacobian?.unjudgedCount) warnings.push(`finite differences cannot judge ${r.jacobian.unjudgedCount} Jacobian entr${r.jacobian.unjudgedCount > 1 ? 'ies' : 'y'} (${r.jacobian.unjudged.map((e) => `∂${e.row}/∂${e.column}`).join(', ')}${r.jacobian.unjudgedCount > r.jacobian.unjudged.length ? ', …' : ''}): ${r.jacobian.unjudged[0]?.note ?? 'the differences are too noisy'}`);
   if (r.jvp) for (const e of r.jvp.entries.filter((x) => x.status === 'kink' || x.status === 'noisy')) warnings.push(`your jvp at ${e.entry}: finite differences cannot judge here (${e.note ?? e.status})`);
-  if (r.check?.mode === 'directional') warnings.push(`${f.point.length} input entries: checked ${r.check.directions?.length ?? 0} random directions and ${r.check.entries.length} sampled entries instead of all (fdMax)`);
+  if (r.check?.mode === 'directional') {
+    const what = `${f.point.length} input entries: checked ${r.check.directions?.length ?? 0} random directions and ${r.check.entries.length} sampled entries instead of all`;
+    warnings.push(o.escalate && r.check.passed ? `${what} (more than fdMax ${o.fdMax}): they agree; a disagreement would have differenced every entry` : `${what} (more than fdMax ${o.fdMax ?? DEFAULT_FD_MAX})`);
+  }
+  if (r.screen) warnings.push(`screened first along ${r.screen.directions} random directions and ${r.screen.sampled} sampled entries (${r.screen.evaluations} evaluations): ${r.screen.found}, so every entry was differenced`);
   const point: Record<string, Nested> = {};
   for (const n of pv.names) point[n] = nested(pv.flats[n].shape, pv.flats[n].data);
   const result: FunctionGradcheckResult = {
@@ -257,6 +266,7 @@ export function functionResult(
     failures: found.map(({ kind, entry, message, yours, truth }) => ({ kind, entry, message, yours, truth })),
     warnings,
     evaluations: r.evaluations,
+    ...(r.screen ? { screen: r.screen } : {}),
   };
   if (!result.passed && o.throwOnFail) throw new GradcheckError(result);
   return result;

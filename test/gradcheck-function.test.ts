@@ -112,6 +112,30 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(other.failures[0].message).toMatch(/not the same function/);
   });
 
+  it('escalate: above fdMax a disagreeing screen is followed by every entry, naming the wrong one', () => {
+    // f = Σ sin(x_j)·j/n with one entry of the gradient negated: 300 entries, fdMax 100
+    const n = 300;
+    const x = Array.from({ length: n }, (_, j) => Math.cos(3 * j));
+    const f = ({ x }: { x: number[] }) => x.reduce((s, v, j) => s + (Math.sin(v) * (j + 1)) / n, 0);
+    const grad = ({ x }: { x: number[] }) => ({ x: x.map((v, j) => (j === 200 ? -1 : 1) * (Math.cos(v) * (j + 1)) / n) });
+    const screenOnly = gradcheck(f, { x }, { grad, fdMax: 100 });
+    expect(screenOnly.passed).toBe(false);
+    expect(screenOnly.check!.mode).toBe('directional');
+    expect(screenOnly.screen).toBeUndefined();
+    const named = gradcheck(f, { x }, { grad, fdMax: 100, escalate: true });
+    expect(named.passed).toBe(false);
+    expect(named.check!.mode).toBe('full');
+    expect(named.failures.map((e) => e.entry)).toEqual(['∂f/∂x[201]']);
+    expect(named.screen!.evaluations).toBe(screenOnly.evaluations);
+    expect(named.warnings.join('\n')).toMatch(/so every entry was differenced/);
+    // right code: the screen settles it in far fewer evaluations than every entry
+    const good = gradcheck(f, { x }, { grad: ({ x }: { x: number[] }) => ({ x: x.map((v, j) => (Math.cos(v) * (j + 1)) / n) }), fdMax: 100, escalate: true });
+    expect(good.passed).toBe(true);
+    expect(good.screen).toBeUndefined();
+    expect(good.evaluations).toBeLessThan(2 * n);
+    expect(good.warnings.join('\n')).toMatch(/300 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 100\): they agree/);
+  });
+
   it('a kink or a non-smooth black box is "cannot judge here", never a failure', () => {
     const abs = ({ x }: { x: number }) => Math.abs(x);
     const r = gradcheck(abs, { x: 0 }, { grad: () => ({ x: 0.3 }) });

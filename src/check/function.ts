@@ -29,6 +29,23 @@ export interface FunctionCheckOptions extends CheckOptions {
   reference?: boolean;
   /** the reference's tolerance: it is exact to rounding, so far tighter than the differences' (default rtol 1e-9, atol 1e-12) */
   referenceTolerance?: { rtol?: number; atol?: number };
+  /**
+   * the directional check (more entries than fdMax) is a screen: when a direction or a
+   * sampled entry does not agree, every entry is differenced after it (up to
+   * max(DEFAULT_FD_MAX, fdMax) entries), so the wrong ones are named. A program over a
+   * pipe, where one evaluation costs a millisecond, is screened this way.
+   */
+  escalate?: boolean;
+}
+
+/** The directional screen that did not settle the check, before every entry was differenced. */
+export interface Screen {
+  directions: number;
+  /** entries sampled */
+  sampled: number;
+  evaluations: number;
+  /** what it found: `a direction disagreed`, … */
+  found: string;
 }
 
 /** A formula's autodiff differs from your code's by rounding only. */
@@ -67,6 +84,8 @@ export interface FunctionCheck {
   reference: ReferenceCheck | null;
   /** function evaluations spent (differences and jvp directions) */
   evaluations: number;
+  /** the screen that came first, when it did not settle the check (`escalate`) */
+  screen?: Screen;
 }
 
 export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: FunctionCheckOptions = {}): Ask<FunctionCheck> {
@@ -78,12 +97,13 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
   let cotangent: Float64Array | undefined;
   let check: CheckResult | null = null;
   let jacobian: JacobianCheck | null = null;
+  let screen: Screen | undefined;
   let truthSeeds: Float64Array[];
   if (m === 1) {
     mode = 'gradient';
     cotangent = Float64Array.of(1);
     analytic = yield* askVjp(cotangent);
-    check = yield* checkScalar(f, analytic, opts);
+    ({ check, screen } = yield* screened(f, analytic, opts));
     truthSeeds = [cotangent];
   } else if (m * n <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
     mode = 'jacobian';
@@ -100,7 +120,7 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
     mode = 'projection';
     cotangent = unitVector(rng, m);
     analytic = yield* askVjp(cotangent);
-    check = yield* checkScalar(f, analytic, opts, { projection: cotangent });
+    ({ check, screen } = yield* screened(f, analytic, opts, cotangent));
     truthSeeds = [cotangent];
   }
   const jvp = opts.jvp ? yield* checkJvp(f, rows, opts, rng) : null;
@@ -112,7 +132,36 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
   }
   const passed = (check?.passed ?? true) && (jacobian?.passed ?? true) && (jvp?.passed ?? true) && (reference?.passed ?? true);
   const evaluations = (check?.evaluations ?? 0) + (jacobian?.evaluations ?? 0) + (jvp?.evaluations ?? 0);
-  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations };
+  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations, ...(screen ? { screen } : {}) };
+}
+
+/**
+ * checkScalar, and with `escalate` the full check after a directional one that did not
+ * settle it: a failed or unjudged direction, or a failed sampled entry. Passing code is
+ * checked in a few hundred evaluations whatever its size; failing code is differenced
+ * entry by entry, so the report names which entries are wrong.
+ */
+function* screened(f: FunctionUnderTest, ad: Float64Array, opts: FunctionCheckOptions, projection?: Float64Array): Ask<{ check: CheckResult; screen?: Screen }> {
+  const more = projection ? { projection } : {};
+  const first = yield* checkScalar(f, ad, opts, more);
+  const n = f.point.length;
+  const found = first.mode === 'directional' ? unsettled(first) : null;
+  if (!opts.escalate || !found || n > Math.max(DEFAULT_FD_MAX, opts.fdMax ?? 0)) return { check: first };
+  const full = yield* checkScalar(f, ad, { ...opts, fdMax: n }, more);
+  const screen = { directions: first.directions?.length ?? 0, sampled: first.entries.length, evaluations: first.evaluations, found };
+  return { check: { ...full, evaluations: first.evaluations + full.evaluations }, screen };
+}
+
+/** What a directional check left open, in words; null when it settled the check. */
+function unsettled(c: CheckResult): string | null {
+  const dirs = c.directions ?? [];
+  const failedDirs = dirs.filter((d) => d.status === 'fail' || d.status === 'nonfinite').length;
+  if (failedDirs) return `${failedDirs} of ${dirs.length} random directions disagreed`;
+  const failedEntries = c.entries.filter((e) => e.status === 'fail' || e.status === 'nonfinite').length;
+  if (failedEntries) return `${failedEntries} of ${c.entries.length} sampled entries disagreed`;
+  const unjudged = dirs.filter((d) => d.status !== 'pass').length;
+  if (unjudged) return `finite differences could not judge ${unjudged} of ${dirs.length} random directions`;
+  return null;
 }
 
 /** J·v from the function's jvp against differences of every output along v, for a few random unit v. */

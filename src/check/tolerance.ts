@@ -8,6 +8,13 @@ export const DEFAULT_ATOL = 1e-7;
 /** relative step: cbrt(machine ε), the balance of truncation (h²) and rounding (ε/h) error */
 export const DEFAULT_EPS = Math.cbrt(2.220446049250313e-16);
 export const DEFAULT_FD_MAX = 2000;
+/**
+ * fdMax for a program over a pipe (gradcheck --exec / --module): an evaluation there
+ * costs about a millisecond, not microseconds, so above this many entries the check is
+ * a directional screen first and differences every entry only when the screen
+ * disagrees (FunctionCheckOptions.escalate).
+ */
+export const PROGRAM_FD_MAX = 256;
 export const DEFAULT_DIRECTIONS = 4;
 export const DEFAULT_SAMPLE = 64;
 

@@ -32,7 +32,7 @@ export function builder(y: Argv) {
     .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7)' })
     .option('eps', { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' })
     .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' })
-    .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, random directions and a sample (default 2000)' })
+    .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' })
     .option('directions', { type: 'number', describe: 'random directions above --fd-max (default 4)' })
     .option('request-timeout', { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' })
     .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' })

@@ -60,6 +60,42 @@ describe('a program over a pipe (the --exec protocol)', () => {
     expect(bias.failures[0].entry).toMatch(/^∂f\[\d\]\/∂(W|x|b)\[/);
   });
 
+  it('above 256 entries a program is screened: random directions and a sample when right, every entry named when wrong', async () => {
+    // W 10×30, x 30, b 10: 340 entries, more than PROGRAM_FD_MAX
+    const big = toTensors({
+      W: Array.from({ length: 10 }, (_, i) => Array.from({ length: 30 }, (_, j) => Math.sin(1 + i * 30 + j))),
+      x: Array.from({ length: 30 }, (_, j) => Math.cos(j) / 2),
+      b: Array.from({ length: 10 }, (_, i) => Math.sin(7 * i) / 3),
+    });
+    const n = 340;
+    const right = await checkProgram({ exec: `python3 ${layer} loss` }, big);
+    expect(right.passed).toBe(true);
+    expect(right.check!.mode).toBe('directional');
+    expect(right.screen).toBeUndefined();
+    expect(right.evaluations).toBeLessThan(n);
+    expect(right.warnings.join('\n')).toMatch(/340 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 256\): they agree/);
+    // a wrong entry the sample may miss: the directions see it, then every entry is differenced
+    const sign = await checkProgram({ exec: `python3 ${layer} loss --bug sign` }, big);
+    expect(sign.passed).toBe(false);
+    expect(sign.check!.mode).toBe('full');
+    expect(sign.failures.map((f) => f.entry)).toEqual(['∂f/∂x[1]']);
+    expect(sign.screen!.found).toMatch(/random directions disagreed/);
+    expect(sign.warnings.join('\n')).toMatch(/screened first along 4 random directions and 64 sampled entries \(\d+ evaluations\): \d of 4 random directions disagreed, so every entry was differenced/);
+    // a tensor output: the projection uᵀf is screened the same way
+    const bias = await checkProgram({ exec: `python3 ${layer} dense --bug bias` }, big);
+    expect(bias.mode).toBe('projection');
+    expect(bias.passed).toBe(false);
+    expect(bias.check!.mode).toBe('full');
+    expect(bias.failures[0].entry).toMatch(/^∂\(uᵀf\)\/∂|^∂f/);
+    // --fd-max above the size: every entry from the start, no screen
+    const full = await checkProgram({ exec: `python3 ${layer} loss --bug sign` }, big, { fdMax: 400 });
+    expect(full.screen).toBeUndefined();
+    expect(full.evaluations).toBeGreaterThanOrEqual(4 * n + 1);
+    expect(full.failures.map((f) => f.entry)).toEqual(['∂f/∂x[1]']);
+    // the screen's cost on top of that very check
+    expect(sign.evaluations).toBe(sign.screen!.evaluations + full.evaluations);
+  });
+
   it('--module: a JS module in a child process, the same protocol', async () => {
     const file = join(ROOT, 'fixtures', 'code', 'layers.mjs');
     expect((await checkProgram({ module: { file, name: 'neuron' } }, values)).passed).toBe(true);
