@@ -145,7 +145,8 @@ function* screened(f: FunctionUnderTest, ad: Float64Array, opts: FunctionCheckOp
   const more = projection ? { projection } : {};
   const first = yield* checkScalar(f, ad, opts, more);
   const n = f.point.length;
-  const found = first.mode === 'directional' ? unsettled(first) : null;
+  // a sample as large as the input has differenced every entry already
+  const found = first.mode === 'directional' && first.entries.length < n ? unsettled(first) : null;
   if (!opts.escalate || !found || n > Math.max(DEFAULT_FD_MAX, opts.fdMax ?? 0)) return { check: first };
   const full = yield* checkScalar(f, ad, { ...opts, fdMax: n }, more);
   const screen = { directions: first.directions?.length ?? 0, sampled: first.entries.length, evaluations: first.evaluations, found };

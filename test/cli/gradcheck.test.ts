@@ -29,6 +29,21 @@ describe('autograd-cli gradcheck --exec / --module', () => {
     expect(cli(['gradcheck', '--module', 'fixtures/code/layers.mjs#dense', '--at', 'W=randn(3,4),x=randn(4),b=randn(3)']).code).toBe(0);
   });
 
+  it('--fd-max below the size: a screen first, and every entry named when it disagrees', () => {
+    // W 8×10, x 10, b 8: 98 entries, more than --fd-max 50 and the sample of 64
+    const at = ['--at', 'W=randn(8,10),x=randn(10),b=randn(8)', '--fd-max', '50'];
+    const ok = cli(['gradcheck', '--exec', 'python3 fixtures/code/layer.py loss', ...at]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/warning: 98 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 50\): they agree/);
+    expect(ok.stdout).toMatch(/✓ check passed: .*directional/);
+    const bad = cli(['gradcheck', '--exec', 'python3 fixtures/code/layer.py loss --bug sign', ...at, '--reporter', 'json']);
+    expect(bad.code).toBe(1);
+    const json = JSON.parse(bad.stdout);
+    expect(json.check.mode).toBe('full');
+    expect(json.screen).toMatchObject({ directions: 4, sampled: 64 });
+    expect(json.failures.map((f: { entry: string }) => f.entry)).toEqual(['∂f/∂x[1]']);
+  });
+
   it('reporters: json, junit, tap, github; -o writes the file and keeps the table', () => {
     const j = cli([...layer('dense --bug bias'), '--reporter', 'json']);
     expect(j.code).toBe(1);
