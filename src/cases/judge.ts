@@ -157,17 +157,17 @@ export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
  * Its shape: y's when x is a scalar, x's when y is a scalar, [entries of x, entries of y]
  * otherwise (a matrix variable's entries in row-major order), a number for two scalars.
  */
-function hessianBlock(c: Compiled, s: Sample, x: string, y: string): Tensor {
+function hessianBlock(c: Compiled, s: Sample, x: string, y: string, field: string): Tensor {
   const so = secondAt(c, s);
   const inputs = tapeInputs(so.tape);
   const fail = (name: string): never => {
-    throw new Located('f', new AgError('bad-value', `${name} is not differentiated here`));
+    throw new Located(field, new AgError('bad-value', `${name} is not differentiated here`));
   };
   const place = (name: string) => inputs.find((i) => i.name === name) ?? fail(name);
   const [px, py] = [place(x), place(y)];
   const limits = c.grad.limits as Limits;
   if (py.size > limits.maxEvaluations || px.size * py.size > limits.maxEntries) {
-    throw new Located('f', new AgError('limit', `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`));
+    throw new Located(field, new AgError('limit', `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`));
   }
   const data = new Float64Array(px.size * py.size);
   const u = new Float64Array(so.n);
@@ -201,7 +201,7 @@ function hessianShapeWords(a: Answer): string {
 function truthOf(c: Compiled, a: Answer, s: Sample): Tensor {
   if (a.kind === 'value') return scalar(s.r.value);
   if (a.kind === 'step') return s.steps[a.name];
-  if (a.kind === 'hessian') return hessianBlock(c, s, a.name, a.by!);
+  if (a.kind === 'hessian') return hessianBlock(c, s, a.name, a.by!, a.field);
   return tensorOf(s.r.gradient[a.name]);
 }
 

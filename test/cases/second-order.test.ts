@@ -141,6 +141,14 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
     expect(flat.error?.message).toMatch(/^expect\.hessian\.x: should map variables to ∂²f\/∂x∂\(that variable\)/);
   });
 
+  it('a second-derivative block over the limits is an error at its own answer, not at f', () => {
+    const spec = cases('- f: "sum((W*x).^2)"\n  at: { x: [1, 2, 3, 4, 5, 6], W: [[1, 2, 3, 4, 5, 6]] }\n  expect:\n    hessian:\n      x: { x: 1 }\n')[0];
+    const r = runCase(spec, { limits: { maxEntries: 30 } });
+    expect(r.status).toBe('error');
+    expect(r.error).toMatchObject({ code: 'limit', field: 'expect.hessian.x.x', line: 5 });
+    expect(r.error?.message).toBe('∂²f/∂x∂x has 6 × 6 entries; the limits are 200000 passes (--max-evaluations) and 30 entries (--max-entries)');
+  });
+
   it('is a part a grader can grade: hessian.x.y', () => {
     expect(parsePart('hessian.x.y')).toEqual({ kind: 'hessian', name: 'x', by: 'y', part: 'hessian.x.y' });
     expect(parsePart('hessian.x')).toBeNull();
