@@ -64,7 +64,8 @@ export function readGradient(g: unknown, pv: PointValues, what: string): Float64
     if (!(s.name in g)) throw new AgError('bad-value', `${what} returned no gradient for ${s.name}`, { hint: `give one entry per input: ${pv.wrt.map((x) => x.name).join(', ')}` });
     const f = flatten((g as Record<string, unknown>)[s.name], `${what}.${s.name}`);
     if (f.data.length !== s.size || (f.shape.length && shapeText(f.shape) !== shapeText(s.shape) && s.shape.length)) {
-      throw new AgError('bad-value', `${what}.${s.name} has shape ${shapeText(f.shape)}, but ${s.name} has shape ${shapeText(s.shape)}`);
+      const transposed = f.shape.length === 2 && s.shape.length === 2 && f.shape[0] === s.shape[1] && f.shape[1] === s.shape[0];
+      throw new AgError('bad-value', `${what}.${s.name} has shape ${shapeText(f.shape)}, but ${s.name} has shape ${shapeText(s.shape)}${transposed ? ': the transpose of its shape (a transposed weight gradient?)' : ''}`, transposed ? { hint: `a gradient has its input's shape: ∂f/∂${s.name} is ${shapeText(s.shape)}` } : undefined);
     }
     out.set(f.data, s.offset);
   }

@@ -265,8 +265,8 @@ export class Pipe {
   }
 
   /** An answer that does not fit the protocol: the error names its request; the program is stopped. */
-  error(a: Record<string, unknown>, what: string, message: string): AgError {
-    const e = new AgError('bad-value', `${this.opts.label}: request ${String(a.id)} (${what}): ${message}`);
+  error(a: Record<string, unknown>, what: string, message: string, hint?: string): AgError {
+    const e = new AgError('bad-value', `${this.opts.label}: request ${String(a.id)} (${what}): ${message}`, hint ? { hint } : undefined);
     this.fail(e);
     return e;
   }
@@ -409,7 +409,7 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
         if (scalar) for (let k = 0; k < g.length; k++) g[k] *= u[0];
         return g;
       } catch (e) {
-        throw e instanceof AgError ? pipe.error(a, what, e.message) : e;
+        throw e instanceof AgError ? pipe.error(a, what, e.message, e.hint) : e;
       }
     },
   };
@@ -425,6 +425,6 @@ function readAnswerValue(pipe: Pipe, a: Record<string, unknown>, v: unknown, sha
   try {
     return readOutput(v, shape, '"value"');
   } catch (e) {
-    throw e instanceof AgError ? pipe.error(a, what, e.message) : e;
+    throw e instanceof AgError ? pipe.error(a, what, e.message, e.hint) : e;
   }
 }

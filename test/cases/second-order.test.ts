@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { gradeSubmission, prepareKey } from '../../src/grade/grade.js';
 import { loadKey, parsePart } from '../../src/grade/key.js';
 import { loadSubmission } from '../../src/grade/submission.js';
+import { limitsFrom } from '../../src/limits.js';
 import { Rng } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
 import { cli } from '../helpers.js';
@@ -143,7 +144,7 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
 
   it('a second-derivative block over the limits is an error at its own answer, not at f', () => {
     const spec = cases('- f: "sum((W*x).^2)"\n  at: { x: [1, 2, 3, 4, 5, 6], W: [[1, 2, 3, 4, 5, 6]] }\n  expect:\n    hessian:\n      x: { x: 1 }\n')[0];
-    const r = runCase(spec, { limits: { maxEntries: 30 } });
+    const r = runCase(spec, { limits: limitsFrom({ maxEntries: 30 }) });
     expect(r.status).toBe('error');
     expect(r.error).toMatchObject({ code: 'limit', field: 'expect.hessian.x.x', line: 5 });
     expect(r.error?.message).toBe('∂²f/∂x∂x has 6 × 6 entries; the limits are 200000 passes (--max-evaluations) and 30 entries (--max-entries)');

@@ -74,6 +74,7 @@ describe('autograd-cli gradcheck --exec / --module', () => {
       [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py garbage', '--at', 'x=[1,2]'], /^error: --exec python3 fixtures\/code\/misbehave\.py garbage: request 2 \(the gradient at the point\): line 2 of the program's output is not JSON/],
       [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py silent', '--at', 'x=[1,2]', '--request-timeout', '1'], /^error: --exec .*: request 1 \(the value at the point\): no answer within 1 s \(--request-timeout\)/],
       [['gradcheck', '--exec', 'python3 fixtures/code/misbehave.py die', '--at', 'x=[1,2]'], /the program exited with code 1 before answering; its stderr ended with:\n {4}Traceback/],
+      [layer('loss --bug transpose'), /^error: --exec .*: request 2 \(the gradient at the point\): "gradient"\.W has shape \[4,3\], but W has shape \[3,4\]: the transpose of its shape \(a transposed weight gradient\?\)\n\s+hint: a gradient has its input's shape: ∂f\/∂W is \[3,4\]/],
       [['gradcheck', '--module', 'fixtures/code/layers.mjs#nope', '--at', 'x=1'], /has no function export called nope \(it exports /],
       [['gradcheck', '--module', 'fixtures/code/none.mjs', '--at', 'x=1'], /^error: --module fixtures\/code\/none\.mjs: there is no file/],
       [['gradcheck', '--exec', 'python3 fixtures/code/layer.py', '--at', 'W=randn(3,4),x=randn(4),b=randn(3)', '-o', 'fixtures/code/layer.py'], /^error: .*layer\.py/],
