@@ -276,7 +276,7 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
   } else if (isPlainObject(c.at)) {
     spec.random = false;
     for (const [k, v] of Object.entries(c.at)) {
-      if (!isRawValue(v)) return problem(`at.${k}`, `at: ${shortName(k)} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describe(v)}`);
+      if (!isRawValue(v)) return problem(`at.${k}`, `at: ${shortName(k)} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describeValue(v)}`);
       spec.at[k] = v;
     }
   } else return problem('at', `at: should be a mapping of values, "random", or a string like "x=1,y=2", not ${describe(c.at)}`);
@@ -373,7 +373,7 @@ export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: str
     const table = (out[part] = Object.create(null) as Record<string, RawExpected>);
     for (const [k, v] of Object.entries(m)) {
       const key = `${prefix}.${part}.${k}`;
-      if (!isRawValue(v)) return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}` };
+      if (!isRawValue(v)) return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}` };
       table[k] = written(v, at(part, k));
       place(key, table[k], [part, k]);
     }
@@ -388,7 +388,7 @@ export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: str
       const inner = (table[x] = Object.create(null) as Record<string, RawExpected>);
       for (const [y, v] of Object.entries(row)) {
         const key = `${prefix}.hessian.${x}.${y}`;
-        if (!isRawValue(v)) return { key, message: `${prefix}.hessian.${shortName(x)}.${shortName(y)}: should be a number, a (nested) list of numbers, or a formula, not ${describe(v)}` };
+        if (!isRawValue(v)) return { key, message: `${prefix}.hessian.${shortName(x)}.${shortName(y)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}` };
         inner[y] = written(v, at('hessian', x, y));
         place(key, inner[y], ['hessian', x, y]);
       }
@@ -405,6 +405,17 @@ function written(v: RawValue, node: PosNode | undefined): RawExpected {
 }
 
 /** A number, a string, or lists of them nested no deeper than a matrix (values have rank ≤ 2). */
+/** What a value that is not a number, a vector, a matrix or a string is, in words. */
+function describeValue(v: unknown): string {
+  if (!Array.isArray(v)) return describe(v);
+  if (v.length === 0) return 'an empty list';
+  let depth = 0;
+  for (let x: unknown = v; Array.isArray(x) && depth < 4; x = x[0]) depth++;
+  if (depth > 2) return `a list nested ${depth > 3 ? 'more than 3' : depth} levels deep (a vector is [1, 2], a matrix [[1, 2], [3, 4]])`;
+  const odd = (v as unknown[]).flat().find((x) => typeof x !== 'number' && typeof x !== 'string');
+  return odd === undefined ? 'a list with an empty row' : `a list holding ${describe(odd)}`;
+}
+
 function isRawValue(v: unknown, depth = 0): v is RawValue {
   if (typeof v === 'number' || typeof v === 'string') return true;
   return depth < 2 && Array.isArray(v) && v.length > 0 && v.every((x) => isRawValue(x, depth + 1));

@@ -90,7 +90,14 @@ export function parseDocumentText(text: string, file: string, o: { format: Docum
     return new DocumentError(file, message, p.line, p.col, o.showLines === false ? undefined : lines.text(p.line));
   };
   // most YAML documents are plain (see plain-yaml.ts) and read in a few milliseconds; the rest go to the yaml package
-  const doc = o.format === 'json' ? parseJson(text, what, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, fail));
+  let doc: { value: unknown; root: PosNode | null };
+  try {
+    doc = o.format === 'json' ? parseJson(text, what, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, fail));
+  } catch (e) {
+    // the parsers (and JSON.parse) recurse per level: thousands of nested brackets overflow the stack
+    if (e instanceof RangeError) throw new DocumentError(file, tooDeep(what), undefined, undefined, undefined, 'limit');
+    throw e;
+  }
   return { file, text, value: doc.value, root: doc.root, at: (offset) => lines.at(offset), line: (n) => lines.text(n) };
 }
 
@@ -98,6 +105,7 @@ function parseYaml(text: string, what: string, fail: (m: string, offset?: number
   const doc = parseDocument(text, { lineCounter: new LineCounter(), uniqueKeys: true, schema: 'core', merge: false, prettyErrors: false, strict: true });
   const err = doc.errors[0];
   if (err) {
+    if (/call stack/i.test(err.message)) throw new RangeError(err.message);
     const why = err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, ''));
     throw fail(`${what} is not valid YAML: ${why}${quoteHint(text, err.pos[0])}`, err.pos[0]);
   }
@@ -112,6 +120,8 @@ function parseYaml(text: string, what: string, fail: (m: string, offset?: number
   }
   return { value: toPlain(value, new Map()), root: doc.contents ? yamlPos(doc.contents as YamlNode, text) : null };
 }
+
+const tooDeep = (what: string) => `${what} nests too deeply to read: lists or mappings thousands of levels inside each other (a value is a number, a vector [..] or a matrix [[..]])`;
 
 /**
  * A plain value YAML reads as syntax (`name: ||Wx||^2` starts a block scalar, `*x` an

@@ -83,6 +83,17 @@ describe('case files', () => {
     expect(cases[2].problem!.message).toContain('[low, high] with low < high');
   });
 
+  it('a value that is not a number, vector or matrix says what it is instead', () => {
+    const why = (at: string) => parseCases(`- f: x*y\n  at: { x: ${at}, y: 1 }\n`, 'v.yaml').cases[0].problem?.message;
+    expect(why('[[[1]]]')).toMatch(/not a list nested 3 levels deep \(a vector is \[1, 2\], a matrix \[\[1, 2\], \[3, 4\]\]\)$/);
+    expect(why('[[[[[1]]]]]')).toMatch(/not a list nested more than 3 levels deep/);
+    expect(why('[]')).toMatch(/not an empty list$/);
+    expect(why('[[1], []]')).toMatch(/not a list with an empty row$/);
+    expect(why('[1, { a: 2 }]')).toMatch(/not a list holding a mapping$/);
+    expect(why('{ a: 1 }')).toMatch(/not a mapping$/);
+    expect(why('[[1, 2], [3, 4]]')).toBeUndefined();
+  });
+
   it('refuses files that are not case files, with file:line:col', () => {
     const bad = (text: string, file = 'bad.yaml') => {
       try {

@@ -40,6 +40,23 @@ describe('the document door', () => {
     const bomb = ['a: &a [1,1,1,1,1,1,1,1,1,1]', ...Array.from({ length: 6 }, (_, i) => `b${i}: &b${i} [${Array(10).fill(i ? `*b${i - 1}` : '*a').join(',')}]`)].join('\n');
     expect(bad(bomb, 'yaml')).toMatch(/too many aliases/);
   });
+
+  it('thousands of nested brackets are a clear limit error, in YAML and JSON, not a stack overflow', () => {
+    for (const [format, text] of [
+      ['yaml', `- f: x\n  at: { x: ${'['.repeat(20000)}1${']'.repeat(20000)} }\n`],
+      ['json', `[{"f": "x", "at": {"x": ${'['.repeat(50000)}1${']'.repeat(50000)}}}]`],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseDocumentText(text, 'deep', { format, showLines: false });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DocumentError);
+      expect((err as DocumentError).code).toBe('limit');
+      expect((err as Error).message).toMatch(/^deep: the case file nests too deeply to read/);
+    }
+  });
 });
 
 describe('the one reader', () => {
