@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yargs, { type CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { packageRoot } from '../engine/native.js';
 import { AgError } from '../errors.js';
 import { closest } from '../graph/suggest.js';
@@ -17,6 +16,7 @@ import * as gradeCmd from './grade.js';
 import * as gradcheckCmd from './gradcheck.js';
 import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
+import { readPlain, type CommandModuleLike, type OptionSpec } from './plain.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
@@ -56,7 +56,7 @@ function unmark(argv: Record<string, unknown>): void {
 }
 
 /** The commands, in --help's order: one list for yargs and for the unknown-command hint. */
-const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradcheckCmd, gradeCmd, doctorCmd];
+export const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradcheckCmd, gradeCmd, doctorCmd];
 /** The commands, as typed (this list answers before yargs parses). */
 const COMMANDS = COMMAND_MODULES.map((c) => c.command.split(' ')[0]);
 
@@ -87,17 +87,27 @@ function unknownCommand(argv: string[]): AgError | null {
   return new AgError('usage', `unknown command ${first}`, { hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help` });
 }
 
-export async function main(argv = hideBin(process.argv)): Promise<void> {
-  const wantsJson = argv.includes('--json');
-  const unknown = unknownCommand(argv);
-  if (unknown) usageError(unknown, wantsJson);
-  const cli = yargs(protectFormulas(argv))
-    .scriptName('autograd-cli')
+/** The options every command has (besides yargs's --help and --version). */
+export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  color: { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' },
+};
+
+const SCRIPT_NAME = 'autograd-cli';
+
+/**
+ * The whole command line interface as yargs reads it: usage, help, errors, every
+ * reading. `commands` are COMMAND_MODULES (tests give the same builders other handlers).
+ */
+export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[] = COMMAND_MODULES, wantsJson = argv.includes('--json')) {
+  // loaded only for a command line that is not plain (see ./plain.ts): start-up
+  const { default: yargs } = await import('yargs');
+  return yargs(protectFormulas(argv))
+    .scriptName(SCRIPT_NAME)
     .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
     .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
     .middleware(unmark, true)
-    .command(COMMAND_MODULES as unknown as CommandModule[])
-    .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' })
+    .command(commands as unknown as CommandModule[])
+    .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
     .recommendCommands()
     .strict()
@@ -109,5 +119,14 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .fail((msg, err) => {
       usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
     });
-  await cli.parseAsync();
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const wantsJson = argv.includes('--json');
+  const unknown = unknownCommand(argv);
+  if (unknown) usageError(unknown, wantsJson);
+  // a plain command line runs without building yargs (start-up); any other goes to yargs
+  const plain = readPlain(argv, COMMAND_MODULES as readonly CommandModuleLike[], GLOBAL_OPTIONS, SCRIPT_NAME);
+  if (plain) await plain.module.handler(plain.args as never);
+  else await (await yargsCli(argv, COMMAND_MODULES, wantsJson)).parseAsync();
 }
