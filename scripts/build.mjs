@@ -53,13 +53,25 @@ await build({
   entryPoints: ['src/cli/entry.ts'],
   outfile: 'dist/cli.cjs',
   minify: !process.env.AUTOGRAD_NO_MINIFY,
-  // the one `import.meta` use (derive finds dist/index.js next to the CLI bundle)
-  define: { 'import.meta.url': '__autograd_cli_url', ...explorerPage, ...version },
-  banner: { js: "const __autograd_cli_url = require('node:url').pathToFileURL(__filename).href;" },
+  // `import.meta.url` (files found beside the bundle: workers, dist/index.js), made when
+  // first read: node:url's pathToFileURL at start-up costs ~1 ms
+  define: { 'import.meta.url': '__autograd_cli_url.href', ...explorerPage, ...version },
+  banner: { js: "const __autograd_cli_url = { get href() { return require('node:url').pathToFileURL(__filename).href; } };" },
   // import() of a computed specifier (@viz-js/viz for svg) becomes require(), which
   // loads ES modules too (Node >= 20.19): code run by vm.Script cannot import().
   supported: { 'dynamic-import': false },
-  plugins: [mathjs.plugin, lazyStringWidth, lazyAssert, noHelpCache, noVersionGuess, lazyModule('yaml')],
+  // loaded when first used, not at start-up: case files (yaml), JSON value files (jsonc-parser),
+  // colour (chalk, whose colour detection loads node:tty), terminals (node:tty: ~4 ms with
+  // node:net and the streams), --exec programs (node:child_process), node:os (the native
+  // engine's cache folder, check's thread count)
+  plugins: [
+    mathjs.plugin,
+    lazyStringWidth,
+    lazyAssert,
+    noHelpCache,
+    noVersionGuess,
+    ...['yaml', 'jsonc-parser/lib/esm/main.js', 'chalk', 'node:tty', 'node:child_process', 'node:os'].map(lazyModule),
+  ],
 });
 // the bundle's id for its code cache (bin/autograd-cli.js): the sha1 of its content, as a last line
 {

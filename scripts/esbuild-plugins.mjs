@@ -175,16 +175,17 @@ export const lazyAssert = {
  * initialised one). For `yaml`: case files need it, `grad` and `graph` do not (~8 ms).
  */
 export function lazyModule(name) {
+  const quoted = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return {
     name: `lazy-${name}`,
     setup(b) {
-      b.onResolve({ filter: new RegExp(`^${name}$`) }, async (args) => {
+      b.onResolve({ filter: new RegExp(`^${quoted}$`) }, async (args) => {
         if (args.pluginData === 'real' || !/[\\/]src[\\/].*\.ts$/.test(args.importer)) return undefined;
         const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
         if (real.errors.length) return { errors: real.errors };
         const text = await readFile(args.importer, 'utf8');
         const names = [];
-        for (const m of text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${name}'`, 'g'))) {
+        for (const m of text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${quoted}'`, 'g'))) {
           for (const part of m[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.push(part);
         }
         return { path: args.importer, namespace: `lazy-${name}`, pluginData: { real: real.path, names } };

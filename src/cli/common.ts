@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
@@ -25,21 +25,45 @@ export type Output = 'stdout' | 'stderr' | NodeJS.WriteStream;
 
 const fdOf = (o: Output) => (o === 'stdout' ? 1 : o === 'stderr' ? 2 : undefined);
 const streamOf = (o: Output): NodeJS.WriteStream => (o === 'stdout' ? process.stdout : o === 'stderr' ? process.stderr : o);
-/** A terminal? Asked of the file descriptor: creating Node's stream for a pipe costs ~10 ms of start-up. */
-const isTerminal = (o: Output) => (fdOf(o) !== undefined ? isatty(fdOf(o)!) : Boolean((o as NodeJS.WriteStream).isTTY));
+/**
+ * A terminal? Asked of the file descriptor: creating Node's stream for a pipe costs ~10 ms
+ * of start-up, and loading node:tty (with node:net and the streams) ~5 ms, so what fstat
+ * already says is no terminal never asks it (the CLI bundle loads node:tty when first
+ * called): a pipe, a file, a socket, or Linux's memory devices (major 1: /dev/null).
+ */
+export function isTerminal(o: Output): boolean {
+  const fd = fdOf(o);
+  if (fd === undefined) return Boolean((o as NodeJS.WriteStream).isTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || (process.platform === 'linux' && ((st.rdev >> 8) & 0xfff) === 1)) return false;
+  } catch {
+    return false;
+  }
+  return isatty(fd);
+}
+
+/**
+ * What chalk at level 0 gives, without loading chalk (its colour detection loads
+ * node:tty: start-up): every style, chained or not, returns its text as it is.
+ * Only styles are used on these instances (no `hex()`/`rgb()`, which take a colour first).
+ */
+const noColor: ChalkInstance = new Proxy((...text: unknown[]) => (text.length === 1 ? `${text[0]}` : text.join(' ')), {
+  get: (_, key) => (key === 'level' ? 0 : noColor),
+}) as unknown as ChalkInstance;
 
 /**
  * chalk for a stream: `--color`/`--no-color` decide when given (the flag wins over the
  * environment); otherwise NO_COLOR, FORCE_COLOR, and whether the stream is a terminal.
  */
 export function colors(args: CommonArgs, to: Output = 'stdout'): ChalkInstance {
-  if (args.color === false) return new Chalk({ level: 0 });
+  if (args.color === false) return noColor;
   if (args.color === true) return new Chalk({ level: isTerminal(to) && streamOf(to).hasColors?.(256) ? 2 : 1 });
-  if ('NO_COLOR' in process.env) return new Chalk({ level: 0 });
+  if ('NO_COLOR' in process.env) return noColor;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
-  if (!isTerminal(to)) return new Chalk({ level: 0 });
+  if (!isTerminal(to)) return noColor;
   const stream = streamOf(to);
-  return new Chalk({ level: stream.hasColors?.() ? (stream.hasColors(256) ? 2 : 1) : 0 });
+  return stream.hasColors?.() ? new Chalk({ level: stream.hasColors(256) ? 2 : 1 }) : noColor;
 }
 
 /**

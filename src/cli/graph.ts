@@ -1,4 +1,3 @@
-import { isatty } from 'node:tty';
 import { Chalk } from 'chalk';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
@@ -6,7 +5,7 @@ import { graphResult } from '../graph-result.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
 import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
-import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, valueOptions, writeOut } from './common.js';
+import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, valueOptions, writeOut } from './common.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
 
 /** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
@@ -52,7 +51,7 @@ export async function handler(args: Args): Promise<void> {
     const values = parseAt(args.at, { seed: args.seed, limits });
     // computed once; every renderer only reads it (the page needs both passes and every seed)
     const edges = checkEdges(args.edges);
-    if (format === 'png' && !args.output && isatty(1)) throw new AgError('usage', 'a PNG is binary: give the file to write', { hint: 'add -o graph.png' });
+    if (format === 'png' && !args.output && isTerminal('stdout')) throw new AgError('usage', 'a PNG is binary: give the file to write', { hint: 'add -o graph.png' });
     const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : edges === 'full' ? { fullTensorLimit: Infinity } : {};
     const result = graphResult(readFormula(args.formula, limits), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, limits, ...explore });
     // colour only for a terminal: never in files
