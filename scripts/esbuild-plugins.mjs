@@ -180,7 +180,8 @@ export function lazyModule(name) {
     name: `lazy-${name}`,
     setup(b) {
       b.onResolve({ filter: new RegExp(`^${quoted}$`) }, async (args) => {
-        if (args.pluginData === 'real' || !/[\\/]src[\\/].*\.ts$/.test(args.importer)) return undefined;
+        // the stand-in's own require() (a built-in module keeps its name) is the real module
+        if (args.pluginData === 'real' || args.namespace === `lazy-${name}` || !/[\\/]src[\\/].*\.ts$/.test(args.importer)) return undefined;
         const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
         if (real.errors.length) return { errors: real.errors };
         const text = await readFile(args.importer, 'utf8');
