@@ -8,7 +8,8 @@
 //   load time and the CLI never needs;
 // - it is CommonJS, run by bin/autograd-cli.js through vm.Script with V8's code cache
 //   (dist/cli.cjs.cache), written here after one representative run. Parts of commands
-//   loaded with `await import(...)` are in the bundle but stay uninitialised until used.
+//   loaded with `await import(...)` are in the bundle but stay uninitialised until used;
+//   so is yargs, which only a command line that is not plain needs (src/cli/plain.ts).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -172,7 +172,10 @@ export const lazyAssert = {
  * A dependency loaded when first used rather than at start-up: each name our modules
  * import from it becomes a stand-in that loads the real module on its first call,
  * `new`, or property read (esbuild turns the require() of an ES module into a lazily
- * initialised one). For `yaml`: case files need it, `grad` and `graph` do not (~8 ms).
+ * initialised one; a built-in module is require()d by its name). Our modules must import
+ * it by name (`import { a, b } from '…'`): a name the stand-in lacks fails the build.
+ * For `yaml`: case files need it, `grad` and `graph` do not (~8 ms); see scripts/build.mjs
+ * for the others.
  */
 export function lazyModule(name) {
   const quoted = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -6,15 +6,6 @@ import { AgError } from '../errors.js';
 import { closest } from '../graph/suggest.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
-import * as gradCmd from './grad.js';
-import * as graphCmd from './graph.js';
-import * as deriveCmd from './derive.js';
-import * as jacobianCmd from './jacobian.js';
-import * as hessianCmd from './hessian.js';
-import * as checkCmd from './check.js';
-import * as gradeCmd from './grade.js';
-import * as gradcheckCmd from './gradcheck.js';
-import * as doctorCmd from './doctor.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
 import { readPlain, type CommandModuleLike, type OptionSpec } from './plain.js';
 
@@ -55,10 +46,34 @@ function unmark(argv: Record<string, unknown>): void {
   }
 }
 
-/** The commands, in --help's order: one list for yargs and for the unknown-command hint. */
-export const COMMAND_MODULES = [gradCmd, graphCmd, deriveCmd, jacobianCmd, hessianCmd, checkCmd, gradcheckCmd, gradeCmd, doctorCmd];
+/**
+ * The commands, in --help's order: one list for yargs and for the unknown-command hint.
+ * Each command's module (and what it imports) is loaded when it runs: a one-off `grad`
+ * initialises no other command's code (start-up, bench/cold-start.mjs).
+ */
+const COMMAND_LOADERS: Record<string, () => Promise<CommandModuleLike>> = {
+  grad: () => import('./grad.js'),
+  graph: () => import('./graph.js'),
+  derive: () => import('./derive.js'),
+  jacobian: () => import('./jacobian.js'),
+  hessian: () => import('./hessian.js'),
+  check: () => import('./check.js'),
+  gradcheck: () => import('./gradcheck.js'),
+  grade: () => import('./grade.js'),
+  doctor: () => import('./doctor.js'),
+};
 /** The commands, as typed (this list answers before yargs parses). */
-const COMMANDS = COMMAND_MODULES.map((c) => c.command.split(' ')[0]);
+const COMMANDS = Object.keys(COMMAND_LOADERS);
+
+/** A command's module, by the name it is typed as. */
+export async function loadCommand(name: string): Promise<CommandModuleLike> {
+  const mod = await COMMAND_LOADERS[name]();
+  if (mod.command.split(' ')[0] !== name) throw new Error(`src/cli/${name}.ts defines the command ${mod.command}`);
+  return mod;
+}
+
+/** Every command's module, in --help's order. */
+export const loadCommands = () => Promise.all(COMMANDS.map(loadCommand));
 
 /** The version of this package, written into the bundle by the build (scripts/build.mjs). */
 declare const __AUTOGRAD_VERSION__: string | undefined;
@@ -96,9 +111,9 @@ const SCRIPT_NAME = 'autograd-cli';
 
 /**
  * The whole command line interface as yargs reads it: usage, help, errors, every
- * reading. `commands` are COMMAND_MODULES (tests give the same builders other handlers).
+ * reading. `commands` are loadCommands()'s (tests give the same builders other handlers).
  */
-export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[] = COMMAND_MODULES, wantsJson = argv.includes('--json')) {
+export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[], wantsJson = argv.includes('--json')) {
   // loaded only for a command line that is not plain (see ./plain.ts): start-up
   const { default: yargs } = await import('yargs');
   return yargs(protectFormulas(argv))
@@ -126,7 +141,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const unknown = unknownCommand(argv);
   if (unknown) usageError(unknown, wantsJson);
   // a plain command line runs without building yargs (start-up); any other goes to yargs
-  const plain = readPlain(argv, COMMAND_MODULES as readonly CommandModuleLike[], GLOBAL_OPTIONS, SCRIPT_NAME);
+  const plain = COMMANDS.includes(argv[0]) ? readPlain(argv, [await loadCommand(argv[0])], GLOBAL_OPTIONS, SCRIPT_NAME) : null;
   if (plain) await plain.module.handler(plain.args as never);
-  else await (await yargsCli(argv, COMMAND_MODULES, wantsJson)).parseAsync();
+  else await (await yargsCli(argv, await loadCommands(), wantsJson)).parseAsync();
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_MODULES, GLOBAL_OPTIONS, yargsCli } from '../../src/cli/main.js';
+import { GLOBAL_OPTIONS, loadCommands, yargsCli } from '../../src/cli/main.js';
 import { readPlain, tableOf, type CommandModuleLike } from '../../src/cli/plain.js';
 
 /**
@@ -8,7 +8,7 @@ import { readPlain, tableOf, type CommandModuleLike } from '../../src/cli/plain.
  * reading answers, it must be what yargs gives the same command's handler. yargs runs
  * here with the real builders and handlers that only keep their arguments.
  */
-const MODULES = COMMAND_MODULES as readonly CommandModuleLike[];
+const MODULES: readonly CommandModuleLike[] = await loadCommands();
 
 async function viaYargs(argv: string[]): Promise<Record<string, unknown> | { failed: string }> {
   let got: Record<string, unknown> | { failed: string } = { failed: 'no handler ran' };
