@@ -143,8 +143,8 @@ export function readPlain<M extends CommandModuleLike>(argv: readonly string[], 
     }
     const texts: string[] = [];
     if (inline !== undefined) {
-      // yargs takes quotes off a value after `=`
-      if (/^["']|["']$/.test(inline)) return null;
+      // yargs takes quotes off a value after `=`, and reads an array's empty `--at=` as no value
+      if (inline === '' || /^["']|["']$/.test(inline)) return null;
       texts.push(inline);
     }
     // an array takes every word up to the next flag; any other option one word

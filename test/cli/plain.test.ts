@@ -13,12 +13,17 @@ const MODULES: readonly CommandModuleLike[] = await loadCommands();
 async function viaYargs(argv: string[]): Promise<Record<string, unknown> | { failed: string }> {
   let got: Record<string, unknown> | { failed: string } = { failed: 'no handler ran' };
   const keep = MODULES.map((m) => ({ ...m, handler: (a: Record<string, unknown>) => void (got = { ...a }) }));
-  await (await yargsCli(argv, keep, false))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      got = { failed: String(msg ?? err?.message) };
-    })
-    .parseAsync();
+  try {
+    await (await yargsCli(argv, keep, false))
+      .exitProcess(false)
+      // yargs calls every fail handler, the CLI's (which exits) last: stop before it
+      .fail((msg, err) => {
+        throw new Error(`yargs failed: ${msg ?? err?.message}`);
+      })
+      .parseAsync();
+  } catch (e) {
+    return { failed: (e as Error).message };
+  }
   return got;
 }
 
@@ -59,6 +64,10 @@ describe('a plain command line is read as yargs reads it', () => {
     expect(read.slice(0, 6)).toEqual([true, true, true, true, true, true]);
   });
 
+  it('the yargs side of this test reports a failure instead of exiting', async () => {
+    expect(await viaYargs(['grad', 'x', '--at='])).toEqual({ failed: 'yargs failed: Not enough arguments following: at' });
+  });
+
   it('what is not plain goes to yargs', () => {
     for (const argv of [
       ['grad', '--help'],
@@ -76,6 +85,8 @@ describe('a plain command line is read as yargs reads it', () => {
       ['grad', 'x', '--fdMax', '3'],
       ['grad', 'x', '--no-at'],
       ['grad', 'x', "--at='x=1'"],
+      ['grad', 'x', '--at='],
+      ['grad', 'x', '--at=', 'x=1'],
       ['--no-color', 'grad', 'x'],
       ['--version'],
       ['graph', 'x', '-o', 'g.svg'],
