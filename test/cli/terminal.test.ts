@@ -27,9 +27,13 @@ sys.stdout.buffer.write(out)
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
+/** What chalk's colour detection reads as "running under CI" (supports-color). */
+const CI_MARKERS = ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITEA_ACTIONS', 'CIRCLECI', 'TRAVIS', 'APPVEYOR', 'GITLAB_CI', 'BUILDKITE', 'DRONE', 'CI_NAME', 'TEAMCITY_VERSION', 'TF_BUILD', 'AGENT_NAME'];
+
 function inTerminal(args: string[], env: Record<string, string | undefined> = {}) {
   const e: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...env };
-  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'NODE_OPTIONS']) if (!(k in env)) delete e[k];
+  // a person's terminal: no colour forcing, and no CI marker (chalk gives no colour under CI=true)
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'NODE_OPTIONS', ...CI_MARKERS]) if (!(k in env)) delete e[k];
   const r = spawnSync('python3', ['-c', PTY, process.execPath, BIN, ...args], { env: e as NodeJS.ProcessEnv, encoding: 'utf8' });
   return { code: r.status, out: r.stdout.replace(/\r\n/g, '\n') };
 }
