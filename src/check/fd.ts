@@ -395,7 +395,8 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
   return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations });
 }
 
-const failed = (s: EntryStatus) => s === 'fail' || s === 'nonfinite';
+/** A failure: a wrong derivative, or one that is NaN or infinite. */
+export const failed = (s: EntryStatus) => s === 'fail' || s === 'nonfinite';
 
 /** Per-variable verdicts, the worst failures and the overall verdict of judged entries and directions. */
 export function summarize(

@@ -1,6 +1,6 @@
 import { Rng } from '../random.js';
 import { reference as askReference, jvp as askJvp, vjp as askVjp, type Ask, type FunctionUnderTest } from './evaluator.js';
-import { checkJacobian, checkScalar, directionLevels, estimateLevels, evaluateLevels, judge, pick, settings, unitVector, type CheckOptions, type CheckResult, type EntryCheck, type JacobianCheck } from './fd.js';
+import { checkJacobian, checkScalar, directionLevels, estimateLevels, evaluateLevels, failed, judge, pick, settings, unitVector, type CheckOptions, type CheckResult, type EntryCheck, type JacobianCheck } from './fd.js';
 import { subscriptOf } from './forms.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, withinTolerance } from './tolerance.js';
 
@@ -156,9 +156,9 @@ function* screened(f: FunctionUnderTest, ad: Float64Array, opts: FunctionCheckOp
 /** What a directional check left open, in words; null when it settled the check. */
 function unsettled(c: CheckResult): string | null {
   const dirs = c.directions ?? [];
-  const failedDirs = dirs.filter((d) => d.status === 'fail' || d.status === 'nonfinite').length;
+  const failedDirs = dirs.filter((d) => failed(d.status)).length;
   if (failedDirs) return `${failedDirs} of ${dirs.length} random directions disagreed`;
-  const failedEntries = c.entries.filter((e) => e.status === 'fail' || e.status === 'nonfinite').length;
+  const failedEntries = c.entries.filter((e) => failed(e.status)).length;
   if (failedEntries) return `${failedEntries} of ${c.entries.length} sampled entries disagreed`;
   const unjudged = dirs.filter((d) => d.status !== 'pass').length;
   if (unjudged) return `finite differences could not judge ${unjudged} of ${dirs.length} random directions`;
@@ -185,7 +185,7 @@ function* checkJvp(f: FunctionUnderTest, rows: string[], opts: CheckOptions, rng
       const est = estimateLevels(lv, pick(m, { output: i }), f0, Math.max(f.scale ?? 0, Math.abs(f0)), method);
       const e = judge(`${rows[i]} along v${k + 1}`, '', jv[i], est, tol);
       if (e.status === 'pass') continue;
-      if (e.status === 'fail' || e.status === 'nonfinite') passed = false;
+      if (failed(e.status)) passed = false;
       if (entries.length < 10) entries.push(e);
     }
   }

@@ -1,5 +1,5 @@
 import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL } from './tolerance.js';
-import { judge, type CheckSummary, type EntryCheck, type EntryStatus } from './fd.js';
+import { failed, judge, type CheckSummary, type EntryCheck, type EntryStatus } from './fd.js';
 import { MACHINE_EPS, type Estimate } from './steps.js';
 
 /**
@@ -82,7 +82,7 @@ export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float6
       return one;
     });
     const judged = entries.filter((e) => e.status === 'pass' || e.status === 'fail');
-    const failures = worst(entries.filter((e) => e.status === 'fail' || e.status === 'nonfinite'));
+    const failures = worst(entries.filter((e) => failed(e.status)));
     all.push(...failures);
     verdicts.push({
       direction: d.name,

@@ -1,4 +1,4 @@
-import type { CheckResult, EntryCheck } from './fd.js';
+import { failed, type CheckResult, type EntryCheck } from './fd.js';
 import type { FunctionCheck } from './function.js';
 import type { InputSpec } from './evaluator.js';
 import { distinct } from './compare.js';
@@ -90,7 +90,7 @@ export function findings(r: FunctionCheck, inputs: InputSpec[], rows: string[], 
   };
   if (r.check) {
     for (const e of r.check.failures) out.push(entryFail(e, partialOf(e.entry, r.mode)));
-    const dir = r.check.directions?.filter((d) => d.status === 'fail' || d.status === 'nonfinite') ?? [];
+    const dir = r.check.directions?.filter((d) => failed(d.status)) ?? [];
     if (dir.length && !r.check.failures.length) {
       const d = dir[0];
       const [y, t] = distinct(d.ad, d.fd);
@@ -99,7 +99,7 @@ export function findings(r: FunctionCheck, inputs: InputSpec[], rows: string[], 
   }
   if (r.jacobian) for (const e of r.jacobian.failures) out.push(entryFail(e, `∂${e.row}/∂${e.column}`));
   if (r.jvp) {
-    for (const e of r.jvp.entries.filter((x) => x.status === 'fail' || x.status === 'nonfinite')) {
+    for (const e of r.jvp.entries.filter((x) => failed(x.status))) {
       const [y, t] = distinct(e.ad, e.fd);
       out.push({ kind: 'jvp', entry: `(J·v)${e.entry}`, message: `your jvp: (J·v) at ${e.entry} = ${y}, finite differences give ${t}${gap(e.ad, e.fd, e)}`, yours: e.ad, truth: e.fd });
     }

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { CheckResult, EntryCheck, EntryStatus, VariableVerdict } from '../check/fd.js';
+import { failed, type CheckResult, type EntryCheck, type EntryStatus, type VariableVerdict } from '../check/fd.js';
 import type { EdgeReport, GradResult } from '../grad.js';
 import type { Nested } from '../parse/values.js';
 import { err, num } from '../number-format.js';
@@ -102,7 +102,7 @@ function edgeTable(r: GradResult, digits: number, c: ChalkInstance, layout: Tabl
  * passed it, ~ where some entries could not be judged, — where none was sampled.
  */
 function statusMark(s: EntryStatus, byAtol: boolean | undefined, c: ChalkInstance): Cell {
-  if (s === 'fail' || s === 'nonfinite') return { text: '✗', style: c.red };
+  if (failed(s)) return { text: '✗', style: c.red };
   if (s === 'pass') return { text: byAtol ? '✓ (atol)' : '✓', style: c.green };
   return { text: '~', style: c.yellow };
 }
@@ -201,7 +201,7 @@ export function checkVerdict(chk: CheckResult | null, claim: string, c: ChalkIns
   const count = (s: EntryStatus) => all.filter((e) => e.status === s).length;
   if (!chk.passed) {
     const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
-    const dirs = chk.directions?.filter((d) => d.status === 'fail' || d.status === 'nonfinite').length ?? 0;
+    const dirs = chk.directions?.filter((d) => failed(d.status)).length ?? 0;
     const what = bad.length ? ` for ${bad.join(', ')}` : dirs ? ` along ${dirs} random direction${dirs > 1 ? 's' : ''}` : '';
     return `${c.red.bold('✗ check failed')}${what} (rtol ${chk.rtol}, atol ${chk.atol}; ${how})`;
   }
