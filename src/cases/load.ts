@@ -404,7 +404,6 @@ function written(v: RawValue, node: PosNode | undefined): RawExpected {
   return v;
 }
 
-/** A number, a string, or lists of them nested no deeper than a matrix (values have rank ≤ 2). */
 /** What a value that is not a number, a vector, a matrix or a string is, in words. */
 function describeValue(v: unknown): string {
   if (!Array.isArray(v)) return describe(v);
@@ -416,6 +415,7 @@ function describeValue(v: unknown): string {
   return odd === undefined ? 'a list with an empty row' : `a list holding ${describe(odd)}`;
 }
 
+/** A number, a string, or lists of them nested no deeper than a matrix (values have rank ≤ 2). */
 function isRawValue(v: unknown, depth = 0): v is RawValue {
   if (typeof v === 'number' || typeof v === 'string') return true;
   return depth < 2 && Array.isArray(v) && v.length > 0 && v.every((x) => isRawValue(x, depth + 1));
