@@ -32,7 +32,7 @@ export interface ProgramCheckOptions extends CheckOptions {
  */
 export async function checkProgram(target: { exec: string } | { module: { file: string; name: string } }, values: Record<string, Tensor>, o: ProgramCheckOptions = {}): Promise<FunctionGradcheckResult> {
   const limits = limitsFrom(o.limits);
-  const inputs: Record<string, { shape: number[]; data: Float64Array }> = {};
+  const inputs: Record<string, { shape: number[]; data: Float64Array }> = Object.create(null);
   for (const [k, t] of Object.entries(values)) inputs[k] = { shape: [...t.shape], data: t.data };
   const pv = readInputs(inputs, o.wrt);
   const n = pv.names.reduce((s, k) => s + pv.flats[k].data.length, 0);

@@ -248,7 +248,7 @@ export function functionResult(
     warnings.push(o.escalate && r.check.passed ? `${what} (more than fdMax ${o.fdMax}): they agree; a disagreement would have differenced every entry` : `${what} (more than fdMax ${o.fdMax ?? DEFAULT_FD_MAX})`);
   }
   if (r.screen) warnings.push(`screened first along ${r.screen.directions} random directions and ${r.screen.sampled} sampled entries (${r.screen.evaluations} evaluations): ${r.screen.found}, so every entry was differenced`);
-  const point: Record<string, Nested> = {};
+  const point: Record<string, Nested> = Object.create(null);
   for (const n of pv.names) point[n] = nested(pv.flats[n].shape, pv.flats[n].data);
   const result: FunctionGradcheckResult = {
     passed: r.passed && !(o.pre ?? []).length,

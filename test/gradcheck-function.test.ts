@@ -112,6 +112,20 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(other.failures[0].message).toMatch(/not the same function/);
   });
 
+  it('names are data: an input called __proto__ reaches the function, its gradient is asked for and checked', () => {
+    // read by a computed key: TypeScript types `.constructor` and `.__proto__` as Object's
+    const at = (v: Record<string, number>, k: string) => v[k];
+    const f = (v: Record<string, number>) => at(v, '__proto__') * at(v, 'constructor');
+    const inputs = JSON.parse('{"__proto__": 2, "constructor": 3}') as Record<string, number>;
+    const right = gradcheck(f, inputs, { grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, 'constructor')}, "constructor": ${at(v, '__proto__')}}`) });
+    expect(right.passed, right.failures.map((e) => e.message).join('; ')).toBe(true);
+    expect(Object.keys(right.point)).toEqual(['__proto__', 'constructor']);
+    const wrong = gradcheck(f, inputs, { grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, '__proto__')}, "constructor": ${at(v, '__proto__')}}`) });
+    expect(wrong.failures.map((e) => e.entry)).toEqual(['∂f/∂__proto__']);
+    // a plain object's inherited __proto__ is no gradient
+    expect(() => gradcheck(f, inputs, { grad: () => ({ constructor: 2 }) })).toThrow(/returned no gradient for __proto__/);
+  });
+
   it('escalate: above fdMax a disagreeing screen is followed by every entry, naming the wrong one', () => {
     // f = Σ sin(x_j)·j/n with one entry of the gradient negated: 300 entries, fdMax 100
     const n = 300;

@@ -43,7 +43,7 @@ export function readInputs(inputs: Record<string, unknown>, wrt?: string[]): Poi
 
 /** Values in the user's forms (or all as nested arrays, for JSON) at a point: the differentiated inputs from `x`, the others as given. */
 export function valuesAt(pv: PointValues, x: Float64Array, changed?: Set<string>, asNested = false): Record<string, ValueLike> {
-  const out: Record<string, ValueLike> = {};
+  const out: Record<string, ValueLike> = Object.create(null);
   const at = new Map(pv.wrt.map((s) => [s.name, s]));
   for (const name of pv.names) {
     const f = pv.flats[name];
@@ -61,7 +61,7 @@ export function readGradient(g: unknown, pv: PointValues, what: string): Float64
   }
   const out = new Float64Array(pv.point.length);
   for (const s of pv.wrt) {
-    if (!(s.name in g)) throw new AgError('bad-value', `${what} returned no gradient for ${s.name}`, { hint: `give one entry per input: ${pv.wrt.map((x) => x.name).join(', ')}` });
+    if (!Object.hasOwn(g, s.name)) throw new AgError('bad-value', `${what} returned no gradient for ${s.name}`, { hint: `give one entry per input: ${pv.wrt.map((x) => x.name).join(', ')}` });
     const f = flatten((g as Record<string, unknown>)[s.name], `${what}.${s.name}`);
     if (f.data.length !== s.size || (f.shape.length && shapeText(f.shape) !== shapeText(s.shape) && s.shape.length)) {
       const transposed = f.shape.length === 2 && s.shape.length === 2 && f.shape[0] === s.shape[1] && f.shape[1] === s.shape[0];
@@ -141,7 +141,7 @@ export function jsFunction(
       throw new AgError('usage', `${name} has a ${shapeText(value.shape)} output: give vjp(values, cotangent), not grad`);
     },
     jvp(v) {
-      const tangents: Record<string, ValueLike> = {};
+      const tangents: Record<string, ValueLike> = Object.create(null);
       for (const n of pv.names) {
         const f = pv.flats[n];
         const s = pv.wrt.find((x) => x.name === n);

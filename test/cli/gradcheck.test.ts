@@ -44,6 +44,16 @@ describe('autograd-cli gradcheck --exec / --module', () => {
     expect(json.failures.map((f: { entry: string }) => f.entry)).toEqual(['∂f/∂x[1]']);
   });
 
+  it('an input called __proto__ is sent to the program like any other', () => {
+    const at = ['--at', '__proto__=1,W=randn(2,2),x=randn(2),b=randn(2)'];
+    const asked = cli(['gradcheck', '--module', 'fixtures/code/layers.mjs#neuron', ...at]);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/"gradient" returned no gradient for __proto__\n\s+hint: give one entry per input: __proto__, W, x, b/);
+    const json = JSON.parse(cli(['gradcheck', '--module', 'fixtures/code/layers.mjs#neuron', ...at, '--wrt', 'W,x,b', '--json']).stdout);
+    expect(json.passed).toBe(true);
+    expect(Object.keys(json.point)).toEqual(['__proto__', 'W', 'x', 'b']);
+  });
+
   it('reporters: json, junit, tap, github; -o writes the file and keeps the table', () => {
     const j = cli([...layer('dense --bug bias'), '--reporter', 'json']);
     expect(j.code).toBe(1);
