@@ -5,7 +5,7 @@ import type { AsyncEvaluator, Batch, BatchValues, FunctionUnderTest } from './ev
 import { nested, type Flat } from './forms.js';
 import { changedBy, pointOf, readGradient, readOutput, valuesAt, type PointValues } from './js-function.js';
 import { entryNamer } from './fd.js';
-import { endOrphans, killTree, unwatch, watch } from './reaper.js';
+import { descendants, endOrphans, killTree, unwatch, watch } from './reaper.js';
 
 /**
  * A program over a pipe as the function under test: started once, it reads one JSON
@@ -175,6 +175,7 @@ export class Pipe {
 
   private closing = false;
   private killed = false;
+  private tree: number[] = [];
 
   private where(p?: Pending): string {
     return p ? `${this.opts.label}: request ${p.id} (${p.what}): ` : `${this.opts.label}: `;
@@ -373,6 +374,8 @@ export class Pipe {
     this.closing = true;
     if (this.timer) clearInterval(this.timer);
     if (!this.exited) {
+      // its tree while it runs: a child in another session is no longer under it once it exits
+      this.tree = this.child.pid !== undefined ? descendants(this.child.pid) : [];
       this.child.stdin!.end();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 200);
@@ -394,7 +397,7 @@ export class Pipe {
     if (pid === undefined || this.killed) return;
     this.killed = true;
     // the tree under a program that has exited is gone: its group may still hold a child
-    killTree(pid, !this.exited);
+    killTree(pid, !this.exited, this.tree);
     endOrphans();
     this.child.stdout!.destroy();
     this.child.stderr!.destroy();

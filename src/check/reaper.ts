@@ -141,23 +141,28 @@ function killGroupAndSelf(pid: number): void {
   }
 }
 
+/** Every process under `pid` (whatever its session), from /proc; empty where /proc cannot tell. */
+export function descendants(pid: number): number[] {
+  if (process.platform !== 'linux') return [];
+  const seen = new Set<number>();
+  const walk = (p: number) => {
+    for (const c of childrenOf(p) ?? []) {
+      if (seen.has(c) || seen.size > 10_000) continue;
+      seen.add(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return [...seen];
+}
+
 /**
- * End a program's tree: every descendant still under it (whatever its session), then
- * its process group. Synchronous, so it also serves a CLI on its way out.
+ * End a program's tree: every descendant still under it (whatever its session; `also`:
+ * those found while it still ran), then its process group. Synchronous, so it also
+ * serves a CLI on its way out.
  */
-export function killTree(pid: number, tree = true): void {
-  if (tree && process.platform === 'linux') {
-    const seen = new Set<number>();
-    const walk = (p: number) => {
-      for (const c of childrenOf(p) ?? []) {
-        if (seen.has(c) || seen.size > 10_000) continue;
-        seen.add(c);
-        walk(c);
-      }
-    };
-    walk(pid);
-    for (const c of seen) killGroupAndSelf(c);
-  }
+export function killTree(pid: number, tree = true, also: number[] = []): void {
+  for (const c of [...(tree ? descendants(pid) : []), ...also]) killGroupAndSelf(c);
   killGroupAndSelf(pid);
 }
 
