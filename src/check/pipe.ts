@@ -5,7 +5,7 @@ import type { AsyncEvaluator, Batch, BatchValues, FunctionUnderTest } from './ev
 import { nested, type Flat } from './forms.js';
 import { changedBy, pointOf, readGradient, readOutput, valuesAt, type PointValues } from './js-function.js';
 import { entryNamer } from './fd.js';
-import { descendants, endOrphans, killTree, unwatch, watch } from './reaper.js';
+import { descendants, endOrphans, killTree, unwatch, watch, type Seen } from './reaper.js';
 
 /**
  * A program over a pipe as the function under test: started once, it reads one JSON
@@ -175,7 +175,7 @@ export class Pipe {
 
   private closing = false;
   private killed = false;
-  private tree: number[] = [];
+  private tree: Seen[] = [];
 
   private where(p?: Pending): string {
     return p ? `${this.opts.label}: request ${p.id} (${p.what}): ` : `${this.opts.label}: `;

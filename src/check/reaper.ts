@@ -120,12 +120,13 @@ function scanChildren(pid: number): number[] | null {
 }
 
 /** State and parent of a process; null when it is gone. */
-function stat(pid: number): { state: string; ppid: number } | null {
+function stat(pid: number): { state: string; ppid: number; start: string } | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name in (…) may hold spaces and parentheses: read after the last ')'
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0], ppid: Number(rest[1]) };
+    // fields 3, 4 and 22 of proc(5): state, ppid, start time (a reused pid has another)
+    return { state: rest[0], ppid: Number(rest[1]), start: rest[19] };
   } catch {
     return null;
   }
@@ -141,8 +142,14 @@ function killGroupAndSelf(pid: number): void {
   }
 }
 
+/** A process as seen once: its pid and start time, so a pid reused since is never taken for it. */
+export interface Seen {
+  pid: number;
+  start: string;
+}
+
 /** Every process under `pid` (whatever its session), from /proc; empty where /proc cannot tell. */
-export function descendants(pid: number): number[] {
+export function descendants(pid: number): Seen[] {
   if (process.platform !== 'linux') return [];
   const seen = new Set<number>();
   const walk = (p: number) => {
@@ -153,7 +160,10 @@ export function descendants(pid: number): number[] {
     }
   };
   walk(pid);
-  return [...seen];
+  return [...seen].flatMap((c) => {
+    const st = stat(c);
+    return st ? [{ pid: c, start: st.start }] : [];
+  });
 }
 
 /**
@@ -161,8 +171,8 @@ export function descendants(pid: number): number[] {
  * those found while it still ran), then its process group. Synchronous, so it also
  * serves a CLI on its way out.
  */
-export function killTree(pid: number, tree = true, also: number[] = []): void {
-  for (const c of [...(tree ? descendants(pid) : []), ...also]) killGroupAndSelf(c);
+export function killTree(pid: number, tree = true, also: Seen[] = []): void {
+  for (const c of [...(tree ? descendants(pid) : []), ...also]) if (stat(c.pid)?.start === c.start) killGroupAndSelf(c.pid);
   killGroupAndSelf(pid);
 }
 
