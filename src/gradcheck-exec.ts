@@ -47,7 +47,7 @@ export async function checkProgram(target: { exec: string } | { module: { file: 
     command = '';
     argv = [process.execPath, '--input-type=module', '-e', MODULE_RUNNER, target.module.file, target.module.name];
   }
-  const pipe = new Pipe(argv, command, { label: `${'exec' in target ? '--exec' : '--module'} ${label}`, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout });
+  const pipe = new Pipe(argv, command, { label: `${'exec' in target ? '--exec' : '--module'} ${label}`, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout, maxMemory: limits.maxMemory });
   try {
     const { fn, evaluator, value } = await pipeFunction(pipe, pv);
     const pre = o.reference !== undefined ? addReference(evaluator, o.reference, pv, fn, value.shape, o, limits) : [];

@@ -4,6 +4,10 @@
 // exception (a passed deadline, memory, a thread that cannot start) crosses into Node
 // other than as a JavaScript error with a code; nothing here can abort the process.
 #include <malloc.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#endif
 #include <napi.h>
 
 #include <memory>
@@ -122,6 +126,31 @@ Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)(m.uordblks + m.hblkhd));
 #else
   return info.Env().Null();
+#endif
+}
+
+/**
+ * Make this process the child subreaper (Linux): a program's descendants that leave its
+ * process group (setsid) are reparented here when their parent dies, so the run can end
+ * them (src/check/reaper.ts). False where the platform has no such thing.
+ */
+Napi::Value ChildSubreaper(const Napi::CallbackInfo& info) {
+#if defined(__linux__) && defined(PR_SET_CHILD_SUBREAPER)
+  return Napi::Boolean::New(info.Env(), prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+/** Collect the exit of a reparented process that libuv never spawned (no zombie stays); true once it is gone. */
+Napi::Value Reap(const Napi::CallbackInfo& info) {
+#if defined(__linux__)
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "reap needs a pid");
+  int status = 0;
+  const pid_t pid = (pid_t)info[0].As<Napi::Number>().Int32Value();
+  return Napi::Boolean::New(info.Env(), pid > 0 && waitpid(pid, &status, WNOHANG) == pid);
+#else
+  return Napi::Boolean::New(info.Env(), false);
 #endif
 }
 
@@ -277,6 +306,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("opNames", Napi::Function::New(env, Guarded<OpNames>, "opNames"));
   exports.Set("info", Napi::Function::New(env, Guarded<Info>, "info"));
   exports.Set("mallocInUse", Napi::Function::New(env, Guarded<MallocInUse>, "mallocInUse"));
+  exports.Set("childSubreaper", Napi::Function::New(env, Guarded<ChildSubreaper>, "childSubreaper"));
+  exports.Set("reap", Napi::Function::New(env, Guarded<Reap>, "reap"));
   exports.Set("compile", Napi::Function::New(env, Guarded<Compile>, "compile"));
   exports.Set("forward", Napi::Function::New(env, Guarded<Forward>, "forward"));
   exports.Set("reverse", Napi::Function::New(env, Guarded<Reverse>, "reverse"));

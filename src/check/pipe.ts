@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AgError } from '../errors.js';
+import { bytesText } from '../limits.js';
 import type { AsyncEvaluator, Batch, BatchValues, FunctionUnderTest } from './evaluator.js';
 import { nested, type Flat } from './forms.js';
 import { changedBy, pointOf, readGradient, readOutput, valuesAt, type PointValues } from './js-function.js';
 import { entryNamer } from './fd.js';
+import { descendants, endOrphans, killTree, unwatch, watch, type Seen } from './reaper.js';
 
 /**
  * A program over a pipe as the function under test: started once, it reads one JSON
@@ -22,9 +24,14 @@ import { entryNamer } from './fd.js';
  *
  * The program is untrusted: every answer must come within the request time-out, a line
  * may not exceed `maxLine` bytes, anything it writes that does not fit the protocol ends
- * the run with an error naming the request, and the program (its whole process group)
- * is killed at the end or on any error. Requests are pipelined (up to `WINDOW` in
- * flight), so a one-line-at-a-time program costs one round trip per batch, not per point.
+ * the run with an error naming the request, and the program (its whole process group,
+ * and on Linux whatever left the group: src/check/reaper.ts) is killed at the end, on
+ * any error, and when the CLI itself is stopped. Requests are pipelined (up to `WINDOW`
+ * in flight), so a one-line-at-a-time program costs one round trip per batch, not per
+ * point; each is built just before it is written, one at a time, and the next waits for
+ * the pipe to drain: a program that stops reading its input is a request time-out, and
+ * what the pipe holds (the request on its way out, a partial answer line, the tail of
+ * stderr) is counted against `maxMemory`.
  */
 
 export interface PipeOptions {
@@ -36,6 +43,8 @@ export interface PipeOptions {
   deadline?: number;
   /** what the program is called in messages: `--exec python3 layer.py`, `--module layer.mjs#loss` */
   label: string;
+  /** bytes the pipe may hold at once (--max-memory): a request on its way out and an answer line */
+  maxMemory?: number;
   /** the working directory and environment */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -45,8 +54,12 @@ export interface PipeOptions {
 const WINDOW = 64;
 /** Points per batch message, for a program that opted in. */
 const BATCH_POINTS = 256;
-/** The tail of the program's stderr kept for error messages. */
+/** The tail of the program's stderr kept for error messages (a flood costs no more). */
 const STDERR_TAIL = 2000;
+/** Bytes of request text per batch message, for a program that opted in: fewer points when each is large. */
+const BATCH_BYTES = 8 * 2 ** 20;
+/** Bytes one number takes in a request, at most (`-1.2345678901234567e-300,`). */
+const NUMBER_BYTES = 26;
 
 /** Characters a shell would treat specially: such a command runs under /bin/sh -c; anything else is split into words and run directly. */
 const SHELL_CHARS = /[|&;<>()$`*?[\]{}~!#\n]/;
@@ -118,6 +131,10 @@ export class Pipe {
   private timer: NodeJS.Timeout | null = null;
   private exited = false;
   private lineNo = 0;
+  /** requests are written one at a time, each after the one before it has drained */
+  private writing: Promise<void> = Promise.resolve();
+  /** the request whose text is waiting for the pipe to drain, and since when */
+  private blocked: { p: Pending; since: number; release: () => void } | null = null;
   batch = false;
 
   constructor(
@@ -128,11 +145,12 @@ export class Pipe {
     // detached: the program leads its own process group, so everything it started is killed with it
     const child = argv ? spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env }) : spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env });
     this.child = child;
+    watch(this);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (s: string) => this.onData(s));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
-      this.stderr = (this.stderr + s).slice(-STDERR_TAIL);
+      this.stderr = (this.stderr + s.slice(-STDERR_TAIL)).slice(-STDERR_TAIL);
     });
     child.stdin!.on('error', () => {
       // EPIPE: the program stopped reading; its exit says why
@@ -156,6 +174,8 @@ export class Pipe {
   }
 
   private closing = false;
+  private killed = false;
+  private tree: Seen[] = [];
 
   private where(p?: Pending): string {
     return p ? `${this.opts.label}: request ${p.id} (${p.what}): ` : `${this.opts.label}: `;
@@ -164,8 +184,10 @@ export class Pipe {
   private stderrText(): string {
     const t = this.stderr.trim();
     if (!t) return '';
-    const lines = t.split('\n').slice(-5).join('\n    ');
-    return `; its stderr ended with:\n    ${lines}`;
+    // an untrusted program's text: shown, not obeyed (no terminal control), each line cut short
+    // eslint-disable-next-line no-control-regex
+    const lines = t.split('\n').slice(-5).map((l) => (l.length > 200 ? `${l.slice(0, 197)}…` : l).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    return `; its stderr ended with:\n    ${lines.join('\n    ')}`;
   }
 
   private started = performance.now();
@@ -175,6 +197,11 @@ export class Pipe {
     if (this.opts.deadline !== undefined && performance.now() - this.started > this.opts.deadline * 1000) {
       const p = this.order.length ? this.pending.get(this.order[0]) : undefined;
       this.fail(new AgError('limit', `${this.where(p)}the check took longer than ${this.opts.deadline} s (--timeout)`));
+      return;
+    }
+    const b = this.blocked;
+    if (b && performance.now() - b.since > this.opts.requestTimeout * 1000) {
+      this.fail(new AgError('limit', `${this.where(b.p)}the program stopped reading its input: the request could not be written within ${this.opts.requestTimeout} s (--request-timeout)${this.stderrText()}`));
       return;
     }
     if (!this.order.length) return;
@@ -257,6 +284,7 @@ export class Pipe {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     this.order = [];
+    this.blocked?.release();
     this.kill();
   }
 
@@ -273,32 +301,72 @@ export class Pipe {
 
   /** Send a request; the answer object, its id checked. */
   request(body: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+    return this.requestMade(() => ({ body, what }));
+  }
+
+  /** A request whose body is built when its turn to be written comes, not before. */
+  private requestMade(make: () => { body: Record<string, unknown>; what: string }): Promise<Record<string, unknown>> {
     if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { id, what, resolve, reject, sent: performance.now() };
-      this.pending.set(id, p);
-      this.order.push(id);
-      if (this.exited) {
-        this.fail(new AgError('io', `${this.where(p)}the program has exited${this.stderrText()}`));
-        return;
-      }
-      this.child.stdin!.write(`${JSON.stringify({ id, ...body })}\n`);
+      this.writing = this.writing.then(() => this.send(make, resolve, reject)).catch(reject);
+    });
+  }
+
+  /** Write one request, then wait (within the request time-out, see checkTime) until the pipe has taken it. */
+  private async send(make: () => { body: Record<string, unknown>; what: string }, resolve: Pending['resolve'], reject: Pending['reject']): Promise<void> {
+    if (this.failed) return reject(this.failed);
+    const { body, what } = make();
+    const id = this.nextId++;
+    const p: Pending = { id, what, resolve, reject, sent: performance.now() };
+    this.pending.set(id, p);
+    this.order.push(id);
+    if (this.exited) return this.fail(new AgError('io', `${this.where(p)}the program has exited${this.stderrText()}`));
+    const text = `${JSON.stringify({ id, ...body })}\n`;
+    // held at once: the text (up to 2 bytes a character in V8), its UTF-8 copy in the pipe's buffer, an answer line
+    const holds = 3 * text.length + 2 * this.opts.maxLine + STDERR_TAIL;
+    if (this.opts.maxMemory !== undefined && holds > this.opts.maxMemory) {
+      return this.fail(new AgError('limit', `${this.where(p)}the request and its answer would hold about ${bytesText(holds)} in the pipe; the limit is ${bytesText(this.opts.maxMemory)} (--max-memory)`));
+    }
+    p.sent = performance.now();
+    if (this.child.stdin!.write(text)) return;
+    await new Promise<void>((release) => {
+      const done = () => {
+        this.child.stdin!.off('drain', done);
+        this.blocked = null;
+        release();
+      };
+      this.blocked = { p, since: performance.now(), release: done };
+      this.child.stdin!.on('drain', done);
     });
   }
 
   /** Requests with at most WINDOW in flight; answers in request order. */
   async requestAll(bodies: { body: Record<string, unknown>; what: string }[]): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = new Array(bodies.length);
+    await this.requestEach(bodies.length, (k) => bodies[k], (a, k) => (out[k] = a));
+    return out;
+  }
+
+  /**
+   * `count` requests with at most WINDOW in flight, each built by `make` just before it
+   * is written (so no more than one request's text exists at a time); `each` takes the
+   * answers as they come.
+   */
+  async requestEach(count: number, make: (k: number) => { body: Record<string, unknown>; what: string }, each: (a: Record<string, unknown>, k: number, what: string) => void): Promise<void> {
     let next = 0;
     const lane = async () => {
-      while (next < bodies.length) {
+      while (next < count) {
         const k = next++;
-        out[k] = await this.request(bodies[k].body, bodies[k].what);
+        let what = '';
+        const a = await this.requestMade(() => {
+          const r = make(k);
+          what = r.what;
+          return r;
+        });
+        each(a, k, what);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(WINDOW, bodies.length) }, lane));
-    return out;
+    await Promise.all(Array.from({ length: Math.min(WINDOW, count) }, lane));
   }
 
   /** The run is over: close its stdin, give it a moment to exit, then kill the group. */
@@ -306,6 +374,8 @@ export class Pipe {
     this.closing = true;
     if (this.timer) clearInterval(this.timer);
     if (!this.exited) {
+      // its tree while it runs: a child in another session is no longer under it once it exits
+      this.tree = this.child.pid !== undefined ? descendants(this.child.pid) : [];
       this.child.stdin!.end();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 200);
@@ -318,19 +388,25 @@ export class Pipe {
     this.kill();
   }
 
-  private kill(): void {
+  /** End the program's process group now (synchronous: also on the way out of a dying CLI). */
+  kill(): void {
     if (this.timer) clearInterval(this.timer);
     this.closing = true;
     const pid = this.child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    unwatch(this);
+    if (pid === undefined || this.killed) return;
+    this.killed = true;
+    // the tree under a program that has exited is gone: its group may still hold a child
+    killTree(pid, !this.exited, this.tree);
+    endOrphans();
     this.child.stdout!.destroy();
     this.child.stderr!.destroy();
     this.child.stdin!.destroy();
+  }
+
+  /** The program's pid while it runs (its process group's id). */
+  pid(): number | undefined {
+    return this.exited ? undefined : this.child.pid;
   }
 }
 
@@ -371,29 +447,30 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
     const d = Number(b.delta[p].toPrecision(3));
     return j >= 0 ? `the value at ${name(j).name} ${d < 0 ? '−' : '+'} ${Math.abs(d)}` : `the value along a random direction, step ${d}`;
   };
+  // a point's request text, at most: every input's entries (a batch holds fewer points when they are large)
+  const pointBytes = NUMBER_BYTES * pv.names.reduce((s, k) => s + pv.flats[k].data.length, 0) + 64;
+  const perBatch = Math.max(1, Math.min(BATCH_POINTS, Math.floor(BATCH_BYTES / pointBytes)));
   const evaluate = async (b: Batch): Promise<BatchValues> => {
     const values = new Float64Array(b.coord.length * m);
     const n = b.coord.length;
+    // each request is built when its turn to be written comes, its answer read as it comes: nothing waits in memory
     if (pipe.batch) {
-      const bodies: { body: Record<string, unknown>; what: string }[] = [];
-      for (let p0 = 0; p0 < n; p0 += BATCH_POINTS) {
+      const makeBatch = (k: number) => {
+        const p0 = k * perBatch;
         const pts = [];
-        for (let p = p0; p < Math.min(n, p0 + BATCH_POINTS); p++) pts.push({ values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])) });
-        bodies.push({ body: { batch: pts, want: ['value'] }, what: `a batch of ${pts.length} values from ${pointWhat(b, p0).replace(/^the value /, '')}` });
-      }
-      const answers = await pipe.requestAll(bodies);
-      answers.forEach((a, k) => {
-        const what = bodies[k].what;
+        for (let p = p0; p < Math.min(n, p0 + perBatch); p++) pts.push({ values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])) });
+        return { body: { batch: pts, want: ['value'] }, what: `a batch of ${pts.length} values from ${pointWhat(b, p0).replace(/^the value /, '')}` };
+      };
+      await pipe.requestEach(Math.ceil(n / perBatch), makeBatch, (a, k, what) => {
         const list = a.values;
-        const count = Math.min(BATCH_POINTS, n - k * BATCH_POINTS);
+        const count = Math.min(perBatch, n - k * perBatch);
         if (!Array.isArray(list) || list.length !== count) throw pipe.error(a, what, `the answer to a batch must have "values": a list of ${count} values${Array.isArray(list) ? `, not ${list.length}` : ''}`);
-        list.forEach((v, q) => values.set(readAnswerValue(pipe, a, v, value.shape, what).data, (k * BATCH_POINTS + q) * m));
+        list.forEach((v, q) => values.set(readAnswerValue(pipe, a, v, value.shape, what).data, (k * perBatch + q) * m));
       });
       return { values };
     }
-    const bodies = Array.from({ length: n }, (_, p) => ({ body: { values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])), want: ['value'] }, what: pointWhat(b, p) }));
-    const answers = await pipe.requestAll(bodies);
-    answers.forEach((a, p) => values.set(answerValue(pipe, a, value.shape, bodies[p].what).data, p * m));
+    const makeOne = (p: number) => ({ body: { values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])), want: ['value'] }, what: pointWhat(b, p) });
+    await pipe.requestEach(n, makeOne, (a, p, what) => values.set(answerValue(pipe, a, value.shape, what).data, p * m));
     return { values };
   };
   const base = jsonValues(pv, pv.point);

@@ -71,14 +71,17 @@ export async function handler(args: Args): Promise<void> {
     // the report never goes over an input: the values' files, the module, or a file the program's command line names
     if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module)]);
     const values = parseAt(args.at, { seed: args.seed, limits });
-    const [{ checkProgram }, { renderFunctionCheck }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }] = await Promise.all([
+    const [{ checkProgram }, { renderFunctionCheck }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }, { becomeSubreaper }] = await Promise.all([
       import('../gradcheck-exec.js'),
       import('../report/gradcheck.js'),
       import('../cases/run.js'),
       import('../report/junit.js'),
       import('../report/tap.js'),
       import('../report/github.js'),
+      import('../check/reaper.js'),
     ]);
+    // the CLI (not a library's host) adopts what a program leaves behind, to end it (on Linux with the addon; else its process group only)
+    becomeSubreaper();
     const target = args.module ? { module: parseModule(args.module) } : { exec: args.exec! };
     const label = args.module ?? args.exec!;
     const result = await checkProgram(target, values, {

@@ -15,6 +15,10 @@ export interface NativeAddon {
   info(): NativeInfo;
   /** bytes malloc has in use (null where glibc cannot tell) */
   mallocInUse(): number | null;
+  /** Linux: prctl(PR_SET_CHILD_SUBREAPER, 1); false elsewhere (absent from older builds) */
+  childSubreaper?(): boolean;
+  /** waitpid(pid, WNOHANG) for a reparented process: true once collected */
+  reap?(pid: number): boolean;
   compile(spec: TapeSpec): { handle: unknown; edgeLength: number };
   /** each run takes the run's deadline last: milliseconds from now (Infinity: none) */
   forward(h: unknown, arena: Float64Array, deadlineMs?: number): void;

@@ -106,7 +106,8 @@ describe('a program over a pipe (the --exec protocol)', () => {
 
   it('protocol misuse: each a clear error naming the request, within the time-out', async () => {
     const x = toTensors({ x: [1, 2] });
-    const run = (how: string, o = {}) => checkProgram({ exec: `python3 ${misbehave} ${how}` }, x, { requestTimeout: 2, ...o });
+    // a time-out far above any start-up on a loaded machine, except where the time-out is what is tested
+    const run = (how: string, o = {}) => checkProgram({ exec: `python3 ${misbehave} ${how}` }, x, { requestTimeout: 30, ...o });
     await expect(run('garbage')).rejects.toThrow(/^--exec python3 \S+ garbage: request \d+ \(.+\): line 2 of the program's output is not JSON: "Epoch 1\/10 loss=0\.25"/);
     await expect(run('die')).rejects.toThrow(/request \d+ \(.+\): the program exited with code 1 before answering; its stderr ended with:\n {4}Traceback \(most recent call last\):\n {4}ZeroDivisionError: division by zero/);
     await expect(run('wrong-id')).rejects.toThrow(/request 2 \(the gradient at the point\): the program answered id 102, but request 2 is waiting/);
@@ -117,7 +118,8 @@ describe('a program over a pipe (the --exec protocol)', () => {
     const t0 = performance.now();
     await expect(run('silent', { requestTimeout: 1 })).rejects.toThrow(/request 1 \(the value at the point\): no answer within 1 s \(--request-timeout\)/);
     await expect(run('hang', { requestTimeout: 1 })).rejects.toThrow(/no answer within 1 s/);
-    expect(performance.now() - t0).toBeLessThan(6000);
+    // two time-outs of 1 s, with slack for a loaded machine
+    expect(performance.now() - t0).toBeLessThan(20_000);
     await expect(checkProgram({ exec: 'no-such-program-xyz' }, x)).rejects.toThrow(/cannot start it: there is no program called no-such-program-xyz/);
   });
 });
