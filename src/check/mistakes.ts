@@ -1,5 +1,8 @@
 import { num } from '../number-format.js';
 import type { Tensor } from '../tensor.js';
+import type { InputSpec } from './evaluator.js';
+import { entryNamer, failed } from './fd.js';
+import type { FunctionCheck } from './function.js';
 
 /**
  * The usual mistakes, tried when an answer is wrong, so the verdict can say "your ∂f/∂W
@@ -13,7 +16,7 @@ import type { Tensor } from '../tensor.js';
  * of them is named first.
  */
 
-export type MistakeCode = 'digits' | 'negated' | 'transposed' | 'swapped' | 'factor' | 'chain';
+export type MistakeCode = 'digits' | 'negated' | 'transposed' | 'swapped' | 'factor' | 'chain' | 'missing' | 'permuted' | 'proportional' | 'entry';
 
 export interface Mistake {
   code: MistakeCode;
@@ -48,6 +51,25 @@ export interface MistakeInput {
   fewDigits?: { written: number; min: number };
   /** try constant factors (default true; a value is no derivative that lost a 2) */
   constantFactors?: boolean;
+  /** the entries that count (those finite differences judged): candidates are fitted and compared on these only; all when absent */
+  judged?: ArrayLike<boolean>;
+  /** a user's own code (gradcheck): the further patterns its gradient is tried against */
+  code?: CodePatterns;
+}
+
+/**
+ * What a user's code gets wrong besides a student's usual mistakes: any constant factor
+ * (fitted by least squares; 1/N named when N is a size), a gradient that is zero, the
+ * right entries in the wrong places, a difference proportional to an input, one wrong entry.
+ */
+export interface CodePatterns {
+  /** sizes a factor 1/N may come from: `8` with `the first dimension of X` */
+  sizes: { n: number; what: string }[];
+  /** the inputs a difference may be proportional to (this one, `own`, among them) */
+  inputs: { name: string; value: Tensor }[];
+  own: string;
+  /** the entries judged wrong: `W[2,3]` at flat 5 */
+  wrong: { flat: number; entry: string }[];
 }
 
 /** Simple constant factors a hand derivation gets wrong by: a lost or doubled 2, a 3 from a cube, … */
@@ -63,7 +85,9 @@ export function nameMistake(m: MistakeInput): Mistake | null {
     return { code: 'digits', words: `too few digits (${written} written, at least ${min} asked for)` };
   }
   if (!Array.from(yours.data).every(Number.isFinite)) return null;
-  const nonzero = truth.data.some((v) => v !== 0);
+  const counts = (k: number) => !m.judged || m.judged[k];
+  const nonzero = truth.data.some((v, k) => counts(k) && v !== 0);
+  if (m.code && nonzero && agrees(yours, scaled(truth, 0))) return { code: 'missing', words: `your ${what} is zero: this input's gradient is missing (never computed, or never added in)` };
   if (nonzero && agrees(yours, scaled(truth, -1))) return { code: 'negated', words: `your ${what} has the wrong sign: it is the true value negated` };
   if (truth.shape.length > 0) {
     const t = transposed(truth);
@@ -78,13 +102,7 @@ export function nameMistake(m: MistakeInput): Mistake | null {
   const chain = chainLink(m);
   if (chain) return chain;
   if (nonzero && m.constantFactors !== false && yours.data.length === truth.data.length) {
-    let yt = 0;
-    let tt = 0;
-    truth.data.forEach((t, k) => {
-      yt += yours.data[k] * t;
-      tt += t * t;
-    });
-    const ratio = yt / tt;
+    const ratio = fit(yours.data, truth.data, counts);
     // one number is a multiple of any other: only the classic lost or doubled 2 is named for it
     const factors = truth.data.length > 1 ? FACTORS : FACTORS.filter(([c]) => Math.abs(c) === 2 || Math.abs(c) === 0.5);
     for (const [c, text] of factors) {
@@ -93,7 +111,123 @@ export function nameMistake(m: MistakeInput): Mistake | null {
       }
     }
   }
+  return m.code ? codePattern(m, m.code, counts, nonzero) : null;
+}
+
+/** The least-squares c of yours ≈ c·truth over the entries that count. */
+function fit(yours: ArrayLike<number>, truth: ArrayLike<number>, counts: (k: number) => boolean): number {
+  let yt = 0;
+  let tt = 0;
+  for (let k = 0; k < truth.length; k++) {
+    if (!counts(k)) continue;
+    yt += yours[k] * truth[k];
+    tt += truth[k] * truth[k];
+  }
+  return yt / tt;
+}
+
+/** A fitted constant needs this many judged entries: through one or two numbers some constant always passes. */
+const FIT_MIN = 3;
+
+/** The patterns of a user's code, tried after the usual mistakes; each must explain every entry that counts. */
+function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => boolean, nonzero: boolean): Mistake | null {
+  const { what, yours, truth, agrees } = m;
+  const n = truth.data.length;
+  let judged = 0;
+  for (let k = 0; k < n; k++) if (counts(k) && truth.data[k] !== 0) judged++;
+  if (nonzero && judged >= FIT_MIN) {
+    const c = fit(yours.data, truth.data, counts);
+    if (Number.isFinite(c) && c !== 0 && agrees(yours, scaled(truth, c))) return { code: 'factor', words: `your ${what} is off by a constant factor: it is ${factorText(c, p.sizes)} × the true value` };
+  }
+  const moved = judged >= 2 ? permuted(m) : null;
+  if (moved) return { code: 'permuted', words: `your ${what} has the right entries in the wrong places: ${moved}` };
+  // yours − truth = c·X for an input X: least squares over the judged entries
+  for (const inp of p.inputs) {
+    const X = inp.value.data;
+    if (X.length !== n || judged < FIT_MIN) continue;
+    let dx = 0;
+    let xx = 0;
+    for (let k = 0; k < n; k++) {
+      if (!counts(k)) continue;
+      dx += (yours.data[k] - truth.data[k]) * X[k];
+      xx += X[k] * X[k];
+    }
+    const c = dx / xx;
+    if (!Number.isFinite(c) || c === 0) continue;
+    const candidate = { shape: truth.shape, data: truth.data.map((t, k) => t + c * X[k]) };
+    if (!agrees(yours, candidate)) continue;
+    const by = `${num(c, 4)}·${inp.name}`;
+    const why = inp.name !== p.own ? '' : c < 0 ? `: a regulariser term ${num(-c, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
+    return { code: 'proportional', words: `your ${what} differs by ${by} everywhere${why}` };
+  }
+  let counted = 0;
+  for (let k = 0; k < n; k++) if (counts(k)) counted++;
+  if (p.wrong.length === 1 && counted >= 2) {
+    const w = p.wrong[0];
+    const y = yours.data[w.flat];
+    const t = truth.data[w.flat];
+    const sign = t !== 0 && agrees(yours, { shape: truth.shape, data: yours.data.map((v, k) => (k === w.flat ? -t : v)) }) ? ', with the wrong sign' : '';
+    return { code: 'entry', words: `one entry of your ${what} is wrong: ${w.entry}${sign}${sign ? '' : ` (${num(y, 6)}, not ${num(t, 6)})`}; every other entry agrees` };
+  }
   return null;
+}
+
+/** `1/8 (8 = the first dimension of X: a mean where the function has a sum?)`, `0.73`. */
+function factorText(c: number, sizes: CodePatterns['sizes']): string {
+  for (const s of sizes) {
+    if (s.n < 2) continue;
+    if (Math.abs(c * s.n - 1) <= 1e-3) return `1/${s.n} (${s.n} = ${s.what}: a mean where the function has a sum?)`;
+    if (Math.abs(c / s.n - 1) <= 1e-3) return `${s.n} (${s.n} = ${s.what}: a sum where the function has a mean?)`;
+    if (Math.abs(c * s.n + 1) <= 1e-3) return `−1/${s.n} (${s.n} = ${s.what})`;
+  }
+  return num(c, 4);
+}
+
+/**
+ * The truth's entries rearranged: two rows or columns exchanged, rows or columns in
+ * another order, the data read in column-major order where it is row-major (or back).
+ * Only where every entry was judged: a permutation moves entries to places not compared.
+ */
+function permuted(m: MistakeInput): string | null {
+  const { yours, truth, agrees } = m;
+  if (m.judged && !Array.from({ length: truth.data.length }, (_, k) => m.judged![k]).every(Boolean)) return null;
+  const [r, c] = truth.shape.length === 2 ? truth.shape : [truth.data.length, 1];
+  const rearranged = (from: (k: number) => number) => ({ shape: truth.shape, data: truth.data.map((_, k) => truth.data[from(k)]) });
+  if (truth.shape.length === 2 && r > 1 && c > 1 && r !== c) {
+    // a square matrix read in the other order is its transpose, named before
+    if (agrees(yours, rearranged((k) => (k % r) * c + Math.floor(k / r)))) return 'they are the true value laid out column-major and read row-major (a reshape in the wrong order?)';
+    if (agrees(yours, rearranged((k) => (k % c) * r + Math.floor(k / c)))) return 'they are the true value laid out row-major and read column-major (a reshape in the wrong order?)';
+  }
+  // line i of yours against line q of the truth: yours with that one line replaced
+  const rowSwap = (i: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (Math.floor(k / c) === i ? truth.data[q * c + (k % c)] : y)) });
+  const colSwap = (j: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (k % c === j ? truth.data[Math.floor(k / c) * c + q] : y)) });
+  const rows = r > 1 ? matchLines(r, (i, q) => agrees(yours, rowSwap(i, q))) : null;
+  if (rows && agrees(yours, rearranged((k) => rows[Math.floor(k / c)] * c + (k % c)))) return lineWords(rows, truth.shape.length === 2 && c > 1 ? 'row' : 'entry');
+  const cols = truth.shape.length === 2 && c > 1 ? matchLines(c, (j, q) => agrees(yours, colSwap(j, q))) : null;
+  if (cols && agrees(yours, rearranged((k) => Math.floor(k / c) * c + cols[k % c]))) return lineWords(cols, 'column');
+  return null;
+}
+
+/** For each line i of yours, the line p(i) of the truth it equals: a permutation other than the identity, or null. */
+function matchLines(count: number, same: (i: number, p: number) => boolean): number[] | null {
+  if (count > 64) return null;
+  const p: number[] = [];
+  const used = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    let found = -1;
+    for (let q = 0; q < count && found < 0; q++) if (!used.has(q) && same(i, q)) found = q;
+    if (found < 0) return null;
+    used.add(found);
+    p.push(found);
+  }
+  return p.every((q, i) => q === i) ? null : p;
+}
+
+/** `rows 1 and 3 swapped`, `rows in the order 2, 3, 1 of the true value's`. */
+function lineWords(p: number[], line: string): string {
+  const moved = p.map((q, i) => [i, q]).filter(([i, q]) => i !== q);
+  if (moved.length === 2) return `${line === 'entry' ? 'entries' : `${line}s`} ${moved[0][0] + 1} and ${moved[1][0] + 1} swapped`;
+  return `${line === 'entry' ? 'entries' : `${line}s`} in the order ${p.map((q) => q + 1).join(', ')} of the true value's`;
 }
 
 /** The answer times one edge's local derivative is the truth: that link of the chain was left out. */
@@ -132,4 +266,99 @@ export function transposed(t: Tensor): Tensor {
 
 function sameData(a: Tensor, b: Tensor): boolean {
   return a.data.length === b.data.length && a.data.every((v, k) => v === b.data[k]);
+}
+
+/** A mistake named in a user's gradient, and the input it is about. */
+export interface CodeMistake extends Mistake {
+  input: string;
+}
+
+/**
+ * The mistakes in a user's own gradient (gradcheck of a JS function, a module, a program),
+ * one per input that failed, from the entries finite differences judged: those are the
+ * truth, and a pattern is named only when it explains every one of them by the check's
+ * own rule (its rtol/atol, and three times the differences' estimated error, as a failure
+ * needs). A directional check names patterns from its sampled entries only; a Jacobian
+ * check keeps only its worst entries, so nothing is named for it.
+ */
+export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Record<string, Tensor>, outputs: number): CodeMistake[] {
+  const c = r.check;
+  if (!c || c.passed) return [];
+  const n = inputs.reduce((s, i) => s + i.size, 0);
+  const index = entryIndex(inputs, c.entries.map((e) => e.entry), n);
+  const truth = new Float64Array(n).fill(NaN);
+  const err = new Float64Array(n);
+  const judged = new Array<boolean>(n).fill(false);
+  c.entries.forEach((e, q) => {
+    const j = index[q];
+    if (j < 0 || !(e.status === 'pass' || e.status === 'fail') || !Number.isFinite(e.fd)) return;
+    truth[j] = e.fd;
+    err[j] = e.fdError;
+    judged[j] = true;
+  });
+  const tol = { rtol: c.rtol, atol: c.atol };
+  const of = (name: string) => (r.mode === 'projection' ? `∂(uᵀf)/∂${name}` : `∂f/∂${name}`);
+  const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
+  const sizes = sizesOf(values, outputs);
+  const out: CodeMistake[] = [];
+  for (const inp of inputs) {
+    if (c.variables[inp.name]?.passed !== false) continue;
+    const mask = judged.slice(inp.offset, inp.offset + inp.size);
+    const t = part(inp, truth);
+    // the differences' own error at each entry, at least the input's median (an entry moved by a permutation brings its source's error)
+    const errs = Array.from({ length: inp.size }, (_, k) => err[inp.offset + k]).filter((e, k) => mask[k] && Number.isFinite(e)).sort((a, b) => a - b);
+    const typical = errs.length ? errs[Math.floor(errs.length / 2)] : 0;
+    let tmax = 0;
+    for (let k = 0; k < inp.size; k++) if (mask[k]) tmax = Math.max(tmax, Math.abs(t.data[k]));
+    const agrees = (y: Tensor, cand: Tensor): boolean => {
+      // the transpose of a matrix that is not square does not fit: its entries in this shape are a reshape, named as one
+      if (cand.shape.length !== t.shape.length || cand.shape.some((d, i) => d !== t.shape[i])) return false;
+      let cmax = 0;
+      for (let k = 0; k < mask.length; k++) if (mask[k]) cmax = Math.max(cmax, Math.abs(cand.data[k]));
+      // a candidate c·truth carries c times the differences' error: not a failure by the check's rule, |gap| ≤ atol + rtol·size + 3·error
+      const scale = 3 * Math.max(1, tmax > 0 ? cmax / tmax : 1);
+      for (let k = 0; k < mask.length; k++) {
+        if (!mask[k]) continue;
+        const a = y.data[k];
+        const b = cand.data[k];
+        const e = Number.isFinite(err[inp.offset + k]) ? Math.max(err[inp.offset + k], typical) : typical;
+        if (!(Math.abs(a - b) <= tol.atol + tol.rtol * Math.max(Math.abs(a), Math.abs(b)) + scale * e)) return false;
+      }
+      return true;
+    };
+    const wrong = c.entries.flatMap((e, q) => (failed(e.status) && e.variable === inp.name && index[q] >= 0 ? [{ flat: index[q] - inp.offset, entry: e.entry }] : []));
+    const m = nameMistake({
+      what: of(inp.name),
+      yours: part(inp, r.analytic),
+      truth: t,
+      agrees,
+      others: inputs.filter((o) => o !== inp).map((o) => ({ what: of(o.name), truth: part(o, truth), yours: part(o, r.analytic) })),
+      judged: mask,
+      code: { sizes, inputs: Object.keys(values).map((name) => ({ name, value: values[name] })), own: inp.name, wrong },
+    });
+    if (m) out.push({ input: inp.name, ...m });
+  }
+  return out;
+}
+
+/** The flat index of each named entry (`W[2,3]`): in order when every entry was differenced, else looked up. */
+function entryIndex(inputs: InputSpec[], names: string[], n: number): number[] {
+  if (names.length === n) return names.map((_, j) => j);
+  const name = entryNamer(inputs);
+  const at = new Map<string, number>();
+  for (let j = 0; j < n; j++) at.set(name(j).name, j);
+  return names.map((e) => at.get(e) ?? -1);
+}
+
+/** The sizes a lost 1/N comes from: every dimension and entry count of the inputs, and f's entries. */
+function sizesOf(values: Record<string, Tensor>, outputs: number): CodePatterns['sizes'] {
+  const sizes: CodePatterns['sizes'] = [];
+  const ord = ['first', 'second', 'third', 'fourth'];
+  for (const name of Object.keys(values)) {
+    const shape = values[name].shape;
+    shape.forEach((d, i) => sizes.push({ n: d, what: shape.length === 1 ? `the length of ${name}` : `the ${ord[i] ?? `${i + 1}th`} dimension of ${name}` }));
+    if (shape.length > 1) sizes.push({ n: values[name].data.length, what: `the number of entries of ${name}` });
+  }
+  if (outputs > 1) sizes.push({ n: outputs, what: 'the number of entries of f' });
+  return sizes;
 }

@@ -7,7 +7,7 @@ import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
-import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import type { CaseResult } from '../cases/run.js';
 import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
 
@@ -130,7 +130,11 @@ function asCase(r: FunctionGradcheckResult, label: string, ms: number): CaseResu
     score: { earned: r.passed ? 1 : 0, max: 1 },
     seed: 0,
     expected: [],
-    failures: r.failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
+    failures: [
+      // a named mistake leads: JUnit's and TAP's message is the first failure's
+      ...r.mistakes.map((m): GradcheckFailure => ({ kind: 'gradient', entry: `∂f/∂${m.input}`, message: m.words })),
+      ...r.failures,
+    ].map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
     warnings: r.warnings,
     ms,
   };

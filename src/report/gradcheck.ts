@@ -44,7 +44,9 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     const bad = [...Object.keys(variables).filter((k) => !variables[k].passed || r.reference?.variables[k]?.wrong)];
     if (r.jvp && !r.jvp.passed) bad.push('your jvp');
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
-    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
+    // the pattern of each input's error, where it has one: the likely fix, on the verdict line
+    const named = (r.mistakes ?? []).map((m) => `: ${safeText(m.words)}`).join(';');
+    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}${named}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
   const claim = `your ${r.mode === 'gradient' ? 'gradient' : 'vjp'} = finite differences${also.length ? ` (and ${also.join(', ')} agree)` : ''}`;
