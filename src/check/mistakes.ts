@@ -137,7 +137,7 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
   for (let k = 0; k < n; k++) if (counts(k) && truth.data[k] !== 0) judged++;
   if (nonzero && judged >= FIT_MIN) {
     const c = fit(yours.data, truth.data, counts);
-    if (Number.isFinite(c) && c !== 0 && agrees(yours, scaled(truth, c))) return { code: 'factor', words: `your ${what} is off by a constant factor: it is ${factorText(c, p.sizes)} × the true value` };
+    if (Number.isFinite(c) && c !== 0 && agrees(yours, scaled(truth, c))) return { code: 'factor', words: `your ${what} is off by a constant factor: it is ${factorText(c, p.sizes)}` };
   }
   const moved = judged >= 2 ? permuted(m) : null;
   if (moved) return { code: 'permuted', words: `your ${what} has the right entries in the wrong places: ${moved}` };
@@ -172,15 +172,15 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
   return null;
 }
 
-/** `1/8 (8 = the first dimension of X: a mean where the function has a sum?)`, `0.73`. */
+/** `1/8 × the true value (8 = the first dimension of X: a mean where the function has a sum?)`, `0.73 × the true value`. */
 function factorText(c: number, sizes: CodePatterns['sizes']): string {
   for (const s of sizes) {
     if (s.n < 2) continue;
-    if (Math.abs(c * s.n - 1) <= 1e-3) return `1/${s.n} (${s.n} = ${s.what}: a mean where the function has a sum?)`;
-    if (Math.abs(c / s.n - 1) <= 1e-3) return `${s.n} (${s.n} = ${s.what}: a sum where the function has a mean?)`;
-    if (Math.abs(c * s.n + 1) <= 1e-3) return `−1/${s.n} (${s.n} = ${s.what})`;
+    if (Math.abs(c * s.n - 1) <= 1e-3) return `1/${s.n} × the true value (${s.n} = ${s.what}: a mean where the function has a sum?)`;
+    if (Math.abs(c / s.n - 1) <= 1e-3) return `${s.n} × the true value (${s.n} = ${s.what}: a sum where the function has a mean?)`;
+    if (Math.abs(c * s.n + 1) <= 1e-3) return `−1/${s.n} × the true value (${s.n} = ${s.what})`;
   }
-  return num(c, 4);
+  return `${num(c, 4)} × the true value`;
 }
 
 /**

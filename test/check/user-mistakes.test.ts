@@ -68,9 +68,9 @@ describe("naming the mistake in a user's gradient", () => {
     expect(only(sum).words).toBe('your ∂f/∂w is off by a constant factor: it is 5 × the true value');
     // the batch is a fixed input: its size is one the factor may come from
     const withX = gradcheck(({ w, X: _ }: { w: number[]; X: M }) => mse({ w }), { w, X }, { grad: (v) => mseGrad(v, 1), wrt: ['w'] });
-    expect(only(withX).words).toBe('your ∂f/∂w is off by a constant factor: it is 5 (5 = the first dimension of X: a sum where the function has a mean?) × the true value');
+    expect(only(withX).words).toBe('your ∂f/∂w is off by a constant factor: it is 5 × the true value (5 = the first dimension of X: a sum where the function has a mean?)');
     const twice = gradcheck(({ w, X: _ }: { w: number[]; X: M }) => mse({ w }), { w, X }, { grad: (v) => mseGrad(v, 25), wrt: ['w'] });
-    expect(only(twice).words).toMatch(/it is 1\/5 \(5 = the first dimension of X: a mean where the function has a sum\?\) × the true value/);
+    expect(only(twice).words).toMatch(/it is 1\/5 × the true value \(5 = the first dimension of X: a mean where the function has a sum\?\)$/);
   });
 
   it('a sign, the transpose', () => {
