@@ -1,7 +1,7 @@
 import { num } from '../number-format.js';
 import type { Tensor } from '../tensor.js';
 import type { InputSpec } from './evaluator.js';
-import { entryNamer, failed } from './fd.js';
+import { failed, type EntryCheck } from './fd.js';
 import type { FunctionCheck } from './function.js';
 
 /**
@@ -201,16 +201,17 @@ function permuted(m: MistakeInput): string | null {
   // line i of yours against line q of the truth: yours with that one line replaced
   const rowSwap = (i: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (Math.floor(k / c) === i ? truth.data[q * c + (k % c)] : y)) });
   const colSwap = (j: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (k % c === j ? truth.data[Math.floor(k / c) * c + q] : y)) });
-  const rows = r > 1 ? matchLines(r, (i, q) => agrees(yours, rowSwap(i, q))) : null;
+  const rows = r > 1 ? matchLines(r, truth.data.length, (i, q) => agrees(yours, rowSwap(i, q))) : null;
   if (rows && agrees(yours, rearranged((k) => rows[Math.floor(k / c)] * c + (k % c)))) return lineWords(rows, truth.shape.length === 2 && c > 1 ? 'row' : 'entry');
-  const cols = truth.shape.length === 2 && c > 1 ? matchLines(c, (j, q) => agrees(yours, colSwap(j, q))) : null;
+  const cols = truth.shape.length === 2 && c > 1 ? matchLines(c, truth.data.length, (j, q) => agrees(yours, colSwap(j, q))) : null;
   if (cols && agrees(yours, rearranged((k) => Math.floor(k / c) * c + cols[k % c]))) return lineWords(cols, 'column');
   return null;
 }
 
 /** For each line i of yours, the line p(i) of the truth it equals: a permutation other than the identity, or null. */
-function matchLines(count: number, same: (i: number, p: number) => boolean): number[] | null {
-  if (count > 64) return null;
+function matchLines(count: number, size: number, same: (i: number, p: number) => boolean): number[] | null {
+  // each comparison is of the whole gradient: count² of them, kept to a few million numbers
+  if (count > 64 || count * count * size > 2e7) return null;
   const p: number[] = [];
   const used = new Set<number>();
   for (let i = 0; i < count; i++) {
@@ -285,7 +286,7 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
   const c = r.check;
   if (!c || c.passed) return [];
   const n = inputs.reduce((s, i) => s + i.size, 0);
-  const index = entryIndex(inputs, c.entries.map((e) => e.entry), n);
+  const index = entryIndex(inputs, c.entries, n);
   const truth = new Float64Array(n).fill(NaN);
   const err = new Float64Array(n);
   const judged = new Array<boolean>(n).fill(false);
@@ -341,13 +342,18 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
   return out;
 }
 
-/** The flat index of each named entry (`W[2,3]`): in order when every entry was differenced, else looked up. */
-function entryIndex(inputs: InputSpec[], names: string[], n: number): number[] {
-  if (names.length === n) return names.map((_, j) => j);
-  const name = entryNamer(inputs);
-  const at = new Map<string, number>();
-  for (let j = 0; j < n; j++) at.set(name(j).name, j);
-  return names.map((e) => at.get(e) ?? -1);
+/** The flat index of each entry judged (`W[2,3]` of input W): in order when every entry was differenced, else read from its subscript. */
+function entryIndex(inputs: InputSpec[], entries: EntryCheck[], n: number): number[] {
+  if (entries.length === n) return entries.map((_, j) => j);
+  const byName = new Map(inputs.map((i) => [i.name, i]));
+  return entries.map((e) => {
+    const inp = byName.get(e.variable);
+    if (!inp) return -1;
+    const sub = e.entry.slice(e.variable.length);
+    const idx = sub ? sub.slice(1, -1).split(',').map(Number) : [];
+    if (idx.length !== inp.shape.length) return -1;
+    return inp.offset + idx.reduce((f, v, d) => f * inp.shape[d] + v - 1, 0);
+  });
 }
 
 /** The sizes a lost 1/N comes from: every dimension and entry count of the inputs, and f's entries. */

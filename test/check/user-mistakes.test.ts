@@ -161,6 +161,18 @@ describe("naming the mistake in a user's gradient", () => {
     expect(t.mistakes.filter((m) => m.code === 'transposed' || m.code === 'permuted')).toEqual([]);
   });
 
+  it("a tensor function's vjp of a random cotangent: the pattern of Jᵀu", () => {
+    // tanh(W x): 3 outputs; above fdMax Jacobian entries the check is of uᵀf for a random u
+    const layer = ({ W, x }: { W: M; x: number[] }) => W.map((row) => Math.tanh(row.reduce((s, w, j) => s + w * x[j], 0)));
+    const vjp = ({ W, x }: { W: M; x: number[] }, u: unknown) => {
+      const dz = layer({ W, x }).map((y, i) => (u as number[])[i] * (1 - y * y));
+      return { W: dz.map((d) => x.map((xj) => 2 * d * xj)), x: x.map((_, j) => W.reduce((s, row, i) => s + row[j] * dz[i], 0)) };
+    };
+    const r = gradcheck(layer, { W: W34, x: x4 }, { vjp, fdMax: 20 });
+    expect(r.mode).toBe('projection');
+    expect(r.mistakes).toEqual([{ input: 'W', code: 'factor', words: 'your ∂(uᵀf)/∂W is off by a constant factor: it is 2 × the true value' }]);
+  });
+
   it('the report says it: the verdict line, the error thrown', () => {
     const r = planted((g) => ({ ...g, W: T(g.W) }));
     const text = renderFunctionCheck(r);
