@@ -167,7 +167,7 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     const y = yours.data[w.flat];
     const t = truth.data[w.flat];
     const sign = t !== 0 && agrees(yours, { shape: truth.shape, data: yours.data.map((v, k) => (k === w.flat ? -t : v)) }) ? ', with the wrong sign' : '';
-    return { code: 'entry', words: `one entry of your ${what} is wrong: ${w.entry}${sign}${sign ? '' : ` (${num(y, 6)}, not ${num(t, 6)})`}; every other entry agrees` };
+    return { code: 'entry', words: `one entry of your ${what} is wrong: ${w.entry}${sign}${sign ? '' : ` (${num(y, 6)}, not ${num(t, 6)})`}; every other entry ${counted < n ? 'judged ' : ''}agrees` };
   }
   return null;
 }

@@ -45,7 +45,7 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     if (r.jvp && !r.jvp.passed) bad.push('your jvp');
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
     // the pattern of each input's error, where it has one: the likely fix, on the verdict line
-    const named = (r.mistakes ?? []).map((m) => `: ${safeText(m.words)}`).join(';');
+    const named = r.mistakes.length ? `: ${r.mistakes.map((m) => safeText(m.words)).join('; ')}` : '';
     return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}${named}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);

@@ -178,6 +178,9 @@ describe("naming the mistake in a user's gradient", () => {
     const text = renderFunctionCheck(r);
     expect(text.split('\n').at(-1)).toMatch(/^✗ gradient check failed for W .*: your ∂f\/∂W is the transpose of the true value$/);
     expect(() => planted((g) => ({ ...g, W: T(g.W) }), W3, x3, { throwOnFail: true })).toThrow(/your ∂f\/∂W is the transpose of the true value/);
+    // two inputs, two patterns: both on the verdict line
+    const both = planted((g) => ({ W: T(g.W), x: g.x.map((v) => -v) }));
+    expect(renderFunctionCheck(both).split('\n').at(-1)).toMatch(/\): your ∂f\/∂W is the transpose of the true value; your ∂f\/∂x has the wrong sign: it is the true value negated$/);
   });
 
   it("keeps grade's and check's behaviour: nothing beyond the usual mistakes without a user's code", () => {
