@@ -13,7 +13,9 @@ import type { FunctionCheck } from './function.js';
  * written digits, or rtol/atol): the truth negated, transposed, times a simple constant,
  * another variable's gradient, or the truth without one local derivative of the graph
  * (a forgotten link of the chain). An answer right to the digits written but with too few
- * of them is named first.
+ * of them is named first. A user's own code (gradcheck) is tried further (`code`): any
+ * constant factor, a zero gradient, permuted entries, a difference proportional to an
+ * input, one wrong entry — against the entries finite differences judged (`judged`).
  */
 
 export type MistakeCode = 'digits' | 'negated' | 'transposed' | 'swapped' | 'factor' | 'chain' | 'missing' | 'permuted' | 'proportional' | 'entry';
@@ -300,7 +302,7 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
   const tol = { rtol: c.rtol, atol: c.atol };
   const of = (name: string) => (r.mode === 'projection' ? `∂(uᵀf)/∂${name}` : `∂f/∂${name}`);
   const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
-  const sizes = sizesOf(values, outputs);
+  const sizes = sizesOf(values, outputs, new Set(inputs.map((i) => i.name)));
   const out: CodeMistake[] = [];
   for (const inp of inputs) {
     if (c.variables[inp.name]?.passed !== false) continue;
@@ -356,11 +358,12 @@ function entryIndex(inputs: InputSpec[], entries: EntryCheck[], n: number): numb
   });
 }
 
-/** The sizes a lost 1/N comes from: every dimension and entry count of the inputs, and f's entries. */
-function sizesOf(values: Record<string, Tensor>, outputs: number): CodePatterns['sizes'] {
+/** The sizes a lost 1/N comes from: every dimension and entry count of the inputs (the data, not differentiated, first: a batch is data), and f's entries. */
+function sizesOf(values: Record<string, Tensor>, outputs: number, wrt: Set<string>): CodePatterns['sizes'] {
   const sizes: CodePatterns['sizes'] = [];
   const ord = ['first', 'second', 'third', 'fourth'];
-  for (const name of Object.keys(values)) {
+  const names = Object.keys(values);
+  for (const name of [...names.filter((k) => !wrt.has(k)), ...names.filter((k) => wrt.has(k))]) {
     const shape = values[name].shape;
     shape.forEach((d, i) => sizes.push({ n: d, what: shape.length === 1 ? `the length of ${name}` : `the ${ord[i] ?? `${i + 1}th`} dimension of ${name}` }));
     if (shape.length > 1) sizes.push({ n: values[name].data.length, what: `the number of entries of ${name}` });
