@@ -182,7 +182,9 @@ function factorText(c: number, sizes: CodePatterns['sizes']): string {
     if (Math.abs(c / s.n - 1) <= 1e-3) return `${s.n} × the true value (${s.n} = ${s.what}: a sum where the function has a mean?)`;
     if (Math.abs(c * s.n + 1) <= 1e-3) return `−1/${s.n} × the true value (${s.n} = ${s.what})`;
   }
-  return `${num(c, 4)} × the true value`;
+  // four digits, more where they would round a factor like 1.0001 to 1
+  const text = Math.abs(Number(num(c, 4))) === 1 ? num(c, 8) : num(c, 4);
+  return `${text} × the true value`;
 }
 
 /**

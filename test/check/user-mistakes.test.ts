@@ -54,6 +54,8 @@ describe("naming the mistake in a user's gradient", () => {
     const m = only(planted((g) => ({ ...g, W: map(g.W, (v) => 0.73 * v) })));
     expect(m.code).toBe('factor');
     expect(m.words).toBe('your ∂f/∂W is off by a constant factor: it is 0.73 × the true value');
+    // a factor close to 1 keeps the digits that make it one
+    expect(only(planted((g) => ({ ...g, W: map(g.W, (v) => 1.001 * v) }))).words).toBe('your ∂f/∂W is off by a constant factor: it is 1.001 × the true value');
   });
 
   it('a factor 1/N where N is a size (the batch): a mean taken as a sum, and back', () => {
@@ -126,6 +128,12 @@ describe("naming the mistake in a user's gradient", () => {
       expect(r.passed).toBe(false);
       expect(r.mistakes).toEqual([]);
     }
+    // the same from a sample of entries (a directional check)
+    const big = randn(12, 12);
+    const sampled = planted((g) => ({ W: map(g.W, () => noise.normal()), x: g.x.map(() => noise.normal()) }), big, randn(1, 12)[0], { fdMax: 50, sample: 30, directions: 2 });
+    expect(sampled.check?.mode).toBe('directional');
+    expect(sampled.passed).toBe(false);
+    expect(sampled.mistakes).toEqual([]);
     // a gradient right but for noise of 1% on every entry: wrong, but no pattern
     const r = planted((g) => ({ ...g, W: map(g.W, (v) => v * (1 + 0.01 * noise.normal())) }), W34, x4);
     expect(r.passed).toBe(false);
