@@ -283,12 +283,14 @@ export interface CodeMistake extends Mistake {
  * one per input that failed, from the entries finite differences judged: those are the
  * truth, and a pattern is named only when it explains every one of them by the check's
  * own rule (its rtol/atol, and three times the differences' estimated error, as a failure
- * needs). A directional check names patterns from its sampled entries only; a Jacobian
- * check keeps only its worst entries, so nothing is named for it.
+ * needs). A directional check names patterns from its sampled entries only; a failed
+ * Jacobian check, which keeps only its worst entries, from its diagnosis: your vjp of a
+ * random u against differences of uᵀf.
  */
 export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Record<string, Tensor>, outputs: number): CodeMistake[] {
-  const c = r.check;
-  if (!c || c.passed) return [];
+  const c = r.check ?? r.diagnosis?.check;
+  const analytic = r.check ? r.analytic : r.diagnosis?.analytic;
+  if (!c || !analytic || c.passed) return [];
   const n = inputs.reduce((s, i) => s + i.size, 0);
   const index = entryIndex(inputs, c.entries, n);
   const truth = new Float64Array(n).fill(NaN);
@@ -302,7 +304,7 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     judged[j] = true;
   });
   const tol = { rtol: c.rtol, atol: c.atol };
-  const of = (name: string) => (r.mode === 'projection' ? `∂(uᵀf)/∂${name}` : `∂f/∂${name}`);
+  const of = (name: string) => (r.mode === 'gradient' ? `∂f/∂${name}` : `∂(uᵀf)/∂${name}`);
   const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
   const sizes = sizesOf(values, outputs, new Set(inputs.map((i) => i.name)));
   const out: CodeMistake[] = [];
@@ -334,10 +336,10 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     const wrong = c.entries.flatMap((e, q) => (failed(e.status) && e.variable === inp.name && index[q] >= 0 ? [{ flat: index[q] - inp.offset, entry: e.entry }] : []));
     const m = nameMistake({
       what: of(inp.name),
-      yours: part(inp, r.analytic),
+      yours: part(inp, analytic),
       truth: t,
       agrees,
-      others: inputs.filter((o) => o !== inp).map((o) => ({ what: of(o.name), truth: part(o, truth), yours: part(o, r.analytic) })),
+      others: inputs.filter((o) => o !== inp).map((o) => ({ what: of(o.name), truth: part(o, truth), yours: part(o, analytic) })),
       judged: mask,
       code: { sizes, inputs: Object.keys(values).map((name) => ({ name, value: values[name] })), own: inp.name, wrong },
     });

@@ -169,7 +169,7 @@ describe("naming the mistake in a user's gradient", () => {
     expect(t.mistakes.filter((m) => m.code === 'transposed' || m.code === 'permuted')).toEqual([]);
   });
 
-  it("a tensor function's vjp of a random cotangent: the pattern of Jᵀu", () => {
+  it("a tensor function: the pattern of its vjp of a random cotangent u (Jᵀu)", () => {
     // tanh(W x): 3 outputs; above fdMax Jacobian entries the check is of uᵀf for a random u
     const layer = ({ W, x }: { W: M; x: number[] }) => W.map((row) => Math.tanh(row.reduce((s, w, j) => s + w * x[j], 0)));
     const vjp = ({ W, x }: { W: M; x: number[] }, u: unknown) => {
@@ -179,6 +179,13 @@ describe("naming the mistake in a user's gradient", () => {
     const r = gradcheck(layer, { W: W34, x: x4 }, { vjp, fdMax: 20 });
     expect(r.mode).toBe('projection');
     expect(r.mistakes).toEqual([{ input: 'W', code: 'factor', words: 'your ∂(uᵀf)/∂W is off by a constant factor: it is 2 × the true value' }]);
+    // a small Jacobian is checked entry by entry, keeping the worst; its pattern comes from a vjp of a random u, every entry differenced
+    const full = gradcheck(layer, { W: W34, x: x4 }, { vjp });
+    expect(full.mode).toBe('jacobian');
+    expect(full.mistakes).toEqual([{ input: 'W', code: 'factor', words: 'your ∂(uᵀf)/∂W is off by a constant factor: it is 2 × the true value' }]);
+    const right = gradcheck(layer, { W: W34, x: x4 }, { vjp: (v: { W: M; x: number[] }, u: unknown) => ({ ...vjp(v, u), W: map(vjp(v, u).W, (g) => g / 2) }) });
+    expect(right.passed).toBe(true);
+    expect(right.mistakes).toEqual([]);
   });
 
   it('the report says it: the verdict line, the error thrown', () => {
