@@ -89,6 +89,11 @@ describe("naming the mistake in a user's gradient", () => {
     const colMajor = (A: M) => T(A).flat();
     const reshaped = only(planted((g) => ({ ...g, W: [0, 1, 2].map((i) => colMajor(g.W).slice(4 * i, 4 * i + 4)) }), W34, x4));
     expect(reshaped.words).toMatch(/laid out column-major and read row-major \(a reshape in the wrong order\?\)$/);
+    // and back: ∂f/∂W row-major, read as column-major
+    const back = only(planted((g) => ({ ...g, W: [0, 1, 2].map((i) => [0, 1, 2, 3].map((j) => g.W.flat()[j * 3 + i])) }), W34, x4));
+    expect(back.words).toMatch(/laid out row-major and read column-major \(a reshape in the wrong order\?\)$/);
+    const cycle = only(planted((g) => ({ ...g, W: [g.W[1], g.W[2], g.W[0]] }), W34, x4));
+    expect(cycle.words).toMatch(/rows in the order 2, 3, 1 of the true value's$/);
     const vec = only(planted((g) => ({ ...g, x: [g.x[1], g.x[0], g.x[2]] })));
     expect(vec.words).toMatch(/entries 1 and 2 swapped$/);
   });
