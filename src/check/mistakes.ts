@@ -228,11 +228,15 @@ function matchLines(count: number, size: number, same: (i: number, p: number) =>
   return p.every((q, i) => q === i) ? null : p;
 }
 
-/** `rows 1 and 3 swapped`, `rows in the order 2, 3, 1 of the true value's`. */
+/** `rows 1 and 3 swapped`, `rows shifted by 1 (your row i is the true row i+1)`, `rows in the order 2, 4, 1, 3 of the true value's`. */
 function lineWords(p: number[], line: string): string {
+  const lines = line === 'entry' ? 'entries' : `${line}s`;
   const moved = p.map((q, i) => [i, q]).filter(([i, q]) => i !== q);
-  if (moved.length === 2) return `${line === 'entry' ? 'entries' : `${line}s`} ${moved[0][0] + 1} and ${moved[1][0] + 1} swapped`;
-  return `${line === 'entry' ? 'entries' : `${line}s`} in the order ${p.map((q) => q + 1).join(', ')} of the true value's`;
+  if (moved.length === 2) return `${lines} ${moved[0][0] + 1} and ${moved[1][0] + 1} swapped`;
+  const k = p[0];
+  if (p.length > 3 && p.every((q, i) => q === (i + k) % p.length)) return `${lines} shifted by ${k} (your ${line} i is the true ${line} i+${k}, wrapping round)`;
+  const order = p.length > 12 ? `${p.slice(0, 12).map((q) => q + 1).join(', ')}, …` : p.map((q) => q + 1).join(', ');
+  return `${lines} in the order ${order} of the true value's`;
 }
 
 /** The answer times one edge's local derivative is the truth: that link of the chain was left out. */

@@ -84,7 +84,9 @@ describe("naming the mistake in a user's gradient", () => {
     const rows = only(planted((g) => ({ ...g, W: [g.W[2], g.W[1], g.W[0]] }), W34, x4));
     expect(rows).toEqual({ input: 'W', code: 'permuted', words: 'your ∂f/∂W has the right entries in the wrong places: rows 1 and 3 swapped' });
     const cols = only(planted((g) => ({ ...g, W: g.W.map((r) => [r[1], r[2], r[3], r[0]]) }), W34, x4));
-    expect(cols.words).toMatch(/columns in the order 2, 3, 4, 1 of the true value's$/);
+    expect(cols.words).toMatch(/columns shifted by 1 \(your column i is the true column i\+1, wrapping round\)$/);
+    const order = only(planted((g) => ({ ...g, W: g.W.map((r) => [r[1], r[3], r[0], r[2]]) }), W34, x4));
+    expect(order.words).toMatch(/columns in the order 2, 4, 1, 3 of the true value's$/);
     // ∂f/∂W computed column-major and read back row-major
     const colMajor = (A: M) => T(A).flat();
     const reshaped = only(planted((g) => ({ ...g, W: [0, 1, 2].map((i) => colMajor(g.W).slice(4 * i, 4 * i + 4)) }), W34, x4));
