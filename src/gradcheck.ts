@@ -7,6 +7,7 @@ import { DEFAULT_FD_MAX } from './check/tolerance.js';
 import { nested, shapeText, type ValueLike } from './check/forms.js';
 import { jsFunction, readInputs, type PointValues } from './check/js-function.js';
 import { findings, uncertainties, type Finding } from './check/words.js';
+import { codeMistakes, type CodeMistake } from './check/mistakes.js';
 import { tapeReference } from './check/tape.js';
 import { compileCase, judge, Located, type FailureKind } from './cases/run.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
@@ -63,7 +64,8 @@ export interface GradcheckResult {
 /** Thrown by gradcheck with `throwOnFail`: the message names each failing entry with both numbers. */
 export class GradcheckError extends Error {
   constructor(readonly result: GradcheckResult | FunctionGradcheckResult) {
-    super(`gradcheck failed for ${'formula' in result ? result.formula : result.name}:\n${result.failures.map((f) => `  ${f.message}`).join('\n')}`);
+    const named = 'mistakes' in result ? result.mistakes.map((m) => `  ${m.words}`) : [];
+    super(`gradcheck failed for ${'formula' in result ? result.formula : result.name}:\n${[...result.failures.map((f) => `  ${f.message}`), ...named].join('\n')}`);
     this.name = 'GradcheckError';
   }
 }
@@ -164,6 +166,8 @@ export interface FunctionGradcheckResult {
   evaluations: number;
   /** the directional screen that came first, when it disagreed and every entry was differenced after it (programs over a pipe) */
   screen?: Screen;
+  /** the pattern of a failed input's error, where it has one: `{ input: 'W', code: 'transposed', words: 'your ∂f/∂W is the transpose of the true value' }` */
+  mistakes: CodeMistake[];
 }
 
 /**
@@ -214,8 +218,7 @@ function guard<A extends unknown[], R>(g: (...a: A) => R, what: string): (...a: 
  * different function would make every entry look wrong.
  */
 export function addReference(evaluator: Evaluator | AsyncEvaluator, formula: string, pv: PointValues, f: FunctionUnderTest, shape: readonly number[], options: { engine?: EngineChoice }, limits: Limits): Finding[] {
-  const values: Record<string, Tensor> = Object.create(null);
-  for (const n of pv.names) values[n] = { shape: pv.flats[n].shape, data: pv.flats[n].data };
+  const values = inputTensors(pv);
   const tape = prepare(formula, values, { wrt: pv.wrt.map((s) => s.name), limits });
   const engine = selectEngine(options.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
@@ -231,6 +234,13 @@ export function addReference(evaluator: Evaluator | AsyncEvaluator, formula: str
     wrong.push({ kind: 'reference', entry: at, message: `${at}: the function gives ${f.value![i]}, the reference formula ${mine[i]}: they are not the same function, so the reference cannot judge its derivative`, yours: f.value![i], truth: mine[i] });
   }
   return wrong;
+}
+
+/** Every input at the point as a tensor, by name. */
+function inputTensors(pv: PointValues): Record<string, Tensor> {
+  const values: Record<string, Tensor> = Object.create(null);
+  for (const n of pv.names) values[n] = { shape: pv.flats[n].shape, data: pv.flats[n].data };
+  return values;
 }
 
 /** The result object of a function check: per-input values, the verdict in words. */
@@ -264,6 +274,7 @@ export function functionResult(
     jvp: r.jvp,
     reference: r.reference && { passed: r.reference.passed, of: r.reference.of, variables: r.reference.variables },
     failures: found.map(({ kind, entry, message, yours, truth }) => ({ kind, entry, message, yours, truth })),
+    mistakes: codeMistakes(r, pv.wrt, inputTensors(pv), f.outputs),
     warnings,
     evaluations: r.evaluations,
     ...(r.screen ? { screen: r.screen } : {}),

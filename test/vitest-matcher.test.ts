@@ -33,7 +33,8 @@ describe('autograd-cli/vitest: expect(fn).toHaveCorrectGradient', () => {
     expect(message).toMatch(/^expected quadraticSign's gradient to be correct:\nquadraticSign: its gradient against finite differences/);
     expect(message).toMatch(/\n {2}W +9 +\S+ +✓\n {2}x +3 +\S+ +✗\n/);
     expect(message).toMatch(/✗ ∂f\/∂x\[2\]: your gradient gives -?\d[\d.e-]*, finite differences give -?\d[\d.e-]* \(abs err/);
-    expect(message).toMatch(/✗ gradient check failed for x \(rtol 0\.00001, atol 1e-7; \d+ evaluations\)$/);
+    // the verdict line ends with the mistake's pattern: here one entry, its sign
+    expect(message).toMatch(/✗ gradient check failed for x \(rtol 0\.00001, atol 1e-7; \d+ evaluations\): one entry of your ∂f\/∂x is wrong: x\[2\], with the wrong sign; every other entry agrees$/);
   });
 
   it('misuse is an error, never a pass (even under .not)', () => {

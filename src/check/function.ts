@@ -86,6 +86,11 @@ export interface FunctionCheck {
   evaluations: number;
   /** the screen that came first, when it did not settle the check (`escalate`) */
   screen?: Screen;
+  /**
+   * A failed Jacobian check keeps only its worst entries; to name the mistake's pattern,
+   * your vjp of a random u (Jᵀu from your rows) against differences of uᵀf, every entry.
+   */
+  diagnosis?: { cotangent: Float64Array; analytic: Float64Array; check: CheckResult };
 }
 
 export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: FunctionCheckOptions = {}): Ask<FunctionCheck> {
@@ -98,6 +103,7 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
   let check: CheckResult | null = null;
   let jacobian: JacobianCheck | null = null;
   let screen: Screen | undefined;
+  let diagnosis: FunctionCheck['diagnosis'];
   let truthSeeds: Float64Array[];
   if (m === 1) {
     mode = 'gradient';
@@ -116,6 +122,7 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
       truthSeeds.push(e);
     }
     jacobian = yield* checkJacobian(f, analytic, rows, opts);
+    if (!jacobian.passed) diagnosis = yield* diagnose(f, analytic, opts);
   } else {
     mode = 'projection';
     cotangent = unitVector(rng, m);
@@ -131,8 +138,18 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
     reference = compareReference(f, analytic, truth, mode === 'gradient' ? 'gradient' : mode === 'jacobian' ? 'jacobian' : 'vjp', opts);
   }
   const passed = (check?.passed ?? true) && (jacobian?.passed ?? true) && (jvp?.passed ?? true) && (reference?.passed ?? true);
-  const evaluations = (check?.evaluations ?? 0) + (jacobian?.evaluations ?? 0) + (jvp?.evaluations ?? 0);
-  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations, ...(screen ? { screen } : {}) };
+  const evaluations = (check?.evaluations ?? 0) + (jacobian?.evaluations ?? 0) + (diagnosis?.check.evaluations ?? 0) + (jvp?.evaluations ?? 0);
+  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations, ...(screen ? { screen } : {}), ...(diagnosis ? { diagnosis } : {}) };
+}
+
+/** Your rows' Jᵀu for a random unit u (its own seed: the other random choices stay as they were) against differences of uᵀf. */
+function* diagnose(f: FunctionUnderTest, J: Float64Array, opts: FunctionCheckOptions): Ask<NonNullable<FunctionCheck['diagnosis']>> {
+  const n = f.point.length;
+  const u = unitVector(new Rng((opts.seed ?? 0) + 11), f.outputs);
+  const analytic = new Float64Array(n);
+  for (let i = 0; i < f.outputs; i++) for (let j = 0; j < n; j++) analytic[j] += u[i] * J[i * n + j];
+  const check = yield* checkScalar(f, analytic, { ...opts, fdMax: n }, { projection: u });
+  return { cotangent: u, analytic, check };
 }
 
 /**

@@ -7,7 +7,7 @@ import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
-import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import type { CaseResult } from '../cases/run.js';
 import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
 
@@ -71,7 +71,7 @@ export async function handler(args: Args): Promise<void> {
     // the report never goes over an input: the values' files, the module, or a file the program's command line names
     if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module)]);
     const values = parseAt(args.at, { seed: args.seed, limits });
-    const [{ checkProgram }, { renderFunctionCheck }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }, { becomeSubreaper }] = await Promise.all([
+    const [{ checkProgram }, { renderFunctionCheck, failuresWithMistakes }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }, { becomeSubreaper }] = await Promise.all([
       import('../gradcheck-exec.js'),
       import('../report/gradcheck.js'),
       import('../cases/run.js'),
@@ -103,7 +103,7 @@ export async function handler(args: Args): Promise<void> {
     const report = (): string => {
       if (reporter === 'json') return `${toJson(result)}\n`;
       if (reporter === 'table') return table();
-      const r = summarize(['<inline>'], [], [asCase(result, label, performance.now() - t0)], performance.now() - t0);
+      const r = summarize(['<inline>'], [], [asCase(result, label, performance.now() - t0, failuresWithMistakes(result))], performance.now() - t0);
       return reporter === 'junit' ? renderJunit(r) : reporter === 'tap' ? renderTap(r) : renderGithub(r);
     };
     if (args.output) {
@@ -119,8 +119,8 @@ export async function handler(args: Args): Promise<void> {
   });
 }
 
-/** A function's check as one case of a CheckReport, so check's JUnit, TAP and GitHub reporters print it. */
-function asCase(r: FunctionGradcheckResult, label: string, ms: number): CaseResult {
+/** A function's check as one case of a CheckReport, so check's JUnit, TAP and GitHub reporters print it (its failures with the mistakes named). */
+function asCase(r: FunctionGradcheckResult, label: string, ms: number, failures: GradcheckFailure[]): CaseResult {
   const kase: CaseResult = {
     file: '<inline>',
     index: 0,
@@ -133,7 +133,7 @@ function asCase(r: FunctionGradcheckResult, label: string, ms: number): CaseResu
     score: { earned: r.passed ? 1 : 0, max: 1 },
     seed: 0,
     expected: [],
-    failures: r.failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
+    failures: failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
     warnings: r.warnings,
     ms,
   };

@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { VariableVerdict } from '../check/fd.js';
 import { fmt } from '../check/words.js';
 import { checkVerdict } from './table.js';
-import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import { safeName, safeText } from '../safe-text.js';
 
 const plain = new Chalk({ level: 0 });
@@ -44,7 +44,9 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     const bad = [...Object.keys(variables).filter((k) => !variables[k].passed || r.reference?.variables[k]?.wrong)];
     if (r.jvp && !r.jvp.passed) bad.push('your jvp');
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
-    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
+    // the pattern of each input's error, where it has one: the likely fix, on the verdict line
+    const named = r.mistakes.length ? `: ${r.mistakes.map((m) => safeText(m.words)).join('; ')}` : '';
+    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}${named}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
   const claim = `your ${r.mode === 'gradient' ? 'gradient' : 'vjp'} = finite differences${also.length ? ` (and ${also.join(', ')} agree)` : ''}`;
@@ -53,4 +55,26 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
   const atol = j.byAtol ? `; ${j.byAtol} entr${j.byAtol === 1 ? 'y' : 'ies'} only within atol ${j.atol}` : '';
   const unjudged = j.unjudgedCount ? c.yellow(`; not judged: ${j.unjudgedCount} entr${j.unjudgedCount === 1 ? 'y' : 'ies'}`) : '';
   return `${c.green.bold('✓ check passed')}: ${claim} for every Jacobian entry judged (max rel err ${fmt(j.maxRelError)}${atol}; ${evals})${unjudged}`;
+}
+
+/**
+ * The failures with each named mistake on the first failure of its input (JUnit's and
+ * TAP's message is the first failure's, GitHub annotates each), or after them when none
+ * of its input's entries is among the worst shown.
+ */
+export function failuresWithMistakes(r: FunctionGradcheckResult): GradcheckFailure[] {
+  const left = new Map(r.mistakes.map((m) => [m.input, m.words]));
+  const out = r.failures.map((f) => {
+    const input = [...left.keys()].find((name) => {
+      const at = f.entry.indexOf(`/∂${name}`);
+      const next = f.entry.charAt(at + 2 + name.length);
+      return at >= 0 && (next === '' || next === '[');
+    });
+    if (input === undefined) return f;
+    const words = left.get(input)!;
+    left.delete(input);
+    return { ...f, message: `${f.message} — ${words}` };
+  });
+  for (const [input, words] of left) out.push({ kind: 'gradient', entry: `∂f/∂${input}`, message: words });
+  return out;
 }

@@ -71,6 +71,22 @@ describe('autograd-cli gradcheck --exec / --module', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/^<\?xml/);
   });
 
+  it("names the mistake's pattern: in the verdict line, the json, and the junit, tap and github messages; nothing for right code", () => {
+    const mod = (fn: string, ...more: string[]) => cli(['gradcheck', '--module', `fixtures/code/mistakes.mjs#${fn}`, '--at', 'W=randn(4,4),X=randn(5,4),T=randn(5,4)', '--wrt', 'W', '--seed', '1', ...more]);
+    const right = mod('softmaxLoss', '--json');
+    expect(right.code).toBe(0);
+    expect(JSON.parse(right.stdout).mistakes).toEqual([]);
+    const reg = mod('softmaxLossReg');
+    expect(reg.code).toBe(1);
+    expect(reg.stdout).toMatch(/\n✗ gradient check failed for W \(.*\): your ∂f\/∂W differs by -0\.1·W everywhere: a regulariser term 0\.1·‖W‖² missing its factor 2\?\n$/);
+    const sum = JSON.parse(mod('softmaxMean', '--json').stdout);
+    expect(sum.mistakes).toEqual([{ input: 'W', code: 'factor', words: 'your ∂f/∂W is off by a constant factor: it is 5 × the true value (5 = the first dimension of X: a sum where the function has a mean?)' }]);
+    const words = 'your ∂f/∂W is the transpose of the true value';
+    expect(mod('softmaxTransposed', '--reporter', 'junit').stdout).toMatch(new RegExp(`<failure message="∂f/∂W\\[\\d,\\d\\]: your gradient gives [^"]* — ${words}"`));
+    expect(mod('softmaxTransposed', '--reporter', 'tap').stdout).toMatch(new RegExp(`\\n {2}"message": "∂f/∂W\\[\\d,\\d\\]: your gradient gives .* — ${words}"\\n`));
+    expect(mod('softmaxTransposed', '--reporter', 'github').stdout).toMatch(new RegExp(`^::error title=[^:]*::∂f/∂W\\[\\d,\\d\\]: your gradient gives .* — ${words}$`, 'm'));
+  });
+
   it('--reference: the formula is the truth', () => {
     expect(cli([...layer('loss'), '--reference', 'sum((W*x + b).^2)']).code).toBe(0);
     const r = cli([...layer('loss --bug factor'), '--reference', 'sum((W*x + b).^2)']);
