@@ -1,0 +1,67 @@
+import type { Viz } from '@viz-js/viz';
+import { AgError } from '../../errors.js';
+import { FONT } from './dot.js';
+
+/**
+ * Drawing in this thread: Graphviz (WASM) lays out the DOT, resvg draws the SVG as a
+ * PNG. Neither can look at a deadline, so a run draws on the worker of picture.ts,
+ * which uses these; here is where that worker's work is, and where it runs when there
+ * is no worker bundle (from source).
+ */
+
+/** Pictures are drawn at twice their size (crisp on slides), less when that would pass this many pixels. */
+const SCALE = 2;
+const MAX_PIXELS = 40e6;
+/** Below this scale the text is unreadable: say so instead of writing a blur. */
+const MIN_SCALE = 0.5;
+
+type ResvgModule = typeof import('@resvg/resvg-js');
+
+let viz: Promise<Viz> | undefined;
+
+/** SVG, laid out by a WASM build of Graphviz (no system package). */
+export async function layoutSvg(dot: string): Promise<string> {
+  if (!viz) {
+    // imported at run time, not bundled: the WASM build is large and only `graph --format svg` needs it
+    const spec = '@viz-js/viz';
+    viz = (import(spec) as Promise<typeof import('@viz-js/viz')>).then((m) => m.instance());
+  }
+  const res = (await viz).render(dot, { format: 'svg' });
+  if (res.status !== 'success') {
+    throw new Error(`Graphviz could not lay out the graph: ${res.errors.map((e) => e.message).join('; ')}`);
+  }
+  // drawn in the monospaced font the layout was measured for (see FONT)
+  return res.output.replaceAll(`font-family="${FONT.graphviz},monospace"`, `font-family="${FONT.svg}"`);
+}
+
+/**
+ * PNG, drawn from the SVG by resvg (a Rust renderer shipped as a prebuilt Node addon in
+ * its npm package; no system packages), with the system's fonts: the monospaced font
+ * the layout was measured for. Loaded only here.
+ */
+export async function svgToPng(svg: string): Promise<Uint8Array> {
+  const view = /viewBox="[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)"/.exec(svg);
+  // Graphviz sizes the picture in points; a viewer draws 4/3 pixels to a point
+  const [w, h] = view ? [(Number(view[1]) * 4) / 3, (Number(view[2]) * 4) / 3] : [0, 0];
+  const scale = Math.min(SCALE, Math.sqrt(MAX_PIXELS / Math.max(1, w * h)));
+  if (scale < MIN_SCALE) {
+    throw new AgError('limit', `the picture is ${Math.round(w)}×${Math.round(h)} pixels, too large for a readable PNG (at most ${MAX_PIXELS / 1e6} million pixels)`, { hint: 'write an SVG instead (-o graph.svg): it scales without limit' });
+  }
+  // a computed specifier: bundled as a run-time require of the package, loaded only for PNG
+  const spec = '@resvg/resvg-js';
+  const m = (await import(spec)) as ResvgModule & { default?: ResvgModule };
+  const Resvg = m.Resvg ?? m.default!.Resvg;
+  const family = FONT.svg.split(',')[0].replace(/'/g, '').trim();
+  const png = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: family, monospaceFamily: family },
+  }).render();
+  return png.asPng();
+}
+
+/** SVG or PNG of a DOT graph, in this thread. */
+export async function drawHere(dot: string, format: 'svg' | 'png'): Promise<string | Uint8Array> {
+  const svg = await layoutSvg(dot);
+  return format === 'svg' ? svg : svgToPng(svg);
+}
