@@ -30,7 +30,7 @@ export function builder(y: Argv) {
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
     .option('engine', ENGINE_OPTION)
     .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
-    .option('max-picture-nodes', { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as a picture (svg, png, html; edges: twice as many) (default ${DEFAULT_PICTURE_NODES})` })
+    .option('max-picture-nodes', { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})` })
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.png', 'a PNG, drawn in-process')

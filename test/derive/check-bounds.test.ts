@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossCheckTensor } from '../../src/derive/check.js';
 import { AgError } from '../../src/errors.js';
-import { withDeadline } from '../../src/limits.js';
+import { limitsFrom, withDeadline } from '../../src/limits.js';
 import type { Tensor } from '../../src/tensor.js';
 
 /**
@@ -23,7 +23,7 @@ function thrown(fn: () => unknown): AgError {
 
 describe("derive's cross-check is bounded", () => {
   const values = { W: ones(1000, 1000) };
-  const check = (maxMemory: number) => crossCheckTensor('sum(W)', { W: '1' }, values, { wrt: ['W'], indexVars: [], limits: { maxMemory } });
+  const check = (maxMemory: number) => crossCheckTensor('sum(W)', { W: '1' }, values, { wrt: ['W'], indexVars: [], limits: limitsFrom({ maxMemory }) });
 
   it('a random point that would not fit beside the values given is refused by --max-memory', () => {
     // the values given: W, its arena, adjoint and temporaries, about 32 MB; a random point holds another W besides them

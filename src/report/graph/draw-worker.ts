@@ -11,6 +11,8 @@ import { drawHere } from './draw.js';
 export interface DrawJob extends ThreadJob {
   dot: string;
   format: 'svg' | 'png';
+  /** the deadline, Date.now() milliseconds (Infinity: none) */
+  endsAt: number;
 }
 
 export interface DrawResult {
@@ -21,7 +23,7 @@ export interface DrawResult {
 
 const job = workerData as DrawJob | null;
 if (job) {
-  drawHere(job.dot, job.format).then(
+  drawHere(job.dot, job.format, () => Date.now() > job.endsAt).then(
     (out) => postResult(job, { out } satisfies DrawResult),
     (e: unknown) => postResult(job, { error: e instanceof AgError ? { code: e.code, message: e.message, hint: e.hint } : { message: e instanceof Error ? e.message : String(e) } } satisfies DrawResult),
   );

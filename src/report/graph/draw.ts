@@ -9,9 +9,14 @@ import { FONT } from './dot.js';
  * is no worker bundle (from source).
  */
 
-/** Pictures are drawn at twice their size (crisp on slides), less when that would pass this many pixels. */
+/**
+ * Pictures are drawn at twice their size (crisp on slides), less when that would pass this
+ * many pixels. resvg is native code: a deadline cannot stop it, not even by ending its
+ * thread (the thread, and the process's exit, wait for it), so its work is what is
+ * capped: 24 million pixels take a second or two and about 100 MB.
+ */
 const SCALE = 2;
-const MAX_PIXELS = 40e6;
+const MAX_PIXELS = 24e6;
 /** Below this scale the text is unreadable: say so instead of writing a blur. */
 const MIN_SCALE = 0.5;
 
@@ -39,7 +44,7 @@ export async function layoutSvg(dot: string): Promise<string> {
  * its npm package; no system packages), with the system's fonts: the monospaced font
  * the layout was measured for. Loaded only here.
  */
-export async function svgToPng(svg: string): Promise<Uint8Array> {
+export async function svgToPng(svg: string, late?: () => boolean): Promise<Uint8Array> {
   const view = /viewBox="[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)"/.exec(svg);
   // Graphviz sizes the picture in points; a viewer draws 4/3 pixels to a point
   const [w, h] = view ? [(Number(view[1]) * 4) / 3, (Number(view[2]) * 4) / 3] : [0, 0];
@@ -51,6 +56,8 @@ export async function svgToPng(svg: string): Promise<Uint8Array> {
   const spec = '@resvg/resvg-js';
   const m = (await import(spec)) as ResvgModule & { default?: ResvgModule };
   const Resvg = m.Resvg ?? m.default!.Resvg;
+  // past the deadline the picture is not wanted any more: do not start what cannot be stopped
+  if (late?.()) throw new Error('the deadline passed before the PNG was drawn');
   const family = FONT.svg.split(',')[0].replace(/'/g, '').trim();
   const png = new Resvg(svg, {
     background: 'white',
@@ -60,8 +67,8 @@ export async function svgToPng(svg: string): Promise<Uint8Array> {
   return png.asPng();
 }
 
-/** SVG or PNG of a DOT graph, in this thread. */
-export async function drawHere(dot: string, format: 'svg' | 'png'): Promise<string | Uint8Array> {
+/** SVG or PNG of a DOT graph, in this thread; `late`: the deadline has passed (the PNG is then not started). */
+export async function drawHere(dot: string, format: 'svg' | 'png', late?: () => boolean): Promise<string | Uint8Array> {
   const svg = await layoutSvg(dot);
-  return format === 'svg' ? svg : svgToPng(svg);
+  return format === 'svg' ? svg : svgToPng(svg, late);
 }

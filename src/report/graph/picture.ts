@@ -38,7 +38,8 @@ export async function drawPicture(dot: string, format: 'svg' | 'png', o: Picture
   const script = workerScript('draw-worker.cjs');
   if (!script) return drawHere(dot, format);
   let res: DrawResult = {};
-  const done = collectWithin<DrawResult>(script, { dot, format }, 1, o.within?.ms ?? Infinity, (m) => (res = m));
+  const ms = o.within?.ms ?? Infinity;
+  const done = collectWithin<DrawResult>(script, { dot, format, endsAt: Date.now() + ms }, 1, ms, (m) => (res = m));
   if (!done) throw new TimeoutError(o.within?.timeout ?? 0);
   if (res.error) {
     const { code, message, hint } = res.error;
