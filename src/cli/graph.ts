@@ -63,7 +63,7 @@ export async function handler(args: Args): Promise<void> {
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
     const within = { ms: Math.max(0, limits.timeout * 1000 - (performance.now() - started)), timeout: limits.timeout };
-    const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth(), maxPictureNodes, within };
+    const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth(), maxPictureNodes, within, maxMemory: limits.maxMemory };
     const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
     if (args.output) {
       writeAtomic(args.output, out);

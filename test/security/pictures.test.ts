@@ -59,6 +59,14 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
     expect(readFileSync(out, 'utf8')).toMatch(/sin\(x\*25\)/);
   });
 
+  it('a PNG holds what --max-memory allows: fewer pixels, or refused with the SVG to write instead', () => {
+    // 120 nodes laid out about 18700×3900 pixels: at half size still more than 0.05 GiB of pixels
+    const out = join(dir, 'sines-30.png');
+    const r = attack(['graph', sines(30), '--at', 'x=0.5', '-o', out, '--max-memory', '0.05']);
+    expectRefused(r, /too large for a readable PNG \(at most [\d.]+ million pixels within --max-memory\)\n.*hint: write an SVG instead/, { maxMB: 0.05 * 1024 + 300 });
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('the cap is the user’s to set, and checked', () => {
     const r = attack(['graph', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '-f', 'svg', '--max-picture-nodes', '4']);
     expectRefused(r, /the graph has 5 nodes and 4 edges, too many to lay out as a picture \(at most 4 nodes and 8 edges; --max-picture-nodes\)/);

@@ -13,6 +13,8 @@ export interface DrawJob extends ThreadJob {
   format: 'svg' | 'png';
   /** the deadline, Date.now() milliseconds (Infinity: none) */
   endsAt: number;
+  /** bytes the drawing may hold (--max-memory) */
+  maxMemory?: number;
 }
 
 export interface DrawResult {
@@ -23,7 +25,7 @@ export interface DrawResult {
 
 const job = workerData as DrawJob | null;
 if (job) {
-  drawHere(job.dot, job.format, () => Date.now() > job.endsAt).then(
+  drawHere(job.dot, job.format, { maxMemory: job.maxMemory, late: () => Date.now() > job.endsAt }).then(
     (out) => postResult(job, { out } satisfies DrawResult),
     (e: unknown) => postResult(job, { error: e instanceof AgError ? { code: e.code, message: e.message, hint: e.hint } : { message: e instanceof Error ? e.message : String(e) } } satisfies DrawResult),
   );

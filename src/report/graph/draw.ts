@@ -17,8 +17,17 @@ import { FONT } from './dot.js';
  */
 const SCALE = 2;
 const MAX_PIXELS = 24e6;
+/** What resvg holds per pixel drawn (measured: the RGBA pixmap, and the PNG encoder's copies). */
+const BYTES_PER_PIXEL = 8;
 /** Below this scale the text is unreadable: say so instead of writing a blur. */
 const MIN_SCALE = 0.5;
+
+export interface DrawLimits {
+  /** bytes the drawing may hold (--max-memory): fewer pixels when it would hold more */
+  maxMemory?: number;
+  /** the deadline has passed: the PNG is then not started */
+  late?: () => boolean;
+}
 
 type ResvgModule = typeof import('@resvg/resvg-js');
 
@@ -44,20 +53,23 @@ export async function layoutSvg(dot: string): Promise<string> {
  * its npm package; no system packages), with the system's fonts: the monospaced font
  * the layout was measured for. Loaded only here.
  */
-export async function svgToPng(svg: string, late?: () => boolean): Promise<Uint8Array> {
+export async function svgToPng(svg: string, o: DrawLimits = {}): Promise<Uint8Array> {
   const view = /viewBox="[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)"/.exec(svg);
   // Graphviz sizes the picture in points; a viewer draws 4/3 pixels to a point
   const [w, h] = view ? [(Number(view[1]) * 4) / 3, (Number(view[2]) * 4) / 3] : [0, 0];
-  const scale = Math.min(SCALE, Math.sqrt(MAX_PIXELS / Math.max(1, w * h)));
+  const byMemory = (o.maxMemory ?? Infinity) / BYTES_PER_PIXEL;
+  const maxPixels = Math.min(MAX_PIXELS, byMemory);
+  const scale = Math.min(SCALE, Math.sqrt(maxPixels / Math.max(1, w * h)));
   if (scale < MIN_SCALE) {
-    throw new AgError('limit', `the picture is ${Math.round(w)}×${Math.round(h)} pixels, too large for a readable PNG (at most ${MAX_PIXELS / 1e6} million pixels)`, { hint: 'write an SVG instead (-o graph.svg): it scales without limit' });
+    const most = byMemory < MAX_PIXELS ? `${Number((maxPixels / 1e6).toPrecision(2))} million pixels within --max-memory` : `${MAX_PIXELS / 1e6} million pixels`;
+    throw new AgError('limit', `the picture is ${Math.round(w)}×${Math.round(h)} pixels, too large for a readable PNG (at most ${most})`, { hint: 'write an SVG instead (-o graph.svg): it scales without limit' });
   }
   // a computed specifier: bundled as a run-time require of the package, loaded only for PNG
   const spec = '@resvg/resvg-js';
   const m = (await import(spec)) as ResvgModule & { default?: ResvgModule };
   const Resvg = m.Resvg ?? m.default!.Resvg;
   // past the deadline the picture is not wanted any more: do not start what cannot be stopped
-  if (late?.()) throw new Error('the deadline passed before the PNG was drawn');
+  if (o.late?.()) throw new Error('the deadline passed before the PNG was drawn');
   const family = FONT.svg.split(',')[0].replace(/'/g, '').trim();
   const png = new Resvg(svg, {
     background: 'white',
@@ -67,8 +79,8 @@ export async function svgToPng(svg: string, late?: () => boolean): Promise<Uint8
   return png.asPng();
 }
 
-/** SVG or PNG of a DOT graph, in this thread; `late`: the deadline has passed (the PNG is then not started). */
-export async function drawHere(dot: string, format: 'svg' | 'png', late?: () => boolean): Promise<string | Uint8Array> {
+/** SVG or PNG of a DOT graph, in this thread. */
+export async function drawHere(dot: string, format: 'svg' | 'png', o: DrawLimits = {}): Promise<string | Uint8Array> {
   const svg = await layoutSvg(dot);
-  return format === 'svg' ? svg : svgToPng(svg, late);
+  return format === 'svg' ? svg : svgToPng(svg, o);
 }

@@ -21,6 +21,8 @@ export interface PictureOptions {
   maxPictureNodes?: number;
   /** the time the drawing may take: milliseconds left, and the run's --timeout in seconds (for the message) */
   within?: { ms: number; timeout: number };
+  /** bytes the drawing may hold (--max-memory; a PNG is drawn smaller, or refused, when it would hold more) */
+  maxMemory?: number;
 }
 
 /** Refuse a graph too large to lay out in reasonable time, saying how to see it anyway. */
@@ -36,10 +38,10 @@ export function checkPictureSize(r: GraphResult, o: PictureOptions): void {
 /** SVG or PNG of a DOT graph: on the drawing worker, ended at the deadline (in this thread when running from source). */
 export async function drawPicture(dot: string, format: 'svg' | 'png', o: PictureOptions = {}): Promise<string | Uint8Array> {
   const script = workerScript('draw-worker.cjs');
-  if (!script) return drawHere(dot, format);
+  if (!script) return drawHere(dot, format, { maxMemory: o.maxMemory });
   let res: DrawResult = {};
   const ms = o.within?.ms ?? Infinity;
-  const done = collectWithin<DrawResult>(script, { dot, format, endsAt: Date.now() + ms }, 1, ms, (m) => (res = m));
+  const done = collectWithin<DrawResult>(script, { dot, format, endsAt: Date.now() + ms, maxMemory: o.maxMemory }, 1, ms, (m) => (res = m));
   if (!done) throw new TimeoutError(o.within?.timeout ?? 0);
   if (res.error) {
     const { code, message, hint } = res.error;
