@@ -67,6 +67,16 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('the graph’s names and numbers stop at the deadline too (a sum of 400 sines as json)', () => {
+    // naming 1600 nodes of a long formula took 15 s under --timeout 2, before any picture
+    const r = attack(['graph', sines(400), '--at', 'x=0.5', '-f', 'json', '--timeout', String(TIMEOUT_S)]);
+    expect(r.signal, r.stderr).toBeNull();
+    expectNoTrace(r);
+    // a fast machine may finish in time; either way it ends by the deadline
+    if (r.code !== 0) expectRefused(r, /^error: the run took longer than 2 s and was stopped \(--timeout\)\n/, { maxMs: TIMEOUT_S * 1000 + SLACK_MS });
+    expect(r.ms).toBeLessThan(TIMEOUT_S * 1000 + SLACK_MS);
+  });
+
   it('the cap is the user’s to set, and checked', () => {
     const r = attack(['graph', 'q = x + y; f = q*z', '--at', 'x=-2,y=5,z=-4', '-f', 'svg', '--max-picture-nodes', '4']);
     expectRefused(r, /the graph has 5 nodes and 4 edges, too many to lay out as a picture \(at most 4 nodes and 8 edges; --max-picture-nodes\)/);
