@@ -124,6 +124,16 @@ await build({
   outfile: 'dist/simplify-worker.cjs',
   minify: true,
 });
+// `graph -f svg|png|html` lays out and draws on a worker thread ended at the deadline (src/report/graph/picture.ts);
+// Graphviz and resvg stay run-time requires of their packages, as in the CLI bundle
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: ['src/report/graph/draw-worker.ts'],
+  outfile: 'dist/draw-worker.cjs',
+  minify: true,
+  supported: { 'dynamic-import': false },
+});
 
 // The library's type declarations (dist/types, "types" in package.json), when TypeScript is installed.
 let tsc = null;

@@ -1,7 +1,7 @@
 import { jvpAll } from './engine/js.js';
 import { selectEngine, type EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
-import { limitsFrom, withDeadline } from './limits.js';
+import { checkDeadlineNow, limitsFrom, withDeadline } from './limits.js';
 import { displayName, fullName, localFormula } from './graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
 import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
@@ -135,6 +135,7 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
       // ∂f/∂node as the backward pass builds it, one edge at a time: gradients add at branches
       const acc = new Float64Array(tape.arenaSize);
       (rev.edges ?? []).forEach((e, order) => {
+        checkDeadlineNow();
         const a = view(acc, tape.nodes[e.from]);
         for (let j = 0; j < a.length; j++) a[j] += e.contribution[j];
         const { localValue } = edgeReport(tape, arena, rev.adjoint, e, (s, d) => shown(s, d, limit));
@@ -149,6 +150,8 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
   }
 
   const nodes: GraphNode[] = tape.nodes.map((n) => {
+    // a node's names and numbers take longer the longer the formula (a sum of 200 terms: seconds in all)
+    checkDeadlineNow();
     const v = show(n, view(arena, n));
     const g = adjoint && n.active ? show(n, view(adjoint, n)) : null;
     const tan = tangents && n.active ? show(n, tangents[n.id] ?? new Float64Array(n.size)) : null;

@@ -47,6 +47,9 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   timeout: 60,
 });
 
+/** `graph`'s own limit (--max-picture-nodes): most nodes laid out as a picture; a layout this size takes a second or two (report/graph/picture.ts). */
+export const DEFAULT_PICTURE_NODES = 120;
+
 /** How each limit is given on the command line: flag, unit, and what it bounds. */
 export const LIMIT_FLAGS: { key: keyof Limits; flag: string; unit: number; integer: boolean; describe: string }[] = [
   { key: 'maxNodes', flag: 'max-nodes', unit: 1, integer: true, describe: 'most graph nodes' },

@@ -3,6 +3,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { AgError } from '../errors.js';
 import { graphResult } from '../graph-result.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
+import { DEFAULT_PICTURE_NODES } from '../limits.js';
 import { parseAt } from '../values.js';
 import type { GraphFormat } from '../report/graph/index.js';
 import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, valueOptions, writeOut } from './common.js';
@@ -29,6 +30,7 @@ export function builder(y: Argv) {
     .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
     .option('engine', ENGINE_OPTION)
     .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
+    .option('max-picture-nodes', { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})` })
     .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
     .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.png', 'a PNG, drawn in-process')
@@ -41,8 +43,12 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
+    // the picture's layout is bounded by what is left of --timeout when it starts
+    const started = performance.now();
     const digits = args.digits;
     checkDigits(digits);
+    const maxPictureNodes = args.maxPictureNodes;
+    if (maxPictureNodes !== undefined && !(Number.isInteger(maxPictureNodes) && maxPictureNodes > 0)) throw new AgError('usage', `--max-picture-nodes must be a positive whole number, not ${maxPictureNodes}`);
     // the renderers are a chunk of their own, off other commands' start-up
     const { formatFromPath, renderGraph, renderPng } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
@@ -56,7 +62,8 @@ export async function handler(args: Args): Promise<void> {
     const result = graphResult(readFormula(args.formula, limits), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, limits, ...explore });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
-    const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth() };
+    const within = { ms: Math.max(0, limits.timeout * 1000 - (performance.now() - started)), timeout: limits.timeout };
+    const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth(), maxPictureNodes, within, maxMemory: limits.maxMemory };
     const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
     if (args.output) {
       writeAtomic(args.output, out);

@@ -1,7 +1,8 @@
 import { AgError } from '../errors.js';
-import { limitsFrom, withLimits, type Limits } from '../limits.js';
+import { checkDeadlineNow, collectGarbage, ENTRY_BYTES, limitsFrom, memoryError, withLimits, type Limits } from '../limits.js';
 import { jsEngine } from '../engine/js.js';
 import { prepare } from '../grad.js';
+import type { MemoryPlan } from '../graph/build.js';
 import { makeArena, type Tape } from '../graph/tape.js';
 import { Rng } from '../random.js';
 import { norm2, scalar, sizeOf, subscript, type Shape, type Tensor } from '../tensor.js';
@@ -70,6 +71,12 @@ const RANGES: [number, number][] = [
 ];
 const ATTEMPTS = 60;
 
+/** The formula at a check point: the point's values, the arena, its adjoint and the vjp temporaries (at most an arena more). */
+const REVERSE_ARENA_COPIES = 3;
+const CHECK_PLAN: MemoryPlan = { arenaCopies: REVERSE_ARENA_COPIES, valueCopies: 1, edges: false, fullOutput: false };
+/** A derivative formula at the same point: its arena and the entries it is compared by (a scalar spread over the variable's shape). */
+const DERIVATIVE_PLAN: MemoryPlan = { arenaCopies: 2, valueCopies: 0, edges: false, fullOutput: false };
+
 /** Compare derivative expressions (one per variable of `wrt`) with the engine's gradient of `tape`. */
 export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts: CrossCheckOptions = {}): CrossCheck {
   const names = tape.inputs.map((i) => i.name);
@@ -82,13 +89,11 @@ export function crossCheck(tape: Tape, derivatives: Record<string, string>, opts
   const rng = new Rng(opts.seed ?? 42);
   const result: CrossCheck = { passed: true, rtol: CHECK_RTOL, atol: CHECK_ATOL, points: [], skipped: 0, maxAbsError: 0, maxRelError: 0, disagreement: null };
 
-  const candidates: Record<string, number>[] = opts.at ? [opts.at] : [];
-  for (let t = 0; t < ATTEMPTS; t++) {
-    const [lo, hi] = RANGES[t % RANGES.length];
-    candidates.push(Object.fromEntries(names.map((n) => [n, lo + (hi - lo) * rng.next()])));
-  }
-  for (const point of candidates) {
-    if (result.points.length >= want) break;
+  // each point drawn when it is needed, the deadline looked at between points
+  for (let t = opts.at ? -1 : 0; t < ATTEMPTS && result.points.length < want; t++) {
+    checkDeadlineNow();
+    const [lo, hi] = RANGES[(t + RANGES.length) % RANGES.length];
+    const point = t < 0 ? opts.at! : Object.fromEntries(names.map((n) => [n, lo + (hi - lo) * rng.next()]));
     const values = valuesAt(point);
     const adjoint = reverseAt(tape, values);
     if (!adjoint) {
@@ -176,22 +181,48 @@ export function crossCheckTensor(
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(values)) {
       // index variables keep their value; the others are drawn anew
-      out[k] = opts.indexVars.includes(k) ? v : { shape: shapes[k], data: Float64Array.from({ length: sizeOf(shapes[k]) }, () => lo + (hi - lo) * rng.next()) };
+      if (opts.indexVars.includes(k)) {
+        out[k] = v;
+        continue;
+      }
+      const data = new Float64Array(sizeOf(shapes[k]));
+      for (let j = 0; j < data.length; j++) {
+        // a large point takes a while to draw
+        if ((j & 0xffff) === 0) checkDeadlineNow();
+        data[j] = lo + (hi - lo) * rng.next();
+      }
+      out[k] = { shape: shapes[k], data };
     }
     return out;
   };
   const given = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.shape]));
-  const candidates: Record<string, Tensor>[] = [values];
-  // a formula with constants sized for the given shapes (ones(3, 4)) holds for those shapes only
-  for (let t = 0; t < ATTEMPTS; t++) candidates.push(draw(t % 2 === 0 || opts.sized ? given : renamedShapes(given, rng), t));
-  for (const point of candidates) {
-    if (result.points.length >= want) break;
+  // the values given stay held while each random point is judged
+  const held = entriesOf(values);
+  // the points are drawn one at a time, when needed: each is counted against --max-memory before it exists, the deadline looked at between them
+  for (let t = -1; t < ATTEMPTS && result.points.length < want; t++) {
+    checkDeadlineNow();
+    let point = values;
+    if (t >= 0) {
+      // a formula with constants sized for the given shapes (ones(3, 4)) holds for those shapes only
+      const shapes = t % 2 === 0 || opts.sized ? given : renamedShapes(given, rng);
+      const drawn = Object.keys(values).reduce((s, k) => s + (opts.indexVars.includes(k) ? 0 : sizeOf(shapes[k])), 0);
+      const bytes = (held + drawn) * ENTRY_BYTES;
+      if (bytes > userLimits.maxMemory) throw memoryError(bytes, "the derivative's cross-check (the values given and a random point of their shapes)", userLimits);
+      // the last point's copies are dead: collected before the next is drawn, so they never pile up
+      collectGarbage(bytes);
+      point = draw(shapes, t);
+    }
+    const extra = point === values ? 0 : held;
     let tape: Tape;
     let dTapes: Tape[];
     try {
-      tape = prepare(formula, point, { wrt: opts.wrt, limits: userLimits });
-      dTapes = opts.wrt.map((v) => prepare(derivatives[v], point, { limits }));
+      tape = prepare(formula, point, { wrt: opts.wrt, limits: userLimits, plan: { ...CHECK_PLAN, extraEntries: extra } });
+      // a derivative is evaluated while the formula's arena and adjoint are held
+      const plan: MemoryPlan = { ...DERIVATIVE_PLAN, extraEntries: extra + entriesOf(point) + REVERSE_ARENA_COPIES * tape.arenaSize };
+      dTapes = opts.wrt.map((v) => prepare(derivatives[v], point, { limits, plan }));
     } catch (e) {
+      // a limit (memory, time, size) is that limit, at any point
+      if (e instanceof AgError && e.code === 'limit') throw e;
       // the formula or a derivative does not build at these shapes (an index, a onehot length)
       if (point === values) {
         const bad = opts.wrt.find((v) => {
@@ -252,6 +283,11 @@ export function crossCheckTensor(
   }
   result.shapes = shapeKeys.size;
   return result;
+}
+
+/** Entries of a set of values. */
+function entriesOf(values: Record<string, Tensor>): number {
+  return Object.values(values).reduce((s, v) => s + v.data.length, 0);
 }
 
 /** The same shapes with every dimension above 1 renamed consistently to another size (2 to 6). */

@@ -8,8 +8,10 @@ import type { GraphResult } from '../../graph-result.js';
 import { renderPng } from './png.js';
 import { renderSvg } from './svg.js';
 import type { DotOptions } from './dot.js';
+import type { PictureOptions } from './picture.js';
 
 export { renderAscii, renderDot, renderMermaid, renderSvg, renderPng, renderGraphJson, renderHtml };
+export type { PictureOptions } from './picture.js';
 
 /** The text formats (renderGraph); `png` is the one binary format (renderPng). */
 export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'] as const;
@@ -40,7 +42,7 @@ export function formatFromPath(path: string): GraphFormat {
   return f;
 }
 
-export interface GraphRenderOptions extends Pick<DotOptions, 'edges'> {
+export interface GraphRenderOptions extends Pick<DotOptions, 'edges'>, PictureOptions {
   digits?: number;
   color?: GraphColors;
   /** the terminal's width (ascii) */

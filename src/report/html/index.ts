@@ -1,5 +1,6 @@
 import type { GraphResult } from '../../graph-result.js';
 import { renderDot } from '../graph/dot.js';
+import { checkPictureSize, type PictureOptions } from '../graph/picture.js';
 import { dotToSvg } from '../graph/svg.js';
 import { caption } from '../graph/text.js';
 import { toJson } from '../json.js';
@@ -12,11 +13,12 @@ import { STYLE } from './style.js';
  * graph laid out by Graphviz as in the SVG view, the result as a JSON block, and the
  * script that steps through the forward and backward passes (page.ts).
  */
-export async function renderHtml(r: GraphResult, o: { digits?: number } = {}): Promise<string> {
+export async function renderHtml(r: GraphResult, o: { digits?: number } & PictureOptions = {}): Promise<string> {
   const digits = o.digits ?? 6;
   const title = caption(r, digits);
+  checkPictureSize(r, o);
   // the page draws its own title and legend; keep Graphviz's <svg> element only
-  const svg = (await dotToSvg(renderDot(r, { digits, caption: false, compact: true }))).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
+  const svg = (await dotToSvg(renderDot(r, { digits, caption: false, compact: true }), o)).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
   const { point: _point, ...result } = r;
   const data: PageData = { result, digits, title };
   return [
