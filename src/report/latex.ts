@@ -62,5 +62,5 @@ export function renderGradLatex(r: GradResult, digits = 6): string {
     const local = toTex(e.localFull);
     return value.length && value[0] !== local ? [d, local, ...value] : [d, local];
   });
-  return [texComment(r.formula), '% local derivatives edge by edge, in backprop order (downstream = upstream × local)', alignBlock(rows)].join('\n');
+  return [texComment(`${r.formula}: local derivatives edge by edge, in backprop order (downstream = upstream × local)`), alignBlock(rows)].join('\n');
 }
