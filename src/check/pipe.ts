@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AgError } from '../errors.js';
 import { bytesText } from '../limits.js';
+import { shorten } from '../safe-text.js';
 import type { AsyncEvaluator, Batch, BatchValues, FunctionUnderTest } from './evaluator.js';
 import { nested, type Flat } from './forms.js';
 import { changedBy, pointOf, readGradient, readOutput, valuesAt, type PointValues } from './js-function.js';
@@ -422,7 +423,7 @@ export function parseAnswer(line: string): unknown {
 }
 
 function preview(s: string): string {
-  const t = s.length > 80 ? `${s.slice(0, 77)}…` : s;
+  const t = shorten(s, 80, 'end');
   // control characters from an untrusted program are shown, not obeyed
   // eslint-disable-next-line no-control-regex
   return JSON.stringify(t).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

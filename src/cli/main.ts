@@ -22,12 +22,14 @@ export const SHORT_FLAGS = new Set(['h', 'o', 'j', 'f']);
  * `unmark` takes off once yargs has parsed. Negative numbers and `-x=…` stay as they are.
  * After `--` every token is an operand (POSIX): each is marked and moved to just after the
  * command's name, where yargs reads positionals (`--at` takes every word up to the next flag).
+ * A token that itself starts with the mark is marked once more, so `unmark` gives it back
+ * as typed (a formula that starts with U+2063 reads as the plain reader reads it).
  */
 export function protectFormulas(argv: string[]): string[] {
   const end = argv.indexOf('--');
-  const before = (end < 0 ? argv : argv.slice(0, end)).map((a) => (looksLikeFormula(a) ? MARK + a : a));
+  const before = (end < 0 ? argv : argv.slice(0, end)).map((a) => (looksLikeFormula(a) || a.startsWith(MARK) ? MARK + a : a));
   if (end < 0) return before;
-  const operands = argv.slice(end + 1).map((a) => (a.startsWith('-') ? MARK + a : a));
+  const operands = argv.slice(end + 1).map((a) => (a.startsWith('-') || a.startsWith(MARK) ? MARK + a : a));
   const cmd = before.findIndex((a) => COMMANDS.includes(a));
   return cmd < 0 ? [...before, ...operands] : [...before.slice(0, cmd + 1), ...operands, ...before.slice(cmd + 1)];
 }

@@ -1,5 +1,6 @@
 import { getOp } from '../ops/index.js';
 import { argIndex, argName, LOCAL_NAME } from '../ops/types.js';
+import { shorten as shortenText } from '../safe-text.js';
 import type { CallSite, Tape, TapeNode } from './tape.js';
 import { instantiate, print, template, type LeafText, type Slot } from './tidy.js';
 
@@ -88,7 +89,7 @@ export function shorten(s: string, max = MAX_NAME): string {
     if (!g) break;
     t = `${t.slice(0, g.open + 1)}…${t.slice(g.close)}`;
   }
-  return t.length > max ? `${t.slice(0, max - 1).trimEnd()}…` : t;
+  return shortenText(t, max, 'end');
 }
 
 /** The deepest bracket pair not already `(…)` (the longest of the deepest). */

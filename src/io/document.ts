@@ -1,6 +1,7 @@
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node as YamlNode } from 'yaml';
 import { AgError } from '../errors.js';
+import { shorten as shortenText } from '../safe-text.js';
 import type { Limits } from '../limits.js';
 import { readTextBounded } from './read.js';
 import type { FileScope } from './scope.js';
@@ -269,7 +270,7 @@ function repeatedTopLevelKey(text: string): string | null {
 }
 
 function shorten(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+  return shortenText(s, 40, 'end');
 }
 
 function sentence(s: string): string {

@@ -1,4 +1,5 @@
 import { AgError } from '../errors.js';
+import { shorten } from '../safe-text.js';
 import type { Tensor } from '../tensor.js';
 
 /** A value as users and JSON give it: a number or nested arrays of numbers. */
@@ -31,7 +32,7 @@ export function splitTopLevel(s: string): { text: string; start: number }[] {
 /** A variable's name as values are keyed: an identifier (so it can appear in a formula), refused clearly otherwise. */
 export function checkName(name: string, what: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    const shown = name.length > 40 ? `${name.slice(0, 37)}…` : name;
+    const shown = shorten(name, 40, 'end');
     throw new AgError('bad-value', `${JSON.stringify(shown)} is not a variable name (${what} needs a name like x, W1 or b_out)`);
   }
 }

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { AgError } from '../errors.js';
-import { safeText } from '../safe-text.js';
+import { graphemeCut, safeText } from '../safe-text.js';
 
 /**
  * An error as the terminal shows it: one line of message, then the source with a
@@ -31,8 +31,10 @@ function locate(src: string, start: number, end: number): { line: number; col: n
   // keep very long formulas to one screen line around the caret
   const MAX = 100;
   if (text.length > MAX) {
-    const from = Math.max(0, Math.min(col - 40, text.length - MAX));
-    text = (from > 0 ? '…' : '') + text.slice(from, from + MAX) + (from + MAX < text.length ? '…' : '');
+    // cut between graphemes: never half an emoji at either end
+    const from = graphemeCut(text, Math.max(0, Math.min(col - 40, text.length - MAX)));
+    const to = graphemeCut(text, from + MAX);
+    text = (from > 0 ? '…' : '') + text.slice(from, to) + (to < text.length ? '…' : '');
     col = col - from + (from > 0 ? 1 : 0);
     width = Math.min(width, MAX - (col - 1));
   }

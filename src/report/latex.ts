@@ -2,6 +2,7 @@ import type { GradResult } from '../grad.js';
 import { atomic } from '../graph/describe.js';
 import { num } from '../number-format.js';
 import { mathParse } from '../parse/mathjs.js';
+import { safeText } from '../safe-text.js';
 
 /**
  * LaTeX for `--latex`: mathjs's toTex of our own formulas (parsed by the parser the CLI
@@ -19,8 +20,25 @@ export function toTex(formula: string): string {
       .replace(/\s+/g, ' ')
       .trim();
   } catch {
-    return `\\text{${formula.replace(/[\\{}$&#^_%~]/g, (c) => `\\${c}`)}}`;
+    return `\\text{${formula.replace(/[\\{}$&#^_%~]/g, (c) => TEXT_ESCAPE[c] ?? `\\${c}`).replace(LINE_BREAK, ' ')}}`;
   }
+}
+
+// in \text, a backslash, ~ and ^ are commands of their own, not escapes
+const TEXT_ESCAPE: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' };
+
+// what a TeX engine or an editor may take for the end of a line
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
+
+/**
+ * Text as a LaTeX comment: every line of it starts with `%`, so a formula written over
+ * several lines (a `# \input{…}` comment on its second line) stays a comment.
+ */
+export function texComment(text: string): string {
+  return text
+    .split(LINE_BREAK)
+    .map((line) => `% ${safeText(line, { max: Infinity, oneLine: true })}`.trimEnd())
+    .join('\n');
 }
 
 /** `lhs &= rhs` lines in one align* block, ready to paste. */
@@ -44,5 +62,5 @@ export function renderGradLatex(r: GradResult, digits = 6): string {
     const local = toTex(e.localFull);
     return value.length && value[0] !== local ? [d, local, ...value] : [d, local];
   });
-  return [`% ${r.formula}: local derivatives edge by edge, in backprop order (downstream = upstream × local)`, alignBlock(rows)].join('\n');
+  return [texComment(`${r.formula}: local derivatives edge by edge, in backprop order (downstream = upstream × local)`), alignBlock(rows)].join('\n');
 }

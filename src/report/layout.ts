@@ -1,3 +1,5 @@
+import { graphemeAfter, graphemeCut } from '../safe-text.js';
+
 /**
  * Text laid out to a terminal's width: tables whose long cells wrap (a column shrinks,
  * widest first, down to a floor; the gap between columns narrows before that), and
@@ -142,7 +144,10 @@ export function wrapLines(text: string, width: number, continuation = ' '): stri
     let rest = line;
     while (visibleWidth(rest) > width && width > continuation.length + 1) {
       // each pass must take more than the continuation adds back
-      const cut = Math.max(breakAt(rest, width), continuation.length + 1);
+      const at = Math.max(breakAt(rest, width), continuation.length + 1);
+      // between graphemes (never half an emoji); a grapheme wider than the line gets a line of its own
+      const snapped = graphemeCut(rest, at);
+      const cut = snapped > continuation.length ? snapped : graphemeAfter(rest, continuation.length);
       out.push(rest.slice(0, cut).trimEnd());
       rest = continuation + rest.slice(cut).trimStart();
     }

@@ -26,7 +26,8 @@ describe('escaping everywhere', () => {
   }
 
   it('a huge formula used as a case name is shown shortened', () => {
-    const long = `${'x+'.repeat(40_000)}x`;
+    // 8 KB of formula, forty times what a name may show: the output bound below holds only if it is shortened
+    const long = `${'x+'.repeat(4_000)}x`;
     const g = join(dir, 'long.yaml');
     writeFileSync(g, `- f: ${long}\n`);
     const r = attack(['check', g, '--reporter', 'junit']);

@@ -13,7 +13,7 @@ describe('work is bounded', () => {
     expect(bomb.length).toBeLessThan(900);
     for (const cmd of ['grad', 'derive']) {
       const r = attack([cmd, bomb, ...(cmd === 'grad' ? ['--at', 'x=1'] : [])]);
-      expectRefused(r, /building the graph takes more than 2000000 steps \(inline functions expand f40 → f39/, { maxMs: 8000 });
+      expectRefused(r, /building the graph takes more than 2000000 steps \(inline functions expand f40 → f39/, { maxCpuMs: 8000 });
     }
   });
 
@@ -24,7 +24,7 @@ describe('work is bounded', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/--max-expansion/);
     expect(r.stdout).toMatch(/1 passed, 1 error/);
-    expect(r.ms).toBeLessThan(10_000);
+    expect(r.cpuMs).toBeLessThan(10_000);
   });
 
   const product = Array.from({ length: 14 }, (_, i) => `(x+${i + 1})`).join('*');
@@ -38,7 +38,8 @@ describe('work is bounded', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/simplify ran out of its time budget/);
       expect(r.stdout).toMatch(/✓ cross-checked: equal to reverse mode/);
-      expect(r.ms).toBeLessThan(15_000);
+      // work, not wall time: a loaded machine stretches the clock, not what simplify does in its budget
+      expect(r.cpuMs).toBeLessThan(15_000);
     });
   }
 
@@ -46,7 +47,7 @@ describe('work is bounded', () => {
     const r = attack(['derive', `${'exp('.repeat(20)}x${')'.repeat(20)}`]);
     expect([0, 2]).toContain(r.code);
     expectNoTrace(r);
-    expect(r.ms).toBeLessThan(15_000);
+    expect(r.cpuMs).toBeLessThan(15_000);
   });
 
   it('--timeout stops a runaway gradient cleanly (both engines)', () => {
@@ -66,7 +67,8 @@ describe('work is bounded', () => {
     expect(cases[0].status).toBe('error');
     expect(cases[0].error.message).toMatch(/--timeout/);
     expect(cases[1].status).toBe('pass');
-    expect(r.ms).toBeLessThan(10_000);
+    // a deadline is wall time: 1 s for the slow case, start-up and the quick case, with a loaded machine's slack
+    expect(r.ms).toBeLessThan(20_000);
   });
 
   it('the directional check’s cost is bounded: a million directions is refused before running', () => {

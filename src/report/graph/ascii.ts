@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
 import { shorten } from '../../graph/describe.js';
+import { shorten as shortenText } from '../../safe-text.js';
 import { DEFAULT_WIDTH, wrapProse } from '../layout.js';
 
 /** The styles the picture uses. A chalk instance is one; written out so the published types need no chalk. */
@@ -177,5 +178,5 @@ function forwardSummary(r: GraphResult, digits: number): string[] {
 
 function clip(s: string): string {
   const one = s.replace(/\s*\n\s*/g, ' ');
-  return one.length <= MAX_TITLE ? one : `${one.slice(0, MAX_TITLE - 1)}…`;
+  return shortenText(one, MAX_TITLE, 'end');
 }

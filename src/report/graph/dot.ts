@@ -2,6 +2,7 @@ import type { Shown } from '../../grad.js';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { shorten } from '../../graph/describe.js';
 import { num } from '../../number-format.js';
+import { graphemeCut } from '../../safe-text.js';
 import type { Nested } from '../../parse/values.js';
 import { isSummary } from '../format.js';
 import { caption, legend, quantity, secondary, term } from './text.js';
@@ -143,7 +144,7 @@ function wrapTitle(s: string): string[] {
   while (rest.length > MAX_TITLE) {
     let cut = rest.lastIndexOf(', ', MAX_TITLE);
     if (cut < MAX_TITLE / 3) cut = rest.lastIndexOf(' ', MAX_TITLE);
-    if (cut < MAX_TITLE / 3) cut = MAX_TITLE;
+    if (cut < MAX_TITLE / 3) cut = Math.max(1, graphemeCut(rest, MAX_TITLE));
     out.push(rest.slice(0, cut + (rest[cut] === ',' ? 1 : 0)).trimEnd());
     rest = rest.slice(cut + (rest[cut] === ',' ? 1 : 0)).trimStart();
   }
