@@ -187,7 +187,7 @@ export class Pipe {
     if (!t) return '';
     // an untrusted program's text: shown, not obeyed (no terminal control), each line cut short
     // eslint-disable-next-line no-control-regex
-    const lines = t.split('\n').slice(-5).map((l) => (l.length > 200 ? `${l.slice(0, 197)}…` : l).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    const lines = t.split('\n').slice(-5).map((l) => shorten(l, 198, 'end').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     return `; its stderr ended with:\n    ${lines.join('\n    ')}`;
   }
 
