@@ -37,7 +37,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const [{ expandPaths, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
+    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
       import('../cases/load.js'),
       import('../grade/key.js'),
       import('../grade/submission.js'),
@@ -54,7 +54,8 @@ export async function handler(args: Args): Promise<void> {
     const paths = args.submissions ?? [];
     if (!paths.length) throw new AgError('usage', 'name the submissions to grade (files or folders) after the key', { hint: 'autograd-cli grade key.yaml submissions/' });
     const same = sameFile(key);
-    const files = expandPaths(paths, walkErrors).filter((f) => !same(f) && !(args.output && sameFile(args.output)(f)));
+    const found = findFiles(paths, walkErrors).filter(({ file: f }) => !same(f) && !(args.output && sameFile(args.output)(f)));
+    const files = found.map((f) => f.file);
     if (reporter === 'gradescope' && files.length !== 1) {
       throw new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' });
     }
@@ -73,10 +74,10 @@ export async function handler(args: Args): Promise<void> {
     const prepared = grading.prepareKey(k, options);
     const fileErrors: FileError[] = walkErrors.map((w) => ({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` }));
     const students = [];
-    for (const file of files) {
+    for (const { file, tree } of found) {
       let sub;
       try {
-        sub = loadSubmission(file, { limits });
+        sub = loadSubmission(file, { limits, tree });
       } catch (e) {
         if (!(e instanceof CaseFileError)) throw e;
         fileErrors.push({ file, code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });

@@ -1,4 +1,4 @@
-import { CASE_KEYS, CaseFileError, describe, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
+import { CASE_KEYS, CaseFileError, describe, describeKind, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
 import type { Answer } from '../cases/run.js';
 import { readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
 import { limitsFrom, type Limits } from '../limits.js';
@@ -71,7 +71,7 @@ function keyOf(doc: ParsedDocument): Key {
     const e = new CaseFileError(file, message, typeof at === 'number' ? at : lineOf(at));
     throw hint ? Object.assign(e, { hint }) : e;
   };
-  if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describe(value)}`, root ?? undefined);
+  if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describeKind(value)}`, root ?? undefined);
   for (const k of Object.keys(value)) {
     if (k !== 'title' && k !== 'problems') {
       const near = closest(k, ['title', 'problems']);
