@@ -89,7 +89,7 @@ export async function handler(args: Args): Promise<void> {
         if (!(e instanceof CaseFileError)) throw e;
         fileErrors.push({ file, code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
         if (gradescope) {
-          const why = e.message.startsWith(file) ? e.message.slice(file.length).replace(/^(?::\d+)*: /, '') : e.message;
+          const why = e.message.startsWith(file) ? e.message.slice(file.length).replace(/^(?::\d+)*: (?:cannot read it: )?/, '') : e.message;
           const where = e.line !== undefined ? ` (line ${e.line}${e.col !== undefined ? `, column ${e.col}` : ''})` : '';
           notGraded = `your answer file ${safeName(basename(file), 40)} could not be read${where}: ${safeText(why, { max: 400, oneLine: true })}. Fix it and submit again.`;
         }
