@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CASE_KEYS, CaseFileError, describe, describeKind, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
 import type { Answer } from '../cases/run.js';
 import { readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
@@ -68,9 +69,9 @@ export function parsePart(text: string): PartSpec | null {
   return { kind: m[1] === 'gradient' ? 'gradient' : 'step', name: m[2], part: text };
 }
 
-/** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. */
+/** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. Like a named case file, it stays in its own folder. */
 export function loadKey(file: string, o: { limits?: Limits } = {}): Key {
-  const doc = readDocument(file, { limits: limitsFrom(o.limits), showLines: true, what: 'the answer key' });
+  const doc = readDocument(file, { limits: limitsFrom(o.limits), tree: dirname(file), showLines: true, what: 'the answer key' });
   return keyOf(doc);
 }
 

@@ -128,6 +128,7 @@ describe('no file content reaches a report through a link', () => {
       [['grad', '@/proc/self/environ'], /it leads into \/proc/],
       [['check', '/proc/self/environ'], /it leads into \/proc/],
       [['grade', '/proc/self/environ', subs], /it leads into \/proc/],
+      [['grade', join(subs, 'tok.yaml'), subs], /tok\.yaml: cannot read it: it is a symlink that leads outside the folder/],
       [['grad', 'x', '--at', '@/sys/kernel/hostname'], /\/sys\/kernel\/hostname: it (leads into \/sys|is .*not a regular file)|no such file/],
     ];
     for (const [args, message] of refused) {
