@@ -115,7 +115,9 @@ export interface FoundFile {
 /**
  * The case files named by `paths`: files as they are, folders searched for *.yaml,
  * *.yml, *.json (sorted). A link that loops or leads nowhere is an error for its path,
- * never for the walk; so is a folder link that leads out of the folder named.
+ * never for the walk; so is a folder link that leads out of the folder named. Hidden
+ * entries (`.git`, `.github/workflows/ci.yml`) and the `__MACOSX` folder a Mac zip adds
+ * are not walked: in a submission they would be a second answer file.
  */
 export function findFiles(paths: string[], errors: WalkError[] = []): FoundFile[] {
   const out: FoundFile[] = [];
@@ -155,6 +157,7 @@ export function findFiles(paths: string[], errors: WalkError[] = []): FoundFile[
       }
       visited.add(real);
       for (const name of names) {
+        if (name.startsWith('.') || name === '__MACOSX') continue;
         const full = join(dir, name);
         let kind: 'dir' | 'file' | 'other';
         try {

@@ -76,6 +76,10 @@ describe('Gradescope never loses a student result', () => {
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/--reporter gradescope grades one submission; found 2/);
     expectNotGraded(two.results, /it has 2 answer files \(a\.yaml, sub\/b\.json\)\. Upload exactly one file with all your answers\./);
+    // what a Mac zip or a GitHub upload carries beside the answers is not a second answer file
+    const zipped = autograde({ 'answers.yaml': GOOD, '__MACOSX/._answers.yaml': '\u0000\u0005\u0016\u0007', '.github/workflows/ci.yml': 'on: push\n', '.hidden.yaml': 'x: 1\n' });
+    expect(zipped.code).toBe(0);
+    expect(zipped.results.score).toBe(3);
     const none = autograde({ 'notes.txt': 'my answers are on paper' });
     expectNotGraded(none.results, /no answer file was found\. Upload one file with your answers \(\.yaml, \.yml or \.json\)\./);
   });
