@@ -67,7 +67,7 @@ export function resolveReference(ref: string, scope: FileScope = {}): string {
  * so a device is never opened and a link out of the tree is refused without a look at
  * what it leads to.
  */
-function realFile(ref: string, path: string, o: ReadOptions): string {
+function realFile(ref: string, path: string, o: ReadOptions): { real: string; st: Stats } {
   let real: string;
   let st: Stats;
   try {
@@ -76,7 +76,7 @@ function realFile(ref: string, path: string, o: ReadOptions): string {
   } catch (e) {
     throw ioError(ref, e, o.what);
   }
-  if (!st.isFile()) throw new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
+  if (!st.isFile()) throw notRegular(ref, st, o);
   const system = SYSTEM_TREES.find((t) => isInside(t, real));
   if (system) throw new AgError('io', `cannot read ${label(ref, o.what)}: it leads into ${system}, which is never read (only ordinary files are inputs)`);
   if (o.tree !== undefined) {
@@ -88,12 +88,13 @@ function realFile(ref: string, path: string, o: ReadOptions): string {
     }
     if (!isInside(root, real)) throw new AgError('io', `cannot read ${label(ref, o.what)}: it is a symlink that leads outside the folder ${o.tree}; only files inside that folder tree are read`);
   }
-  return real;
+  return { real, st };
 }
 
 /** The contents of a regular file, at most `maxBytes` long. */
 export function readBounded(ref: string, o: ReadOptions): Buffer {
-  const path = realFile(ref, resolveReference(ref, o.scope), o);
+  const checked = realFile(ref, resolveReference(ref, o.scope), o);
+  const path = checked.real;
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO put there since the check opens at once (and is refused below); O_NOFOLLOW: so is a symlink
@@ -108,7 +109,9 @@ export function readBounded(ref: string, o: ReadOptions): Buffer {
     } catch (e) {
       throw ioError(ref, e, o.what);
     }
-    if (!st.isFile()) throw new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
+    if (!st.isFile()) throw notRegular(ref, st, o);
+    // a folder on the way swapped for a link since the check would open another file
+    if (st.dev !== checked.st.dev || st.ino !== checked.st.ino) throw new AgError('io', `cannot read ${label(ref, o.what)}: it was replaced while being read`);
     if (st.size > o.maxBytes) throw tooLarge(ref, st.size, o);
     // the size can change under us: read to the end, never past the cap
     const chunks: Buffer[] = [];
@@ -181,6 +184,10 @@ function kind(st: Stats): string {
   if (st.isBlockDevice()) return 'it is a block device';
   if (st.isSocket()) return 'it is a socket';
   return 'it is a special file';
+}
+
+function notRegular(ref: string, st: Stats, o: ReadOptions): AgError {
+  return new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
 }
 
 function tooLarge(ref: string, size: number, o: ReadOptions): AgError {
