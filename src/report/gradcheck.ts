@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { VariableVerdict } from '../check/fd.js';
 import { fmt } from '../check/words.js';
+import { precisionText } from '../check/dtype.js';
 import { checkVerdict } from './table.js';
 import type { FunctionGradcheckResult } from '../gradcheck.js';
 import { safeName, safeText } from '../safe-text.js';
@@ -29,6 +30,7 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }
   }
+  if (r.precision) out.push(c.dim(`  precision ${precisionText(r.precision)}`));
   for (const f of r.failures.slice(0, 10)) out.push(`  ${c.red('✗')} ${safeText(f.message)}`);
   if (r.failures.length > 10) out.push(c.dim(`  … and ${r.failures.length - 10} more`));
   for (const w of r.warnings) out.push(`  ${c.yellow('warning:')} ${safeText(w)}`);
@@ -44,6 +46,7 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     const bad = [...Object.keys(variables).filter((k) => !variables[k].passed || r.reference?.variables[k]?.wrong)];
     if (r.jvp && !r.jvp.passed) bad.push('your jvp');
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
+    if (!bad.length && r.failures.some((f) => f.kind === 'unjudged')) bad.push('nothing judged enough to pass');
     return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
