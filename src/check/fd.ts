@@ -4,7 +4,7 @@ import { Rng } from '../random.js';
 import type { Nested } from '../parse/values.js';
 import { nested, subscriptOf } from './forms.js';
 import { evaluate, runSync, type Ask, type FunctionUnderTest, type InputSpec } from './evaluator.js';
-import { precisionText, precisionTolerance, roundTo, type Dtype, type Precision } from './dtype.js';
+import { precisionTolerance, roundTo, type Dtype, type Precision } from './dtype.js';
 import { bestEstimate, exactStep, fourthDifference, levelOffsets, limitationText, measureNoise, POINTS_PER_LEVEL, roundingFloor, sequence, stepText, type Estimate, type StepRule } from './steps.js';
 import { tapeFunction, tapeInputs } from './tape.js';
 import { DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE, relError, withinTolerance, type Tolerance } from './tolerance.js';
@@ -510,8 +510,8 @@ export function tooLittleJudged(variables: Record<string, VariableVerdict>, judg
 
 /** What would make a check judgeable, in words. */
 function judgeableHint(precision: Precision | undefined): string {
-  const dtype = precision?.dtype === 'float64' ? 'declare the precision the code runs in (--dtype float32), ' : precision ? `the values were taken as ${precisionText(precision)}; ` : '';
-  return `${dtype}try a larger step (--eps 1e-3) or a point where the function is smooth; --allow-unjudged accepts it as it is`;
+  const dtype = precision?.dtype === 'float64' ? '--dtype float32 if the code runs in it, ' : precision ? `checked as ${precision.dtype} (${precision.source}); ` : '';
+  return `${dtype}a larger --eps (1e-3) or a smoother point; --allow-unjudged accepts it`;
 }
 
 /**

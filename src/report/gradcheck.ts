@@ -46,8 +46,8 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     const bad = [...Object.keys(variables).filter((k) => !variables[k].passed || r.reference?.variables[k]?.wrong)];
     if (r.jvp && !r.jvp.passed) bad.push('your jvp');
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
-    if (!bad.length && r.failures.some((f) => f.kind === 'unjudged')) bad.push('nothing judged enough to pass');
-    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
+    const why = !bad.length && r.failures.some((f) => f.kind === 'unjudged') ? ': too little judged to pass' : bad.length ? ` for ${bad.join(', ')}` : '';
+    return `${c.red.bold('✗ gradient check failed')}${why} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
   const claim = `your ${r.mode === 'gradient' ? 'gradient' : 'vjp'} = finite differences${also.length ? ` (and ${also.join(', ')} agree)` : ''}`;

@@ -41,7 +41,7 @@ describe('numeric trouble through the CLI', () => {
     // the only entry is not judged: nothing judged is not a pass
     expect(r.code).toBe(1);
     expect(oneLine(r.stdout)).toMatch(/x: a step of ±1e-5 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
-    expect(oneLine(r.stdout)).toMatch(/✗ check failed: finite differences could not judge any of the 1 entry: nothing judged is not a pass — try a larger step/);
+    expect(oneLine(r.stdout)).toMatch(/✗ check failed: finite differences could not judge any of the 1 entry: nothing judged is not a pass — a larger --eps/);
     const a = cliJson(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
     expect(a.json.check.steps).toBe('adaptive');
     expect(a.json.check.kinks).toEqual([]);
