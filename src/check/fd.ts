@@ -499,7 +499,7 @@ export function summarize(
 export function tooLittleJudged(variables: Record<string, VariableVerdict>, judged: number, total: number, directions: DirectionCheck[] | null, precision: Precision | undefined): string | null {
   if (total === 0) return null;
   const help = judgeableHint(precision);
-  if (judged === 0) return `finite differences could not judge any of the ${total} ${total === 1 ? 'entry' : 'entries'}: nothing judged is not a pass — ${help}`;
+  if (judged === 0) return `finite differences ${total === 1 ? 'could not judge the only entry' : `judged none of the ${total} entries`}: nothing judged is not a pass — ${help}`;
   if (!precision) return null;
   const none = Object.entries(variables).filter(([, v]) => v.checked > 0 && v.unjudged === v.checked).map(([k]) => k);
   if (none.length) return `finite differences could not judge any entry of ${none.join(', ')}: an input with nothing judged has not passed — ${help}`;
@@ -511,7 +511,9 @@ export function tooLittleJudged(variables: Record<string, VariableVerdict>, judg
 /** What would make a check judgeable, in words. */
 function judgeableHint(precision: Precision | undefined): string {
   const dtype = precision?.dtype === 'float64' ? '--dtype float32 if the code runs in it, ' : precision ? `checked as ${precision.dtype} (${precision.source}); ` : '';
-  return `${dtype}a larger --eps (1e-3) or a smoother point; --allow-unjudged accepts it`;
+  const c = Math.cbrt(precision?.unit ?? 2 ** -52);
+  const classic = c < 1e-3 ? c.toExponential(1) : String(Number(c.toPrecision(2)));
+  return `${dtype}a step above ${classic} (--eps) or a smoother point; --allow-unjudged accepts it`;
 }
 
 /**

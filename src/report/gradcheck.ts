@@ -30,7 +30,8 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }
   }
-  if (r.precision) out.push(c.dim(`  precision ${precisionText(r.precision)}`));
+  // a lower precision is said in a warning (which the other reporters carry too)
+  if (r.precision?.dtype === 'float64') out.push(c.dim(`  precision ${precisionText(r.precision)}`));
   for (const f of r.failures.slice(0, 10)) out.push(`  ${c.red('✗')} ${safeText(f.message)}`);
   if (r.failures.length > 10) out.push(c.dim(`  … and ${r.failures.length - 10} more`));
   for (const w of r.warnings) out.push(`  ${c.yellow('warning:')} ${safeText(w)}`);
