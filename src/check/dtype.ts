@@ -100,6 +100,7 @@ export function resolvePrecision(declared: Dtype | undefined, values: ArrayLike<
  */
 export function precisionTolerance(p: Precision, given: { rtol?: number; atol?: number }, ad: ArrayLike<number>): Tolerance {
   if (p.dtype === 'float64') return { rtol: given.rtol ?? DEFAULT_RTOL, atol: given.atol ?? DEFAULT_ATOL };
+  // (checkScalar passes one input's gradient at a time: atol per input)
   const rtol = given.rtol ?? FORMATS[p.dtype].rtol;
   let ss = 0;
   let n = 0;

@@ -363,7 +363,8 @@ export function chooseCoordinates(n: number, opts: CheckOptions, rng: Rng): { fu
  */
 export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: CheckOptions = {}, more: { projection?: Float64Array; forward?: Float64Array } = {}): Ask<CheckResult> {
   const precision = f.precision;
-  const { rule, tol, method } = settings(opts, precision, ad);
+  const { rule, method } = settings(opts, precision, ad);
+  const { tol, at: tolAt } = inputTolerances(f.inputs, ad, opts, precision);
   const unit = precision?.unit;
   const n = f.point.length;
   const names = entryNamer(f.inputs);
@@ -374,8 +375,8 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
   // stage 1: every coordinate at the classic step (raised where rounding would swamp
   // it), and the base point, in one batch
   const s0 = knownScale(f, read);
-  const floorFor = (a: number) => (rule.eps !== undefined ? 0 : roundingFloor(s0, tol.atol + tol.rtol * Math.abs(a), unit));
-  const levels = coords.map((j) => coordinateLevels(j, f.point[j], rule, floorFor(ad[j])));
+  const floorFor = (a: number, t = tol) => (rule.eps !== undefined ? 0 : roundingFloor(s0, t.atol + t.rtol * Math.abs(a), unit));
+  const levels = coords.map((j) => coordinateLevels(j, f.point[j], rule, floorFor(ad[j], tolAt(j))));
   const first = yield* evaluateLevels(f, levels, 1, { base: true });
   let evaluations = first.points;
   const f0 = read(first.f0!, 0);
@@ -389,7 +390,7 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
     const j = coords[q];
     const est = (estimates[q] = estimateLevels(levels[q], read, f0, scale, method, model));
     const nm = names(j);
-    const e = judge(nm.name, nm.variable, ad[j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
+    const e = judge(nm.name, nm.variable, ad[j], est, tolAt(j), f.kinkNote && (() => f.kinkNote!(j, est.step)));
     if (!Number.isFinite(f0)) {
       e.status = 'nonfinite';
       e.note = `the value itself is ${f0}`;
@@ -431,6 +432,27 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
     }
   }
   return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations, precision, noise, allowUnjudged: opts.allowUnjudged });
+}
+
+/**
+ * The tolerance of each entry: one for all (a formula, float64, or atol given); in a
+ * lower precision atol is per input, rtol × the RMS of that input's gradient (so an
+ * input whose gradient is small beside another's is judged on its own scale). The
+ * tolerance reported is the largest.
+ */
+function inputTolerances(inputs: InputSpec[], ad: Float64Array, opts: CheckOptions, precision?: Precision): { tol: Tolerance; at: (j: number) => Tolerance } {
+  const all = settings(opts, precision, ad).tol;
+  if (!precision || precision.dtype === 'float64' || opts.atol !== undefined) return { tol: all, at: () => all };
+  const per = inputs.map((inp) => precisionTolerance(precision, opts, ad.subarray(inp.offset, inp.offset + inp.size)));
+  const tol = { rtol: all.rtol, atol: Math.max(...per.map((t) => t.atol)) };
+  return {
+    tol,
+    at: (j) => {
+      let k = inputs.length - 1;
+      while (k > 0 && inputs[k].offset > j) k--;
+      return per[k];
+    },
+  };
 }
 
 /** A failure: a wrong derivative, or one that is NaN or infinite. */

@@ -30,7 +30,13 @@ const BUGS64 = ['factor1.0001', 'sign', 'transpose', 'drop'];
 
 describe('fixtures/layers: float32 and float64 verdicts', () => {
   for (const layer of LAYERS) {
-    it(`${layer}: correct passes with ≥ 90% judged (float32 detected), every planted bug fails, in both precisions`, async () => {
+    it(`${layer}: correct passes with ≥ 90% judged (float32 detected), every planted bug fails, in both precisions, a 1% error in any input`, async () => {
+      const inputs = [...atOf(layer).matchAll(/(\w+)=/g)].map((m) => m[1]);
+      const onEach = await Promise.all(inputs.map((name) => check(layer, `--dtype float32 --bug factor1.01 --on ${name}`)));
+      onEach.forEach((r, k) => {
+        expect(r.passed, `${layer}: 1% off in ${inputs[k]}`).toBe(false);
+        expect(r.failures.filter((f) => f.kind === 'gradient').every((f) => f.entry.startsWith(`∂f/∂${inputs[k]}`))).toBe(true);
+      });
       const runs = await Promise.all([
         check(layer, '--dtype float32'),
         check(layer, '--dtype float64'),
