@@ -78,10 +78,14 @@ describe('precision through the CLI', () => {
     expect(bad.stderr).toMatch(/--dtype: "float23" is not a precision: give one of float64, float32, float16, bfloat16/);
   });
 
-  it('CS231n softmax in float32 with the regulariser gradient dropped fails (exit 1); batchnorm with a dropped term fails under --method richardson', () => {
+  it('CS231n softmax in float32 with the regulariser gradient dropped or off by 0.1·W fails (exit 1); batchnorm with a dropped term fails under --method richardson', () => {
     const softmax = cli(['gradcheck', '--exec', 'python3 fixtures/layers/softmax.py --dtype float32 --bug drop', '--at', atOf('softmax')]);
     expect(softmax.code).toBe(1);
     expect(softmax.stdout).toMatch(/✗ ∂f\/∂W\[\d,\d\]: your gradient gives/);
+    // the case: the regulariser's factor 2 forgotten, the gradient off by 0.1·W
+    const halfreg = cliJson(['gradcheck', '--exec', 'python3 fixtures/layers/softmax.py --dtype float32 --bug halfreg', '--at', atOf('softmax')]);
+    expect(halfreg.code).toBe(1);
+    expect(halfreg.json.failures.every((f: { kind: string; entry: string }) => f.kind === 'gradient' && f.entry.startsWith('∂f/∂W'))).toBe(true);
     const bn = cli(['gradcheck', '--exec', 'python3 fixtures/layers/batchnorm.py --dtype float32 --bug drop', '--at', atOf('batchnorm'), '--method', 'richardson']);
     expect(bn.code).toBe(1);
     expect(bn.stdout).toMatch(/✗ gradient check failed for x/);
