@@ -148,6 +148,23 @@ describe('precision in the library and the matcher', () => {
     expect(() => gradcheck(loss, { w }, { grad: grad(), dtype: 'float8' as never })).toThrow(/\{ dtype \}: "float8" is not a precision/);
   });
 
+  it('a tensor-valued float32 function: every Jacobian entry, or a projection when larger; a 1% error fails either way', () => {
+    const fn = ({ w }: { w: number[] }) => w.map((v, i) => f32(f32(Math.tanh(v)) * (i + 1)));
+    const vjp = (k: number) => ({ w }: { w: number[] }, u: number[]) => ({ w: w.map((v, i) => f32(k * u[i] * (i + 1) * f32(1 - f32(Math.tanh(v)) ** 2))) });
+    const big = Array.from({ length: 60 }, (_, i) => Math.sin(i));
+    for (const [at, mode] of [[w, 'jacobian'], [big, 'projection']] as const) {
+      const ok = gradcheck(fn as never, { w: at }, { vjp: vjp(1) as never });
+      expect(ok.mode).toBe(mode);
+      expect(ok.precision).toMatchObject({ dtype: 'float32', source: 'detected' });
+      expect(ok.passed).toBe(true);
+      const c = (ok.check ?? ok.jacobian)!;
+      expect(c.judged / c.total).toBeGreaterThanOrEqual(0.9);
+      const off = gradcheck(fn as never, { w: at }, { vjp: vjp(1.01) as never });
+      expect(off.passed).toBe(false);
+      expect(off.failures[0].kind).toBe('gradient');
+    }
+  });
+
   it('the matcher takes dtype and allowUnjudged; nothing judged fails it', () => {
     expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad() as never, dtype: "float32" }).pass).toBe(true);
     expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad(1.01) as never }).pass).toBe(false);
