@@ -25,7 +25,8 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
     out.push(c.dim(`  ${'input'.padEnd(w)}  entries  max rel err  verdict`));
     for (const n of names) {
       const v = variables[n];
-      const verdict = !v.passed ? c.red('✗') : v.unjudged === v.checked && v.checked ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
+      const none = v.unjudged === v.checked && v.checked;
+      const verdict = !v.passed ? c.red('✗') : none && !r.passed && r.failures.some((f) => f.kind === 'unjudged') ? c.red('✗ none judged') : none ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
       const wrongRef = r.reference?.variables[n]?.wrong ? c.red(`  ✗ reference: ${r.reference.variables[n].wrong} wrong`) : '';
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }

@@ -165,6 +165,16 @@ describe('precision in the library and the matcher', () => {
     }
   });
 
+  it('a formula that judged nothing fails; a kink beside judged entries does not; allowUnjudged accepts it', () => {
+    const none = gradcheck('abs(x)', { x: 0 });
+    expect(none.passed).toBe(false);
+    expect(none.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass/) })]);
+    expect(gradcheck('abs(x)', { x: 0 }, { allowUnjudged: true }).passed).toBe(true);
+    const some = gradcheck('abs(x) + y^2', { x: 0, y: 1 });
+    expect(some.passed).toBe(true);
+    expect(some.warnings.join('\n')).toMatch(/kink/);
+  });
+
   it('the matcher takes dtype and allowUnjudged; nothing judged fails it', () => {
     expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad() as never, dtype: "float32" }).pass).toBe(true);
     expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad(1.01) as never }).pass).toBe(false);
