@@ -170,6 +170,12 @@ describe('precision in the library and the matcher', () => {
     expect(none.passed).toBe(false);
     expect(none.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass/) })]);
     expect(gradcheck('abs(x)', { x: 0 }, { allowUnjudged: true }).passed).toBe(true);
+    const cliNone = cli(['grad', 'abs(x)', '--at', 'x=0']);
+    expect(cliNone.code).toBe(1);
+    expect(cliNone.stdout).toMatch(/✗ check failed: finite differences could not judge the only entry/);
+    const accepted = cli(['grad', 'abs(x)', '--at', 'x=0', '--allow-unjudged']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout.replace(/\s+/g, ' ')).toMatch(/~ not judged: finite differences cannot judge any entry here \(1 entry at a kink; .*\); accepted only because unjudged entries were allowed/);
     const some = gradcheck('abs(x) + y^2', { x: 0, y: 1 });
     expect(some.passed).toBe(true);
     expect(some.warnings.join('\n')).toMatch(/kink/);
