@@ -75,20 +75,23 @@ function allIn(values: ArrayLike<number>[], dtype: Dtype): boolean {
 /**
  * The precision of a function from the values it returned: the narrowest format that
  * holds every one exactly (float16, bfloat16, float32), else float64. Values that are
- * all small integers (0, ±1, …) say nothing: they fit every format.
+ * all integers say nothing: they fit every format. Nor do exact values from a point
+ * that is itself exact in the format (x = 0.5 squared is a float16 whatever the code
+ * computes in): a format counts only when some entry of `point` is not one of its
+ * numbers, so the code must have rounded it.
  */
-export function detectDtype(values: ArrayLike<number>[]): Dtype {
+export function detectDtype(values: ArrayLike<number>[], point?: ArrayLike<number>): Dtype {
   let telling = false;
   for (const a of values) for (let i = 0; i < a.length && !telling; i++) telling = Number.isFinite(a[i]) && !Number.isInteger(a[i]);
   if (!telling) return 'float64';
-  for (const d of ['float16', 'bfloat16', 'float32'] as const) if (allIn(values, d)) return d;
+  for (const d of ['float16', 'bfloat16', 'float32'] as const) if (allIn(values, d) && !(point && allIn([point], d))) return d;
   return 'float64';
 }
 
-/** The declared precision, or the one the values returned show. */
-export function resolvePrecision(declared: Dtype | undefined, values: ArrayLike<number>[]): Precision {
+/** The declared precision, or the one the values returned (at `point`) show. */
+export function resolvePrecision(declared: Dtype | undefined, values: ArrayLike<number>[], point?: ArrayLike<number>): Precision {
   if (declared) return precisionOf(declared, 'declared');
-  const d = detectDtype(values);
+  const d = detectDtype(values, point);
   return d === 'float64' ? FLOAT64 : precisionOf(d, 'detected');
 }
 

@@ -143,7 +143,7 @@ export function* checkFunction(fn: FunctionUnderTest, rows: string[], opts: Func
 /** f with its precision: declared (opts.dtype), or detected from its value at the point and its derivative. */
 function withPrecision(f: FunctionUnderTest, opts: FunctionCheckOptions, analytic: Float64Array): FunctionUnderTest {
   if (f.precision) return f;
-  return { ...f, precision: resolvePrecision(readDtype(opts.dtype, '{ dtype }'), f.value ? [f.value, analytic] : [analytic]) };
+  return { ...f, precision: resolvePrecision(readDtype(opts.dtype, '{ dtype }'), f.value ? [f.value, analytic] : [analytic], f.point) };
 }
 
 /**

@@ -211,5 +211,10 @@ describe('dtype.ts', () => {
     expect(detectDtype([Float64Array.of(0, 1, 2)])).toBe('float64');
     expect(detectDtype([Float64Array.of(roundTo(0.1, 'bfloat16'), 3000.5)])).toBe('float32');
     expect(resolvePrecision('float32', [Float64Array.of(0.1)])).toMatchObject({ dtype: 'float32', source: 'declared' });
+    // exact values from an exact point say nothing of the code's precision
+    expect(detectDtype([Float64Array.of(0.25, 1)], Float64Array.of(0.5))).toBe('float64');
+    expect(detectDtype([Float64Array.of(0.25, 1)], Float64Array.of(0.1))).toBe('float16');
+    const sq = gradcheck(({ x }: { x: number }) => x * x, { x: 0.5 }, { grad: ({ x }: { x: number }) => ({ x: 2 * x }) });
+    expect(sq.precision).toMatchObject({ dtype: 'float64', source: 'default' });
   });
 });
