@@ -7,6 +7,7 @@ import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
+import { readDtype } from '../check/dtype.js';
 import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import type { CaseResult } from '../cases/run.js';
 import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
@@ -32,6 +33,8 @@ export function builder(y: Argv) {
     .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7)' })
     .option('eps', { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' })
     .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' })
+    .option('dtype', { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns)' })
+    .option('allow-unjudged', { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' })
     .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' })
     .option('directions', { type: 'number', describe: 'random directions above --fd-max (default 4)' })
     .option('request-timeout', { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' })
@@ -98,6 +101,8 @@ export async function handler(args: Args): Promise<void> {
       method: args.method,
       fdMax: positiveNumber('fd-max', args.fdMax),
       directions: positiveNumber('directions', args.directions),
+      dtype: readDtype(args.dtype),
+      allowUnjudged: args.allowUnjudged,
     });
     const table = () => `${renderFunctionCheck(result, { color: colors(args), label })}\n`;
     const report = (): string => {
