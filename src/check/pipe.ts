@@ -39,6 +39,11 @@ export interface PipeOptions {
   /** the working directory and environment */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * the program is this package's own adapter (--python, --torch): its "error" answers are
+   * whole messages for the user, printed as they come after the label (on one line)
+   */
+  adapter?: boolean;
 }
 
 /** Requests in flight at once (the pipe's buffers hold the rest). */
@@ -230,6 +235,8 @@ export class Pipe {
     if ('hello' in o && !('id' in o)) {
       const h = o.hello as Record<string, unknown> | null;
       this.batch = typeof h === 'object' && h !== null && h.batch === true;
+      // it is up: the first request's time starts now, not before the program's own start
+      if (!this.lastAnswer) this.lastAnswer = performance.now();
       return;
     }
     if (!('id' in o)) {
@@ -242,7 +249,9 @@ export class Pipe {
       return;
     }
     if ('error' in o) {
-      this.fail(new AgError('bad-value', `${this.where(p)}the program answered with an error: ${preview(typeof o.error === 'string' ? o.error : JSON.stringify(o.error))}`));
+      const text = typeof o.error === 'string' ? o.error : JSON.stringify(o.error);
+      if (this.opts.adapter) this.fail(new AgError('bad-value', `${this.opts.label}: ${p.id === 1 ? '' : `${p.what}: `}${oneLine(text)}`));
+      else this.fail(new AgError('bad-value', `${this.where(p)}the program answered with an error: ${preview(text)}`));
       return;
     }
     this.pending.delete(p.id);
@@ -345,11 +354,19 @@ export function parseAnswer(line: string): unknown {
   return JSON.parse(marked, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '\u2063' in v ? Number(v['\u2063']) : v));
 }
 
+/** A message on one line, control characters escaped. */
+function oneLine(s: string): string {
+  return shown(s.replace(/\s+/g, ' '));
+}
+
 function preview(s: string): string {
-  const t = s.length > 80 ? `${s.slice(0, 77)}…` : s;
-  // control characters from an untrusted program are shown, not obeyed
+  return shown(JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}…` : s));
+}
+
+/** Control characters from an untrusted program are shown, not obeyed. */
+function shown(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return JSON.stringify(t).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The values as JSON sends them: every input as nested arrays (a number for a scalar). */
