@@ -243,7 +243,7 @@ class Adapter:
             elif len(grads) == len(checked):
                 by_name = dict(zip(checked, grads))
             else:
-                raise Failure(f"{self.name} returned {len(grads)} gradients, but it takes {len(order)} inputs ({', '.join(order)}): "
+                raise Failure(f"{self.name} returned {len(grads)} gradient{'' if len(grads) == 1 else 's'}, but it takes {len(order)} inputs ({', '.join(order)}): "
                               "give one per input in that order, or a dict by name")
         elif len(wrt) == 1:
             by_name = {wrt[0]: grads}

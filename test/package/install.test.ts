@@ -105,9 +105,9 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
-    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|README\.md$|LICENSE$|package\.json$)/;
+    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs'])
+    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs', 'python/autograd_cli_adapter.py'])
       expect(packed, f).toContain(f);
     expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
   });
