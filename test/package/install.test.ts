@@ -226,6 +226,19 @@ describe('autograd-cli/vitest from the installed package', () => {
   });
 });
 
+describe('gradcheck --python from the installed package', () => {
+  it('finds the adapter it ships and checks a NumPy function (the real Python given: python3 is a shim here)', () => {
+    const real = spawnSync('python3', ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
+    expect(real.status, `a python3 with NumPy (apt-get install python3-numpy): ${real.stderr}`).toBe(0);
+    writeFileSync(join(installed.project, 'square.py'), 'def f(x):\n    return (x * x).sum(), 2 * x\n\ndef wrong(x):\n    return (x * x).sum(), x\n');
+    const at = ['--at', 'x=randn(3)', '--interpreter', real.stdout.trim()];
+    const ok = cli(installed.project, ['gradcheck', '--python', 'square.py#f', ...at]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/✓ check passed/);
+    expect(cli(installed.project, ['gradcheck', '--python', 'square.py#wrong', ...at]).status).toBe(1);
+  });
+});
+
 describe('npm install --ignore-scripts (install scripts blocked)', () => {
   let blocked: typeof installed;
   beforeAll(() => {
