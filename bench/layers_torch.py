@@ -5,45 +5,18 @@ function at the same sizes in float64:
 
   python3 bench/layers_torch.py NAME
 """
+import os
 import sys
 
 import numpy as np
 import torch
 
+# the custom Functions of the tests: a sigmoid, a linear layer, sum(tanh(linear))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "python"))
+from torch_functions import Linear, Sigmoid, linear_loss  # noqa: E402
+
 X = np.random.default_rng(0).standard_normal((8, 10))
 Y = np.array([0, 1, 2, 3, 4, 0, 1, 2])
-
-
-class Sigmoid(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = 1 / (1 + torch.exp(-x))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        (y,) = ctx.saved_tensors
-        return gy * y * (1 - y)
-
-
-class Linear(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, W, b):
-        ctx.save_for_backward(x, W)
-        return x @ W.T + b
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, W = ctx.saved_tensors
-        return gy @ W, gy.T @ x, gy.sum(0)
-
-
-def linear_loss(x, W, b):
-    """sum(tanh(Linear(x, W, b))) (x 8×6, W 4×6, b 4: 76 entries)."""
-    return torch.tanh(Linear.apply(x, W, b)).sum()
-
-
 XT = torch.tensor(X)
 YT = torch.tensor(Y)
 

@@ -2,7 +2,8 @@
 // gradcheck --python / --torch: what checking a typical layer (≤ 100 input entries)
 // costs beyond the interpreter's own start and imports, beside torch.autograd.gradcheck
 // on the same layer. Every row is a whole process, wall time from spawn to exit, the
-// median of --runs runs taken in turn (so machine load falls on all rows alike):
+// median of --runs runs taken in turn (so machine load falls on all rows alike), each
+// row's differences paired with its baseline taken right before it:
 //
 //   - baselines: `python3 -c "import numpy"` and `python3 -c "import torch"`;
 //   - autograd-cli gradcheck --python bench/layers_numpy.py#NAME (NumPy, (value, gradients))
@@ -67,63 +68,58 @@ function once(cmd, argv) {
   return { ms, cpuMs, stdout: r.stdout };
 }
 
-const jobs = {
-  'import numpy': () => once(python, ['-c', 'import numpy']),
-  'import torch': () => once(python, ['-c', 'import torch']),
-};
-for (const [label, , cli, layer] of LAYERS) {
-  jobs[`cli ${label}`] = () => once(process.execPath, [bin, 'gradcheck', ...cli, '--interpreter', python, '--reporter', 'json']);
-  jobs[`torch ${label}`] = () => once(python, ['bench/layers_torch.py', layer]);
-}
-const times = Object.fromEntries(Object.keys(jobs).map((k) => [k, []]));
-const cpu = Object.fromEntries(Object.keys(jobs).map((k) => [k, []]));
-const evaluations = {};
+const importOf = (module) => () => once(python, ['-c', `import ${module}`]);
+// each row's baseline is taken right before it, in every run: the difference is paired
+const rows = LAYERS.map(([label, entries, cli, layer, base]) => ({ label, entries, base, cli, layer, runs: [] }));
 for (let k = 0; k < runs; k++) {
-  for (const [name, job] of Object.entries(jobs)) {
-    const r = job();
-    times[name].push(r.ms);
-    cpu[name].push(r.cpuMs);
-    if (name.startsWith('cli ')) evaluations[name] = JSON.parse(r.stdout).evaluations;
+  for (const row of rows) {
+    const baseline = importOf(row.base)();
+    const ours = once(process.execPath, [bin, 'gradcheck', ...row.cli, '--interpreter', python, '--reporter', 'json']);
+    const torchBaseline = importOf('torch')();
+    const theirs = once(python, ['bench/layers_torch.py', row.layer]);
+    row.evaluations = JSON.parse(ours.stdout).evaluations;
+    row.runs.push({ baseline, ours, torchBaseline, theirs });
   }
 }
 rmSync(cpuFile, { force: true });
-const med = (name) => median(times[name]);
-const medCpu = (name) => median(cpu[name]);
-const rows = LAYERS.map(([label, entries, , , base]) => {
-  const cli = `cli ${label}`;
-  const torch = `torch ${label}`;
-  return {
-    layer: label,
-    entries,
-    evaluations: evaluations[cli],
-    cliMs: med(cli),
-    cliBeyondMs: med(cli) - med(`import ${base}`),
-    cliCpuBeyondMs: medCpu(cli) - medCpu(`import ${base}`),
-    torchMs: med(torch),
-    torchBeyondMs: med(torch) - med('import torch'),
-    torchCpuBeyondMs: medCpu(torch) - medCpu('import torch'),
-  };
-});
+const med = (row, f) => median(row.runs.map(f));
+const table = rows.map((row) => ({
+  layer: row.label,
+  entries: row.entries,
+  evaluations: row.evaluations,
+  baselineMs: med(row, (r) => r.baseline.ms),
+  cliMs: med(row, (r) => r.ours.ms),
+  cliBeyondMs: med(row, (r) => r.ours.ms - r.baseline.ms),
+  cliCpuBeyondMs: med(row, (r) => r.ours.cpuMs - r.baseline.cpuMs),
+  torchMs: med(row, (r) => r.theirs.ms),
+  torchBeyondMs: med(row, (r) => r.theirs.ms - r.torchBaseline.ms),
+  torchCpuBeyondMs: med(row, (r) => r.theirs.cpuMs - r.torchBaseline.cpuMs),
+}));
+const all = (f) => median(rows.flatMap((row) => row.runs.map(f)));
 const out = {
   machine: `${cpus()[0]?.model.split(' ').slice(0, 3).join(' ') ?? 'cpu'}, ${cpus().length} cores, Node ${process.version}`,
   python: python,
   loadAverage: loadavg()[0],
   runs,
-  baselines: { importNumpyMs: med('import numpy'), importTorchMs: med('import torch'), importNumpyCpuMs: medCpu('import numpy'), importTorchCpuMs: medCpu('import torch') },
+  baselines: {
+    importNumpyMs: median(rows.filter((r) => r.base === 'numpy').flatMap((row) => row.runs.map((r) => r.baseline.ms))),
+    importTorchMs: all((r) => r.torchBaseline.ms),
+    importTorchCpuMs: all((r) => r.torchBaseline.cpuMs),
+  },
   targetMs: TARGET_MS,
-  rows,
+  rows: table,
 };
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 if (args.includes('--json')) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 else {
   const lines = [
     `${out.machine}; ${python}; load average ${out.loadAverage.toFixed(1)}; median of ${runs}`,
-    `baselines (wall, CPU): python3 -c "import numpy" ${s(out.baselines.importNumpyMs)}, ${s(out.baselines.importNumpyCpuMs)}; python3 -c "import torch" ${s(out.baselines.importTorchMs)}, ${s(out.baselines.importTorchCpuMs)}`,
+    `baselines (wall): python3 -c "import numpy" ${s(out.baselines.importNumpyMs)}; python3 -c "import torch" ${s(out.baselines.importTorchMs)} (CPU ${s(out.baselines.importTorchCpuMs)})`,
     '',
     '| layer | entries | evaluations | autograd-cli wall | beyond imports: wall, CPU | torch.autograd.gradcheck wall | beyond import torch: wall, CPU |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.layer} | ${r.entries} | ${r.evaluations} | ${s(r.cliMs)} | ${s(r.cliBeyondMs)}, ${s(r.cliCpuBeyondMs)} | ${s(r.torchMs)} | ${s(r.torchBeyondMs)}, ${s(r.torchCpuBeyondMs)} |`),
+    ...table.map((r) => `| ${r.layer} | ${r.entries} | ${r.evaluations} | ${s(r.cliMs)} | ${s(r.cliBeyondMs)}, ${s(r.cliCpuBeyondMs)} | ${s(r.torchMs)} | ${s(r.torchBeyondMs)}, ${s(r.torchCpuBeyondMs)} |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
-if (args.includes('--check') && rows.some((r) => r.cliBeyondMs > TARGET_MS)) process.exit(1);
+if (args.includes('--check') && table.some((r) => r.cliBeyondMs > TARGET_MS)) process.exit(1);
