@@ -46,3 +46,5 @@ if __name__ == "__main__":
     g = torch.Generator().manual_seed(1)
     inputs = [torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in shapes.values()]
     assert torch.autograd.gradcheck(fn(), tuple(inputs))
+    # no interpreter teardown (as the baseline and autograd-cli's adapter): only the check is compared
+    os._exit(0)

@@ -5,7 +5,8 @@
 // median of --runs runs taken in turn (so machine load falls on all rows alike), each
 // row's differences paired with its baseline taken right before it:
 //
-//   - baselines: `python3 -c "import numpy"` and `python3 -c "import torch"`;
+//   - baselines: `python3 -c "import numpy"` and `python3 -c "import torch"` (each left
+//     with os._exit, as the adapter and the gradcheck script leave: no teardown);
 //   - autograd-cli gradcheck --python bench/layers_numpy.py#NAME (NumPy, (value, gradients))
 //     and --torch bench/layers_torch.py#NAME (custom autograd.Functions, torch.autograd);
 //   - python3 bench/layers_torch.py NAME: torch.autograd.gradcheck on the same function
@@ -68,7 +69,9 @@ function once(cmd, argv) {
   return { ms, cpuMs, stdout: r.stdout };
 }
 
-const importOf = (module) => () => once(python, ['-c', `import ${module}`]);
+// torch's teardown at exit costs ~0.25 s of CPU: the baseline, the adapter and the
+// torch.autograd.gradcheck script all leave without it (os._exit)
+const importOf = (module) => () => once(python, ['-c', `import ${module}, os; os._exit(0)`]);
 // each row's baseline is taken right before it, in every run: the difference is paired
 const rows = LAYERS.map(([label, entries, cli, layer, base]) => ({ label, entries, base, cli, layer, runs: [] }));
 for (let k = 0; k < runs; k++) {

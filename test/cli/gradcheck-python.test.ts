@@ -77,6 +77,8 @@ describe('gradcheck --python: a NumPy function returning (value, gradients)', ()
     expect(tuple.code, tuple.stderr).toBe(0);
     const dict = JSON.parse(numpy('returns.py#quadratic_dict', [...QUADRATIC, '--json']).stdout);
     expect(JSON.parse(tuple.stdout).gradient).toEqual(dict.gradient);
+    // a loss of one entry as an array of shape (1,) is still a scalar loss with its gradients
+    expect(numpy('returns.py#quadratic_keepdims', QUADRATIC).code).toBe(0);
     const sign = numpy('returns.py#quadratic_sign', QUADRATIC);
     expect(sign.code).toBe(1);
     expect(sign.stdout).toMatch(/✗ ∂f\/∂x\[\d\]: your gradient gives/);
