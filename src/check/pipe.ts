@@ -41,7 +41,8 @@ export interface PipeOptions {
   env?: NodeJS.ProcessEnv;
   /**
    * the program is this package's own adapter (--python, --torch): its "error" answers are
-   * whole messages for the user, printed as they come after the label (on one line)
+   * whole messages for the user, printed as they come after the label (on one line), and
+   * --request-timeout counts from its hello (its start is bounded by the deadline alone)
    */
   adapter?: boolean;
 }
@@ -161,6 +162,8 @@ export class Pipe {
   }
 
   private closing = false;
+  /** the program said hello */
+  private up = false;
 
   private where(p?: Pending): string {
     return p ? `${this.opts.label}: request ${p.id} (${p.what}): ` : `${this.opts.label}: `;
@@ -182,7 +185,8 @@ export class Pipe {
       this.fail(new AgError('limit', `${this.where(p)}the check took longer than ${this.opts.deadline} s (--timeout)`));
       return;
     }
-    if (!this.order.length) return;
+    // the adapter's start (the interpreter, NumPy or torch, the user's file) is bounded by the run's deadline alone
+    if (!this.order.length || (this.opts.adapter && !this.up)) return;
     const p = this.pending.get(this.order[0])!;
     const since = Math.max(p.sent, this.lastAnswer);
     if (performance.now() - since > this.opts.requestTimeout * 1000) {
@@ -237,6 +241,7 @@ export class Pipe {
       this.batch = typeof h === 'object' && h !== null && h.batch === true;
       // it is up: the first request's time starts now, not before the program's own start
       if (!this.lastAnswer) this.lastAnswer = performance.now();
+      this.up = true;
       return;
     }
     if (!('id' in o)) {

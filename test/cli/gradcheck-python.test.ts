@@ -201,3 +201,18 @@ describe('gradcheck --python / --torch: one line, exit 2, when it cannot run', (
     refused(cli(['gradcheck', '--python', 'fixtures/python/softmax.py#softmax_loss', '--torch', 'fixtures/python/softmax.py#softmax_loss', ...SOFTMAX]), /give one of --python, --torch, not both/);
   });
 });
+
+describe('a slow start (the interpreter, torch, the file\'s imports)', () => {
+  it('under --python, --request-timeout counts from the adapter\'s hello; --timeout bounds the start', () => {
+    const slow = join(dir, 'slow_import.py');
+    writeFileSync(slow, 'import time\ntime.sleep(4)  # heavy imports\n\ndef f(x):\n    return (x * x).sum(), 2 * x\n');
+    expect(NUMPY_PY, 'a python3 with NumPy').toBeDefined();
+    const run = (extra: string[]) => cli(['gradcheck', '--python', `${slow}#f`, '--at', 'x=randn(3)', '--interpreter', NUMPY_PY!, '--request-timeout', '3', ...extra]);
+    const r = run([]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const stopped = run(['--timeout', '2']);
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toMatch(/took longer than 2 s \(--timeout\)/);
+  });
+});
