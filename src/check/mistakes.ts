@@ -307,7 +307,6 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     err[j] = e.fdError;
     judged[j] = true;
   });
-  const tol = { rtol: c.rtol, atol: c.atol };
   const of = (name: string) => (r.mode === 'gradient' ? `∂f/∂${name}` : `∂(uᵀf)/∂${name}`);
   const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
   const sizes = sizesOf(values, outputs, new Set(inputs.map((i) => i.name)));
@@ -316,6 +315,8 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     if (c.variables[inp.name]?.passed !== false) continue;
     const mask = judged.slice(inp.offset, inp.offset + inp.size);
     const t = part(inp, truth);
+    // in a lower precision each input is judged by its own atol (fd.ts inputTolerances), and so is a pattern in it
+    const tol = { rtol: c.rtol, atol: c.variables[inp.name]?.atol ?? c.atol };
     // the differences' own error at each entry, at least the input's median (an entry moved by a permutation brings its source's error)
     const errs = Array.from({ length: inp.size }, (_, k) => err[inp.offset + k]).filter((e, k) => mask[k] && Number.isFinite(e)).sort((a, b) => a - b);
     const typical = errs.length ? errs[Math.floor(errs.length / 2)] : 0;

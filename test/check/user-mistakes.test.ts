@@ -212,3 +212,33 @@ describe("naming the mistake in a user's gradient", () => {
     expect(nameMistake({ what: '∂f/∂x', yours: { shape: [3], data: Float64Array.of(0.7, 1.4, 2.1) }, truth, agrees })).toBeNull();
   });
 });
+
+describe('naming the mistake in float32 code: each input by its own tolerance', () => {
+  // float32 code (Math.fround after every operation) with two inputs on very different scales:
+  // ∂L/∂a ≈ 100·cos(a), ∂L/∂b ≈ 0.01·k·sin(b), so b's atol (rtol × its RMS) is ~10⁴ times smaller than a's
+  const f32 = Math.fround;
+  const a = [0.3, -1.2, 0.7, 2.1, -0.4];
+  const b = [0.9, -0.5, 1.3, -2.2, 0.6];
+  const loss32 = ({ a, b }: { a: number[]; b: number[] }) =>
+    a.reduce((s, v, k) => f32(s + f32(f32(100 * f32(Math.sin(v))) - f32(f32(0.01 * (k + 1)) * f32(Math.cos(b[k]))))), 0);
+  const grad32 = (ka = 1, kb = 1) => ({ a, b }: { a: number[]; b: number[] }) => ({
+    a: a.map((v) => f32(ka * f32(100 * f32(Math.cos(v))))),
+    b: b.map((v, k) => f32(kb * f32(f32(0.01 * (k + 1)) * f32(Math.sin(v))))),
+  });
+
+  it('a float32 gradient 2× in the small input names "factor 2" there; a correct one passes naming nothing', () => {
+    const ok = gradcheck(loss32, { a, b }, { grad: grad32() });
+    expect(ok.precision).toMatchObject({ dtype: 'float32', source: 'detected' });
+    expect(ok.passed).toBe(true);
+    expect(ok.mistakes).toEqual([]);
+    const c = ok.check!;
+    // the result states each input's own atol; the one reported is the largest
+    expect(c.variables.b.atol!).toBeLessThan(c.variables.a.atol! / 1000);
+    expect(c.atol).toBe(c.variables.a.atol);
+    const twice = gradcheck(loss32, { a, b }, { grad: grad32(1, 2) });
+    expect(twice.failures.every((f) => f.entry.startsWith('∂f/∂b'))).toBe(true);
+    expect(only(twice)).toEqual({ input: 'b', code: 'factor', words: 'your ∂f/∂b is off by a constant factor: it is 2 × the true value' });
+    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(2, 1) }))).toMatchObject({ input: 'a', code: 'factor', words: expect.stringMatching(/it is 2 × the true value$/) });
+    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(1, -1) }))).toMatchObject({ input: 'b', code: 'negated' });
+  });
+});
