@@ -156,10 +156,12 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     }
     const c = dx / xx;
     if (!Number.isFinite(c) || c === 0) continue;
-    const candidate = { shape: truth.shape, data: truth.data.map((t, k) => t + c * X[k]) };
-    if (!agrees(yours, candidate)) continue;
-    const by = `${num(c, 4)}·${inp.name}`;
-    const why = inp.name !== p.own ? '' : c < 0 ? `: a regulariser term ${num(-c, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
+    const plus = (a: number) => ({ shape: truth.shape, data: truth.data.map((t, k) => t + a * X[k]) });
+    if (!agrees(yours, plus(c))) continue;
+    // the fewest digits that still explain it (a float32 fit of 0.1 is 0.09999)
+    const r = [1, 2, 3].map((d) => Number(c.toPrecision(d))).find((a) => agrees(yours, plus(a))) ?? c;
+    const by = `${num(r, 4)}·${inp.name}`;
+    const why = inp.name !== p.own ? '' : r < 0 ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
     return { code: 'proportional', words: `your ${what} differs by ${by} everywhere${why}` };
   }
   let counted = 0;
