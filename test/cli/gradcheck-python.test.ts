@@ -1,23 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, type CliResult } from '../helpers.js';
+import { cli, pythonWith, type CliResult } from '../helpers.js';
 
 /**
  * gradcheck --python / --torch: Python functions checked through the adapter
- * (python/autograd_cli_adapter.py). The Python that has NumPy and torch is found once:
- * `python3` where it has them, else Debian's /usr/bin/python3 (.ci/run installs
- * python3-numpy and python3-torch); without one the tests fail and say so.
+ * (python/autograd_cli_adapter.py), run by the Python that has NumPy and torch (pythonWith).
  */
-function pythonWith(modules: string): string | undefined {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', `import ${modules}, sys; print(sys.executable)`], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return undefined;
-}
 const TORCH_PY = pythonWith('numpy, torch');
 const NUMPY_PY = pythonWith('numpy');
 
