@@ -25,6 +25,19 @@ export function cli(args: string[], opts: { env?: Record<string, string>; input?
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The Python that can import `modules` ("numpy, torch"): `python3` where it has them, else
+ * Debian's /usr/bin/python3 (.ci/run installs python3-numpy and python3-torch); undefined
+ * without one (the tests that need it fail and say so).
+ */
+export function pythonWith(modules: string): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', `import ${modules}, sys; print(sys.executable)`], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
 /** Run the CLI with --json and parse stdout. */
 export function cliJson(args: string[]): { code: number; json: any; stderr: string } {
   const r = cli([...args, '--json']);

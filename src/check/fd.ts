@@ -97,6 +97,8 @@ export interface VariableVerdict {
   unjudged: number;
   /** entries that passed only by the absolute tolerance */
   byAtol: number;
+  /** the absolute tolerance this input was judged by, when it has its own (a lower precision: rtol × its gradient's RMS) */
+  atol?: number;
 }
 
 export interface CheckResult extends CheckSummary {
@@ -364,7 +366,7 @@ export function chooseCoordinates(n: number, opts: CheckOptions, rng: Rng): { fu
 export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: CheckOptions = {}, more: { projection?: Float64Array; forward?: Float64Array } = {}): Ask<CheckResult> {
   const precision = f.precision;
   const { rule, method } = settings(opts, precision, ad);
-  const { tol, at: tolAt } = inputTolerances(f.inputs, ad, opts, precision);
+  const { tol, at: tolAt, per } = inputTolerances(f.inputs, ad, opts, precision);
   const unit = precision?.unit;
   const n = f.point.length;
   const names = entryNamer(f.inputs);
@@ -431,7 +433,7 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
       directions.push({ ad: e.ad, fd: e.fd, absError: e.absError, relError: e.relError, fdError: e.fdError, step: e.step, status: e.status, ...(e.byAtol ? { byAtol: true } : {}), ...(e.note ? { note: e.note } : {}) });
     }
   }
-  return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations, precision, noise, allowUnjudged: opts.allowUnjudged });
+  return summarize(f.inputs, entries, directions, fdAll, { tol, per, method, rule, full, evaluations, precision, noise, allowUnjudged: opts.allowUnjudged });
 }
 
 /**
@@ -440,13 +442,14 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
  * input whose gradient is small beside another's is judged on its own scale). The
  * tolerance reported is the largest.
  */
-function inputTolerances(inputs: InputSpec[], ad: Float64Array, opts: CheckOptions, precision?: Precision): { tol: Tolerance; at: (j: number) => Tolerance } {
+function inputTolerances(inputs: InputSpec[], ad: Float64Array, opts: CheckOptions, precision?: Precision): { tol: Tolerance; at: (j: number) => Tolerance; per?: Tolerance[] } {
   const all = settings(opts, precision, ad).tol;
   if (!precision || precision.dtype === 'float64' || opts.atol !== undefined) return { tol: all, at: () => all };
   const per = inputs.map((inp) => precisionTolerance(precision, opts, ad.subarray(inp.offset, inp.offset + inp.size)));
   const tol = { rtol: all.rtol, atol: Math.max(...per.map((t) => t.atol)) };
   return {
     tol,
+    per,
     at: (j) => {
       let k = inputs.length - 1;
       while (k > 0 && inputs[k].offset > j) k--;
@@ -464,11 +467,13 @@ export function summarize(
   entries: EntryCheck[],
   directions: DirectionCheck[] | undefined,
   fdAll: Float64Array | undefined,
-  o: { tol: Tolerance; method: FdMethod; rule: StepRule; full: boolean; evaluations: number; precision?: Precision; noise?: number; allowUnjudged?: boolean },
+  o: { tol: Tolerance; per?: Tolerance[]; method: FdMethod; rule: StepRule; full: boolean; evaluations: number; precision?: Precision; noise?: number; allowUnjudged?: boolean },
 ): CheckResult {
   const judged = [...entries, ...(directions ?? [])];
   const variables: CheckResult['variables'] = Object.create(null);
-  for (const inp of inputs) variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0, unjudged: 0, byAtol: 0 };
+  inputs.forEach((inp, k) => {
+    variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0, unjudged: 0, byAtol: 0, ...(o.per ? { atol: o.per[k].atol } : {}) };
+  });
   for (const e of entries) {
     const v = variables[e.variable];
     v.checked++;

@@ -156,10 +156,12 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     }
     const c = dx / xx;
     if (!Number.isFinite(c) || c === 0) continue;
-    const candidate = { shape: truth.shape, data: truth.data.map((t, k) => t + c * X[k]) };
-    if (!agrees(yours, candidate)) continue;
-    const by = `${num(c, 4)}·${inp.name}`;
-    const why = inp.name !== p.own ? '' : c < 0 ? `: a regulariser term ${num(-c, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
+    const plus = (a: number) => ({ shape: truth.shape, data: truth.data.map((t, k) => t + a * X[k]) });
+    if (!agrees(yours, plus(c))) continue;
+    // the fewest digits that still explain it (a float32 fit of 0.1 is 0.09999)
+    const r = [1, 2, 3].map((d) => Number(c.toPrecision(d))).find((a) => agrees(yours, plus(a))) ?? c;
+    const by = `${num(r, 4)}·${inp.name}`;
+    const why = inp.name !== p.own ? '' : r < 0 ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
     return { code: 'proportional', words: `your ${what} differs by ${by} everywhere${why}` };
   }
   let counted = 0;
@@ -307,7 +309,6 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     err[j] = e.fdError;
     judged[j] = true;
   });
-  const tol = { rtol: c.rtol, atol: c.atol };
   const of = (name: string) => (r.mode === 'gradient' ? `∂f/∂${name}` : `∂(uᵀf)/∂${name}`);
   const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
   const sizes = sizesOf(values, outputs, new Set(inputs.map((i) => i.name)));
@@ -316,6 +317,8 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     if (c.variables[inp.name]?.passed !== false) continue;
     const mask = judged.slice(inp.offset, inp.offset + inp.size);
     const t = part(inp, truth);
+    // in a lower precision each input is judged by its own atol (fd.ts inputTolerances), and so is a pattern in it
+    const tol = { rtol: c.rtol, atol: c.variables[inp.name]?.atol ?? c.atol };
     // the differences' own error at each entry, at least the input's median (an entry moved by a permutation brings its source's error)
     const errs = Array.from({ length: inp.size }, (_, k) => err[inp.offset + k]).filter((e, k) => mask[k] && Number.isFinite(e)).sort((a, b) => a - b);
     const typical = errs.length ? errs[Math.floor(errs.length / 2)] : 0;

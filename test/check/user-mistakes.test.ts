@@ -157,6 +157,15 @@ describe("naming the mistake in a user's gradient", () => {
     expect(neg.mistakes).toEqual([{ input: 'W', code: 'negated', words: 'your ∂f/∂W has the wrong sign: it is the true value negated' }]);
     const two = gradcheck(noisy(1e-10), { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), x: lossGrad(v).x.map((g) => 2 * g) }), ...tol });
     expect(two.mistakes.map((m) => m.words)).toEqual(['your ∂f/∂x is off by a constant factor: it is 2 × the true value']);
+    // a hundred times the noise: the differences too rough to judge are set aside (noisy, precision-aware steps), and the
+    // pattern is named from the entries judged only, each of which bears it out within its own error
+    const rough = gradcheck(noisy(1e-8), { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g) => -g) }), ...tol });
+    expect(rough.passed).toBe(false);
+    expect(rough.check!.entries.filter((e) => e.variable === 'W' && e.status === 'noisy').length).toBeGreaterThan(0);
+    const judgedW = rough.check!.entries.filter((e) => e.variable === 'W' && e.status === 'fail');
+    expect(judgedW.length).toBeGreaterThan(2);
+    for (const e of judgedW) expect(Math.abs(e.ad + e.fd)).toBeLessThanOrEqual(tol.atol + tol.rtol * Math.abs(e.ad) + 3 * e.fdError);
+    expect(rough.mistakes.map((m) => m.code)).toEqual(['negated']);
     // rougher noise: fewer entries are judged (the noise is measured, so those that are stay accurate);
     // whatever is named from them is the true pattern, never another one the noise happens to fit
     for (const amp of [1e-8, 1e-6, 1e-5]) {
@@ -216,5 +225,35 @@ describe("naming the mistake in a user's gradient", () => {
     const truth = { shape: [3], data: Float64Array.of(1, 2, 3) };
     expect(nameMistake({ what: '∂f/∂x', yours: { shape: [3], data: new Float64Array(3) }, truth, agrees })).toBeNull();
     expect(nameMistake({ what: '∂f/∂x', yours: { shape: [3], data: Float64Array.of(0.7, 1.4, 2.1) }, truth, agrees })).toBeNull();
+  });
+});
+
+describe('naming the mistake in float32 code: each input by its own tolerance', () => {
+  // float32 code (Math.fround after every operation) with two inputs on very different scales:
+  // ∂L/∂a ≈ 100·cos(a), ∂L/∂b ≈ 0.01·k·sin(b), so b's atol (rtol × its RMS) is ~10⁴ times smaller than a's
+  const f32 = Math.fround;
+  const a = [0.3, -1.2, 0.7, 2.1, -0.4];
+  const b = [0.9, -0.5, 1.3, -2.2, 0.6];
+  const loss32 = ({ a, b }: { a: number[]; b: number[] }) =>
+    a.reduce((s, v, k) => f32(s + f32(f32(100 * f32(Math.sin(v))) - f32(f32(0.01 * (k + 1)) * f32(Math.cos(b[k]))))), 0);
+  const grad32 = (ka = 1, kb = 1) => ({ a, b }: { a: number[]; b: number[] }) => ({
+    a: a.map((v) => f32(ka * f32(100 * f32(Math.cos(v))))),
+    b: b.map((v, k) => f32(kb * f32(f32(0.01 * (k + 1)) * f32(Math.sin(v))))),
+  });
+
+  it('a float32 gradient 2× in the small input names "factor 2" there; a correct one passes naming nothing', () => {
+    const ok = gradcheck(loss32, { a, b }, { grad: grad32() });
+    expect(ok.precision).toMatchObject({ dtype: 'float32', source: 'detected' });
+    expect(ok.passed).toBe(true);
+    expect(ok.mistakes).toEqual([]);
+    const c = ok.check!;
+    // the result states each input's own atol; the one reported is the largest
+    expect(c.variables.b.atol!).toBeLessThan(c.variables.a.atol! / 1000);
+    expect(c.atol).toBe(c.variables.a.atol);
+    const twice = gradcheck(loss32, { a, b }, { grad: grad32(1, 2) });
+    expect(twice.failures.every((f) => f.entry.startsWith('∂f/∂b'))).toBe(true);
+    expect(only(twice)).toEqual({ input: 'b', code: 'factor', words: 'your ∂f/∂b is off by a constant factor: it is 2 × the true value' });
+    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(2, 1) }))).toMatchObject({ input: 'a', code: 'factor', words: expect.stringMatching(/it is 2 × the true value$/) });
+    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(1, -1) }))).toMatchObject({ input: 'b', code: 'negated' });
   });
 });

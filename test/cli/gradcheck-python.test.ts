@@ -1,31 +1,21 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, type CliResult } from '../helpers.js';
+import { cli, pythonWith, type CliResult } from '../helpers.js';
 
 /**
  * gradcheck --python / --torch: Python functions checked through the adapter
- * (python/autograd_cli_adapter.py). The Python that has NumPy and torch is found once:
- * `python3` where it has them, else Debian's /usr/bin/python3 (.ci/run installs
- * python3-numpy and python3-torch); without one the tests fail and say so.
+ * (python/autograd_cli_adapter.py), run by the Python that has NumPy and torch (pythonWith).
  */
-function pythonWith(modules: string): string | undefined {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', `import ${modules}, sys; print(sys.executable)`], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return undefined;
-}
 const TORCH_PY = pythonWith('numpy, torch');
 const NUMPY_PY = pythonWith('numpy');
 
 const dir = mkdtempSync(join(tmpdir(), 'ag-gradcheck-python-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// float32 verdicts with the step and tolerances stated (the defaults in float32 are issue 23's precision-aware ones)
-const F32 = ['--dtype', 'float32', '--eps', '1e-2', '--rtol', '1e-2', '--atol', '1e-4'];
+// float32 verdicts by the defaults: steps, noise and tolerance sized from the precision (src/check/dtype.ts)
+const F32 = ['--dtype', 'float32'];
 // the first answer includes the interpreter's start and torch's import: generous on a loaded machine
 const SLACK = ['--request-timeout', '120'];
 const SOFTMAX = ['--at', 'W=randn(5,3),X=randn(4,5),y=[0,2,1,2]', '--wrt', 'W'];
@@ -55,6 +45,16 @@ function refused(r: CliResult, line: RegExp): void {
 
 /** Every number in a nested list is exactly a float32. */
 const allFloat32 = (v: unknown): boolean => (Array.isArray(v) ? v.every(allFloat32) : typeof v === 'number' && Math.fround(v) === v);
+
+/** A --json report of a passed float32 check: declared float32, at least 90% of its entries judged. */
+function passedIn32(r: CliResult) {
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  const j = JSON.parse(r.stdout);
+  expect(j.precision).toMatchObject({ dtype: 'float32', source: 'declared' });
+  const c = j.check ?? j.jacobian;
+  expect(c.judged / c.total).toBeGreaterThanOrEqual(0.9);
+  return j;
+}
 
 describe('gradcheck --python: a NumPy function returning (value, gradients)', () => {
   it('a CS231n softmax loss passes; with the regulariser\'s factor 2 missing it fails naming ∂f/∂W entries', () => {
@@ -96,9 +96,7 @@ describe('gradcheck --python: a NumPy function returning (value, gradients)', ()
   });
 
   it('--dtype float32: the inputs are converted, and every value and gradient comes back as the float32 it is', () => {
-    const r32 = numpy('softmax.py#softmax_loss', [...SOFTMAX, ...F32, '--json']);
-    expect(r32.code).toBe(0);
-    const j32 = JSON.parse(r32.stdout);
+    const j32 = passedIn32(numpy('softmax.py#softmax_loss', [...SOFTMAX, ...F32, '--json']));
     expect(allFloat32(j32.value)).toBe(true);
     expect(allFloat32(j32.gradient.W)).toBe(true);
     const j64 = JSON.parse(numpy('softmax.py#softmax_loss', [...SOFTMAX, '--json']).stdout);
@@ -139,15 +137,13 @@ describe('gradcheck --torch: gradients from torch.autograd (custom autograd.Func
   });
 
   it('--dtype float32: tensors in float32, values and gradients sent exactly; a buggy Function still fails', () => {
-    const ok = torch('torch_functions.py#linear_loss', [...LINEAR, ...F32, '--json']);
-    expect(ok.code, ok.stderr).toBe(0);
-    const j = JSON.parse(ok.stdout);
+    const j = passedIn32(torch('torch_functions.py#linear_loss', [...LINEAR, ...F32, '--json']));
     expect(allFloat32(j.value)).toBe(true);
     for (const k of ['x', 'W', 'b']) expect(allFloat32(j.gradient[k]), k).toBe(true);
     const bad = JSON.parse(torch('torch_functions.py#linear_loss_bug', [...LINEAR, ...F32, '--json']).stdout);
     expect(bad.passed).toBe(false);
     for (const f of bad.failures) expect(f.entry).toMatch(/^∂f\/∂W\[/);
-    expect(torch('torch_functions.py#Sigmoid.apply', ['--at', 'x=randn(6)', ...F32]).code).toBe(0);
+    passedIn32(torch('torch_functions.py#Sigmoid.apply', ['--at', 'x=randn(6)', ...F32, '--json']));
     const sig = torch('torch_functions.py#SigmoidBug.apply', ['--at', 'x=randn(6)', ...F32]);
     expect(sig.code).toBe(1);
     expect(sig.stdout).toMatch(/✗ ∂f\[(\d)\]\/∂x\[\1\]: your vjp gives/);
