@@ -5,6 +5,7 @@ import { checkFunction, outputRows } from './check/function.js';
 import { readInputs } from './check/js-function.js';
 import { MODULE_RUNNER } from './check/module-runner.js';
 import { Pipe, pipeFunction, splitCommand } from './check/pipe.js';
+import { pythonArgv, type PythonTarget } from './check/python-runner.js';
 import type { EngineChoice } from './engine/select.js';
 import { AgError } from './errors.js';
 import { addReference, functionResult, type FunctionGradcheckResult } from './gradcheck.js';
@@ -21,33 +22,42 @@ export interface ProgramCheckOptions extends CheckOptions {
   requestTimeout?: number;
   limits?: Limits | Partial<Limits>;
   engine?: EngineChoice;
+  /** the precision the code computes in (--python / --torch convert the inputs to it) */
+  dtype?: 'float64' | 'float32' | 'float16' | 'bfloat16';
 }
+
+export type ProgramTarget = { exec: string } | { module: { file: string; name: string } } | { python: PythonTarget };
 
 /**
  * Check a program's gradient (`--exec "python3 layer.py"`) or a JS module's
- * (`{module: {file, name}}`, run in a child Node process speaking the same protocol):
+ * (`{module: {file, name}}`, run in a child Node process speaking the same protocol) or a
+ * Python function's (`{python: {file, fn, mode}}`, run by the adapter of src/check/python-runner.ts):
  * the check of src/check/function.ts over the pipe of src/check/pipe.ts. The program
  * runs until the check is over, or until the first protocol error, time-out or exit,
  * and is killed (its process group) either way.
  */
-export async function checkProgram(target: { exec: string } | { module: { file: string; name: string } }, values: Record<string, Tensor>, o: ProgramCheckOptions = {}): Promise<FunctionGradcheckResult> {
+export async function checkProgram(target: ProgramTarget, values: Record<string, Tensor>, o: ProgramCheckOptions = {}): Promise<FunctionGradcheckResult> {
   const limits = limitsFrom(o.limits);
   const inputs: Record<string, { shape: number[]; data: Float64Array }> = Object.create(null);
   for (const [k, t] of Object.entries(values)) inputs[k] = { shape: [...t.shape], data: t.data };
   const pv = readInputs(inputs, o.wrt);
   const n = pv.names.reduce((s, k) => s + pv.flats[k].data.length, 0);
-  const label = o.label ?? ('exec' in target ? target.exec : `${target.module.file}#${target.module.name}`);
+  const label = o.label ?? ('exec' in target ? target.exec : 'module' in target ? `${target.module.file}#${target.module.name}` : `${target.python.file}#${target.python.fn}`);
+  const flag = 'exec' in target ? '--exec' : 'module' in target ? '--module' : target.python.mode === 'torch' ? '--torch' : '--python';
   let argv: string[] | null;
   let command: string;
   if ('exec' in target) {
     command = target.exec;
     argv = splitCommand(command);
     if (argv && !argv.length) throw new AgError('usage', '--exec: the command is empty');
-  } else {
+  } else if ('module' in target) {
     command = '';
     argv = [process.execPath, '--input-type=module', '-e', MODULE_RUNNER, target.module.file, target.module.name];
+  } else {
+    command = '';
+    argv = pythonArgv({ ...target.python, dtype: target.python.dtype ?? o.dtype }, pv.wrt.map((s) => s.name));
   }
-  const pipe = new Pipe(argv, command, { label: `${'exec' in target ? '--exec' : '--module'} ${label}`, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout, maxMemory: limits.maxMemory });
+  const pipe = new Pipe(argv, command, { label: `${flag} ${label}`, adapter: 'python' in target, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout, maxMemory: limits.maxMemory });
   try {
     const { fn, evaluator, value } = await pipeFunction(pipe, pv);
     const pre = o.reference !== undefined ? addReference(evaluator, o.reference, pv, fn, value.shape, o, limits) : [];

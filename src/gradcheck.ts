@@ -4,6 +4,7 @@ import { perInput } from './check/fd.js';
 import { runSync, type AsyncEvaluator, type Evaluator, type FunctionUnderTest, type InputSpec } from './check/evaluator.js';
 import { checkFunction, outputRows, type FunctionCheck, type JvpCheck, type ReferenceCheck, type Screen } from './check/function.js';
 import { DEFAULT_FD_MAX } from './check/tolerance.js';
+import { precisionText, type Precision } from './check/dtype.js';
 import { nested, shapeText, type ValueLike } from './check/forms.js';
 import { jsFunction, readInputs, type PointValues } from './check/js-function.js';
 import { findings, uncertainties, type Finding } from './check/words.js';
@@ -99,7 +100,9 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
   try {
     const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, order: options.order, engine: options.engine, limits: limitsFrom(options.limits) });
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
-    const failures = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
+    const failures: GradcheckFailure[] = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
+    // a formula check that judged nothing has not passed (a single kink beside judged entries stays a warning)
+    if (r.check && !r.check.passed && r.check.unjudgedReason && !failures.length && !options.allowUnjudged) failures.push({ kind: 'unjudged', entry: 'f', message: r.check.unjudgedReason });
     const result: GradcheckResult = {
       passed: failures.length === 0,
       formula,
@@ -168,6 +171,8 @@ export interface FunctionGradcheckResult {
   screen?: Screen;
   /** the pattern of a failed input's error, where it has one: `{ input: 'W', code: 'transposed', words: 'your ∂f/∂W is the transpose of the true value' }` */
   mistakes: CodeMistake[];
+  /** the precision the function was checked in, and whether it was declared or detected */
+  precision?: Precision;
 }
 
 /**
@@ -250,7 +255,12 @@ export function functionResult(
 ): FunctionGradcheckResult {
   const { pv, f } = o;
   const found = [...(o.pre ?? []), ...findings(r, pv.wrt, o.rows, o.side)];
+  const unjudged = r.check?.unjudgedReason ?? r.jacobian?.unjudgedReason;
+  const precision = r.check?.precision ?? r.jacobian?.precision;
+  if (unjudged && !(r.check ?? r.jacobian)!.passed) found.push({ kind: 'unjudged', entry: 'f', message: unjudged, yours: NaN, truth: NaN });
   const warnings = r.check ? uncertainties(r.check, `your ${o.side}`, 'function').map((w) => w.message) : [];
+  if (precision && precision.dtype !== 'float64') warnings.push(`checked in ${precisionText(precision)}: steps, noise and tolerance sized for it`);
+  if (unjudged && (r.check ?? r.jacobian)!.passed) warnings.push(`${unjudged.replace(/ — .*/, '')}; accepted (allowUnjudged)`);
   if (r.jacobian?.unjudgedCount) warnings.push(`finite differences cannot judge ${r.jacobian.unjudgedCount} Jacobian entr${r.jacobian.unjudgedCount > 1 ? 'ies' : 'y'} (${r.jacobian.unjudged.map((e) => `∂${e.row}/∂${e.column}`).join(', ')}${r.jacobian.unjudgedCount > r.jacobian.unjudged.length ? ', …' : ''}): ${r.jacobian.unjudged[0]?.note ?? 'the differences are too noisy'}`);
   if (r.jvp) for (const e of r.jvp.entries.filter((x) => x.status === 'kink' || x.status === 'noisy')) warnings.push(`your jvp at ${e.entry}: finite differences cannot judge here (${e.note ?? e.status})`);
   if (r.check?.mode === 'directional') {
@@ -278,6 +288,7 @@ export function functionResult(
     warnings,
     evaluations: r.evaluations,
     ...(r.screen ? { screen: r.screen } : {}),
+    ...(precision ? { precision } : {}),
   };
   if (!result.passed && o.throwOnFail) throw new GradcheckError(result);
   return result;

@@ -9,8 +9,9 @@ export { grad, prepare, type GradOptions, type GradResult, type NodeReport, type
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult, type GradcheckFailure, type FunctionGradcheckOptions, type FunctionGradcheckResult, type InputValues, type GradientValues } from './gradcheck.js';
 export type { ValueLike, TensorLike, NestedArray } from './check/forms.js';
 export { compile, type CompiledFormula, type CompileOptions } from './compiled.js';
-export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod } from './check/fd.js';
+export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod, MIN_JUDGED_SHARE } from './check/fd.js';
 export { DEFAULT_ATOL, DEFAULT_RTOL, DEFAULT_EPS, DEFAULT_FD_MAX } from './check/tolerance.js';
+export { DTYPES, type Dtype, type Precision } from './check/dtype.js';
 export { parseProgram } from './parse/parse.js';
 export { parseAt } from './values.js';
 export type { Nested } from './parse/values.js';

@@ -208,6 +208,25 @@ export function checkDeadline(): void {
   if (now() > deadline) throw new TimeoutError(deadlineSeconds);
 }
 
+/** Units of work (about one multiply-add, or one entry, each) between two readings of the clock inside a kernel: a few milliseconds. */
+export const DEADLINE_BLOCK = 4e6;
+let work = 0;
+
+/**
+ * Count `units` of work done inside one op (a row of a matrix product, a node's entries)
+ * and throw when the deadline has passed. The clock is read once per DEADLINE_BLOCK units,
+ * so a kernel calls this once per block of its loop however small the block, and one
+ * expensive op stops within a few milliseconds of the deadline (native/src/deadline.h
+ * checkWork is the same).
+ */
+export function checkDeadlineWork(units: number): void {
+  if (deadline === Infinity) return;
+  work += units;
+  if (work < DEADLINE_BLOCK) return;
+  work = 0;
+  if (now() > deadline) throw new TimeoutError(deadlineSeconds);
+}
+
 /** The same, reading the clock every time (between large steps). */
 export function checkDeadlineNow(): void {
   if (deadline !== Infinity && now() > deadline) throw new TimeoutError(deadlineSeconds);

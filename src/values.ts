@@ -39,6 +39,11 @@ const JSON_BYTES_PER_BYTE = 12;
  */
 export function parseAt(args: string[], opts: ValueOptions): Record<string, Tensor> {
   const limits = limitsFrom(opts.limits);
+  // one deadline for all the values, not one each: many slow values are one slow argument
+  return withDeadline(limits.timeout, () => parseAtNow(args, opts, limits));
+}
+
+function parseAtNow(args: string[], opts: ValueOptions, limits: Limits): Record<string, Tensor> {
   const rng = new Rng(opts.seed);
   const out: Record<string, Tensor> = Object.create(null);
   // entries held so far: each new value is counted with them

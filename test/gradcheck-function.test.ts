@@ -150,12 +150,16 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(good.warnings.join('\n')).toMatch(/300 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 100\): they agree/);
   });
 
-  it('a kink or a non-smooth black box is "cannot judge here", never a failure', () => {
+  it('a kink or a non-smooth black box is "cannot judge here", never a wrong entry; nothing judged is not a pass (allowUnjudged accepts it)', () => {
     const abs = ({ x }: { x: number }) => Math.abs(x);
     const r = gradcheck(abs, { x: 0 }, { grad: () => ({ x: 0.3 }) });
-    expect(r.passed).toBe(true);
     expect(r.check!.entries[0].status).toMatch(/kink|noisy/);
     expect(r.warnings.join('\n')).toMatch(/cannot judge/);
+    expect(r.passed).toBe(false);
+    expect(r.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass — .*--allow-unjudged accepts it/) })]);
+    const allowed = gradcheck(abs, { x: 0 }, { grad: () => ({ x: 0.3 }), allowUnjudged: true });
+    expect(allowed.passed).toBe(true);
+    expect(allowed.warnings.join('\n')).toMatch(/accepted \(allowUnjudged\)/);
     // a NaN gradient fails whatever
     const nan = gradcheck(({ x }: { x: number }) => x * x, { x: 1 }, { grad: () => ({ x: NaN }) });
     expect(nan.passed).toBe(false);

@@ -72,6 +72,7 @@ std::string finishTape(Compiled& c) {
 }
 
 void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl) {
+  const DeadlineScope kernels(&dl);
   for (const Node& n : t.nodes) {
     if (!n.kernel) continue;
     if (dl.passed()) throw Timeout();
@@ -80,6 +81,7 @@ void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl) {
 }
 
 void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges, const Deadline& dl) {
+  const DeadlineScope kernels(&dl);
   const Tape& t = c.tape;
   std::vector<char>& touched = c.touched;
   std::fill(touched.begin(), touched.end(), 0);
@@ -127,6 +129,7 @@ void reverse(Compiled& c, const double* arena, double* adjoint, const double* se
 }
 
 void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent, const Deadline& dl) {
+  const DeadlineScope kernels(&dl);
   const Tape& t = c.tape;
   std::vector<const double*>& tan = c.tangentOf;
   std::fill(tan.begin(), tan.end(), nullptr);

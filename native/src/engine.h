@@ -3,37 +3,14 @@
 // nothing about any op; every rule comes from the op table (ops.h).
 #pragma once
 
-#include <chrono>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "deadline.h"
 #include "ops.h"
 #include "tape.h"
 
 namespace ag {
-
-/**
- * The run's deadline, checked at every node of every pass and at every finite-difference
- * point; passing it throws Timeout, which the addon turns into a JavaScript error.
- */
-struct Deadline {
-  bool on = false;
-  std::chrono::steady_clock::time_point at{};
-  static Deadline in(double ms) {
-    Deadline d;
-    if (ms >= 0 && ms < 1e12) {
-      d.on = true;
-      d.at = std::chrono::steady_clock::now() + std::chrono::microseconds((int64_t)(ms * 1000));
-    }
-    return d;
-  }
-  bool passed() const { return on && std::chrono::steady_clock::now() > at; }
-};
-
-struct Timeout : std::runtime_error {
-  Timeout() : std::runtime_error("the deadline passed") {}
-};
 
 /** A tape handed over once, with the buffers its runs reuse. */
 struct Compiled {

@@ -1,5 +1,8 @@
 #include "gemm.h"
 
+#include "deadline.h"
+#include "parallel.h"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -56,6 +59,7 @@ void blockedRows(int64_t i0, int64_t i1, int64_t n, int64_t k, const double* A, 
         for (int64_t j = 0; j < nb; j++) Bp[p * nb + j] = tB ? B[(j0 + j) * k + p0 + p] : B[(p0 + p) * n + j0 + j];
       for (int64_t ib = i0; ib < i1; ib += MC) {
         const int64_t mb = std::min(MC, i1 - ib);
+        checkWork((double)mb * kb * nb);
         for (int64_t i = 0; i < mb; i++)
           for (int64_t p = 0; p < kb; p++) Ap[i * kb + p] = tA ? A[(p0 + p) * m + ib + i] : A[(ib + i) * k + p0 + p];
         int64_t i = 0;
@@ -102,13 +106,14 @@ void gemmBlocked(int64_t m, int64_t n, int64_t k, const double* A, bool tA, cons
     blockedRows(0, m, n, k, A, tA, m, B, tB, C);
     return;
   }
-  std::vector<std::thread> pool;
+  // each thread checks the caller's deadline between its blocks; a Timeout on any is rethrown here
+  const Deadline* dl = runningDeadline;
   const int64_t chunk = (m + T - 1) / T;
-  for (unsigned t = 0; t < T; t++) {
+  runThreads((int)T, [&](int t) {
+    const DeadlineScope scope(dl);
     const int64_t i0 = t * chunk, i1 = std::min(m, i0 + chunk);
-    if (i0 < i1) pool.emplace_back(blockedRows, i0, i1, n, k, A, tA, m, B, tB, C);
-  }
-  for (auto& th : pool) th.join();
+    if (i0 < i1) blockedRows(i0, i1, n, k, A, tA, m, B, tB, C);
+  });
 }
 
 // ----- a CBLAS found at run time -----
@@ -199,6 +204,33 @@ const Blas& blas() {
   return b;
 }
 
+/** Multiply-adds of one BLAS call, when the product allows (~10-100 ms of BLAS): the deadline is checked between calls. */
+constexpr double BLAS_BLOCK = 1 << 27;
+/** A block is never thinner than this, so each call keeps BLAS's speed. */
+constexpr int64_t BLAS_MIN_ROWS = 16, BLAS_MIN_COLS = 256, BLAS_MIN_DEPTH = 256;
+
+/**
+ * C = op(A)·op(B) by cblas_dgemm, in blocks of C's rows (and of its columns, and of the
+ * inner dimension, when a block of rows alone is still long), checking the run's deadline
+ * between the calls. A product of at most BLAS_BLOCK multiply-adds is one call.
+ */
+void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  const int64_t rows = std::min(m, std::max(BLAS_MIN_ROWS, (int64_t)(BLAS_BLOCK / ((double)n * k))));
+  const int64_t cols = std::min(n, std::max(BLAS_MIN_COLS, (int64_t)(BLAS_BLOCK / ((double)rows * k))));
+  const int64_t depth = std::min(k, std::max(BLAS_MIN_DEPTH, (int64_t)(BLAS_BLOCK / ((double)rows * cols))));
+  for (int64_t i0 = 0; i0 < m; i0 += rows)
+    for (int64_t j0 = 0; j0 < n; j0 += cols)
+      for (int64_t p0 = 0; p0 < k; p0 += depth) {
+        const int64_t mb = std::min(rows, m - i0), nb = std::min(cols, n - j0), kb = std::min(depth, k - p0);
+        checkWork((double)mb * nb * kb);
+        // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
+        const double* a = tA ? A + p0 * m + i0 : A + i0 * k + p0;
+        const double* bb = tB ? B + j0 * k + p0 : B + p0 * n + j0;
+        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)(tA ? m : k), bb,
+                (int)(tB ? k : n), p0 == 0 ? 0.0 : 1.0, C + i0 * n + j0, (int)n);
+      }
+}
+
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
 void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if ((double)m * n * k < GEMM_SMALL || k == 0) {
@@ -219,7 +251,7 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
     b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
   } else {
-    b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, M, N, K, 1.0, A, tA ? M : K, B, tB ? K : N, 0.0, C, N);
+    blasBlocks(b, m, n, k, A, tA, B, tB, C);
   }
 }
 
@@ -292,6 +324,8 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
     bool any = false;
     for (int64_t j = 0; j < n && !any; j++) any = redo(i, j);
     if (!any) continue;
+    // a row's recompute is up to k·n multiply-adds: the deadline is checked row by row
+    checkWork((double)n * k);
     std::fill(sp.begin(), sp.end(), 0.0);
     std::fill(has.begin(), has.end(), 0);
     for (int64_t p = 0; p < k; p++) {

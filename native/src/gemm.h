@@ -15,7 +15,9 @@ namespace ag {
  * A or B transposed as stored ([k,m] / [n,k]), so the backward pass needs no transpose copies.
  * IEEE special values as the TypeScript engine has them, at every size: no zero entry is
  * skipped (0·Inf = NaN), and an entry that comes out non-finite is computed again so that
- * it is what the exact sum rounds to (an overflow is ±Inf with the sum's sign).
+ * it is what the exact sum rounds to (an overflow is ±Inf with the sum's sign). The running
+ * pass's deadline (deadline.h) is checked in blocks: between cache blocks of the built-in
+ * kernel, between BLAS calls on blocks of C, and row by row in the recompute.
  */
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
 

@@ -224,7 +224,11 @@ export function compileAnswer(c: Compiled, kind: Answer['kind'], name: string, r
   return { part: partOf(kind, name, by), field, kind, name, ...(by !== undefined ? { by } : {}), what, expected };
 }
 
-/** `make()` once per key: its value, or the AgError it threw, kept in `memo` (when there is one). */
+/**
+ * `make()` once per key: its value, or the AgError it threw, kept in `memo` (when there is
+ * one). A limit's error (--timeout above all) is not kept: it says what this run could
+ * afford, not what the text is, so the next student who wrote the same text is tried again.
+ */
 export function cached<T extends object>(memo: Map<string, T | AgError> | undefined, key: string, make: () => T): T {
   if (!memo) return make();
   let hit = memo.get(key);
@@ -232,7 +236,7 @@ export function cached<T extends object>(memo: Map<string, T | AgError> | undefi
     try {
       hit = make();
     } catch (e) {
-      if (!(e instanceof AgError)) throw e;
+      if (!(e instanceof AgError) || e.code === 'limit') throw e;
       hit = e;
     }
     memo.set(key, hit);

@@ -1,7 +1,8 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { closest } from '../graph/suggest.js';
 import type { FdMethod } from '../check/fd.js';
+import { isInside } from '../io/read.js';
 import { DocumentError as CaseFileError, formatOf, parseDocumentText, readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
 import { limitsFrom, type Limits } from '../limits.js';
 import { safeName } from '../safe-text.js';
@@ -102,26 +103,38 @@ export interface WalkError {
   message: string;
 }
 
+/** A file to read, and where it was found: the folder tree it must stay in, and whether the user named it. */
+export interface FoundFile {
+  file: string;
+  /** the folder named on the command line it was found in, or (named itself) its own folder: no symlink may lead out of it */
+  tree: string;
+  /** named on the command line itself (not found in a folder): its messages may show its lines */
+  named: boolean;
+}
+
 /**
  * The case files named by `paths`: files as they are, folders searched for *.yaml,
  * *.yml, *.json (sorted). A link that loops or leads nowhere is an error for its path,
- * never for the walk.
+ * never for the walk; so is a folder link that leads out of the folder named. Hidden
+ * entries (`.git`, `.github/workflows/ci.yml`) and the `__MACOSX` folder a Mac zip adds
+ * are not walked: in a submission they would be a second answer file.
  */
-export function expandPaths(paths: string[], errors: WalkError[] = []): string[] {
-  const out: string[] = [];
+export function findFiles(paths: string[], errors: WalkError[] = []): FoundFile[] {
+  const out: FoundFile[] = [];
   for (const p of paths) {
     let st;
     try {
       st = statSync(p);
     } catch {
-      out.push(p); // reported as unreadable when loaded
+      out.push({ file: p, tree: dirname(p), named: true }); // reported as unreadable when loaded
       continue;
     }
     if (!st.isDirectory()) {
-      out.push(p);
+      out.push({ file: p, tree: dirname(p), named: true });
       continue;
     }
     const visited = new Set<string>();
+    let root: string | undefined;
     const walk = (dir: string): void => {
       let real: string;
       let names: string[];
@@ -132,6 +145,11 @@ export function expandPaths(paths: string[], errors: WalkError[] = []): string[]
         errors.push({ file: dir, message: `cannot read the folder: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink loop' : ((e as NodeJS.ErrnoException).code ?? 'unreadable').toLowerCase()}` });
         return;
       }
+      root ??= real;
+      if (!isInside(root, real)) {
+        errors.push({ file: dir, message: `a symlink that leads outside ${p}; only that folder tree is read` });
+        return;
+      }
       // a folder met again through a symlink is a loop: walked once
       if (visited.has(real)) {
         errors.push({ file: dir, message: 'a symlink loop: this folder was already walked' });
@@ -139,6 +157,7 @@ export function expandPaths(paths: string[], errors: WalkError[] = []): string[]
       }
       visited.add(real);
       for (const name of names) {
+        if (name.startsWith('.') || name === '__MACOSX') continue;
         const full = join(dir, name);
         let kind: 'dir' | 'file' | 'other';
         try {
@@ -150,7 +169,7 @@ export function expandPaths(paths: string[], errors: WalkError[] = []): string[]
           continue;
         }
         if (kind === 'dir') walk(full);
-        else if (/\.(ya?ml|json)$/i.test(name)) out.push(full);
+        else if (/\.(ya?ml|json)$/i.test(name)) out.push({ file: full, tree: p, named: false });
       }
     };
     walk(p);
@@ -158,13 +177,21 @@ export function expandPaths(paths: string[], errors: WalkError[] = []): string[]
   return out;
 }
 
+/** The files of findFiles, by name. */
+export function expandPaths(paths: string[], errors: WalkError[] = []): string[] {
+  return findFiles(paths, errors).map((f) => f.file);
+}
+
 export interface LoadOptions {
   limits?: Limits;
+  /** where the file was found (findFiles): the tree it must stay in; its lines are shown only when the user named it */
+  found?: Omit<FoundFile, 'file'>;
 }
 
 /** Read and parse one case file through the document door. Throws CaseFileError ('io', 'limit' or 'syntax', message prefixed by file:line) when it cannot. */
 export function loadCaseFile(file: string, o: LoadOptions = {}): CaseFile {
-  return casesOf(readDocument(file, { limits: limitsFrom(o.limits), showLines: true }));
+  const found = o.found ?? { tree: dirname(file), named: true };
+  return casesOf(readDocument(file, { limits: limitsFrom(o.limits), tree: found.tree, showLines: found.named }));
 }
 
 /** Cases from the text of a case file: a list of cases, or `{defaults: {...}, cases: [...]}`. */
@@ -200,7 +227,7 @@ function casesOf(doc: ParsedDocument): CaseFile {
     }
   }
   if (!Array.isArray(list.value)) {
-    throw new CaseFileError(file, `expected a list of cases (each starting with "- "), found ${describe(list.value)}`, lineOf(list.node));
+    throw new CaseFileError(file, `expected a list of cases (each starting with "- "), found ${list.value === value ? describeKind(value) : describe(list.value)}`, lineOf(list.node));
   }
   if (list.value.length === 0) throw new CaseFileError(file, 'the list of cases is empty', lineOf(list.node));
   const items = list.node?.items?.length === list.value.length ? list.node.items : null;
@@ -225,10 +252,16 @@ export const MAX_FILE_ATOL = 1e-2;
 
 /** What a value is, for messages: `a list`, `a mapping`, `number 3`. */
 export function describe(v: unknown): string {
+  if (v === null || typeof v === 'object') return describeKind(v);
+  return `${typeof v} ${shown(v)}`;
+}
+
+/** What a whole document is, without its text (a file that is no list or mapping may be anything: a token, the environment). */
+export function describeKind(v: unknown): string {
   if (v === null) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${shown(v)}`;
+  return typeof v === 'string' ? 'text' : `a ${typeof v}`;
 }
 
 export interface Where {

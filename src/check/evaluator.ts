@@ -1,4 +1,5 @@
 import type { Shape } from '../tensor.js';
+import type { Precision } from './dtype.js';
 
 /**
  * The seam between the check and the function under test. The finite-difference check,
@@ -53,6 +54,11 @@ export interface FunctionUnderTest {
    * but every evaluation of it is off by ~1e-6). Without it, the |f| values seen.
    */
   scale?: number;
+  /**
+   * the precision f computes in (a function check: declared, or detected from its values;
+   * absent for a formula, which runs in float64 with its rounding known from the tape)
+   */
+  precision?: Precision;
   /** the words for a kink that a step of ±h on flat entry j crossed (a tape names the op) */
   kinkNote?(j: number, h: number): string;
 }

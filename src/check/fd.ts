@@ -4,7 +4,8 @@ import { Rng } from '../random.js';
 import type { Nested } from '../parse/values.js';
 import { nested, subscriptOf } from './forms.js';
 import { evaluate, runSync, type Ask, type FunctionUnderTest, type InputSpec } from './evaluator.js';
-import { bestEstimate, exactStep, levelOffsets, limitationText, POINTS_PER_LEVEL, roundingFloor, sequence, stepText, type Estimate, type StepRule } from './steps.js';
+import { precisionTolerance, roundTo, type Dtype, type Precision } from './dtype.js';
+import { bestEstimate, exactStep, fourthDifference, levelOffsets, limitationText, measureNoise, POINTS_PER_LEVEL, roundingFloor, sequence, stepText, type Estimate, type StepRule } from './steps.js';
 import { tapeFunction, tapeInputs } from './tape.js';
 import { DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE, relError, withinTolerance, type Tolerance } from './tolerance.js';
 
@@ -21,7 +22,18 @@ export interface CheckOptions {
   directions?: number;
   sample?: number;
   seed?: number;
+  /** the precision the function under test computes in; detected from its values when not given (a function check: gradcheck --exec, --module, a JS function) */
+  dtype?: Dtype;
+  /** a function check that judged too few entries passes anyway (otherwise it fails: nothing judged is not a pass) */
+  allowUnjudged?: boolean;
 }
+
+/**
+ * A function check fails when an input has no judged entry or fewer than this share of
+ * all its entries were judged (unless allowUnjudged); a formula check only when it judged
+ * nothing at all (a single kink stays "cannot judge here").
+ */
+export const MIN_JUDGED_SHARE = 0.5;
 
 /**
  * pass, fail; kink: finite differences cannot judge (a step crossed a kink, or the
@@ -102,6 +114,15 @@ export interface CheckResult extends CheckSummary {
   variables: Record<string, VariableVerdict>;
   /** the (up to five) worst failing entries */
   failures: EntryCheck[];
+  /** the precision assumed (a function check), and how it was known */
+  precision?: Precision;
+  /** the function's noise per value, measured from its own values */
+  noise?: number;
+  /** entries (and directions) judged, of `total` */
+  judged: number;
+  total: number;
+  /** why too little was judged for a pass (the check then failed, unless allowUnjudged) */
+  unjudgedReason?: string;
 }
 
 /** The name of flat entry j (`x`, `W1[3,7]`), made only for the entries judged. */
@@ -126,11 +147,12 @@ export function perVariable(tape: Tape, flat: Float64Array): Record<string, Nest
   return perInput(tapeInputs(tape), flat);
 }
 
-/** The step rule and tolerance of a set of options. */
-export function settings(opts: CheckOptions): { rule: StepRule; tol: Tolerance; method: FdMethod } {
+/** The step rule and tolerance of a set of options (in a precision: steps sized from it, the tolerance of precisionTolerance). */
+export function settings(opts: CheckOptions, precision?: Precision, ad?: ArrayLike<number>): { rule: StepRule; tol: Tolerance; method: FdMethod } {
+  const low = precision && precision.dtype !== 'float64';
   return {
-    rule: { eps: opts.eps },
-    tol: { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL },
+    rule: low ? { eps: opts.eps, dtype: precision.dtype, unit: precision.unit } : { eps: opts.eps },
+    tol: precision ? precisionTolerance(precision, opts, ad ?? []) : { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL },
     method: opts.method ?? 'central',
   };
 }
@@ -152,18 +174,22 @@ export interface Levels {
   raw: Float64Array[];
   /** per evaluated level: some point's branch code differs from the base point's */
   crossed: boolean[];
+  /** the coordinate and its value rounded to the precision, when they differ: the offsets are from the rounded one */
+  from?: { x: number; xr: number };
 }
 
 /** The levels of flat entry j at x; the first step at least `floor`. */
 export function coordinateLevels(j: number, x: number, rule: StepRule, floor = 0): Levels {
+  const dtype = rule.dtype ?? 'float64';
+  const xr = roundTo(x, dtype);
   const offsets = (hs: number[]) =>
     hs
-      .map((h) => exactStep(x, h))
+      .map((h) => exactStep(x, h, dtype))
       .filter((h) => h > 0)
-      .map((h) => levelOffsets(h).map((d) => x + d - x));
+      .map((h) => levelOffsets(h).map((d) => roundTo(xr + d, dtype) - xr));
   const a = Math.abs(x);
   const { down, up } = sequence(a, a, rule, floor);
-  return { coord: j, steps: offsets(down), up: offsets(up), raw: [], crossed: [] };
+  return { coord: j, steps: offsets(down), up: offsets(up), raw: [], crossed: [], ...(xr !== x ? { from: { x, xr } } : {}) };
 }
 
 /** The levels along a direction through every entry (|x| from the smallest nonzero to the largest entry set the steps). */
@@ -215,7 +241,9 @@ export function* evaluateLevels(f: FunctionUnderTest, list: Levels[], upTo: numb
   for (const lv of list) {
     for (let l = lv.raw.length; l < Math.min(upTo, lv.steps.length); l++) {
       coord.fill(lv.coord, p, p + POINTS_PER_LEVEL);
-      delta.set(lv.steps[l], p);
+      // from x, the point sent, to the rounded coordinate plus the offset: what the function computes at
+      const from = lv.from;
+      delta.set(from ? lv.steps[l].map((d) => from.xr + d - from.x) : lv.steps[l], p);
       p += POINTS_PER_LEVEL;
     }
   }
@@ -251,11 +279,16 @@ export function pick(outputs: number, o: { projection?: Float64Array; output?: n
 }
 
 /** The best difference over the levels evaluated so far. */
-export function estimateLevels(lv: Levels, read: Pick, f0: number, scale: number, method: FdMethod): Estimate {
+export function estimateLevels(lv: Levels, read: Pick, f0: number, scale: number, method: FdMethod, noise?: { unit?: number; noise?: number }): Estimate {
   const n = lv.raw.length;
   const values = new Float64Array(n * POINTS_PER_LEVEL);
   for (let l = 0; l < n; l++) for (let k = 0; k < POINTS_PER_LEVEL; k++) values[l * POINTS_PER_LEVEL + k] = read(lv.raw[l], k);
-  return bestEstimate({ f0, values, offset: 0, steps: lv.steps.slice(0, n), scale, richardson: method === 'richardson', crossed: (l) => lv.crossed[l] });
+  return bestEstimate({ f0, values, offset: 0, steps: lv.steps.slice(0, n), scale, richardson: method === 'richardson', crossed: (l) => lv.crossed[l], ...noise });
+}
+
+/** The noise of f per value from the first level of every coordinate (see measureNoise). */
+export function levelNoise(levels: Levels[], read: Pick, f0: number): number {
+  return measureNoise(levels.filter((lv) => lv.raw.length && !lv.crossed[0]).map((lv) => fourthDifference(f0, [0, 1, 2, 3].map((k) => read(lv.raw[0], k)))));
 }
 
 /**
@@ -329,7 +362,10 @@ export function chooseCoordinates(n: number, opts: CheckOptions, rng: Rng): { fu
  * the difference along u) plus a sample of entries. Asks only for evaluations.
  */
 export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: CheckOptions = {}, more: { projection?: Float64Array; forward?: Float64Array } = {}): Ask<CheckResult> {
-  const { rule, tol, method } = settings(opts);
+  const precision = f.precision;
+  const { rule, method } = settings(opts, precision, ad);
+  const { tol, at: tolAt } = inputTolerances(f.inputs, ad, opts, precision);
+  const unit = precision?.unit;
   const n = f.point.length;
   const names = entryNamer(f.inputs);
   const rng = new Rng(opts.seed ?? 0);
@@ -339,19 +375,22 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
   // stage 1: every coordinate at the classic step (raised where rounding would swamp
   // it), and the base point, in one batch
   const s0 = knownScale(f, read);
-  const floorFor = (a: number) => (rule.eps !== undefined ? 0 : roundingFloor(s0, tol.atol + tol.rtol * Math.abs(a)));
-  const levels = coords.map((j) => coordinateLevels(j, f.point[j], rule, floorFor(ad[j])));
+  const floorFor = (a: number, t = tol) => (rule.eps !== undefined ? 0 : roundingFloor(s0, t.atol + t.rtol * Math.abs(a), unit));
+  const levels = coords.map((j) => coordinateLevels(j, f.point[j], rule, floorFor(ad[j], tolAt(j))));
   const first = yield* evaluateLevels(f, levels, 1, { base: true });
   let evaluations = first.points;
   const f0 = read(first.f0!, 0);
   const code0 = first.code0;
   const scale = f.scale ?? Math.abs(f0);
+  // a function's own noise, measured (a formula's rounding is known from its tape)
+  const noise = precision ? levelNoise(levels, read, f0) : undefined;
+  const model = { unit, noise };
   const estimates: Estimate[] = [];
   const judgeAt = (q: number): EntryCheck => {
     const j = coords[q];
-    const est = (estimates[q] = estimateLevels(levels[q], read, f0, scale, method));
+    const est = (estimates[q] = estimateLevels(levels[q], read, f0, scale, method, model));
     const nm = names(j);
-    const e = judge(nm.name, nm.variable, ad[j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
+    const e = judge(nm.name, nm.variable, ad[j], est, tolAt(j), f.kinkNote && (() => f.kinkNote!(j, est.step)));
     if (!Number.isFinite(f0)) {
       e.status = 'nonfinite';
       e.note = `the value itself is ${f0}`;
@@ -382,7 +421,7 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
       for (let j = 0; j < n; j++) adU += ad[j] * u[j];
       const lv = directionLevels(f.point, rule, floorFor(adU));
       let est: Estimate;
-      const judgeDir = () => judge(`direction ${k + 1}`, '', adU, (est = estimateLevels(lv, read, f0, scale, method)), tol, () => 'the step crossed a kink');
+      const judgeDir = () => judge(`direction ${k + 1}`, '', adU, (est = estimateLevels(lv, read, f0, scale, method, model)), tol, () => 'the step crossed a kink');
       evaluations += (yield* evaluateLevels(f, [lv], 1, { direction: u, code0 })).points;
       let e = judgeDir();
       if (e.status !== 'pass' && e.status !== 'nonfinite' && chooseMore(lv, est!, e.status)) {
@@ -392,7 +431,28 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
       directions.push({ ad: e.ad, fd: e.fd, absError: e.absError, relError: e.relError, fdError: e.fdError, step: e.step, status: e.status, ...(e.byAtol ? { byAtol: true } : {}), ...(e.note ? { note: e.note } : {}) });
     }
   }
-  return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations });
+  return summarize(f.inputs, entries, directions, fdAll, { tol, method, rule, full, evaluations, precision, noise, allowUnjudged: opts.allowUnjudged });
+}
+
+/**
+ * The tolerance of each entry: one for all (a formula, float64, or atol given); in a
+ * lower precision atol is per input, rtol × the RMS of that input's gradient (so an
+ * input whose gradient is small beside another's is judged on its own scale). The
+ * tolerance reported is the largest.
+ */
+function inputTolerances(inputs: InputSpec[], ad: Float64Array, opts: CheckOptions, precision?: Precision): { tol: Tolerance; at: (j: number) => Tolerance } {
+  const all = settings(opts, precision, ad).tol;
+  if (!precision || precision.dtype === 'float64' || opts.atol !== undefined) return { tol: all, at: () => all };
+  const per = inputs.map((inp) => precisionTolerance(precision, opts, ad.subarray(inp.offset, inp.offset + inp.size)));
+  const tol = { rtol: all.rtol, atol: Math.max(...per.map((t) => t.atol)) };
+  return {
+    tol,
+    at: (j) => {
+      let k = inputs.length - 1;
+      while (k > 0 && inputs[k].offset > j) k--;
+      return per[k];
+    },
+  };
 }
 
 /** A failure: a wrong derivative, or one that is NaN or infinite. */
@@ -404,7 +464,7 @@ export function summarize(
   entries: EntryCheck[],
   directions: DirectionCheck[] | undefined,
   fdAll: Float64Array | undefined,
-  o: { tol: Tolerance; method: FdMethod; rule: StepRule; full: boolean; evaluations: number },
+  o: { tol: Tolerance; method: FdMethod; rule: StepRule; full: boolean; evaluations: number; precision?: Precision; noise?: number; allowUnjudged?: boolean },
 ): CheckResult {
   const judged = [...entries, ...(directions ?? [])];
   const variables: CheckResult['variables'] = Object.create(null);
@@ -427,8 +487,14 @@ export function summarize(
     .filter((e) => failed(e.status))
     .sort((a, b) => (Number.isFinite(b.absError) ? b.absError : Infinity) - (Number.isFinite(a.absError) ? a.absError : Infinity))
     .slice(0, 5);
+  const unjudgedReason = tooLittleJudged(variables, counted.length, judged.length, o.full ? null : directions ?? [], o.precision);
   return {
-    passed: !judged.some((e) => failed(e.status)),
+    passed: !judged.some((e) => failed(e.status)) && (!unjudgedReason || !!o.allowUnjudged),
+    judged: counted.length,
+    total: judged.length,
+    ...(unjudgedReason ? { unjudgedReason } : {}),
+    ...(o.precision ? { precision: o.precision } : {}),
+    ...(o.noise !== undefined ? { noise: o.noise } : {}),
     method: o.method,
     steps: o.rule.eps !== undefined ? 'fixed' : 'adaptive',
     mode: o.full ? 'full' : 'directional',
@@ -444,6 +510,32 @@ export function summarize(
     variables,
     failures,
   };
+}
+
+/**
+ * Why a check judged too little to pass, or null. A function check (one with a
+ * precision): an input none of whose entries was judged, or fewer than MIN_JUDGED_SHARE
+ * of all entries (directions too, in directional mode) judged. A formula check: nothing
+ * judged at all.
+ */
+export function tooLittleJudged(variables: Record<string, VariableVerdict>, judged: number, total: number, directions: DirectionCheck[] | null, precision: Precision | undefined): string | null {
+  if (total === 0) return null;
+  const help = judgeableHint(precision);
+  if (judged === 0) return `finite differences ${total === 1 ? 'could not judge the only entry' : `judged none of the ${total} entries`}: nothing judged is not a pass — ${help}`;
+  if (!precision) return null;
+  const none = Object.entries(variables).filter(([, v]) => v.checked > 0 && v.unjudged === v.checked).map(([k]) => k);
+  if (none.length) return `finite differences could not judge any entry of ${none.join(', ')}: an input with nothing judged has not passed — ${help}`;
+  if (directions && directions.length && directions.every((d) => d.status !== 'pass' && !failed(d.status))) return `finite differences could not judge any of the ${directions.length} random directions — ${help}`;
+  if (judged < MIN_JUDGED_SHARE * total) return `finite differences judged only ${judged} of ${total} entries (a pass needs at least ${Math.round(MIN_JUDGED_SHARE * 100)}%) — ${help}`;
+  return null;
+}
+
+/** What would make a check judgeable, in words. */
+function judgeableHint(precision: Precision | undefined): string {
+  const dtype = precision?.dtype === 'float64' ? '--dtype float32 if the code runs in it, ' : precision ? `checked as ${precision.dtype} (${precision.source}); ` : '';
+  const c = Math.cbrt(precision?.unit ?? 2 ** -52);
+  const classic = c < 1e-3 ? c.toExponential(1) : String(Number(c.toPrecision(2)));
+  return `${dtype}a step above ${classic} (--eps) or a smoother point; --allow-unjudged accepts it`;
 }
 
 /**
@@ -477,6 +569,12 @@ export interface JacobianCheck extends CheckSummary {
   byAtol: number;
   /** per input variable, over its columns */
   variables: Record<string, VariableVerdict>;
+  precision?: Precision;
+  /** entries judged, of `total` (m × n) */
+  judged: number;
+  total: number;
+  /** why too little was judged for a pass */
+  unjudgedReason?: string;
 }
 
 /**
@@ -485,7 +583,8 @@ export interface JacobianCheck extends CheckSummary {
  * its own best step. Only the notable entries are kept: a Jacobian may have millions.
  */
 export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: string[], opts: CheckOptions = {}): Ask<JacobianCheck> {
-  const { rule, tol, method } = settings(opts);
+  const precision = f.precision;
+  const { rule, tol, method } = settings(opts, precision, J);
   const n = f.point.length;
   const m = f.outputs;
   const names = entryNamer(f.inputs);
@@ -493,7 +592,8 @@ export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: stri
   const first = yield* evaluateLevels(f, levels, 1, { base: true });
   let evaluations = first.points;
   const f0 = first.f0!;
-  const estimateAt = (i: number, j: number) => estimateLevels(levels[j], pick(m, { output: i }), f0[i], Math.max(f.scale ?? 0, Math.abs(f0[i])), method);
+  const noise = precision ? f0.map((v, i) => levelNoise(levels, pick(m, { output: i }), v)) : undefined;
+  const estimateAt = (i: number, j: number) => estimateLevels(levels[j], pick(m, { output: i }), f0[i], Math.max(f.scale ?? 0, Math.abs(f0[i])), method, { unit: precision?.unit, noise: noise?.[i] });
   const judgeAt = (i: number, j: number, est = estimateAt(i, j)): EntryCheck => {
     const nm = names(j);
     return judge(nm.name, nm.variable, J[i * n + j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
@@ -552,8 +652,15 @@ export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: stri
       }
     }
   }
+  const total = m * n;
+  const judged = total - unjudgedCount;
+  const unjudgedReason = tooLittleJudged(variables, judged, total, null, precision);
   return {
-    passed: Object.values(variables).every((v) => v.passed),
+    passed: Object.values(variables).every((v) => v.passed) && (!unjudgedReason || !!opts.allowUnjudged),
+    judged,
+    total,
+    ...(unjudgedReason ? { unjudgedReason } : {}),
+    ...(precision ? { precision } : {}),
     method,
     steps: rule.eps !== undefined ? 'fixed' : 'adaptive',
     ...tol,

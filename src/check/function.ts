@@ -1,6 +1,7 @@
 import { Rng } from '../random.js';
 import { reference as askReference, jvp as askJvp, vjp as askVjp, type Ask, type FunctionUnderTest } from './evaluator.js';
 import { checkJacobian, checkScalar, directionLevels, estimateLevels, evaluateLevels, failed, judge, pick, settings, unitVector, type CheckOptions, type CheckResult, type EntryCheck, type JacobianCheck } from './fd.js';
+import { readDtype, resolvePrecision } from './dtype.js';
 import { subscriptOf } from './forms.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, withinTolerance } from './tolerance.js';
 
@@ -93,7 +94,8 @@ export interface FunctionCheck {
   diagnosis?: { cotangent: Float64Array; analytic: Float64Array; check: CheckResult };
 }
 
-export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: FunctionCheckOptions = {}): Ask<FunctionCheck> {
+export function* checkFunction(fn: FunctionUnderTest, rows: string[], opts: FunctionCheckOptions = {}): Ask<FunctionCheck> {
+  let f = fn;
   const n = f.point.length;
   const m = f.outputs;
   const rng = new Rng((opts.seed ?? 0) + 7);
@@ -109,6 +111,7 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
     mode = 'gradient';
     cotangent = Float64Array.of(1);
     analytic = yield* askVjp(cotangent);
+    f = withPrecision(f, opts, analytic);
     ({ check, screen } = yield* screened(f, analytic, opts));
     truthSeeds = [cotangent];
   } else if (m * n <= (opts.fdMax ?? DEFAULT_FD_MAX)) {
@@ -121,12 +124,14 @@ export function* checkFunction(f: FunctionUnderTest, rows: string[], opts: Funct
       analytic.set(yield* askVjp(e), i * n);
       truthSeeds.push(e);
     }
+    f = withPrecision(f, opts, analytic);
     jacobian = yield* checkJacobian(f, analytic, rows, opts);
     if (!jacobian.passed) diagnosis = yield* diagnose(f, analytic, opts);
   } else {
     mode = 'projection';
     cotangent = unitVector(rng, m);
     analytic = yield* askVjp(cotangent);
+    f = withPrecision(f, opts, analytic);
     ({ check, screen } = yield* screened(f, analytic, opts, cotangent));
     truthSeeds = [cotangent];
   }
@@ -150,6 +155,12 @@ function* diagnose(f: FunctionUnderTest, J: Float64Array, opts: FunctionCheckOpt
   for (let i = 0; i < f.outputs; i++) for (let j = 0; j < n; j++) analytic[j] += u[i] * J[i * n + j];
   const check = yield* checkScalar(f, analytic, { ...opts, fdMax: n }, { projection: u });
   return { cotangent: u, analytic, check };
+}
+
+/** f with its precision: declared (opts.dtype), or detected from its value at the point and its derivative. */
+function withPrecision(f: FunctionUnderTest, opts: FunctionCheckOptions, analytic: Float64Array): FunctionUnderTest {
+  if (f.precision) return f;
+  return { ...f, precision: resolvePrecision(readDtype(opts.dtype, '{ dtype }'), f.value ? [f.value, analytic] : [analytic], f.point) };
 }
 
 /**

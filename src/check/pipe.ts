@@ -49,6 +49,12 @@ export interface PipeOptions {
   /** the working directory and environment */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * the program is this package's own adapter (--python, --torch): its "error" answers are
+   * whole messages for the user, printed as they come after the label (on one line), and
+   * --request-timeout counts from its hello (its start is bounded by the deadline alone)
+   */
+  adapter?: boolean;
 }
 
 /** Requests in flight at once (the pipe's buffers hold the rest). */
@@ -177,6 +183,8 @@ export class Pipe {
   private closing = false;
   private killed = false;
   private tree: Seen[] = [];
+  /** the program said hello */
+  private up = false;
 
   private where(p?: Pending): string {
     return p ? `${this.opts.label}: request ${p.id} (${p.what}): ` : `${this.opts.label}: `;
@@ -205,7 +213,8 @@ export class Pipe {
       this.fail(new AgError('limit', `${this.where(b.p)}the program stopped reading its input: the request could not be written within ${this.opts.requestTimeout} s (--request-timeout)${this.stderrText()}`));
       return;
     }
-    if (!this.order.length) return;
+    // the adapter's start (the interpreter, NumPy or torch, the user's file) is bounded by the run's deadline alone
+    if (!this.order.length || (this.opts.adapter && !this.up)) return;
     const p = this.pending.get(this.order[0])!;
     const since = Math.max(p.sent, this.lastAnswer);
     if (performance.now() - since > this.opts.requestTimeout * 1000) {
@@ -258,6 +267,9 @@ export class Pipe {
     if ('hello' in o && !('id' in o)) {
       const h = o.hello as Record<string, unknown> | null;
       this.batch = typeof h === 'object' && h !== null && h.batch === true;
+      // it is up: the first request's time starts now, not before the program's own start
+      if (!this.lastAnswer) this.lastAnswer = performance.now();
+      this.up = true;
       return;
     }
     if (!('id' in o)) {
@@ -270,7 +282,9 @@ export class Pipe {
       return;
     }
     if ('error' in o) {
-      this.fail(new AgError('bad-value', `${this.where(p)}the program answered with an error: ${preview(typeof o.error === 'string' ? o.error : JSON.stringify(o.error))}`));
+      const text = typeof o.error === 'string' ? o.error : JSON.stringify(o.error);
+      if (this.opts.adapter) this.fail(new AgError('bad-value', `${this.opts.label}: ${p.id === 1 ? '' : `${p.what}: `}${oneLine(text)}`));
+      else this.fail(new AgError('bad-value', `${this.where(p)}the program answered with an error: ${preview(text)}`));
       return;
     }
     this.pending.delete(p.id);
@@ -422,11 +436,19 @@ export function parseAnswer(line: string): unknown {
   return JSON.parse(marked, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '\u2063' in v ? Number(v['\u2063']) : v));
 }
 
+/** A message on one line, control characters escaped. */
+function oneLine(s: string): string {
+  return shown(s.replace(/\s+/g, ' '));
+}
+
 function preview(s: string): string {
-  const t = shorten(s, 80, 'end');
-  // control characters from an untrusted program are shown, not obeyed
+  return shown(JSON.stringify(shorten(s, 80, 'end')));
+}
+
+/** Control characters from an untrusted program are shown, not obeyed. */
+function shown(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return JSON.stringify(t).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The values as JSON sends them: every input as nested arrays (a number for a scalar). */

@@ -1,3 +1,4 @@
+import { roundTo, type Dtype } from './dtype.js';
 import { DEFAULT_EPS } from './tolerance.js';
 
 /**
@@ -21,6 +22,19 @@ export const POINTS_PER_LEVEL = 4;
 /** Fixed (`eps` given: h = eps·max(1,|x|), one level, as before) or adaptive (the default). */
 export interface StepRule {
   eps?: number;
+  /**
+   * The precision the function computes in (float64 when absent): the steps are sized
+   * from its spacing ε (the classic step cbrt(ε)·max(1,|x|): 6e-6 in float64, 4.9e-3 in
+   * float32) and made exact in it (x ± h are numbers of the format).
+   */
+  dtype?: Dtype;
+  /** its spacing at 1 (2^-52 for float64, 2^-23 for float32) */
+  unit?: number;
+}
+
+/** The classic relative step of a rule's precision: cbrt(ε). */
+export function classicStep(rule: StepRule): number {
+  return rule.unit === undefined || rule.unit === MACHINE_EPS ? DEFAULT_EPS : Math.cbrt(rule.unit);
 }
 
 /** Levels above the classic step, tried where rounding swamps it (a sum of millions of terms). */
@@ -31,10 +45,14 @@ export function evaluationsPerCoordinate(rule: StepRule): number {
   return POINTS_PER_LEVEL * (rule.eps !== undefined ? 1 : MAX_LEVELS + UP_LEVELS);
 }
 
-/** The steps above the classic one: 16 and 256 times it (largest last). */
-export function upSteps(large: number): number[] {
-  const hi = DEFAULT_EPS * Math.max(1, large);
-  return Array.from({ length: UP_LEVELS }, (_, i) => hi * LEVEL_RATIO ** (i + 1));
+/**
+ * The steps above the classic one: 16 and 256 times it (largest last); 4 and 16 times
+ * in a lower precision, whose classic step is already large (4.9e-3 in float32).
+ */
+export function upSteps(large: number, rule: StepRule = {}): number[] {
+  const hi = classicStep(rule) * Math.max(1, large);
+  const ratio = classicStep(rule) === DEFAULT_EPS ? LEVEL_RATIO : 4;
+  return Array.from({ length: UP_LEVELS }, (_, i) => hi * ratio ** (i + 1));
 }
 
 /**
@@ -45,15 +63,15 @@ export function upSteps(large: number): number[] {
 export function sequence(small: number, large: number, rule: StepRule, floor = 0): { down: number[]; up: number[] } {
   const down = levelSteps(small, large, rule);
   if (rule.eps !== undefined) return { down, up: [] };
-  const up = upSteps(large);
+  const up = upSteps(large, rule);
   const first = Math.min(Math.max(down[0], floor), up[up.length - 1]);
   if (first === down[0]) return { down, up };
   return { down: [first, ...down.filter((h) => h < first)], up: up.filter((h) => h > first) };
 }
 
 /** The step below which rounding (ε·scale/h) would take more than a tenth of this tolerance budget. */
-export function roundingFloor(scale: number, budget: number): number {
-  return budget > 0 && Number.isFinite(scale) ? (10 * MACHINE_EPS * scale) / budget : 0;
+export function roundingFloor(scale: number, budget: number, unit = MACHINE_EPS): number {
+  return budget > 0 && Number.isFinite(scale) ? (10 * unit * scale) / budget : 0;
 }
 
 /**
@@ -63,9 +81,10 @@ export function roundingFloor(scale: number, budget: number): number {
  */
 export function levelSteps(small: number, large: number, rule: StepRule): number[] {
   if (rule.eps !== undefined) return [rule.eps * Math.max(1, large)];
-  const hi = DEFAULT_EPS * Math.max(1, large);
+  const c = classicStep(rule);
+  const hi = c * Math.max(1, large);
   // steps relative to a coordinate far below any float's scale would underflow: 1e-100 is far enough
-  const lo = (DEFAULT_EPS * (small > 0 ? Math.min(1, Math.max(small, 1e-100)) : 1)) / LEVEL_RATIO;
+  const lo = (c * (small > 0 ? Math.min(1, Math.max(small, 1e-100)) : 1)) / LEVEL_RATIO;
   const span = Math.log(hi / lo);
   const k = Math.min(MAX_LEVELS, 1 + Math.max(1, Math.ceil(span / Math.log(LEVEL_RATIO) - 1e-9)));
   const out: number[] = [];
@@ -73,9 +92,15 @@ export function levelSteps(small: number, large: number, rule: StepRule): number
   return out;
 }
 
-/** A step h made exact at x: x + h is representable, so the step divided by is the step taken. */
-export function exactStep(x: number, h: number): number {
-  return x + h - x;
+/**
+ * A step h made exact at x: x + h is representable (in the precision, when given: the
+ * step from x rounded to it, to x + h rounded to it), so the step divided by is the step
+ * taken.
+ */
+export function exactStep(x: number, h: number, dtype: Dtype = 'float64'): number {
+  if (dtype === 'float64') return x + h - x;
+  const xr = roundTo(x, dtype);
+  return roundTo(xr + h, dtype) - xr;
 }
 
 /** The four offsets of a level, in batch order: +h, −h, +2h, −2h. */
@@ -121,6 +146,13 @@ export interface LevelInput {
   /** ε·scale is the rounding error of one evaluation, at least (the largest magnitude computed) */
   scale: number;
   richardson: boolean;
+  /** the precision's spacing at 1: ε·scale is one evaluation's rounding (float64's when absent) */
+  unit?: number;
+  /**
+   * the noise of one value of f measured from the function's own values (the spread of
+   * their fourth differences; see measureNoise): rounding is never taken below it
+   */
+  noise?: number;
   /** which levels crossed a kink (branch codes), when the function can tell */
   crossed?: (level: number) => boolean;
 }
@@ -163,7 +195,7 @@ export function bestEstimate(o: LevelInput): Estimate {
       continue;
     }
     const s = Math.max(o.scale, Math.abs(o.f0), Math.abs(fp), Math.abs(fm), Math.abs(fp2), Math.abs(fm2));
-    const rounding = (MACHINE_EPS * s) / h;
+    const rounding = Math.max((o.unit ?? MACHINE_EPS) * s, o.noise ?? 0) / h;
     const truncation = Math.abs(d1 - d2) / 3;
     let rough = 0;
     if (Number.isFinite(o.f0)) {
@@ -231,4 +263,25 @@ export function limitationText(e: Estimate): string {
     default:
       return `rounding dominates at every step tried (${range}; ${est})`;
   }
+}
+
+/**
+ * The noise of one value of f, measured from its own values (numdifftools estimates its
+ * error from the spread of its difference table; this is the same idea one order up):
+ * the fourth difference f(x−2h) − 4f(x−h) + 6f(x) − 4f(x+h) + f(x+2h) is h⁴f⁽⁴⁾ for a
+ * smooth f — far below rounding at the classic step — and √70·σ for values with
+ * independent noise σ. `fourth` holds one such difference per coordinate; their median
+ * (robust to a few coordinates at a kink) over 0.674 (the half-normal's median) is σ,
+ * and twice σ (a 95% bound) is returned.
+ */
+export function measureNoise(fourth: number[]): number {
+  const a = fourth.filter(Number.isFinite).map(Math.abs).sort((x, y) => x - y);
+  if (!a.length) return 0;
+  const median = a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  return (2 * median) / 0.674 / Math.sqrt(70);
+}
+
+/** The fourth difference of one level's values (offsets +h, −h, +2h, −2h) around f0. */
+export function fourthDifference(f0: number, v: ArrayLike<number>): number {
+  return v[3] - 4 * v[1] + 6 * f0 - 4 * v[0] + v[2];
 }

@@ -18,7 +18,8 @@ export interface Uncertainty {
 
 /** Something wrong, with the numbers. */
 export interface Finding {
-  kind: 'gradient' | 'nonfinite' | 'jvp' | 'reference';
+  /** unjudged: too little was judged for a pass (nothing judged is not a pass) */
+  kind: 'gradient' | 'nonfinite' | 'jvp' | 'reference' | 'unjudged';
   /** `∂f/∂W[3,7]`, `∂f[2]/∂x`, `J·v along v1` */
   entry: string;
   message: string;

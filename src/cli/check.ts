@@ -62,7 +62,7 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, expandPaths, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
@@ -95,18 +95,17 @@ export async function handler(args: Args): Promise<void> {
     const cases: CaseSpec[] = [];
     const fileErrors: FileError[] = [];
     const walkErrors: { file: string; message: string }[] = [];
-    const files = expandPaths(paths, walkErrors);
+    const found = findFiles(paths, walkErrors);
     for (const w of walkErrors) fileErrors.push({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` });
     // the report never goes over an input: refused before anything runs
-    if (args.output) assertNotInput(args.output, [...files, ...inputFiles(formulas, args.at ?? [])]);
+    if (args.output) assertNotInput(args.output, [...found.map((f) => f.file), ...inputFiles(formulas, args.at ?? [])]);
     // answer keys and submissions met in a folder are not case files: skipped, with one note
-    const named = new Set(paths);
     let grading = 0;
-    for (const file of files) {
+    for (const { file, ...where } of found) {
       try {
-        cases.push(...loadCaseFile(file, { limits }).cases);
+        cases.push(...loadCaseFile(file, { limits, found: where }).cases);
       } catch (e) {
-        if (e instanceof NotCaseFile && !named.has(file)) {
+        if (e instanceof NotCaseFile && !where.named) {
           grading++;
           continue;
         }

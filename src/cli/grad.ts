@@ -22,6 +22,7 @@ export function builder(y: Argv) {
     .option('fd-max', { type: 'number', default: 2000, describe: 'difference every entry while the inputs have at most this many; above, a directional check' })
     .option('directions', { type: 'number', default: 4, describe: 'random directions of the directional check' })
     .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
+    .option('allow-unjudged', { type: 'boolean', default: false, describe: 'pass even when finite differences judged no entry (every one at a kink or in noise)' })
     .option('edges', { ...EDGES_OPTION, describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
     .option('latex', { type: 'boolean', default: false, describe: 'print the edges\' local derivatives as LaTeX (an align* block), ready for a homework sheet' })
@@ -52,6 +53,7 @@ export async function handler(args: Args): Promise<void> {
       fdMax: positiveNumber('fd-max', args.fdMax),
       directions: positiveNumber('directions', args.directions),
       sample: positiveNumber('sample', args.sample),
+      allowUnjudged: args.allowUnjudged,
       seed: args.seed,
       edges: args.edges !== 'none',
       fullTensorLimit: args.edges === 'full' ? Infinity : 64,

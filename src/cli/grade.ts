@@ -1,11 +1,12 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { FileError } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
+import { safeName, safeText } from '../safe-text.js';
 import { colors, EXIT_OK, EXIT_USAGE, limitOptions, limitsOf, positiveNumber, run, terminalWidth } from './common.js';
 
 export const command = 'grade <key> [submissions..]';
@@ -37,7 +38,7 @@ type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const [{ expandPaths, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
+    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
       import('../cases/load.js'),
       import('../grade/key.js'),
       import('../grade/submission.js'),
@@ -54,9 +55,15 @@ export async function handler(args: Args): Promise<void> {
     const paths = args.submissions ?? [];
     if (!paths.length) throw new AgError('usage', 'name the submissions to grade (files or folders) after the key', { hint: 'autograd-cli grade key.yaml submissions/' });
     const same = sameFile(key);
-    const files = expandPaths(paths, walkErrors).filter((f) => !same(f) && !(args.output && sameFile(args.output)(f)));
-    if (reporter === 'gradescope' && files.length !== 1) {
-      throw new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' });
+    const found = findFiles(paths, walkErrors).filter(({ file: f }) => !same(f) && !(args.output && sameFile(args.output)(f)));
+    const files = found.map((f) => f.file);
+    // Gradescope: a student's upload that is not one answer file still gets a result (score 0, and why), never "autograder failed"
+    const gradescope = reporter === 'gradescope';
+    let notGraded: string | undefined;
+    if (gradescope && files.length !== 1) {
+      const names = files.map((f) => safeName(relative(paths[0] ?? '.', f) || basename(f), 40));
+      notGraded = files.length === 0 ? 'no answer file was found. Upload one file with your answers (.yaml, .yml or .json).' : `it has ${files.length} answer files (${names.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}). Upload exactly one file with all your answers.`;
+      process.stderr.write(`${formatError(new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' }), colors(args, process.stderr))}\n`);
     }
     // nothing written may replace an input: refused before any work
     const inputs = [key, ...files];
@@ -73,22 +80,35 @@ export async function handler(args: Args): Promise<void> {
     const prepared = grading.prepareKey(k, options);
     const fileErrors: FileError[] = walkErrors.map((w) => ({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` }));
     const students = [];
-    for (const file of files) {
+    let failure: unknown;
+    for (const { file, tree } of notGraded === undefined ? found : []) {
       let sub;
       try {
-        sub = loadSubmission(file, { limits });
+        sub = loadSubmission(file, { limits, tree });
       } catch (e) {
         if (!(e instanceof CaseFileError)) throw e;
         fileErrors.push({ file, code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
+        if (gradescope) {
+          const why = e.message.startsWith(file) ? e.message.slice(file.length).replace(/^(?::\d+)*: (?:cannot read it: )?/, '') : e.message;
+          const where = e.line !== undefined ? ` (line ${e.line}${e.col !== undefined ? `, column ${e.col}` : ''})` : '';
+          notGraded = `your answer file ${safeName(basename(file), 40)} could not be read${where}: ${safeText(why, { max: 400, oneLine: true })}. Fix it and submit again.`;
+        }
         continue;
       }
-      students.push(grading.gradeSubmission(prepared.problems, sub, options));
+      try {
+        students.push(grading.gradeSubmission(prepared.problems, sub, options));
+      } catch (e) {
+        if (!gradescope) throw e;
+        // the result is written first; the failure is the run's (exit 2, its message on stderr for the instructor)
+        failure = e;
+        notGraded = 'the autograder could not grade it (a problem in the autograder, not in your answers). Your instructor can see the details.';
+      }
     }
     const report = grading.gradeReport(k, prepared.problems, students, fileErrors, prepared.warnings, performance.now() - t0);
 
     const err = colors(args, process.stderr);
     for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
-    let code = fileErrors.length ? EXIT_USAGE : EXIT_OK;
+    let code = fileErrors.length || notGraded !== undefined ? EXIT_USAGE : EXIT_OK;
     // a gradebook or feedback that cannot be written is the run's failure: the grades are what it is for
     const write = (path: string, text: string, durable = true) => {
       try {
@@ -121,11 +141,12 @@ export async function handler(args: Args): Promise<void> {
         write(path, renderFeedback(report, s), false);
       });
     }
-    const rendered = reporter === 'json' ? `${toJson(report)}\n` : reporter === 'gradescope' ? renderGradescope(report) : `${renderGradeTable(report)}\n`;
+    const rendered = reporter === 'json' ? `${toJson(report)}\n` : reporter === 'gradescope' ? renderGradescope(report, { notGraded }) : `${renderGradeTable(report)}\n`;
     if (args.output) {
       process.stdout.write(`${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n`);
       write(args.output, rendered);
     } else process.stdout.write(reporter === 'table' ? `${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n` : rendered);
+    if (failure !== undefined) throw failure;
     return code;
   });
 }

@@ -1,4 +1,4 @@
-import { checkDeadline } from '../limits.js';
+import { checkDeadlineWork, DEADLINE_BLOCK } from '../limits.js';
 import { getOp } from '../ops/index.js';
 import type { OpDef } from '../ops/types.js';
 import type { Tape, TapeNode } from '../graph/tape.js';
@@ -7,6 +7,18 @@ import { unbroadcast, type Tensor } from '../tensor.js';
 import type { EdgeFlow, Engine, ReverseResult } from './types.js';
 
 const t = (arena: Float64Array, n: TapeNode): Tensor => ({ shape: n.shape, data: arena.subarray(n.offset, n.offset + n.size) });
+
+/**
+ * A node's share of the run's --timeout work count (src/limits.ts): the entries it reads
+ * and writes, and a fixed cost, so the clock is read before any large node and every 64th
+ * small one. A kernel whose work grows faster than its entries (a matrix product) counts
+ * its own inside.
+ */
+function checkNode(tape: Tape, n: TapeNode): void {
+  let entries = n.size;
+  for (const i of n.inputs) entries += tape.nodes[i].size;
+  checkDeadlineWork(entries + DEADLINE_BLOCK / 64);
+}
 
 function opsOf(tape: Tape): OpDef[] {
   return tape.nodes.map((n) => getOp(n.op));
@@ -22,7 +34,7 @@ export const jsEngine: Engine = {
     for (const n of tape.nodes) {
       if (n.op === 'input' || n.op === 'const') continue;
       // the run's --timeout, checked at every node (src/limits.ts)
-      checkDeadline();
+      checkNode(tape, n);
       ops[n.id].forward(
         n.inputs.map((i) => t(arena, tape.nodes[i])),
         n.attrs,
@@ -44,7 +56,7 @@ export const jsEngine: Engine = {
       if (!n.active || n.inputs.length === 0) continue;
       const need = n.inputs.map((i) => nodes[i].active);
       if (!need.some(Boolean)) continue;
-      checkDeadline();
+      checkNode(tape, n);
       const g = adjoint.subarray(n.offset, n.offset + n.size);
       const ins = n.inputs.map((i) => t(arena, nodes[i]));
       // the reverse sweep: one table lookup, one contribution per input
@@ -101,7 +113,7 @@ export function jvpAll(tape: Tape, arena: Float64Array, dots: (Float64Array | nu
     if (n.inputs.length === 0 || !n.active) continue;
     const d = n.inputs.map((i) => tan[i]);
     if (d.every((x) => x === null)) continue;
-    checkDeadline();
+    checkNode(tape, n);
     tan[n.id] = getOp(n.op).jvp(
       n.inputs.map((i) => t(arena, nodes[i])),
       t(arena, n),

@@ -197,8 +197,8 @@ export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; add
     try {
       const a = createRequire(import.meta.url)(c.path) as NativeAddon;
       const info = a.info();
+      selfTest(a);
       const engine = makeEngine(a);
-      selfTest(engine);
       // the ones after it were not needed (when both exist, the second is the older build)
       for (const rest of tried.slice(tried.indexOf(c) + 1)) rest.skipped ||= `not needed (the ${c.source} loaded; this one is older)`;
       return { status: { engine, reason: '', path: c.path, source: c.source, candidates: tried, info }, addon: a };
@@ -247,9 +247,11 @@ function noticeOnce(reason: string): void {
 /**
  * A quick self-test of a freshly loaded addon: sum(x .* y) at x = [1, 2], y = [3, 4]
  * forward (11) and reverse (∂/∂x = y, ∂/∂y = x), through the same calls every formula
- * uses. A binary built for another C library or CPU fails here or at require.
+ * uses. A binary built for another C library or CPU fails here or at require. No deadline:
+ * the engine is often loaded first deep inside a run, and a run's --timeout is no reason
+ * to give up the engine for the rest of the process.
  */
-function selfTest(engine: Engine): void {
+function selfTest(a: NativeAddon): void {
   const leaf = (id: number, label: string): Tape['nodes'][number] => ({ id, op: 'input', inputs: [], shape: [2], size: 2, offset: 2 * id, attrs: {}, label, active: true });
   const tape: Tape = {
     source: 'sum(x .* y)',
@@ -268,8 +270,10 @@ function selfTest(engine: Engine): void {
     arenaSize: 7,
   };
   const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0);
-  engine.forward(tape, arena);
-  const { adjoint } = engine.reverse(tape, arena);
+  const adjoint = new Float64Array(tape.arenaSize);
+  const { handle } = prepare(a, tape);
+  a.forward(handle, arena);
+  a.reverse(handle, arena, adjoint, null, null);
   const got = [arena[6], ...adjoint.subarray(0, 4)];
   if (got.join() !== '11,3,4,1,2') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2`);
 }

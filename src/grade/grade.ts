@@ -6,7 +6,7 @@ import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../c
 import type { RawExpected } from '../cases/load.js';
 import type { MistakeCode } from '../check/mistakes.js';
 import { limitsFrom, withDeadline } from '../limits.js';
-import type { Key, PartSpec, Problem } from './key.js';
+import type { Key, PartSpec, Problem, Visibility } from './key.js';
 import type { Submission } from './submission.js';
 
 /**
@@ -60,7 +60,9 @@ export interface StudentResult {
 export interface GradeReport {
   title: string;
   key: string;
-  problems: { name: string; points: number; parts: string[] }[];
+  problems: { name: string; points: number; parts: string[]; visibility?: Visibility }[];
+  /** when Gradescope shows the results (the key's visibility:) */
+  visibility?: Visibility;
   students: StudentResult[];
   /** submissions that could not be read or parsed (the run exits 2) */
   fileErrors: FileError[];
@@ -206,7 +208,8 @@ export function gradeReport(key: Key, prepared: PreparedProblem[], students: Stu
   return {
     title: key.title,
     key: key.file,
-    problems: prepared.map((p) => ({ name: p.problem.name, points: p.points, parts: p.parts.map((x) => x.part) })),
+    problems: prepared.map((p) => ({ name: p.problem.name, points: p.points, parts: p.parts.map((x) => x.part), ...(p.problem.visibility ? { visibility: p.problem.visibility } : {}) })),
+    ...(key.visibility ? { visibility: key.visibility } : {}),
     students,
     fileErrors,
     warnings,

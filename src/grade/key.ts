@@ -1,4 +1,5 @@
-import { CASE_KEYS, CaseFileError, describe, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
+import { dirname } from 'node:path';
+import { CASE_KEYS, CaseFileError, describe, describeKind, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
 import type { Answer } from '../cases/run.js';
 import { readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
 import { limitsFrom, type Limits } from '../limits.js';
@@ -15,12 +16,20 @@ import { closest } from '../graph/suggest.js';
  *       at: { x: -2, y: 5, z: -4 }
  *       points: 4
  *       parts: [value, gradient.x, gradient.y, gradient.z, gradient.q]
+ *       visibility: after_due_date
  *
- * Read through the document door like a case file: the key is data too.
+ * Read through the document door like a case file: the key is data too. `visibility:`
+ * (on the key, or on a problem) is when Gradescope shows a problem's tests to students.
  */
 
-/** What a problem may set: a case's settings, parts: instead of expect:. */
-export const PROBLEM_KEYS = [...CASE_KEYS.filter((k) => k !== 'expect'), 'parts'];
+/** What a problem may set: a case's settings, parts: instead of expect:, and when its tests are shown. */
+export const PROBLEM_KEYS = [...CASE_KEYS.filter((k) => k !== 'expect'), 'parts', 'visibility'];
+
+/** When Gradescope shows a test to the student (its results.json `visibility`). */
+export const VISIBILITIES = ['visible', 'hidden', 'after_due_date', 'after_published'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+const KEY_KEYS = ['title', 'problems', 'visibility'];
 
 /** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`, `hessian.<variable>.<variable>`. */
 export interface PartSpec {
@@ -37,6 +46,8 @@ export interface Problem {
   spec: CaseSpec;
   /** the parts graded, when the key lists them; otherwise the value and every variable's gradient */
   parts?: PartSpec[];
+  /** when its tests are shown on Gradescope (default: the key's) */
+  visibility?: Visibility;
   line: number;
 }
 
@@ -44,6 +55,8 @@ export interface Key {
   file: string;
   title: string;
   problems: Problem[];
+  /** when the results are shown on Gradescope (default: at once) */
+  visibility?: Visibility;
 }
 
 /** A part as the key writes it. Null when it is not one. */
@@ -56,9 +69,9 @@ export function parsePart(text: string): PartSpec | null {
   return { kind: m[1] === 'gradient' ? 'gradient' : 'step', name: m[2], part: text };
 }
 
-/** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. */
+/** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. Like a named case file, it stays in its own folder. */
 export function loadKey(file: string, o: { limits?: Limits } = {}): Key {
-  const doc = readDocument(file, { limits: limitsFrom(o.limits), showLines: true, what: 'the answer key' });
+  const doc = readDocument(file, { limits: limitsFrom(o.limits), tree: dirname(file), showLines: true, what: 'the answer key' });
   return keyOf(doc);
 }
 
@@ -71,13 +84,16 @@ function keyOf(doc: ParsedDocument): Key {
     const e = new CaseFileError(file, message, typeof at === 'number' ? at : lineOf(at));
     throw hint ? Object.assign(e, { hint }) : e;
   };
-  if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describe(value)}`, root ?? undefined);
+  if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describeKind(value)}`, root ?? undefined);
   for (const k of Object.keys(value)) {
-    if (k !== 'title' && k !== 'problems') {
-      const near = closest(k, ['title', 'problems']);
-      fail(`unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title: and problems:`, root?.entries?.get(k)?.key);
+    if (!KEY_KEYS.includes(k)) {
+      const near = closest(k, KEY_KEYS);
+      fail(`unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title:, problems: and visibility:`, root?.entries?.get(k)?.key);
     }
   }
+  const visibilityOf = (v: unknown, where: string, at: PosNode | undefined): Visibility | undefined =>
+    v === undefined ? undefined : VISIBILITIES.includes(v as Visibility) ? (v as Visibility) : fail(`${where}visibility: should be one of ${VISIBILITIES.join(', ')}, not ${describe(v)}`, at);
+  const visibility = visibilityOf(value.visibility, '', root?.entries?.get('visibility')?.value);
   const title = value.title === undefined ? file : typeof value.title === 'string' || typeof value.title === 'number' ? String(value.title) : fail(`title: should be text, not ${describe(value.title)}`, root?.entries?.get('title')?.value);
   const listNode = root?.entries?.get('problems')?.value;
   if (!Array.isArray(value.problems) || value.problems.length === 0) return fail(`problems: should be a non-empty list of problems (each "- name: ..., f: ..."), not ${describe(value.problems)}`, listNode ?? root ?? undefined);
@@ -105,7 +121,8 @@ function keyOf(doc: ParsedDocument): Key {
       const twice = parts.find((p, k) => parts!.findIndex((q) => q.part === p.part) !== k);
       if (twice) fail(`${shortName(name)}: parts: ${twice.part} is listed twice`, partsNode);
     }
-    return { name, spec, parts, line };
+    const shown = visibilityOf(r.visibility, `${shortName(name)}: `, node?.entries?.get('visibility')?.value);
+    return { name, spec, parts, ...(shown ? { visibility: shown } : {}), line };
   });
-  return { file, title, problems };
+  return { file, title, problems, ...(visibility ? { visibility } : {}) };
 }

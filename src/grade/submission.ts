@@ -1,5 +1,5 @@
-import { basename, extname } from 'node:path';
-import { describe, isPlainObject, readAnswers, shortName, type CaseSpec } from '../cases/load.js';
+import { basename, dirname, extname } from 'node:path';
+import { describe, describeKind, isPlainObject, readAnswers, shortName, type CaseSpec } from '../cases/load.js';
 import { readDocument, type ParsedDocument, type PosNode } from '../io/document.js';
 import { limitsFrom, type Limits } from '../limits.js';
 import { PROBLEM_KEYS } from './key.js';
@@ -41,9 +41,13 @@ const ANSWER_KEYS = ['value', 'gradient', 'steps'];
 /** Keys that would change how answers are judged: a submission may not hold them anywhere. */
 const JUDGING_KEYS = new Set([...PROBLEM_KEYS, 'expect', 'defaults', 'title', 'problems', 'cases', 'tolerance', 'digits'].filter((k) => k !== 'name'));
 
-/** Read a submission through the document door. Throws DocumentError when the file cannot be read or parsed (exit 2). */
-export function loadSubmission(file: string, o: { limits?: Limits } = {}): Submission {
-  return submissionOf(readDocument(file, { limits: limitsFrom(o.limits), showLines: true, what: 'the submission' }));
+/**
+ * Read a submission through the document door. Throws DocumentError when the file cannot be
+ * read or parsed (exit 2). It stays inside `tree` (default: its own folder), and its
+ * messages never show its lines: it is the student's file, and they go to the grader too.
+ */
+export function loadSubmission(file: string, o: { limits?: Limits; tree?: string } = {}): Submission {
+  return submissionOf(readDocument(file, { limits: limitsFrom(o.limits), tree: o.tree ?? dirname(file), showLines: false, what: 'the submission' }));
 }
 
 function submissionOf(doc: ParsedDocument): Submission {
@@ -54,7 +58,7 @@ function submissionOf(doc: ParsedDocument): Submission {
   const sub: Submission = { file, student: basename(file, extname(file)), answers: Object.create(null), refused: [] };
   const refuse = (message: string, n?: PosNode) => sub.refused.push(`line ${lineOf(n)}: ${message}`);
   if (!isPlainObject(value)) {
-    refuse(`a submission should be a mapping with student: and answers:, not ${describe(value)}`, root);
+    refuse(`a submission should be a mapping with student: and answers:, not ${describeKind(value)}`, root);
     return sub;
   }
   for (const k of Object.keys(value)) {

@@ -16,7 +16,9 @@ export type { PosNode };
  * their size in memory), alias expansion capped, duplicate keys refused (in JSON too),
  * mappings as null-prototype objects (a key `__proto__` or `constructor` is data), and
  * the place of every node kept for `file:line:col` messages. Errors never quote the
- * document's text; callers show the offending line only of a file the user named.
+ * document's text; the offending line is shown only of a file the user named on the
+ * command line (`showLines`); of any other file (a submission, a file found in a folder)
+ * a message says where, never what is there.
  */
 
 
@@ -59,8 +61,10 @@ export interface DocumentOptions {
   scope?: FileScope;
   /** yaml or json (default: from the extension, .json is JSON) */
   format?: DocumentFormat;
-  /** show the offending line in syntax errors (for a file the user named; not for one a case file names) */
+  /** show the offending line in syntax errors, and quote it in hints (only for a file the user named on the command line) */
   showLines?: boolean;
+  /** the folder tree the file was found in: no symlink may lead out of it (see ReadOptions) */
+  tree?: string;
   /** what the document is, for messages (default `the case file`) */
   what?: string;
 }
@@ -73,27 +77,29 @@ export function formatOf(file: string): DocumentFormat {
 export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
   let text: string;
   try {
-    text = readTextBounded(ref, { maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes), scope: o.scope, limitFlag: '--max-document-size' });
+    text = readTextBounded(ref, { maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes), scope: o.scope, tree: o.tree, limitFlag: '--max-document-size' });
   } catch (e) {
     if (e instanceof AgError) throw new DocumentError(ref, e.message.replace(/^cannot read [^:]*: /, 'cannot read it: '), undefined, undefined, undefined, e.code === 'limit' ? 'limit' : 'io');
     throw e;
   }
-  return parseDocumentText(text, ref, { format: o.format ?? formatOf(ref), showLines: o.showLines, what: o.what });
+  return parseDocumentText(text, ref, { format: o.format ?? formatOf(ref), showLines: o.showLines ?? false, what: o.what });
 }
 
 /** Parse a document's text (see readDocument). */
 export function parseDocumentText(text: string, file: string, o: { format: DocumentFormat; showLines?: boolean; what?: string; /** false: YAML always through the yaml package, never the plain reader (tests compare the two) */ plainYaml?: boolean }): ParsedDocument {
   const what = o.what ?? 'the case file';
+  // a file the user did not name may hold anything (a token, a key): its messages say where, never what
+  const quote = o.showLines !== false;
   const lines = new Lines(text);
   const fail = (message: string, offset?: number): DocumentError => {
     if (offset === undefined) return new DocumentError(file, message, 1);
     const p = lines.position(Math.min(offset, text.length));
-    return new DocumentError(file, message, p.line, p.col, o.showLines === false ? undefined : lines.text(p.line));
+    return new DocumentError(file, message, p.line, p.col, quote ? lines.text(p.line) : undefined);
   };
   // most YAML documents are plain (see plain-yaml.ts) and read in a few milliseconds; the rest go to the yaml package
   let doc: { value: unknown; root: PosNode | null };
   try {
-    doc = o.format === 'json' ? parseJson(text, what, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, fail));
+    doc = o.format === 'json' ? parseJson(text, what, quote, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, quote, fail));
   } catch (e) {
     // the parsers (and JSON.parse) recurse per level: thousands of nested brackets overflow the stack
     if (e instanceof RangeError) throw new DocumentError(file, tooDeep(what), undefined, undefined, undefined, 'limit');
@@ -102,13 +108,14 @@ export function parseDocumentText(text: string, file: string, o: { format: Docum
   return { file, text, value: doc.value, root: doc.root, at: (offset) => lines.at(offset), line: (n) => lines.text(n) };
 }
 
-function parseYaml(text: string, what: string, fail: (m: string, offset?: number) => DocumentError): { value: unknown; root: PosNode | null } {
+function parseYaml(text: string, what: string, quote: boolean, fail: (m: string, offset?: number) => DocumentError): { value: unknown; root: PosNode | null } {
   const doc = parseDocument(text, { lineCounter: new LineCounter(), uniqueKeys: true, schema: 'core', merge: false, prettyErrors: false, strict: true });
   const err = doc.errors[0];
   if (err) {
     if (/call stack/i.test(err.message)) throw new RangeError(err.message);
-    const why = err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, ''));
-    throw fail(`${what} is not valid YAML: ${why}${quoteHint(text, err.pos[0])}`, err.pos[0]);
+    // the yaml package's messages can name what they met (`Unresolved tag: !…`, an alias's name): only its code, unless the file is the user's own
+    const why = err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : quote ? sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '')) : codeWords(err.code);
+    throw fail(`${what} is not valid YAML: ${why}${quote ? quoteHint(text, err.pos[0]) : ''}`, err.pos[0]);
   }
   let value: unknown;
   try {
@@ -160,7 +167,22 @@ function yamlPos(n: YamlNode, text: string): PosNode {
   return { start };
 }
 
-function parseJson(text: string, what: string, fail: (m: string, offset?: number) => DocumentError): { value: unknown; root: PosNode | null } {
+/** A yaml package error code as words: `BAD_INDENT` → `bad indentation`. */
+function codeWords(code: string): string {
+  return YAML_CODE_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ');
+}
+
+const YAML_CODE_WORDS: Record<string, string> = {
+  BAD_INDENT: 'bad indentation',
+  BAD_SCALAR_START: 'a value starts with a reserved character (@, `, %, |, >, *, &, !) and needs quotes',
+  MISSING_CHAR: 'a closing quote or bracket is missing',
+  MULTILINE_IMPLICIT_KEY: 'a key runs over more than one line',
+  UNEXPECTED_TOKEN: 'something unexpected where a key or value should be',
+  BLOCK_AS_IMPLICIT_KEY: 'a block used as a key',
+  TAB_AS_INDENT: 'a tab used for indentation',
+};
+
+function parseJson(text: string, what: string, quote: boolean, fail: (m: string, offset?: number) => DocumentError): { value: unknown; root: PosNode | null } {
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: true });
   if (errors.length) throw fail(`${what} is not valid JSON: ${jsonReason(printParseErrorCode(errors[0].error))}`, errors[0].offset);
@@ -171,24 +193,24 @@ function parseJson(text: string, what: string, fail: (m: string, offset?: number
     // what JSON.parse alone refuses; its message would quote the text
     throw fail(`${what} is not valid JSON`);
   }
-  const root = tree ? jsonPos(tree, text, what, fail) : null;
+  const root = tree ? jsonPos(tree, text, what, quote, fail) : null;
   return { value: toPlain(value, new Map()), root };
 }
 
-function jsonPos(n: JsonNode, text: string, what: string, fail: (m: string, offset?: number) => DocumentError): PosNode {
+function jsonPos(n: JsonNode, text: string, what: string, quote: boolean, fail: (m: string, offset?: number) => DocumentError): PosNode {
   if (n.type === 'object') {
     const entries = new Map<string, { key: PosNode; value: PosNode }>();
     for (const prop of n.children ?? []) {
       const [k, v] = prop.children ?? [];
       if (!k) continue;
       const name = String(k.value);
-      if (entries.has(name)) throw fail(`${what} is not valid JSON: the key ${JSON.stringify(shorten(name))} appears twice in one object`, k.offset);
+      if (entries.has(name)) throw fail(`${what} is not valid JSON: ${quote ? `the key ${JSON.stringify(shorten(name))}` : 'a key'} appears twice in one object`, k.offset);
       const keyPos: PosNode = { start: k.offset };
-      entries.set(name, { key: keyPos, value: v ? jsonPos(v, text, what, fail) : keyPos });
+      entries.set(name, { key: keyPos, value: v ? jsonPos(v, text, what, quote, fail) : keyPos });
     }
     return { start: n.offset, entries };
   }
-  if (n.type === 'array') return { start: n.offset, items: (n.children ?? []).map((c) => jsonPos(c, text, what, fail)) };
+  if (n.type === 'array') return { start: n.offset, items: (n.children ?? []).map((c) => jsonPos(c, text, what, quote, fail)) };
   if (n.type === 'string' && text.startsWith(String(n.value), n.offset + 1)) return { start: n.offset, textStart: n.offset + 1 };
   if (n.type === 'number') return { start: n.offset, source: text.slice(n.offset, n.offset + n.length) };
   return { start: n.offset };

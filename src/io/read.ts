@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgError } from '../errors.js';
 import { bytesText } from '../limits.js';
@@ -10,8 +10,11 @@ import type { FileScope } from './scope.js';
  * files are read — the file is opened without blocking and its descriptor checked, so
  * a FIFO, /dev/zero, a socket or a symlink to one is refused at once instead of
  * hanging or filling memory — and never more than a size cap. References made from
- * inside a case file stay inside that file's folder tree (see `FileScope`). Messages
- * name the file and what is wrong with it, never its contents.
+ * inside a case file stay inside that file's folder tree (see `FileScope`); a case file
+ * or submission stays inside the folder tree it was found in (`tree`), so a symlink in
+ * a student's folder cannot lead to the grader's files. /proc, /sys and /dev are never
+ * read (`/proc/self/environ` is a regular file holding the environment). Messages name
+ * the file and what is wrong with it, never its contents.
  */
 
 export type { FileScope };
@@ -24,6 +27,17 @@ export interface ReadOptions {
   scope?: FileScope;
   /** the flag naming the size limit, for messages (default --max-file-size) */
   limitFlag?: string;
+  /** the folder tree the file was found in (a folder named on the command line, or the file's own folder): no symlink may lead out of it */
+  tree?: string;
+}
+
+/** Folders that describe the machine (its environment, memory, devices), not anyone's input: never read. */
+const SYSTEM_TREES = ['/proc', '/sys', '/dev'];
+
+/** Whether the real path `real` is `root` or inside it (both already through realpath). */
+export function isInside(root: string, real: string): boolean {
+  const rel = relative(root, real);
+  return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
 }
 
 /** The path a reference points at, checked against the scope's sandbox. */
@@ -43,18 +57,48 @@ export function resolveReference(ref: string, scope: FileScope = {}): string {
   } catch (e) {
     throw ioError(ref, e);
   }
-  const rel = relative(root, real);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw outside('it leads outside the folder (through a symlink)');
+  if (real === root || !isInside(root, real)) throw outside('it leads outside the folder (through a symlink)');
   return real;
+}
+
+/**
+ * The real path of a file about to be read: a regular file, not in /proc, /sys or /dev,
+ * and (with `o.tree`) inside that folder tree. Checked by name before anything is opened,
+ * so a device is never opened and a link out of the tree is refused without a look at
+ * what it leads to.
+ */
+function realFile(ref: string, path: string, o: ReadOptions): { real: string; st: Stats } {
+  let real: string;
+  let st: Stats;
+  try {
+    real = realpathSync(path);
+    st = statSync(real);
+  } catch (e) {
+    throw ioError(ref, e, o.what);
+  }
+  if (!st.isFile()) throw notRegular(ref, st, o);
+  const system = SYSTEM_TREES.find((t) => isInside(t, real));
+  if (system) throw new AgError('io', `cannot read ${label(ref, o.what)}: it leads into ${system}, which is never read (only ordinary files are inputs)`);
+  if (o.tree !== undefined) {
+    let root: string;
+    try {
+      root = realpathSync(o.tree);
+    } catch (e) {
+      throw ioError(o.tree, e);
+    }
+    if (!isInside(root, real)) throw new AgError('io', `cannot read ${label(ref, o.what)}: it is a symlink that leads outside the folder ${o.tree}; only files inside that folder tree are read`);
+  }
+  return { real, st };
 }
 
 /** The contents of a regular file, at most `maxBytes` long. */
 export function readBounded(ref: string, o: ReadOptions): Buffer {
-  const path = resolveReference(ref, o.scope);
+  const checked = realFile(ref, resolveReference(ref, o.scope), o);
+  const path = checked.real;
   let fd: number;
   try {
-    // O_NONBLOCK: opening a FIFO with no writer returns at once (and is refused below)
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0));
+    // O_NONBLOCK: a FIFO put there since the check opens at once (and is refused below); O_NOFOLLOW: so is a symlink
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (e) {
     throw ioError(ref, e, o.what);
   }
@@ -65,7 +109,9 @@ export function readBounded(ref: string, o: ReadOptions): Buffer {
     } catch (e) {
       throw ioError(ref, e, o.what);
     }
-    if (!st.isFile()) throw new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
+    if (!st.isFile()) throw notRegular(ref, st, o);
+    // a folder on the way swapped for a link since the check would open another file
+    if (st.dev !== checked.st.dev || st.ino !== checked.st.ino) throw new AgError('io', `cannot read ${label(ref, o.what)}: it was replaced while being read`);
     if (st.size > o.maxBytes) throw tooLarge(ref, st.size, o);
     // the size can change under us: read to the end, never past the cap
     const chunks: Buffer[] = [];
@@ -138,6 +184,10 @@ function kind(st: Stats): string {
   if (st.isBlockDevice()) return 'it is a block device';
   if (st.isSocket()) return 'it is a socket';
   return 'it is a special file';
+}
+
+function notRegular(ref: string, st: Stats, o: ReadOptions): AgError {
+  return new AgError('io', `cannot read ${label(ref, o.what)}: ${kind(st)}, not a regular file`);
 }
 
 function tooLarge(ref: string, size: number, o: ReadOptions): AgError {

@@ -1,3 +1,4 @@
+import { checkDeadlineWork } from '../limits.js';
 import { shapeStr, type Shape, type Tensor } from '../tensor.js';
 import type { OpDef } from './types.js';
 
@@ -7,6 +8,8 @@ import type { OpDef } from './types.js';
  * needs no transpose copies. IEEE special values at every size, as the native engine
  * (native/src/gemm.cc): no zero entry is skipped (0·Inf = NaN), and an entry that comes
  * out non-finite is computed again by `dotExact`, which does not depend on the order of the sum.
+ * The run's --timeout is checked row by row (src/limits.ts checkDeadlineWork): one product
+ * can take minutes.
  */
 export function gemm(
   m: number, n: number, k: number,
@@ -42,6 +45,8 @@ export function gemm(
     let any = false;
     for (let j = 0; j < n && !any; j++) any = redo(i, j);
     if (!any) continue;
+    // a row's recompute is up to k·n multiply-adds
+    checkDeadlineWork(n * k);
     sp.fill(0);
     has.fill(0);
     for (let p = 0; p < k; p++) {
@@ -117,6 +122,7 @@ function gemmFast(m: number, n: number, k: number, A: Float64Array, tA: boolean,
   // B transposed: a dot product per entry, both operands contiguous
   if (tB) {
     for (let i = 0; i < m; i++) {
+      checkDeadlineWork(n * k);
       for (let j = 0; j < n; j++) {
         let s = 0;
         const bj = j * k;
@@ -133,6 +139,7 @@ function gemmFast(m: number, n: number, k: number, A: Float64Array, tA: boolean,
   // rows of B scaled and added into a row of C, four at a time (a quarter of the C traffic)
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
+    checkDeadlineWork(n * k);
     const ci = i * n;
     let p = 0;
     for (; p < k4; p += 4) {

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { VariableVerdict } from '../check/fd.js';
 import { fmt } from '../check/words.js';
+import { precisionText } from '../check/dtype.js';
 import { checkVerdict } from './table.js';
 import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import { safeName, safeText } from '../safe-text.js';
@@ -24,11 +25,14 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
     out.push(c.dim(`  ${'input'.padEnd(w)}  entries  max rel err  verdict`));
     for (const n of names) {
       const v = variables[n];
-      const verdict = !v.passed ? c.red('✗') : v.unjudged === v.checked && v.checked ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
+      const none = v.unjudged === v.checked && v.checked;
+      const verdict = !v.passed ? c.red('✗') : none && !r.passed && r.failures.some((f) => f.kind === 'unjudged') ? c.red('✗ none judged') : none ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
       const wrongRef = r.reference?.variables[n]?.wrong ? c.red(`  ✗ reference: ${r.reference.variables[n].wrong} wrong`) : '';
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }
   }
+  // a lower precision is said in a warning (which the other reporters carry too)
+  if (r.precision?.dtype === 'float64') out.push(c.dim(`  precision ${precisionText(r.precision)}`));
   for (const f of r.failures.slice(0, 10)) out.push(`  ${c.red('✗')} ${safeText(f.message)}`);
   if (r.failures.length > 10) out.push(c.dim(`  … and ${r.failures.length - 10} more`));
   for (const w of r.warnings) out.push(`  ${c.yellow('warning:')} ${safeText(w)}`);
@@ -46,7 +50,8 @@ function verdictLine(r: FunctionGradcheckResult, c: ChalkInstance): string {
     const shown = r.failures.length >= 5 ? '; the worst shown' : '';
     // the pattern of each input's error, where it has one: the likely fix, on the verdict line
     const named = r.mistakes.length ? `: ${r.mistakes.map((m) => safeText(m.words)).join('; ')}` : '';
-    return `${c.red.bold('✗ gradient check failed')}${bad.length ? ` for ${bad.join(', ')}` : ''} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}${named}`;
+    const why = !bad.length && r.failures.some((f) => f.kind === 'unjudged') ? ': too little judged to pass' : bad.length ? ` for ${bad.join(', ')}` : '';
+    return `${c.red.bold('✗ gradient check failed')}${why} ${c.dim(`(${tol ? `rtol ${tol.rtol}, atol ${tol.atol}` : ''}${shown}; ${evals})`)}${named}`;
   }
   const also = [r.reference ? 'the reference formula' : '', r.jvp ? 'your jvp' : ''].filter(Boolean);
   const claim = `your ${r.mode === 'gradient' ? 'gradient' : 'vjp'} = finite differences${also.length ? ` (and ${also.join(', ')} agree)` : ''}`;

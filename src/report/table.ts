@@ -203,13 +203,14 @@ export function checkVerdict(chk: CheckResult | null, claim: string, c: ChalkIns
     const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
     const dirs = chk.directions?.filter((d) => failed(d.status)).length ?? 0;
     const what = bad.length ? ` for ${bad.join(', ')}` : dirs ? ` along ${dirs} random direction${dirs > 1 ? 's' : ''}` : '';
+    if (!bad.length && !dirs && chk.unjudgedReason) return `${c.red.bold('✗ check failed')}: ${chk.unjudgedReason} (${how})`;
     return `${c.red.bold('✗ check failed')}${what} (rtol ${chk.rtol}, atol ${chk.atol}; ${how})`;
   }
   const kinks = count('kink');
   const noisy = count('noisy');
   const judged = all.length - kinks - noisy;
   const unjudged = [kinks ? `${entriesText(kinks)} at a kink` : '', noisy ? `${entriesText(noisy)} too noisy` : ''].filter(Boolean).join(', ');
-  if (judged === 0) return `${c.yellow.bold('~ not judged')}: finite differences cannot judge any entry here (${unjudged}; ${how}); nothing failed`;
+  if (judged === 0) return `${c.yellow.bold('~ not judged')}: finite differences cannot judge any entry here (${unjudged}; ${how}); accepted only because unjudged entries were allowed`;
   const atol = all.filter((e) => e.byAtol);
   const byRtol = all.filter((e) => e.status === 'pass' && !e.byAtol).reduce((m, e) => Math.max(m, e.relError), 0);
   const parts = [`max rel err ${err(byRtol)}`];

@@ -19,8 +19,12 @@ describe('numeric trouble through the CLI', () => {
     expect(w.message).toMatch(/the gradient becomes Infinity at sqrt \(sqrt\(x\) at column 1\): its local derivative 1\/\(2\*sqrt\(x\)\) is not finite at x = 0/);
   });
 
-  it('a point on a kink is reported, not failed', () => {
-    const { code, json } = cliJson(['grad', 'abs(x) + relu(y) + max(z, w)', '--at', 'x=0,y=0,z=1,w=1']);
+  it('a point on a kink is reported, not failed (beside judged entries); a check that judged nothing fails', () => {
+    const none = cliJson(['grad', 'abs(x) + relu(y) + max(z, w)', '--at', 'x=0,y=0,z=1,w=1']);
+    expect(none.code).toBe(1);
+    expect(none.json.check.passed).toBe(false);
+    expect(none.json.check.unjudgedReason).toMatch(/judged none of the 4 entries: nothing judged is not a pass/);
+    const { code, json } = cliJson(['grad', 'abs(x) + relu(y) + max(z, w) + v^2', '--at', 'x=0,y=0,z=1,w=1,v=1']);
     expect(code).toBe(0);
     expect(json.check.passed).toBe(true);
     const kinks = json.warnings.filter((x: any) => x.code === 'kink').map((x: any) => x.message);
@@ -29,14 +33,15 @@ describe('numeric trouble through the CLI', () => {
     expect(kinks[1]).toMatch(/^y: the point sits on a kink \(relu at 0/);
     expect(kinks[2]).toMatch(/^z: the point sits on a kink \(max at a tie/);
     // PyTorch's conventions at the kinks
-    expect(json.gradient).toEqual({ x: 0, y: 0, z: 0.5, w: 0.5 });
+    expect(json.gradient).toEqual({ x: 0, y: 0, z: 0.5, w: 0.5, v: 2 });
   });
 
   it('a fixed step that crosses a conditional boundary is reported; adaptive steps stay on one side', () => {
     const r = cli(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7', '--eps', '1e-5']);
-    expect(r.code).toBe(0);
+    // the only entry is not judged: nothing judged is not a pass
+    expect(r.code).toBe(1);
     expect(oneLine(r.stdout)).toMatch(/x: a step of ±1e-5 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
-    expect(oneLine(r.stdout)).toMatch(/~ not judged: finite differences cannot judge any entry here \(1 entry at a kink/);
+    expect(oneLine(r.stdout)).toMatch(/✗ check failed: finite differences could not judge the only entry: nothing judged is not a pass — a step above 6.1e-6 \(--eps\)/);
     const a = cliJson(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
     expect(a.json.check.steps).toBe('adaptive');
     expect(a.json.check.kinks).toEqual([]);
@@ -46,7 +51,8 @@ describe('numeric trouble through the CLI', () => {
 
   it('ill-conditioned differences get a warning with the estimated error', () => {
     const { code, json } = cliJson(['grad', '(x + 1e10) - 1e10 + x^2', '--at', 'x=1']);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
+    expect(json.check.unjudgedReason).toMatch(/nothing judged is not a pass/);
     const w = json.warnings.find((x: any) => x.code === 'noisy');
     expect(w.message).toMatch(/finite differences cannot judge x: rounding dominates at every step tried \(±[\d.e-]+ … ±[\d.e-]+; estimated error [\d.e-]+\)/);
     expect(w.message).toMatch(/--eps/);

@@ -8,7 +8,8 @@ import { attack, expectNoTrace, OVERHEAD_MB } from '../security/harness.js';
 /**
  * Adversarial fuzzing through the real CLI: random case files that mix YAML aliases
  * (and alias bombs), nested inline functions that double their work at every level,
- * generators of any size, hostile @file references, prototype names and bidi text.
+ * generators of any size, single huge matrix products (in formulas, at: values and
+ * answers), hostile @file references, prototype names and bidi text.
  * Every run must end within its time bound and under its memory cap, with exit 0, 1 or
  * 2 and no trace. `npm test` runs a few files; `npm run fuzz` (FUZZ_RUNS=10000) 50.
  */
@@ -19,6 +20,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ag-fuzz-'));
 function caseFile(rng: Rng): string {
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
   const size = () => pick([1, 3, 50, 1000, 7000, 1e5, 1e9, 1e300]);
+  // one expensive op: a matrix product of up to 2.7e10 multiply-adds, which --timeout must stop inside
+  const product = () => {
+    const n = pick([50, 700, 2000, 3000]);
+    return `ones(${n},${n})*ones(${n},${n})`;
+  };
   const lines: string[] = [];
   // an alias bomb some of the time, small or large
   const bombDepth = rng.next() < 0.3 ? 2 + rng.int(8) : 0;
@@ -35,6 +41,7 @@ function caseFile(rng: Rng): string {
       `${defs}; f${depth}(x)`,
       `x*sum(${pick(['zeros', 'ones', 'randn', 'eye'])}(${size()}${rng.next() < 0.5 ? `, ${size()}` : ''}))`,
       `__proto__ * constructor + sin(x)`,
+      `x*sum(${product()})`,
       `${'-'.repeat(rng.int(400))}x`,
       `x^2`,
     ]);
@@ -44,12 +51,13 @@ function caseFile(rng: Rng): string {
       '',
       `    at: { x: 1.5, __proto__: 2, constructor: 3 }`,
       `    at: { x: "randn(${size()}, ${size()})" }`,
+      `    at: { x: "sum(${product()})" }`,
       `    at: "${pick(['@/etc/passwd', '@../../etc/passwd', '@/dev/zero', '@nowhere.json'])}"`,
       bombDepth ? `    at: { x: *a${bombDepth} }` : '',
     ]);
     if (at) lines.push(at);
     if (rng.next() < 0.3) lines.push(`    ${pick(['rtol', 'atol', 'eps'])}: ${pick(['.inf', '.nan', '0', '-1', '1e9', '0.001'])}`);
-    if (rng.next() < 0.3) lines.push(`    expect: { gradient: { x: ${JSON.stringify(pick(['2*x', `sum(ones(${size()}))`, `${defs}; f${depth}(x)`]))} } }`);
+    if (rng.next() < 0.3) lines.push(`    expect: { gradient: { x: ${JSON.stringify(pick(['2*x', `sum(ones(${size()}))`, `${defs}; f${depth}(x)`, `2*x + 0*sum(${product()})`]))} } }`);
   }
   return `${lines.join('\n')}\n`;
 }

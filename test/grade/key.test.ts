@@ -31,7 +31,7 @@ describe('answer keys', () => {
 
   it('a key that cannot be used is an error naming file, line and problem', () => {
     expect(keyError('- f: x\n')).toBe('k.yaml:1: an answer key should be a mapping with title: and problems:, not a list');
-    expect(keyError('title: t\nproblem: []\n')).toBe('k.yaml:2: unknown key problem: in the answer key (did you mean problems:?); it has title: and problems:');
+    expect(keyError('title: t\nproblem: []\n')).toBe('k.yaml:2: unknown key problem: in the answer key (did you mean problems:?); it has title:, problems: and visibility:');
     expect(keyError('problems:\n  - f: x\n    at: { x: 1 }\n')).toBe('k.yaml:2: problem 1 has no name: (submissions answer problems by name)');
     expect(keyError('problems:\n  - name: a\n    f: x\n  - name: a\n    f: y\n')).toBe('k.yaml:4: two problems are named a (lines 2 and 4); names must differ');
     expect(keyError('problems:\n  - name: a\n    f: x\n    expect: { value: 1 }\n')).toBe('k.yaml:4: problem 1: unknown key expect:');

@@ -105,9 +105,9 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
-    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|README\.md$|LICENSE$|package\.json$)/;
+    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs'])
+    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs', 'python/autograd_cli_adapter.py'])
       expect(packed, f).toContain(f);
     expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
   });
@@ -223,6 +223,19 @@ describe('autograd-cli/vitest from the installed package', () => {
     expect(j.bad).toBe(false);
     expect(j.message).toMatch(/∂f\/∂x: your gradient gives 3, finite differences give 6/);
     expect(readFileSync(join(installed.pkg, 'dist', 'vitest.js'), 'utf8')).toMatch(/from ["']\.\/index\.js["']/);
+  });
+});
+
+describe('gradcheck --python from the installed package', () => {
+  it('finds the adapter it ships and checks a NumPy function (the real Python given: python3 is a shim here)', () => {
+    const real = spawnSync('python3', ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
+    expect(real.status, `a python3 with NumPy (apt-get install python3-numpy): ${real.stderr}`).toBe(0);
+    writeFileSync(join(installed.project, 'square.py'), 'def f(x):\n    return (x * x).sum(), 2 * x\n\ndef wrong(x):\n    return (x * x).sum(), x\n');
+    const at = ['--at', 'x=randn(3)', '--interpreter', real.stdout.trim()];
+    const ok = cli(installed.project, ['gradcheck', '--python', 'square.py#f', ...at]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/✓ check passed/);
+    expect(cli(installed.project, ['gradcheck', '--python', 'square.py#wrong', ...at]).status).toBe(1);
   });
 });
 
