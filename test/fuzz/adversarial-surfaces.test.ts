@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/random.js';
 import { ROOT } from '../helpers.js';
-import { attack, expectNoTrace, OVERHEAD_MB, type Attack } from '../security/harness.js';
+import { attack, expectNoneLeft, expectNoTrace, killCarrying, OVERHEAD_MB, type Attack } from '../security/harness.js';
 
 /**
  * Adversarial fuzzing of issue 22's surfaces through the real CLI:
@@ -136,31 +136,8 @@ function caseText(rng: Rng): string {
 }
 
 const markers: string[] = [];
-/** Processes whose command line carries `m` (not this one). */
-function carrying(m: string): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${n}/cmdline`, 'latin1').includes(m)) out.push(Number(n));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
-}
-
 afterAll(() => {
-  // whatever a failed run left behind
-  for (const m of markers) {
-    for (const pid of carrying(m)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  killCarrying(markers);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -264,13 +241,7 @@ describe('adversarial surfaces through the real CLI', { timeout: 300_000 }, () =
       });
       expectClean(r);
       expect(r.ms, `${how} at ${at}`).toBeLessThan(TIMEOUT_S * 1000 + SLACK_MS);
-      // no process with the marker: a little grace for a loaded machine (the ones left sleep 1000 s)
-      let left = carrying(m);
-      for (let i = 0; i < 40 && left.length; i++) {
-        await new Promise((res) => setTimeout(res, 50));
-        left = carrying(m);
-      }
-      expect(left, `${how}: processes left with ${m}`).toEqual([]);
+      await expectNoneLeft(m, `${how}: `);
     });
   }
 });
