@@ -177,6 +177,7 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
   const edges: GraphEdge[] = [];
   const order: number[] = [];
   for (const n of tape.nodes) {
+    checkDeadlineNow();
     n.inputs.forEach((from, input) => {
       const f = flows.get(`${n.id}:${input}`);
       const g = f ? show(tape.nodes[from], f.contribution) : null;

@@ -176,14 +176,18 @@ export class TimeoutError extends AgError {
   }
 }
 
-/** Run `fn` with a deadline `seconds` from now (Infinity: none), kept if an earlier one is already running. */
-export function withDeadline<T>(seconds: number, fn: () => T): T {
+/**
+ * Run `fn` with a deadline `seconds` from now (Infinity: none), kept if an earlier one is
+ * already running; a timeout names `timeout` seconds (the whole run's --timeout, for what
+ * is left of it).
+ */
+export function withDeadline<T>(seconds: number, fn: () => T, timeout = seconds): T {
   const saved = deadline;
   const savedSeconds = deadlineSeconds;
   const at = now() + seconds * 1000;
   if (at < deadline) {
     deadline = at;
-    deadlineSeconds = seconds;
+    deadlineSeconds = timeout;
   }
   try {
     return fn();

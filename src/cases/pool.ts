@@ -1,20 +1,9 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../thread-budget.js';
 import type { CaseSpec } from './load.js';
 import { runCase, type CaseResult, type RunOptions } from './run.js';
 import type { Batch } from './worker.js';
-
-/** The worker bundle sits next to the CLI and library bundles (scripts/build.mjs). */
-export function workerScript(): string | null {
-  try {
-    const path = fileURLToPath(new URL('./check-worker.cjs', import.meta.url));
-    return existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
-}
 
 /** `--jobs` when not given: one thread per core, at most 8. */
 export function defaultJobs(): number {
@@ -57,7 +46,7 @@ export interface StopSignal {
  * Without the worker bundle (running from source) everything runs on the main thread.
  */
 export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: number, stop: StopSignal = { stopped: false }): Promise<{ results: CaseResult[]; note?: string; interrupted: boolean; workers: number }> {
-  const script = jobs > 1 && cases.length > 1 ? workerScript() : null;
+  const script = jobs > 1 && cases.length > 1 ? workerScript('check-worker.cjs') : null;
   const note = jobs > 1 && cases.length > 1 && !script ? 'the worker bundle dist/check-worker.cjs is missing (npm run build); ran the cases in one thread' : undefined;
   const results: CaseResult[] = new Array(cases.length);
   /** cases a lost worker was holding: the main thread runs them first */

@@ -23,9 +23,13 @@ export function fullName(tape: Tape, n: TapeNode): string {
   return (memo[n.id] ??= nameOf(tape, n));
 }
 
-/** How a node is named in explanations: its full name, shortened with … when long. */
+const displayNames = new WeakMap<Tape, string[]>();
+
+/** How a node is named in explanations: its full name, shortened with … when long (once: every edge at the node names it again). */
 export function displayName(tape: Tape, n: TapeNode): string {
-  return shorten(fullName(tape, n));
+  let memo = displayNames.get(tape);
+  if (!memo) displayNames.set(tape, (memo = []));
+  return (memo[n.id] ??= shorten(fullName(tape, n)));
 }
 
 function nameOf(tape: Tape, n: TapeNode): string {
@@ -81,31 +85,71 @@ export function atomic(s: string): boolean {
 /**
  * A long formula shortened for people: the innermost bracket groups become `…` first
  * (`1/(1+exp(-(w0*x0 + w1*x1 + w2)))` → `1/(1+exp(-(…)))`), then the end is cut.
+ * The deepest group not already `(…)` goes first (the longest of the deepest), until the
+ * text fits. Linear in the text's length (and a sort of its groups): every node of a long
+ * formula is named by shortening its text, so anything more would be quadratic in all.
  */
 export function shorten(s: string, max = MAX_NAME): string {
-  let t = s;
-  while (t.length > max) {
-    const g = innermostGroup(t);
-    if (!g) break;
-    t = `${t.slice(0, g.open + 1)}…${t.slice(g.close)}`;
-  }
-  return shortenText(t, max, 'end');
-}
-
-/** The deepest bracket pair not already `(…)` (the longest of the deepest). */
-function innermostGroup(s: string): { open: number; close: number } | null {
-  const stack: number[] = [];
-  let best: { open: number; close: number; depth: number } | null = null;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '(' || s[i] === '[') stack.push(i);
-    else if ((s[i] === ')' || s[i] === ']') && stack.length) {
-      const open = stack.pop()!;
-      if (s.slice(open + 1, i) === '…') continue;
-      const depth = stack.length;
-      if (!best || depth > best.depth || (depth === best.depth && i - open > best.close - best.open)) best = { open, close: i, depth };
+  if (s.length <= max) return s;
+  const groups = bracketGroups(s);
+  const byDepth: number[][] = [];
+  groups.forEach((g, k) => (byDepth[g.depth] ??= []).push(k));
+  // what collapsing the groups inside each one has saved so far: its length now is its length then less that
+  const saved = new Array<number>(groups.length).fill(0);
+  const now = (k: number) => groups[k].close - groups[k].open - saved[k];
+  const collapsed = new Map<number, number>();
+  let length = s.length;
+  for (let depth = byDepth.length - 1; depth >= 0 && length > max; depth--) {
+    // the longest of a depth first (as it is now), the earliest closed of equals (a stable sort)
+    for (const k of (byDepth[depth] ?? []).sort((a, b) => now(b) - now(a))) {
+      if (length <= max) break;
+      const g = groups[k];
+      length -= now(k) - 2;
+      collapsed.set(g.open, g.close);
+      if (g.parent >= 0) saved[g.parent] += g.close - g.open - 2;
     }
   }
-  return best;
+  let t = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const close = collapsed.get(i);
+    if (close === undefined) continue;
+    t += `${s.slice(from, i + 1)}…`;
+    from = i = close;
+  }
+  return shortenText(t + s.slice(from), max, 'end');
+}
+
+interface Group {
+  open: number;
+  close: number;
+  /** brackets open around it */
+  depth: number;
+  /** the group just around it (-1: none) */
+  parent: number;
+}
+
+/** Every matched bracket pair not already `(…)`, in the order they close. */
+function bracketGroups(s: string): Group[] {
+  const groups: Group[] = [];
+  // the open brackets, and the groups closed inside each
+  const stack: number[] = [];
+  const pending: number[][] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(' || s[i] === '[') {
+      stack.push(i);
+      pending.push([]);
+    } else if ((s[i] === ')' || s[i] === ']') && stack.length) {
+      const open = stack.pop()!;
+      const inside = pending.pop()!;
+      if (i === open + 2 && s[open + 1] === '…') continue;
+      const k = groups.length;
+      groups.push({ open, close: i, depth: stack.length, parent: -1 });
+      for (const c of inside) groups[c].parent = k;
+      if (pending.length) pending[pending.length - 1].push(k);
+    }
+  }
+  return groups;
 }
 
 /** The local derivative ∂node/∂input_i: as people read it (`text`) and in full names (`full`, valid mathjs where the names are). */

@@ -138,13 +138,13 @@ function shrink(natural: number[], floor: number[], room: number): number[] {
 }
 
 /** A cell's lines, each at most `width` wide: broken after a space or comma, or where it must. */
-export function wrapLines(text: string, width: number, continuation = ' '): string[] {
+export function wrapLines(text: string, width: number, continuation = ' ', formula = false): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     let rest = line;
     while (visibleWidth(rest) > width && width > continuation.length + 1) {
       // each pass must take more than the continuation adds back
-      const at = Math.max(breakAt(rest, width), continuation.length + 1);
+      const at = Math.max(breakAt(rest, width, continuation.length, formula), continuation.length + 1);
       // between graphemes (never half an emoji); a grapheme wider than the line gets a line of its own
       const snapped = graphemeCut(rest, at);
       const cut = snapped > continuation.length ? snapped : graphemeAfter(rest, continuation.length);
@@ -156,23 +156,37 @@ export function wrapLines(text: string, width: number, continuation = ' '): stri
   return out;
 }
 
-/** Where to break `s` to fit `width`: after the last space or comma that fits (an arrow starts a line), else at the width. */
-function breakAt(s: string, width: number): number {
+/**
+ * Where to break `s` to fit `width`: after the last space or comma that fits (an arrow
+ * starts a line), past the `indent` a continued line starts with; else (`formula`: in a
+ * line of prose, like a title) after an operator that leaves at least half the line
+ * (`sin(x*1)+` | `sin(x*2)`); else at the width.
+ */
+function breakAt(s: string, width: number, indent: number, formula: boolean): number {
   const arrow = s.lastIndexOf(' → ', width);
-  if (arrow > 0) return arrow + 1;
+  if (arrow > indent) return arrow + 1;
   // between items of a list (`x = 1, y = 2`) rather than inside one, unless that wastes half the line
   const comma = s.lastIndexOf(', ', width - 1);
   if (comma > width / 2) return comma + 2;
-  for (let i = Math.min(width, s.length - 1); i > 0; i--) {
+  for (let i = Math.min(width, s.length - 1); i > indent; i--) {
     if (s[i] === ' ' || s[i - 1] === ',') return i;
+  }
+  // a term before a factor: `sin(x*1)+` | `sin(x*2)`, not `sin(x*` | `1)`
+  for (const ops of formula ? BREAK_AFTER : []) {
+    for (let i = Math.min(width, s.length - 1); i > Math.max(indent, width / 2); i--) {
+      if (ops.includes(s[i - 1]) && s[i] !== '=') return i;
+    }
   }
   return width;
 }
 
-/** A paragraph wrapped at spaces to `width`, later lines indented by `hang`. */
+/** A formula breaks after these, the ones that bind less first (a sum of hundreds of terms in a title). */
+const BREAK_AFTER = [';=+', '*/'];
+
+/** A paragraph wrapped at spaces to `width` (a formula in it at its operators), later lines indented by `hang`. */
 export function wrapProse(text: string, width: number, hang = 2): string {
   return text
     .split('\n')
-    .map((line) => wrapLines(line, width, ' '.repeat(hang)).join('\n'))
+    .map((line) => wrapLines(line, width, ' '.repeat(hang), true).join('\n'))
     .join('\n');
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -84,4 +84,41 @@ export function expectNoTrace(r: Attack): void {
   const all = r.stdout + r.stderr;
   expect(all).not.toMatch(/\n\s+at \S.*:\d+:\d+\)?\n/);
   expect(all).not.toMatch(/Unhandled|internal error|this is a bug|SIGABRT|Aborted|core dumped/i);
+}
+
+/** Processes whose command line carries `marker` (not this one): what a run of a program marked with it left. */
+export function carrying(marker: string): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${n}/cmdline`, 'latin1').includes(marker)) out.push(Number(n));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return out;
+}
+
+/** No process with the marker: a process killed with SIGKILL is gone at once; a little grace for a loaded machine, never a verdict on speed (the left ones sleep 1000 s). */
+export async function expectNoneLeft(marker: string, what = ''): Promise<void> {
+  let left = carrying(marker);
+  for (let i = 0; i < 40 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = carrying(marker);
+  }
+  expect(left, `${what}processes left with ${marker}`).toEqual([]);
+}
+
+/** End whatever a failed test left behind: every process carrying one of `markers`. */
+export function killCarrying(markers: readonly string[]): void {
+  for (const m of markers) {
+    for (const pid of carrying(m)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attack, expectNoTrace, expectRefused } from './harness.js';
+import { attack, expectNoTrace, expectRefused, SLOW_MS } from './harness.js';
 
 /**
  * Class 4: pictures are bounded. A Graphviz layout cannot look at a deadline and grows
@@ -75,6 +75,27 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
     // a fast machine may finish in time; either way it ends by the deadline
     if (r.code !== 0) expectRefused(r, /^error: the run took longer than 2 s and was stopped \(--timeout\)\n/, { maxMs: TIMEOUT_S * 1000 + SLACK_MS });
     expect(r.ms).toBeLessThan(TIMEOUT_S * 1000 + SLACK_MS);
+  });
+
+  for (const format of ['ascii', 'dot', 'mermaid', 'json']) {
+    it(`-f ${format} of a sum of 400 sines ends by --timeout ${TIMEOUT_S}: the text is written within the deadline too`, () => {
+      // the renderers ran after the deadline, unchecked, and shortened every name in quadratic time (12–21 s with no --timeout on a loaded machine)
+      const r = attack(['graph', sines(400), '--at', 'x=0.5', '-f', format, '--timeout', String(TIMEOUT_S)]);
+      expect(r.signal, r.stderr).toBeNull();
+      expectNoTrace(r);
+      if (r.code !== 0) expectRefused(r, /^error: the run took longer than 2 s and was stopped \(--timeout\)\n/, { maxMs: TIMEOUT_S * 1000 + SLACK_MS });
+      else expect(r.stdout).toMatch(/sin\(x\*400\)/);
+      expect(r.ms).toBeLessThan(TIMEOUT_S * 1000 + SLACK_MS);
+    });
+  }
+
+  it('a long title wraps between terms, never inside its own indent', () => {
+    const r = attack(['graph', sines(400), '--at', 'x=0.5', '--timeout', '600'], { timeoutMs: SLOW_MS });
+    expect(r.code, r.stderr).toBe(0);
+    const title = r.stdout.split('\n').slice(0, r.stdout.split('\n').findIndex((l) => l.startsWith('reverse mode')));
+    expect(title.length).toBeGreaterThan(1);
+    for (const line of title.slice(0, -1)) expect(line).toMatch(/\+$/);
+    for (const line of title.slice(1)) expect(line).toMatch(/^ {2}sin\(x\*/);
   });
 
   it('the cap is the user’s to set, and checked', () => {

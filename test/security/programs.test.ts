@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers.js';
-import { attack, expectNoTrace, expectRefused, OVERHEAD_MB } from './harness.js';
+import { attack, expectNoneLeft, expectNoTrace, expectRefused, killCarrying, OVERHEAD_MB } from './harness.js';
 
 /**
  * Class 3 of issue 22: a program under `gradcheck --exec` cannot blow the CLI's memory
@@ -25,30 +25,6 @@ function marker(): string {
   return m;
 }
 
-/** Processes whose command line carries `m` (not this one). */
-function carrying(m: string): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${n}/cmdline`, 'latin1').includes(m)) out.push(Number(n));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
-}
-
-/** No process with the marker: a process killed with SIGKILL is gone at once; a little grace for a loaded machine, never a verdict on speed (the left ones sleep 1000 s). */
-async function expectNoneLeft(m: string): Promise<void> {
-  let left = carrying(m);
-  for (let i = 0; i < 40 && left.length; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = carrying(m);
-  }
-  expect(left, `processes left with ${m}`).toEqual([]);
-}
-
 /** Wait (at most a minute) until `ok`. */
 async function until(ok: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -59,16 +35,7 @@ async function until(ok: () => boolean, what: string): Promise<void> {
 }
 
 afterAll(() => {
-  // whatever a failed test left behind
-  for (const m of markers) {
-    for (const pid of carrying(m)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  killCarrying(markers);
   rmSync(dir, { recursive: true, force: true });
 });
 

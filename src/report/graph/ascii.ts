@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
 import { shorten } from '../../graph/describe.js';
+import { checkDeadlineNow } from '../../limits.js';
 import { shorten as shortenText } from '../../safe-text.js';
 import { DEFAULT_WIDTH, wrapProse } from '../layout.js';
 
@@ -85,6 +86,7 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
   } else {
     out.push(c.dim(wrapProse(`(${r.nodes.length} nodes: too large or deep to draw as a tree here; listed in evaluation order, each with the numbers of its inputs)`, width)));
     for (const n of r.nodes) {
+      checkDeadlineNow();
       const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.join(', ')}`) : '';
       out.push(wrapProse(`${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits, whole))}  ${flowColor(o.edges === 'none' ? '' : secondary(r, n, digits, whole))}${ins}`.trimEnd(), width, 4));
     }
@@ -115,6 +117,7 @@ function treeRows(r: GraphResult, digits: number, whole: number, valuesOnly: boo
     { node: root, edge: null, prefix: '', childPrefix: '', depth: 0 },
   ];
   while (stack.length) {
+    checkDeadlineNow();
     const { node, edge, prefix, childPrefix, depth } = stack.pop()!;
     if (depth > MAX_DEPTH || rows.length >= MAX_ROWS) return null;
     const again = node.kind === 'op' && drawn.has(node.id);
@@ -152,6 +155,7 @@ function edgeFlow(r: GraphResult, node: GraphNode, edge: GraphEdge | null, digit
 function branchSums(r: GraphResult, digits: number): string[] {
   const lines: string[] = [];
   for (const n of r.nodes) {
+    checkDeadlineNow();
     const outs = r.edges.filter((e) => e.from === n.id && e.grad !== null);
     if (outs.length < 2 || n.grad === null) continue;
     // a node feeding hundreds of others: its first terms, then how many more

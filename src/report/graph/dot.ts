@@ -1,6 +1,7 @@
 import type { Shown } from '../../grad.js';
 import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
 import { shorten } from '../../graph/describe.js';
+import { checkDeadlineNow } from '../../limits.js';
 import { num } from '../../number-format.js';
 import { graphemeCut } from '../../safe-text.js';
 import type { Nested } from '../../parse/values.js';
@@ -62,8 +63,12 @@ export function renderDot(r: GraphResult, o: DotOptions = {}): string {
   ];
   const show = (shape: number[], v: Shown | null, norm: number | null): string[] =>
     o.compact ? [quantity(shape, v, norm, digits)].filter(Boolean) : pictureLines(shape, v, norm, digits, o.edges === 'full' ? Infinity : WHOLE_ENTRIES);
-  for (const n of r.nodes) lines.push(`  n${n.id} [id="n${n.id}", ${nodeAttrs(r, n, flowColor, show, o.compact === true)}];`);
+  for (const n of r.nodes) {
+    checkDeadlineNow();
+    lines.push(`  n${n.id} [id="n${n.id}", ${nodeAttrs(r, n, flowColor, show, o.compact === true)}];`);
+  }
   for (const [k, e] of r.edges.entries()) {
+    checkDeadlineNow();
     const label = o.edges === 'none' ? '' : `label=<${edgeLabel(r, e, flowColor, o, digits)}>, `;
     lines.push(`  n${e.from} -> n${e.to} [id="e${k}", ${label}tooltip="${attr(`∂${term(r.nodes[e.to].name)}/∂${term(r.nodes[e.from].name)} = ${e.local}`)}"];`);
   }

@@ -1,4 +1,5 @@
 import { AgError } from '../../errors.js';
+import { checkDeadlineNow } from '../../limits.js';
 import { renderHtml } from '../html/index.js';
 import { renderAscii, type GraphColors } from './ascii.js';
 import { renderDot } from './dot.js';
@@ -8,7 +9,7 @@ import type { GraphResult } from '../../graph-result.js';
 import { renderPng } from './png.js';
 import { renderSvg } from './svg.js';
 import type { DotOptions } from './dot.js';
-import type { PictureOptions } from './picture.js';
+import { textWithin, type PictureOptions } from './picture.js';
 
 export { renderAscii, renderDot, renderMermaid, renderSvg, renderPng, renderGraphJson, renderHtml };
 export type { PictureOptions } from './picture.js';
@@ -49,19 +50,27 @@ export interface GraphRenderOptions extends Pick<DotOptions, 'edges'>, PictureOp
   width?: number;
 }
 
-/** One picture of the graph in the given format (text; PNG is renderPng's). */
+/**
+ * One picture of the graph in the given format (text; PNG is renderPng's). The text of
+ * every format is written within what is left of the run's deadline (`o.within`,
+ * picture.ts's textWithin); a picture's layout is bounded by its worker.
+ */
 export async function renderGraph(r: GraphResult, format: Exclude<GraphFormat, 'png'>, o: GraphRenderOptions = {}): Promise<string> {
+  const within = <T>(fn: () => T): T => textWithin(o, fn)[0];
   switch (format) {
     case 'ascii':
-      return renderAscii(r, o);
+      return within(() => renderAscii(r, o));
     case 'dot':
-      return renderDot(r, o);
+      return within(() => renderDot(r, o));
     case 'mermaid':
-      return renderMermaid(r, o);
+      return within(() => renderMermaid(r, o));
     case 'svg':
       return renderSvg(r, o);
     case 'json':
-      return renderGraphJson(r);
+      return within(() => {
+        checkDeadlineNow();
+        return renderGraphJson(r);
+      });
     case 'html':
       return renderHtml(r, o);
   }

@@ -1,5 +1,6 @@
 import { COLORS, WHOLE_ENTRIES } from './dot.js';
 import type { GraphResult } from '../../graph-result.js';
+import { checkDeadlineNow } from '../../limits.js';
 import { caption, legend, quantity, secondary } from './text.js';
 
 /**
@@ -22,6 +23,7 @@ export function renderMermaid(r: GraphResult, o: { digits?: number; edges?: 'sum
     `  %% ${text(lg.forward)} / ${text(lg.backward)}`,
   ];
   for (const n of r.nodes) {
+    checkDeadlineNow();
     const head = n.kind === 'op' && n.name !== n.opLabel ? `<b>${n.opLabel}</b> ${n.name}` : `<b>${n.name}</b>`;
     const flow = secondary(r, n, digits, whole);
     const label = [head, `= ${quantity(n.shape, n.value, n.norm, digits, whole)}`, ...(flow ? [r.mode === 'forward' ? `${flow} ▶` : `◀ ${flow}`] : [])].map(text).join('<br/>');
@@ -29,6 +31,7 @@ export function renderMermaid(r: GraphResult, o: { digits?: number; edges?: 'sum
     lines.push(`  n${n.id}${open}"${label}"${close}`);
   }
   for (const e of r.edges) {
+    checkDeadlineNow();
     const from = r.nodes[e.from];
     if (o.edges === 'none') {
       lines.push(`  n${e.from} --> n${e.to}`);

@@ -1,6 +1,6 @@
 import { AgError, type ErrorCode } from '../../errors.js';
 import type { GraphResult } from '../../graph-result.js';
-import { DEFAULT_PICTURE_NODES, TimeoutError } from '../../limits.js';
+import { DEFAULT_PICTURE_NODES, TimeoutError, withDeadline } from '../../limits.js';
 import { collectWithin, workerScript } from '../../thread-budget.js';
 import { drawHere } from './draw.js';
 import type { DrawResult } from './draw-worker.js';
@@ -23,6 +23,18 @@ export interface PictureOptions {
   within?: { ms: number; timeout: number };
   /** bytes the drawing may hold (--max-memory; a PNG is drawn smaller, or refused, when it would hold more) */
   maxMemory?: number;
+}
+
+/**
+ * Write a picture's text (`fn`: DOT, Mermaid, the terminal's tree) within what is left of
+ * the run's deadline, and the options with what is left after it, for the layout. The
+ * renderers look at the clock at each node and edge: a long formula's names take time.
+ */
+export function textWithin<T, O extends PictureOptions>(o: O, fn: () => T): [T, O] {
+  if (!o.within) return [fn(), o];
+  const started = performance.now();
+  const out = withDeadline(o.within.ms / 1000, fn, o.within.timeout);
+  return [out, { ...o, within: { ...o.within, ms: Math.max(0, o.within.ms - (performance.now() - started)) } }];
 }
 
 /** Refuse a graph too large to lay out in reasonable time, saying how to see it anyway. */

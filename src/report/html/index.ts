@@ -1,6 +1,6 @@
 import type { GraphResult } from '../../graph-result.js';
 import { renderDot } from '../graph/dot.js';
-import { checkPictureSize, type PictureOptions } from '../graph/picture.js';
+import { checkPictureSize, textWithin, type PictureOptions } from '../graph/picture.js';
 import { dotToSvg } from '../graph/svg.js';
 import { caption } from '../graph/text.js';
 import { toJson } from '../json.js';
@@ -18,7 +18,8 @@ export async function renderHtml(r: GraphResult, o: { digits?: number } & Pictur
   const title = caption(r, digits);
   checkPictureSize(r, o);
   // the page draws its own title and legend; keep Graphviz's <svg> element only
-  const svg = (await dotToSvg(renderDot(r, { digits, caption: false, compact: true }), o)).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
+  const [dot, left] = textWithin(o, () => renderDot(r, { digits, caption: false, compact: true }));
+  const svg = (await dotToSvg(dot, left)).replace(/^[\s\S]*?(?=<svg[\s>])/, '');
   const { point: _point, ...result } = r;
   const data: PageData = { result, digits, title };
   return [
