@@ -1,4 +1,4 @@
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
 import { OPS } from '../ops/index.js';
 import { toJson } from '../report/json.js';
@@ -7,11 +7,20 @@ import { colors, EXIT_OK, run } from './common.js';
 export const command = 'doctor';
 export const describe = 'which engine runs formulas here: the native addon (prebuilt or built here; its BLAS, threads, compiler) or why not';
 
-export function builder(y: Argv) {
-  return y.option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' }).example('$0 doctor', 'is the native engine built, and with which BLAS?');
-}
+export const positionals = {
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  json: { type: 'boolean', default: false, describe: 'print one JSON document on stdout' },
+} as const;
+
+const examples = [
+  ['$0 doctor', 'is the native engine built, and with which BLAS?'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options>;
 
 export interface DoctorReport {
   /** what `--engine auto` uses for a formula whose ops the native engine covers */

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { toJson } from '../report/json.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
@@ -10,7 +10,7 @@ import { splitCommand } from '../check/pipe.js';
 import { readDtype } from '../check/dtype.js';
 import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
 import type { CaseResult } from '../cases/run.js';
-import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
+import { colors, EXIT_FAIL, EXIT_OK, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
 
 export const command = 'gradcheck';
 export const describe = 'check the gradient of your own code: a program over a pipe (--exec), a JS module (--module), a Python function (--python, --torch), against finite differences';
@@ -21,38 +21,46 @@ type Reporter = (typeof REPORTERS)[number];
 /** Seconds one answer may take by default. */
 const REQUEST_TIMEOUT = 10;
 
-export function builder(y: Argv) {
-  return limitOptions(y)
-    .option('exec', { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see README "Check your own code")' })
-    .option('module', { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' })
-    .option('python', { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' })
-    .option('torch', { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' })
-    .option('interpreter', { type: 'string', requiresArg: true, default: 'python3', describe: 'the Python that runs --python and --torch' })
-    .option('at', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' })
-    .option('wrt', { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' })
-    .option('reference', { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' })
-    .option('seed', { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' })
-    .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5)' })
-    .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7)' })
-    .option('eps', { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' })
-    .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' })
-    .option('dtype', { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it' })
-    .option('allow-unjudged', { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' })
-    .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' })
-    .option('directions', { type: 'number', describe: 'random directions above --fd-max (default 4)' })
-    .option('request-timeout', { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' })
-    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
-    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
-    .example('$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass')
-    .example('$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions')
-    .example('$0 gradcheck --python softmax.py#softmax_loss --at "W=randn(5,3),X=randn(4,5),y=[0,2,1,2]" --wrt W', 'a NumPy loss returning (loss, dW)')
-    .example('$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', 'a custom torch.autograd.Function\'s backward, in float32')
-    .example('$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth');
-}
+export const positionals = {
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  ...LIMIT_OPTIONS,
+  exec: { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see README "Check your own code")' },
+  module: { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' },
+  python: { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' },
+  torch: { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' },
+  interpreter: { type: 'string', requiresArg: true, default: 'python3', describe: 'the Python that runs --python and --torch' },
+  at: { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' },
+  wrt: { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' },
+  reference: { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' },
+  seed: { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' },
+  rtol: { type: 'number', describe: 'relative tolerance (default 1e-5)' },
+  atol: { type: 'number', describe: 'absolute tolerance (default 1e-7)' },
+  eps: { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' },
+  method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' },
+  dtype: { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it' },
+  'allow-unjudged': { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' },
+  'fd-max': { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' },
+  directions: { type: 'number', describe: 'random directions above --fd-max (default 4)' },
+  'request-timeout': { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' },
+  engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' },
+  reporter: { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' },
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
+  json: { type: 'boolean', default: false, describe: 'the same as --reporter json' },
+} as const;
+
+const examples = [
+  ['$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass'],
+  ['$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions'],
+  ['$0 gradcheck --python softmax.py#softmax_loss --at "W=randn(5,3),X=randn(4,5),y=[0,2,1,2]" --wrt W', 'a NumPy loss returning (loss, dW)'],
+  ['$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', 'a custom torch.autograd.Function\'s backward, in float32'],
+  ['$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 /** `./layer.mjs#loss` → the file and the export (`default` without #name). */
 export function parseModule(spec: string): { file: string; name: string } {

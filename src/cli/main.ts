@@ -7,7 +7,8 @@ import { closest } from '../graph/suggest.js';
 import { formatError } from '../report/errors.js';
 import { toJson } from '../report/json.js';
 import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
-import { readPlain, type CommandModuleLike, type OptionSpec } from './plain.js';
+import { readPlain, type CommandModuleLike } from './plain.js';
+import type { OptionSpec } from './options.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
