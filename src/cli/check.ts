@@ -1,22 +1,20 @@
 import { existsSync } from 'node:fs';
 import { builderOf, type ArgsOf } from './options.js';
 import type { CaseSpec } from '../cases/load.js';
-import type { CheckReport, FileError } from '../cases/run.js';
+import type { FileError } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { splitTopLevel } from '../parse/values.js';
 import { evaluateValue } from '../values.js';
 import { Rng } from '../random.js';
 import { formatError } from '../report/errors.js';
-import { toJson } from '../report/json.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
+import { reportersText } from '../report/reporters.js';
+import { emitReport, reporterOption } from './report.js';
 import type { Limits } from '../limits.js';
-import { colors, EXIT_USAGE, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run } from './common.js';
+import { colors, EXIT_USAGE, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, writeOut } from './common.js';
 
 export const command = 'check [inputs..]';
 export const describe = 'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
-
-const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
-type Reporter = (typeof REPORTERS)[number];
 
 export const positionals = {
   inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' },
@@ -39,11 +37,11 @@ export const options = {
   method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' },
   order: { choices: [1, 2] as const, describe: '2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case\'s order: wins)' },
   engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' },
-  reporter: { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' },
+  reporter: reporterOption('cases', `report format: ${reportersText('cases')}`),
   output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
   shard: { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' },
   jobs: { alias: 'j', type: 'number', describe: 'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number' },
-  json: { type: 'boolean', default: false, describe: 'the same as --reporter json' },
+  json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
   'allow-files': { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' },
   'max-rtol': { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' },
   'max-atol': { type: 'number', requiresArg: true, describe: 'the largest atol a case file may set (default 0.01)' },
@@ -70,15 +68,13 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
       import('../cases/shard.js'),
       import('../report/check-table.js'),
-      loadReporters(),
     ]);
-    const reporter: Reporter = args.json ? 'json' : args.reporter;
     const jobs = args.jobs ?? defaultJobs();
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new AgError('usage', `--jobs must be a whole number from 1 to 256, not ${jobs}`);
     // --points was the number of random evaluation points before points: meant grade points
@@ -174,49 +170,15 @@ export async function handler(args: Args): Promise<void> {
     if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
     if (grading) process.stderr.write(`${err.yellow('note:')} skipped ${grading} file${grading > 1 ? 's' : ''} in the folders that ${grading > 1 ? 'are answer keys or submissions' : 'is an answer key or a submission'}, not case files (grade them with autograd-cli grade)\n`);
     if (interrupted) {
-      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
+      writeOut(`${renderCheckTable(report, { color: colors(args) })}\n`);
       process.stderr.write(`${err.yellow('interrupted:')} ${results.length} of ${mine.length} cases finished; the others did not run\n`);
       return 130;
     }
     const code = fileErrors.length ? EXIT_USAGE : exitCode(report);
-    if (args.output) {
-      // the table is printed whatever happens to the file, and the exit code still says how the cases went
-      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
-      try {
-        writeAtomic(args.output, reporters(reporter, report));
-      } catch (e) {
-        if (!(e instanceof AgError)) throw e;
-        process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`);
-      }
-    } else {
-      const out = reporter === 'table' ? `${renderCheckTable(report, { color: colors(args) })}\n` : reporters(reporter, report);
-      process.stdout.write(out);
-    }
+    // with -o the table is printed whatever happens to the file, and the exit code still says how the cases went
+    await emitReport('cases', report, args, { notWritten: (e) => process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`) });
     return code;
   });
-}
-
-async function loadReporters() {
-  const [{ renderCheckTable }, { renderJunit }, { renderTap }, { renderGithub }] = await Promise.all([
-    import('../report/check-table.js'),
-    import('../report/junit.js'),
-    import('../report/tap.js'),
-    import('../report/github.js'),
-  ]);
-  return (reporter: Reporter, report: CheckReport): string => {
-    switch (reporter) {
-      case 'json':
-        return `${toJson(report)}\n`;
-      case 'junit':
-        return renderJunit(report);
-      case 'tap':
-        return renderTap(report);
-      case 'github':
-        return renderGithub(report);
-      default:
-        return `${renderCheckTable(report)}\n`;
-    }
-  };
 }
 
 /** `--range x=[-3,3],y=[0,1]` */

@@ -2,8 +2,7 @@ import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
-import { toJson } from '../report/json.js';
-import { checkDigits, colors, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth, writeOut } from './common.js';
+import { checkDigits, colors, emit, EXIT_OK, JSON_OPTION, jsonOr, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth } from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
@@ -19,7 +18,7 @@ export const options = {
   seed: { type: 'number', default: 42, describe: 'seed of the random cross-check points' },
   points: { type: 'number', default: 5, describe: 'random points where the expression must agree with reverse mode' },
   digits: { type: 'number', default: 6, describe: 'significant digits of the numbers' },
-  json: { type: 'boolean', default: false, describe: 'print one JSON document on stdout' },
+  json: JSON_OPTION,
   latex: { type: 'boolean', default: false, describe: 'also print each derivative as LaTeX' },
 } as const;
 
@@ -52,8 +51,7 @@ export async function handler(args: Args): Promise<void> {
       points: args.points,
       latex: args.latex,
     });
-    if (args.json) writeOut(`${toJson(result)}\n`);
-    else writeOut(`${renderDerive(result, { digits, color: colors(args), width: terminalWidth() })}\n`);
+    emit(jsonOr(args, () => result, () => renderDerive(result, { digits, color: colors(args), width: terminalWidth() })));
     return EXIT_OK;
   });
 }

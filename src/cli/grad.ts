@@ -1,10 +1,10 @@
 import { builderOf, type ArgsOf } from './options.js';
 import { grad } from '../grad.js';
 import { parseAt } from '../values.js';
-import { gradJson, toJson } from '../report/json.js';
+import { gradJson } from '../report/json.js';
 import { renderGradLatex } from '../report/latex.js';
 import { renderGrad } from '../report/table.js';
-import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, writeOut, VALUE_OPTIONS } from './common.js';
+import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, emit, jsonOr, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, terminalWidth, VALUE_OPTIONS } from './common.js';
 
 export const command = 'grad <formula>';
 export const describe = 'value and gradient by reverse and forward mode, every edge explained, checked against finite differences';
@@ -69,9 +69,7 @@ export async function handler(args: Args): Promise<void> {
       limits,
     });
     if (args.at.some((a) => /\brandn?\s*\(/.test(a))) result.seed = args.seed;
-    if (args.json) writeOut(`${toJson(gradJson(result))}\n`);
-    else if (args.latex) writeOut(`${renderGradLatex(result, digits)}\n`);
-    else writeOut(`${renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() })}\n`);
+    emit(jsonOr(args, () => gradJson(result), () => (args.latex ? renderGradLatex(result, digits) : renderGrad(result, { digits, edges: args.edges !== 'none', color: colors(args), width: terminalWidth() }))));
     // a NaN or infinite value or gradient fails, whatever else the check says
     const finite = Number.isFinite(result.value) && !result.warnings.some((w) => w.code === 'nonfinite');
     return finite && (result.check?.passed ?? true) ? EXIT_OK : EXIT_FAIL;

@@ -2,21 +2,17 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
-import { toJson } from '../report/json.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
+import { reportersText } from '../report/reporters.js';
+import { emitReport, reporterOption } from './report.js';
 import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
 import { readDtype } from '../check/dtype.js';
-import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
-import type { CaseResult } from '../cases/run.js';
-import { colors, EXIT_FAIL, EXIT_OK, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
+import { colors, EXIT_FAIL, EXIT_OK, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
 
 export const command = 'gradcheck';
 export const describe = 'check the gradient of your own code: a program over a pipe (--exec), a JS module (--module), a Python function (--python, --torch), against finite differences';
-
-const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
-type Reporter = (typeof REPORTERS)[number];
 
 /** Seconds one answer may take by default. */
 const REQUEST_TIMEOUT = 10;
@@ -45,9 +41,9 @@ export const options = {
   directions: { type: 'number', describe: 'random directions above --fd-max (default 4)' },
   'request-timeout': { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' },
   engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' },
-  reporter: { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' },
+  reporter: reporterOption('function', `report format: ${reportersText('function')}`),
   output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
-  json: { type: 'boolean', default: false, describe: 'the same as --reporter json' },
+  json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
 } as const;
 
 const examples = [
@@ -94,7 +90,6 @@ export function parsePython(spec: string, flag: '--python' | '--torch'): { file:
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const reporter: Reporter = args.json ? 'json' : args.reporter;
     const given = (['exec', 'module', 'python', 'torch'] as const).filter((k) => args[k] !== undefined);
     if (given.length !== 1) throw new AgError('usage', given.length ? `give one of ${given.map((k) => `--${k}`).join(', ')}, not ${given.length === 2 ? 'both' : 'all'}` : 'name the code to check: --exec "python3 layer.py", --module ./layer.mjs#loss, --python layer.py#loss or --torch layer.py#loss', { hint: 'autograd-cli gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4)"' });
     if (args.python && args.dtype === 'bfloat16') throw new AgError('usage', '--dtype bfloat16: NumPy has no bfloat16; check the code under --torch');
@@ -105,15 +100,7 @@ export async function handler(args: Args): Promise<void> {
     // the report never goes over an input: the values' files, the module, or a file the program's command line names
     if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module ?? args.python ?? args.torch)]);
     const values = parseAt(args.at, { seed: args.seed, limits });
-    const [{ checkProgram }, { renderFunctionCheck, failuresWithMistakes }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }, { becomeSubreaper }] = await Promise.all([
-      import('../gradcheck-exec.js'),
-      import('../report/gradcheck.js'),
-      import('../cases/run.js'),
-      import('../report/junit.js'),
-      import('../report/tap.js'),
-      import('../report/github.js'),
-      import('../check/reaper.js'),
-    ]);
+    const [{ checkProgram }, { becomeSubreaper }] = await Promise.all([import('../gradcheck-exec.js'), import('../check/reaper.js')]);
     // the CLI (not a library's host) adopts what a program leaves behind, to end it (on Linux with the addon; else its process group only)
     becomeSubreaper();
     const python = args.python ?? args.torch;
@@ -136,45 +123,11 @@ export async function handler(args: Args): Promise<void> {
       dtype: readDtype(args.dtype),
       allowUnjudged: args.allowUnjudged,
     });
-    const table = () => `${renderFunctionCheck(result, { color: colors(args), label })}\n`;
-    const report = (): string => {
-      if (reporter === 'json') return `${toJson(result)}\n`;
-      if (reporter === 'table') return table();
-      const r = summarize(['<inline>'], [], [asCase(result, label, performance.now() - t0, failuresWithMistakes(result))], performance.now() - t0);
-      return reporter === 'junit' ? renderJunit(r) : reporter === 'tap' ? renderTap(r) : renderGithub(r);
-    };
-    if (args.output) {
-      writeOut(table());
-      try {
-        writeAtomic(args.output, reporter === 'table' ? renderFunctionCheck(result, { label }) + '\n' : report());
-      } catch (e) {
-        if (!(e instanceof AgError)) throw e;
-        writeOut(`${formatError(new AgError('io', `the report was not written: ${e.message}`), colors(args, 'stderr'))}\n`, 'stderr');
-      }
-    } else writeOut(report());
+    await emitReport('function', { result, label, started: t0 }, args, {
+      notWritten: (e) => writeOut(`${formatError(new AgError('io', `the report was not written: ${e.message}`), colors(args, 'stderr'))}\n`, 'stderr'),
+    });
     return result.passed ? EXIT_OK : EXIT_FAIL;
   });
-}
-
-/** A function's check as one case of a CheckReport, so check's JUnit, TAP and GitHub reporters print it (its failures with the mistakes named). */
-function asCase(r: FunctionGradcheckResult, label: string, ms: number, failures: GradcheckFailure[]): CaseResult {
-  const kase: CaseResult = {
-    file: '<inline>',
-    index: 0,
-    name: `gradcheck ${label}`,
-    line: 0,
-    f: label,
-    status: r.passed ? 'pass' : 'fail',
-    variables: Object.keys(r.point),
-    samples: 1,
-    score: { earned: r.passed ? 1 : 0, max: 1 },
-    seed: 0,
-    expected: [],
-    failures: failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
-    warnings: r.warnings,
-    ms,
-  };
-  return kase;
 }
 
 /** The files a program's command line names (its script, its data) and the module: never overwritten by -o. */

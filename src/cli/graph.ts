@@ -2,15 +2,12 @@ import { Chalk } from 'chalk';
 import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { graphResult } from '../graph-result.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
 import { DEFAULT_PICTURE_NODES } from '../limits.js';
 import { parseAt } from '../values.js';
-import type { GraphFormat } from '../report/graph/index.js';
-import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth, VALUE_OPTIONS, writeOut } from './common.js';
+import { FORMATS, type GraphFormat } from '../report/graph/formats.js';
+import { checkDigits, checkEdges, colors, emit, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth, VALUE_OPTIONS, writeOut } from './common.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
-
-/** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
-const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'png', 'json', 'html'];
 
 /** The explorer page steps through forward mode seeded at each input entry, up to this many. */
 const EXPLORER_SEEDS = 64;
@@ -74,11 +71,9 @@ export async function handler(args: Args): Promise<void> {
     const within = { ms: Math.max(0, limits.timeout * 1000 - (performance.now() - started)), timeout: limits.timeout };
     const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth(), maxPictureNodes, within, maxMemory: limits.maxMemory };
     const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
+    emit(out, { output: args.output });
     if (args.output) {
-      writeAtomic(args.output, out);
       writeOut(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength)})\n`, 'stderr');
-    } else {
-      writeOut(out);
     }
     return EXIT_OK;
   });

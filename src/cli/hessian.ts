@@ -1,8 +1,7 @@
 import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
-import { toJson } from '../report/json.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
+import { checkDigits, colors, emit, jsonOr, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
 
 export const command = 'hessian <formula>';
 export const describe = 'the Hessian (second derivatives) from the gradient graph: the matrix, its symmetry, eigenvalues, a check against differences of the gradient; --hvp for a Hessian-vector product';
@@ -65,13 +64,11 @@ export async function handler(args: Args): Promise<void> {
       // the direction is read like --at, with the same seed stream continued
       const direction = parseAt(args.hvp, { seed: args.seed + 1, limits });
       const r = hvp(formula, values, direction, opts);
-      if (args.json) process.stdout.write(`${toJson(r)}\n`);
-      else process.stdout.write(`${report.renderHvp(r, { digits, color: colors(args) })}\n`);
+      emit(jsonOr(args, () => r, () => report.renderHvp(r, { digits, color: colors(args) })));
       return report.hvpPassed(r) ? EXIT_OK : EXIT_FAIL;
     }
     const r = hessian(formula, values, { ...opts, maxHessian, json: args.json });
-    if (args.json) process.stdout.write(`${toJson(r)}\n`);
-    else process.stdout.write(`${report.renderHessian(r, { digits, color: colors(args) })}\n`);
+    emit(jsonOr(args, () => r, () => report.renderHessian(r, { digits, color: colors(args) })));
     return report.hessianPassed(r) ? EXIT_OK : EXIT_FAIL;
   });
 }

@@ -1,7 +1,6 @@
 import { builderOf, type ArgsOf } from './options.js';
 import { parseAt } from '../values.js';
-import { toJson } from '../report/json.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
+import { checkDigits, colors, emit, jsonOr, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
 
 export const command = 'jacobian <formula>';
 export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
@@ -54,8 +53,7 @@ export async function handler(args: Args): Promise<void> {
       eps: positiveNumber('eps', args.eps),
       fdMax: positiveNumber('fd-max', args.fdMax),
     });
-    if (args.json) process.stdout.write(`${toJson(result)}\n`);
-    else process.stdout.write(`${renderJacobian(result, { digits, color: colors(args) })}\n`);
+    emit(jsonOr(args, () => result, () => renderJacobian(result, { digits, color: colors(args) })));
     return jacobianPassed(result) ? EXIT_OK : EXIT_FAIL;
   });
 }
