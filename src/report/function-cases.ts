@@ -1,9 +1,9 @@
 import { summarize, type CaseResult, type CheckReport } from '../cases/run.js';
 import { failuresWithMistakes } from './gradcheck.js';
-import type { FunctionReport } from './reporters.js';
+import type { FunctionGradcheckResult } from '../gradcheck.js';
 
 /** A function's check as one case of a CheckReport, so the reporters of cases (JUnit, TAP, GitHub) print it, its failures with the mistakes named. */
-export function functionAsCases({ result: r, label, started }: FunctionReport): CheckReport {
+export function functionAsCases(r: FunctionGradcheckResult, label: string, started: number): CheckReport {
   const kase: CaseResult = {
     file: '<inline>',
     index: 0,

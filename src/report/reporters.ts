@@ -59,7 +59,7 @@ const functionJson = async (): Promise<Render<'function'>> => {
 /** A reporter of cases renders a function's check too: as one case (its failures with the mistakes named). */
 const asCases = (load: () => Promise<(r: CheckReport) => string>) => async (): Promise<Render<'function'>> => {
   const [render, { functionAsCases }] = await Promise.all([load(), import('./function-cases.js')]);
-  return (r) => render(functionAsCases(r));
+  return (r) => render(functionAsCases(r.result, r.label, r.started));
 };
 
 const junit = () => import('./junit.js').then((m) => m.renderJunit);
