@@ -163,11 +163,15 @@ export async function run(args: CommonArgs, body: () => Promise<number> | number
     code = await body();
   } catch (e) {
     code = EXIT_USAGE;
-    const ag = e instanceof AgError ? e : internal(e);
-    if (args.json) writeOut(`${toJson({ error: ag.toJSON() })}\n`);
-    else writeOut(`${formatError(ag, colors(args, 'stderr'))}\n`, 'stderr');
+    writeError(e instanceof AgError ? e : internal(e), args);
   }
   process.exitCode = code;
+}
+
+/** A run's error: `{"error": …}` on stdout with --json, else one message (with a caret) on stderr. */
+export function writeError(e: AgError, args: CommonArgs): void {
+  if (args.json) writeOut(`${toJson({ error: e.toJSON() })}\n`);
+  else writeOut(`${formatError(e, colors(args, 'stderr'))}\n`, 'stderr');
 }
 
 function internal(e: unknown): AgError {

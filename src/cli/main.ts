@@ -4,9 +4,7 @@ import type { CommandModule } from 'yargs';
 import { packageRoot } from '../engine/native.js';
 import { AgError } from '../errors.js';
 import { closest } from '../graph/suggest.js';
-import { formatError } from '../report/errors.js';
-import { toJson } from '../report/json.js';
-import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
+import { EXIT_USAGE, terminalWidth, writeError } from './common.js';
 import { readPlain, type CommandModuleLike } from './plain.js';
 import type { OptionSpec } from './options.js';
 
@@ -92,8 +90,7 @@ function version(): string {
 }
 
 function usageError(e: AgError, wantsJson: boolean): never {
-  if (wantsJson) writeOut(`${toJson({ error: e.toJSON() })}\n`);
-  else writeOut(`${formatError(e, colors({}, 'stderr'))}\n`, 'stderr');
+  writeError(e, { json: wantsJson });
   process.exit(EXIT_USAGE);
 }
 
