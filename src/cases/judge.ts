@@ -128,6 +128,12 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   if (dir && !chk!.failures.length) {
     finding({ kind: 'autodiff', key: 'autodiff:direction', entry: '∇f·u', field: 'f', message: `autodiff and finite differences disagree along a random direction u at ${at}: ∇f·u = ${distinct(dir.ad, dir.fd)[0]}, finite differences give ${distinct(dir.ad, dir.fd)[1]}`, truth: dir.ad, fd: dir.fd });
   }
+  // a check that judged nothing has not passed: without an answer, autodiff against finite differences is the case's whole verdict
+  // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
+  if (chk?.unjudgedReason && !out.length && !c.answers.length) {
+    const none = chk.total === 1 ? 'its only entry' : `any of its ${chk.total} entries`;
+    finding({ kind: 'autodiff', key: 'autodiff:unjudged', entry: '∇f', field: 'f', message: `finite differences could not judge ${none} at ${at}, and nothing judged is not a pass: move the point off the kink (at:), or give the expected answer (expect:)` });
+  }
   return out;
 }
 
