@@ -197,6 +197,16 @@ export function withDeadline<T>(seconds: number, fn: () => T, timeout = seconds)
   }
 }
 
+/**
+ * Start the whole command's clock: every later deadline (the `--at` values, the run, the
+ * picture) keeps this one if it is earlier, so `--timeout` bounds the command, not each
+ * of its phases. Set, not narrowed: a second command in the same process starts afresh.
+ */
+export function startCommandClock(seconds: number): void {
+  deadline = seconds === Infinity ? Infinity : now() + seconds * 1000;
+  deadlineSeconds = seconds;
+}
+
 /** Milliseconds left before the deadline (Infinity when none), for the native engine. */
 export function remainingMs(): number {
   return deadline === Infinity ? Infinity : Math.max(0, deadline - now());

@@ -91,7 +91,7 @@ export async function handler(args: Args): Promise<void> {
       if (inlineOnly.length) throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
     }
 
-    const limits = limitsOf(args);
+    const limits = limitsOf(args, 'each');
     const cases: CaseSpec[] = [];
     const fileErrors: FileError[] = [];
     const walkErrors: { file: string; message: string }[] = [];

@@ -49,7 +49,7 @@ export async function handler(args: Args): Promise<void> {
       import('../grade/names.js'),
     ]);
     const reporter: Reporter = args.json ? 'json' : args.reporter;
-    const limits = limitsOf(args);
+    const limits = limitsOf(args, 'each');
     const key = args.key!;
     const walkErrors: { file: string; message: string }[] = [];
     const paths = args.submissions ?? [];
