@@ -33,7 +33,7 @@ export interface Limits {
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/** The documented defaults (README "Running on untrusted input"). */
+/** The documented defaults (docs/untrusted-input.md). */
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxNodes: 200_000,
   maxExpansion: 2_000_000,

@@ -26,7 +26,7 @@ export function builder(y: Argv) {
     .option('expect', { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' })
     .option('expect-value', { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' })
     .option('wrt', { type: 'string', array: true, describe: 'check only these variables (comma-separated)' })
-    .option('samples', { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins)' })
+    .option('samples', { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins; not grad\'s --sample: entries)' })
     .option('points', { type: 'number', hidden: true, describe: 'the old name of --samples' })
     .option('min-digits', { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' })
     .option('seed', { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' })

@@ -21,7 +21,7 @@ export function builder(y: Argv) {
     .option('eps', { type: 'number', describe: 'relative finite-difference step: h = eps·max(1,|x|) (default cbrt(machine ε) ≈ 6.06e-6)' })
     .option('fd-max', { type: 'number', default: 2000, describe: 'difference every entry while the inputs have at most this many; above, a directional check' })
     .option('directions', { type: 'number', default: 4, describe: 'random directions of the directional check' })
-    .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check' })
+    .option('sample', { type: 'number', default: 64, describe: 'entries sampled by the directional check above --fd-max (not check\'s --samples: random points)' })
     .option('allow-unjudged', { type: 'boolean', default: false, describe: 'pass even when finite differences judged no entry (every one at a kink or in noise)' })
     .option('edges', { ...EDGES_OPTION, describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none' })
     .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
