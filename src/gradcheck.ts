@@ -98,11 +98,9 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
   });
   spec.file = '<gradcheck>';
   try {
-    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, order: options.order, engine: options.engine, limits: limitsFrom(options.limits) });
+    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, order: options.order, engine: options.engine, limits: limitsFrom(options.limits), allowUnjudged: options.allowUnjudged });
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const failures: GradcheckFailure[] = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
-    // a formula check that judged nothing has not passed (a single kink beside judged entries stays a warning)
-    if (r.check && !r.check.passed && r.check.unjudgedReason && !failures.length && !options.allowUnjudged) failures.push({ kind: 'unjudged', entry: 'f', message: r.check.unjudgedReason });
     const result: GradcheckResult = {
       passed: failures.length === 0,
       formula,
@@ -257,7 +255,12 @@ export function functionResult(
   const found = [...(o.pre ?? []), ...findings(r, pv.wrt, o.rows, o.side)];
   const unjudged = r.check?.unjudgedReason ?? r.jacobian?.unjudgedReason;
   const precision = r.check?.precision ?? r.jacobian?.precision;
-  if (unjudged && !(r.check ?? r.jacobian)!.passed) found.push({ kind: 'unjudged', entry: 'f', message: unjudged, yours: NaN, truth: NaN });
+  // a value that is not finite at the point leaves nothing to difference: say that, not how to make the differences judge
+  const bad = f.value ? f.value.findIndex((v) => !Number.isFinite(v)) : -1;
+  if (bad >= 0) {
+    const at = f.value!.length === 1 ? 'f' : o.rows[bad] ?? `f[${bad}]`;
+    found.push({ kind: 'nonfinite', entry: at, message: `the function's value is not finite at the point (${at} = ${f.value![bad]}): nothing can be checked there; choose a point where it is defined`, yours: f.value![bad], truth: NaN });
+  } else if (unjudged && !(r.check ?? r.jacobian)!.passed) found.push({ kind: 'unjudged', entry: 'f', message: unjudged, yours: NaN, truth: NaN });
   const warnings = r.check ? uncertainties(r.check, `your ${o.side}`, 'function').map((w) => w.message) : [];
   if (precision && precision.dtype !== 'float64') warnings.push(`checked in ${precisionText(precision)}: steps, noise and tolerance sized for it`);
   if (unjudged && (r.check ?? r.jacobian)!.passed) warnings.push(`${unjudged.replace(/ — .*/, '')}; accepted (allowUnjudged)`);

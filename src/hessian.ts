@@ -374,12 +374,29 @@ export interface SecondOrderCheckResult extends AtPoint {
   check: SecondOrderVerdict;
 }
 
+/** One Hessian-vector product under test: the direction u, the product H·u, and a name for it. */
+export type SecondOrderDirection = Parameters<typeof checkSecondOrder>[1][number];
+
 /**
- * The second-order check (gradgradcheck): Hessian-vector products along random unit
- * directions against central differences of the gradient along them. For test suites
- * and case files: `secondOrderCheck(formula, values).passed`.
+ * The second-order check (gradgradcheck): Hessian-vector products against central
+ * differences of the gradient along their directions. The library's one name for it:
+ * - of a formula, along random unit directions: `secondOrderCheck(formula, values).passed`
+ *   (for test suites and case files);
+ * - of any function that gives a gradient (`SecondOrderFunction`), along the directions
+ *   given with their products under test: `secondOrderCheck(fn, directions)`.
  */
-export function secondOrderCheck(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions = {}): SecondOrderCheckResult {
+export function secondOrderCheck(formula: string, values: Record<string, Tensor | Nested>, opts?: SecondOrderOptions): SecondOrderCheckResult;
+export function secondOrderCheck(fn: SecondOrderFunction, directions: SecondOrderDirection[], opts?: SecondOrderOptions): SecondOrderVerdict;
+export function secondOrderCheck(
+  subject: string | SecondOrderFunction,
+  second: Record<string, Tensor | Nested> | SecondOrderDirection[],
+  opts: SecondOrderOptions = {},
+): SecondOrderCheckResult | SecondOrderVerdict {
+  if (typeof subject !== 'string') return checkSecondOrder(subject, second as SecondOrderDirection[], opts);
+  return formulaSecondOrderCheck(subject, second as Record<string, Tensor | Nested>, opts);
+}
+
+function formulaSecondOrderCheck(formula: string, valuesIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions): SecondOrderCheckResult {
   const limits = limitsFrom(opts.limits);
   return withDeadline(limits.timeout, () => {
     const values = toTensors(valuesIn);

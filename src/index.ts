@@ -5,6 +5,8 @@
  *   const r = grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI });
  *   r.gradient.x; // -6.283185307179586
  */
+import { checkSecondOrder as checkSecondOrderVerdict } from './check/second-order.js';
+
 export { grad, prepare, type GradOptions, type GradResult, type NodeReport, type EdgeReport, type Warning, type Summary, type Shown } from './grad.js';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult, type GradcheckFailure, type FunctionGradcheckOptions, type FunctionGradcheckResult, type InputValues, type GradientValues } from './gradcheck.js';
 export type { ValueLike, TensorLike, NestedArray } from './check/forms.js';
@@ -22,8 +24,13 @@ export type { OpDef } from './ops/types.js';
 export { AgError, type Span, type ErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, limitsFrom, type Limits } from './limits.js';
 export { jacobian, type JacobianOptions, type JacobianResult } from './jacobian.js';
-export { hessian, hvp, secondOrderCheck, secondOrderTape, type HessianOptions, type HessianResult, type HvpResult, type SecondOrderCheckResult, type SecondOrderOptions, type SecondOrderTape, type SecondOrderCheck, type Curvature } from './hessian.js';
-export { checkSecondOrder, type SecondOrderFunction, type SecondOrderVerdict, type DirectionVerdict, type SecondOrderEntry } from './check/second-order.js';
+export { hessian, hvp, secondOrderCheck, secondOrderTape, type HessianOptions, type HessianResult, type HvpResult, type SecondOrderCheckResult, type SecondOrderOptions, type SecondOrderTape, type SecondOrderCheck, type SecondOrderDirection, type Curvature } from './hessian.js';
+export { type SecondOrderFunction, type SecondOrderVerdict, type DirectionVerdict, type SecondOrderEntry } from './check/second-order.js';
+/**
+ * @deprecated The library's name for the second-order check is `secondOrderCheck`:
+ * `secondOrderCheck(fn, directions, options)` is this call, unchanged.
+ */
+export const checkSecondOrder: typeof checkSecondOrderVerdict = checkSecondOrderVerdict;
 export { TapeWriter } from './graph/append.js';
 export { appendGradient, appendTangent } from './graph/gradient.js';
 export { derive, crossCheck, type DeriveOptions, type DeriveResult, type DeriveEdge, type CrossCheck } from './derive/index.js';

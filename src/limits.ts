@@ -33,7 +33,7 @@ export interface Limits {
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/** The documented defaults (README "Running on untrusted input"). */
+/** The documented defaults (docs/untrusted-input.md). */
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxNodes: 200_000,
   maxExpansion: 2_000_000,
@@ -195,6 +195,16 @@ export function withDeadline<T>(seconds: number, fn: () => T, timeout = seconds)
     deadline = saved;
     deadlineSeconds = savedSeconds;
   }
+}
+
+/**
+ * Start the whole command's clock: every later deadline (the `--at` values, the run, the
+ * picture) keeps this one if it is earlier, so `--timeout` bounds the command, not each
+ * of its phases. Set, not narrowed: a second command in the same process starts afresh.
+ */
+export function startCommandClock(seconds: number): void {
+  deadline = seconds === Infinity ? Infinity : now() + seconds * 1000;
+  deadlineSeconds = seconds;
 }
 
 /** Milliseconds left before the deadline (Infinity when none), for the native engine. */

@@ -42,6 +42,8 @@ export interface RunOptions {
   /** the largest rtol and atol a case file may set (the command line may raise them) */
   maxRtol?: number;
   maxAtol?: number;
+  /** a case without an answer may pass though finite differences judged nothing (the library's allowUnjudged) */
+  allowUnjudged?: boolean;
 }
 
 /** Why a case could not run, pointing at the field (and into the formula) it is about. */
@@ -176,7 +178,7 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     order: spec.order ?? o.order ?? 1,
     rule: { ...tol, minDigits: spec.minDigits ?? o.minDigits ?? DEFAULT_MIN_DIGITS },
     seed,
-    grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false, limits },
+    grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false, limits, allowUnjudged: o.allowUnjudged },
     warnings: [],
   };
 }

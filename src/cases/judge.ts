@@ -22,7 +22,7 @@ import { flat, stepTruths, type Sample } from './sample.js';
  * points gathered into one failure per answer.
  */
 
-export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite';
+export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
 
 /** One thing a case got wrong, with the first point where it was wrong. */
 export interface CaseFailure {
@@ -127,6 +127,14 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   const dir = chk?.directions?.find((d) => d.status === 'fail');
   if (dir && !chk!.failures.length) {
     finding({ kind: 'autodiff', key: 'autodiff:direction', entry: '∇f·u', field: 'f', message: `autodiff and finite differences disagree along a random direction u at ${at}: ∇f·u = ${distinct(dir.ad, dir.fd)[0]}, finite differences give ${distinct(dir.ad, dir.fd)[1]}`, truth: dir.ad, fd: dir.fd });
+  }
+  // a check that judged nothing has not passed: without an answer, autodiff against finite differences is the case's whole verdict
+  // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
+  if (chk?.unjudgedReason && !chk.passed && !out.length && !c.answers.length) {
+    const [what, help] = chk.unjudgedReason.split(' — ');
+    // a case file's author moves its point or gives the answer; the library's caller has the options the reason names
+    const how = c.spec.file === '<gradcheck>' ? help : 'move the point off the kink (at:), or give the expected answer (expect:)';
+    finding({ kind: 'unjudged', key: 'unjudged', entry: 'f', field: 'f', message: `${what} at ${at} — ${how}` });
   }
   return out;
 }

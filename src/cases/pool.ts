@@ -11,8 +11,8 @@ export function defaultJobs(): number {
 }
 
 /**
- * What a worker thread costs before it pays: loading its bundle and warming up (measured
- * at 150–330 ms on the 2-core machines, quiet to loaded; bench/check-throughput.mjs).
+ * What a worker thread costs before it pays: loading its bundle and warming up (the
+ * measured range is in docs/performance.md, "--jobs, the crossover").
  */
 export const WORKER_START_MS = 300;
 /** Workers start only when the work left would take the main thread this many worker starts. */
@@ -23,8 +23,8 @@ const WARM_MS = 50;
 const MEASURE_MS = 100;
 /**
  * Below this share of a core for the main thread alone, the machine is busy: a worker would
- * compete with it for the same CPU and only add its start-up (measured on the shared
- * 2-core machines: --jobs 2 ran 5–20% slower than --jobs 1 while the process got 0.6 cores).
+ * compete with it for the same CPU and only add its start-up (docs/performance.md, "--jobs,
+ * the crossover").
  */
 const BUSY_SHARE = 0.85;
 /** Work a worker gets per message, so messages stay few and the end of the run stays short. */

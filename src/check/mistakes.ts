@@ -161,7 +161,7 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     // the fewest digits that still explain it (a float32 fit of 0.1 is 0.09999)
     const r = [1, 2, 3].map((d) => Number(c.toPrecision(d))).find((a) => agrees(yours, plus(a))) ?? c;
     const by = `${num(r, 4)}·${inp.name}`;
-    const why = inp.name !== p.own ? '' : r < 0 ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
+    const why = inp.name !== p.own ? '' : r < 0 ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2, or a term ${num(-r / 2, 4)}·‖${inp.name}‖² whose gradient was left out?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
     return { code: 'proportional', words: `your ${what} differs by ${by} everywhere${why}` };
   }
   let counted = 0;

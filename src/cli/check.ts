@@ -27,7 +27,7 @@ export const options = {
   expect: { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' },
   'expect-value': { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' },
   wrt: { type: 'string', array: true, describe: 'check only these variables (comma-separated)' },
-  samples: { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins)' },
+  samples: { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins; not grad\'s --sample: entries)' },
   points: { type: 'number', hidden: true, describe: 'the old name of --samples' },
   'min-digits': { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' },
   seed: { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' },
@@ -95,7 +95,7 @@ export async function handler(args: Args): Promise<void> {
       if (inlineOnly.length) throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
     }
 
-    const limits = limitsOf(args);
+    const limits = limitsOf(args, 'each');
     const cases: CaseSpec[] = [];
     const fileErrors: FileError[] = [];
     const walkErrors: { file: string; message: string }[] = [];

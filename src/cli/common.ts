@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { AgError } from '../errors.js';
 import { readStdinBounded, readTextBounded } from '../io/read.js';
 import { writeAtomic } from '../io/write.js';
-import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, type Limits } from '../limits.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, startCommandClock, type Limits } from '../limits.js';
 import { splitTopLevel } from '../parse/values.js';
 import { formatError } from '../report/errors.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
@@ -147,10 +147,17 @@ export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresAr
 );
 
 /** The Limits of a command line: its limit flags over the defaults, built once. */
-export function limitsOf(args: LimitArgs): Limits {
+/**
+ * The run's limits from its flags. `--timeout` bounds the whole command (its clock starts
+ * here), except where a command times each unit of work on its own: `check` each case,
+ * `grade` each problem of a submission (`each`).
+ */
+export function limitsOf(args: LimitArgs, timeout: 'command' | 'each' = 'command'): Limits {
   const flags: LimitArgs = {};
   for (const f of LIMIT_FLAGS) flags[f.key] = args[f.key];
-  return limitsFromFlags(flags);
+  const limits = limitsFromFlags(flags);
+  startCommandClock(timeout === 'command' ? limits.timeout : Infinity);
+  return limits;
 }
 
 /**

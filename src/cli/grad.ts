@@ -25,7 +25,7 @@ export const options = {
   eps: { type: 'number', describe: 'relative finite-difference step: h = eps·max(1,|x|) (default cbrt(machine ε) ≈ 6.06e-6)' },
   'fd-max': { type: 'number', default: 2000, describe: 'difference every entry while the inputs have at most this many; above, a directional check' },
   directions: { type: 'number', default: 4, describe: 'random directions of the directional check' },
-  sample: { type: 'number', default: 64, describe: 'entries sampled by the directional check' },
+  sample: { type: 'number', default: 64, describe: 'entries sampled by the directional check above --fd-max (not check\'s --samples: random points)' },
   'allow-unjudged': { type: 'boolean', default: false, describe: 'pass even when finite differences judged no entry (every one at a kink or in noise)' },
   edges: { ...EDGES_OPTION, describe: 'the edge table: summary (large tensors summarised), full (whole tensors), none' },
   digits: { type: 'number', default: 6, describe: 'significant digits in the human view' },

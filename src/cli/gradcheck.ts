@@ -22,7 +22,7 @@ export const positionals = {
 
 export const options = {
   ...LIMIT_OPTIONS,
-  exec: { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see README "Check your own code")' },
+  exec: { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see docs/your-code.md)' },
   module: { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' },
   python: { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' },
   torch: { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' },

@@ -54,7 +54,7 @@ export async function handler(args: Args): Promise<void> {
       import('../grade/names.js'),
     ]);
     const reporter = reporterOf(args);
-    const limits = limitsOf(args);
+    const limits = limitsOf(args, 'each');
     const key = args.key!;
     const walkErrors: { file: string; message: string }[] = [];
     const paths = args.submissions ?? [];

@@ -119,9 +119,18 @@ describe('running a case', () => {
 
   it('reports a wrong autodiff (a non-differentiable point) against finite differences', () => {
     // |x| at 0: autodiff gives 0 (the subgradient), differences cross the kink and cannot judge
+    // with no answer, autodiff against the differences is the whole verdict, and nothing judged is not a pass
     const kink = run1('- f: abs(x)\n  at: { x: 0 }\n');
-    expect(kink.status).toBe('pass');
+    expect(kink.status).toBe('fail');
+    expect(kink.failures[0]).toMatchObject({ kind: 'unjudged', entry: 'f' });
+    expect(kink.failures[0].message).toMatch(/^finite differences could not judge the only entry: nothing judged is not a pass at x=0 — move the point off the kink \(at:\), or give the expected answer \(expect:\)$/);
     expect(kink.warnings.join('\n')).toMatch(/kink/);
+    // with an answer, the answer is judged against autodiff; the differences' silence at the kink is a warning
+    const answered = run1('- f: abs(x) + y^2\n  at: { x: 0, y: 1 }\n  expect: { gradient: { y: 2 } }\n');
+    expect(answered.status).toBe('pass');
+    expect(run1('- f: abs(x)\n  at: { x: 0 }\n  expect: { gradient: { x: 0 } }\n').status).toBe('pass');
+    // a kink beside judged entries is no failure
+    expect(run1('- f: abs(x) + y^2\n  at: { x: 0, y: 1 }\n').status).toBe('pass');
     // a fixed step equal to the period: the differences agree with each other, and are wrong
     const r = run1('- f: sin(200*pi*x)\n  at: { x: 0.3 }\n  eps: 0.01\n');
     expect(r.status).toBe('fail');

@@ -113,7 +113,7 @@ describe("naming the mistake in a user's gradient", () => {
     // L + 0.1·‖W‖², its gradient written with 0.1·W
     const reg = (v: { W: M; x: number[] }) => loss(v) + 0.1 * v.W.flat().reduce((s, w) => s + w * w, 0);
     const r = gradcheck(reg, { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.1 * v.W[i][j]) }) });
-    expect(only(r)).toEqual({ input: 'W', code: 'proportional', words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2?' });
+    expect(only(r)).toEqual({ input: 'W', code: 'proportional', words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2, or a term 0.05·‖W‖² whose gradient was left out?' });
     // yours − truth = 0.5·V, V another input of the same size
     const V = randn(3, 4);
     const withV = gradcheck(({ W, x }: { W: M; x: number[]; V: M }) => loss({ W, x }), { W: W34, x: x4, V }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.5 * V[i][j]) }), wrt: ['W', 'x'] });

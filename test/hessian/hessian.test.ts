@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AgError } from '../../src/errors.js';
-import { curvatureOf, hessian, hvp, secondOrderCheck } from '../../src/hessian.js';
+import { curvatureOf, hessian, hvp, secondOrderCheck, secondOrderTape } from '../../src/hessian.js';
+import * as library from '../../src/index.js';
+import { toTensors } from '../../src/grad.js';
 import { Rng } from '../../src/random.js';
 import { expectClose } from '../native/harness.js';
 
@@ -136,6 +138,17 @@ describe('the second-order check', () => {
     expect(r.check.directions).toHaveLength(6);
     expect(r.check.evaluations).toBe(24);
     expect(r.check.maxRelError).toBeLessThan(1e-6);
+  });
+
+  it('one public name: secondOrderCheck(fn, directions) judges a given H·u; checkSecondOrder is its deprecated alias', () => {
+    const so = secondOrderTape('sum(x.^3)', toTensors({ x: [1, -2] }));
+    const u = Float64Array.from([0.6, 0.8]);
+    const right = [{ u, hu: so.hvp(u), name: 'u' }];
+    const wrong = [{ u, hu: so.hvp(u).map((h) => 2 * h), name: 'u' }];
+    expect(library.secondOrderCheck(so.fn, right).passed).toBe(true);
+    expect(library.secondOrderCheck(so.fn, wrong).passed).toBe(false);
+    expect(library.checkSecondOrder(so.fn, wrong)).toEqual(library.secondOrderCheck(so.fn, wrong));
+    expect(library.secondOrderCheck('sum(x.^3)', { x: [1, -2] }).passed).toBe(true);
   });
 
   it('a point on a kink is reported as a kink, not as a wrong second derivative', () => {
