@@ -1,57 +1,63 @@
 import { existsSync } from 'node:fs';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import type { CaseSpec } from '../cases/load.js';
-import type { CheckReport, FileError } from '../cases/run.js';
+import type { FileError } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { splitTopLevel } from '../parse/values.js';
 import { evaluateValue } from '../values.js';
 import { Rng } from '../random.js';
 import { formatError } from '../report/errors.js';
-import { toJson } from '../report/json.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
+import { reportersText } from '../report/reporters.js';
+import { emitReport, reporterOption } from './report.js';
 import type { Limits } from '../limits.js';
-import { colors, EXIT_USAGE, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run } from './common.js';
+import { colors, EXIT_USAGE, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, writeOut } from './common.js';
 
 export const command = 'check [inputs..]';
 export const describe = 'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
 
-const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
-type Reporter = (typeof REPORTERS)[number];
+export const positionals = {
+  inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' },
+} as const;
 
-export function builder(y: Argv) {
-  return limitOptions(y)
-    .positional('inputs', { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' })
-    .option('at', { type: 'string', array: true, requiresArg: true, describe: 'a formula\'s values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random' })
-    .option('range', { type: 'string', array: true, requiresArg: true, describe: 'where a formula\'s random values come from: name=[low,high],... (default [-3,3])' })
-    .option('expect', { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' })
-    .option('expect-value', { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' })
-    .option('wrt', { type: 'string', array: true, describe: 'check only these variables (comma-separated)' })
-    .option('samples', { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins; not grad\'s --sample: entries)' })
-    .option('points', { type: 'number', hidden: true, describe: 'the old name of --samples' })
-    .option('min-digits', { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' })
-    .option('seed', { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' })
-    .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5; a case\'s rtol: wins)' })
-    .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' })
-    .option('eps', { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' })
-    .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' })
-    .option('order', { choices: [1, 2] as const, describe: '2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case\'s order: wins)' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' })
-    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
-    .option('shard', { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' })
-    .option('jobs', { alias: 'j', type: 'number', describe: 'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number' })
-    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
-    .option('allow-files', { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' })
-    .option('max-rtol', { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' })
-    .option('max-atol', { type: 'number', requiresArg: true, describe: 'the largest atol a case file may set (default 0.01)' })
-    .example('$0 check fixtures/homework/', 'every case file in a folder')
-    .example('$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log')
-    .example('$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --samples 5', 'is my derivation right?')
-    .example('$0 check "sum(log(1 + exp(-y.*(X*w))))" --at "X=randn(5,3), y=[1,-1,1,1,-1], w=[0.1,0.2,0.3]" --wrt w --order 2', 'second derivatives too (gradgradcheck)')
-    .example('$0 check cases.yaml --shard 2/4 --jobs 2', 'the second quarter of the cases on two threads');
-}
+export const options = {
+  ...LIMIT_OPTIONS,
+  at: { type: 'string', array: true, requiresArg: true, describe: 'a formula\'s values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random' },
+  range: { type: 'string', array: true, requiresArg: true, describe: 'where a formula\'s random values come from: name=[low,high],... (default [-3,3])' },
+  expect: { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' },
+  'expect-value': { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' },
+  wrt: { type: 'string', array: true, describe: 'check only these variables (comma-separated)' },
+  samples: { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins; not grad\'s --sample: entries)' },
+  points: { type: 'number', hidden: true, describe: 'the old name of --samples' },
+  'min-digits': { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' },
+  seed: { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' },
+  rtol: { type: 'number', describe: 'relative tolerance (default 1e-5; a case\'s rtol: wins)' },
+  atol: { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' },
+  eps: { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' },
+  method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' },
+  order: { choices: [1, 2] as const, describe: '2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case\'s order: wins)' },
+  engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' },
+  reporter: reporterOption('cases', `report format: ${reportersText('cases')}`),
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
+  shard: { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' },
+  jobs: { alias: 'j', type: 'number', describe: 'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number' },
+  json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
+  'allow-files': { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' },
+  'max-rtol': { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' },
+  'max-atol': { type: 'number', requiresArg: true, describe: 'the largest atol a case file may set (default 0.01)' },
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+const examples = [
+  ['$0 check fixtures/homework/', 'every case file in a folder'],
+  ['$0 check cases.yaml --reporter junit -o report.xml', 'JUnit XML for CI, the table in the log'],
+  ['$0 check "(x+y)*sin(x)" --expect "x=sin(x)+(x+y)*cos(x)" --expect "y=sin(x)" --samples 5', 'is my derivation right?'],
+  ['$0 check "sum(log(1 + exp(-y.*(X*w))))" --at "X=randn(5,3), y=[1,-1,1,1,-1], w=[0.1,0.2,0.3]" --wrt w --order 2', 'second derivatives too (gradgradcheck)'],
+  ['$0 check cases.yaml --shard 2/4 --jobs 2', 'the second quarter of the cases on two threads'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 /** A positional argument names a case file when it exists or looks like one; otherwise it is a formula. */
 function isCaseFile(p: string): boolean {
@@ -62,15 +68,13 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }, reporters] = await Promise.all([
+    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
       import('../cases/shard.js'),
       import('../report/check-table.js'),
-      loadReporters(),
     ]);
-    const reporter: Reporter = args.json ? 'json' : args.reporter;
     const jobs = args.jobs ?? defaultJobs();
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new AgError('usage', `--jobs must be a whole number from 1 to 256, not ${jobs}`);
     // --points was the number of random evaluation points before points: meant grade points
@@ -166,49 +170,15 @@ export async function handler(args: Args): Promise<void> {
     if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
     if (grading) process.stderr.write(`${err.yellow('note:')} skipped ${grading} file${grading > 1 ? 's' : ''} in the folders that ${grading > 1 ? 'are answer keys or submissions' : 'is an answer key or a submission'}, not case files (grade them with autograd-cli grade)\n`);
     if (interrupted) {
-      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
+      writeOut(`${renderCheckTable(report, { color: colors(args) })}\n`);
       process.stderr.write(`${err.yellow('interrupted:')} ${results.length} of ${mine.length} cases finished; the others did not run\n`);
       return 130;
     }
     const code = fileErrors.length ? EXIT_USAGE : exitCode(report);
-    if (args.output) {
-      // the table is printed whatever happens to the file, and the exit code still says how the cases went
-      process.stdout.write(`${renderCheckTable(report, { color: colors(args) })}\n`);
-      try {
-        writeAtomic(args.output, reporters(reporter, report));
-      } catch (e) {
-        if (!(e instanceof AgError)) throw e;
-        process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`);
-      }
-    } else {
-      const out = reporter === 'table' ? `${renderCheckTable(report, { color: colors(args) })}\n` : reporters(reporter, report);
-      process.stdout.write(out);
-    }
+    // with -o the table is printed whatever happens to the file, and the exit code still says how the cases went
+    await emitReport('cases', report, args, { notWritten: (e) => process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`) });
     return code;
   });
-}
-
-async function loadReporters() {
-  const [{ renderCheckTable }, { renderJunit }, { renderTap }, { renderGithub }] = await Promise.all([
-    import('../report/check-table.js'),
-    import('../report/junit.js'),
-    import('../report/tap.js'),
-    import('../report/github.js'),
-  ]);
-  return (reporter: Reporter, report: CheckReport): string => {
-    switch (reporter) {
-      case 'json':
-        return `${toJson(report)}\n`;
-      case 'junit':
-        return renderJunit(report);
-      case 'tap':
-        return renderTap(report);
-      case 'github':
-        return renderGithub(report);
-      default:
-        return `${renderCheckTable(report)}\n`;
-    }
-  };
 }
 
 /** `--range x=[-3,3],y=[0,1]` */

@@ -1,9 +1,9 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Argv } from 'yargs';
 import { AgError } from '../errors.js';
 import { readStdinBounded, readTextBounded } from '../io/read.js';
+import { writeAtomic } from '../io/write.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, startCommandClock, type Limits } from '../limits.js';
 import { splitTopLevel } from '../parse/values.js';
 import { formatError } from '../report/errors.js';
@@ -95,13 +95,42 @@ export function writeOut(text: string | Uint8Array, to: 'stdout' | 'stderr' = 's
   }
 }
 
-/** Options every command that reads values shares. */
-export function valueOptions<T>(y: Argv<T>) {
-  return y
-    .option('at', { type: 'string', array: true, requiresArg: true, describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable', default: [] as string[] })
-    .option('seed', { type: 'number', default: 42, describe: 'seed for randn/rand in values and for sampled checks' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' });
+/**
+ * The one output path of every command: `report` to standard output, or with `-o`
+ * (`output`) atomically to that file (src/io/write.ts), the terminal then showing
+ * `shown` when given (the table). A file that cannot be written goes to `notWritten`
+ * when given (the run goes on), else is thrown (one line, exit 2).
+ */
+export function emit(report: string | Uint8Array, o: { output?: string; shown?: () => string; notWritten?: (e: AgError) => void } = {}): void {
+  if (!o.output) return writeOut(report);
+  if (o.shown) writeOut(o.shown());
+  try {
+    writeAtomic(o.output, report);
+  } catch (e) {
+    if (!(e instanceof AgError) || !o.notWritten) throw e;
+    o.notWritten(e);
+  }
 }
+
+/** `--json`, read in one place: the JSON document of `data`, else the human view. */
+export function jsonOr(args: CommonArgs, data: () => unknown, human: () => string): string {
+  return args.json ? `${toJson(data())}\n` : `${human()}\n`;
+}
+
+/** `--json` is `--reporter json`. */
+export function reporterOf<R extends string>(args: CommonArgs & { reporter: R }): R | 'json' {
+  return args.json ? 'json' : args.reporter;
+}
+
+/** `--json`, one option for every command: one JSON document instead of the human view (see `jsonOr`, `reporterOf`). */
+export const JSON_OPTION = { type: 'boolean', default: false, describe: 'print one JSON document on stdout' } as const;
+
+/** Options every command that reads values shares. */
+export const VALUE_OPTIONS = {
+  at: { type: 'string', array: true, requiresArg: true, describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable', default: [] as string[] },
+  seed: { type: 'number', default: 42, describe: 'seed for randn/rand in values and for sampled checks' },
+  json: JSON_OPTION,
+} as const;
 
 /** The limit flags as yargs gives them (camel-cased, undefined when not given). */
 export type LimitArgs = { -readonly [K in keyof Limits]?: number };
@@ -110,14 +139,12 @@ export type LimitArgs = { -readonly [K in keyof Limits]?: number };
  * The resource limits every command that reads a formula or values shares (src/limits.ts),
  * defined once here. Not given, a flag keeps its documented default.
  */
-export function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
-  let out = y as Argv<T & LimitArgs>;
-  for (const f of LIMIT_FLAGS) {
+export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresArg: true; group: string; describe: string }>> = Object.fromEntries(
+  LIMIT_FLAGS.map((f) => {
     const d = DEFAULT_LIMITS[f.key] / f.unit;
-    out = out.option(f.flag, { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `${f.describe} (default ${f.key === 'timeout' ? `${d} s` : d})` }) as Argv<T & LimitArgs>;
-  }
-  return out;
-}
+    return [f.flag, { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `${f.describe} (default ${f.key === 'timeout' ? `${d} s` : d})` }];
+  }),
+);
 
 /** The Limits of a command line: its limit flags over the defaults, built once. */
 /**
@@ -143,11 +170,15 @@ export async function run(args: CommonArgs, body: () => Promise<number> | number
     code = await body();
   } catch (e) {
     code = EXIT_USAGE;
-    const ag = e instanceof AgError ? e : internal(e);
-    if (args.json) writeOut(`${toJson({ error: ag.toJSON() })}\n`);
-    else writeOut(`${formatError(ag, colors(args, 'stderr'))}\n`, 'stderr');
+    writeError(e instanceof AgError ? e : internal(e), args);
   }
   process.exitCode = code;
+}
+
+/** A run's error: `{"error": …}` on stdout with --json, else one message (with a caret) on stderr. */
+export function writeError(e: AgError, args: CommonArgs): void {
+  if (args.json) writeOut(`${toJson({ error: e.toJSON() })}\n`);
+  else writeOut(`${formatError(e, colors(args, 'stderr'))}\n`, 'stderr');
 }
 
 function internal(e: unknown): AgError {

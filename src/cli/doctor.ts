@@ -1,17 +1,26 @@
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ChalkInstance } from 'chalk';
+import { builderOf, type ArgsOf } from './options.js';
 import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
 import { OPS } from '../ops/index.js';
-import { toJson } from '../report/json.js';
-import { colors, EXIT_OK, run } from './common.js';
+import { colors, emit, EXIT_OK, JSON_OPTION, jsonOr, run } from './common.js';
 
 export const command = 'doctor';
 export const describe = 'which engine runs formulas here: the native addon (prebuilt or built here; its BLAS, threads, compiler) or why not';
 
-export function builder(y: Argv) {
-  return y.option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' }).example('$0 doctor', 'is the native engine built, and with which BLAS?');
-}
+export const positionals = {
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  json: JSON_OPTION,
+} as const;
+
+const examples = [
+  ['$0 doctor', 'is the native engine built, and with which BLAS?'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options>;
 
 export interface DoctorReport {
   /** what `--engine auto` uses for a formula whose ops the native engine covers */
@@ -69,31 +78,31 @@ export function doctorReport(): DoctorReport {
 export async function handler(args: Args): Promise<void> {
   await run(args, () => {
     const r = doctorReport();
-    if (args.json) {
-      process.stdout.write(`${toJson(r)}\n`);
-      return EXIT_OK;
-    }
-    const c = colors(args);
-    const line = (k: string, v: string) => `${c.bold(k.padEnd(11))} ${v}`;
-    const out = [
-      line('engine', r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`),
-      line('addon', r.source ? `${r.addon} ${c.dim(`(${r.source})`)}` : r.addon),
-      ...r.candidates.filter((k) => k.skipped && r.engine === 'native').map((k) => line('', c.dim(`not used: ${k.source} ${k.path}: ${k.skipped}`))),
-    ];
-    if (r.engine === 'native') {
-      out.push(
-        // blasFrom may quote AUTOGRAD_BLAS: control characters escaped, so it stays one line
-        line('BLAS', `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`),
-        line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
-        line('compiler', r.compiler ?? '?'),
-        line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),
-        line('ops', r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`),
-      );
-    } else if (!process.env.AUTOGRAD_NATIVE_PATH && r.candidates.every((k) => k.skipped !== 'AUTOGRAD_NATIVE=0')) {
-      out.push(line('build it', `${BUILD_COMMAND()} ${c.dim(`(${BUILD_NEEDS})`)}`));
-    }
-    out.push(line('node', `${r.node} (N-API ${r.napi})`));
-    process.stdout.write(`${out.join('\n')}\n`);
+    emit(jsonOr(args, () => r, () => doctorText(r, colors(args))));
     return EXIT_OK;
   });
+}
+
+/** The report for a person: one line per thing, what to do when the addon is missing. */
+function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): string {
+  const line = (k: string, v: string) => `${c.bold(k.padEnd(11))} ${v}`;
+  const out = [
+    line('engine', r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`),
+    line('addon', r.source ? `${r.addon} ${c.dim(`(${r.source})`)}` : r.addon),
+    ...r.candidates.filter((k) => k.skipped && r.engine === 'native').map((k) => line('', c.dim(`not used: ${k.source} ${k.path}: ${k.skipped}`))),
+  ];
+  if (r.engine === 'native') {
+    out.push(
+      // blasFrom may quote AUTOGRAD_BLAS: control characters escaped, so it stays one line
+      line('BLAS', `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`),
+      line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
+      line('compiler', r.compiler ?? '?'),
+      line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),
+      line('ops', r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`),
+    );
+  } else if (!process.env.AUTOGRAD_NATIVE_PATH && r.candidates.every((k) => k.skipped !== 'AUTOGRAD_NATIVE=0')) {
+    out.push(line('build it', `${BUILD_COMMAND()} ${c.dim(`(${BUILD_NEEDS})`)}`));
+  }
+  out.push(line('node', `${r.node} (N-API ${r.napi})`));
+  return out.join('\n');
 }

@@ -1,58 +1,62 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
-import { toJson } from '../report/json.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
+import { reportersText } from '../report/reporters.js';
+import { emitReport, reporterOption } from './report.js';
 import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
 import { readDtype } from '../check/dtype.js';
-import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
-import type { CaseResult } from '../cases/run.js';
-import { colors, EXIT_FAIL, EXIT_OK, inputFiles, limitOptions, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
+import { colors, EXIT_FAIL, EXIT_OK, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
 
 export const command = 'gradcheck';
 export const describe = 'check the gradient of your own code: a program over a pipe (--exec), a JS module (--module), a Python function (--python, --torch), against finite differences';
 
-const REPORTERS = ['table', 'json', 'junit', 'tap', 'github'] as const;
-type Reporter = (typeof REPORTERS)[number];
-
 /** Seconds one answer may take by default. */
 const REQUEST_TIMEOUT = 10;
 
-export function builder(y: Argv) {
-  return limitOptions(y)
-    .option('exec', { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see docs/your-code.md)' })
-    .option('module', { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' })
-    .option('python', { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' })
-    .option('torch', { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' })
-    .option('interpreter', { type: 'string', requiresArg: true, default: 'python3', describe: 'the Python that runs --python and --torch' })
-    .option('at', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' })
-    .option('wrt', { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' })
-    .option('reference', { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' })
-    .option('seed', { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' })
-    .option('rtol', { type: 'number', describe: 'relative tolerance (default 1e-5)' })
-    .option('atol', { type: 'number', describe: 'absolute tolerance (default 1e-7)' })
-    .option('eps', { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' })
-    .option('method', { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' })
-    .option('dtype', { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it' })
-    .option('allow-unjudged', { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' })
-    .option('fd-max', { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' })
-    .option('directions', { type: 'number', describe: 'random directions above --fd-max (default 4)' })
-    .option('request-timeout', { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' })
-    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'report format: table (terminal), json, junit (JUnit XML), tap (TAP 13), github (Actions annotations)' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
-    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
-    .example('$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass')
-    .example('$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions')
-    .example('$0 gradcheck --python softmax.py#softmax_loss --at "W=randn(5,3),X=randn(4,5),y=[0,2,1,2]" --wrt W', 'a NumPy loss returning (loss, dW)')
-    .example('$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', 'a custom torch.autograd.Function\'s backward, in float32')
-    .example('$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth');
-}
+export const positionals = {
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  ...LIMIT_OPTIONS,
+  exec: { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see docs/your-code.md)' },
+  module: { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' },
+  python: { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' },
+  torch: { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' },
+  interpreter: { type: 'string', requiresArg: true, default: 'python3', describe: 'the Python that runs --python and --torch' },
+  at: { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' },
+  wrt: { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' },
+  reference: { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' },
+  seed: { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' },
+  rtol: { type: 'number', describe: 'relative tolerance (default 1e-5)' },
+  atol: { type: 'number', describe: 'absolute tolerance (default 1e-7)' },
+  eps: { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' },
+  method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' },
+  dtype: { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it' },
+  'allow-unjudged': { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' },
+  'fd-max': { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' },
+  directions: { type: 'number', describe: 'random directions above --fd-max (default 4)' },
+  'request-timeout': { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' },
+  engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' },
+  reporter: reporterOption('function', `report format: ${reportersText('function')}`),
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
+  json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
+} as const;
+
+const examples = [
+  ['$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass'],
+  ['$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions'],
+  ['$0 gradcheck --python softmax.py#softmax_loss --at "W=randn(5,3),X=randn(4,5),y=[0,2,1,2]" --wrt W', 'a NumPy loss returning (loss, dW)'],
+  ['$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', 'a custom torch.autograd.Function\'s backward, in float32'],
+  ['$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 /** `./layer.mjs#loss` → the file and the export (`default` without #name). */
 export function parseModule(spec: string): { file: string; name: string } {
@@ -86,7 +90,6 @@ export function parsePython(spec: string, flag: '--python' | '--torch'): { file:
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const reporter: Reporter = args.json ? 'json' : args.reporter;
     const given = (['exec', 'module', 'python', 'torch'] as const).filter((k) => args[k] !== undefined);
     if (given.length !== 1) throw new AgError('usage', given.length ? `give one of ${given.map((k) => `--${k}`).join(', ')}, not ${given.length === 2 ? 'both' : 'all'}` : 'name the code to check: --exec "python3 layer.py", --module ./layer.mjs#loss, --python layer.py#loss or --torch layer.py#loss', { hint: 'autograd-cli gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4)"' });
     if (args.python && args.dtype === 'bfloat16') throw new AgError('usage', '--dtype bfloat16: NumPy has no bfloat16; check the code under --torch');
@@ -97,15 +100,7 @@ export async function handler(args: Args): Promise<void> {
     // the report never goes over an input: the values' files, the module, or a file the program's command line names
     if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module ?? args.python ?? args.torch)]);
     const values = parseAt(args.at, { seed: args.seed, limits });
-    const [{ checkProgram }, { renderFunctionCheck, failuresWithMistakes }, { summarize }, { renderJunit }, { renderTap }, { renderGithub }, { becomeSubreaper }] = await Promise.all([
-      import('../gradcheck-exec.js'),
-      import('../report/gradcheck.js'),
-      import('../cases/run.js'),
-      import('../report/junit.js'),
-      import('../report/tap.js'),
-      import('../report/github.js'),
-      import('../check/reaper.js'),
-    ]);
+    const [{ checkProgram }, { becomeSubreaper }] = await Promise.all([import('../gradcheck-exec.js'), import('../check/reaper.js')]);
     // the CLI (not a library's host) adopts what a program leaves behind, to end it (on Linux with the addon; else its process group only)
     becomeSubreaper();
     const python = args.python ?? args.torch;
@@ -128,45 +123,11 @@ export async function handler(args: Args): Promise<void> {
       dtype: readDtype(args.dtype),
       allowUnjudged: args.allowUnjudged,
     });
-    const table = () => `${renderFunctionCheck(result, { color: colors(args), label })}\n`;
-    const report = (): string => {
-      if (reporter === 'json') return `${toJson(result)}\n`;
-      if (reporter === 'table') return table();
-      const r = summarize(['<inline>'], [], [asCase(result, label, performance.now() - t0, failuresWithMistakes(result))], performance.now() - t0);
-      return reporter === 'junit' ? renderJunit(r) : reporter === 'tap' ? renderTap(r) : renderGithub(r);
-    };
-    if (args.output) {
-      writeOut(table());
-      try {
-        writeAtomic(args.output, reporter === 'table' ? renderFunctionCheck(result, { label }) + '\n' : report());
-      } catch (e) {
-        if (!(e instanceof AgError)) throw e;
-        writeOut(`${formatError(new AgError('io', `the report was not written: ${e.message}`), colors(args, 'stderr'))}\n`, 'stderr');
-      }
-    } else writeOut(report());
+    await emitReport('function', { result, label, started: t0 }, args, {
+      notWritten: (e) => writeOut(`${formatError(new AgError('io', `the report was not written: ${e.message}`), colors(args, 'stderr'))}\n`, 'stderr'),
+    });
     return result.passed ? EXIT_OK : EXIT_FAIL;
   });
-}
-
-/** A function's check as one case of a CheckReport, so check's JUnit, TAP and GitHub reporters print it (its failures with the mistakes named). */
-function asCase(r: FunctionGradcheckResult, label: string, ms: number, failures: GradcheckFailure[]): CaseResult {
-  const kase: CaseResult = {
-    file: '<inline>',
-    index: 0,
-    name: `gradcheck ${label}`,
-    line: 0,
-    f: label,
-    status: r.passed ? 'pass' : 'fail',
-    variables: Object.keys(r.point),
-    samples: 1,
-    score: { earned: r.passed ? 1 : 0, max: 1 },
-    seed: 0,
-    expected: [],
-    failures: failures.map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
-    warnings: r.warnings,
-    ms,
-  };
-  return kase;
 }
 
 /** The files a program's command line names (its script, its data) and the module: never overwritten by -o. */

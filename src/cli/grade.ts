@@ -1,54 +1,59 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import type { FileError } from '../cases/run.js';
 import { AgError, type ErrorCode } from '../errors.js';
 import { assertNotInput, writeAtomic } from '../io/write.js';
 import { formatError } from '../report/errors.js';
-import { toJson } from '../report/json.js';
+import { reportersText } from '../report/reporters.js';
+import { emitReport, reporterOption } from './report.js';
 import { safeName, safeText } from '../safe-text.js';
-import { colors, EXIT_OK, EXIT_USAGE, limitOptions, limitsOf, positiveNumber, run, terminalWidth } from './common.js';
+import { colors, EXIT_OK, EXIT_USAGE, JSON_OPTION, LIMIT_OPTIONS, type LimitArgs, limitsOf, positiveNumber, reporterOf, run } from './common.js';
 
 export const command = 'grade <key> [submissions..]';
 export const describe = 'grade student submissions against an answer key: points per problem, a gradebook, feedback per student';
 
-const REPORTERS = ['table', 'json', 'gradescope'] as const;
-type Reporter = (typeof REPORTERS)[number];
+export const positionals = {
+  key: { type: 'string', describe: 'the answer key (YAML/JSON): title and problems' },
+  submissions: { type: 'string', array: true, describe: 'submission files, or folders of them (*.yaml, *.yml, *.json)' },
+} as const;
 
-export function builder(y: Argv) {
-  return limitOptions(y)
-    .positional('key', { type: 'string', describe: 'the answer key (YAML/JSON): title and problems' })
-    .positional('submissions', { type: 'string', array: true, describe: 'submission files, or folders of them (*.yaml, *.yml, *.json)' })
-    .option('gradebook', { type: 'string', requiresArg: true, describe: 'write the gradebook as CSV: one row per student, a column per problem, total, maximum' })
-    .option('feedback', { type: 'string', requiresArg: true, describe: 'write one feedback file per student into this folder' })
-    .option('reporter', { choices: REPORTERS, default: 'table' as Reporter, describe: 'table (terminal), json, or gradescope (results.json for one submission)' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' })
-    .option('json', { type: 'boolean', default: false, describe: 'the same as --reporter json' })
-    .option('seed', { type: 'number', default: 42, describe: 'seed of the key\'s random points (a problem\'s seed: wins)' })
-    .option('engine', { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' })
-    .option('allow-files', { type: 'boolean', default: false, describe: 'let the key name any file with @file (by default only files in its own folder tree)' })
-    .option('max-rtol', { type: 'number', requiresArg: true, describe: 'the largest rtol the key may set (default 0.1)' })
-    .option('max-atol', { type: 'number', requiresArg: true, describe: 'the largest atol the key may set (default 0.01)' })
-    .example('$0 grade key.yaml submissions/ --gradebook grades.csv --feedback feedback/', 'grade a folder of submissions')
-    .example('$0 grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json', 'as a Gradescope autograder');
-}
+export const options = {
+  ...LIMIT_OPTIONS,
+  gradebook: { type: 'string', requiresArg: true, describe: 'write the gradebook as CSV: one row per student, a column per problem, total, maximum' },
+  feedback: { type: 'string', requiresArg: true, describe: 'write one feedback file per student into this folder' },
+  reporter: reporterOption('grades', reportersText('grades', ', or ')),
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
+  json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
+  seed: { type: 'number', default: 42, describe: 'seed of the key\'s random points (a problem\'s seed: wins)' },
+  engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' },
+  'allow-files': { type: 'boolean', default: false, describe: 'let the key name any file with @file (by default only files in its own folder tree)' },
+  'max-rtol': { type: 'number', requiresArg: true, describe: 'the largest rtol the key may set (default 0.1)' },
+  'max-atol': { type: 'number', requiresArg: true, describe: 'the largest atol the key may set (default 0.01)' },
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+const examples = [
+  ['$0 grade key.yaml submissions/ --gradebook grades.csv --feedback feedback/', 'grade a folder of submissions'],
+  ['$0 grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json', 'as a Gradescope autograder'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderGradeTable, renderFeedback }, { renderGradebook }, { renderGradescope }, { feedbackNames }] = await Promise.all([
+    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderFeedback }, { renderGradebook }, { feedbackNames }] = await Promise.all([
       import('../cases/load.js'),
       import('../grade/key.js'),
       import('../grade/submission.js'),
       import('../grade/grade.js'),
       import('../report/grade.js'),
       import('../report/gradebook.js'),
-      import('../report/gradescope.js'),
       import('../grade/names.js'),
     ]);
-    const reporter: Reporter = args.json ? 'json' : args.reporter;
+    const reporter = reporterOf(args);
     const limits = limitsOf(args, 'each');
     const key = args.key!;
     const walkErrors: { file: string; message: string }[] = [];
@@ -141,11 +146,13 @@ export async function handler(args: Args): Promise<void> {
         write(path, renderFeedback(report, s), false);
       });
     }
-    const rendered = reporter === 'json' ? `${toJson(report)}\n` : reporter === 'gradescope' ? renderGradescope(report, { notGraded }) : `${renderGradeTable(report)}\n`;
-    if (args.output) {
-      process.stdout.write(`${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n`);
-      write(args.output, rendered);
-    } else process.stdout.write(reporter === 'table' ? `${renderGradeTable(report, { color: colors(args), width: terminalWidth() })}\n` : rendered);
+    await emitReport('grades', report, args, {
+      notGraded,
+      notWritten: (e) => {
+        process.stderr.write(`${formatError(e, err)}\n`);
+        code = EXIT_USAGE;
+      },
+    });
     if (failure !== undefined) throw failure;
     return code;
   });

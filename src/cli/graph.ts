@@ -1,16 +1,13 @@
 import { Chalk } from 'chalk';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { graphResult } from '../graph-result.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import { assertNotInput } from '../io/write.js';
 import { DEFAULT_PICTURE_NODES } from '../limits.js';
 import { parseAt } from '../values.js';
-import type { GraphFormat } from '../report/graph/index.js';
-import { checkDigits, checkEdges, colors, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, limitOptions, limitsOf, parseList, readFormula, run, terminalWidth, valueOptions, writeOut } from './common.js';
+import { FORMATS, type GraphFormat } from '../report/graph/formats.js';
+import { checkDigits, checkEdges, colors, emit, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth, VALUE_OPTIONS, writeOut } from './common.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
-
-/** The formats (src/report/graph/index.ts has the same list; the renderers load only when the command runs). */
-const FORMATS: readonly GraphFormat[] = ['ascii', 'dot', 'mermaid', 'svg', 'png', 'json', 'html'];
 
 /** The explorer page steps through forward mode seeded at each input entry, up to this many. */
 const EXPLORER_SEEDS = 64;
@@ -20,26 +17,35 @@ const EXPLORER_TENSOR_LIMIT = 4096;
 export const command = 'graph <formula>';
 export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json; html: a page that steps through backprop)';
 
-export function builder(y: Argv) {
-  return limitOptions(valueOptions(y))
-    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
-    .option('format', { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), png (the SVG drawn in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .png .json .html) instead of standard output' })
-    .option('edges', { ...EDGES_OPTION, describe: 'what edges carry: summary (numbers; tensors by shape and norm), full (whole tensors, on nodes too), none (no labels)' })
-    .option('mode', { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' })
-    .option('wrt', { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' })
-    .option('engine', ENGINE_OPTION)
-    .option('digits', { type: 'number', default: 6, describe: 'significant digits of the numbers' })
-    .option('max-picture-nodes', { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})` })
-    .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal')
-    .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides')
-    .example('$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.png', 'a PNG, drawn in-process')
-    .example('$0 graph "(x+y)*sin(x)" --at x=pi,y=pi --mode forward --wrt x', 'tangents ∂·/∂x instead of gradients')
-    .example('$0 graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 -o backprop.html', 'a page that steps through backprop in the browser')
-    .example('$0 graph "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" -f mermaid', 'tensors show their shape and norm');
-}
+export const positionals = {
+  formula: { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' },
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  ...LIMIT_OPTIONS,
+  ...VALUE_OPTIONS,
+  format: { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), png (the SVG drawn in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' },
+  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .png .json .html) instead of standard output' },
+  edges: { ...EDGES_OPTION, describe: 'what edges carry: summary (numbers; tensors by shape and norm), full (whole tensors, on nodes too), none (no labels)' },
+  mode: { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' },
+  wrt: { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' },
+  engine: ENGINE_OPTION,
+  digits: { type: 'number', default: 6, describe: 'significant digits of the numbers' },
+  'max-picture-nodes': { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})` },
+} as const;
+
+const examples = [
+  ['$0 graph "(x+y)*sin(x)" --at x=pi,y=pi', 'the lecture picture in the terminal'],
+  ['$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.svg', 'an SVG for the slides'],
+  ['$0 graph "q = x + y; f = q*z" --at x=-2,y=5,z=-4 -o cs231n.png', 'a PNG, drawn in-process'],
+  ['$0 graph "(x+y)*sin(x)" --at x=pi,y=pi --mode forward --wrt x', 'tangents ∂·/∂x instead of gradients'],
+  ['$0 graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 -o backprop.html', 'a page that steps through backprop in the browser'],
+  ['$0 graph "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" -f mermaid', 'tensors show their shape and norm'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
@@ -65,11 +71,9 @@ export async function handler(args: Args): Promise<void> {
     const within = { ms: Math.max(0, limits.timeout * 1000 - (performance.now() - started)), timeout: limits.timeout };
     const o = { digits, color, edges, width: args.output ? DEFAULT_WIDTH : terminalWidth(), maxPictureNodes, within, maxMemory: limits.maxMemory };
     const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
+    emit(out, { output: args.output });
     if (args.output) {
-      writeAtomic(args.output, out);
       writeOut(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength)})\n`, 'stderr');
-    } else {
-      writeOut(out);
     }
     return EXIT_OK;
   });

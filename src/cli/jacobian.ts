@@ -1,30 +1,38 @@
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { builderOf, type ArgsOf } from './options.js';
 import { parseAt } from '../values.js';
-import { toJson } from '../report/json.js';
-import { checkDigits, colors, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, limitOptions, limitsOf, parseList, positiveNumber, readFormula, run, valueOptions } from './common.js';
+import { checkDigits, colors, emit, jsonOr, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
 
 export const command = 'jacobian <formula>';
 export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
 
-export function builder(y: Argv) {
-  return limitOptions(valueOptions(y))
-    .positional('formula', { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' })
-    .option('mode', { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' })
-    .option('wrt', { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' })
-    .option('engine', ENGINE_OPTION)
-    .option('check', { type: 'boolean', default: true, describe: 'compare with central differences (--no-check to skip)' })
-    .option('rtol', { type: 'number', default: 1e-5, describe: 'relative tolerance of the checks' })
-    .option('atol', { type: 'number', default: 1e-7, describe: 'absolute tolerance of the checks' })
-    .option('eps', { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' })
-    .option('fd-max', { type: 'number', default: 2000, describe: 'difference only while the inputs have at most this many entries' })
-    .option('digits', { type: 'number', default: 6, describe: 'significant digits in the human view' })
-    .example('$0 jacobian "[x*y, sin(x), x+z]" --at x=2,y=3,z=1', 'three outputs, three inputs')
-    .example('$0 jacobian "W*x" --at "W=[[1,2],[3,4]], x=[1,-1]" --wrt x', 'the Jacobian of a matrix-vector product is W')
-    .example('$0 jacobian "softmax(v)" --at "v=[1,2,3]"', 'softmax: diag(s) − s sᵀ')
-    .example('$0 jacobian "sum(W*x)" --at "W=randn(10,200), x=randn(200)" --mode auto', 'n ≫ m: auto picks reverse mode');
-}
+export const positionals = {
+  formula: { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' },
+} as const;
 
-type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+export const options = {
+  ...LIMIT_OPTIONS,
+  ...VALUE_OPTIONS,
+  mode: { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' },
+  wrt: { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' },
+  engine: ENGINE_OPTION,
+  check: { type: 'boolean', default: true, describe: 'compare with central differences (--no-check to skip)' },
+  rtol: { type: 'number', default: 1e-5, describe: 'relative tolerance of the checks' },
+  atol: { type: 'number', default: 1e-7, describe: 'absolute tolerance of the checks' },
+  eps: { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' },
+  'fd-max': { type: 'number', default: 2000, describe: 'difference only while the inputs have at most this many entries' },
+  digits: { type: 'number', default: 6, describe: 'significant digits in the human view' },
+} as const;
+
+const examples = [
+  ['$0 jacobian "[x*y, sin(x), x+z]" --at x=2,y=3,z=1', 'three outputs, three inputs'],
+  ['$0 jacobian "W*x" --at "W=[[1,2],[3,4]], x=[1,-1]" --wrt x', 'the Jacobian of a matrix-vector product is W'],
+  ['$0 jacobian "softmax(v)" --at "v=[1,2,3]"', 'softmax: diag(s) − s sᵀ'],
+  ['$0 jacobian "sum(W*x)" --at "W=randn(10,200), x=randn(200)" --mode auto', 'n ≫ m: auto picks reverse mode'],
+] as const;
+
+export const builder = builderOf({ positionals, options, examples });
+
+type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
@@ -45,8 +53,7 @@ export async function handler(args: Args): Promise<void> {
       eps: positiveNumber('eps', args.eps),
       fdMax: positiveNumber('fd-max', args.fdMax),
     });
-    if (args.json) process.stdout.write(`${toJson(result)}\n`);
-    else process.stdout.write(`${renderJacobian(result, { digits, color: colors(args) })}\n`);
+    emit(jsonOr(args, () => result, () => renderJacobian(result, { digits, color: colors(args) })));
     return jacobianPassed(result) ? EXIT_OK : EXIT_FAIL;
   });
 }

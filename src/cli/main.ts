@@ -4,10 +4,9 @@ import type { CommandModule } from 'yargs';
 import { packageRoot } from '../engine/native.js';
 import { AgError } from '../errors.js';
 import { closest } from '../graph/suggest.js';
-import { formatError } from '../report/errors.js';
-import { toJson } from '../report/json.js';
-import { colors, EXIT_USAGE, terminalWidth, writeOut } from './common.js';
-import { readPlain, type CommandModuleLike, type OptionSpec } from './plain.js';
+import { EXIT_USAGE, terminalWidth, writeError } from './common.js';
+import { readPlain, type CommandModuleLike } from './plain.js';
+import type { OptionSpec } from './options.js';
 
 /** Marks an argument that starts with `-` but is a formula, not a flag (removed again by middleware). */
 const MARK = '\u2063';
@@ -91,8 +90,7 @@ function version(): string {
 }
 
 function usageError(e: AgError, wantsJson: boolean): never {
-  if (wantsJson) writeOut(`${toJson({ error: e.toJSON() })}\n`);
-  else writeOut(`${formatError(e, colors({}, 'stderr'))}\n`, 'stderr');
+  writeError(e, { json: wantsJson });
   process.exit(EXIT_USAGE);
 }
 

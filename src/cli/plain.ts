@@ -1,12 +1,11 @@
 import type { Argv } from 'yargs';
+import type { CommandSpec, OptionSpec, OptionTable } from './options.js';
 
 /**
  * A command line read without yargs, for start-up (bench/cold-start.mjs): building
  * yargs and its parse cost more than the rest of a one-off `grad` together. The option
- * table stays the commands' own builders: each builder is run once against a recorder
- * that notes what it gives yargs (`.option`, `.positional`, `.example`), and that table
- * reads the command line. Only a *plain* command line is read here: a command whose
- * builder uses nothing else, and words that yargs reads one way only (a known `--flag`,
+ * table is each command's own (./options.ts), the one its yargs builder is made from.
+ * Only a *plain* command line is read here: words that yargs reads one way only (a known `--flag`,
  * `--flag=value`, `--no-flag` for a boolean, values that do not start with `-`, exactly
  * the positionals the command takes, values within their `choices`). Anything else
  * (`--help`, `-o`, `--`, an unknown or repeated flag, a missing value, a word that starts
@@ -14,28 +13,15 @@ import type { Argv } from 'yargs';
  * readings. test/cli/plain.test.ts holds the two readings equal.
  */
 
-/** An option as a builder gives it to yargs: the fields read here (any other makes the command not plain). */
-export interface OptionSpec {
-  type?: 'string' | 'number' | 'boolean';
-  array?: boolean;
-  default?: unknown;
-  choices?: readonly unknown[];
-  requiresArg?: boolean;
-  alias?: string | readonly string[];
-  coerce?: (v: never) => unknown;
-  describe?: string;
-  group?: string;
-  hidden?: boolean;
-}
-
-const UNDERSTOOD = new Set(['type', 'array', 'default', 'choices', 'requiresArg', 'alias', 'coerce', 'describe', 'group', 'hidden']);
-
-/** What a command module gives yargs (src/cli/*.ts). */
-export interface CommandModuleLike {
+/** What a command module gives yargs (src/cli/*.ts): its builder is made from its tables (./options.ts). */
+export interface CommandModuleLike extends Pick<CommandSpec, 'positionals' | 'options'> {
   command: string;
   builder: (y: Argv) => unknown;
   handler: (args: never) => unknown;
 }
+
+/** The fields of an option read here (any other makes the command not plain). */
+const UNDERSTOOD = new Set(['type', 'array', 'default', 'choices', 'requiresArg', 'alias', 'coerce', 'describe', 'group', 'hidden']);
 
 interface Table {
   /** required `<name>`s, then at most one `[name..]` */
@@ -46,31 +32,17 @@ interface Table {
 
 const tables = new WeakMap<CommandModuleLike, Table>();
 
-/** The option table of a command, as its builder gives it to yargs, plus the options every command has. */
-export function tableOf(mod: CommandModuleLike, globals: Readonly<Record<string, OptionSpec>>): Table {
+/** The option table of a command, as it declares it (the same table its yargs builder is made from), plus the options every command has. */
+export function tableOf(mod: CommandModuleLike, globals: OptionTable): Table {
   let table = tables.get(mod);
   if (table) return table;
   const options = new Map<string, OptionSpec>();
-  const positionalSpecs = new Map<string, OptionSpec>();
   let plain = true;
-  const note = (into: Map<string, OptionSpec>, name: string, spec: OptionSpec = {}) => {
-    if (into.has(name) || Object.keys(spec).some((k) => !UNDERSTOOD.has(k))) plain = false;
-    into.set(name, spec);
-  };
-  const recorder: Argv = new Proxy({} as Argv, {
-    get(_, method) {
-      if (method === 'option') return (name: string, spec?: OptionSpec) => (note(options, name, spec), recorder);
-      if (method === 'positional') return (name: string, spec?: OptionSpec) => (note(positionalSpecs, name, spec), recorder);
-      if (method === 'example') return () => recorder;
-      // anything else a builder asks of yargs (checks, groups, conflicts…) is yargs's to read
-      return () => {
-        plain = false;
-        return recorder;
-      };
-    },
-  });
-  mod.builder(recorder);
-  for (const [name, spec] of Object.entries(globals)) note(options, name, spec);
+  for (const [name, spec] of [...Object.entries(mod.options), ...Object.entries(globals)]) {
+    if (options.has(name) || Object.keys(spec).some((k) => !UNDERSTOOD.has(k))) plain = false;
+    options.set(name, spec);
+  }
+  const positionalSpecs = new Map(Object.entries(mod.positionals));
   const positionals: Table['positionals'] = [];
   for (const word of mod.command.split(' ').slice(1)) {
     const m = /^(?:<([\w-]+)>|\[([\w-]+)\.\.\])$/.exec(word);
@@ -109,7 +81,7 @@ function valueFor(spec: OptionSpec, text: string): unknown {
  * The command and its arguments, as yargs would give them to its handler, when the
  * command line is plain (see above); null otherwise.
  */
-export function readPlain<M extends CommandModuleLike>(argv: readonly string[], modules: readonly M[], globals: Readonly<Record<string, OptionSpec>>, scriptName: string): { module: M; args: Record<string, unknown> } | null {
+export function readPlain<M extends CommandModuleLike>(argv: readonly string[], modules: readonly M[], globals: OptionTable, scriptName: string): { module: M; args: Record<string, unknown> } | null {
   const [name, ...rest] = argv;
   const mod = modules.find((m) => m.command.split(' ')[0] === name);
   if (!mod) return null;

@@ -10,13 +10,12 @@ import { renderPng } from './png.js';
 import { renderSvg } from './svg.js';
 import type { DotOptions } from './dot.js';
 import { textWithin, type PictureOptions } from './picture.js';
+import type { GraphFormat } from './formats.js';
 
 export { renderAscii, renderDot, renderMermaid, renderSvg, renderPng, renderGraphJson, renderHtml };
 export type { PictureOptions } from './picture.js';
 
-/** The text formats (renderGraph); `png` is the one binary format (renderPng). */
-export const GRAPH_FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'json', 'html'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number] | 'png';
+export { GRAPH_FORMATS, type GraphFormat } from './formats.js';
 
 const BY_EXTENSION: Record<string, GraphFormat> = {
   txt: 'ascii',
