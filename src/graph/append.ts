@@ -4,7 +4,7 @@ import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
 import type { Expr } from '../parse/ast.js';
 import { CONSTANTS, parseProgram } from '../parse/parse.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
-import type { Tape, TapeInput, TapeNode } from './tape.js';
+import { nodeKey, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
 /**
  * Appending to a tape: the small API the gradient builder (graph/gradient.ts) writes
@@ -32,9 +32,6 @@ export interface AppendLimits {
 }
 
 export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
-
-/** Constants up to this many entries are shared by value; larger ones are not compared. */
-const SHARE_CONST = 4096;
 
 export class TapeWriter implements GraphOps {
   private nodes: TapeNode[];
@@ -94,7 +91,7 @@ export class TapeWriter implements GraphOps {
 
   constant(v: number | Tensor): GraphNode {
     const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
-    const key = t.data.length <= SHARE_CONST ? constKey(t) : null;
+    const key = nodeKey('const', [], { value: t });
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
     const label = t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
@@ -440,21 +437,3 @@ const ELEMENTWISE_NAMES: Record<string, string> = {
   dotDivide: 'divide',
   dotPow: 'pow',
 };
-
-/** The hash-consing key of a node: op, inputs and the attributes that change its meaning (null: never shared). */
-function nodeKey(op: string, inputs: number[], attrs: Attrs): string | null {
-  if (op === 'input') return null;
-  if (op === 'const') return attrs.value && attrs.value.data.length <= SHARE_CONST ? constKey(attrs.value) : null;
-  let key = `${op}(${inputs.join(',')})`;
-  if (attrs.axis !== undefined) key += ` axis ${attrs.axis}`;
-  if (attrs.ord !== undefined) key += ` ord ${String(attrs.ord)}`;
-  if (attrs.gather) {
-    if (attrs.gather.length > SHARE_CONST) return null;
-    key += ` gather ${attrs.gather.join(',')} ${shapeStr((attrs.outShape as Shape) ?? [])}`;
-  }
-  return key;
-}
-
-function constKey(t: Tensor): string {
-  return `const ${shapeStr(t.shape)} ${Array.from(t.data).join(',')}`;
-}

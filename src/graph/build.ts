@@ -9,7 +9,7 @@ import { CONSTANTS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import type { CallSite, Tape, TapeInput, TapeNode, UnusedParam } from './tape.js';
+import { nodeKey, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -257,8 +257,9 @@ class Builder {
   // ----- nodes -----
 
   private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string, where?: { caret: Span; symbol?: string }): number {
-    const memoKey = key ?? `${op}(${inputs.join(',')})`;
-    const hit = this.memo.get(memoKey);
+    // constants and inputs are keyed by the caller (value, name); every other node by op, attributes and inputs (an index list of any length)
+    const memoKey = key ?? nodeKey(op, inputs, attrs, Infinity);
+    const hit = memoKey === null ? undefined : this.memo.get(memoKey);
     if (hit !== undefined) return hit;
     const def = getOp(op);
     let shape: Shape;
@@ -297,7 +298,7 @@ class Builder {
       ...(this.callStack.length ? { call: this.callStack[this.callStack.length - 1].site } : {}),
     });
     this.arena += size;
-    this.memo.set(memoKey, id);
+    if (memoKey !== null) this.memo.set(memoKey, id);
     return id;
   }
 
@@ -499,9 +500,11 @@ class Builder {
       }
       case 'norm': {
         const attrs: Attrs = {};
-        if (n === 2) attrs.ord = this.normOrder(e.args[1]);
+        // the 2-norm is the default: norm(v) and norm(v, 2) are one node
+        const ord = n === 2 ? this.normOrder(e.args[1]) : 2;
+        if (ord !== 2) attrs.ord = ord;
         const a = this.expr(e.args[0], scope);
-        return mk('norm', [a], attrs, `norm(${a})${String(attrs.ord ?? 2)}`);
+        return mk('norm', [a], attrs);
       }
       case 'sum':
       case 'mean':
@@ -517,7 +520,7 @@ class Builder {
           });
         }
         if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
-        return mk(e.fn, [a], attrs, `${e.fn}(${a})${attrs.axis ?? ''}`);
+        return mk(e.fn, [a], attrs);
       }
       case 'softmax':
       case 'logsoftmax':
@@ -533,7 +536,7 @@ class Builder {
         }
         // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
         const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
-        return mk(e.fn, [a], attrs, `${e.fn}(${a})${r.axis}`);
+        return mk(e.fn, [a], attrs);
       }
       case 'transpose': {
         const a = this.expr(e.args[0], scope);
@@ -772,7 +775,7 @@ class Builder {
       flat = next;
     });
     const gather = Int32Array.from(flat);
-    return this.add('subset', [obj], { gather, outShape }, e.span, `subset(${obj})[${flat.join(',')}]${outShape.join('x')}`);
+    return this.add('subset', [obj], { gather, outShape }, e.span);
   }
 
   private resolveDim(d: IndexDim, size: number, scope: Map<string, number>, of: string): { idx: number[]; keep: boolean } {

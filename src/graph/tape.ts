@@ -83,3 +83,49 @@ export function makeArena(tape: Tape, values: Record<string, Tensor>): Float64Ar
 export function view(arena: Float64Array, n: TapeNode): Float64Array {
   return arena.subarray(n.offset, n.offset + n.size);
 }
+
+/** Constants and index lists up to this many entries are shared by value; larger ones are not compared. */
+export const SHARE_ENTRIES = 4096;
+
+/**
+ * The one key by which both tape writers (formula lowering, graph/build.ts, and gradient
+ * appending, graph/append.ts) share identical nodes: the op, its inputs and every
+ * attribute, written out generically (sorted by name, none listed here), so a new
+ * attribute can never merge two different nodes. null: the node is never shared
+ * (an input, or an attribute of more than `maxEntries` entries, or one that cannot be written out).
+ */
+export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, maxEntries = SHARE_ENTRIES): string | null {
+  if (op === 'input') return null;
+  const parts: string[] = [];
+  for (const name of Object.keys(attrs).sort()) {
+    const v = attrKey(attrs[name], maxEntries);
+    if (v === null) return null;
+    if (v !== undefined) parts.push(`${name}=${v}`);
+  }
+  return `${op}(${inputs.join(',')})${parts.length ? `{${parts.join(';')}}` : ''}`;
+}
+
+/** An attribute value written out (undefined: absent; null: cannot be compared). */
+function attrKey(v: unknown, maxEntries: number): string | undefined | null {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'boolean') return String(v);
+  if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    const items = Array.from(v as ArrayLike<unknown>);
+    if (items.length > maxEntries) return null;
+    const keys = items.map((x) => attrKey(x, maxEntries));
+    return keys.some((k) => k === null || k === undefined) ? null : `[${keys.join(',')}]`;
+  }
+  if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const name of Object.keys(o).sort()) {
+      const k = attrKey(o[name], maxEntries);
+      if (k === null) return null;
+      if (k !== undefined) parts.push(`${name}:${k}`);
+    }
+    return `{${parts.join(';')}}`;
+  }
+  return null;
+}
