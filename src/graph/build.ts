@@ -9,7 +9,7 @@ import { CONSTANTS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import { nodeKey, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
+import { compact, nodeKey, outputShape, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -266,16 +266,13 @@ class Builder {
     const hit = memoKey === null ? undefined : this.memo.get(memoKey);
     if (hit !== undefined) return hit;
     const def = getOp(op);
-    let shape: Shape;
-    try {
-      shape = def.shape(
-        inputs.map((i) => this.nodes[i].shape),
-        attrs,
-      );
-    } catch (e) {
-      throw this.shapeError(op, inputs, (e as Error).message, span, where);
-    }
-    if (shape.length > 2) throw new AgError('shape', `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, { span });
+    const out = outputShape(
+      op,
+      inputs.map((i) => this.nodes[i].shape),
+      attrs,
+    );
+    if ('error' in out) throw out.rank ? new AgError('shape', out.error, { span }) : this.shapeError(op, inputs, out.error, span, where);
+    const { shape } = out;
     if (this.nodes.length >= this.limits.maxNodes) {
       throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
     }
@@ -802,26 +799,13 @@ class Builder {
  * passed for a parameter its function never reads) is reported with gradient 0, not dropped.
  */
 function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
-  const keep = new Uint8Array(tape.nodes.length);
-  keep[tape.output] = 1;
-  for (const r of roots) keep[r] = 1;
-  for (const inp of tape.inputs) keep[inp.node] = 1;
-  for (let i = tape.nodes.length - 1; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
-  const newId = new Int32Array(tape.nodes.length).fill(-1);
-  const nodes: TapeNode[] = [];
-  let offset = 0;
-  for (const n of tape.nodes) {
-    if (!keep[n.id]) continue;
-    newId[n.id] = nodes.length;
-    nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((j) => newId[j]), offset });
-    offset += n.size;
-  }
-  const inputs = tape.inputs.filter((i) => keep[i.node]).map((i) => ({ ...i, node: newId[i.node] }));
+  const { nodes, ids: newId, arenaSize } = compact(tape.nodes, [tape.output, ...roots, ...tape.inputs.map((i) => i.node)]);
+  const inputs = tape.inputs.map((i) => ({ ...i, node: newId[i.node] }));
   // call sites are shared by the nodes of one expansion: renumber each once
   const sites = new Set<CallSite>();
   for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
   for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
-  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset }, newId };
+  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize }, newId };
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */

@@ -1,4 +1,5 @@
 import type { Span } from '../errors.js';
+import { getOp } from '../ops/index.js';
 import type { Attrs } from '../ops/types.js';
 import type { Shape, Tensor } from '../tensor.js';
 
@@ -128,4 +129,41 @@ function attrKey(v: unknown, maxEntries: number): string | undefined | null {
     return `{${parts.join(';')}}`;
   }
   return null;
+}
+
+/**
+ * The nodes that `roots` depend on, renumbered in the same topological order with a
+ * packed arena (both tape writers prune with it). `ids` maps an old id to its new one (-1: dropped).
+ */
+export function compact(nodes: readonly TapeNode[], roots: Iterable<number>): { nodes: TapeNode[]; ids: Int32Array; arenaSize: number } {
+  const live = new Uint8Array(nodes.length);
+  for (const r of roots) live[r] = 1;
+  for (let i = nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of nodes[i].inputs) live[j] = 1;
+  const ids = new Int32Array(nodes.length).fill(-1);
+  const kept: TapeNode[] = [];
+  let offset = 0;
+  for (const n of nodes) {
+    if (!live[n.id]) continue;
+    ids[n.id] = kept.length;
+    kept.push({ ...n, id: kept.length, inputs: n.inputs.map((j) => ids[j]), offset });
+    offset += n.size;
+  }
+  return { nodes: kept, ids, arenaSize: offset };
+}
+
+/**
+ * The shape of an `op` node with inputs of these shapes, by the op table's rule, for both
+ * tape writers: `{ error }` when the op refuses them (each writer words it its own way:
+ * a formula's error points at the formula, a derivative rule's is a bug in the table),
+ * `rank` set when the result would have more than two dimensions.
+ */
+export function outputShape(op: string, inputs: readonly Shape[], attrs: Attrs): { shape: Shape } | { error: string; rank?: true } {
+  let shape: Shape;
+  try {
+    shape = getOp(op).shape(inputs as Shape[], attrs);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  if (shape.length > 2) return { error: `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, rank: true };
+  return { shape };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepare, toTensors } from '../../src/grad.js';
 import { TapeWriter } from '../../src/graph/append.js';
-import { nodeKey } from '../../src/graph/tape.js';
+import { compact, nodeKey, outputShape } from '../../src/graph/tape.js';
 
 /** One node key for both tape writers: nodes that differ only in an attribute are never one node. */
 describe('node key', () => {
@@ -46,5 +46,29 @@ describe('node key', () => {
     expect(count('v[2] * v[2]', 'subset')).toBe(1);
     expect(count('norm(v, 1) + norm(v, Infinity) + norm(v) + norm(v, 2)', 'norm')).toBe(3);
     expect(count('sum(softmax(A, 1)) + sum(softmax(A, 2))', 'softmax')).toBe(2);
+  });
+});
+
+describe('shared by both writers', () => {
+  it('outputShape: the op table\'s shape, its refusal as words, a rank above 2 marked', () => {
+    expect(outputShape('matmul', [[2, 3], [3, 4]], {})).toEqual({ shape: [2, 4] });
+    expect(outputShape('transpose', [[2, 3]], {})).toEqual({ shape: [3, 2] });
+    const bad = outputShape('matmul', [[2, 3], [2, 4]], {});
+    expect('error' in bad && !('rank' in bad) && bad.error.length > 0).toBe(true);
+  });
+
+  it('compact keeps what the roots need, renumbered, with a packed arena', () => {
+    const w = TapeWriter.empty();
+    const x = w.input('x', [3]);
+    w.op('sin', [x]);
+    const c = w.op('cos', [x]);
+    const { tape, ids } = w.finish(c);
+    expect(tape.nodes.map((n) => n.op)).toEqual(['input', 'cos']);
+    expect(tape.nodes.map((n) => n.offset)).toEqual([0, 3]);
+    expect(tape.arenaSize).toBe(6);
+    expect(ids[1]).toBe(-1);
+    const again = compact(tape.nodes, [0]);
+    expect(again.nodes.length).toBe(1);
+    expect(again.arenaSize).toBe(3);
   });
 });
