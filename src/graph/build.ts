@@ -541,6 +541,11 @@ class Builder {
       }
       // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
       const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
+      // softmax(Z) of a matrix and softmax(Z, 2) are the same lanes: one node, printed as first written
+      if (this.nodes[a].shape.length === 2 && r.axis === 1) {
+        const same = this.memo.get(nodeKey(op, [a], dim === undefined ? { axis: 1 } : {})!);
+        if (same !== undefined) return same;
+      }
       return mk(op, [a], attrs);
     },
     transpose: (e, scope, op, mk) => {

@@ -46,6 +46,10 @@ describe('node key', () => {
     expect(count('v[2] * v[2]', 'subset')).toBe(1);
     expect(count('norm(v, 1) + norm(v, Infinity) + norm(v) + norm(v, 2)', 'norm')).toBe(3);
     expect(count('sum(softmax(A, 1)) + sum(softmax(A, 2))', 'softmax')).toBe(2);
+    // the same lanes written two ways are one node, as they were before the generic key
+    expect(count('sum(softmax(A)) + sum(softmax(A, 2))', 'softmax')).toBe(1);
+    expect(count('sum(logsoftmax(A, 2)) + sum(logsoftmax(A))', 'logsoftmax')).toBe(1);
+    expect(count('sum(softmax(A)) + sum(softmax(A, 1))', 'softmax')).toBe(2);
   });
 });
 
