@@ -2,6 +2,7 @@ import { AgError } from '../errors.js';
 import { TapeWriter } from '../graph/append.js';
 import { appendGradient } from '../graph/gradient.js';
 import type { Tape } from '../graph/tape.js';
+import { PRINTERS, type PrintedNode } from '../ops/index.js';
 import type { GraphNode } from '../ops/types.js';
 import { shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { MAX_EXPR, wrap } from './symbolic.js';
@@ -55,10 +56,6 @@ function logSoftmax(w: TapeWriter, op: string, [a]: GraphNode[]): GraphNode | un
   return undefined;
 }
 
-const INFIX: Record<string, string> = {
-  add: '+', subtract: '-', larger: '>', smaller: '<', largerEq: '>=', smallerEq: '<=', equal: '==', unequal: '!=', and: 'and', or: 'or',
-};
-
 /**
  * A node of the gradient's graph as a formula that our builder reads back to the same
  * values: elementwise products of tensors are `.*`, matrix products `*`, `'` transposes,
@@ -104,80 +101,26 @@ export function formulaOf(g: TensorGradient, id: GraphNode, indexVars: Record<st
     if (hit !== undefined) return hit;
     const n = w.node(x);
     const a = n.inputs.map(text);
-    const [A, B] = n.inputs;
     let s: string;
-    switch (n.op) {
-      case 'input':
-        s = n.label;
-        break;
-      case 'const':
-        s = g.names.get(x) ?? constText(n.attrs.value!, x);
-        break;
-      case 'multiply':
-        s = `${wrap(a[0])} ${isScalar(A) || isScalar(B) ? '*' : '.*'} ${wrap(a[1])}`;
-        break;
-      case 'divide':
-        s = `${wrap(a[0])} ${isScalar(B) ? '/' : './'} ${wrap(a[1])}`;
-        break;
-      case 'pow':
-        s = `${wrap(a[0])} ${isScalar(A) && isScalar(B) ? '^' : '.^'} ${wrap(a[1])}`;
-        break;
-      case 'matmul':
-        s = `${wrap(a[0])} * ${wrap(a[1])}`;
-        break;
-      case 'transpose': {
-        // (v')' of a vector is v: the column [n,1] and the vector [n] are the same on paper
-        const inner = w.node(A);
-        s = inner.op === 'transpose' && w.shape(inner.inputs[0]).length === 1 ? text(inner.inputs[0]) : `${wrap(a[0])}'`;
-        break;
-      }
-      case 'unaryMinus':
-        s = `-${wrap(a[0])}`;
-        break;
-      case 'unaryPlus':
-        s = a[0];
-        break;
-      case 'not':
-        s = `not ${wrap(a[0])}`;
-        break;
-      case 'select':
-        s = selectText(x, a);
-        break;
-      case 'sum':
-      case 'mean':
-      case 'prod': {
-        const from = w.shape(A);
-        // a sum along a side of length 1 only turns a column [n,1] into the vector [n]: the same column on paper
-        if (n.attrs.axis !== undefined && from[n.attrs.axis] === 1 && n.op !== 'mean') s = a[0];
-        else s = `${n.op}(${a[0]}${n.attrs.axis === undefined ? '' : `, ${n.attrs.axis + 1}`})`;
-        break;
-      }
-      case 'softmax':
-      case 'logsoftmax':
-      case 'logsumexp':
-        s = `${n.op}(${a[0]}${n.attrs.axis === undefined ? '' : `, ${n.attrs.axis + 1}`})`;
-        break;
-      case 'maxAll':
-      case 'minAll':
-        s = `${n.op === 'maxAll' ? 'max' : 'min'}(${a[0]})`;
-        break;
-      case 'norm': {
-        const ord = n.attrs.ord;
-        s = `norm(${a[0]}${ord === undefined || ord === 2 ? '' : ord === 'fro' ? ', "fro"' : `, ${ord === Infinity ? 'Infinity' : ord}`})`;
-        break;
-      }
-      case 'subset':
-        s = subsetText(x, a[0]);
-        break;
-      case 'stack':
-        s = `[${a.join(', ')}]`;
-        break;
-      default:
-        s = INFIX[n.op] ? `${wrap(a[0])} ${INFIX[n.op]} ${wrap(a[1])}` : `${n.op}(${a.join(', ')})`;
+    // what a graph node is, not a function: names, constants, conditionals, picks, arrays
+    if (n.op === 'input') s = n.label;
+    else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
+    else if (n.op === 'select') s = selectText(x, a);
+    else if (n.op === 'subset') s = subsetText(x, a[0]);
+    else if (n.op === 'stack') s = `[${a.join(', ')}]`;
+    else {
+      // a function's op prints as the table of formula functions says, else as op(a, b, …)
+      const print = PRINTERS.get(n.op);
+      s = print ? print(printed(x)) : `${n.op}(${a.join(', ')})`;
     }
     s = guard(s);
     memo.set(x, s);
     return s;
+  };
+  /** node x as a printer of the table sees it */
+  const printed = (x: GraphNode): PrintedNode => {
+    const n = w.node(x);
+    return { op: n.op, attrs: n.attrs, args: n.inputs.map(text), shapes: n.inputs.map((i) => w.shape(i)), input: (i) => printed(n.inputs[i]), wrap };
   };
   /** c ? a : b; the scatter of a scalar g into a one-hot pattern is g * onehot(i, n). */
   const selectText = (x: GraphNode, a: string[]): string => {

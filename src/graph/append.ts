@@ -4,7 +4,7 @@ import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
 import type { Expr } from '../parse/ast.js';
 import { CONSTANTS, parseProgram } from '../parse/parse.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
-import type { Tape, TapeInput, TapeNode } from './tape.js';
+import { compact, nodeKey, outputShape, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
 /**
  * Appending to a tape: the small API the gradient builder (graph/gradient.ts) writes
@@ -32,9 +32,6 @@ export interface AppendLimits {
 }
 
 export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
-
-/** Constants up to this many entries are shared by value; larger ones are not compared. */
-const SHARE_CONST = 4096;
 
 export class TapeWriter implements GraphOps {
   private nodes: TapeNode[];
@@ -94,7 +91,7 @@ export class TapeWriter implements GraphOps {
 
   constant(v: number | Tensor): GraphNode {
     const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
-    const key = t.data.length <= SHARE_CONST ? constKey(t) : null;
+    const key = nodeKey('const', [], { value: t });
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
     const label = t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
@@ -133,16 +130,14 @@ export class TapeWriter implements GraphOps {
 
   op(name: string, inputs: GraphNode[], attrs: Attrs = {}): GraphNode {
     const def = getOp(name);
-    let shape: Shape;
-    try {
-      shape = def.shape(
-        inputs.map((i) => this.nodes[i].shape),
-        attrs,
-      );
-    } catch (e) {
-      // a derivative rule that builds a badly shaped node is a bug in the op table
-      throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${(e as Error).message}`);
-    }
+    const out = outputShape(
+      name,
+      inputs.map((i) => this.nodes[i].shape),
+      attrs,
+    );
+    // a derivative rule that builds a badly shaped node is a bug in the op table
+    if ('error' in out) throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${out.error}`);
+    const { shape } = out;
     const folded = this.fold(name, inputs, attrs, shape);
     if (folded !== undefined) return folded;
     const key = nodeKey(name, inputs, attrs);
@@ -292,24 +287,13 @@ export class TapeWriter implements GraphOps {
    * `ids` maps a node of this writer to its id in the new tape (-1 when pruned).
    */
   finish(output: GraphNode, keep: GraphNode[] = []): { tape: Tape; ids: Int32Array } {
-    const live = new Uint8Array(this.nodes.length);
-    for (const id of [output, ...keep, ...this.inputs.map((i) => i.node)]) live[id] = 1;
-    for (let i = this.nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of this.nodes[i].inputs) live[j] = 1;
-    const ids = new Int32Array(this.nodes.length).fill(-1);
-    const nodes: TapeNode[] = [];
-    let offset = 0;
-    for (const n of this.nodes) {
-      if (!live[n.id]) continue;
-      ids[n.id] = nodes.length;
-      nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((j) => ids[j]), offset });
-      offset += n.size;
-    }
+    const { nodes, ids, arenaSize } = compact(this.nodes, [output, ...keep, ...this.inputs.map((i) => i.node)]);
     const tape: Tape = {
       ...this.base,
       nodes,
       output: ids[output],
       inputs: this.inputs.map((i) => ({ ...i, node: ids[i.node] })),
-      arenaSize: offset,
+      arenaSize,
     };
     return { tape, ids };
   }
@@ -440,21 +424,3 @@ const ELEMENTWISE_NAMES: Record<string, string> = {
   dotDivide: 'divide',
   dotPow: 'pow',
 };
-
-/** The hash-consing key of a node: op, inputs and the attributes that change its meaning (null: never shared). */
-function nodeKey(op: string, inputs: number[], attrs: Attrs): string | null {
-  if (op === 'input') return null;
-  if (op === 'const') return attrs.value && attrs.value.data.length <= SHARE_CONST ? constKey(attrs.value) : null;
-  let key = `${op}(${inputs.join(',')})`;
-  if (attrs.axis !== undefined) key += ` axis ${attrs.axis}`;
-  if (attrs.ord !== undefined) key += ` ord ${String(attrs.ord)}`;
-  if (attrs.gather) {
-    if (attrs.gather.length > SHARE_CONST) return null;
-    key += ` gather ${attrs.gather.join(',')} ${shapeStr((attrs.outShape as Shape) ?? [])}`;
-  }
-  return key;
-}
-
-function constKey(t: Tensor): string {
-  return `const ${shapeStr(t.shape)} ${Array.from(t.data).join(',')}`;
-}

@@ -1,6 +1,6 @@
 import { AgError, type Span } from '../errors.js';
 import { checkDeadline, checkEntries, ENTRY_BYTES, limitName, limitsFrom, memoryError, OUTPUT_BYTES_PER_ENTRY, RUN_ARENA_COPIES, type Limits } from '../limits.js';
-import { FUNCTIONS, getOp } from '../ops/index.js';
+import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
@@ -9,7 +9,7 @@ import { CONSTANTS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import type { CallSite, Tape, TapeInput, TapeNode, UnusedParam } from './tape.js';
+import { compact, nodeKey, outputShape, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -73,6 +73,10 @@ const FORBIDDEN = new Set([
   'import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config',
   'typed', 'chain', 'help', 'resolve', 'rationalize', 'leafCount', 'symbolicEqual', 'map', 'forEach', 'filter', 'apply',
 ]);
+
+type Call = Extract<Expr, { k: 'call' }>;
+/** A node of a call: the op, its inputs and attributes (a constant's or input's key given) */
+type Mk = (op: string, args: number[], attrs?: Attrs, key?: string) => number;
 
 interface Def {
   params: string[];
@@ -257,20 +261,18 @@ class Builder {
   // ----- nodes -----
 
   private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string, where?: { caret: Span; symbol?: string }): number {
-    const memoKey = key ?? `${op}(${inputs.join(',')})`;
-    const hit = this.memo.get(memoKey);
+    // constants and inputs are keyed by the caller (value, name); every other node by op, attributes and inputs (an index list of any length)
+    const memoKey = key ?? nodeKey(op, inputs, attrs, Infinity);
+    const hit = memoKey === null ? undefined : this.memo.get(memoKey);
     if (hit !== undefined) return hit;
     const def = getOp(op);
-    let shape: Shape;
-    try {
-      shape = def.shape(
-        inputs.map((i) => this.nodes[i].shape),
-        attrs,
-      );
-    } catch (e) {
-      throw this.shapeError(op, inputs, (e as Error).message, span, where);
-    }
-    if (shape.length > 2) throw new AgError('shape', `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, { span });
+    const out = outputShape(
+      op,
+      inputs.map((i) => this.nodes[i].shape),
+      attrs,
+    );
+    if ('error' in out) throw out.rank ? new AgError('shape', out.error, { span }) : this.shapeError(op, inputs, out.error, span, where);
+    const { shape } = out;
     if (this.nodes.length >= this.limits.maxNodes) {
       throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
     }
@@ -297,7 +299,7 @@ class Builder {
       ...(this.callStack.length ? { call: this.callStack[this.callStack.length - 1].site } : {}),
     });
     this.arena += size;
-    this.memo.set(memoKey, id);
+    if (memoKey !== null) this.memo.set(memoKey, id);
     return id;
   }
 
@@ -453,7 +455,7 @@ class Builder {
   private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
     // shape errors point at the operator (or the function name) and show both shapes around its symbol
     const where = { caret: e.nameSpan, symbol: e.op };
-    const mk = (op: string, args: number[], attrs: Attrs = {}, key?: string) => this.add(op, args, attrs, e.span, key, where);
+    const mk: Mk = (op, args, attrs = {}, key) => this.add(op, args, attrs, e.span, key, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
     if (FORBIDDEN.has(e.fn)) {
@@ -462,157 +464,158 @@ class Builder {
         hint: 'formulas are differentiated, never evaluated as code',
       });
     }
-    const arity = FUNCTIONS.get(e.fn);
-    if (!arity) {
-      const guess = closest(e.fn, [...FUNCTIONS.keys(), ...this.defs.keys()]);
+    const fn = FORMULA_FUNCTIONS.get(e.fn);
+    if (!fn) {
+      const guess = closest(e.fn, [...FORMULA_FUNCTIONS.keys(), ...this.defs.keys()]);
       throw new AgError('unknown-function', `unknown function ${e.fn}`, {
         span: e.nameSpan,
         hint: guess ? `did you mean ${guess}?` : undefined,
       });
     }
     const n = e.args.length;
+    const arity = fn.arity;
     if (n < arity[0] || n > arity[1]) {
       const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `${arity[0]} or more` : `${arity[0]} to ${arity[1]}`;
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
-    switch (e.fn) {
-      case 'randn':
-      case 'rand': {
-        const rng = this.opts.rng;
-        if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
-        const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-        this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-        const t = generate('zeros', dims);
-        for (let k = 0; k < t.data.length; k++) {
-          t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
-          if ((k & 0xffff) === 0) checkDeadline();
-        }
-        return mk('const', [], { value: t }, `random#${this.nodes.length}`);
-      }
-      case 'zeros':
-      case 'ones':
-      case 'eye': {
-        const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-        // sizes are checked before anything is allocated: zeros(1e300) is an error, not an attempt
-        this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-        return this.constNode(generate(e.fn, dims), e.span);
-      }
-      case 'norm': {
-        const attrs: Attrs = {};
-        if (n === 2) attrs.ord = this.normOrder(e.args[1]);
-        const a = this.expr(e.args[0], scope);
-        return mk('norm', [a], attrs, `norm(${a})${String(attrs.ord ?? 2)}`);
-      }
-      case 'sum':
-      case 'mean':
-      case 'prod': {
-        const a = this.expr(e.args[0], scope);
-        const attrs: Attrs = {};
-        const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
-        // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
-        if (dim === 2 && this.nodes[a].shape.length === 1) {
-          throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`, {
-            span: e.args[1].span,
-            hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
-          });
-        }
-        if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
-        return mk(e.fn, [a], attrs, `${e.fn}(${a})${attrs.axis ?? ''}`);
-      }
-      case 'softmax':
-      case 'logsoftmax':
-      case 'logsumexp': {
-        const a = this.expr(e.args[0], scope);
-        const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
-        const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
-        if ('error' in r) {
-          throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
-            span: n === 2 ? e.args[1].span : e.nameSpan,
-            hint: r.fix ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}` : undefined,
-          });
-        }
-        // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
-        const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
-        return mk(e.fn, [a], attrs, `${e.fn}(${a})${r.axis}`);
-      }
-      case 'transpose': {
-        const a = this.expr(e.args[0], scope);
-        // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
-        if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
-        if (this.nodes[a].shape.length === 0) return a;
-        return mk('transpose', [a]);
-      }
-      case 'outer': {
-        // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
-        const [u, v] = e.args.map((x, i) => {
-          const id = this.expr(x, scope);
-          const sh = this.nodes[id].shape;
-          if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
-            throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
-              span: x.span,
-              hint: i === 1 && sh.length === 2 && sh[0] === 1 ? `${this.text(x)} is already a row: write ${this.text(e.args[0])}*${this.text(x)}` : undefined,
-            });
-          }
-          return id;
-        });
-        return mk('matmul', [u, this.add('transpose', [v], {}, e.args[1].span)]);
-      }
-      case 'onehot':
-        return this.onehot(e, scope);
-      case 'max':
-      case 'min': {
-        const args = e.args.map((a) => this.expr(a, scope));
-        // one op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k
-        return mk(n === 1 ? `${e.fn}All` : e.fn, args, {});
-      }
-      case 'multiply': {
-        const [a, b] = e.args.map((x) => this.expr(x, scope));
-        const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
-        if (!tensors) return mk('multiply', [a, b], {});
-        try {
-          return mk('matmul', [a, b], {});
-        } catch (err) {
-          const hint = err instanceof AgError && err.code === 'shape' ? this.productHint(e, a, b) : undefined;
-          throw hint ? new AgError('shape', (err as AgError).message, { span: (err as AgError).span, hint }) : err;
-        }
-      }
-      case 'divide': {
-        const [a, b] = e.args.map((x) => this.expr(x, scope));
-        if (this.nodes[b].shape.length > 0 && this.nodes[a].shape.length > 0) {
-          throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.nodes[a].shape)} / ${shapeStr(this.nodes[b].shape)})`, {
-            span: e.nameSpan,
-            hint: 'use ./ for elementwise division',
-          });
-        }
-        return mk('divide', [a, b], {});
-      }
-      case 'pow': {
-        const [a, b] = e.args.map((x) => this.expr(x, scope));
-        if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
-          throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
-            span: e.nameSpan,
-            hint: 'use .^ for an elementwise power',
-          });
-        }
-        return mk('pow', [a, b], {});
-      }
-      case 'dotMultiply':
-      case 'dotDivide':
-      case 'dotPow': {
-        const args = e.args.map((x) => this.expr(x, scope));
-        const op = { dotMultiply: 'multiply', dotDivide: 'divide', dotPow: 'pow' }[e.fn];
-        return mk(op, args, {});
-      }
-      default: {
-        const args = e.args.map((x) => this.expr(x, scope));
-        // a unary minus of a literal is just a negative constant
-        if (e.fn === 'unaryMinus' && this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
-          return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
-        }
-        return mk(e.fn, args, {});
-      }
-    }
+    const op = fn.op ?? e.fn;
+    if (fn.lower === 'op') return mk(op, e.args.map((x) => this.expr(x, scope)), {});
+    return this.lowerings[fn.lower](e, scope, op, mk);
   }
+
+  /**
+   * The functions that read constants, shapes or choose an op, one lowering per kind of
+   * the table of formula functions (ops/functions.ts); `op` is the entry's op (else its name).
+   */
+  private lowerings: Record<Exclude<LowerKind, 'op'>, (e: Call, scope: Map<string, number>, op: string, mk: Mk) => number> = {
+    random: (e, scope, _op, mk) => {
+      const rng = this.opts.rng;
+      if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
+      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
+      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
+      const t = generate('zeros', dims);
+      for (let k = 0; k < t.data.length; k++) {
+        t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
+        if ((k & 0xffff) === 0) checkDeadline();
+      }
+      return mk('const', [], { value: t }, `random#${this.nodes.length}`);
+    },
+    generator: (e, scope) => {
+      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
+      // sizes are checked before anything is allocated: zeros(1e300) is an error, not an attempt
+      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
+      return this.constNode(generate(e.fn, dims), e.span);
+    },
+    norm: (e, scope, op, mk) => {
+      const attrs: Attrs = {};
+      // the 2-norm is the default: norm(v) and norm(v, 2) are one node
+      const ord = e.args.length === 2 ? this.normOrder(e.args[1]) : 2;
+      if (ord !== 2) attrs.ord = ord;
+      const a = this.expr(e.args[0], scope);
+      return mk(op, [a], attrs);
+    },
+    reduction: (e, scope, op, mk) => {
+      const a = this.expr(e.args[0], scope);
+      const attrs: Attrs = {};
+      const dim = e.args.length === 2 ? this.dimArg(e.args[1], scope) : undefined;
+      // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
+      if (dim === 2 && this.nodes[a].shape.length === 1) {
+        throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`, {
+          span: e.args[1].span,
+          hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
+        });
+      }
+      if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
+      return mk(op, [a], attrs);
+    },
+    lanes: (e, scope, op, mk) => {
+      const n = e.args.length;
+      const a = this.expr(e.args[0], scope);
+      const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
+      const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
+      if ('error' in r) {
+        throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
+          span: n === 2 ? e.args[1].span : e.nameSpan,
+          hint: r.fix ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}` : undefined,
+        });
+      }
+      // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
+      const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
+      // softmax(Z) of a matrix and softmax(Z, 2) are the same lanes: one node, printed as first written
+      if (this.nodes[a].shape.length === 2 && r.axis === 1) {
+        const same = this.memo.get(nodeKey(op, [a], dim === undefined ? { axis: 1 } : {})!);
+        if (same !== undefined) return same;
+      }
+      return mk(op, [a], attrs);
+    },
+    transpose: (e, scope, op, mk) => {
+      const a = this.expr(e.args[0], scope);
+      // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
+      if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
+      if (this.nodes[a].shape.length === 0) return a;
+      return mk(op, [a]);
+    },
+    outer: (e, scope, _op, mk) => {
+      // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
+      const [u, v] = e.args.map((x, i) => {
+        const id = this.expr(x, scope);
+        const sh = this.nodes[id].shape;
+        if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
+          throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
+            span: x.span,
+            hint: i === 1 && sh.length === 2 && sh[0] === 1 ? `${this.text(x)} is already a row: write ${this.text(e.args[0])}*${this.text(x)}` : undefined,
+          });
+        }
+        return id;
+      });
+      return mk('matmul', [u, this.add('transpose', [v], {}, e.args[1].span)]);
+    },
+    onehot: (e, scope) => this.onehot(e, scope),
+    extremum: (e, scope, op, mk) => {
+      const args = e.args.map((a) => this.expr(a, scope));
+      // one op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k
+      return mk(e.args.length === 1 ? `${op}All` : op, args, {});
+    },
+    product: (e, scope, _op, mk) => {
+      const [a, b] = e.args.map((x) => this.expr(x, scope));
+      const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
+      if (!tensors) return mk('multiply', [a, b], {});
+      try {
+        return mk('matmul', [a, b], {});
+      } catch (err) {
+        const hint = err instanceof AgError && err.code === 'shape' ? this.productHint(e, a, b) : undefined;
+        throw hint ? new AgError('shape', (err as AgError).message, { span: (err as AgError).span, hint }) : err;
+      }
+    },
+    quotient: (e, scope, op, mk) => {
+      const [a, b] = e.args.map((x) => this.expr(x, scope));
+      if (this.nodes[b].shape.length > 0 && this.nodes[a].shape.length > 0) {
+        throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.nodes[a].shape)} / ${shapeStr(this.nodes[b].shape)})`, {
+          span: e.nameSpan,
+          hint: 'use ./ for elementwise division',
+        });
+      }
+      return mk(op, [a, b], {});
+    },
+    power: (e, scope, op, mk) => {
+      const [a, b] = e.args.map((x) => this.expr(x, scope));
+      if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
+        throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
+          span: e.nameSpan,
+          hint: 'use .^ for an elementwise power',
+        });
+      }
+      return mk(op, [a, b], {});
+    },
+    negate: (e, scope, op, mk) => {
+      const args = e.args.map((x) => this.expr(x, scope));
+      // a unary minus of a literal is just a negative constant
+      if (this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
+        return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
+      }
+      return mk(op, args, {});
+    },
+  };
 
   /** What was probably meant when `a*b` does not fit: a row where a column belongs, or an outer product written as a dot product. */
   private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
@@ -632,7 +635,7 @@ class Builder {
   }
 
   /** onehot(i, n): the column [n] with a 1 at entry i (1-based), a constant; i may be a given integer like y. */
-  private onehot(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
+  private onehot(e: Call, scope: Map<string, number>): number {
     const n = this.intArg(e.args[1], scope, 'the length of a one-hot vector');
     if (n < 1) throw new AgError('index', `the length of a one-hot vector must be at least 1, not ${n}`, { span: e.args[1].span });
     // entries and memory checked before the vector is made, like every constant
@@ -772,7 +775,7 @@ class Builder {
       flat = next;
     });
     const gather = Int32Array.from(flat);
-    return this.add('subset', [obj], { gather, outShape }, e.span, `subset(${obj})[${flat.join(',')}]${outShape.join('x')}`);
+    return this.add('subset', [obj], { gather, outShape }, e.span);
   }
 
   private resolveDim(d: IndexDim, size: number, scope: Map<string, number>, of: string): { idx: number[]; keep: boolean } {
@@ -801,26 +804,13 @@ class Builder {
  * passed for a parameter its function never reads) is reported with gradient 0, not dropped.
  */
 function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
-  const keep = new Uint8Array(tape.nodes.length);
-  keep[tape.output] = 1;
-  for (const r of roots) keep[r] = 1;
-  for (const inp of tape.inputs) keep[inp.node] = 1;
-  for (let i = tape.nodes.length - 1; i >= 0; i--) if (keep[i]) for (const j of tape.nodes[i].inputs) keep[j] = 1;
-  const newId = new Int32Array(tape.nodes.length).fill(-1);
-  const nodes: TapeNode[] = [];
-  let offset = 0;
-  for (const n of tape.nodes) {
-    if (!keep[n.id]) continue;
-    newId[n.id] = nodes.length;
-    nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((j) => newId[j]), offset });
-    offset += n.size;
-  }
-  const inputs = tape.inputs.filter((i) => keep[i.node]).map((i) => ({ ...i, node: newId[i.node] }));
+  const { nodes, ids: newId, arenaSize } = compact(tape.nodes, [tape.output, ...roots, ...tape.inputs.map((i) => i.node)]);
+  const inputs = tape.inputs.map((i) => ({ ...i, node: newId[i.node] }));
   // call sites are shared by the nodes of one expansion: renumber each once
   const sites = new Set<CallSite>();
   for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
   for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
-  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize: offset }, newId };
+  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize }, newId };
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */

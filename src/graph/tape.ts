@@ -1,4 +1,5 @@
 import type { Span } from '../errors.js';
+import { getOp } from '../ops/index.js';
 import type { Attrs } from '../ops/types.js';
 import type { Shape, Tensor } from '../tensor.js';
 
@@ -82,4 +83,87 @@ export function makeArena(tape: Tape, values: Record<string, Tensor>): Float64Ar
 
 export function view(arena: Float64Array, n: TapeNode): Float64Array {
   return arena.subarray(n.offset, n.offset + n.size);
+}
+
+/** Constants and index lists up to this many entries are shared by value; larger ones are not compared. */
+export const SHARE_ENTRIES = 4096;
+
+/**
+ * The one key by which both tape writers (formula lowering, graph/build.ts, and gradient
+ * appending, graph/append.ts) share identical nodes: the op, its inputs and every
+ * attribute, written out generically (sorted by name, none listed here), so a new
+ * attribute can never merge two different nodes. null: the node is never shared
+ * (an input, or an attribute of more than `maxEntries` entries, or one that cannot be written out).
+ */
+export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, maxEntries = SHARE_ENTRIES): string | null {
+  if (op === 'input') return null;
+  const parts: string[] = [];
+  for (const name of Object.keys(attrs).sort()) {
+    const v = attrKey(attrs[name], maxEntries);
+    if (v === null) return null;
+    if (v !== undefined) parts.push(`${name}=${v}`);
+  }
+  return `${op}(${inputs.join(',')})${parts.length ? `{${parts.join(';')}}` : ''}`;
+}
+
+/** An attribute value written out (undefined: absent; null: cannot be compared). */
+function attrKey(v: unknown, maxEntries: number): string | undefined | null {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'boolean') return String(v);
+  if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    const items = Array.from(v as ArrayLike<unknown>);
+    if (items.length > maxEntries) return null;
+    const keys = items.map((x) => attrKey(x, maxEntries));
+    return keys.some((k) => k === null || k === undefined) ? null : `[${keys.join(',')}]`;
+  }
+  if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const name of Object.keys(o).sort()) {
+      const k = attrKey(o[name], maxEntries);
+      if (k === null) return null;
+      if (k !== undefined) parts.push(`${name}:${k}`);
+    }
+    return `{${parts.join(';')}}`;
+  }
+  return null;
+}
+
+/**
+ * The nodes that `roots` depend on, renumbered in the same topological order with a
+ * packed arena (both tape writers prune with it). `ids` maps an old id to its new one (-1: dropped).
+ */
+export function compact(nodes: readonly TapeNode[], roots: Iterable<number>): { nodes: TapeNode[]; ids: Int32Array; arenaSize: number } {
+  const live = new Uint8Array(nodes.length);
+  for (const r of roots) live[r] = 1;
+  for (let i = nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of nodes[i].inputs) live[j] = 1;
+  const ids = new Int32Array(nodes.length).fill(-1);
+  const kept: TapeNode[] = [];
+  let offset = 0;
+  for (const n of nodes) {
+    if (!live[n.id]) continue;
+    ids[n.id] = kept.length;
+    kept.push({ ...n, id: kept.length, inputs: n.inputs.map((j) => ids[j]), offset });
+    offset += n.size;
+  }
+  return { nodes: kept, ids, arenaSize: offset };
+}
+
+/**
+ * The shape of an `op` node with inputs of these shapes, by the op table's rule, for both
+ * tape writers: `{ error }` when the op refuses them (each writer words it its own way:
+ * a formula's error points at the formula, a derivative rule's is a bug in the table),
+ * `rank` set when the result would have more than two dimensions.
+ */
+export function outputShape(op: string, inputs: readonly Shape[], attrs: Attrs): { shape: Shape } | { error: string; rank?: true } {
+  let shape: Shape;
+  try {
+    shape = getOp(op).shape(inputs as Shape[], attrs);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  if (shape.length > 2) return { error: `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, rank: true };
+  return { shape };
 }
