@@ -468,6 +468,7 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
   const pointWhat = (b: Batch, p: number) => {
     const j = b.coord[p];
     const d = Number(b.delta[p].toPrecision(3));
+    if (d === 0) return 'the value at the point';
     return j >= 0 ? `the value at ${name(j).name} ${d < 0 ? '−' : '+'} ${Math.abs(d)}` : `the value along a random direction, step ${d}`;
   };
   // a point's request text, at most: every input's entries (a batch holds fewer points when they are large)
@@ -482,7 +483,7 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
         const p0 = k * perBatch;
         const pts = [];
         for (let p = p0; p < Math.min(n, p0 + perBatch); p++) pts.push({ values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])) });
-        return { body: { batch: pts, want: ['value'] }, what: `a batch of ${pts.length} values from ${pointWhat(b, p0).replace(/^the value /, '')}` };
+        return { body: { batch: pts, want: ['value'] }, what: pts.length === 1 ? pointWhat(b, p0) : `a batch of ${pts.length} values, the first ${pointWhat(b, p0).replace(/^the value /, '')}` };
       };
       await pipe.requestEach(Math.ceil(n / perBatch), makeBatch, (a, k, what) => {
         const list = a.values;
