@@ -131,6 +131,8 @@ struct Blas {
   Dgemm dgemm = nullptr;
   Dgemv dgemv = nullptr;
   int (*threads)() = nullptr;
+  /** true when the library was set to one thread (OpenBLAS): the products large enough split over threads here */
+  bool ownThreads = false;
   std::string name = "built-in kernel";
   /** the library file loaded, or why there is none */
   std::string from;
@@ -164,6 +166,14 @@ bool tryLoad(const char* file, Blas& b, std::string& error) {
   b.dgemm = dgemm;
   b.dgemv = dgemv;
   b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+  // OpenBLAS threads any product above ~0.26M multiply-adds; a product the size of the
+  // lecture MLP's (~6M) is then slower than on one thread, more so on a busy machine
+  // (the call waits for the slowest share). One thread per call, and blasProduct below
+  // splits only products worth it.
+  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"))) {
+    set(1);
+    b.ownThreads = true;
+  }
   Dl_info where;
   b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
   if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) b.name = std::string("OpenBLAS (") + config() + ")";
@@ -214,7 +224,8 @@ constexpr int64_t BLAS_MIN_ROWS = 16, BLAS_MIN_COLS = 256, BLAS_MIN_DEPTH = 256;
  * inner dimension, when a block of rows alone is still long), checking the run's deadline
  * between the calls. A product of at most BLAS_BLOCK multiply-adds is one call.
  */
-void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, int64_t lda, const double* B, bool tB, int64_t ldb, double* C,
+                int64_t ldc) {
   const int64_t rows = std::min(m, std::max(BLAS_MIN_ROWS, (int64_t)(BLAS_BLOCK / ((double)n * k))));
   const int64_t cols = std::min(n, std::max(BLAS_MIN_COLS, (int64_t)(BLAS_BLOCK / ((double)rows * k))));
   const int64_t depth = std::min(k, std::max(BLAS_MIN_DEPTH, (int64_t)(BLAS_BLOCK / ((double)rows * cols))));
@@ -224,11 +235,41 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
         const int64_t mb = std::min(rows, m - i0), nb = std::min(cols, n - j0), kb = std::min(depth, k - p0);
         checkWork((double)mb * nb * kb);
         // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
-        const double* a = tA ? A + p0 * m + i0 : A + i0 * k + p0;
-        const double* bb = tB ? B + j0 * k + p0 : B + p0 * n + j0;
-        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)(tA ? m : k), bb,
-                (int)(tB ? k : n), p0 == 0 ? 0.0 : 1.0, C + i0 * n + j0, (int)n);
+        const double* a = tA ? A + p0 * lda + i0 : A + i0 * lda + p0;
+        const double* bb = tB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
+        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb, p0 == 0 ? 0.0 : 1.0,
+                C + i0 * ldc + j0, (int)ldc);
       }
+}
+
+/** Multiply-adds each thread's share of a BLAS product must have (~0.3 ms on one core) to be worth a thread start and the wait for the slowest share. */
+constexpr double BLAS_THREAD_MIN = 1 << 23;
+
+/**
+ * blasBlocks, with C's rows (or, for a C wider than tall, its columns) split over threads
+ * when the BLAS runs one thread per call and the product is large; each share is a
+ * product of its own, so the inner dimension is summed as on one thread.
+ */
+void blasProduct(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  const double work = (double)m * n * k;
+  const bool byRows = m >= n;
+  const int64_t span = byRows ? m : n;
+  const double most = std::min<double>({(double)std::min(defaultThreads(), 8), work / BLAS_THREAD_MIN, (double)(span / BLAS_MIN_ROWS)});
+  const int T = b.ownThreads && !inWorker ? (int)most : 1;
+  if (T <= 1) {
+    blasBlocks(b, m, n, k, A, tA, tA ? m : k, B, tB, tB ? k : n, C, n);
+    return;
+  }
+  const Deadline* dl = runningDeadline;
+  const int64_t chunk = (span + T - 1) / T;
+  runThreads(T, [&](int t) {
+    const DeadlineScope scope(dl);
+    const int64_t s0 = t * chunk, s1 = std::min(span, s0 + chunk);
+    if (s0 >= s1) return;
+    const int64_t lda = tA ? m : k, ldb = tB ? k : n;
+    if (byRows) blasBlocks(b, s1 - s0, n, k, tA ? A + s0 : A + s0 * lda, tA, lda, B, tB, ldb, C + s0 * n, n);
+    else blasBlocks(b, m, s1 - s0, k, A, tA, lda, tB ? B + s0 * ldb : B + s0, tB, ldb, C + s0, n);
+  });
 }
 
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
@@ -251,7 +292,7 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
     b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
   } else {
-    blasBlocks(b, m, n, k, A, tA, B, tB, C);
+    blasProduct(b, m, n, k, A, tA, B, tB, C);
   }
 }
 
@@ -284,6 +325,25 @@ double dotExact(int64_t k, const double* a, int64_t as, const double* b, int64_t
   return std::ldexp(std::ldexp(t, ea), eb);
 }
 
+/**
+ * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
+ * that vectorise, where std::isfinite in a loop that stops early does not.
+ */
+bool anyNonFinite(const double* x, int64_t n) {
+  constexpr uint64_t EXP = 0x7ff0000000000000ull;
+  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
+    const int64_t j1 = std::min(n, j0 + 4096);
+    uint64_t any = 0;
+    for (int64_t j = j0; j < j1; j++) {
+      uint64_t bits;
+      std::memcpy(&bits, x + j, sizeof bits);
+      any |= (uint64_t)((bits & EXP) == EXP);
+    }
+    if (any) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
@@ -299,9 +359,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
   // only a non-finite entry can depend on the order of the sum, and only where finite
   // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every
   // order sums alike (src/ops/linalg.ts gemm does the same)
-  bool special = false;
-  for (int64_t j = 0; j < m * n && !special; j++) special = !std::isfinite(C[j]);
-  if (!special) return;
+  if (!anyNonFinite(C, m * n)) return;
   std::vector<double> rowMax(m, 0.0), colMax(n, 0.0);
   auto finiteMax = [](double& mx, double x) {
     if (std::isfinite(x) && std::fabs(x) > mx) mx = std::fabs(x);
@@ -346,7 +404,8 @@ std::string blasName() { return blas().name; }
 std::string blasFrom() { return blas().from; }
 int blasThreads() {
   const Blas& b = blas();
-  return b.dgemm ? (b.threads ? b.threads() : 1) : (int)kernelThreads();
+  if (!b.dgemm) return (int)kernelThreads();
+  return b.ownThreads ? std::min(defaultThreads(), 8) : b.threads ? b.threads() : 1;
 }
 
 }  // namespace ag
