@@ -7,7 +7,10 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -242,34 +245,128 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
       }
 }
 
-/** Multiply-adds each thread's share of a BLAS product must have (~0.3 ms on one core) to be worth a thread start and the wait for the slowest share. */
-constexpr double BLAS_THREAD_MIN = 1 << 23;
+/**
+ * Helper threads that start once and then wait for work, for products too small to pay
+ * for a thread start each time. A product is cut into chunks that the calling thread and
+ * any idle helper claim one at a time: when the machine is busy and no helper wakes in
+ * time, the caller runs every chunk itself and waits for nobody, so a product is never
+ * much slower than on one thread; when a core is free, it is up to T times faster.
+ */
+class ChunkPool {
+ public:
+  explicit ChunkPool(int helpers) {
+    for (int i = 0; i < helpers; i++) {
+      try {
+        std::thread([this] { serve(); }).detach();
+      } catch (const std::system_error&) {
+        break;  // fewer helpers: the caller claims their chunks
+      }
+    }
+  }
+
+  /** run(c) for every chunk c in [0, n); false (nothing run) when another product holds the pool */
+  template <class F>
+  bool share(int64_t n, F&& run) {
+    Job job;
+    job.n = n;
+    job.run = [&](int64_t c) { run(c); };
+    job.dl = runningDeadline;
+    uint64_t gen;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      if (job_) return false;
+      job_ = &job;
+      gen = ++gen_;
+    }
+    wake_.notify_all();
+    work(job, gen);
+    std::unique_lock<std::mutex> lock(m_);
+    job_ = nullptr;  // no helper claims a chunk from here on
+    done_.wait(lock, [&] { return job.finished == job.claimed; });
+    lock.unlock();
+    job.err.rethrow();
+    return true;
+  }
+
+ private:
+  struct Job {
+    int64_t n = 0, claimed = 0, finished = 0;
+    std::function<void(int64_t)> run;
+    const Deadline* dl = nullptr;
+    FirstError err;
+  };
+
+  /** claim and run chunks of job number `gen` until none is left (or that job is over: `job` is then not touched) */
+  void work(Job& job, uint64_t gen) {
+    for (;;) {
+      int64_t c;
+      {
+        std::lock_guard<std::mutex> lock(m_);
+        if (!job_ || gen_ != gen || job.claimed == job.n) return;
+        c = job.claimed++;
+      }
+      try {
+        job.run(c);
+      } catch (...) {
+        job.err.capture();
+      }
+      {
+        std::lock_guard<std::mutex> lock(m_);
+        job.finished++;
+      }
+      done_.notify_all();
+    }
+  }
+
+  void serve() {
+    inWorker = true;  // a helper's chunk starts no threads of its own
+    std::unique_lock<std::mutex> lock(m_);
+    for (;;) {
+      wake_.wait(lock, [&] { return job_ && job_->claimed < job_->n; });
+      Job& job = *job_;
+      const uint64_t gen = gen_;
+      const DeadlineScope scope(job.dl);
+      lock.unlock();
+      work(job, gen);
+      lock.lock();
+    }
+  }
+
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  Job* job_ = nullptr;
+  uint64_t gen_ = 0;  // number of the job in job_
+};
+
+/** Multiply-adds below which a BLAS product stays on the calling thread. */
+constexpr double BLAS_SHARE_MIN = 1 << 21;
 
 /**
- * blasBlocks, with C's rows (or, for a C wider than tall, its columns) split over threads
- * when the BLAS runs one thread per call and the product is large; each share is a
- * product of its own, so the inner dimension is summed as on one thread.
+ * blasBlocks, with C's rows (or, for a C wider than tall, its columns) cut into chunks
+ * shared with the pool's helpers when the BLAS runs one thread per call and the product
+ * is not small; each chunk is a product of its own, summing the inner dimension as on
+ * one thread.
  */
 void blasProduct(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
-  const double work = (double)m * n * k;
+  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
   const bool byRows = m >= n;
   const int64_t span = byRows ? m : n;
-  const double most = std::min<double>({(double)std::min(defaultThreads(), 8), work / BLAS_THREAD_MIN, (double)(span / BLAS_MIN_ROWS)});
-  const int T = b.ownThreads && !inWorker ? (int)most : 1;
-  if (T <= 1) {
-    blasBlocks(b, m, n, k, A, tA, tA ? m : k, B, tB, tB ? k : n, C, n);
-    return;
+  const int T = std::min(defaultThreads(), 8);
+  // two chunks per thread, so a helper that wakes late still takes a share
+  const int64_t chunks = std::min<int64_t>(T, span / BLAS_MIN_ROWS);
+  if (b.ownThreads && !inWorker && T > 1 && chunks > 1 && (double)m * n * k >= BLAS_SHARE_MIN) {
+    // never destroyed: its helpers wait for the life of the process
+    static ChunkPool* const pool = new ChunkPool(T - 1);
+    const int64_t size = (span + chunks - 1) / chunks;
+    const bool shared = pool->share(chunks, [&](int64_t c) {
+      const int64_t s0 = c * size, s1 = std::min(span, s0 + size);
+      if (s0 >= s1) return;
+      if (byRows) blasBlocks(b, s1 - s0, n, k, tA ? A + s0 : A + s0 * lda, tA, lda, B, tB, ldb, C + s0 * n, n);
+      else blasBlocks(b, m, s1 - s0, k, A, tA, lda, tB ? B + s0 * ldb : B + s0, tB, ldb, C + s0, n);
+    });
+    if (shared) return;
   }
-  const Deadline* dl = runningDeadline;
-  const int64_t chunk = (span + T - 1) / T;
-  runThreads(T, [&](int t) {
-    const DeadlineScope scope(dl);
-    const int64_t s0 = t * chunk, s1 = std::min(span, s0 + chunk);
-    if (s0 >= s1) return;
-    const int64_t lda = tA ? m : k, ldb = tB ? k : n;
-    if (byRows) blasBlocks(b, s1 - s0, n, k, tA ? A + s0 : A + s0 * lda, tA, lda, B, tB, ldb, C + s0 * n, n);
-    else blasBlocks(b, m, s1 - s0, k, A, tA, lda, tB ? B + s0 * ldb : B + s0, tB, ldb, C + s0, n);
-  });
+  blasBlocks(b, m, n, k, A, tA, lda, B, tB, ldb, C, n);
 }
 
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
