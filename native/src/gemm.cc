@@ -7,10 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
-#include <condition_variable>
 #include <cstring>
-#include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -134,8 +131,6 @@ struct Blas {
   Dgemm dgemm = nullptr;
   Dgemv dgemv = nullptr;
   int (*threads)() = nullptr;
-  /** true when the library was set to one thread (OpenBLAS): the products large enough split over threads here */
-  bool ownThreads = false;
   std::string name = "built-in kernel";
   /** the library file loaded, or why there is none */
   std::string from;
@@ -169,14 +164,6 @@ bool tryLoad(const char* file, Blas& b, std::string& error) {
   b.dgemm = dgemm;
   b.dgemv = dgemv;
   b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
-  // OpenBLAS threads any product above ~0.26M multiply-adds; a product the size of the
-  // lecture MLP's (~6M) is then slower than on one thread, more so on a busy machine
-  // (the call waits for the slowest share). One thread per call, and blasProduct below
-  // splits only products worth it.
-  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"))) {
-    set(1);
-    b.ownThreads = true;
-  }
   Dl_info where;
   b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
   if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) b.name = std::string("OpenBLAS (") + config() + ")";
@@ -227,8 +214,7 @@ constexpr int64_t BLAS_MIN_ROWS = 16, BLAS_MIN_COLS = 256, BLAS_MIN_DEPTH = 256;
  * inner dimension, when a block of rows alone is still long), checking the run's deadline
  * between the calls. A product of at most BLAS_BLOCK multiply-adds is one call.
  */
-void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, int64_t lda, const double* B, bool tB, int64_t ldb, double* C,
-                int64_t ldc) {
+void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   const int64_t rows = std::min(m, std::max(BLAS_MIN_ROWS, (int64_t)(BLAS_BLOCK / ((double)n * k))));
   const int64_t cols = std::min(n, std::max(BLAS_MIN_COLS, (int64_t)(BLAS_BLOCK / ((double)rows * k))));
   const int64_t depth = std::min(k, std::max(BLAS_MIN_DEPTH, (int64_t)(BLAS_BLOCK / ((double)rows * cols))));
@@ -238,135 +224,11 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
         const int64_t mb = std::min(rows, m - i0), nb = std::min(cols, n - j0), kb = std::min(depth, k - p0);
         checkWork((double)mb * nb * kb);
         // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
-        const double* a = tA ? A + p0 * lda + i0 : A + i0 * lda + p0;
-        const double* bb = tB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
-        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb, p0 == 0 ? 0.0 : 1.0,
-                C + i0 * ldc + j0, (int)ldc);
+        const double* a = tA ? A + p0 * m + i0 : A + i0 * k + p0;
+        const double* bb = tB ? B + j0 * k + p0 : B + p0 * n + j0;
+        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)(tA ? m : k), bb,
+                (int)(tB ? k : n), p0 == 0 ? 0.0 : 1.0, C + i0 * n + j0, (int)n);
       }
-}
-
-/**
- * Helper threads that start once and then wait for work, for products too small to pay
- * for a thread start each time. A product is cut into chunks that the calling thread and
- * any idle helper claim one at a time: when the machine is busy and no helper wakes in
- * time, the caller runs every chunk itself and waits for nobody, so a product is never
- * much slower than on one thread; when a core is free, it is up to T times faster.
- */
-class ChunkPool {
- public:
-  explicit ChunkPool(int helpers) {
-    for (int i = 0; i < helpers; i++) {
-      try {
-        std::thread([this] { serve(); }).detach();
-      } catch (const std::system_error&) {
-        break;  // fewer helpers: the caller claims their chunks
-      }
-    }
-  }
-
-  /** run(c) for every chunk c in [0, n); false (nothing run) when another product holds the pool */
-  template <class F>
-  bool share(int64_t n, F&& run) {
-    Job job;
-    job.n = n;
-    job.run = [&](int64_t c) { run(c); };
-    job.dl = runningDeadline;
-    uint64_t gen;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      if (job_) return false;
-      job_ = &job;
-      gen = ++gen_;
-    }
-    wake_.notify_all();
-    work(job, gen);
-    std::unique_lock<std::mutex> lock(m_);
-    job_ = nullptr;  // no helper claims a chunk from here on
-    done_.wait(lock, [&] { return job.finished == job.claimed; });
-    lock.unlock();
-    job.err.rethrow();
-    return true;
-  }
-
- private:
-  struct Job {
-    int64_t n = 0, claimed = 0, finished = 0;
-    std::function<void(int64_t)> run;
-    const Deadline* dl = nullptr;
-    FirstError err;
-  };
-
-  /** claim and run chunks of job number `gen` until none is left (or that job is over: `job` is then not touched) */
-  void work(Job& job, uint64_t gen) {
-    for (;;) {
-      int64_t c;
-      {
-        std::lock_guard<std::mutex> lock(m_);
-        if (!job_ || gen_ != gen || job.claimed == job.n) return;
-        c = job.claimed++;
-      }
-      try {
-        job.run(c);
-      } catch (...) {
-        job.err.capture();
-      }
-      {
-        std::lock_guard<std::mutex> lock(m_);
-        job.finished++;
-      }
-      done_.notify_all();
-    }
-  }
-
-  void serve() {
-    inWorker = true;  // a helper's chunk starts no threads of its own
-    std::unique_lock<std::mutex> lock(m_);
-    for (;;) {
-      wake_.wait(lock, [&] { return job_ && job_->claimed < job_->n; });
-      Job& job = *job_;
-      const uint64_t gen = gen_;
-      const DeadlineScope scope(job.dl);
-      lock.unlock();
-      work(job, gen);
-      lock.lock();
-    }
-  }
-
-  std::mutex m_;
-  std::condition_variable wake_, done_;
-  Job* job_ = nullptr;
-  uint64_t gen_ = 0;  // number of the job in job_
-};
-
-/** Multiply-adds below which a BLAS product stays on the calling thread. */
-constexpr double BLAS_SHARE_MIN = 1 << 21;
-
-/**
- * blasBlocks, with C's rows (or, for a C wider than tall, its columns) cut into chunks
- * shared with the pool's helpers when the BLAS runs one thread per call and the product
- * is not small; each chunk is a product of its own, summing the inner dimension as on
- * one thread.
- */
-void blasProduct(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
-  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
-  const bool byRows = m >= n;
-  const int64_t span = byRows ? m : n;
-  const int T = std::min(defaultThreads(), 8);
-  // two chunks per thread, so a helper that wakes late still takes a share
-  const int64_t chunks = std::min<int64_t>(T, span / BLAS_MIN_ROWS);
-  if (b.ownThreads && !inWorker && T > 1 && chunks > 1 && (double)m * n * k >= BLAS_SHARE_MIN) {
-    // never destroyed: its helpers wait for the life of the process
-    static ChunkPool* const pool = new ChunkPool(T - 1);
-    const int64_t size = (span + chunks - 1) / chunks;
-    const bool shared = pool->share(chunks, [&](int64_t c) {
-      const int64_t s0 = c * size, s1 = std::min(span, s0 + size);
-      if (s0 >= s1) return;
-      if (byRows) blasBlocks(b, s1 - s0, n, k, tA ? A + s0 : A + s0 * lda, tA, lda, B, tB, ldb, C + s0 * n, n);
-      else blasBlocks(b, m, s1 - s0, k, A, tA, lda, tB ? B + s0 * ldb : B + s0, tB, ldb, C + s0, n);
-    });
-    if (shared) return;
-  }
-  blasBlocks(b, m, n, k, A, tA, lda, B, tB, ldb, C, n);
 }
 
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
@@ -389,7 +251,7 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
     b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
   } else {
-    blasProduct(b, m, n, k, A, tA, B, tB, C);
+    blasBlocks(b, m, n, k, A, tA, B, tB, C);
   }
 }
 
@@ -501,8 +363,7 @@ std::string blasName() { return blas().name; }
 std::string blasFrom() { return blas().from; }
 int blasThreads() {
   const Blas& b = blas();
-  if (!b.dgemm) return (int)kernelThreads();
-  return b.ownThreads ? std::min(defaultThreads(), 8) : b.threads ? b.threads() : 1;
+  return b.dgemm ? (b.threads ? b.threads() : 1) : (int)kernelThreads();
 }
 
 }  // namespace ag
