@@ -284,6 +284,25 @@ double dotExact(int64_t k, const double* a, int64_t as, const double* b, int64_t
   return std::ldexp(std::ldexp(t, ea), eb);
 }
 
+/**
+ * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
+ * that vectorise, where std::isfinite in a loop that stops early does not.
+ */
+bool anyNonFinite(const double* x, int64_t n) {
+  constexpr uint64_t EXP = 0x7ff0000000000000ull;
+  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
+    const int64_t j1 = std::min(n, j0 + 4096);
+    uint64_t any = 0;
+    for (int64_t j = j0; j < j1; j++) {
+      uint64_t bits;
+      std::memcpy(&bits, x + j, sizeof bits);
+      any |= (uint64_t)((bits & EXP) == EXP);
+    }
+    if (any) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
@@ -299,9 +318,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
   // only a non-finite entry can depend on the order of the sum, and only where finite
   // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every
   // order sums alike (src/ops/linalg.ts gemm does the same)
-  bool special = false;
-  for (int64_t j = 0; j < m * n && !special; j++) special = !std::isfinite(C[j]);
-  if (!special) return;
+  if (!anyNonFinite(C, m * n)) return;
   std::vector<double> rowMax(m, 0.0), colMax(n, 0.0);
   auto finiteMax = [](double& mx, double x) {
     if (std::isfinite(x) && std::fabs(x) > mx) mx = std::fabs(x);
