@@ -46,10 +46,14 @@ const c = () => Number((0.5 + 2 * rand()).toFixed(3));
 
 // formula, ∂f/∂x, ∂f/∂y as functions of random constants a, b
 const TEMPLATES = [
-  (a, b) => [`(x + ${a}*y) * sin(x)`, `sin(x) + (x + ${a}*y)*cos(x)`, `${a}*sin(x)`],
+  (a, _b) => [`(x + ${a}*y) * sin(x)`, `sin(x) + (x + ${a}*y)*cos(x)`, `${a}*sin(x)`],
   (a, b) => [`exp(${a}*x) * y^2 + ${b}*y`, `${a}*exp(${a}*x)*y^2`, `2*y*exp(${a}*x) + ${b}`],
-  (a, b) => [`sigmoid(${a}*x - ${b}*y)`, `${a}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`, `-${b}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`],
-  (a, b) => [`log(1 + x^2) * cos(${a}*y)`, `2*x/(1 + x^2) * cos(${a}*y)`, `-${a}*log(1 + x^2)*sin(${a}*y)`],
+  (a, b) => [
+    `sigmoid(${a}*x - ${b}*y)`,
+    `${a}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`,
+    `-${b}*sigmoid(${a}*x - ${b}*y)*(1 - sigmoid(${a}*x - ${b}*y))`,
+  ],
+  (a, _b) => [`log(1 + x^2) * cos(${a}*y)`, `2*x/(1 + x^2) * cos(${a}*y)`, `-${a}*log(1 + x^2)*sin(${a}*y)`],
   (a, b) => [`q = x*y + ${a}; f = q^2 + ${b}*x`, `2*q*y + ${b}`, `2*q*x`],
   (a, b) => [`tanh(${a}*x) * y + sqrt(${b} + y^2)`, `${a}*(1 - tanh(${a}*x)^2)*y`, `tanh(${a}*x) + y/sqrt(${b} + y^2)`],
 ];
@@ -106,11 +110,17 @@ if (compare) {
     const times = Object.fromEntries(settings.map((j) => [j, []]));
     for (let i = 0; i < runs; i++) for (const j of settings) times[j].push(once(file, count, j).ms);
     const base = median(times[settings[0]]);
-    const row = { cases: count, medianMs: Object.fromEntries(settings.map((j) => [j, median(times[j])])), ratio: Object.fromEntries(settings.map((j) => [j, median(times[j]) / base])) };
+    const row = {
+      cases: count,
+      medianMs: Object.fromEntries(settings.map((j) => [j, median(times[j])])),
+      ratio: Object.fromEntries(settings.map((j) => [j, median(times[j]) / base])),
+    };
     rows.push(row);
     if (Object.values(row.ratio).some((r) => r > 1.1)) slower = true;
     if (!args.includes('--json')) {
-      process.stdout.write(`${String(count).padStart(6)} cases: ${settings.map((j) => `--jobs ${j} ${(row.medianMs[j] / 1000).toFixed(2)} s (${row.ratio[j].toFixed(2)}×)`).join('   ')}\n`);
+      process.stdout.write(
+        `${String(count).padStart(6)} cases: ${settings.map((j) => `--jobs ${j} ${(row.medianMs[j] / 1000).toFixed(2)} s (${row.ratio[j].toFixed(2)}×)`).join('   ')}\n`,
+      );
     }
   }
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify({ runs, rows, machine }, null, 2)}\n`);
@@ -131,7 +141,9 @@ if (compare) {
   const med = median(times);
   const met = n !== 1000 || med <= TARGET_MS;
   if (args.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ cases: n, points: judged, jobs, runs, medianMs: med, ms: times, casesPerSecond: (n / med) * 1000, targetMs: TARGET_MS, machine }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ cases: n, points: judged, jobs, runs, medianMs: med, ms: times, casesPerSecond: (n / med) * 1000, targetMs: TARGET_MS, machine }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(
       `check throughput: ${n} scalar cases (${judged} samples, half with expected gradient formulas), --jobs ${jobs}\n` +

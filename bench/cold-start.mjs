@@ -74,7 +74,9 @@ const ratio = cliMs / baseMs;
 const machine = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform}`;
 
 if (args.includes('--json')) {
-  process.stdout.write(`${JSON.stringify({ runs, cli: { command: cli.name, medianMs: cliMs, ms: times.cli }, node: { command: base.name, medianMs: baseMs, ms: times.base }, ratio, target: TARGET, machine }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ runs, cli: { command: cli.name, medianMs: cliMs, ms: times.cli }, node: { command: base.name, medianMs: baseMs, ms: times.base }, ratio, target: TARGET, machine }, null, 2)}\n`,
+  );
 } else {
   const f = (x) => x.toFixed(1).padStart(7);
   process.stdout.write(

@@ -45,7 +45,11 @@ function time(target, at, status = 0) {
   let evaluations = 0;
   for (let k = 0; k < runs; k++) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [bin, 'gradcheck', ...target, '--at', at, '--reporter', 'json'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [bin, 'gradcheck', ...target, '--at', at, '--reporter', 'json'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     ms.push(performance.now() - t0);
     if (r.status !== status) throw new Error(`gradcheck ${target.join(' ')} exited ${r.status}: ${r.stderr}`);
     evaluations = JSON.parse(r.stdout).evaluations + 2;
@@ -82,7 +86,9 @@ if (args.includes('--json')) process.stdout.write(`${JSON.stringify(out, null, 2
 else {
   process.stdout.write(`gradcheck --exec: a python3 program over a pipe, ${out.entries} input entries end to end (median of ${runs})\n`);
   for (const [name, r] of Object.entries(results)) {
-    process.stdout.write(`  ${name.padEnd(28)} ${(r.large.ms / 1000).toFixed(2)} s for ${r.large.evaluations} evaluations; ${r.perEvaluationUs.toFixed(0)} µs per evaluation; 8 entries: ${(r.small.ms / 1000).toFixed(2)} s\n`);
+    process.stdout.write(
+      `  ${name.padEnd(28)} ${(r.large.ms / 1000).toFixed(2)} s for ${r.large.evaluations} evaluations; ${r.perEvaluationUs.toFixed(0)} µs per evaluation; 8 entries: ${(r.small.ms / 1000).toFixed(2)} s\n`,
+    );
   }
   process.stdout.write(`  target ≤ ${TARGET_MS / 1000} s for the 1,000-entry check: ${main <= TARGET_MS ? 'met' : 'NOT met'}\n`);
   for (const [name, r] of Object.entries(more)) process.stdout.write(`  ${name.padEnd(34)} ${(r.ms / 1000).toFixed(2)} s for ${r.evaluations} evaluations\n`);

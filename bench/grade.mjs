@@ -41,16 +41,61 @@ const key = readFileSync(join(root, 'fixtures/homework/key.yaml'), 'utf8') + ext
 
 // answer variants per part: right ones first, then wrong ones
 const V = {
-  circuit: { value: ['-12', '-12.0', '12'], 'gradient.x': ['-4', '"z"', '4'], 'gradient.y': ['-4', '"z"', '3'], 'gradient.z': ['3', '"q"', '"x*y"'], 'gradient.q': ['-4', '"z"', '-3'] },
-  neuron: { value: ['0.73', '0.731', '0.7'], 'gradient.w0': ['-0.20', '-0.197', '0.20'], 'gradient.x0': ['0.39', '0.393', '-0.39'], 'gradient.w1': ['-0.39', '-0.393', '0.20'], 'gradient.x1': ['-0.59', '-0.590', '-0.57'], 'gradient.w2': ['0.20', '"1/den*(1 - 1/den)"', '0.73'], 'gradient.s': ['0.20', '0.197', '-0.20'], 'gradient.den': ['-0.53', '"-1/den^2"', '"1/den^2"'] },
-  logistic: { value: ['0.313', '"-log(p)"', '0.31'], 'gradient.w': ['"(p - y)*x"', '[0.27, 0.54]', '"p - y"'], 'gradient.b': ['"p - y"', '-0.269', '0.269'], 'gradient.z': ['"p - y"', '-0.27', '"y - p"'], 'steps.p': ['0.731', '"sigmoid(z)"', '0.269'] },
-  norm: { value: ['0.116', '"sum(q.^2)"', '0.12'], 'gradient.W': ['"2*(W*x)*x\'"', '"2*q*x\'"', '"2*q*x"'], 'gradient.x': ['"2*W\'*(W*x)"', '"2*W\'*q"', '"W\'*q"'], 'gradient.q': ['"2*q"', '[0.88, 1.04]', '"q"'] },
-  softmax: { value: ['0.500', '"-log(p[2])"', '0.5'], 'gradient.W': ['"(p - onehot(y, 3))*x\'"', '"outer(p - onehot(y, 3), x)"', '"x*(p - onehot(y, 3))\'"'], 'gradient.x': ['"W\'*(p - onehot(y, 3))"', '[-0.578, -0.459]', '"W\'*p"'], 'gradient.z': ['"p - onehot(y, 3)"', '[0.0608, -0.394, 0.333]', '"p"'] },
-  svm: { value: ['1.7', '1.70', '2.7'], 'gradient.W': ['[[1, 2], [-2, -4], [1, 2]]', '"[1; -2; 1]*x\'"', '[[1, 2], [-1, -2], [1, 2]]'], 'gradient.s': ['[1, -2, 1]', '[1.0, -2.0, 1.0]', '[-1, 2, -1]'] },
-  mlp: { value: ['1.39', '1.394', '1.3'], 'gradient.W1': ['"X\'*((2*(yp - Y)*W2\') .* sign(h))"', '"X\'*((2*(yp - Y)*W2\') .* sign(h))"', '"X\'*(2*(yp - Y)*W2\')"'], 'gradient.W2': ['"h\'*(2*(yp - Y))"', '"h\'*2*(yp - Y)"', '"h\'*(yp - Y)"'], 'gradient.h': ['"2*(yp - Y)*W2\'"', '"2*(yp - Y)*W2\'"', '"(yp - Y)*W2\'"'], 'gradient.yp': ['"2*(yp - Y)"', '"2*yp - 2*Y"', '"yp - Y"'] },
+  circuit: {
+    value: ['-12', '-12.0', '12'],
+    'gradient.x': ['-4', '"z"', '4'],
+    'gradient.y': ['-4', '"z"', '3'],
+    'gradient.z': ['3', '"q"', '"x*y"'],
+    'gradient.q': ['-4', '"z"', '-3'],
+  },
+  neuron: {
+    value: ['0.73', '0.731', '0.7'],
+    'gradient.w0': ['-0.20', '-0.197', '0.20'],
+    'gradient.x0': ['0.39', '0.393', '-0.39'],
+    'gradient.w1': ['-0.39', '-0.393', '0.20'],
+    'gradient.x1': ['-0.59', '-0.590', '-0.57'],
+    'gradient.w2': ['0.20', '"1/den*(1 - 1/den)"', '0.73'],
+    'gradient.s': ['0.20', '0.197', '-0.20'],
+    'gradient.den': ['-0.53', '"-1/den^2"', '"1/den^2"'],
+  },
+  logistic: {
+    value: ['0.313', '"-log(p)"', '0.31'],
+    'gradient.w': ['"(p - y)*x"', '[0.27, 0.54]', '"p - y"'],
+    'gradient.b': ['"p - y"', '-0.269', '0.269'],
+    'gradient.z': ['"p - y"', '-0.27', '"y - p"'],
+    'steps.p': ['0.731', '"sigmoid(z)"', '0.269'],
+  },
+  norm: {
+    value: ['0.116', '"sum(q.^2)"', '0.12'],
+    'gradient.W': ['"2*(W*x)*x\'"', '"2*q*x\'"', '"2*q*x"'],
+    'gradient.x': ['"2*W\'*(W*x)"', '"2*W\'*q"', '"W\'*q"'],
+    'gradient.q': ['"2*q"', '[0.88, 1.04]', '"q"'],
+  },
+  softmax: {
+    value: ['0.500', '"-log(p[2])"', '0.5'],
+    'gradient.W': ['"(p - onehot(y, 3))*x\'"', '"outer(p - onehot(y, 3), x)"', '"x*(p - onehot(y, 3))\'"'],
+    'gradient.x': ['"W\'*(p - onehot(y, 3))"', '[-0.578, -0.459]', '"W\'*p"'],
+    'gradient.z': ['"p - onehot(y, 3)"', '[0.0608, -0.394, 0.333]', '"p"'],
+  },
+  svm: {
+    value: ['1.7', '1.70', '2.7'],
+    'gradient.W': ['[[1, 2], [-2, -4], [1, 2]]', '"[1; -2; 1]*x\'"', '[[1, 2], [-1, -2], [1, 2]]'],
+    'gradient.s': ['[1, -2, 1]', '[1.0, -2.0, 1.0]', '[-1, 2, -1]'],
+  },
+  mlp: {
+    value: ['1.39', '1.394', '1.3'],
+    'gradient.W1': ['"X\'*((2*(yp - Y)*W2\') .* sign(h))"', '"X\'*((2*(yp - Y)*W2\') .* sign(h))"', '"X\'*(2*(yp - Y)*W2\')"'],
+    'gradient.W2': ['"h\'*(2*(yp - Y))"', '"h\'*2*(yp - Y)"', '"h\'*(yp - Y)"'],
+    'gradient.h': ['"2*(yp - Y)*W2\'"', '"2*(yp - Y)*W2\'"', '"(yp - Y)*W2\'"'],
+    'gradient.yp': ['"2*(yp - Y)"', '"2*yp - 2*Y"', '"yp - Y"'],
+  },
   chain: { 'gradient.x': ['"2*x*cos(x^2)"', '-1.88', '"cos(x^2)"'] },
   product: { 'gradient.x': ['"exp(x)*(x^2 + 2*x)"', '"exp(x)*x^2 + 2*x*exp(x)"', '"exp(x)*2*x"'] },
-  quotient: { value: ['-0.73', '"log(sin(x)*cos(x))"', '0.73'], 'gradient.x': ['"cot(x) - tan(x)"', '"(cos(x)^2 - sin(x)^2)/u"', '"1/u"'], 'gradient.u': ['"1/u"', '2.1', '"u"'] },
+  quotient: {
+    value: ['-0.73', '"log(sin(x)*cos(x))"', '0.73'],
+    'gradient.x': ['"cot(x) - tan(x)"', '"(cos(x)^2 - sin(x)^2)/u"', '"1/u"'],
+    'gradient.u': ['"1/u"', '2.1', '"u"'],
+  },
 };
 
 let state = 7;
@@ -90,7 +135,24 @@ const once = () => {
   const out = join(dir, 'out');
   rmSync(out, { recursive: true, force: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, 'grade', join(dir, 'key.yaml'), subs, '--gradebook', join(dir, 'grades.csv'), '--feedback', out, '--reporter', 'json', '-o', join(dir, 'report.json')], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'grade',
+      join(dir, 'key.yaml'),
+      subs,
+      '--gradebook',
+      join(dir, 'grades.csv'),
+      '--feedback',
+      out,
+      '--reporter',
+      'json',
+      '-o',
+      join(dir, 'report.json'),
+    ],
+    { env, encoding: 'utf8', maxBuffer: 1 << 30 },
+  );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`grade failed (exit ${r.status}):\n${r.stderr}`);
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
@@ -114,7 +176,9 @@ const median = medianOf(times);
 const machine = machineText();
 const met = students !== 300 || median <= TARGET_MS;
 if (args.includes('--json')) {
-  process.stdout.write(`${JSON.stringify({ students, problems: Object.keys(V).length, runs, medianMs: median, ms: times, ...last, targetMs: TARGET_MS, machine }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ students, problems: Object.keys(V).length, runs, medianMs: median, ms: times, ...last, targetMs: TARGET_MS, machine }, null, 2)}\n`,
+  );
 } else {
   process.stdout.write(
     `grade: ${students} submissions × ${Object.keys(V).length} problems (${last.parts} parts judged, ${last.right} right, ${last.named} mistakes named; mean ${last.mean.toFixed(2)} of ${last.max} points), gradebook and feedback written\n` +

@@ -52,12 +52,21 @@ for (const engine of ['native', 'js']) {
   const iters = engine === 'native' ? (quick ? 50 : 300) : quick ? 3 : 10;
   const best = { grad: Infinity, hvp: Infinity, reverse: Infinity };
   for (let r = 0; r < ROUNDS; r++) {
-    best.grad = Math.min(best.grad, time(() => so.fn.gradientAt(zero, 0), iters));
-    best.hvp = Math.min(best.hvp, time(() => {
-      so.forward();
-      so.hvp(v);
-    }, iters));
-    best.reverse = Math.min(best.reverse, time(() => so.hvp(v), iters));
+    best.grad = Math.min(
+      best.grad,
+      time(() => so.fn.gradientAt(zero, 0), iters),
+    );
+    best.hvp = Math.min(
+      best.hvp,
+      time(() => {
+        so.forward();
+        so.hvp(v);
+      }, iters),
+    );
+    best.reverse = Math.min(
+      best.reverse,
+      time(() => so.hvp(v), iters),
+    );
   }
   console.log(
     `${so.engine.name.padEnd(8)} ${`${so.tape.nodes.length} → ${so.extended.nodes.length}`.padEnd(33)} ${fmt(best.grad).padStart(11)}   ${fmt(best.hvp).padStart(6)}   ${(best.hvp / best.grad).toFixed(2).padStart(4)}×   ${fmt(best.reverse).padStart(22)}   ${(best.reverse / best.grad).toFixed(2).padStart(4)}×`,
@@ -66,6 +75,10 @@ for (const engine of ['native', 'js']) {
 // the one-call fast path of a gradient (compile().grad(): forward + reverse in one native call, buffers reused)
 const c = compile(FORMULA, values, { wrt: ['W1', 'W2'] });
 let fast = Infinity;
-for (let r = 0; r < ROUNDS; r++) fast = Math.min(fast, time(() => c.grad(), quick ? 50 : 300));
+for (let r = 0; r < ROUNDS; r++)
+  fast = Math.min(
+    fast,
+    time(() => c.grad(), quick ? 50 : 300),
+  );
 console.log(`\ncompile().grad(), the gradient's one-call fast path: ${fmt(fast)} ms`);
 console.log('target: an H·v costs ≤ 5× one gradient (the same Engine calls on both sides: the ratio columns)');

@@ -73,7 +73,13 @@ function torchTimes() {
   if (!torchAvailable) return null;
   const r = spawnSync(
     '/usr/bin/python3',
-    [join(root, 'bench', 'mlp_torch.py'), '--sizes', ...SIZES.map((s) => `${s.N},${s.Din},${s.H},${s.Dout}`), '--iters', SIZES.map((s) => s.iters.torch).join(',')],
+    [
+      join(root, 'bench', 'mlp_torch.py'),
+      '--sizes',
+      ...SIZES.map((s) => `${s.N},${s.Din},${s.H},${s.Dout}`),
+      '--iters',
+      SIZES.map((s) => s.iters.torch).join(','),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   if (r.status !== 0) {
@@ -110,7 +116,10 @@ function compareAddons(addons) {
     });
   }
   const info = (path) => {
-    const d = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8', env: { ...process.env, AUTOGRAD_NATIVE_PATH: path } });
+    const d = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, AUTOGRAD_NATIVE_PATH: path },
+    });
     try {
       const j = JSON.parse(d.stdout);
       return `${j.blas}${j.blasFrom ? ` from ${j.blasFrom}` : ''}`;
@@ -118,11 +127,17 @@ function compareAddons(addons) {
       return '?';
     }
   };
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${ROUNDS} alternating rounds, ms per grad() (median of N runs)\n`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${ROUNDS} alternating rounds, ms per grad() (median of N runs)\n`,
+  );
   addons.forEach((path, a) => console.log(`[${a}] ${path}\n    BLAS: ${info(path)}`));
   console.log('');
   // ratios to [0] round by round (the two ran minutes apart at most), then their median: steadier than ratios of medians
-  const head = ['size', ...addons.map((_, a) => `[${a}] best (median of rounds)`), ...addons.slice(1).map((_, a) => `[${a + 1}]/[0] best; median of round ratios`)];
+  const head = [
+    'size',
+    ...addons.map((_, a) => `[${a}] best (median of rounds)`),
+    ...addons.slice(1).map((_, a) => `[${a + 1}]/[0] best; median of round ratios`),
+  ];
   console.log(head.join(' | '));
   console.log(head.map(() => '---').join(' | '));
   SIZES.forEach((size, i) => {

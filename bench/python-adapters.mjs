@@ -40,7 +40,9 @@ if (!existsSync(join(root, 'dist', 'cli.cjs'))) {
   process.stderr.write('bench/python-adapters: the CLI is not built; run `npm run build` first\n');
   process.exit(2);
 }
-const python = flag('--interpreter', undefined) ?? ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import numpy, torch'], { stdio: 'ignore' }).status === 0);
+const python =
+  flag('--interpreter', undefined) ??
+  ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import numpy, torch'], { stdio: 'ignore' }).status === 0);
 if (!python) {
   process.stderr.write('bench/python-adapters: no python3 here has NumPy and torch (apt-get install python3-numpy python3-torch, or --interpreter)\n');
   process.exit(2);
@@ -51,8 +53,20 @@ const LAYERS = [
   ['softmax loss, NumPy (--python)', 55, ['--python', 'bench/layers_numpy.py#softmax_np', '--at', 'W=randn(10,5),b=randn(5)'], 'softmax', 'numpy'],
   ['2-layer tanh MLP, NumPy (--python)', 84, ['--python', 'bench/layers_numpy.py#mlp_np', '--at', 'W1=randn(10,6),W2=randn(6,4)'], 'mlp', 'numpy'],
   ['sigmoid Function, 16 → 16 (--torch)', 16, ['--torch', 'bench/layers_torch.py#Sigmoid.apply', '--at', 'x=randn(16)'], 'sigmoid', 'torch'],
-  ['linear Function, 76 → 32 (--torch)', 76, ['--torch', 'bench/layers_torch.py#Linear.apply', '--at', 'x=randn(8,6),W=randn(4,6),b=randn(4)'], 'linear', 'torch'],
-  ['sum(tanh(linear Function)) (--torch)', 76, ['--torch', 'bench/layers_torch.py#linear_loss', '--at', 'x=randn(8,6),W=randn(4,6),b=randn(4)'], 'linear_loss', 'torch'],
+  [
+    'linear Function, 76 → 32 (--torch)',
+    76,
+    ['--torch', 'bench/layers_torch.py#Linear.apply', '--at', 'x=randn(8,6),W=randn(4,6),b=randn(4)'],
+    'linear',
+    'torch',
+  ],
+  [
+    'sum(tanh(linear Function)) (--torch)',
+    76,
+    ['--torch', 'bench/layers_torch.py#linear_loss', '--at', 'x=randn(8,6),W=randn(4,6),b=randn(4)'],
+    'linear_loss',
+    'torch',
+  ],
   ['softmax loss, torch ops (--torch)', 55, ['--torch', 'bench/layers_torch.py#softmax_torch', '--at', 'W=randn(10,5),b=randn(5)'], 'softmax', 'torch'],
 ];
 
@@ -62,10 +76,18 @@ const cpuFile = join(tmpdir(), `python-adapters-${process.pid}.time`);
 
 function once(cmd, argv) {
   const t0 = performance.now();
-  const r = TIME ? spawnSync(TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...argv], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }) : spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = TIME
+    ? spawnSync(TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...argv], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    : spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const cpuMs = TIME ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).reduce((a, b) => a + Number(b) * 1000, 0) : NaN;
+  const cpuMs = TIME
+    ? readFileSync(cpuFile, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .slice(-2)
+        .reduce((a, b) => a + Number(b) * 1000, 0)
+    : NaN;
   return { ms, cpuMs, stdout: r.stdout };
 }
 
@@ -121,7 +143,10 @@ else {
     '',
     '| layer | entries | evaluations | autograd-cli wall | beyond imports: wall, CPU | torch.autograd.gradcheck wall | beyond import torch: wall, CPU |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...table.map((r) => `| ${r.layer} | ${r.entries} | ${r.evaluations} | ${s(r.cliMs)} | ${s(r.cliBeyondMs)}, ${s(r.cliCpuBeyondMs)} | ${s(r.torchMs)} | ${s(r.torchBeyondMs)}, ${s(r.torchCpuBeyondMs)} |`),
+    ...table.map(
+      (r) =>
+        `| ${r.layer} | ${r.entries} | ${r.evaluations} | ${s(r.cliMs)} | ${s(r.cliBeyondMs)}, ${s(r.cliCpuBeyondMs)} | ${s(r.torchMs)} | ${s(r.torchBeyondMs)}, ${s(r.torchCpuBeyondMs)} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -37,10 +37,7 @@ try {
 // the bundle's require(); dynamic import()s were bundled as require() (Node >= 20.19
 // loads ES modules that way), and file: URLs are taken as paths
 const bundleRequire = Module.createRequire(file);
-const requireFromBundle = Object.assign(
-  (id) => bundleRequire(typeof id === 'string' && id.startsWith('file:') ? url.fileURLToPath(id) : id),
-  bundleRequire,
-);
+const requireFromBundle = Object.assign((id) => bundleRequire(typeof id === 'string' && id.startsWith('file:') ? url.fileURLToPath(id) : id), bundleRequire);
 
 {
   // V8 checks a code cache against its own version and flags and the source's length

@@ -109,7 +109,9 @@ function cmakeJs(out, defs) {
     writeFileSync(log, 'cmake-js is not installed (npm install cmake-js)\n', { flag: 'a' });
     return null;
   }
-  return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, '--parallel', String(jobs), ...defs.map((d) => `--CD${d}`)]) ? join(root, out, 'Release', ADDON) : null;
+  return step(process.execPath, [bin, 'compile', '-d', 'native', '-O', out, '--parallel', String(jobs), ...defs.map((d) => `--CD${d}`)])
+    ? join(root, out, 'Release', ADDON)
+    : null;
 }
 
 /** node-gyp: npm's own copy (npm sets npm_config_node_gyp for scripts), else next to node's npm. */
@@ -152,7 +154,11 @@ function nodeGyp(inPlace) {
 
 /** Does the addon load and list its ops? (ASAN builds need the sanitizer preloaded: not here.) */
 function loads(path) {
-  const r = spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(path)}); if (!a.opNames().length) process.exit(1); console.log(a.info().blas)`], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `const a = require(${JSON.stringify(path)}); if (!a.opNames().length) process.exit(1); console.log(a.info().blas)`],
+    { encoding: 'utf8' },
+  );
   writeFileSync(log, `load check: ${r.stdout}${r.stderr}\n`, { flag: 'a' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
@@ -232,4 +238,6 @@ if (required || variant !== 'default') {
   console.error(readFileSync(log, 'utf8').split('\n').slice(-40).join('\n'));
   process.exit(1);
 }
-console.warn(`autograd-cli: warning: the native engine was not built (${why}; details in ${relative(root, log)}). The CLI will use the JavaScript engine. Set AUTOGRAD_REQUIRE_NATIVE=1 to make this an error.`);
+console.warn(
+  `autograd-cli: warning: the native engine was not built (${why}; details in ${relative(root, log)}). The CLI will use the JavaScript engine. Set AUTOGRAD_REQUIRE_NATIVE=1 to make this an error.`,
+);

@@ -73,7 +73,11 @@ export function mathjsDirect({ side } = {}) {
         const text = await readFile(args.importer, 'utf8');
         const names = [];
         for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'mathjs'/g)) {
-          for (const part of m[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.push(part);
+          for (const part of m[1]
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean))
+            if (!part.startsWith('type ')) names.push(part);
         }
         const map = await locations(b, args.resolveDir);
         if (!names.length || names.some((n) => !/^\w+$/.test(n) || !map.has(n))) return undefined;
@@ -83,7 +87,11 @@ export function mathjsDirect({ side } = {}) {
         }
         return { path: args.importer, namespace: 'mathjs-direct', pluginData: names };
       });
-      b.onLoad({ filter: /.*/, namespace: 'mathjs-direct' }, (args) => ({ contents: reexports(args.pluginData), resolveDir: dirname(args.path), loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'mathjs-direct' }, (args) => ({
+        contents: reexports(args.pluginData),
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
     },
   };
   /** Build the side file with the names the main build sent there (call after it). */
@@ -190,7 +198,11 @@ export function lazyModule(name) {
         const text = await readFile(args.importer, 'utf8');
         const names = [];
         for (const m of text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${quoted}'`, 'g'))) {
-          for (const part of m[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.push(part);
+          for (const part of m[1]
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean))
+            if (!part.startsWith('type ')) names.push(part);
         }
         return { path: args.importer, namespace: `lazy-${name}`, pluginData: { real: real.path, names } };
       });
@@ -198,7 +210,8 @@ export function lazyModule(name) {
         contents: [
           `let m; const real = () => (m ??= require(${JSON.stringify(args.pluginData.real)}));`,
           ...args.pluginData.names.map(
-            (n) => `export const ${n} = new Proxy(function () {}, { apply: (_, t, a) => real().${n}(...a), construct: (_, a) => new (real().${n})(...a), get: (_, k) => real().${n}[k] });`,
+            (n) =>
+              `export const ${n} = new Proxy(function () {}, { apply: (_, t, a) => real().${n}(...a), construct: (_, a) => new (real().${n})(...a), get: (_, k) => real().${n}[k] });`,
           ),
         ].join('\n'),
         resolveDir: '.',

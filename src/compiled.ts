@@ -48,7 +48,8 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
   // a compiled formula keeps one arena and one adjoint: no edges, no check copies
   const tape = prepare(formula, values, { wrt: opts.wrt, limits, plan: { arenaCopies: 3, valueCopies: 1, edges: false, fullOutput: false } });
   const out = tape.nodes[tape.output];
-  if (out.size !== 1) throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a compiled gradient needs a scalar`, { source: formula });
+  if (out.size !== 1)
+    throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a compiled gradient needs a scalar`, { source: formula });
   const engine = selectEngine(opts.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
   const adjoint = new Float64Array(tape.arenaSize);

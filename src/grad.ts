@@ -124,7 +124,8 @@ export function toTensors(values: Record<string, Tensor | Nested>): Record<strin
   for (const k of Object.keys(values)) {
     checkName(k, 'a value');
     const v = values[k];
-    out[k] = typeof v === 'object' && v !== null && 'data' in v && 'shape' in v && (v as Tensor).data instanceof Float64Array ? (v as Tensor) : fromNested(v, k);
+    out[k] =
+      typeof v === 'object' && v !== null && 'data' in v && 'shape' in v && (v as Tensor).data instanceof Float64Array ? (v as Tensor) : fromNested(v, k);
   }
   return out;
 }
@@ -134,7 +135,9 @@ export function toTensors(values: Record<string, Tensor | Nested>): Record<strin
  * still reported (gradient 0 through that argument), and this says why.
  */
 export function unusedArgumentNotes(tape: Tape): string[] {
-  return (tape.unusedParams ?? []).map(({ fn, param, arg }) => `${fn} does not use its parameter ${param}; ${arg}, passed for it, gets gradient 0 through ${fn}`);
+  return (tape.unusedParams ?? []).map(
+    ({ fn, param, arg }) => `${fn} does not use its parameter ${param}; ${arg}, passed for it, gets gradient 0 through ${fn}`,
+  );
 }
 
 /** Parse and build: the checked tape for a formula at these values. */
@@ -159,7 +162,9 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
     const wrtSteps = (opts.wrt ?? []).filter((w) => stepNames.has(w) && !variables.has(w));
     const unknown = (opts.wrt ?? []).find((w) => !stepNames.has(w) && !variables.has(w));
     if (unknown !== undefined && stepNames.size) {
-      throw new AgError('usage', `--wrt ${unknown}: there is no variable or named step ${unknown} in the formula`, { hint: `the variables are ${[...variables].join(', ') || 'none'}; the named steps ${[...stepNames].join(', ')}` });
+      throw new AgError('usage', `--wrt ${unknown}: there is no variable or named step ${unknown} in the formula`, {
+        hint: `the variables are ${[...variables].join(', ') || 'none'}; the named steps ${[...stepNames].join(', ')}`,
+      });
     }
     const steps = [...new Set([...(opts.steps ?? []), ...wrtSteps])];
     const plan = planOf(opts);
@@ -181,7 +186,14 @@ function planOf(opts: GradOptions): MemoryPlan {
  * re-run what follows. One at a time, because a step cut further down would block the
  * gradient of one above it. Two steps that are one expression are one node: they share its gradient.
  */
-function stepRuns(formula: string, program: Program, values: Record<string, Tensor>, steps: string[], opts: GradOptions, limits: Limits): { result: GradResult; alias: Record<string, string> }[] {
+function stepRuns(
+  formula: string,
+  program: Program,
+  values: Record<string, Tensor>,
+  steps: string[],
+  opts: GradOptions,
+  limits: Limits,
+): { result: GradResult; alias: Record<string, string> }[] {
   const { tape: full, steps: nodes } = buildSteps(program, values, { wrt: [], limits, keep: steps });
   for (const s of steps) {
     if (!(s in nodes)) throw new AgError('usage', `--wrt ${s}: there is no variable or named step ${s} in the formula`);
@@ -254,11 +266,15 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
       warnings.push({ code: 'unused-value', message: `${name} is a constant (${CONSTANTS[name]}); the value given for it is not used` });
       continue;
     }
-    if (!used.has(name) && !formulaMentions(formula, name)) warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
+    if (!used.has(name) && !formulaMentions(formula, name))
+      warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
   }
   for (const message of unusedArgumentNotes(tape)) warnings.push({ code: 'unused-argument', message });
   if (tape.indexVars.length) {
-    warnings.push({ code: 'index-variable', message: `${tape.indexVars.join(', ')} ${tape.indexVars.length > 1 ? 'are' : 'is'} used as an index, so ${tape.indexVars.length > 1 ? 'they are' : 'it is'} fixed and not differentiated` });
+    warnings.push({
+      code: 'index-variable',
+      message: `${tape.indexVars.join(', ')} ${tape.indexVars.length > 1 ? 'are' : 'is'} used as an index, so ${tape.indexVars.length > 1 ? 'they are' : 'it is'} fixed and not differentiated`,
+    });
   }
   const out = tape.nodes[tape.output];
   if (out.size !== 1) {
@@ -280,12 +296,17 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
   const full = nEntries <= fdMax;
   const per = evaluationsPerCoordinate({ eps: opts.eps });
   const evaluations =
-    (opts.check !== false ? 1 + per * (full ? nEntries : Math.min(opts.sample ?? DEFAULT_SAMPLE, nEntries)) + (full ? 0 : per * (opts.directions ?? DEFAULT_DIRECTIONS)) : 0) +
-    (opts.forwardMode !== false ? (full ? nEntries : 2) : 0);
+    (opts.check !== false
+      ? 1 + per * (full ? nEntries : Math.min(opts.sample ?? DEFAULT_SAMPLE, nEntries)) + (full ? 0 : per * (opts.directions ?? DEFAULT_DIRECTIONS))
+      : 0) + (opts.forwardMode !== false ? (full ? nEntries : 2) : 0);
   if (evaluations > limits.maxEvaluations) {
-    throw new AgError('limit', `the check would take ${evaluations} evaluations of the formula; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
-      hint: full ? 'lower --fd-max to use the directional check' : 'use fewer --directions and --sample',
-    });
+    throw new AgError(
+      'limit',
+      `the check would take ${evaluations} evaluations of the formula; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`,
+      {
+        hint: full ? 'lower --fd-max to use the directional check' : 'use fewer --directions and --sample',
+      },
+    );
   }
   const engine = selectEngine(opts.engine ?? 'auto', tape);
   const arenaBytes = tape.arenaSize * ENTRY_BYTES;
@@ -333,7 +354,10 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
     check = checkGradient(engine, tape, arena, adFlat, opts, { forward: fwFlat, adjoint: rev.adjoint });
     warnings.push(...uncertainties(check, 'autodiff', 'formula'));
     if (check.mode === 'directional') {
-      warnings.push({ code: 'directional', message: `${nEntries} input entries: checked ${check.directions?.length ?? 0} random directions and ${check.entries.length} sampled entries instead of all (--fd-max ${opts.fdMax ?? DEFAULT_FD_MAX})` });
+      warnings.push({
+        code: 'directional',
+        message: `${nEntries} input entries: checked ${check.directions?.length ?? 0} random directions and ${check.entries.length} sampled entries instead of all (--fd-max ${opts.fdMax ?? DEFAULT_FD_MAX})`,
+      });
     }
   }
 

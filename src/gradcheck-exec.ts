@@ -42,7 +42,9 @@ export async function checkProgram(target: ProgramTarget, values: Record<string,
   for (const [k, t] of Object.entries(values)) inputs[k] = { shape: [...t.shape], data: t.data };
   const pv = readInputs(inputs, o.wrt);
   const n = pv.names.reduce((s, k) => s + pv.flats[k].data.length, 0);
-  const label = o.label ?? ('exec' in target ? target.exec : 'module' in target ? `${target.module.file}#${target.module.name}` : `${target.python.file}#${target.python.fn}`);
+  const label =
+    o.label ??
+    ('exec' in target ? target.exec : 'module' in target ? `${target.module.file}#${target.module.name}` : `${target.python.file}#${target.python.fn}`);
   const flag = 'exec' in target ? '--exec' : 'module' in target ? '--module' : target.python.mode === 'torch' ? '--torch' : '--python';
   let argv: string[] | null;
   let command: string;
@@ -55,9 +57,19 @@ export async function checkProgram(target: ProgramTarget, values: Record<string,
     argv = [process.execPath, '--input-type=module', '-e', MODULE_RUNNER, target.module.file, target.module.name];
   } else {
     command = '';
-    argv = pythonArgv({ ...target.python, dtype: target.python.dtype ?? o.dtype }, pv.wrt.map((s) => s.name));
+    argv = pythonArgv(
+      { ...target.python, dtype: target.python.dtype ?? o.dtype },
+      pv.wrt.map((s) => s.name),
+    );
   }
-  const pipe = new Pipe(argv, command, { label: `${flag} ${label}`, adapter: 'python' in target, requestTimeout: o.requestTimeout ?? 10, maxLine: (1 << 20) + 64 * n, deadline: limits.timeout, maxMemory: limits.maxMemory });
+  const pipe = new Pipe(argv, command, {
+    label: `${flag} ${label}`,
+    adapter: 'python' in target,
+    requestTimeout: o.requestTimeout ?? 10,
+    maxLine: (1 << 20) + 64 * n,
+    deadline: limits.timeout,
+    maxMemory: limits.maxMemory,
+  });
   try {
     const { fn, evaluator, value } = await pipeFunction(pipe, pv);
     const pre = o.reference !== undefined ? addReference(evaluator, o.reference, pv, fn, value.shape, o, limits) : [];
@@ -65,7 +77,17 @@ export async function checkProgram(target: ProgramTarget, values: Record<string,
     // a screen above PROGRAM_FD_MAX entries: a few hundred evaluations when the code is right, every entry differenced when it is not
     const fdMax = o.fdMax ?? PROGRAM_FD_MAX;
     const r = await runAsync(checkFunction(fn, rows, { ...o, fdMax, escalate: true, reference: o.reference !== undefined }), evaluator);
-    return functionResult(r, { name: label, pv, f: fn, valueShape: value.shape, rows, side: value.data.length === 1 && value.shape.length === 0 ? 'gradient' : 'vjp', pre, fdMax, escalate: true });
+    return functionResult(r, {
+      name: label,
+      pv,
+      f: fn,
+      valueShape: value.shape,
+      rows,
+      side: value.data.length === 1 && value.shape.length === 0 ? 'gradient' : 'vjp',
+      pre,
+      fdMax,
+      escalate: true,
+    });
   } finally {
     await pipe.close();
   }

@@ -27,7 +27,11 @@ export interface GradcheckOptions extends CheckOptions {
    * also compare autodiff with these: numbers / nested arrays, or formulas in the variables
    * (hand-derived answers); `gradient` may name named steps (∂f/∂q), `steps` gives their values
    */
-  expect?: { value?: number | string; gradient?: Record<string, Nested | string | (number | string)[]>; steps?: Record<string, Nested | string | (number | string)[]> };
+  expect?: {
+    value?: number | string;
+    gradient?: Record<string, Nested | string | (number | string)[]>;
+    steps?: Record<string, Nested | string | (number | string)[]>;
+  };
   /** 2: also check the second derivatives (gradgradcheck): Hessian-vector products along random directions against differences of the gradient */
   order?: 1 | 2;
   /** throw a GradcheckError naming the failing entries instead of returning a failed result */
@@ -66,7 +70,9 @@ export interface GradcheckResult {
 export class GradcheckError extends Error {
   constructor(readonly result: GradcheckResult | FunctionGradcheckResult) {
     const named = 'mistakes' in result ? result.mistakes.map((m) => `  ${m.words}`) : [];
-    super(`gradcheck failed for ${'formula' in result ? result.formula : result.name}:\n${[...result.failures.map((f) => `  ${f.message}`), ...named].join('\n')}`);
+    super(
+      `gradcheck failed for ${'formula' in result ? result.formula : result.name}:\n${[...result.failures.map((f) => `  ${f.message}`), ...named].join('\n')}`,
+    );
     this.name = 'GradcheckError';
   }
 }
@@ -82,9 +88,17 @@ export class GradcheckError extends Error {
  */
 export function gradcheck(formula: string, values: Record<string, Tensor | Nested>, options?: GradcheckOptions): GradcheckResult;
 export function gradcheck<V extends InputValues>(fn: (values: V) => ValueLike, inputs: V, options: FunctionGradcheckOptions<V>): FunctionGradcheckResult;
-export function gradcheck(subject: string | ((values: never) => unknown), values: Record<string, unknown>, options: GradcheckOptions | FunctionGradcheckOptions = {}): GradcheckResult | FunctionGradcheckResult {
+export function gradcheck(
+  subject: string | ((values: never) => unknown),
+  values: Record<string, unknown>,
+  options: GradcheckOptions | FunctionGradcheckOptions = {},
+): GradcheckResult | FunctionGradcheckResult {
   if (typeof subject === 'function') return gradcheckFunction(subject, values as InputValues, options as FunctionGradcheckOptions<never>);
-  if (typeof subject !== 'string') throw new AgError('usage', `gradcheck takes a formula (a string) or a function, not ${subject === null ? 'null' : Array.isArray(subject) ? 'an array' : typeof subject}`);
+  if (typeof subject !== 'string')
+    throw new AgError(
+      'usage',
+      `gradcheck takes a formula (a string) or a function, not ${subject === null ? 'null' : Array.isArray(subject) ? 'an array' : typeof subject}`,
+    );
   return gradcheckFormula(subject, values as Record<string, Tensor | Nested>, options as GradcheckOptions);
 }
 
@@ -98,7 +112,17 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
   });
   spec.file = '<gradcheck>';
   try {
-    const c = compileCase(spec, { seed: options.seed, rtol: options.rtol, atol: options.atol, eps: options.eps, method: options.method, order: options.order, engine: options.engine, limits: limitsFrom(options.limits), allowUnjudged: options.allowUnjudged });
+    const c = compileCase(spec, {
+      seed: options.seed,
+      rtol: options.rtol,
+      atol: options.atol,
+      eps: options.eps,
+      method: options.method,
+      order: options.order,
+      engine: options.engine,
+      limits: limitsFrom(options.limits),
+      allowUnjudged: options.allowUnjudged,
+    });
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const failures: GradcheckFailure[] = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
     const result: GradcheckResult = {
@@ -185,21 +209,55 @@ function gradcheckFunction(fn: (values: never) => unknown, inputs: InputValues, 
   const limits = limitsFrom(options.limits);
   return withDeadline(limits.timeout, () => {
     const own = fn as unknown as Record<string, unknown>;
-    const side = <K extends 'grad' | 'vjp' | 'jvp'>(k: K) => (options[k] ?? (typeof own[k] === 'function' ? own[k] : undefined)) as FunctionGradcheckOptions<never>[K];
+    const side = <K extends 'grad' | 'vjp' | 'jvp'>(k: K) =>
+      (options[k] ?? (typeof own[k] === 'function' ? own[k] : undefined)) as FunctionGradcheckOptions<never>[K];
     const name = options.name ?? (fn.name || 'f');
     if ((options as { order?: number }).order === 2) {
-      throw new AgError('usage', `gradcheck(${name}, …, { order: 2 }) checks second derivatives of a formula only: a function's second derivatives would need its Hessian-vector products`, { hint: "give the formula (gradcheck('…', values, { order: 2 })), or check your function's gradient as a function of its own: gradcheck(grad, …) with its vjp" });
+      throw new AgError(
+        'usage',
+        `gradcheck(${name}, …, { order: 2 }) checks second derivatives of a formula only: a function's second derivatives would need its Hessian-vector products`,
+        {
+          hint: "give the formula (gradcheck('…', values, { order: 2 })), or check your function's gradient as a function of its own: gradcheck(grad, …) with its vjp",
+        },
+      );
     }
     const sides = { grad: side('grad'), vjp: side('vjp'), jvp: side('jvp') };
     if (!sides.grad && !sides.vjp) {
-      throw new AgError('usage', `gradcheck(${name}, …) needs the derivative under test: grad(values) for a scalar function or vjp(values, cotangent) for a tensor one, as options or as ${name}.grad / ${name}.vjp`);
+      throw new AgError(
+        'usage',
+        `gradcheck(${name}, …) needs the derivative under test: grad(values) for a scalar function or vjp(values, cotangent) for a tensor one, as options or as ${name}.grad / ${name}.vjp`,
+      );
     }
     const pv = readInputs(inputs, options.wrt);
-    const { fn: f, evaluator, value } = jsFunction(guard(fn, `${name}(values)`), pv, { grad: sides.grad && guard(sides.grad, 'grad(values)'), vjp: sides.vjp && guard(sides.vjp, 'vjp(values, cotangent)'), jvp: sides.jvp && guard(sides.jvp, 'jvp(values, tangents)') }, name);
+    const {
+      fn: f,
+      evaluator,
+      value,
+    } = jsFunction(
+      guard(fn, `${name}(values)`),
+      pv,
+      {
+        grad: sides.grad && guard(sides.grad, 'grad(values)'),
+        vjp: sides.vjp && guard(sides.vjp, 'vjp(values, cotangent)'),
+        jvp: sides.jvp && guard(sides.jvp, 'jvp(values, tangents)'),
+      },
+      name,
+    );
     const pre = options.reference !== undefined ? addReference(evaluator, options.reference, pv, f, value.shape, options, limits) : [];
     const rows = outputRows(name, value.shape);
     const r = runSync(checkFunction(f, rows, { ...options, jvp: !!sides.jvp, reference: options.reference !== undefined }), evaluator);
-    return functionResult(r, { name, pv, f, valueShape: value.shape, rows, side: sides.vjp && !(sides.grad && f.outputs === 1) ? 'vjp' : 'gradient', pre, throwOnFail: options.throwOnFail, fdMax: options.fdMax, escalate: options.escalate });
+    return functionResult(r, {
+      name,
+      pv,
+      f,
+      valueShape: value.shape,
+      rows,
+      side: sides.vjp && !(sides.grad && f.outputs === 1) ? 'vjp' : 'gradient',
+      pre,
+      throwOnFail: options.throwOnFail,
+      fdMax: options.fdMax,
+      escalate: options.escalate,
+    });
   });
 }
 
@@ -220,21 +278,38 @@ function guard<A extends unknown[], R>(g: (...a: A) => R, what: string): (...a: 
  * the engine, exact to rounding). Its value must be the function's: a reference for a
  * different function would make every entry look wrong.
  */
-export function addReference(evaluator: Evaluator | AsyncEvaluator, formula: string, pv: PointValues, f: FunctionUnderTest, shape: readonly number[], options: { engine?: EngineChoice }, limits: Limits): Finding[] {
+export function addReference(
+  evaluator: Evaluator | AsyncEvaluator,
+  formula: string,
+  pv: PointValues,
+  f: FunctionUnderTest,
+  shape: readonly number[],
+  options: { engine?: EngineChoice },
+  limits: Limits,
+): Finding[] {
   const values = inputTensors(pv);
   const tape = prepare(formula, values, { wrt: pv.wrt.map((s) => s.name), limits });
   const engine = selectEngine(options.engine ?? 'auto', tape);
   const arena = makeArena(tape, values);
   engine.forward(tape, arena);
   const out = tape.nodes[tape.output];
-  if (out.size !== f.outputs) throw new AgError('shape', `the reference formula has shape ${shapeText(out.shape)}, but the function returns shape ${shapeText(shape)}`, { source: formula });
+  if (out.size !== f.outputs)
+    throw new AgError('shape', `the reference formula has shape ${shapeText(out.shape)}, but the function returns shape ${shapeText(shape)}`, {
+      source: formula,
+    });
   evaluator.reference = tapeReference(engine, tape, arena, pv.wrt);
   const mine = arena.subarray(out.offset, out.offset + out.size);
   const wrong: Finding[] = [];
   const i = f.value ? f.value.findIndex((v, k) => !(Math.abs(v - mine[k]) <= 1e-7 + 1e-5 * Math.max(Math.abs(v), Math.abs(mine[k])))) : -1;
   if (i >= 0) {
     const at = outputRows('f', shape)[i];
-    wrong.push({ kind: 'reference', entry: at, message: `${at}: the function gives ${f.value![i]}, the reference formula ${mine[i]}: they are not the same function, so the reference cannot judge its derivative`, yours: f.value![i], truth: mine[i] });
+    wrong.push({
+      kind: 'reference',
+      entry: at,
+      message: `${at}: the function gives ${f.value![i]}, the reference formula ${mine[i]}: they are not the same function, so the reference cannot judge its derivative`,
+      yours: f.value![i],
+      truth: mine[i],
+    });
   }
   return wrong;
 }
@@ -249,7 +324,18 @@ function inputTensors(pv: PointValues): Record<string, Tensor> {
 /** The result object of a function check: per-input values, the verdict in words. */
 export function functionResult(
   r: FunctionCheck,
-  o: { name: string; pv: PointValues; f: FunctionUnderTest; valueShape: readonly number[]; rows: string[]; side: string; pre?: Finding[]; throwOnFail?: boolean; fdMax?: number; escalate?: boolean },
+  o: {
+    name: string;
+    pv: PointValues;
+    f: FunctionUnderTest;
+    valueShape: readonly number[];
+    rows: string[];
+    side: string;
+    pre?: Finding[];
+    throwOnFail?: boolean;
+    fdMax?: number;
+    escalate?: boolean;
+  },
 ): FunctionGradcheckResult {
   const { pv, f } = o;
   const found = [...(o.pre ?? []), ...findings(r, pv.wrt, o.rows, o.side)];
@@ -258,19 +344,37 @@ export function functionResult(
   // a value that is not finite at the point leaves nothing to difference: say that, not how to make the differences judge
   const bad = f.value ? f.value.findIndex((v) => !Number.isFinite(v)) : -1;
   if (bad >= 0) {
-    const at = f.value!.length === 1 ? 'f' : o.rows[bad] ?? `f[${bad}]`;
-    found.push({ kind: 'nonfinite', entry: at, message: `the function's value is not finite at the point (${at} = ${f.value![bad]}): nothing can be checked there; choose a point where it is defined`, yours: f.value![bad], truth: NaN });
+    const at = f.value!.length === 1 ? 'f' : (o.rows[bad] ?? `f[${bad}]`);
+    found.push({
+      kind: 'nonfinite',
+      entry: at,
+      message: `the function's value is not finite at the point (${at} = ${f.value![bad]}): nothing can be checked there; choose a point where it is defined`,
+      yours: f.value![bad],
+      truth: NaN,
+    });
   } else if (unjudged && !(r.check ?? r.jacobian)!.passed) found.push({ kind: 'unjudged', entry: 'f', message: unjudged, yours: NaN, truth: NaN });
   const warnings = r.check ? uncertainties(r.check, `your ${o.side}`, 'function').map((w) => w.message) : [];
   if (precision && precision.dtype !== 'float64') warnings.push(`checked in ${precisionText(precision)}: steps, noise and tolerance sized for it`);
   if (unjudged && (r.check ?? r.jacobian)!.passed) warnings.push(`${unjudged.replace(/ — .*/, '')}; accepted (allowUnjudged)`);
-  if (r.jacobian?.unjudgedCount) warnings.push(`finite differences cannot judge ${r.jacobian.unjudgedCount} Jacobian entr${r.jacobian.unjudgedCount > 1 ? 'ies' : 'y'} (${r.jacobian.unjudged.map((e) => `∂${e.row}/∂${e.column}`).join(', ')}${r.jacobian.unjudgedCount > r.jacobian.unjudged.length ? ', …' : ''}): ${r.jacobian.unjudged[0]?.note ?? 'the differences are too noisy'}`);
-  if (r.jvp) for (const e of r.jvp.entries.filter((x) => x.status === 'kink' || x.status === 'noisy')) warnings.push(`your jvp at ${e.entry}: finite differences cannot judge here (${e.note ?? e.status})`);
+  if (r.jacobian?.unjudgedCount)
+    warnings.push(
+      `finite differences cannot judge ${r.jacobian.unjudgedCount} Jacobian entr${r.jacobian.unjudgedCount > 1 ? 'ies' : 'y'} (${r.jacobian.unjudged.map((e) => `∂${e.row}/∂${e.column}`).join(', ')}${r.jacobian.unjudgedCount > r.jacobian.unjudged.length ? ', …' : ''}): ${r.jacobian.unjudged[0]?.note ?? 'the differences are too noisy'}`,
+    );
+  if (r.jvp)
+    for (const e of r.jvp.entries.filter((x) => x.status === 'kink' || x.status === 'noisy'))
+      warnings.push(`your jvp at ${e.entry}: finite differences cannot judge here (${e.note ?? e.status})`);
   if (r.check?.mode === 'directional') {
     const what = `${f.point.length} input entries: checked ${r.check.directions?.length ?? 0} random directions and ${r.check.entries.length} sampled entries instead of all`;
-    warnings.push(o.escalate && r.check.passed ? `${what} (more than fdMax ${o.fdMax}): they agree; a disagreement would have differenced every entry` : `${what} (more than fdMax ${o.fdMax ?? DEFAULT_FD_MAX})`);
+    warnings.push(
+      o.escalate && r.check.passed
+        ? `${what} (more than fdMax ${o.fdMax}): they agree; a disagreement would have differenced every entry`
+        : `${what} (more than fdMax ${o.fdMax ?? DEFAULT_FD_MAX})`,
+    );
   }
-  if (r.screen) warnings.push(`screened first along ${r.screen.directions} random directions and ${r.screen.sampled} sampled entries (${r.screen.evaluations} evaluations): ${r.screen.found}, so every entry was differenced`);
+  if (r.screen)
+    warnings.push(
+      `screened first along ${r.screen.directions} random directions and ${r.screen.sampled} sampled entries (${r.screen.evaluations} evaluations): ${r.screen.found}, so every entry was differenced`,
+    );
   const point: Record<string, Nested> = Object.create(null);
   for (const n of pv.names) point[n] = nested(pv.flats[n].shape, pv.flats[n].data);
   const result: FunctionGradcheckResult = {

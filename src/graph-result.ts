@@ -7,7 +7,7 @@ import { makeArena, view, type Tape, type TapeNode } from './graph/tape.js';
 import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
 import { getOp } from './ops/index.js';
 import type { Nested } from './parse/values.js';
-import { norm2, shapeStr, subscript, toNested, type Shape, type Tensor } from './tensor.js';
+import { norm2, shapeStr, subscript, type Shape, type Tensor } from './tensor.js';
 
 /**
  * What the `graph` command computes once and every picture shows: each tape node with
@@ -128,7 +128,10 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
 
   if (mode === 'reverse' || opts.seeds !== undefined) {
     if (tape.inputs.length === 0) notes.push('the formula has no variables, so no gradient flows');
-    else if (out.size !== 1) notes.push(`the output has shape ${shapeStr(out.shape)}, so there is no single gradient to draw; autograd-cli jacobian gives every output's, or reduce it (sum(...), norm(...))`);
+    else if (out.size !== 1)
+      notes.push(
+        `the output has shape ${shapeStr(out.shape)}, so there is no single gradient to draw; autograd-cli jacobian gives every output's, or reduce it (sum(...), norm(...))`,
+      );
     else {
       const rev = engine.reverse(tape, arena, { edges: true });
       adjoint = rev.adjoint;
@@ -209,7 +212,13 @@ function tangentsAt(tape: Tape, arena: Float64Array, k: number, flat: number): (
 }
 
 /** Forward mode at each input entry in turn (the first entries of each input when there are more than `max`). */
-function allSeeds(tape: Tape, arena: Float64Array, max: number, show: (n: TapeNode, d: Float64Array) => { shown: Shown; norm: number | null }, notes: string[]): GraphSeed[] {
+function allSeeds(
+  tape: Tape,
+  arena: Float64Array,
+  max: number,
+  show: (n: TapeNode, d: Float64Array) => { shown: Shown; norm: number | null },
+  notes: string[],
+): GraphSeed[] {
   const total = tape.inputs.reduce((s, i) => s + tape.nodes[i.node].size, 0);
   const each = total <= max ? Infinity : Math.max(1, Math.floor(max / Math.max(1, tape.inputs.length)));
   const seeds: GraphSeed[] = [];
@@ -227,8 +236,13 @@ function allSeeds(tape: Tape, arena: Float64Array, max: number, show: (n: TapeNo
 
 /** `x`, `W[1,2]`, `v[3]`: the input entry forward mode seeds. */
 function parseWrt(wrt: string[] | undefined): { name: string; entry: number[] | null } {
-  if (!wrt || wrt.length !== 1) {
-    throw new AgError('usage', wrt && wrt.length > 1 ? `--mode forward seeds one input at a time, not ${wrt.length} (${wrt.join(', ')})` : '--mode forward needs the input to seed: --wrt x (or one entry, --wrt "W[1,2]")');
+  if (wrt?.length !== 1) {
+    throw new AgError(
+      'usage',
+      wrt && wrt.length > 1
+        ? `--mode forward seeds one input at a time, not ${wrt.length} (${wrt.join(', ')})`
+        : '--mode forward needs the input to seed: --wrt x (or one entry, --wrt "W[1,2]")',
+    );
   }
   const m = /^\s*([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$/.exec(wrt[0]);
   if (!m) throw new AgError('usage', `--wrt ${wrt[0]}: expected a variable or one entry of it, like x or W[1,2]`);
@@ -250,10 +264,16 @@ function seedEntry(tape: Tape, seed: { name: string; entry: number[] | null }): 
 function entryIndex(name: string, shape: Shape, entry: number[] | null): number {
   if (entry === null) {
     if (shape.length === 0) return 0;
-    throw new AgError('usage', `--wrt ${name}: ${name} has shape ${shapeStr(shape)}; forward mode seeds one entry, like --wrt "${name}[${shape.map(() => 1).join(',')}]"`);
+    throw new AgError(
+      'usage',
+      `--wrt ${name}: ${name} has shape ${shapeStr(shape)}; forward mode seeds one entry, like --wrt "${name}[${shape.map(() => 1).join(',')}]"`,
+    );
   }
   if (entry.length !== shape.length || entry.some((e, i) => e < 1 || e > shape[i])) {
-    throw new AgError('usage', `--wrt ${name}[${entry.join(',')}]: ${name} has shape ${shapeStr(shape)}${shape.length ? ` (indices are 1-based, up to ${shape.join(',')})` : ' (a scalar takes no index)'}`);
+    throw new AgError(
+      'usage',
+      `--wrt ${name}[${entry.join(',')}]: ${name} has shape ${shapeStr(shape)}${shape.length ? ` (indices are 1-based, up to ${shape.join(',')})` : ' (a scalar takes no index)'}`,
+    );
   }
   return shape.length === 2 ? (entry[0] - 1) * shape[1] + (entry[1] - 1) : shape.length === 1 ? entry[0] - 1 : 0;
 }

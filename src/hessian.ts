@@ -138,7 +138,11 @@ export interface SecondOrderTape {
 }
 
 /** Parse, build, append the gradient graph and ⟨∇f, v⟩, and run it once at the point. */
-export function secondOrderTape(formula: string, values: Record<string, Tensor>, opts: SecondOrderOptions & { beforeGraph?: (tape: Tape, n: number) => void } = {}): SecondOrderTape {
+export function secondOrderTape(
+  formula: string,
+  values: Record<string, Tensor>,
+  opts: SecondOrderOptions & { beforeGraph?: (tape: Tape, n: number) => void } = {},
+): SecondOrderTape {
   const limits = limitsFrom(opts.limits);
   const tape = prepare(formula, values, { wrt: opts.wrt, limits });
   const out = tape.nodes[tape.output];
@@ -174,7 +178,7 @@ export function secondOrderTape(formula: string, values: Record<string, Tensor>,
   const gradient = new Float64Array(n);
   const dirOffsets: number[] = [];
   let o = 0;
-  tape.inputs.forEach((inp, k) => {
+  tape.inputs.forEach((_inp, k) => {
     const node = extended.nodes[ids[dirs[k]]];
     dirOffsets.push(node.offset);
     const g = grads[k];
@@ -250,10 +254,14 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
       // one reverse pass per column, and four gradients per column (or direction) for the differences
       const check = opts.check === false ? 0 : n <= (opts.fdMax ?? DEFAULT_FD_MAX) ? 4 * n : 5 * (opts.directions ?? 4);
       if (n + check > limits.maxEvaluations) {
-        throw new AgError('limit', `the Hessian would take ${n + check} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
-          source: formula,
-          hint: '--no-check skips the differences; --hvp gives one product',
-        });
+        throw new AgError(
+          'limit',
+          `the Hessian would take ${n + check} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`,
+          {
+            source: formula,
+            hint: '--no-check skips the differences; --hvp gives one product',
+          },
+        );
       }
     },
   });
@@ -299,7 +307,9 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
       check = summarize(checkSecondOrder(so.fn, columns, opts), 'full');
     } else {
       check = summarize(checkDirections(so, opts), 'directional');
-      notes.push(`${n} input entries: checked ${check.directions!.length} random directions against differences of the gradient instead of every column (--fd-max ${fdMax})`);
+      notes.push(
+        `${n} input entries: checked ${check.directions!.length} random directions against differences of the gradient instead of every column (--fd-max ${fdMax})`,
+      );
     }
   }
 
@@ -335,19 +345,32 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
  * given per variable (variables it leaves out move by 0), checked against central
  * differences of the gradient along v.
  */
-export function hvp(formula: string, valuesIn: Record<string, Tensor | Nested>, directionIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions & { check?: boolean } = {}): HvpResult {
+export function hvp(
+  formula: string,
+  valuesIn: Record<string, Tensor | Nested>,
+  directionIn: Record<string, Tensor | Nested>,
+  opts: SecondOrderOptions & { check?: boolean } = {},
+): HvpResult {
   const limits = limitsFrom(opts.limits);
   return withDeadline(limits.timeout, () => hvpRun(formula, valuesIn, directionIn, { ...opts, limits }));
 }
 
-function hvpRun(formula: string, valuesIn: Record<string, Tensor | Nested>, directionIn: Record<string, Tensor | Nested>, opts: SecondOrderOptions & { check?: boolean }): HvpResult {
+function hvpRun(
+  formula: string,
+  valuesIn: Record<string, Tensor | Nested>,
+  directionIn: Record<string, Tensor | Nested>,
+  opts: SecondOrderOptions & { check?: boolean },
+): HvpResult {
   const values = toTensors(valuesIn);
   const direction = toTensors(directionIn);
   const so = secondOrderTape(formula, values, opts);
   const vars = so.tape.inputs.map((i) => i.name);
   for (const name of Object.keys(direction)) {
     const inp = so.tape.inputs.find((i) => i.name === name);
-    if (!inp) throw new AgError('usage', `--hvp ${name}: there is no variable ${name} to move${so.tape.indexVars.includes(name) ? ` (${name} is an index)` : ''}`, { hint: `the variables are ${vars.join(', ')}` });
+    if (!inp)
+      throw new AgError('usage', `--hvp ${name}: there is no variable ${name} to move${so.tape.indexVars.includes(name) ? ` (${name} is an index)` : ''}`, {
+        hint: `the variables are ${vars.join(', ')}`,
+      });
     if (!sameShape(inp.shape, direction[name].shape)) {
       throw new AgError('shape', `--hvp ${name}: the direction has shape ${shapeStr(direction[name].shape)}, but ${name} has shape ${shapeStr(inp.shape)}`);
     }
@@ -449,12 +472,17 @@ export function curvatureOf(values: number[]): { curvature: Curvature; tolerance
   const pos = values.filter((v) => v > tolerance).length;
   const neg = values.filter((v) => v < -tolerance).length;
   const zero = values.length - pos - neg;
-  const curvature: Curvature = pos && neg ? 'indefinite' : pos ? (zero ? 'positive semidefinite' : 'positive definite') : zero ? 'negative semidefinite' : 'negative definite';
+  const curvature: Curvature =
+    pos && neg ? 'indefinite' : pos ? (zero ? 'positive semidefinite' : 'positive definite') : zero ? 'negative semidefinite' : 'negative definite';
   return { curvature, tolerance };
 }
 
 /** The values the formula uses (its variables, and those held fixed by --wrt or used as indices); above 64 entries summarised. */
 function pointOf(tape: Tape, values: Record<string, Tensor>): Record<string, Shown> {
   const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...tape.nodes.filter((n) => n.op === 'const').map((n) => n.label)]);
-  return Object.fromEntries(Object.entries(values).filter(([k]) => used.has(k)).map(([k, v]) => [k, shown(v.shape, v.data, 64)]));
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([k]) => used.has(k))
+      .map(([k, v]) => [k, shown(v.shape, v.data, 64)]),
+  );
 }

@@ -8,7 +8,17 @@
 import { checkSecondOrder as checkSecondOrderVerdict } from './check/second-order.js';
 
 export { grad, prepare, type GradOptions, type GradResult, type NodeReport, type EdgeReport, type Warning, type Summary, type Shown } from './grad.js';
-export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult, type GradcheckFailure, type FunctionGradcheckOptions, type FunctionGradcheckResult, type InputValues, type GradientValues } from './gradcheck.js';
+export {
+  gradcheck,
+  GradcheckError,
+  type GradcheckOptions,
+  type GradcheckResult,
+  type GradcheckFailure,
+  type FunctionGradcheckOptions,
+  type FunctionGradcheckResult,
+  type InputValues,
+  type GradientValues,
+} from './gradcheck.js';
 export type { ValueLike, TensorLike, NestedArray } from './check/forms.js';
 export { compile, type CompiledFormula, type CompileOptions } from './compiled.js';
 export { checkGradient, type CheckOptions, type CheckResult, type EntryCheck, type FdMethod, MIN_JUDGED_SHARE } from './check/fd.js';
@@ -24,8 +34,22 @@ export type { OpDef } from './ops/types.js';
 export { AgError, type Span, type ErrorCode } from './errors.js';
 export { DEFAULT_LIMITS, limitsFrom, type Limits } from './limits.js';
 export { jacobian, type JacobianOptions, type JacobianResult } from './jacobian.js';
-export { hessian, hvp, secondOrderCheck, secondOrderTape, type HessianOptions, type HessianResult, type HvpResult, type SecondOrderCheckResult, type SecondOrderOptions, type SecondOrderTape, type SecondOrderCheck, type SecondOrderDirection, type Curvature } from './hessian.js';
-export { type SecondOrderFunction, type SecondOrderVerdict, type DirectionVerdict, type SecondOrderEntry } from './check/second-order.js';
+export {
+  hessian,
+  hvp,
+  secondOrderCheck,
+  secondOrderTape,
+  type HessianOptions,
+  type HessianResult,
+  type HvpResult,
+  type SecondOrderCheckResult,
+  type SecondOrderOptions,
+  type SecondOrderTape,
+  type SecondOrderCheck,
+  type SecondOrderDirection,
+  type Curvature,
+} from './hessian.js';
+export type { SecondOrderFunction, SecondOrderVerdict, DirectionVerdict, SecondOrderEntry } from './check/second-order.js';
 /**
  * @deprecated The library's name for the second-order check is `secondOrderCheck`:
  * `secondOrderCheck(fn, directions, options)` is this call, unchanged.
@@ -35,6 +59,16 @@ export { TapeWriter } from './graph/append.js';
 export { appendGradient, appendTangent } from './graph/gradient.js';
 export { derive, crossCheck, type DeriveOptions, type DeriveResult, type DeriveEdge, type CrossCheck } from './derive/index.js';
 export { graphResult, type GraphResult, type GraphNode, type GraphEdge, type GraphSeed, type GraphOptions } from './graph-result.js';
-export { renderGraph, renderAscii, renderDot, renderMermaid, renderSvg, renderGraphJson, formatFromPath, GRAPH_FORMATS, type GraphFormat } from './report/graph/index.js';
+export {
+  renderGraph,
+  renderAscii,
+  renderDot,
+  renderMermaid,
+  renderSvg,
+  renderGraphJson,
+  formatFromPath,
+  GRAPH_FORMATS,
+  type GraphFormat,
+} from './report/graph/index.js';
 export type { GraphColors } from './report/graph/ascii.js';
 export type { Tensor, Shape } from './tensor.js';

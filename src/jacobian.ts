@@ -110,9 +110,13 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   const passes = (runForward ? n : 0) + (runReverse ? m : 0) + (opts.check !== false && n <= fdMax ? 1 + evaluationsPerCoordinate({ eps: opts.eps }) * n : 0);
   if (passes > limits.maxEvaluations) {
-    throw new AgError('limit', `the Jacobian would take ${passes} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`, {
-      hint: '--mode auto takes the cheaper mode; --no-check skips the differences',
-    });
+    throw new AgError(
+      'limit',
+      `the Jacobian would take ${passes} passes over the graph; the limit is ${limits.maxEvaluations} (${limitName('maxEvaluations')})`,
+      {
+        hint: '--mode auto takes the cheaper mode; --no-check skips the differences',
+      },
+    );
   }
 
   let jf: Float64Array | null = null;
@@ -157,8 +161,7 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
     if (n <= fdMax) {
       const { fn, evaluator } = tapeOutputs(engine, tape, arena);
       check = runSync(checkJacobian(fn, J, rows, { ...tol, eps: opts.eps, method: opts.method }), evaluator);
-    }
-    else notes.push(`${n} input entries: finite differences skipped (more than --fd-max ${fdMax})`);
+    } else notes.push(`${n} input entries: finite differences skipped (more than --fd-max ${fdMax})`);
   }
 
   const jac: number[][] = [];
@@ -166,7 +169,10 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
   return {
     formula,
     engine: engine.name,
-    point: pointOf(values, tape.inputs.map((i) => i.name)),
+    point: pointOf(
+      values,
+      tape.inputs.map((i) => i.name),
+    ),
     variables: tape.inputs.map((i) => i.name),
     value: toNested(out.shape, view(arena, out)) as Nested,
     outputShape: [...out.shape],
@@ -188,7 +194,15 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
 export function choose(n: number, m: number): { mode: 'forward' | 'reverse'; reason: string } {
   const passes = (k: number) => `${k} pass${k === 1 ? '' : 'es'}`;
   const entries = (k: number, what: string) => `${k} ${what} entr${k === 1 ? 'y' : 'ies'}`;
-  if (n < m) return { mode: 'forward', reason: `n = ${entries(n, 'input')} < m = ${entries(m, 'output')}: forward mode takes ${passes(n)} (one per input entry), reverse ${passes(m)}` };
-  if (m < n) return { mode: 'reverse', reason: `m = ${entries(m, 'output')} < n = ${entries(n, 'input')}: reverse mode takes ${passes(m)} (one per output entry), forward ${passes(n)}` };
+  if (n < m)
+    return {
+      mode: 'forward',
+      reason: `n = ${entries(n, 'input')} < m = ${entries(m, 'output')}: forward mode takes ${passes(n)} (one per input entry), reverse ${passes(m)}`,
+    };
+  if (m < n)
+    return {
+      mode: 'reverse',
+      reason: `m = ${entries(m, 'output')} < n = ${entries(n, 'input')}: reverse mode takes ${passes(m)} (one per output entry), forward ${passes(n)}`,
+    };
   return { mode: 'forward', reason: `n = m = ${n}: the same number of passes either way; forward mode keeps no tape of adjoints` };
 }

@@ -53,7 +53,13 @@ export const DEFAULT_PICTURE_NODES = 120;
 /** How each limit is given on the command line: flag, unit, and what it bounds. */
 export const LIMIT_FLAGS: { key: keyof Limits; flag: string; unit: number; integer: boolean; describe: string }[] = [
   { key: 'maxNodes', flag: 'max-nodes', unit: 1, integer: true, describe: 'most graph nodes' },
-  { key: 'maxExpansion', flag: 'max-expansion', unit: 1, integer: true, describe: 'most steps of work building the graph, inline-function expansions included' },
+  {
+    key: 'maxExpansion',
+    flag: 'max-expansion',
+    unit: 1,
+    integer: true,
+    describe: 'most steps of work building the graph, inline-function expansions included',
+  },
   { key: 'maxEntries', flag: 'max-entries', unit: 1, integer: true, describe: 'most entries in one tensor' },
   { key: 'maxMemory', flag: 'max-memory', unit: GiB, integer: false, describe: 'most GiB of values and engine buffers, estimated before allocating' },
   { key: 'maxDepth', flag: 'max-depth', unit: 1, integer: true, describe: 'deepest nesting of a formula' },
@@ -148,7 +154,10 @@ export function checkEntries(what: string, shape: readonly number[], limits: Lim
   for (const d of shape) n *= d;
   if (!Number.isSafeInteger(n) || n > limits.maxEntries) {
     const count = Number.isFinite(n) ? `${n} entries` : 'more entries than can be counted';
-    throw new AgError('limit', `${what} would make a tensor [${shape.map((d) => (Number.isFinite(d) ? d : String(d))).join(',')}] of ${count}; the limit is ${limits.maxEntries} (--max-entries)`);
+    throw new AgError(
+      'limit',
+      `${what} would make a tensor [${shape.map((d) => (Number.isFinite(d) ? d : String(d))).join(',')}] of ${count}; the limit is ${limits.maxEntries} (--max-entries)`,
+    );
   }
   return n;
 }

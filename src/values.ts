@@ -66,7 +66,10 @@ function parseAtNow(args: string[], opts: ValueOptions, limits: Limits): Record<
       const name = text.slice(0, eq).trim();
       const rhs = text.slice(eq + 1);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        throw new AgError('bad-value', name ? `"${name.slice(0, 40)}" is not a variable name` : 'a value needs a name before =', { span: { start, end: start + Math.max(eq, 1) }, source: arg });
+        throw new AgError('bad-value', name ? `"${name.slice(0, 40)}" is not a variable name` : 'a value needs a name before =', {
+          span: { start, end: start + Math.max(eq, 1) },
+          source: arg,
+        });
       }
       if (rhs.trim() === '') throw new AgError('bad-value', `no value after ${name}=`, { span: { start: start + eq, end: start + eq + 1 }, source: arg });
       keep(name, valueOf(name, rhs, rng, limits, held, opts.scope, arg, start + eq + 1));
@@ -93,7 +96,11 @@ export function evaluateValue(src: string, name: string, rng: Rng, whole = src, 
       if (program.stmts.length !== 1 || program.stmts[0].k !== 'expr') {
         // `--at "x=1;y=2"`: pairs are separated by commas
         const semicolon = program.stmts.length > 1 && whole.includes(';');
-        throw new AgError('bad-value', `the value of ${name} must be one expression`, semicolon ? { hint: `separate values with commas: ${whole.replace(/\s*;\s*/g, ',')}` } : {});
+        throw new AgError(
+          'bad-value',
+          `the value of ${name} must be one expression`,
+          semicolon ? { hint: `separate values with commas: ${whole.replace(/\s*;\s*/g, ',')}` } : {},
+        );
       }
       const tape = buildTape(program, Object.create(null), { rng, limits, plan: { ...VALUE_PLAN, extraEntries: held } });
       const arena = makeArena(tape, Object.create(null));
@@ -108,7 +115,11 @@ export function evaluateValue(src: string, name: string, rng: Rng, whole = src, 
     if (e instanceof AgError) {
       const span = e.span ? { start: e.span.start + offset, end: e.span.end + offset } : { start: offset, end: offset + src.length };
       const msg = e.code === 'missing-value' ? e.message.replace('no value for the variable', 'a value cannot use the variable') : e.message;
-      throw new AgError(e.code === 'missing-value' ? 'bad-value' : e.code, `--at ${name}: ${msg}`, { span, hint: e.code === 'missing-value' ? undefined : e.hint, source: whole });
+      throw new AgError(e.code === 'missing-value' ? 'bad-value' : e.code, `--at ${name}: ${msg}`, {
+        span,
+        hint: e.code === 'missing-value' ? undefined : e.hint,
+        source: whole,
+      });
     }
     throw e;
   }
@@ -128,7 +139,11 @@ function readNpyValue(ref: string, limits: Limits, held: number, scope?: FileSco
 /** `{"x": 1.5, "W": [[1,2],[3,4]]}` from a file: names checked, values counted. */
 function readJsonValues(ref: string, limits: Limits, held: number, scope?: FileScope): Record<string, Tensor> {
   const room = limits.maxMemory - held * ENTRY_BYTES;
-  const text = readTextBounded(ref, { maxBytes: Math.max(0, Math.min(limits.maxFileBytes, Math.floor(room / JSON_BYTES_PER_BYTE))), what: 'the value file', scope });
+  const text = readTextBounded(ref, {
+    maxBytes: Math.max(0, Math.min(limits.maxFileBytes, Math.floor(room / JSON_BYTES_PER_BYTE))),
+    what: 'the value file',
+    scope,
+  });
   const obj = parseJsonValues(text, ref);
   const out: Record<string, Tensor> = Object.create(null);
   for (const k of Object.keys(obj)) {

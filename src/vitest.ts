@@ -56,7 +56,8 @@ export function toHaveCorrectGradient(this: { isNot?: boolean } | void, received
   const report = renderFunctionCheck(r);
   return {
     pass: r.passed,
-    message: () => (r.passed ? `expected ${name}'s gradient to be wrong, but the check passed:\n${report}` : `expected ${name}'s gradient to be correct:\n${report}`),
+    message: () =>
+      r.passed ? `expected ${name}'s gradient to be wrong, but the check passed:\n${report}` : `expected ${name}'s gradient to be correct:\n${report}`,
   };
 }
 

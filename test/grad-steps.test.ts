@@ -41,11 +41,24 @@ describe('gradients of named steps', () => {
   });
 
   it('tensor steps: ∂f/∂h of the ReLU layer is checked entry by entry', () => {
-    const values = { X: [[1, -2], [0.5, 3]], W1: [[0.3, -0.1], [0.2, 0.4]], W2: [[1], [-1]] };
+    const values = {
+      X: [
+        [1, -2],
+        [0.5, 3],
+      ],
+      W1: [
+        [0.3, -0.1],
+        [0.2, 0.4],
+      ],
+      W2: [[1], [-1]],
+    };
     const r = grad('h = max(X*W1, 0); f = sum((h*W2).^2)', values, { wrt: ['h'] });
     expect(r.check!.passed).toBe(true);
     expect(r.check!.variables.h.checked).toBe(4);
-    const h = [[Math.max(0.3 - 0.4, 0), Math.max(-0.1 - 0.8, 0)], [Math.max(0.15 + 0.6, 0), Math.max(-0.05 + 1.2, 0)]];
+    const h = [
+      [Math.max(0.3 - 0.4, 0), Math.max(-0.1 - 0.8, 0)],
+      [Math.max(0.15 + 0.6, 0), Math.max(-0.05 + 1.2, 0)],
+    ];
     const out = h.map((row) => row[0] - row[1]);
     expect(r.gradient.h).toEqual(out.map((o) => [2 * o, -2 * o]).map((row) => row.map((v) => expect.closeTo(v, 12))));
   });
@@ -69,18 +82,31 @@ describe('gradients of named steps', () => {
     const ok = gradcheck('q = x + y; f = q*z', { x: -2, y: 5, z: -4 }, { expect: { gradient: { q: -4, x: 'z' }, steps: { q: 3 } } });
     expect(ok.passed).toBe(true);
     const wrong = gradcheck('q = x + y; f = q*z', { x: -2, y: 5, z: -4 }, { expect: { gradient: { q: 4 }, steps: { q: 'x - y' } } });
-    expect(wrong.failures.map((f) => [f.kind, f.entry])).toEqual([['gradient', '∂f/∂q'], ['step', 'q']]);
-    expect(wrong.failures[0].message).toMatch(/^your ∂f\/∂q has the wrong sign: it is the true value negated — your ∂f\/∂q = 4 at x=-2, y=5, z=-4; the true value is -4 \(finite differences agree: -4\)/);
+    expect(wrong.failures.map((f) => [f.kind, f.entry])).toEqual([
+      ['gradient', '∂f/∂q'],
+      ['step', 'q'],
+    ]);
+    expect(wrong.failures[0].message).toMatch(
+      /^your ∂f\/∂q has the wrong sign: it is the true value negated — your ∂f\/∂q = 4 at x=-2, y=5, z=-4; the true value is -4 \(finite differences agree: -4\)/,
+    );
   });
 
   it('case files: expect.gradient.<step> and expect.steps.<step>; a part that is no step is an error of the case', () => {
     const run = (expect: string) => runCase(parseCases(`- f: q = x + y; f = q*z\n  at: { x: -2, y: 5, z: -4 }\n  expect:\n${expect}`, 'c.yaml').cases[0]);
-    expect(run('    gradient: { q: -4, f: 1 }\n    steps: { q: 3, f: -12 }\n')).toMatchObject({ status: 'pass', expected: ['gradient.q', 'gradient.f', 'steps.q', 'steps.f'] });
+    expect(run('    gradient: { q: -4, f: 1 }\n    steps: { q: 3, f: -12 }\n')).toMatchObject({
+      status: 'pass',
+      expected: ['gradient.q', 'gradient.f', 'steps.q', 'steps.f'],
+    });
     const wrong = run('    steps: { q: -3 }\n');
     expect(wrong.failures[0]).toMatchObject({ kind: 'step', entry: 'q', mistake: 'negated', field: 'expect.steps.q', line: 4 });
-    expect(wrong.failures[0].message).toBe('your q has the wrong sign: it is the true value negated — your q = -3 at x=-2, y=5, z=-4; the true value is 3; off by 200%, beyond 2 significant digits (you wrote 1)');
+    expect(wrong.failures[0].message).toBe(
+      'your q has the wrong sign: it is the true value negated — your q = -3 at x=-2, y=5, z=-4; the true value is 3; off by 200%, beyond 2 significant digits (you wrote 1)',
+    );
     expect(run('    steps: { x: 1 }\n').error).toMatchObject({ message: 'expect.steps.x: the formula has no named step x', hint: 'its named steps are q, f' });
     const fn = runCase(parseCases('- f: s(t) = t^2; s(x)\n  at: { x: 1 }\n  expect:\n    gradient: { s: 2 }\n', 'c.yaml').cases[0]);
-    expect(fn.error).toMatchObject({ message: 'expect.gradient.s: s is an inline function, not a step', hint: 'name the call to grade it, like s = s(...); then answer gradient.s' });
+    expect(fn.error).toMatchObject({
+      message: 'expect.gradient.s: s is an inline function, not a step',
+      hint: 'name the call to grade it, like s = s(...); then answer gradient.s',
+    });
   });
 });

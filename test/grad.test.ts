@@ -31,8 +31,20 @@ describe('tensor lectures', () => {
     const x = vec(rng, 4);
     const r = grad('sum((W*x).^2)', { W, x });
     const q = mv(W, x);
-    expectClose(r.gradient.W, outer(q.map((v) => 2 * v), x));
-    expectClose(r.gradient.x, mv(T(W), q.map((v) => 2 * v)));
+    expectClose(
+      r.gradient.W,
+      outer(
+        q.map((v) => 2 * v),
+        x,
+      ),
+    );
+    expectClose(
+      r.gradient.x,
+      mv(
+        T(W),
+        q.map((v) => 2 * v),
+      ),
+    );
     expectClose(r.forward!.W, r.gradient.W);
     expect(r.check!.passed).toBe(true);
     expect(r.check!.mode).toBe('full');
@@ -78,7 +90,11 @@ describe('tensor lectures', () => {
     const y = 1;
     const r = grad('p = sigmoid(dot(w, x) + b); -(y*log(p) + (1 - y)*log(1 - p))', { w, x, b, y }, { wrt: ['w', 'b'] });
     const sg = 1 / (1 + Math.exp(-(w.reduce((a, v, i) => a + v * x[i], 0) + b)));
-    expectClose(r.gradient.w, x.map((v) => (sg - y) * v), 1e-10);
+    expectClose(
+      r.gradient.w,
+      x.map((v) => (sg - y) * v),
+      1e-10,
+    );
     expectClose(r.gradient.b, sg - y, 1e-10);
     expect(Object.keys(r.gradient)).toEqual(['w', 'b']);
   });

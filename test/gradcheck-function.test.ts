@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck, GradcheckError, type InputValues, type ValueLike } from '../src/index.js';
+import { gradcheck, GradcheckError } from '../src/index.js';
 // the planted bugs: a small library with right and wrong backward passes
 import * as L from '../fixtures/code/layers.mjs';
 
@@ -96,7 +96,7 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     ]);
   });
 
-  it('reference: the formula\'s autodiff is the truth and catches what differences hide', () => {
+  it("reference: the formula's autodiff is the truth and catches what differences hide", () => {
     // a gradient off by 1e-6 relative: inside the differences' tolerance at rtol 1e-3, not the reference's
     const f = ({ x }: { x: number[] }) => x.reduce((s, v) => s + Math.sin(v), 0);
     const grad = ({ x }: { x: number[] }) => ({ x: x.map((v, i) => Math.cos(v) * (i === 1 ? 1 + 1e-4 : 1)) });
@@ -117,10 +117,14 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     const at = (v: Record<string, number>, k: string) => v[k];
     const f = (v: Record<string, number>) => at(v, '__proto__') * at(v, 'constructor');
     const inputs = JSON.parse('{"__proto__": 2, "constructor": 3}') as Record<string, number>;
-    const right = gradcheck(f, inputs, { grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, 'constructor')}, "constructor": ${at(v, '__proto__')}}`) });
+    const right = gradcheck(f, inputs, {
+      grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, 'constructor')}, "constructor": ${at(v, '__proto__')}}`),
+    });
     expect(right.passed, right.failures.map((e) => e.message).join('; ')).toBe(true);
     expect(Object.keys(right.point)).toEqual(['__proto__', 'constructor']);
-    const wrong = gradcheck(f, inputs, { grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, '__proto__')}, "constructor": ${at(v, '__proto__')}}`) });
+    const wrong = gradcheck(f, inputs, {
+      grad: (v: Record<string, number>) => JSON.parse(`{"__proto__": ${at(v, '__proto__')}, "constructor": ${at(v, '__proto__')}}`),
+    });
     expect(wrong.failures.map((e) => e.entry)).toEqual(['∂f/∂__proto__']);
     // a plain object's inherited __proto__ is no gradient
     expect(() => gradcheck(f, inputs, { grad: () => ({ constructor: 2 }) })).toThrow(/returned no gradient for __proto__/);
@@ -131,7 +135,7 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     const n = 300;
     const x = Array.from({ length: n }, (_, j) => Math.cos(3 * j));
     const f = ({ x }: { x: number[] }) => x.reduce((s, v, j) => s + (Math.sin(v) * (j + 1)) / n, 0);
-    const grad = ({ x }: { x: number[] }) => ({ x: x.map((v, j) => (j === 200 ? -1 : 1) * (Math.cos(v) * (j + 1)) / n) });
+    const grad = ({ x }: { x: number[] }) => ({ x: x.map((v, j) => ((j === 200 ? -1 : 1) * (Math.cos(v) * (j + 1))) / n) });
     const screenOnly = gradcheck(f, { x }, { grad, fdMax: 100 });
     expect(screenOnly.passed).toBe(false);
     expect(screenOnly.check!.mode).toBe('directional');
@@ -147,7 +151,9 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(good.passed).toBe(true);
     expect(good.screen).toBeUndefined();
     expect(good.evaluations).toBeLessThan(2 * n);
-    expect(good.warnings.join('\n')).toMatch(/300 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 100\): they agree/);
+    expect(good.warnings.join('\n')).toMatch(
+      /300 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 100\): they agree/,
+    );
   });
 
   it('a kink or a non-smooth black box is "cannot judge here", never a wrong entry; nothing judged is not a pass (allowUnjudged accepts it)', () => {
@@ -156,7 +162,12 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(r.check!.entries[0].status).toMatch(/kink|noisy/);
     expect(r.warnings.join('\n')).toMatch(/cannot judge/);
     expect(r.passed).toBe(false);
-    expect(r.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass — .*--allow-unjudged accepts it/) })]);
+    expect(r.failures).toEqual([
+      expect.objectContaining({
+        kind: 'unjudged',
+        message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass — .*--allow-unjudged accepts it/),
+      }),
+    ]);
     const allowed = gradcheck(abs, { x: 0 }, { grad: () => ({ x: 0.3 }), allowUnjudged: true });
     expect(allowed.passed).toBe(true);
     expect(allowed.warnings.join('\n')).toMatch(/accepted \(allowUnjudged\)/);
@@ -180,7 +191,15 @@ describe('gradcheck(fn, inputs, options): your own code', () => {
     expect(() => gradcheck(sq, { x: 1 }, { grad: () => ({ y: 1 }) })).toThrow(/grad\(values\) returned no gradient for x/);
     expect(() => gradcheck(sq, { x: 1 }, { grad: () => ({ x: [1, 2] }) })).toThrow(/has shape \[2\], but x has shape \[\]/);
     expect(() => gradcheck(sq, { x: 'a' as never }, { grad: () => ({ x: 1 }) })).toThrow(/x must be a number/);
-    expect(() => gradcheck(() => { throw new Error('boom'); }, { x: 1 }, { grad: () => ({ x: 1 }) })).toThrow(/f\(values\) threw: boom/);
+    expect(() =>
+      gradcheck(
+        () => {
+          throw new Error('boom');
+        },
+        { x: 1 },
+        { grad: () => ({ x: 1 }) },
+      ),
+    ).toThrow(/f\(values\) threw: boom/);
     expect(() => gradcheck(42 as never, { x: 1 })).toThrow(/a formula \(a string\) or a function/);
     // the formula call shape still works
     expect(gradcheck('x^2', { x: 3 }).passed).toBe(true);

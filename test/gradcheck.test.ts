@@ -17,9 +17,31 @@ describe('gradcheck (library)', () => {
     expect(r.passed).toBe(false);
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0]).toMatchObject({ kind: 'gradient', entry: '∂f/∂x' });
-    expect(r.failures[0].message).toBe('your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7');
-    const W = [[1, 2], [3, 4]];
-    expect(gradcheck('sum((W*x).^2)', { W, x: [1, -1] }, { expect: { gradient: { W: [[-2, 2], [-2, 2]], x: "2*W'*(W*x)" }, value: 2 } }).passed).toBe(true);
+    expect(r.failures[0].message).toBe(
+      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+    );
+    const W = [
+      [1, 2],
+      [3, 4],
+    ];
+    expect(
+      gradcheck(
+        'sum((W*x).^2)',
+        { W, x: [1, -1] },
+        {
+          expect: {
+            gradient: {
+              W: [
+                [-2, 2],
+                [-2, 2],
+              ],
+              x: "2*W'*(W*x)",
+            },
+            value: 2,
+          },
+        },
+      ).passed,
+    ).toBe(true);
   });
 
   it('throwOnFail: an error whose message names the failing entries, not a tensor dump', () => {
@@ -35,7 +57,9 @@ describe('gradcheck (library)', () => {
     expect(thrown).toBeInstanceOf(GradcheckError);
     const e = thrown as GradcheckError;
     expect(e.message.split('\n')[0]).toBe('gradcheck failed for sum(W1.^2):');
-    expect(e.message).toMatch(/your ∂f\/∂W1\[3,7\] = [\d.-]+ at W1 \(5×8\); the true value is [\d.-]+ \(finite differences agree: [\d.-]+\); off by \d+%, beyond rtol 1e-5, atol 1e-7; wrong in 1 of 40 entries/);
+    expect(e.message).toMatch(
+      /your ∂f\/∂W1\[3,7\] = [\d.-]+ at W1 \(5×8\); the true value is [\d.-]+ \(finite differences agree: [\d.-]+\); off by \d+%, beyond rtol 1e-5, atol 1e-7; wrong in 1 of 40 entries/,
+    );
     expect(e.message.length).toBeLessThan(400);
     expect(e.result.passed).toBe(false);
     // passing checks do not throw
@@ -51,7 +75,9 @@ describe('gradcheck (library)', () => {
       expect((e as AgError).code).toBe('unknown-function');
       expect((e as AgError).span).toEqual({ start: 10, end: 14 });
     }
-    expect(() => gradcheck('x*y', { x: 1, y: 2 }, { expect: { gradient: { z: 1 } } })).toThrow('expect.gradient.z: the formula has no variable or named step z');
+    expect(() => gradcheck('x*y', { x: 1, y: 2 }, { expect: { gradient: { z: 1 } } })).toThrow(
+      'expect.gradient.z: the formula has no variable or named step z',
+    );
   });
 
   it('honours the tolerance options', () => {

@@ -38,8 +38,28 @@ describe('graph result (computed once for every picture)', () => {
   });
 
   it('forward mode seeds one entry of a tensor input', () => {
-    const r = graphResult('sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }, { mode: 'forward', wrt: ['W[2,1]'] });
-    const g = grad('sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }, { check: false });
+    const r = graphResult(
+      'sum((W*x).^2)',
+      {
+        W: [
+          [1, 2],
+          [3, 4],
+        ],
+        x: [1, -1],
+      },
+      { mode: 'forward', wrt: ['W[2,1]'] },
+    );
+    const g = grad(
+      'sum((W*x).^2)',
+      {
+        W: [
+          [1, 2],
+          [3, 4],
+        ],
+        x: [1, -1],
+      },
+      { check: false },
+    );
     expect(r.wrt).toBe('W[2,1]');
     expect(r.nodes.find((n) => n.output)!.tangent).toBeCloseTo((g.gradient.W as number[][])[1][0], 12);
   });
@@ -53,7 +73,13 @@ describe('graph result (computed once for every picture)', () => {
   });
 
   it('tensor nodes have shapes and norms; a vector output has values but no gradient, and says why', () => {
-    const r = graphResult('W*x', { W: [[1, 2], [3, 4]], x: [1, -1] });
+    const r = graphResult('W*x', {
+      W: [
+        [1, 2],
+        [3, 4],
+      ],
+      x: [1, -1],
+    });
     const mm = r.nodes.find((n) => n.op === 'matmul')!;
     expect(mm.shape).toEqual([2]);
     expect(mm.norm).toBeCloseTo(Math.SQRT2, 14);
@@ -74,13 +100,25 @@ describe('graph result (computed once for every picture)', () => {
       ['(x+y)*sin(x)', LECTURE.at],
       ['1/(1+exp(-(w0*x0+w1*x1+w2)))', { w0: 2, x0: -1, w1: -3, x1: -2, w2: -3 }],
       ['s = sin(x); s*s + s', { x: 0.5 }],
-      ['sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }],
+      [
+        'sum((W*x).^2)',
+        {
+          W: [
+            [1, 2],
+            [3, 4],
+          ],
+          x: [1, -1],
+        },
+      ],
     ] as [string, Record<string, Nested>][]) {
       const r = graphResult(formula, at);
       const g = grad(formula, at, { check: false, forwardMode: false });
       // the backward pass's edges, in its order, are grad's edges
       const taken = r.backprop.map((k) => r.edges[k]);
-      expect(taken.map((e) => [e.from, e.to, e.input]), formula).toEqual(g.edges.map((e) => [e.from, e.to, e.input]));
+      expect(
+        taken.map((e) => [e.from, e.to, e.input]),
+        formula,
+      ).toEqual(g.edges.map((e) => [e.from, e.to, e.input]));
       taken.forEach((e, k) => {
         expect(e.local).toBe(g.edges[k].local);
         expect(e.localValue).toEqual(g.edges[k].localValue);
@@ -109,7 +147,13 @@ describe('graph result (computed once for every picture)', () => {
   });
 
   it('seeds: forward mode at every input entry, with the backward pass too; each output tangent is a gradient entry', () => {
-    const at = { W: [[1, 2], [3, 4]], x: [1, -1] };
+    const at = {
+      W: [
+        [1, 2],
+        [3, 4],
+      ],
+      x: [1, -1],
+    };
     const r = graphResult('sum((W*x).^2)', at, { seeds: 64 });
     const g = grad('sum((W*x).^2)', at, { check: false });
     expect(r.seeds!.map((s) => s.wrt)).toEqual(['W[1,1]', 'W[1,2]', 'W[2,1]', 'W[2,2]', 'x[1]', 'x[2]']);

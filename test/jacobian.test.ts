@@ -34,7 +34,10 @@ describe('jacobian', () => {
     // the base point, then per input entry 4 points (±h, ±2h) at the classic step
     // cbrt(ε)·max(1,|x|), which settles every entry here (smaller steps are tried only where it does not)
     expect(r.check!.evaluations).toBe(1 + 3 * 4);
-    expectClose(r.jacobian, fdJacobian(([x, y, z]) => [x * y, Math.sin(x), x + z], [2, 3, 1]));
+    expectClose(
+      r.jacobian,
+      fdJacobian(([x, y, z]) => [x * y, Math.sin(x), x + z], [2, 3, 1]),
+    );
     expect(r.jacobian).toEqual([
       [3, 2, 0],
       [Math.cos(2), 0, 0],
@@ -45,7 +48,10 @@ describe('jacobian', () => {
   });
 
   it('W*x: n = 6 (W and x), m = 2; the x block is W and the W block is x in each row', () => {
-    const W = [[1, 2], [3, 4]];
+    const W = [
+      [1, 2],
+      [3, 4],
+    ];
     const x = [1, -1];
     const r = jacobian('W*x', { W, x });
     expect([r.n, r.m]).toEqual([6, 2]);
@@ -66,7 +72,11 @@ describe('jacobian', () => {
     const r = jacobian('softmax(v)', { v });
     const e = v.map(Math.exp);
     const s = e.map((x) => x / e.reduce((a, b) => a + b));
-    expectClose(r.jacobian, s.map((si, i) => s.map((sj, j) => (i === j ? si : 0) - si * sj)), 14);
+    expectClose(
+      r.jacobian,
+      s.map((si, i) => s.map((sj, j) => (i === j ? si : 0) - si * sj)),
+      14,
+    );
     expect(r.agreement!.maxAbsDiff).toBeLessThan(1e-15);
     expect(r.check!.passed).toBe(true);
   });
@@ -80,7 +90,17 @@ describe('jacobian', () => {
   });
 
   it('--mode auto runs only the cheaper mode and says why; forward/reverse run only themselves', () => {
-    const wide = jacobian('sum(W*x)', { W: [[1, 2, 3], [4, 5, 6]], x: [1, 2, 3] }, { mode: 'auto' });
+    const wide = jacobian(
+      'sum(W*x)',
+      {
+        W: [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        x: [1, 2, 3],
+      },
+      { mode: 'auto' },
+    );
     expect(wide.choice!.mode).toBe('reverse');
     expect(wide.choice!.reason).toMatch(/m = 1 output entry < n = 9 input entries/);
     expect(wide.forward).toBeNull();

@@ -34,11 +34,15 @@ describe('autograd-cli/vitest: expect(fn).toHaveCorrectGradient', () => {
     expect(message).toMatch(/\n {2}W +9 +\S+ +✓\n {2}x +3 +\S+ +✗\n/);
     expect(message).toMatch(/✗ ∂f\/∂x\[2\]: your gradient gives -?\d[\d.e-]*, finite differences give -?\d[\d.e-]* \(abs err/);
     // the verdict line ends with the mistake's pattern: here one entry, its sign
-    expect(message).toMatch(/✗ gradient check failed for x \(rtol 0\.00001, atol 1e-7; \d+ evaluations\): one entry of your ∂f\/∂x is wrong: x\[2\], with the wrong sign; every other entry agrees$/);
+    expect(message).toMatch(
+      /✗ gradient check failed for x \(rtol 0\.00001, atol 1e-7; \d+ evaluations\): one entry of your ∂f\/∂x is wrong: x\[2\], with the wrong sign; every other entry agrees$/,
+    );
   });
 
   it('misuse is an error, never a pass (even under .not)', () => {
     expect(() => expect(42).toHaveCorrectGradient({ at: { x: 1 } })).toThrow(/expected a function/);
-    expect(() => expect(({ x: v }: { x: number }) => v * v).not.toHaveCorrectGradient({ at: { x: 1 }, grad: () => ({ x: [1, 2] }) })).toThrow(/the check could not run: grad\(values\)\.x has shape \[2\], but x has shape \[\]/);
+    expect(() => expect(({ x: v }: { x: number }) => v * v).not.toHaveCorrectGradient({ at: { x: 1 }, grad: () => ({ x: [1, 2] }) })).toThrow(
+      /the check could not run: grad\(values\)\.x has shape \[2\], but x has shape \[\]/,
+    );
   });
 });

@@ -142,7 +142,8 @@ export function compileCase(spec: CaseSpec, o: RunOptions = {}): Compiled {
   if (ex?.value !== undefined) c.answers.push(compileAnswer(c, 'value', 'f', ex.value, 'expect.value'));
   for (const [name, raw] of Object.entries(ex?.gradient ?? {})) c.answers.push(compileAnswer(c, 'gradient', name, raw, `expect.gradient.${name}`));
   for (const [name, raw] of Object.entries(ex?.steps ?? {})) c.answers.push(compileAnswer(c, 'step', name, raw, `expect.steps.${name}`));
-  for (const [x, row] of Object.entries(ex?.hessian ?? {})) for (const [y, raw] of Object.entries(row)) c.answers.push(compileAnswer(c, 'hessian', x, raw, `expect.hessian.${x}.${y}`, y));
+  for (const [x, row] of Object.entries(ex?.hessian ?? {}))
+    for (const [y, raw] of Object.entries(row)) c.answers.push(compileAnswer(c, 'hessian', x, raw, `expect.hessian.${x}.${y}`, y));
   wantTruths(c, c.answers);
   return c;
 }
@@ -157,7 +158,12 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     for (const k of ['rtol', 'atol'] as const) {
       const v = spec[k];
       if (v !== undefined && v > caps[k]) {
-        throw new Located(k, new AgError('bad-value', `${k}: ${v} is above ${caps[k]}, the most a case file may set`, { hint: `a looser ${k} can only be given on the command line (--max-${k})` }));
+        throw new Located(
+          k,
+          new AgError('bad-value', `${k}: ${v} is above ${caps[k]}, the most a case file may set`, {
+            hint: `a looser ${k} can only be given on the command line (--max-${k})`,
+          }),
+        );
       }
     }
   }
@@ -178,7 +184,18 @@ export function compileFormula(spec: CaseSpec, o: RunOptions = {}): Compiled {
     order: spec.order ?? o.order ?? 1,
     rule: { ...tol, minDigits: spec.minDigits ?? o.minDigits ?? DEFAULT_MIN_DIGITS },
     seed,
-    grad: { ...tol, wrt: spec.wrt, eps: spec.eps ?? o.eps, method: spec.method ?? o.method, seed, engine: o.engine, edges: false, forwardMode: false, limits, allowUnjudged: o.allowUnjudged },
+    grad: {
+      ...tol,
+      wrt: spec.wrt,
+      eps: spec.eps ?? o.eps,
+      method: spec.method ?? o.method,
+      seed,
+      engine: o.engine,
+      edges: false,
+      forwardMode: false,
+      limits,
+      allowUnjudged: o.allowUnjudged,
+    },
     warnings: [],
   };
 }
@@ -199,9 +216,13 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
     if (c.indexNames.includes(name)) fail(`${name} is used as an index, so it has no gradient`);
     if (!variables.includes(name) && !stepNames.includes(name)) {
       const names = [...variables, ...stepNames];
-      fail(`the formula has no variable or named step ${name}`, names.length ? `its variables are ${variables.join(', ') || 'none'}${stepNames.length ? `; its named steps ${stepNames.join(', ')}` : ''}` : undefined);
+      fail(
+        `the formula has no variable or named step ${name}`,
+        names.length ? `its variables are ${variables.join(', ') || 'none'}${stepNames.length ? `; its named steps ${stepNames.join(', ')}` : ''}` : undefined,
+      );
     }
-    if (variables.includes(name) && spec.wrt && !spec.wrt.includes(name)) fail(`${name} is not differentiated (${fieldName(spec, 'wrt')} ${spec.wrt.join(', ')})`);
+    if (variables.includes(name) && spec.wrt && !spec.wrt.includes(name))
+      fail(`${name} is not differentiated (${fieldName(spec, 'wrt')} ${spec.wrt.join(', ')})`);
   } else if (kind === 'hessian') {
     for (const v of [name, by ?? '']) {
       if (c.indexNames.includes(v)) fail(`${v} is used as an index, so it has no derivative`);
@@ -213,7 +234,10 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
     }
   } else if (kind === 'step') {
     if (!stepNames.includes(name)) {
-      fail(`the formula has no named step ${name}`, stepNames.length ? `its named steps are ${stepNames.join(', ')}` : 'name a step in the formula, like q = x + y; f = q*z');
+      fail(
+        `the formula has no named step ${name}`,
+        stepNames.length ? `its named steps are ${stepNames.join(', ')}` : 'name a step in the formula, like q = x + y; f = q*z',
+      );
     }
   }
 }
@@ -222,7 +246,9 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
 export function compileAnswer(c: Compiled, kind: Answer['kind'], name: string, raw: RawExpected, field: string, by?: string): Answer {
   checkPart(c, kind, name, field, by);
   const what = whatOf(kind, name, by);
-  const expected = located(field, () => cached(c.compiledAnswers, `${field}\u0000${JSON.stringify(raw)}`, () => compileExpected(raw, fieldName(c.spec, field), c.steps, c.grad.limits as Limits)));
+  const expected = located(field, () =>
+    cached(c.compiledAnswers, `${field}\u0000${JSON.stringify(raw)}`, () => compileExpected(raw, fieldName(c.spec, field), c.steps, c.grad.limits as Limits)),
+  );
   return { part: partOf(kind, name, by), field, kind, name, ...(by !== undefined ? { by } : {}), what, expected };
 }
 
@@ -267,7 +293,14 @@ export function fieldName(spec: CaseSpec, key: string): string {
 /** A case's error (an AgError, or Located at one of its fields) as a report shows it. */
 export function toCaseError(spec: CaseSpec, e: unknown, variables: string[] = []): CaseError {
   const fieldKey = e instanceof Located ? e.field : 'f';
-  const ag = e instanceof Located ? e.error : e instanceof AgError ? e : new AgError('engine', `internal error: ${e instanceof Error ? e.message : String(e)}`, { hint: 'this is a bug in autograd-cli; please report it with the case' });
+  const ag =
+    e instanceof Located
+      ? e.error
+      : e instanceof AgError
+        ? e
+        : new AgError('engine', `internal error: ${e instanceof Error ? e.message : String(e)}`, {
+            hint: 'this is a bug in autograd-cli; please report it with the case',
+          });
   const pos = spec.pos[fieldKey] ?? spec.pos[fieldKey.split('.')[0]];
   const inline = spec.file === '<inline>';
   let message = ag.message;
@@ -282,7 +315,15 @@ export function toCaseError(spec: CaseSpec, e: unknown, variables: string[] = []
     message = message.replace(/^--at (\w+):/, 'at: $1:').replace(/^--wrt /, 'wrt: ');
     if (ag.code === 'missing-value') hint = `give it a value under at:, or draw it at random with at: random (or ranges:)`;
   }
-  const out: CaseError = { code: ag.code, message, field: fieldKey, line: pos?.line ?? spec.line, ...(ag.source !== undefined ? { source: ag.source } : {}), ...(ag.span ? { span: ag.span } : {}), ...(hint ? { hint } : {}) };
+  const out: CaseError = {
+    code: ag.code,
+    message,
+    field: fieldKey,
+    line: pos?.line ?? spec.line,
+    ...(ag.source !== undefined ? { source: ag.source } : {}),
+    ...(ag.span ? { span: ag.span } : {}),
+    ...(hint ? { hint } : {}),
+  };
   // a caret into the file: where the formula's text starts, plus the span, while it stays on that line
   if (pos?.col !== undefined && ag.span && ag.source !== undefined && !ag.source.slice(0, ag.span.start).includes('\n')) {
     const formulaField = fieldKey === 'f' || /^(expect|answers)\./.test(fieldKey);

@@ -92,7 +92,7 @@ export function evaluateProgram(program: Program, values: Record<string, Tensor>
 export function outerProductHint(e: Expected, values: Record<string, Tensor>, limits?: Limits): string | undefined {
   if (e.kind !== 'formula') return undefined;
   const own = e.program.stmts.at(-1);
-  if (!own || own.k !== 'expr') return undefined;
+  if (own?.k !== 'expr') return undefined;
   const steps = e.program.stmts.slice(0, -1);
   const text = (x: Expr) => e.text.slice(x.span.start, x.span.end);
   const shapeOf = (x: Expr) => evaluateProgram({ source: e.text, stmts: [...steps, { k: 'expr', expr: x, span: x.span }] }, values, limits).shape;

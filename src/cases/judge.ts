@@ -126,7 +126,15 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   }
   const dir = chk?.directions?.find((d) => d.status === 'fail');
   if (dir && !chk!.failures.length) {
-    finding({ kind: 'autodiff', key: 'autodiff:direction', entry: '∇f·u', field: 'f', message: `autodiff and finite differences disagree along a random direction u at ${at}: ∇f·u = ${distinct(dir.ad, dir.fd)[0]}, finite differences give ${distinct(dir.ad, dir.fd)[1]}`, truth: dir.ad, fd: dir.fd });
+    finding({
+      kind: 'autodiff',
+      key: 'autodiff:direction',
+      entry: '∇f·u',
+      field: 'f',
+      message: `autodiff and finite differences disagree along a random direction u at ${at}: ∇f·u = ${distinct(dir.ad, dir.fd)[0]}, finite differences give ${distinct(dir.ad, dir.fd)[1]}`,
+      truth: dir.ad,
+      fd: dir.fd,
+    });
   }
   // a check that judged nothing has not passed: without an answer, autodiff against finite differences is the case's whole verdict
   // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
@@ -152,12 +160,26 @@ function secondAt(c: Compiled, s: Sample): SecondOrderTape {
 export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
   const v = checkDirections(secondAt(c, s), { rtol: c.rule.rtol, atol: c.rule.atol, eps: c.grad.eps, seed: c.seed });
   const kinks = v.directions.filter((d) => d.status === 'kink').length;
-  if (kinks) (s.notes ??= []).push(`order 2: ${kinks} of ${v.directions.length} directions cross a kink at ${where(c, s)}; differences of the gradient cannot judge the second derivatives there`);
+  if (kinks)
+    (s.notes ??= []).push(
+      `order 2: ${kinks} of ${v.directions.length} directions cross a kink at ${where(c, s)}; differences of the gradient cannot judge the second derivatives there`,
+    );
   const worst = v.failures[0];
   if (v.passed || !worst) return [];
   const dir = v.directions.find((d) => d.status === 'fail');
   const message = `second derivatives: autodiff ${worst.entry} = ${distinct(worst.ad, worst.fd)[0]} at ${where(c, s)}, but differences of the gradient give ${distinct(worst.ad, worst.fd)[1]} (abs err ${err(worst.absError)}, rel err ${err(worst.relError)}${dir ? `; ${v.directions.filter((d) => d.status === 'fail').length} of ${v.directions.length} directions disagree` : ''})`;
-  return [{ kind: 'second-order', key: 'second-order', entry: worst.entry, field: c.spec.pos.order ? 'order' : 'f', message, detail: message, truth: worst.ad, fd: worst.fd }];
+  return [
+    {
+      kind: 'second-order',
+      key: 'second-order',
+      entry: worst.entry,
+      field: c.spec.pos.order ? 'order' : 'f',
+      message,
+      detail: message,
+      truth: worst.ad,
+      fd: worst.fd,
+    },
+  ];
 }
 
 /**
@@ -175,7 +197,13 @@ function hessianBlock(c: Compiled, s: Sample, x: string, y: string, field: strin
   const [px, py] = [place(x), place(y)];
   const limits = c.grad.limits as Limits;
   if (py.size > limits.maxEvaluations || px.size * py.size > limits.maxEntries) {
-    throw new Located(field, new AgError('limit', `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`));
+    throw new Located(
+      field,
+      new AgError(
+        'limit',
+        `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`,
+      ),
+    );
   }
   const data = new Float64Array(px.size * py.size);
   const u = new Float64Array(so.n);
@@ -231,26 +259,44 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
     const fix = shapeFix(a, yours, truth, agrees, s.values, limits);
     // the fix already says it: no words before the message
     const mistake: Mistake | undefined = fix.transposed ? { code: 'transposed', words: '' } : undefined;
-    const detail = shapeMismatch(a.what, yours, a.kind === 'value' ? 'f' : a.kind === 'hessian' ? a.what : a.name, truth.shape, at, a.kind === 'hessian' ? (fix.words ?? hessianShapeWords(a)) : fix.words);
+    const detail = shapeMismatch(
+      a.what,
+      yours,
+      a.kind === 'value' ? 'f' : a.kind === 'hessian' ? a.what : a.name,
+      truth.shape,
+      at,
+      a.kind === 'hessian' ? (fix.words ?? hessianShapeWords(a)) : fix.words,
+    );
     return { ok: false, finding: { kind: 'shape', key, entry: entryName, field: a.field, message: detail, detail, mistake } };
   }
-  const entry = a.kind === 'gradient' ? partial(a.name, truth.shape, cmp.flat) : a.kind === 'hessian' ? hessianEntry(a, s, cmp.flat) : truth.shape.length ? `${a.name}${subscript(truth.shape, cmp.flat)}` : a.what;
+  const entry =
+    a.kind === 'gradient'
+      ? partial(a.name, truth.shape, cmp.flat)
+      : a.kind === 'hessian'
+        ? hessianEntry(a, s, cmp.flat)
+        : truth.shape.length
+          ? `${a.name}${subscript(truth.shape, cmp.flat)}`
+          : a.what;
   const chk = s.r.check;
   const fd = a.kind === 'gradient' && chk ? (chk.entries.find((e) => e.entry === a.name + subscript(truth.shape, cmp.flat)) ?? undefined) : null;
   const more = truth.data.length > 1 ? `; wrong in ${cmp.wrong} of ${truth.data.length} entries` : '';
   const detail = `${counterexample(entry, cmp.yours, cmp.truth, at, fd)}; ${verdictWords(cmp, c.rule)}${more}`;
-  const mistake = nameMistake({
-    what: a.what,
-    yours,
-    truth,
-    agrees,
-    others: othersOf(c, a, s),
-    factors: a.kind === 'gradient' ? () => factorsAt(c, s) : undefined,
-    fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
-    constantFactors: a.kind === 'gradient',
-  }) ?? undefined;
+  const mistake =
+    nameMistake({
+      what: a.what,
+      yours,
+      truth,
+      agrees,
+      others: othersOf(c, a, s),
+      factors: a.kind === 'gradient' ? () => factorsAt(c, s) : undefined,
+      fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
+      constantFactors: a.kind === 'gradient',
+    }) ?? undefined;
   const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : a.kind === 'hessian' ? 'hessian' : 'gradient';
-  return { ok: false, finding: { kind, key, entry, field: a.field, message: withMistake(detail, mistake), detail, mistake, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd } };
+  return {
+    ok: false,
+    finding: { kind, key, entry, field: a.field, message: withMistake(detail, mistake), detail, mistake, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd },
+  };
 }
 
 export function withMistake(detail: string, m: { words: string } | undefined): string {
@@ -258,7 +304,14 @@ export function withMistake(detail: string, m: { words: string } | undefined): s
 }
 
 /** The likely fix for an answer of the wrong shape: transpose it, or an outer product where a dot product was written. */
-function shapeFix(a: Answer, yours: Tensor, truth: Tensor, agrees: (y: Tensor, t: Tensor) => boolean, values: Record<string, Tensor>, limits: Limits): { words?: string; transposed: boolean } {
+function shapeFix(
+  a: Answer,
+  yours: Tensor,
+  truth: Tensor,
+  agrees: (y: Tensor, t: Tensor) => boolean,
+  values: Record<string, Tensor>,
+  limits: Limits,
+): { words?: string; transposed: boolean } {
   const t = transposed(truth);
   if (fitsShape(yours.shape, t.shape)) {
     const right = agrees(yours, t);
@@ -267,7 +320,7 @@ function shapeFix(a: Answer, yours: Tensor, truth: Tensor, agrees: (y: Tensor, t
   }
   if (yours.shape.length === 0 && truth.shape.length === 2) {
     const hint = outerProductHint(a.expected, values, limits);
-    return { words: hint ? `for an outer product write ${hint}` : 'a column times a row, u*v\', is an outer product', transposed: false };
+    return { words: hint ? `for an outer product write ${hint}` : "a column times a row, u*v', is an outer product", transposed: false };
   }
   return { transposed: false };
 }
@@ -282,8 +335,14 @@ function othersOf(c: Compiled, a: Answer, s: Sample): { what: string; truth: Ten
       return undefined;
     }
   };
-  if (a.kind === 'gradient') return Object.keys(s.r.gradient).filter((n) => n !== a.name).map((n) => ({ what: `∂f/∂${n}`, truth: tensorOf(s.r.gradient[n]), yours: theirs(n) }));
-  if (a.kind === 'step') return Object.keys(s.steps).filter((n) => n !== a.name).map((n) => ({ what: n, truth: s.steps[n], yours: theirs(n) }));
+  if (a.kind === 'gradient')
+    return Object.keys(s.r.gradient)
+      .filter((n) => n !== a.name)
+      .map((n) => ({ what: `∂f/∂${n}`, truth: tensorOf(s.r.gradient[n]), yours: theirs(n) }));
+  if (a.kind === 'step')
+    return Object.keys(s.steps)
+      .filter((n) => n !== a.name)
+      .map((n) => ({ what: n, truth: s.steps[n], yours: theirs(n) }));
   return [];
 }
 
@@ -321,14 +380,29 @@ export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Findin
         seen.failedPoints++;
         if (seen.mistake !== f.mistake?.code) seen.mistake = undefined;
       } else {
-        failures.set(f.key, { kind: f.kind, entry: f.entry, message: f.message, detail: f.detail, mistake: f.mistake?.code, words: f.mistake?.words, field: f.field, line: spec.pos[f.field]?.line ?? spec.line, point: shownPoint(s.values, Object.keys(s.r.point)), yours: f.yours, truth: f.truth, fd: f.fd, failedPoints: 1 });
+        failures.set(f.key, {
+          kind: f.kind,
+          entry: f.entry,
+          message: f.message,
+          detail: f.detail,
+          mistake: f.mistake?.code,
+          words: f.mistake?.words,
+          field: f.field,
+          line: spec.pos[f.field]?.line ?? spec.line,
+          point: shownPoint(s.values, Object.keys(s.r.point)),
+          yours: f.yours,
+          truth: f.truth,
+          fd: f.fd,
+          failedPoints: 1,
+        });
       }
     }
   });
   return [...failures.values()].map(({ detail, words, ...f }) => {
     f.message = withMistake(detail, f.mistake && words ? { words } : undefined);
     if (!f.mistake) delete f.mistake;
-    if (samples.length > 1) f.message += `${/; wrong in \d+ of \d+ entries$/.test(f.message) ? ',' : '; wrong'} at ${f.failedPoints} of ${samples.length} points`;
+    if (samples.length > 1)
+      f.message += `${/; wrong in \d+ of \d+ entries$/.test(f.message) ? ',' : '; wrong'} at ${f.failedPoints} of ${samples.length} points`;
     return f;
   });
 }

@@ -62,7 +62,12 @@ export interface CaseSpec {
    * named steps. A number from a document arrives as the text it was written with
    * (`"-0.1970"`), so it is judged at the digits written.
    */
-  expect?: { value?: RawExpected; gradient?: Record<string, RawExpected>; steps?: Record<string, RawExpected>; hessian?: Record<string, Record<string, RawExpected>> };
+  expect?: {
+    value?: RawExpected;
+    gradient?: Record<string, RawExpected>;
+    steps?: Record<string, RawExpected>;
+    hessian?: Record<string, Record<string, RawExpected>>;
+  };
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */
@@ -142,7 +147,10 @@ export function findFiles(paths: string[], errors: WalkError[] = []): FoundFile[
         real = realpathSync(dir);
         names = readdirSync(dir).sort();
       } catch (e) {
-        errors.push({ file: dir, message: `cannot read the folder: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink loop' : ((e as NodeJS.ErrnoException).code ?? 'unreadable').toLowerCase()}` });
+        errors.push({
+          file: dir,
+          message: `cannot read the folder: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink loop' : ((e as NodeJS.ErrnoException).code ?? 'unreadable').toLowerCase()}`,
+        });
         return;
       }
       root ??= real;
@@ -165,7 +173,16 @@ export function findFiles(paths: string[], errors: WalkError[] = []): FoundFile[
           kind = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (/\.(ya?ml|json)$/i.test(name) || code === 'ELOOP') errors.push({ file: full, message: code === 'ELOOP' ? 'a symlink loop' : code === 'ENOENT' ? 'a broken link (it points at nothing)' : `cannot read it: ${(code ?? 'unreadable').toLowerCase()}` });
+          if (/\.(ya?ml|json)$/i.test(name) || code === 'ELOOP')
+            errors.push({
+              file: full,
+              message:
+                code === 'ELOOP'
+                  ? 'a symlink loop'
+                  : code === 'ENOENT'
+                    ? 'a broken link (it points at nothing)'
+                    : `cannot read it: ${(code ?? 'unreadable').toLowerCase()}`,
+            });
           continue;
         }
         if (kind === 'dir') walk(full);
@@ -204,30 +221,43 @@ function casesOf(doc: ParsedDocument): CaseFile {
   const root = doc.root;
   const lineOf = (n: PosNode | undefined) => (n ? doc.at(n.start).line : 1);
   const value = doc.value;
-  if (!root || value === null || value === undefined) throw new CaseFileError(file, 'the file holds no cases; it should be a list of cases like "- f: (x + y) * z"', 1);
+  if (!root || value === null || value === undefined)
+    throw new CaseFileError(file, 'the file holds no cases; it should be a list of cases like "- f: (x + y) * z"', 1);
   let list: { node: PosNode | undefined; value: unknown } = { node: root, value };
   let defaults: Record<string, unknown> = Object.create(null);
   let defaultsNode: PosNode | undefined;
   if (isPlainObject(value) && !('cases' in value) && ('problems' in value || 'answers' in value)) {
     const kind = 'problems' in value ? 'an answer key' : 'a submission';
-    throw Object.assign(new NotCaseFile(file, `this is ${kind}, not a case file`, lineOf(root), kind), { hint: `grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...` });
+    throw Object.assign(new NotCaseFile(file, `this is ${kind}, not a case file`, lineOf(root), kind), {
+      hint: `grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...`,
+    });
   }
   if (isPlainObject(value)) {
     const extra = Object.keys(value).filter((k) => k !== 'cases' && k !== 'defaults');
     if (!('cases' in value) || extra.length) {
-      throw new CaseFileError(file, `the file should be a list of cases, or a mapping with cases: (and optionally defaults:)${extra.length ? `; unexpected ${extra.map((k) => `${shortName(k)}:`).join(', ')}` : ''}`, lineOf(root));
+      throw new CaseFileError(
+        file,
+        `the file should be a list of cases, or a mapping with cases: (and optionally defaults:)${extra.length ? `; unexpected ${extra.map((k) => `${shortName(k)}:`).join(', ')}` : ''}`,
+        lineOf(root),
+      );
     }
     list = { node: root.entries?.get('cases')?.value, value: value.cases };
     if ('defaults' in value) {
       defaultsNode = root.entries?.get('defaults')?.value;
-      if (!isPlainObject(value.defaults)) throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, samples, points, …)', lineOf(defaultsNode));
+      if (!isPlainObject(value.defaults))
+        throw new CaseFileError(file, 'defaults: should be a mapping of case settings (rtol, atol, method, seed, samples, points, …)', lineOf(defaultsNode));
       defaults = value.defaults;
       const bad = Object.keys(defaults).filter((k) => !DEFAULT_KEYS.includes(k));
-      if (bad.length) throw new CaseFileError(file, `defaults: cannot set ${bad.map(shortName).join(', ')} (it can set ${DEFAULT_KEYS.join(', ')})`, lineOf(defaultsNode));
+      if (bad.length)
+        throw new CaseFileError(file, `defaults: cannot set ${bad.map(shortName).join(', ')} (it can set ${DEFAULT_KEYS.join(', ')})`, lineOf(defaultsNode));
     }
   }
   if (!Array.isArray(list.value)) {
-    throw new CaseFileError(file, `expected a list of cases (each starting with "- "), found ${list.value === value ? describeKind(value) : describe(list.value)}`, lineOf(list.node));
+    throw new CaseFileError(
+      file,
+      `expected a list of cases (each starting with "- "), found ${list.value === value ? describeKind(value) : describe(list.value)}`,
+      lineOf(list.node),
+    );
   }
   if (list.value.length === 0) throw new CaseFileError(file, 'the list of cases is empty', lineOf(list.node));
   const items = list.node?.items?.length === list.value.length ? list.node.items : null;
@@ -276,8 +306,26 @@ export interface Where {
  * fill the settings a case leaves out. `keys`: the keys a case may have (an answer key's
  * problems have no expect: but parts:).
  */
-export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record<string, unknown>, defaultsNode: PosNode | undefined, w: Where, keys: string[] = CASE_KEYS): CaseSpec {
-  const spec: CaseSpec = { file: w.file, index: w.index, name: `case ${w.index + 1}`, line: w.line, f: '', at: Object.create(null), atText: [], random: true, ranges: Object.create(null), pos: Object.create(null) };
+export function toCase(
+  raw: unknown,
+  node: PosNode | undefined,
+  defaults: Record<string, unknown>,
+  defaultsNode: PosNode | undefined,
+  w: Where,
+  keys: string[] = CASE_KEYS,
+): CaseSpec {
+  const spec: CaseSpec = {
+    file: w.file,
+    index: w.index,
+    name: `case ${w.index + 1}`,
+    line: w.line,
+    f: '',
+    at: Object.create(null),
+    atText: [],
+    random: true,
+    ranges: Object.create(null),
+    pos: Object.create(null),
+  };
   const problem = (key: string, message: string, hint?: string): CaseSpec => {
     spec.problem ??= { key, message, hint };
     return spec;
@@ -296,7 +344,8 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
     }
   }
   if (raw.name !== undefined) spec.name = String(raw.name);
-  if (typeof c.f !== 'string' && typeof c.f !== 'number') return problem('f', raw.f === undefined ? 'the case has no f: (the formula to check)' : `f: should be a formula, not ${describe(c.f)}`);
+  if (typeof c.f !== 'string' && typeof c.f !== 'number')
+    return problem('f', raw.f === undefined ? 'the case has no f: (the formula to check)' : `f: should be a formula, not ${describe(c.f)}`);
   spec.f = String(c.f);
   if (raw.name === undefined) spec.name = spec.f;
   formulaPos(node, ['f'], c.f, spec.pos, 'f', w.doc);
@@ -309,7 +358,11 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
   } else if (isPlainObject(c.at)) {
     spec.random = false;
     for (const [k, v] of Object.entries(c.at)) {
-      if (!isRawValue(v)) return problem(`at.${k}`, `at: ${shortName(k)} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describeValue(v)}`);
+      if (!isRawValue(v))
+        return problem(
+          `at.${k}`,
+          `at: ${shortName(k)} should be a number, a (nested) list of numbers, or a constant expression like "pi" or "randn(3,4)", not ${describeValue(v)}`,
+        );
       spec.at[k] = v;
     }
   } else return problem('at', `at: should be a mapping of values, "random", or a string like "x=1,y=2", not ${describe(c.at)}`);
@@ -325,21 +378,35 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
   }
 
   if (c.samples !== undefined) {
-    if (!Number.isInteger(c.samples) || (c.samples as number) < 1 || (c.samples as number) > MAX_SAMPLES) return problem('samples', `samples: should be a whole number from 1 to ${MAX_SAMPLES}, not ${shown(c.samples)}`);
+    if (!Number.isInteger(c.samples) || (c.samples as number) < 1 || (c.samples as number) > MAX_SAMPLES)
+      return problem('samples', `samples: should be a whole number from 1 to ${MAX_SAMPLES}, not ${shown(c.samples)}`);
     spec.samples = c.samples as number;
   }
   if (c.points !== undefined) {
     const v = c.points;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_POINTS) return problem('points', `points: (grade points) should be a number from 0 to ${MAX_POINTS}, not ${shown(v)}`, 'the number of random evaluation points is samples:');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_POINTS)
+      return problem(
+        'points',
+        `points: (grade points) should be a number from 0 to ${MAX_POINTS}, not ${shown(v)}`,
+        'the number of random evaluation points is samples:',
+      );
     spec.points = v;
   }
   if (c.min_digits !== undefined) {
-    if (!Number.isInteger(c.min_digits) || (c.min_digits as number) < 1 || (c.min_digits as number) > 17) return problem('min_digits', `min_digits: should be a whole number from 1 to 17, not ${shown(c.min_digits)}`);
+    if (!Number.isInteger(c.min_digits) || (c.min_digits as number) < 1 || (c.min_digits as number) > 17)
+      return problem('min_digits', `min_digits: should be a whole number from 1 to 17, not ${shown(c.min_digits)}`);
     spec.minDigits = c.min_digits as number;
   }
   if (c.wrt !== undefined) {
-    const list = typeof c.wrt === 'string' ? c.wrt.split(',').map((s) => s.trim()).filter(Boolean) : c.wrt;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string')) return problem('wrt', `wrt: should be a list of variable names, not ${describe(c.wrt)}`);
+    const list =
+      typeof c.wrt === 'string'
+        ? c.wrt
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : c.wrt;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string'))
+      return problem('wrt', `wrt: should be a list of variable names, not ${describe(c.wrt)}`);
     spec.wrt = list as string[];
   }
   for (const k of ['rtol', 'atol', 'eps'] as const) {
@@ -361,7 +428,12 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
     spec.seed = c.seed as number;
   }
   if (c.order !== undefined) {
-    if (c.order !== 1 && c.order !== 2) return problem('order', `order: should be 1 or 2, not ${shown(c.order)}`, 'order: 2 also checks the second derivatives (Hessian-vector products against differences of the gradient)');
+    if (c.order !== 1 && c.order !== 2)
+      return problem(
+        'order',
+        `order: should be 1 or 2, not ${shown(c.order)}`,
+        'order: 2 also checks the second derivatives (Hessian-vector products against differences of the gradient)',
+      );
     spec.order = c.order;
   }
 
@@ -378,12 +450,23 @@ export function toCase(raw: unknown, node: PosNode | undefined, defaults: Record
  * they were written with. Fills `spec.expect` and the fields' positions; returns what is
  * wrong with them, if anything.
  */
-export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: string, spec: CaseSpec, doc: ParsedDocument | undefined): { key: string; message: string; hint?: string } | null {
-  if (!isPlainObject(raw)) return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient:, steps: and/or hessian:, not ${describe(raw)}` };
+export function readAnswers(
+  raw: unknown,
+  node: PosNode | undefined,
+  prefix: string,
+  spec: CaseSpec,
+  doc: ParsedDocument | undefined,
+): { key: string; message: string; hint?: string } | null {
+  if (!isPlainObject(raw))
+    return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient:, steps: and/or hessian:, not ${describe(raw)}` };
   for (const k of Object.keys(raw)) {
     if (!EXPECT_KEYS.includes(k)) {
       const near = closest(k, EXPECT_KEYS);
-      return { key: `${prefix}.${k}`, message: `unknown key ${prefix}.${shortName(k)}:`, hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient:, steps: and hessian:` };
+      return {
+        key: `${prefix}.${k}`,
+        message: `unknown key ${prefix}.${shortName(k)}:`,
+        hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient:, steps: and hessian:`,
+      };
     }
   }
   const out = (spec.expect = Object.create(null) as NonNullable<CaseSpec['expect']>);
@@ -401,12 +484,16 @@ export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: str
   for (const part of ['gradient', 'steps'] as const) {
     const m = raw[part];
     if (m === undefined) continue;
-    const like = part === 'gradient' ? 'variables and named steps to their partial derivatives, like { x: -4, y: "sin(x)" }' : 'named steps to their values, like { q: 3 }';
+    const like =
+      part === 'gradient'
+        ? 'variables and named steps to their partial derivatives, like { x: -4, y: "sin(x)" }'
+        : 'named steps to their values, like { q: 3 }';
     if (!isPlainObject(m)) return { key: `${prefix}.${part}`, message: `${prefix}.${part}: should map ${like}, not ${describe(m)}` };
     const table = (out[part] = Object.create(null) as Record<string, RawExpected>);
     for (const [k, v] of Object.entries(m)) {
       const key = `${prefix}.${part}.${k}`;
-      if (!isRawValue(v)) return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}` };
+      if (!isRawValue(v))
+        return { key, message: `${prefix}.${part}.${shortName(k)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}` };
       table[k] = written(v, at(part, k));
       place(key, table[k], [part, k]);
     }
@@ -417,11 +504,19 @@ export function readAnswers(raw: unknown, node: PosNode | undefined, prefix: str
     if (!isPlainObject(m)) return { key: `${prefix}.hessian`, message: `${prefix}.hessian: should map ${like}, not ${describe(m)}` };
     const table = (out.hessian = Object.create(null) as Record<string, Record<string, RawExpected>>);
     for (const [x, row] of Object.entries(m)) {
-      if (!isPlainObject(row)) return { key: `${prefix}.hessian.${x}`, message: `${prefix}.hessian.${shortName(x)}: should map variables to ∂²f/∂${shortName(x)}∂(that variable), like { ${shortName(x)}: 2 }, not ${describe(row)}` };
+      if (!isPlainObject(row))
+        return {
+          key: `${prefix}.hessian.${x}`,
+          message: `${prefix}.hessian.${shortName(x)}: should map variables to ∂²f/∂${shortName(x)}∂(that variable), like { ${shortName(x)}: 2 }, not ${describe(row)}`,
+        };
       const inner = (table[x] = Object.create(null) as Record<string, RawExpected>);
       for (const [y, v] of Object.entries(row)) {
         const key = `${prefix}.hessian.${x}.${y}`;
-        if (!isRawValue(v)) return { key, message: `${prefix}.hessian.${shortName(x)}.${shortName(y)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}` };
+        if (!isRawValue(v))
+          return {
+            key,
+            message: `${prefix}.hessian.${shortName(x)}.${shortName(y)}: should be a number, a (nested) list of numbers, or a formula, not ${describeValue(v)}`,
+          };
         inner[y] = written(v, at('hessian', x, y));
         place(key, inner[y], ['hessian', x, y]);
       }

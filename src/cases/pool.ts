@@ -45,9 +45,15 @@ export interface StopSignal {
  * number of jobs. A worker that dies loses nothing: its batch runs on the main thread.
  * Without the worker bundle (running from source) everything runs on the main thread.
  */
-export async function runCases(cases: CaseSpec[], options: RunOptions, jobs: number, stop: StopSignal = { stopped: false }): Promise<{ results: CaseResult[]; note?: string; interrupted: boolean; workers: number }> {
+export async function runCases(
+  cases: CaseSpec[],
+  options: RunOptions,
+  jobs: number,
+  stop: StopSignal = { stopped: false },
+): Promise<{ results: CaseResult[]; note?: string; interrupted: boolean; workers: number }> {
   const script = jobs > 1 && cases.length > 1 ? workerScript('check-worker.cjs') : null;
-  const note = jobs > 1 && cases.length > 1 && !script ? 'the worker bundle dist/check-worker.cjs is missing (npm run build); ran the cases in one thread' : undefined;
+  const note =
+    jobs > 1 && cases.length > 1 && !script ? 'the worker bundle dist/check-worker.cjs is missing (npm run build); ran the cases in one thread' : undefined;
   const results: CaseResult[] = new Array(cases.length);
   /** cases a lost worker was holding: the main thread runs them first */
   const retry: number[] = [];

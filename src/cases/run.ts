@@ -103,7 +103,13 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   const { samples, warnings } = samplePoints(c, o);
   result.samples = samples.length;
   result.variables = samples[0].r.variables.filter((v) => c.variables.includes(v) || !c.stepNames.includes(v));
-  result.failures.push(...failuresOver(c.spec, samples, samples.map((s) => judgeSample(c, s))));
+  result.failures.push(
+    ...failuresOver(
+      c.spec,
+      samples,
+      samples.map((s) => judgeSample(c, s)),
+    ),
+  );
   result.warnings.push(...warnings, ...new Set(samples.flatMap((s) => s.notes ?? [])));
 }
 
@@ -138,7 +144,15 @@ export function summarize(files: string[], fileErrors: FileError[], cases: CaseR
     files,
     fileErrors,
     cases,
-    summary: { total: cases.length, passed: count('pass'), failed: count('fail'), errors: count('error'), samples: cases.reduce((s, c) => s + c.samples, 0), ms, score },
+    summary: {
+      total: cases.length,
+      passed: count('pass'),
+      failed: count('fail'),
+      errors: count('error'),
+      samples: cases.reduce((s, c) => s + c.samples, 0),
+      ms,
+      score,
+    },
     ...(shard ? { shard } : {}),
   };
 }
@@ -148,4 +162,3 @@ export function exitCode(r: CheckReport): 0 | 1 | 2 {
   if (r.fileErrors.length) return 2;
   return r.summary.failed || r.summary.errors ? 1 : 0;
 }
-

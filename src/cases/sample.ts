@@ -120,9 +120,12 @@ export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][
   }
   if (samples.length === 0) {
     const ranges = c.variables.filter((v) => !(v in spec.at)).map((v) => `${v} in [${(spec.ranges[v] ?? DEFAULT_RANGE).join(', ')}]`);
-    throw new Located('f', new AgError('bad-value', `f or its gradient is not finite at any of the ${skipped} random points tried (${ranges.join(', ')})`, {
-      hint: `give ranges inside the formula's domain, e.g. ${spec.file === '<inline>' ? `--range ${c.variables[0] ?? 'x'}=[0.1,3]` : `ranges: { ${c.variables[0] ?? 'x'}: [0.1, 3] }`}`,
-    }));
+    throw new Located(
+      'f',
+      new AgError('bad-value', `f or its gradient is not finite at any of the ${skipped} random points tried (${ranges.join(', ')})`, {
+        hint: `give ranges inside the formula's domain, e.g. ${spec.file === '<inline>' ? `--range ${c.variables[0] ?? 'x'}=[0.1,3]` : `ranges: { ${c.variables[0] ?? 'x'}: [0.1, 3] }`}`,
+      }),
+    );
   }
   if (skipped) warnings.add(`${skipped} random point${skipped > 1 ? 's' : ''} skipped where f or its gradient is not finite`);
   if (samples.length < want) warnings.add(`only ${samples.length} of ${want} points found where f and its gradient are finite`);
@@ -134,7 +137,9 @@ export function stepTruths(c: Compiled, values: Record<string, Tensor>): Record<
   const out: Record<string, Tensor> = Object.create(null);
   for (const name of c.stepValues) {
     const span = { start: 0, end: 0 };
-    out[name] = located('f', () => evaluateProgram({ source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] }, values, c.grad.limits as Limits));
+    out[name] = located('f', () =>
+      evaluateProgram({ source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] }, values, c.grad.limits as Limits),
+    );
   }
   return out;
 }

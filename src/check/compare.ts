@@ -1,5 +1,5 @@
 import { num } from '../number-format.js';
-import { sameShape, shapeStr, sizeOf, subscript, type Shape, type Tensor } from '../tensor.js';
+import { sameShape, sizeOf, subscript, type Shape, type Tensor } from '../tensor.js';
 import type { EntryCheck } from './fd.js';
 import { DEFAULT_MIN_DIGITS, digitsWritten, judgeDigits, offBy } from './precision.js';
 import { withinTolerance, type Tolerance } from './tolerance.js';
@@ -25,7 +25,7 @@ export interface AnswerForm {
 }
 
 export type Comparison =
-  | { ok: true; /** the fewest digits written among the entries (0: judged by the tolerance) */ digits: number }
+  | { ok: true /** the fewest digits written among the entries (0: judged by the tolerance) */; digits: number }
   | { ok: false; shape: true; expected: Shape; actual: Shape }
   | {
       ok: false;
@@ -74,7 +74,15 @@ export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rul
     const d = digitsAt(k);
     // an infinite answer is within any relative tolerance of anything (∞ ≤ rtol·∞): only the same infinity matches
     const finite = Number.isFinite(y) && Number.isFinite(truth[k]);
-    const v = !finite ? (y === truth[k] ? 'ok' : 'wrong') : d > 0 ? judgeDigits(y, truth[k], d, min, rule) : withinTolerance(y, truth[k], rule) ? 'ok' : 'wrong';
+    const v = !finite
+      ? y === truth[k]
+        ? 'ok'
+        : 'wrong'
+      : d > 0
+        ? judgeDigits(y, truth[k], d, min, rule)
+        : withinTolerance(y, truth[k], rule)
+          ? 'ok'
+          : 'wrong';
     fewest = Math.min(fewest, d);
     if (v === 'ok') continue;
     wrong++;
@@ -157,7 +165,13 @@ export function counterexample(what: string, yours: number, truth: number, point
   const [y, t] = distinct(yours, truth);
   const digits = (v: number) => {
     // the same number of significant digits as the true value was shown with
-    const d = Math.max(4, t.replace(/^-|e.*$/g, '').replace('.', '').replace(/^0+/, '').length);
+    const d = Math.max(
+      4,
+      t
+        .replace(/^-|e.*$/g, '')
+        .replace('.', '')
+        .replace(/^0+/, '').length,
+    );
     return num(v, Math.min(17, d));
   };
   return `your ${what} = ${y}${point ? ` at ${point}` : ''}; the true value is ${t}${fd === null ? '' : fdClause(fd, digits)}`;

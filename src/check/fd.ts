@@ -5,9 +5,22 @@ import type { Nested } from '../parse/values.js';
 import { nested, subscriptOf } from './forms.js';
 import { evaluate, runSync, type Ask, type FunctionUnderTest, type InputSpec } from './evaluator.js';
 import { precisionTolerance, roundTo, type Dtype, type Precision } from './dtype.js';
-import { bestEstimate, exactStep, fourthDifference, levelOffsets, limitationText, measureNoise, POINTS_PER_LEVEL, roundingFloor, sequence, stepText, type Estimate, type StepRule } from './steps.js';
+import {
+  bestEstimate,
+  exactStep,
+  fourthDifference,
+  levelOffsets,
+  limitationText,
+  measureNoise,
+  POINTS_PER_LEVEL,
+  roundingFloor,
+  sequence,
+  stepText,
+  type Estimate,
+  type StepRule,
+} from './steps.js';
 import { tapeFunction, tapeInputs } from './tape.js';
-import { DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE, relError, withinTolerance, type Tolerance } from './tolerance.js';
+import { DEFAULT_ATOL, DEFAULT_DIRECTIONS, DEFAULT_EPS, DEFAULT_FD_MAX, DEFAULT_RTOL, DEFAULT_SAMPLE, relError, type Tolerance } from './tolerance.js';
 
 export type FdMethod = 'central' | 'richardson';
 
@@ -232,7 +245,12 @@ export function chooseMore(lv: Levels, first: Estimate, status: EntryStatus): bo
  * the base point first when `base` — and file the values; returns the base point's
  * values and branch code when asked for, and the number of points evaluated.
  */
-export function* evaluateLevels(f: FunctionUnderTest, list: Levels[], upTo: number, o: { base?: boolean; direction?: Float64Array; code0?: number }): Ask<{ f0?: Float64Array; code0?: number; points: number }> {
+export function* evaluateLevels(
+  f: FunctionUnderTest,
+  list: Levels[],
+  upTo: number,
+  o: { base?: boolean; direction?: Float64Array; code0?: number },
+): Ask<{ f0?: Float64Array; code0?: number; points: number }> {
   const m = f.outputs;
   let count = o.base ? 1 : 0;
   for (const lv of list) count += (Math.min(upTo, lv.steps.length) - lv.raw.length) * POINTS_PER_LEVEL;
@@ -285,12 +303,30 @@ export function estimateLevels(lv: Levels, read: Pick, f0: number, scale: number
   const n = lv.raw.length;
   const values = new Float64Array(n * POINTS_PER_LEVEL);
   for (let l = 0; l < n; l++) for (let k = 0; k < POINTS_PER_LEVEL; k++) values[l * POINTS_PER_LEVEL + k] = read(lv.raw[l], k);
-  return bestEstimate({ f0, values, offset: 0, steps: lv.steps.slice(0, n), scale, richardson: method === 'richardson', crossed: (l) => lv.crossed[l], ...noise });
+  return bestEstimate({
+    f0,
+    values,
+    offset: 0,
+    steps: lv.steps.slice(0, n),
+    scale,
+    richardson: method === 'richardson',
+    crossed: (l) => lv.crossed[l],
+    ...noise,
+  });
 }
 
 /** The noise of f per value from the first level of every coordinate (see measureNoise). */
 export function levelNoise(levels: Levels[], read: Pick, f0: number): number {
-  return measureNoise(levels.filter((lv) => lv.raw.length && !lv.crossed[0]).map((lv) => fourthDifference(f0, [0, 1, 2, 3].map((k) => read(lv.raw[0], k)))));
+  return measureNoise(
+    levels
+      .filter((lv) => lv.raw.length && !lv.crossed[0])
+      .map((lv) =>
+        fourthDifference(
+          f0,
+          [0, 1, 2, 3].map((k) => read(lv.raw[0], k)),
+        ),
+      ),
+  );
 }
 
 /**
@@ -363,7 +399,12 @@ export function chooseCoordinates(n: number, opts: CheckOptions, rng: Rng): { fu
  * while the inputs have at most fdMax entries, else random directions (∇f·u against
  * the difference along u) plus a sample of entries. Asks only for evaluations.
  */
-export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: CheckOptions = {}, more: { projection?: Float64Array; forward?: Float64Array } = {}): Ask<CheckResult> {
+export function* checkScalar(
+  f: FunctionUnderTest,
+  ad: Float64Array,
+  opts: CheckOptions = {},
+  more: { projection?: Float64Array; forward?: Float64Array } = {},
+): Ask<CheckResult> {
   const precision = f.precision;
   const { rule, method } = settings(opts, precision, ad);
   const { tol, at: tolAt, per } = inputTolerances(f.inputs, ad, opts, precision);
@@ -405,9 +446,16 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
   };
   const entries = coords.map((_, q) => judgeAt(q));
   // stage 2: the smaller steps, in one batch, only where the classic step did not settle it
-  const open = entries.map((_, q) => q).filter((q) => entries[q].status !== 'pass' && entries[q].status !== 'nonfinite' && chooseMore(levels[q], estimates[q], entries[q].status));
+  const open = entries
+    .map((_, q) => q)
+    .filter((q) => entries[q].status !== 'pass' && entries[q].status !== 'nonfinite' && chooseMore(levels[q], estimates[q], entries[q].status));
   if (open.length && Number.isFinite(f0)) {
-    evaluations += (yield* evaluateLevels(f, open.map((q) => levels[q]), Infinity, { code0 })).points;
+    evaluations += (yield* evaluateLevels(
+      f,
+      open.map((q) => levels[q]),
+      Infinity,
+      { code0 },
+    )).points;
     for (const q of open) entries[q] = judgeAt(q);
   }
   const fdAll = full ? new Float64Array(n) : undefined;
@@ -423,14 +471,25 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
       for (let j = 0; j < n; j++) adU += ad[j] * u[j];
       const lv = directionLevels(f.point, rule, floorFor(adU));
       let est: Estimate;
-      const judgeDir = () => judge(`direction ${k + 1}`, '', adU, (est = estimateLevels(lv, read, f0, scale, method, model)), tol, () => 'the step crossed a kink');
+      const judgeDir = () =>
+        judge(`direction ${k + 1}`, '', adU, (est = estimateLevels(lv, read, f0, scale, method, model)), tol, () => 'the step crossed a kink');
       evaluations += (yield* evaluateLevels(f, [lv], 1, { direction: u, code0 })).points;
       let e = judgeDir();
       if (e.status !== 'pass' && e.status !== 'nonfinite' && chooseMore(lv, est!, e.status)) {
         evaluations += (yield* evaluateLevels(f, [lv], Infinity, { direction: u, code0 })).points;
         e = judgeDir();
       }
-      directions.push({ ad: e.ad, fd: e.fd, absError: e.absError, relError: e.relError, fdError: e.fdError, step: e.step, status: e.status, ...(e.byAtol ? { byAtol: true } : {}), ...(e.note ? { note: e.note } : {}) });
+      directions.push({
+        ad: e.ad,
+        fd: e.fd,
+        absError: e.absError,
+        relError: e.relError,
+        fdError: e.fdError,
+        step: e.step,
+        status: e.status,
+        ...(e.byAtol ? { byAtol: true } : {}),
+        ...(e.note ? { note: e.note } : {}),
+      });
     }
   }
   return summarize(f.inputs, entries, directions, fdAll, { tol, per, method, rule, full, evaluations, precision, noise, allowUnjudged: opts.allowUnjudged });
@@ -442,7 +501,12 @@ export function* checkScalar(f: FunctionUnderTest, ad: Float64Array, opts: Check
  * input whose gradient is small beside another's is judged on its own scale). The
  * tolerance reported is the largest.
  */
-function inputTolerances(inputs: InputSpec[], ad: Float64Array, opts: CheckOptions, precision?: Precision): { tol: Tolerance; at: (j: number) => Tolerance; per?: Tolerance[] } {
+function inputTolerances(
+  inputs: InputSpec[],
+  ad: Float64Array,
+  opts: CheckOptions,
+  precision?: Precision,
+): { tol: Tolerance; at: (j: number) => Tolerance; per?: Tolerance[] } {
   const all = settings(opts, precision, ad).tol;
   if (!precision || precision.dtype === 'float64' || opts.atol !== undefined) return { tol: all, at: () => all };
   const per = inputs.map((inp) => precisionTolerance(precision, opts, ad.subarray(inp.offset, inp.offset + inp.size)));
@@ -467,12 +531,31 @@ export function summarize(
   entries: EntryCheck[],
   directions: DirectionCheck[] | undefined,
   fdAll: Float64Array | undefined,
-  o: { tol: Tolerance; per?: Tolerance[]; method: FdMethod; rule: StepRule; full: boolean; evaluations: number; precision?: Precision; noise?: number; allowUnjudged?: boolean },
+  o: {
+    tol: Tolerance;
+    per?: Tolerance[];
+    method: FdMethod;
+    rule: StepRule;
+    full: boolean;
+    evaluations: number;
+    precision?: Precision;
+    noise?: number;
+    allowUnjudged?: boolean;
+  },
 ): CheckResult {
   const judged = [...entries, ...(directions ?? [])];
   const variables: CheckResult['variables'] = Object.create(null);
   inputs.forEach((inp, k) => {
-    variables[inp.name] = { passed: true, maxAbsError: 0, maxRelError: 0, checked: 0, kinks: 0, unjudged: 0, byAtol: 0, ...(o.per ? { atol: o.per[k].atol } : {}) };
+    variables[inp.name] = {
+      passed: true,
+      maxAbsError: 0,
+      maxRelError: 0,
+      checked: 0,
+      kinks: 0,
+      unjudged: 0,
+      byAtol: 0,
+      ...(o.per ? { atol: o.per[k].atol } : {}),
+    };
   });
   for (const e of entries) {
     const v = variables[e.variable];
@@ -492,7 +575,7 @@ export function summarize(
     .filter((e) => failed(e.status))
     .sort((a, b) => (Number.isFinite(b.absError) ? b.absError : Infinity) - (Number.isFinite(a.absError) ? a.absError : Infinity))
     .slice(0, 5);
-  const unjudgedReason = tooLittleJudged(variables, counted.length, judged.length, o.full ? null : directions ?? [], o.precision);
+  const unjudgedReason = tooLittleJudged(variables, counted.length, judged.length, o.full ? null : (directions ?? []), o.precision);
   return {
     passed: !judged.some((e) => failed(e.status)) && (!unjudgedReason || !!o.allowUnjudged),
     judged: counted.length,
@@ -523,21 +606,33 @@ export function summarize(
  * of all entries (directions too, in directional mode) judged. A formula check: nothing
  * judged at all.
  */
-export function tooLittleJudged(variables: Record<string, VariableVerdict>, judged: number, total: number, directions: DirectionCheck[] | null, precision: Precision | undefined): string | null {
+export function tooLittleJudged(
+  variables: Record<string, VariableVerdict>,
+  judged: number,
+  total: number,
+  directions: DirectionCheck[] | null,
+  precision: Precision | undefined,
+): string | null {
   if (total === 0) return null;
   const help = judgeableHint(precision);
-  if (judged === 0) return `finite differences ${total === 1 ? 'could not judge the only entry' : `judged none of the ${total} entries`}: nothing judged is not a pass — ${help}`;
+  if (judged === 0)
+    return `finite differences ${total === 1 ? 'could not judge the only entry' : `judged none of the ${total} entries`}: nothing judged is not a pass — ${help}`;
   if (!precision) return null;
-  const none = Object.entries(variables).filter(([, v]) => v.checked > 0 && v.unjudged === v.checked).map(([k]) => k);
+  const none = Object.entries(variables)
+    .filter(([, v]) => v.checked > 0 && v.unjudged === v.checked)
+    .map(([k]) => k);
   if (none.length) return `finite differences could not judge any entry of ${none.join(', ')}: an input with nothing judged has not passed — ${help}`;
-  if (directions && directions.length && directions.every((d) => d.status !== 'pass' && !failed(d.status))) return `finite differences could not judge any of the ${directions.length} random directions — ${help}`;
-  if (judged < MIN_JUDGED_SHARE * total) return `finite differences judged only ${judged} of ${total} entries (a pass needs at least ${Math.round(MIN_JUDGED_SHARE * 100)}%) — ${help}`;
+  if (directions?.length && directions.every((d) => d.status !== 'pass' && !failed(d.status)))
+    return `finite differences could not judge any of the ${directions.length} random directions — ${help}`;
+  if (judged < MIN_JUDGED_SHARE * total)
+    return `finite differences judged only ${judged} of ${total} entries (a pass needs at least ${Math.round(MIN_JUDGED_SHARE * 100)}%) — ${help}`;
   return null;
 }
 
 /** What would make a check judgeable, in words. */
 function judgeableHint(precision: Precision | undefined): string {
-  const dtype = precision?.dtype === 'float64' ? '--dtype float32 if the code runs in it, ' : precision ? `checked as ${precision.dtype} (${precision.source}); ` : '';
+  const dtype =
+    precision?.dtype === 'float64' ? '--dtype float32 if the code runs in it, ' : precision ? `checked as ${precision.dtype} (${precision.source}); ` : '';
   const c = Math.cbrt(precision?.unit ?? 2 ** -52);
   const classic = c < 1e-3 ? c.toExponential(1) : String(Number(c.toPrecision(2)));
   return `${dtype}a step above ${classic} (--eps) or a smoother point; --allow-unjudged accepts it`;
@@ -549,7 +644,14 @@ function judgeableHint(precision: Precision | undefined): string {
  * given beside it must be finite where `ad` is; the adjoint of every node, when given,
  * sizes the rounding error.
  */
-export function checkGradient(engine: Engine, tape: Tape, arena: Float64Array, ad: Float64Array, opts: CheckOptions = {}, more: { forward?: Float64Array; adjoint?: Float64Array } = {}): CheckResult {
+export function checkGradient(
+  engine: Engine,
+  tape: Tape,
+  arena: Float64Array,
+  ad: Float64Array,
+  opts: CheckOptions = {},
+  more: { forward?: Float64Array; adjoint?: Float64Array } = {},
+): CheckResult {
   const { fn, evaluator } = tapeFunction(engine, tape, arena, more.adjoint);
   return runSync(checkScalar(fn, ad, opts, { forward: more.forward }), evaluator);
 }
@@ -598,7 +700,8 @@ export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: stri
   let evaluations = first.points;
   const f0 = first.f0!;
   const noise = precision ? f0.map((v, i) => levelNoise(levels, pick(m, { output: i }), v)) : undefined;
-  const estimateAt = (i: number, j: number) => estimateLevels(levels[j], pick(m, { output: i }), f0[i], Math.max(f.scale ?? 0, Math.abs(f0[i])), method, { unit: precision?.unit, noise: noise?.[i] });
+  const estimateAt = (i: number, j: number) =>
+    estimateLevels(levels[j], pick(m, { output: i }), f0[i], Math.max(f.scale ?? 0, Math.abs(f0[i])), method, { unit: precision?.unit, noise: noise?.[i] });
   const judgeAt = (i: number, j: number, est = estimateAt(i, j)): EntryCheck => {
     const nm = names(j);
     return judge(nm.name, nm.variable, J[i * n + j], est, tol, f.kinkNote && (() => f.kinkNote!(j, est.step)));
@@ -618,7 +721,13 @@ export function* checkJacobian(f: FunctionUnderTest, J: Float64Array, rows: stri
     }
     if (unsettled && chooseMore(levels[j], rounding ? unsettled : { ...unsettled, limitation: 'truncation' }, 'noisy')) open.push(j);
   }
-  if (open.length) evaluations += (yield* evaluateLevels(f, open.map((j) => levels[j]), Infinity, { code0: first.code0 })).points;
+  if (open.length)
+    evaluations += (yield* evaluateLevels(
+      f,
+      open.map((j) => levels[j]),
+      Infinity,
+      { code0: first.code0 },
+    )).points;
   const failures: JacobianEntry[] = [];
   const unjudged: JacobianEntry[] = [];
   let unjudgedCount = 0;

@@ -51,7 +51,11 @@ export function flatten(v: unknown, what: string): Flat {
     let k = 0;
     const walk = (a: unknown, depth: number): void => {
       if (depth === shape.length) {
-        if (typeof a !== 'number') throw new AgError('bad-value', `${what} has an entry that is not a number (${typeof a === 'string' ? JSON.stringify(a.slice(0, 20)) : a === null ? 'null' : typeof a})`);
+        if (typeof a !== 'number')
+          throw new AgError(
+            'bad-value',
+            `${what} has an entry that is not a number (${typeof a === 'string' ? JSON.stringify(a.slice(0, 20)) : a === null ? 'null' : typeof a})`,
+          );
         data[k++] = a;
         return;
       }

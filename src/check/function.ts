@@ -1,6 +1,21 @@
 import { Rng } from '../random.js';
 import { reference as askReference, jvp as askJvp, vjp as askVjp, type Ask, type FunctionUnderTest } from './evaluator.js';
-import { checkJacobian, checkScalar, directionLevels, estimateLevels, evaluateLevels, failed, judge, pick, settings, unitVector, type CheckOptions, type CheckResult, type EntryCheck, type JacobianCheck } from './fd.js';
+import {
+  checkJacobian,
+  checkScalar,
+  directionLevels,
+  estimateLevels,
+  evaluateLevels,
+  failed,
+  judge,
+  pick,
+  settings,
+  unitVector,
+  type CheckOptions,
+  type CheckResult,
+  type EntryCheck,
+  type JacobianCheck,
+} from './fd.js';
 import { readDtype, resolvePrecision } from './dtype.js';
 import { subscriptOf } from './forms.js';
 import { DEFAULT_DIRECTIONS, DEFAULT_FD_MAX, withinTolerance } from './tolerance.js';
@@ -144,7 +159,19 @@ export function* checkFunction(fn: FunctionUnderTest, rows: string[], opts: Func
   }
   const passed = (check?.passed ?? true) && (jacobian?.passed ?? true) && (jvp?.passed ?? true) && (reference?.passed ?? true);
   const evaluations = (check?.evaluations ?? 0) + (jacobian?.evaluations ?? 0) + (diagnosis?.check.evaluations ?? 0) + (jvp?.evaluations ?? 0);
-  return { passed, mode, analytic, cotangent, check, jacobian, jvp, reference, evaluations, ...(screen ? { screen } : {}), ...(diagnosis ? { diagnosis } : {}) };
+  return {
+    passed,
+    mode,
+    analytic,
+    cotangent,
+    check,
+    jacobian,
+    jvp,
+    reference,
+    evaluations,
+    ...(screen ? { screen } : {}),
+    ...(diagnosis ? { diagnosis } : {}),
+  };
 }
 
 /** Your rows' Jᵀu for a random unit u (its own seed: the other random choices stay as they were) against differences of uᵀf. */
@@ -169,7 +196,12 @@ function withPrecision(f: FunctionUnderTest, opts: FunctionCheckOptions, analyti
  * checked in a few hundred evaluations whatever its size; failing code is differenced
  * entry by entry, so the report names which entries are wrong.
  */
-function* screened(f: FunctionUnderTest, ad: Float64Array, opts: FunctionCheckOptions, projection?: Float64Array): Ask<{ check: CheckResult; screen?: Screen }> {
+function* screened(
+  f: FunctionUnderTest,
+  ad: Float64Array,
+  opts: FunctionCheckOptions,
+  projection?: Float64Array,
+): Ask<{ check: CheckResult; screen?: Screen }> {
   const more = projection ? { projection } : {};
   const first = yield* checkScalar(f, ad, opts, more);
   const n = f.point.length;
@@ -221,7 +253,13 @@ function* checkJvp(f: FunctionUnderTest, rows: string[], opts: CheckOptions, rng
 }
 
 /** Entry by entry, per input: |yours − truth| ≤ atol + rtol·max(|yours|, |truth|); NaN never agrees. */
-function compareReference(f: FunctionUnderTest, yours: Float64Array, truth: Float64Array, of: ReferenceCheck['of'], opts: FunctionCheckOptions): ReferenceCheck {
+function compareReference(
+  f: FunctionUnderTest,
+  yours: Float64Array,
+  truth: Float64Array,
+  of: ReferenceCheck['of'],
+  opts: FunctionCheckOptions,
+): ReferenceCheck {
   const tol = { rtol: opts.referenceTolerance?.rtol ?? REFERENCE_RTOL, atol: opts.referenceTolerance?.atol ?? REFERENCE_ATOL };
   const n = f.point.length;
   const variables: ReferenceCheck['variables'] = Object.create(null);

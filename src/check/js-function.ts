@@ -16,7 +16,8 @@ export interface PointValues {
 
 /** Read the user's inputs: every one a finite number, nested arrays or {shape, data}; `wrt` a subset of their names. */
 export function readInputs(inputs: Record<string, unknown>, wrt?: string[]): PointValues {
-  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw new AgError('usage', 'the inputs must be an object of named values: { W: [[...]], x: [...] }');
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))
+    throw new AgError('usage', 'the inputs must be an object of named values: { W: [[...]], x: [...] }');
   const names = Object.keys(inputs);
   if (!names.length) throw new AgError('usage', 'no inputs given: the function needs at least one value to differentiate');
   const flats: Record<string, Flat> = Object.create(null);
@@ -27,7 +28,8 @@ export function readInputs(inputs: Record<string, unknown>, wrt?: string[]): Poi
     flats[name] = f;
   }
   const chosen = wrt ?? names;
-  for (const w of chosen) if (!(w in flats)) throw new AgError('usage', `--wrt ${w}: there is no input called ${w}`, { hint: `the inputs are ${names.join(', ')}` });
+  for (const w of chosen)
+    if (!(w in flats)) throw new AgError('usage', `--wrt ${w}: there is no input called ${w}`, { hint: `the inputs are ${names.join(', ')}` });
   const specs: InputSpec[] = [];
   let offset = 0;
   for (const name of chosen) {
@@ -57,15 +59,25 @@ export function valuesAt(pv: PointValues, x: Float64Array, changed?: Set<string>
 /** A gradient object ({name: value}) as given by grad/vjp, flat in wrt order, checked against the inputs' shapes. */
 export function readGradient(g: unknown, pv: PointValues, what: string): Float64Array {
   if (typeof g !== 'object' || g === null || Array.isArray(g) || ArrayBuffer.isView(g)) {
-    throw new AgError('bad-value', `${what} must return an object with one gradient per input ({ ${pv.wrt.map((s) => `${s.name}: …`).join(', ')} }), not ${Array.isArray(g) ? 'an array' : g === null ? 'null' : typeof g}`);
+    throw new AgError(
+      'bad-value',
+      `${what} must return an object with one gradient per input ({ ${pv.wrt.map((s) => `${s.name}: …`).join(', ')} }), not ${Array.isArray(g) ? 'an array' : g === null ? 'null' : typeof g}`,
+    );
   }
   const out = new Float64Array(pv.point.length);
   for (const s of pv.wrt) {
-    if (!Object.hasOwn(g, s.name)) throw new AgError('bad-value', `${what} returned no gradient for ${s.name}`, { hint: `give one entry per input: ${pv.wrt.map((x) => x.name).join(', ')}` });
+    if (!Object.hasOwn(g, s.name))
+      throw new AgError('bad-value', `${what} returned no gradient for ${s.name}`, {
+        hint: `give one entry per input: ${pv.wrt.map((x) => x.name).join(', ')}`,
+      });
     const f = flatten((g as Record<string, unknown>)[s.name], `${what}.${s.name}`);
     if (f.data.length !== s.size || (f.shape.length && shapeText(f.shape) !== shapeText(s.shape) && s.shape.length)) {
       const transposed = f.shape.length === 2 && s.shape.length === 2 && f.shape[0] === s.shape[1] && f.shape[1] === s.shape[0];
-      throw new AgError('bad-value', `${what}.${s.name} has shape ${shapeText(f.shape)}, but ${s.name} has shape ${shapeText(s.shape)}${transposed ? ': the transpose of its shape (a transposed weight gradient?)' : ''}`, transposed ? { hint: `a gradient has its input's shape: ∂f/∂${s.name} is ${shapeText(s.shape)}` } : undefined);
+      throw new AgError(
+        'bad-value',
+        `${what}.${s.name} has shape ${shapeText(f.shape)}, but ${s.name} has shape ${shapeText(s.shape)}${transposed ? ': the transpose of its shape (a transposed weight gradient?)' : ''}`,
+        transposed ? { hint: `a gradient has its input's shape: ∂f/∂${s.name} is ${shapeText(s.shape)}` } : undefined,
+      );
     }
     out.set(f.data, s.offset);
   }
@@ -75,7 +87,11 @@ export function readGradient(g: unknown, pv: PointValues, what: string): Float64
 /** f's output read flat, the same shape at every point. */
 export function readOutput(v: unknown, shape: readonly number[] | null, what: string): Flat {
   const f = flatten(v, what);
-  if (shape && shapeText(f.shape) !== shapeText(shape)) throw new AgError('bad-value', `${what} has shape ${shapeText(f.shape)} here, but ${shapeText(shape)} at the point itself: a function must keep its output's shape`);
+  if (shape && shapeText(f.shape) !== shapeText(shape))
+    throw new AgError(
+      'bad-value',
+      `${what} has shape ${shapeText(f.shape)} here, but ${shapeText(shape)} at the point itself: a function must keep its output's shape`,
+    );
   return f;
 }
 

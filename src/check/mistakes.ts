@@ -76,8 +76,20 @@ export interface CodePatterns {
 
 /** Simple constant factors a hand derivation gets wrong by: a lost or doubled 2, a 3 from a cube, … */
 const FACTORS: [number, string][] = [
-  [2, '2'], [0.5, '½'], [3, '3'], [1 / 3, '⅓'], [4, '4'], [0.25, '¼'], [1.5, '3/2'], [2 / 3, '⅔'],
-  [-2, '−2'], [-0.5, '−½'], [-3, '−3'], [-1 / 3, '−⅓'], [-4, '−4'], [-0.25, '−¼'],
+  [2, '2'],
+  [0.5, '½'],
+  [3, '3'],
+  [1 / 3, '⅓'],
+  [4, '4'],
+  [0.25, '¼'],
+  [1.5, '3/2'],
+  [2 / 3, '⅔'],
+  [-2, '−2'],
+  [-0.5, '−½'],
+  [-3, '−3'],
+  [-1 / 3, '−⅓'],
+  [-4, '−4'],
+  [-0.25, '−¼'],
 ];
 
 export function nameMistake(m: MistakeInput): Mistake | null {
@@ -89,7 +101,8 @@ export function nameMistake(m: MistakeInput): Mistake | null {
   if (!Array.from(yours.data).every(Number.isFinite)) return null;
   const counts = (k: number) => !m.judged || m.judged[k];
   const nonzero = truth.data.some((v, k) => counts(k) && v !== 0);
-  if (m.code && nonzero && agrees(yours, scaled(truth, 0))) return { code: 'missing', words: `your ${what} is zero: this input's gradient is missing (never computed, or never added in)` };
+  if (m.code && nonzero && agrees(yours, scaled(truth, 0)))
+    return { code: 'missing', words: `your ${what} is zero: this input's gradient is missing (never computed, or never added in)` };
   if (nonzero && agrees(yours, scaled(truth, -1))) return { code: 'negated', words: `your ${what} has the wrong sign: it is the true value negated` };
   if (truth.shape.length > 0) {
     const t = transposed(truth);
@@ -139,7 +152,8 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
   for (let k = 0; k < n; k++) if (counts(k) && truth.data[k] !== 0) judged++;
   if (nonzero && judged >= FIT_MIN) {
     const c = fit(yours.data, truth.data, counts);
-    if (Number.isFinite(c) && c !== 0 && agrees(yours, scaled(truth, c))) return { code: 'factor', words: `your ${what} is off by a constant factor: it is ${factorText(c, p.sizes)}` };
+    if (Number.isFinite(c) && c !== 0 && agrees(yours, scaled(truth, c)))
+      return { code: 'factor', words: `your ${what} is off by a constant factor: it is ${factorText(c, p.sizes)}` };
   }
   const moved = judged >= 2 ? permuted(m) : null;
   if (moved) return { code: 'permuted', words: `your ${what} has the right entries in the wrong places: ${moved}` };
@@ -161,7 +175,12 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     // the fewest digits that still explain it (a float32 fit of 0.1 is 0.09999)
     const r = [1, 2, 3].map((d) => Number(c.toPrecision(d))).find((a) => agrees(yours, plus(a))) ?? c;
     const by = `${num(r, 4)}·${inp.name}`;
-    const why = inp.name !== p.own ? '' : r < 0 ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2, or a term ${num(-r / 2, 4)}·‖${inp.name}‖² whose gradient was left out?` : `: a regulariser's gradient counted twice, or one the function does not have?`;
+    const why =
+      inp.name !== p.own
+        ? ''
+        : r < 0
+          ? `: a regulariser term ${num(-r, 4)}·‖${inp.name}‖² missing its factor 2, or a term ${num(-r / 2, 4)}·‖${inp.name}‖² whose gradient was left out?`
+          : `: a regulariser's gradient counted twice, or one the function does not have?`;
     return { code: 'proportional', words: `your ${what} differs by ${by} everywhere${why}` };
   }
   let counted = 0;
@@ -171,7 +190,10 @@ function codePattern(m: MistakeInput, p: CodePatterns, counts: (k: number) => bo
     const y = yours.data[w.flat];
     const t = truth.data[w.flat];
     const sign = t !== 0 && agrees(yours, { shape: truth.shape, data: yours.data.map((v, k) => (k === w.flat ? -t : v)) }) ? ', with the wrong sign' : '';
-    return { code: 'entry', words: `one entry of your ${what} is wrong: ${w.entry}${sign}${sign ? '' : ` (${num(y, 6)}, not ${num(t, 6)})`}; every other entry ${counted < n ? 'judged ' : ''}agrees` };
+    return {
+      code: 'entry',
+      words: `one entry of your ${what} is wrong: ${w.entry}${sign}${sign ? '' : ` (${num(y, 6)}, not ${num(t, 6)})`}; every other entry ${counted < n ? 'judged ' : ''}agrees`,
+    };
   }
   return null;
 }
@@ -201,16 +223,45 @@ function permuted(m: MistakeInput): string | null {
   const rearranged = (from: (k: number) => number) => ({ shape: truth.shape, data: truth.data.map((_, k) => truth.data[from(k)]) });
   if (truth.shape.length === 2 && r > 1 && c > 1 && r !== c) {
     // a square matrix read in the other order is its transpose, named before
-    if (agrees(yours, rearranged((k) => (k % r) * c + Math.floor(k / r)))) return 'they are the true value laid out column-major and read row-major (a reshape in the wrong order?)';
-    if (agrees(yours, rearranged((k) => (k % c) * r + Math.floor(k / c)))) return 'they are the true value laid out row-major and read column-major (a reshape in the wrong order?)';
+    if (
+      agrees(
+        yours,
+        rearranged((k) => (k % r) * c + Math.floor(k / r)),
+      )
+    )
+      return 'they are the true value laid out column-major and read row-major (a reshape in the wrong order?)';
+    if (
+      agrees(
+        yours,
+        rearranged((k) => (k % c) * r + Math.floor(k / c)),
+      )
+    )
+      return 'they are the true value laid out row-major and read column-major (a reshape in the wrong order?)';
   }
   // line i of yours against line q of the truth: yours with that one line replaced
-  const rowSwap = (i: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (Math.floor(k / c) === i ? truth.data[q * c + (k % c)] : y)) });
+  const rowSwap = (i: number, q: number) => ({
+    shape: truth.shape,
+    data: yours.data.map((y, k) => (Math.floor(k / c) === i ? truth.data[q * c + (k % c)] : y)),
+  });
   const colSwap = (j: number, q: number) => ({ shape: truth.shape, data: yours.data.map((y, k) => (k % c === j ? truth.data[Math.floor(k / c) * c + q] : y)) });
   const rows = r > 1 ? matchLines(r, truth.data.length, (i, q) => agrees(yours, rowSwap(i, q))) : null;
-  if (rows && agrees(yours, rearranged((k) => rows[Math.floor(k / c)] * c + (k % c)))) return lineWords(rows, truth.shape.length === 2 && c > 1 ? 'row' : 'entry');
+  if (
+    rows &&
+    agrees(
+      yours,
+      rearranged((k) => rows[Math.floor(k / c)] * c + (k % c)),
+    )
+  )
+    return lineWords(rows, truth.shape.length === 2 && c > 1 ? 'row' : 'entry');
   const cols = truth.shape.length === 2 && c > 1 ? matchLines(c, truth.data.length, (j, q) => agrees(yours, colSwap(j, q))) : null;
-  if (cols && agrees(yours, rearranged((k) => Math.floor(k / c) * c + cols[k % c]))) return lineWords(cols, 'column');
+  if (
+    cols &&
+    agrees(
+      yours,
+      rearranged((k) => Math.floor(k / c) * c + cols[k % c]),
+    )
+  )
+    return lineWords(cols, 'column');
   return null;
 }
 
@@ -236,8 +287,15 @@ function lineWords(p: number[], line: string): string {
   const moved = p.map((q, i) => [i, q]).filter(([i, q]) => i !== q);
   if (moved.length === 2) return `${lines} ${moved[0][0] + 1} and ${moved[1][0] + 1} swapped`;
   const k = p[0];
-  if (p.length > 3 && p.every((q, i) => q === (i + k) % p.length)) return `${lines} shifted by ${k} (your ${line} i is the true ${line} i+${k}, wrapping round)`;
-  const order = p.length > 12 ? `${p.slice(0, 12).map((q) => q + 1).join(', ')}, …` : p.map((q) => q + 1).join(', ');
+  if (p.length > 3 && p.every((q, i) => q === (i + k) % p.length))
+    return `${lines} shifted by ${k} (your ${line} i is the true ${line} i+${k}, wrapping round)`;
+  const order =
+    p.length > 12
+      ? `${p
+          .slice(0, 12)
+          .map((q) => q + 1)
+          .join(', ')}, …`
+      : p.map((q) => q + 1).join(', ');
   return `${lines} in the order ${order} of the true value's`;
 }
 
@@ -310,7 +368,10 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     judged[j] = true;
   });
   const of = (name: string) => (r.mode === 'gradient' ? `∂f/∂${name}` : `∂(uᵀf)/∂${name}`);
-  const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({ shape: inp.shape, data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]) });
+  const part = (inp: InputSpec, a: ArrayLike<number>): Tensor => ({
+    shape: inp.shape,
+    data: Float64Array.from({ length: inp.size }, (_, k) => a[inp.offset + k]),
+  });
   const sizes = sizesOf(values, outputs, new Set(inputs.map((i) => i.name)));
   const out: CodeMistake[] = [];
   for (const inp of inputs) {
@@ -320,7 +381,9 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
     // in a lower precision each input is judged by its own atol (fd.ts inputTolerances), and so is a pattern in it
     const tol = { rtol: c.rtol, atol: c.variables[inp.name]?.atol ?? c.atol };
     // the differences' own error at each entry, at least the input's median (an entry moved by a permutation brings its source's error)
-    const errs = Array.from({ length: inp.size }, (_, k) => err[inp.offset + k]).filter((e, k) => mask[k] && Number.isFinite(e)).sort((a, b) => a - b);
+    const errs = Array.from({ length: inp.size }, (_, k) => err[inp.offset + k])
+      .filter((e, k) => mask[k] && Number.isFinite(e))
+      .sort((a, b) => a - b);
     const typical = errs.length ? errs[Math.floor(errs.length / 2)] : 0;
     let tmax = 0;
     for (let k = 0; k < inp.size; k++) if (mask[k]) tmax = Math.max(tmax, Math.abs(t.data[k]));
@@ -340,7 +403,9 @@ export function codeMistakes(r: FunctionCheck, inputs: InputSpec[], values: Reco
       }
       return true;
     };
-    const wrong = c.entries.flatMap((e, q) => (failed(e.status) && e.variable === inp.name && index[q] >= 0 ? [{ flat: index[q] - inp.offset, entry: e.entry }] : []));
+    const wrong = c.entries.flatMap((e, q) =>
+      failed(e.status) && e.variable === inp.name && index[q] >= 0 ? [{ flat: index[q] - inp.offset, entry: e.entry }] : [],
+    );
     const m = nameMistake({
       what: of(inp.name),
       yours: part(inp, analytic),

@@ -95,7 +95,13 @@ export function diagnoseGradient(tape: Tape, arena: Float64Array, adjoint: Float
     if (!to.active || to.inputs.length === 0 || bad(view(adjoint, to)) >= 0) continue;
     const need = to.inputs.map((i) => tape.nodes[i].active && bad(view(adjoint, tape.nodes[i])) >= 0);
     if (!need.some(Boolean)) continue;
-    const contribs = getOp(to.op).vjp(to.inputs.map((i) => t(tape.nodes[i])), t(to), view(adjoint, to), to.attrs, need);
+    const contribs = getOp(to.op).vjp(
+      to.inputs.map((i) => t(tape.nodes[i])),
+      t(to),
+      view(adjoint, to),
+      to.attrs,
+      need,
+    );
     for (let e = 0; e < need.length; e++) {
       const c = contribs[e];
       const k = need[e] && c ? bad(c) : -1;

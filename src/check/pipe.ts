@@ -150,7 +150,9 @@ export class Pipe {
     private opts: PipeOptions,
   ) {
     // detached: the program leads its own process group, so everything it started is killed with it
-    const child = argv ? spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env }) : spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env });
+    const child = argv
+      ? spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env })
+      : spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: opts.cwd, env: opts.env });
     this.child = child;
     watch(this);
     child.stdout!.setEncoding('utf8');
@@ -164,7 +166,12 @@ export class Pipe {
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       this.exited = true;
-      const why = e.code === 'ENOENT' ? `there is no program called ${argv ? argv[0] : '/bin/sh'}` : e.code === 'EACCES' ? `${argv ? argv[0] : '/bin/sh'} is not executable` : e.message;
+      const why =
+        e.code === 'ENOENT'
+          ? `there is no program called ${argv ? argv[0] : '/bin/sh'}`
+          : e.code === 'EACCES'
+            ? `${argv ? argv[0] : '/bin/sh'} is not executable`
+            : e.message;
       this.fail(new AgError('io', `${this.opts.label}: cannot start it: ${why}`));
     });
     child.on('exit', (code, signal) => {
@@ -173,7 +180,8 @@ export class Pipe {
       setImmediate(() => {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         const first = this.order.length ? this.pending.get(this.order[0]) : undefined;
-        if (first || !this.closing) this.fail(new AgError('io', `${this.where(first)}the program ${how}${first ? ' before answering' : ''}${this.stderrText()}`));
+        if (first || !this.closing)
+          this.fail(new AgError('io', `${this.where(first)}the program ${how}${first ? ' before answering' : ''}${this.stderrText()}`));
       });
     });
     this.timer = setInterval(() => this.checkTime(), 50);
@@ -195,7 +203,10 @@ export class Pipe {
     if (!t) return '';
     // an untrusted program's text: shown, not obeyed (no terminal control), each line cut short
     // eslint-disable-next-line no-control-regex
-    const lines = t.split('\n').slice(-5).map((l) => shorten(l, 198, 'end').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    const lines = t
+      .split('\n')
+      .slice(-5)
+      .map((l) => shorten(l, 198, 'end').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     return `; its stderr ended with:\n    ${lines.join('\n    ')}`;
   }
 
@@ -210,7 +221,12 @@ export class Pipe {
     }
     const b = this.blocked;
     if (b && performance.now() - b.since > this.opts.requestTimeout * 1000) {
-      this.fail(new AgError('limit', `${this.where(b.p)}the program stopped reading its input: the request could not be written within ${this.opts.requestTimeout} s (--request-timeout)${this.stderrText()}`));
+      this.fail(
+        new AgError(
+          'limit',
+          `${this.where(b.p)}the program stopped reading its input: the request could not be written within ${this.opts.requestTimeout} s (--request-timeout)${this.stderrText()}`,
+        ),
+      );
       return;
     }
     // the adapter's start (the interpreter, NumPy or torch, the user's file) is bounded by the run's deadline alone
@@ -256,7 +272,11 @@ export class Pipe {
     try {
       msg = parseAnswer(line);
     } catch {
-      this.fail(new AgError('bad-value', `${this.where(first)}line ${this.lineNo} of the program's output is not JSON: ${preview(line)}`, { hint: 'the program must write only JSON answers, one per line, on stdout (print anything else to stderr)' }));
+      this.fail(
+        new AgError('bad-value', `${this.where(first)}line ${this.lineNo} of the program's output is not JSON: ${preview(line)}`, {
+          hint: 'the program must write only JSON answers, one per line, on stdout (print anything else to stderr)',
+        }),
+      );
       return;
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
@@ -278,7 +298,12 @@ export class Pipe {
     }
     const p = typeof o.id === 'number' ? this.pending.get(o.id) : undefined;
     if (!p) {
-      this.fail(new AgError('bad-value', `${this.where(first)}the program answered id ${typeof o.id === 'number' ? o.id : preview(JSON.stringify(o.id) ?? String(o.id))}, but ${this.order.length ? `request ${this.order.join(', ')} ${this.order.length > 1 ? 'are' : 'is'} waiting` : 'no request is waiting'}`));
+      this.fail(
+        new AgError(
+          'bad-value',
+          `${this.where(first)}the program answered id ${typeof o.id === 'number' ? o.id : preview(JSON.stringify(o.id) ?? String(o.id))}, but ${this.order.length ? `request ${this.order.join(', ')} ${this.order.length > 1 ? 'are' : 'is'} waiting` : 'no request is waiting'}`,
+        ),
+      );
       return;
     }
     if ('error' in o) {
@@ -340,7 +365,12 @@ export class Pipe {
     // held at once: the text (up to 2 bytes a character in V8), its UTF-8 copy in the pipe's buffer, an answer line
     const holds = 3 * text.length + 2 * this.opts.maxLine + STDERR_TAIL;
     if (this.opts.maxMemory !== undefined && holds > this.opts.maxMemory) {
-      return this.fail(new AgError('limit', `${this.where(p)}the request and its answer would hold about ${bytesText(holds)} in the pipe; the limit is ${bytesText(this.opts.maxMemory)} (--max-memory)`));
+      return this.fail(
+        new AgError(
+          'limit',
+          `${this.where(p)}the request and its answer would hold about ${bytesText(holds)} in the pipe; the limit is ${bytesText(this.opts.maxMemory)} (--max-memory)`,
+        ),
+      );
     }
     p.sent = performance.now();
     if (this.child.stdin!.write(text)) return;
@@ -358,7 +388,11 @@ export class Pipe {
   /** Requests with at most WINDOW in flight; answers in request order. */
   async requestAll(bodies: { body: Record<string, unknown>; what: string }[]): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = new Array(bodies.length);
-    await this.requestEach(bodies.length, (k) => bodies[k], (a, k) => (out[k] = a));
+    await this.requestEach(
+      bodies.length,
+      (k) => bodies[k],
+      (a, k) => (out[k] = a),
+    );
     return out;
   }
 
@@ -367,7 +401,11 @@ export class Pipe {
    * is written (so no more than one request's text exists at a time); `each` takes the
    * answers as they come.
    */
-  async requestEach(count: number, make: (k: number) => { body: Record<string, unknown>; what: string }, each: (a: Record<string, unknown>, k: number, what: string) => void): Promise<void> {
+  async requestEach(
+    count: number,
+    make: (k: number) => { body: Record<string, unknown>; what: string },
+    each: (a: Record<string, unknown>, k: number, what: string) => void,
+  ): Promise<void> {
     let next = 0;
     const lane = async () => {
       while (next < count) {
@@ -432,8 +470,10 @@ export function parseAnswer(line: string): unknown {
   } catch (e) {
     if (!/NaN|Infinity/.test(line)) throw e;
   }
-  const marked = line.replace(/("(?:[^"\\]|\\.)*")|(-?Infinity|NaN)/g, (m, str, special) => (str ? str : `{"\u2063":"${special}"}`));
-  return JSON.parse(marked, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '\u2063' in v ? Number(v['\u2063']) : v));
+  const marked = line.replace(/("(?:[^"\\]|\\.)*")|(-?Infinity|NaN)/g, (_m, str, special) => (str ? str : `{"\u2063":"${special}"}`));
+  return JSON.parse(marked, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '\u2063' in v ? Number(v['\u2063']) : v,
+  );
 }
 
 /** A message on one line, control characters escaped. */
@@ -483,17 +523,24 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
         const p0 = k * perBatch;
         const pts = [];
         for (let p = p0; p < Math.min(n, p0 + perBatch); p++) pts.push({ values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])) });
-        return { body: { batch: pts, want: ['value'] }, what: pts.length === 1 ? pointWhat(b, p0) : `a batch of ${pts.length} values, the first ${pointWhat(b, p0).replace(/^the value /, '')}` };
+        return {
+          body: { batch: pts, want: ['value'] },
+          what: pts.length === 1 ? pointWhat(b, p0) : `a batch of ${pts.length} values, the first ${pointWhat(b, p0).replace(/^the value /, '')}`,
+        };
       };
       await pipe.requestEach(Math.ceil(n / perBatch), makeBatch, (a, k, what) => {
         const list = a.values;
         const count = Math.min(perBatch, n - k * perBatch);
-        if (!Array.isArray(list) || list.length !== count) throw pipe.error(a, what, `the answer to a batch must have "values": a list of ${count} values${Array.isArray(list) ? `, not ${list.length}` : ''}`);
+        if (!Array.isArray(list) || list.length !== count)
+          throw pipe.error(a, what, `the answer to a batch must have "values": a list of ${count} values${Array.isArray(list) ? `, not ${list.length}` : ''}`);
         list.forEach((v, q) => values.set(readAnswerValue(pipe, a, v, value.shape, what).data, (k * perBatch + q) * m));
       });
       return { values };
     }
-    const makeOne = (p: number) => ({ body: { values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])), want: ['value'] }, what: pointWhat(b, p) });
+    const makeOne = (p: number) => ({
+      body: { values: jsonValues(pv, pointOf(pv.point, b, p, work), changedBy(pv, b.coord[p])), want: ['value'] },
+      what: pointWhat(b, p),
+    });
     await pipe.requestEach(n, makeOne, (a, p, what) => values.set(answerValue(pipe, a, value.shape, what).data, p * m));
     return { values };
   };
@@ -503,7 +550,10 @@ export async function pipeFunction(pipe: Pipe, pv: PointValues): Promise<{ fn: F
     async vjp(u) {
       const scalar = m === 1 && value.shape.length === 0;
       const what = scalar ? 'the gradient at the point' : 'a vjp at the point';
-      const a = await pipe.request(scalar ? { values: base, want: ['value', 'gradient'] } : { values: base, want: ['value', 'vjp'], cotangent: nested(value.shape, u) }, what);
+      const a = await pipe.request(
+        scalar ? { values: base, want: ['value', 'gradient'] } : { values: base, want: ['value', 'vjp'], cotangent: nested(value.shape, u) },
+        what,
+      );
       if (!('gradient' in a)) throw pipe.error(a, what, `the answer has no "gradient"${scalar ? '' : ' (the vjp goes in "gradient")'}`);
       try {
         const g = readGradient(a.gradient, pv, '"gradient"');

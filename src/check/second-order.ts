@@ -55,7 +55,11 @@ export interface SecondOrderVerdict extends CheckSummary {
  * Judge H·u against differences of the gradient along each direction. `columns`: each
  * direction u, the product under test, and a name for it.
  */
-export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float64Array; hu: Float64Array; name: string; column?: string }[], opts: SecondOrderOptions = {}): SecondOrderVerdict {
+export function checkSecondOrder(
+  f: SecondOrderFunction,
+  directions: { u: Float64Array; hu: Float64Array; name: string; column?: string }[],
+  opts: SecondOrderOptions = {},
+): SecondOrderVerdict {
   const tol = { rtol: opts.rtol ?? DEFAULT_RTOL, atol: opts.atol ?? DEFAULT_ATOL };
   const eps = opts.eps ?? DEFAULT_EPS;
   const code0 = f.branchAt?.(f.point, 0);
@@ -77,7 +81,15 @@ export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float6
       const truncation = Number.isFinite(fd2) ? Math.abs(fd - fd2) / 3 : 0;
       const entry = d.column ? `∂²f/∂${f.names[k]}∂${d.column}` : `(H·u)[${f.names[k]}] along ${d.name}`;
       // judged exactly as the first-order check judges an entry of ∇f: one level of steps
-      const est: Estimate = { fd, err: truncation + rounding, step: h, limitation: rounding >= truncation ? 'rounding' : 'truncation', tried: [h, h], crossed, undefined: !Number.isFinite(fd) };
+      const est: Estimate = {
+        fd,
+        err: truncation + rounding,
+        step: h,
+        limitation: rounding >= truncation ? 'rounding' : 'truncation',
+        tried: [h, h],
+        crossed,
+        undefined: !Number.isFinite(fd),
+      };
       const { variable: _variable, ...one } = judge(entry, '', ad, est, tol);
       return one;
     });
@@ -87,7 +99,15 @@ export function checkSecondOrder(f: SecondOrderFunction, directions: { u: Float6
     verdicts.push({
       direction: d.name,
       step: h,
-      status: crossed ? 'kink' : failures.length ? (failures.some((e) => e.status === 'nonfinite') ? 'nonfinite' : 'fail') : entries.some((e) => e.status === 'noisy') && !judged.length ? 'noisy' : 'pass',
+      status: crossed
+        ? 'kink'
+        : failures.length
+          ? failures.some((e) => e.status === 'nonfinite')
+            ? 'nonfinite'
+            : 'fail'
+          : entries.some((e) => e.status === 'noisy') && !judged.length
+            ? 'noisy'
+            : 'pass',
       maxAbsError: Math.max(0, ...judged.map((e) => e.absError)),
       maxRelError: Math.max(0, ...judged.map((e) => e.relError)),
       failures,

@@ -275,7 +275,10 @@ export function limitationText(e: Estimate): string {
  * and twice σ (a 95% bound) is returned.
  */
 export function measureNoise(fourth: number[]): number {
-  const a = fourth.filter(Number.isFinite).map(Math.abs).sort((x, y) => x - y);
+  const a = fourth
+    .filter(Number.isFinite)
+    .map(Math.abs)
+    .sort((x, y) => x - y);
   if (!a.length) return 0;
   const median = a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   return (2 * median) / 0.674 / Math.sqrt(70);

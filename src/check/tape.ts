@@ -50,7 +50,8 @@ export function tapeFunction(engine: Engine, tape: Tape, arena: Float64Array, ad
 function evaluateBatch(engine: Engine, tape: Tape, arena: Float64Array, slots: Int32Array, b: Batch): BatchValues {
   const chunk = Math.max(1, Math.floor(COLLECT_ABOVE_BYTES / arena.byteLength));
   // below 8 MB an arena's copies are collected in time anyway
-  if (engine !== jsEngine || arena.byteLength * 4 < COLLECT_ABOVE_BYTES || b.coord.length <= chunk) return engine.evaluate(tape, arena, b.coord, b.delta, b.direction);
+  if (engine !== jsEngine || arena.byteLength * 4 < COLLECT_ABOVE_BYTES || b.coord.length <= chunk)
+    return engine.evaluate(tape, arena, b.coord, b.delta, b.direction);
   // the TypeScript engine's own loop (js.ts evaluate), with the collections between chunks
   const count = b.coord.length;
   const values = new Float64Array(count);

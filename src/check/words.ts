@@ -34,7 +34,10 @@ export function fmt(v: number): string {
 }
 
 export function listed(entries: { entry: string }[]): string {
-  return `${entries.map((e) => e.entry).slice(0, 5).join(', ')}${entries.length > 5 ? `, … (${entries.length} in all)` : ''}`;
+  return `${entries
+    .map((e) => e.entry)
+    .slice(0, 5)
+    .join(', ')}${entries.length > 5 ? `, … (${entries.length} in all)` : ''}`;
 }
 
 /**
@@ -45,11 +48,17 @@ export function listed(entries: { entry: string }[]): string {
 export function uncertainties(check: CheckResult, who: string, subject: 'formula' | 'function'): Uncertainty[] {
   const out: Uncertainty[] = [];
   for (const e of check.entries.filter((x) => x.status === 'kink')) {
-    out.push({ code: 'kink', message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (${who} gives ${fmt(e.ad)}, differences ${fmt(e.fd)})` });
+    out.push({
+      code: 'kink',
+      message: `${e.entry}: ${e.note ?? 'a step crosses a kink'}; finite differences cannot judge the derivative here (${who} gives ${fmt(e.ad)}, differences ${fmt(e.fd)})`,
+    });
   }
   const undefinedNear = check.entries.filter((x) => x.status === 'noisy' && !Number.isFinite(x.fd));
   if (undefinedNear.length) {
-    out.push({ code: 'noisy', message: `the ${subject} is not finite within a finite-difference step of ${listed(undefinedNear)} (the point is at the edge of its domain); differences cannot judge there` });
+    out.push({
+      code: 'noisy',
+      message: `the ${subject} is not finite within a finite-difference step of ${listed(undefinedNear)} (the point is at the edge of its domain); differences cannot judge there`,
+    });
   }
   const noisy = check.entries.filter((x) => x.status === 'noisy' && Number.isFinite(x.fd));
   if (noisy.length) {
@@ -84,10 +93,22 @@ export function findings(r: FunctionCheck, inputs: InputSpec[], rows: string[], 
   const entryFail = (e: EntryCheck, entry: string): Finding => {
     const [y, t] = distinct(e.ad, e.fd);
     return e.status === 'nonfinite' && !Number.isFinite(e.ad)
-      ? { kind: 'nonfinite', entry, message: `${entry}: your ${side} gives ${e.ad}${Number.isFinite(e.fd) ? `; finite differences give ${fmt(e.fd)}` : ''}`, yours: e.ad, truth: e.fd }
+      ? {
+          kind: 'nonfinite',
+          entry,
+          message: `${entry}: your ${side} gives ${e.ad}${Number.isFinite(e.fd) ? `; finite differences give ${fmt(e.fd)}` : ''}`,
+          yours: e.ad,
+          truth: e.fd,
+        }
       : e.status === 'nonfinite'
         ? { kind: 'nonfinite', entry, message: `${entry}: ${e.note ?? 'not finite'}`, yours: e.ad, truth: e.fd }
-        : { kind: 'gradient', entry, message: `${entry}: your ${side} gives ${y}, finite differences give ${t}${gap(e.ad, e.fd, e)}`, yours: e.ad, truth: e.fd };
+        : {
+            kind: 'gradient',
+            entry,
+            message: `${entry}: your ${side} gives ${y}, finite differences give ${t}${gap(e.ad, e.fd, e)}`,
+            yours: e.ad,
+            truth: e.fd,
+          };
   };
   if (r.check) {
     for (const e of r.check.failures) out.push(entryFail(e, partialOf(e.entry, r.mode)));
@@ -95,14 +116,26 @@ export function findings(r: FunctionCheck, inputs: InputSpec[], rows: string[], 
     if (dir.length && !r.check.failures.length) {
       const d = dir[0];
       const [y, t] = distinct(d.ad, d.fd);
-      out.push({ kind: 'gradient', entry: '∇f·v', message: `along a random direction v: your ${side}·v = ${y}, finite differences give ${t}${gap(d.ad, d.fd, d)} (the sampled entries agree; ${dir.length} of ${r.check.directions!.length} directions disagree)`, yours: d.ad, truth: d.fd });
+      out.push({
+        kind: 'gradient',
+        entry: '∇f·v',
+        message: `along a random direction v: your ${side}·v = ${y}, finite differences give ${t}${gap(d.ad, d.fd, d)} (the sampled entries agree; ${dir.length} of ${r.check.directions!.length} directions disagree)`,
+        yours: d.ad,
+        truth: d.fd,
+      });
     }
   }
   if (r.jacobian) for (const e of r.jacobian.failures) out.push(entryFail(e, `∂${e.row}/∂${e.column}`));
   if (r.jvp) {
     for (const e of r.jvp.entries.filter((x) => failed(x.status))) {
       const [y, t] = distinct(e.ad, e.fd);
-      out.push({ kind: 'jvp', entry: `(J·v)${e.entry}`, message: `your jvp: (J·v) at ${e.entry} = ${y}, finite differences give ${t}${gap(e.ad, e.fd, e)}`, yours: e.ad, truth: e.fd });
+      out.push({
+        kind: 'jvp',
+        entry: `(J·v)${e.entry}`,
+        message: `your jvp: (J·v) at ${e.entry} = ${y}, finite differences give ${t}${gap(e.ad, e.fd, e)}`,
+        yours: e.ad,
+        truth: e.fd,
+      });
     }
   }
   if (r.reference) {
@@ -116,7 +149,13 @@ export function findings(r: FunctionCheck, inputs: InputSpec[], rows: string[], 
       const entry = r.mode === 'jacobian' ? `∂${rows[Math.floor(v.worst.flat / cols)]}/∂${col}` : partialOf(col, r.mode);
       const [y, t] = distinct(v.worst.yours, v.worst.truth);
       const total = (r.mode === 'jacobian' ? m : 1) * inp.size;
-      out.push({ kind: 'reference', entry, message: `${entry}: your ${side} gives ${y}, the reference formula's autodiff gives ${t}${gap(v.worst.yours, v.worst.truth)}; wrong in ${v.wrong} of ${total} ${r.mode === 'jacobian' ? 'Jacobian entries' : 'entries'} of ${inp.name}`, yours: v.worst.yours, truth: v.worst.truth });
+      out.push({
+        kind: 'reference',
+        entry,
+        message: `${entry}: your ${side} gives ${y}, the reference formula's autodiff gives ${t}${gap(v.worst.yours, v.worst.truth)}; wrong in ${v.wrong} of ${total} ${r.mode === 'jacobian' ? 'Jacobian entries' : 'entries'} of ${inp.name}`,
+        yours: v.worst.yours,
+        truth: v.worst.truth,
+      });
     }
   }
   return out;

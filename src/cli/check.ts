@@ -11,10 +11,24 @@ import { assertNotInput } from '../io/write.js';
 import { reportersText } from '../report/reporters.js';
 import { emitReport, reporterOption } from './report.js';
 import type { Limits } from '../limits.js';
-import { colors, EXIT_USAGE, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, writeOut } from './common.js';
+import {
+  colors,
+  EXIT_USAGE,
+  JSON_OPTION,
+  inputFiles,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  positiveNumber,
+  readFormula,
+  run,
+  writeOut,
+} from './common.js';
 
 export const command = 'check [inputs..]';
-export const describe = 'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
+export const describe =
+  'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
 
 export const positionals = {
   inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' },
@@ -22,25 +36,46 @@ export const positionals = {
 
 export const options = {
   ...LIMIT_OPTIONS,
-  at: { type: 'string', array: true, requiresArg: true, describe: 'a formula\'s values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random' },
-  range: { type: 'string', array: true, requiresArg: true, describe: 'where a formula\'s random values come from: name=[low,high],... (default [-3,3])' },
-  expect: { type: 'string', array: true, requiresArg: true, describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable' },
+  at: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: "a formula's values, as for grad (name=value,..., randn(3,4) redrawn at every point); without --at, values are drawn at random",
+  },
+  range: { type: 'string', array: true, requiresArg: true, describe: "where a formula's random values come from: name=[low,high],... (default [-3,3])" },
+  expect: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable',
+  },
   'expect-value': { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' },
   wrt: { type: 'string', array: true, describe: 'check only these variables (comma-separated)' },
-  samples: { type: 'number', describe: 'random evaluation points per case where values are random (default 5; a case\'s samples: wins; not grad\'s --sample: entries)' },
+  samples: {
+    type: 'number',
+    describe: "random evaluation points per case where values are random (default 5; a case's samples: wins; not grad's --sample: entries)",
+  },
   points: { type: 'number', hidden: true, describe: 'the old name of --samples' },
-  'min-digits': { type: 'number', describe: 'the fewest significant digits a number answer is judged at (default 2; a case\'s min_digits: wins)' },
-  seed: { type: 'number', default: 42, describe: 'seed of random points and values (a case\'s seed: wins)' },
-  rtol: { type: 'number', describe: 'relative tolerance (default 1e-5; a case\'s rtol: wins)' },
-  atol: { type: 'number', describe: 'absolute tolerance (default 1e-7; a case\'s atol: wins)' },
+  'min-digits': { type: 'number', describe: "the fewest significant digits a number answer is judged at (default 2; a case's min_digits: wins)" },
+  seed: { type: 'number', default: 42, describe: "seed of random points and values (a case's seed: wins)" },
+  rtol: { type: 'number', describe: "relative tolerance (default 1e-5; a case's rtol: wins)" },
+  atol: { type: 'number', describe: "absolute tolerance (default 1e-7; a case's atol: wins)" },
   eps: { type: 'number', describe: 'relative finite-difference step (default cbrt(machine ε))' },
-  method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central; a case\'s method: wins)' },
-  order: { choices: [1, 2] as const, describe: '2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case\'s order: wins)' },
+  method: { choices: ['central', 'richardson'] as const, describe: "finite-difference method (default central; a case's method: wins)" },
+  order: {
+    choices: [1, 2] as const,
+    describe: "2: also check second derivatives — Hessian-vector products against differences of the gradient along random directions (a case's order: wins)",
+  },
   engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' },
   reporter: reporterOption('cases', `report format: ${reportersText('cases')}`),
   output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
   shard: { type: 'string', requiresArg: true, describe: 'run part i of n (i/n): a deterministic split of all cases, for parallel CI jobs' },
-  jobs: { alias: 'j', type: 'number', describe: 'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number' },
+  jobs: {
+    alias: 'j',
+    type: 'number',
+    describe:
+      'threads at most (default: one per core, up to 8); workers start only when the cases left would take long enough to pay for them, and the report is the same for any number',
+  },
   json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
   'allow-files': { type: 'boolean', default: false, describe: 'let case files name any file with @file (by default only files in their own folder tree)' },
   'max-rtol': { type: 'number', requiresArg: true, describe: 'the largest rtol a case file may set (default 0.1)' },
@@ -68,7 +103,13 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     // the check machinery (js-yaml, reporters, the worker pool) loads when check runs, off grad's start-up
-    const [{ CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile }, { defaultJobs, runCases }, { exitCode, summarize }, { parseShard, shardSlice }, { renderCheckTable }] = await Promise.all([
+    const [
+      { CaseFileError, findFiles, inlineCase, loadCaseFile, MAX_SAMPLES, NotCaseFile },
+      { defaultJobs, runCases },
+      { exitCode, summarize },
+      { parseShard, shardSlice },
+      { renderCheckTable },
+    ] = await Promise.all([
       import('../cases/load.js'),
       import('../cases/pool.js'),
       import('../cases/run.js'),
@@ -82,17 +123,27 @@ export async function handler(args: Args): Promise<void> {
       process.stderr.write(`${colors(args, process.stderr).yellow('note:')} --points is now --samples (points: in a case file are grade points)\n`);
       args.samples = args.points;
     }
-    if (args.samples !== undefined && (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > MAX_SAMPLES)) throw new AgError('usage', `--samples must be a whole number from 1 to ${MAX_SAMPLES}, not ${args.samples}`);
-    if (args.minDigits !== undefined && (!Number.isInteger(args.minDigits) || args.minDigits < 1 || args.minDigits > 17)) throw new AgError('usage', `--min-digits must be a whole number from 1 to 17, not ${args.minDigits}`);
+    if (args.samples !== undefined && (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > MAX_SAMPLES))
+      throw new AgError('usage', `--samples must be a whole number from 1 to ${MAX_SAMPLES}, not ${args.samples}`);
+    if (args.minDigits !== undefined && (!Number.isInteger(args.minDigits) || args.minDigits < 1 || args.minDigits > 17))
+      throw new AgError('usage', `--min-digits must be a whole number from 1 to 17, not ${args.minDigits}`);
     const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
     const inputs = args.inputs ?? [];
-    if (!inputs.length) throw new AgError('usage', 'name a case file (or folder), or give a formula', { hint: 'autograd-cli check cases.yaml, or autograd-cli check "(x+y)*sin(x)" --expect "y=sin(x)"' });
+    if (!inputs.length)
+      throw new AgError('usage', 'name a case file (or folder), or give a formula', {
+        hint: 'autograd-cli check cases.yaml, or autograd-cli check "(x+y)*sin(x)" --expect "y=sin(x)"',
+      });
     const paths = inputs.filter(isCaseFile);
     const formulas = inputs.filter((p) => !isCaseFile(p));
-    if (formulas.length > 1) throw new AgError('usage', `give one formula at a time (got ${formulas.length}: ${formulas.map((f) => JSON.stringify(f)).join(', ')}); for more, write them to a case file`);
+    if (formulas.length > 1)
+      throw new AgError(
+        'usage',
+        `give one formula at a time (got ${formulas.length}: ${formulas.map((f) => JSON.stringify(f)).join(', ')}); for more, write them to a case file`,
+      );
     if (!formulas.length) {
       const inlineOnly = (['at', 'range', 'expect', 'expectValue', 'wrt'] as const).filter((k) => args[k] !== undefined);
-      if (inlineOnly.length) throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
+      if (inlineOnly.length)
+        throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
     }
 
     const limits = limitsOf(args, 'each');
@@ -114,7 +165,16 @@ export async function handler(args: Args): Promise<void> {
           continue;
         }
         if (!(e instanceof CaseFileError)) throw e;
-        fileErrors.push({ file, code: e.code, message: e.message, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.col !== undefined ? { col: e.col } : {}), ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}), ...(e.hint ? { hint: e.hint } : {}) });
+        fileErrors.push({
+          file,
+          code: e.code,
+          message: e.message,
+          ...(e.line !== undefined ? { line: e.line } : {}),
+          ...(e.col !== undefined ? { col: e.col } : {}),
+          ...(e.source !== undefined ? { source: e.source } : {}),
+          ...(e.span ? { span: e.span } : {}),
+          ...(e.hint ? { hint: e.hint } : {}),
+        });
       }
     }
     if (formulas.length) {
@@ -166,9 +226,13 @@ export async function handler(args: Args): Promise<void> {
     const report = summarize(inRun, fileErrors, results, performance.now() - t0, shard);
 
     const err = colors(args, process.stderr);
-    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span, hint: fe.hint }), err)}\n`);
+    for (const fe of fileErrors)
+      process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span, hint: fe.hint }), err)}\n`);
     if (note) process.stderr.write(`${err.yellow('note:')} ${note}\n`);
-    if (grading) process.stderr.write(`${err.yellow('note:')} skipped ${grading} file${grading > 1 ? 's' : ''} in the folders that ${grading > 1 ? 'are answer keys or submissions' : 'is an answer key or a submission'}, not case files (grade them with autograd-cli grade)\n`);
+    if (grading)
+      process.stderr.write(
+        `${err.yellow('note:')} skipped ${grading} file${grading > 1 ? 's' : ''} in the folders that ${grading > 1 ? 'are answer keys or submissions' : 'is an answer key or a submission'}, not case files (grade them with autograd-cli grade)\n`,
+      );
     if (interrupted) {
       writeOut(`${renderCheckTable(report, { color: colors(args) })}\n`);
       process.stderr.write(`${err.yellow('interrupted:')} ${results.length} of ${mine.length} cases finished; the others did not run\n`);
@@ -176,7 +240,9 @@ export async function handler(args: Args): Promise<void> {
     }
     const code = fileErrors.length ? EXIT_USAGE : exitCode(report);
     // with -o the table is printed whatever happens to the file, and the exit code still says how the cases went
-    await emitReport('cases', report, args, { notWritten: (e) => process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`) });
+    await emitReport('cases', report, args, {
+      notWritten: (e) => process.stderr.write(`${formatError(new AgError('io', `the report was not written: ${e.message}`), err)}\n`),
+    });
     return code;
   });
 }
@@ -188,14 +254,19 @@ function parseRanges(args: string[], limits: Limits): Record<string, [number, nu
     for (const { text, start } of splitTopLevel(arg)) {
       const eq = text.indexOf('=');
       const name = text.slice(0, eq).trim();
-      if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new AgError('usage', `--range should be name=[low,high], not "${text}"`, { span: { start, end: start + text.length }, source: arg });
+      if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name))
+        throw new AgError('usage', `--range should be name=[low,high], not "${text}"`, { span: { start, end: start + text.length }, source: arg });
       let v;
       try {
         v = evaluateValue(text.slice(eq + 1), name, new Rng(0), arg, start + eq + 1, limits);
       } catch (e) {
         throw e instanceof AgError ? new AgError(e.code, e.message.replace(/^--at /, '--range '), { span: e.span, source: e.source, hint: e.hint }) : e;
       }
-      if (v.data.length !== 2 || !(v.data[0] < v.data[1])) throw new AgError('usage', `--range ${name}: should be [low, high] with low < high`, { span: { start: start + eq + 1, end: start + text.length }, source: arg });
+      if (v.data.length !== 2 || !(v.data[0] < v.data[1]))
+        throw new AgError('usage', `--range ${name}: should be [low, high] with low < high`, {
+          span: { start: start + eq + 1, end: start + text.length },
+          source: arg,
+        });
       out[name] = [v.data[0], v.data[1]];
     }
   }
@@ -211,7 +282,10 @@ function parseExpect(args: string[]): Record<string, string> | undefined {
       const eq = text.indexOf('=');
       const name = text.slice(0, eq).trim();
       if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name) || !text.slice(eq + 1).trim()) {
-        throw new AgError('usage', `--expect should be variable=answer (a number or a formula), not "${text}"`, { span: { start, end: start + text.length }, source: arg });
+        throw new AgError('usage', `--expect should be variable=answer (a number or a formula), not "${text}"`, {
+          span: { start, end: start + text.length },
+          source: arg,
+        });
       }
       out[name] = text.slice(eq + 1).trim();
     }

@@ -127,7 +127,13 @@ export const JSON_OPTION = { type: 'boolean', default: false, describe: 'print o
 
 /** Options every command that reads values shares. */
 export const VALUE_OPTIONS = {
-  at: { type: 'string', array: true, requiresArg: true, describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable', default: [] as string[] },
+  at: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'values: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json; repeatable',
+    default: [] as string[],
+  },
   seed: { type: 'number', default: 42, describe: 'seed for randn/rand in values and for sampled checks' },
   json: JSON_OPTION,
 } as const;
@@ -142,7 +148,10 @@ export type LimitArgs = { -readonly [K in keyof Limits]?: number };
 export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresArg: true; group: string; describe: string }>> = Object.fromEntries(
   LIMIT_FLAGS.map((f) => {
     const d = DEFAULT_LIMITS[f.key] / f.unit;
-    return [f.flag, { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `${f.describe} (default ${f.key === 'timeout' ? `${d} s` : d})` }];
+    return [
+      f.flag,
+      { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `${f.describe} (default ${f.key === 'timeout' ? `${d} s` : d})` },
+    ];
   }),
 );
 
@@ -218,7 +227,7 @@ export function readFormula(arg: string | undefined, limits: Limits): string {
  */
 export function inputFiles(formulas: (string | undefined)[], at: string[]): string[] {
   const out: string[] = [];
-  for (const f of formulas) if (f && f.startsWith('@') && f.length > 1) out.push(f.slice(1));
+  for (const f of formulas) if (f?.startsWith('@') && f.length > 1) out.push(f.slice(1));
   for (const a of at) {
     for (const m of a.matchAll(/(?:^|[=,])\s*@([^,]+)/g)) out.push(m[1].trim());
   }

@@ -2,7 +2,21 @@ import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
 import { renderDerive } from '../report/derive.js';
-import { checkDigits, colors, emit, EXIT_OK, JSON_OPTION, jsonOr, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth } from './common.js';
+import {
+  checkDigits,
+  colors,
+  emit,
+  EXIT_OK,
+  JSON_OPTION,
+  jsonOr,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  readFormula,
+  run,
+  terminalWidth,
+} from './common.js';
 
 export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
@@ -14,7 +28,13 @@ export const positionals = {
 export const options = {
   ...LIMIT_OPTIONS,
   wrt: { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' },
-  at: { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'also evaluate at this point (name=value,...); it is cross-checked first' },
+  at: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    default: [] as string[],
+    describe: 'also evaluate at this point (name=value,...); it is cross-checked first',
+  },
   seed: { type: 'number', default: 42, describe: 'seed of the random cross-check points' },
   points: { type: 'number', default: 5, describe: 'random points where the expression must agree with reverse mode' },
   digits: { type: 'number', default: 6, describe: 'significant digits of the numbers' },
@@ -38,7 +58,8 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const digits = args.digits;
     checkDigits(digits);
-    if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000) throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
+    if (!Number.isInteger(args.points) || args.points < 1 || args.points > 1000)
+      throw new AgError('usage', `--points must be an integer from 1 to 1000, not ${args.points}`);
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     // mathjs simplify is a chunk of its own (see scripts/build.mjs), loaded only by derive
@@ -51,8 +72,13 @@ export async function handler(args: Args): Promise<void> {
       points: args.points,
       latex: args.latex,
     });
-    emit(jsonOr(args, () => result, () => renderDerive(result, { digits, color: colors(args), width: terminalWidth() })));
+    emit(
+      jsonOr(
+        args,
+        () => result,
+        () => renderDerive(result, { digits, color: colors(args), width: terminalWidth() }),
+      ),
+    );
     return EXIT_OK;
   });
 }
-

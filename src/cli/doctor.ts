@@ -7,16 +7,13 @@ import { colors, emit, EXIT_OK, JSON_OPTION, jsonOr, run } from './common.js';
 export const command = 'doctor';
 export const describe = 'which engine runs formulas here: the native addon (prebuilt or built here; its BLAS, threads, compiler) or why not';
 
-export const positionals = {
-} as const;
+export const positionals = {} as const;
 
 export const options = {
   json: JSON_OPTION,
 } as const;
 
-const examples = [
-  ['$0 doctor', 'is the native engine built, and with which BLAS?'],
-] as const;
+const examples = [['$0 doctor', 'is the native engine built, and with which BLAS?']] as const;
 
 export const builder = builderOf({ positionals, options, examples });
 
@@ -78,7 +75,13 @@ export function doctorReport(): DoctorReport {
 export async function handler(args: Args): Promise<void> {
   await run(args, () => {
     const r = doctorReport();
-    emit(jsonOr(args, () => r, () => doctorText(r, colors(args))));
+    emit(
+      jsonOr(
+        args,
+        () => r,
+        () => doctorText(r, colors(args)),
+      ),
+    );
     return EXIT_OK;
   });
 }
@@ -87,18 +90,27 @@ export async function handler(args: Args): Promise<void> {
 function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): string {
   const line = (k: string, v: string) => `${c.bold(k.padEnd(11))} ${v}`;
   const out = [
-    line('engine', r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`),
+    line(
+      'engine',
+      r.engine === 'native' ? c.green('native') + c.dim(' (--engine auto uses it for every formula whose ops it covers)') : `${c.yellow('js')} — ${r.reason}`,
+    ),
     line('addon', r.source ? `${r.addon} ${c.dim(`(${r.source})`)}` : r.addon),
     ...r.candidates.filter((k) => k.skipped && r.engine === 'native').map((k) => line('', c.dim(`not used: ${k.source} ${k.path}: ${k.skipped}`))),
   ];
   if (r.engine === 'native') {
     out.push(
       // blasFrom may quote AUTOGRAD_BLAS: control characters escaped, so it stays one line
-      line('BLAS', `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`),
+      line(
+        'BLAS',
+        `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`,
+      ),
       line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
       line('compiler', r.compiler ?? '?'),
       line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),
-      line('ops', r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`),
+      line(
+        'ops',
+        r.ops.missing.length ? `${r.ops.native} native of ${r.ops.table}; missing: ${r.ops.missing.join(', ')}` : `all ${r.ops.table} ops of the table`,
+      ),
     );
   } else if (!process.env.AUTOGRAD_NATIVE_PATH && r.candidates.every((k) => k.skipped !== 'AUTOGRAD_NATIVE=0')) {
     out.push(line('build it', `${BUILD_COMMAND()} ${c.dim(`(${BUILD_NEEDS})`)}`));

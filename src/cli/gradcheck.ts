@@ -9,35 +9,87 @@ import { formatError } from '../report/errors.js';
 import { parseAt } from '../values.js';
 import { splitCommand } from '../check/pipe.js';
 import { readDtype } from '../check/dtype.js';
-import { colors, EXIT_FAIL, EXIT_OK, JSON_OPTION, inputFiles, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, run, writeOut } from './common.js';
+import {
+  colors,
+  EXIT_FAIL,
+  EXIT_OK,
+  JSON_OPTION,
+  inputFiles,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  positiveNumber,
+  run,
+  writeOut,
+} from './common.js';
 
 export const command = 'gradcheck';
-export const describe = 'check the gradient of your own code: a program over a pipe (--exec), a JS module (--module), a Python function (--python, --torch), against finite differences';
+export const describe =
+  'check the gradient of your own code: a program over a pipe (--exec), a JS module (--module), a Python function (--python, --torch), against finite differences';
 
 /** Seconds one answer may take by default. */
 const REQUEST_TIMEOUT = 10;
 
-export const positionals = {
-} as const;
+export const positionals = {} as const;
 
 export const options = {
   ...LIMIT_OPTIONS,
-  exec: { type: 'string', requiresArg: true, describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see docs/your-code.md)' },
-  module: { type: 'string', requiresArg: true, describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)' },
-  python: { type: 'string', requiresArg: true, describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)' },
-  torch: { type: 'string', requiresArg: true, describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients' },
+  exec: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'the program to check: it reads JSON requests on stdin and writes JSON answers on stdout, one per line (see docs/your-code.md)',
+  },
+  module: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'a JS module and the export to check: ./layer.mjs#loss (loss.grad / loss.vjp, or the exports lossGrad / lossVjp)',
+  },
+  python: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'a Python function over NumPy arrays: ./layer.py#loss, called loss(**inputs), returning (value, gradients)',
+  },
+  torch: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'a Python function over torch tensors: ./layer.py#loss or ./ops.py#MyFunction.apply; torch.autograd gives the gradients',
+  },
   interpreter: { type: 'string', requiresArg: true, default: 'python3', describe: 'the Python that runs --python and --torch' },
-  at: { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json' },
+  at: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    default: [] as string[],
+    describe: 'the point: name=value,... (constant expressions, [[1,2],[3,4]], randn(3,4)), name=@file.npy, or @values.json',
+  },
   wrt: { type: 'string', array: true, describe: 'check only these inputs (comma-separated); the others are passed as given' },
-  reference: { type: 'string', requiresArg: true, describe: 'a formula for the same function in the inputs\' names: its autodiff is the truth (exact to rounding); finite differences still run' },
+  reference: {
+    type: 'string',
+    requiresArg: true,
+    describe: "a formula for the same function in the inputs' names: its autodiff is the truth (exact to rounding); finite differences still run",
+  },
   seed: { type: 'number', default: 42, describe: 'seed of randn/rand in --at and of the random directions and cotangents' },
   rtol: { type: 'number', describe: 'relative tolerance (default 1e-5)' },
   atol: { type: 'number', describe: 'absolute tolerance (default 1e-7)' },
   eps: { type: 'number', describe: 'a fixed relative finite-difference step (default: adaptive steps)' },
   method: { choices: ['central', 'richardson'] as const, describe: 'finite-difference method (default central)' },
-  dtype: { type: 'string', requiresArg: true, describe: 'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it' },
-  'allow-unjudged': { type: 'boolean', default: false, describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)' },
-  'fd-max': { type: 'number', describe: 'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)' },
+  dtype: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'the precision the code computes in: float64, float32, float16, bfloat16 (default: detected from the numbers it returns); --python and --torch convert the inputs to it',
+  },
+  'allow-unjudged': {
+    type: 'boolean',
+    default: false,
+    describe: 'pass even when finite differences judged too little (an input with no judged entry, or under half of all entries)',
+  },
+  'fd-max': {
+    type: 'number',
+    describe:
+      'difference every entry up to this many (Jacobian entries for a tensor output); above it, a screen of random directions and a sample, and every entry (up to 2000) only when the screen disagrees (default 256)',
+  },
   directions: { type: 'number', describe: 'random directions above --fd-max (default 4)' },
   'request-timeout': { type: 'number', default: REQUEST_TIMEOUT, describe: 'seconds the program may take to answer one request' },
   engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the --reference formula' },
@@ -47,11 +99,11 @@ export const options = {
 } as const;
 
 const examples = [
-  ['$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', 'a Python layer\'s hand-written backward pass'],
+  ['$0 gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4),b=randn(3)"', "a Python layer's hand-written backward pass"],
   ['$0 gradcheck --module ./layers.mjs#loss --at "W=randn(3,4),x=randn(4)" --reporter github', 'a JS function with loss.grad, annotations for GitHub Actions'],
   ['$0 gradcheck --python softmax.py#softmax_loss --at "W=randn(5,3),X=randn(4,5),y=[0,2,1,2]" --wrt W', 'a NumPy loss returning (loss, dW)'],
-  ['$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', 'a custom torch.autograd.Function\'s backward, in float32'],
-  ['$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', 'the formula\'s autodiff as the truth'],
+  ['$0 gradcheck --torch ops.py#Sigmoid.apply --at "x=randn(8)" --dtype float32', "a custom torch.autograd.Function's backward, in float32"],
+  ['$0 gradcheck --exec "./net" --at @point.json --reference "sum(tanh(W*x + b))"', "the formula's autodiff as the truth"],
 ] as const;
 
 export const builder = builderOf({ positionals, options, examples });
@@ -91,7 +143,14 @@ export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
     const given = (['exec', 'module', 'python', 'torch'] as const).filter((k) => args[k] !== undefined);
-    if (given.length !== 1) throw new AgError('usage', given.length ? `give one of ${given.map((k) => `--${k}`).join(', ')}, not ${given.length === 2 ? 'both' : 'all'}` : 'name the code to check: --exec "python3 layer.py", --module ./layer.mjs#loss, --python layer.py#loss or --torch layer.py#loss', { hint: 'autograd-cli gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4)"' });
+    if (given.length !== 1)
+      throw new AgError(
+        'usage',
+        given.length
+          ? `give one of ${given.map((k) => `--${k}`).join(', ')}, not ${given.length === 2 ? 'both' : 'all'}`
+          : 'name the code to check: --exec "python3 layer.py", --module ./layer.mjs#loss, --python layer.py#loss or --torch layer.py#loss',
+        { hint: 'autograd-cli gradcheck --exec "python3 layer.py" --at "W=randn(3,4),x=randn(4)"' },
+      );
     if (args.python && args.dtype === 'bfloat16') throw new AgError('usage', '--dtype bfloat16: NumPy has no bfloat16; check the code under --torch');
     const timeout = args.requestTimeout;
     if (!Number.isFinite(timeout) || timeout <= 0) throw new AgError('usage', `--request-timeout must be a positive number of seconds, not ${timeout}`);
@@ -104,7 +163,17 @@ export async function handler(args: Args): Promise<void> {
     // the CLI (not a library's host) adopts what a program leaves behind, to end it (on Linux with the addon; else its process group only)
     becomeSubreaper();
     const python = args.python ?? args.torch;
-    const target = args.module ? { module: parseModule(args.module) } : python ? { python: { ...parsePython(python, args.python ? '--python' : '--torch'), mode: args.python ? ('numpy' as const) : ('torch' as const), interpreter: args.interpreter } } : { exec: args.exec! };
+    const target = args.module
+      ? { module: parseModule(args.module) }
+      : python
+        ? {
+            python: {
+              ...parsePython(python, args.python ? '--python' : '--torch'),
+              mode: args.python ? ('numpy' as const) : ('torch' as const),
+              interpreter: args.interpreter,
+            },
+          }
+        : { exec: args.exec! };
     const label = args.module ?? python ?? args.exec!;
     const result = await checkProgram(target, values, {
       label,

@@ -25,7 +25,7 @@ export const options = {
   reporter: reporterOption('grades', reportersText('grades', ', or ')),
   output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write the report to this file; the table still goes to the terminal' },
   json: { ...JSON_OPTION, describe: 'the same as --reporter json' },
-  seed: { type: 'number', default: 42, describe: 'seed of the key\'s random points (a problem\'s seed: wins)' },
+  seed: { type: 'number', default: 42, describe: "seed of the key's random points (a problem's seed: wins)" },
   engine: { choices: ['auto', 'js', 'native'] as const, default: 'auto' as const, describe: 'which engine runs the tapes' },
   'allow-files': { type: 'boolean', default: false, describe: 'let the key name any file with @file (by default only files in its own folder tree)' },
   'max-rtol': { type: 'number', requiresArg: true, describe: 'the largest rtol the key may set (default 0.1)' },
@@ -44,21 +44,23 @@ type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 export async function handler(args: Args): Promise<void> {
   await run(args, async () => {
     const t0 = performance.now();
-    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderFeedback }, { renderGradebook }, { feedbackNames }] = await Promise.all([
-      import('../cases/load.js'),
-      import('../grade/key.js'),
-      import('../grade/submission.js'),
-      import('../grade/grade.js'),
-      import('../report/grade.js'),
-      import('../report/gradebook.js'),
-      import('../grade/names.js'),
-    ]);
+    const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderFeedback }, { renderGradebook }, { feedbackNames }] =
+      await Promise.all([
+        import('../cases/load.js'),
+        import('../grade/key.js'),
+        import('../grade/submission.js'),
+        import('../grade/grade.js'),
+        import('../report/grade.js'),
+        import('../report/gradebook.js'),
+        import('../grade/names.js'),
+      ]);
     const reporter = reporterOf(args);
     const limits = limitsOf(args, 'each');
     const key = args.key!;
     const walkErrors: { file: string; message: string }[] = [];
     const paths = args.submissions ?? [];
-    if (!paths.length) throw new AgError('usage', 'name the submissions to grade (files or folders) after the key', { hint: 'autograd-cli grade key.yaml submissions/' });
+    if (!paths.length)
+      throw new AgError('usage', 'name the submissions to grade (files or folders) after the key', { hint: 'autograd-cli grade key.yaml submissions/' });
     const same = sameFile(key);
     const found = findFiles(paths, walkErrors).filter(({ file: f }) => !same(f) && !(args.output && sameFile(args.output)(f)));
     const files = found.map((f) => f.file);
@@ -67,8 +69,13 @@ export async function handler(args: Args): Promise<void> {
     let notGraded: string | undefined;
     if (gradescope && files.length !== 1) {
       const names = files.map((f) => safeName(relative(paths[0] ?? '.', f) || basename(f), 40));
-      notGraded = files.length === 0 ? 'no answer file was found. Upload one file with your answers (.yaml, .yml or .json).' : `it has ${files.length} answer files (${names.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}). Upload exactly one file with all your answers.`;
-      process.stderr.write(`${formatError(new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' }), colors(args, process.stderr))}\n`);
+      notGraded =
+        files.length === 0
+          ? 'no answer file was found. Upload one file with your answers (.yaml, .yml or .json).'
+          : `it has ${files.length} answer files (${names.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}). Upload exactly one file with all your answers.`;
+      process.stderr.write(
+        `${formatError(new AgError('usage', `--reporter gradescope grades one submission; ${files.length === 0 ? 'none was found' : `found ${files.length}`}`, { hint: 'Gradescope runs the autograder once per submission: autograd-cli grade key.yaml /autograder/submission/ --reporter gradescope -o /autograder/results/results.json' }), colors(args, process.stderr))}\n`,
+      );
     }
     // nothing written may replace an input: refused before any work
     const inputs = [key, ...files];
@@ -81,7 +88,14 @@ export async function handler(args: Args): Promise<void> {
     } catch (e) {
       throw e instanceof CaseFileError ? new AgError(e.code, e.message, { source: e.source, span: e.span, hint: e.hint }) : e;
     }
-    const options = { seed: args.seed, engine: args.engine, limits, allowFiles: args.allowFiles, maxRtol: positiveNumber('max-rtol', args.maxRtol), maxAtol: positiveNumber('max-atol', args.maxAtol) };
+    const options = {
+      seed: args.seed,
+      engine: args.engine,
+      limits,
+      allowFiles: args.allowFiles,
+      maxRtol: positiveNumber('max-rtol', args.maxRtol),
+      maxAtol: positiveNumber('max-atol', args.maxAtol),
+    };
     const prepared = grading.prepareKey(k, options);
     const fileErrors: FileError[] = walkErrors.map((w) => ({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` }));
     const students = [];
@@ -92,7 +106,13 @@ export async function handler(args: Args): Promise<void> {
         sub = loadSubmission(file, { limits, tree });
       } catch (e) {
         if (!(e instanceof CaseFileError)) throw e;
-        fileErrors.push({ file, code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}), ...(e.span ? { span: e.span } : {}) });
+        fileErrors.push({
+          file,
+          code: e.code,
+          message: e.message,
+          ...(e.source !== undefined ? { source: e.source } : {}),
+          ...(e.span ? { span: e.span } : {}),
+        });
         if (gradescope) {
           const why = e.message.startsWith(file) ? e.message.slice(file.length).replace(/^(?::\d+)*: (?:cannot read it: )?/, '') : e.message;
           const where = e.line !== undefined ? ` (line ${e.line}${e.col !== undefined ? `, column ${e.col}` : ''})` : '';
@@ -112,7 +132,8 @@ export async function handler(args: Args): Promise<void> {
     const report = grading.gradeReport(k, prepared.problems, students, fileErrors, prepared.warnings, performance.now() - t0);
 
     const err = colors(args, process.stderr);
-    for (const fe of fileErrors) process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
+    for (const fe of fileErrors)
+      process.stderr.write(`${formatError(new AgError(fe.code as ErrorCode, fe.message, { source: fe.source, span: fe.span }), err)}\n`);
     let code = fileErrors.length || notGraded !== undefined ? EXIT_USAGE : EXIT_OK;
     // a gradebook or feedback that cannot be written is the run's failure: the grades are what it is for
     const write = (path: string, text: string, durable = true) => {

@@ -6,7 +6,26 @@ import { assertNotInput } from '../io/write.js';
 import { DEFAULT_PICTURE_NODES } from '../limits.js';
 import { parseAt } from '../values.js';
 import { FORMATS, type GraphFormat } from '../report/graph/formats.js';
-import { checkDigits, checkEdges, colors, emit, EDGES_OPTION, ENGINE_OPTION, EXIT_OK, inputFiles, isTerminal, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, readFormula, run, terminalWidth, VALUE_OPTIONS, writeOut } from './common.js';
+import {
+  checkDigits,
+  checkEdges,
+  colors,
+  emit,
+  EDGES_OPTION,
+  ENGINE_OPTION,
+  EXIT_OK,
+  inputFiles,
+  isTerminal,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  readFormula,
+  run,
+  terminalWidth,
+  VALUE_OPTIONS,
+  writeOut,
+} from './common.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
 
 /** The explorer page steps through forward mode seeded at each input entry, up to this many. */
@@ -15,7 +34,8 @@ const EXPLORER_SEEDS = 64;
 const EXPLORER_TENSOR_LIMIT = 4096;
 
 export const command = 'graph <formula>';
-export const describe = 'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json; html: a page that steps through backprop)';
+export const describe =
+  'draw the computational graph: values on the edges, gradients flowing back under them (ascii, dot, mermaid, svg, json; html: a page that steps through backprop)';
 
 export const positionals = {
   formula: { type: 'string', describe: 'the formula, in mathjs syntax; @file reads it from a file, - from standard input' },
@@ -24,14 +44,33 @@ export const positionals = {
 export const options = {
   ...LIMIT_OPTIONS,
   ...VALUE_OPTIONS,
-  format: { alias: 'f', choices: FORMATS, describe: 'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), png (the SVG drawn in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given' },
-  output: { alias: 'o', type: 'string', requiresArg: true, describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .png .json .html) instead of standard output' },
+  format: {
+    alias: 'f',
+    choices: FORMATS,
+    describe:
+      'ascii (terminal, the default), dot, mermaid, svg (Graphviz in WASM, in-process), png (the SVG drawn in-process), json, or html (one self-contained page that steps through the forward and backward passes); with -o, taken from the extension when not given',
+  },
+  output: {
+    alias: 'o',
+    type: 'string',
+    requiresArg: true,
+    describe: 'write to this file (.txt .dot .gv .mmd .mermaid .svg .png .json .html) instead of standard output',
+  },
   edges: { ...EDGES_OPTION, describe: 'what edges carry: summary (numbers; tensors by shape and norm), full (whole tensors, on nodes too), none (no labels)' },
-  mode: { choices: ['reverse', 'forward'] as const, default: 'reverse' as const, describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)' },
+  mode: {
+    choices: ['reverse', 'forward'] as const,
+    default: 'reverse' as const,
+    describe: 'reverse: gradients ∂f/∂· flow back; forward: tangents ∂·/∂x travel forward (needs --wrt x)',
+  },
   wrt: { type: 'string', array: true, describe: 'reverse: differentiate only with respect to these; forward: the input (or one entry, "W[1,2]") to seed' },
   engine: ENGINE_OPTION,
   digits: { type: 'number', default: 6, describe: 'significant digits of the numbers' },
-  'max-picture-nodes': { type: 'number', requiresArg: true, group: 'Limits (for untrusted input):', describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})` },
+  'max-picture-nodes': {
+    type: 'number',
+    requiresArg: true,
+    group: 'Limits (for untrusted input):',
+    describe: `most graph nodes laid out as an svg, png or html picture, edges twice as many (default ${DEFAULT_PICTURE_NODES})`,
+  },
 } as const;
 
 const examples = [
@@ -54,7 +93,8 @@ export async function handler(args: Args): Promise<void> {
     const digits = args.digits;
     checkDigits(digits);
     const maxPictureNodes = args.maxPictureNodes;
-    if (maxPictureNodes !== undefined && !(Number.isInteger(maxPictureNodes) && maxPictureNodes > 0)) throw new AgError('usage', `--max-picture-nodes must be a positive whole number, not ${maxPictureNodes}`);
+    if (maxPictureNodes !== undefined && !(Number.isInteger(maxPictureNodes) && maxPictureNodes > 0))
+      throw new AgError('usage', `--max-picture-nodes must be a positive whole number, not ${maxPictureNodes}`);
     // the renderers are a chunk of their own, off other commands' start-up
     const { formatFromPath, renderGraph, renderPng } = await import('../report/graph/index.js');
     const format = pickFormat(args.format, args.output, args.json, formatFromPath);
@@ -63,9 +103,17 @@ export async function handler(args: Args): Promise<void> {
     const values = parseAt(args.at, { seed: args.seed, limits });
     // computed once; every renderer only reads it (the page needs both passes and every seed)
     const edges = checkEdges(args.edges);
-    if (format === 'png' && !args.output && isTerminal('stdout')) throw new AgError('usage', 'a PNG is binary: give the file to write', { hint: 'add -o graph.png' });
-    const explore = format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : edges === 'full' ? { fullTensorLimit: Infinity } : {};
-    const result = graphResult(readFormula(args.formula, limits), values, { mode: args.mode, wrt: parseList(args.wrt), engine: args.engine, limits, ...explore });
+    if (format === 'png' && !args.output && isTerminal('stdout'))
+      throw new AgError('usage', 'a PNG is binary: give the file to write', { hint: 'add -o graph.png' });
+    const explore =
+      format === 'html' ? { seeds: EXPLORER_SEEDS, fullTensorLimit: EXPLORER_TENSOR_LIMIT } : edges === 'full' ? { fullTensorLimit: Infinity } : {};
+    const result = graphResult(readFormula(args.formula, limits), values, {
+      mode: args.mode,
+      wrt: parseList(args.wrt),
+      engine: args.engine,
+      limits,
+      ...explore,
+    });
     // colour only for a terminal: never in files
     const color = args.output ? new Chalk({ level: 0 }) : colors(args);
     const within = { ms: Math.max(0, limits.timeout * 1000 - (performance.now() - started)), timeout: limits.timeout };
@@ -73,7 +121,10 @@ export async function handler(args: Args): Promise<void> {
     const out = format === 'png' ? await renderPng(result, o) : `${await renderGraph(result, format, o)}\n`;
     emit(out, { output: args.output });
     if (args.output) {
-      writeOut(`wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength)})\n`, 'stderr');
+      writeOut(
+        `wrote ${args.output} (${format}: ${result.nodes.length} nodes, ${result.edges.length} edges, ${size(typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength)})\n`,
+        'stderr',
+      );
     }
     return EXIT_OK;
   });

@@ -1,10 +1,27 @@
 import { builderOf, type ArgsOf } from './options.js';
 import { AgError } from '../errors.js';
 import { parseAt } from '../values.js';
-import { checkDigits, colors, emit, jsonOr, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
+import {
+  checkDigits,
+  colors,
+  emit,
+  jsonOr,
+  ENGINE_OPTION,
+  EXIT_FAIL,
+  EXIT_OK,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  positiveNumber,
+  readFormula,
+  run,
+  VALUE_OPTIONS,
+} from './common.js';
 
 export const command = 'hessian <formula>';
-export const describe = 'the Hessian (second derivatives) from the gradient graph: the matrix, its symmetry, eigenvalues, a check against differences of the gradient; --hvp for a Hessian-vector product';
+export const describe =
+  'the Hessian (second derivatives) from the gradient graph: the matrix, its symmetry, eigenvalues, a check against differences of the gradient; --hvp for a Hessian-vector product';
 
 export const positionals = {
   formula: { type: 'string', describe: 'a scalar formula, in mathjs syntax; @file reads it from a file, - from standard input' },
@@ -13,7 +30,12 @@ export const positionals = {
 export const options = {
   ...LIMIT_OPTIONS,
   ...VALUE_OPTIONS,
-  hvp: { type: 'string', array: true, requiresArg: true, describe: 'only H·v for this direction v (name=value,... like --at; variables left out move by 0): for inputs too large for the whole Hessian' },
+  hvp: {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'only H·v for this direction v (name=value,... like --at; variables left out move by 0): for inputs too large for the whole Hessian',
+  },
   wrt: { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' },
   engine: ENGINE_OPTION,
   check: { type: 'boolean', default: true, describe: 'compare with central differences of the gradient (--no-check to skip)' },
@@ -30,7 +52,10 @@ const examples = [
   ['$0 hessian "sum((W*x).^2)" --at "W=[[1,2],[3,4]], x=[1,-1]" --wrt x', '2WᵀW, positive definite'],
   ['$0 hessian "x^2*y + sin(x)*y^3" --at x=0.7,y=-1.3', 'a saddle: indefinite'],
   ['$0 hessian "log(1 + exp(-y*(w\'*x + b)))" --at "w=[1,-1], x=[0.5,2], b=0.1, y=1" --wrt w,b', 'the logistic loss: σ(z)(1−σ(z)) x xᵀ'],
-  ['$0 hessian "sum((max(X*W1, 0)*W2 - Y).^2)" --at "X=randn(64,1000),W1=randn(1000,100),W2=randn(100,10),Y=randn(64,10)" --wrt W1,W2 --hvp "W1=randn(1000,100), W2=randn(100,10)"', 'one H·v on the MLP (101,000 entries)'],
+  [
+    '$0 hessian "sum((max(X*W1, 0)*W2 - Y).^2)" --at "X=randn(64,1000),W1=randn(1000,100),W2=randn(100,10),Y=randn(64,10)" --wrt W1,W2 --hvp "W1=randn(1000,100), W2=randn(100,10)"',
+    'one H·v on the MLP (101,000 entries)',
+  ],
 ] as const;
 
 export const builder = builderOf({ positionals, options, examples });
@@ -64,11 +89,23 @@ export async function handler(args: Args): Promise<void> {
       // the direction is read like --at, with the same seed stream continued
       const direction = parseAt(args.hvp, { seed: args.seed + 1, limits });
       const r = hvp(formula, values, direction, opts);
-      emit(jsonOr(args, () => r, () => report.renderHvp(r, { digits, color: colors(args) })));
+      emit(
+        jsonOr(
+          args,
+          () => r,
+          () => report.renderHvp(r, { digits, color: colors(args) }),
+        ),
+      );
       return report.hvpPassed(r) ? EXIT_OK : EXIT_FAIL;
     }
     const r = hessian(formula, values, { ...opts, maxHessian, json: args.json });
-    emit(jsonOr(args, () => r, () => report.renderHessian(r, { digits, color: colors(args) })));
+    emit(
+      jsonOr(
+        args,
+        () => r,
+        () => report.renderHessian(r, { digits, color: colors(args) }),
+      ),
+    );
     return report.hessianPassed(r) ? EXIT_OK : EXIT_FAIL;
   });
 }

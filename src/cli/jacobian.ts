@@ -1,6 +1,22 @@
 import { builderOf, type ArgsOf } from './options.js';
 import { parseAt } from '../values.js';
-import { checkDigits, colors, emit, jsonOr, ENGINE_OPTION, EXIT_FAIL, EXIT_OK, LIMIT_OPTIONS, type LimitArgs, limitsOf, parseList, positiveNumber, readFormula, run, VALUE_OPTIONS } from './common.js';
+import {
+  checkDigits,
+  colors,
+  emit,
+  jsonOr,
+  ENGINE_OPTION,
+  EXIT_FAIL,
+  EXIT_OK,
+  LIMIT_OPTIONS,
+  type LimitArgs,
+  limitsOf,
+  parseList,
+  positiveNumber,
+  readFormula,
+  run,
+  VALUE_OPTIONS,
+} from './common.js';
 
 export const command = 'jacobian <formula>';
 export const describe = 'the full Jacobian of a vector-valued formula by forward mode (n passes) and reverse mode (m passes), with their cost';
@@ -12,7 +28,11 @@ export const positionals = {
 export const options = {
   ...LIMIT_OPTIONS,
   ...VALUE_OPTIONS,
-  mode: { choices: ['both', 'auto', 'forward', 'reverse'] as const, default: 'both' as const, describe: 'both: run the two and compare; auto: the one with fewer passes, saying why' },
+  mode: {
+    choices: ['both', 'auto', 'forward', 'reverse'] as const,
+    default: 'both' as const,
+    describe: 'both: run the two and compare; auto: the one with fewer passes, saying why',
+  },
   wrt: { type: 'string', array: true, describe: 'differentiate only with respect to these variables (comma-separated)' },
   engine: ENGINE_OPTION,
   check: { type: 'boolean', default: true, describe: 'compare with central differences (--no-check to skip)' },
@@ -53,7 +73,13 @@ export async function handler(args: Args): Promise<void> {
       eps: positiveNumber('eps', args.eps),
       fdMax: positiveNumber('fd-max', args.fdMax),
     });
-    emit(jsonOr(args, () => result, () => renderJacobian(result, { digits, color: colors(args) })));
+    emit(
+      jsonOr(
+        args,
+        () => result,
+        () => renderJacobian(result, { digits, color: colors(args) }),
+      ),
+    );
     return jacobianPassed(result) ? EXIT_OK : EXIT_FAIL;
   });
 }

@@ -99,7 +99,9 @@ function unknownCommand(argv: string[]): AgError | null {
   const first = argv[0];
   if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return null;
   const guess = closest(first, COMMANDS);
-  return new AgError('usage', `unknown command ${first}`, { hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help` });
+  return new AgError('usage', `unknown command ${first}`, {
+    hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help`,
+  });
 }
 
 /** The options every command has (besides yargs's --help and --version). */
@@ -118,8 +120,16 @@ export async function yargsCli(argv: string[], commands: readonly CommandModuleL
   const { default: yargs } = await import('yargs');
   return yargs(protectFormulas(argv))
     .scriptName(SCRIPT_NAME)
-    .usage('$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.')
-    .parserConfiguration({ 'dot-notation': false, 'parse-numbers': true, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'boolean-negation': true })
+    .usage(
+      '$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.',
+    )
+    .parserConfiguration({
+      'dot-notation': false,
+      'parse-numbers': true,
+      'parse-positional-numbers': false,
+      'camel-case-expansion': true,
+      'boolean-negation': true,
+    })
     .middleware(unmark, true)
     .command(commands as unknown as CommandModule[])
     .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
@@ -130,7 +140,9 @@ export async function yargsCli(argv: string[], commands: readonly CommandModuleL
     .alias('h', 'help')
     .version(version())
     .wrap(Math.min(110, terminalWidth()))
-    .epilogue('Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.')
+    .epilogue(
+      'Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.',
+    )
     .fail((msg, err) => {
       usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
     });

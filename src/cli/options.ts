@@ -47,5 +47,7 @@ export function builderOf(spec: CommandSpec): (y: Argv) => Argv {
 }
 
 /** The arguments a command's handler gets, from its tables. */
-export type ArgsOf<P extends Record<string, Options>, O extends Record<string, Options>> = Mutable<ArgumentsCamelCase<InferredOptionTypes<P> & InferredOptionTypes<O>>>;
+export type ArgsOf<P extends Record<string, Options>, O extends Record<string, Options>> = Mutable<
+  ArgumentsCamelCase<InferredOptionTypes<P> & InferredOptionTypes<O>>
+>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -52,7 +52,8 @@ export function tableOf(mod: CommandModuleLike, globals: OptionTable): Table {
   // a positional is a string (or strings) and nothing more
   for (const [name, spec] of positionalSpecs) {
     const p = positionals.find((q) => q.name === name);
-    if (!p || spec.type !== 'string' || Boolean(spec.array) !== p.variadic || Object.keys(spec).some((k) => !['type', 'array', 'describe'].includes(k))) plain = false;
+    if (!p || spec.type !== 'string' || Boolean(spec.array) !== p.variadic || Object.keys(spec).some((k) => !['type', 'array', 'describe'].includes(k)))
+      plain = false;
   }
   for (const spec of options.values()) {
     if (spec.type === 'boolean' && (spec.array || spec.choices)) plain = false;
@@ -81,7 +82,12 @@ function valueFor(spec: OptionSpec, text: string): unknown {
  * The command and its arguments, as yargs would give them to its handler, when the
  * command line is plain (see above); null otherwise.
  */
-export function readPlain<M extends CommandModuleLike>(argv: readonly string[], modules: readonly M[], globals: OptionTable, scriptName: string): { module: M; args: Record<string, unknown> } | null {
+export function readPlain<M extends CommandModuleLike>(
+  argv: readonly string[],
+  modules: readonly M[],
+  globals: OptionTable,
+  scriptName: string,
+): { module: M; args: Record<string, unknown> } | null {
   const [name, ...rest] = argv;
   const mod = modules.find((m) => m.command.split(' ')[0] === name);
   if (!mod) return null;

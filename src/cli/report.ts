@@ -11,7 +11,12 @@ export function reporterOption<K extends ReportKind>(kind: K, describe: string) 
  * A report through the one output path: the reporter asked for (`--reporter`, or json for
  * `--json`) to standard output, or to `-o` while the terminal shows the table.
  */
-export async function emitReport<K extends ReportKind>(kind: K, result: ReportKinds[K], args: CommonArgs & { reporter: ReporterName; output?: string }, o: { notWritten: (e: AgError) => void; notGraded?: string }): Promise<void> {
+export async function emitReport<K extends ReportKind>(
+  kind: K,
+  result: ReportKinds[K],
+  args: CommonArgs & { reporter: ReporterName; output?: string },
+  o: { notWritten: (e: AgError) => void; notGraded?: string },
+): Promise<void> {
   const name = reporterOf(args);
   const [render, table] = await Promise.all([loadReporter(name, kind), loadReporter('table', kind)]);
   const shown = () => table(result, { color: colors(args), width: terminalWidth() });

@@ -26,7 +26,12 @@ export interface Simplified {
 }
 
 /** Simplify `exprs` within `budgetMs` (and the run's deadline); `matrices`: keep matrix products in order (see simplifyExpr). */
-export function simplifyWithin(exprs: string[], budgetMs = SIMPLIFY_BUDGET_MS, simplify?: (e: string, o?: { matrices?: boolean }) => string, o: { matrices?: boolean } = {}): Simplified {
+export function simplifyWithin(
+  exprs: string[],
+  budgetMs = SIMPLIFY_BUDGET_MS,
+  simplify?: (e: string, o?: { matrices?: boolean }) => string,
+  o: { matrices?: boolean } = {},
+): Simplified {
   const out: (string | null)[] = exprs.map(() => null);
   const errors: (string | null)[] = exprs.map(() => null);
   const budget = Math.min(budgetMs, remainingMs());

@@ -174,7 +174,17 @@ export function crossCheckTensor(
   const rng = new Rng(opts.seed ?? 42);
   const userLimits = limitsFrom(opts.limits);
   const limits = ourText(opts.limits);
-  const result: CrossCheck = { passed: true, rtol: CHECK_RTOL, atol: CHECK_ATOL, points: [], skipped: 0, maxAbsError: 0, maxRelError: 0, disagreement: null, shapes: 0 };
+  const result: CrossCheck = {
+    passed: true,
+    rtol: CHECK_RTOL,
+    atol: CHECK_ATOL,
+    points: [],
+    skipped: 0,
+    maxAbsError: 0,
+    maxRelError: 0,
+    disagreement: null,
+    shapes: 0,
+  };
   const shapeKeys = new Set<string>();
   const draw = (shapes: Record<string, Shape>, t: number): Record<string, Tensor> => {
     const [lo, hi] = RANGES[t % RANGES.length];
@@ -207,7 +217,8 @@ export function crossCheckTensor(
       const shapes = t % 2 === 0 || opts.sized ? given : renamedShapes(given, rng);
       const drawn = Object.keys(values).reduce((s, k) => s + (opts.indexVars.includes(k) ? 0 : sizeOf(shapes[k])), 0);
       const bytes = (held + drawn) * ENTRY_BYTES;
-      if (bytes > userLimits.maxMemory) throw memoryError(bytes, "the derivative's cross-check (the values given and a random point of their shapes)", userLimits);
+      if (bytes > userLimits.maxMemory)
+        throw memoryError(bytes, "the derivative's cross-check (the values given and a random point of their shapes)", userLimits);
       // the last point's copies are dead: collected before the next is drawn, so they never pile up
       collectGarbage(bytes);
       point = draw(shapes, t);
@@ -233,9 +244,13 @@ export function crossCheckTensor(
             return true;
           }
         });
-        throw new AgError('engine', `derive: the formula ∂f/∂${bad} = ${bad ? derivatives[bad] : '?'} does not evaluate at the values given (${(e as Error).message})`, {
-          hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
-        });
+        throw new AgError(
+          'engine',
+          `derive: the formula ∂f/∂${bad} = ${bad ? derivatives[bad] : '?'} does not evaluate at the values given (${(e as Error).message})`,
+          {
+            hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+          },
+        );
       }
       result.skipped++;
       continue;
@@ -258,9 +273,13 @@ export function crossCheckTensor(
       // a scalar derivative stands for every entry (d/dW sum(W) = 1)
       const s = out.size === 1 && node.size > 1 ? new Float64Array(node.size).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
       if (s.length !== e.length) {
-        throw new AgError('engine', `derive: ∂f/∂${v} = ${derivatives[v]} has ${s.length} entries where ${v} has ${e.length} (shapes ${JSON.stringify(Object.fromEntries(Object.entries(point).map(([k, t]) => [k, t.shape])))})`, {
-          hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
-        });
+        throw new AgError(
+          'engine',
+          `derive: ∂f/∂${v} = ${derivatives[v]} has ${s.length} entries where ${v} has ${e.length} (shapes ${JSON.stringify(Object.fromEntries(Object.entries(point).map(([k, t]) => [k, t.shape])))})`,
+          {
+            hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+          },
+        );
       }
       if (!e.every(Number.isFinite) || !s.every(Number.isFinite)) bad = true;
       engine[v] = norm2(e);
@@ -277,7 +296,8 @@ export function crossCheckTensor(
     for (const { v, e, s } of pairs) {
       for (let k = 0; k < e.length; k++) {
         const abs = judge(result, s[k], e[k]);
-        if (abs !== null) result.disagreement = { ...p, variable: `${v}${subscript(point[v].shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
+        if (abs !== null)
+          result.disagreement = { ...p, variable: `${v}${subscript(point[v].shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
       }
     }
   }

@@ -123,7 +123,8 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
     }
   }
   const missing = opts.at ? all.filter((v) => !(v in given)) : [];
-  if (missing.length) throw new AgError('missing-value', `--at gives no value for ${missing.join(', ')}`, { hint: `give every variable a value, or leave --at out` });
+  if (missing.length)
+    throw new AgError('missing-value', `--at gives no value for ${missing.join(', ')}`, { hint: `give every variable a value, or leave --at out` });
 
   // named steps and inline functions stay as written (their definitions are the prelude)
   const kept = keptForms(program, tape, limits);
@@ -154,7 +155,10 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
     if (f !== null) notes.push(`simplify could not handle ${what(i)} (${f}); it is shown as accumulated`);
   });
   if (big.some(Boolean)) notes.push(`expressions longer than ${SIMPLIFY_MAX_CHARS} characters are shown as accumulated, not simplified`);
-  if (tidy.timedOut) notes.push(`simplify ran out of its time budget (${((opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS) / 1000).toFixed(0)} s); what it did not finish is shown as accumulated (correct, not simplified)`);
+  if (tidy.timedOut)
+    notes.push(
+      `simplify ran out of its time budget (${((opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS) / 1000).toFixed(0)} s); what it did not finish is shown as accumulated (correct, not simplified)`,
+    );
   const derivatives: Record<string, string> = Object.create(null);
   wrt.forEach((v, i) => (derivatives[v] = results[i] ?? raw[v]));
   edges.forEach((e, k) => {
@@ -205,7 +209,11 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const tape = buildTape(program, values, { wrt: opts.wrt, limits });
   const out = tape.nodes[tape.output];
   if (out.size !== 1) {
-    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, { span: out.span, source: formula, hint: 'reduce it (sum(...)), or use autograd-cli jacobian' });
+    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, {
+      span: out.span,
+      source: formula,
+      hint: 'reduce it (sum(...)), or use autograd-cli jacobian',
+    });
   }
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const wrt = tape.inputs.map((i) => i.name);
@@ -213,7 +221,10 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
   const notes: string[] = unusedArgumentNotes(tape);
   const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
-  if (scalars.length) notes.push(`${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`);
+  if (scalars.length)
+    notes.push(
+      `${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`,
+    );
   const unsimplified: Record<string, string> = {};
   let specific = false;
   wrt.forEach((v, k) => {
@@ -228,7 +239,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   });
   // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
   const derivatives: Record<string, string> = Object.create(null);
-  const tidy = simplifyWithin(wrt.map((v) => unsimplified[v]), opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify, { matrices: true });
+  const tidy = simplifyWithin(
+    wrt.map((v) => unsimplified[v]),
+    opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS,
+    opts.simplify,
+    { matrices: true },
+  );
   wrt.forEach((v, i) => {
     derivatives[v] = tidy.out[i] ?? unsimplified[v];
     if (tidy.errors[i] !== null) notes.push(`simplify could not handle ∂f/∂${v} (${tidy.errors[i]}); it is shown as accumulated`);
@@ -238,7 +254,14 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   // A .* (2 * B) * C), so a simplified form that disagrees falls back to the accumulated one
   const judge = (v: string, text: string): CrossCheck | null => {
     try {
-      return crossCheckTensor(formula, { [v]: text }, values, { wrt: [v], indexVars: tape.indexVars, seed: opts.seed, points: opts.points, limits, sized: specific });
+      return crossCheckTensor(formula, { [v]: text }, values, {
+        wrt: [v],
+        indexVars: tape.indexVars,
+        seed: opts.seed,
+        points: opts.points,
+        limits,
+        sized: specific,
+      });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
       throw e;
@@ -255,13 +278,21 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         c = raw;
       }
     }
-    if (!c) throw new AgError('engine', `derive: the formula ∂f/∂${v} = ${derivatives[v]} does not evaluate at the values given`, { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' });
+    if (!c)
+      throw new AgError('engine', `derive: the formula ∂f/∂${v} = ${derivatives[v]} does not evaluate at the values given`, {
+        source: formula,
+        hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+      });
     if (!c.passed) throw tensorBugReport(formula, derivatives, c);
     checks.push(c);
   }
   const check: CrossCheck = {
     ...checks[0],
-    points: checks[0].points.map((p, k) => ({ ...p, engine: Object.assign({}, ...checks.map((c) => c.points[k]?.engine)), symbolic: Object.assign({}, ...checks.map((c) => c.points[k]?.symbolic)) })),
+    points: checks[0].points.map((p, k) => ({
+      ...p,
+      engine: Object.assign({}, ...checks.map((c) => c.points[k]?.engine)),
+      symbolic: Object.assign({}, ...checks.map((c) => c.points[k]?.symbolic)),
+    })),
     maxAbsError: Math.max(...checks.map((c) => c.maxAbsError)),
     maxRelError: Math.max(...checks.map((c) => c.maxRelError)),
     skipped: Math.max(...checks.map((c) => c.skipped)),
@@ -302,7 +333,13 @@ function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string, ke
     keptInputs(n, kept).forEach((from, k) => {
       reached.add(from);
       if (!tape.nodes[from].active) return;
-      const local = call ? inParams(call.partials[k], call.params, call.args.map((a) => displayName(tape, tape.nodes[a]))) : localFormula(tape, n, k);
+      const local = call
+        ? inParams(
+            call.partials[k],
+            call.params,
+            call.args.map((a) => displayName(tape, tape.nodes[a])),
+          )
+        : localFormula(tape, n, k);
       edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local, localInVariables: inVariables(n, k) });
     });
   }
@@ -349,10 +386,24 @@ function valueAt(tape: Tape, values: Record<string, Tensor>): number {
 }
 
 /** A disagreement: the numbers, and whether simplify or the accumulation is to blame. */
-function bugReport(formula: string, tape: Tape, derivatives: Record<string, string>, unsimplified: Record<string, string>, check: CrossCheck, opts: DeriveOptions, prelude: string): AgError {
+function bugReport(
+  formula: string,
+  tape: Tape,
+  derivatives: Record<string, string>,
+  unsimplified: Record<string, string>,
+  check: CrossCheck,
+  opts: DeriveOptions,
+  prelude: string,
+): AgError {
   const d = check.disagreement!;
-  const point = Object.entries(d.point).map(([k, v]) => `${k}=${num(v, 17)}`).join(', ');
-  const rawCheck = crossCheck(tape, { [d.variable]: unsimplified[d.variable] }, { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits), prelude });
+  const point = Object.entries(d.point)
+    .map(([k, v]) => `${k}=${num(v, 17)}`)
+    .join(', ');
+  const rawCheck = crossCheck(
+    tape,
+    { [d.variable]: unsimplified[d.variable] },
+    { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits), prelude },
+  );
   const blame = rawCheck.passed
     ? `mathjs simplify changed it: the unsimplified ${unsimplified[d.variable].length > 200 ? 'expression' : unsimplified[d.variable]} agrees`
     : 'the reverse accumulation of local formulas is wrong before simplify too (an op table local formula?)';

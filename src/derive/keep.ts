@@ -51,7 +51,7 @@ function pure(tape: Tape, root: number, args: number[]): boolean {
 function partialsOf(program: Program, fn: string, limits: Limits, cache: Map<string, string[] | null>): string[] | null {
   const defs = program.stmts.filter((s) => s.k === 'def');
   const def = defs.filter((s) => s.name === fn).pop();
-  if (!def || def.k !== 'def') return null;
+  if (def?.k !== 'def') return null;
   const text = (span: { start: number; end: number }) => program.source.slice(span.start, span.end);
   // the body on its own, with the other functions it may call
   const source = [...defs.filter((s) => s.name !== fn).map((s) => text(s.span)), text(def.body.span)].join('; ');
@@ -92,7 +92,7 @@ function inItself(tape: Tape, fn: string, param: string): string | null {
   const pts: { f: number; d: number }[] = [];
   for (let k = 0; k < 24 && pts.length < 12; k++) {
     const [lo, hi] = RANGES[k % RANGES.length];
-    const t = lo + ((hi - lo) * ((k * 0.618034) % 1));
+    const t = lo + (hi - lo) * ((k * 0.618034) % 1);
     const arena = makeArena(tape, { [param]: scalar(t) });
     jsEngine.forward(tape, arena);
     const f = arena[tape.nodes[tape.output].offset];
@@ -100,7 +100,10 @@ function inItself(tape: Tape, fn: string, param: string): string | null {
     if (Number.isFinite(f) && Number.isFinite(d) && !pts.some((p) => Math.abs(p.f - f) < 1e-6)) pts.push({ f, d });
   }
   if (pts.length < 6) return null;
-  const c = solve3(pts.slice(0, 3).map((p) => [1, p.f, p.f * p.f]), pts.slice(0, 3).map((p) => p.d));
+  const c = solve3(
+    pts.slice(0, 3).map((p) => [1, p.f, p.f * p.f]),
+    pts.slice(0, 3).map((p) => p.d),
+  );
   if (!c) return null;
   const nice = c.map(rational);
   if (nice.some((x) => x === null) || (nice[1]!.v === 0 && nice[2]!.v === 0)) return null;
@@ -123,7 +126,8 @@ function rational(x: number): Rational | null {
 }
 
 function solve3(a: number[][], b: number[]): number[] | null {
-  const det = (m: number[][]) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const det = (m: number[][]) =>
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
   const d = det(a);
   if (Math.abs(d) < 1e-12) return null;
   return [0, 1, 2].map((j) => det(a.map((row, i) => row.map((x, k) => (k === j ? b[i] : x)))) / d);

@@ -94,8 +94,12 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
   };
 
   const parsed = bottomUp(m.parse(expr), pre);
-  rules ??= m.simplify.rules.filter((r) => !REWRITES.test(typeof r === 'object' && r !== null ? String((r as { s?: string; l?: string }).s ?? (r as { l?: string }).l ?? '') : ''));
-  const simple = opts.matrices ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } }) : m.simplify(parsed, rules);
+  rules ??= m.simplify.rules.filter(
+    (r) => !REWRITES.test(typeof r === 'object' && r !== null ? String((r as { s?: string; l?: string }).s ?? (r as { l?: string }).l ?? '') : ''),
+  );
+  const simple = opts.matrices
+    ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } })
+    : m.simplify(parsed, rules);
   return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
 }
 

@@ -15,9 +15,19 @@ import { argName, LOCAL_NAME } from '../ops/types.js';
 export const MAX_EXPR = 200_000;
 
 const INFIX: Record<string, string> = {
-  add: '+', subtract: '-', multiply: '*', divide: '/', pow: '^',
-  larger: '>', smaller: '<', largerEq: '>=', smallerEq: '<=', equal: '==', unequal: '!=',
-  and: 'and', or: 'or',
+  add: '+',
+  subtract: '-',
+  multiply: '*',
+  divide: '/',
+  pow: '^',
+  larger: '>',
+  smaller: '<',
+  largerEq: '>=',
+  smallerEq: '<=',
+  equal: '==',
+  unequal: '!=',
+  and: 'and',
+  or: 'or',
 };
 const PREFIX: Record<string, string> = { unaryMinus: '-', unaryPlus: '+', not: 'not ' };
 
@@ -80,9 +90,14 @@ export function valueExprs(tape: Tape, kept?: Kept): string[] {
  * The op table's local derivative ∂node/∂input_k as an expression in the variables:
  * `cos(a)` with a = x^2 is `cos(x ^ 2)`.
  */
-export function localExpr(tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
+export function localExpr(_tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
   const call = kept?.calls.get(n.id);
-  if (call) return inParams(call.partials[k], call.params, call.args.map((i) => exprs[i]));
+  if (call)
+    return inParams(
+      call.partials[k],
+      call.params,
+      call.args.map((i) => exprs[i]),
+    );
   const raw = getOp(n.op).local(n.inputs.length, n.attrs)[k];
   if (raw === undefined) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
   const names = new Map<string, string>();

@@ -42,7 +42,11 @@ export function tensorGradient(tape: Tape): TensorGradient {
     } else ids[n.id] = logSoftmax(w, n.op, ins) ?? w.op(n.op, ins, n.attrs);
   }
   const output = ids[tape.output];
-  const grads = appendGradient(w, output, tape.inputs.map((i) => ids[i.node]));
+  const grads = appendGradient(
+    w,
+    output,
+    tape.inputs.map((i) => ids[i.node]),
+  );
   return { writer: w, grads, output, names };
 }
 
@@ -68,7 +72,10 @@ export function formulaOf(g: TensorGradient, id: GraphNode, indexVars: Record<st
   let shapeSpecific = false;
   const isScalar = (x: GraphNode) => w.shape(x).length === 0;
   const guard = (s: string) => {
-    if (s.length > MAX_EXPR) throw new AgError('limit', `the derivative grows past ${MAX_EXPR} characters when written as one formula`, { hint: 'use autograd-cli grad for its value at a point' });
+    if (s.length > MAX_EXPR)
+      throw new AgError('limit', `the derivative grows past ${MAX_EXPR} characters when written as one formula`, {
+        hint: 'use autograd-cli grad for its value at a point',
+      });
     return s;
   };
   const constText = (t: Tensor, x: GraphNode): string => {
@@ -90,9 +97,16 @@ export function formulaOf(g: TensorGradient, id: GraphNode, indexVars: Record<st
     if (t.data.every((v) => v === 1)) return `ones(${dims})`;
     if (t.data.every((v) => v === 0)) return `zeros(${dims})`;
     if (t.data.every((v) => v === t.data[0])) return `${num(t.data[0])} * ones(${dims})`;
-    if (t.shape.length === 2 && t.shape[0] === t.shape[1] && t.data.every((v, k) => v === (Math.floor(k / t.shape[1]) === k % t.shape[1] ? 1 : 0))) return `eye(${t.shape[0]})`;
-    if (size > 16) throw new AgError('unsupported', `the derivative has a constant ${shapeStr(t.shape)} that has no short formula`, { hint: 'use autograd-cli grad for its value at a point' });
-    const rows = t.shape.length === 1 ? [Array.from(t.data)] : Array.from({ length: t.shape[0] }, (_, i) => Array.from(t.data.subarray(i * t.shape[1], (i + 1) * t.shape[1])));
+    if (t.shape.length === 2 && t.shape[0] === t.shape[1] && t.data.every((v, k) => v === (Math.floor(k / t.shape[1]) === k % t.shape[1] ? 1 : 0)))
+      return `eye(${t.shape[0]})`;
+    if (size > 16)
+      throw new AgError('unsupported', `the derivative has a constant ${shapeStr(t.shape)} that has no short formula`, {
+        hint: 'use autograd-cli grad for its value at a point',
+      });
+    const rows =
+      t.shape.length === 1
+        ? [Array.from(t.data)]
+        : Array.from({ length: t.shape[0] }, (_, i) => Array.from(t.data.subarray(i * t.shape[1], (i + 1) * t.shape[1])));
     const lit = rows.map((r) => `[${r.map(num).join(', ')}]`);
     return t.shape.length === 1 ? lit[0] : `[${lit.join(', ')}]`;
   };
@@ -147,7 +161,9 @@ export function formulaOf(g: TensorGradient, id: GraphNode, indexVars: Record<st
       const j = gather[0];
       return from.length === 1 ? `${wrap(arg)}[${j + 1}]` : `${wrap(arg)}[${Math.floor(j / from[1]) + 1}, ${(j % from[1]) + 1}]`;
     }
-    throw new AgError('unsupported', 'the derivative picks entries of a tensor in a pattern that has no short formula', { hint: 'use autograd-cli grad for its value at a point' });
+    throw new AgError('unsupported', 'the derivative picks entries of a tensor in a pattern that has no short formula', {
+      hint: 'use autograd-cli grad for its value at a point',
+    });
   };
   return { text: text(id), shapeSpecific };
 }

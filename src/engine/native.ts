@@ -179,7 +179,8 @@ export function loadNative(opts: { notice?: boolean } = {}): NativeStatus {
   const loaded = loadFirst(tried);
   addon = loaded.addon;
   status = loaded.status;
-  if (!status.engine && opts.notice !== false && tried[0].source !== 'AUTOGRAD_NATIVE_PATH') noticeOnce(tried.map((c) => `${c.source}: ${c.skipped}`).join('; '));
+  if (!status.engine && opts.notice !== false && tried[0].source !== 'AUTOGRAD_NATIVE_PATH')
+    noticeOnce(tried.map((c) => `${c.source}: ${c.skipped}`).join('; '));
   return status;
 }
 
@@ -206,7 +207,9 @@ export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; add
       c.skipped = `does not load: ${(e as Error).message.split('\n')[0]}`;
     }
   }
-  return { status: { engine: null, reason: `no native engine (${tried.map((c) => `${c.source}: ${c.skipped}`).join('; ')})`, path: tried[0].path, candidates: tried } };
+  return {
+    status: { engine: null, reason: `no native engine (${tried.map((c) => `${c.source}: ${c.skipped}`).join('; ')})`, path: tried[0].path, candidates: tried },
+  };
 }
 
 /** How a user builds the engine of this install (the note below, doctor). */
@@ -252,7 +255,17 @@ function noticeOnce(reason: string): void {
  * to give up the engine for the rest of the process.
  */
 function selfTest(a: NativeAddon): void {
-  const leaf = (id: number, label: string): Tape['nodes'][number] => ({ id, op: 'input', inputs: [], shape: [2], size: 2, offset: 2 * id, attrs: {}, label, active: true });
+  const leaf = (id: number, label: string): Tape['nodes'][number] => ({
+    id,
+    op: 'input',
+    inputs: [],
+    shape: [2],
+    size: 2,
+    offset: 2 * id,
+    attrs: {},
+    label,
+    active: true,
+  });
   const tape: Tape = {
     source: 'sum(x .* y)',
     nodes: [
@@ -377,9 +390,13 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
 function nativeError(e: unknown): Error {
   const code = (e as { code?: string })?.code;
   if (code === 'ETIMEDOUT') return timeoutError();
-  if (code === 'ENOMEM') return new AgError('limit', 'the native engine ran out of memory', { hint: 'lower --max-memory so the estimate refuses such inputs, or use --engine js' });
+  if (code === 'ENOMEM')
+    return new AgError('limit', 'the native engine ran out of memory', { hint: 'lower --max-memory so the estimate refuses such inputs, or use --engine js' });
   if (e instanceof AgError) return e;
-  return new AgError('engine', (e as Error)?.message?.startsWith('native engine') ? (e as Error).message : `native engine: ${(e as Error)?.message ?? String(e)}`);
+  return new AgError(
+    'engine',
+    (e as Error)?.message?.startsWith('native engine') ? (e as Error).message : `native engine: ${(e as Error)?.message ?? String(e)}`,
+  );
 }
 
 function guard<T>(fn: () => T): T {

@@ -42,11 +42,5 @@ export interface Engine {
    * point (see OpDef.branch): a code that differs from the base point's means the step
    * crossed a kink.
    */
-  evaluate(
-    tape: Tape,
-    arena: Float64Array,
-    coord: Int32Array,
-    delta: Float64Array,
-    direction?: Float64Array,
-  ): { values: Float64Array; branches: Float64Array };
+  evaluate(tape: Tape, arena: Float64Array, coord: Int32Array, delta: Float64Array, direction?: Float64Array): { values: Float64Array; branches: Float64Array };
 }

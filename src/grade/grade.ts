@@ -1,6 +1,18 @@
 import { AgError } from '../errors.js';
 import { roundPoints, type FileError } from '../cases/run.js';
-import { checkPart, compileAnswer, whatOf as whatOfPart, compileFormula, Located, toCaseError, wantTruths, type Answer, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
+import {
+  checkPart,
+  compileAnswer,
+  whatOf as whatOfPart,
+  compileFormula,
+  Located,
+  toCaseError,
+  wantTruths,
+  type Answer,
+  type CaseError,
+  type Compiled,
+  type RunOptions,
+} from '../cases/compile.js';
 import { samplePoints, type Sample } from '../cases/sample.js';
 import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../cases/judge.js';
 import type { RawExpected } from '../cases/load.js';
@@ -93,7 +105,11 @@ export function prepareKey(key: Key, o: RunOptions = {}): { problems: PreparedPr
       return withDeadline(limits.timeout, () => prepare(problem, { ...o, limits }, warnings));
     } catch (e) {
       const ce = toCaseError(problem.spec, e);
-      throw new AgError(ce.code as AgError['code'], `${key.file}:${ce.line}${ce.col !== undefined ? `:${ce.col}` : ''}: problem ${problem.name}: ${ce.message}`, { source: ce.source, span: ce.span, hint: ce.hint });
+      throw new AgError(
+        ce.code as AgError['code'],
+        `${key.file}:${ce.line}${ce.col !== undefined ? `:${ce.col}` : ''}: problem ${problem.name}: ${ce.message}`,
+        { source: ce.source, span: ce.span, hint: ce.hint },
+      );
     }
   });
   return { problems, warnings };
@@ -110,14 +126,25 @@ function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedP
   const first = samples[0].r;
   // the variables differentiated: not those used as indices (onehot(y, 3)), not those left out by wrt:
   const variables = first.variables.filter((v) => c.variables.includes(v));
-  const parts = problem.parts ?? [{ kind: 'value', name: 'f', part: 'value' }, ...variables.map((v): PartSpec => ({ kind: 'gradient', name: v, part: `gradient.${v}` }))];
+  const parts = problem.parts ?? [
+    { kind: 'value', name: 'f', part: 'value' },
+    ...variables.map((v): PartSpec => ({ kind: 'gradient', name: v, part: `gradient.${v}` })),
+  ];
   for (const p of parts) {
     if (p.kind === 'gradient' && c.variables.includes(p.name) && !variables.includes(p.name)) {
-      throw new Located('parts', new AgError('bad-value', `parts: ${p.part}: ${p.name} is ${first.indexVariables.includes(p.name) ? 'used as an index, so it has no gradient' : 'not differentiated'}`));
+      throw new Located(
+        'parts',
+        new AgError(
+          'bad-value',
+          `parts: ${p.part}: ${p.name} is ${first.indexVariables.includes(p.name) ? 'used as an index, so it has no gradient' : 'not differentiated'}`,
+        ),
+      );
     }
   }
   for (const x of w) warnings.push(`${problem.name}: ${x}`);
-  for (const s of samples) for (const f of [...judgeAutodiff(c, s), ...(c.order === 2 ? judgeSecondOrder(c, s) : [])]) warnings.push(`${problem.name}: the key's own formula fails its check — ${f.message}`);
+  for (const s of samples)
+    for (const f of [...judgeAutodiff(c, s), ...(c.order === 2 ? judgeSecondOrder(c, s) : [])])
+      warnings.push(`${problem.name}: the key's own formula fails its check — ${f.message}`);
   // every submission's answers are parsed once per distinct text
   c.compiledAnswers = new Map();
   return { problem, c, parts, samples, points: problem.spec.points ?? 1 };
@@ -146,7 +173,12 @@ export function gradeSubmission(key: PreparedProblem[], sub: Submission, o: RunO
     const p = key.find((q) => q.problem.name === name)!;
     const given = sub.answers[name].expect;
     const graded = new Set(p.parts.map((x) => x.part));
-    const extra = [...(given.value !== undefined ? ['value'] : []), ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`), ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`), ...Object.entries(given.hessian ?? {}).flatMap(([x, row]) => Object.keys(row).map((y) => `hessian.${x}.${y}`))].filter((x) => !graded.has(x));
+    const extra = [
+      ...(given.value !== undefined ? ['value'] : []),
+      ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`),
+      ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`),
+      ...Object.entries(given.hessian ?? {}).flatMap(([x, row]) => Object.keys(row).map((y) => `hessian.${x}.${y}`)),
+    ].filter((x) => !graded.has(x));
     for (const x of extra) notes.push(`answers.${name}.${x}: not graded (the key does not grade ${x})`);
   }
   const max = key.reduce((s, p) => s + p.points, 0);
@@ -158,7 +190,8 @@ function gradeProblem(p: PreparedProblem, sub: Submission): ProblemResult {
   const share = p.points / p.parts.length;
   const given = sub.answers[name];
   const result = (parts: PartResult[]): ProblemResult => ({ name, points: p.points, earned: roundPoints(parts.reduce((s, x) => s + x.earned, 0)), parts });
-  const all = (status: PartStatus, message: string) => result(p.parts.map((x) => ({ part: x.part, what: whatOf(x), points: share, earned: 0, status, message })));
+  const all = (status: PartStatus, message: string) =>
+    result(p.parts.map((x) => ({ part: x.part, what: whatOf(x), points: share, earned: 0, status, message })));
   if (sub.refused.length) return all('error', 'not graded: the submission was refused');
   if (!given) return all('missing', 'no answer given');
   if (given.problem) return all('error', `not graded: ${given.problem.message}${given.problem.hint ? ` (${given.problem.hint})` : ''}`);
@@ -187,7 +220,11 @@ function gradeProblem(p: PreparedProblem, sub: Submission): ProblemResult {
     if (!a) continue;
     try {
       const verdicts = p.samples.map((s) => judgeAnswer(c, a, s));
-      const wrong = failuresOver(c.spec, p.samples, verdicts.map((v) => (v.ok ? [] : [v.finding])))[0];
+      const wrong = failuresOver(
+        c.spec,
+        p.samples,
+        verdicts.map((v) => (v.ok ? [] : [v.finding])),
+      )[0];
       if (wrong) Object.assign(part, { status: 'wrong', message: wrong.message, ...(wrong.mistake ? { mistake: wrong.mistake } : {}) });
       else Object.assign(part, { earned: share, message: verdicts[0].ok ? verdicts[0].words : '' });
     } catch (e) {
@@ -204,11 +241,23 @@ function errorPart(base: Omit<PartResult, 'status' | 'message'>, c: Compiled, e:
 }
 
 /** The report of a grading run. */
-export function gradeReport(key: Key, prepared: PreparedProblem[], students: StudentResult[], fileErrors: FileError[], warnings: string[], ms: number): GradeReport {
+export function gradeReport(
+  key: Key,
+  prepared: PreparedProblem[],
+  students: StudentResult[],
+  fileErrors: FileError[],
+  warnings: string[],
+  ms: number,
+): GradeReport {
   return {
     title: key.title,
     key: key.file,
-    problems: prepared.map((p) => ({ name: p.problem.name, points: p.points, parts: p.parts.map((x) => x.part), ...(p.problem.visibility ? { visibility: p.problem.visibility } : {}) })),
+    problems: prepared.map((p) => ({
+      name: p.problem.name,
+      points: p.points,
+      parts: p.parts.map((x) => x.part),
+      ...(p.problem.visibility ? { visibility: p.problem.visibility } : {}),
+    })),
     ...(key.visibility ? { visibility: key.visibility } : {}),
     students,
     fileErrors,

@@ -88,15 +88,31 @@ function keyOf(doc: ParsedDocument): Key {
   for (const k of Object.keys(value)) {
     if (!KEY_KEYS.includes(k)) {
       const near = closest(k, KEY_KEYS);
-      fail(`unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title:, problems: and visibility:`, root?.entries?.get(k)?.key);
+      fail(
+        `unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title:, problems: and visibility:`,
+        root?.entries?.get(k)?.key,
+      );
     }
   }
   const visibilityOf = (v: unknown, where: string, at: PosNode | undefined): Visibility | undefined =>
-    v === undefined ? undefined : VISIBILITIES.includes(v as Visibility) ? (v as Visibility) : fail(`${where}visibility: should be one of ${VISIBILITIES.join(', ')}, not ${describe(v)}`, at);
+    v === undefined
+      ? undefined
+      : VISIBILITIES.includes(v as Visibility)
+        ? (v as Visibility)
+        : fail(`${where}visibility: should be one of ${VISIBILITIES.join(', ')}, not ${describe(v)}`, at);
   const visibility = visibilityOf(value.visibility, '', root?.entries?.get('visibility')?.value);
-  const title = value.title === undefined ? file : typeof value.title === 'string' || typeof value.title === 'number' ? String(value.title) : fail(`title: should be text, not ${describe(value.title)}`, root?.entries?.get('title')?.value);
+  const title =
+    value.title === undefined
+      ? file
+      : typeof value.title === 'string' || typeof value.title === 'number'
+        ? String(value.title)
+        : fail(`title: should be text, not ${describe(value.title)}`, root?.entries?.get('title')?.value);
   const listNode = root?.entries?.get('problems')?.value;
-  if (!Array.isArray(value.problems) || value.problems.length === 0) return fail(`problems: should be a non-empty list of problems (each "- name: ..., f: ..."), not ${describe(value.problems)}`, listNode ?? root ?? undefined);
+  if (!Array.isArray(value.problems) || value.problems.length === 0)
+    return fail(
+      `problems: should be a non-empty list of problems (each "- name: ..., f: ..."), not ${describe(value.problems)}`,
+      listNode ?? root ?? undefined,
+    );
   const items = listNode?.items?.length === value.problems.length ? listNode.items : undefined;
   const seen = new Map<string, number>();
   const problems = value.problems.map((raw, i): Problem => {
@@ -107,16 +123,24 @@ function keyOf(doc: ParsedDocument): Key {
     const r = raw as Record<string, unknown>;
     if (r.name === undefined) fail(`problem ${i + 1} has no name: (submissions answer problems by name)`, node);
     const name = String(r.name);
-    if (!/^[^\s.][^\n]{0,79}$/.test(name) || name.includes('.')) fail(`problem ${i + 1}: name: ${shortName(name)} should be a short name on one line, without dots (parts are written problem.gradient.x)`, node);
+    if (!/^[^\s.][^\n]{0,79}$/.test(name) || name.includes('.'))
+      fail(`problem ${i + 1}: name: ${shortName(name)} should be a short name on one line, without dots (parts are written problem.gradient.x)`, node);
     if (seen.has(name)) fail(`two problems are named ${shortName(name)} (lines ${seen.get(name)} and ${line}); names must differ`, node);
     seen.set(name, line);
     let parts: PartSpec[] | undefined;
     if (r.parts !== undefined) {
       const partsNode = node?.entries?.get('parts')?.value;
-      if (!Array.isArray(r.parts) || r.parts.length === 0) fail(`${shortName(name)}: parts: should be a list like [value, gradient.x, steps.q], not ${describe(r.parts)}`, partsNode);
+      if (!Array.isArray(r.parts) || r.parts.length === 0)
+        fail(`${shortName(name)}: parts: should be a list like [value, gradient.x, steps.q], not ${describe(r.parts)}`, partsNode);
       parts = (r.parts as unknown[]).map((p) => {
         const part = typeof p === 'string' ? parsePart(p.trim()) : null;
-        return part ?? fail(`${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>`, partsNode);
+        return (
+          part ??
+          fail(
+            `${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>`,
+            partsNode,
+          )
+        );
       });
       const twice = parts.find((p, k) => parts!.findIndex((q) => q.part === p.part) !== k);
       if (twice) fail(`${shortName(name)}: parts: ${twice.part} is listed twice`, partsNode);

@@ -6,7 +6,12 @@
  */
 export function safeFileName(name: string): string {
   const ascii = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-  let base = ascii.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+/g, '_').replace(/^[._-]+/, '').slice(0, 64).replace(/[._-]+$/, '');
+  let base = ascii
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._-]+/, '')
+    .slice(0, 64)
+    .replace(/[._-]+$/, '');
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(base)) base = `_${base}`;
   return base || 'student';
 }

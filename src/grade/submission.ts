@@ -63,7 +63,10 @@ function submissionOf(doc: ParsedDocument): Submission {
   }
   for (const k of Object.keys(value)) {
     if (TOP_KEYS.includes(k)) continue;
-    refuse(`${shortName(k)}: is not allowed in a submission; it holds student: and answers: only${JUDGING_KEYS.has(k) ? ' (how answers are judged is set by the answer key)' : ''}`, root?.entries?.get(k)?.key);
+    refuse(
+      `${shortName(k)}: is not allowed in a submission; it holds student: and answers: only${JUDGING_KEYS.has(k) ? ' (how answers are judged is set by the answer key)' : ''}`,
+      root?.entries?.get(k)?.key,
+    );
   }
   if (value.student !== undefined) {
     if (typeof value.student === 'string' || typeof value.student === 'number') sub.student = String(value.student).trim() || sub.student;
@@ -71,7 +74,10 @@ function submissionOf(doc: ParsedDocument): Submission {
   }
   const answersNode = root?.entries?.get('answers')?.value;
   if (!isPlainObject(value.answers)) {
-    refuse(`answers: should map problem names to answers, like { circuit: { value: -12, gradient: { x: -4 } } }, not ${describe(value.answers)}`, answersNode ?? root);
+    refuse(
+      `answers: should map problem names to answers, like { circuit: { value: -12, gradient: { x: -4 } } }, not ${describe(value.answers)}`,
+      answersNode ?? root,
+    );
     return sub;
   }
   for (const [name, raw] of Object.entries(value.answers)) {
@@ -98,7 +104,9 @@ function judgingKeys(raw: unknown, node: PosNode | undefined, prefix: string, li
       const child = n?.entries?.get(k);
       // under gradient: and steps:, keys are names of variables and steps
       if (depth === 0 && JUDGING_KEYS.has(k) && !ANSWER_KEYS.includes(k)) {
-        out.push(`line ${lineOf(child?.key)}: ${path}.${shortName(k)}: a submission cannot set ${k}; how answers are judged (the formula, the point, tolerances, digits, samples) is set by the answer key`);
+        out.push(
+          `line ${lineOf(child?.key)}: ${path}.${shortName(k)}: a submission cannot set ${k}; how answers are judged (the formula, the point, tolerances, digits, samples) is set by the answer key`,
+        );
       }
       if (depth === 0) walk(x, child?.value, `${path}.${k}`, depth + 1);
     }
@@ -111,9 +119,11 @@ function judgingKeys(raw: unknown, node: PosNode | undefined, prefix: string, li
 function fileReferences(raw: unknown, node: PosNode | undefined, path: string, lineOf: (n: PosNode | undefined) => number, out: string[], depth = 0): void {
   if (depth > 6) return;
   if (typeof raw === 'string') {
-    if (raw.trimStart().startsWith('@')) out.push(`line ${lineOf(node)}: ${path}: ${shortName(raw.trim())} is a file reference; a submission holds numbers and formulas only`);
+    if (raw.trimStart().startsWith('@'))
+      out.push(`line ${lineOf(node)}: ${path}: ${shortName(raw.trim())} is a file reference; a submission holds numbers and formulas only`);
     return;
   }
   if (Array.isArray(raw)) raw.forEach((x, i) => fileReferences(x, node?.items?.[i], path, lineOf, out, depth + 1));
-  else if (isPlainObject(raw)) for (const [k, x] of Object.entries(raw)) fileReferences(x, node?.entries?.get(k)?.value, `${path}.${k}`, lineOf, out, depth + 1);
+  else if (isPlainObject(raw))
+    for (const [k, x] of Object.entries(raw)) fileReferences(x, node?.entries?.get(k)?.value, `${path}.${k}`, lineOf, out, depth + 1);
 }

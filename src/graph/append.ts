@@ -113,7 +113,7 @@ export class TapeWriter implements GraphOps {
   /** x is a constant with every entry equal to v. */
   isAll(x: GraphNode, v: number): boolean {
     const t = this.constValue(x);
-    return t !== undefined && t.data.every((d) => d === v);
+    return !!t && t.data.every((d) => d === v);
   }
 
   /** The one value of a constant tensor (rank ≥ 1) whose entries are all equal, else undefined. */
@@ -396,7 +396,10 @@ export class TapeWriter implements GraphOps {
   private entries(op: string, shape: Shape): number {
     const size = sizeOf(shape);
     if (size > this.limits.maxEntries) {
-      throw new AgError('limit', `the derivative's graph would make a tensor ${shapeStr(shape)} of ${size} entries (${op}); the limit is ${this.limits.maxEntries} (--max-entries)`);
+      throw new AgError(
+        'limit',
+        `the derivative's graph would make a tensor ${shapeStr(shape)} of ${size} entries (${op}); the limit is ${this.limits.maxEntries} (--max-entries)`,
+      );
     }
     return size;
   }
@@ -408,7 +411,10 @@ export class TapeWriter implements GraphOps {
     }
     const bytes = (this.arena + size) * 8 * this.limits.arenaCopies;
     if (bytes > this.limits.maxMemory) {
-      throw new AgError('limit', `the derivative's graph would need about ${(bytes / 1024 ** 3).toPrecision(3)} GiB of buffers; the limit is ${(this.limits.maxMemory / 1024 ** 3).toPrecision(3)} GiB (--max-memory)`);
+      throw new AgError(
+        'limit',
+        `the derivative's graph would need about ${(bytes / 1024 ** 3).toPrecision(3)} GiB of buffers; the limit is ${(this.limits.maxMemory / 1024 ** 3).toPrecision(3)} GiB (--max-memory)`,
+      );
     }
     const id = this.nodes.length;
     const def = getOp(op);

@@ -1,12 +1,22 @@
 import { AgError, type Span } from '../errors.js';
-import { checkDeadline, checkEntries, ENTRY_BYTES, limitName, limitsFrom, memoryError, OUTPUT_BYTES_PER_ENTRY, RUN_ARENA_COPIES, type Limits } from '../limits.js';
+import {
+  checkDeadline,
+  checkEntries,
+  ENTRY_BYTES,
+  limitName,
+  limitsFrom,
+  memoryError,
+  OUTPUT_BYTES_PER_ENTRY,
+  RUN_ARENA_COPIES,
+  type Limits,
+} from '../limits.js';
 import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
 import { CONSTANTS } from '../parse/parse.js';
-import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
+import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
 import { compact, nodeKey, outputShape, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
@@ -42,8 +52,7 @@ export const VALUE_PLAN: MemoryPlan = { arenaCopies: 2, valueCopies: 1, edges: f
 
 /** Bytes a run over a graph of these sizes holds (the estimate made before allocating). */
 export function planBytes(plan: MemoryPlan, s: { values: number; consts: number; arena: number; edges: number }): number {
-  const entries =
-    s.values * plan.valueCopies + (plan.extraEntries ?? 0) + s.consts + s.arena * plan.arenaCopies + (plan.edges ? s.edges : 0);
+  const entries = s.values * plan.valueCopies + (plan.extraEntries ?? 0) + s.consts + s.arena * plan.arenaCopies + (plan.edges ? s.edges : 0);
   const shown = plan.fullOutput ? (s.arena * 2 + (plan.edges ? s.edges * 3 : 0)) * OUTPUT_BYTES_PER_ENTRY : 0;
   return entries * ENTRY_BYTES + shown;
 }
@@ -70,8 +79,26 @@ export interface BuildOptions {
 
 /** mathjs functions that run code or change the instance: never callable from a formula. */
 const FORBIDDEN = new Set([
-  'import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config',
-  'typed', 'chain', 'help', 'resolve', 'rationalize', 'leafCount', 'symbolicEqual', 'map', 'forEach', 'filter', 'apply',
+  'import',
+  'evaluate',
+  'parse',
+  'compile',
+  'createUnit',
+  'simplify',
+  'derivative',
+  'reviver',
+  'config',
+  'typed',
+  'chain',
+  'help',
+  'resolve',
+  'rationalize',
+  'leafCount',
+  'symbolicEqual',
+  'map',
+  'forEach',
+  'filter',
+  'apply',
 ]);
 
 type Call = Extract<Expr, { k: 'call' }>;
@@ -99,7 +126,11 @@ export function buildSteps(program: Program, values: Record<string, Tensor>, opt
     return new Builder(program, values, opts).build();
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new AgError('limit', `the formula, its inline functions expanded, nests more deeply than can be built; the limit is ${limitsFrom(opts.limits).maxDepth} levels (--max-depth)`, { source: program.source });
+      throw new AgError(
+        'limit',
+        `the formula, its inline functions expanded, nests more deeply than can be built; the limit is ${limitsFrom(opts.limits).maxDepth} levels (--max-depth)`,
+        { source: program.source },
+      );
     }
     if (e instanceof AgError) throw e.withSource(program.source);
     throw e;
@@ -141,7 +172,15 @@ class Builder {
   private step(span: Span): void {
     if (++this.work > this.limits.maxExpansion) {
       const outer = this.callStack[0];
-      const chain = this.callStack.length > 1 ? ` (inline functions expand ${this.callStack.slice(0, 4).map((c) => c.name).join(' → ')}${this.callStack.length > 4 ? ' → …' : ''})` : outer ? ` (expanding ${outer.name})` : '';
+      const chain =
+        this.callStack.length > 1
+          ? ` (inline functions expand ${this.callStack
+              .slice(0, 4)
+              .map((c) => c.name)
+              .join(' → ')}${this.callStack.length > 4 ? ' → …' : ''})`
+          : outer
+            ? ` (expanding ${outer.name})`
+            : '';
       throw new AgError('limit', `building the graph takes more than ${this.limits.maxExpansion} steps${chain} (${limitName('maxExpansion')})`, {
         span: outer?.span ?? span,
         hint: outer ? 'each call of an inline function builds its body again; a function that calls another twice doubles the work at every level' : undefined,
@@ -170,7 +209,11 @@ class Builder {
       edges: this.edgeEntries + edges,
     });
     if (bytes > this.limits.maxMemory) {
-      const err = memoryError(bytes, this.plan === GRAD_PLAN || this.plan.edges ? 'the run (values, arena, adjoint, edge contributions and finite-difference copies)' : 'evaluating it', this.limits);
+      const err = memoryError(
+        bytes,
+        this.plan === GRAD_PLAN || this.plan.edges ? 'the run (values, arena, adjoint, edge contributions and finite-difference copies)' : 'evaluating it',
+        this.limits,
+      );
       throw new AgError('limit', err.message, { span });
     }
     return size;
@@ -250,7 +293,8 @@ class Builder {
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
     if (id === undefined) throw new AgError('usage', `there is no step ${name} in the formula`);
     const node = this.nodes[id];
-    if (shapeStr(value.shape) !== shapeStr(node.shape)) throw new AgError('shape', `the value for step ${name} has shape ${shapeStr(value.shape)}, but the step has shape ${shapeStr(node.shape)}`);
+    if (shapeStr(value.shape) !== shapeStr(node.shape))
+      throw new AgError('shape', `the value for step ${name} has shape ${shapeStr(value.shape)}, but the step has shape ${shapeStr(node.shape)}`);
     // a step that is a variable (q = x) takes the variable's place
     this.inputs = this.inputs.filter((i) => i.node !== id);
     Object.assign(node, { op: 'input', inputs: [], attrs: { value }, label: name, name });
@@ -305,7 +349,8 @@ class Builder {
 
   private constNode(t: Tensor, span?: Span): number {
     // equal small constants are one node; a large one is its own (its entries written out as a key would be a copy many times its size)
-    const key = t.shape.length === 0 ? formatConst(t.data[0]) : t.data.length <= 64 ? `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]` : `#${this.nodes.length}`;
+    const key =
+      t.shape.length === 0 ? formatConst(t.data[0]) : t.data.length <= 64 ? `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]` : `#${this.nodes.length}`;
     const id = this.add('const', [], { value: t }, span, `const ${key}`);
     const node = this.nodes[id];
     node.label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
@@ -331,7 +376,8 @@ class Builder {
     const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape));
     const text = src.length <= 40 ? src : op;
     const sym = where?.symbol;
-    const shown = sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
+    const shown =
+      sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
     return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span });
   }
 
@@ -347,7 +393,8 @@ class Builder {
 
   private expr(e: Expr, scope: Map<string, number>): number {
     // down the left spine at once: a long chain is built in a loop that does not come back here
-    for (let x = e; x.k === 'call' && x.op !== undefined && x.args.length === 2 && !this.leftOperands.has(x.args[0]); x = x.args[0]) this.leftOperands.add(x.args[0]);
+    for (let x = e; x.k === 'call' && x.op !== undefined && x.args.length === 2 && !this.leftOperands.has(x.args[0]); x = x.args[0])
+      this.leftOperands.add(x.args[0]);
     const level = this.leftOperands.has(e) ? 0 : 1;
     if ((this.depth += level) > this.limits.maxDepth) {
       const chain = this.callStack.map((c) => c.name).join(' → ');
@@ -419,7 +466,8 @@ class Builder {
     if (bound !== undefined) return bound;
     if (name in CONSTANTS) {
       const v = CONSTANTS[name];
-      if (!Number.isFinite(v)) throw new AgError('bad-value', `${name} is not a finite number`, { span, hint: 'Infinity is only allowed as a norm order: norm(v, Infinity)' });
+      if (!Number.isFinite(v))
+        throw new AgError('bad-value', `${name} is not a finite number`, { span, hint: 'Infinity is only allowed as a norm order: norm(v, Infinity)' });
       return this.constNode(scalar(v), span);
     }
     if (this.values[name] === undefined) {
@@ -479,7 +527,12 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
     const op = fn.op ?? e.fn;
-    if (fn.lower === 'op') return mk(op, e.args.map((x) => this.expr(x, scope)), {});
+    if (fn.lower === 'op')
+      return mk(
+        op,
+        e.args.map((x) => this.expr(x, scope)),
+        {},
+      );
     return this.lowerings[fn.lower](e, scope, op, mk);
   }
 
@@ -520,10 +573,14 @@ class Builder {
       const dim = e.args.length === 2 ? this.dimArg(e.args[1], scope) : undefined;
       // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
       if (dim === 2 && this.nodes[a].shape.length === 1) {
-        throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`, {
-          span: e.args[1].span,
-          hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
-        });
+        throw new AgError(
+          'shape',
+          `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`,
+          {
+            span: e.args[1].span,
+            hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
+          },
+        );
       }
       if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
       return mk(op, [a], attrs);
@@ -536,7 +593,9 @@ class Builder {
       if ('error' in r) {
         throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
           span: n === 2 ? e.args[1].span : e.nameSpan,
-          hint: r.fix ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}` : undefined,
+          hint: r.fix
+            ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}`
+            : undefined,
         });
       }
       // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
@@ -661,7 +720,11 @@ class Builder {
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
     if (this.callStack.some((c) => c.name === e.fn)) {
-      throw new AgError('recursion', `${e.fn} calls itself (${[...this.callStack.map((c) => c.name), e.fn].join(' → ')}); recursive definitions are not supported`, { span: e.nameSpan });
+      throw new AgError(
+        'recursion',
+        `${e.fn} calls itself (${[...this.callStack.map((c) => c.name), e.fn].join(' → ')}); recursive definitions are not supported`,
+        { span: e.nameSpan },
+      );
     }
     if (e.args.length !== def.params.length) {
       throw new AgError('arity', `${e.fn} takes ${def.params.length} argument${def.params.length === 1 ? '' : 's'}, not ${e.args.length}`, { span: e.span });
@@ -763,7 +826,11 @@ class Builder {
     const obj = this.expr(e.obj, scope);
     const shape = this.nodes[obj].shape;
     if (e.dims.length !== shape.length) {
-      throw new AgError('index', `${this.text(e.obj)} has shape ${shapeStr(shape)}, so it takes ${shape.length} ind${shape.length === 1 ? 'ex' : 'ices'}, not ${e.dims.length}`, { span: e.span });
+      throw new AgError(
+        'index',
+        `${this.text(e.obj)} has shape ${shapeStr(shape)}, so it takes ${shape.length} ind${shape.length === 1 ? 'ex' : 'ices'}, not ${e.dims.length}`,
+        { span: e.span },
+      );
     }
     const picks = e.dims.map((d, axis) => this.resolveDim(d, shape[axis], scope, this.text(e.obj)));
     const outShape = picks.filter((p) => p.keep).map((p) => p.idx.length);

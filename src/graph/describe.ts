@@ -48,7 +48,10 @@ function nameOf(tape: Tape, n: TapeNode): string {
 
 /** Source text of a span; inside a function's body, with the call's arguments put in for its parameters. */
 function textIn(tape: Tape, span: { start: number; end: number }, site: CallSite | undefined): string {
-  const text = tape.source.slice(span.start, span.end).trim().replace(/\s*\n\s*/g, ' ');
+  const text = tape.source
+    .slice(span.start, span.end)
+    .trim()
+    .replace(/\s*\n\s*/g, ' ');
   if (!site) return text;
   return text.replace(/(?<![\w.])([A-Za-z_]\w*)(?!\w|\s*\()/g, (name) => {
     const k = site.params.indexOf(name);
@@ -168,7 +171,12 @@ export function localFormula(tape: Tape, n: TapeNode, i: number): string {
 }
 
 export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalFormula {
-  const raw = getOp(n.op).local(n.inputs.length, n.attrs, n.inputs.map((id) => tape.nodes[id].shape))[i] ?? '';
+  const raw =
+    getOp(n.op).local(
+      n.inputs.length,
+      n.attrs,
+      n.inputs.map((id) => tape.nodes[id].shape),
+    )[i] ?? '';
   const leaves = [...n.inputs.map((id) => tape.nodes[id]), n];
   const t = template(raw);
   if (!t) return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };
@@ -179,11 +187,22 @@ export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalForm
     slots.set(letter, v !== undefined && Number.isFinite(v) ? { k: 'num', v, text: fullName(tape, x) } : { k: 'leaf', i: k });
   });
   const term = instantiate(t, slots);
-  const leaf = (name: (x: TapeNode) => string) => (k: number): LeafText => {
-    const text = name(leaves[k]);
-    return { text, atomic: atomic(text) };
+  const leaf =
+    (name: (x: TapeNode) => string) =>
+    (k: number): LeafText => {
+      const text = name(leaves[k]);
+      return { text, atomic: atomic(text) };
+    };
+  return {
+    text: print(
+      term,
+      leaf((x) => displayName(tape, x)),
+    ),
+    full: print(
+      term,
+      leaf((x) => fullName(tape, x)),
+    ),
   };
-  return { text: print(term, leaf((x) => displayName(tape, x))), full: print(term, leaf((x) => fullName(tape, x))) };
 }
 
 /** A template that is words (`1 at the index`): its letters replaced as they stand. */

@@ -21,15 +21,46 @@ export type Term =
 export type Slot = { k: 'num'; v: number; text: string } | { k: 'leaf'; i: number };
 
 const BINARY: Record<string, string> = {
-  add: '+', subtract: '-', multiply: '*', divide: '/', pow: '^',
-  dotMultiply: '.*', dotDivide: './', dotPow: '.^',
-  larger: '>', smaller: '<', largerEq: '>=', smallerEq: '<=', equal: '==', unequal: '!=', and: 'and', or: 'or',
+  add: '+',
+  subtract: '-',
+  multiply: '*',
+  divide: '/',
+  pow: '^',
+  dotMultiply: '.*',
+  dotDivide: './',
+  dotPow: '.^',
+  larger: '>',
+  smaller: '<',
+  largerEq: '>=',
+  smallerEq: '<=',
+  equal: '==',
+  unequal: '!=',
+  and: 'and',
+  or: 'or',
 };
 
 /** Binding strength: higher binds tighter. */
 const PREC: Record<string, number> = {
-  '?': 0, or: 1, and: 2, '>': 3, '<': 3, '>=': 3, '<=': 3, '==': 3, '!=': 3,
-  '+': 4, '-': 4, '*': 5, '/': 5, '.*': 5, './': 5, neg: 6, not: 6, '^': 7, '.^': 7, "'": 8,
+  '?': 0,
+  or: 1,
+  and: 2,
+  '>': 3,
+  '<': 3,
+  '>=': 3,
+  '<=': 3,
+  '==': 3,
+  '!=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '.*': 5,
+  './': 5,
+  neg: 6,
+  not: 6,
+  '^': 7,
+  '.^': 7,
+  "'": 8,
 };
 
 const parsed = new Map<string, Term | null>();
@@ -109,8 +140,15 @@ const is = (t: Term, v: number): boolean => t.k === 'num' && t.v === v;
 
 /** Functions folded when every argument is a number (the result shown only when it is short). */
 const FOLD: Record<string, (...x: number[]) => number> = {
-  '+': (a, b) => a + b, '-': (a, b) => a - b, '*': (a, b) => a * b, '/': (a, b) => a / b, '^': (a, b) => Math.pow(a, b),
-  neg: (a) => -a, log: (a) => Math.log(a), exp: (a) => Math.exp(a), sqrt: (a) => Math.sqrt(a),
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '^': (a, b) => Math.pow(a, b),
+  neg: (a) => -a,
+  log: (a) => Math.log(a),
+  exp: (a) => Math.exp(a),
+  sqrt: (a) => Math.sqrt(a),
 };
 
 /** A folded number is kept only when it reads at least as well as the arithmetic it replaces. */

@@ -21,7 +21,6 @@ export type { PosNode };
  * a message says where, never what is there.
  */
 
-
 export interface ParsedDocument {
   file: string;
   text: string;
@@ -77,16 +76,38 @@ export function formatOf(file: string): DocumentFormat {
 export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
   let text: string;
   try {
-    text = readTextBounded(ref, { maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes), scope: o.scope, tree: o.tree, limitFlag: '--max-document-size' });
+    text = readTextBounded(ref, {
+      maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes),
+      scope: o.scope,
+      tree: o.tree,
+      limitFlag: '--max-document-size',
+    });
   } catch (e) {
-    if (e instanceof AgError) throw new DocumentError(ref, e.message.replace(/^cannot read [^:]*: /, 'cannot read it: '), undefined, undefined, undefined, e.code === 'limit' ? 'limit' : 'io');
+    if (e instanceof AgError)
+      throw new DocumentError(
+        ref,
+        e.message.replace(/^cannot read [^:]*: /, 'cannot read it: '),
+        undefined,
+        undefined,
+        undefined,
+        e.code === 'limit' ? 'limit' : 'io',
+      );
     throw e;
   }
   return parseDocumentText(text, ref, { format: o.format ?? formatOf(ref), showLines: o.showLines ?? false, what: o.what });
 }
 
 /** Parse a document's text (see readDocument). */
-export function parseDocumentText(text: string, file: string, o: { format: DocumentFormat; showLines?: boolean; what?: string; /** false: YAML always through the yaml package, never the plain reader (tests compare the two) */ plainYaml?: boolean }): ParsedDocument {
+export function parseDocumentText(
+  text: string,
+  file: string,
+  o: {
+    format: DocumentFormat;
+    showLines?: boolean;
+    what?: string /** false: YAML always through the yaml package, never the plain reader (tests compare the two) */;
+    plainYaml?: boolean;
+  },
+): ParsedDocument {
   const what = o.what ?? 'the case file';
   // a file the user did not name may hold anything (a token, a key): its messages say where, never what
   const quote = o.showLines !== false;
@@ -99,7 +120,7 @@ export function parseDocumentText(text: string, file: string, o: { format: Docum
   // most YAML documents are plain (see plain-yaml.ts) and read in a few milliseconds; the rest go to the yaml package
   let doc: { value: unknown; root: PosNode | null };
   try {
-    doc = o.format === 'json' ? parseJson(text, what, quote, fail) : ((o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, quote, fail));
+    doc = o.format === 'json' ? parseJson(text, what, quote, fail) : (o.plainYaml !== false && parsePlainYaml(text)) || parseYaml(text, what, quote, fail);
   } catch (e) {
     // the parsers (and JSON.parse) recurse per level: thousands of nested brackets overflow the stack
     if (e instanceof RangeError) throw new DocumentError(file, tooDeep(what), undefined, undefined, undefined, 'limit');
@@ -114,7 +135,12 @@ function parseYaml(text: string, what: string, quote: boolean, fail: (m: string,
   if (err) {
     if (/call stack/i.test(err.message)) throw new RangeError(err.message);
     // the yaml package's messages can name what they met (`Unresolved tag: !…`, an alias's name): only its code, unless the file is the user's own
-    const why = err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : quote ? sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '')) : codeWords(err.code);
+    const why =
+      err.code === 'DUPLICATE_KEY'
+        ? 'a key appears twice in one mapping'
+        : quote
+          ? sentence(err.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, ''))
+          : codeWords(err.code);
     throw fail(`${what} is not valid YAML: ${why}${quote ? quoteHint(text, err.pos[0]) : ''}`, err.pos[0]);
   }
   let value: unknown;
@@ -122,14 +148,22 @@ function parseYaml(text: string, what: string, quote: boolean, fail: (m: string,
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     if (e instanceof ReferenceError || /alias/i.test((e as Error).message)) {
-      throw new DocumentError(fail('').file, `the document expands too many aliases (more than ${MAX_ALIAS_COUNT}); aliases are capped so a small file cannot grow into a huge one`, undefined, undefined, undefined, 'limit');
+      throw new DocumentError(
+        fail('').file,
+        `the document expands too many aliases (more than ${MAX_ALIAS_COUNT}); aliases are capped so a small file cannot grow into a huge one`,
+        undefined,
+        undefined,
+        undefined,
+        'limit',
+      );
     }
     throw e;
   }
   return { value: toPlain(value, new Map()), root: doc.contents ? yamlPos(doc.contents as YamlNode, text) : null };
 }
 
-const tooDeep = (what: string) => `${what} nests too deeply to read: lists or mappings thousands of levels inside each other (a value is a number, a vector [..] or a matrix [[..]])`;
+const tooDeep = (what: string) =>
+  `${what} nests too deeply to read: lists or mappings thousands of levels inside each other (a value is a number, a vector [..] or a matrix [[..]])`;
 
 /**
  * A plain value YAML reads as syntax (`name: ||Wx||^2` starts a block scalar, `*x` an
@@ -204,7 +238,8 @@ function jsonPos(n: JsonNode, text: string, what: string, quote: boolean, fail: 
       const [k, v] = prop.children ?? [];
       if (!k) continue;
       const name = String(k.value);
-      if (entries.has(name)) throw fail(`${what} is not valid JSON: ${quote ? `the key ${JSON.stringify(shorten(name))}` : 'a key'} appears twice in one object`, k.offset);
+      if (entries.has(name))
+        throw fail(`${what} is not valid JSON: ${quote ? `the key ${JSON.stringify(shorten(name))}` : 'a key'} appears twice in one object`, k.offset);
       const keyPos: PosNode = { start: k.offset };
       entries.set(name, { key: keyPos, value: v ? jsonPos(v, text, what, quote, fail) : keyPos });
     }
@@ -219,7 +254,9 @@ function jsonPos(n: JsonNode, text: string, what: string, quote: boolean, fail: 
 /** jsonc-parser's error codes as words: `CommaExpected` → `a comma expected`. */
 function jsonReason(code: string): string {
   const words = code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-  return words.replace(/ expected$/, ' is expected').replace(/^(comma|colon|value|property name|close brace|close bracket|end of file) is/, (m) => `a ${m}`.replace('a end', 'the end'));
+  return words
+    .replace(/ expected$/, ' is expected')
+    .replace(/^(comma|colon|value|property name|close brace|close bracket|end of file) is/, (m) => `a ${m}`.replace('a end', 'the end'));
 }
 
 /** Data with every mapping a null-prototype object (shared nodes stay shared: aliases do not multiply). */
@@ -251,10 +288,13 @@ export function parseJsonValues(text: string, file: string): Record<string, unkn
     obj = JSON.parse(text);
   } catch (e) {
     const at = /at position (\d+)/.exec((e as Error).message)?.[1];
-    const where = at === undefined ? '' : (() => {
-      const p = new Lines(text).position(Number(at));
-      return ` (line ${p.line}, column ${p.col})`;
-    })();
+    const where =
+      at === undefined
+        ? ''
+        : (() => {
+            const p = new Lines(text).position(Number(at));
+            return ` (line ${p.line}, column ${p.col})`;
+          })();
     throw new AgError('bad-value', `${file} is not valid JSON${where}`);
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {

@@ -45,7 +45,9 @@ export function resolveReference(ref: string, scope: FileScope = {}): string {
   if (ref === '') throw new AgError('io', 'an empty file name after @');
   if (scope.sandbox === undefined) return resolve(scope.base ?? process.cwd(), ref);
   const outside = (why: string) =>
-    new AgError('io', `${ref}: ${why}; a case file may only name files in its own folder tree`, { hint: 'pass --allow-files on the command line to allow any file' });
+    new AgError('io', `${ref}: ${why}; a case file may only name files in its own folder tree`, {
+      hint: 'pass --allow-files on the command line to allow any file',
+    });
   if (isAbsolute(ref) || /^[A-Za-z]:[\\/]/.test(ref)) throw outside('an absolute path');
   if (ref.split(/[\\/]+/).includes('..')) throw outside('a path with ..');
   const path = resolve(scope.base ?? scope.sandbox, ref);
@@ -86,7 +88,11 @@ function realFile(ref: string, path: string, o: ReadOptions): { real: string; st
     } catch (e) {
       throw ioError(o.tree, e);
     }
-    if (!isInside(root, real)) throw new AgError('io', `cannot read ${label(ref, o.what)}: it is a symlink that leads outside the folder ${o.tree}; only files inside that folder tree are read`);
+    if (!isInside(root, real))
+      throw new AgError(
+        'io',
+        `cannot read ${label(ref, o.what)}: it is a symlink that leads outside the folder ${o.tree}; only files inside that folder tree are read`,
+      );
   }
   return { real, st };
 }
@@ -191,7 +197,10 @@ function notRegular(ref: string, st: Stats, o: ReadOptions): AgError {
 }
 
 function tooLarge(ref: string, size: number, o: ReadOptions): AgError {
-  return new AgError('limit', `cannot read ${label(ref, o.what)}: it is ${size > o.maxBytes + 1 ? bytesText(size) : 'larger than the limit'}; the limit is ${bytesText(o.maxBytes)} (${o.limitFlag ?? '--max-file-size'})`);
+  return new AgError(
+    'limit',
+    `cannot read ${label(ref, o.what)}: it is ${size > o.maxBytes + 1 ? bytesText(size) : 'larger than the limit'}; the limit is ${bytesText(o.maxBytes)} (${o.limitFlag ?? '--max-file-size'})`,
+  );
 }
 
 /** What a failed file operation's errno means, in words (reading and writing say a few differently). */

@@ -6,7 +6,11 @@ export const broadcastShape: ShapeFn = (inputs) => {
   let out: Shape = inputs[0];
   for (let i = 1; i < inputs.length; i++) {
     const next = broadcastShapes(out, inputs[i]);
-    if (!next) throw new Error(columnMismatch(out, inputs[i]) ?? `the shapes do not broadcast (each trailing dimension must match or be 1; here ${inputs.map(shapeStr).join(' and ')})`);
+    if (!next)
+      throw new Error(
+        columnMismatch(out, inputs[i]) ??
+          `the shapes do not broadcast (each trailing dimension must match or be 1; here ${inputs.map(shapeStr).join(' and ')})`,
+      );
     out = next;
   }
   return out;
@@ -36,5 +40,5 @@ export function at(o: Operand, k: number): number {
 
 /** Weight of entry k in a branch code: makes per-entry branch codes into one number. */
 export function branchWeight(k: number): number {
-  return ((k + 1) * 2654435761) % 1000003 + 1;
+  return (((k + 1) * 2654435761) % 1000003) + 1;
 }

@@ -238,12 +238,45 @@ const b = (
 ): ScalarRule => ({ f, d: [da, db], local, domain: [ANY, ANY], ...extra });
 
 // ----- Arithmetic -----
-export const add = elementwise('add', [undefined, b((a, c) => a + c, () => 1, () => 1, ['1', '1'], { label: 'add' })]);
-export const subtract = elementwise('subtract', [undefined, b((a, c) => a - c, () => 1, () => -1, ['1', '-1'], { label: 'sub' })]);
-export const multiply = elementwise('multiply', [undefined, b((a, c) => a * c, (_a, c) => c, (a) => a, ['b', 'a'], { label: 'mul' })]);
+export const add = elementwise('add', [
+  undefined,
+  b(
+    (a, c) => a + c,
+    () => 1,
+    () => 1,
+    ['1', '1'],
+    { label: 'add' },
+  ),
+]);
+export const subtract = elementwise('subtract', [
+  undefined,
+  b(
+    (a, c) => a - c,
+    () => 1,
+    () => -1,
+    ['1', '-1'],
+    { label: 'sub' },
+  ),
+]);
+export const multiply = elementwise('multiply', [
+  undefined,
+  b(
+    (a, c) => a * c,
+    (_a, c) => c,
+    (a) => a,
+    ['b', 'a'],
+    { label: 'mul' },
+  ),
+]);
 export const divide = elementwise('divide', [
   undefined,
-  b((a, c) => a / c, (_a, c) => 1 / c, (a, c) => -a / (c * c), ['1/b', '-a/b^2'], { label: 'div', domain: [ANY, POS] }),
+  b(
+    (a, c) => a / c,
+    (_a, c) => 1 / c,
+    (a, c) => -a / (c * c),
+    ['1/b', '-a/b^2'],
+    { label: 'div', domain: [ANY, POS] },
+  ),
 ]);
 // d/da a^b = b·a^(b-1) (0 when b = 0, as PyTorch); d/db a^b = s·log(a) (0 at a = 0 with b ≥ 0, as PyTorch)
 export const pow = elementwise('pow', [
@@ -256,27 +289,89 @@ export const pow = elementwise('pow', [
     { label: 'pow', domain: [POS, [-2, 2]], graph: ['b == 0 ? 0 : b*a^(b-1)', 'a == 0 and b >= 0 ? 0 : s*log(a)'] },
   ),
 ]);
-export const unaryMinus = elementwise('unaryMinus', [u((a) => -a, () => -1, '-1', { label: 'neg' })]);
-export const unaryPlus = elementwise('unaryPlus', [u((a) => a, () => 1, '1', { label: 'pos' })]);
+export const unaryMinus = elementwise('unaryMinus', [
+  u(
+    (a) => -a,
+    () => -1,
+    '-1',
+    { label: 'neg' },
+  ),
+]);
+export const unaryPlus = elementwise('unaryPlus', [
+  u(
+    (a) => a,
+    () => 1,
+    '1',
+    { label: 'pos' },
+  ),
+]);
 
 // ----- Trigonometric -----
 export const sin = elementwise('sin', [u(Math.sin, (a) => Math.cos(a), 'cos(a)')]);
 export const cos = elementwise('cos', [u(Math.cos, (a) => -Math.sin(a), '-sin(a)')]);
 export const tan = elementwise('tan', [u(Math.tan, (_a, s) => 1 + s * s, '1 + tan(a)^2', { domain: [[-1.2, 1.2]] })]);
-export const sec = elementwise('sec', [u((a) => 1 / Math.cos(a), (a, s) => s * Math.tan(a), 'sec(a)*tan(a)', { domain: [[-1.2, 1.2]] })]);
-export const csc = elementwise('csc', [u((a) => 1 / Math.sin(a), (a, s) => -s / Math.tan(a), '-csc(a)*cot(a)', { domain: [[0.3, 2.8]] })]);
-export const cot = elementwise('cot', [u((a) => 1 / Math.tan(a), (a) => -1 / sq(Math.sin(a)), '-1/sin(a)^2', { domain: [[0.3, 2.8]] })]);
+export const sec = elementwise('sec', [
+  u(
+    (a) => 1 / Math.cos(a),
+    (a, s) => s * Math.tan(a),
+    'sec(a)*tan(a)',
+    { domain: [[-1.2, 1.2]] },
+  ),
+]);
+export const csc = elementwise('csc', [
+  u(
+    (a) => 1 / Math.sin(a),
+    (a, s) => -s / Math.tan(a),
+    '-csc(a)*cot(a)',
+    { domain: [[0.3, 2.8]] },
+  ),
+]);
+export const cot = elementwise('cot', [
+  u(
+    (a) => 1 / Math.tan(a),
+    (a) => -1 / sq(Math.sin(a)),
+    '-1/sin(a)^2',
+    { domain: [[0.3, 2.8]] },
+  ),
+]);
 export const asin = elementwise('asin', [u(Math.asin, (a) => 1 / Math.sqrt(1 - a * a), '1/sqrt(1 - a^2)', { domain: [UNIT] })]);
 export const acos = elementwise('acos', [u(Math.acos, (a) => -1 / Math.sqrt(1 - a * a), '-1/sqrt(1 - a^2)', { domain: [UNIT] })]);
 export const atan = elementwise('atan', [u(Math.atan, (a) => 1 / (1 + a * a), '1/(1 + a^2)')]);
 export const atan2 = elementwise('atan2', [
   undefined,
-  b(Math.atan2, (a, c) => c / (a * a + c * c), (a, c) => -a / (a * a + c * c), ['b/(a^2 + b^2)', '-a/(a^2 + b^2)'], { domain: [POS, POS] }),
+  b(
+    Math.atan2,
+    (a, c) => c / (a * a + c * c),
+    (a, c) => -a / (a * a + c * c),
+    ['b/(a^2 + b^2)', '-a/(a^2 + b^2)'],
+    { domain: [POS, POS] },
+  ),
 ]);
 
-export const asec = elementwise('asec', [u((a) => Math.acos(1 / a), (a) => 1 / (Math.abs(a) * Math.sqrt(a * a - 1)), '1/(abs(a)*sqrt(a^2 - 1))', { domain: [[1.2, 4]] })]);
-export const acsc = elementwise('acsc', [u((a) => Math.asin(1 / a), (a) => -1 / (Math.abs(a) * Math.sqrt(a * a - 1)), '-1/(abs(a)*sqrt(a^2 - 1))', { domain: [[1.2, 4]] })]);
-export const acot = elementwise('acot', [u((a) => Math.atan(1 / a), (a) => -1 / (1 + a * a), '-1/(1 + a^2)', { domain: [POS] })]);
+export const asec = elementwise('asec', [
+  u(
+    (a) => Math.acos(1 / a),
+    (a) => 1 / (Math.abs(a) * Math.sqrt(a * a - 1)),
+    '1/(abs(a)*sqrt(a^2 - 1))',
+    { domain: [[1.2, 4]] },
+  ),
+]);
+export const acsc = elementwise('acsc', [
+  u(
+    (a) => Math.asin(1 / a),
+    (a) => -1 / (Math.abs(a) * Math.sqrt(a * a - 1)),
+    '-1/(abs(a)*sqrt(a^2 - 1))',
+    { domain: [[1.2, 4]] },
+  ),
+]);
+export const acot = elementwise('acot', [
+  u(
+    (a) => Math.atan(1 / a),
+    (a) => -1 / (1 + a * a),
+    '-1/(1 + a^2)',
+    { domain: [POS] },
+  ),
+]);
 
 // ----- Hyperbolic -----
 export const sinh = elementwise('sinh', [u(Math.sinh, (a) => Math.cosh(a), 'cosh(a)')]);
@@ -284,12 +379,53 @@ export const cosh = elementwise('cosh', [u(Math.cosh, (a) => Math.sinh(a), 'sinh
 export const tanh = elementwise('tanh', [u(Math.tanh, (_a, s) => 1 - s * s, '1 - s^2')]);
 export const asinh = elementwise('asinh', [u(Math.asinh, (a) => 1 / Math.sqrt(a * a + 1), '1/sqrt(a^2 + 1)')]);
 export const acosh = elementwise('acosh', [u(Math.acosh, (a) => 1 / Math.sqrt(a * a - 1), '1/sqrt(a^2 - 1)', { domain: [[1.2, 4]] })]);
-export const sech = elementwise('sech', [u((a) => 1 / Math.cosh(a), (a, s) => -s * Math.tanh(a), '-sech(a)*tanh(a)')]);
-export const csch = elementwise('csch', [u((a) => 1 / Math.sinh(a), (a, s) => -s / Math.tanh(a), '-csch(a)*coth(a)', { domain: [POS] })]);
-export const coth = elementwise('coth', [u((a) => 1 / Math.tanh(a), (a) => -1 / sq(Math.sinh(a)), '-1/sinh(a)^2', { domain: [POS] })]);
-export const asech = elementwise('asech', [u((a) => Math.acosh(1 / a), (a) => -1 / (a * Math.sqrt(1 - a * a)), '-1/(a*sqrt(1 - a^2))', { domain: [[0.2, 0.9]] })]);
-export const acsch = elementwise('acsch', [u((a) => Math.asinh(1 / a), (a) => -1 / (Math.abs(a) * Math.sqrt(1 + a * a)), '-1/(abs(a)*sqrt(1 + a^2))', { domain: [POS] })]);
-export const acoth = elementwise('acoth', [u((a) => Math.atanh(1 / a), (a) => 1 / (1 - a * a), '1/(1 - a^2)', { domain: [[1.2, 4]] })]);
+export const sech = elementwise('sech', [
+  u(
+    (a) => 1 / Math.cosh(a),
+    (a, s) => -s * Math.tanh(a),
+    '-sech(a)*tanh(a)',
+  ),
+]);
+export const csch = elementwise('csch', [
+  u(
+    (a) => 1 / Math.sinh(a),
+    (a, s) => -s / Math.tanh(a),
+    '-csch(a)*coth(a)',
+    { domain: [POS] },
+  ),
+]);
+export const coth = elementwise('coth', [
+  u(
+    (a) => 1 / Math.tanh(a),
+    (a) => -1 / sq(Math.sinh(a)),
+    '-1/sinh(a)^2',
+    { domain: [POS] },
+  ),
+]);
+export const asech = elementwise('asech', [
+  u(
+    (a) => Math.acosh(1 / a),
+    (a) => -1 / (a * Math.sqrt(1 - a * a)),
+    '-1/(a*sqrt(1 - a^2))',
+    { domain: [[0.2, 0.9]] },
+  ),
+]);
+export const acsch = elementwise('acsch', [
+  u(
+    (a) => Math.asinh(1 / a),
+    (a) => -1 / (Math.abs(a) * Math.sqrt(1 + a * a)),
+    '-1/(abs(a)*sqrt(1 + a^2))',
+    { domain: [POS] },
+  ),
+]);
+export const acoth = elementwise('acoth', [
+  u(
+    (a) => Math.atanh(1 / a),
+    (a) => 1 / (1 - a * a),
+    '1/(1 - a^2)',
+    { domain: [[1.2, 4]] },
+  ),
+]);
 export const atanh = elementwise('atanh', [u(Math.atanh, (a) => 1 / (1 - a * a), '1/(1 - a^2)', { domain: [UNIT] })]);
 
 // ----- Exponential and logarithmic -----
@@ -315,17 +451,41 @@ export const cbrt = elementwise('cbrt', [u(Math.cbrt, (_a, s) => 1 / (3 * s * s)
 const nthRoot = (a: number, n: number) => (a < 0 && Math.abs(n % 2) === 1 ? -Math.pow(-a, 1 / n) : Math.pow(a, 1 / n));
 export const nthRootOp = elementwise('nthRoot', [
   undefined,
-  b(nthRoot, (_a, n, s) => s / (n * _a), (a, n, s) => (-s * Math.log(Math.abs(a))) / (n * n), ['s/(b*a)', '-s*log(abs(a))/b^2'], { domain: [POS, [2, 4]] }),
+  b(
+    nthRoot,
+    (_a, n, s) => s / (n * _a),
+    (a, n, s) => (-s * Math.log(Math.abs(a))) / (n * n),
+    ['s/(b*a)', '-s*log(abs(a))/b^2'],
+    { domain: [POS, [2, 4]] },
+  ),
 ]);
-export const square = elementwise('square', [u((a) => a * a, (a) => 2 * a, '2*a')]);
-export const cube = elementwise('cube', [u((a) => a * a * a, (a) => 3 * a * a, '3*a^2')]);
+export const square = elementwise('square', [
+  u(
+    (a) => a * a,
+    (a) => 2 * a,
+    '2*a',
+  ),
+]);
+export const cube = elementwise('cube', [
+  u(
+    (a) => a * a * a,
+    (a) => 3 * a * a,
+    '3*a^2',
+  ),
+]);
 export const hypot = elementwise('hypot', [
   undefined,
-  b(Math.hypot, (a, _c, s) => a / s, (_a, c, s) => c / s, ['a/s', 'b/s'], {
-    // not differentiable at the origin only: near it, the signs tell a step that passes by
-    branch: (a, c) => (Math.abs(a) <= 1e-3 && Math.abs(c) <= 1e-3 ? 3 * sgn(a) + sgn(c) + 5 : 0),
-    kink: 'hypot at (0, 0)',
-  }),
+  b(
+    Math.hypot,
+    (a, _c, s) => a / s,
+    (_a, c, s) => c / s,
+    ['a/s', 'b/s'],
+    {
+      // not differentiable at the origin only: near it, the signs tell a step that passes by
+      branch: (a, c) => (Math.abs(a) <= 1e-3 && Math.abs(c) <= 1e-3 ? 3 * sgn(a) + sgn(c) + 5 : 0),
+      kink: 'hypot at (0, 0)',
+    },
+  ),
 ]);
 
 // ----- Piecewise (kinks) -----
@@ -363,7 +523,11 @@ function extremeRule(n: number, f: (...xs: number[]) => number, which: string): 
   };
   return {
     f,
-    d: names.map((_, i) => (...xs: number[]) => (xs[i] === xs[n] ? 1 / ties(xs) : 0)),
+    d: names.map(
+      (_, i) =>
+        (...xs: number[]) =>
+          xs[i] === xs[n] ? 1 / ties(xs) : 0,
+    ),
     local: names.map((x) => `${x} == s ? 1/(${count}) : 0`),
     branch: (...xs: number[]) => {
       const s = f(...xs);
@@ -396,14 +560,28 @@ export const fix = step('fix', Math.trunc);
 // ----- Neural-net activations -----
 export const sigmoidOp = elementwise('sigmoid', [u(sigmoid, (_a, s) => s * (1 - s), 's*(1 - s)')]);
 // relu'(0) = 0, as PyTorch
-export const relu = elementwise('relu', [u((a) => (a > 0 ? a : 0), (a) => (a > 0 ? 1 : 0), 'a > 0 ? 1 : 0', { branch: sgn, kink: 'relu at 0' })]);
+export const relu = elementwise('relu', [
+  u(
+    (a) => (a > 0 ? a : 0),
+    (a) => (a > 0 ? 1 : 0),
+    'a > 0 ? 1 : 0',
+    { branch: sgn, kink: 'relu at 0' },
+  ),
+]);
 export const softplusOp = elementwise('softplus', [u(softplus, (a) => sigmoid(a), 'sigmoid(a)')]);
 
 // ----- Comparisons and logic (no derivative; used by cond ? a : b) -----
 const cmp = (name: string, f: (a: number, c: number) => boolean) =>
   elementwise(name, [
     undefined,
-    { f: (a, c) => (f(a, c) ? 1 : 0), d: [() => 0, () => 0], local: ['0', '0'], constantOutput: true, branch: (a, c) => (f(a, c) ? 1 : 0), kink: "a comparison's boundary" },
+    {
+      f: (a, c) => (f(a, c) ? 1 : 0),
+      d: [() => 0, () => 0],
+      local: ['0', '0'],
+      constantOutput: true,
+      branch: (a, c) => (f(a, c) ? 1 : 0),
+      kink: "a comparison's boundary",
+    },
   ]);
 export const larger = cmp('larger', (a, c) => a > c);
 export const smaller = cmp('smaller', (a, c) => a < c);
@@ -432,10 +610,69 @@ export const select = elementwise('select', [
 ]);
 
 export const ELEMENTWISE: ElementwiseDef[] = [
-  add, subtract, multiply, divide, pow, unaryMinus, unaryPlus,
-  sin, cos, tan, sec, csc, cot, asin, acos, atan, atan2, asec, acsc, acot,
-  sinh, cosh, tanh, asinh, acosh, atanh, sech, csch, coth, asech, acsch, acoth,
-  exp, expm1, log, log2, log10, log1p, sqrt, cbrt, nthRootOp, square, cube, hypot,
-  abs, sign, floor, ceil, round, fix, max, min, sigmoidOp, relu, softplusOp,
-  larger, smaller, largerEq, smallerEq, equal, unequal, and, or, not, select,
+  add,
+  subtract,
+  multiply,
+  divide,
+  pow,
+  unaryMinus,
+  unaryPlus,
+  sin,
+  cos,
+  tan,
+  sec,
+  csc,
+  cot,
+  asin,
+  acos,
+  atan,
+  atan2,
+  asec,
+  acsc,
+  acot,
+  sinh,
+  cosh,
+  tanh,
+  asinh,
+  acosh,
+  atanh,
+  sech,
+  csch,
+  coth,
+  asech,
+  acsch,
+  acoth,
+  exp,
+  expm1,
+  log,
+  log2,
+  log10,
+  log1p,
+  sqrt,
+  cbrt,
+  nthRootOp,
+  square,
+  cube,
+  hypot,
+  abs,
+  sign,
+  floor,
+  ceil,
+  round,
+  fix,
+  max,
+  min,
+  sigmoidOp,
+  relu,
+  softplusOp,
+  larger,
+  smaller,
+  largerEq,
+  smallerEq,
+  equal,
+  unequal,
+  and,
+  or,
+  not,
+  select,
 ];

@@ -150,7 +150,8 @@ const WRITTEN: FormulaFunction[] = [
     lower: 'norm',
     op: 'norm',
     print: {
-      norm: ({ args, attrs: { ord } }) => `norm(${args[0]}${ord === undefined || ord === 2 ? '' : ord === 'fro' ? ', "fro"' : `, ${ord === Infinity ? 'Infinity' : ord}`})`,
+      norm: ({ args, attrs: { ord } }) =>
+        `norm(${args[0]}${ord === undefined || ord === 2 ? '' : ord === 'fro' ? ', "fro"' : `, ${ord === Infinity ? 'Infinity' : ord}`})`,
     },
   },
   { name: 'outer', arity: [2, 2], lower: 'outer' },

@@ -11,11 +11,7 @@ import type { OpDef } from './types.js';
  * The run's --timeout is checked row by row (src/limits.ts checkDeadlineWork): one product
  * can take minutes.
  */
-export function gemm(
-  m: number, n: number, k: number,
-  A: Float64Array, tA: boolean, B: Float64Array, tB: boolean,
-  C: Float64Array, acc = false,
-): void {
+export function gemm(m: number, n: number, k: number, A: Float64Array, tA: boolean, B: Float64Array, tB: boolean, C: Float64Array, acc = false): void {
   if (acc) {
     // the product is formed apart, so each of its entries can be judged on its own
     const p = new Float64Array(m * n);

@@ -23,7 +23,8 @@ export function nnAxis(shape: Shape, axis: number | undefined): { axis: number }
   const [m, n] = shape;
   if (axis === undefined) {
     // the default (each row of a batch) would be a softmax over one entry for a column; a row says so too, to be plain
-    if (n === 1 && m > 1) return { error: `is a column ${shapeStr(shape)}: without a dimension a matrix is taken row by row, and each row here has one entry`, fix: 1 };
+    if (n === 1 && m > 1)
+      return { error: `is a column ${shapeStr(shape)}: without a dimension a matrix is taken row by row, and each row here has one entry`, fix: 1 };
     if (m === 1 && n > 1) return { error: `is a row ${shapeStr(shape)}: say which dimension (without one a matrix is taken row by row, a batch)`, fix: 2 };
     return { axis: 1 };
   }

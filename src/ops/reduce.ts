@@ -139,7 +139,12 @@ export const prod: OpDef = {
   },
   jvp([a], out, [da], attrs) {
     const p = prodExcept(a, attrs);
-    return collect(a, attrs, p.map((v, k) => v * da![k]), out.data.length);
+    return collect(
+      a,
+      attrs,
+      p.map((v, k) => v * da![k]),
+      out.data.length,
+    );
   },
   vjpGraph: (G, [a], _o, g, attrs) => [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), prodExceptGraph(G, a, attrs))],
   jvpGraph: (G, [a], _o, [da], attrs) => (da === null ? null : collectGraph(G, G.mul(prodExceptGraph(G, a, attrs), da), attrs)),

@@ -116,7 +116,10 @@ export const stack: OpDef = {
   },
   jvpGraph(G, ins, _o, dots) {
     if (dots.every((d) => d === null)) return null;
-    return G.op('stack', dots.map((d, i) => d ?? G.constant({ shape: G.shape(ins[i]), data: new Float64Array(sizeOf(G.shape(ins[i]))) })));
+    return G.op(
+      'stack',
+      dots.map((d, i) => d ?? G.constant({ shape: G.shape(ins[i]), data: new Float64Array(sizeOf(G.shape(ins[i]))) })),
+    );
   },
   local: (n) => Array.from({ length: n }, () => '1'),
 };

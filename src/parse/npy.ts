@@ -93,7 +93,14 @@ function parseHeader(text: string, bad: (why: string) => AgError): { descr: stri
     } else {
       const m = /^\(\s*((?:\d+\s*,\s*)*(?:\d+\s*,?\s*)?)\)/.exec(t.slice(i));
       if (!m) throw bad('malformed header (shape must be a tuple of whole numbers, like (3, 4))');
-      fields.set(key, m[1].split(',').map((x) => x.trim()).filter(Boolean).map(Number));
+      fields.set(
+        key,
+        m[1]
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map(Number),
+      );
       i += m[0].length;
     }
     ws();

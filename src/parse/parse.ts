@@ -58,8 +58,22 @@ const ALIASES: Record<string, string> = { ln: 'log' };
 /** Names no formula may assign to. */
 const RESERVED = new Set([
   ...Object.keys(CONSTANTS),
-  'NaN', 'true', 'false', 'null', 'undefined', 'i', 'end',
-  'import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config',
+  'NaN',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  'i',
+  'end',
+  'import',
+  'evaluate',
+  'parse',
+  'compile',
+  'createUnit',
+  'simplify',
+  'derivative',
+  'reviver',
+  'config',
 ]);
 
 export interface ParseOptions {
@@ -83,7 +97,11 @@ export function parseProgram(source: string, opts: ParseOptions = {}): Program {
 }
 
 function tooDeep(source: string, maxDepth: number): AgError {
-  return new AgError('limit', `the formula nests more deeply than can be parsed (prefix operators or ^ chains count as levels); the limit is ${maxDepth} (--max-depth)`, { source });
+  return new AgError(
+    'limit',
+    `the formula nests more deeply than can be parsed (prefix operators or ^ chains count as levels); the limit is ${maxDepth} (--max-depth)`,
+    { source },
+  );
 }
 
 function parseChecked(source: string, opts: ParseOptions, limits: Limits): Program {
@@ -95,16 +113,24 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
   // levels as treeDepth counts them: x is 1, sin(x) 2; b brackets hold at least b + 1 levels, a run of k prefix operators or ^ k + 1
   const depth = nestingDepth(source);
   if (depth.depth + 1 > maxDepth) {
-    throw new AgError('limit', `the formula nests at least ${depth.depth + 1} levels deep (brackets ${depth.depth} deep); the limit is ${maxDepth} (--max-depth)`, {
-      span: { start: depth.at, end: depth.at + 1 },
-    });
+    throw new AgError(
+      'limit',
+      `the formula nests at least ${depth.depth + 1} levels deep (brackets ${depth.depth} deep); the limit is ${maxDepth} (--max-depth)`,
+      {
+        span: { start: depth.at, end: depth.at + 1 },
+      },
+    );
   }
   let root: MNode;
   const chain = operatorChain(source);
   if (chain.depth + 1 > maxDepth) {
-    throw new AgError('limit', `the formula nests at least ${chain.depth + 1} levels deep (a chain of ${chain.depth} prefix operators or ^); the limit is ${maxDepth} (--max-depth)`, {
-      span: { start: chain.at, end: chain.at + 1 },
-    });
+    throw new AgError(
+      'limit',
+      `the formula nests at least ${chain.depth + 1} levels deep (a chain of ${chain.depth} prefix operators or ^); the limit is ${maxDepth} (--max-depth)`,
+      {
+        span: { start: chain.at, end: chain.at + 1 },
+      },
+    );
   }
   try {
     root = mathParse(source) as unknown as MNode;
@@ -266,7 +292,8 @@ function syntaxError(e: unknown, source: string): AgError {
   if (/Parenthesis \) expected|Unexpected end/.test(text)) hint = countHint(source);
   // Python's power operator: the error is at the second *
   const pow = source.indexOf('**');
-  if (pow >= 0 && Math.abs(pos - pow) <= 2) hint = `powers are written with ^${source.length <= 60 ? `: ${source.replace(/\s*\*\*\s*/g, '^')}` : ', as in x^2'}`;
+  if (pow >= 0 && Math.abs(pos - pow) <= 2)
+    hint = `powers are written with ^${source.length <= 60 ? `: ${source.replace(/\s*\*\*\s*/g, '^')}` : ', as in x^2'}`;
   return new AgError('syntax', sentence(text), { span, hint });
 }
 
@@ -298,8 +325,10 @@ function treeDepth(root: MNode): { depth: number } {
     const binary = n.type === 'OperatorNode' && n.args.length === 2;
     for (const v of Object.values(n)) {
       if (v && typeof v === 'object') {
-        if (Array.isArray(v)) for (const x of v) if (x && typeof x === 'object' && typeof x.type === 'string') kids.push(x);
-        else if (x && typeof x === 'object' && typeof (x as { node?: MNode }).node?.type === 'string') kids.push((x as { node: MNode }).node);
+        if (Array.isArray(v))
+          for (const x of v)
+            if (x && typeof x === 'object' && typeof x.type === 'string') kids.push(x);
+            else if (x && typeof x === 'object' && typeof (x as { node?: MNode }).node?.type === 'string') kids.push((x as { node: MNode }).node);
         if (!Array.isArray(v) && typeof (v as MNode).type === 'string') kids.push(v as MNode);
       }
     }

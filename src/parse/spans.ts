@@ -26,8 +26,14 @@ export function tokenize(src: string): Token[] {
   };
   while (i < src.length) {
     const c = src[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
-    if (c === '#') { while (i < src.length && src[i] !== '\n') i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      while (i < src.length && src[i] !== '\n') i++;
+      continue;
+    }
     const num = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i, i + 400));
     if (num && !(c === '.' && /[*/^']/.test(src[i + 1] ?? ''))) {
       out.push({ text: num[0], kind: 'num', start: i, end: i + num[0].length });

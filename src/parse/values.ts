@@ -26,7 +26,10 @@ export function splitTopLevel(s: string): { text: string; start: number }[] {
     }
   }
   parts.push({ text: s.slice(start), start });
-  return parts.filter((p) => p.text.trim() !== '').map((p) => ({ text: p.text.trimEnd(), start: p.start + (p.text.length - p.text.trimStart().length) })).map((p) => ({ text: p.text.trim(), start: p.start }));
+  return parts
+    .filter((p) => p.text.trim() !== '')
+    .map((p) => ({ text: p.text.trimEnd(), start: p.start + (p.text.length - p.text.trimStart().length) }))
+    .map((p) => ({ text: p.text.trim(), start: p.start }));
 }
 
 /** A variable's name as values are keyed: an identifier (so it can appear in a formula), refused clearly otherwise. */

@@ -25,7 +25,11 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
   const c = o.color ?? plain;
   const out: string[] = [];
   let file: string | null = null;
-  const indent = (s: string, n: number) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  const indent = (s: string, n: number) =>
+    s
+      .split('\n')
+      .map((l) => ' '.repeat(n) + l)
+      .join('\n');
   for (const r of report.cases) {
     if (r.file !== file) {
       if (file !== null) out.push('');
@@ -40,7 +44,13 @@ export function renderCheckTable(report: CheckReport, o: { color?: ChalkInstance
     if (r.status === 'pass') out.push(`  ${c.green('✓')} ${name}${pts}`);
     else if (r.status === 'fail') {
       out.push(`  ${c.red('✗')} ${name}${pts}${at ? c.dim(`  ${at}`) : ''}`);
-      for (const f of r.failures) out.push(indent(`${c.red(f.kind === 'autodiff' || f.kind === 'second-order' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message, { max: 2000 })}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`, 6));
+      for (const f of r.failures)
+        out.push(
+          indent(
+            `${c.red(f.kind === 'autodiff' || f.kind === 'second-order' || f.kind === 'nonfinite' ? '✗' : '→')} ${safeText(f.message, { max: 2000 })}${r.file !== '<inline>' && f.line !== r.line ? c.dim(`  (${location(r.file, f.line)})`) : ''}`,
+            6,
+          ),
+        );
     } else {
       out.push(`  ${c.red('!')} ${name}${at ? c.dim(`  ${at}`) : ''}`);
       out.push(indent(caseErrorText(r, r.error!, c), 6));

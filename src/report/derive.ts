@@ -8,8 +8,26 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   const c = o.color;
   const width = o.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
-  for (const st of r.statements) out.push(wrapProse(st.replace(/^(\w+(?:\([^)]*\))?)\s*=/, (m) => c.bold(m)), width, 4));
-  if (r.shapes) out.push(wrapProse(`  ${c.dim(`with ${Object.entries(r.shapes).map(([k, s]) => `${k} ${s.length ? `[${s.join(',')}]` : 'a scalar'}`).join(', ')} (vectors are columns)`)}`, width, 4));
+  for (const st of r.statements)
+    out.push(
+      wrapProse(
+        st.replace(/^(\w+(?:\([^)]*\))?)\s*=/, (m) => c.bold(m)),
+        width,
+        4,
+      ),
+    );
+  if (r.shapes)
+    out.push(
+      wrapProse(
+        `  ${c.dim(
+          `with ${Object.entries(r.shapes)
+            .map(([k, s]) => `${k} ${s.length ? `[${s.join(',')}]` : 'a scalar'}`)
+            .join(', ')} (vectors are columns)`,
+        )}`,
+        width,
+        4,
+      ),
+    );
   out.push('');
   if (r.edges.length) {
     const how = r.shapes ? 'each rule written with the upstream gradient g' : 'downstream = local × upstream';
@@ -30,15 +48,33 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
   }
   if (r.at) {
     out.push('');
-    const point = Object.entries(r.at.point).map(([k, v]) => `${k} = ${num(v, o.digits)}`).join(', ');
-    out.push(wrapProse(`${c.bold('at')} ${point}: f = ${num(r.at.value, o.digits)}, ${r.variables.map((v) => `∂f/∂${v} = ${num(r.at!.gradient[v], o.digits)}`).join(', ')}`, width, 2));
+    const point = Object.entries(r.at.point)
+      .map(([k, v]) => `${k} = ${num(v, o.digits)}`)
+      .join(', ');
+    out.push(
+      wrapProse(
+        `${c.bold('at')} ${point}: f = ${num(r.at.value, o.digits)}, ${r.variables.map((v) => `∂f/∂${v} = ${num(r.at!.gradient[v], o.digits)}`).join(', ')}`,
+        width,
+        2,
+      ),
+    );
   }
   for (const n of r.notes) out.push(wrapProse(`${c.yellow('note:')} ${n}`, width, 2));
   out.push('');
   const k = r.check.points.length;
-  const where = r.shapes ? `, entry by entry (${r.shapesGiven ? '--at and ' : ''}random values${r.check.shapes && r.check.shapes > 1 ? `, ${r.check.shapes} different shapes` : ''})` : r.at ? ' (--at and random)' : ' (random)';
+  const where = r.shapes
+    ? `, entry by entry (${r.shapesGiven ? '--at and ' : ''}random values${r.check.shapes && r.check.shapes > 1 ? `, ${r.check.shapes} different shapes` : ''})`
+    : r.at
+      ? ' (--at and random)'
+      : ' (random)';
   const n = r.check.skipped;
   const skipped = `; ${n} point${n === 1 ? '' : 's'} ${r.shapes ? 'skipped (outside the domain, or shapes the formula does not fit)' : 'outside the domain skipped'}`;
-  out.push(wrapProse(`${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${where}, max rel err ${err(r.check.maxRelError)}${n ? c.dim(skipped) : ''}`, width, 2));
+  out.push(
+    wrapProse(
+      `${c.green.bold('✓ cross-checked')}: equal to reverse mode at ${k} point${k === 1 ? '' : 's'}${where}, max rel err ${err(r.check.maxRelError)}${n ? c.dim(skipped) : ''}`,
+      width,
+      2,
+    ),
+  );
   return out.join('\n');
 }

@@ -16,7 +16,17 @@ export function functionAsCases(r: FunctionGradcheckResult, label: string, start
     score: { earned: r.passed ? 1 : 0, max: 1 },
     seed: 0,
     expected: [],
-    failures: failuresWithMistakes(r).map((f) => ({ kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff', entry: f.entry, message: f.message, field: 'f', line: 0, point: {}, yours: f.yours, truth: f.truth, failedPoints: 1 })),
+    failures: failuresWithMistakes(r).map((f) => ({
+      kind: f.kind === 'nonfinite' ? 'nonfinite' : 'autodiff',
+      entry: f.entry,
+      message: f.message,
+      field: 'f',
+      line: 0,
+      point: {},
+      yours: f.yours,
+      truth: f.truth,
+      failedPoints: 1,
+    })),
     warnings: r.warnings,
     ms: performance.now() - started,
   };

@@ -16,8 +16,15 @@ const plain = new Chalk({ level: 0 });
 export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: ChalkInstance; label?: string; shapes?: Record<string, number[]> } = {}): string {
   const c = o.color ?? plain;
   const out: string[] = [];
-  const how = r.mode === 'gradient' ? 'its gradient against finite differences' : r.mode === 'jacobian' ? 'every Jacobian entry (your vjp of each output) against finite differences' : 'your vjp of a random cotangent u against finite differences of uᵀf';
-  out.push(`${c.bold(safeName(o.label ?? r.name, 160))}: ${how}${r.reference ? ', and against the reference formula' : ''}${r.jvp ? '; your jvp along random directions' : ''}`);
+  const how =
+    r.mode === 'gradient'
+      ? 'its gradient against finite differences'
+      : r.mode === 'jacobian'
+        ? 'every Jacobian entry (your vjp of each output) against finite differences'
+        : 'your vjp of a random cotangent u against finite differences of uᵀf';
+  out.push(
+    `${c.bold(safeName(o.label ?? r.name, 160))}: ${how}${r.reference ? ', and against the reference formula' : ''}${r.jvp ? '; your jvp along random directions' : ''}`,
+  );
   const variables: Record<string, VariableVerdict> | undefined = r.check?.variables ?? r.jacobian?.variables;
   if (variables) {
     const names = Object.keys(variables);
@@ -26,7 +33,15 @@ export function renderFunctionCheck(r: FunctionGradcheckResult, o: { color?: Cha
     for (const n of names) {
       const v = variables[n];
       const none = v.unjudged === v.checked && v.checked;
-      const verdict = !v.passed ? c.red('✗') : none && !r.passed && r.failures.some((f) => f.kind === 'unjudged') ? c.red('✗ none judged') : none ? c.yellow('~ cannot judge here') : v.unjudged ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}` : c.green(v.byAtol ? '✓ (atol)' : '✓');
+      const verdict = !v.passed
+        ? c.red('✗')
+        : none && !r.passed && r.failures.some((f) => f.kind === 'unjudged')
+          ? c.red('✗ none judged')
+          : none
+            ? c.yellow('~ cannot judge here')
+            : v.unjudged
+              ? `${c.green('✓')} ${c.yellow(`(${v.unjudged} not judged)`)}`
+              : c.green(v.byAtol ? '✓ (atol)' : '✓');
       const wrongRef = r.reference?.variables[n]?.wrong ? c.red(`  ✗ reference: ${r.reference.variables[n].wrong} wrong`) : '';
       out.push(`  ${safeName(n).padEnd(w)}  ${String(v.checked).padStart(7)}  ${fmt(v.maxRelError).padStart(11)}  ${verdict}${wrongRef}`);
     }

@@ -23,7 +23,9 @@ const score = (earned: number, max: number) => scoreText({ earned, max });
 export function renderGradeTable(r: GradeReport, o: { color?: ChalkInstance; width?: number } = {}): string {
   const c = o.color ?? plain;
   const out: string[] = [];
-  out.push(`${c.bold(safeName(r.title, 120))}  ${c.dim(`(${safeName(r.key, 160)}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}, ${score(r.max, r.max).replace(/^.* of /, '')})`)}`);
+  out.push(
+    `${c.bold(safeName(r.title, 120))}  ${c.dim(`(${safeName(r.key, 160)}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}, ${score(r.max, r.max).replace(/^.* of /, '')})`)}`,
+  );
   for (const w of r.warnings) out.push(`${c.yellow('warning:')} ${safeText(w, { max: 2000 })}`);
   out.push('');
   for (const s of r.students) {
@@ -77,7 +79,12 @@ function problemBlock(p: ProblemResult): string[] {
 
 /** One student's feedback: every part's verdict, the counterexample of a wrong one, what is missing. Plain text. */
 export function renderFeedback(r: GradeReport, s: StudentResult): string {
-  const out = [`${safeName(r.title, 120)} — feedback for ${safeName(s.student)}`, `submission: ${safeName(s.file, 160)}`, `score: ${score(s.earned, s.max)}`, ''];
+  const out = [
+    `${safeName(r.title, 120)} — feedback for ${safeName(s.student)}`,
+    `submission: ${safeName(s.file, 160)}`,
+    `score: ${score(s.earned, s.max)}`,
+    '',
+  ];
   if (s.refused.length) {
     out.push('This submission was not graded. A submission holds answers only (numbers and formulas); how they are judged is set by the answer key:');
     for (const why of s.refused) out.push(`  ! ${safeText(why, { max: 2000 })}`);

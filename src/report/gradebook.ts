@@ -14,7 +14,7 @@ export function renderGradebook(r: GradeReport): string {
   for (const s of r.students) {
     rows.push([text(s.student), text(s.file), ...s.problems.map((p) => pointsText(p.earned)), pointsText(s.earned), pointsText(s.max)]);
   }
-  return rows.map((row) => row.join(',')).join('\r\n') + '\r\n';
+  return `${rows.map((row) => row.join(',')).join('\r\n')}\r\n`;
 }
 
 /** A text cell: neutralised against formula injection, then CSV-quoted where needed. */

@@ -34,6 +34,8 @@ export function renderGradescope(r: GradeReport, o: { notGraded?: string } = {})
       };
     });
   });
-  const output = s ? renderFeedback(r, s) : `${r.title}\nscore: ${scoreText({ earned: 0, max: r.max })}\n\nYour submission was not graded: ${o.notGraded ?? 'no answer file was read'}\n`;
+  const output = s
+    ? renderFeedback(r, s)
+    : `${r.title}\nscore: ${scoreText({ earned: 0, max: r.max })}\n\nYour submission was not graded: ${o.notGraded ?? 'no answer file was read'}\n`;
   return `${toJson({ score: s?.earned ?? 0, output, output_format: 'text', test_output_format: 'text', test_name_format: 'text', ...(r.visibility ? { visibility: r.visibility } : {}), tests })}\n`;
 }

@@ -67,7 +67,11 @@ export function renderHvp(r: HvpResult, o: Style): string {
   return out.join('\n');
 }
 
-function head(r: { formula: string; point: Record<string, Shown>; value: number; gradient: Record<string, Nested>; engine: string }, o: Style, about: string): string[] {
+function head(
+  r: { formula: string; point: Record<string, Shown>; value: number; gradient: Record<string, Nested>; engine: string },
+  o: Style,
+  about: string,
+): string[] {
   const c = o.color;
   return [
     `${c.bold('formula')}  ${r.formula}`,
@@ -78,17 +82,37 @@ function head(r: { formula: string; point: Record<string, Shown>; value: number;
   ];
 }
 
-function verdictLines(check: (Omit<SecondOrderVerdict, 'directions'> & { kinks?: string[]; noisy?: number; mode?: string }) | null, symmetric: boolean, what: string, o: Style): string[] {
+function verdictLines(
+  check: (Omit<SecondOrderVerdict, 'directions'> & { kinks?: string[]; noisy?: number; mode?: string }) | null,
+  symmetric: boolean,
+  what: string,
+  o: Style,
+): string[] {
   const c = o.color;
   if (!check) return [c.dim('finite-difference check skipped') + (symmetric ? '' : `\n${c.red.bold('✗ check failed')}: the Hessian is not symmetric`)];
   const out: string[] = [];
-  for (const f of check.failures) out.push(`${c.red('✗')} ${f.entry}: autodiff ${num(f.ad, o.digits)}, finite differences of the gradient ${num(f.fd, o.digits)} (abs err ${err(f.absError)})`);
-  if (check.kinks?.length) out.push(`${c.yellow('warning:')} a difference step crosses a kink for ${check.kinks.slice(0, 5).join(', ')}${check.kinks.length > 5 ? ', …' : ''}; finite differences cannot judge those columns`);
-  if (check.noisy) out.push(`${c.yellow('warning:')} ${check.noisy} entr${check.noisy === 1 ? 'y is' : 'ies are'} too ill-conditioned for finite differences to judge`);
+  for (const f of check.failures)
+    out.push(
+      `${c.red('✗')} ${f.entry}: autodiff ${num(f.ad, o.digits)}, finite differences of the gradient ${num(f.fd, o.digits)} (abs err ${err(f.absError)})`,
+    );
+  if (check.kinks?.length)
+    out.push(
+      `${c.yellow('warning:')} a difference step crosses a kink for ${check.kinks.slice(0, 5).join(', ')}${check.kinks.length > 5 ? ', …' : ''}; finite differences cannot judge those columns`,
+    );
+  if (check.noisy)
+    out.push(`${c.yellow('warning:')} ${check.noisy} entr${check.noisy === 1 ? 'y is' : 'ies are'} too ill-conditioned for finite differences to judge`);
   const along = check.mode === 'directional' ? ' along random directions' : '';
-  if (check.passed && symmetric) out.push(`${c.green.bold('✓')} ${what} = finite differences of the gradient${along} (max rel err ${err(check.maxRelError)}; ${check.evaluations} gradient evaluations)`);
+  if (check.passed && symmetric)
+    out.push(
+      `${c.green.bold('✓')} ${what} = finite differences of the gradient${along} (max rel err ${err(check.maxRelError)}; ${check.evaluations} gradient evaluations)`,
+    );
   else {
-    const why = [check.passed ? '' : `${check.failures.length}${check.failures.length === 5 ? '+' : ''} entr${check.failures.length === 1 ? 'y differs' : 'ies differ'} from finite differences of the gradient (rtol ${check.rtol}, atol ${check.atol})`, symmetric ? '' : 'the Hessian is not symmetric']
+    const why = [
+      check.passed
+        ? ''
+        : `${check.failures.length}${check.failures.length === 5 ? '+' : ''} entr${check.failures.length === 1 ? 'y differs' : 'ies differ'} from finite differences of the gradient (rtol ${check.rtol}, atol ${check.atol})`,
+      symmetric ? '' : 'the Hessian is not symmetric',
+    ]
       .filter(Boolean)
       .join('; ');
     out.push(`${c.red.bold('✗ check failed')}: ${why}`);

@@ -13,7 +13,9 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
   out.push(`${c.bold('formula')}  ${safeText(r.formula)}`);
   out.push(`${c.bold('at')}       ${point}`);
   const value = r.m <= 8 ? oneLine(nestedText(r.value, o.digits)) : `[${r.outputShape.join('×')}]`;
-  out.push(`${c.bold('value')}    ${value}   ${c.dim(`(m = ${r.m} output entr${r.m === 1 ? 'y' : 'ies'}, n = ${r.n} input entr${r.n === 1 ? 'y' : 'ies'}; ${r.engine} engine)`)}`);
+  out.push(
+    `${c.bold('value')}    ${value}   ${c.dim(`(m = ${r.m} output entr${r.m === 1 ? 'y' : 'ies'}, n = ${r.n} input entr${r.n === 1 ? 'y' : 'ies'}; ${r.engine} engine)`)}`,
+  );
   out.push('');
 
   out.push(`${c.bold('Jacobian')} ∂f/∂(${r.variables.join(', ')})  ${c.dim(`${r.m} × ${r.n}`)}`);
@@ -36,11 +38,15 @@ export function renderJacobian(r: JacobianResult, o: { digits: number; color: Ch
   for (const note of r.notes) out.push(`${c.yellow('note:')} ${note}`);
   if (r.check?.failures.length) {
     out.push('');
-    for (const f of r.check.failures) out.push(`${c.red('✗')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)} (abs err ${err(f.absError)})`);
+    for (const f of r.check.failures)
+      out.push(`${c.red('✗')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)} (abs err ${err(f.absError)})`);
   }
   if (r.check?.unjudgedCount) {
     out.push('');
-    for (const f of r.check.unjudged) out.push(`${c.yellow('~')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)}; they cannot judge here: ${f.note}`);
+    for (const f of r.check.unjudged)
+      out.push(
+        `${c.yellow('~')} ∂${f.row}/∂${f.column}: autodiff ${num(f.ad, o.digits)}, finite differences ${num(f.fd, o.digits)}; they cannot judge here: ${f.note}`,
+      );
     if (r.check.unjudgedCount > r.check.unjudged.length) out.push(c.dim(`  … and ${r.check.unjudgedCount - r.check.unjudged.length} more not judged`));
   }
   out.push('');
@@ -67,7 +73,8 @@ function timingNote(r: JacobianResult): string | null {
   const fewer = r.forward.passes < r.reverse.passes ? 'forward' : r.reverse.passes < r.forward.passes ? 'reverse' : null;
   const faster = r.forward.ms <= r.reverse.ms ? 'forward' : 'reverse';
   if (tiny) return `times under ${NOISE_MS} ms are noise at this size (start-up, caches, the machine's load): compare the passes`;
-  if (fewer && fewer !== faster) return `the timings point the other way at this size: each pass costs different work in each mode, so the pass counts tell only how the cost grows with n and m`;
+  if (fewer && fewer !== faster)
+    return `the timings point the other way at this size: each pass costs different work in each mode, so the pass counts tell only how the cost grows with n and m`;
   return null;
 }
 
@@ -80,10 +87,18 @@ function verdict(r: JacobianResult, c: ChalkInstance): string {
   if (r.agreement) parts.push(`forward = reverse (max abs diff ${err(r.agreement.maxAbsDiff)})`);
   else parts.push(`${r.forward ? 'forward' : 'reverse'} mode`);
   const unjudged = r.check?.unjudgedCount ?? 0;
-  if (r.check) parts.push(`= finite differences${unjudged ? ` for ${r.m * r.n - unjudged} of ${r.m * r.n} entries` : ''} (max rel err ${err(r.check.maxRelError)}; ${r.check.evaluations} evaluations)${unjudged ? c.yellow(`; not judged: ${unjudged} entr${unjudged === 1 ? 'y' : 'ies'}`) : ''}`);
+  if (r.check)
+    parts.push(
+      `= finite differences${unjudged ? ` for ${r.m * r.n - unjudged} of ${r.m * r.n} entries` : ''} (max rel err ${err(r.check.maxRelError)}; ${r.check.evaluations} evaluations)${unjudged ? c.yellow(`; not judged: ${unjudged} entr${unjudged === 1 ? 'y' : 'ies'}`) : ''}`,
+    );
   if (!r.agreement && !r.check) return c.dim('finite-difference check skipped');
   if (jacobianPassed(r)) return `${c.green.bold('✓')} ${parts.join(' ')}`;
-  const what = [r.agreement && !r.agreement.passed ? 'forward and reverse mode disagree' : '', r.check && !r.check.passed ? `${r.check.failures.length} entr${r.check.failures.length === 1 ? 'y' : 'ies'} differ from finite differences (rtol ${r.check.rtol}, atol ${r.check.atol})` : '']
+  const what = [
+    r.agreement && !r.agreement.passed ? 'forward and reverse mode disagree' : '',
+    r.check && !r.check.passed
+      ? `${r.check.failures.length} entr${r.check.failures.length === 1 ? 'y' : 'ies'} differ from finite differences (rtol ${r.check.rtol}, atol ${r.check.atol})`
+      : '',
+  ]
     .filter(Boolean)
     .join('; ');
   return `${c.red.bold('✗ check failed')}: ${what}`;

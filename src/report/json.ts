@@ -2,15 +2,17 @@ import type { GradResult } from '../grad.js';
 
 /** JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity". */
 export function toJson(value: unknown, indent = 2): string {
-  return jsonSafe(JSON.stringify(
-    value,
-    (_k, v) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-      if (v instanceof Float64Array) return Array.from(v);
-      return v;
-    },
-    indent,
-  ));
+  return jsonSafe(
+    JSON.stringify(
+      value,
+      (_k, v) => {
+        if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+        if (v instanceof Float64Array) return Array.from(v);
+        return v;
+      },
+      indent,
+    ),
+  );
 }
 
 /**

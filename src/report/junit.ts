@@ -12,11 +12,19 @@ export function renderJunit(report: CheckReport): string {
   const suites: string[] = [];
   for (const file of report.files) {
     const cases = report.cases.filter((c) => c.file === file);
-    suites.push(suite(suiteName(file), file, cases.map(testcase), count(cases), cases.reduce((s, c) => s + c.ms, 0)));
+    suites.push(
+      suite(
+        suiteName(file),
+        file,
+        cases.map(testcase),
+        count(cases),
+        cases.reduce((s, c) => s + c.ms, 0),
+      ),
+    );
   }
   for (const fe of report.fileErrors) {
     const text = fe.source !== undefined ? `${fe.message}\n${fe.source}` : fe.message;
-    const tc = `    <testcase name="${attr('load ' + fe.file)}" classname="${attr(fe.file)}" file="${attr(fe.file)}" time="0">\n      <error message="${attr(fe.message)}" type="${attr(fe.code)}">${text_(text)}</error>\n    </testcase>`;
+    const tc = `    <testcase name="${attr(`load ${fe.file}`)}" classname="${attr(fe.file)}" file="${attr(fe.file)}" time="0">\n      <error message="${attr(fe.message)}" type="${attr(fe.code)}">${text_(text)}</error>\n    </testcase>`;
     suites.push(suite(fe.file, fe.file, [tc], { tests: 1, failures: 0, errors: 1 }, 0));
   }
   const s = report.summary;
@@ -40,7 +48,11 @@ function count(cases: CaseResult[]) {
 
 function suite(name: string, file: string, cases: string[], n: { tests: number; failures: number; errors: number }, ms: number): string {
   const fileAttr = file === '<inline>' ? '' : ` file="${attr(file)}"`;
-  return [`  <testsuite name="${attr(name)}" tests="${n.tests}" failures="${n.failures}" errors="${n.errors}" skipped="0" time="${secs(ms)}"${fileAttr}>`, ...cases, '  </testsuite>'].join('\n');
+  return [
+    `  <testsuite name="${attr(name)}" tests="${n.tests}" failures="${n.failures}" errors="${n.errors}" skipped="0" time="${secs(ms)}"${fileAttr}>`,
+    ...cases,
+    '  </testsuite>',
+  ].join('\n');
 }
 
 function testcase(r: CaseResult): string {

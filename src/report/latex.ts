@@ -11,14 +11,16 @@ import { safeText } from '../safe-text.js';
  */
 export function toTex(formula: string): string {
   try {
-    return mathParse(formula)
-      .toTex({ parenthesis: 'auto', implicit: 'hide' })
-      .replace(/\^H\b/g, '^{\\top}')
-      // elementwise: x.^2 is x^2 of each entry, x.*y the Hadamard product
-      .replace(/\.\^\\wedge/g, '^')
-      .replace(/\.\\cdot/g, '\\odot')
-      .replace(/\s+/g, ' ')
-      .trim();
+    return (
+      mathParse(formula)
+        .toTex({ parenthesis: 'auto', implicit: 'hide' })
+        .replace(/\^H\b/g, '^{\\top}')
+        // elementwise: x.^2 is x^2 of each entry, x.*y the Hadamard product
+        .replace(/\.\^\\wedge/g, '^')
+        .replace(/\.\\cdot/g, '\\odot')
+        .replace(/\s+/g, ' ')
+        .trim()
+    );
   } catch {
     return `\\text{${formula.replace(/[\\{}$&#^_%~]/g, (c) => TEXT_ESCAPE[c] ?? `\\${c}`).replace(LINE_BREAK, ' ')}}`;
   }

@@ -18,7 +18,14 @@ export function matrixLines(rowNames: string[], colNames: string[], rows: ArrayL
   const shownRows = Math.min(m, SHOW_ROWS);
   const cols = Math.min(n, SHOW_COLS);
   const cells: string[][] = [['', ...colNames.slice(0, cols), ...(cols < n ? ['…'] : [])]];
-  for (let i = 0; i < shownRows; i++) cells.push([rowNames[i], ...Array.from(rows[i]).slice(0, cols).map((v) => num(v, o.digits)), ...(cols < n ? ['…'] : [])]);
+  for (let i = 0; i < shownRows; i++)
+    cells.push([
+      rowNames[i],
+      ...Array.from(rows[i])
+        .slice(0, cols)
+        .map((v) => num(v, o.digits)),
+      ...(cols < n ? ['…'] : []),
+    ]);
   if (shownRows < m) cells.push(['…']);
   const w = cells[0].map((_, k) => Math.max(...cells.map((row) => (row[k] ?? '').length)));
   const out: string[] = [];
@@ -33,7 +40,10 @@ export function matrixLines(rowNames: string[], colNames: string[], rows: ArrayL
 /** `x = 2, W = [[1, 2], [3, 4]]`, large tensors (or summarised ones) by their shape (`W = [64×1000]`). */
 export function pointText(point: Record<string, Shown>, digits: number): string {
   return Object.entries(point)
-    .map(([k, v]) => `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : typeof v === 'number' || (v as unknown[]).flat(2).length <= 8 ? oneLine(nestedText(v, digits)) : `[${shapeOf(v).join('×')}]`}`)
+    .map(
+      ([k, v]) =>
+        `${k} = ${isSummary(v) ? `[${v.shape.join('×')}]` : typeof v === 'number' || (v as unknown[]).flat(2).length <= 8 ? oneLine(nestedText(v, digits)) : `[${shapeOf(v).join('×')}]`}`,
+    )
     .join(', ');
 }
 

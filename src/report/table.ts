@@ -58,7 +58,13 @@ export function renderGrad(r: GradResult, o: TableOptions): string {
   out.push(fitTable(head, gradientRows(r, o.digits, c), { ...layout, whole: head.map((_, k) => k) }) ?? renderTable(head, entryRows(r, o.digits, c), layout));
 
   if (chk?.directions?.length) {
-    const dirs = chk.directions.map((d, k): Cell[] => [`u${k + 1}`, num(d.ad, o.digits), num(d.fd, o.digits), ...errCells(d.status === 'nonfinite', d.status === 'pass' || d.status === 'fail', d, c), statusMark(d.status, d.byAtol, c)]);
+    const dirs = chk.directions.map((d, k): Cell[] => [
+      `u${k + 1}`,
+      num(d.ad, o.digits),
+      num(d.fd, o.digits),
+      ...errCells(d.status === 'nonfinite', d.status === 'pass' || d.status === 'fail', d, c),
+      statusMark(d.status, d.byAtol, c),
+    ]);
     out.push('');
     out.push(c.bold('directional check') + c.dim(' (random unit directions u)'));
     out.push(renderTable(['direction', '∇f·u (reverse)', 'finite diff', 'abs err', 'rel err', ''], dirs, layout));
@@ -92,7 +98,10 @@ function edgeTable(r: GradResult, digits: number, c: ChalkInstance, layout: Tabl
   const wide = r.edges.map((e): Cell[] => [`${e.fromLabel} → ${e.toLabel}`, e.local, value(e), shownText(e.upstream, digits), shownText(e.downstream, digits)]);
   const one = fitTable(['edge', 'local ∂', '= value', 'upstream', 'downstream'], wide, { ...layout, whole: [0, 1] });
   if (one) return one;
-  const stacked = r.edges.flatMap((e): Row[] => [{ span: `${e.fromLabel} → ${e.toLabel}` }, [`  ${e.local}`, value(e), shownText(e.upstream, digits), shownText(e.downstream, digits)]]);
+  const stacked = r.edges.flatMap((e): Row[] => [
+    { span: `${e.fromLabel} → ${e.toLabel}` },
+    [`  ${e.local}`, value(e), shownText(e.upstream, digits), shownText(e.downstream, digits)],
+  ]);
   return renderTable(['edge: local ∂', '= value', 'upstream', 'downstream'], stacked, { ...layout, breakable: [0] });
 }
 
@@ -116,7 +125,11 @@ function variableMark(v: VariableVerdict, c: ChalkInstance): Cell {
 
 function errCells(nonfinite: boolean, judged: boolean, e: { absError: number; relError: number }, c: ChalkInstance): Cell[] {
   if (nonfinite) return ['NaN', 'NaN'];
-  if (!judged) return [{ text: '—', style: c.dim }, { text: '—', style: c.dim }];
+  if (!judged)
+    return [
+      { text: '—', style: c.dim },
+      { text: '—', style: c.dim },
+    ];
   return [err(e.absError), err(e.relError)];
 }
 
@@ -131,8 +144,19 @@ function gradientRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][]
       { text: name, style: c.cyan },
       cell(r.gradient[name], digits),
       r.forward ? cell(r.forward[name], digits) : { text: '(directional)', style: c.dim },
-      chk?.finiteDifference ? cell(chk.finiteDifference[name], digits) : chk ? { text: v?.checked ? `(${v.checked} sampled)` : '(none sampled)', style: c.dim } : '',
-      ...(v ? errCells(mine.some((e) => e.status === 'nonfinite'), judged, { absError: v.maxAbsError, relError: v.maxRelError }, c) : ['', '']),
+      chk?.finiteDifference
+        ? cell(chk.finiteDifference[name], digits)
+        : chk
+          ? { text: v?.checked ? `(${v.checked} sampled)` : '(none sampled)', style: c.dim }
+          : '',
+      ...(v
+        ? errCells(
+            mine.some((e) => e.status === 'nonfinite'),
+            judged,
+            { absError: v.maxAbsError, relError: v.maxRelError },
+            c,
+          )
+        : ['', '']),
       v ? variableMark(v, c) : '',
     ];
   });
@@ -150,7 +174,8 @@ function entryRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][] {
       continue;
     }
     const shape = typeof g === 'number' ? [] : Array.isArray(g[0]) ? [g.length, (g[0] as unknown[]).length] : [g.length];
-    const at = (v: Nested | undefined, k: number) => (v === undefined ? '' : num(typeof v === 'number' ? v : ((v as unknown[]).flat(2) as number[])[k], digits));
+    const at = (v: Nested | undefined, k: number) =>
+      v === undefined ? '' : num(typeof v === 'number' ? v : ((v as unknown[]).flat(2) as number[])[k], digits);
     flat.forEach((value, k) => {
       const entry = name + subscript(shape, k);
       const e = chk?.entries.find((x) => x.entry === entry);
@@ -171,7 +196,9 @@ function entryRows(r: GradResult, digits: number, c: ChalkInstance): Cell[][] {
 function labelled(label: string, text: string, width: number): string {
   const pad = 9;
   const lines = wrapProse(text, Math.max(20, width - pad), 0).split('\n');
-  return lines.map((l, i) => (i === 0 ? `${label}${' '.repeat(Math.max(1, pad - label.replace(/\u001b\[[0-9;]*m/g, '').length))}${l}` : `${' '.repeat(pad)}${l}`)).join('\n');
+  return lines
+    .map((l, i) => (i === 0 ? `${label}${' '.repeat(Math.max(1, pad - label.replace(/\u001b\[[0-9;]*m/g, '').length))}${l}` : `${' '.repeat(pad)}${l}`))
+    .join('\n');
 }
 
 /** A line of prose (a warning, the verdict) wrapped to the width, continued two spaces in. */
@@ -200,7 +227,9 @@ export function checkVerdict(chk: CheckResult | null, claim: string, c: ChalkIns
   const all: { status: EntryStatus; byAtol?: boolean; relError: number }[] = [...chk.entries, ...(chk.directions ?? [])];
   const count = (s: EntryStatus) => all.filter((e) => e.status === s).length;
   if (!chk.passed) {
-    const bad = Object.entries(chk.variables).filter(([, v]) => !v.passed).map(([k]) => k);
+    const bad = Object.entries(chk.variables)
+      .filter(([, v]) => !v.passed)
+      .map(([k]) => k);
     const dirs = chk.directions?.filter((d) => failed(d.status)).length ?? 0;
     const what = bad.length ? ` for ${bad.join(', ')}` : dirs ? ` along ${dirs} random direction${dirs > 1 ? 's' : ''}` : '';
     if (!bad.length && !dirs && chk.unjudgedReason) return `${c.red.bold('✗ check failed')}: ${chk.unjudgedReason} (${how})`;
@@ -210,7 +239,8 @@ export function checkVerdict(chk: CheckResult | null, claim: string, c: ChalkIns
   const noisy = count('noisy');
   const judged = all.length - kinks - noisy;
   const unjudged = [kinks ? `${entriesText(kinks)} at a kink` : '', noisy ? `${entriesText(noisy)} too noisy` : ''].filter(Boolean).join(', ');
-  if (judged === 0) return `${c.yellow.bold('~ not judged')}: finite differences cannot judge any entry here (${unjudged}; ${how}); accepted only because unjudged entries were allowed`;
+  if (judged === 0)
+    return `${c.yellow.bold('~ not judged')}: finite differences cannot judge any entry here (${unjudged}; ${how}); accepted only because unjudged entries were allowed`;
   const atol = all.filter((e) => e.byAtol);
   const byRtol = all.filter((e) => e.status === 'pass' && !e.byAtol).reduce((m, e) => Math.max(m, e.relError), 0);
   const parts = [`max rel err ${err(byRtol)}`];

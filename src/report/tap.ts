@@ -21,7 +21,13 @@ export function renderTap(report: CheckReport): string {
     const at = r.file === '<inline>' ? undefined : { file: r.file, line: r.status === 'fail' ? r.failures[0].line : r.error!.line };
     const diag =
       r.status === 'fail'
-        ? { message: r.failures[0].message, severity: 'fail', f: r.f, failures: r.failures.map((f) => ({ entry: f.entry, message: f.message, line: f.line, point: f.point })), ...(at ? { at } : {}) }
+        ? {
+            message: r.failures[0].message,
+            severity: 'fail',
+            f: r.f,
+            failures: r.failures.map((f) => ({ entry: f.entry, message: f.message, line: f.line, point: f.point })),
+            ...(at ? { at } : {}),
+          }
         : { message: r.error!.message, severity: 'error', code: r.error!.code, f: r.f, detail: caseErrorText(r, r.error!), ...(at ? { at } : {}) };
     out.push(block(diag));
   }
@@ -31,13 +37,17 @@ export function renderTap(report: CheckReport): string {
     out.push(block({ message: fe.message, severity: 'error', code: fe.code, at: { file: fe.file } }));
   }
   const s = report.summary;
-  out.push(`# ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.errors} errors${report.fileErrors.length ? `, ${report.fileErrors.length} files not read` : ''}`);
+  out.push(
+    `# ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.errors} errors${report.fileErrors.length ? `, ${report.fileErrors.length} files not read` : ''}`,
+  );
   return `${out.join('\n')}\n`;
 }
 
 /** A test description on one line: `#` would start a directive, so it is escaped. */
 function description(s: string): string {
-  return safeName(s.replace(/\s*\n\s*/g, ' '), 200).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+  return safeName(s.replace(/\s*\n\s*/g, ' '), 200)
+    .replace(/\\/g, '\\\\')
+    .replace(/#/g, '\\#');
 }
 
 function block(diag: object): string {

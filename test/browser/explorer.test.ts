@@ -41,7 +41,9 @@ function flat(v: Nested | null): number[] {
 /** Shown to 6 significant digits: equal to the truth within that. */
 function expectShown(shown: number[], truth: number[], what: string): void {
   expect(shown.length, `${what}: ${shown} vs ${truth}`).toBe(truth.length);
-  shown.forEach((s, i) => expect(Math.abs(s - truth[i]), `${what}[${i}]: shown ${s}, grad --json ${truth[i]}`).toBeLessThanOrEqual(5e-6 * Math.abs(truth[i]) + 1e-12));
+  shown.forEach((s, i) =>
+    expect(Math.abs(s - truth[i]), `${what}[${i}]: shown ${s}, grad --json ${truth[i]}`).toBeLessThanOrEqual(5e-6 * Math.abs(truth[i]) + 1e-12),
+  );
 }
 
 /** The page for a formula, made by the real CLI, and grad --json at the same point. */
@@ -116,7 +118,13 @@ async function details(page: Page, id: number, q: string): Promise<number[]> {
 async function walk(page: Page, json: Json, shoot: string | null): Promise<void> {
   const total = json.nodes.length + json.edges.length;
   expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(total);
-  const shots = shoot ? new Map([[0, 'first'], [Math.floor(total / 2), 'middle'], [total - 1, 'last']]) : new Map<number, string>();
+  const shots = shoot
+    ? new Map([
+        [0, 'first'],
+        [Math.floor(total / 2), 'middle'],
+        [total - 1, 'last'],
+      ])
+    : new Map<number, string>();
   await page.keyboard.press('Home');
   for (let i = 0; i < total; i++) {
     const p = await panel(page);
@@ -161,7 +169,16 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ag-chromium-'))}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ag-chromium-'))}`,
+      ],
     });
   });
   afterAll(async () => {
@@ -194,13 +211,18 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     lines = await nodeLines(page, x.id);
     expect(lines.partial).toBe(false);
     expectShown([Number(lines.flow)], flat(x.grad), 'the sum');
-    expect(await page.$eval('aside section', (s) => s.textContent)).toMatch(/Gradients add at x.*∂f\/∂x = -6\.28319 \(from sin\(x\)\) \+ 1\.22465e-16 \(from x\+y\)/);
+    expect(await page.$eval('aside section', (s) => s.textContent)).toMatch(
+      /Gradients add at x.*∂f\/∂x = -6\.28319 \(from sin\(x\)\) \+ 1\.22465e-16 \(from x\+y\)/,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('forward mode: tangents for each input, the output tangent being that entry of the gradient', async () => {
-    for (const [name, { formula, at }] of [['sigmoid', EXAMPLES['the sigmoid neuron']], ['tensor', EXAMPLES['a small tensor formula']]] as const) {
+    for (const [name, { formula, at }] of [
+      ['sigmoid', EXAMPLES['the sigmoid neuron']],
+      ['tensor', EXAMPLES['a small tensor formula']],
+    ] as const) {
       const { file, json } = make(`forward-${name}`, formula, at);
       const { page, errors } = await open(file);
       await page.click('.ag-bar label:nth-of-type(1) input');
@@ -269,7 +291,12 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
 
 describe.skipIf(!FIREFOX)('the backprop explorer in Firefox', () => {
   it('the sigmoid neuron, every step, as in Chromium', async () => {
-    const ff = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, args: ['--profile', mkdtempSync(join(tmpdir(), 'ag-firefox-'))] });
+    const ff = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      args: ['--profile', mkdtempSync(join(tmpdir(), 'ag-firefox-'))],
+    });
     try {
       const { file, json } = make('firefox-sigmoid', EXAMPLES['the sigmoid neuron'].formula, EXAMPLES['the sigmoid neuron'].at);
       const { page, errors } = await open(file, null, ff);

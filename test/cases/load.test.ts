@@ -33,7 +33,14 @@ describe('case files', () => {
     expect(cases).toHaveLength(2);
     const [a, b] = cases;
     // numbers in answers keep the text they were written with (judged at its digits); values do not need it
-    expect(a).toMatchObject({ name: 'backprop warm-up', line: 1, f: '(x + y) * z', at: { x: -2, y: 5, z: -4 }, random: false, expect: { value: '-12', gradient: { x: '-4', y: '-4', z: '3' } } });
+    expect(a).toMatchObject({
+      name: 'backprop warm-up',
+      line: 1,
+      f: '(x + y) * z',
+      at: { x: -2, y: 5, z: -4 },
+      random: false,
+      expect: { value: '-12', gradient: { x: '-4', y: '-4', z: '3' } },
+    });
     expect(a.pos.f).toEqual({ line: 2, col: 6 });
     expect(a.pos['expect.value'].line).toBe(5);
     expect(a.pos['expect.gradient.z'].line).toBe(6);
@@ -70,7 +77,10 @@ describe('case files', () => {
 
   it('fills settings from defaults:, a case’s own settings winning', () => {
     const { cases } = parseCases('defaults:\n  rtol: 0.001\n  seed: 3\ncases:\n  - f: x^2\n  - f: x^3\n    rtol: 0.1\n', 'd.yaml');
-    expect(cases.map((c) => [c.rtol, c.seed, c.line])).toEqual([[0.001, 3, 5], [0.1, 3, 6]]);
+    expect(cases.map((c) => [c.rtol, c.seed, c.line])).toEqual([
+      [0.001, 3, 5],
+      [0.1, 3, 6],
+    ]);
   });
 
   it('a case that is written wrong carries a problem with its field, and the others load', () => {

@@ -24,7 +24,9 @@ describe('the homework set', () => {
   it('says what is wrong in plain words: the student’s number, the true one, finite differences, the point', () => {
     const r = byName(results, 'wrong: (x+y)sin(x)');
     // sin(1) against sin(1) + cos(1)
-    expect(r.failures.map((f) => f.message)).toEqual(['your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7']);
+    expect(r.failures.map((f) => f.message)).toEqual([
+      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+    ]);
     expect(r.failures[0]).toMatchObject({ kind: 'gradient', entry: '∂f/∂x', field: 'expect.gradient.x', point: { x: 1, y: 0 } });
     expect(r.failures[0].yours).toBeCloseTo(Math.sin(1), 15);
     expect(r.failures[0].truth).toBeCloseTo(Math.sin(1) + Math.cos(1), 12);
@@ -34,18 +36,25 @@ describe('the homework set', () => {
     expect(r.score).toEqual({ earned: 0.5, max: 1 });
 
     // the number 2 is judged at the digits written (at least 2 significant ones)
-    expect(byName(results, 'wrong: 2(xy + max(z, w))').failures[0].message).toBe('your ∂f/∂w = 2 at x=3, y=-4, z=2, w=-1; the true value is 0 (finite differences agree: 0); off by 2 (the true value is 0), beyond 2 significant digits (you wrote 1)');
+    expect(byName(results, 'wrong: 2(xy + max(z, w))').failures[0].message).toBe(
+      'your ∂f/∂w = 2 at x=3, y=-4, z=2, w=-1; the true value is 0 (finite differences agree: 0); off by 2 (the true value is 0), beyond 2 significant digits (you wrote 1)',
+    );
     // the forgotten link of the chain is named: the local derivative 2x of x → x^2
     const chain = byName(results, 'wrong: chain rule forgotten').failures[0];
     expect(chain.mistake).toBe('chain');
     expect(chain.message).toBe(
       `your ∂f/∂x leaves out one link of the chain: the local derivative 2*x = 3 of the edge x → x^2 — your ∂f/∂x = ${Number(Math.cos(2.25).toPrecision(4))} at x=1.5; the true value is ${Number((3 * Math.cos(2.25)).toPrecision(4))} (finite differences agree: ${Number((3 * Math.cos(2.25)).toPrecision(4))}); off by 67%, beyond rtol 1e-5, atol 1e-7`,
     );
-    expect(byName(results, 'wrong: logistic loss, sign lost').failures[0]).toMatchObject({ mistake: 'negated', message: expect.stringMatching(/^your ∂f\/∂t0 has the wrong sign: it is the true value negated — your ∂f\/∂t0 = 0\.002473 /) });
+    expect(byName(results, 'wrong: logistic loss, sign lost').failures[0]).toMatchObject({
+      mistake: 'negated',
+      message: expect.stringMatching(/^your ∂f\/∂t0 has the wrong sign: it is the true value negated — your ∂f\/∂t0 = 0\.002473 /),
+    });
     // at random points: the first point where it is wrong, and at how many it was
     const rand = byName(results, 'wrong: exercise ln(sin(x) cos(x))');
     expect(rand.samples).toBe(5);
-    expect(rand.failures[0].message).toMatch(/^your ∂f\/∂x = [\d.]+ at x=[\d.]+; the true value is -?[\d.]+ \(finite differences agree: -?[\d.]+\); off by \d+%, beyond rtol 1e-5, atol 1e-7; wrong at 5 of 5 points$/);
+    expect(rand.failures[0].message).toMatch(
+      /^your ∂f\/∂x = [\d.]+ at x=[\d.]+; the true value is -?[\d.]+ \(finite differences agree: -?[\d.]+\); off by \d+%, beyond rtol 1e-5, atol 1e-7; wrong at 5 of 5 points$/,
+    );
     // no mistake explains it
     expect(rand.failures[0].mistake).toBeUndefined();
     const x = rand.failures[0].point.x as number;
@@ -54,15 +63,22 @@ describe('the homework set', () => {
 
   it('names tensor entries 1-based, says how many entries are wrong, and reports a wrong shape', () => {
     const ce = byName(results, 'wrong: softmax cross-entropy');
-    expect(ce.failures[0].message).toMatch(/^your ∂f\/∂z\[2\] = 0\.7054 at z=\[1, 2, -1\]; the true value is -0\.2946 \(finite differences agree: -0\.2946\); off by 340%, beyond rtol 1e-5, atol 1e-7; wrong in 1 of 3 entries$/);
+    expect(ce.failures[0].message).toMatch(
+      /^your ∂f\/∂z\[2\] = 0\.7054 at z=\[1, 2, -1\]; the true value is -0\.2946 \(finite differences agree: -0\.2946\); off by 340%, beyond rtol 1e-5, atol 1e-7; wrong in 1 of 3 entries$/,
+    );
     const two = byName(results, 'wrong: ||Wx||^2 with respect to W, the 2');
     expect(two.failures[0].entry).toMatch(/^∂f\/∂W\[[1-3],[1-4]\]$/);
     expect(two.failures[0].message).toMatch(/; wrong in 12 of 12 entries, at 3 of 3 points$/);
     expect(two.failures[0].truth! / two.failures[0].yours!).toBeCloseTo(2, 10);
-    expect(two.failures[0]).toMatchObject({ mistake: 'factor', message: expect.stringMatching(/^your ∂f\/∂W is off by a constant factor: it is ½ × the true value — /) });
+    expect(two.failures[0]).toMatchObject({
+      mistake: 'factor',
+      message: expect.stringMatching(/^your ∂f\/∂W is off by a constant factor: it is ½ × the true value — /),
+    });
     const t = byName(results, 'wrong: ||Wx||^2 with respect to W, transposed');
     expect(t.failures[0]).toMatchObject({ kind: 'shape', mistake: 'transposed' });
-    expect(t.failures[0].message).toMatch(/^your ∂f\/∂W is 4×3 but W is 3×4 \(at W \(3×4\), x=\[\[.*\]\]\) — it is the transpose of the true value \(a gradient has the shape of its variable\); wrong at 5 of 5 points$/);
+    expect(t.failures[0].message).toMatch(
+      /^your ∂f\/∂W is 4×3 but W is 3×4 \(at W \(3×4\), x=\[\[.*\]\]\) — it is the transpose of the true value \(a gradient has the shape of its variable\); wrong at 5 of 5 points$/,
+    );
   });
 
   it('points a failure at the line of the wrong answer', () => {
@@ -123,7 +139,9 @@ describe('running a case', () => {
     const kink = run1('- f: abs(x)\n  at: { x: 0 }\n');
     expect(kink.status).toBe('fail');
     expect(kink.failures[0]).toMatchObject({ kind: 'unjudged', entry: 'f' });
-    expect(kink.failures[0].message).toMatch(/^finite differences could not judge the only entry: nothing judged is not a pass at x=0 — move the point off the kink \(at:\), or give the expected answer \(expect:\)$/);
+    expect(kink.failures[0].message).toMatch(
+      /^finite differences could not judge the only entry: nothing judged is not a pass at x=0 — move the point off the kink \(at:\), or give the expected answer \(expect:\)$/,
+    );
     expect(kink.warnings.join('\n')).toMatch(/kink/);
     // with an answer, the answer is judged against autodiff; the differences' silence at the kink is a warning
     const answered = run1('- f: abs(x) + y^2\n  at: { x: 0, y: 1 }\n  expect: { gradient: { y: 2 } }\n');

@@ -121,7 +121,9 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
     hessian:
       x: { y: [[1, 1], [1, 1]] }
 `);
-    expect(layout.failures[0].message).toBe('your ∂²f/∂x∂y is 2×2 but ∂²f/∂x∂y is 3×2 (at x=[1, 2, 3], y=[4, 5]) — ∂²f/∂x∂y has one row per entry of x and one column per entry of y (the shape of y when x is a scalar, of x when y is)');
+    expect(layout.failures[0].message).toBe(
+      'your ∂²f/∂x∂y is 2×2 but ∂²f/∂x∂y is 3×2 (at x=[1, 2, 3], y=[4, 5]) — ∂²f/∂x∂y has one row per entry of x and one column per entry of y (the shape of y when x is a scalar, of x when y is)',
+    );
     const mixed = run1(`- f: "x*sum(W)"
   at: { x: 2, W: [[1, 2], [3, 4]] }
   expect:
@@ -133,7 +135,9 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
 
   it('refuses what has no second derivative: a named step, an unknown name, a variable left out by wrt', () => {
     const step = run1('- f: "q = x + y; f = q*z"\n  at: { x: 1, y: 2, z: 3 }\n  expect:\n    hessian:\n      q: { x: 1 }\n');
-    expect(step.error?.message).toBe('expect.hessian.q.x: the formula has no variable q (q is a named step: second derivatives are taken with respect to variables)');
+    expect(step.error?.message).toBe(
+      'expect.hessian.q.x: the formula has no variable q (q is a named step: second derivatives are taken with respect to variables)',
+    );
     const typo = run1('- f: "x*y"\n  at: { x: 1, y: 2 }\n  expect:\n    hessian:\n      x: { z: 1 }\n');
     expect(typo.error?.message).toBe('expect.hessian.x.z: the formula has no variable z');
     const wrt = run1('- f: "x*y"\n  at: { x: 1, y: 2 }\n  wrt: [x]\n  expect:\n    hessian:\n      x: { y: 1 }\n');
@@ -155,7 +159,11 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
     expect(parsePart('hessian.x')).toBeNull();
     const dir = mkdtempSync(join(tmpdir(), 'ag-hessian-'));
     const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
-    const key = prepareKey(loadKey(file('key.yaml', 'problems:\n  - name: newton\n    f: x^2*y + y^3\n    at: { x: 1, y: 2 }\n    points: 2\n    parts: [hessian.x.x, hessian.x.y]\n')));
+    const key = prepareKey(
+      loadKey(
+        file('key.yaml', 'problems:\n  - name: newton\n    f: x^2*y + y^3\n    at: { x: 1, y: 2 }\n    points: 2\n    parts: [hessian.x.x, hessian.x.y]\n'),
+      ),
+    );
     const right = gradeSubmission(key.problems, loadSubmission(file('ann.yaml', 'answers:\n  newton:\n    hessian: { x: { x: "2*y", y: 2 } }\n')));
     expect(right.earned).toBe(2);
     const half = gradeSubmission(key.problems, loadSubmission(file('bob.yaml', 'answers:\n  newton:\n    hessian: { x: { x: "2*x", y: 2 } }\n')));
@@ -169,14 +177,30 @@ describe('expect.hessian.<x>.<y>: second derivatives as answers', () => {
 
 describe('gradcheck(…, { order: 2 })', () => {
   it('checks the second derivatives of a formula', () => {
-    const r = gradcheck('sum(log(1 + exp(-y.*(X*w))))', { X: [[1, 2], [0.5, -1], [2, 0.1]], y: [1, -1, 1], w: [0.3, -0.2] }, { order: 2, wrt: ['w'] });
+    const r = gradcheck(
+      'sum(log(1 + exp(-y.*(X*w))))',
+      {
+        X: [
+          [1, 2],
+          [0.5, -1],
+          [2, 0.1],
+        ],
+        y: [1, -1, 1],
+        w: [0.3, -0.2],
+      },
+      { order: 2, wrt: ['w'] },
+    );
     expect(r.passed).toBe(true);
     expect(r.failures).toEqual([]);
     // the second-order check builds the gradient's graph: a node limit the formula meets but its derivative's graph does not shows it runs
     expect(gradcheck('sin(x)*cos(y)', { x: 1, y: 2 }, { limits: { maxNodes: 8 } }).passed).toBe(true);
-    expect(() => gradcheck('sin(x)*cos(y)', { x: 1, y: 2 }, { order: 2, limits: { maxNodes: 8 } })).toThrow("the derivative's graph has more than 8 nodes (--max-nodes)");
+    expect(() => gradcheck('sin(x)*cos(y)', { x: 1, y: 2 }, { order: 2, limits: { maxNodes: 8 } })).toThrow(
+      "the derivative's graph has more than 8 nodes (--max-nodes)",
+    );
     // a function's second derivatives are not something gradcheck can take: said, not ignored
-    expect(() => gradcheck((v: { x: number }) => v.x ** 3, { x: 1 }, { grad: (v: { x: number }) => ({ x: 3 * v.x ** 2 }), order: 2 } as never)).toThrow(/checks second derivatives of a formula only/);
+    expect(() => gradcheck((v: { x: number }) => v.x ** 3, { x: 1 }, { grad: (v: { x: number }) => ({ x: 3 * v.x ** 2 }), order: 2 } as never)).toThrow(
+      /checks second derivatives of a formula only/,
+    );
   });
 });
 

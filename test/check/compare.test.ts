@@ -4,13 +4,32 @@ import { writtenDigits } from '../../src/check/precision.js';
 import type { EntryCheck } from '../../src/check/fd.js';
 import { scalar, tensor } from '../../src/tensor.js';
 
-const fdEntry = (status: EntryCheck['status'], fd: number, note?: string): EntryCheck => ({ entry: 'x', variable: 'x', ad: 1.3817732906760363, fd, absError: 0, relError: 0, fdError: 0, status, note });
+const fdEntry = (status: EntryCheck['status'], fd: number, note?: string): EntryCheck => ({
+  entry: 'x',
+  variable: 'x',
+  ad: 1.3817732906760363,
+  fd,
+  absError: 0,
+  relError: 0,
+  fdError: 0,
+  status,
+  note,
+});
 const tol = { rtol: 1e-5, atol: 1e-7 };
 
 describe('answers against the truth', () => {
   it('compares entry by entry within the tolerance; only a number written alone stands for every entry', () => {
     expect(compare(scalar(1 + 1e-9), Float64Array.of(1), [], tol)).toEqual({ ok: true, digits: 0 });
-    expect(compare(tensor([3], [1, 5, 3]), Float64Array.of(1, 2, 3), [3], tol)).toEqual({ ok: false, shape: false, flat: 1, yours: 5, truth: 2, wrong: 1, digits: 0, few: false });
+    expect(compare(tensor([3], [1, 5, 3]), Float64Array.of(1, 2, 3), [3], tol)).toEqual({
+      ok: false,
+      shape: false,
+      flat: 1,
+      yours: 5,
+      truth: 2,
+      wrong: 1,
+      digits: 0,
+      few: false,
+    });
     expect(compare(scalar(2), Float64Array.of(2, 2, 2.5), [3], tol, { literal: true })).toMatchObject({ ok: false, flat: 2, wrong: 1 });
     // a number a formula gave is not spread over a tensor: that is a shape mistake
     expect(compare(scalar(2), Float64Array.of(2, 2, 2), [3], tol)).toEqual({ ok: false, shape: true, expected: [], actual: [3] });
@@ -37,7 +56,8 @@ describe('answers against the truth', () => {
 
   it('judges written numbers at their digits and says which rule judged', () => {
     const rule = { ...tol, minDigits: 2 };
-    const written = (text: string, truth: number) => compare(scalar(Number(text)), Float64Array.of(truth), [], rule, { digits: Int8Array.of(writtenDigits(text)!) });
+    const written = (text: string, truth: number) =>
+      compare(scalar(Number(text)), Float64Array.of(truth), [], rule, { digits: Int8Array.of(writtenDigits(text)!) });
     const ok = written('-0.197', -0.196612);
     expect(ok).toEqual({ ok: true, digits: 3 });
     expect(verdictWords(ok, rule)).toBe('matches the 3 digits you wrote');
@@ -48,7 +68,10 @@ describe('answers against the truth', () => {
     expect(few).toMatchObject({ ok: false, few: true });
     expect(verdictWords(few, rule)).toBe('right when rounded to the 1 digit you wrote, but at least 2 significant digits are asked for');
     // a tensor answer keeps each entry's digits; numbers from code are judged by the tolerance
-    expect(compare(tensor([2], [0.39, -0.58]), Float64Array.of(0.393224, -0.589836), [2], rule, { digits: Int8Array.of(2, 2) })).toEqual({ ok: true, digits: 2 });
+    expect(compare(tensor([2], [0.39, -0.58]), Float64Array.of(0.393224, -0.589836), [2], rule, { digits: Int8Array.of(2, 2) })).toEqual({
+      ok: true,
+      digits: 2,
+    });
     expect(compare(tensor([2], [0.39, -0.58]), Float64Array.of(0.393224, -0.589836), [2], rule)).toMatchObject({ ok: false, wrong: 2, digits: 0 });
     expect(verdictWords(compare(scalar(1.1), Float64Array.of(1), [], rule), rule)).toBe('off by 10%, beyond rtol 1e-5, atol 1e-7');
     expect(verdictWords(compare(scalar(1), Float64Array.of(1), [], rule), rule)).toBe('within rtol 1e-5, atol 1e-7');
@@ -60,7 +83,9 @@ describe('answers against the truth', () => {
     expect(shapeWords([1, 3])).toBe('a row 1×3');
     expect(shapeWords([3, 1])).toBe('a column 3×1');
     expect(shapeWords([2, 3])).toBe('2×3');
-    expect(shapeMismatch('∂f/∂W', scalar(0.296), 'W', [2, 2], '', "for an outer product write q*x'")).toBe("your ∂f/∂W is a scalar (0.296) but W is 2×2 — for an outer product write q*x'");
+    expect(shapeMismatch('∂f/∂W', scalar(0.296), 'W', [2, 2], '', "for an outer product write q*x'")).toBe(
+      "your ∂f/∂W is a scalar (0.296) but W is 2×2 — for an outer product write q*x'",
+    );
   });
 
   it('shows two different numbers in as few digits as tell them apart', () => {
@@ -86,6 +111,8 @@ describe('answers against the truth', () => {
     expect(partial('W1', [5, 8], 2 * 8 + 6)).toBe('∂f/∂W1[3,7]');
     expect(partial('v', [4], 0)).toBe('∂f/∂v[1]');
     expect(partial('x', [], 0)).toBe('∂f/∂x');
-    expect(pointText({ v: tensor([2], [1, -2]), A: tensor([2, 2], [1, 2, 3, 4]), W: tensor([3, 4]) }, ['v', 'A', 'W'])).toBe('v=[1, -2], A=[[1, 2], [3, 4]], W (3×4)');
+    expect(pointText({ v: tensor([2], [1, -2]), A: tensor([2, 2], [1, 2, 3, 4]), W: tensor([3, 4]) }, ['v', 'A', 'W'])).toBe(
+      'v=[1, -2], A=[[1, 2], [3, 4]], W (3×4)',
+    );
   });
 });

@@ -54,7 +54,10 @@ describe('fixtures/layers: float32 and float64 verdicts', () => {
         const bug = k < BUGS32.length ? `float32 ${BUGS32[k]}` : `float64 ${BUGS64[k - BUGS32.length]}`;
         expect(r.passed, `${layer} ${bug}`).toBe(false);
         // a wrong entry named, not only "too little judged"
-        expect(r.failures.some((f) => f.kind === 'gradient'), `${layer} ${bug}`).toBe(true);
+        expect(
+          r.failures.some((f) => f.kind === 'gradient'),
+          `${layer} ${bug}`,
+        ).toBe(true);
       });
     }, 120_000);
   }
@@ -64,7 +67,9 @@ describe('precision through the CLI', () => {
   it('the report says which precision was assumed and how it was known; --dtype declares it; a bad --dtype is one line, exit 2', () => {
     const detected = cli(['gradcheck', '--exec', 'python3 fixtures/layers/linear.py --dtype float32', '--at', atOf('linear')]);
     expect(detected.code).toBe(0);
-    expect(detected.stdout).toMatch(/warning: checked in float32 \(detected: every number returned is exactly a float32; --dtype to declare\): steps, noise and tolerance sized for it/);
+    expect(detected.stdout).toMatch(
+      /warning: checked in float32 \(detected: every number returned is exactly a float32; --dtype to declare\): steps, noise and tolerance sized for it/,
+    );
     expect(detected.stdout).toMatch(/✓ check passed: your gradient = finite differences/);
     const declared = cliJson(['gradcheck', '--exec', 'python3 fixtures/layers/linear.py --dtype float32', '--at', atOf('linear'), '--dtype', 'float32']);
     expect(declared.code).toBe(0);
@@ -86,10 +91,20 @@ describe('precision through the CLI', () => {
     const halfreg = cliJson(['gradcheck', '--exec', 'python3 fixtures/layers/softmax.py --dtype float32 --bug halfreg', '--at', atOf('softmax')]);
     expect(halfreg.code).toBe(1);
     expect(halfreg.json.failures.every((f: { kind: string; entry: string }) => f.kind === 'gradient' && f.entry.startsWith('∂f/∂W'))).toBe(true);
-    const bn = cli(['gradcheck', '--exec', 'python3 fixtures/layers/batchnorm.py --dtype float32 --bug drop', '--at', atOf('batchnorm'), '--method', 'richardson']);
+    const bn = cli([
+      'gradcheck',
+      '--exec',
+      'python3 fixtures/layers/batchnorm.py --dtype float32 --bug drop',
+      '--at',
+      atOf('batchnorm'),
+      '--method',
+      'richardson',
+    ]);
     expect(bn.code).toBe(1);
     expect(bn.stdout).toMatch(/✗ gradient check failed for x/);
-    expect(cli(['gradcheck', '--exec', 'python3 fixtures/layers/batchnorm.py --dtype float32', '--at', atOf('batchnorm'), '--method', 'richardson']).code).toBe(0);
+    expect(cli(['gradcheck', '--exec', 'python3 fixtures/layers/batchnorm.py --dtype float32', '--at', atOf('batchnorm'), '--method', 'richardson']).code).toBe(
+      0,
+    );
   });
 
   it('a program whose values are noise fails in every precision: nothing judged, and it says what would make it judgeable', () => {
@@ -119,7 +134,9 @@ describe('precision through the CLI', () => {
     // layernorm in float16: the sum of its 18 terms rounds more than the tolerance of its gradient allows
     const ln = await check('layernorm', '--dtype float16');
     expect(ln.passed).toBe(false);
-    expect(ln.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/judged none of the 30 entries: .*float16 \(detected/) })]);
+    expect(ln.failures).toEqual([
+      expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/judged none of the 30 entries: .*float16 \(detected/) }),
+    ]);
     expect((await check('layernorm', '--dtype float16', { allowUnjudged: true })).passed).toBe(true);
   }, 60_000);
 });
@@ -128,7 +145,9 @@ describe('precision in the library and the matcher', () => {
   // a float32 function in JS: Math.fround after every operation
   const f32 = Math.fround;
   const loss = ({ w }: { w: number[] }) => w.reduce((s, v, i) => f32(s + f32(f32(Math.sin(v)) * f32(i + 1))), 0);
-  const grad = (k = 1) => ({ w }: { w: number[] }) => ({ w: w.map((v, i) => f32(k * f32(Math.cos(v)) * (i + 1))) });
+  const grad =
+    (k = 1) =>
+    ({ w }: { w: number[] }) => ({ w: w.map((v, i) => f32(k * f32(Math.cos(v)) * (i + 1))) });
   const w = [0.3, -1.2, 0.7, 2.1, -0.4, 1.5];
 
   it('gradcheck(fn, inputs, { dtype }) checks float32 code; detected without it; a 1% error fails', () => {
@@ -150,9 +169,14 @@ describe('precision in the library and the matcher', () => {
 
   it('a tensor-valued float32 function: every Jacobian entry, or a projection when larger; a 1% error fails either way', () => {
     const fn = ({ w }: { w: number[] }) => w.map((v, i) => f32(f32(Math.tanh(v)) * (i + 1)));
-    const vjp = (k: number) => ({ w }: { w: number[] }, u: number[]) => ({ w: w.map((v, i) => f32(k * u[i] * (i + 1) * f32(1 - f32(Math.tanh(v)) ** 2))) });
+    const vjp =
+      (k: number) =>
+      ({ w }: { w: number[] }, u: number[]) => ({ w: w.map((v, i) => f32(k * u[i] * (i + 1) * f32(1 - f32(Math.tanh(v)) ** 2))) });
     const big = Array.from({ length: 60 }, (_, i) => Math.sin(i));
-    for (const [at, mode] of [[w, 'jacobian'], [big, 'projection']] as const) {
+    for (const [at, mode] of [
+      [w, 'jacobian'],
+      [big, 'projection'],
+    ] as const) {
       const ok = gradcheck(fn as never, { w: at }, { vjp: vjp(1) as never });
       expect(ok.mode).toBe(mode);
       expect(ok.precision).toMatchObject({ dtype: 'float32', source: 'detected' });
@@ -168,21 +192,25 @@ describe('precision in the library and the matcher', () => {
   it('a formula that judged nothing fails; a kink beside judged entries does not; allowUnjudged accepts it', () => {
     const none = gradcheck('abs(x)', { x: 0 });
     expect(none.passed).toBe(false);
-    expect(none.failures).toEqual([expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass/) })]);
+    expect(none.failures).toEqual([
+      expect.objectContaining({ kind: 'unjudged', message: expect.stringMatching(/could not judge the only entry: nothing judged is not a pass/) }),
+    ]);
     expect(gradcheck('abs(x)', { x: 0 }, { allowUnjudged: true }).passed).toBe(true);
     const cliNone = cli(['grad', 'abs(x)', '--at', 'x=0']);
     expect(cliNone.code).toBe(1);
     expect(cliNone.stdout).toMatch(/✗ check failed: finite differences could not judge the only entry/);
     const accepted = cli(['grad', 'abs(x)', '--at', 'x=0', '--allow-unjudged']);
     expect(accepted.code).toBe(0);
-    expect(accepted.stdout.replace(/\s+/g, ' ')).toMatch(/~ not judged: finite differences cannot judge any entry here \(1 entry at a kink; .*\); accepted only because unjudged entries were allowed/);
+    expect(accepted.stdout.replace(/\s+/g, ' ')).toMatch(
+      /~ not judged: finite differences cannot judge any entry here \(1 entry at a kink; .*\); accepted only because unjudged entries were allowed/,
+    );
     const some = gradcheck('abs(x) + y^2', { x: 0, y: 1 });
     expect(some.passed).toBe(true);
     expect(some.warnings.join('\n')).toMatch(/kink/);
   });
 
   it('the matcher takes dtype and allowUnjudged; nothing judged fails it', () => {
-    expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad() as never, dtype: "float32" }).pass).toBe(true);
+    expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad() as never, dtype: 'float32' }).pass).toBe(true);
     expect(toHaveCorrectGradient(loss, { at: { w }, grad: grad(1.01) as never }).pass).toBe(false);
     const abs = ({ x }: { x: number }) => Math.abs(x);
     const r = toHaveCorrectGradient(abs, { at: { x: 0 }, grad: () => ({ x: 0.3 }) });

@@ -10,10 +10,34 @@ const W = tensor([2, 3], [1, -2, 3, 0.5, 4, -1]);
 
 describe('the usual mistakes', () => {
   it('names a negated, transposed, or doubled/halved answer', () => {
-    expect(named({ yours: tensor([2, 3], W.data.map((v) => -v)), truth: W })).toEqual({ code: 'negated', words: 'your ∂f/∂W has the wrong sign: it is the true value negated' });
+    expect(
+      named({
+        yours: tensor(
+          [2, 3],
+          W.data.map((v) => -v),
+        ),
+        truth: W,
+      }),
+    ).toEqual({ code: 'negated', words: 'your ∂f/∂W has the wrong sign: it is the true value negated' });
     expect(named({ yours: transposed(W), truth: W })?.code).toBe('transposed');
-    expect(named({ yours: tensor([2, 3], W.data.map((v) => v / 2)), truth: W })).toEqual({ code: 'factor', words: 'your ∂f/∂W is off by a constant factor: it is ½ × the true value' });
-    expect(named({ yours: tensor([2, 3], W.data.map((v) => 3 * v)), truth: W })?.words).toMatch(/3 × the true value$/);
+    expect(
+      named({
+        yours: tensor(
+          [2, 3],
+          W.data.map((v) => v / 2),
+        ),
+        truth: W,
+      }),
+    ).toEqual({ code: 'factor', words: 'your ∂f/∂W is off by a constant factor: it is ½ × the true value' });
+    expect(
+      named({
+        yours: tensor(
+          [2, 3],
+          W.data.map((v) => 3 * v),
+        ),
+        truth: W,
+      })?.words,
+    ).toMatch(/3 × the true value$/);
     // one number is a multiple of any other: only the lost or doubled 2 is named for it
     expect(named({ yours: scalar(3), truth: scalar(-12) })).toBeNull();
     expect(named({ yours: scalar(-24), truth: scalar(-12) })?.code).toBe('factor');
@@ -21,7 +45,10 @@ describe('the usual mistakes', () => {
 
   it('names swapped gradients only when both answers are crossed', () => {
     const others = (yours?: Tensor) => [{ what: '∂f/∂z', truth: scalar(3), yours }];
-    expect(named({ yours: scalar(3), truth: scalar(-4), others: others(scalar(-4)) })).toEqual({ code: 'swapped', words: "your ∂f/∂W and ∂f/∂z are swapped: each is the other's true value" });
+    expect(named({ yours: scalar(3), truth: scalar(-4), others: others(scalar(-4)) })).toEqual({
+      code: 'swapped',
+      words: "your ∂f/∂W and ∂f/∂z are swapped: each is the other's true value",
+    });
     // the other answer is right: a coincidence, not a swap
     expect(named({ yours: scalar(3), truth: scalar(-4), others: others(scalar(3)) })).toBeNull();
     expect(named({ yours: scalar(3), truth: scalar(-4), others: others() })).toBeNull();
@@ -38,13 +65,25 @@ describe('the usual mistakes', () => {
     // elementwise: a vector of local derivatives
     const s = tensor([3], [0.2, 0.25, 0.1]);
     const g = tensor([3], [1, -2, 0.5]);
-    const v = nameMistake({ what: '∂f/∂z', agrees, yours: g, truth: tensor([3], g.data.map((gi, k) => gi * s.data[k])), factors: () => [{ edge: 'z → sigmoid(z)', local: 's*(1-s)', value: s }] });
+    const v = nameMistake({
+      what: '∂f/∂z',
+      agrees,
+      yours: g,
+      truth: tensor(
+        [3],
+        g.data.map((gi, k) => gi * s.data[k]),
+      ),
+      factors: () => [{ edge: 'z → sigmoid(z)', local: 's*(1-s)', value: s }],
+    });
     expect(v?.code).toBe('chain');
     expect(v?.words).toBe('your ∂f/∂z leaves out one link of the chain: the local derivative s*(1-s) of the edge z → sigmoid(z)');
   });
 
   it('names too few digits first, and nothing for an answer no mistake explains', () => {
-    expect(named({ yours: scalar(-0.2), truth: scalar(-0.26), fewDigits: { written: 1, min: 2 } })).toEqual({ code: 'digits', words: 'too few digits (1 written, at least 2 asked for)' });
+    expect(named({ yours: scalar(-0.2), truth: scalar(-0.26), fewDigits: { written: 1, min: 2 } })).toEqual({
+      code: 'digits',
+      words: 'too few digits (1 written, at least 2 asked for)',
+    });
     expect(named({ yours: tensor([2, 3], [1, 2, 3, 4, 5, 6]), truth: W })).toBeNull();
     expect(named({ yours: tensor([2, 3], [NaN, 2, 3, 4, 5, 6]), truth: W })).toBeNull();
   });

@@ -16,7 +16,9 @@ describe('numeric trouble through the CLI', () => {
     expect(code).toBe(1);
     expect(json.gradient.x).toBe('Infinity');
     const w = json.warnings.find((x: any) => x.code === 'nonfinite');
-    expect(w.message).toMatch(/the gradient becomes Infinity at sqrt \(sqrt\(x\) at column 1\): its local derivative 1\/\(2\*sqrt\(x\)\) is not finite at x = 0/);
+    expect(w.message).toMatch(
+      /the gradient becomes Infinity at sqrt \(sqrt\(x\) at column 1\): its local derivative 1\/\(2\*sqrt\(x\)\) is not finite at x = 0/,
+    );
   });
 
   it('a point on a kink is reported, not failed (beside judged entries); a check that judged nothing fails', () => {
@@ -41,7 +43,9 @@ describe('numeric trouble through the CLI', () => {
     // the only entry is not judged: nothing judged is not a pass
     expect(r.code).toBe(1);
     expect(oneLine(r.stdout)).toMatch(/x: a step of ±1e-5 crosses a kink \(a comparison's boundary, x > 0 at column 1\)/);
-    expect(oneLine(r.stdout)).toMatch(/✗ check failed: finite differences could not judge the only entry: nothing judged is not a pass — a step above 6.1e-6 \(--eps\)/);
+    expect(oneLine(r.stdout)).toMatch(
+      /✗ check failed: finite differences could not judge the only entry: nothing judged is not a pass — a step above 6.1e-6 \(--eps\)/,
+    );
     const a = cliJson(['grad', 'x > 0 ? x^2 : -x', '--at', 'x=1e-7']);
     expect(a.json.check.steps).toBe('adaptive');
     expect(a.json.check.kinks).toEqual([]);

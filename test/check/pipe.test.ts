@@ -35,7 +35,12 @@ describe('a program over a pipe (the --exec protocol)', () => {
   });
 
   it('reads the NaN and Infinity Python writes, and leaves them inside strings alone', () => {
-    expect(parseAnswer('{"id": 1, "value": NaN, "gradient": {"x": [Infinity, -Infinity]}, "s": "NaN"}')).toEqual({ id: 1, value: NaN, gradient: { x: [Infinity, -Infinity] }, s: 'NaN' });
+    expect(parseAnswer('{"id": 1, "value": NaN, "gradient": {"x": [Infinity, -Infinity]}, "s": "NaN"}')).toEqual({
+      id: 1,
+      value: NaN,
+      gradient: { x: [Infinity, -Infinity] },
+      s: 'NaN',
+    });
   });
 
   it('a correct Python layer passes: scalar loss (gradient) and vector output (vjp), one request per line or batched', async () => {
@@ -73,14 +78,18 @@ describe('a program over a pipe (the --exec protocol)', () => {
     expect(right.check!.mode).toBe('directional');
     expect(right.screen).toBeUndefined();
     expect(right.evaluations).toBeLessThan(n);
-    expect(right.warnings.join('\n')).toMatch(/340 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 256\): they agree/);
+    expect(right.warnings.join('\n')).toMatch(
+      /340 input entries: checked 4 random directions and 64 sampled entries instead of all \(more than fdMax 256\): they agree/,
+    );
     // a wrong entry the sample may miss: the directions see it, then every entry is differenced
     const sign = await checkProgram({ exec: `python3 ${layer} loss --bug sign` }, big);
     expect(sign.passed).toBe(false);
     expect(sign.check!.mode).toBe('full');
     expect(sign.failures.map((f) => f.entry)).toEqual(['∂f/∂x[1]']);
     expect(sign.screen!.found).toMatch(/random directions disagreed/);
-    expect(sign.warnings.join('\n')).toMatch(/screened first along 4 random directions and 64 sampled entries \(\d+ evaluations\): \d of 4 random directions disagreed, so every entry was differenced/);
+    expect(sign.warnings.join('\n')).toMatch(
+      /screened first along 4 random directions and 64 sampled entries \(\d+ evaluations\): \d of 4 random directions disagreed, so every entry was differenced/,
+    );
     // a tensor output: the projection uᵀf is screened the same way
     const bias = await checkProgram({ exec: `python3 ${layer} dense --bug bias` }, big);
     expect(bias.mode).toBe('projection');
@@ -101,15 +110,21 @@ describe('a program over a pipe (the --exec protocol)', () => {
     expect((await checkProgram({ module: { file, name: 'neuron' } }, values)).passed).toBe(true);
     const wrong = await checkProgram({ module: { file, name: 'reluWrongSide' } }, values, { wrt: ['W', 'x'] });
     expect(wrong.passed).toBe(false);
-    await expect(checkProgram({ module: { file, name: 'nope' } }, values)).rejects.toThrow(/request 1 \(the value at the point\): the program exited with code 3 before answering; its stderr ended with:\n {4}.*has no function export called nope/);
+    await expect(checkProgram({ module: { file, name: 'nope' } }, values)).rejects.toThrow(
+      /request 1 \(the value at the point\): the program exited with code 3 before answering; its stderr ended with:\n {4}.*has no function export called nope/,
+    );
   });
 
   it('protocol misuse: each a clear error naming the request, within the time-out', async () => {
     const x = toTensors({ x: [1, 2] });
     // a time-out far above any start-up on a loaded machine, except where the time-out is what is tested
     const run = (how: string, o = {}) => checkProgram({ exec: `python3 ${misbehave} ${how}` }, x, { requestTimeout: 30, ...o });
-    await expect(run('garbage')).rejects.toThrow(/^--exec python3 \S+ garbage: request \d+ \(.+\): line 2 of the program's output is not JSON: "Epoch 1\/10 loss=0\.25"/);
-    await expect(run('die')).rejects.toThrow(/request \d+ \(.+\): the program exited with code 1 before answering; its stderr ended with:\n {4}Traceback \(most recent call last\):\n {4}ZeroDivisionError: division by zero/);
+    await expect(run('garbage')).rejects.toThrow(
+      /^--exec python3 \S+ garbage: request \d+ \(.+\): line 2 of the program's output is not JSON: "Epoch 1\/10 loss=0\.25"/,
+    );
+    await expect(run('die')).rejects.toThrow(
+      /request \d+ \(.+\): the program exited with code 1 before answering; its stderr ended with:\n {4}Traceback \(most recent call last\):\n {4}ZeroDivisionError: division by zero/,
+    );
     await expect(run('wrong-id')).rejects.toThrow(/request 2 \(the gradient at the point\): the program answered id 102, but request 2 is waiting/);
     await expect(run('no-value')).rejects.toThrow(/request \d+ \(.+\): the answer has no "value"/);
     await expect(run('shape')).rejects.toThrow(/request \d+ \(.+\): "value" has shape \[2\] here, but \[\] at the point itself/);

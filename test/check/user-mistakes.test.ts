@@ -49,7 +49,11 @@ describe("naming the mistake in a user's gradient", () => {
   });
 
   it('the whole gradient off by a constant factor: 2, ½, any constant (its value said)', () => {
-    expect(only(planted((g) => ({ ...g, W: map(g.W, (v) => 2 * v) })))).toEqual({ input: 'W', code: 'factor', words: 'your ∂f/∂W is off by a constant factor: it is 2 × the true value' });
+    expect(only(planted((g) => ({ ...g, W: map(g.W, (v) => 2 * v) })))).toEqual({
+      input: 'W',
+      code: 'factor',
+      words: 'your ∂f/∂W is off by a constant factor: it is 2 × the true value',
+    });
     expect(only(planted((g) => ({ ...g, x: g.x.map((v) => v / 2) }))).words).toBe('your ∂f/∂x is off by a constant factor: it is ½ × the true value');
     const m = only(planted((g) => ({ ...g, W: map(g.W, (v) => 0.73 * v) })));
     expect(m.code).toBe('factor');
@@ -63,20 +67,28 @@ describe("naming the mistake in a user's gradient", () => {
     const X = randn(5, 3);
     const y = randn(1, 5)[0];
     const mse = ({ w }: { w: number[] }) => X.reduce((s, row, n) => s + (row.reduce((a, v, j) => a + v * w[j], 0) - y[n]) ** 2, 0) / X.length;
-    const mseGrad = ({ w }: { w: number[] }, N: number) => ({ w: w.map((_, j) => X.reduce((s, row, n) => s + 2 * (row.reduce((a, v, k) => a + v * w[k], 0) - y[n]) * row[j], 0) / N) });
+    const mseGrad = ({ w }: { w: number[] }, N: number) => ({
+      w: w.map((_, j) => X.reduce((s, row, n) => s + 2 * (row.reduce((a, v, k) => a + v * w[k], 0) - y[n]) * row[j], 0) / N),
+    });
     const w = randn(1, 3)[0];
     const sum = gradcheck(mse, { w }, { grad: (v) => mseGrad(v, 1), wrt: ['w'] });
     // no input has 5 of anything: the constant is said, not explained
     expect(only(sum).words).toBe('your ∂f/∂w is off by a constant factor: it is 5 × the true value');
     // the batch is a fixed input: its size is one the factor may come from
     const withX = gradcheck(({ w, X: _ }: { w: number[]; X: M }) => mse({ w }), { w, X }, { grad: (v) => mseGrad(v, 1), wrt: ['w'] });
-    expect(only(withX).words).toBe('your ∂f/∂w is off by a constant factor: it is 5 × the true value (5 = the first dimension of X: a sum where the function has a mean?)');
+    expect(only(withX).words).toBe(
+      'your ∂f/∂w is off by a constant factor: it is 5 × the true value (5 = the first dimension of X: a sum where the function has a mean?)',
+    );
     const twice = gradcheck(({ w, X: _ }: { w: number[]; X: M }) => mse({ w }), { w, X }, { grad: (v) => mseGrad(v, 25), wrt: ['w'] });
     expect(only(twice).words).toMatch(/it is 1\/5 × the true value \(5 = the first dimension of X: a mean where the function has a sum\?\)$/);
   });
 
   it('a sign, the transpose', () => {
-    expect(only(planted((g) => ({ ...g, x: g.x.map((v) => -v) })))).toEqual({ input: 'x', code: 'negated', words: 'your ∂f/∂x has the wrong sign: it is the true value negated' });
+    expect(only(planted((g) => ({ ...g, x: g.x.map((v) => -v) })))).toEqual({
+      input: 'x',
+      code: 'negated',
+      words: 'your ∂f/∂x has the wrong sign: it is the true value negated',
+    });
     expect(only(planted((g) => ({ ...g, W: T(g.W) }))).code).toBe('transposed');
   });
 
@@ -101,7 +113,11 @@ describe("naming the mistake in a user's gradient", () => {
   });
 
   it("one input's gradient missing (zero), two inputs' gradients swapped", () => {
-    expect(only(planted((g) => ({ ...g, x: [0, 0, 0] })))).toEqual({ input: 'x', code: 'missing', words: "your ∂f/∂x is zero: this input's gradient is missing (never computed, or never added in)" });
+    expect(only(planted((g) => ({ ...g, x: [0, 0, 0] })))).toEqual({
+      input: 'x',
+      code: 'missing',
+      words: "your ∂f/∂x is zero: this input's gradient is missing (never computed, or never added in)",
+    });
     const f = ({ a, b }: { a: number[]; b: number[] }) => a.reduce((s, ai, k) => s + ai * ai * Math.exp(b[k]), 0);
     const fg = ({ a, b }: { a: number[]; b: number[] }) => ({ a: a.map((ai, k) => 2 * ai * Math.exp(b[k])), b: a.map((ai, k) => ai * ai * Math.exp(b[k])) });
     const r = gradcheck(f, { a: [0.5, -1, 2], b: [0.1, 0.3, -0.2] }, { grad: (v) => ({ a: fg(v).b, b: fg(v).a }) });
@@ -113,10 +129,18 @@ describe("naming the mistake in a user's gradient", () => {
     // L + 0.1·‖W‖², its gradient written with 0.1·W
     const reg = (v: { W: M; x: number[] }) => loss(v) + 0.1 * v.W.flat().reduce((s, w) => s + w * w, 0);
     const r = gradcheck(reg, { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.1 * v.W[i][j]) }) });
-    expect(only(r)).toEqual({ input: 'W', code: 'proportional', words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2, or a term 0.05·‖W‖² whose gradient was left out?' });
+    expect(only(r)).toEqual({
+      input: 'W',
+      code: 'proportional',
+      words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2, or a term 0.05·‖W‖² whose gradient was left out?',
+    });
     // yours − truth = 0.5·V, V another input of the same size
     const V = randn(3, 4);
-    const withV = gradcheck(({ W, x }: { W: M; x: number[]; V: M }) => loss({ W, x }), { W: W34, x: x4, V }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.5 * V[i][j]) }), wrt: ['W', 'x'] });
+    const withV = gradcheck(
+      ({ W, x }: { W: M; x: number[]; V: M }) => loss({ W, x }),
+      { W: W34, x: x4, V },
+      { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.5 * V[i][j]) }), wrt: ['W', 'x'] },
+    );
     expect(only(withV).words).toBe('your ∂f/∂W differs by 0.5·V everywhere');
   });
 
@@ -137,7 +161,11 @@ describe("naming the mistake in a user's gradient", () => {
     }
     // the same from a sample of entries (a directional check)
     const big = randn(12, 12);
-    const sampled = planted((g) => ({ W: map(g.W, () => noise.normal()), x: g.x.map(() => noise.normal()) }), big, randn(1, 12)[0], { fdMax: 50, sample: 30, directions: 2 });
+    const sampled = planted((g) => ({ W: map(g.W, () => noise.normal()), x: g.x.map(() => noise.normal()) }), big, randn(1, 12)[0], {
+      fdMax: 50,
+      sample: 30,
+      directions: 2,
+    });
     expect(sampled.check?.mode).toBe('directional');
     expect(sampled.passed).toBe(false);
     expect(sampled.mistakes).toEqual([]);
@@ -149,7 +177,8 @@ describe("naming the mistake in a user's gradient", () => {
 
   it('robust to finite-difference noise: named from the judged entries by their own error, and only where the differences bear it out', () => {
     // the loss with rounding-like noise of size amp: the differences' error grows with it
-    const noisy = (amp: number) => (v: { W: M; x: number[] }) => loss(v) + amp * Math.sin(1e7 * (v.W.flat().reduce((s, w, k) => s + w * (k + 1), 0) + v.x.reduce((s, w, k) => s + w * (k + 3), 0)));
+    const noisy = (amp: number) => (v: { W: M; x: number[] }) =>
+      loss(v) + amp * Math.sin(1e7 * (v.W.flat().reduce((s, w, k) => s + w * (k + 1), 0) + v.x.reduce((s, w, k) => s + w * (k + 3), 0)));
     const tol = { rtol: 1e-3, atol: 1e-4 };
     const neg = gradcheck(noisy(1e-10), { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g) => -g) }), ...tol });
     expect(neg.check!.entries.filter((e) => e.variable === 'W' && e.status === 'fail').length).toBeGreaterThan(2);
@@ -172,7 +201,11 @@ describe("naming the mistake in a user's gradient", () => {
       const rough = gradcheck(noisy(amp), { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g) => -g) }), ...tol });
       expect(rough.passed).toBe(false);
       expect(rough.mistakes.filter((m) => m.code !== 'negated')).toEqual([]);
-      const wrong = gradcheck(noisy(amp), { W: W34, x: x4 }, { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.05 * Math.sin(7 * i + 3 * j + 1)) }), ...tol });
+      const wrong = gradcheck(
+        noisy(amp),
+        { W: W34, x: x4 },
+        { grad: (v) => ({ ...lossGrad(v), W: map(lossGrad(v).W, (g, i, j) => g + 0.05 * Math.sin(7 * i + 3 * j + 1)) }), ...tol },
+      );
       expect(wrong.passed).toBe(false);
       expect(wrong.mistakes.filter((m) => m.code !== 'entry')).toEqual([]);
     }
@@ -191,7 +224,7 @@ describe("naming the mistake in a user's gradient", () => {
     expect(t.mistakes.filter((m) => m.code === 'transposed' || m.code === 'permuted')).toEqual([]);
   });
 
-  it("a tensor function: the pattern of its vjp of a random cotangent u (Jᵀu)", () => {
+  it('a tensor function: the pattern of its vjp of a random cotangent u (Jᵀu)', () => {
     // tanh(W x): 3 outputs; above fdMax Jacobian entries the check is of uᵀf for a random u
     const layer = ({ W, x }: { W: M; x: number[] }) => W.map((row) => Math.tanh(row.reduce((s, w, j) => s + w * x[j], 0)));
     const vjp = ({ W, x }: { W: M; x: number[] }, u: unknown) => {
@@ -217,11 +250,14 @@ describe("naming the mistake in a user's gradient", () => {
     expect(() => planted((g) => ({ ...g, W: T(g.W) }), W3, x3, { throwOnFail: true })).toThrow(/your ∂f\/∂W is the transpose of the true value/);
     // two inputs, two patterns: both on the verdict line
     const both = planted((g) => ({ W: T(g.W), x: g.x.map((v) => -v) }));
-    expect(renderFunctionCheck(both).split('\n').at(-1)).toMatch(/\): your ∂f\/∂W is the transpose of the true value; your ∂f\/∂x has the wrong sign: it is the true value negated$/);
+    expect(renderFunctionCheck(both).split('\n').at(-1)).toMatch(
+      /\): your ∂f\/∂W is the transpose of the true value; your ∂f\/∂x has the wrong sign: it is the true value negated$/,
+    );
   });
 
   it("keeps grade's and check's behaviour: nothing beyond the usual mistakes without a user's code", () => {
-    const agrees = (y: { data: Float64Array }, t: { data: Float64Array }) => y.data.every((v, k) => Math.abs(v - t.data[k]) <= 1e-7 + 1e-5 * Math.abs(t.data[k]));
+    const agrees = (y: { data: Float64Array }, t: { data: Float64Array }) =>
+      y.data.every((v, k) => Math.abs(v - t.data[k]) <= 1e-7 + 1e-5 * Math.abs(t.data[k]));
     const truth = { shape: [3], data: Float64Array.of(1, 2, 3) };
     expect(nameMistake({ what: '∂f/∂x', yours: { shape: [3], data: new Float64Array(3) }, truth, agrees })).toBeNull();
     expect(nameMistake({ what: '∂f/∂x', yours: { shape: [3], data: Float64Array.of(0.7, 1.4, 2.1) }, truth, agrees })).toBeNull();
@@ -236,10 +272,12 @@ describe('naming the mistake in float32 code: each input by its own tolerance', 
   const b = [0.9, -0.5, 1.3, -2.2, 0.6];
   const loss32 = ({ a, b }: { a: number[]; b: number[] }) =>
     a.reduce((s, v, k) => f32(s + f32(f32(100 * f32(Math.sin(v))) - f32(f32(0.01 * (k + 1)) * f32(Math.cos(b[k]))))), 0);
-  const grad32 = (ka = 1, kb = 1) => ({ a, b }: { a: number[]; b: number[] }) => ({
-    a: a.map((v) => f32(ka * f32(100 * f32(Math.cos(v))))),
-    b: b.map((v, k) => f32(kb * f32(f32(0.01 * (k + 1)) * f32(Math.sin(v))))),
-  });
+  const grad32 =
+    (ka = 1, kb = 1) =>
+    ({ a, b }: { a: number[]; b: number[] }) => ({
+      a: a.map((v) => f32(ka * f32(100 * f32(Math.cos(v))))),
+      b: b.map((v, k) => f32(kb * f32(f32(0.01 * (k + 1)) * f32(Math.sin(v))))),
+    });
 
   it('a float32 gradient 2× in the small input names "factor 2" there; a correct one passes naming nothing', () => {
     const ok = gradcheck(loss32, { a, b }, { grad: grad32() });
@@ -253,7 +291,11 @@ describe('naming the mistake in float32 code: each input by its own tolerance', 
     const twice = gradcheck(loss32, { a, b }, { grad: grad32(1, 2) });
     expect(twice.failures.every((f) => f.entry.startsWith('∂f/∂b'))).toBe(true);
     expect(only(twice)).toEqual({ input: 'b', code: 'factor', words: 'your ∂f/∂b is off by a constant factor: it is 2 × the true value' });
-    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(2, 1) }))).toMatchObject({ input: 'a', code: 'factor', words: expect.stringMatching(/it is 2 × the true value$/) });
+    expect(only(gradcheck(loss32, { a, b }, { grad: grad32(2, 1) }))).toMatchObject({
+      input: 'a',
+      code: 'factor',
+      words: expect.stringMatching(/it is 2 × the true value$/),
+    });
     expect(only(gradcheck(loss32, { a, b }, { grad: grad32(1, -1) }))).toMatchObject({ input: 'b', code: 'negated' });
   });
 });

@@ -84,7 +84,9 @@ describe('small items', () => {
     expect(cli(['grad', 'f(a) = sin(a); f(x)', '--at', 'x=1', '--max-depth', '2']).code).toBe(0);
     const expanded = cli(['grad', 'f(a) = sin(sin(a)); g(a) = f(f(a)); g(x)', '--at', 'x=1', '--max-depth', '3']);
     expect(expanded.code).toBe(2);
-    expect(expanded.stderr).toMatch(/once its inline functions are expanded \(g → f\), the formula nests more than 3 levels deep; the limit is 3 \(--max-depth\)/);
+    expect(expanded.stderr).toMatch(
+      /once its inline functions are expanded \(g → f\), the formula nests more than 3 levels deep; the limit is 3 \(--max-depth\)/,
+    );
   });
 });
 

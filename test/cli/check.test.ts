@@ -20,7 +20,9 @@ describe('autograd-cli check', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('fixtures/homework/exercises.yaml\n  ✓ right: backprop warm-up (x+y)z (1 sample)\n');
-    expect(r.stdout).toContain('  ✗ wrong: (x+y)sin(x), product rule forgotten (1 sample; 0.5 of 1 point)  fixtures/homework/exercises.yaml:47\n      → your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7  (fixtures/homework/exercises.yaml:52)\n');
+    expect(r.stdout).toContain(
+      '  ✗ wrong: (x+y)sin(x), product rule forgotten (1 sample; 0.5 of 1 point)  fixtures/homework/exercises.yaml:47\n      → your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7  (fixtures/homework/exercises.yaml:52)\n',
+    );
     const [score, summary] = r.stdout.trimEnd().split('\n').slice(-2);
     // each case is worth 1 point, split evenly over its answers
     expect(score).toBe('score: 12.92 of 19 points');
@@ -45,11 +47,15 @@ describe('autograd-cli check', () => {
     expect(old.stderr).toBe('note: --points is now --samples (points: in a case file are grade points)\n');
     const wrong = cli(['check', '(x+y)*sin(x)', '--expect', 'x=sin(x), y=sin(x)', '--at', 'x=1,y=0']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toContain('→ your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7');
+    expect(wrong.stdout).toContain(
+      '→ your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+    );
     const value = cli(['check', 'exp(x)', '--at', 'x=0', '--expect-value', '2', '--reporter', 'json']);
     expect(value.code).toBe(1);
     // a number on the command line is judged at the digits written, too
-    expect(JSON.parse(value.stdout).cases[0].failures[0].message).toBe('your f = 2 at x=0; the true value is 1; off by 100%, beyond 2 significant digits (you wrote 1)');
+    expect(JSON.parse(value.stdout).cases[0].failures[0].message).toBe(
+      'your f = 2 at x=0; the true value is 1; off by 100%, beyond 2 significant digits (you wrote 1)',
+    );
     const range = cli(['check', 'log(x)', '--range', 'x=[2,3]', '--expect', 'x=1/x', '--reporter', 'json']);
     expect(range.code).toBe(0);
     expect(JSON.parse(range.stdout).cases[0].samples).toBe(5);
@@ -62,23 +68,31 @@ describe('autograd-cli check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('  ✓ runs fine (1 sample)');
     expect(r.stdout).toContain('  ✓ also runs fine (5 samples)');
-    expect(r.stdout).toContain('  ! misspelt function  fixtures/ci/broken/cases.yaml:9\n      error: fixtures/ci/broken/cases.yaml:10:16: unknown function sinn\n        (x + y) * sinn(x)\n                  ^^^^\n        hint: did you mean sin?');
+    expect(r.stdout).toContain(
+      '  ! misspelt function  fixtures/ci/broken/cases.yaml:9\n      error: fixtures/ci/broken/cases.yaml:10:16: unknown function sinn\n        (x + y) * sinn(x)\n                  ^^^^\n        hint: did you mean sin?',
+    );
     expect(r.stdout).toMatch(/✗ 9 cases: 2 passed, 7 errors/);
   });
 
   it('an answer key or a submission is not a case file: named, an error with the right command; in a folder, skipped', () => {
     const r = cli(['check', 'fixtures/homework/key.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('error: fixtures/homework/key.yaml:6: this is an answer key, not a case file\n  hint: grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...\n');
+    expect(r.stderr).toBe(
+      'error: fixtures/homework/key.yaml:6: this is an answer key, not a case file\n  hint: grade submissions against a key with autograd-cli grade KEY SUBMISSIONS...\n',
+    );
     const folder = cli(['check', 'fixtures/homework', '--jobs', '1']);
     expect(folder.code).toBe(1);
-    expect(folder.stderr).toBe('note: skipped 5 files in the folders that are answer keys or submissions, not case files (grade them with autograd-cli grade)\n');
+    expect(folder.stderr).toBe(
+      'note: skipped 5 files in the folders that are answer keys or submissions, not case files (grade them with autograd-cli grade)\n',
+    );
     // an old case file's points: are grade points now; a random case says where its samples come from
     const dir = tmp();
     writeFileSync(join(dir, 'old.yaml'), '- f: (x+y)*sin(x)\n  at: random\n  points: 3\n  expect:\n    gradient: { y: sin(x) }\n');
     const old = cli(['check', join(dir, 'old.yaml')]);
     expect(old.code).toBe(0);
-    expect(old.stdout).toContain('  ✓ (x+y)*sin(x) (5 samples)\n      warning: points: 3 is grade points; the number of random evaluation points is samples: (5 here)\n\nscore: 3 of 3 points\n');
+    expect(old.stdout).toContain(
+      '  ✓ (x+y)*sin(x) (5 samples)\n      warning: points: 3 is grade points; the number of random evaluation points is samples: (5 here)\n\nscore: 3 of 3 points\n',
+    );
   });
 
   it('exit 2 when a file cannot be read or parsed, with file:line:col on stderr; other files still run', () => {
@@ -87,7 +101,9 @@ describe('autograd-cli check', () => {
     const r = cli(['check', join(dir, 'bad.yaml'), 'fixtures/ci/passing/scalars.json', join(dir, 'none.yaml')]);
     expect(r.code).toBe(2);
     const err = r.stderr.split('\n');
-    expect(err[0]).toBe(`error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: flow map in block collection must be sufficiently indented and end with a }`);
+    expect(err[0]).toBe(
+      `error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: flow map in block collection must be sufficiently indented and end with a }`,
+    );
     expect(err[1]).toBe('  - f: y');
     expect(err[2]).toBe('  ^');
     expect(r.stderr).toContain(`error: ${join(dir, 'none.yaml')}: cannot read it: no such file`);
@@ -169,7 +185,11 @@ describe('autograd-cli check', () => {
 
   it('--jobs N: the same report, in the same order, as one job', () => {
     const dir = tmp();
-    const cases = Array.from({ length: 40 }, (_, i) => `- name: case ${i}\n  f: sin(${i % 5 + 1}*x) * y^2\n  at: random\n  samples: 2\n  expect:\n    gradient: { y: "${i % 7 === 0 ? 'y' : `2*y*sin(${i % 5 + 1}*x)`}" }\n`);
+    const cases = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `- name: case ${i}\n  f: sin(${(i % 5) + 1}*x) * y^2\n  at: random\n  samples: 2\n  expect:\n    gradient: { y: "${i % 7 === 0 ? 'y' : `2*y*sin(${(i % 5) + 1}*x)`}" }\n`,
+    );
     writeFileSync(join(dir, 'many.yaml'), cases.join(''));
     const one = cli(['check', join(dir, 'many.yaml'), 'fixtures/homework', '--reporter', 'json', '--jobs', '1']);
     // workers start at once here (this run is too short for them to pay off otherwise)

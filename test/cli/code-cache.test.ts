@@ -17,7 +17,10 @@ cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cache = join(dir, 'dist', 'cli.cjs.cache');
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(dir, 'bin', 'autograd-cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', AUTOGRAD_CLI_CODE_CACHE: '', ...env } });
+  spawnSync(process.execPath, [join(dir, 'bin', 'autograd-cli.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', AUTOGRAD_CLI_CODE_CACHE: '', ...env },
+  });
 
 describe('the code cache', () => {
   it('is written again by a successful grad only, and then used', () => {

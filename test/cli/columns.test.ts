@@ -38,7 +38,11 @@ describe('vectors as columns through the CLI', () => {
   it('grad: softmax(W*x+b, 1) gives ∂/∂b = p − e_y, ∂/∂W = (p − e_y)·xᵀ, ∂/∂x = Wᵀ(p − e_y)', () => {
     const { code, json } = cliJson(['grad', '-log(softmax(W*x+b, 1)[y,1])', '--at', CE_AT]);
     expect(code).toBe(0);
-    const W = [[0.5, -0.2], [0.1, 0.3], [-0.4, 0.2]];
+    const W = [
+      [0.5, -0.2],
+      [0.1, 0.3],
+      [-0.4, 0.2],
+    ];
     const x = [-15, 22];
     const z = W.map((r, i) => r[0] * x[0] + r[1] * x[1] + [0, 0.2, -0.3][i]);
     const m = Math.max(...z);
@@ -47,9 +51,18 @@ describe('vectors as columns through the CLI', () => {
     const d = p.map((v, i) => v - (i === 1 ? 1 : 0));
     expect(json.value).toBeCloseTo(-Math.log(p[1]), 12);
     const close = (got: number[][], want: number[][]) => got.forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(want[i][j], 9)));
-    close(json.gradient.b, d.map((v) => [v]));
-    close(json.gradient.W, d.map((v) => [v * x[0], v * x[1]]));
-    close(json.gradient.x, [0, 1].map((j) => [W.reduce((s, r, i) => s + r[j] * d[i], 0)]));
+    close(
+      json.gradient.b,
+      d.map((v) => [v]),
+    );
+    close(
+      json.gradient.W,
+      d.map((v) => [v * x[0], v * x[1]]),
+    );
+    close(
+      json.gradient.x,
+      [0, 1].map((j) => [W.reduce((s, r, i) => s + r[j] * d[i], 0)]),
+    );
     expect(json.check.passed).toBe(true);
     // the edge table's local formula names the dimension
     expect(json.edges.map((ed: { local: string }) => ed.local)).toContain('softmax(W*x+b, 1).*(g - sum(g.*softmax(W*x+b, 1), 1))');
@@ -58,7 +71,11 @@ describe('vectors as columns through the CLI', () => {
   it("A*v' is a shape error that suggests A*v; u*w between vectors of two lengths suggests the outer product", () => {
     const a = cli(['grad', "sum(A*v')", '--at', 'A=[[1,2],[3,4],[5,6]], v=[1,2]']);
     expect(a.code).toBe(2);
-    expect(a.stderr).toBe(["error: A*v': [3,2] * [1,2] — inner dimensions differ (2 and 1)", "  sum(A*v')", '       ^', "  hint: v' is a row [1,2]; did you mean A*v?", ''].join('\n'));
+    expect(a.stderr).toBe(
+      ["error: A*v': [3,2] * [1,2] — inner dimensions differ (2 and 1)", "  sum(A*v')", '       ^', "  hint: v' is a row [1,2]; did you mean A*v?", ''].join(
+        '\n',
+      ),
+    );
     const b = cli(['grad', 'sum(u*w)', '--at', 'u=[1,2,3], w=[1,2]']);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain("hint: between two vectors * is the dot product; for the outer product write u*w' or outer(u, w)");
@@ -73,13 +90,20 @@ describe('vectors as columns through the CLI', () => {
     expect(ok.json.indexVariables).toEqual(['y']);
     const bad = cli(['grad', 'sum(z - onehot(y, 3))', '--at', 'z=[1,2,-1], y=5']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(['error: onehot(y, 3): the one-hot index y = 5 is out of range (1 to 3; indices are 1-based)', '  sum(z - onehot(y, 3))', '                 ^', ''].join('\n'));
+    expect(bad.stderr).toBe(
+      ['error: onehot(y, 3): the one-hot index y = 5 is out of range (1 to 3; indices are 1-based)', '  sum(z - onehot(y, 3))', '                 ^', ''].join(
+        '\n',
+      ),
+    );
   });
 
   it("jacobian and graph show the paper shapes: u*v' is 2×3, v' is 1×3", () => {
     const jac = cliJson(['jacobian', "u*v'", '--at', 'u=[1,2], v=[3,4,5]']);
     expect(jac.code).toBe(0);
-    expect(jac.json.value).toEqual([[3, 4, 5], [6, 8, 10]]);
+    expect(jac.json.value).toEqual([
+      [3, 4, 5],
+      [6, 8, 10],
+    ]);
     expect(jac.json.jacobian.length).toBe(6);
     const g = cliJson(['graph', "sum(u*v')", '--at', 'u=[1,2], v=[3,4,5]']);
     expect(g.code).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, cliJson } from '../helpers.js';
 
 describe('autograd-cli derive (the real bin)', () => {
-  it('sin(x^2): each edge\'s local derivative, then 2*x*cos(x^2), cross-checked', () => {
+  it("sin(x^2): each edge's local derivative, then 2*x*cos(x^2), cross-checked", () => {
     const r = cli(['derive', 'sin(x^2)']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/x\^2 → sin\(x\^2\) +cos\(x\^2\) +cos\(x \^ 2\)/);
@@ -38,7 +38,9 @@ describe('autograd-cli derive (the real bin)', () => {
   it('--latex: the derivatives as LaTeX under the human view, with the inline function they use', () => {
     const r = cli(['derive', 'sigma(t) = 1/(1+exp(-t)); sigma(w*x + b)', '--wrt', 'b', '--latex']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('LaTeX\n  \\mathrm{sigma}\\left(t\\right)=\\frac{1}{1+\\exp\\left(- t\\right)}\n  \\frac{\\partial f}{\\partial b} = \\mathrm{sigma}');
+    expect(r.stdout).toContain(
+      'LaTeX\n  \\mathrm{sigma}\\left(t\\right)=\\frac{1}{1+\\exp\\left(- t\\right)}\n  \\frac{\\partial f}{\\partial b} = \\mathrm{sigma}',
+    );
   });
 
   it('a vector-valued formula: a clear message with a caret, exit 2', () => {
@@ -63,7 +65,9 @@ describe('autograd-cli derive (the real bin)', () => {
     expect(r.stdout).toMatch(/^∂f\/∂W = 2 \* W \* x \* x'$/m);
     expect(r.stdout).toMatch(/^ {2}\\frac\{\\partial f\}\{\\partial W\} = 2\\cdot W\\cdot x\\cdot x\^\{\\top\}$/m);
     // (a long verdict wraps to the terminal's width)
-    expect(r.stdout.replace(/\n {2}/g, ' ')).toMatch(/✓ cross-checked: equal to reverse mode at 5 points, entry by entry \(--at and random values, \d different shapes\)/);
+    expect(r.stdout.replace(/\n {2}/g, ' ')).toMatch(
+      /✓ cross-checked: equal to reverse mode at 5 points, entry by entry \(--at and random values, \d different shapes\)/,
+    );
     const ce = cliJson(['derive', '-log(softmax(W*x, 1)[y])', '--at', 'W=randn(3,4), x=randn(4), y=2']);
     expect(ce.code).toBe(0);
     expect(ce.json.derivatives.W).toBe("(softmax(W * x) - onehot(y, 3)) * x'");

@@ -7,7 +7,7 @@ import { BIN, cli, cliJson, ROOT } from '../helpers.js';
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('flags that keep their word', () => {
-  it('--version prints this package\'s version from any folder, inside another project too', () => {
+  it("--version prints this package's version from any folder, inside another project too", () => {
     const dir = mkdtempSync(join(tmpdir(), 'ag-version-'));
     expect(cli(['--version'], { cwd: dir }).stdout.trim()).toBe(VERSION);
     // another project's package.json in the folder it runs from is not ours

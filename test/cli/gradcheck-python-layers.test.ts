@@ -32,16 +32,21 @@ interface Run {
 /** The CLI with --json, asynchronously (so two runs share the machine's cores). */
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--json', '--request-timeout', '120'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 180_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, json, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--json', '--request-timeout', '120'],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 180_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        let json: unknown;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+        resolve({ code, json, stderr });
+      },
+    );
   });
 }
 
@@ -84,13 +89,24 @@ function passes(r: Run, what: string, dtype: string): void {
 function fails(r: Run, what: string, bug: string, main: string | undefined): void {
   expect(r.code, `${what}: ${r.stderr}`).toBe(1);
   expect(r.json.passed).toBe(false);
-  expect(r.json.failures.some((f: { kind: string }) => f.kind === 'gradient'), what).toBe(true);
-  if (main && bug !== 'drop') expect(r.json.failures.every((f: { entry: string }) => f.entry.startsWith(`∂f/∂${main}`)), what).toBe(true);
+  expect(
+    r.json.failures.some((f: { kind: string }) => f.kind === 'gradient'),
+    what,
+  ).toBe(true);
+  if (main && bug !== 'drop')
+    expect(
+      r.json.failures.every((f: { entry: string }) => f.entry.startsWith(`∂f/∂${main}`)),
+      what,
+    ).toBe(true);
   const named = (r.json.mistakes as { input: string; code: string }[]).filter((m) => !main || m.input === main).map((m) => m.code);
   if (bug.startsWith('factor')) expect(named, what).toContain('factor');
   if (bug === 'sign') expect(named, what).toContain('negated');
   const allJudged = r.json.check.variables[main ?? '']?.unjudged === 0;
-  if (bug === 'transpose' && main && allJudged) expect(named.some((c) => c === 'transposed' || c === 'permuted'), what).toBe(true);
+  if (bug === 'transpose' && main && allJudged)
+    expect(
+      named.some((c) => c === 'transposed' || c === 'permuted'),
+      what,
+    ).toBe(true);
 }
 
 // right, and each planted bug, in both precisions
@@ -101,7 +117,10 @@ describe('gradcheck --python on fixtures/layers/*.py#layer (the same layers as t
   // the layer's main input, where protocol.py plants its mistakes
   const MAIN: Record<string, string> = { linear: 'W', softmax: 'W', layernorm: 'x', attention: 'Q' };
   const python = (layer: string, c: Case) => () =>
-    run(['gradcheck', '--python', `fixtures/layers/${layer}.py#layer`, '--at', atOf(layer), '--dtype', c.dtype, '--interpreter', NUMPY_PY!], c.bug ? { LAYER_BUG: c.bug } : {});
+    run(
+      ['gradcheck', '--python', `fixtures/layers/${layer}.py#layer`, '--at', atOf(layer), '--dtype', c.dtype, '--interpreter', NUMPY_PY!],
+      c.bug ? { LAYER_BUG: c.bug } : {},
+    );
 
   for (const layer of Object.keys(MAIN)) {
     it(`${layer}: right passes in float32 (≥ 90% judged) and float64; factor 1.01, sign, transpose, dropped term fail on ${MAIN[layer]}, named`, async () => {
@@ -127,15 +146,26 @@ describe('gradcheck --python on fixtures/layers/*.py#layer (the same layers as t
     const [r32, r64] = await twoAtATime((['float32', 'float64'] as const).map((dtype) => python('softmax', { dtype, bug: 'halfreg' })));
     for (const r of [r32, r64]) {
       expect(r.code).toBe(1);
-      expect(r.json.mistakes).toEqual([{ input: 'W', code: 'proportional', words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2, or a term 0.05·‖W‖² whose gradient was left out?' }]);
+      expect(r.json.mistakes).toEqual([
+        {
+          input: 'W',
+          code: 'proportional',
+          words: 'your ∂f/∂W differs by -0.1·W everywhere: a regulariser term 0.1·‖W‖² missing its factor 2, or a term 0.05·‖W‖² whose gradient was left out?',
+        },
+      ]);
     }
   }, 60_000);
 
   it('float32 detected through the adapter: a function computing in float32 inside, no --dtype', async () => {
     expect(NUMPY_PY, 'a python3 with NumPy').toBeDefined();
     const file = join(dir, 'inside32.py');
-    writeFileSync(file, 'import numpy as np\n\ndef f(w):\n    w = w.astype(np.float32)\n    return np.sum(np.sin(w) * np.float32(3)), {"w": np.cos(w) * np.float32(3)}\n\ndef f_bug(w):\n    v, g = f(w)\n    return v, {"w": g["w"] * np.float32(1.01)}\n');
-    const [ok, bad] = await twoAtATime(['f', 'f_bug'].map((fn) => () => run(['gradcheck', '--python', `${file}#${fn}`, '--at', 'w=randn(8)', '--interpreter', NUMPY_PY!])));
+    writeFileSync(
+      file,
+      'import numpy as np\n\ndef f(w):\n    w = w.astype(np.float32)\n    return np.sum(np.sin(w) * np.float32(3)), {"w": np.cos(w) * np.float32(3)}\n\ndef f_bug(w):\n    v, g = f(w)\n    return v, {"w": g["w"] * np.float32(1.01)}\n',
+    );
+    const [ok, bad] = await twoAtATime(
+      ['f', 'f_bug'].map((fn) => () => run(['gradcheck', '--python', `${file}#${fn}`, '--at', 'w=randn(8)', '--interpreter', NUMPY_PY!])),
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json.precision).toMatchObject({ dtype: 'float32', source: 'detected' });
     expect(ok.json.check.judged / ok.json.check.total).toBeGreaterThanOrEqual(0.9);
@@ -156,7 +186,13 @@ describe('gradcheck --torch on custom autograd.Functions (fixtures/python/torch_
     it(`${loss}: right passes in float32 (≥ 90% judged) and float64; factor 1.01, sign, transpose, dropped term in its backward fail`, async () => {
       expect(TORCH_PY, 'a python3 with NumPy and torch (apt-get install python3-numpy python3-torch)').toBeDefined();
       const runs = await twoAtATime(
-        CASES.map((c) => () => run(['gradcheck', '--torch', `fixtures/python/torch_layers.py#${loss}`, '--at', at, '--dtype', c.dtype, '--interpreter', TORCH_PY!], c.bug ? { LAYER_BUG: c.bug } : {})),
+        CASES.map(
+          (c) => () =>
+            run(
+              ['gradcheck', '--torch', `fixtures/python/torch_layers.py#${loss}`, '--at', at, '--dtype', c.dtype, '--interpreter', TORCH_PY!],
+              c.bug ? { LAYER_BUG: c.bug } : {},
+            ),
+        ),
       );
       runs.forEach((r, k) => {
         const { dtype, bug } = CASES[k];

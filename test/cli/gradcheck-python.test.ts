@@ -57,7 +57,7 @@ function passedIn32(r: CliResult) {
 }
 
 describe('gradcheck --python: a NumPy function returning (value, gradients)', () => {
-  it('a CS231n softmax loss passes; with the regulariser\'s factor 2 missing it fails naming ∂f/∂W entries', () => {
+  it("a CS231n softmax loss passes; with the regulariser's factor 2 missing it fails naming ∂f/∂W entries", () => {
     const ok = numpy('softmax.py#softmax_loss', SOFTMAX);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
@@ -92,7 +92,10 @@ describe('gradcheck --python: a NumPy function returning (value, gradients)', ()
     const bad = numpy('returns.py#affine_bug', AFFINE);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ gradient check failed for b\b/);
-    refused(numpy('returns.py#affine_no_backward', AFFINE), /^error: --python fixtures\/python\/returns\.py#affine_no_backward: a vjp at the point: affine_no_backward's value has shape \(4, 2\): a tensor-valued function returns \(value, backward\)/);
+    refused(
+      numpy('returns.py#affine_no_backward', AFFINE),
+      /^error: --python fixtures\/python\/returns\.py#affine_no_backward: a vjp at the point: affine_no_backward's value has shape \(4, 2\): a tensor-valued function returns \(value, backward\)/,
+    );
   });
 
   it('--dtype float32: the inputs are converted, and every value and gradient comes back as the float32 it is', () => {
@@ -150,15 +153,24 @@ describe('gradcheck --torch: gradients from torch.autograd (custom autograd.Func
   });
 
   it('a value that left torch, or a (value, gradients) pair, is named', () => {
-    refused(torch('torch_functions.py#detached', ['--at', 'x=randn(3)']), /^error: --torch fixtures\/python\/torch_functions\.py#detached: the gradient at the point: detached's value does not depend on x through torch: it has no grad_fn/);
-    refused(torch('torch_functions.py#value_and_gradient', ['--at', 'x=randn(3)']), /value_and_gradient returned a tuple of 2: under --torch it returns its value as one tensor/);
+    refused(
+      torch('torch_functions.py#detached', ['--at', 'x=randn(3)']),
+      /^error: --torch fixtures\/python\/torch_functions\.py#detached: the gradient at the point: detached's value does not depend on x through torch: it has no grad_fn/,
+    );
+    refused(
+      torch('torch_functions.py#value_and_gradient', ['--at', 'x=randn(3)']),
+      /value_and_gradient returned a tuple of 2: under --torch it returns its value as one tensor/,
+    );
   });
 });
 
 describe('gradcheck --python / --torch: one line, exit 2, when it cannot run', () => {
   it('no file, no such function (the ones there named), not a Python name', () => {
     refused(numpy('nothere.py#f', QUADRATIC), /^error: --python fixtures\/python\/nothere\.py#f: there is no file fixtures\/python\/nothere\.py$/m);
-    refused(numpy('softmax.py#softmax', SOFTMAX), /^error: --python fixtures\/python\/softmax\.py#softmax: softmax\.py has no function called softmax \(it defines softmax_loss, softmax_loss_bug\)$/m);
+    refused(
+      numpy('softmax.py#softmax', SOFTMAX),
+      /^error: --python fixtures\/python\/softmax\.py#softmax: softmax\.py has no function called softmax \(it defines softmax_loss, softmax_loss_bug\)$/m,
+    );
     refused(torch('torch_functions.py#Sigmoid.aply', ['--at', 'x=randn(3)']), /: Sigmoid has no function called aply$/m);
     refused(numpy('softmax.py', SOFTMAX), /--python should be FILE\.py#FUNCTION/);
     refused(numpy('softmax.py#soft-max', SOFTMAX), /"soft-max" is not a Python name/);
@@ -170,7 +182,10 @@ describe('gradcheck --python / --torch: one line, exit 2, when it cannot run', (
 
   it('FN returns the wrong thing: the input and both shapes, the count, the missing name', () => {
     refused(numpy('returns.py#transposed', QUADRATIC), /transposed's gradient for W has shape \(2, 3\), but W has shape \(3, 2\): the transpose/);
-    refused(numpy('returns.py#too_few', QUADRATIC), /too_few returned 1 gradient, but it takes 2 inputs \(W, x\): give one per input in that order, or a dict by name/);
+    refused(
+      numpy('returns.py#too_few', QUADRATIC),
+      /too_few returned 1 gradient, but it takes 2 inputs \(W, x\): give one per input in that order, or a dict by name/,
+    );
     refused(numpy('returns.py#missing', QUADRATIC), /missing's gradients have no entry for x \(they have W\)/);
     refused(numpy('returns.py#value_only', QUADRATIC), /value_only must return \(value, gradients\), not a float64/);
   });
@@ -188,22 +203,32 @@ describe('gradcheck --python / --torch: one line, exit 2, when it cannot run', (
       );
       return { PYTHONPATH: d };
     };
-    refused(numpy('softmax.py#softmax_loss', SOFTMAX, blocker('numpy')), /^error: --python fixtures\/python\/softmax\.py#softmax_loss: numpy cannot be imported by \S+ \(not installed\): install it for this Python \(pip install numpy\), or give --interpreter a Python that has it$/m);
-    refused(torch('torch_functions.py#Sigmoid.apply', ['--at', 'x=randn(3)'], blocker('torch')), /^error: --torch fixtures\/python\/torch_functions\.py#Sigmoid\.apply: torch cannot be imported by \S+ \(not installed\): install it for this Python \(pip install torch\)/m);
+    refused(
+      numpy('softmax.py#softmax_loss', SOFTMAX, blocker('numpy')),
+      /^error: --python fixtures\/python\/softmax\.py#softmax_loss: numpy cannot be imported by \S+ \(not installed\): install it for this Python \(pip install numpy\), or give --interpreter a Python that has it$/m,
+    );
+    refused(
+      torch('torch_functions.py#Sigmoid.apply', ['--at', 'x=randn(3)'], blocker('torch')),
+      /^error: --torch fixtures\/python\/torch_functions\.py#Sigmoid\.apply: torch cannot be imported by \S+ \(not installed\): install it for this Python \(pip install torch\)/m,
+    );
   });
 
   it('--dtype bfloat16 under NumPy, and two targets at once, are usage errors', () => {
     refused(numpy('softmax.py#softmax_loss', [...SOFTMAX, '--dtype', 'bfloat16']), /--dtype bfloat16: NumPy has no bfloat16; check the code under --torch/);
-    refused(cli(['gradcheck', '--python', 'fixtures/python/softmax.py#softmax_loss', '--torch', 'fixtures/python/softmax.py#softmax_loss', ...SOFTMAX]), /give one of --python, --torch, not both/);
+    refused(
+      cli(['gradcheck', '--python', 'fixtures/python/softmax.py#softmax_loss', '--torch', 'fixtures/python/softmax.py#softmax_loss', ...SOFTMAX]),
+      /give one of --python, --torch, not both/,
+    );
   });
 });
 
-describe('a slow start (the interpreter, torch, the file\'s imports)', () => {
-  it('under --python, --request-timeout counts from the adapter\'s hello; --timeout bounds the start', () => {
+describe("a slow start (the interpreter, torch, the file's imports)", () => {
+  it("under --python, --request-timeout counts from the adapter's hello; --timeout bounds the start", () => {
     const slow = join(dir, 'slow_import.py');
     writeFileSync(slow, 'import time\ntime.sleep(4)  # heavy imports\n\ndef f(x):\n    return (x * x).sum(), 2 * x\n');
     expect(NUMPY_PY, 'a python3 with NumPy').toBeDefined();
-    const run = (extra: string[]) => cli(['gradcheck', '--python', `${slow}#f`, '--at', 'x=randn(3)', '--interpreter', NUMPY_PY!, '--request-timeout', '3', ...extra]);
+    const run = (extra: string[]) =>
+      cli(['gradcheck', '--python', `${slow}#f`, '--at', 'x=randn(3)', '--interpreter', NUMPY_PY!, '--request-timeout', '3', ...extra]);
     const r = run([]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -21,7 +21,9 @@ describe('autograd-cli grade', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^✓ 4 submissions graded \(1 refused\): mean 13 of 30 points \([\d.]+ s\)$/);
     expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(GRADEBOOK);
     expect(readdirSync(join(out, 'feedback')).sort()).toEqual(['Ada_Lovelace.txt', 'Bob.txt', 'HYPERLINK_http_example.com_Carol.txt', 'Mallory.txt']);
-    expect(readFileSync(join(out, 'feedback', 'Bob.txt'), 'utf8')).toContain('neuron: 3 of 4 points\n  ✗ value (0/0.5): too few digits (1 written, at least 2 asked for)');
+    expect(readFileSync(join(out, 'feedback', 'Bob.txt'), 'utf8')).toContain(
+      'neuron: 3 of 4 points\n  ✗ value (0/0.5): too few digits (1 written, at least 2 asked for)',
+    );
   });
 
   it('the table fits the terminal: at 60 and 80 columns no line is wider, and the words are the same', () => {
@@ -33,14 +35,21 @@ describe('autograd-cli grade', () => {
       expect(lines.filter((l) => visibleWidth(l) > columns)).toEqual([]);
       expect(lines.filter((l) => / $/.test(l))).toEqual([]);
       // the continuation lines are indented under their own line; joined back, the same text
-      const words = (t: string) => t.replace(/\([\d.]+ s\)/, '').split(/\s+/).join(' ');
+      const words = (t: string) =>
+        t
+          .replace(/\([\d.]+ s\)/, '')
+          .split(/\s+/)
+          .join(' ');
       expect(words(r.stdout)).toBe(words(wide));
     }
   });
 
   it('JSON and Gradescope reporters; Gradescope grades exactly one submission', () => {
     const json = JSON.parse(cli(['grade', KEY, `${SUBS}/ada.yaml`, `${SUBS}/bob.yaml`, '--json']).stdout);
-    expect(json.students.map((s: { student: string; earned: number }) => [s.student, s.earned])).toEqual([['Ada Lovelace', 30], ['Bob', 15]]);
+    expect(json.students.map((s: { student: string; earned: number }) => [s.student, s.earned])).toEqual([
+      ['Ada Lovelace', 30],
+      ['Bob', 15],
+    ]);
     const out = tmp();
     const gs = cli(['grade', KEY, `${SUBS}/bob.yaml`, '--reporter', 'gradescope', '-o', join(out, 'results.json')]);
     expect(gs.code).toBe(0);

@@ -23,7 +23,9 @@ describe('hints that help', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('error: unknown command gard');
     expect(r.stderr).toMatch(/hint: did you mean grad\?/);
-    expect(cli(['frobnicate']).stderr).toMatch(/^error: unknown command frobnicate\n {2}hint: the commands are grad, graph, derive, jacobian, hessian, check, gradcheck, grade, doctor/);
+    expect(cli(['frobnicate']).stderr).toMatch(
+      /^error: unknown command frobnicate\n {2}hint: the commands are grad, graph, derive, jacobian, hessian, check, gradcheck, grade, doctor/,
+    );
     // every command the parser runs is one the hint knows (grade came later than the list)
     expect(cli(['grader']).stderr).toMatch(/hint: did you mean grade\?/);
     expect(cli(['grade', '--help']).code).toBe(0);

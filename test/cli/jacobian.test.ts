@@ -14,7 +14,10 @@ describe('autograd-cli jacobian (the real bin)', () => {
   it('--json: the full Jacobian and pass counts n and m', () => {
     const { code, json } = cliJson(['jacobian', 'W*x', '--at', 'W=[[1,2],[3,4]], x=[1,-1]', '--wrt', 'x']);
     expect(code).toBe(0);
-    expect(json.jacobian).toEqual([[1, 2], [3, 4]]);
+    expect(json.jacobian).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(json.forward.passes).toBe(2);
     expect(json.reverse.passes).toBe(2);
     expect(json.check.passed).toBe(true);

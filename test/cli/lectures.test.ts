@@ -58,7 +58,10 @@ describe('lecture examples through the real CLI', () => {
         const edge = json.edges.find((x: any) => x.to === node.id && x.localValue !== 0 && x.local !== '0');
         expect(edge, `an edge into ${op}`).toBeTruthy();
         const lv = json.edges.filter((x: any) => x.to === node.id).map((x: any) => x.localValue);
-        expect(lv.some((x: number) => Math.abs(x - v) < 1e-12), `${op} local values ${lv} include ${v}`).toBe(true);
+        expect(
+          lv.some((x: number) => Math.abs(x - v) < 1e-12),
+          `${op} local values ${lv} include ${v}`,
+        ).toBe(true);
       }
     });
   }

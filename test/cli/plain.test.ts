@@ -98,7 +98,32 @@ describe('a plain command line is read as yargs reads it', () => {
   // invisible and format characters: zero-width space to RLM, word joiner to invisible plus
   // (U+2063 is the mark protectFormulas puts before a formula), BOM, soft hyphen, bidi
   // embeddings and isolates, combining marks
-  const INVISIBLE = ['\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2060', '\u2061', '\u2062', '\u2063', '\u2064', '\uFEFF', '\u00AD', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u0301', '\u0323', '\u20DD'];
+  const INVISIBLE = [
+    '\u200B',
+    '\u200C',
+    '\u200D',
+    '\u200E',
+    '\u200F',
+    '\u2060',
+    '\u2061',
+    '\u2062',
+    '\u2063',
+    '\u2064',
+    '\uFEFF',
+    '\u00AD',
+    '\u202A',
+    '\u202B',
+    '\u202C',
+    '\u202D',
+    '\u202E',
+    '\u2066',
+    '\u2067',
+    '\u2068',
+    '\u2069',
+    '\u0301',
+    '\u0323',
+    '\u20DD',
+  ];
 
   it('a formula or value that starts, ends or is made of an invisible or format character reads alike', async () => {
     for (const c of INVISIBLE) {
@@ -117,16 +142,46 @@ describe('a plain command line is read as yargs reads it', () => {
   });
 
   it('random command lines of every command: read alike, or left to yargs', async () => {
-    const values = ['x=1', 'x=pi,y=pi', 'x^2', '(x+y)*sin(x)', '3', '0', '-1', '1e-3', ' 5', '0x10', 'abc', 'true', 'false', '', 'central', 'richardson', 'js', 'auto', 'none', 'full', 'summary', 'forward', 'json', 'tap', '-', '--', '-h', '-x', 'a.yaml'];
+    const values = [
+      'x=1',
+      'x=pi,y=pi',
+      'x^2',
+      '(x+y)*sin(x)',
+      '3',
+      '0',
+      '-1',
+      '1e-3',
+      ' 5',
+      '0x10',
+      'abc',
+      'true',
+      'false',
+      '',
+      'central',
+      'richardson',
+      'js',
+      'auto',
+      'none',
+      'full',
+      'summary',
+      'forward',
+      'json',
+      'tap',
+      '-',
+      '--',
+      '-h',
+      '-x',
+      'a.yaml',
+    ];
     for (const mod of MODULES) {
       const name = mod.command.split(' ')[0];
       const flags = [...tableOf(mod, GLOBAL_OPTIONS).options.keys()];
       // a value with invisible or format characters before, inside or after it
       const value = fc.oneof(
         { weight: 3, arbitrary: fc.constantFrom(...values) },
-        fc.tuple(fc.constantFrom(...INVISIBLE), fc.constantFrom(...values), fc.nat(3)).map(([c, v, where]) =>
-          where === 0 ? c + v : where === 1 ? v + c : where === 2 ? `${v.slice(0, 1)}${c}${v.slice(1)}` : c,
-        ),
+        fc
+          .tuple(fc.constantFrom(...INVISIBLE), fc.constantFrom(...values), fc.nat(3))
+          .map(([c, v, where]) => (where === 0 ? c + v : where === 1 ? v + c : where === 2 ? `${v.slice(0, 1)}${c}${v.slice(1)}` : c)),
       );
       const word = fc.oneof(
         value,

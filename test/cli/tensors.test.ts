@@ -8,7 +8,10 @@ describe('tensors through the CLI', () => {
   it('literals in --at, gradients shaped like the variables in JSON', () => {
     const { code, json } = cliJson(['grad', 'sum((W*x).^2)', '--at', 'W=[[1,2],[3,4]], x=[1,-1]']);
     expect(code).toBe(0);
-    expect(json.gradient.W).toEqual([[-2, 2], [-2, 2]]);
+    expect(json.gradient.W).toEqual([
+      [-2, 2],
+      [-2, 2],
+    ]);
     expect(json.gradient.x).toEqual([-8, -12]);
     expect(json.check.finiteDifference.W[1][1]).toBeCloseTo(2, 8);
   });
@@ -26,11 +29,20 @@ describe('tensors through the CLI', () => {
 
   it('reads values from JSON and .npy files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ag-'));
-    writeFileSync(join(dir, 'v.json'), JSON.stringify({ W: [[1, 2], [3, 4]], x: [1, -1] }));
+    writeFileSync(
+      join(dir, 'v.json'),
+      JSON.stringify({
+        W: [
+          [1, 2],
+          [3, 4],
+        ],
+        x: [1, -1],
+      }),
+    );
     // a 2×2 float64 C-order .npy, written by hand
     const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
     const pad = 64 - ((10 + header.length + 1) % 64);
-    const h = header + ' '.repeat(pad) + '\n';
+    const h = `${header + ' '.repeat(pad)}\n`;
     const buf = Buffer.alloc(10 + h.length + 32);
     buf.writeUInt8(0x93, 0);
     buf.write('NUMPY', 1, 'latin1');
@@ -41,10 +53,16 @@ describe('tensors through the CLI', () => {
     [1, 2, 3, 4].forEach((v, i) => buf.writeDoubleLE(v, 10 + h.length + 8 * i));
     writeFileSync(join(dir, 'w.npy'), buf);
     const a = cliJson(['grad', 'sum((W*x).^2)', '--at', `@${join(dir, 'v.json')}`]);
-    expect(a.json.gradient.W).toEqual([[-2, 2], [-2, 2]]);
+    expect(a.json.gradient.W).toEqual([
+      [-2, 2],
+      [-2, 2],
+    ]);
     const b = cliJson(['grad', 'sum((W*x).^2)', '--at', `W=@${join(dir, 'w.npy')}`, '--at', 'x=[1,-1]']);
     expect(b.code).toBe(0);
-    expect(b.json.gradient.W).toEqual([[-2, 2], [-2, 2]]);
+    expect(b.json.gradient.W).toEqual([
+      [-2, 2],
+      [-2, 2],
+    ]);
     writeFileSync(join(dir, 'bad.npy'), 'not numpy');
     const c = cli(['grad', 'sum(W)', '--at', `W=@${join(dir, 'bad.npy')}`]);
     expect(c.code).toBe(2);
@@ -63,7 +81,10 @@ describe('tensors through the CLI', () => {
   it('indexing, ranges and array literals', () => {
     const { json } = cliJson(['grad', 'v[2]*A[1,2] + sum(v[2:3]) + sum(A[:,1]) + sum([x, x^2, 3*x])', '--at', 'v=[1,2,3], A=[[1,2],[3,4]], x=2']);
     expect(json.gradient.v).toEqual([0, 3, 1]);
-    expect(json.gradient.A).toEqual([[1, 2], [1, 0]]);
+    expect(json.gradient.A).toEqual([
+      [1, 2],
+      [1, 0],
+    ]);
     expect(json.gradient.x).toBe(1 + 4 + 3);
   });
 

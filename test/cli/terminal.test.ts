@@ -28,7 +28,24 @@ sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
 /** What chalk's colour detection reads as "running under CI" (supports-color). */
-const CI_MARKERS = ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITEA_ACTIONS', 'CIRCLECI', 'TRAVIS', 'APPVEYOR', 'GITLAB_CI', 'BUILDKITE', 'DRONE', 'CI_NAME', 'TEAMCITY_VERSION', 'TF_BUILD', 'AGENT_NAME'];
+const CI_MARKERS = [
+  'CI',
+  'CONTINUOUS_INTEGRATION',
+  'BUILD_NUMBER',
+  'RUN_ID',
+  'GITHUB_ACTIONS',
+  'GITEA_ACTIONS',
+  'CIRCLECI',
+  'TRAVIS',
+  'APPVEYOR',
+  'GITLAB_CI',
+  'BUILDKITE',
+  'DRONE',
+  'CI_NAME',
+  'TEAMCITY_VERSION',
+  'TF_BUILD',
+  'AGENT_NAME',
+];
 
 function inTerminal(args: string[], env: Record<string, string | undefined> = {}) {
   const e: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...env };
@@ -39,7 +56,7 @@ function inTerminal(args: string[], env: Record<string, string | undefined> = {}
 }
 
 describe('in a terminal', () => {
-  it('grad is in colour and fits the terminal\'s 72 columns', () => {
+  it("grad is in colour and fits the terminal's 72 columns", () => {
     const r = inTerminal(['grad', 'sum((W*x).^2) + sigmoid(w0*x0 + w1*x1)', '--at', 'W=[[1,2],[3,4]], x=[1,-1], w0=2, x0=-1, w1=-3, x1=-2']);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/\x1b\[1mvalue\x1b\[22m/);

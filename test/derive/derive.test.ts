@@ -88,10 +88,12 @@ describe('derive: every scalar op', () => {
       }
       const rng = new Rng(11);
       for (let k = 0; k < 4; k++) {
-        const point = Object.fromEntries(vars.map((v, i) => {
-          const [lo, hi] = domain[i] ?? [-3, 3];
-          return [v, lo + (hi - lo) * rng.next()];
-        }));
+        const point = Object.fromEntries(
+          vars.map((v, i) => {
+            const [lo, hi] = domain[i] ?? [-3, 3];
+            return [v, lo + (hi - lo) * rng.next()];
+          }),
+        );
         for (const v of vars) {
           const want = derivative(reference, v).evaluate(point) as number;
           const got = evalHere(r.derivatives[v], point);
@@ -208,7 +210,9 @@ describe('derive: refusals and bug reports', () => {
 
   it('a simplifier that changes the value is caught: a bug report, not a derivative', () => {
     const broken = (e: string) => simplify(e).toString().replace('cos', 'sin');
-    expect(() => derive('sin(x^2)', { simplify: broken })).toThrow(/derive: the symbolic ∂f\/∂x = .*sin.* gives .* but the engine's gradient is .*mathjs simplify changed it/);
+    expect(() => derive('sin(x^2)', { simplify: broken })).toThrow(
+      /derive: the symbolic ∂f\/∂x = .*sin.* gives .* but the engine's gradient is .*mathjs simplify changed it/,
+    );
   });
 
   it('crossCheck finds a wrong derivative and names the point and both numbers', () => {

@@ -66,7 +66,10 @@ describe('derive for tensors: the lecture formulas', () => {
     expect(r.derivatives.x.replace(/\s/g, '')).toBe("W'*(softmax(W*x)-onehot(y,3))");
     expect(r.variables).toEqual(['W', 'x']);
     const y = at.y;
-    agree('-log(softmax(W*x, 1)[y])', 'W', r.derivatives.W, "(softmax(W*x, 1) - onehot(y, 3))*x'", [() => ({ W: randn(3, 4), x: randn(4), y }), () => ({ W: randn(3, 7), x: randn(7), y })]);
+    agree('-log(softmax(W*x, 1)[y])', 'W', r.derivatives.W, "(softmax(W*x, 1) - onehot(y, 3))*x'", [
+      () => ({ W: randn(3, 4), x: randn(4), y }),
+      () => ({ W: randn(3, 7), x: randn(7), y }),
+    ]);
   });
 
   it('the two-layer ReLU net: the backprop formulas', () => {
@@ -120,14 +123,20 @@ describe('derive for tensors: random formulas and shapes', () => {
           const values = shape();
           const got = evaluate(r.derivatives[v], values);
           const reverse = flat(grad(f, values, { check: false, forwardMode: false, edges: false }).gradient[v]);
-          got.forEach((g, k) => expect(Math.abs(g - reverse[k]), `${f}: ∂f/∂${v} = ${r.derivatives[v]}, entry ${k}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+          got.forEach((g, k) =>
+            expect(Math.abs(g - reverse[k]), `${f}: ∂f/∂${v} = ${r.derivatives[v]}, entry ${k}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))),
+          );
         }
       }
     }
   });
 
   it('a simplifier that breaks the formula is caught: the accumulated form is shown, with a note', () => {
-    const r = derive('sum((W*x).^2)', { wrt: ['W'], at: { W: randn(3, 4), x: randn(4) }, simplify: (e) => e.replace(/\*\s*\(?x'\)?\s*$/, '') + " * x'" + ' * 2' });
+    const r = derive('sum((W*x).^2)', {
+      wrt: ['W'],
+      at: { W: randn(3, 4), x: randn(4) },
+      simplify: (e) => `${e.replace(/\*\s*\(?x'\)?\s*$/, '')} * x' * 2`,
+    });
     expect(r.notes.join('\n')).toMatch(/simplify changed ∂f\/∂W into a formula that disagrees with reverse mode/);
     agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", [() => ({ W: randn(3, 4), x: randn(4) })]);
   });

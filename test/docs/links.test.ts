@@ -8,7 +8,12 @@ import { ROOT } from '../helpers.js';
  * must reach a file that exists and, when it names an anchor, a heading of that file (GitHub's
  * anchor: the heading in lower case, punctuation dropped, spaces as hyphens).
  */
-const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** The lines outside fenced code blocks. */
 function prose(text: string): string[] {
@@ -21,7 +26,15 @@ function prose(text: string): string[] {
 
 function anchors(file: string): Set<string> {
   const headings = prose(readFileSync(join(ROOT, file), 'utf8')).flatMap((l) => /^#+ (.*)/.exec(l)?.[1] ?? []);
-  return new Set(headings.map((h) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    headings.map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 describe('README and docs/', () => {

@@ -51,7 +51,11 @@ class Gen {
       () => `${this.pick(['floor', 'round', 'sign'])}(${sub()}) ${ew ? '.*' : '*'} ${sub()}`,
     ];
     // broadcasting a scalar into a tensor
-    if (ew) choices.push(() => `(${sub('s')} ${this.pick(['+', '*', '-'])} ${sub()})`, () => `${sub()} ${this.pick(['.*', '+'])} ${sub('s')}`);
+    if (ew)
+      choices.push(
+        () => `(${sub('s')} ${this.pick(['+', '*', '-'])} ${sub()})`,
+        () => `${sub()} ${this.pick(['.*', '+'])} ${sub('s')}`,
+      );
     switch (k) {
       case 's':
         choices.push(
@@ -97,10 +101,17 @@ class Gen {
         );
         break;
       case 'm43':
-        choices.push(() => `${sub('m34')}'`, () => `${sub('m43')} * ${sub('m33')}`);
+        choices.push(
+          () => `${sub('m34')}'`,
+          () => `${sub('m43')} * ${sub('m33')}`,
+        );
         break;
       case 'm33':
-        choices.push(() => `${sub('m34')} * ${sub('m43')}`, () => `diag(${sub('v3')})`, () => `[${sub('v3')}, ${sub('v3')}, ${sub('v3')}]`);
+        choices.push(
+          () => `${sub('m34')} * ${sub('m43')}`,
+          () => `diag(${sub('v3')})`,
+          () => `[${sub('v3')}, ${sub('v3')}, ${sub('v3')}]`,
+        );
         break;
     }
     // parenthesised, so a following ' or operator applies to the whole

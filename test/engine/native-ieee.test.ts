@@ -95,7 +95,17 @@ describe('the formulas of issue 13 item 5, through grad, in both engines', () =>
 
   it('sum(r*exp(A)) with A = [[710,1],[1,1]], r = [[0,1]]: the value is NaN (0·Inf), in both', () => {
     for (const engine of engines) {
-      const r = grad('sum(r*exp(A))', { A: [[710, 1], [1, 1]], r: [[0, 1]] }, { engine, check: false });
+      const r = grad(
+        'sum(r*exp(A))',
+        {
+          A: [
+            [710, 1],
+            [1, 1],
+          ],
+          r: [[0, 1]],
+        },
+        { engine, check: false },
+      );
       expect(r.value, engine).toBeNaN();
     }
   });

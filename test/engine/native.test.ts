@@ -96,7 +96,7 @@ function compare(c: OpCase, rng: Rng, label: string): void {
 describe('native = js, op by op, random shapes', () => {
   for (const op of opsUnderTest()) {
     it(op.name, () => {
-      const rng = new Rng(1000 + [...op.name].reduce((s, ch) => s * 31 + ch.charCodeAt(0), 7) % 100000);
+      const rng = new Rng(1000 + ([...op.name].reduce((s, ch) => s * 31 + ch.charCodeAt(0), 7) % 100000));
       for (let t = 0; t < TRIALS; t++) compare(randomCase(rng, op), rng, `trial ${t}`);
     });
   }
@@ -151,7 +151,10 @@ describe('native engine: the finite-difference loop', () => {
     // 900 inputs, 3600 points: well above the threading threshold
     const tape = prepare('sum(tanh(W*W) .* relu(W)) + max(W)', { W: { shape: [30, 30], data: Float64Array.from({ length: 900 }, () => rng.normal()) } });
     const arena = new Float64Array(tape.arenaSize);
-    arena.set(Float64Array.from({ length: 900 }, () => rng.normal()), tape.nodes[tape.inputs[0].node].offset);
+    arena.set(
+      Float64Array.from({ length: 900 }, () => rng.normal()),
+      tape.nodes[tape.inputs[0].node].offset,
+    );
     for (const n of tape.nodes) if (n.op === 'const' && n.attrs.value) arena.set(n.attrs.value.data, n.offset);
     const count = 3600;
     const coord = Int32Array.from({ length: count }, (_, p) => p % 900);

@@ -47,7 +47,9 @@ describe('adversarial pictures and derive cross-checks through the real CLI', ()
     const cap = rng.next() < 0.5 ? ['--max-picture-nodes', String([10, 1000, 100_000][rng.int(3)])] : [];
     it(`picture ${k + 1} (${format}${cap.length ? `, cap ${cap[1]}` : ''}): ends in time, under the memory cap, cleanly`, () => {
       const out = join(dir, `p${k}.${format}`);
-      const r = attack(['graph', formula, '--at', at, '-o', out, '--timeout', String(TIMEOUT_S), '--max-memory', String(MEMORY_GIB), ...cap], { timeoutMs: 90_000 });
+      const r = attack(['graph', formula, '--at', at, '-o', out, '--timeout', String(TIMEOUT_S), '--max-memory', String(MEMORY_GIB), ...cap], {
+        timeoutMs: 90_000,
+      });
       expect(r.signal, r.stderr).toBeNull();
       expect([0, 2], r.stderr).toContain(r.code);
       expectNoTrace(r);
@@ -63,7 +65,23 @@ describe('adversarial pictures and derive cross-checks through the real CLI', ()
   for (let k = 0; k < RUNS; k++) {
     const size = [3, 300, 1500, 2500][rng.int(4)];
     it(`derive at a random ${size}×${size} W: ends in time, under the memory cap, never a bug`, () => {
-      const r = attack(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', `W=randn(${size},${size}), x=randn(${size})`, '--timeout', String(TIMEOUT_S), '--max-memory', String(MEMORY_GIB), '--seed', String(k)], { timeoutMs: 90_000 });
+      const r = attack(
+        [
+          'derive',
+          'sum((W*x).^2)',
+          '--wrt',
+          'W',
+          '--at',
+          `W=randn(${size},${size}), x=randn(${size})`,
+          '--timeout',
+          String(TIMEOUT_S),
+          '--max-memory',
+          String(MEMORY_GIB),
+          '--seed',
+          String(k),
+        ],
+        { timeoutMs: 90_000 },
+      );
       expect(r.signal, r.stderr).toBeNull();
       expect([0, 2], r.stderr).toContain(r.code);
       expectNoTrace(r);

@@ -46,7 +46,11 @@ function expectNoSecret(text: string): void {
 
 /** Every output of a run: its streams and every file it wrote under `out`. */
 function everything(r: Attack, out: string): string {
-  const files = existsSync(out) ? readdirSync(out, { recursive: true, encoding: 'utf8' }).map((f) => join(out, f)).filter((f) => statSync(f).isFile()) : [];
+  const files = existsSync(out)
+    ? readdirSync(out, { recursive: true, encoding: 'utf8' })
+        .map((f) => join(out, f))
+        .filter((f) => statSync(f).isFile())
+    : [];
   return [r.stdout, r.stderr, ...files.map((f) => readFileSync(f, 'utf8'))].join('\n');
 }
 
@@ -165,12 +169,31 @@ describe('adversarial surfaces through the real CLI', { timeout: 300_000 }, () =
       if (grading === 'check') {
         hostileFolder(r0, folder, () => caseText(r0), ['.yaml', '.yml', '.json']);
         const reporter = pick(r0, ['table', 'json', 'junit', 'tap', 'github']);
-        r = attack(['check', folder, '--reporter', reporter, '-o', join(out, 'report'), '--timeout', '5', '--max-memory', String(MEMORY_GIB)], { env, timeoutMs: 120_000 });
+        r = attack(['check', folder, '--reporter', reporter, '-o', join(out, 'report'), '--timeout', '5', '--max-memory', String(MEMORY_GIB)], {
+          env,
+          timeoutMs: 120_000,
+        });
       } else {
         hostileFolder(r0, folder, () => answers(r0), ['.yaml', '.yml', '.json', '.txt'], grading === 'gradescope');
         const report = grading === 'gradescope' ? 'results.json' : 'report';
         r = attack(
-          ['grade', KEY, folder, '--reporter', grading, '-o', join(out, report), '--gradebook', join(out, 'grades.csv'), '--feedback', join(out, 'feedback'), '--timeout', '5', '--max-memory', String(MEMORY_GIB)],
+          [
+            'grade',
+            KEY,
+            folder,
+            '--reporter',
+            grading,
+            '-o',
+            join(out, report),
+            '--gradebook',
+            join(out, 'grades.csv'),
+            '--feedback',
+            join(out, 'feedback'),
+            '--timeout',
+            '5',
+            '--max-memory',
+            String(MEMORY_GIB),
+          ],
           { env, timeoutMs: 120_000 },
         );
         // Gradescope never loses a student's result
@@ -200,7 +223,8 @@ describe('adversarial surfaces through the real CLI', { timeout: 300_000 }, () =
         const subs = join(base, 'subs');
         mkdirSync(subs);
         const students = 1 + r0.int(2);
-        for (let s = 0; s < students; s++) writeFileSync(join(subs, `s${s}.yaml`), `student: s${s}\nanswers:\n  p1: { value: 9, gradient: { x: "2*x + 0*sum(${product})" } }\n`);
+        for (let s = 0; s < students; s++)
+          writeFileSync(join(subs, `s${s}.yaml`), `student: s${s}\nanswers:\n  p1: { value: 9, gradient: { x: "2*x + 0*sum(${product})" } }\n`);
         const key = join(base, 'key.yaml');
         writeFileSync(key, 'title: HW\nproblems:\n  - name: p1\n    f: x^2\n    at: { x: 3 }\n');
         args = ['grade', key, subs, ...limits];
@@ -218,7 +242,15 @@ describe('adversarial surfaces through the real CLI', { timeout: 300_000 }, () =
         args = ['check', f, ...limits];
       } else {
         // the same product between inputs, in either engine (the native one recomputes an overflowing product exactly)
-        args = ['grad', pick(r0, ['sum(A*B)', 'sum((1e306*A)*B)']), '--at', `A=ones(${n},${n}),B=ones(${n},${n})`, '--engine', pick(r0, ['js', 'native']), ...limits];
+        args = [
+          'grad',
+          pick(r0, ['sum(A*B)', 'sum((1e306*A)*B)']),
+          '--at',
+          `A=ones(${n},${n}),B=ones(${n},${n})`,
+          '--engine',
+          pick(r0, ['js', 'native']),
+          ...limits,
+        ];
       }
       const r = attack(args, { timeoutMs: 120_000 });
       expectClean(r, 0.5);
@@ -235,10 +267,25 @@ describe('adversarial surfaces through the real CLI', { timeout: 300_000 }, () =
       markers.push(m);
       const at = pick(r0, ['x=randn(3)', 'W=randn(30,30)', 'W=randn(100,100)']);
       const requestTimeout = pick(r0, ['1', '3', '100']);
-      const r = attack(['gradcheck', '--exec', `python3 ${hostile} ${how} ${m}`, '--at', at, '--timeout', String(TIMEOUT_S), '--request-timeout', requestTimeout, '--max-memory', String(MEMORY_GIB)], {
-        timeoutMs: 120_000,
-        env: pick<Record<string, string>>(r0, [{}, { AUTOGRAD_NATIVE: '0' }]),
-      });
+      const r = attack(
+        [
+          'gradcheck',
+          '--exec',
+          `python3 ${hostile} ${how} ${m}`,
+          '--at',
+          at,
+          '--timeout',
+          String(TIMEOUT_S),
+          '--request-timeout',
+          requestTimeout,
+          '--max-memory',
+          String(MEMORY_GIB),
+        ],
+        {
+          timeoutMs: 120_000,
+          env: pick<Record<string, string>>(r0, [{}, { AUTOGRAD_NATIVE: '0' }]),
+        },
+      );
       expectClean(r);
       expect(r.ms, `${how} at ${at}`).toBeLessThan(TIMEOUT_S * 1000 + SLACK_MS);
       await expectNoneLeft(m, `${how}: `);

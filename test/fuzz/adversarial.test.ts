@@ -57,7 +57,10 @@ function caseFile(rng: Rng): string {
     ]);
     if (at) lines.push(at);
     if (rng.next() < 0.3) lines.push(`    ${pick(['rtol', 'atol', 'eps'])}: ${pick(['.inf', '.nan', '0', '-1', '1e9', '0.001'])}`);
-    if (rng.next() < 0.3) lines.push(`    expect: { gradient: { x: ${JSON.stringify(pick(['2*x', `sum(ones(${size()}))`, `${defs}; f${depth}(x)`, `2*x + 0*sum(${product()})`]))} } }`);
+    if (rng.next() < 0.3)
+      lines.push(
+        `    expect: { gradient: { x: ${JSON.stringify(pick(['2*x', `sum(ones(${size()}))`, `${defs}; f${depth}(x)`, `2*x + 0*sum(${product()})`]))} } }`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -97,7 +97,10 @@ describe('adversarial submission folders through the real CLI', () => {
         ? ['grade', KEY, root, '--reporter', 'gradescope', '-o', join(out, 'results.json')]
         : ['grade', KEY, root, '--json', '-o', join(out, 'report.json'), '--gradebook', join(out, 'grades.csv'), '--feedback', join(out, 'feedback')];
       const env = { AG_FUZZ_SECRET: ENV_SECRET };
-      const runs = [attack(args, { env, timeoutMs: 30_000 }), attack(['check', root, '--reporter', 'junit', '-o', join(out, 'check.xml')], { env, timeoutMs: 30_000 })];
+      const runs = [
+        attack(args, { env, timeoutMs: 30_000 }),
+        attack(['check', root, '--reporter', 'junit', '-o', join(out, 'check.xml')], { env, timeoutMs: 30_000 }),
+      ];
       const all = [...runs.map((r) => r.stdout + r.stderr), outputs(out)].join('\n');
       expect(all).not.toContain('ghp_');
       expect(all).not.toMatch(/PATH=|HOME=|VmRSS|AG_FUZZ_SECRET/);

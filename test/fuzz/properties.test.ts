@@ -75,26 +75,32 @@ function agree(a: number, b: number, rel: number): boolean {
 describe('random formulas: reverse = forward = finite differences', () => {
   it('scalar formulas', () => {
     fc.assert(
-      fc.property(scalarFormula(['x', 'y', 'z']), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), (f, x, y, z) => {
-        const formula = `${f} + 0*(x + y + z)`;
-        const r = grad(formula, { x, y, z }, { edges: true });
-        if (!Number.isFinite(r.value)) return;
-        for (const v of ['x', 'y', 'z']) {
-          const rev = r.gradient[v] as number;
-          const fwd = r.forward![v] as number;
-          expect(agree(rev, fwd, 1e-9), `${formula}: ∂/∂${v} reverse ${rev} forward ${fwd}`).toBe(true);
-        }
-        const bad = r.check!.entries.filter((e) => e.status === 'fail');
-        expect(bad, `${formula} at x=${x}, y=${y}, z=${z}`).toEqual([]);
-        // the JSON document is well formed and round-trips
-        const doc = JSON.parse(toJson(gradJson(r)));
-        expect(doc.nodes.length).toBe(r.nodes.length);
-        for (const e of doc.edges) {
-          expect(doc.nodes[e.from]).toBeTruthy();
-          expect(doc.nodes[e.to]).toBeTruthy();
-          expect(e.to).toBeGreaterThan(e.from);
-        }
-      }),
+      fc.property(
+        scalarFormula(['x', 'y', 'z']),
+        fc.double({ min: -2, max: 2, noNaN: true }),
+        fc.double({ min: -2, max: 2, noNaN: true }),
+        fc.double({ min: -2, max: 2, noNaN: true }),
+        (f, x, y, z) => {
+          const formula = `${f} + 0*(x + y + z)`;
+          const r = grad(formula, { x, y, z }, { edges: true });
+          if (!Number.isFinite(r.value)) return;
+          for (const v of ['x', 'y', 'z']) {
+            const rev = r.gradient[v] as number;
+            const fwd = r.forward![v] as number;
+            expect(agree(rev, fwd, 1e-9), `${formula}: ∂/∂${v} reverse ${rev} forward ${fwd}`).toBe(true);
+          }
+          const bad = r.check!.entries.filter((e) => e.status === 'fail');
+          expect(bad, `${formula} at x=${x}, y=${y}, z=${z}`).toEqual([]);
+          // the JSON document is well formed and round-trips
+          const doc = JSON.parse(toJson(gradJson(r)));
+          expect(doc.nodes.length).toBe(r.nodes.length);
+          for (const e of doc.edges) {
+            expect(doc.nodes[e.from]).toBeTruthy();
+            expect(doc.nodes[e.to]).toBeTruthy();
+            expect(e.to).toBeGreaterThan(e.from);
+          }
+        },
+      ),
       { numRuns: Math.ceil(RUNS * 0.6), seed: 20261123 },
     );
   });
@@ -110,7 +116,9 @@ describe('random formulas: reverse = forward = finite differences', () => {
         fc.tuple(tie('e')).map(([a]) => `(${a} - max(${a}))`),
       ),
     })).e;
-    const top = fc.tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'prod'), vecExpr).map(([r, e]) => (r === 'prod' ? `prod(tanh(${e}))` : `${r}(${e})`));
+    const top = fc
+      .tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'prod'), vecExpr)
+      .map(([r, e]) => (r === 'prod' ? `prod(tanh(${e}))` : `${r}(${e})`));
     const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 13, maxLength: 13 });
     fc.assert(
       fc.property(top, vals, (formula, n) => {
@@ -118,12 +126,15 @@ describe('random formulas: reverse = forward = finite differences', () => {
         const r = grad(`${formula} + 0*(sum(v) + sum(u) + sum(w) + sum(W) + a)`, values, { edges: true });
         if (!Number.isFinite(r.value)) return;
         for (const name of r.variables) {
-          const rev = (r.gradient[name] as unknown as number[] | number[][] | number);
+          const rev = r.gradient[name] as unknown as number[] | number[][] | number;
           const fwd = r.forward![name] as unknown as typeof rev;
-          const flat = (x: typeof rev) => (typeof x === 'number' ? [x] : (x as unknown[]).flat(2) as number[]);
+          const flat = (x: typeof rev) => (typeof x === 'number' ? [x] : ((x as unknown[]).flat(2) as number[]));
           flat(rev).forEach((g, k) => expect(agree(g, flat(fwd)[k], 1e-9), `${formula}: ∂/∂${name}[${k}] reverse ${g} forward ${flat(fwd)[k]}`).toBe(true));
         }
-        expect(r.check!.entries.filter((e) => e.status === 'fail'), `${formula} at ${JSON.stringify(n)}`).toEqual([]);
+        expect(
+          r.check!.entries.filter((e) => e.status === 'fail'),
+          `${formula} at ${JSON.stringify(n)}`,
+        ).toEqual([]);
       }),
       { numRuns: Math.ceil(RUNS * 0.3), seed: 4242 },
     );
@@ -161,39 +172,82 @@ describe('the parser and builder on random and mutated text: only clean errors',
   const ALPHABET = 'xyz0123456789.+-*/^()[],;:=<>!?\'"ab sinlogexpsumW '.split('');
   it('random strings', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...ALPHABET), { maxLength: 30 }).map((a) => a.join('')), (text) => {
-        try {
-          grad(text, { x: 0.5, y: -0.25, z: 1.5, W: [[1, 2], [3, 4]], a: 2, b: [1, 2] }, { edges: true });
-        } catch (e) {
-          expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
-          const ag = e as AgError;
-          expect(ag.message.length).toBeGreaterThan(0);
-          expect(ag.message).not.toMatch(/\n/);
-          if (ag.span) {
-            expect(ag.span.start).toBeGreaterThanOrEqual(0);
-            expect(ag.span.end).toBeLessThanOrEqual((ag.source ?? text).length);
+      fc.property(
+        fc.array(fc.constantFrom(...ALPHABET), { maxLength: 30 }).map((a) => a.join('')),
+        (text) => {
+          try {
+            grad(
+              text,
+              {
+                x: 0.5,
+                y: -0.25,
+                z: 1.5,
+                W: [
+                  [1, 2],
+                  [3, 4],
+                ],
+                a: 2,
+                b: [1, 2],
+              },
+              { edges: true },
+            );
+          } catch (e) {
+            expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
+            const ag = e as AgError;
+            expect(ag.message.length).toBeGreaterThan(0);
+            expect(ag.message).not.toMatch(/\n/);
+            if (ag.span) {
+              expect(ag.span.start).toBeGreaterThanOrEqual(0);
+              expect(ag.span.end).toBeLessThanOrEqual((ag.source ?? text).length);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: Math.ceil(RUNS * 0.4), seed: 7 },
     );
   });
 
   it('mutated lecture formulas', () => {
-    const seeds = ['(x+y)*sin(x)', 'q = x + y; f = q*z', '2*(x*y + max(z, x))', '1/(1+exp(-(x*y + z)))', 'sum((W*b).^2)', 'sigma(t) = 1/(1+exp(-t)); sigma(x)', 'x > 0 ? x^2 : -x', 'b[2]*W[1,2]'];
+    const seeds = [
+      '(x+y)*sin(x)',
+      'q = x + y; f = q*z',
+      '2*(x*y + max(z, x))',
+      '1/(1+exp(-(x*y + z)))',
+      'sum((W*b).^2)',
+      'sigma(t) = 1/(1+exp(-t)); sigma(x)',
+      'x > 0 ? x^2 : -x',
+      'b[2]*W[1,2]',
+    ];
     fc.assert(
-      fc.property(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(40), fc.constantFrom(...ALPHABET), fc.boolean()), { minLength: 1, maxLength: 4 }), (seed, edits) => {
-        let text = seed;
-        for (const [pos, ch, insert] of edits) {
-          const p = pos % (text.length + 1);
-          text = insert ? text.slice(0, p) + ch + text.slice(p) : text.slice(0, p) + text.slice(p + 1);
-        }
-        try {
-          grad(text, { x: 0.5, y: -0.25, z: 1.5, W: [[1, 2], [3, 4]], b: [1, 2] }, { edges: true });
-        } catch (e) {
-          expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat(40), fc.constantFrom(...ALPHABET), fc.boolean()), { minLength: 1, maxLength: 4 }),
+        (seed, edits) => {
+          let text = seed;
+          for (const [pos, ch, insert] of edits) {
+            const p = pos % (text.length + 1);
+            text = insert ? text.slice(0, p) + ch + text.slice(p) : text.slice(0, p) + text.slice(p + 1);
+          }
+          try {
+            grad(
+              text,
+              {
+                x: 0.5,
+                y: -0.25,
+                z: 1.5,
+                W: [
+                  [1, 2],
+                  [3, 4],
+                ],
+                b: [1, 2],
+              },
+              { edges: true },
+            );
+          } catch (e) {
+            expect(e, `${JSON.stringify(text)} threw ${String(e)}`).toBeInstanceOf(AgError);
+          }
+        },
+      ),
       { numRuns: Math.ceil(RUNS * 0.4), seed: 11 },
     );
   });
@@ -202,9 +256,15 @@ describe('the parser and builder on random and mutated text: only clean errors',
 describe('the real CLI on random text: exit 0, 1 or 2, never a crash', () => {
   it('random formulas and values', () => {
     const ALPHABET = 'xy0123456789.+-*/^()[],;:=<>!?\'"sinlogexpsum '.split('');
-    const texts = fc.sample(fc.array(fc.constantFrom(...ALPHABET), { minLength: 1, maxLength: 20 }).map((a) => a.join('')), { numRuns: Math.min(100, Math.max(12, Math.ceil(RUNS / 40))), seed: 99 });
+    const texts = fc.sample(
+      fc.array(fc.constantFrom(...ALPHABET), { minLength: 1, maxLength: 20 }).map((a) => a.join('')),
+      { numRuns: Math.min(100, Math.max(12, Math.ceil(RUNS / 40))), seed: 99 },
+    );
     for (const text of texts) {
-      for (const args of [['grad', text, '--at', 'x=0.5,y=2'], ['grad', 'x*y', '--at', text]]) {
+      for (const args of [
+        ['grad', text, '--at', 'x=0.5,y=2'],
+        ['grad', 'x*y', '--at', text],
+      ]) {
         const r = cli(args);
         expect([0, 1, 2], `${JSON.stringify(args)}: ${r.stderr}`).toContain(r.code);
         expect(r.stderr, JSON.stringify(args)).not.toMatch(/internal error|^\s+at .+:\d+:\d+\)?$/m);

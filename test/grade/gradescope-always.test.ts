@@ -12,7 +12,10 @@ import { cli } from '../helpers.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'ag-gradescope-'));
 const KEY = join(dir, 'key.yaml');
-writeFileSync(KEY, 'title: HW 1\nproblems:\n  - name: square\n    f: x^2\n    at: { x: 3 }\n    points: 2\n  - name: line\n    f: 2*x + y\n    at: { x: 1, y: 2 }\n');
+writeFileSync(
+  KEY,
+  'title: HW 1\nproblems:\n  - name: square\n    f: x^2\n    at: { x: 3 }\n    points: 2\n  - name: line\n    f: 2*x + y\n    at: { x: 1, y: 2 }\n',
+);
 const GOOD = 'student: Ada\nanswers:\n  square: { value: 9, gradient: { x: 6 } }\n  line: { value: 4, gradient: { x: 2, y: 1 } }\n';
 
 interface Results {
@@ -62,7 +65,10 @@ describe('Gradescope never loses a student result', () => {
     const r = autograde({ 'answers.yaml': 'answers:\n  square: { value: [9\n' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: .*answers\.yaml:\d+:\d+: the submission is not valid YAML/);
-    expectNotGraded(r.results, /your answer file answers\.yaml could not be read \(line \d+, column \d+\): the submission is not valid YAML: .*\. Fix it and submit again\.\n$/);
+    expectNotGraded(
+      r.results,
+      /your answer file answers\.yaml could not be read \(line \d+, column \d+\): the submission is not valid YAML: .*\. Fix it and submit again\.\n$/,
+    );
   });
 
   it('JSON that JSON.parse refuses: the reason, never the text', () => {
@@ -77,7 +83,12 @@ describe('Gradescope never loses a student result', () => {
     expect(two.stderr).toMatch(/--reporter gradescope grades one submission; found 2/);
     expectNotGraded(two.results, /it has 2 answer files \(a\.yaml, sub\/b\.json\)\. Upload exactly one file with all your answers\./);
     // what a Mac zip or a GitHub upload carries beside the answers is not a second answer file
-    const zipped = autograde({ 'answers.yaml': GOOD, '__MACOSX/._answers.yaml': '\u0000\u0005\u0016\u0007', '.github/workflows/ci.yml': 'on: push\n', '.hidden.yaml': 'x: 1\n' });
+    const zipped = autograde({
+      'answers.yaml': GOOD,
+      '__MACOSX/._answers.yaml': '\u0000\u0005\u0016\u0007',
+      '.github/workflows/ci.yml': 'on: push\n',
+      '.hidden.yaml': 'x: 1\n',
+    });
     expect(zipped.code).toBe(0);
     expect(zipped.results.score).toBe(3);
     const none = autograde({ 'notes.txt': 'my answers are on paper' });
@@ -103,7 +114,12 @@ describe('Gradescope never loses a student result', () => {
 
   it("the key's visibility: marks the result and each problem's tests; without it, none is set", () => {
     const key = join(dir, 'visible-key.yaml');
-    writeFileSync(key, readFileSync(KEY, 'utf8').replace('title: HW 1\n', 'title: HW 1\nvisibility: after_published\n').replace('    points: 2\n', '    points: 2\n    visibility: hidden\n'));
+    writeFileSync(
+      key,
+      readFileSync(KEY, 'utf8')
+        .replace('title: HW 1\n', 'title: HW 1\nvisibility: after_published\n')
+        .replace('    points: 2\n', '    points: 2\n    visibility: hidden\n'),
+    );
     for (const files of [{ 's.yaml': GOOD }, { 's.yaml': 'answers: [\n' }]) {
       const r = autograde(files, key);
       expect(r.results.visibility).toBe('after_published');

@@ -56,9 +56,22 @@ describe('the tape keeps every variable of the formula', () => {
     });
 
     it(`grad (${engine}): a tensor variable used only in an unused step gets a zero gradient of its shape`, () => {
-      const r = grad('h = sum(W.^2); x^2', { x: 3, W: [[1, 2], [3, 4]] }, { engine });
+      const r = grad(
+        'h = sum(W.^2); x^2',
+        {
+          x: 3,
+          W: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        { engine },
+      );
       expect(r.gradient.x).toBe(6);
-      expect(r.gradient.W).toEqual([[0, 0], [0, 0]]);
+      expect(r.gradient.W).toEqual([
+        [0, 0],
+        [0, 0],
+      ]);
     });
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
+import type { AgError } from '../../src/errors.js';
 import { grad, prepare } from '../../src/grad.js';
 import type { Nested } from '../../src/parse/values.js';
 import { Rng } from '../../src/random.js';
@@ -65,7 +65,10 @@ describe('vectors as columns: the same as explicit [n,1] / [1,n] matrices (prope
       u: t([3], [1, 2, 3]),
       v: t([2], [4, 5]),
       w: t([3], [1, 0, -1]),
-      A: t([3, 2], Array.from({ length: 6 }, () => rng.normal())),
+      A: t(
+        [3, 2],
+        Array.from({ length: 6 }, () => rng.normal()),
+      ),
     };
     const shapeOf = (f: string) => prepare(f, vals).nodes.at(-1)!.shape;
     expect(shapeOf("v'")).toEqual([1, 2]);
@@ -133,7 +136,10 @@ describe('vectors as columns: the same as explicit [n,1] / [1,n] matrices (prope
 
 describe('softmax, logsoftmax, logsumexp along a dimension', () => {
   const rng = new Rng(11);
-  const Z = t([3, 4], Array.from({ length: 12 }, () => 3 * rng.normal()));
+  const Z = t(
+    [3, 4],
+    Array.from({ length: 12 }, () => 3 * rng.normal()),
+  );
   const z = t([3, 1], [-15 * 0.5 + 22 * -0.2, -15 * 0.1 + 22 * 0.3 + 0.2, -15 * -0.4 + 22 * 0.2 - 0.3]);
   const at = (f: string, vals: Record<string, Tensor>) => grad(f, vals, { check: false, forwardMode: false }).value;
   const softmax = (xs: number[]) => {
@@ -167,7 +173,10 @@ describe('softmax, logsoftmax, logsumexp along a dimension', () => {
     expect(at('logsumexp(Z, 2)[3]', vals)).toBeCloseTo(lse(rows[2]), 13);
     // softmax(Z, 1) is softmax(Z', 2)', and its gradients agree too
     for (const fn of ['softmax', 'logsoftmax']) {
-      const C = t([3, 4], Array.from({ length: 12 }, () => rng.normal()));
+      const C = t(
+        [3, 4],
+        Array.from({ length: 12 }, () => rng.normal()),
+      );
       const a = grad(`sum(C .* ${fn}(Z, 1))`, { Z, C }, { check: false, forwardMode: false, wrt: ['Z'] });
       const b = grad(`sum(C .* ${fn}(Z', 2)')`, { Z, C }, { check: false, forwardMode: false, wrt: ['Z'] });
       expectSame([a.value], [b.value], `${fn} value`);
@@ -176,14 +185,27 @@ describe('softmax, logsoftmax, logsumexp along a dimension', () => {
   });
 
   it("the lecture's column logits: softmax(W*x+b, 1) gives p − e_y and (p − e_y)·xᵀ", () => {
-    const vals = { W: [[0.5, -0.2], [0.1, 0.3], [-0.4, 0.2]], x: [[-15], [22]], b: [[0], [0.2], [-0.3]], y: 2 };
+    const vals = {
+      W: [
+        [0.5, -0.2],
+        [0.1, 0.3],
+        [-0.4, 0.2],
+      ],
+      x: [[-15], [22]],
+      b: [[0], [0.2], [-0.3]],
+      y: 2,
+    };
     const r = grad('-log(softmax(W*x+b, 1)[y,1])', vals);
     const logits = [0, 1, 2].map((i) => vals.W[i][0] * -15 + vals.W[i][1] * 22 + vals.b[i][0]);
     const p = softmax(logits);
     const d = p.map((v, i) => v - (i === 1 ? 1 : 0));
     expect(r.value).toBeCloseTo(-Math.log(p[1]), 12);
     expectSame(flat(r.gradient.b), d, '∂/∂b');
-    expectSame(flat(r.gradient.W), d.flatMap((v) => [v * -15, v * 22]), '∂/∂W');
+    expectSame(
+      flat(r.gradient.W),
+      d.flatMap((v) => [v * -15, v * 22]),
+      '∂/∂W',
+    );
     expect(r.check!.passed).toBe(true);
     // the same written as a cross-entropy with logsumexp and a one-hot row
     const s = grad("logsumexp(W*x+b, 1) - onehot(y, 3)'*(W*x+b)", vals);

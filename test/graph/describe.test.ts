@@ -17,7 +17,8 @@ function byDefinition(s: string, max: number): string {
       else if ((t[i] === ')' || t[i] === ']') && stack.length) {
         const open = stack.pop()!;
         if (t.slice(open + 1, i) === '…') continue;
-        if (!best || stack.length > best.depth || (stack.length === best.depth && i - open > best.close - best.open)) best = { open, close: i, depth: stack.length };
+        if (!best || stack.length > best.depth || (stack.length === best.depth && i - open > best.close - best.open))
+          best = { open, close: i, depth: stack.length };
       }
     }
     if (!best) break;

@@ -73,7 +73,12 @@ describe('graph rules = numeric rules, op by op (both engines run the graphs)', 
         op.forward(values, c.attrs, outData);
         const outT = { shape: outShape, data: outData };
         const vjp = op.vjp(values, outT, b.g.data, c.attrs, c.active);
-        const jvp = op.jvp(values, outT, b.dots.map((d) => d?.data ?? null), c.attrs);
+        const jvp = op.jvp(
+          values,
+          outT,
+          b.dots.map((d) => d?.data ?? null),
+          c.attrs,
+        );
 
         const js = b.arena.slice();
         jsEngine.forward(b.tape, js);
@@ -157,7 +162,9 @@ describe('Hessians of every scalar op against finite differences of its derivati
               const h = 1e-5 * Math.max(1, Math.abs(args[j]));
               const fd = (d(h) - d(-h)) / (2 * h);
               const ad = at(js, hess[i][j]);
-              expect(Math.abs(ad - fd), `${op.name}(${args.join(', ')}): ∂²f/∂x${i}∂x${j} graph ${ad}, differences ${fd}`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd)));
+              expect(Math.abs(ad - fd), `${op.name}(${args.join(', ')}): ∂²f/∂x${i}∂x${j} graph ${ad}, differences ${fd}`).toBeLessThanOrEqual(
+                1e-6 * (1 + Math.abs(fd)),
+              );
               expectClose([at(nat, hess[i][j])], [ad], NATIVE_REL, `${op.name}: native vs js ∂²f/∂x${i}∂x${j}`);
             }
           }

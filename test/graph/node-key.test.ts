@@ -13,8 +13,12 @@ describe('node key', () => {
     expect(nodeKey('newop', [1], { width: 2 })).not.toBe(nodeKey('newop', [1], { width: 3 }));
     expect(nodeKey('newop', [1], { a: 1, b: 2 })).toBe(nodeKey('newop', [1], { b: 2, a: 1 }));
     expect(nodeKey('norm', [1], { ord: 'fro' })).not.toBe(nodeKey('norm', [1], { ord: Infinity }));
-    expect(nodeKey('subset', [1], { gather: Int32Array.of(0, 1), outShape: [2] })).not.toBe(nodeKey('subset', [1], { gather: Int32Array.of(0, 1), outShape: [1, 2] }));
-    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(2) } })).not.toBe(nodeKey('const', [], { value: { shape: [1], data: Float64Array.of(2) } }));
+    expect(nodeKey('subset', [1], { gather: Int32Array.of(0, 1), outShape: [2] })).not.toBe(
+      nodeKey('subset', [1], { gather: Int32Array.of(0, 1), outShape: [1, 2] }),
+    );
+    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(2) } })).not.toBe(
+      nodeKey('const', [], { value: { shape: [1], data: Float64Array.of(2) } }),
+    );
     expect(nodeKey('add', [1, 2], {})).not.toBe(nodeKey('add', [2, 1], {}));
     expect(nodeKey('input', [], {})).toBeNull();
     expect(nodeKey('subset', [1], { gather: new Int32Array(10) }, 9)).toBeNull();
@@ -36,7 +40,13 @@ describe('node key', () => {
   });
 
   it('lowering: sum(A,1) and sum(A,2), A.^2 and A.^3, v[1] and v[2] are different nodes; the same expression twice is one', () => {
-    const at = toTensors({ A: [[1, 2, 3], [4, 5, 6]], v: [1, 2, 3] });
+    const at = toTensors({
+      A: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      v: [1, 2, 3],
+    });
     const count = (f: string, op: string) => prepare(f, at).nodes.filter((n) => n.op === op).length;
     expect(count('sum(sum(A,1)) + sum(sum(A,2))', 'sum')).toBe(4);
     expect(count('sum(sum(A,1)) + sum(sum(A,1))', 'sum')).toBe(2);
@@ -54,10 +64,26 @@ describe('node key', () => {
 });
 
 describe('shared by both writers', () => {
-  it('outputShape: the op table\'s shape, its refusal as words, a rank above 2 marked', () => {
-    expect(outputShape('matmul', [[2, 3], [3, 4]], {})).toEqual({ shape: [2, 4] });
+  it("outputShape: the op table's shape, its refusal as words, a rank above 2 marked", () => {
+    expect(
+      outputShape(
+        'matmul',
+        [
+          [2, 3],
+          [3, 4],
+        ],
+        {},
+      ),
+    ).toEqual({ shape: [2, 4] });
     expect(outputShape('transpose', [[2, 3]], {})).toEqual({ shape: [3, 2] });
-    const bad = outputShape('matmul', [[2, 3], [2, 4]], {});
+    const bad = outputShape(
+      'matmul',
+      [
+        [2, 3],
+        [2, 4],
+      ],
+      {},
+    );
     expect('error' in bad && !('rank' in bad) && bad.error.length > 0).toBe(true);
   });
 

@@ -78,10 +78,26 @@ describe('hessian: closed forms of the lecture functions', () => {
 
   it('a linear formula has a zero Hessian, and a convex quadratic a positive definite one', () => {
     const lin = hessian('sum(a .* x) + 3', { a: [1, 2], x: [3, 4] }, { wrt: ['x'] });
-    expect(lin.hessian).toEqual([[0, 0], [0, 0]]);
+    expect(lin.hessian).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(lin.eigen?.curvature).toBe('zero');
-    const q = hessian("x'*A*x", { A: [[2, 1], [1, 3]], x: [1, -1] }, { wrt: ['x'] });
-    expect(q.hessian).toEqual([[4, 2], [2, 6]]);
+    const q = hessian(
+      "x'*A*x",
+      {
+        A: [
+          [2, 1],
+          [1, 3],
+        ],
+        x: [1, -1],
+      },
+      { wrt: ['x'] },
+    );
+    expect(q.hessian).toEqual([
+      [4, 2],
+      [2, 6],
+    ]);
     expect(q.eigen?.curvature).toBe('positive definite');
   });
 
@@ -170,6 +186,8 @@ describe('the second-order check', () => {
     expect(err!.code).toBe('limit');
     expect(err!.message).toMatch(/5000 input entries would be 5000 × 5000; the limit is 4000 input entries \(--max-hessian\)/);
     expect(err!.hint).toMatch(/--hvp x=\.\.\./);
-    expect(() => hessian('sum(x.^2)', { x: new Array(2500).fill(1) }, { limits: { maxMemory: 50e6 } })).toThrow(/2500 × 2500 Hessian would need about 143 MiB; the limit is 47\.7 MiB \(--max-memory\)/);
+    expect(() => hessian('sum(x.^2)', { x: new Array(2500).fill(1) }, { limits: { maxMemory: 50e6 } })).toThrow(
+      /2500 × 2500 Hessian would need about 143 MiB; the limit is 47\.7 MiB \(--max-memory\)/,
+    );
   });
 });

@@ -39,8 +39,18 @@ describe('the document door', () => {
     expect(bad('a: 1\na: 2\n', 'yaml')).toMatch(/^d:2:1: .*a key appears twice/);
     expect(bad('SECRET-TEXT', 'json')).not.toContain('SECRET');
     // the yaml package's messages may name what they met, and a value is offered back quoted in a hint: neither for a file the user did not name
-    for (const text of ['f: @SECRET\n', 'a: [SECRET\n', 'x: "SECRET\n', '- SECRET: 1\n SECRET\n']) expect(bad(text, 'yaml')).toMatch(/^d:\d+:\d+: the case file is not valid YAML: (?!.*SECRET)/);
-    const bomb = ['a: &a [1,1,1,1,1,1,1,1,1,1]', ...Array.from({ length: 6 }, (_, i) => `b${i}: &b${i} [${Array(10).fill(i ? `*b${i - 1}` : '*a').join(',')}]`)].join('\n');
+    for (const text of ['f: @SECRET\n', 'a: [SECRET\n', 'x: "SECRET\n', '- SECRET: 1\n SECRET\n'])
+      expect(bad(text, 'yaml')).toMatch(/^d:\d+:\d+: the case file is not valid YAML: (?!.*SECRET)/);
+    const bomb = [
+      'a: &a [1,1,1,1,1,1,1,1,1,1]',
+      ...Array.from(
+        { length: 6 },
+        (_, i) =>
+          `b${i}: &b${i} [${Array(10)
+            .fill(i ? `*b${i - 1}` : '*a')
+            .join(',')}]`,
+      ),
+    ].join('\n');
     expect(bad(bomb, 'yaml')).toMatch(/too many aliases/);
   });
 

@@ -104,7 +104,7 @@ describe('the plain YAML reader', () => {
       'a: "unclosed\n',
       // nesting deeper than the reader takes
       `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
-      Array.from({ length: 100 }, (_, i) => `${' '.repeat(2 * i)}k:`).join('\n') + ' 1\n',
+      `${Array.from({ length: 100 }, (_, i) => `${' '.repeat(2 * i)}k:`).join('\n')} 1\n`,
     ];
     for (const d of others) expect(parsePlainYaml(d), JSON.stringify(d)).toBeNull();
   });
@@ -140,7 +140,11 @@ describe('the plain YAML reader', () => {
         }).flat();
       }
       const keys = [...new Set(Array.from({ length: 1 + Math.floor(rng.next() * 4) }, () => pick(words)))];
-      return keys.flatMap((k) => (rng.next() < 0.3 && depth < 3 ? [`${pad}${k}:`, ...(rng.next() < 0.2 ? ['  # note'] : []), ...block(indent + 2, depth + 1)] : [`${pad}${k}: ${flow(0)}`]));
+      return keys.flatMap((k) =>
+        rng.next() < 0.3 && depth < 3
+          ? [`${pad}${k}:`, ...(rng.next() < 0.2 ? ['  # note'] : []), ...block(indent + 2, depth + 1)]
+          : [`${pad}${k}: ${flow(0)}`],
+      );
     };
     let read = 0;
     for (let n = 0; n < 400; n++) {

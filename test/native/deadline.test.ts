@@ -22,7 +22,20 @@ const DEADLINE = 0.2;
 const SLACK_MS = 15_000;
 
 function matmulTape(n: number, a: number) {
-  return oneOpTape({ op: matmul, shapes: [[n, n], [n, n]], attrs: {}, active: [true, true], domains: [], onKinks: false }, [full(n, a), full(n, 1)]);
+  return oneOpTape(
+    {
+      op: matmul,
+      shapes: [
+        [n, n],
+        [n, n],
+      ],
+      attrs: {},
+      active: [true, true],
+      domains: [],
+      onKinks: false,
+    },
+    [full(n, a), full(n, 1)],
+  );
 }
 
 /** Run `pass` of an n×n product of (a·ones)·ones under a deadline of `seconds`: it must throw the timeout, and soon after. */
@@ -68,7 +81,10 @@ describe('--timeout stops inside one matrix product', () => {
     const values = [rand([20, 33000]), rand([33000, 260])];
     const seed = rand([20, 260]).data;
     const results = [jsEngine, nativeEngine()].map((engine) => {
-      const { tape, arena } = oneOpTape({ op: matmul, shapes: values.map((v) => v.shape), attrs: {}, active: [true, true], domains: [], onKinks: false }, values);
+      const { tape, arena } = oneOpTape(
+        { op: matmul, shapes: values.map((v) => v.shape), attrs: {}, active: [true, true], domains: [], onKinks: false },
+        values,
+      );
       engine.forward(tape, arena);
       const out = tape.nodes[tape.output];
       // dA = G·Bᵀ and dB = Aᵀ·G read B and A transposed

@@ -39,7 +39,17 @@ export function oneOpTape(c: OpCase, values: Tensor[]): { tape: Tape; arena: Flo
   let offset = 0;
   c.shapes.forEach((shape, i) => {
     const size = sizeOf(shape);
-    nodes.push({ id: i, op: c.active[i] ? 'input' : 'const', inputs: [], shape, size, offset, attrs: { value: values[i] }, label: `x${i}`, active: c.active[i] });
+    nodes.push({
+      id: i,
+      op: c.active[i] ? 'input' : 'const',
+      inputs: [],
+      shape,
+      size,
+      offset,
+      attrs: { value: values[i] },
+      label: `x${i}`,
+      active: c.active[i],
+    });
     offset += size;
   });
   const shape = c.op.shape(c.shapes, c.attrs);
@@ -140,8 +150,23 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
           const [m, k, n] = big ? [40 + rng.int(30), 50 + rng.int(30), 45 + rng.int(30)] : [dim(rng), dim(rng), dim(rng)];
           // matrix·matrix, matrix·column, row-read vector·matrix, dot, and the paper readings: u*v' (outer), u'*v (scalar)
           const kind = rng.int(6);
-          const paper: Shape[][] = [[[m + 1], [1, n]], [[1, k], [k]]];
-          shapes = kind === 0 ? [[m, k], [k, n]] : kind === 1 ? [[m, k], [k]] : kind === 2 ? [[k], [k, n]] : kind === 3 ? [[k], [k]] : paper[kind - 4];
+          const paper: Shape[][] = [
+            [[m + 1], [1, n]],
+            [[1, k], [k]],
+          ];
+          shapes =
+            kind === 0
+              ? [
+                  [m, k],
+                  [k, n],
+                ]
+              : kind === 1
+                ? [[m, k], [k]]
+                : kind === 2
+                  ? [[k], [k, n]]
+                  : kind === 3
+                    ? [[k], [k]]
+                    : paper[kind - 4];
           if (big && kind !== 0 && kind < 4) shapes = kind === 1 ? [[m * 10, k * 10], [k * 10]] : kind === 2 ? [[k * 10], [k * 10, n * 10]] : [[k], [k]];
           break;
         }

@@ -58,7 +58,9 @@ describe('native engine: memory over many calls', () => {
     for (let i = 0; i < CALLS; i++) v += c.grad().value;
     await settle();
     const growth = rss() - before;
-    console.log(`compiled grad(): RSS ${before.toFixed(1)} MB → ${(before + growth).toFixed(1)} MB over ${CALLS} calls (${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MB)`);
+    console.log(
+      `compiled grad(): RSS ${before.toFixed(1)} MB → ${(before + growth).toFixed(1)} MB over ${CALLS} calls (${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MB)`,
+    );
     expect(Number.isFinite(v)).toBe(true);
     expect(growth).toBeLessThan(LIMIT_MB);
   });

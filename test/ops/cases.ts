@@ -21,13 +21,22 @@ const elementwiseShapes = (arity: number): Shape[][] =>
       ? [
           [[], []],
           [[3], [3]],
-          [[2, 3], [2, 3]],
+          [
+            [2, 3],
+            [2, 3],
+          ],
           [[], [2, 3]],
           [[2, 3], []],
           [[3], [2, 3]],
           [[2, 3], [3]],
-          [[2, 1], [1, 3]],
-          [[2, 3], [2, 1]],
+          [
+            [2, 1],
+            [1, 3],
+          ],
+          [
+            [2, 3],
+            [2, 1],
+          ],
           // a vector against a column is that column (vectors are columns)
           [[3], [3, 1]],
           [[3, 1], [3]],
@@ -65,10 +74,20 @@ export function casesFor(op: OpDef): Case[] {
     case 'minAll':
       return [{ shapes: [[5]] }, { shapes: [[3, 4]] }];
     case 'norm':
-      return [{ shapes: [[5]] }, { shapes: [[5]], attrs: { ord: 1 } }, { shapes: [[5]], attrs: { ord: Infinity } }, { shapes: [[3, 4]], attrs: { ord: 'fro' } }];
+      return [
+        { shapes: [[5]] },
+        { shapes: [[5]], attrs: { ord: 1 } },
+        { shapes: [[5]], attrs: { ord: Infinity } },
+        { shapes: [[3, 4]], attrs: { ord: 'fro' } },
+      ];
     case 'matmul':
       return [
-        { shapes: [[2, 3], [3, 4]] },
+        {
+          shapes: [
+            [2, 3],
+            [3, 4],
+          ],
+        },
         { shapes: [[2, 3], [3]] },
         { shapes: [[3], [3, 2]] },
         { shapes: [[4], [4]] },
@@ -113,4 +132,3 @@ export function randomInput(rng: Rng, shape: Shape, domain: [number, number], bo
   for (let k = 0; k < data.length; k++) data[k] = bool ? (rng.next() < 0.5 ? 0 : 1) : domain[0] + (domain[1] - domain[0]) * rng.next();
   return { shape, data };
 }
-

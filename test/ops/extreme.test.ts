@@ -41,9 +41,22 @@ describe('max/min of n arguments split a tie evenly, in both engines', () => {
     });
 
     it(`max/min of a tensor (maxAll/minAll) split a tie evenly too (${engine})`, () => {
-      const r = grad('max(v) + min(A)', { v: [1, 1, 1], A: [[2, 2], [3, 2]] }, { engine });
+      const r = grad(
+        'max(v) + min(A)',
+        {
+          v: [1, 1, 1],
+          A: [
+            [2, 2],
+            [3, 2],
+          ],
+        },
+        { engine },
+      );
       expect(r.gradient.v).toEqual([1 / 3, 1 / 3, 1 / 3]);
-      expect(r.gradient.A).toEqual([[1 / 3, 1 / 3], [0, 1 / 3]]);
+      expect(r.gradient.A).toEqual([
+        [1 / 3, 1 / 3],
+        [0, 1 / 3],
+      ]);
       expect(r.forward).toEqual(r.gradient);
     });
   }

@@ -108,7 +108,13 @@ describe('op table: tensor local formulas are literally right with vectors as co
           // a local written without g is the derivative itself: the contribution of g = 1 in every entry
           const withG = /\bg\b/.test(formula);
           const g = Float64Array.from(out.data, () => (withG ? rng.normal() : 1));
-          const want = op.vjp(ins, out, g, attrs, ins.map((_, k) => k === i))[i]!;
+          const want = op.vjp(
+            ins,
+            out,
+            g,
+            attrs,
+            ins.map((_, k) => k === i),
+          )[i]!;
           const vals: Record<string, Tensor> = { s: out, g: { shape: out.shape, data: g } };
           ins.forEach((t, k) => (vals['ab'[k]] = t));
           const got = evalTensor(formula, vals);
@@ -139,7 +145,7 @@ describe('op table: local formulas say what the rules compute', () => {
         for (let trial = 0; trial < 5; trial++) {
           const args = Array.from({ length: arity }, (_, i) => {
             const [lo, hi] = rule.domain?.[i] ?? [-2, 2];
-            return op.name === 'select' && i === 0 ? (trial % 2) : lo + (hi - lo) * rng.next();
+            return op.name === 'select' && i === 0 ? trial % 2 : lo + (hi - lo) * rng.next();
           });
           // a tie, where max/min split the gradient
           if ((op.name === 'max' || op.name === 'min') && trial === 4) args[1] = args[0];

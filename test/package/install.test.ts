@@ -76,7 +76,10 @@ beforeAll(() => {
     symlinkSync(found, join(shims, tool));
   }
   for (const tool of TOOLS) {
-    writeFileSync(join(shims, tool), `#!/bin/sh\necho "${tool} $*" >> "${join(work, 'compiler-calls.log')}"\necho "${tool}: not on this machine (test shim)" >&2\nexit 127\n`);
+    writeFileSync(
+      join(shims, tool),
+      `#!/bin/sh\necho "${tool} $*" >> "${join(work, 'compiler-calls.log')}"\necho "${tool}: not on this machine (test shim)" >&2\nexit 127\n`,
+    );
     chmodSync(join(shims, tool), 0o755);
   }
   const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
@@ -105,9 +108,23 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
-    const allowed = /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|LICENSE$|package\.json$)/;
+    const allowed =
+      /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'binding.gyp', 'native/CMakeLists.txt', 'native/src/gemm.cc', 'dist/index.js', 'dist/types/index.d.ts', 'dist/vitest.js', 'dist/types/vitest.d.ts', 'bin/autograd-cli.js', 'scripts/build-native.mjs', 'python/autograd_cli_adapter.py'])
+    for (const f of [
+      'LICENSE',
+      'README.md',
+      'binding.gyp',
+      'native/CMakeLists.txt',
+      'native/src/gemm.cc',
+      'dist/index.js',
+      'dist/types/index.d.ts',
+      'dist/vitest.js',
+      'dist/types/vitest.d.ts',
+      'bin/autograd-cli.js',
+      'scripts/build-native.mjs',
+      'python/autograd_cli_adapter.py',
+    ])
       expect(packed, f).toContain(f);
     expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
   });
@@ -187,7 +204,10 @@ describe('npm install of the tarball, without a compiler', () => {
     for (const dep of ['chalk', 'mathjs', 'cli-table3']) expect(existsSync(join(project, 'node_modules', dep)), dep).toBe(false);
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true }, include: ['main.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true },
+        include: ['main.ts'],
+      }),
     );
     writeFileSync(
       join(project, 'main.ts'),

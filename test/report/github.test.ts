@@ -7,7 +7,12 @@ function parse(line: string) {
   const m = /^::(error|warning) ([^:]*)::(.*)$/.exec(line);
   if (!m) return null;
   const un = (s: string) => s.replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%');
-  const props = Object.fromEntries(m[2].split(',').map((p) => p.split('=')).map(([k, v]) => [k, un(v)]));
+  const props = Object.fromEntries(
+    m[2]
+      .split(',')
+      .map((p) => p.split('='))
+      .map(([k, v]) => [k, un(v)]),
+  );
   return { kind: m[1], props, message: un(m[3]) };
 }
 
@@ -41,7 +46,9 @@ describe('GitHub Actions reporter', () => {
     }
     const wrong = notes.find((n) => n.props.title === 'autograd-cli check: wrong: (x+y)sin(x), product rule forgotten')!;
     expect(files['fixtures/homework/exercises.yaml'][Number(wrong.props.line) - 1]).toBe('      x: sin(x)');
-    expect(wrong.message).toBe('your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7');
+    expect(wrong.message).toBe(
+      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+    );
     const sinn = notes.find((n) => n.props.title === 'autograd-cli check: misspelt function')!;
     expect(sinn.props).toMatchObject({ file: 'fixtures/ci/broken/cases.yaml', line: '10', col: '16' });
   });
@@ -50,7 +57,9 @@ describe('GitHub Actions reporter', () => {
     const { report: r } = fixtureReport();
     const i = r.cases.findIndex((c) => c.status === 'fail');
     r.cases[i] = { ...r.cases[i], name: 'a, b: c', failures: [{ ...r.cases[i].failures[0], message: '100% wrong\nsecond line' }] };
-    const line = renderGithub(r).split('\n').find((l) => l.includes('a%2C b%3A c'))!;
+    const line = renderGithub(r)
+      .split('\n')
+      .find((l) => l.includes('a%2C b%3A c'))!;
     expect(line).toMatch(/title=autograd-cli check%3A a%2C b%3A c::100%25 wrong%0Asecond line$/);
     expect(line.split('\n')).toHaveLength(1);
   });

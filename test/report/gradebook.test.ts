@@ -13,7 +13,15 @@ import { GRADEBOOK } from '../grade/gradebook-fixture.js';
 const dir = join(ROOT, 'fixtures/homework');
 const key = loadKey(join(dir, 'key.yaml'));
 const prepared = prepareKey(key);
-const report = (...names: string[]) => gradeReport(key, prepared.problems, names.map((n) => gradeSubmission(prepared.problems, loadSubmission(join(dir, 'submissions', n)))), [], [], 0);
+const report = (...names: string[]) =>
+  gradeReport(
+    key,
+    prepared.problems,
+    names.map((n) => gradeSubmission(prepared.problems, loadSubmission(join(dir, 'submissions', n)))),
+    [],
+    [],
+    0,
+  );
 
 describe('the gradebook (CSV)', () => {
   it('one row per student: the points of each problem, total, maximum — the exact totals', () => {
@@ -37,7 +45,12 @@ describe('feedback and Gradescope', () => {
   it('feedback: every part with its verdict, what is missing, in plain text', () => {
     const r = report('bob.yaml');
     const text = renderFeedback(r, r.students[0]);
-    expect(text.split('\n').slice(0, 4)).toEqual(['Homework 1: backpropagation by hand — feedback for Bob', `submission: ${join(dir, 'submissions/bob.yaml')}`, 'score: 15 of 30 points', '']);
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'Homework 1: backpropagation by hand — feedback for Bob',
+      `submission: ${join(dir, 'submissions/bob.yaml')}`,
+      'score: 15 of 30 points',
+      '',
+    ]);
     expect(text).toContain('circuit: 1 of 5 points\n  ✓ value (1/1): matches the 2 digits you wrote\n  ✗ gradient.x (0/1): your ∂f/∂x has the wrong sign');
     expect(text).toContain('  – gradient.q (0/1): missing — no answer given\n');
     expect(text).toContain('missing: circuit.gradient.q, mlp.value, mlp.gradient.W1, mlp.gradient.W2, mlp.gradient.h, mlp.gradient.yp\n');
@@ -48,7 +61,9 @@ describe('feedback and Gradescope', () => {
   it('the table: one line per student with the score, what was not right beneath', () => {
     const t = renderGradeTable(report('ada.yaml', 'bob.yaml')).replaceAll(`${ROOT}/`, '');
     expect(t.split('\n')[0]).toBe('Homework 1: backpropagation by hand  (fixtures/homework/key.yaml: 7 problems, 30 points)');
-    expect(t).toContain('Ada Lovelace  fixtures/homework/submissions/ada.yaml  30 of 30 points\nBob  fixtures/homework/submissions/bob.yaml  15 of 30 points\n  circuit  1 of 5 points\n');
+    expect(t).toContain(
+      'Ada Lovelace  fixtures/homework/submissions/ada.yaml  30 of 30 points\nBob  fixtures/homework/submissions/bob.yaml  15 of 30 points\n  circuit  1 of 5 points\n',
+    );
     expect(t).toContain('  mlp  0 of 5 points  – not answered\n');
     expect(t.split('\n').at(-1)).toBe('✓ 2 submissions graded: mean 22.5 of 30 points (0.00 s)');
   });

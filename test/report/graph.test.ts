@@ -47,7 +47,16 @@ describe('graph renderers', () => {
     for (const [formula, at] of [
       [LECTURE.formula, LECTURE.at],
       ['q = x + y; f = q*z', { x: -2, y: 5, z: -4 }],
-      ['sum((W*x).^2)', { W: [[1, 2], [3, 4]], x: [1, -1] }],
+      [
+        'sum((W*x).^2)',
+        {
+          W: [
+            [1, 2],
+            [3, 4],
+          ],
+          x: [1, -1],
+        },
+      ],
       ['2*(x*y + max(z, w))', { x: 3, y: -4, z: 2, w: -1 }],
     ] as const) {
       const r = graphResult(formula, at as Record<string, number>);
@@ -73,7 +82,9 @@ describe('graph renderers', () => {
     const dot = renderDot(r);
     expect(dot.match(/^ {2}n\d+ \[/gm)).toHaveLength(r.nodes.length);
     expect(dot.match(/^ {2}n\d+ -> n\d+ /gm)).toHaveLength(r.edges.length);
-    expect(dot).toContain('n0 -> n3 [id="e2", label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font><br/><font point-size="9" color="#57606a">local cos(x) = -1</font>>');
+    expect(dot).toContain(
+      'n0 -> n3 [id="e2", label=<<font color="#1a7f37">3.14159</font><br/><font color="#cf222e">-6.28319</font><br/><font point-size="9" color="#57606a">local cos(x) = -1</font>>',
+    );
     const svg = await dotToSvg(dot);
     expect(svg).toMatch(/<svg /);
     await expect(dotToSvg('digraph { a -> }')).rejects.toThrow(/Graphviz could not lay out/);

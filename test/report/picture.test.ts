@@ -25,7 +25,12 @@ function textBoxes(svg: string): { boxes: Box[]; width: number; height: number }
   const boxes: Box[] = [];
   for (const m of svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)) {
     const attr = (k: string) => new RegExp(`\\b${k}="([^"]*)"`).exec(m[1])?.[1];
-    const text = m[2].replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const text = m[2]
+      .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     const size = Number(attr('font-size'));
     const w = [...text].length * FONT.em * size;
     const x = Number(attr('x')) + tx;
@@ -87,7 +92,15 @@ describe('the pictures of the lecture examples', () => {
   });
 
   it('draws a small tensor whole and a large one as its shape, norm and first entries', () => {
-    const small = renderDot(graphResult('sum((W*x).^2)', { W: [[1, -2, 0.5], [0.25, 3, -1]], x: [2, -1, 0.5] }));
+    const small = renderDot(
+      graphResult('sum((W*x).^2)', {
+        W: [
+          [1, -2, 0.5],
+          [0.25, 3, -1],
+        ],
+        x: [2, -1, 0.5],
+      }),
+    );
     expect(small).toContain('[[1, -2, 0.5]');
     expect(small).toContain('[0.25, 3, -1]]');
     const data = Array.from({ length: 20 }, (_, i) => i / 10);

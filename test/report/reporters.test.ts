@@ -21,18 +21,22 @@ describe('the reporter registry', () => {
     await expect(loadReporter('junit', 'grades')).rejects.toThrow(/does not render grades/);
   });
 
-  it('each command offers exactly the registry\'s reporters for its kind, in the map\'s order', async () => {
+  it("each command offers exactly the registry's reporters for its kind, in the map's order", async () => {
     expect(reportersFor('cases')).toEqual(['table', 'json', 'junit', 'tap', 'github']);
     expect(reportersFor('function')).toEqual(['table', 'json', 'junit', 'tap', 'github']);
     expect(reportersFor('grades')).toEqual(['table', 'json', 'gradescope']);
-    for (const [command, kind] of [['check', 'cases'], ['gradcheck', 'function'], ['grade', 'grades']] as const) {
+    for (const [command, kind] of [
+      ['check', 'cases'],
+      ['gradcheck', 'function'],
+      ['grade', 'grades'],
+    ] as const) {
       const mod = await loadCommand(command);
       expect((mod.options as Record<string, { choices?: readonly unknown[] }>).reporter.choices, command).toEqual(reportersFor(kind));
     }
     expect(reportersText('grades', ', or ')).toBe('table (terminal), json, or gradescope (results.json for one submission)');
   });
 
-  it('renders what the reporters\' own modules render', async () => {
+  it("renders what the reporters' own modules render", async () => {
     const { report } = fixtureReport();
     expect((await loadReporter('junit', 'cases'))(report, {})).toBe(renderJunit(report));
     expect((await loadReporter('json', 'cases'))(report, {})).toBe(`${toJson(report)}\n`);

@@ -24,13 +24,23 @@ describe('TAP reporter', () => {
     for (let i = 0; i < lines.length; i++) {
       if (lines[i] !== '  ---') continue;
       const end = lines.indexOf('  ...', i);
-      blocks.push({ head: lines[i - 1], diag: parseYaml(lines.slice(i + 1, end).map((l) => l.slice(2)).join('\n')) });
+      blocks.push({
+        head: lines[i - 1],
+        diag: parseYaml(
+          lines
+            .slice(i + 1, end)
+            .map((l) => l.slice(2))
+            .join('\n'),
+        ),
+      });
       i = end;
     }
     expect(blocks.length).toBe(19);
     expect(blocks.every((b) => b.head.startsWith('not ok'))).toBe(true);
     const wrong = blocks.find((b) => b.head.includes('wrong: (x+y)sin(x)'))!;
-    expect(wrong.diag.message).toBe('your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7');
+    expect(wrong.diag.message).toBe(
+      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+    );
     expect(wrong.diag.severity).toBe('fail');
     expect(files[wrong.diag.at.file][wrong.diag.at.line - 1]).toContain('x: sin(x)');
     const err = blocks.find((b) => b.head.includes('misspelt function'))!;

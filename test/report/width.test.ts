@@ -26,7 +26,8 @@ function views(l: Lecture, width: number): Record<string, string> {
     graph: renderAscii(graphResult(l.formula, values, { wrt, engine: 'js' }), { width }),
   };
   // derive is for scalar formulas
-  if (Object.values(values).every((v) => v.shape.length === 0)) out.derive = renderDerive(derive(l.formula, { wrt, points: 3 }), { digits: 6, color: plain, width });
+  if (Object.values(values).every((v) => v.shape.length === 0))
+    out.derive = renderDerive(derive(l.formula, { wrt, points: 3 }), { digits: 6, color: plain, width });
   return out;
 }
 

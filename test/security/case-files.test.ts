@@ -71,7 +71,10 @@ describe('case files are untrusted', () => {
   });
 
   it('a file inside the folder tree is read; --allow-files lets one outside be read', () => {
-    const f = caseFile('inside.yaml', '- f: x^2\n  at: "@sub/values.json"\n  expect: { gradient: { x: 4 } }\n- f: x^2\n  at: "@link.json"\n  expect: { gradient: { x: 2 } }\n');
+    const f = caseFile(
+      'inside.yaml',
+      '- f: x^2\n  at: "@sub/values.json"\n  expect: { gradient: { x: 4 } }\n- f: x^2\n  at: "@link.json"\n  expect: { gradient: { x: 2 } }\n',
+    );
     const strict = attack(['check', f]);
     expect(strict.stdout).toMatch(/1 passed, 1 error/);
     const open = attack(['check', f, '--allow-files']);
@@ -89,13 +92,38 @@ describe('case files are untrusted', () => {
     // a read of the FIFO would block until the child's 20 s bound killed it; a read of /dev/zero would spin
     expect(r.signal).toBeNull();
     expect(r.cpuMs).toBeLessThan(8000);
-    for (const args of [['grad', 'x', '--at', `@${fifo}`], ['grad', 'x', '--at', '@/dev/zero'], ['grad', `@${fifo}`, '--at', 'x=1'], ['check', fifo], ['grad', 'sum(W)', '--at', 'W=@/dev/zero']]) {
+    for (const args of [
+      ['grad', 'x', '--at', `@${fifo}`],
+      ['grad', 'x', '--at', '@/dev/zero'],
+      ['grad', `@${fifo}`, '--at', 'x=1'],
+      ['check', fifo],
+      ['grad', 'sum(W)', '--at', 'W=@/dev/zero'],
+    ]) {
       expectRefused(attack(args, { timeoutMs: 20_000 }), /not a regular file/, { maxCpuMs: 8000, maxMB: 150 });
     }
   });
 
   it('a case file cannot loosen its own judgement: rtol/atol above the caps, eps ≤ 0, .inf, .nan are case errors', () => {
-    const f = caseFile('loose.yaml', ['- f: x^2', '  rtol: 0.5', '- f: x^2', '  atol: 1', '- f: x^2', '  eps: 0', '- f: x^2', '  rtol: .inf', '- f: x^2', '  atol: .nan', '- f: x^2', '  eps: -1e-6', '- f: x^2', '  rtol: 0.05', ''].join('\n'));
+    const f = caseFile(
+      'loose.yaml',
+      [
+        '- f: x^2',
+        '  rtol: 0.5',
+        '- f: x^2',
+        '  atol: 1',
+        '- f: x^2',
+        '  eps: 0',
+        '- f: x^2',
+        '  rtol: .inf',
+        '- f: x^2',
+        '  atol: .nan',
+        '- f: x^2',
+        '  eps: -1e-6',
+        '- f: x^2',
+        '  rtol: 0.05',
+        '',
+      ].join('\n'),
+    );
     const r = attack(['check', f, '--reporter', 'json']);
     expect(r.code).toBe(1);
     const cases = JSON.parse(r.stdout).cases as { status: string; error?: { message: string } }[];

@@ -16,13 +16,20 @@ describe("derive's cross-check is bounded", { timeout: 120_000 }, () => {
   it('a 3000×3000 W under --timeout 0.5 stops at the deadline, reported as the timeout, within --max-memory', () => {
     // ones(…) is quick to make, so the deadline falls in derive (it cannot draw and judge 9-million-entry points in 0.5 s);
     // on a slow machine it may fall while the values are made: the same message either way
-    const r = attack(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', 'W=ones(3000,3000), x=ones(3000)', '--timeout', '0.5', '--max-memory', '1'], { timeoutMs: 100_000 });
+    const r = attack(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', 'W=ones(3000,3000), x=ones(3000)', '--timeout', '0.5', '--max-memory', '1'], {
+      timeoutMs: 100_000,
+    });
     // two deadlines (the values, then derive) and start-up, with slack for a loaded machine; before: 45 s and 2.2 GB
-    expectRefused(r, /^error: (--at W: )?the run took longer than 0\.5 s and was stopped \(--timeout\)\n/, { maxMs: 2 * 500 + 10_000, maxMB: GiB_MB + OVERHEAD_MB });
+    expectRefused(r, /^error: (--at W: )?the run took longer than 0\.5 s and was stopped \(--timeout\)\n/, {
+      maxMs: 2 * 500 + 10_000,
+      maxMB: GiB_MB + OVERHEAD_MB,
+    });
   });
 
   it('the reported case (2000×2000, --timeout 3, --max-memory 0.5): the derivative or the timeout, never a bug, within the memory limit', () => {
-    const r = attack(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', 'W=randn(2000,2000), x=randn(2000)', '--timeout', '3', '--max-memory', '0.5'], { timeoutMs: 100_000 });
+    const r = attack(['derive', 'sum((W*x).^2)', '--wrt', 'W', '--at', 'W=randn(2000,2000), x=randn(2000)', '--timeout', '3', '--max-memory', '0.5'], {
+      timeoutMs: 100_000,
+    });
     expect(r.signal, r.stderr).toBeNull();
     expectNoTrace(r);
     // how far it gets depends on the machine; what it says and holds does not

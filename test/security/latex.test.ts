@@ -13,7 +13,7 @@ function live(out: string): string[] {
   return out.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/).filter((l) => !l.startsWith('%') && /input|passwd/.test(l));
 }
 
-describe('LaTeX output keeps the user\'s text inert', () => {
+describe("LaTeX output keeps the user's text inert", () => {
   for (const [what, formula] of [
     ['a comment on the second line', `sin(x) # first\n# ${PAYLOAD}\n+ x`],
     ['a comment after a carriage return', `sin(x) # first\r# ${PAYLOAD}\r\n+ x # ${PAYLOAD}`],

@@ -34,7 +34,11 @@ describe('limits are on by default', () => {
     ['randn(100000,100000)', ['grad', 'x', '--at', 'x=1,W=randn(100000,100000)'], /randn would make a tensor \[100000,100000\].*--max-entries/],
     ['zeros(1e300)', ['grad', 'x', '--at', 'x=1,W=zeros(1e300)'], /zeros would make a tensor.*--max-entries/],
     ['eye(1e5) in a formula', ['grad', 'x*sum(eye(1e5))', '--at', 'x=1'], /eye would make a tensor \[100000,100000\]/],
-    ['ones(7000,7000) within entries, over memory', ['grad', 'x*sum(ones(7000,7000))', '--at', 'x=1'], /would need about .* GiB; the limit is 2 GiB \(--max-memory\)/],
+    [
+      'ones(7000,7000) within entries, over memory',
+      ['grad', 'x*sum(ones(7000,7000))', '--at', 'x=1'],
+      /would need about .* GiB; the limit is 2 GiB \(--max-memory\)/,
+    ],
     ['graph of a huge generator', ['graph', 'x*sum(ones(7000,7000))', '--at', 'x=1'], /--max-memory/],
     ['jacobian of a huge generator', ['jacobian', 'x*ones(7000,7000)', '--at', 'x=1'], /--max-memory|--max-entries/],
     ['derive of a huge generator', ['derive', 'x*sum(ones(9000,9000))'], /--max-entries|--max-memory/],
@@ -46,7 +50,19 @@ describe('limits are on by default', () => {
 
   it('values and expect formulas inside case files are held to the limits', () => {
     const f = join(dir, 'values.yaml');
-    writeFileSync(f, ['- name: big value', '  f: sum(W)', '  at: { W: "ones(7000,7000)" }', '- name: big answer', '  f: x^2', '  expect: { gradient: { x: "2*x + 0*sum(ones(9000,9000))" } }', '- f: x^2', ''].join('\n'));
+    writeFileSync(
+      f,
+      [
+        '- name: big value',
+        '  f: sum(W)',
+        '  at: { W: "ones(7000,7000)" }',
+        '- name: big answer',
+        '  f: x^2',
+        '  expect: { gradient: { x: "2*x + 0*sum(ones(9000,9000))" } }',
+        '- f: x^2',
+        '',
+      ].join('\n'),
+    );
     const r = attack(['check', f, '--reporter', 'json', '--max-memory', '0.5']);
     expect(r.code).toBe(1);
     const cases = JSON.parse(r.stdout).cases;

@@ -49,7 +49,12 @@ symlinkSync(join(cases, 'good.yaml'), join(cases, 'inner', 'alias.yaml'));
 
 /** Every output of a run: its streams and every file it wrote under `out`. */
 function everything(r: Attack, out?: string): string {
-  const files = out && existsSync(out) ? readdirSync(out, { recursive: true, encoding: 'utf8' }).map((f) => join(out, f)).filter((f) => statSync(f).isFile()) : [];
+  const files =
+    out && existsSync(out)
+      ? readdirSync(out, { recursive: true, encoding: 'utf8' })
+          .map((f) => join(out, f))
+          .filter((f) => statSync(f).isFile())
+      : [];
   return [r.stdout, r.stderr, ...files.map((f) => readFileSync(f, 'utf8'))].join('\n');
 }
 
@@ -76,7 +81,10 @@ describe('no file content reaches a report through a link', () => {
   it('grade: links to /proc, out of the folder, to a FIFO or a folder are refused by name; nothing of them in any output', () => {
     const out = join(dir, 'grade-out');
     mkdirSync(out);
-    const r = attack(['grade', KEY, subs, '--feedback', join(out, 'feedback'), '--gradebook', join(out, 'grades.csv'), '--json', '-o', join(out, 'report.json')], { env });
+    const r = attack(
+      ['grade', KEY, subs, '--feedback', join(out, 'feedback'), '--gradebook', join(out, 'grades.csv'), '--json', '-o', join(out, 'report.json')],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(2);
     expectNoTrace(r);
     expectRefusals(r.stderr, subs);

@@ -22,7 +22,26 @@ describe('memory is bounded in fact', { timeout: SLOW_TEST_MS }, () => {
   for (const engine of ['native', 'js']) {
     it(`a gradient run just under --max-memory ${M} GiB (${engine} engine) stays under the limit + ${OVERHEAD_MB} MB`, () => {
       // the check runs (its buffers count), with few sampled entries: each of its evaluations is a pass over 2M entries
-      const r = attack(['grad', 'sum(W.^2)', '--at', 'W=randn(1400,1400)', '--max-memory', String(M), '--edges', 'none', '--engine', engine, '--directions', '1', '--sample', '4', ...SLOW], slow);
+      const r = attack(
+        [
+          'grad',
+          'sum(W.^2)',
+          '--at',
+          'W=randn(1400,1400)',
+          '--max-memory',
+          String(M),
+          '--edges',
+          'none',
+          '--engine',
+          engine,
+          '--directions',
+          '1',
+          '--sample',
+          '4',
+          ...SLOW,
+        ],
+        slow,
+      );
       expect([0, 1]).toContain(r.code);
       expectNoTrace(r);
       console.log(`grad W 1400×1400 (${engine}): peak RSS ${r.peakMB.toFixed(0)} MB, limit ${limitMB} MB`);

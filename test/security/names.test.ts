@@ -36,15 +36,18 @@ describe('names are data', () => {
     const vals = join(dir, 'v.json');
     writeFileSync(vals, '{"constructor": 2, "__proto__": 3}');
     const f = join(dir, 'names.yaml');
-    writeFileSync(f, [
-      '- f: constructor * __proto__',
-      '  at: { constructor: 2, __proto__: 3 }',
-      '  expect: { gradient: { __proto__: 2, constructor: 3 } }',
-      '- f: constructor * __proto__',
-      '  at: "@v.json"',
-      '  expect: { gradient: { __proto__: 5, constructor: 3 } }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      f,
+      [
+        '- f: constructor * __proto__',
+        '  at: { constructor: 2, __proto__: 3 }',
+        '  expect: { gradient: { __proto__: 2, constructor: 3 } }',
+        '- f: constructor * __proto__',
+        '  at: "@v.json"',
+        '  expect: { gradient: { __proto__: 5, constructor: 3 } }',
+        '',
+      ].join('\n'),
+    );
     const r = attack(['check', f, '--reporter', 'json']);
     const cases = JSON.parse(r.stdout).cases;
     expect(cases[0].status).toBe('pass');

@@ -22,7 +22,9 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
     it(`a sum of ${n} sines is refused before any layout, naming --max-picture-nodes`, () => {
       const out = join(dir, `refused-${n}.svg`);
       const r = attack(['graph', sines(n), '--at', 'x=0.5', '-o', out, '--timeout', String(TIMEOUT_S)]);
-      expectRefused(r, /the graph has \d+ nodes and \d+ edges, too many to lay out as a picture \(at most 120 nodes and 240 edges; --max-picture-nodes\)/, { maxMs: TIMEOUT_S * 1000 + SLACK_MS });
+      expectRefused(r, /the graph has \d+ nodes and \d+ edges, too many to lay out as a picture \(at most 120 nodes and 240 edges; --max-picture-nodes\)/, {
+        maxMs: TIMEOUT_S * 1000 + SLACK_MS,
+      });
       // how to see it anyway
       expect(r.stderr).toMatch(/-f ascii.*--json/);
       expect(existsSync(out)).toBe(false);
@@ -63,7 +65,9 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
     // 120 nodes laid out about 18700×3900 pixels: at half size still more than 0.05 GiB of pixels
     const out = join(dir, 'sines-30.png');
     const r = attack(['graph', sines(30), '--at', 'x=0.5', '-o', out, '--max-memory', '0.05']);
-    expectRefused(r, /too large for a readable PNG \(at most [\d.]+ million pixels within --max-memory\)\n.*hint: write an SVG instead/, { maxMB: 0.05 * 1024 + 300 });
+    expectRefused(r, /too large for a readable PNG \(at most [\d.]+ million pixels within --max-memory\)\n.*hint: write an SVG instead/, {
+      maxMB: 0.05 * 1024 + 300,
+    });
     expect(existsSync(out)).toBe(false);
   });
 
@@ -92,7 +96,10 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
   it('a long title wraps between terms, never inside its own indent', () => {
     const r = attack(['graph', sines(400), '--at', 'x=0.5', '--timeout', '600'], { timeoutMs: SLOW_MS });
     expect(r.code, r.stderr).toBe(0);
-    const title = r.stdout.split('\n').slice(0, r.stdout.split('\n').findIndex((l) => l.startsWith('reverse mode')));
+    const title = r.stdout.split('\n').slice(
+      0,
+      r.stdout.split('\n').findIndex((l) => l.startsWith('reverse mode')),
+    );
     expect(title.length).toBeGreaterThan(1);
     for (const line of title.slice(0, -1)) expect(line).toMatch(/\+$/);
     for (const line of title.slice(1)) expect(line).toMatch(/^ {2}sin\(x\*/);

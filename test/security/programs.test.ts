@@ -46,7 +46,9 @@ describe('programs under gradcheck --exec are bounded', { timeout: 300_000 }, ()
   it(`a correct program at W=randn(300,300) --max-memory ${M}: passes with a peak under the limit + ${OVERHEAD_MB} MB`, async () => {
     const m = marker();
     // no run deadline and a long request time-out: this test is about memory, not the clock
-    const r = attack([...exec('sumsq', m), '--at', 'W=randn(300,300)', '--max-memory', String(M), '--timeout', '0', '--request-timeout', '200'], { timeoutMs: 280_000 });
+    const r = attack([...exec('sumsq', m), '--at', 'W=randn(300,300)', '--max-memory', String(M), '--timeout', '0', '--request-timeout', '200'], {
+      timeoutMs: 280_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/check passed/);
     expectNoTrace(r);
@@ -64,22 +66,34 @@ describe('programs under gradcheck --exec are bounded', { timeout: 300_000 }, ()
 
   it('a program that answers twice and stops reading: exit 2 at the request time-out, one line, nothing left', async () => {
     const m = marker();
-    const r = attack([...exec('stall', m), '--at', 'W=randn(300,300)', '--max-memory', String(M), '--timeout', '0', '--request-timeout', '8'], { timeoutMs: 120_000 });
+    const r = attack([...exec('stall', m), '--at', 'W=randn(300,300)', '--max-memory', String(M), '--timeout', '0', '--request-timeout', '8'], {
+      timeoutMs: 120_000,
+    });
     // the same --request-timeout bounds each answer: 8 s leaves a loaded machine's Python time to answer the first two
     // (at 3 s, load ~20 made request 1 'no answer' instead); generous slack for start-up; without the bound it never ends
-    expectRefused(r, /request 3 \(.*\): the program stopped reading its input: .*within 8 s \(--request-timeout\)/, { maxMs: 8_000 + 40_000, maxMB: limitMB + OVERHEAD_MB });
+    expectRefused(r, /request 3 \(.*\): the program stopped reading its input: .*within 8 s \(--request-timeout\)/, {
+      maxMs: 8_000 + 40_000,
+      maxMB: limitMB + OVERHEAD_MB,
+    });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     await expectNoneLeft(m);
   });
 
   it('a program that floods stderr: the CLI keeps a short tail, its memory stays bounded', async () => {
     const m = marker();
-    const ok = attack([...exec('flood', m), '--at', 'W=randn(30,30)', '--max-memory', '0.25', '--timeout', '0', '--request-timeout', '100'], { timeoutMs: 200_000 });
+    const ok = attack([...exec('flood', m), '--at', 'W=randn(30,30)', '--max-memory', '0.25', '--timeout', '0', '--request-timeout', '100'], {
+      timeoutMs: 200_000,
+    });
     expect(ok.code, ok.stderr.slice(0, 500)).toBe(0);
     expect(ok.stderr).not.toMatch(/noise/);
     expect(ok.peakMB).toBeLessThan(256 + OVERHEAD_MB);
-    const die = attack([...exec('flood-die', m), '--at', 'W=randn(30,30)', '--max-memory', '0.25', '--timeout', '0', '--request-timeout', '100'], { timeoutMs: 200_000 });
-    expectRefused(die, /request 2 \(the gradient at the point\): the program exited with code 1 before answering; its stderr ended with:/, { maxMs: 200_000, maxMB: 256 + OVERHEAD_MB });
+    const die = attack([...exec('flood-die', m), '--at', 'W=randn(30,30)', '--max-memory', '0.25', '--timeout', '0', '--request-timeout', '100'], {
+      timeoutMs: 200_000,
+    });
+    expectRefused(die, /request 2 \(the gradient at the point\): the program exited with code 1 before answering; its stderr ended with:/, {
+      maxMs: 200_000,
+      maxMB: 256 + OVERHEAD_MB,
+    });
     expect(die.stderr).toMatch(/the last line of a flood/);
     // at most five lines of at most 200 characters from the program
     expect(die.stderr.length).toBeLessThan(2_000);
@@ -104,8 +118,14 @@ describe('programs under gradcheck --exec are bounded', { timeout: 300_000 }, ()
     it(`${sig} to the CLI while the program runs: the CLI ends by the signal and takes the program with it`, async () => {
       const m = marker();
       const flag = join(dir, `${m}.stalled`);
-      const child = spawn(process.execPath, [BIN, ...exec('stall', m), '--at', 'W=randn(30,30)', '--timeout', '0', '--request-timeout', '200'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, AG_STALLED: flag } });
-      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      const child = spawn(process.execPath, [BIN, ...exec('stall', m), '--at', 'W=randn(30,30)', '--timeout', '0', '--request-timeout', '200'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+        env: { ...process.env, AG_STALLED: flag },
+      });
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
       // stalled, not reading: the end of its input would not end it
       await until(() => existsSync(flag), `the program with ${m} never stalled`);
       child.kill(sig);
@@ -127,7 +147,19 @@ describe('programs under gradcheck --exec are bounded', { timeout: 300_000 }, ()
         `setInterval(() => { if (existsSync(process.env.AG_STALLED!)) throw new Error('a bug elsewhere'); }, 50);\n`,
     );
     const bundle = join(dir, 'crash.mjs');
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [entry, '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, '--log-level=error', '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);'], { cwd: ROOT });
+    execFileSync(
+      join(ROOT, 'node_modules', '.bin', 'esbuild'),
+      [
+        entry,
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        `--outfile=${bundle}`,
+        '--log-level=error',
+        '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+      ],
+      { cwd: ROOT },
+    );
     const flag = join(dir, `${m}.stalled`);
     const child = spawn(process.execPath, [bundle], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AG_STALLED: flag } });
     let stderr = '';

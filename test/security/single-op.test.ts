@@ -34,14 +34,20 @@ describe('--timeout stops one expensive op', () => {
   // check between nodes would stop it, fixed or not)
   for (const blas of ['auto', 'none']) {
     it(`grad --engine native: an overflowing 2500×2500 product and its exact recompute (AUTOGRAD_BLAS=${blas})`, () => {
-      const r = attack(['grad', 'sum((1e306*A)*B)', '--at', 'A=ones(2500,2500),B=ones(2500,2500)', '--engine', 'native', '--no-check', '--timeout', '8'], { env: { AUTOGRAD_BLAS: blas }, timeoutMs: KILL_MS });
+      const r = attack(['grad', 'sum((1e306*A)*B)', '--at', 'A=ones(2500,2500),B=ones(2500,2500)', '--engine', 'native', '--no-check', '--timeout', '8'], {
+        env: { AUTOGRAD_BLAS: blas },
+        timeoutMs: KILL_MS,
+      });
       expectRefused(r, TIMEOUT, { maxMs: 8000 + SLACK_MS, maxMB: 1000 });
     });
   }
 
   it('check: a value expression in at: (its products run on the TypeScript engine) is the case’s timeout', () => {
     const f = join(dir, 'value.yaml');
-    writeFileSync(f, ['- name: slow-value', '  f: sum(A)', '  at: { A: "ones(2500,2500)*ones(2500,2500)*ones(2500,2500)" }', '- name: quick', '  f: x^2', ''].join('\n'));
+    writeFileSync(
+      f,
+      ['- name: slow-value', '  f: sum(A)', '  at: { A: "ones(2500,2500)*ones(2500,2500)*ones(2500,2500)" }', '- name: quick', '  f: x^2', ''].join('\n'),
+    );
     const r = attack(['check', f, '--timeout', '1', '--reporter', 'json'], { timeoutMs: KILL_MS });
     expectNoTrace(r);
     expect(r.code, r.stderr).toBe(1);
@@ -57,15 +63,33 @@ describe('--timeout stops one expensive op', () => {
     // times out too; B wrote the same second part and must be judged on it, not given A's timeout
     const g = join(dir, 'grade');
     mkdirSync(join(g, 'subs'), { recursive: true });
-    writeFileSync(join(g, 'key.yaml'), ['title: one slow answer', 'problems:', '  - name: p', '    f: x^2', '    at: { x: 3 }', '    parts: [gradient.x, value]', ''].join('\n'));
+    writeFileSync(
+      join(g, 'key.yaml'),
+      ['title: one slow answer', 'problems:', '  - name: p', '    f: x^2', '    at: { x: 3 }', '    parts: [gradient.x, value]', ''].join('\n'),
+    );
     const shared = 'x^2 + 0*sum(ones(300,300)*ones(300,300))';
-    writeFileSync(join(g, 'subs', 'a.yaml'), ['student: A', 'answers:', '  p:', '    gradient: { x: "2*x + 0*sum(ones(2500,2500)*ones(2500,2500)*ones(2500,2500))" }', `    value: "${shared}"`, ''].join('\n'));
+    writeFileSync(
+      join(g, 'subs', 'a.yaml'),
+      [
+        'student: A',
+        'answers:',
+        '  p:',
+        '    gradient: { x: "2*x + 0*sum(ones(2500,2500)*ones(2500,2500)*ones(2500,2500))" }',
+        `    value: "${shared}"`,
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(g, 'subs', 'b.yaml'), ['student: B', 'answers:', '  p:', '    gradient: { x: "2*x" }', `    value: "${shared}"`, ''].join('\n'));
     const r = attack(['grade', join(g, 'key.yaml'), join(g, 'subs'), '--timeout', '4', '--json'], { timeoutMs: KILL_MS });
     expectNoTrace(r);
     expect(r.code, r.stderr).toBe(0);
     const students = JSON.parse(r.stdout).students;
-    const parts = (name: string) => Object.fromEntries(students.find((s: { student: string }) => s.student === name).problems[0].parts.map((p: { part: string; status: string; message: string }) => [p.part, p]));
+    const parts = (name: string) =>
+      Object.fromEntries(
+        students
+          .find((s: { student: string }) => s.student === name)
+          .problems[0].parts.map((p: { part: string; status: string; message: string }) => [p.part, p]),
+      );
     const [a, b] = [parts('A'), parts('B')];
     expect(a['gradient.x'].status).toBe('error');
     expect(a['gradient.x'].message).toMatch(TIMEOUT);

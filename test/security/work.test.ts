@@ -52,7 +52,20 @@ describe('work is bounded', () => {
 
   it('--timeout stops a runaway gradient cleanly (both engines)', () => {
     for (const engine of ['native', 'js']) {
-      const r = attack(['grad', 'sum(exp(W*W*W))', '--at', 'W=randn(400,400)', '--fd-max', '200000', '--max-evaluations', '10000000', '--timeout', '1', '--engine', engine]);
+      const r = attack([
+        'grad',
+        'sum(exp(W*W*W))',
+        '--at',
+        'W=randn(400,400)',
+        '--fd-max',
+        '200000',
+        '--max-evaluations',
+        '10000000',
+        '--timeout',
+        '1',
+        '--engine',
+        engine,
+      ]);
       // unstopped this runs for hours; the bound leaves room for a loaded machine's start-up and the last pass in progress
       expectRefused(r, /took longer than 1 s and was stopped \(--timeout\)/, { maxMs: 20_000 });
     }

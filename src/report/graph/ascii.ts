@@ -84,11 +84,24 @@ export function renderAscii(r: GraphResult, o: AsciiOptions = {}): string {
     }
     if (rows.some((x) => x.again)) out.push(c.dim('↑ a shared node, drawn with its inputs above'));
   } else {
-    out.push(c.dim(wrapProse(`(${r.nodes.length} nodes: too large or deep to draw as a tree here; listed in evaluation order, each with the numbers of its inputs)`, width)));
+    out.push(
+      c.dim(
+        wrapProse(
+          `(${r.nodes.length} nodes: too large or deep to draw as a tree here; listed in evaluation order, each with the numbers of its inputs)`,
+          width,
+        ),
+      ),
+    );
     for (const n of r.nodes) {
       checkDeadlineNow();
       const ins = n.inputs.length ? c.dim(`  ← ${n.inputs.join(', ')}`) : '';
-      out.push(wrapProse(`${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits, whole))}  ${flowColor(o.edges === 'none' ? '' : secondary(r, n, digits, whole))}${ins}`.trimEnd(), width, 4));
+      out.push(
+        wrapProse(
+          `${n.id}. ${clip(nodeTitle(n))}  ${c.green(quantity(n.shape, n.value, n.norm, digits, whole))}  ${flowColor(o.edges === 'none' ? '' : secondary(r, n, digits, whole))}${ins}`.trimEnd(),
+          width,
+          4,
+        ),
+      );
     }
   }
   const extra = o.edges === 'none' ? [] : r.mode === 'forward' ? forwardSummary(r, digits) : branchSums(r, digits);
@@ -177,7 +190,9 @@ function branchSums(r: GraphResult, digits: number): string[] {
 
 function forwardSummary(r: GraphResult, digits: number): string[] {
   const root = r.nodes.find((n) => n.output)!;
-  return [`∂f/∂${r.wrt} = ${quantity(root.shape, root.tangent, root.tangentNorm, digits)}  (one forward pass: each tangent is Σ local derivative × input tangent)`];
+  return [
+    `∂f/∂${r.wrt} = ${quantity(root.shape, root.tangent, root.tangentNorm, digits)}  (one forward pass: each tangent is Σ local derivative × input tangent)`,
+  ];
 }
 
 function clip(s: string): string {

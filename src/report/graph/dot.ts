@@ -6,7 +6,7 @@ import { num } from '../../number-format.js';
 import { graphemeCut } from '../../safe-text.js';
 import type { Nested } from '../../parse/values.js';
 import { isSummary } from '../format.js';
-import { caption, legend, quantity, secondary, term } from './text.js';
+import { caption, legend, quantity, term } from './text.js';
 
 /** The lecture slides' colours: forward values green, gradients red; tangents blue. */
 export const COLORS = { value: '#1a7f37', grad: '#cf222e', tangent: '#0969da', line: '#57606a' };
@@ -76,7 +76,13 @@ export function renderDot(r: GraphResult, o: DotOptions = {}): string {
   return lines.join('\n');
 }
 
-function nodeAttrs(r: GraphResult, n: GraphNode, flowColor: string, show: (shape: number[], v: Shown | null, norm: number | null) => string[], compact: boolean): string {
+function nodeAttrs(
+  r: GraphResult,
+  n: GraphNode,
+  flowColor: string,
+  show: (shape: number[], v: Shown | null, norm: number | null) => string[],
+  compact: boolean,
+): string {
   const rows: string[] = [];
   // the op on a line of its own, small and grey, so that it never runs into the name
   if (n.kind === 'op' && n.name !== n.opLabel) rows.push(`<font point-size="9" color="${COLORS.line}">${html(n.opLabel)}</font>`);
@@ -84,7 +90,8 @@ function nodeAttrs(r: GraphResult, n: GraphNode, flowColor: string, show: (shape
   rows.push(`<b>${html(name)}</b>`);
   const value = show(n.shape, n.value, n.norm);
   // a constant's value is its name (the explorer page keeps the line: it shows it when the step comes)
-  if (compact || !(n.kind === 'const' && value.length === 1 && value[0] === name)) rows.push(...value.map((l) => `<font color="${COLORS.value}">${html(l)}</font>`));
+  if (compact || !(n.kind === 'const' && value.length === 1 && value[0] === name))
+    rows.push(...value.map((l) => `<font color="${COLORS.value}">${html(l)}</font>`));
   const flow = r.mode === 'forward' ? show(n.shape, n.tangent, n.tangentNorm) : show(n.shape, n.grad, n.gradNorm);
   rows.push(...flow.map((l) => `<font color="${flowColor}">${html(l)}</font>`));
   const attrs = [`label=<${rows.join('<br/>')}>`];
@@ -133,9 +140,21 @@ export function pictureLines(shape: readonly number[], v: Shown | null, norm: nu
   const dims = shape.join('x');
   if (isSummary(v)) return [`[${dims}] norm ${num(v.norm, d)}`, `${v.first.map((x) => num(x, d)).join(', ')}, ...`];
   const flat = flatten(v);
-  if (flat.length > whole || (whole === 0 && flat.length > 0)) return [`[${dims}] norm ${num(norm ?? 0, d)}`, `${flat.slice(0, 3).map((x) => num(x, d)).join(', ')}, ...`];
+  if (flat.length > whole || (whole === 0 && flat.length > 0))
+    return [
+      `[${dims}] norm ${num(norm ?? 0, d)}`,
+      `${flat
+        .slice(0, 3)
+        .map((x) => num(x, d))
+        .join(', ')}, ...`,
+    ];
   if (shape.length === 1) return [`[${flat.map((x) => num(x, d)).join(', ')}]`];
-  return (v as Nested[]).map((row, i, all) => `${i === 0 ? '[' : ' '}[${flatten(row).map((x) => num(x, d)).join(', ')}]${i === all.length - 1 ? ']' : ''}`);
+  return (v as Nested[]).map(
+    (row, i, all) =>
+      `${i === 0 ? '[' : ' '}[${flatten(row)
+        .map((x) => num(x, d))
+        .join(', ')}]${i === all.length - 1 ? ']' : ''}`,
+  );
 }
 
 function flatten(v: Nested): number[] {

@@ -27,6 +27,9 @@ const job = workerData as DrawJob | null;
 if (job) {
   drawHere(job.dot, job.format, { maxMemory: job.maxMemory, late: () => Date.now() > job.endsAt }).then(
     (out) => postResult(job, { out } satisfies DrawResult),
-    (e: unknown) => postResult(job, { error: e instanceof AgError ? { code: e.code, message: e.message, hint: e.hint } : { message: e instanceof Error ? e.message : String(e) } } satisfies DrawResult),
+    (e: unknown) =>
+      postResult(job, {
+        error: e instanceof AgError ? { code: e.code, message: e.message, hint: e.hint } : { message: e instanceof Error ? e.message : String(e) },
+      } satisfies DrawResult),
   );
 }

@@ -61,8 +61,11 @@ export async function svgToPng(svg: string, o: DrawLimits = {}): Promise<Uint8Ar
   const maxPixels = Math.min(MAX_PIXELS, byMemory);
   const scale = Math.min(SCALE, Math.sqrt(maxPixels / Math.max(1, w * h)));
   if (scale < MIN_SCALE) {
-    const most = byMemory < MAX_PIXELS ? `${Number((maxPixels / 1e6).toPrecision(2))} million pixels within --max-memory` : `${MAX_PIXELS / 1e6} million pixels`;
-    throw new AgError('limit', `the picture is ${Math.round(w)}×${Math.round(h)} pixels, too large for a readable PNG (at most ${most})`, { hint: 'write an SVG instead (-o graph.svg): it scales without limit' });
+    const most =
+      byMemory < MAX_PIXELS ? `${Number((maxPixels / 1e6).toPrecision(2))} million pixels within --max-memory` : `${MAX_PIXELS / 1e6} million pixels`;
+    throw new AgError('limit', `the picture is ${Math.round(w)}×${Math.round(h)} pixels, too large for a readable PNG (at most ${most})`, {
+      hint: 'write an SVG instead (-o graph.svg): it scales without limit',
+    });
   }
   // a computed specifier: bundled as a run-time require of the package, loaded only for PNG
   const spec = '@resvg/resvg-js';

@@ -9,5 +9,7 @@ export const FORMATS = ['ascii', 'dot', 'mermaid', 'svg', 'png', 'json', 'html']
 export type BinaryFormat = 'png';
 
 /** The text formats (renderGraph). */
-export const GRAPH_FORMATS: readonly Exclude<GraphFormat, BinaryFormat>[] = FORMATS.filter((f): f is Exclude<(typeof FORMATS)[number], BinaryFormat> => f !== 'png');
+export const GRAPH_FORMATS: readonly Exclude<GraphFormat, BinaryFormat>[] = FORMATS.filter(
+  (f): f is Exclude<(typeof FORMATS)[number], BinaryFormat> => f !== 'png',
+);
 export type GraphFormat = (typeof FORMATS)[number];

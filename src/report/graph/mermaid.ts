@@ -26,7 +26,9 @@ export function renderMermaid(r: GraphResult, o: { digits?: number; edges?: 'sum
     checkDeadlineNow();
     const head = n.kind === 'op' && n.name !== n.opLabel ? `<b>${n.opLabel}</b> ${n.name}` : `<b>${n.name}</b>`;
     const flow = secondary(r, n, digits, whole);
-    const label = [head, `= ${quantity(n.shape, n.value, n.norm, digits, whole)}`, ...(flow ? [r.mode === 'forward' ? `${flow} ▶` : `◀ ${flow}`] : [])].map(text).join('<br/>');
+    const label = [head, `= ${quantity(n.shape, n.value, n.norm, digits, whole)}`, ...(flow ? [r.mode === 'forward' ? `${flow} ▶` : `◀ ${flow}`] : [])]
+      .map(text)
+      .join('<br/>');
     const [open, close] = n.kind === 'input' ? ['([', '])'] : n.kind === 'const' ? ['[/', '/]'] : ['[', ']'];
     lines.push(`  n${n.id}${open}"${label}"${close}`);
   }
@@ -38,7 +40,8 @@ export function renderMermaid(r: GraphResult, o: { digits?: number; edges?: 'sum
       continue;
     }
     const value = `${quantity(from.shape, from.value, from.norm, digits, along)} ▶`;
-    const flow = r.mode === 'forward' ? `${secondary(r, from, digits, along)} ▶` : e.grad === null ? '' : `◀ ${quantity(from.shape, e.grad, e.gradNorm, digits, along)}`;
+    const flow =
+      r.mode === 'forward' ? `${secondary(r, from, digits, along)} ▶` : e.grad === null ? '' : `◀ ${quantity(from.shape, e.grad, e.gradNorm, digits, along)}`;
     const local = from.kind === 'const' ? '' : `local ${e.local}`;
     lines.push(`  n${e.from} -->|"${[value, flow, local].filter(Boolean).map(text).join('<br/>')}"| n${e.to}`);
   }

@@ -42,9 +42,13 @@ export function checkPictureSize(r: GraphResult, o: PictureOptions): void {
   const maxNodes = o.maxPictureNodes ?? DEFAULT_PICTURE_NODES;
   const maxEdges = maxNodes * EDGES_PER_NODE;
   if (r.nodes.length <= maxNodes && r.edges.length <= maxEdges) return;
-  throw new AgError('limit', `the graph has ${r.nodes.length} nodes and ${r.edges.length} edges, too many to lay out as a picture (at most ${maxNodes} nodes and ${maxEdges} edges; --max-picture-nodes)`, {
-    hint: 'see it as text (-f ascii, or --json for every number), write -f dot for your own Graphviz, or raise --max-picture-nodes (the layout takes much longer)',
-  });
+  throw new AgError(
+    'limit',
+    `the graph has ${r.nodes.length} nodes and ${r.edges.length} edges, too many to lay out as a picture (at most ${maxNodes} nodes and ${maxEdges} edges; --max-picture-nodes)`,
+    {
+      hint: 'see it as text (-f ascii, or --json for every number), write -f dot for your own Graphviz, or raise --max-picture-nodes (the layout takes much longer)',
+    },
+  );
 }
 
 /** SVG or PNG of a DOT graph: on the drawing worker, ended at the deadline (in this thread when running from source). */

@@ -36,9 +36,7 @@ export function caption(r: GraphResult, digits = 6): string {
 
 /** The legend: which colour is which flow. */
 export function legend(r: GraphResult): { forward: string; backward: string } {
-  return r.mode === 'forward'
-    ? { forward: 'value ▶', backward: `tangent ▶ (∂·/∂${r.wrt})` }
-    : { forward: 'value ▶', backward: '◀ gradient (∂f/∂·)' };
+  return r.mode === 'forward' ? { forward: 'value ▶', backward: `tangent ▶ (∂·/∂${r.wrt})` } : { forward: 'value ▶', backward: '◀ gradient (∂f/∂·)' };
 }
 
 /** A name as one term of ∂a/∂b: `x`, `sin(x)`, `(x+y)`. */

@@ -32,7 +32,10 @@ const backInto = r.nodes.map((n) => r.backprop.filter((k) => r.edges[k].from ===
 
 const st = {
   forward: r.mode === 'forward' && seeds.length > 0,
-  seed: Math.max(0, seeds.findIndex((s) => s.wrt === r.wrt)),
+  seed: Math.max(
+    0,
+    seeds.findIndex((s) => s.wrt === r.wrt),
+  ),
   step: 0,
   pinned: null as number | null,
   hover: null as number | null,
@@ -62,7 +65,11 @@ function qty(shape: number[], v: Shown | null, norm: number | null, role: Role, 
   if (v === null) return h('span', { ...attrs, class: 'muted' }, '—');
   if (!Array.isArray(v) && !isSummary(v)) return h('span', { ...attrs, class: `num q-${role}` }, num(toNumber(v), D));
   if (isSummary(v)) {
-    return h('span', attrs, `[${v.shape.join('×')}] ‖·‖=${num(v.norm, 4)}, min ${num(v.min, 4)}, max ${num(v.max, 4)}, first ${v.first.map((x) => num(toNumber(x), 4)).join(', ')} …`);
+    return h(
+      'span',
+      attrs,
+      `[${v.shape.join('×')}] ‖·‖=${num(v.norm, 4)}, min ${num(v.min, 4)}, max ${num(v.max, 4)}, first ${v.first.map((x) => num(toNumber(x), 4)).join(', ')} …`,
+    );
   }
   // vectors are columns, as on paper
   const rows = shape.length === 2 ? (v as Shown[][]).map((row) => row.map(toNumber)) : (v as Shown[]).map((x) => [toNumber(x)]);
@@ -302,7 +309,14 @@ function progress() {
   st.step = Math.max(0, Math.min(all.length - 1, st.step));
   const cur = all[st.step];
   const taken = cur.kind === 'backward' ? cur.k + 1 : 0;
-  return { all, cur, computed: cur.kind === 'forward' ? cur.node.id : r.nodes.length - 1, taken, grads: gradsAfter(taken), seed: st.forward ? seeds[st.seed] : null };
+  return {
+    all,
+    cur,
+    computed: cur.kind === 'forward' ? cur.node.id : r.nodes.length - 1,
+    taken,
+    grads: gradsAfter(taken),
+    seed: st.forward ? seeds[st.seed] : null,
+  };
 }
 
 function render(): void {
@@ -367,7 +381,11 @@ function explain(cur: Step, total: number, seed: GraphSeed | null): Child[] {
           ? h('p', {}, 'A constant, ', code(n.name), '.')
           : h('p', {}, 'Compute ', code(n.text ?? n.name), ` (${n.opLabel}) from its input${n.inputs.length > 1 ? 's' : ''}:`);
     const ins = n.inputs.length
-      ? h('dl', {}, ...n.inputs.flatMap((i) => [h('dt', {}, code(r.nodes[i].name)), h('dd', {}, qty(r.nodes[i].shape, r.nodes[i].value, r.nodes[i].norm, 'value'))]))
+      ? h(
+          'dl',
+          {},
+          ...n.inputs.flatMap((i) => [h('dt', {}, code(r.nodes[i].name)), h('dd', {}, qty(r.nodes[i].shape, r.nodes[i].value, r.nodes[i].norm, 'value'))]),
+        )
       : null;
     const out = h('dl', {}, h('dt', {}, 'value'), h('dd', {}, qty(n.shape, n.value, n.norm, 'value', 'value')));
     return [head, what, ins, ins ? h('h3', {}, 'gives') : null, out, seed ? tangentOf(n, seed) : null];
@@ -392,7 +410,13 @@ function explain(cur: Step, total: number, seed: GraphSeed | null): Child[] {
       h('span', { class: 'op' }, '×'),
       fig(local, `local ${dLocal}`),
     ),
-    h('p', {}, 'local derivative ', code(`${dLocal} = ${e.local}`), e.localValue === null ? ' (a Jacobian, applied as a whole: g is the upstream gradient)' : ''),
+    h(
+      'p',
+      {},
+      'local derivative ',
+      code(`${dLocal} = ${e.local}`),
+      e.localValue === null ? ' (a Jacobian, applied as a whole: g is the upstream gradient)' : '',
+    ),
     branchSum(e, cur.k),
   ];
 }
@@ -412,7 +436,10 @@ function branchSum(e: GraphEdge, k: number): HTMLElement {
     }
     // a negative scalar term reads as a subtraction: a − b, not a + -b
     const neg = i > 0 && typeof x.grad === 'number' && x.grad < 0;
-    terms.push(i > 0 ? (neg ? ' − ' : ' + ') : '', h('span', {}, quantity(from.shape, neg ? -(x.grad as number) : x.grad, x.gradNorm, D), h('span', { class: 'muted' }, src)));
+    terms.push(
+      i > 0 ? (neg ? ' − ' : ' + ') : '',
+      h('span', {}, quantity(from.shape, neg ? -(x.grad as number) : x.grad, x.gradNorm, D), h('span', { class: 'muted' }, src)),
+    );
   });
   const done = into[into.length - 1] === r.backprop[k];
   return h(
@@ -469,9 +496,17 @@ function renderDetails(): void {
     h('dt', {}, 'value'),
     h('dd', {}, id <= computed ? qty(n.shape, n.value, n.norm, 'value', 'value') : notYet('not computed yet')),
   ];
-  if (seed) rows.push(h('dt', {}, `tangent ∂·/∂${seed.wrt}`), h('dd', {}, id <= computed ? qty(n.shape, seed.tangents[id], seed.norms[id], 'tangent', 'tangent') : notYet('not computed yet')));
+  if (seed)
+    rows.push(
+      h('dt', {}, `tangent ∂·/∂${seed.wrt}`),
+      h('dd', {}, id <= computed ? qty(n.shape, seed.tangents[id], seed.norms[id], 'tangent', 'tangent') : notYet('not computed yet')),
+    );
   else if (n.grad === null) rows.push(h('dt', {}, 'gradient ∂f/∂·'), h('dd', {}, notYet('none flows back here')));
-  else rows.push(h('dt', {}, g?.partial ? 'gradient so far' : 'gradient ∂f/∂·'), h('dd', {}, g ? qty(n.shape, g.v, g.norm, 'grad', 'grad') : notYet('the backward pass has not reached it')));
+  else
+    rows.push(
+      h('dt', {}, g?.partial ? 'gradient so far' : 'gradient ∂f/∂·'),
+      h('dd', {}, g ? qty(n.shape, g.v, g.norm, 'grad', 'grad') : notYet('the backward pass has not reached it')),
+    );
   if (n.inputs.length) rows.push(h('dt', {}, 'inputs'), h('dd', {}, n.inputs.map((i) => r.nodes[i].name).join(', ')));
   details.replaceChildren(
     h('h2', {}, `${n.kind === 'op' ? 'Node' : n.kind === 'input' ? 'Input' : 'Constant'} ${nodeTitle(n)}`),
