@@ -15,7 +15,7 @@ import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
-import { CONSTANTS } from '../parse/parse.js';
+import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
@@ -77,17 +77,9 @@ export interface BuildOptions {
   keep?: string[];
 }
 
-/** mathjs functions that run code or change the instance: never callable from a formula. */
+/** mathjs functions that run code, change the instance or take callbacks: never callable from a formula. */
 const FORBIDDEN = new Set([
-  'import',
-  'evaluate',
-  'parse',
-  'compile',
-  'createUnit',
-  'simplify',
-  'derivative',
-  'reviver',
-  'config',
+  ...MATHJS_CODE_FUNCTIONS,
   'typed',
   'chain',
   'help',

@@ -55,26 +55,11 @@ export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze(
 /** Other names for functions, as lectures write them (`ln(x)` is `log(x)`). */
 const ALIASES: Record<string, string> = { ln: 'log' };
 
+/** mathjs functions that run code or change the instance: no formula may call or assign to them. */
+export const MATHJS_CODE_FUNCTIONS = ['import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config'] as const;
+
 /** Names no formula may assign to. */
-const RESERVED = new Set([
-  ...Object.keys(CONSTANTS),
-  'NaN',
-  'true',
-  'false',
-  'null',
-  'undefined',
-  'i',
-  'end',
-  'import',
-  'evaluate',
-  'parse',
-  'compile',
-  'createUnit',
-  'simplify',
-  'derivative',
-  'reviver',
-  'config',
-]);
+const RESERVED = new Set([...Object.keys(CONSTANTS), 'NaN', 'true', 'false', 'null', 'undefined', 'i', 'end', ...MATHJS_CODE_FUNCTIONS]);
 
 export interface ParseOptions {
   /** Names that are functions (the op table plus anything the caller adds); assigning to them is refused. */
