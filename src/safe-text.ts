@@ -29,7 +29,8 @@ const escape = (c: string): string => {
  * stacked combining marks make one; the longest emoji sequences are about 20) is split
  * between code points, so a shortened text is bounded in units as well.
  */
-const SEGMENTER = new Intl.Segmenter('en', { granularity: 'grapheme' });
+// made when first needed: creating a Segmenter loads ICU's break rules (~9 ms of every start-up otherwise)
+let segmenter: Intl.Segmenter | undefined;
 const WINDOW = 256;
 const LONGEST = 32;
 
@@ -62,7 +63,7 @@ function* boundaries(s: string, from: number, to = s.length): Generator<number> 
     const end = codePoint(s, Math.min(s.length, p + WINDOW));
     // every start in the window is a boundary (what decides one lies before it); the window's end is one only at the end of the text
     const found: number[] = [];
-    for (const g of SEGMENTER.segment(s.slice(p, end))) if (g.index > 0) found.push(p + g.index);
+    for (const g of (segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' })).segment(s.slice(p, end))) if (g.index > 0) found.push(p + g.index);
     if (end === s.length) found.push(end);
     if (!found.length) found.push(codePoint(s, p + LONGEST));
     let prev = p;
