@@ -201,12 +201,11 @@ export class Pipe {
   private stderrText(): string {
     const t = this.stderr.trim();
     if (!t) return '';
-    // an untrusted program's text: shown, not obeyed (no terminal control), each line cut short
-    // eslint-disable-next-line no-control-regex
+    // an untrusted program's text: shown, not obeyed (no terminal control; its tabs kept), each line cut short
     const lines = t
       .split('\n')
       .slice(-5)
-      .map((l) => shorten(l, 198, 'end').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+      .map((l) => shown(shorten(l, 198, 'end'), { tabs: true }));
     return `; its stderr ended with:\n    ${lines.join('\n    ')}`;
   }
 
@@ -485,10 +484,12 @@ function preview(s: string): string {
   return shown(JSON.stringify(shorten(s, 80, 'end')));
 }
 
-/** Control characters from an untrusted program are shown, not obeyed. */
-function shown(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Control characters from an untrusted program are shown, not obeyed (`tabs`: a tab is kept as it is). */
+function shown(s: string, o: { tabs?: boolean } = {}): string {
+  return s.replace(
+    o.tabs ? /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g : /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** The values as JSON sends them: every input as nested arrays (a number for a scalar). */
