@@ -6,7 +6,7 @@
 //   npm run build && node bench/hessian.mjs          (--quick: fewer iterations)
 //
 // The gradient: the formula's tape, forward + reverse. H·v: the tape with the gradient's
-// graph and ⟨∇f, v⟩ appended (src/hessian.ts), forward + one reverse pass; "reused
+// graph and ⟨∇f, v⟩ appended (src/subjects/formula/hessian.ts), forward + one reverse pass; "reused
 // forward" is the reverse pass alone, what each further column of a Hessian costs at the
 // same point. Both go through the same Engine calls and copy the same buffers. Medians
 // after warm-up, best of alternating rounds (a shared machine disturbs some rounds).

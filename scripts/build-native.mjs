@@ -47,7 +47,7 @@ if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
   process.exit(0);
 }
 
-// prebuilds/<platform>-<arch>/, as prebuildify lays it out; the loader (src/engine/native.ts) looks there
+// prebuilds/<platform>-<arch>/, as prebuildify lays it out; the loader (src/core/engine/native.ts) looks there
 const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
 
 /**

@@ -2,7 +2,7 @@
 //
 // Start-up is most of a one-off `grad` (bench/cold-start.mjs measures it), so the CLI
 // bundle is shaped for it:
-// - the mathjs parser is built from its own factories (src/parse/mathjs.ts), not from
+// - the mathjs parser is built from its own factories (src/core/parse/mathjs.ts), not from
 //   mathjs's full import (~0.9 s) or create() (~0.15 s);
 // - plugins (scripts/esbuild-plugins.mjs) defer or drop what dependencies would do at
 //   load time and the CLI never needs;
@@ -106,21 +106,21 @@ await build({
     },
   ],
 });
-// `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/cases/pool.ts
+// `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/homework/cases/pool.ts
 await build({
   ...common,
   format: 'cjs',
-  entryPoints: ['src/cases/worker.ts'],
+  entryPoints: ['src/homework/cases/worker.ts'],
   outfile: 'dist/check-worker.cjs',
   minify: true,
   define: { 'import.meta.url': '__autograd_worker_url' },
   banner: { js: "const __autograd_worker_url = require('node:url').pathToFileURL(__filename).href;" },
 });
-// derive's simplify runs on a worker thread under a time budget (src/derive/budget.ts): its own small bundle
+// derive's simplify runs on a worker thread under a time budget (src/subjects/formula/derive/budget.ts): its own small bundle
 await build({
   ...common,
   format: 'cjs',
-  entryPoints: ['src/derive/simplify-worker.ts'],
+  entryPoints: ['src/subjects/formula/derive/simplify-worker.ts'],
   outfile: 'dist/simplify-worker.cjs',
   minify: true,
 });

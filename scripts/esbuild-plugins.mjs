@@ -30,8 +30,8 @@ export const lazyStringWidth = {
 };
 
 /**
- * Our modules import mathjs pieces by name from 'mathjs' (src/parse/mathjs.ts the
- * parser's factories, src/derive/simplify.ts `create` and `simplifyDependencies`).
+ * Our modules import mathjs pieces by name from 'mathjs' (src/core/parse/mathjs.ts the
+ * parser's factories, src/subjects/formula/derive/simplify.ts `create` and `simplifyDependencies`).
  * Through mathjs's index, a module that is bundled to load lazily keeps the whole
  * index (~700 KB of mathjs, all parsed at start-up). So for each of our importers,
  * 'mathjs' becomes a small module re-exporting each imported name straight from the

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCases } from '../src/cases/load.js';
-import { runCase } from '../src/cases/run.js';
-import { buildSteps } from '../src/graph/build.js';
-import { isFunctionName } from '../src/ops/index.js';
-import { parseProgram } from '../src/parse/parse.js';
+import { parseCases } from '../src/homework/cases/load.js';
+import { runCase } from '../src/homework/cases/run.js';
+import { buildSteps } from '../src/core/graph/build.js';
+import { isFunctionName } from '../src/core/ops/index.js';
+import { parseProgram } from '../src/core/parse/parse.js';
 import { grad, gradcheck } from '../src/index.js';
-import { scalar } from '../src/tensor.js';
+import { scalar } from '../src/core/tensor.js';
 
 /** ∂f/∂(named step): the adjoint arriving at the step's node, checked by perturbing the step itself. */
 describe('gradients of named steps', () => {

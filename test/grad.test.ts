@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { grad } from '../src/grad.js';
-import { parseAt } from '../src/values.js';
-import { Rng } from '../src/random.js';
+import { grad } from '../src/subjects/formula/grad.js';
+import { parseAt } from '../src/core/values.js';
+import { Rng } from '../src/core/random.js';
 
 /** The tensor exercises of the lectures, against gradients derived by hand in plain loops. */
 type M = number[][];
@@ -131,10 +131,10 @@ function toM(t: { shape: readonly number[]; data: Float64Array }): M {
 describe('checks that must fail, and say where', () => {
   it('names the worst entries, 1-based, when a gradient is wrong', async () => {
     // a rule broken on purpose: the check, not the engine, is under test here
-    const { checkGradient } = await import('../src/check/fd.js');
-    const { prepare } = await import('../src/grad.js');
-    const { jsEngine } = await import('../src/engine/js.js');
-    const { makeArena } = await import('../src/graph/tape.js');
+    const { checkGradient } = await import('../src/verify/fd.js');
+    const { prepare } = await import('../src/subjects/formula/grad.js');
+    const { jsEngine } = await import('../src/core/engine/js.js');
+    const { makeArena } = await import('../src/core/graph/tape.js');
     const values = parseAt(['W=[[1,2,3],[4,5,6]]'], { seed: 1 });
     const tape = prepare('sum(W.^2)', values);
     const arena = makeArena(tape, values);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../src/errors.js';
-import { grad } from '../src/grad.js';
-import { graphResult } from '../src/graph-result.js';
-import type { Nested } from '../src/parse/values.js';
+import { AgError } from '../src/core/errors.js';
+import { grad } from '../src/subjects/formula/grad.js';
+import { graphResult } from '../src/subjects/formula/graph-result.js';
+import type { Nested } from '../src/core/parse/values.js';
 import { renderAscii } from '../src/report/graph/index.js';
 
 const LECTURE = { formula: '(x+y)*sin(x)', at: { x: Math.PI, y: Math.PI } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choose, jacobian } from '../src/jacobian.js';
+import { choose, jacobian } from '../src/subjects/formula/jacobian.js';
 
 /** Central differences of a plain JS function, for an independent reference. */
 function fdJacobian(f: (x: number[]) => number[], x: number[], h = 1e-6): number[][] {

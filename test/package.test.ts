@@ -14,7 +14,7 @@ describe('the package', () => {
   it('declares the library API with types', () => {
     const dts = readFileSync(join(ROOT, pkg.types), 'utf8');
     for (const name of ['grad', 'gradcheck', 'jacobian', 'compile', 'GradResult', 'AgError']) expect(dts, name).toContain(name);
-    expect(readFileSync(join(ROOT, 'dist/types/grad.d.ts'), 'utf8')).toMatch(/export declare function grad\(formula: string/);
+    expect(readFileSync(join(ROOT, 'dist/types/subjects/formula/grad.d.ts'), 'utf8')).toMatch(/export declare function grad\(formula: string/);
   });
 
   it('the library bundle runs the lecture example', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../src/errors.js';
-import { grad } from '../src/grad.js';
-import { parseAt } from '../src/values.js';
+import { AgError } from '../src/core/errors.js';
+import { grad } from '../src/subjects/formula/grad.js';
+import { parseAt } from '../src/core/values.js';
 
 /** No user text reaches mathjs's evaluator: the dangerous names are refused in formulas and in values. */
 const ATTEMPTS = [

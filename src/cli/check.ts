@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { builderOf, type ArgsOf } from './options.js';
-import type { CaseSpec } from '../cases/load.js';
-import type { FileError } from '../cases/run.js';
-import { AgError, type ErrorCode } from '../errors.js';
-import { splitTopLevel } from '../parse/values.js';
-import { evaluateValue } from '../values.js';
-import { Rng } from '../random.js';
+import type { CaseSpec } from '../homework/cases/load.js';
+import type { FileError } from '../homework/cases/run.js';
+import { AgError, type ErrorCode } from '../core/errors.js';
+import { splitTopLevel } from '../core/parse/values.js';
+import { evaluateValue } from '../core/values.js';
+import { Rng } from '../core/random.js';
 import { formatError } from '../report/errors.js';
-import { assertNotInput } from '../io/write.js';
+import { assertNotInput } from '../core/io/write.js';
 import { reportersText } from '../report/reporters.js';
 import { emitReport, reporterOption } from './report.js';
-import type { Limits } from '../limits.js';
+import type { Limits } from '../core/limits.js';
 import {
   colors,
   EXIT_USAGE,
@@ -110,10 +110,10 @@ export async function handler(args: Args): Promise<void> {
       { parseShard, shardSlice },
       { renderCheckTable },
     ] = await Promise.all([
-      import('../cases/load.js'),
-      import('../cases/pool.js'),
-      import('../cases/run.js'),
-      import('../cases/shard.js'),
+      import('../homework/cases/load.js'),
+      import('../homework/cases/pool.js'),
+      import('../homework/cases/run.js'),
+      import('../homework/cases/shard.js'),
       import('../report/check-table.js'),
     ]);
     const jobs = args.jobs ?? defaultJobs();

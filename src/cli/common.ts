@@ -1,11 +1,11 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { AgError } from '../errors.js';
-import { readStdinBounded, readTextBounded } from '../io/read.js';
-import { writeAtomic } from '../io/write.js';
-import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, startCommandClock, type Limits } from '../limits.js';
-import { splitTopLevel } from '../parse/values.js';
+import { AgError } from '../core/errors.js';
+import { readStdinBounded, readTextBounded } from '../core/io/read.js';
+import { writeAtomic } from '../core/io/write.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, limitsFromFlags, startCommandClock, type Limits } from '../core/limits.js';
+import { splitTopLevel } from '../core/parse/values.js';
 import { formatError } from '../report/errors.js';
 import { DEFAULT_WIDTH } from '../report/layout.js';
 import { toJson } from '../report/json.js';
@@ -97,7 +97,7 @@ export function writeOut(text: string | Uint8Array, to: 'stdout' | 'stderr' = 's
 
 /**
  * The one output path of every command: `report` to standard output, or with `-o`
- * (`output`) atomically to that file (src/io/write.ts), the terminal then showing
+ * (`output`) atomically to that file (src/core/io/write.ts), the terminal then showing
  * `shown` when given (the table). A file that cannot be written goes to `notWritten`
  * when given (the run goes on), else is thrown (one line, exit 2).
  */
@@ -142,7 +142,7 @@ export const VALUE_OPTIONS = {
 export type LimitArgs = { -readonly [K in keyof Limits]?: number };
 
 /**
- * The resource limits every command that reads a formula or values shares (src/limits.ts),
+ * The resource limits every command that reads a formula or values shares (src/core/limits.ts),
  * defined once here. Not given, a flag keeps its documented default.
  */
 export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresArg: true; group: string; describe: string }>> = Object.fromEntries(

@@ -1,6 +1,6 @@
 import { builderOf, type ArgsOf } from './options.js';
-import { AgError } from '../errors.js';
-import { parseAt } from '../values.js';
+import { AgError } from '../core/errors.js';
+import { parseAt } from '../core/values.js';
 import { renderDerive } from '../report/derive.js';
 import {
   checkDigits,
@@ -63,7 +63,7 @@ export async function handler(args: Args): Promise<void> {
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     // mathjs simplify is a chunk of its own (see scripts/build.mjs), loaded only by derive
-    const { derive } = await import('../derive/index.js');
+    const { derive } = await import('../subjects/formula/derive/index.js');
     const result = derive(readFormula(args.formula, limits), {
       limits,
       wrt: parseList(args.wrt),

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { builderOf, type ArgsOf } from './options.js';
-import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../engine/native.js';
-import { OPS } from '../ops/index.js';
+import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../core/engine/native.js';
+import { OPS } from '../core/ops/index.js';
 import { colors, emit, EXIT_OK, JSON_OPTION, jsonOr, run } from './common.js';
 
 export const command = 'doctor';

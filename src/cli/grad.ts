@@ -1,6 +1,6 @@
 import { builderOf, type ArgsOf } from './options.js';
-import { grad } from '../grad.js';
-import { parseAt } from '../values.js';
+import { grad } from '../subjects/formula/grad.js';
+import { parseAt } from '../core/values.js';
 import { gradJson } from '../report/json.js';
 import { renderGradLatex } from '../report/latex.js';
 import { renderGrad } from '../report/table.js';

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { builderOf, type ArgsOf } from './options.js';
-import { AgError } from '../errors.js';
-import { assertNotInput } from '../io/write.js';
+import { AgError } from '../core/errors.js';
+import { assertNotInput } from '../core/io/write.js';
 import { reportersText } from '../report/reporters.js';
 import { emitReport, reporterOption } from './report.js';
 import { formatError } from '../report/errors.js';
-import { parseAt } from '../values.js';
-import { splitCommand } from '../check/pipe.js';
-import { readDtype } from '../check/dtype.js';
+import { parseAt } from '../core/values.js';
+import { splitCommand } from '../subjects/code/pipe.js';
+import { readDtype } from '../verify/dtype.js';
 import {
   colors,
   EXIT_FAIL,
@@ -159,7 +159,7 @@ export async function handler(args: Args): Promise<void> {
     // the report never goes over an input: the values' files, the module, or a file the program's command line names
     if (args.output) assertNotInput(args.output, [...inputFiles([], args.at), ...programFiles(args.exec, args.module ?? args.python ?? args.torch)]);
     const values = parseAt(args.at, { seed: args.seed, limits });
-    const [{ checkProgram }, { becomeSubreaper }] = await Promise.all([import('../gradcheck-exec.js'), import('../check/reaper.js')]);
+    const [{ checkProgram }, { becomeSubreaper }] = await Promise.all([import('../api/gradcheck-exec.js'), import('../subjects/code/reaper.js')]);
     // the CLI (not a library's host) adopts what a program leaves behind, to end it (on Linux with the addon; else its process group only)
     becomeSubreaper();
     const python = args.python ?? args.torch;

@@ -1,13 +1,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { builderOf, type ArgsOf } from './options.js';
-import type { FileError } from '../cases/run.js';
-import { AgError, type ErrorCode } from '../errors.js';
-import { assertNotInput, writeAtomic } from '../io/write.js';
+import type { FileError } from '../homework/cases/run.js';
+import { AgError, type ErrorCode } from '../core/errors.js';
+import { assertNotInput, writeAtomic } from '../core/io/write.js';
 import { formatError } from '../report/errors.js';
 import { reportersText } from '../report/reporters.js';
 import { emitReport, reporterOption } from './report.js';
-import { safeName, safeText } from '../safe-text.js';
+import { safeName, safeText } from '../core/safe-text.js';
 import { colors, EXIT_OK, EXIT_USAGE, JSON_OPTION, LIMIT_OPTIONS, type LimitArgs, limitsOf, positiveNumber, reporterOf, run } from './common.js';
 
 export const command = 'grade <key> [submissions..]';
@@ -46,13 +46,13 @@ export async function handler(args: Args): Promise<void> {
     const t0 = performance.now();
     const [{ findFiles, CaseFileError }, { loadKey }, { loadSubmission }, grading, { renderFeedback }, { renderGradebook }, { feedbackNames }] =
       await Promise.all([
-        import('../cases/load.js'),
-        import('../grade/key.js'),
-        import('../grade/submission.js'),
-        import('../grade/grade.js'),
+        import('../homework/cases/load.js'),
+        import('../homework/grade/key.js'),
+        import('../homework/grade/submission.js'),
+        import('../homework/grade/grade.js'),
         import('../report/grade.js'),
         import('../report/gradebook.js'),
-        import('../grade/names.js'),
+        import('../homework/grade/names.js'),
       ]);
     const reporter = reporterOf(args);
     const limits = limitsOf(args, 'each');

@@ -1,10 +1,10 @@
 import { Chalk } from 'chalk';
 import { builderOf, type ArgsOf } from './options.js';
-import { AgError } from '../errors.js';
-import { graphResult } from '../graph-result.js';
-import { assertNotInput } from '../io/write.js';
-import { DEFAULT_PICTURE_NODES } from '../limits.js';
-import { parseAt } from '../values.js';
+import { AgError } from '../core/errors.js';
+import { graphResult } from '../subjects/formula/graph-result.js';
+import { assertNotInput } from '../core/io/write.js';
+import { DEFAULT_PICTURE_NODES } from '../core/limits.js';
+import { parseAt } from '../core/values.js';
 import { FORMATS, type GraphFormat } from '../report/graph/formats.js';
 import {
   checkDigits,

@@ -1,6 +1,6 @@
 import { builderOf, type ArgsOf } from './options.js';
-import { AgError } from '../errors.js';
-import { parseAt } from '../values.js';
+import { AgError } from '../core/errors.js';
+import { parseAt } from '../core/values.js';
 import {
   checkDigits,
   colors,
@@ -71,7 +71,7 @@ export async function handler(args: Args): Promise<void> {
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     // loaded when the command runs, off other commands' start-up
-    const [{ hessian, hvp }, report] = await Promise.all([import('../hessian.js'), import('../report/hessian.js')]);
+    const [{ hessian, hvp }, report] = await Promise.all([import('../subjects/formula/hessian.js'), import('../report/hessian.js')]);
     const opts = {
       wrt: parseList(args.wrt),
       engine: args.engine,

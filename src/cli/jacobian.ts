@@ -1,5 +1,5 @@
 import { builderOf, type ArgsOf } from './options.js';
-import { parseAt } from '../values.js';
+import { parseAt } from '../core/values.js';
 import {
   checkDigits,
   colors,
@@ -61,7 +61,7 @@ export async function handler(args: Args): Promise<void> {
     const limits = limitsOf(args);
     const values = parseAt(args.at, { seed: args.seed, limits });
     // loaded when the command runs, off other commands' start-up
-    const [{ jacobian }, { jacobianPassed, renderJacobian }] = await Promise.all([import('../jacobian.js'), import('../report/jacobian.js')]);
+    const [{ jacobian }, { jacobianPassed, renderJacobian }] = await Promise.all([import('../subjects/formula/jacobian.js'), import('../report/jacobian.js')]);
     const result = jacobian(readFormula(args.formula, limits), values, {
       limits,
       mode: args.mode,

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { packageRoot } from '../engine/native.js';
-import { AgError } from '../errors.js';
-import { closest } from '../graph/suggest.js';
+import { packageRoot } from '../core/engine/native.js';
+import { AgError } from '../core/errors.js';
+import { closest } from '../core/graph/suggest.js';
 import { EXIT_USAGE, terminalWidth, writeError } from './common.js';
 import { readPlain, type CommandModuleLike } from './plain.js';
 import type { OptionSpec } from './options.js';

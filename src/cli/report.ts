@@ -1,4 +1,4 @@
-import type { AgError } from '../errors.js';
+import type { AgError } from '../core/errors.js';
 import { loadReporter, reportersFor, type ReportKind, type ReportKinds, type ReporterName } from '../report/reporters.js';
 import { colors, emit, reporterOf, terminalWidth, type CommonArgs } from './common.js';
 

@@ -1,8 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { CaseError, CaseResult, CheckReport } from '../cases/run.js';
-import { AgError, type ErrorCode } from '../errors.js';
+import type { CaseError, CaseResult, CheckReport } from '../homework/cases/run.js';
+import { AgError, type ErrorCode } from '../core/errors.js';
 import { formatError } from './errors.js';
-import { safeName, safeText } from '../safe-text.js';
+import { safeName, safeText } from '../core/safe-text.js';
 import { scoreText } from './score.js';
 
 const plain = new Chalk({ level: 0 });

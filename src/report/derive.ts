@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { DeriveResult } from '../derive/index.js';
-import { err, num } from '../number-format.js';
+import type { DeriveResult } from '../subjects/formula/derive/index.js';
+import { err, num } from '../core/number-format.js';
 import { DEFAULT_WIDTH, renderTable, wrapProse } from './layout.js';
 
 /** The human view of `derive`: the formula as written, each edge's local derivative, each ∂f/∂v, the cross-check. */

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { AgError } from '../errors.js';
-import { graphemeCut, safeText } from '../safe-text.js';
+import type { AgError } from '../core/errors.js';
+import { graphemeCut, safeText } from '../core/safe-text.js';
 
 /**
  * An error as the terminal shows it: one line of message, then the source with a

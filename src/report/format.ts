@@ -1,7 +1,7 @@
-import type { Nested } from '../parse/values.js';
-import type { Shown, Summary } from '../grad.js';
+import type { Nested } from '../core/parse/values.js';
+import type { Shown, Summary } from '../subjects/formula/grad.js';
 
-import { num } from '../number-format.js';
+import { num } from '../core/number-format.js';
 
 export function isSummary(v: Shown | null): v is Summary {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,6 +1,6 @@
-import { summarize, type CaseResult, type CheckReport } from '../cases/run.js';
+import { summarize, type CaseResult, type CheckReport } from '../homework/cases/run.js';
 import { failuresWithMistakes } from './gradcheck.js';
-import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { FunctionGradcheckResult } from '../api/gradcheck.js';
 
 /** A function's check as one case of a CheckReport, so the reporters of cases (JUnit, TAP, GitHub) print it, its failures with the mistakes named. */
 export function functionAsCases(r: FunctionGradcheckResult, label: string, started: number): CheckReport {

@@ -1,6 +1,6 @@
-import type { CheckReport } from '../cases/run.js';
+import type { CheckReport } from '../homework/cases/run.js';
 import { summaryLine } from './check-table.js';
-import { safeName, safeText } from '../safe-text.js';
+import { safeName, safeText } from '../core/safe-text.js';
 
 /**
  * GitHub Actions workflow commands: an `::error` annotation at the line of the case file

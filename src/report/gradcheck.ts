@@ -1,10 +1,10 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { VariableVerdict } from '../check/fd.js';
-import { fmt } from '../check/words.js';
-import { precisionText } from '../check/dtype.js';
+import type { VariableVerdict } from '../verify/fd.js';
+import { fmt } from '../verify/words.js';
+import { precisionText } from '../verify/dtype.js';
 import { checkVerdict } from './table.js';
-import type { FunctionGradcheckResult, GradcheckFailure } from '../gradcheck.js';
-import { safeName, safeText } from '../safe-text.js';
+import type { FunctionGradcheckResult, GradcheckFailure } from '../api/gradcheck.js';
+import { safeName, safeText } from '../core/safe-text.js';
 
 const plain = new Chalk({ level: 0 });
 

@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { GradeReport, PartResult, ProblemResult, StudentResult } from '../grade/grade.js';
-import { safeName, safeText } from '../safe-text.js';
+import type { GradeReport, PartResult, ProblemResult, StudentResult } from '../homework/grade/grade.js';
+import { safeName, safeText } from '../core/safe-text.js';
 import { wrapProse } from './layout.js';
 import { pointsText, scoreText } from './score.js';
 

@@ -1,5 +1,5 @@
-import type { GradeReport } from '../grade/grade.js';
-import { safeName } from '../safe-text.js';
+import type { GradeReport } from '../homework/grade/grade.js';
+import { safeName } from '../core/safe-text.js';
 import { pointsText } from './score.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { GradeReport } from '../grade/grade.js';
+import type { GradeReport } from '../homework/grade/grade.js';
 import { toJson } from './json.js';
 import { renderFeedback } from './grade.js';
-import { roundPoints } from '../cases/run.js';
-import { safeName, safeText } from '../safe-text.js';
+import { roundPoints } from '../homework/cases/run.js';
+import { safeName, safeText } from '../core/safe-text.js';
 import { scoreText } from './score.js';
 
 /**

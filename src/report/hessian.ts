@@ -1,10 +1,10 @@
 import type { ChalkInstance } from 'chalk';
-import type { SecondOrderVerdict } from '../check/second-order.js';
-import type { Curvature, HessianResult, HvpResult } from '../hessian.js';
-import type { Nested } from '../parse/values.js';
-import { err, ms, num } from '../number-format.js';
-import { norm2 } from '../tensor.js';
-import type { Shown } from '../grad.js';
+import type { SecondOrderVerdict } from '../verify/second-order.js';
+import type { Curvature, HessianResult, HvpResult } from '../subjects/formula/hessian.js';
+import type { Nested } from '../core/parse/values.js';
+import { err, ms, num } from '../core/number-format.js';
+import { norm2 } from '../core/tensor.js';
+import type { Shown } from '../subjects/formula/grad.js';
 import { isSummary } from './format.js';
 import { matrixLines, pointText } from './matrix.js';
 

@@ -1,9 +1,9 @@
 import type { ChalkInstance } from 'chalk';
-import type { JacobianResult } from '../jacobian.js';
-import { err, ms, num } from '../number-format.js';
+import type { JacobianResult } from '../subjects/formula/jacobian.js';
+import { err, ms, num } from '../core/number-format.js';
 import { nestedText } from './format.js';
 import { matrixLines, oneLine, pointText } from './matrix.js';
-import { safeText } from '../safe-text.js';
+import { safeText } from '../core/safe-text.js';
 
 /** The human view of `jacobian`: the matrix, then the lecture's table of passes and times for each mode. */
 export function renderJacobian(r: JacobianResult, o: { digits: number; color: ChalkInstance }): string {

@@ -1,4 +1,4 @@
-import type { GradResult } from '../grad.js';
+import type { GradResult } from '../subjects/formula/grad.js';
 
 /** JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity". */
 export function toJson(value: unknown, indent = 2): string {

@@ -1,6 +1,6 @@
-import type { CaseResult, CheckReport } from '../cases/run.js';
+import type { CaseResult, CheckReport } from '../homework/cases/run.js';
 import { caseErrorText, location } from './check-table.js';
-import { safeText } from '../safe-text.js';
+import { safeText } from '../core/safe-text.js';
 
 /**
  * JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one

@@ -1,8 +1,8 @@
-import type { GradResult } from '../grad.js';
-import { atomic } from '../graph/describe.js';
-import { num } from '../number-format.js';
-import { mathParse } from '../parse/mathjs.js';
-import { safeText } from '../safe-text.js';
+import type { GradResult } from '../subjects/formula/grad.js';
+import { atomic } from '../core/graph/describe.js';
+import { num } from '../core/number-format.js';
+import { mathParse } from '../core/parse/mathjs.js';
+import { safeText } from '../core/safe-text.js';
 
 /**
  * LaTeX for `--latex`: mathjs's toTex of our own formulas (parsed by the parser the CLI

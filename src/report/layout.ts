@@ -1,4 +1,4 @@
-import { graphemeAfter, graphemeCut } from '../safe-text.js';
+import { graphemeAfter, graphemeCut } from '../core/safe-text.js';
 
 /**
  * Text laid out to a terminal's width: tables whose long cells wrap (a column shrinks,

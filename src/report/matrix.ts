@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { Shown } from '../grad.js';
-import { num } from '../number-format.js';
+import type { Shown } from '../subjects/formula/grad.js';
+import { num } from '../core/number-format.js';
 import { isSummary, nestedText } from './format.js';
 
 /** The printed block of a large matrix: this many rows and columns, then … */

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
-import type { CheckReport } from '../cases/run.js';
-import type { GradeReport } from '../grade/grade.js';
-import type { FunctionGradcheckResult } from '../gradcheck.js';
+import type { CheckReport } from '../homework/cases/run.js';
+import type { GradeReport } from '../homework/grade/grade.js';
+import type { FunctionGradcheckResult } from '../api/gradcheck.js';
 
 /**
  * The reporters, as data (vitest's ReportersMap is the model): a name, what it is in

@@ -1,4 +1,4 @@
-import { roundPoints, type Score } from '../cases/run.js';
+import { roundPoints, type Score } from '../homework/cases/run.js';
 
 /** Grade points as a gradebook shows them: rounded to hundredths, no trailing zeros (`2.5`, `0.33`, `4`). */
 export function pointsText(v: number): string {

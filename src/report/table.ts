@@ -1,12 +1,12 @@
 import type { ChalkInstance } from 'chalk';
-import { failed, type CheckResult, type EntryCheck, type EntryStatus, type VariableVerdict } from '../check/fd.js';
-import type { EdgeReport, GradResult } from '../grad.js';
-import type { Nested } from '../parse/values.js';
-import { err, num } from '../number-format.js';
+import { failed, type CheckResult, type EntryCheck, type EntryStatus, type VariableVerdict } from '../verify/fd.js';
+import type { EdgeReport, GradResult } from '../subjects/formula/grad.js';
+import type { Nested } from '../core/parse/values.js';
+import { err, num } from '../core/number-format.js';
 import { isSummary, nestedText, shownText, summaryText } from './format.js';
 import { DEFAULT_WIDTH, fitTable, renderTable, wrapProse, type Cell, type Row, type TableLayout } from './layout.js';
-import { subscript } from '../tensor.js';
-import { safeText } from '../safe-text.js';
+import { subscript } from '../core/tensor.js';
+import { safeText } from '../core/safe-text.js';
 
 export interface TableOptions {
   digits: number;

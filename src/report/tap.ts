@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import type { CheckReport } from '../cases/run.js';
+import type { CheckReport } from '../homework/cases/run.js';
 import { caseErrorText, location } from './check-table.js';
-import { safeName, safeText } from '../safe-text.js';
+import { safeName, safeText } from '../core/safe-text.js';
 
 /**
  * TAP version 13: the plan, one test point per case (and per unreadable file), and

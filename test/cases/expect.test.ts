@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpected, evaluateExpected } from '../../src/cases/expect.js';
-import { scalar, tensor } from '../../src/tensor.js';
+import { compileExpected, evaluateExpected } from '../../src/homework/cases/expect.js';
+import { scalar, tensor } from '../../src/core/tensor.js';
 
 describe('expected answers', () => {
   it('evaluates formulas at the point, numbers as they are, mixed arrays as one array formula', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CaseFileError, expandPaths, inlineCase, loadCaseFile, parseCases } from '../../src/cases/load.js';
+import { CaseFileError, expandPaths, inlineCase, loadCaseFile, parseCases } from '../../src/homework/cases/load.js';
 import { ROOT } from '../helpers.js';
 
 /** The 1-based line of the file holding `needle` (the first from line `from`). */

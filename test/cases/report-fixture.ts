@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCaseFile } from '../../src/cases/load.js';
-import { runCase, summarize, type CheckReport } from '../../src/cases/run.js';
+import { loadCaseFile } from '../../src/homework/cases/load.js';
+import { runCase, summarize, type CheckReport } from '../../src/homework/cases/run.js';
 import { ROOT } from '../helpers.js';
 
 /** A report over the homework set, the broken CI cases and one unreadable file, as the reporters get it. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inlineCase, loadCaseFile, parseCases } from '../../src/cases/load.js';
-import { runCase, summarize, exitCode, type CaseResult } from '../../src/cases/run.js';
+import { inlineCase, loadCaseFile, parseCases } from '../../src/homework/cases/load.js';
+import { runCase, summarize, exitCode, type CaseResult } from '../../src/homework/cases/run.js';
 import { ROOT } from '../helpers.js';
 
 const homework = (name: string) => loadCaseFile(join(ROOT, 'fixtures/homework', name));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseShard, shardSlice } from '../../src/cases/shard.js';
+import { parseShard, shardSlice } from '../../src/homework/cases/shard.js';
 
 describe('--shard i/n', () => {
   it('parses i/n and refuses anything else', () => {

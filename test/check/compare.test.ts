@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, shapeWords, verdictWords } from '../../src/check/compare.js';
-import { writtenDigits } from '../../src/check/precision.js';
-import type { EntryCheck } from '../../src/check/fd.js';
-import { scalar, tensor } from '../../src/tensor.js';
+import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, shapeWords, verdictWords } from '../../src/verify/compare.js';
+import { writtenDigits } from '../../src/verify/precision.js';
+import type { EntryCheck } from '../../src/verify/fd.js';
+import { scalar, tensor } from '../../src/core/tensor.js';
 
 const fdEntry = (status: EntryCheck['status'], fd: number, note?: string): EntryCheck => ({
   entry: 'x',

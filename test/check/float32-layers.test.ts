@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectDtype, resolvePrecision, roundTo } from '../../src/check/dtype.js';
-import { checkProgram } from '../../src/gradcheck-exec.js';
+import { detectDtype, resolvePrecision, roundTo } from '../../src/verify/dtype.js';
+import { checkProgram } from '../../src/api/gradcheck-exec.js';
 import { gradcheck } from '../../src/index.js';
-import { parseAt } from '../../src/values.js';
+import { parseAt } from '../../src/core/values.js';
 import { toHaveCorrectGradient } from '../../src/vitest.js';
 import { cli, cliJson, ROOT } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compare, type Rule } from '../../src/check/compare.js';
-import { nameMistake, transposed, type MistakeInput } from '../../src/check/mistakes.js';
-import { scalar, tensor, type Tensor } from '../../src/tensor.js';
+import { compare, type Rule } from '../../src/verify/compare.js';
+import { nameMistake, transposed, type MistakeInput } from '../../src/verify/mistakes.js';
+import { scalar, tensor, type Tensor } from '../../src/core/tensor.js';
 
 const rule: Rule = { rtol: 1e-5, atol: 1e-7 };
 const agrees = (y: Tensor, t: Tensor) => compare(y, t.data, t.shape, rule).ok;

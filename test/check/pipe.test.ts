@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { checkProgram } from '../../src/gradcheck-exec.js';
-import { parseAnswer, splitCommand } from '../../src/check/pipe.js';
-import { toTensors } from '../../src/grad.js';
+import { checkProgram } from '../../src/api/gradcheck-exec.js';
+import { parseAnswer, splitCommand } from '../../src/subjects/code/pipe.js';
+import { toTensors } from '../../src/subjects/formula/grad.js';
 import { ROOT } from '../helpers.js';
 
 const layer = join(ROOT, 'fixtures', 'code', 'layer.py');

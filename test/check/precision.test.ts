@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digitUnit, judgeDigits, offBy, writtenDigits } from '../../src/check/precision.js';
+import { digitUnit, judgeDigits, offBy, writtenDigits } from '../../src/verify/precision.js';
 
 const tol = { rtol: 1e-5, atol: 1e-7 };
 /** The verdict for an answer written as `text`, at the default minimum of 2 digits. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck, type FunctionGradcheckResult } from '../../src/gradcheck.js';
-import { nameMistake } from '../../src/check/mistakes.js';
+import { gradcheck, type FunctionGradcheckResult } from '../../src/api/gradcheck.js';
+import { nameMistake } from '../../src/verify/mistakes.js';
 import { renderFunctionCheck } from '../../src/report/gradcheck.js';
-import { Rng } from '../../src/random.js';
+import { Rng } from '../../src/core/random.js';
 
 // A user's own code: a loss with a hand-written gradient, and the same gradient with one
 // planted bug. The check must name the bug's pattern, and name nothing where there is none.

@@ -14,7 +14,7 @@ const NUMPY_PY = pythonWith('numpy');
 const dir = mkdtempSync(join(tmpdir(), 'ag-gradcheck-python-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// float32 verdicts by the defaults: steps, noise and tolerance sized from the precision (src/check/dtype.ts)
+// float32 verdicts by the defaults: steps, noise and tolerance sized from the precision (src/verify/dtype.ts)
 const F32 = ['--dtype', 'float32'];
 // the first answer includes the interpreter's start and torch's import: generous on a loaded machine
 const SLACK = ['--request-timeout', '120'];

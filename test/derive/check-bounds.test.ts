@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { crossCheckTensor } from '../../src/derive/check.js';
-import { AgError } from '../../src/errors.js';
-import { limitsFrom, withDeadline } from '../../src/limits.js';
-import type { Tensor } from '../../src/tensor.js';
+import { crossCheckTensor } from '../../src/subjects/formula/derive/check.js';
+import { AgError } from '../../src/core/errors.js';
+import { limitsFrom, withDeadline } from '../../src/core/limits.js';
+import type { Tensor } from '../../src/core/tensor.js';
 
 /**
  * The cross-check's own bounds: each random point is counted against --max-memory beside

@@ -1,14 +1,14 @@
 import { derivative, evaluate, simplify } from 'mathjs';
 import { describe, expect, it } from 'vitest';
-import { crossCheck, derive } from '../../src/derive/index.js';
-import { jsEngine } from '../../src/engine/js.js';
-import { AgError } from '../../src/errors.js';
-import { prepare } from '../../src/grad.js';
-import { makeArena } from '../../src/graph/tape.js';
-import { OPS } from '../../src/ops/index.js';
-import type { ElementwiseDef } from '../../src/ops/elementwise.js';
-import { Rng } from '../../src/random.js';
-import { scalar } from '../../src/tensor.js';
+import { crossCheck, derive } from '../../src/subjects/formula/derive/index.js';
+import { jsEngine } from '../../src/core/engine/js.js';
+import { AgError } from '../../src/core/errors.js';
+import { prepare } from '../../src/subjects/formula/grad.js';
+import { makeArena } from '../../src/core/graph/tape.js';
+import { OPS } from '../../src/core/ops/index.js';
+import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import { Rng } from '../../src/core/random.js';
+import { scalar } from '../../src/core/tensor.js';
 
 /** Our own evaluation of a formula at a point (the engine, not mathjs). */
 function evalHere(formula: string, point: Record<string, number>): number {

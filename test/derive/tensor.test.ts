@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { derive } from '../../src/derive/index.js';
-import { jsEngine } from '../../src/engine/js.js';
-import { grad, prepare } from '../../src/grad.js';
-import { makeArena, view } from '../../src/graph/tape.js';
-import { Rng } from '../../src/random.js';
-import type { Tensor } from '../../src/tensor.js';
+import { derive } from '../../src/subjects/formula/derive/index.js';
+import { jsEngine } from '../../src/core/engine/js.js';
+import { grad, prepare } from '../../src/subjects/formula/grad.js';
+import { makeArena, view } from '../../src/core/graph/tape.js';
+import { Rng } from '../../src/core/random.js';
+import type { Tensor } from '../../src/core/tensor.js';
 
 /**
  * derive for tensors: each matrix formula is evaluated numerically, entry by entry, against

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { grad, type GradResult } from '../../src/grad.js';
-import { Rng } from '../../src/random.js';
-import type { Tensor } from '../../src/tensor.js';
+import { grad, type GradResult } from '../../src/subjects/formula/grad.js';
+import { Rng } from '../../src/core/random.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { nativeEngine } from '../native/harness.js';
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { grad } from '../../src/grad.js';
-import { dotExact } from '../../src/ops/linalg.js';
-import { OPS } from '../../src/ops/index.js';
-import { Rng } from '../../src/random.js';
-import type { Shape, Tensor } from '../../src/tensor.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { dotExact } from '../../src/core/ops/linalg.js';
+import { OPS } from '../../src/core/ops/index.js';
+import { Rng } from '../../src/core/random.js';
+import type { Shape, Tensor } from '../../src/core/tensor.js';
 import { expectClose, jsEngine, nativeEngine, oneOpTape } from '../native/harness.js';
 
 /**

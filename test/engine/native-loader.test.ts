@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadFirst, loadNative, localBuildPath, nativeCandidates, prebuildDir, PREBUILD_NAME } from '../../src/engine/native.js';
+import { loadFirst, loadNative, localBuildPath, nativeCandidates, prebuildDir, PREBUILD_NAME } from '../../src/core/engine/native.js';
 import { cli } from '../helpers.js';
 
 /**

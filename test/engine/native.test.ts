@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { inputSlots } from '../../src/engine/js.js';
-import { loadNative } from '../../src/engine/native.js';
-import { NATIVE_WORK, selectEngine, tapeWork } from '../../src/engine/select.js';
-import { OPS } from '../../src/ops/index.js';
-import type { Attrs } from '../../src/ops/types.js';
-import type { Shape } from '../../src/tensor.js';
-import { Rng } from '../../src/random.js';
-import { prepare } from '../../src/grad.js';
+import { inputSlots } from '../../src/core/engine/js.js';
+import { loadNative } from '../../src/core/engine/native.js';
+import { NATIVE_WORK, selectEngine, tapeWork } from '../../src/core/engine/select.js';
+import { OPS } from '../../src/core/ops/index.js';
+import type { Attrs } from '../../src/core/ops/types.js';
+import type { Shape } from '../../src/core/tensor.js';
+import { Rng } from '../../src/core/random.js';
+import { prepare } from '../../src/subjects/formula/grad.js';
 import { expectClose, jsEngine, nativeEngine, NORMWISE, oneOpTape, opsUnderTest, randomCase, randomValues, type OpCase } from '../native/harness.js';
 
 /**

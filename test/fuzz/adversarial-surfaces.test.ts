@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../src/random.js';
+import { Rng } from '../../src/core/random.js';
 import { ROOT } from '../helpers.js';
 import { attack, expectNoneLeft, expectNoTrace, killCarrying, OVERHEAD_MB, type Attack } from '../security/harness.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/random.js';
+import { Rng } from '../../src/core/random.js';
 import { attack, expectNoTrace, OVERHEAD_MB } from '../security/harness.js';
 
 /**

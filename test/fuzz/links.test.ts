@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/random.js';
+import { Rng } from '../../src/core/random.js';
 import { attack, expectNoTrace } from '../security/harness.js';
 
 /**

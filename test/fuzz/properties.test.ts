@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import { grad } from '../../src/grad.js';
+import { AgError } from '../../src/core/errors.js';
+import { grad } from '../../src/subjects/formula/grad.js';
 import { toJson, gradJson } from '../../src/report/json.js';
 import { cli } from '../helpers.js';
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gradeReport, gradeSubmission, prepareKey, type StudentResult } from '../../src/grade/grade.js';
-import { loadKey } from '../../src/grade/key.js';
-import { loadSubmission } from '../../src/grade/submission.js';
+import { gradeReport, gradeSubmission, prepareKey, type StudentResult } from '../../src/homework/grade/grade.js';
+import { loadKey } from '../../src/homework/grade/key.js';
+import { loadSubmission } from '../../src/homework/grade/submission.js';
 import { ROOT } from '../helpers.js';
 
 const dir = join(ROOT, 'fixtures/homework');

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gradeSubmission, prepareKey } from '../../src/grade/grade.js';
-import { loadKey, parsePart } from '../../src/grade/key.js';
-import { loadSubmission } from '../../src/grade/submission.js';
+import { gradeSubmission, prepareKey } from '../../src/homework/grade/grade.js';
+import { loadKey, parsePart } from '../../src/homework/grade/key.js';
+import { loadSubmission } from '../../src/homework/grade/submission.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ag-key-'));
 const file = (name: string, text: string) => {

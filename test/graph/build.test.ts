@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { derive } from '../../src/derive/index.js';
-import { grad, prepare, toTensors } from '../../src/grad.js';
-import { graphResult } from '../../src/graph-result.js';
-import { hessian } from '../../src/hessian.js';
-import { jacobian } from '../../src/jacobian.js';
+import { derive } from '../../src/subjects/formula/derive/index.js';
+import { grad, prepare, toTensors } from '../../src/subjects/formula/grad.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
+import { hessian } from '../../src/subjects/formula/hessian.js';
+import { jacobian } from '../../src/subjects/formula/jacobian.js';
 
 /**
  * No variable disappears (issue 13 item 3): a variable given a value and used in the

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AgError } from '../../src/errors.js';
-import { grad, prepare } from '../../src/grad.js';
-import type { Nested } from '../../src/parse/values.js';
-import { Rng } from '../../src/random.js';
-import type { Shape, Tensor } from '../../src/tensor.js';
+import type { AgError } from '../../src/core/errors.js';
+import { grad, prepare } from '../../src/subjects/formula/grad.js';
+import type { Nested } from '../../src/core/parse/values.js';
+import { Rng } from '../../src/core/random.js';
+import type { Shape, Tensor } from '../../src/core/tensor.js';
 
 /**
  * Vectors are columns, as on paper: products written with 1-D vectors give the same values

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { shorten } from '../../src/graph/describe.js';
-import { graphResult } from '../../src/graph-result.js';
-import { TimeoutError } from '../../src/limits.js';
+import { shorten } from '../../src/core/graph/describe.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
+import { TimeoutError } from '../../src/core/limits.js';
 import { renderGraph } from '../../src/report/graph/index.js';
-import { shorten as shortenText } from '../../src/safe-text.js';
+import { shorten as shortenText } from '../../src/core/safe-text.js';
 
 /** The definition, as it was written first: collapse the deepest group (the longest of the deepest) until the text fits — quadratic. */
 function byDefinition(s: string, max: number): string {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { TapeWriter } from '../../src/graph/append.js';
-import { appendGradient, appendTangent } from '../../src/graph/gradient.js';
-import { makeArena, view, type Tape } from '../../src/graph/tape.js';
-import type { ElementwiseDef } from '../../src/ops/elementwise.js';
-import { getOp } from '../../src/ops/index.js';
-import type { GraphNode } from '../../src/ops/types.js';
-import { Rng } from '../../src/random.js';
-import { sizeOf, unbroadcast, type Tensor } from '../../src/tensor.js';
+import { TapeWriter } from '../../src/core/graph/append.js';
+import { appendGradient, appendTangent } from '../../src/core/graph/gradient.js';
+import { makeArena, view, type Tape } from '../../src/core/graph/tape.js';
+import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import { getOp } from '../../src/core/ops/index.js';
+import type { GraphNode } from '../../src/core/ops/types.js';
+import { Rng } from '../../src/core/random.js';
+import { sizeOf, unbroadcast, type Tensor } from '../../src/core/tensor.js';
 import { expectClose, jsEngine, nativeEngine, oneOpTape, opsUnderTest, randomCase, randomValues, type OpCase } from '../native/harness.js';
 
 /**

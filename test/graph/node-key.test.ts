@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { prepare, toTensors } from '../../src/grad.js';
-import { TapeWriter } from '../../src/graph/append.js';
-import { compact, nodeKey, outputShape } from '../../src/graph/tape.js';
+import { prepare, toTensors } from '../../src/subjects/formula/grad.js';
+import { TapeWriter } from '../../src/core/graph/append.js';
+import { compact, nodeKey, outputShape } from '../../src/core/graph/tape.js';
 
 /** One node key for both tape writers: nodes that differ only in an attribute are never one node. */
 describe('node key', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { symmetricEigenvalues } from '../../src/eigen.js';
-import { Rng } from '../../src/random.js';
+import { symmetricEigenvalues } from '../../src/subjects/formula/eigen.js';
+import { Rng } from '../../src/core/random.js';
 
 /** The symmetric eigen-solver on matrices with known spectra, and on random ones against invariants. */
 describe('symmetricEigenvalues', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import { curvatureOf, hessian, hvp, secondOrderCheck, secondOrderTape } from '../../src/hessian.js';
+import { AgError } from '../../src/core/errors.js';
+import { curvatureOf, hessian, hvp, secondOrderCheck, secondOrderTape } from '../../src/subjects/formula/hessian.js';
 import * as library from '../../src/index.js';
-import { toTensors } from '../../src/grad.js';
-import { Rng } from '../../src/random.js';
+import { toTensors } from '../../src/subjects/formula/grad.js';
+import { Rng } from '../../src/core/random.js';
 import { expectClose } from '../native/harness.js';
 
 /**

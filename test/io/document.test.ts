@@ -2,8 +2,8 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DocumentError, parseDocumentText, parseJsonValues } from '../../src/io/document.js';
-import { readTextBounded, resolveReference } from '../../src/io/read.js';
+import { DocumentError, parseDocumentText, parseJsonValues } from '../../src/core/io/document.js';
+import { readTextBounded, resolveReference } from '../../src/core/io/read.js';
 
 describe('the document door', () => {
   it('keeps the place of every node, in YAML and JSON alike', () => {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDocumentText } from '../../src/io/document.js';
-import { parsePlainYaml } from '../../src/io/plain-yaml.js';
-import { Rng } from '../../src/random.js';
+import { parseDocumentText } from '../../src/core/io/document.js';
+import { parsePlainYaml } from '../../src/core/io/plain-yaml.js';
+import { Rng } from '../../src/core/random.js';
 import { ROOT } from '../helpers.js';
 
 /** The yaml package's reading of a text (value and places), or null when it refuses it. */

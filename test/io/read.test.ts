@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTextBounded } from '../../src/io/read.js';
+import { readTextBounded } from '../../src/core/io/read.js';
 
 /** The one reader's own rules for a file found in a folder: its tree, regular files, never /proc, /sys, /dev. */
 describe('the reader keeps a file in its folder tree', () => {

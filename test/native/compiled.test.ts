@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compiled.js';
-import { grad } from '../../src/grad.js';
-import { Rng } from '../../src/random.js';
-import type { Tensor } from '../../src/tensor.js';
+import { compile } from '../../src/subjects/formula/compiled.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { Rng } from '../../src/core/random.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { expectClose } from './harness.js';
 
 /** compile(): a formula prepared once and run many times gives what grad() gives, on both engines. */

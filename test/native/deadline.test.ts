@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { jsEngine } from '../../src/engine/js.js';
-import type { Engine } from '../../src/engine/types.js';
-import { TimeoutError, withDeadline } from '../../src/limits.js';
-import { matmul } from '../../src/ops/linalg.js';
-import type { Tensor } from '../../src/tensor.js';
-import { Rng } from '../../src/random.js';
+import { jsEngine } from '../../src/core/engine/js.js';
+import type { Engine } from '../../src/core/engine/types.js';
+import { TimeoutError, withDeadline } from '../../src/core/limits.js';
+import { matmul } from '../../src/core/ops/linalg.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { Rng } from '../../src/core/random.js';
 import { expectClose, nativeEngine, oneOpTape } from './harness.js';
 
 /**

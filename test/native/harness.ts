@@ -4,16 +4,16 @@
  * comparison that names the first entry that differs.
  */
 import { expect } from 'vitest';
-import { jsEngine } from '../../src/engine/js.js';
-import { loadNative } from '../../src/engine/native.js';
-import type { Engine } from '../../src/engine/types.js';
-import { makeArena, type Tape, type TapeNode } from '../../src/graph/tape.js';
-import type { ElementwiseDef } from '../../src/ops/elementwise.js';
-import { OPS } from '../../src/ops/index.js';
-import { nnAxis } from '../../src/ops/nn.js';
-import type { Attrs, OpDef } from '../../src/ops/types.js';
-import type { Rng } from '../../src/random.js';
-import { sizeOf, type Shape, type Tensor } from '../../src/tensor.js';
+import { jsEngine } from '../../src/core/engine/js.js';
+import { loadNative } from '../../src/core/engine/native.js';
+import type { Engine } from '../../src/core/engine/types.js';
+import { makeArena, type Tape, type TapeNode } from '../../src/core/graph/tape.js';
+import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import { OPS } from '../../src/core/ops/index.js';
+import { nnAxis } from '../../src/core/ops/nn.js';
+import type { Attrs, OpDef } from '../../src/core/ops/types.js';
+import type { Rng } from '../../src/core/random.js';
+import { sizeOf, type Shape, type Tensor } from '../../src/core/tensor.js';
 
 /** The native engine; a test that needs it fails with the loader's reason when it is missing. */
 export function nativeEngine(): Engine {

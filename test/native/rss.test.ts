@@ -1,12 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compiled.js';
-import { prepare } from '../../src/grad.js';
-import { makeArena } from '../../src/graph/tape.js';
-import { Rng } from '../../src/random.js';
-import type { Tensor } from '../../src/tensor.js';
-import { nativeAddon } from '../../src/engine/native.js';
+import { compile } from '../../src/subjects/formula/compiled.js';
+import { prepare } from '../../src/subjects/formula/grad.js';
+import { makeArena } from '../../src/core/graph/tape.js';
+import { Rng } from '../../src/core/random.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { nativeAddon } from '../../src/core/engine/native.js';
 import { nativeEngine } from './harness.js';
 
 /**

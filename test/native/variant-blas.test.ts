@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNative } from '../../src/engine/native.js';
+import { loadNative } from '../../src/core/engine/native.js';
 import { cli } from '../helpers.js';
 
 /**

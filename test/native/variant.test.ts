@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadNative } from '../../src/engine/native.js';
+import { loadNative } from '../../src/core/engine/native.js';
 
 /**
  * Which build the native tests ran against. `node scripts/build-native.mjs --variant X --test`

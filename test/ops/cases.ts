@@ -1,7 +1,7 @@
-import type { ElementwiseDef } from '../../src/ops/elementwise.js';
-import type { Attrs, OpDef } from '../../src/ops/types.js';
-import type { Rng } from '../../src/random.js';
-import { sizeOf, type Shape, type Tensor } from '../../src/tensor.js';
+import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import type { Attrs, OpDef } from '../../src/core/ops/types.js';
+import type { Rng } from '../../src/core/random.js';
+import { sizeOf, type Shape, type Tensor } from '../../src/core/tensor.js';
 
 /** The shapes and attributes every op of the table is tested on (its rules, and their graph forms). */
 export interface Case {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { grad, prepare, toTensors } from '../../src/grad.js';
-import { hessian } from '../../src/hessian.js';
-import { makeArena } from '../../src/graph/tape.js';
+import { grad, prepare, toTensors } from '../../src/subjects/formula/grad.js';
+import { hessian } from '../../src/subjects/formula/hessian.js';
+import { makeArena } from '../../src/core/graph/tape.js';
 import { jsEngine, nativeEngine } from '../native/harness.js';
 
 /**

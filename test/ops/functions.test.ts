@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FORMULA_FUNCTIONS, FUNCTIONS, OPS, PRINTERS } from '../../src/ops/index.js';
+import { FORMULA_FUNCTIONS, FUNCTIONS, OPS, PRINTERS } from '../../src/core/ops/index.js';
 
 /** The table of formula functions: the one place a function name's meaning is written. */
 describe('formula functions', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { jsEngine } from '../../src/engine/js.js';
-import { buildTape } from '../../src/graph/build.js';
-import { makeArena } from '../../src/graph/tape.js';
-import { isFunctionName, OPS } from '../../src/ops/index.js';
-import { parseProgram } from '../../src/parse/parse.js';
-import type { ElementwiseDef } from '../../src/ops/elementwise.js';
-import { argName, type Attrs, type OpDef } from '../../src/ops/types.js';
-import { Rng } from '../../src/random.js';
-import { scalar, sizeOf, unbroadcast, type Tensor } from '../../src/tensor.js';
+import { jsEngine } from '../../src/core/engine/js.js';
+import { buildTape } from '../../src/core/graph/build.js';
+import { makeArena } from '../../src/core/graph/tape.js';
+import { isFunctionName, OPS } from '../../src/core/ops/index.js';
+import { parseProgram } from '../../src/core/parse/parse.js';
+import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import { argName, type Attrs, type OpDef } from '../../src/core/ops/types.js';
+import { Rng } from '../../src/core/random.js';
+import { scalar, sizeOf, unbroadcast, type Tensor } from '../../src/core/tensor.js';
 import { casesFor, randomInput } from './cases.js';
 
 /**

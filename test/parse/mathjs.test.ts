@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mathParse } from '../../src/parse/mathjs.js';
+import { mathParse } from '../../src/core/parse/mathjs.js';
 
 /**
- * src/parse/mathjs.ts builds mathjs's parser from its factories with small stand-ins
+ * src/core/parse/mathjs.ts builds mathjs's parser from its factories with small stand-ins
  * for typed-function and friends (for start-up time). Here full mathjs — `create(all)`
  * with the number type we configure — is the reference: the trees must be the same
  * node for node, field for field, and the errors the same class, message and position.

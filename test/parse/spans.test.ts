@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import type { Expr } from '../../src/parse/ast.js';
-import { parseProgram } from '../../src/parse/parse.js';
-import { isFunctionName } from '../../src/ops/index.js';
+import { AgError } from '../../src/core/errors.js';
+import type { Expr } from '../../src/core/parse/ast.js';
+import { parseProgram } from '../../src/core/parse/parse.js';
+import { isFunctionName } from '../../src/core/ops/index.js';
 
 const parse = (src: string) => parseProgram(src, { isFunction: isFunctionName });
 const text = (src: string, e: { span: { start: number; end: number } }) => src.slice(e.span.start, e.span.end);

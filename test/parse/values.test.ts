@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import { splitTopLevel } from '../../src/parse/values.js';
-import { parseAt } from '../../src/values.js';
+import { AgError } from '../../src/core/errors.js';
+import { splitTopLevel } from '../../src/core/parse/values.js';
+import { parseAt } from '../../src/core/values.js';
 
 describe('--at values', () => {
   it('splits at top-level commas only', () => {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gradeReport, gradeSubmission, prepareKey } from '../../src/grade/grade.js';
-import { feedbackNames, safeFileName } from '../../src/grade/names.js';
-import { loadKey } from '../../src/grade/key.js';
-import { loadSubmission } from '../../src/grade/submission.js';
+import { gradeReport, gradeSubmission, prepareKey } from '../../src/homework/grade/grade.js';
+import { feedbackNames, safeFileName } from '../../src/homework/grade/names.js';
+import { loadKey } from '../../src/homework/grade/key.js';
+import { loadSubmission } from '../../src/homework/grade/submission.js';
 import { renderFeedback, renderGradeTable } from '../../src/report/grade.js';
 import { renderGradebook, text } from '../../src/report/gradebook.js';
 import { renderGradescope } from '../../src/report/gradescope.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { graphResult } from '../../src/graph-result.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
 import { formatFromPath, renderAscii, renderDot, renderGraph, renderMermaid, renderSvg } from '../../src/report/graph/index.js';
 import { dotToSvg } from '../../src/report/graph/svg.js';
 import { ROOT } from '../helpers.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { graphemeCut, safeName, shorten } from '../../src/safe-text.js';
+import { graphemeCut, safeName, shorten } from '../../src/core/safe-text.js';
 import { cli, ROOT } from '../helpers.js';
 
 /**

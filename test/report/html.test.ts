@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphResult } from '../../src/graph-result.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
 import { formatFromPath, renderGraph } from '../../src/report/graph/index.js';
 import { escapeHtml, renderHtml, scriptJson } from '../../src/report/html/index.js';
 

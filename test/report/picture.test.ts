@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { graphResult } from '../../src/graph-result.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
 import { FONT, renderDot } from '../../src/report/graph/dot.js';
 import { dotToSvg, renderSvg } from '../../src/report/graph/svg.js';
-import { parseAt } from '../../src/values.js';
+import { parseAt } from '../../src/core/values.js';
 import { lectures, type Lecture } from '../helpers.js';
 
 /**

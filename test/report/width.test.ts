@@ -1,12 +1,12 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { derive } from '../../src/derive/index.js';
-import { grad } from '../../src/grad.js';
-import { graphResult } from '../../src/graph-result.js';
+import { derive } from '../../src/subjects/formula/derive/index.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { graphResult } from '../../src/subjects/formula/graph-result.js';
 import { renderDerive } from '../../src/report/derive.js';
 import { renderAscii } from '../../src/report/graph/ascii.js';
 import { renderGrad } from '../../src/report/table.js';
-import { parseAt } from '../../src/values.js';
+import { parseAt } from '../../src/core/values.js';
 import { cli, lectures, type Lecture } from '../helpers.js';
 
 /**

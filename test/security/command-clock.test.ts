@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { limitsOf } from '../../src/cli/common.js';
-import { checkDeadlineNow, startCommandClock, TimeoutError, withDeadline } from '../../src/limits.js';
+import { checkDeadlineNow, startCommandClock, TimeoutError, withDeadline } from '../../src/core/limits.js';
 
 /**
  * `--timeout` bounds a whole command: `grad` reads its `--at` values and then runs, and

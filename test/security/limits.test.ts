@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/errors.js';
-import { grad } from '../../src/grad.js';
-import { DEFAULT_LIMITS, limitsFrom } from '../../src/limits.js';
+import { AgError } from '../../src/core/errors.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { DEFAULT_LIMITS, limitsFrom } from '../../src/core/limits.js';
 import { attack, expectRefused } from './harness.js';
 
 /** Class 1: limits are on by default, in every command and library entry point. */

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grad } from '../../src/grad.js';
-import { parseAt } from '../../src/values.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { parseAt } from '../../src/core/values.js';
 import { attack } from './harness.js';
 
 /** Class 7: names are data, never prototype lookups. */

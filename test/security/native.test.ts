@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nativeAddon } from '../../src/engine/native.js';
+import { nativeAddon } from '../../src/core/engine/native.js';
 import { attack, expectNoTrace } from './harness.js';
 
 /** Class 8: no environment variable or input crashes the native engine. */

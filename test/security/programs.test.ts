@@ -141,8 +141,8 @@ describe('programs under gradcheck --exec are bounded', { timeout: 300_000 }, ()
     writeFileSync(
       entry,
       `import { existsSync } from 'node:fs';\n` +
-        `import { checkProgram } from ${JSON.stringify(join(ROOT, 'src', 'gradcheck-exec.ts'))};\n` +
-        `import { toTensors } from ${JSON.stringify(join(ROOT, 'src', 'grad.ts'))};\n` +
+        `import { checkProgram } from ${JSON.stringify(join(ROOT, 'src', 'api', 'gradcheck-exec.ts'))};\n` +
+        `import { toTensors } from ${JSON.stringify(join(ROOT, 'src', 'subjects', 'formula', 'grad.ts'))};\n` +
         `checkProgram({ exec: ${JSON.stringify(`python3 ${hostile} stall ${m}`)} }, toTensors({ x: [1, 2, 3] }), { requestTimeout: 200, limits: { timeout: 0 } }).catch(() => {});\n` +
         `setInterval(() => { if (existsSync(process.env.AG_STALLED!)) throw new Error('a bug elsewhere'); }, 50);\n`,
     );

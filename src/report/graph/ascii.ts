@@ -1,9 +1,9 @@
 import { Chalk } from 'chalk';
-import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
+import type { GraphEdge, GraphNode, GraphResult } from '../../subjects/formula/graph-result.js';
 import { caption, nodeTitle, quantity, secondary } from './text.js';
-import { shorten } from '../../graph/describe.js';
-import { checkDeadlineNow } from '../../limits.js';
-import { shorten as shortenText } from '../../safe-text.js';
+import { shorten } from '../../core/graph/describe.js';
+import { checkDeadlineNow } from '../../core/limits.js';
+import { shorten as shortenText } from '../../core/safe-text.js';
 import { DEFAULT_WIDTH, wrapProse } from '../layout.js';
 
 /** The styles the picture uses. A chalk instance is one; written out so the published types need no chalk. */

@@ -1,10 +1,10 @@
-import type { Shown } from '../../grad.js';
-import type { GraphEdge, GraphNode, GraphResult } from '../../graph-result.js';
-import { shorten } from '../../graph/describe.js';
-import { checkDeadlineNow } from '../../limits.js';
-import { num } from '../../number-format.js';
-import { graphemeCut } from '../../safe-text.js';
-import type { Nested } from '../../parse/values.js';
+import type { Shown } from '../../subjects/formula/grad.js';
+import type { GraphEdge, GraphNode, GraphResult } from '../../subjects/formula/graph-result.js';
+import { shorten } from '../../core/graph/describe.js';
+import { checkDeadlineNow } from '../../core/limits.js';
+import { num } from '../../core/number-format.js';
+import { graphemeCut } from '../../core/safe-text.js';
+import type { Nested } from '../../core/parse/values.js';
 import { isSummary } from '../format.js';
 import { caption, legend, quantity, term } from './text.js';
 

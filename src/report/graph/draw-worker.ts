@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
-import { AgError } from '../../errors.js';
-import { postResult, type ThreadJob } from '../../thread-budget.js';
+import { AgError } from '../../core/errors.js';
+import { postResult, type ThreadJob } from '../../core/thread-budget.js';
 import { drawHere } from './draw.js';
 
 /**

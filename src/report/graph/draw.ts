@@ -1,5 +1,5 @@
 import type { Viz } from '@viz-js/viz';
-import { AgError } from '../../errors.js';
+import { AgError } from '../../core/errors.js';
 import { FONT } from './dot.js';
 
 /**

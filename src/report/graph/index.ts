@@ -1,11 +1,11 @@
-import { AgError } from '../../errors.js';
-import { checkDeadlineNow } from '../../limits.js';
+import { AgError } from '../../core/errors.js';
+import { checkDeadlineNow } from '../../core/limits.js';
 import { renderHtml } from '../html/index.js';
 import { renderAscii, type GraphColors } from './ascii.js';
 import { renderDot } from './dot.js';
 import { renderGraphJson } from './json.js';
 import { renderMermaid } from './mermaid.js';
-import type { GraphResult } from '../../graph-result.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
 import { renderPng } from './png.js';
 import { renderSvg } from './svg.js';
 import type { DotOptions } from './dot.js';

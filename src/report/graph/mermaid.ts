@@ -1,6 +1,6 @@
 import { COLORS, WHOLE_ENTRIES } from './dot.js';
-import type { GraphResult } from '../../graph-result.js';
-import { checkDeadlineNow } from '../../limits.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
+import { checkDeadlineNow } from '../../core/limits.js';
 import { caption, legend, quantity, secondary } from './text.js';
 
 /**

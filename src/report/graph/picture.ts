@@ -1,7 +1,7 @@
-import { AgError, type ErrorCode } from '../../errors.js';
-import type { GraphResult } from '../../graph-result.js';
-import { DEFAULT_PICTURE_NODES, TimeoutError, withDeadline } from '../../limits.js';
-import { collectWithin, workerScript } from '../../thread-budget.js';
+import { AgError, type ErrorCode } from '../../core/errors.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
+import { DEFAULT_PICTURE_NODES, TimeoutError, withDeadline } from '../../core/limits.js';
+import { collectWithin, workerScript } from '../../core/thread-budget.js';
 import { drawHere } from './draw.js';
 import type { DrawResult } from './draw-worker.js';
 

@@ -1,4 +1,4 @@
-import type { GraphResult } from '../../graph-result.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
 import { renderDot, type DotOptions } from './dot.js';
 import { checkPictureSize, drawPicture, textWithin, type PictureOptions } from './picture.js';
 

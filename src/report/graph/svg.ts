@@ -1,5 +1,5 @@
 import { renderDot, type DotOptions } from './dot.js';
-import type { GraphResult } from '../../graph-result.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
 import { checkPictureSize, drawPicture, textWithin, type PictureOptions } from './picture.js';
 
 /** SVG, laid out by a WASM build of Graphviz (no system package), within the picture's bounds (picture.ts). */

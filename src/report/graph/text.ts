@@ -1,9 +1,9 @@
-import type { Shown } from '../../grad.js';
-import type { Nested } from '../../parse/values.js';
-import { num } from '../../number-format.js';
+import type { Shown } from '../../subjects/formula/grad.js';
+import type { Nested } from '../../core/parse/values.js';
+import { num } from '../../core/number-format.js';
 import { isSummary, nestedText } from '../format.js';
-import { safeText } from '../../safe-text.js';
-import type { GraphNode, GraphResult } from '../../graph-result.js';
+import { safeText } from '../../core/safe-text.js';
+import type { GraphNode, GraphResult } from '../../subjects/formula/graph-result.js';
 
 /** Every picture names things the same way. */
 

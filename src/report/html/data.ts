@@ -1,4 +1,4 @@
-import type { GraphResult } from '../../graph-result.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
 
 /** The page's data: one JSON block in the page, read by page.ts. */
 export interface PageData {

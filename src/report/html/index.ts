@@ -1,4 +1,4 @@
-import type { GraphResult } from '../../graph-result.js';
+import type { GraphResult } from '../../subjects/formula/graph-result.js';
 import { renderDot } from '../graph/dot.js';
 import { checkPictureSize, textWithin, type PictureOptions } from '../graph/picture.js';
 import { dotToSvg } from '../graph/svg.js';

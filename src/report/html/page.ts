@@ -1,9 +1,9 @@
 // The backprop explorer, in the browser: steps through the forward pass node by node and
 // the backward pass edge by edge over the Graphviz picture. It computes nothing: every
 // number comes from the graph result in the page's JSON block (see index.ts).
-import type { GraphEdge, GraphNode, GraphSeed } from '../../graph-result.js';
-import type { Shown } from '../../grad.js';
-import { num } from '../../number-format.js';
+import type { GraphEdge, GraphNode, GraphSeed } from '../../subjects/formula/graph-result.js';
+import type { Shown } from '../../subjects/formula/grad.js';
+import { num } from '../../core/number-format.js';
 import { isSummary } from '../format.js';
 import { COLORS } from '../graph/dot.js';
 import { nodeTitle, quantity, term } from '../graph/text.js';

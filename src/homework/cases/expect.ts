@@ -1,0 +1,119 @@
+import { jsEngine } from '../../core/engine/js.js';
+import { buildTape, VALUE_PLAN } from '../../core/graph/build.js';
+import type { Limits } from '../../core/limits.js';
+import { makeArena, view } from '../../core/graph/tape.js';
+import { isFunctionName } from '../../core/ops/index.js';
+import type { Expr, Program, Stmt } from '../../core/parse/ast.js';
+import { parseProgram } from '../../core/parse/parse.js';
+import { fromNested, type Nested } from '../../core/parse/values.js';
+import { writtenDigits } from '../../verify/precision.js';
+import type { Tensor } from '../../core/tensor.js';
+import type { RawExpected } from './load.js';
+
+/**
+ * What a case expects: numbers (a value, a gradient) or formulas — a student's
+ * hand-derived ∂f/∂x — evaluated at each point and compared with autodiff. A wrong
+ * answer becomes a counterexample in plain words.
+ */
+export type Expected =
+  | {
+      kind: 'numbers';
+      tensor: Tensor;
+      /** significant digits written, entry by entry (0: a number from code, judged by rtol/atol) */
+      digits: Int8Array;
+      /** one number written alone: it stands for every entry of a tensor */
+      literal: boolean;
+    }
+  | { kind: 'formula'; text: string; program: Program };
+
+/**
+ * An expected answer from the case file. Numbers, and text that is a plain decimal
+ * number (`"-0.197"`: how a document's numbers arrive, see load.ts), are numbers with
+ * the digits written; other strings are formulas; arrays may mix numbers and formulas
+ * (`["2*x1", 0]`), which become one array formula. `steps` are the named steps and
+ * inline functions of f, so an answer may use them (`z` for ∂f/∂x of `q = x + y; f = q*z`, or `q`).
+ */
+export function compileExpected(raw: RawExpected, what: string, steps: Stmt[], limits?: Limits): Expected {
+  if (numeric(raw)) {
+    const digits: number[] = [];
+    const nested = toNumbers(raw, digits);
+    const tensor = fromNested(nested, what);
+    return { kind: 'numbers', tensor, digits: Int8Array.from(digits), literal: !Array.isArray(raw) };
+  }
+  const text = typeof raw === 'string' ? raw : arrayFormula(raw);
+  const program = parseProgram(text, { isFunction: isFunctionName, limits });
+  return { kind: 'formula', text, program: { source: text, stmts: [...steps, ...program.stmts] } };
+}
+
+/** Numbers all the way down: numbers, or text that is a decimal number. */
+function numeric(v: RawExpected): boolean {
+  if (typeof v === 'number') return true;
+  if (typeof v === 'string') return writtenDigits(v) !== null;
+  return v.every(numeric);
+}
+
+function toNumbers(v: RawExpected, digits: number[]): Nested {
+  if (typeof v === 'number') {
+    digits.push(0);
+    return v;
+  }
+  if (typeof v === 'string') {
+    digits.push(writtenDigits(v)!);
+    return Number(v);
+  }
+  return v.map((x) => toNumbers(x, digits)) as Nested;
+}
+
+function arrayFormula(v: RawExpected): string {
+  return Array.isArray(v) ? `[${v.map(arrayFormula).join(', ')}]` : String(v);
+}
+
+/** The expected value at a point (its variables' values), under the case's limits. */
+export function evaluateExpected(e: Expected, values: Record<string, Tensor>, limits?: Limits): Tensor {
+  if (e.kind === 'numbers') return e.tensor;
+  return evaluateProgram(e.program, values, limits);
+}
+
+/** A program's value at a point: every variable a constant, nothing differentiated. */
+export function evaluateProgram(program: Program, values: Record<string, Tensor>, limits?: Limits): Tensor {
+  const tape = buildTape(program, values, { wrt: [], limits, plan: VALUE_PLAN });
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  const out = tape.nodes[tape.output];
+  return { shape: out.shape, data: view(arena, out).slice() };
+}
+
+/**
+ * Where a formula answer multiplies two vectors — a dot product, a number — when an
+ * outer product was probably meant: `2*(W*x)*x'` for the answer `2*(W*x)*x`. Each side
+ * of each `*` in the answer is evaluated at the point (only when an answer has the wrong
+ * shape, so the cost does not matter); the first dot product found, outermost first.
+ */
+export function outerProductHint(e: Expected, values: Record<string, Tensor>, limits?: Limits): string | undefined {
+  if (e.kind !== 'formula') return undefined;
+  const own = e.program.stmts.at(-1);
+  if (own?.k !== 'expr') return undefined;
+  const steps = e.program.stmts.slice(0, -1);
+  const text = (x: Expr) => e.text.slice(x.span.start, x.span.end);
+  const shapeOf = (x: Expr) => evaluateProgram({ source: e.text, stmts: [...steps, { k: 'expr', expr: x, span: x.span }] }, values, limits).shape;
+  const queue: Expr[] = [own.expr];
+  for (let seen = 0; queue.length && seen < 64; seen++) {
+    const x = queue.shift()!;
+    if (x.k === 'call') {
+      if (x.fn === 'multiply' && x.args.length === 2) {
+        try {
+          const [a, b] = x.args.map(shapeOf);
+          if (a.length === 1 && b.length === 1) return `${text(x.args[0])}*${parenthesised(text(x.args[1]))}'`;
+        } catch {
+          // a side that cannot be evaluated alone gives no hint
+        }
+      }
+      queue.push(...x.args);
+    } else if (x.k === 'cond') queue.push(x.then, x.else);
+  }
+  return undefined;
+}
+
+function parenthesised(s: string): string {
+  return /^[A-Za-z_]\w*$|^\(.*\)$/.test(s.trim()) ? s.trim() : `(${s.trim()})`;
+}

@@ -1,0 +1,408 @@
+import { AgError } from '../../core/errors.js';
+import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../../subjects/formula/grad.js';
+import { checkDirections, secondOrderTape, type SecondOrderTape } from '../../subjects/formula/hessian.js';
+import { tapeInputs } from '../../verify/tape.js';
+import { checkDeadlineNow } from '../../core/limits.js';
+import type { Limits } from '../../core/limits.js';
+import type { Nested } from '../../core/parse/values.js';
+import { err } from '../../core/number-format.js';
+import { scalar, subscript, type Tensor } from '../../core/tensor.js';
+import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, verdictWords, type AnswerForm } from '../../verify/compare.js';
+import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode } from '../../verify/mistakes.js';
+import { DEFAULT_MIN_DIGITS } from '../../verify/precision.js';
+import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
+import type { CaseSpec } from './load.js';
+import { cached, located, Located, type Answer, type Compiled } from './compile.js';
+import { flat, stepTruths, type Sample } from './sample.js';
+
+/**
+ * Judging a case at its points: the truth itself (f finite, autodiff against finite
+ * differences), then each answer against the truth by the verdict layer — written
+ * digits or rtol/atol, shapes kept, the usual mistakes named — and the findings over all
+ * points gathered into one failure per answer.
+ */
+
+export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
+
+/** One thing a case got wrong, with the first point where it was wrong. */
+export interface CaseFailure {
+  kind: FailureKind;
+  /** `∂f/∂x`, `∂f/∂W1[3,7]`, `f`, `q` */
+  entry: string;
+  /** the counterexample in plain words (with the mistake, when one is recognised) */
+  message: string;
+  /** the usual mistake it is, when recognised at every point where the answer was wrong */
+  mistake?: MistakeCode;
+  /** the field of the case it is about (`expect.gradient.x`, `f`) and its line */
+  field: string;
+  line: number;
+  point: Record<string, Shown>;
+  yours?: number;
+  truth?: number;
+  fd?: number;
+  /** at how many of the judged points it was wrong */
+  failedPoints: number;
+}
+
+/** A gradient as grad gives it (nested arrays) as a tensor of the variable's shape; no check of its entries. */
+function tensorOf(n: Nested): Tensor {
+  if (typeof n === 'number') return scalar(n);
+  if (Array.isArray(n[0])) return { shape: [n.length, (n[0] as number[]).length], data: Float64Array.from(flat(n)) };
+  return { shape: [n.length], data: Float64Array.from(n as number[]) };
+}
+
+/** A formula answer's value at a sample, evaluated once per sample for every answer written the same way. */
+function answerAt(e: Expected, s: Sample, limits: Limits): Tensor {
+  if (e.kind === 'numbers') return e.tensor;
+  s.answers ??= new Map();
+  return cached(s.answers, e.text, () => evaluateExpected(e, s.values, limits));
+}
+
+/** Something wrong at one point. */
+export interface Finding {
+  kind: FailureKind;
+  /** aggregation key across points: one failure per kind and variable */
+  key: string;
+  entry: string;
+  field: string;
+  /** the counterexample, with the mistake when one was recognised */
+  message: string;
+  /** the counterexample alone */
+  detail: string;
+  mistake?: Mistake;
+  yours?: number;
+  truth?: number;
+  fd?: number;
+}
+
+/**
+ * Judge one point: the value is finite, autodiff agrees with finite differences, and
+ * the expected answers (numbers or formulas) agree with autodiff.
+ */
+export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult): Finding[] {
+  return judgeSample(c, { values, r, steps: stepTruths(c, values) });
+}
+
+export function judgeSample(c: Compiled, s: Sample): Finding[] {
+  const out = judgeAutodiff(c, s);
+  if (out.some((f) => f.kind === 'nonfinite')) return out;
+  if (c.order === 2) out.push(...judgeSecondOrder(c, s));
+  for (const a of c.answers) {
+    const v = judgeAnswer(c, a, s);
+    if (!v.ok) out.push(v.finding);
+  }
+  return out;
+}
+
+function where(c: Compiled, s: Sample): string {
+  return pointText(s.values, [...new Set([...c.variables, ...Object.keys(s.r.point)])]);
+}
+
+/** The truth itself at a point: f finite there, autodiff and finite differences agreeing. */
+export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
+  const { r } = s;
+  const at = where(c, s);
+  const out: Finding[] = [];
+  const finding = (f: Omit<Finding, 'detail'>) => out.push({ ...f, detail: f.message });
+  if (!Number.isFinite(r.value)) {
+    const why = r.warnings.find((w) => w.code === 'nonfinite');
+    finding({ kind: 'nonfinite', key: 'nonfinite', entry: 'f', field: 'f', message: `f is ${r.value} at ${at}${why ? ` (${why.message})` : ''}` });
+    return out;
+  }
+  const chk = r.check;
+  const reported = new Set<string>();
+  for (const e of chk?.failures ?? []) {
+    if (reported.has(e.variable)) continue;
+    reported.add(e.variable);
+    finding({
+      kind: 'autodiff',
+      key: `autodiff:${e.variable}`,
+      entry: `∂f/∂${e.entry}`,
+      field: 'f',
+      message: `autodiff ∂f/∂${e.entry} = ${distinct(e.ad, e.fd)[0]} at ${at}, but finite differences give ${distinct(e.ad, e.fd)[1]} (abs err ${err(e.absError)}, rel err ${err(e.relError)}, rtol ${chk!.rtol}, atol ${chk!.atol})`,
+      truth: e.ad,
+      fd: e.fd,
+    });
+  }
+  const dir = chk?.directions?.find((d) => d.status === 'fail');
+  if (dir && !chk!.failures.length) {
+    finding({
+      kind: 'autodiff',
+      key: 'autodiff:direction',
+      entry: '∇f·u',
+      field: 'f',
+      message: `autodiff and finite differences disagree along a random direction u at ${at}: ∇f·u = ${distinct(dir.ad, dir.fd)[0]}, finite differences give ${distinct(dir.ad, dir.fd)[1]}`,
+      truth: dir.ad,
+      fd: dir.fd,
+    });
+  }
+  // a check that judged nothing has not passed: without an answer, autodiff against finite differences is the case's whole verdict
+  // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
+  if (chk?.unjudgedReason && !chk.passed && !out.length && !c.answers.length) {
+    const [what, help] = chk.unjudgedReason.split(' — ');
+    // a case file's author moves its point or gives the answer; the library's caller has the options the reason names
+    const how = c.spec.file === '<gradcheck>' ? help : 'move the point off the kink (at:), or give the expected answer (expect:)';
+    finding({ kind: 'unjudged', key: 'unjudged', entry: 'f', field: 'f', message: `${what} at ${at} — ${how}` });
+  }
+  return out;
+}
+
+/** The formula's tape with its gradient's graph at a point, built once per point. */
+function secondAt(c: Compiled, s: Sample): SecondOrderTape {
+  s.second ??= located('f', () => secondOrderTape(c.spec.f, s.values, { wrt: c.grad.wrt, engine: c.grad.engine, limits: c.grad.limits }));
+  return s.second;
+}
+
+/**
+ * order: 2 — the gradient's own derivatives (gradgradcheck): Hessian-vector products
+ * along random directions against central differences of the gradient along them.
+ */
+export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
+  const v = checkDirections(secondAt(c, s), { rtol: c.rule.rtol, atol: c.rule.atol, eps: c.grad.eps, seed: c.seed });
+  const kinks = v.directions.filter((d) => d.status === 'kink').length;
+  if (kinks)
+    (s.notes ??= []).push(
+      `order 2: ${kinks} of ${v.directions.length} directions cross a kink at ${where(c, s)}; differences of the gradient cannot judge the second derivatives there`,
+    );
+  const worst = v.failures[0];
+  if (v.passed || !worst) return [];
+  const dir = v.directions.find((d) => d.status === 'fail');
+  const message = `second derivatives: autodiff ${worst.entry} = ${distinct(worst.ad, worst.fd)[0]} at ${where(c, s)}, but differences of the gradient give ${distinct(worst.ad, worst.fd)[1]} (abs err ${err(worst.absError)}, rel err ${err(worst.relError)}${dir ? `; ${v.directions.filter((d) => d.status === 'fail').length} of ${v.directions.length} directions disagree` : ''})`;
+  return [
+    {
+      kind: 'second-order',
+      key: 'second-order',
+      entry: worst.entry,
+      field: c.spec.pos.order ? 'order' : 'f',
+      message,
+      detail: message,
+      truth: worst.ad,
+      fd: worst.fd,
+    },
+  ];
+}
+
+/**
+ * ∂²f/∂x∂y at a point: one Hessian-vector product per entry of y, read at x's entries.
+ * Its shape: y's when x is a scalar, x's when y is a scalar, [entries of x, entries of y]
+ * otherwise (a matrix variable's entries in row-major order), a number for two scalars.
+ */
+function hessianBlock(c: Compiled, s: Sample, x: string, y: string, field: string): Tensor {
+  const so = secondAt(c, s);
+  const inputs = tapeInputs(so.tape);
+  const fail = (name: string): never => {
+    throw new Located(field, new AgError('bad-value', `${name} is not differentiated here`));
+  };
+  const place = (name: string) => inputs.find((i) => i.name === name) ?? fail(name);
+  const [px, py] = [place(x), place(y)];
+  const limits = c.grad.limits as Limits;
+  if (py.size > limits.maxEvaluations || px.size * py.size > limits.maxEntries) {
+    throw new Located(
+      field,
+      new AgError(
+        'limit',
+        `∂²f/∂${x}∂${y} has ${px.size} × ${py.size} entries; the limits are ${limits.maxEvaluations} passes (--max-evaluations) and ${limits.maxEntries} entries (--max-entries)`,
+      ),
+    );
+  }
+  const data = new Float64Array(px.size * py.size);
+  const u = new Float64Array(so.n);
+  for (let j = 0; j < py.size; j++) {
+    if ((j & 15) === 0) checkDeadlineNow();
+    u[py.offset + j] = 1;
+    const col = so.hvp(u);
+    u[py.offset + j] = 0;
+    for (let i = 0; i < px.size; i++) data[i * py.size + j] = col[px.offset + i];
+  }
+  const shape = px.shape.length === 0 ? py.shape : py.shape.length === 0 ? px.shape : [px.size, py.size];
+  return { shape, data };
+}
+
+/** One entry of ∂²f/∂x∂y by the entries it pairs: `∂²f/∂x[2]∂y[1]`, `∂²f/∂x∂W[1,2]`, `∂²f/∂x²`. */
+function hessianEntry(a: Answer, s: Sample, k: number): string {
+  const [sx, sy] = [s.values[a.name].shape, s.values[a.by!].shape];
+  const ny = sy.reduce((p, d) => p * d, 1);
+  const [i, j] = [Math.floor(k / ny), k % ny];
+  const [ex, ey] = [sx.length ? subscript(sx, i) : '', sy.length ? subscript(sy, j) : ''];
+  if (!ex && !ey) return a.what;
+  return ex === ey && a.name === a.by ? `∂²f/∂${a.name}${ex}²` : `∂²f/∂${a.name}${ex}∂${a.by}${ey}`;
+}
+
+/** How a second derivative's answer is laid out, for a shape error. */
+function hessianShapeWords(a: Answer): string {
+  return `∂²f/∂${a.name}∂${a.by} has one row per entry of ${a.name} and one column per entry of ${a.by} (the shape of ${a.by} when ${a.name} is a scalar, of ${a.name} when ${a.by} is)`;
+}
+
+/** The true value of an answer's quantity at a point. */
+function truthOf(c: Compiled, a: Answer, s: Sample): Tensor {
+  if (a.kind === 'value') return scalar(s.r.value);
+  if (a.kind === 'step') return s.steps[a.name];
+  if (a.kind === 'hessian') return hessianBlock(c, s, a.name, a.by!, a.field);
+  return tensorOf(s.r.gradient[a.name]);
+}
+
+/** How one answer fares at one point: right (with the rule that judged it), or a finding. */
+export type Verdict = { ok: true; words: string } | { ok: false; finding: Finding };
+
+export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
+  const limits = c.grad.limits as Limits;
+  const truth = truthOf(c, a, s);
+  const yours = located(a.field, () => answerAt(a.expected, s, limits));
+  const form: AnswerForm = a.expected.kind === 'numbers' ? { digits: a.expected.digits, literal: a.expected.literal } : {};
+  const cmp = compare(yours, truth.data, truth.shape, c.rule, form);
+  if (cmp.ok) return { ok: true, words: verdictWords(cmp, c.rule) };
+  const at = where(c, s);
+  const agrees = (y: Tensor, candidate: Tensor) => compare(y, candidate.data, candidate.shape, c.rule, form).ok;
+  const key = a.part;
+  const entryName = a.kind === 'gradient' || a.kind === 'hessian' ? a.what : a.name;
+  if (cmp.shape) {
+    const fix = shapeFix(a, yours, truth, agrees, s.values, limits);
+    // the fix already says it: no words before the message
+    const mistake: Mistake | undefined = fix.transposed ? { code: 'transposed', words: '' } : undefined;
+    const detail = shapeMismatch(
+      a.what,
+      yours,
+      a.kind === 'value' ? 'f' : a.kind === 'hessian' ? a.what : a.name,
+      truth.shape,
+      at,
+      a.kind === 'hessian' ? (fix.words ?? hessianShapeWords(a)) : fix.words,
+    );
+    return { ok: false, finding: { kind: 'shape', key, entry: entryName, field: a.field, message: detail, detail, mistake } };
+  }
+  const entry =
+    a.kind === 'gradient'
+      ? partial(a.name, truth.shape, cmp.flat)
+      : a.kind === 'hessian'
+        ? hessianEntry(a, s, cmp.flat)
+        : truth.shape.length
+          ? `${a.name}${subscript(truth.shape, cmp.flat)}`
+          : a.what;
+  const chk = s.r.check;
+  const fd = a.kind === 'gradient' && chk ? (chk.entries.find((e) => e.entry === a.name + subscript(truth.shape, cmp.flat)) ?? undefined) : null;
+  const more = truth.data.length > 1 ? `; wrong in ${cmp.wrong} of ${truth.data.length} entries` : '';
+  const detail = `${counterexample(entry, cmp.yours, cmp.truth, at, fd)}; ${verdictWords(cmp, c.rule)}${more}`;
+  const mistake =
+    nameMistake({
+      what: a.what,
+      yours,
+      truth,
+      agrees,
+      others: othersOf(c, a, s),
+      factors: a.kind === 'gradient' ? () => factorsAt(c, s) : undefined,
+      fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
+      constantFactors: a.kind === 'gradient',
+    }) ?? undefined;
+  const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : a.kind === 'hessian' ? 'hessian' : 'gradient';
+  return {
+    ok: false,
+    finding: { kind, key, entry, field: a.field, message: withMistake(detail, mistake), detail, mistake, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd },
+  };
+}
+
+export function withMistake(detail: string, m: { words: string } | undefined): string {
+  return m ? `${m.words} — ${detail}` : detail;
+}
+
+/** The likely fix for an answer of the wrong shape: transpose it, or an outer product where a dot product was written. */
+function shapeFix(
+  a: Answer,
+  yours: Tensor,
+  truth: Tensor,
+  agrees: (y: Tensor, t: Tensor) => boolean,
+  values: Record<string, Tensor>,
+  limits: Limits,
+): { words?: string; transposed: boolean } {
+  const t = transposed(truth);
+  if (fitsShape(yours.shape, t.shape)) {
+    const right = agrees(yours, t);
+    const gradient = a.kind === 'gradient' ? ` (a gradient has the shape of its variable)` : '';
+    return { words: `${right ? 'it is the transpose of the true value' : 'transposed, and wrong besides'}${gradient}`, transposed: right };
+  }
+  if (yours.shape.length === 0 && truth.shape.length === 2) {
+    const hint = outerProductHint(a.expected, values, limits);
+    return { words: hint ? `for an outer product write ${hint}` : "a column times a row, u*v', is an outer product", transposed: false };
+  }
+  return { transposed: false };
+}
+
+/** The true values of the other quantities of the same kind at a point, for "swapped". */
+function othersOf(c: Compiled, a: Answer, s: Sample): { what: string; truth: Tensor; yours?: Tensor }[] {
+  const theirs = (name: string): Tensor | undefined => {
+    const other = c.answers.find((b) => b.kind === a.kind && b.name === name);
+    try {
+      return other && answerAt(other.expected, s, c.grad.limits as Limits);
+    } catch {
+      return undefined;
+    }
+  };
+  if (a.kind === 'gradient')
+    return Object.keys(s.r.gradient)
+      .filter((n) => n !== a.name)
+      .map((n) => ({ what: `∂f/∂${n}`, truth: tensorOf(s.r.gradient[n]), yours: theirs(n) }));
+  if (a.kind === 'step')
+    return Object.keys(s.steps)
+      .filter((n) => n !== a.name)
+      .map((n) => ({ what: n, truth: s.steps[n], yours: theirs(n) }));
+  return [];
+}
+
+/** The local derivative of every edge at the point (another run, with edges, only when a wrong answer asks). */
+function factorsAt(c: Compiled, s: Sample): Factor[] {
+  if (s.factors) return s.factors;
+  let edges = s.r.edges;
+  if (!edges.length) {
+    try {
+      edges = grad(c.spec.f, s.values, { ...c.grad, steps: undefined, edges: true, check: false, forwardMode: false }).edges;
+    } catch {
+      edges = [];
+    }
+  }
+  s.factors = edges.flatMap((e) => {
+    const v = e.localValue;
+    if (v === null || (typeof v === 'object' && !Array.isArray(v))) return [];
+    return [{ edge: `${e.fromLabel} → ${e.toLabel}`, local: e.local, value: tensorOf(v as Nested) }];
+  });
+  return s.factors;
+}
+
+/**
+ * What was wrong over all the points, one failure per key: the words of the first point
+ * where it was wrong, at how many points it was, and the mistake when the same mistake
+ * explains every one of them. `findings[k]` are those at `samples[k]`.
+ */
+export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
+  const failures = new Map<string, CaseFailure & { detail: string; words?: string }>();
+  findings.forEach((list, k) => {
+    const s = samples[k];
+    for (const f of list) {
+      const seen = failures.get(f.key);
+      if (seen) {
+        seen.failedPoints++;
+        if (seen.mistake !== f.mistake?.code) seen.mistake = undefined;
+      } else {
+        failures.set(f.key, {
+          kind: f.kind,
+          entry: f.entry,
+          message: f.message,
+          detail: f.detail,
+          mistake: f.mistake?.code,
+          words: f.mistake?.words,
+          field: f.field,
+          line: spec.pos[f.field]?.line ?? spec.line,
+          point: shownPoint(s.values, Object.keys(s.r.point)),
+          yours: f.yours,
+          truth: f.truth,
+          fd: f.fd,
+          failedPoints: 1,
+        });
+      }
+    }
+  });
+  return [...failures.values()].map(({ detail, words, ...f }) => {
+    f.message = withMistake(detail, f.mistake && words ? { words } : undefined);
+    if (!f.mistake) delete f.mistake;
+    if (samples.length > 1)
+      f.message += `${/; wrong in \d+ of \d+ entries$/.test(f.message) ? ',' : '; wrong'} at ${f.failedPoints} of ${samples.length} points`;
+    return f;
+  });
+}

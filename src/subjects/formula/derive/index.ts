@@ -1,0 +1,415 @@
+import { AgError } from '../../../core/errors.js';
+import { limitsFrom, withDeadline, type Limits } from '../../../core/limits.js';
+import { toTensors, unusedArgumentNotes, type GradOptions } from '../grad.js';
+import { buildTape } from '../../../core/graph/build.js';
+import { displayName, localFormula } from '../../../core/graph/describe.js';
+import { makeArena, type Tape, type TapeNode } from '../../../core/graph/tape.js';
+import { jsEngine } from '../../../core/engine/js.js';
+import { isFunctionName } from '../../../core/ops/index.js';
+import { parseProgram } from '../../../core/parse/parse.js';
+import type { Nested } from '../../../core/parse/values.js';
+import { num } from '../../../core/number-format.js';
+import { scalar, type Tensor } from '../../../core/tensor.js';
+import { crossCheck, crossCheckTensor, type CrossCheck } from './check.js';
+import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
+import { formulaOf, tensorGradient } from './tensor.js';
+import { formulaToTex } from './simplify.js';
+import { getOp } from '../../../core/ops/index.js';
+import type { Program } from '../../../core/parse/ast.js';
+import { shapeStr } from '../../../core/tensor.js';
+import { freeVariables } from '../../../core/parse/free.js';
+import { keptForms } from './keep.js';
+import { assertScalarSymbolic, inParams, keptInputs, localExpr, reverseSymbolic, valueExprs, type Kept } from './symbolic.js';
+
+export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
+
+export interface DeriveOptions extends Pick<GradOptions, 'limits'> {
+  /** differentiate with respect to these (default: every variable) */
+  wrt?: string[];
+  /** a point to evaluate at and judge first (scalars only) */
+  at?: Record<string, Tensor | Nested>;
+  /** seed of the random check points */
+  seed?: number;
+  /** how many random points must agree (default 5) */
+  points?: number;
+  /** also write each derivative as LaTeX (mathjs toTex) */
+  latex?: boolean;
+  /** the simplifier (default mathjs simplify, on a worker thread under a time budget); tests put a broken one here */
+  simplify?: (expr: string, opts?: { matrices?: boolean }) => string;
+  /** milliseconds all simplifications together may take (default SIMPLIFY_BUDGET_MS) */
+  simplifyBudgetMs?: number;
+}
+
+export interface DeriveEdge {
+  /** the input node (where the gradient arrives) and the consumer (where it comes from) */
+  from: number;
+  to: number;
+  fromLabel: string;
+  toLabel: string;
+  /** the op table's local derivative ∂to/∂from, in the nodes' names (the lecture's "local gradient") */
+  local: string;
+  /** the same, written in the variables and simplified */
+  localInVariables: string;
+}
+
+export interface DeriveResult {
+  formula: string;
+  /** the formula's statements as written, one per line (`sigma(t) = 1/(1+exp(-t))`, `f = sigma(w*x + b)`) */
+  statements: string[];
+  /** the definitions and steps the derivatives may use (every statement but the last), for evaluating them */
+  prelude: string;
+  /** the variables differentiated, in order of first appearance */
+  variables: string[];
+  /** the formula's value written out in the variables */
+  expression: string;
+  /** ∂f/∂v, simplified; named steps and inline functions kept as written */
+  derivatives: Record<string, string>;
+  /** ∂f/∂v as reverse accumulation wrote it, before simplify */
+  unsimplified: Record<string, string>;
+  /** every edge a gradient flows along, in backprop order */
+  edges: DeriveEdge[];
+  check: CrossCheck;
+  /** with --at: the value and both gradients there */
+  at: { point: Record<string, number>; value: number; gradient: Record<string, number> } | null;
+  notes: string[];
+  /** tensor formulas: the shapes of the variables (from --at; scalars otherwise) */
+  shapes?: Record<string, number[]>;
+  /** tensor formulas: --at gave values (the first cross-check point) */
+  shapesGiven?: boolean;
+  /** with `latex`: ∂f/∂v as LaTeX */
+  latex?: Record<string, string>;
+  /** with `latex`: the steps and inline functions (every statement but the last) as LaTeX */
+  latexDefinitions?: string[];
+}
+
+/** Edges past this many are shown in the variables without simplifying each one. */
+const SIMPLIFY_EDGES = 60;
+/** Expressions longer than this are not given to simplify at all. */
+const SIMPLIFY_MAX_CHARS = 20_000;
+
+/**
+ * The symbolic derivative: reverse accumulation of the op table's local formulas over
+ * the tape, then simplify, then a numeric cross-check against the engine. A
+ * disagreement is an error (a bug report), never a printed derivative.
+ */
+export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult {
+  const limits = limitsFrom(opts.limits);
+  const r = withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
+  if (opts.latex) {
+    r.latex = Object.fromEntries(Object.entries(r.derivatives).map(([v, d]) => [v, formulaToTex(d)]));
+    // the steps and inline functions the derivatives are written with
+    r.latexDefinitions = r.statements.slice(0, -1).map(formulaToTex);
+  }
+  return r;
+}
+
+function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): DeriveResult {
+  const program = parseProgram(formula, { isFunction: isFunctionName, limits });
+  const given = toTensors(opts.at ?? {});
+  const { variables: names } = freeVariables(program);
+  // derive needs no values: scalar placeholders give every variable its shape
+  const values: Record<string, Tensor> = Object.create(null);
+  for (const n of names) values[n] = scalar(1);
+  for (const n of Object.keys(given)) values[n] = given[n];
+  const tape = buildTape(program, values, { limits });
+  if (isTensorFormula(tape)) return deriveTensor(formula, program, given, names, opts, limits);
+  assertScalarSymbolic(tape);
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const all = tape.inputs.map((i) => i.name);
+  const wrt = opts.wrt ?? all;
+  for (const w of wrt) {
+    if (!all.includes(w)) {
+      throw new AgError('usage', `--wrt ${w}: there is no variable ${w} in the formula`, { hint: `the variables are ${all.join(', ')}` });
+    }
+  }
+  const missing = opts.at ? all.filter((v) => !(v in given)) : [];
+  if (missing.length)
+    throw new AgError('missing-value', `--at gives no value for ${missing.join(', ')}`, { hint: `give every variable a value, or leave --at out` });
+
+  // named steps and inline functions stay as written (their definitions are the prelude)
+  const kept = keptForms(program, tape, limits);
+  const exprs = valueExprs(tape, kept);
+  const raw = reverseSymbolic(tape, exprs, kept);
+  const notes: string[] = unusedArgumentNotes(tape);
+  const statements = statementsOf(program);
+  const prelude = statements.slice(0, -1).join('; ');
+
+  // every edge a gradient flows along, in backprop order (a kept call is one step: from its arguments); the first SIMPLIFY_EDGES are simplified too
+  const edges = edgesOf(tape, (n, k) => localExpr(tape, exprs, n, k, kept), kept);
+  if (edges.length > SIMPLIFY_EDGES) notes.push(`edges past the first ${SIMPLIFY_EDGES} are shown unsimplified`);
+
+  // one batch for simplify, under its budget: what it cannot finish in time is shown as accumulated
+  const unsimplified: Record<string, string> = Object.create(null);
+  for (const v of wrt) unsimplified[v] = raw[v];
+  const todo = [...wrt.map((v) => raw[v]), ...edges.slice(0, SIMPLIFY_EDGES).map((e) => e.localInVariables)];
+  const big = todo.map((e) => e.length > SIMPLIFY_MAX_CHARS);
+  // a name or a number is as simple as it gets, and equal expressions are simplified once (simplify is most of derive's time)
+  const plain = (e: string) => /^-?[\w.]+$/.test(e.trim());
+  const unique = [...new Set(todo.filter((e, i) => !big[i] && !plain(e)))];
+  const tidy = simplifyWithin(unique, opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify);
+  const index = new Map(unique.map((e, k) => [e, k]));
+  const results = todo.map((e, i) => (big[i] ? null : plain(e) ? e.trim() : tidy.out[index.get(e)!]));
+  const failures = todo.map((e, i) => (big[i] || plain(e) ? null : tidy.errors[index.get(e)!]));
+  const what = (i: number) => (i < wrt.length ? `∂f/∂${wrt[i]}` : `the local derivative of edge ${i - wrt.length + 1}`);
+  failures.forEach((f, i) => {
+    if (f !== null) notes.push(`simplify could not handle ${what(i)} (${f}); it is shown as accumulated`);
+  });
+  if (big.some(Boolean)) notes.push(`expressions longer than ${SIMPLIFY_MAX_CHARS} characters are shown as accumulated, not simplified`);
+  if (tidy.timedOut)
+    notes.push(
+      `simplify ran out of its time budget (${((opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS) / 1000).toFixed(0)} s); what it did not finish is shown as accumulated (correct, not simplified)`,
+    );
+  const derivatives: Record<string, string> = Object.create(null);
+  wrt.forEach((v, i) => (derivatives[v] = results[i] ?? raw[v]));
+  edges.forEach((e, k) => {
+    if (k < SIMPLIFY_EDGES) e.localInVariables = results[wrt.length + k] ?? e.localInVariables;
+  });
+
+  const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
+  const check = crossCheck(tape, derivatives, { at, seed: opts.seed, points: opts.points, limits, prelude });
+  if (!check.passed) throw bugReport(formula, tape, derivatives, unsimplified, check, opts, prelude);
+  if (check.points.length === 0) {
+    throw new AgError('bad-value', `cannot cross-check the derivative: the formula or its gradient is not finite at any of the ${check.skipped} points tried`, {
+      source: formula,
+      hint: 'give a point inside its domain with --at',
+    });
+  }
+
+  let atResult: DeriveResult['at'] = null;
+  if (at) {
+    const p = check.points.find((x) => x.point === at);
+    if (p) atResult = { point: at, value: valueAt(tape, given), gradient: p.engine };
+    else notes.push('at the --at point the formula or its gradient is not finite, so it was not used');
+  }
+
+  return {
+    formula,
+    statements,
+    prelude,
+    variables: wrt,
+    expression: writtenOut(tape, exprs),
+    derivatives,
+    unsimplified,
+    edges,
+    check,
+    at: atResult,
+    notes,
+  };
+}
+
+/**
+ * Matrix calculus: the gradient's graph (graph/gradient.ts) written as one formula per
+ * variable, simplified with matrix products kept in order, cross-checked entry by entry
+ * against reverse mode at the values given, at random values, and at other shapes.
+ */
+function deriveTensor(formula: string, program: Program, given: Record<string, Tensor>, names: string[], opts: DeriveOptions, limits: Limits): DeriveResult {
+  // shapes come from --at; a variable without a value is a scalar, and the result says so
+  const missing = names.filter((v) => !(v in given));
+  const values: Record<string, Tensor> = { ...Object.fromEntries(missing.map((v) => [v, scalar(0.5)])), ...given };
+  const tape = buildTape(program, values, { wrt: opts.wrt, limits });
+  const out = tape.nodes[tape.output];
+  if (out.size !== 1) {
+    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, {
+      span: out.span,
+      source: formula,
+      hint: 'reduce it (sum(...)), or use autograd-cli jacobian',
+    });
+  }
+  if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
+  const wrt = tape.inputs.map((i) => i.name);
+  const g = tensorGradient(tape);
+  const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
+  const notes: string[] = unusedArgumentNotes(tape);
+  const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
+  if (scalars.length)
+    notes.push(
+      `${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`,
+    );
+  const unsimplified: Record<string, string> = {};
+  let specific = false;
+  wrt.forEach((v, k) => {
+    const id = g.grads[k];
+    if (id === null) {
+      unsimplified[v] = '0';
+      return;
+    }
+    const f = formulaOf(g, id, indexVars);
+    unsimplified[v] = f.text;
+    specific ||= f.shapeSpecific;
+  });
+  // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
+  const derivatives: Record<string, string> = Object.create(null);
+  const tidy = simplifyWithin(
+    wrt.map((v) => unsimplified[v]),
+    opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS,
+    opts.simplify,
+    { matrices: true },
+  );
+  wrt.forEach((v, i) => {
+    derivatives[v] = tidy.out[i] ?? unsimplified[v];
+    if (tidy.errors[i] !== null) notes.push(`simplify could not handle ∂f/∂${v} (${tidy.errors[i]}); it is shown as accumulated`);
+  });
+  if (tidy.timedOut) notes.push(`simplify ran out of its time budget; what it did not finish is shown as accumulated (correct, not simplified)`);
+  // each derivative on its own: simplify is not told everything about matrices (it may regroup
+  // A .* (2 * B) * C), so a simplified form that disagrees falls back to the accumulated one
+  const judge = (v: string, text: string): CrossCheck | null => {
+    try {
+      return crossCheckTensor(formula, { [v]: text }, values, {
+        wrt: [v],
+        indexVars: tape.indexVars,
+        seed: opts.seed,
+        points: opts.points,
+        limits,
+        sized: specific,
+      });
+    } catch (e) {
+      if (e instanceof AgError && e.code === 'engine') return null;
+      throw e;
+    }
+  };
+  const checks: CrossCheck[] = [];
+  for (const v of wrt) {
+    let c = judge(v, derivatives[v]);
+    if (!c?.passed && derivatives[v] !== unsimplified[v]) {
+      const raw = judge(v, unsimplified[v]);
+      if (raw?.passed) {
+        notes.push(`simplify changed ∂f/∂${v} into a formula that disagrees with reverse mode (${derivatives[v]}); the accumulated form is shown`);
+        derivatives[v] = unsimplified[v];
+        c = raw;
+      }
+    }
+    if (!c)
+      throw new AgError('engine', `derive: the formula ∂f/∂${v} = ${derivatives[v]} does not evaluate at the values given`, {
+        source: formula,
+        hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula',
+      });
+    if (!c.passed) throw tensorBugReport(formula, derivatives, c);
+    checks.push(c);
+  }
+  const check: CrossCheck = {
+    ...checks[0],
+    points: checks[0].points.map((p, k) => ({
+      ...p,
+      engine: Object.assign({}, ...checks.map((c) => c.points[k]?.engine)),
+      symbolic: Object.assign({}, ...checks.map((c) => c.points[k]?.symbolic)),
+    })),
+    maxAbsError: Math.max(...checks.map((c) => c.maxAbsError)),
+    maxRelError: Math.max(...checks.map((c) => c.maxRelError)),
+    skipped: Math.max(...checks.map((c) => c.skipped)),
+    shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
+  };
+  if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
+  const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
+  const statements = statementsOf(program);
+  return {
+    formula,
+    statements,
+    prelude: statements.slice(0, -1).join('; '),
+    variables: wrt,
+    expression: formula,
+    derivatives,
+    unsimplified,
+    edges,
+    check,
+    at: null,
+    notes,
+    shapes: Object.fromEntries(names.filter((v) => v in values && !tape.indexVars.includes(v)).map((v) => [v, [...values[v].shape]])),
+    shapesGiven: Object.keys(given).length > 0,
+  };
+}
+
+/**
+ * Every edge a gradient flows along, in backprop order, with the op table's local formula
+ * and its reading in the variables; a kept call is one step, from its arguments.
+ */
+function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string, kept?: Kept): DeriveEdge[] {
+  const edges: DeriveEdge[] = [];
+  const reached = new Set([tape.output]);
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    if (!n.active || !reached.has(id)) continue;
+    const call = kept?.calls.get(id);
+    keptInputs(n, kept).forEach((from, k) => {
+      reached.add(from);
+      if (!tape.nodes[from].active) return;
+      const local = call
+        ? inParams(
+            call.partials[k],
+            call.params,
+            call.args.map((a) => displayName(tape, tape.nodes[a])),
+          )
+        : localFormula(tape, n, k);
+      edges.push({ from, to: id, fromLabel: displayName(tape, tape.nodes[from]), toLabel: displayName(tape, n), local, localInVariables: inVariables(n, k) });
+    });
+  }
+  return edges;
+}
+
+/** Tensors, or ops with no scalar local formula: matrix calculus. */
+function isTensorFormula(tape: Tape): boolean {
+  return tape.nodes.some((n) => n.shape.length > 0 || !['elementwise', 'compare', 'leaf'].includes(getOp(n.op).family));
+}
+
+function tensorBugReport(formula: string, derivatives: Record<string, string>, check: CrossCheck): AgError {
+  const d = check.disagreement!;
+  const v = d.variable.replace(/\[.*$/, '');
+  return new AgError(
+    'engine',
+    `derive: the matrix formula ∂f/∂${v} = ${derivatives[v]} gives ${num(d.entry!.symbolic, 17)} for ${d.variable} at shapes ${JSON.stringify(d.shapes)}, but the engine's gradient is ${num(d.entry!.engine, 17)}`,
+    { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' },
+  );
+}
+
+/** The formula's statements as written, one each; the last, when an expression, as `f = …`. */
+function statementsOf(program: Program): string[] {
+  return program.stmts.map((st, i) => {
+    const text = program.source.slice(st.span.start, st.span.end).trim();
+    return i === program.stmts.length - 1 && st.k === 'expr' ? `f = ${text}` : text;
+  });
+}
+
+/** The formula written out in the variables; as kept (steps, calls) when writing it out would pass the limit. */
+function writtenOut(tape: Tape, kept: string[]): string {
+  try {
+    return valueExprs(tape)[tape.output];
+  } catch (e) {
+    if (e instanceof AgError && e.code === 'limit') return kept[tape.output];
+    throw e;
+  }
+}
+
+function valueAt(tape: Tape, values: Record<string, Tensor>): number {
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  return arena[tape.nodes[tape.output].offset];
+}
+
+/** A disagreement: the numbers, and whether simplify or the accumulation is to blame. */
+function bugReport(
+  formula: string,
+  tape: Tape,
+  derivatives: Record<string, string>,
+  unsimplified: Record<string, string>,
+  check: CrossCheck,
+  opts: DeriveOptions,
+  prelude: string,
+): AgError {
+  const d = check.disagreement!;
+  const point = Object.entries(d.point)
+    .map(([k, v]) => `${k}=${num(v, 17)}`)
+    .join(', ');
+  const rawCheck = crossCheck(
+    tape,
+    { [d.variable]: unsimplified[d.variable] },
+    { at: d.point, seed: opts.seed, points: opts.points, limits: limitsFrom(opts.limits), prelude },
+  );
+  const blame = rawCheck.passed
+    ? `mathjs simplify changed it: the unsimplified ${unsimplified[d.variable].length > 200 ? 'expression' : unsimplified[d.variable]} agrees`
+    : 'the reverse accumulation of local formulas is wrong before simplify too (an op table local formula?)';
+  return new AgError(
+    'engine',
+    `derive: the symbolic ∂f/∂${d.variable} = ${derivatives[d.variable]} gives ${num(d.symbolic[d.variable], 17)} at ${point}, but the engine's gradient is ${num(d.engine[d.variable], 17)}; ${blame}`,
+    { source: formula, hint: 'this is a bug in autograd-cli, so no derivative is printed; please report it with the formula' },
+  );
+}

@@ -1,0 +1,200 @@
+import { AgError } from '../../../core/errors.js';
+import type { Tape, TapeNode } from '../../../core/graph/tape.js';
+import { getOp } from '../../../core/ops/index.js';
+import { argName, LOCAL_NAME } from '../../../core/ops/types.js';
+
+/**
+ * Symbolic reverse accumulation over the tape. The same walk as the numeric reverse
+ * pass, with strings instead of numbers: every node's value is an expression in the
+ * variables, and the adjoint of an input is Σ over its consumers of
+ * upstream × local, where `local` is the op table's formula for that edge with the
+ * inputs' expressions substituted for a, b, … and the node's own for s.
+ */
+
+/** Longest expression we build before calling the derivative too large to write down. */
+export const MAX_EXPR = 200_000;
+
+const INFIX: Record<string, string> = {
+  add: '+',
+  subtract: '-',
+  multiply: '*',
+  divide: '/',
+  pow: '^',
+  larger: '>',
+  smaller: '<',
+  largerEq: '>=',
+  smallerEq: '<=',
+  equal: '==',
+  unequal: '!=',
+  and: 'and',
+  or: 'or',
+};
+const PREFIX: Record<string, string> = { unaryMinus: '-', unaryPlus: '+', not: 'not ' };
+
+/** The op families whose scalar rules are formulas in a, b and s (and nothing else). */
+const SYMBOLIC_FAMILIES = new Set(['elementwise', 'compare', 'leaf']);
+
+/**
+ * What derive writes as the user did rather than expanded: named steps by their names,
+ * calls of inline functions as calls, with each function's partial derivatives.
+ */
+export interface Kept {
+  /** node id → the step name it is written as (never the output) */
+  names: Map<number, string>;
+  /** node id of a call's value → the call */
+  calls: Map<number, KeptCall>;
+}
+
+export interface KeptCall {
+  fn: string;
+  params: string[];
+  /** the argument nodes, one per parameter */
+  args: number[];
+  /** ∂fn/∂param, one per parameter, as formulas in the parameters (and fn itself: `sigma(t)*(1 - sigma(t))`) */
+  partials: string[];
+}
+
+/** The inputs a node is written with: a kept call's arguments, or its own inputs. */
+export function keptInputs(n: TapeNode, kept?: Kept): number[] {
+  return kept?.calls.get(n.id)?.args ?? n.inputs;
+}
+
+/** Every node's value as an expression in the variables (constants written out; with `kept`, steps and calls as written). */
+export function valueExprs(tape: Tape, kept?: Kept): string[] {
+  const out: string[] = [];
+  for (const n of tape.nodes) {
+    const name = kept?.names.get(n.id);
+    if (name !== undefined && n.id !== tape.output) {
+      out.push(name);
+      continue;
+    }
+    const call = kept?.calls.get(n.id);
+    if (call) {
+      out.push(guard(`${call.fn}(${call.args.map((i) => out[i]).join(', ')})`));
+      continue;
+    }
+    const args = n.inputs.map((i) => wrap(out[i]));
+    let e: string;
+    if (n.op === 'input') e = n.label;
+    else if (n.op === 'const') e = constText(n.attrs.value!.data[0]);
+    else if (INFIX[n.op]) e = `${args[0]} ${INFIX[n.op]} ${args[1]}`;
+    else if (PREFIX[n.op]) e = `${PREFIX[n.op]}${args[0]}`;
+    else if (n.op === 'select') e = `${args[0]} ? ${args[1]} : ${args[2]}`;
+    else e = `${n.op}(${n.inputs.map((i) => out[i]).join(', ')})`;
+    out.push(guard(e));
+  }
+  return out;
+}
+
+/**
+ * The op table's local derivative ∂node/∂input_k as an expression in the variables:
+ * `cos(a)` with a = x^2 is `cos(x ^ 2)`.
+ */
+export function localExpr(_tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
+  const call = kept?.calls.get(n.id);
+  if (call)
+    return inParams(
+      call.partials[k],
+      call.params,
+      call.args.map((i) => exprs[i]),
+    );
+  const raw = getOp(n.op).local(n.inputs.length, n.attrs)[k];
+  if (raw === undefined) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
+  const names = new Map<string, string>();
+  n.inputs.forEach((id, j) => names.set(argName(j), wrap(exprs[id])));
+  names.set('s', wrap(exprs[n.id]));
+  return raw.replace(LOCAL_NAME, (m) => names.get(m) ?? m);
+}
+
+/** Refuse what derive cannot write as a formula: tensors, and ops whose rules are not scalar formulas. */
+export function assertScalarSymbolic(tape: Tape): void {
+  for (const n of tape.nodes) {
+    if (n.shape.length > 0) {
+      const text = n.span ? tape.source.slice(n.span.start, n.span.end) : n.label;
+      throw new AgError('unsupported', `derive works on scalar formulas, and ${text} has shape [${n.shape.join(',')}]`, {
+        span: n.span,
+        source: tape.source,
+        hint: 'for tensors use autograd-cli grad (numbers), or autograd-cli jacobian for vector-valued formulas',
+      });
+    }
+    const op = getOp(n.op);
+    if (!SYMBOLIC_FAMILIES.has(op.family)) {
+      throw new AgError('unsupported', `derive handles scalar elementwise ops; ${n.op} is a tensor op with no scalar local formula`, {
+        span: n.span,
+        source: tape.source,
+        hint: 'use autograd-cli grad for its gradient',
+      });
+    }
+  }
+}
+
+/** A formula in a function's parameters with the call's arguments put in (`sigma(t)` with t = w*x + b). */
+export function inParams(formula: string, params: string[], args: string[]): string {
+  return formula.replace(/(?<![\w.])([A-Za-z_]\w*)(?!\w|\s*\()/g, (name, _m: string, at: number) => {
+    const k = params.indexOf(name);
+    if (k < 0) return name;
+    // a sole argument, f(t), needs no parentheses of its own
+    const before = formula.slice(0, at).trimEnd().slice(-1);
+    const after = formula.slice(at + name.length).trimStart()[0];
+    return (before === '(' || before === ',') && (after === ')' || after === ',') ? args[k] : wrap(args[k]);
+  });
+}
+
+/** ∂output/∂v for every differentiable variable v, unsimplified: reverse accumulation of local formulas. */
+export function reverseSymbolic(tape: Tape, exprs: string[], kept?: Kept): Record<string, string> {
+  const adjoint: string[][] = tape.nodes.map(() => []);
+  adjoint[tape.output].push('1');
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    const terms = adjoint[id];
+    const inputs = keptInputs(n, kept);
+    if (!n.active || inputs.length === 0 || terms.length === 0) continue;
+    // gradients add at branches
+    const upstream = sum(terms);
+    inputs.forEach((i, k) => {
+      if (!tape.nodes[i].active) return;
+      const local = localExpr(tape, exprs, n, k, kept);
+      // downstream = local × upstream (written local first, as by hand: 2*x*cos(x^2))
+      adjoint[i].push(guard(upstream === '1' ? `(${local})` : `(${local}) * ${wrap(upstream)}`));
+    });
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const inp of tape.inputs) out[inp.name] = adjoint[inp.node].length ? sum(adjoint[inp.node]) : '0';
+  return out;
+}
+
+function sum(terms: string[]): string {
+  return terms.length === 1 ? terms[0] : guard(terms.map(wrap).join(' + '));
+}
+
+/** An operand that needs no parentheses: a name, an unsigned number, or one balanced call f(...). */
+export function wrap(s: string): string {
+  if (/^[A-Za-z_]\w*$/.test(s) || /^\d[\d.]*(e[+-]?\d+)?$/.test(s)) return s;
+  if (/^[A-Za-z_]\w*\(/.test(s) && s.endsWith(')') && closesAtEnd(s, s.indexOf('('))) return s;
+  return `(${s})`;
+}
+
+function closesAtEnd(s: string, open: number): boolean {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i === s.length - 1;
+  }
+  return false;
+}
+
+function constText(v: number): string {
+  if (v === Math.PI) return 'pi';
+  if (v === Math.E) return 'e';
+  // shortest text that reads back as the same float64
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
+function guard(e: string): string {
+  if (e.length > MAX_EXPR) {
+    throw new AgError('limit', `the symbolic derivative grows past ${MAX_EXPR} characters (shared subexpressions repeat when written as one formula)`, {
+      hint: 'use autograd-cli grad for its value at a point',
+    });
+  }
+  return e;
+}
