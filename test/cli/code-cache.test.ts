@@ -74,11 +74,14 @@ describe('the code cache', () => {
     expect(existsSync(join(dir, 'xdg'))).toBe(false);
   });
 
-  it.runIf(nodeCompileCache)(`Node ≥ 22 (here ${process.version}): Node's compile cache is kept in the user's cache folder, for what the bundle loads later`, () => {
-    const r = run(['derive', 'x^2*sin(x)', '--wrt', 'x']);
-    expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(join(userCache, 'compile-cache')).length).toBeGreaterThan(0);
-  });
+  it.runIf(nodeCompileCache)(
+    `Node ≥ 22 (here ${process.version}): Node's compile cache is kept in the user's cache folder, for what the bundle loads later`,
+    () => {
+      const r = run(['derive', 'x^2*sin(x)', '--wrt', 'x']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(join(userCache, 'compile-cache')).length).toBeGreaterThan(0);
+    },
+  );
 
   it.runIf(!nodeCompileCache)(`Node 20 (here ${process.version}): no compile cache folder is made`, () => {
     expect(run(['grad', 'x^2', '--at', 'x=1']).status).toBe(0);
