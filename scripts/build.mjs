@@ -54,7 +54,7 @@ await build({
   entryPoints: ['src/cli/entry.ts'],
   outfile: 'dist/cli.cjs',
   minify: !process.env.AUTOGRAD_NO_MINIFY,
-  // `import.meta.url` (files found beside the bundle: workers, dist/index.js), made when
+  // `import.meta.url` (files found beside the bundle: workers, dist/index.cjs), made when
   // first read: node:url's pathToFileURL at start-up costs ~1 ms
   define: { 'import.meta.url': '__autograd_cli_url.href', ...explorerPage, ...version },
   banner: { js: "const __autograd_cli_url = { get href() { return require('node:url').pathToFileURL(__filename).href; } };" },
@@ -81,31 +81,34 @@ await build({
 }
 // the whole-instance mathjs that only derive needs, beside the bundle (see mathjsDirect)
 await mathjs.buildSide(build, { ...common, format: 'cjs', outfile: 'dist/cli-mathjs.cjs', minify: true });
-await build({
-  ...common,
-  format: 'esm',
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
-  define: explorerPage,
-  // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+// The library, one bundle for both module systems: CommonJS (dist/index.cjs, what jest's
+// default set-up and any require() load) with an ES-module face over it (dist/index.js,
+// `export *`: Node finds the names in esbuild's CommonJS export list). One copy, so AgError
+// and the engine's state are the same whichever way a program loads it. `import.meta.url`
+// (the worker bundles and the engine found beside it) becomes the file's URL.
+const cjsUrl = {
+  define: { 'import.meta.url': '__autograd_lib_url' },
+  banner: { js: "const __autograd_lib_url = require('node:url').pathToFileURL(__filename).href;" },
+};
+await build({ ...common, ...cjsUrl, format: 'cjs', entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', define: { ...cjsUrl.define, ...explorerPage } });
 // `autograd-cli/vitest`: the gradient matcher, its own small entry over the library's bundle
+// (the library itself is beside it, loaded once, not a second copy in this file)
 await build({
   ...common,
-  format: 'esm',
+  ...cjsUrl,
+  format: 'cjs',
   entryPoints: ['src/vitest.ts'],
-  outfile: 'dist/vitest.js',
+  outfile: 'dist/vitest.cjs',
   plugins: [
     {
       name: 'library-beside',
       setup(b) {
-        // the library itself is dist/index.js, loaded once, not a second copy in this file
-        b.onResolve({ filter: /^\.\/index\.js$/ }, (args) => (/src[\\/]vitest\.ts$/.test(args.importer) ? { path: './index.js', external: true } : undefined));
+        b.onResolve({ filter: /^\.\/index\.js$/ }, (args) => (/src[\\/]vitest\.ts$/.test(args.importer) ? { path: './index.cjs', external: true } : undefined));
       },
     },
   ],
 });
+for (const name of ['index', 'vitest']) writeFileSync(`dist/${name}.js`, `// ${name === 'index' ? 'autograd-cli' : 'autograd-cli/vitest'} as an ES module: the CommonJS bundle beside it\nexport * from './${name}.cjs';\n`);
 // `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/homework/cases/pool.ts
 await build({
   ...common,
