@@ -108,7 +108,11 @@ await build({
     },
   ],
 });
-for (const name of ['index', 'vitest']) writeFileSync(`dist/${name}.js`, `// ${name === 'index' ? 'autograd-cli' : 'autograd-cli/vitest'} as an ES module: the CommonJS bundle beside it\nexport * from './${name}.cjs';\n`);
+for (const name of ['index', 'vitest'])
+  writeFileSync(
+    `dist/${name}.js`,
+    `// ${name === 'index' ? 'autograd-cli' : 'autograd-cli/vitest'} as an ES module: the CommonJS bundle beside it\nexport * from './${name}.cjs';\n`,
+  );
 // `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/homework/cases/pool.ts
 await build({
   ...common,

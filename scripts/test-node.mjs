@@ -46,7 +46,8 @@ export function nodeBin(major) {
     }
   }
   const v = spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' });
-  if (v.status !== 0 || !v.stdout.startsWith(`v${major}.`)) throw new Error(`test-node: ${join(bin, 'node')} does not run as Node ${major}: ${(v.stderr || String(v.error)).trim()}`);
+  if (v.status !== 0 || !v.stdout.startsWith(`v${major}.`))
+    throw new Error(`test-node: ${join(bin, 'node')} does not run as Node ${major}: ${(v.stderr || String(v.error)).trim()}`);
   return { bin, version: v.stdout.trim() };
 }
 
