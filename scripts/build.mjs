@@ -12,10 +12,19 @@
 //   so is yargs, which only a command line that is not plain needs (src/cli/plain.ts).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
+import { build as esbuild } from 'esbuild';
 import { lazyAssert, lazyModule, lazyStringWidth, mathjsDirect, noHelpCache, noVersionGuess } from './esbuild-plugins.mjs';
+import { noticesText } from './notices.mjs';
+
+// every bundle's metafile, for THIRD_PARTY_NOTICES (scripts/notices.mjs): [what it is, metafile]
+const metas = [];
+async function build(options, label = options.outfile) {
+  const result = await esbuild({ ...options, metafile: true });
+  metas.push([label, result.metafile]);
+  return result;
+}
 
 const common = {
   bundle: true,
@@ -31,17 +40,20 @@ for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli
 
 // The backprop explorer's page script (src/report/html/page.ts), bundled for the browser
 // and given to both bundles as a string (the same options as src/report/html/script.ts).
-const page = await build({
-  entryPoints: ['src/report/html/page.ts'],
-  bundle: true,
-  format: 'iife',
-  platform: 'browser',
-  target: ['chrome100', 'firefox100', 'safari15'],
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  write: false,
-});
+const page = await build(
+  {
+    entryPoints: ['src/report/html/page.ts'],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  },
+  'the explorer page (in dist/cli.cjs, dist/index.cjs)',
+);
 const explorerPage = { __AUTOGRAD_EXPLORER_PAGE__: JSON.stringify(page.outputFiles[0].text) };
 
 // `--version` prints this package's own version, wherever the CLI runs from
@@ -141,6 +153,15 @@ await build({
   minify: true,
   supported: { 'dynamic-import': false },
 });
+
+// THIRD_PARTY_NOTICES: the licences of every package in the bundles above; and, for its
+// test (test/package/notices.test.ts), which files each bundle was made of
+writeFileSync('THIRD_PARTY_NOTICES', noticesText(metas));
+mkdirSync('node_modules/.cache/autograd-cli', { recursive: true });
+writeFileSync(
+  'node_modules/.cache/autograd-cli/bundle-inputs.json',
+  JSON.stringify(Object.fromEntries(metas.map(([label, meta]) => [label, Object.keys(meta.inputs)]))),
+);
 
 // The library's type declarations (dist/types, "types" in package.json), when TypeScript is installed.
 let tsc = null;
