@@ -315,7 +315,11 @@ if (built && (blas || cross) && variant.startsWith('prebuild')) {
     process.exit(1);
   }
   const glibc = needs ? `; needs glibc ${needs.newest.GLIBC?.join('.') ?? '(none)'}` : '';
-  const checked = cross ? (d ? `; self-test passed under ${runner.node[0]}, node ${runner.version}` : `; not load-checked: ${runner.missing}`) : `; BLAS here: ${blas}`;
+  const checked = cross
+    ? d
+      ? `; self-test passed under ${runner.node[0]}, node ${runner.version}`
+      : `; not load-checked: ${runner.missing}`
+    : `; BLAS here: ${blas}`;
   console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s${glibc}${checked})`);
   process.exit(args.includes('--test') && !cross ? runNativeTests(prebuilt) : 0);
 }
