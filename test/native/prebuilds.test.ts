@@ -68,6 +68,27 @@ describe.each(TARGETS)('the $target prebuild', ({ target, machine, name }) => {
   });
 });
 
+describe('doctor', () => {
+  it('lists every prebuild with the glibc it needs, which one is for this machine and what became of it, and the C library here', () => {
+    const here = `${process.platform}-${process.arch}`;
+    const r = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.platform).toBe(here);
+    expect(d.libc).toMatch(/^glibc 2\.\d+$/);
+    expect(d.prebuilds.map((p: { target: string }) => p.target)).toEqual([here, ...TARGETS.map((t) => t.target).filter((t) => t !== here)]);
+    const mine = d.prebuilds[0];
+    expect(mine.needs).toMatch(/^glibc 2\.(1\d|2[0-8])$/);
+    // the prebuild, unless a newer local build of a clone was loaded first
+    if (d.source === 'prebuild') expect(mine.use).toBe('loaded');
+    else expect(mine.use).toMatch(/^not used: /);
+    for (const other of d.prebuilds.slice(1)) expect(other.use).toBe('for another machine');
+    const text = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }).stdout;
+    expect(text).toMatch(new RegExp(`^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds[1].target} \\(needs glibc 2\\.\\d+\\): for another machine$`, 'm'));
+    expect(text).toMatch(/^C library +glibc 2\.\d+$/m);
+  });
+});
+
 describe('a prebuild that needs a newer glibc than this machine has', () => {
   let dir: string;
   beforeAll(() => {
