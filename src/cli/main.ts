@@ -106,7 +106,7 @@ function unknownCommand(argv: string[]): AgError | null {
 
 /** The options every command has (besides yargs's --help and --version). */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  color: { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' },
+  color: { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set and not empty)' },
 };
 
 const SCRIPT_NAME = 'autograd-cli';
