@@ -166,7 +166,9 @@ export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresAr
  */
 export function limitsOf(args: LimitArgs, timeout: 'command' | 'each' = 'command'): Limits {
   const flags: LimitArgs = {};
-  for (const f of LIMIT_FLAGS) flags[f.key] = args[f.key];
+  // yargs names a flag's value by the flag (--max-file-size: maxFileSize), not by the limit's key (maxFileBytes)
+  const given = args as Record<string, number | undefined>;
+  for (const f of LIMIT_FLAGS) flags[f.key] = given[f.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] ?? args[f.key];
   const limits = limitsFromFlags(flags);
   startCommandClock(timeout === 'command' ? limits.timeout : Infinity);
   return limits;
