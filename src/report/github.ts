@@ -89,9 +89,12 @@ export function workspacePath(file: string, workspace: string | undefined): stri
   return rel.split(sep).join('/');
 }
 
+/** Whether a case's file is a file at all (not `<inline>`, the command line, nor `<stdin>`): only a file can be annotated. */
+const inWorkspace = (file: string) => !/^<[a-z]+>$/.test(file);
+
 function command(n: Note, workspace: string | undefined): string {
   const props = [
-    ...(n.file !== '<inline>'
+    ...(inWorkspace(n.file)
       ? [
           `file=${prop(workspacePath(n.file, workspace))}`,
           ...(n.line !== undefined ? [`line=${n.line}`] : []),
@@ -121,7 +124,7 @@ export const SUMMARY_ROWS = 1000;
  * run and the files not read, each with its place in the workspace.
  */
 export function renderGithubSummary(report: CheckReport, o: GithubOptions = {}): string {
-  const where = (file: string, line?: number, col?: number) => (file === '<inline>' ? '' : location(workspacePath(file, o.workspace), line ?? 1, col));
+  const where = (file: string, line?: number, col?: number) => location(inWorkspace(file) ? workspacePath(file, o.workspace) : file, line ?? 1, col);
   const out = [`### autograd-cli check`, '', cell(summaryLine(report)), ''];
   const failures = report.cases.flatMap((r) => (r.status === 'fail' ? r.failures.map((f) => ({ r, f })) : []));
   if (failures.length) {
