@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { packageRoot } from '../core/engine/native.js';
 import { AgError } from '../core/errors.js';
 import { closest } from '../core/graph/suggest.js';
+import { safeName } from '../core/safe-text.js';
 import { EXIT_USAGE, terminalWidth, writeError } from './common.js';
 import { readPlain, type CommandModuleLike } from './plain.js';
 import type { OptionSpec } from './options.js';
@@ -94,10 +95,33 @@ function usageError(e: AgError, wantsJson: boolean): never {
   process.exit(EXIT_USAGE);
 }
 
+/** `autograd-cli completion [bash|zsh]`: yargs's completion script, for the shell named (default: $SHELL's). */
+const COMPLETION = 'completion';
+const SHELLS = ['bash', 'zsh'];
+
+/**
+ * The shell `completion` writes for: the one named, else $SHELL's. yargs picks its script
+ * (and the form of its answers) by $SHELL, so this process's SHELL is set to it.
+ */
+function completionShell(argv: string[]): AgError | null {
+  const [, shell, ...rest] = argv;
+  if (rest.length || (shell !== undefined && !SHELLS.includes(shell)))
+    return new AgError(
+      'usage',
+      `completion takes one shell, bash or zsh${shell !== undefined && !SHELLS.includes(shell) ? `, not ${safeName(shell, 40)}` : ''}`,
+      {
+        hint: 'autograd-cli completion bash >> ~/.bashrc, or autograd-cli completion zsh > ~/.zsh/completions/_autograd-cli',
+      },
+    );
+  if (shell) process.env.SHELL = `/bin/${shell}`;
+  return null;
+}
+
 /** The first word, when it is neither a command nor a flag: say so before guessing. */
 function unknownCommand(argv: string[]): AgError | null {
   const first = argv[0];
   if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return null;
+  if (first === COMPLETION) return completionShell(argv);
   const guess = closest(first, COMMANDS);
   return new AgError('usage', `unknown command ${first}`, {
     hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help`,
@@ -118,34 +142,41 @@ const SCRIPT_NAME = 'autograd-cli';
 export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[], wantsJson = argv.includes('--json')) {
   // loaded only for a command line that is not plain (see ./plain.ts): start-up
   const { default: yargs } = await import('yargs');
-  return yargs(protectFormulas(argv))
-    .scriptName(SCRIPT_NAME)
-    .usage(
-      '$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.',
-    )
-    .parserConfiguration({
-      'dot-notation': false,
-      'parse-numbers': true,
-      'parse-positional-numbers': false,
-      'camel-case-expansion': true,
-      'boolean-negation': true,
-    })
-    .middleware(unmark, true)
-    .command(commands as unknown as CommandModule[])
-    .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
-    .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
-    .recommendCommands()
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version(version())
-    .wrap(Math.min(110, terminalWidth()))
-    .epilogue(
-      'Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.',
-    )
-    .fail((msg, err) => {
-      usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
-    });
+  return (
+    yargs(protectFormulas(argv))
+      .scriptName(SCRIPT_NAME)
+      .usage(
+        '$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.',
+      )
+      .parserConfiguration({
+        'dot-notation': false,
+        'parse-numbers': true,
+        'parse-positional-numbers': false,
+        'camel-case-expansion': true,
+        'boolean-negation': true,
+      })
+      .middleware(unmark, true)
+      .command(commands as unknown as CommandModule[])
+      // `completion` prints the script; the script asks back with --get-yargs-completions
+      .completion(COMPLETION, 'print a completion script for bash or zsh: autograd-cli completion bash >> ~/.bashrc (zsh: completion zsh)')
+      .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
+      .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
+      .recommendCommands()
+      .strict()
+      .help()
+      .alias('h', 'help')
+      .version(version())
+      .wrap(Math.min(110, terminalWidth()))
+      .epilogue(
+        'Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.',
+      )
+      .fail((msg, err) => {
+        usageError(
+          err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }),
+          wantsJson,
+        );
+      })
+  );
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
@@ -155,5 +186,5 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   // a plain command line runs without building yargs (start-up); any other goes to yargs
   const plain = COMMANDS.includes(argv[0]) ? readPlain(argv, [await loadCommand(argv[0])], GLOBAL_OPTIONS, SCRIPT_NAME) : null;
   if (plain) await plain.module.handler(plain.args as never);
-  else await (await yargsCli(argv, await loadCommands(), wantsJson)).parseAsync();
+  else await (await yargsCli(argv[0] === COMPLETION ? [COMPLETION] : argv, await loadCommands(), wantsJson)).parseAsync();
 }
