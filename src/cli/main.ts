@@ -4,7 +4,6 @@ import type { CommandModule } from 'yargs';
 import { packageRoot } from '../core/engine/native.js';
 import { AgError } from '../core/errors.js';
 import { closest } from '../core/graph/suggest.js';
-import { safeName } from '../core/safe-text.js';
 import { EXIT_USAGE, terminalWidth, writeError } from './common.js';
 import { readPlain, type CommandModuleLike } from './plain.js';
 import type { OptionSpec } from './options.js';
@@ -106,13 +105,9 @@ const SHELLS = ['bash', 'zsh'];
 function completionShell(argv: string[]): AgError | null {
   const [, shell, ...rest] = argv;
   if (rest.length || (shell !== undefined && !SHELLS.includes(shell)))
-    return new AgError(
-      'usage',
-      `completion takes one shell, bash or zsh${shell !== undefined && !SHELLS.includes(shell) ? `, not ${safeName(shell, 40)}` : ''}`,
-      {
-        hint: 'autograd-cli completion bash >> ~/.bashrc, or autograd-cli completion zsh > ~/.zsh/completions/_autograd-cli',
-      },
-    );
+    return new AgError('usage', 'completion takes one shell, bash or zsh', {
+      hint: 'autograd-cli completion bash >> ~/.bashrc, or autograd-cli completion zsh > ~/.zsh/completions/_autograd-cli',
+    });
   if (shell) process.env.SHELL = `/bin/${shell}`;
   return null;
 }

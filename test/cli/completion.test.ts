@@ -42,7 +42,7 @@ describe('completion', () => {
     expect(cli(['completion'], { env: { SHELL: '/bin/bash' } }).stdout.startsWith('###-begin-autograd-cli-completions-###')).toBe(true);
     const fish = cli(['completion', 'fish']);
     expect(fish.code).toBe(2);
-    expect(fish.stderr).toMatch(/^error: completion takes one shell, bash or zsh, not fish\n {2}hint: /);
+    expect(fish.stderr).toMatch(/^error: completion takes one shell, bash or zsh\n {2}hint: /);
     expect(cli(['completion', 'bash', 'zsh']).code).toBe(2);
     expect(cli(['--help']).stdout).toMatch(/autograd-cli completion +print a completion script for bash or zsh/);
   });
