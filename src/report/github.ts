@@ -89,7 +89,7 @@ export function workspacePath(file: string, workspace: string | undefined): stri
   return rel.split(sep).join('/');
 }
 
-/** Whether a case's file is a file at all (not `<inline>`, the command line, nor `<stdin>`): only a file can be annotated. */
+/** Whether the file of a case is a file at all (not `<inline>`, the command line, nor `<stdin>`): only a file can be annotated. */
 const inWorkspace = (file: string) => !/^<[a-z]+>$/.test(file);
 
 function command(n: Note, workspace: string | undefined): string {
@@ -162,5 +162,5 @@ function cell(s: string): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\|*_`[\]~]/g, '\\$&');
+    .replace(/[\\|*_\x60[\]~]/g, '\\$&');
 }

@@ -10,10 +10,10 @@ export const BOM = '\uFEFF';
  * each problem, total, maximum. Text from submissions is made safe for spreadsheets: a
  * cell that starts with = + - @ (or a tab or carriage return) would be run as a formula
  * by Excel, LibreOffice or Google Sheets, so it gets a leading apostrophe; cells with
- * commas, quotes or line breaks are quoted. The file starts with UTF-8's byte-order mark:
- * without it, Excel (opening a CSV by a double click) reads it in the machine's legacy code
- * page and a name like Zoë comes out as ZoÃ«; LibreOffice, Google Sheets, R's read.csv
- * (fileEncoding = "UTF-8-BOM") and pandas (encoding="utf-8-sig") take it off.
+ * commas, quotes or line breaks are quoted. The file starts with the UTF-8 byte-order mark:
+ * without it, Excel (opening a CSV by a double click) reads it in the legacy code page of
+ * the machine and a name like Zoë comes out as ZoÃ«; LibreOffice, Google Sheets, read.csv
+ * in R (fileEncoding = "UTF-8-BOM") and pandas (encoding="utf-8-sig") take it off.
  */
 export function renderGradebook(r: GradeReport): string {
   const rows = [['student', 'file', ...r.problems.map((p) => p.name), 'total', 'maximum'].map(text)];
