@@ -18,6 +18,14 @@ function parse(line: string) {
   return { kind: m[1], props, message: un(m[3]) };
 }
 
+/** The fixture report with its first failing case renamed and its first failure saying `message`. */
+function withFailure(name: string, message: string) {
+  const { report: r } = fixtureReport();
+  const i = r.cases.findIndex((c) => c.status === 'fail');
+  r.cases[i] = { ...r.cases[i], name, failures: [{ ...r.cases[i].failures[0], message }] };
+  return r;
+}
+
 describe('GitHub Actions reporter', () => {
   const { report, files } = fixtureReport();
   const out = renderGithub(report).trimEnd().split('\n');
@@ -66,10 +74,7 @@ describe('GitHub Actions reporter', () => {
   });
 
   it('escapes newlines, percent signs, and the separators in properties', () => {
-    const { report: r } = fixtureReport();
-    const i = r.cases.findIndex((c) => c.status === 'fail');
-    r.cases[i] = { ...r.cases[i], name: 'a, b: c', failures: [{ ...r.cases[i].failures[0], message: '100% wrong\nsecond line' }] };
-    const line = renderGithub(r)
+    const line = renderGithub(withFailure('a, b: c', '100% wrong\nsecond line'))
       .split('\n')
       .find((l) => l.includes('a%2C b%3A c'))!;
     expect(line).toMatch(/title=autograd-cli check%3A a%2C b%3A c::100%25 wrong%0Asecond line$/);
@@ -119,10 +124,7 @@ describe('GitHub Actions reporter under working-directory: and the job summary',
   });
 
   it('escapes what Markdown would read in names and messages', () => {
-    const { report: r } = fixtureReport();
-    const i = r.cases.findIndex((c) => c.status === 'fail');
-    r.cases[i] = { ...r.cases[i], name: 'a | b *c* <img src=x>', failures: [{ ...r.cases[i].failures[0], message: 'x*y*z\nnext' }] };
-    const line = renderGithubSummary(r)
+    const line = renderGithubSummary(withFailure('a | b *c* <img src=x>', 'x*y*z\nnext'))
       .split('\n')
       .find((l) => l.includes('a \\| b'))!;
     expect(line).toContain('a \\| b \\*c\\* &lt;img src=x&gt;');
