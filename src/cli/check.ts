@@ -31,7 +31,7 @@ export const describe =
   'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
 
 export const positionals = {
-  inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' },
+  inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json; - reads one from standard input), or one formula to check' },
 } as const;
 
 export const options = {
