@@ -132,46 +132,41 @@ const SCRIPT_NAME = 'autograd-cli';
 
 /**
  * The whole command line interface as yargs reads it: usage, help, errors, every
- * reading. `commands` are loadCommands()'s (tests give the same builders other handlers).
+ * reading, and `completion` (the script, which asks back with --get-yargs-completions).
+ * `commands` are loadCommands()'s (tests give the same builders other handlers).
  */
 export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[], wantsJson = argv.includes('--json')) {
   // loaded only for a command line that is not plain (see ./plain.ts): start-up
   const { default: yargs } = await import('yargs');
-  return (
-    yargs(protectFormulas(argv))
-      .scriptName(SCRIPT_NAME)
-      .usage(
-        '$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.',
-      )
-      .parserConfiguration({
-        'dot-notation': false,
-        'parse-numbers': true,
-        'parse-positional-numbers': false,
-        'camel-case-expansion': true,
-        'boolean-negation': true,
-      })
-      .middleware(unmark, true)
-      .command(commands as unknown as CommandModule[])
-      // `completion` prints the script; the script asks back with --get-yargs-completions
-      .completion(COMPLETION, 'print a completion script for bash or zsh: autograd-cli completion bash >> ~/.bashrc (zsh: completion zsh)')
-      .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
-      .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
-      .recommendCommands()
-      .strict()
-      .help()
-      .alias('h', 'help')
-      .version(version())
-      .wrap(Math.min(110, terminalWidth()))
-      .epilogue(
-        'Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.',
-      )
-      .fail((msg, err) => {
-        usageError(
-          err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }),
-          wantsJson,
-        );
-      })
-  );
+  return yargs(protectFormulas(argv))
+    .scriptName(SCRIPT_NAME)
+    .usage(
+      '$0 <command> [options]\n\nParse a formula into a computational graph, differentiate it in reverse and forward mode, explain what flows along every edge, and check it against finite differences.',
+    )
+    .parserConfiguration({
+      'dot-notation': false,
+      'parse-numbers': true,
+      'parse-positional-numbers': false,
+      'camel-case-expansion': true,
+      'boolean-negation': true,
+    })
+    .middleware(unmark, true)
+    .command(commands as unknown as CommandModule[])
+    .completion(COMPLETION, 'print a completion script for bash or zsh: autograd-cli completion bash >> ~/.bashrc (zsh: completion zsh)')
+    .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
+    .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(version())
+    .wrap(Math.min(110, terminalWidth()))
+    .epilogue(
+      'Exit codes: 0 success, 1 a gradient check failed, 2 bad input or usage.\nDocs: README.md. Formulas use mathjs syntax: * is the matrix product, .* ./ .^ are elementwise, indices are 1-based.',
+    )
+    .fail((msg, err) => {
+      usageError(err instanceof AgError ? err : new AgError('usage', msg || (err ? err.message : 'bad usage'), { hint: 'see autograd-cli --help' }), wantsJson);
+    });
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
