@@ -68,18 +68,15 @@ const asCases = (load: () => Promise<(r: CheckReport, o?: RenderOptions) => stri
 
 const junit = () => import('./junit.js').then((m) => m.renderJunit);
 const tap = () => import('./tap.js').then((m) => m.renderTap);
-const github = () =>
+/** The GitHub renderers read where they run (GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY) from the environment they are given. */
+const githubWith = (which: 'renderGithub' | 'renderGithubSummary') => () =>
   import('./github.js').then(
     (m) =>
       (r: CheckReport, o: RenderOptions = {}) =>
-        m.renderGithub(r, githubOptions(o)),
+        m[which](r, githubOptions(o)),
   );
-const githubSummary = () =>
-  import('./github.js').then(
-    (m) =>
-      (r: CheckReport, o: RenderOptions = {}) =>
-        m.renderGithubSummary(r, githubOptions(o)),
-  );
+const github = githubWith('renderGithub');
+const githubSummary = githubWith('renderGithubSummary');
 const githubOptions = (o: RenderOptions) => ({ workspace: o.env?.GITHUB_WORKSPACE || undefined, summary: Boolean(o.env?.GITHUB_STEP_SUMMARY) });
 
 export const REPORTERS = {
