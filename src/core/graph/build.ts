@@ -581,6 +581,8 @@ class Builder {
       const n = e.args.length;
       const a = this.expr(e.args[0], scope);
       const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
+      // log(exp(x)) of one entry: a scalar's logsumexp is the scalar
+      if (op === 'logsumexp' && this.nodes[a].shape.length === 0) return a;
       const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
       if ('error' in r) {
         throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
