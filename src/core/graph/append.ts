@@ -303,7 +303,7 @@ export class TapeWriter implements GraphOps {
 
   // ----- identities applied while appending -----
 
-  private fold(name: string, [a, b, c]: GraphNode[], attrs: Attrs, shape: Shape): GraphNode | undefined {
+  private fold(name: string, [a, b, c]: GraphNode[], _attrs: Attrs, shape: Shape): GraphNode | undefined {
     const fits = (x: GraphNode) => sameShape(this.shape(x), shape);
     const zero = () => this.zeros(shape);
     switch (name) {
