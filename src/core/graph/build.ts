@@ -14,7 +14,7 @@ import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/inde
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
-import { freeVariables } from '../parse/free.js';
+import { freeVariables, isTransposeMark } from '../parse/free.js';
 import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
@@ -222,6 +222,7 @@ class Builder {
       }
       const id = this.expr(st.expr, scope);
       if (st.k === 'assign') {
+        this.noteShadow(st.name, 'the step');
         stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
         const node = this.nodes[id];
@@ -271,6 +272,7 @@ class Builder {
         indexVars: [...this.indexVars],
         arenaSize: this.arena,
         ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
+        ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
       },
       roots,
     );
@@ -280,6 +282,13 @@ class Builder {
   }
 
   private namedNodes = new Set<number>();
+  private shadowed = new Set<string>();
+
+  /** A step or variable named like a constant or a function (micrograd's e, CS231n's dot) shadows it: say so once. */
+  private noteShadow(name: string, what: 'the step' | 'the variable'): void {
+    if (name in CONSTANTS) this.shadowed.add(`${what} ${name} shadows the constant ${name} (${Number(CONSTANTS[name].toPrecision(6))})`);
+    else if (FUNCTIONS.has(name)) this.shadowed.add(`${what} ${name} shadows the name of the function ${name}; ${name}(…) still calls the function`);
+  }
 
   /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
@@ -456,6 +465,11 @@ class Builder {
   private symbol(name: string, span: Span, scope: Map<string, number>): number {
     const bound = scope.get(name);
     if (bound !== undefined) return bound;
+    if (name in CONSTANTS && this.values[name] !== undefined) {
+      // a value given for e makes e a variable of this formula
+      this.noteShadow(name, 'the variable');
+      return this.inputNode(name, span);
+    }
     if (name in CONSTANTS) {
       const v = CONSTANTS[name];
       if (!Number.isFinite(v))
@@ -473,6 +487,7 @@ class Builder {
         hint: unitLike ? `units are not supported; if ${name} is a variable, give it a value with --at ${name}=...` : `give one with --at ${name}=...`,
       });
     }
+    this.noteShadow(name, 'the variable');
     return this.inputNode(name, span);
   }
 
@@ -651,11 +666,17 @@ class Builder {
       return mk(op, [a, b], {});
     },
     power: (e, scope, op, mk) => {
+      // A^T: the transpose, as textbooks write it, unless T is a step, a variable or a function of the formula
+      if (isTransposeMark(e) && scope.get('T') === undefined && this.values.T === undefined && !this.defs.has('T')) {
+        return this.lowerings.transpose(e, scope, 'transpose', mk);
+      }
       const [a, b] = e.args.map((x) => this.expr(x, scope));
       if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
         throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
           span: e.nameSpan,
-          hint: 'use .^ for an elementwise power',
+          hint: isTransposeMark(e)
+            ? `T is a variable here, so ^T is a power; for the transpose write ${this.text(e.args[0])}'`
+            : 'use .^ for an elementwise power',
         });
       }
       return mk(op, [a, b], {});
