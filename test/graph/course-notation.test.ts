@@ -71,7 +71,10 @@ describe('a vector beside a square matrix is refused, never guessed', () => {
         `Q ${op} v: [3,3] ${op} [3] — a vector [3] beside a square matrix [3,3] could be a row or a column, and neither is guessed: ` +
           "write v' to use it as a row (one copy per row), or v*ones(1, 3) as a column (one copy per column)",
       );
+      expect(e.hint).toBe("here: v' as a row, v*ones(1, 3) as a column");
     }
+    // the hint writes the vector as the formula does
+    expect(error('Q .* (Q*v)', { Q, v: v3 }).hint).toBe("here: (Q*v)' as a row, (Q*v)*ones(1, 3) as a column");
     expect(error('Q ./ v', { Q, v: v3 }).message).toMatch(/neither is guessed/);
     expect(error('max(0, Q - v)', { Q, v: v3 }).code).toBe('shape');
   });
@@ -104,6 +107,7 @@ describe('a vector beside a square matrix is refused, never guessed', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')[0]).toMatch(/^error: Q \+ v: \[3,3\] \+ \[3\] — a vector \[3\] beside a square matrix \[3,3\] could be a row or a column/);
+    expect(r.stderr).toContain("hint: here: v' as a row, v*ones(1, 3) as a column");
     expect(r.stderr).not.toMatch(/\bat .*\.(js|ts):\d+/);
   });
 });

@@ -11,6 +11,7 @@ import {
   type Limits,
 } from '../limits.js';
 import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
+import { orientationClash } from '../ops/broadcast.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
@@ -379,7 +380,18 @@ class Builder {
     const sym = where?.symbol;
     const shown =
       sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
-    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span });
+    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span, hint: this.orientationHint(inputs) });
+  }
+
+  /** A vector beside a square matrix (ops/broadcast.ts orientationClash): both fixes, written with the vector as the formula writes it. */
+  private orientationHint(inputs: number[]): string | undefined {
+    if (!orientationClash(inputs.map((i) => this.nodes[i].shape))) return undefined;
+    const v = inputs.find((i) => this.nodes[i].shape.length === 1)!;
+    const span = this.nodes[v].span;
+    const t = span ? this.program.source.slice(span.start, span.end).trim() : '';
+    if (!t || t.length > 30) return undefined;
+    const w = /^[A-Za-z_]\w*$/.test(t) ? t : `(${t})`;
+    return `here: ${w}' as a row, ${w}*ones(1, ${this.nodes[v].shape[0]}) as a column`;
   }
 
   // ----- expressions -----
