@@ -9,10 +9,11 @@ import { cli, pythonWith, ROOT } from '../helpers.js';
  * Fixtures from public coursework in its own notation (fixtures/courses/): each case's
  * published answer is accepted by `check`, and every value and gradient is PyTorch's,
  * recomputed here by the course's own code (micrograd's expressions, CS231n's
- * svm_loss_naive / softmax_loss_naive loops), not by the formula.
+ * svm_loss_naive / softmax_loss_naive loops, the Matrix Cookbook's products), not by the
+ * formula.
  */
 const TORCH_PY = pythonWith('numpy, torch');
-const FILES = ['micrograd.yaml', 'cs231n.yaml'].map((f) => join('fixtures', 'courses', f));
+const FILES = ['micrograd.yaml', 'cs231n.yaml', 'cookbook.yaml'].map((f) => join('fixtures', 'courses', f));
 
 interface Case {
   name: string;
@@ -42,6 +43,9 @@ const RECIPES: Record<string, string> = {
         s = X[i] @ W + (b if 'b' in locals() else 0); s = s - s.max(); yi = int(Y[i].argmax())
         loss = loss - torch.log(torch.exp(s[yi]) / torch.exp(s).sum())
     return loss / X.shape[0]`,
+  'Matrix Cookbook (70)': 'return a @ X @ b',
+  'Matrix Cookbook (71)': 'return a @ X.T @ b',
+  'Matrix Cookbook (81)': 'return x @ B @ x',
 };
 const recipeOf = (name: string) => Object.entries(RECIPES).find(([k]) => name.startsWith(k))?.[1];
 
@@ -77,6 +81,22 @@ describe('course fixtures: every published answer is accepted by check', () => {
     for (const c of out.cases) expect(c.status, c.name).toBe('pass');
     expect(r.stdout).toContain('the step e shadows the constant e (2.71828)');
     expect(r.stdout).toContain('the step dot shadows the name of the function dot');
+  });
+});
+
+describe('course fixtures: wrong answers in the same notation fail, the mistake named', () => {
+  const at = ['--at', 'x=randn(3)', '--at', 'B=randn(3,3)'];
+  it('assuming B symmetric, 2 B x for x^T B x, fails', () => {
+    const r = cli(['check', 'x^T B x', ...at, '--expect', 'x=2 B x', '--wrt', 'x', '--json']);
+    // exit 1: a check failed
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).cases[0].status).toBe('fail');
+  });
+  it('b a^T for a^T X b is the transpose', () => {
+    const r = cli(['check', 'a^T X b', '--at', 'a=randn(3)', '--at', 'X=randn(3,3)', '--at', 'b=randn(3)', '--expect', 'X=b a^T', '--wrt', 'X']);
+    expect(r.stdout).toContain('your ∂f/∂X is the transpose of the true value');
+    expect(r.stdout).toMatch(/✗ 1 case: 0 passed, 1 failed/);
+    expect(r.code).toBe(1);
   });
 });
 
