@@ -11,10 +11,11 @@ import {
   type Limits,
 } from '../limits.js';
 import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
+import { orientationClash } from '../ops/broadcast.js';
 import { nnAxis } from '../ops/nn.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
-import { freeVariables } from '../parse/free.js';
+import { freeVariables, isTransposeMark } from '../parse/free.js';
 import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
@@ -222,6 +223,7 @@ class Builder {
       }
       const id = this.expr(st.expr, scope);
       if (st.k === 'assign') {
+        this.noteShadow(st.name, 'the step');
         stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
         const node = this.nodes[id];
@@ -271,6 +273,7 @@ class Builder {
         indexVars: [...this.indexVars],
         arenaSize: this.arena,
         ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
+        ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
       },
       roots,
     );
@@ -280,6 +283,13 @@ class Builder {
   }
 
   private namedNodes = new Set<number>();
+  private shadowed = new Set<string>();
+
+  /** A step or variable named like a constant or a function (micrograd's e, CS231n's dot) shadows it: say so once. */
+  private noteShadow(name: string, what: 'the step' | 'the variable'): void {
+    if (name in CONSTANTS) this.shadowed.add(`${what} ${name} shadows the constant ${name} (${Number(CONSTANTS[name].toPrecision(6))})`);
+    else if (FUNCTIONS.has(name)) this.shadowed.add(`${what} ${name} shadows the name of the function ${name}; ${name}(…) still calls the function`);
+  }
 
   /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
@@ -370,7 +380,18 @@ class Builder {
     const sym = where?.symbol;
     const shown =
       sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
-    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span });
+    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span, hint: this.orientationHint(inputs) });
+  }
+
+  /** A vector beside a square matrix (ops/broadcast.ts orientationClash): both fixes, written with the vector as the formula writes it. */
+  private orientationHint(inputs: number[]): string | undefined {
+    if (!orientationClash(inputs.map((i) => this.nodes[i].shape))) return undefined;
+    const v = inputs.find((i) => this.nodes[i].shape.length === 1)!;
+    const span = this.nodes[v].span;
+    const t = span ? this.program.source.slice(span.start, span.end).trim() : '';
+    if (!t || t.length > 30) return undefined;
+    const w = /^[A-Za-z_]\w*$/.test(t) ? t : `(${t})`;
+    return `here: ${w}' as a row, ${w}*ones(1, ${this.nodes[v].shape[0]}) as a column`;
   }
 
   // ----- expressions -----
@@ -456,6 +477,11 @@ class Builder {
   private symbol(name: string, span: Span, scope: Map<string, number>): number {
     const bound = scope.get(name);
     if (bound !== undefined) return bound;
+    if (name in CONSTANTS && this.values[name] !== undefined) {
+      // a value given for e makes e a variable of this formula
+      this.noteShadow(name, 'the variable');
+      return this.inputNode(name, span);
+    }
     if (name in CONSTANTS) {
       const v = CONSTANTS[name];
       if (!Number.isFinite(v))
@@ -473,6 +499,7 @@ class Builder {
         hint: unitLike ? `units are not supported; if ${name} is a variable, give it a value with --at ${name}=...` : `give one with --at ${name}=...`,
       });
     }
+    this.noteShadow(name, 'the variable');
     return this.inputNode(name, span);
   }
 
@@ -581,6 +608,8 @@ class Builder {
       const n = e.args.length;
       const a = this.expr(e.args[0], scope);
       const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
+      // log(exp(x)) of one entry: a scalar's logsumexp is the scalar
+      if (op === 'logsumexp' && this.nodes[a].shape.length === 0) return a;
       const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
       if ('error' in r) {
         throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
@@ -649,11 +678,17 @@ class Builder {
       return mk(op, [a, b], {});
     },
     power: (e, scope, op, mk) => {
+      // A^T: the transpose, as textbooks write it, unless T is a step, a variable or a function of the formula
+      if (isTransposeMark(e) && scope.get('T') === undefined && this.values.T === undefined && !this.defs.has('T')) {
+        return this.lowerings.transpose(e, scope, 'transpose', mk);
+      }
       const [a, b] = e.args.map((x) => this.expr(x, scope));
       if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
         throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
           span: e.nameSpan,
-          hint: 'use .^ for an elementwise power',
+          hint: isTransposeMark(e)
+            ? `T is a variable here, so ^T is a power; for the transpose write ${this.text(e.args[0])}'`
+            : 'use .^ for an elementwise power',
         });
       }
       return mk(op, [a, b], {});

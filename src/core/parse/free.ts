@@ -2,6 +2,11 @@ import { FUNCTIONS } from '../ops/index.js';
 import type { Expr, Program } from './ast.js';
 import { CONSTANTS } from './parse.js';
 
+/** `A^T` as a textbook writes the transpose: a power whose exponent is the bare name T. */
+export function isTransposeMark(e: Expr): boolean {
+  return e.k === 'call' && e.op === '^' && e.args.length === 2 && e.args[1].k === 'sym' && e.args[1].name === 'T';
+}
+
 /** The variables of a program: names read outside index brackets that no step, parameter or constant defines. */
 export function freeVariables(program: Program): { variables: string[]; indexNames: string[] } {
   const variables: string[] = [];
@@ -22,7 +27,8 @@ export function freeVariables(program: Program): { variables: string[]; indexNam
           add(inIndex ? indexNames : variables, e.name, local);
           break;
         case 'call':
-          for (const a of e.args) kids.push([a, inIndex]);
+          // the T of A^T marks a transpose, not a variable (a T read anywhere else is one)
+          for (const a of isTransposeMark(e) ? e.args.slice(0, 1) : e.args) kids.push([a, inIndex]);
           break;
         case 'cond':
           kids.push([e.test, inIndex], [e.then, inIndex], [e.else, inIndex]);
