@@ -84,7 +84,9 @@ describe('doctor', () => {
     else expect(mine.use).toMatch(/^not used: /);
     for (const other of d.prebuilds.slice(1)) expect(other.use).toBe('for another machine');
     const text = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }).stdout;
-    expect(text).toMatch(new RegExp(`^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds[1].target} \\(needs glibc 2\\.\\d+\\): for another machine$`, 'm'));
+    expect(text).toMatch(
+      new RegExp(`^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds[1].target} \\(needs glibc 2\\.\\d+\\): for another machine$`, 'm'),
+    );
     expect(text).toMatch(/^C library +glibc 2\.\d+$/m);
   });
 });
