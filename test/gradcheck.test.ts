@@ -84,4 +84,13 @@ describe('gradcheck (library)', () => {
     expect(gradcheck('x^2', { x: 3 }, { expect: { gradient: { x: 6.01 } } }).passed).toBe(false);
     expect(gradcheck('x^2', { x: 3 }, { expect: { gradient: { x: 6.01 } }, rtol: 0.01 }).passed).toBe(true);
   });
+
+  it('a check that judged nothing has not passed: the library says what its own options can do, not what a case file would', () => {
+    const r = gradcheck('abs(x)', { x: 0 });
+    expect(r.passed).toBe(false);
+    expect(r.failures).toEqual([expect.objectContaining({ kind: 'unjudged', entry: 'f' })]);
+    expect(r.failures[0].message).toMatch(/^finite differences could not judge the only entry: nothing judged is not a pass at x=0 — .*--eps/);
+    expect(r.failures[0].message).not.toMatch(/at:|expect:/);
+    expect(gradcheck('abs(x)', { x: 0 }, { allowUnjudged: true }).passed).toBe(true);
+  });
 });

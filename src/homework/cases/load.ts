@@ -1,12 +1,13 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closest } from '../../core/graph/suggest.js';
-import type { FdMethod } from '../../verify/fd.js';
 import { isInside } from '../../core/io/read.js';
 import { DocumentError as CaseFileError, formatOf, parseDocumentText, readDocument, type ParsedDocument, type PosNode } from '../../core/io/document.js';
 import { limitsFrom, type Limits } from '../../core/limits.js';
 import { safeName } from '../../core/safe-text.js';
 import { isDecimal } from '../../verify/precision.js';
+import type { FormulaSpec, Pos } from '../../subjects/formula/check/compile.js';
+import type { RawExpected } from '../../subjects/formula/check/expect.js';
 
 /**
  * Check cases as they come from a YAML/JSON file (or the command line): plain data,
@@ -15,19 +16,15 @@ import { isDecimal } from '../../verify/precision.js';
  * whose shape is wrong carries a `problem`, which the run reports as that case's error.
  */
 
-/** Where something is in the case file: 1-based line, and the column where a formula's text starts when it can be known. */
-export interface Pos {
-  line: number;
-  col?: number;
-}
-
 /** A value as a case gives it: a number, nested arrays, or a constant expression (`pi`, `randn(3,4)`). */
 export type RawValue = number | RawValue[] | string;
 
-/** An expected value or gradient entry: numbers/arrays, or a formula in the variables (a hand-derived answer). */
-export type RawExpected = number | RawExpected[] | string;
-
-export interface CaseSpec {
+/**
+ * A case: the formula check (its formula, settings and answers, as FormulaSpec says) and
+ * what a case file adds. A number from a document arrives in an answer as the text it
+ * was written with (`"-0.1970"`), so it is judged at the digits written.
+ */
+export interface CaseSpec extends FormulaSpec {
   /** the file as given on the command line, or `<inline>` */
   file: string;
   /** position in its file (0-based) */
@@ -35,7 +32,6 @@ export interface CaseSpec {
   name: string;
   /** line of the case (its first key) */
   line: number;
-  f: string;
   /** fixed values (may be random expressions, redrawn at every point) */
   at: Record<string, RawValue>;
   /** values in `--at` syntax (`x=pi,y=2`, `@values.json`), also redrawn at every point */
@@ -47,27 +43,6 @@ export interface CaseSpec {
   samples?: number;
   /** grade points the case is worth (points:, default 1), split evenly over what it expects */
   points?: number;
-  /** the fewest significant digits a number answer is judged at (min_digits:, default 2) */
-  minDigits?: number;
-  wrt?: string[];
-  rtol?: number;
-  atol?: number;
-  eps?: number;
-  method?: FdMethod;
-  seed?: number;
-  /** 2: the gradient's own derivatives are checked too (Hessian-vector products against differences of the gradient; order:) */
-  order?: 1 | 2;
-  /**
-   * Answers: the value, gradients of variables and named steps (∂f/∂q), the values of
-   * named steps. A number from a document arrives as the text it was written with
-   * (`"-0.1970"`), so it is judged at the digits written.
-   */
-  expect?: {
-    value?: RawExpected;
-    gradient?: Record<string, RawExpected>;
-    steps?: Record<string, RawExpected>;
-    hessian?: Record<string, Record<string, RawExpected>>;
-  };
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */

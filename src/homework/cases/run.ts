@@ -5,14 +5,15 @@ import { DEFAULT_SEED } from '../../core/random.js';
 import type { CaseSpec } from './load.js';
 import { compileCase, toCaseError, type CaseError, type Compiled, type RunOptions } from './compile.js';
 import { samplePoints } from './sample.js';
-import { failuresOver, judgeSample, type CaseFailure } from './judge.js';
+import { failuresOver, judgeSample, type CaseFailure } from '../../subjects/formula/check/judge.js';
 
 /** Running cases: compiled, sampled, judged, scored; and the report every reporter reads. */
 
 // what callers of the case runner use, from where it now lives
 export { caseScope, DEFAULT_RANGE, DEFAULT_SAMPLES } from './sample.js';
-export { compileCase, Located, toCaseError, type Answer, type CaseError, type Compiled, type RunOptions } from './compile.js';
-export { judge, type CaseFailure, type FailureKind, type Finding } from './judge.js';
+export { compileCase, toCaseError, type CaseError, type Compiled, type RunOptions } from './compile.js';
+export { Located, type Answer } from '../../subjects/formula/check/compile.js';
+export type { CaseFailure, FailureKind } from '../../subjects/formula/check/judge.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'error';
 

@@ -1,21 +1,11 @@
 import { AgError } from '../../core/errors.js';
 import { roundPoints, type FileError } from '../cases/run.js';
-import {
-  checkPart,
-  compileAnswer,
-  whatOf as whatOfPart,
-  compileFormula,
-  Located,
-  toCaseError,
-  wantTruths,
-  type Answer,
-  type CaseError,
-  type Compiled,
-  type RunOptions,
-} from '../cases/compile.js';
-import { samplePoints, type Sample } from '../cases/sample.js';
-import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../cases/judge.js';
-import type { RawExpected } from '../cases/load.js';
+import { compileFormula, toCaseError, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
+import { checkPart, compileAnswer, whatOf as whatOfPart, Located, wantTruths, type Answer } from '../../subjects/formula/check/compile.js';
+import type { RawExpected } from '../../subjects/formula/check/expect.js';
+import type { Sample } from '../../subjects/formula/check/point.js';
+import { samplePoints } from '../cases/sample.js';
+import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../../subjects/formula/check/judge.js';
 import type { MistakeCode } from '../../verify/mistakes.js';
 import { limitsFrom, withDeadline } from '../../core/limits.js';
 import type { Key, PartSpec, Problem, Visibility } from './key.js';

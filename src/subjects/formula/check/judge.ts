@@ -1,19 +1,18 @@
-import { AgError } from '../../core/errors.js';
-import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../../subjects/formula/grad.js';
-import { checkDirections, secondOrderTape, type SecondOrderTape } from '../../subjects/formula/hessian.js';
-import { tapeInputs } from '../../verify/tape.js';
-import { checkDeadlineNow } from '../../core/limits.js';
-import type { Limits } from '../../core/limits.js';
-import type { Nested } from '../../core/parse/values.js';
-import { err } from '../../core/number-format.js';
-import { scalar, subscript, type Tensor } from '../../core/tensor.js';
-import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, verdictWords, type AnswerForm } from '../../verify/compare.js';
-import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode } from '../../verify/mistakes.js';
-import { DEFAULT_MIN_DIGITS } from '../../verify/precision.js';
+import { AgError } from '../../../core/errors.js';
+import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../grad.js';
+import { checkDirections, secondOrderTape, type SecondOrderTape } from '../hessian.js';
+import { tapeInputs } from '../../../verify/tape.js';
+import { checkDeadlineNow } from '../../../core/limits.js';
+import type { Limits } from '../../../core/limits.js';
+import type { Nested } from '../../../core/parse/values.js';
+import { err } from '../../../core/number-format.js';
+import { scalar, subscript, type Tensor } from '../../../core/tensor.js';
+import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, verdictWords, type AnswerForm } from '../../../verify/compare.js';
+import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode } from '../../../verify/mistakes.js';
+import { DEFAULT_MIN_DIGITS } from '../../../verify/precision.js';
 import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
-import type { CaseSpec } from './load.js';
-import { cached, located, Located, type Answer, type Compiled } from './compile.js';
-import { flat, stepTruths, type Sample } from './sample.js';
+import { cached, located, Located, type Answer, type Compiled, type FormulaSpec } from './compile.js';
+import { flat, stepTruths, type Sample } from './point.js';
 
 /**
  * Judging a case at its points: the truth itself (f finite, autodiff against finite
@@ -140,8 +139,7 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
   if (chk?.unjudgedReason && !chk.passed && !out.length && !c.answers.length) {
     const [what, help] = chk.unjudgedReason.split(' — ');
-    // a case file's author moves its point or gives the answer; the library's caller has the options the reason names
-    const how = c.spec.file === '<gradcheck>' ? help : 'move the point off the kink (at:), or give the expected answer (expect:)';
+    const how = c.unjudgedAdvice ?? help;
     finding({ kind: 'unjudged', key: 'unjudged', entry: 'f', field: 'f', message: `${what} at ${at} — ${how}` });
   }
   return out;
@@ -173,7 +171,7 @@ export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
       kind: 'second-order',
       key: 'second-order',
       entry: worst.entry,
-      field: c.spec.pos.order ? 'order' : 'f',
+      field: c.spec.pos?.order ? 'order' : 'f',
       message,
       detail: message,
       truth: worst.ad,
@@ -370,7 +368,7 @@ function factorsAt(c: Compiled, s: Sample): Factor[] {
  * where it was wrong, at how many points it was, and the mistake when the same mistake
  * explains every one of them. `findings[k]` are those at `samples[k]`.
  */
-export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
+export function failuresOver(spec: FormulaSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
   const failures = new Map<string, CaseFailure & { detail: string; words?: string }>();
   findings.forEach((list, k) => {
     const s = samples[k];
@@ -388,7 +386,7 @@ export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Findin
           mistake: f.mistake?.code,
           words: f.mistake?.words,
           field: f.field,
-          line: spec.pos[f.field]?.line ?? spec.line,
+          line: spec.pos?.[f.field]?.line ?? spec.line ?? 1,
           point: shownPoint(s.values, Object.keys(s.r.point)),
           yours: f.yours,
           truth: f.truth,

@@ -1,14 +1,16 @@
-import { jsEngine } from '../../core/engine/js.js';
-import { buildTape, VALUE_PLAN } from '../../core/graph/build.js';
-import type { Limits } from '../../core/limits.js';
-import { makeArena, view } from '../../core/graph/tape.js';
-import { isFunctionName } from '../../core/ops/index.js';
-import type { Expr, Program, Stmt } from '../../core/parse/ast.js';
-import { parseProgram } from '../../core/parse/parse.js';
-import { fromNested, type Nested } from '../../core/parse/values.js';
-import { writtenDigits } from '../../verify/precision.js';
-import type { Tensor } from '../../core/tensor.js';
-import type { RawExpected } from './load.js';
+import { jsEngine } from '../../../core/engine/js.js';
+import { buildTape, VALUE_PLAN } from '../../../core/graph/build.js';
+import type { Limits } from '../../../core/limits.js';
+import { makeArena, view } from '../../../core/graph/tape.js';
+import { isFunctionName } from '../../../core/ops/index.js';
+import type { Expr, Program, Stmt } from '../../../core/parse/ast.js';
+import { parseProgram } from '../../../core/parse/parse.js';
+import { fromNested, type Nested } from '../../../core/parse/values.js';
+import { writtenDigits } from '../../../verify/precision.js';
+import type { Tensor } from '../../../core/tensor.js';
+
+/** An expected value or gradient entry: numbers/arrays, or a formula in the variables (a hand-derived answer). */
+export type RawExpected = number | RawExpected[] | string;
 
 /**
  * What a case expects: numbers (a value, a gradient) or formulas — a student's
