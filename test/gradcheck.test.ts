@@ -18,7 +18,7 @@ describe('gradcheck (library)', () => {
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0]).toMatchObject({ kind: 'gradient', entry: '∂f/∂x' });
     expect(r.failures[0].message).toBe(
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x+y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     const W = [
       [1, 2],

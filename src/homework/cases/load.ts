@@ -43,6 +43,8 @@ export interface CaseSpec extends FormulaSpec {
   samples?: number;
   /** grade points the case is worth (points:, default 1), split evenly over what it expects */
   points?: number;
+  /** a course's policy: `entries` gives a tensor part the share of its entries that are right (partial:) */
+  partial?: 'entries';
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */
@@ -69,7 +71,27 @@ export class NotCaseFile extends CaseFileError {
   }
 }
 
-export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'order', 'expect'];
+/** A course's grading policy, set on a case, a key's problem or in defaults:. */
+export const POLICY_KEYS = ['min_decimals', 'partial', 'layout'];
+
+export const CASE_KEYS = [
+  'name',
+  'f',
+  'at',
+  'ranges',
+  'samples',
+  'points',
+  'min_digits',
+  ...POLICY_KEYS,
+  'wrt',
+  'rtol',
+  'atol',
+  'eps',
+  'method',
+  'seed',
+  'order',
+  'expect',
+];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
 const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian'];
 /** The most random evaluation points a case may ask for. */
@@ -372,6 +394,8 @@ export function toCase(
       return problem('min_digits', `min_digits: should be a whole number from 1 to 17, not ${shown(c.min_digits)}`);
     spec.minDigits = c.min_digits as number;
   }
+  const policy = readPolicy(c, spec);
+  if (policy) return problem(policy.key, policy.message, policy.hint);
   if (c.wrt !== undefined) {
     const list =
       typeof c.wrt === 'string'
@@ -417,6 +441,34 @@ export function toCase(
     if (bad) return problem(bad.key, bad.message, bad.hint);
   }
   return spec;
+}
+
+/** min_decimals:, partial:, layout: into the spec; what is wrong with them, if anything. */
+function readPolicy(c: Record<string, unknown>, spec: CaseSpec): { key: string; message: string; hint?: string } | null {
+  if (c.min_decimals !== undefined) {
+    if (!Number.isInteger(c.min_decimals) || (c.min_decimals as number) < 0 || (c.min_decimals as number) > 17)
+      return { key: 'min_decimals', message: `min_decimals: should be a whole number from 0 to 17, not ${shown(c.min_decimals)}` };
+    spec.minDecimals = c.min_decimals as number;
+  }
+  if (c.partial !== undefined) {
+    if (c.partial !== 'entries' && c.partial !== 'none')
+      return {
+        key: 'partial',
+        message: `partial: should be entries or none, not ${shown(c.partial)}`,
+        hint: 'partial: entries gives a tensor part the share of its entries that are right',
+      };
+    if (c.partial === 'entries') spec.partial = 'entries';
+  }
+  if (c.layout !== undefined) {
+    if (c.layout !== 'strict' && c.layout !== 'either')
+      return {
+        key: 'layout',
+        message: `layout: should be strict or either, not ${shown(c.layout)}`,
+        hint: "either (the default) accepts a vector's gradient as a row or a column; strict only as a column",
+      };
+    spec.layout = c.layout;
+  }
+  return null;
 }
 
 /**

@@ -37,6 +37,10 @@ export interface FormulaSpec {
   seed?: number;
   /** the fewest significant digits a number answer is judged at (min_digits:, default 2) */
   minDigits?: number;
+  /** a course's policy: a number written to at least this many decimal places is judged at the places written (min_decimals:) */
+  minDecimals?: number;
+  /** a course's policy: `strict` refuses a vector's gradient written as a row (default: a row or a column) */
+  layout?: 'strict' | 'either';
   /** 2: the gradient's own derivatives are checked too (Hessian-vector products against differences of the gradient; order:) */
   order?: 1 | 2;
   /** answers: the value, gradients of variables and named steps (∂f/∂q), the values of named steps, second derivatives */
@@ -185,7 +189,11 @@ export function compileFormula<S extends FormulaSpec>(spec: S, o: FormulaCheckOp
     answers: [],
     stepValues: [],
     order: spec.order ?? o.order ?? 1,
-    rule: { ...tol, minDigits: spec.minDigits ?? o.minDigits ?? DEFAULT_MIN_DIGITS },
+    rule: {
+      ...tol,
+      minDigits: spec.minDigits ?? o.minDigits ?? DEFAULT_MIN_DIGITS,
+      ...(spec.minDecimals !== undefined ? { minDecimals: spec.minDecimals } : {}),
+    },
     seed,
     grad: {
       ...tol,

@@ -3,7 +3,7 @@ import type { Limits } from '../../../core/limits.js';
 import type { Nested } from '../../../core/parse/values.js';
 import type { Tensor } from '../../../core/tensor.js';
 import type { Factor } from '../../../verify/mistakes.js';
-import type { GradResult } from '../grad.js';
+import type { EdgeReport, GradResult } from '../grad.js';
 import type { SecondOrderTape } from '../hessian.js';
 import { located, type Compiled } from './compile.js';
 import { evaluateProgram } from './expect.js';
@@ -15,7 +15,8 @@ export interface Sample {
   values: Record<string, Tensor>;
   r: GradResult;
   steps: Record<string, Tensor>;
-  /** the graph's local derivatives here (computed when a wrong answer needs them) */
+  /** the graph's edges here, and their local derivatives (computed when a wrong answer needs them) */
+  edges?: EdgeReport[];
   factors?: Factor[];
   /** formula answers' values here, by their text (see answerAt) */
   answers?: Map<string, Tensor | AgError>;
