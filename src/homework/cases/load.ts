@@ -443,6 +443,12 @@ export function toCase(
   return spec;
 }
 
+/** The words each choice of a policy key may be, the first its default, and what it means. */
+const POLICY_CHOICES = {
+  partial: { values: ['none', 'entries'], hint: 'partial: entries gives a tensor part the share of its entries that are right' },
+  layout: { values: ['either', 'strict'], hint: "either (the default) accepts a vector's gradient as a row or a column; strict only as a column" },
+} as const;
+
 /** min_decimals:, partial:, layout: into the spec; what is wrong with them, if anything. */
 function readPolicy(c: Record<string, unknown>, spec: CaseSpec): { key: string; message: string; hint?: string } | null {
   if (c.min_decimals !== undefined) {
@@ -450,24 +456,14 @@ function readPolicy(c: Record<string, unknown>, spec: CaseSpec): { key: string; 
       return { key: 'min_decimals', message: `min_decimals: should be a whole number from 0 to 17, not ${shown(c.min_decimals)}` };
     spec.minDecimals = c.min_decimals as number;
   }
-  if (c.partial !== undefined) {
-    if (c.partial !== 'entries' && c.partial !== 'none')
-      return {
-        key: 'partial',
-        message: `partial: should be entries or none, not ${shown(c.partial)}`,
-        hint: 'partial: entries gives a tensor part the share of its entries that are right',
-      };
-    if (c.partial === 'entries') spec.partial = 'entries';
+  for (const key of ['partial', 'layout'] as const) {
+    const { values, hint } = POLICY_CHOICES[key];
+    if (c[key] === undefined) continue;
+    if (!(values as readonly unknown[]).includes(c[key]))
+      return { key, message: `${key}: should be ${[...values].reverse().join(' or ')}, not ${shown(c[key])}`, hint };
   }
-  if (c.layout !== undefined) {
-    if (c.layout !== 'strict' && c.layout !== 'either')
-      return {
-        key: 'layout',
-        message: `layout: should be strict or either, not ${shown(c.layout)}`,
-        hint: "either (the default) accepts a vector's gradient as a row or a column; strict only as a column",
-      };
-    spec.layout = c.layout;
-  }
+  if (c.partial === 'entries') spec.partial = 'entries';
+  if (c.layout !== undefined) spec.layout = c.layout as 'strict' | 'either';
   return null;
 }
 
