@@ -438,11 +438,24 @@ function symmetricAt(c: Compiled, a: Answer, s: Sample): { matrix: string; yours
     for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) sym[i * r + j] = (m.data[i * r + j] + m.data[j * r + i]) / 2;
     if (sym.every((v, q) => v === m.data[q])) return [];
     if (a.expected.kind !== 'formula') return [{ matrix }];
+    const values = { ...s.values, [matrix]: { shape: m.shape, data: sym } };
+    // autodiff there once per point and matrix: every wrong answer (every student's) asks the same
+    s.symmetric ??= new Map();
+    if (!s.symmetric.has(matrix)) {
+      try {
+        s.symmetric.set(matrix, grad(c.spec.f, values, { ...c.grad, edges: false, check: false, forwardMode: false }).gradient);
+      } catch (e) {
+        // a limit says what this run could afford, not what the formula is: it stops the judging, as any limit does
+        if (e instanceof AgError && e.code === 'limit') throw e;
+        s.symmetric.set(matrix, null);
+      }
+    }
+    const g = s.symmetric.get(matrix)?.[a.name];
+    if (g === undefined) return [];
     try {
-      const values = { ...s.values, [matrix]: { shape: m.shape, data: sym } };
-      const g = grad(c.spec.f, values, { ...c.grad, edges: false, check: false, forwardMode: false }).gradient[a.name];
-      return g === undefined ? [] : [{ matrix, yours: evaluateExpected(a.expected, values, limits), truth: tensorOf(g) }];
-    } catch {
+      return [{ matrix, yours: evaluateExpected(a.expected, values, limits), truth: tensorOf(g) }];
+    } catch (e) {
+      if (e instanceof AgError && e.code === 'limit') throw e;
       return [];
     }
   });

@@ -20,6 +20,8 @@ export interface Sample {
   factors?: Factor[];
   /** formula answers' values here, by their text (see answerAt) */
   answers?: Map<string, Tensor | AgError>;
+  /** autodiff's gradients here with one square matrix made symmetric, by the matrix (null: it could not run) */
+  symmetric?: Map<string, Record<string, Nested> | null>;
   /** the tape with its gradient's graph here (built when a second derivative is asked for) */
   second?: SecondOrderTape;
   /** what judging here could not settle (a second-order direction across a kink) */
