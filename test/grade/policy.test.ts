@@ -9,7 +9,7 @@ import { parseCases } from '../../src/homework/cases/load.js';
 import { runCase } from '../../src/homework/cases/run.js';
 import { writtenDecimals } from '../../src/verify/precision.js';
 import { renderFeedback } from '../../src/report/grade.js';
-import { ROOT } from '../helpers.js';
+import { cli, ROOT } from '../helpers.js';
 
 /**
  * Grading by a course's policy (fixtures/policy: a 2-decimal quiz): min_decimals:,
@@ -83,6 +83,24 @@ describe('a key with a 2-decimal policy', () => {
     const feedback = renderFeedback({ title: 'Quiz 3', key: 'key.yaml', problems: [], students: [hal], fileErrors: [], warnings: [], max: 20, ms: 0 }, hal);
     expect(feedback).toContain(
       "least-squares: 3 of 8 points\n  graded by the key's policy: answers written to 2 decimal places are judged at them (min_decimals: 2); a tensor part earns",
+    );
+  });
+});
+
+describe('the policy through the CLI', () => {
+  it('grade prints the totals and writes the policy into each feedback file', () => {
+    const out = mkdtempSync(join(tmpdir(), 'policy-cli-'));
+    const r = cli(['grade', 'fixtures/policy/key.yaml', 'fixtures/policy/submissions/', '--gradebook', join(out, 'grades.csv'), '--feedback', out], {
+      cwd: ROOT,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'grades.csv'), 'utf8').split('\r\n').slice(1, 4)).toEqual([
+      'Grace,fixtures/policy/submissions/grace.yaml,6,8,6,20,20',
+      'Hal,fixtures/policy/submissions/hal.yaml,4,3,4,11,20',
+      'Ivy,fixtures/policy/submissions/ivy.yaml,6,8,6,20,20',
+    ]);
+    expect(readFileSync(join(out, 'Grace.txt'), 'utf8')).toContain(
+      "quadratic: 6 of 6 points\n  graded by the key's policy: answers written to 2 decimal places are judged at them (min_decimals: 2)\n",
     );
   });
 });
