@@ -1,5 +1,4 @@
-import { AgError } from '../../core/errors.js';
-import type { Span } from '../../core/errors.js';
+import { AgError, type Span } from '../../core/errors.js';
 import { closest } from '../../core/graph/suggest.js';
 import {
   compileCheck,
