@@ -26,10 +26,10 @@ import { cached, located, Located, type Answer, type Compiled, type FormulaSpec 
 import { flat, stepTruths, type Sample } from './point.js';
 
 /**
- * Judging a case at its points: the truth itself (f finite, autodiff against finite
- * differences), then each answer against the truth by the verdict layer — written
- * digits or rtol/atol, shapes kept, the usual mistakes named — and the findings over all
- * points gathered into one failure per answer.
+ * Judging a formula check (a case, a key's problem, a library call) at its points: the
+ * truth itself (f finite, autodiff against finite differences), then each answer against
+ * the truth by the verdict layer — written digits or rtol/atol, shapes kept, the usual
+ * mistakes named — and the findings over all points gathered into one failure per answer.
  */
 
 export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
