@@ -18,7 +18,7 @@ describe('gradcheck (library)', () => {
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0]).toMatchObject({ kind: 'gradient', entry: '∂f/∂x' });
     expect(r.failures[0].message).toBe(
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x+y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     const W = [
       [1, 2],
@@ -83,5 +83,14 @@ describe('gradcheck (library)', () => {
   it('honours the tolerance options', () => {
     expect(gradcheck('x^2', { x: 3 }, { expect: { gradient: { x: 6.01 } } }).passed).toBe(false);
     expect(gradcheck('x^2', { x: 3 }, { expect: { gradient: { x: 6.01 } }, rtol: 0.01 }).passed).toBe(true);
+  });
+
+  it('a check that judged nothing has not passed: the library says what its own options can do, not what a case file would', () => {
+    const r = gradcheck('abs(x)', { x: 0 });
+    expect(r.passed).toBe(false);
+    expect(r.failures).toEqual([expect.objectContaining({ kind: 'unjudged', entry: 'f' })]);
+    expect(r.failures[0].message).toMatch(/^finite differences could not judge the only entry: nothing judged is not a pass at x=0 — .*--eps/);
+    expect(r.failures[0].message).not.toMatch(/at:|expect:/);
+    expect(gradcheck('abs(x)', { x: 0 }, { allowUnjudged: true }).passed).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import { inlineCase, type RawExpected } from '../homework/cases/load.js';
 import type { CheckOptions, CheckResult, JacobianCheck } from '../verify/fd.js';
 import { perInput } from '../verify/fd.js';
 import { runSync, type AsyncEvaluator, type Evaluator, type FunctionUnderTest, type InputSpec } from '../verify/evaluator.js';
@@ -10,7 +9,8 @@ import { jsFunction, readInputs, type PointValues } from '../subjects/code/js-fu
 import { findings, uncertainties, type Finding } from '../verify/words.js';
 import { codeMistakes, type CodeMistake } from '../verify/mistakes.js';
 import { tapeReference } from '../verify/tape.js';
-import { compileCase, judge, Located, type FailureKind } from '../homework/cases/run.js';
+import { compileCheck, Located } from '../subjects/formula/check/compile.js';
+import { judge, type FailureKind } from '../subjects/formula/check/judge.js';
 import { selectEngine, type EngineChoice } from '../core/engine/select.js';
 import { AgError } from '../core/errors.js';
 import { makeArena } from '../core/graph/tape.js';
@@ -104,25 +104,21 @@ export function gradcheck(
 
 function gradcheckFormula(formula: string, values: Record<string, Tensor | Nested>, options: GradcheckOptions): GradcheckResult {
   const vals = toTensors(values);
-  const spec = inlineCase(formula, {
-    expect: options.expect?.gradient as Record<string, RawExpected> | undefined,
-    expectValue: options.expect?.value,
-    expectSteps: options.expect?.steps as Record<string, RawExpected> | undefined,
-    wrt: options.wrt,
-  });
-  spec.file = '<gradcheck>';
   try {
-    const c = compileCase(spec, {
-      seed: options.seed,
-      rtol: options.rtol,
-      atol: options.atol,
-      eps: options.eps,
-      method: options.method,
-      order: options.order,
-      engine: options.engine,
-      limits: limitsFrom(options.limits),
-      allowUnjudged: options.allowUnjudged,
-    });
+    const c = compileCheck(
+      { f: formula, wrt: options.wrt, expect: options.expect },
+      {
+        seed: options.seed,
+        rtol: options.rtol,
+        atol: options.atol,
+        eps: options.eps,
+        method: options.method,
+        order: options.order,
+        engine: options.engine,
+        limits: limitsFrom(options.limits),
+        allowUnjudged: options.allowUnjudged,
+      },
+    );
     const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const failures: GradcheckFailure[] = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
     const result: GradcheckResult = {

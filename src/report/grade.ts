@@ -74,7 +74,7 @@ function partLine(x: PartResult): string {
 }
 
 function problemBlock(p: ProblemResult): string[] {
-  return [`${safeName(p.name)}: ${score(p.earned, p.points)}`, ...p.parts.map(partLine)];
+  return [`${safeName(p.name)}: ${score(p.earned, p.points)}`, ...(p.policy ? [`  graded by the key's policy: ${p.policy}`] : []), ...p.parts.map(partLine)];
 }
 
 /** One student's feedback: every part's verdict, the counterexample of a wrong one, what is missing. Plain text. */

@@ -1,7 +1,7 @@
 import { num } from '../core/number-format.js';
 import { sameShape, sizeOf, subscript, type Shape, type Tensor } from '../core/tensor.js';
 import type { EntryCheck } from './fd.js';
-import { DEFAULT_MIN_DIGITS, digitsWritten, judgeDigits, offBy } from './precision.js';
+import { decimalsWritten, DEFAULT_MIN_DIGITS, digitsWritten, judgeDigits, offBy } from './precision.js';
 import { withinTolerance, type Tolerance } from './tolerance.js';
 
 /**
@@ -14,6 +14,8 @@ import { withinTolerance, type Tolerance } from './tolerance.js';
 export interface Rule extends Tolerance {
   /** the fewest significant digits a written number is judged at (default 2) */
   minDigits?: number;
+  /** a course's policy: a number written to at least this many decimal places is judged at the places written */
+  minDecimals?: number;
 }
 
 /** What is known about an answer besides its numbers. */
@@ -22,10 +24,22 @@ export interface AnswerForm {
   digits?: Int8Array | null;
   /** a single number written alone, which stands for every entry of a tensor */
   literal?: boolean;
+  /** decimal places written, entry by entry (for a rule's minDecimals) */
+  decimals?: Int8Array | null;
+  /** a vector's gradient may be answered as a row [1,n] (layout is a course's convention) */
+  row?: boolean;
 }
 
 export type Comparison =
-  | { ok: true /** the fewest digits written among the entries (0: judged by the tolerance) */; digits: number }
+  | {
+      ok: true;
+      /** the fewest digits written among the entries (0: judged by the tolerance) */
+      digits: number;
+      /** the fewest decimal places among entries judged by a rule's minDecimals (when any was) */
+      decimals?: number;
+      /** a vector answered as a row */
+      row?: true;
+    }
   | { ok: false; shape: true; expected: Shape; actual: Shape }
   | {
       ok: false;
@@ -36,6 +50,8 @@ export type Comparison =
       wrong: number;
       /** digits written at the worst entry (0: judged by the tolerance) */
       digits: number;
+      /** decimal places written at the worst entry, when a rule's minDecimals judged it */
+      decimals?: number;
       /** every wrong entry is right to the digits written, but fewer than the minimum were written */
       few: boolean;
     };
@@ -46,12 +62,18 @@ export type Comparison =
  * on paper); a 1×1 for a number; and a single number written alone for any tensor.
  * Nothing else is broadcast: a formula that gives a number for a matrix is a mistake.
  */
-export function fitsShape(answer: Shape, truth: Shape, literal = false): boolean {
+export function fitsShape(answer: Shape, truth: Shape, literal = false, row = false): boolean {
   if (sameShape(answer, truth)) return true;
+  if (row && isRowFor(answer, truth)) return true;
   if (literal && answer.length === 0) return true;
   const column = (s: Shape) => (s.length === 1 ? s[0] : s.length === 2 && s[1] === 1 ? s[0] : -1);
   if (answer.length + truth.length === 3 && column(answer) >= 0 && column(answer) === column(truth)) return true;
   return truth.length === 0 && sizeOf(answer) === 1 && answer.every((d) => d === 1);
+}
+
+/** A row [1,n] written for a vector [n] (n > 1). */
+export function isRowFor(answer: Shape, truth: Shape): boolean {
+  return truth.length === 1 && truth[0] > 1 && answer.length === 2 && answer[0] === 1 && answer[1] === truth[0];
 }
 
 /**
@@ -60,10 +82,16 @@ export function fitsShape(answer: Shape, truth: Shape, literal = false): boolean
  * |yours − truth| ≤ atol + rtol·max(|yours|, |truth|). The worst entry is the counterexample.
  */
 export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rule: Rule, form: AnswerForm = {}): Comparison {
-  if (!fitsShape(expected.shape, shape, form.literal)) return { ok: false, shape: true, expected: expected.shape, actual: shape };
+  if (!fitsShape(expected.shape, shape, form.literal, form.row)) return { ok: false, shape: true, expected: expected.shape, actual: shape };
   const one = expected.data.length === 1;
   const min = rule.minDigits ?? DEFAULT_MIN_DIGITS;
   const digitsAt = (k: number) => form.digits?.[one ? 0 : k] ?? 0;
+  // the decimal places written where a course's min_decimals is met (undefined: not judged by them)
+  const decimalsAt = (k: number) => {
+    const d = form.decimals?.[one ? 0 : k];
+    return rule.minDecimals !== undefined && d !== undefined && d >= rule.minDecimals ? d : undefined;
+  };
+  let fewestDecimals = Infinity;
   let worst = -1;
   let worstErr = -1;
   let wrong = 0;
@@ -79,11 +107,12 @@ export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rul
         ? 'ok'
         : 'wrong'
       : d > 0
-        ? judgeDigits(y, truth[k], d, min, rule)
+        ? judgeDigits(y, truth[k], d, min, rule, decimalsAt(k))
         : withinTolerance(y, truth[k], rule)
           ? 'ok'
           : 'wrong';
     fewest = Math.min(fewest, d);
+    if (d > 0) fewestDecimals = Math.min(fewestDecimals, decimalsAt(k) ?? Infinity);
     if (v === 'ok') continue;
     wrong++;
     if (v === 'wrong') few = false;
@@ -93,8 +122,24 @@ export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rul
       worst = k;
     }
   }
-  if (worst < 0) return { ok: true, digits: Number.isFinite(fewest) ? fewest : 0 };
-  return { ok: false, shape: false, flat: worst, yours: expected.data[one ? 0 : worst], truth: truth[worst], wrong, digits: digitsAt(worst), few };
+  if (worst < 0)
+    return {
+      ok: true,
+      digits: Number.isFinite(fewest) ? fewest : 0,
+      ...(Number.isFinite(fewestDecimals) ? { decimals: fewestDecimals } : {}),
+      ...(isRowFor(expected.shape, shape) ? { row: true as const } : {}),
+    };
+  return {
+    ok: false,
+    shape: false,
+    flat: worst,
+    yours: expected.data[one ? 0 : worst],
+    truth: truth[worst],
+    wrong,
+    digits: digitsAt(worst),
+    ...(digitsAt(worst) > 0 && decimalsAt(worst) !== undefined ? { decimals: decimalsAt(worst) } : {}),
+    few,
+  };
 }
 
 /**
@@ -105,10 +150,14 @@ export function compare(expected: Tensor, truth: Float64Array, shape: Shape, rul
 export function verdictWords(c: Comparison, rule: Rule): string {
   const tolText = `rtol ${num(rule.rtol, 3)}${rule.atol ? `, atol ${num(rule.atol, 3)}` : ''}`;
   const min = rule.minDigits ?? DEFAULT_MIN_DIGITS;
-  if (c.ok) return c.digits > 0 ? `matches ${digitsWritten(c.digits, min)}` : `within ${tolText}`;
+  const row = c.ok && c.row ? "; written as a row: a vector's gradient may be a row or a column (a key's layout: strict asks for the column)" : '';
+  if (c.ok)
+    return `${c.decimals !== undefined ? `matches ${decimalsWritten(c.decimals, rule.minDecimals!)}` : c.digits > 0 ? `matches ${digitsWritten(c.digits, min)}` : `within ${tolText}`}${row}`;
   if (c.shape) return 'the shape differs';
   if (!Number.isFinite(c.yours) || !Number.isFinite(c.truth)) return 'not a finite number';
-  if (c.few) return `right when rounded to ${digitsWritten(c.digits)}, but at least ${min} significant digits are asked for`;
+  const places = rule.minDecimals !== undefined ? ` (or ${rule.minDecimals} decimal place${rule.minDecimals === 1 ? '' : 's'}: min_decimals)` : '';
+  if (c.few) return `right when rounded to ${digitsWritten(c.digits)}, but at least ${min} significant digits${places} are asked for`;
+  if (c.decimals !== undefined) return `off by ${offBy(c.yours, c.truth)}, beyond ${decimalsWritten(c.decimals, rule.minDecimals!)}`;
   return `off by ${offBy(c.yours, c.truth)}, beyond ${c.digits > 0 ? digitsWritten(c.digits, min) : tolText}`;
 }
 

@@ -12,13 +12,28 @@ import type { FunctionCheck } from './function.js';
  * Each mistake is a candidate the answer is compared with, by the answer's own rule (its
  * written digits, or rtol/atol): the truth negated, transposed, times a simple constant,
  * another variable's gradient, or the truth without one local derivative of the graph
- * (a forgotten link of the chain). An answer right to the digits written but with too few
+ * (a forgotten link of the chain), one branch's share where a fork's shares add, the
+ * gradient of the node one step on (stopped one node early), an answer right only for a
+ * symmetric matrix. An answer right to the digits written but with too few
  * of them is named first. A user's own code (gradcheck) is tried further (`code`): any
  * constant factor, a zero gradient, permuted entries, a difference proportional to an
  * input, one wrong entry — against the entries finite differences judged (`judged`).
  */
 
-export type MistakeCode = 'digits' | 'negated' | 'transposed' | 'swapped' | 'factor' | 'chain' | 'missing' | 'permuted' | 'proportional' | 'entry';
+export type MistakeCode =
+  | 'digits'
+  | 'negated'
+  | 'transposed'
+  | 'swapped'
+  | 'symmetric'
+  | 'fork'
+  | 'factor'
+  | 'chain'
+  | 'early'
+  | 'missing'
+  | 'permuted'
+  | 'proportional'
+  | 'entry';
 
 export interface Mistake {
   code: MistakeCode;
@@ -32,6 +47,18 @@ export interface Factor {
   /** its formula, `2*x` */
   local: string;
   value: Tensor;
+}
+
+/** An edge out of the quantity's node: `x → x'*A*x`, its share of ∂f/∂x, and ∂f/∂(x'*A*x). */
+export interface OutEdge {
+  edge: string;
+  /** the node it leads to */
+  to: string;
+  share: Tensor;
+  /** the gradient of the node it leads to (its shape may differ from the quantity's) */
+  upstream: Tensor;
+  /** the edge's local derivative, when it is not a full Jacobian */
+  local: Tensor | null;
 }
 
 export interface MistakeInput {
@@ -49,6 +76,13 @@ export interface MistakeInput {
   others?: { what: string; truth: Tensor; yours?: Tensor }[];
   /** the graph's local derivatives at the point, asked for only when needed */
   factors?: () => Factor[];
+  /** the edges out of the quantity's node at the point: each one's share of the gradient (they add at a fork), and the gradient of the node it leads to */
+  edges?: () => OutEdge[];
+  /**
+   * The square matrices of the point that are not symmetric: each made symmetric,
+   * (M + M')/2, with the answer (when it can be evaluated there) and the truth there.
+   */
+  symmetric?: () => { matrix: string; yours?: Tensor; truth?: Tensor }[];
   /** every wrong entry is right to the digits written, but fewer than `min` were written */
   fewDigits?: { written: number; min: number };
   /** try constant factors (default true; a value is no derivative that lost a 2) */
@@ -113,8 +147,10 @@ export function nameMistake(m: MistakeInput): Mistake | null {
     const crossed = agrees(yours, { shape: truth.shape, data: o.truth.data }) && agrees({ shape: truth.shape, data: o.yours.data }, truth);
     if (crossed) return { code: 'swapped', words: `your ${what} and ${o.what} are swapped: each is the other's true value` };
   }
+  const graph = symmetricMatrix(m) ?? forkShare(m);
+  if (graph) return graph;
   // a local derivative of the graph is a better explanation than a constant that happens to equal it
-  const chain = chainLink(m);
+  const chain = chainLink(m) ?? oneNodeEarly(m);
   if (chain) return chain;
   if (nonzero && m.constantFactors !== false && yours.data.length === truth.data.length) {
     const ratio = fit(yours.data, truth.data, counts);
@@ -306,7 +342,7 @@ function chainLink(m: MistakeInput): Mistake | null {
     const L = f.value.data;
     if (L.length !== 1 && L.length !== truth.data.length) continue;
     // a local derivative of ±1 or 0 changes nothing a missing factor could explain
-    if (Array.from(L).every((v) => Math.abs(Math.abs(v) - 1) < 1e-12 || v === 0)) continue;
+    if (trivial(f.value)) continue;
     if (yours.data.length !== 1 && yours.data.length !== truth.data.length) continue;
     const product = new Float64Array(truth.data.length);
     for (let k = 0; k < product.length; k++) product[k] = yours.data[yours.data.length === 1 ? 0 : k] * L[L.length === 1 ? 0 : k];
@@ -316,6 +352,69 @@ function chainLink(m: MistakeInput): Mistake | null {
     }
   }
   return null;
+}
+
+/**
+ * `2*A*x` for ∂(x'*A*x)/∂x: right only where A is symmetric. A formula answer is tried
+ * with each matrix made symmetric; a number answer, as every share of a fork taken
+ * equal to one of them (the two shares Ax and A'x are equal only then).
+ */
+function symmetricMatrix(m: MistakeInput): Mistake | null {
+  const { what, yours, truth, agrees } = m;
+  const mats = m.symmetric?.() ?? [];
+  if (!mats.length) return null;
+  const words = (matrix: string): Mistake => ({
+    code: 'symmetric',
+    words: `your ${what} assumed ${matrix} symmetric: it equals the true value only where ${matrix} = ${matrix}'`,
+  });
+  for (const s of mats) if (s.yours && s.truth && agrees(s.yours, s.truth)) return words(s.matrix);
+  const shares = m.edges?.() ?? [];
+  if (shares.length < 2 || mats.some((s) => s.yours)) return null;
+  const same = shares.some((e) => fits(e.share, truth) && agrees(yours, scaled(inShape(e.share, truth), shares.length)));
+  return same ? words(mats[0].matrix) : null;
+}
+
+/** One branch's share of the gradient where the quantity feeds several nodes: the shares were not added. */
+function forkShare(m: MistakeInput): Mistake | null {
+  const { what, yours, truth, agrees } = m;
+  const out = m.edges?.() ?? [];
+  if (out.length < 2) return null;
+  const one = out.find((e) => fits(e.share, truth) && agrees(yours, inShape(e.share, truth)));
+  if (!one) return null;
+  const rest = out.filter((e) => e !== one).map((e) => e.to);
+  return {
+    code: 'fork',
+    words: `the gradients at a fork were not added: your ${what} is only the share through the edge ${one.edge}; it also feeds ${rest.join(', ')}, and the shares of all its branches add up`,
+  };
+}
+
+/** The gradient of the node the quantity feeds, one step short of it: the last local derivative not applied. */
+function oneNodeEarly(m: MistakeInput): Mistake | null {
+  const { what, yours, truth, agrees } = m;
+  const out = m.edges?.() ?? [];
+  // through a local derivative of ±1 or 0 (a sum, a max that routes elsewhere) the gradient one node on is no step short
+  const hit = out.find(
+    (e) => !(e.local && trivial(e.local)) && fits(e.upstream, truth) && !sameData(e.upstream, truth) && agrees(yours, inShape(e.upstream, truth)),
+  );
+  if (!hit) return null;
+  return {
+    code: 'early',
+    words: `your ${what} stopped one node early: it is ∂f/∂(${hit.to}), the gradient of the node it feeds; one more step back through the edge ${hit.edge}`,
+  };
+}
+
+/** Every entry ±1 or 0. */
+function trivial(t: Tensor): boolean {
+  return Array.from(t.data).every((v) => Math.abs(Math.abs(v) - 1) < 1e-12 || v === 0);
+}
+
+/** Same number of entries (a candidate is compared in the truth's shape). */
+function fits(a: Tensor, truth: Tensor): boolean {
+  return a.data.length === truth.data.length;
+}
+
+function inShape(a: Tensor, truth: Tensor): Tensor {
+  return { shape: truth.shape, data: a.data };
 }
 
 function scaled(t: Tensor, c: number): Tensor {

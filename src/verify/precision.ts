@@ -26,6 +26,17 @@ export function writtenDigits(text: string): number | null {
   return Math.max(1, digits.length);
 }
 
+/**
+ * Decimal places of a decimal number as written: `0.07` has 2, `12.50` has 2, `1.2e-3`
+ * has 4, `100` and `1e2` none. Null when the text is not a plain decimal number.
+ */
+export function writtenDecimals(text: string): number | null {
+  const m = DECIMAL.exec(text);
+  if (!m || (m[1] === '' && (m[2] ?? '') === '')) return null;
+  const e = /[eE]([+-]?\d+)/.exec(text);
+  return Math.max(0, (m[2] ?? '').length - (e ? Number(e[1]) : 0));
+}
+
 /** True when `text` is a plain decimal number (so it is an answer with written digits, not a formula). */
 export function isDecimal(text: string): boolean {
   return writtenDigits(text) !== null;
@@ -59,12 +70,15 @@ export type DigitVerdict = 'ok' | 'few' | 'wrong';
  * A number written with `written` significant digits against the truth: within one unit
  * of digit max(written, min) — or within the tolerance, so a written answer is never
  * judged more strictly than rtol/atol would (and a 0 passes for autodiff's 1e-17).
+ * `decimals`: the decimal places written, when a course's min_decimals is met.
  */
-export function judgeDigits(yours: number, truth: number, written: number, min: number, tol: Tolerance): DigitVerdict {
+export function judgeDigits(yours: number, truth: number, written: number, min: number, tol: Tolerance, decimals?: number): DigitVerdict {
   if (!Number.isFinite(yours) || !Number.isFinite(truth)) return yours === truth ? 'ok' : 'wrong';
   const gap = Math.abs(yours - truth);
   if (gap <= tol.atol + tol.rtol * Math.max(Math.abs(yours), Math.abs(truth))) return 'ok';
   if (withinUnit(yours, truth, Math.max(written, min))) return 'ok';
+  // a course's min_decimals met: judged at the decimal places written (`0.07` for 0.0661), within one unit of the last
+  if (decimals !== undefined) return gap <= 10 ** -decimals * (1 + 1e-9) ? 'ok' : 'wrong';
   // "right up to rounding": within half a unit of the last digit written
   return written < min && withinUnit(yours, truth, written, 0.5) ? 'few' : 'wrong';
 }
@@ -76,6 +90,11 @@ export function offBy(yours: number, truth: number): string {
   if (truth === 0) return `${Number(gap.toPrecision(2))} (the true value is 0)`;
   const pct = (100 * gap) / Math.abs(truth);
   return `${pct >= 1000 ? Math.round(pct) : Number(pct.toPrecision(2))}%`;
+}
+
+/** `the 2 decimal places you wrote (min_decimals: 2)`. */
+export function decimalsWritten(k: number, min: number): string {
+  return `the ${k} decimal place${k === 1 ? '' : 's'} you wrote (min_decimals: ${min})`;
 }
 
 /** `the 3 digits you wrote`; `2 significant digits (you wrote 1)` when fewer than the minimum were written. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpected, evaluateExpected } from '../../src/homework/cases/expect.js';
+import { compileExpected, evaluateExpected } from '../../src/subjects/formula/check/expect.js';
 import { scalar, tensor } from '../../src/core/tensor.js';
 
 describe('expected answers', () => {

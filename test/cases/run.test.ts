@@ -25,7 +25,7 @@ describe('the homework set', () => {
     const r = byName(results, 'wrong: (x+y)sin(x)');
     // sin(1) against sin(1) + cos(1)
     expect(r.failures.map((f) => f.message)).toEqual([
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x + y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     ]);
     expect(r.failures[0]).toMatchObject({ kind: 'gradient', entry: '∂f/∂x', field: 'expect.gradient.x', point: { x: 1, y: 0 } });
     expect(r.failures[0].yours).toBeCloseTo(Math.sin(1), 15);

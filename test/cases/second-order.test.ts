@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCases } from '../../src/homework/cases/load.js';
 import { compileCase } from '../../src/homework/cases/compile.js';
-import { judgeSecondOrder } from '../../src/homework/cases/judge.js';
+import { judgeSecondOrder } from '../../src/subjects/formula/check/judge.js';
 import { runCase } from '../../src/homework/cases/run.js';
 import { grad } from '../../src/subjects/formula/grad.js';
 import { gradcheck } from '../../src/api/gradcheck.js';

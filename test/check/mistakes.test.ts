@@ -93,4 +93,55 @@ describe('the usual mistakes', () => {
     expect(transposed(tensor([1, 3], [1, 2, 3])).shape).toEqual([3]);
     expect(Array.from(transposed(tensor([2, 3], [1, 2, 3, 4, 5, 6])).data)).toEqual([1, 4, 2, 5, 3, 6]);
   });
+
+  it('names the gradients at a fork not added, a stop one node early, and a matrix assumed symmetric', () => {
+    // f = x*y + sin(x) at x=1, y=2: the shares of ∂f/∂x are y (through x*y) and cos(x) (through sin(x))
+    const edges = () => [
+      { edge: 'x → x*y', to: 'x*y', share: scalar(2), upstream: scalar(1), local: scalar(1.7) },
+      { edge: 'x → sin(x)', to: 'sin(x)', share: scalar(Math.cos(1)), upstream: scalar(1), local: scalar(Math.cos(1) * 1.7) },
+    ];
+    const fork = nameMistake({ what: '∂f/∂x', agrees, yours: scalar(2), truth: scalar(2 + Math.cos(1)), edges });
+    expect(fork).toEqual({
+      code: 'fork',
+      words:
+        'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x*y; it also feeds sin(x), and the shares of all its branches add up',
+    });
+    // one edge is no fork
+    expect(nameMistake({ what: '∂f/∂x', agrees, yours: scalar(2), truth: scalar(2 + Math.cos(1)), edges: () => edges().slice(0, 1) })).toBeNull();
+
+    // f = sum(tanh(W*x)): the answer is ∂f/∂(W*x), the gradient one node on, not W' times it
+    const u = tensor([2], [0.7, 0.4]);
+    const early = nameMistake({
+      what: '∂f/∂x',
+      agrees,
+      yours: u,
+      truth: tensor([2], [0.1 * 0.7 + 0.3 * 0.4, 0.2 * 0.7 + 0.4 * 0.4]),
+      edges: () => [{ edge: 'x → W*x', to: 'W*x', share: tensor([2], [0.19, 0.3]), upstream: u, local: null }],
+    });
+    expect(early).toEqual({
+      code: 'early',
+      words: 'your ∂f/∂x stopped one node early: it is ∂f/∂(W*x), the gradient of the node it feeds; one more step back through the edge x → W*x',
+    });
+
+    // f = x'*A*x, A = [[1, 2], [3, 4]], x = [1, 2]: the truth (A + A')x = [12, 21]; 2*A*x = [10, 22] is twice the share A*x
+    const shares = () => [
+      { edge: "x → x'*A*x", to: "x'*A*x", share: tensor([2], [7, 10]), upstream: scalar(1), local: null },
+      { edge: "x → x'", to: "x'", share: tensor([2], [5, 11]), upstream: tensor([1, 2], [5, 11]), local: null },
+    ];
+    const truth = tensor([2], [12, 21]);
+    const words = "your ∂f/∂x assumed A symmetric: it equals the true value only where A = A'";
+    // a number answer: twice one share, with a square matrix that is not symmetric
+    expect(nameMistake({ what: '∂f/∂x', agrees, yours: tensor([2], [10, 22]), truth, edges: shares, symmetric: () => [{ matrix: 'A' }] })).toEqual({
+      code: 'symmetric',
+      words,
+    });
+    // a formula answer: right where A is made symmetric (there 2*A*x = (A + A')x = [12, 21])
+    const atSym = () => [{ matrix: 'A', yours: tensor([2], [12, 21]), truth: tensor([2], [12, 21]) }];
+    expect(nameMistake({ what: '∂f/∂x', agrees, yours: tensor([2], [10, 22]), truth, edges: shares, symmetric: atSym })?.code).toBe('symmetric');
+    // wrong there too: not this mistake
+    const wrongThere = () => [{ matrix: 'A', yours: tensor([2], [11, 22]), truth: tensor([2], [12, 21]) }];
+    expect(nameMistake({ what: '∂f/∂x', agrees, yours: tensor([2], [11, 22]), truth, edges: shares, symmetric: wrongThere })).toBeNull();
+    // no matrix that is not symmetric: twice a share is not named so
+    expect(nameMistake({ what: '∂f/∂x', agrees, yours: tensor([2], [10, 22]), truth, edges: shares, symmetric: () => [] })).toBeNull();
+  });
 });

@@ -21,7 +21,7 @@ describe('autograd-cli check', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('fixtures/homework/exercises.yaml\n  ✓ right: backprop warm-up (x+y)z (1 sample)\n');
     expect(r.stdout).toContain(
-      '  ✗ wrong: (x+y)sin(x), product rule forgotten (1 sample; 0.5 of 1 point)  fixtures/homework/exercises.yaml:47\n      → your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7  (fixtures/homework/exercises.yaml:52)\n',
+      '  ✗ wrong: (x+y)sin(x), product rule forgotten (1 sample; 0.5 of 1 point)  fixtures/homework/exercises.yaml:47\n      → the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x + y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7  (fixtures/homework/exercises.yaml:52)\n',
     );
     const [score, summary] = r.stdout.trimEnd().split('\n').slice(-2);
     // each case is worth 1 point, split evenly over its answers
@@ -48,7 +48,7 @@ describe('autograd-cli check', () => {
     const wrong = cli(['check', '(x+y)*sin(x)', '--expect', 'x=sin(x), y=sin(x)', '--at', 'x=1,y=0']);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain(
-      '→ your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      '→ the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x+y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     const value = cli(['check', 'exp(x)', '--at', 'x=0', '--expect-value', '2', '--reporter', 'json']);
     expect(value.code).toBe(1);

@@ -67,7 +67,7 @@ describe('GitHub Actions reporter', () => {
     const wrong = notes.find((n) => n.props.title === 'autograd-cli check: wrong: (x+y)sin(x), product rule forgotten')!;
     expect(files['fixtures/homework/exercises.yaml'][Number(wrong.props.line) - 1]).toBe('      x: sin(x)');
     expect(wrong.message).toBe(
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x + y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     const sinn = notes.find((n) => n.props.title === 'autograd-cli check: misspelt function')!;
     expect(sinn.props).toMatchObject({ file: 'fixtures/ci/broken/cases.yaml', line: '10', col: '16' });

@@ -44,7 +44,7 @@ describe('JUnit XML reporter', () => {
     }
     const tc = asList(suite.testcase).find((c: any) => c.name === 'wrong: (x+y)sin(x), product rule forgotten') as any;
     expect(tc.failure.message).toBe(
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x + y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     expect(tc.failure.type).toBe('gradient');
     expect(tc.failure['#text']).toContain('f = (x + y) * sin(x)');

@@ -39,7 +39,7 @@ describe('TAP reporter', () => {
     expect(blocks.every((b) => b.head.startsWith('not ok'))).toBe(true);
     const wrong = blocks.find((b) => b.head.includes('wrong: (x+y)sin(x)'))!;
     expect(wrong.diag.message).toBe(
-      'your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
+      'the gradients at a fork were not added: your ∂f/∂x is only the share through the edge x → x + y; it also feeds sin(x), and the shares of all its branches add up — your ∂f/∂x = 0.8415 at x=1, y=0; the true value is 1.382 (finite differences agree: 1.382); off by 39%, beyond rtol 1e-5, atol 1e-7',
     );
     expect(wrong.diag.severity).toBe('fail');
     expect(files[wrong.diag.at.file][wrong.diag.at.line - 1]).toContain('x: sin(x)');

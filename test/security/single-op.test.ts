@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cached } from '../../src/homework/cases/compile.js';
+import { cached } from '../../src/subjects/formula/check/compile.js';
 import { AgError } from '../../src/core/errors.js';
 import { TimeoutError } from '../../src/core/limits.js';
 import { attack, expectNoTrace, expectRefused } from './harness.js';

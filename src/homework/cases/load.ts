@@ -1,12 +1,13 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closest } from '../../core/graph/suggest.js';
-import type { FdMethod } from '../../verify/fd.js';
 import { isInside } from '../../core/io/read.js';
 import { DocumentError as CaseFileError, formatOf, parseDocumentText, readDocument, type ParsedDocument, type PosNode } from '../../core/io/document.js';
 import { limitsFrom, type Limits } from '../../core/limits.js';
 import { safeName } from '../../core/safe-text.js';
 import { isDecimal } from '../../verify/precision.js';
+import type { FormulaSpec, Pos } from '../../subjects/formula/check/compile.js';
+import type { RawExpected } from '../../subjects/formula/check/expect.js';
 
 /**
  * Check cases as they come from a YAML/JSON file (or the command line): plain data,
@@ -15,19 +16,15 @@ import { isDecimal } from '../../verify/precision.js';
  * whose shape is wrong carries a `problem`, which the run reports as that case's error.
  */
 
-/** Where something is in the case file: 1-based line, and the column where a formula's text starts when it can be known. */
-export interface Pos {
-  line: number;
-  col?: number;
-}
-
 /** A value as a case gives it: a number, nested arrays, or a constant expression (`pi`, `randn(3,4)`). */
 export type RawValue = number | RawValue[] | string;
 
-/** An expected value or gradient entry: numbers/arrays, or a formula in the variables (a hand-derived answer). */
-export type RawExpected = number | RawExpected[] | string;
-
-export interface CaseSpec {
+/**
+ * A case: the formula check (its formula, settings and answers, as FormulaSpec says) and
+ * what a case file adds. A number from a document arrives in an answer as the text it
+ * was written with (`"-0.1970"`), so it is judged at the digits written.
+ */
+export interface CaseSpec extends FormulaSpec {
   /** the file as given on the command line, or `<inline>` */
   file: string;
   /** position in its file (0-based) */
@@ -35,7 +32,6 @@ export interface CaseSpec {
   name: string;
   /** line of the case (its first key) */
   line: number;
-  f: string;
   /** fixed values (may be random expressions, redrawn at every point) */
   at: Record<string, RawValue>;
   /** values in `--at` syntax (`x=pi,y=2`, `@values.json`), also redrawn at every point */
@@ -47,27 +43,8 @@ export interface CaseSpec {
   samples?: number;
   /** grade points the case is worth (points:, default 1), split evenly over what it expects */
   points?: number;
-  /** the fewest significant digits a number answer is judged at (min_digits:, default 2) */
-  minDigits?: number;
-  wrt?: string[];
-  rtol?: number;
-  atol?: number;
-  eps?: number;
-  method?: FdMethod;
-  seed?: number;
-  /** 2: the gradient's own derivatives are checked too (Hessian-vector products against differences of the gradient; order:) */
-  order?: 1 | 2;
-  /**
-   * Answers: the value, gradients of variables and named steps (∂f/∂q), the values of
-   * named steps. A number from a document arrives as the text it was written with
-   * (`"-0.1970"`), so it is judged at the digits written.
-   */
-  expect?: {
-    value?: RawExpected;
-    gradient?: Record<string, RawExpected>;
-    steps?: Record<string, RawExpected>;
-    hessian?: Record<string, Record<string, RawExpected>>;
-  };
+  /** a course's policy: `entries` gives a tensor part the share of its entries that are right (partial:) */
+  partial?: 'entries';
   /** where each field is: `f`, `at`, `at.x`, `expect.value`, `expect.gradient.x`, `ranges.x`, … */
   pos: Record<string, Pos>;
   /** what is wrong with the case as written (reported as its error) */
@@ -94,7 +71,27 @@ export class NotCaseFile extends CaseFileError {
   }
 }
 
-export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'order', 'expect'];
+/** A course's grading policy, set on a case, a key's problem or in defaults:. */
+export const POLICY_KEYS = ['min_decimals', 'partial', 'layout'];
+
+export const CASE_KEYS = [
+  'name',
+  'f',
+  'at',
+  'ranges',
+  'samples',
+  'points',
+  'min_digits',
+  ...POLICY_KEYS,
+  'wrt',
+  'rtol',
+  'atol',
+  'eps',
+  'method',
+  'seed',
+  'order',
+  'expect',
+];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
 const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian'];
 /** The key a JSON document names its schema with, for editors; a case file or answer key may have it at the top. */
@@ -400,6 +397,8 @@ export function toCase(
       return problem('min_digits', `min_digits: should be a whole number from 1 to 17, not ${shown(c.min_digits)}`);
     spec.minDigits = c.min_digits as number;
   }
+  const policy = readPolicy(c, spec);
+  if (policy) return problem(policy.key, policy.message, policy.hint);
   if (c.wrt !== undefined) {
     const list =
       typeof c.wrt === 'string'
@@ -445,6 +444,30 @@ export function toCase(
     if (bad) return problem(bad.key, bad.message, bad.hint);
   }
   return spec;
+}
+
+/** The words each choice of a policy key may be, the first its default, and what it means. */
+const POLICY_CHOICES = {
+  partial: { values: ['none', 'entries'], hint: 'partial: entries gives a tensor part the share of its entries that are right' },
+  layout: { values: ['either', 'strict'], hint: "either (the default) accepts a vector's gradient as a row or a column; strict only as a column" },
+} as const;
+
+/** min_decimals:, partial:, layout: into the spec; what is wrong with them, if anything. */
+function readPolicy(c: Record<string, unknown>, spec: CaseSpec): { key: string; message: string; hint?: string } | null {
+  if (c.min_decimals !== undefined) {
+    if (!Number.isInteger(c.min_decimals) || (c.min_decimals as number) < 0 || (c.min_decimals as number) > 17)
+      return { key: 'min_decimals', message: `min_decimals: should be a whole number from 0 to 17, not ${shown(c.min_decimals)}` };
+    spec.minDecimals = c.min_decimals as number;
+  }
+  for (const key of ['partial', 'layout'] as const) {
+    const { values, hint } = POLICY_CHOICES[key];
+    if (c[key] === undefined) continue;
+    if (!(values as readonly unknown[]).includes(c[key]))
+      return { key, message: `${key}: should be ${[...values].reverse().join(' or ')}, not ${shown(c[key])}`, hint };
+  }
+  if (c.partial === 'entries') spec.partial = 'entries';
+  if (c.layout !== undefined) spec.layout = c.layout as 'strict' | 'either';
+  return null;
 }
 
 /**

@@ -5,14 +5,15 @@ import { DEFAULT_SEED } from '../../core/random.js';
 import type { CaseSpec } from './load.js';
 import { compileCase, toCaseError, type CaseError, type Compiled, type RunOptions } from './compile.js';
 import { samplePoints } from './sample.js';
-import { failuresOver, judgeSample, type CaseFailure } from './judge.js';
+import { failuresOver, judgeSample, type CaseFailure } from '../../subjects/formula/check/judge.js';
 
 /** Running cases: compiled, sampled, judged, scored; and the report every reporter reads. */
 
 // what callers of the case runner use, from where it now lives
 export { caseScope, DEFAULT_RANGE, DEFAULT_SAMPLES } from './sample.js';
-export { compileCase, Located, toCaseError, type Answer, type CaseError, type Compiled, type RunOptions } from './compile.js';
-export { judge, type CaseFailure, type FailureKind, type Finding } from './judge.js';
+export { compileCase, toCaseError, type CaseError, type Compiled, type RunOptions } from './compile.js';
+export { Located, type Answer } from '../../subjects/formula/check/compile.js';
+export type { CaseFailure, FailureKind } from '../../subjects/formula/check/judge.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'error';
 
@@ -47,6 +48,28 @@ export interface CaseResult {
 /** Points split evenly over parts; a part earns its share when right. */
 export function partScore(points: number, parts: number, right: number): number {
   return parts ? (points * right) / parts : 0;
+}
+
+/**
+ * What an answer earns of its share: 1 when nothing is wrong with it; with a course's
+ * `partial: entries`, a tensor answer wrong in some entries the part of its entries that
+ * are right (at the point where most were wrong); else 0.
+ */
+export function credit(spec: CaseSpec, failures: CaseFailure[], field: string): number {
+  const about = failures.filter((f) => f.field === field);
+  if (!about.length) return 1;
+  const e = about.length === 1 ? partialEntries(spec, about[0]) : undefined;
+  return e ? (e.of - e.wrong) / e.of : 0;
+}
+
+/** The entries a wrong answer is credited by, under `partial: entries`; said at the end of its message. */
+export function partialEntries(spec: CaseSpec, f: CaseFailure): CaseFailure['entries'] {
+  return spec.partial === 'entries' && f.entries && f.entries.wrong < f.entries.of ? f.entries : undefined;
+}
+
+/** `partial: entries — 2 of 3 entries right`, for a message. */
+export function partialWords(e: NonNullable<CaseFailure['entries']>): string {
+  return `partial: entries — ${e.of - e.wrong} of ${e.of} entries right`;
 }
 
 /** Points as a gradebook keeps them: rounded to hundredths (a third of a point is 0.33). */
@@ -87,9 +110,8 @@ function runCaseNow(spec: CaseSpec, o: RunOptions): CaseResult {
     result.status = result.failures.length ? 'fail' : 'pass';
     // the truth in doubt (autodiff against finite differences, a non-finite value) scores nothing
     const doubt = result.failures.some((f) => f.kind === 'autodiff' || f.kind === 'second-order' || f.kind === 'nonfinite');
-    const wrong = new Set(result.failures.map((f) => f.field));
     const parts = c.answers.length || 1;
-    const right = doubt ? 0 : c.answers.length ? c.answers.filter((a) => !wrong.has(a.field)).length : 1;
+    const right = doubt ? 0 : c.answers.length ? c.answers.reduce((n, a) => n + credit(spec, result.failures, a.field), 0) : 1;
     result.score.earned = partScore(points, parts, right);
   } catch (e) {
     result.status = 'error';
@@ -103,13 +125,16 @@ function sweep(c: Compiled, o: RunOptions, result: CaseResult): void {
   const { samples, warnings } = samplePoints(c, o);
   result.samples = samples.length;
   result.variables = samples[0].r.variables.filter((v) => c.variables.includes(v) || !c.stepNames.includes(v));
-  result.failures.push(
-    ...failuresOver(
-      c.spec,
-      samples,
-      samples.map((s) => judgeSample(c, s)),
-    ),
+  const failures = failuresOver(
+    c.spec,
+    samples,
+    samples.map((s) => judgeSample(c, s)),
   );
+  for (const f of failures) {
+    const e = partialEntries(c.spec, f);
+    if (e) f.message += ` (${partialWords(e)})`;
+  }
+  result.failures.push(...failures);
   result.warnings.push(...warnings, ...new Set(samples.flatMap((s) => s.notes ?? [])));
 }
 

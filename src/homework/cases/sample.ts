@@ -1,17 +1,16 @@
 import { AgError } from '../../core/errors.js';
 import { grad, type GradResult, type Warning } from '../../subjects/formula/grad.js';
+import { located, Located } from '../../subjects/formula/check/compile.js';
+import { flat, stepTruths, type Sample } from '../../subjects/formula/check/point.js';
 import { folderOf } from '../../core/io/read.js';
 import type { FileScope } from '../../core/io/scope.js';
 import type { Limits } from '../../core/limits.js';
-import { fromNested, type Nested } from '../../core/parse/values.js';
+import { fromNested } from '../../core/parse/values.js';
 import { Rng } from '../../core/random.js';
 import { scalar, type Tensor } from '../../core/tensor.js';
 import { parseAt, valueOf } from '../../core/values.js';
-import type { Factor } from '../../verify/mistakes.js';
-import type { SecondOrderTape } from '../../subjects/formula/hessian.js';
-import { evaluateProgram } from './expect.js';
 import type { CaseSpec } from './load.js';
-import { fieldName, located, Located, type Compiled, type RunOptions } from './compile.js';
+import { fieldName, type Compiled, type RunOptions } from './compile.js';
 
 /**
  * The points a case is judged at: fixed values, random expressions redrawn, variables
@@ -35,7 +34,7 @@ function hasRandomValues(spec: CaseSpec): boolean {
  * --allow-files only inside it (the command line's own case resolves as the command line does).
  */
 export function caseScope(spec: CaseSpec, o: RunOptions): FileScope {
-  if (spec.file === '<inline>' || spec.file === '<gradcheck>') return {};
+  if (spec.file === '<inline>') return {};
   const dir = folderOf(spec.file);
   return { base: dir, sandbox: o.allowFiles ? undefined : dir };
 }
@@ -67,23 +66,6 @@ function drawValues(c: Compiled, k: number, rng: Rng, random: boolean, o: RunOpt
     }
   }
   return values;
-}
-
-export const flat = (n: Nested): number[] => (typeof n === 'number' ? [n] : (n.flat(2) as number[]));
-
-/** One point of a case: its values, autodiff's result there, and the named steps' values asked for. */
-export interface Sample {
-  values: Record<string, Tensor>;
-  r: GradResult;
-  steps: Record<string, Tensor>;
-  /** the graph's local derivatives here (computed when a wrong answer needs them) */
-  factors?: Factor[];
-  /** formula answers' values here, by their text (see answerAt) */
-  answers?: Map<string, Tensor | AgError>;
-  /** the tape with its gradient's graph here (built when a second derivative is asked for) */
-  second?: SecondOrderTape;
-  /** what judging here could not settle (a second-order direction across a kink) */
-  notes?: string[];
 }
 
 /**
@@ -130,18 +112,6 @@ export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][
   if (skipped) warnings.add(`${skipped} random point${skipped > 1 ? 's' : ''} skipped where f or its gradient is not finite`);
   if (samples.length < want) warnings.add(`only ${samples.length} of ${want} points found where f and its gradient are finite`);
   return { samples, warnings: [...warnings] };
-}
-
-/** The values of the named steps asked for, at a point: f's statements evaluated up to each step. */
-export function stepTruths(c: Compiled, values: Record<string, Tensor>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = Object.create(null);
-  for (const name of c.stepValues) {
-    const span = { start: 0, end: 0 };
-    out[name] = located('f', () =>
-      evaluateProgram({ source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] }, values, c.grad.limits as Limits),
-    );
-  }
-  return out;
 }
 
 function finiteAt(r: GradResult): boolean {

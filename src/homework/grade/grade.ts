@@ -1,23 +1,14 @@
 import { AgError } from '../../core/errors.js';
-import { roundPoints, type FileError } from '../cases/run.js';
-import {
-  checkPart,
-  compileAnswer,
-  whatOf as whatOfPart,
-  compileFormula,
-  Located,
-  toCaseError,
-  wantTruths,
-  type Answer,
-  type CaseError,
-  type Compiled,
-  type RunOptions,
-} from '../cases/compile.js';
-import { samplePoints, type Sample } from '../cases/sample.js';
-import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../cases/judge.js';
-import type { RawExpected } from '../cases/load.js';
+import { partialEntries, partialWords, roundPoints, type FileError } from '../cases/run.js';
+import { compileFormula, toCaseError, type CaseError, type Compiled, type RunOptions } from '../cases/compile.js';
+import { checkPart, compileAnswer, whatOf as whatOfPart, Located, wantTruths, type Answer } from '../../subjects/formula/check/compile.js';
+import type { RawExpected } from '../../subjects/formula/check/expect.js';
+import type { Sample } from '../../subjects/formula/check/point.js';
+import { samplePoints } from '../cases/sample.js';
+import { failuresOver, judgeAnswer, judgeAutodiff, judgeSecondOrder } from '../../subjects/formula/check/judge.js';
 import type { MistakeCode } from '../../verify/mistakes.js';
 import { limitsFrom, withDeadline } from '../../core/limits.js';
+import type { CaseSpec } from '../cases/load.js';
 import type { Key, PartSpec, Problem, Visibility } from './key.js';
 import type { Submission } from './submission.js';
 
@@ -54,6 +45,8 @@ export interface ProblemResult {
   /** rounded to hundredths */
   earned: number;
   parts: PartResult[];
+  /** the key's grading policy for this problem, in words (min_decimals:, partial:, layout:), when it sets one */
+  policy?: string;
 }
 
 export interface StudentResult {
@@ -189,7 +182,14 @@ function gradeProblem(p: PreparedProblem, sub: Submission): ProblemResult {
   const name = p.problem.name;
   const share = p.points / p.parts.length;
   const given = sub.answers[name];
-  const result = (parts: PartResult[]): ProblemResult => ({ name, points: p.points, earned: roundPoints(parts.reduce((s, x) => s + x.earned, 0)), parts });
+  const policy = policyWords(p.c.spec);
+  const result = (parts: PartResult[]): ProblemResult => ({
+    name,
+    points: p.points,
+    earned: roundPoints(parts.reduce((s, x) => s + x.earned, 0)),
+    parts,
+    ...(policy ? { policy } : {}),
+  });
   const all = (status: PartStatus, message: string) =>
     result(p.parts.map((x) => ({ part: x.part, what: whatOf(x), points: share, earned: 0, status, message })));
   if (sub.refused.length) return all('error', 'not graded: the submission was refused');
@@ -225,13 +225,30 @@ function gradeProblem(p: PreparedProblem, sub: Submission): ProblemResult {
         p.samples,
         verdicts.map((v) => (v.ok ? [] : [v.finding])),
       )[0];
-      if (wrong) Object.assign(part, { status: 'wrong', message: wrong.message, ...(wrong.mistake ? { mistake: wrong.mistake } : {}) });
+      const e = wrong && partialEntries(c.spec, wrong);
+      if (wrong)
+        Object.assign(part, {
+          status: 'wrong',
+          earned: e ? (share * (e.of - e.wrong)) / e.of : 0,
+          message: e ? `${wrong.message} (${partialWords(e)})` : wrong.message,
+          ...(wrong.mistake ? { mistake: wrong.mistake } : {}),
+        });
       else Object.assign(part, { earned: share, message: verdicts[0].ok ? verdicts[0].words : '' });
     } catch (e) {
       Object.assign(part, errorPart(part, c, e));
     }
   }
   return result(parts);
+}
+
+/** A problem's grading policy as its feedback says it: `answers to 2 decimal places are judged at them (min_decimals: 2); …`. */
+export function policyWords(spec: CaseSpec): string | undefined {
+  const words = [
+    ...(spec.minDecimals !== undefined ? [`answers written to ${spec.minDecimals} decimal places are judged at them (min_decimals: ${spec.minDecimals})`] : []),
+    ...(spec.partial === 'entries' ? ['a tensor part earns the share of its entries that are right (partial: entries)'] : []),
+    ...(spec.layout === 'strict' ? ["a vector's gradient is a column, not a row (layout: strict)"] : []),
+  ];
+  return words.length ? words.join('; ') : undefined;
 }
 
 function errorPart(base: Omit<PartResult, 'status' | 'message'>, c: Compiled, e: unknown): PartResult {

@@ -1,25 +1,35 @@
-import { AgError } from '../../core/errors.js';
-import { grad, pointOf as shownPoint, type GradResult, type Shown } from '../../subjects/formula/grad.js';
-import { checkDirections, secondOrderTape, type SecondOrderTape } from '../../subjects/formula/hessian.js';
-import { tapeInputs } from '../../verify/tape.js';
-import { checkDeadlineNow } from '../../core/limits.js';
-import type { Limits } from '../../core/limits.js';
-import type { Nested } from '../../core/parse/values.js';
-import { err } from '../../core/number-format.js';
-import { scalar, subscript, type Tensor } from '../../core/tensor.js';
-import { compare, counterexample, distinct, fitsShape, partial, pointText, shapeMismatch, verdictWords, type AnswerForm } from '../../verify/compare.js';
-import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode } from '../../verify/mistakes.js';
-import { DEFAULT_MIN_DIGITS } from '../../verify/precision.js';
+import { AgError } from '../../../core/errors.js';
+import { grad, pointOf as shownPoint, type EdgeReport, type GradResult, type Shown } from '../grad.js';
+import { checkDirections, secondOrderTape, type SecondOrderTape } from '../hessian.js';
+import { tapeInputs } from '../../../verify/tape.js';
+import { checkDeadlineNow } from '../../../core/limits.js';
+import type { Limits } from '../../../core/limits.js';
+import type { Nested } from '../../../core/parse/values.js';
+import { err } from '../../../core/number-format.js';
+import { scalar, subscript, type Tensor } from '../../../core/tensor.js';
+import {
+  compare,
+  counterexample,
+  distinct,
+  fitsShape,
+  isRowFor,
+  partial,
+  pointText,
+  shapeMismatch,
+  verdictWords,
+  type AnswerForm,
+} from '../../../verify/compare.js';
+import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode, type OutEdge } from '../../../verify/mistakes.js';
+import { DEFAULT_MIN_DIGITS } from '../../../verify/precision.js';
 import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
-import type { CaseSpec } from './load.js';
-import { cached, located, Located, type Answer, type Compiled } from './compile.js';
-import { flat, stepTruths, type Sample } from './sample.js';
+import { cached, located, Located, type Answer, type Compiled, type FormulaSpec } from './compile.js';
+import { flat, stepTruths, type Sample } from './point.js';
 
 /**
- * Judging a case at its points: the truth itself (f finite, autodiff against finite
- * differences), then each answer against the truth by the verdict layer — written
- * digits or rtol/atol, shapes kept, the usual mistakes named — and the findings over all
- * points gathered into one failure per answer.
+ * Judging a formula check (a case, a key's problem, a library call) at its points: the
+ * truth itself (f finite, autodiff against finite differences), then each answer against
+ * the truth by the verdict layer — written digits or rtol/atol, shapes kept, the usual
+ * mistakes named — and the findings over all points gathered into one failure per answer.
  */
 
 export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
@@ -42,6 +52,14 @@ export interface CaseFailure {
   fd?: number;
   /** at how many of the judged points it was wrong */
   failedPoints: number;
+  /** a wrong tensor answer: its entries wrong (at the point where most were) of all; none when its shape was wrong at any point */
+  entries?: Entries;
+}
+
+/** How many of an answer's entries were wrong, of how many. */
+export interface Entries {
+  wrong: number;
+  of: number;
 }
 
 /** A gradient as grad gives it (nested arrays) as a tensor of the variable's shape; no check of its entries. */
@@ -73,6 +91,7 @@ export interface Finding {
   yours?: number;
   truth?: number;
   fd?: number;
+  entries?: Entries;
 }
 
 /**
@@ -140,8 +159,7 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   // (with one, the answer is judged against autodiff, and the differences' silence at a kink is a warning)
   if (chk?.unjudgedReason && !chk.passed && !out.length && !c.answers.length) {
     const [what, help] = chk.unjudgedReason.split(' — ');
-    // a case file's author moves its point or gives the answer; the library's caller has the options the reason names
-    const how = c.spec.file === '<gradcheck>' ? help : 'move the point off the kink (at:), or give the expected answer (expect:)';
+    const how = c.unjudgedAdvice ?? help;
     finding({ kind: 'unjudged', key: 'unjudged', entry: 'f', field: 'f', message: `${what} at ${at} — ${how}` });
   }
   return out;
@@ -173,7 +191,7 @@ export function judgeSecondOrder(c: Compiled, s: Sample): Finding[] {
       kind: 'second-order',
       key: 'second-order',
       entry: worst.entry,
-      field: c.spec.pos.order ? 'order' : 'f',
+      field: c.spec.pos?.order ? 'order' : 'f',
       message,
       detail: message,
       truth: worst.ad,
@@ -248,7 +266,10 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const limits = c.grad.limits as Limits;
   const truth = truthOf(c, a, s);
   const yours = located(a.field, () => answerAt(a.expected, s, limits));
-  const form: AnswerForm = a.expected.kind === 'numbers' ? { digits: a.expected.digits, literal: a.expected.literal } : {};
+  // a vector's gradient may be a row or a column, unless the key asks layout: strict
+  const row = a.kind === 'gradient' && c.spec.layout !== 'strict';
+  const form: AnswerForm =
+    a.expected.kind === 'numbers' ? { digits: a.expected.digits, decimals: a.expected.decimals, literal: a.expected.literal, row } : { row };
   const cmp = compare(yours, truth.data, truth.shape, c.rule, form);
   if (cmp.ok) return { ok: true, words: verdictWords(cmp, c.rule) };
   const at = where(c, s);
@@ -256,7 +277,7 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const key = a.part;
   const entryName = a.kind === 'gradient' || a.kind === 'hessian' ? a.what : a.name;
   if (cmp.shape) {
-    const fix = shapeFix(a, yours, truth, agrees, s.values, limits);
+    const fix = shapeFix(a, yours, truth, agrees, s.values, limits, c.spec.layout === 'strict');
     // the fix already says it: no words before the message
     const mistake: Mistake | undefined = fix.transposed ? { code: 'transposed', words: '' } : undefined;
     const detail = shapeMismatch(
@@ -289,13 +310,27 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
       agrees,
       others: othersOf(c, a, s),
       factors: a.kind === 'gradient' ? () => factorsAt(c, s) : undefined,
+      edges: a.kind === 'gradient' ? () => outEdges(c, s, a.name) : undefined,
+      symmetric: a.kind === 'gradient' ? () => symmetricAt(c, a, s) : undefined,
       fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
       constantFactors: a.kind === 'gradient',
     }) ?? undefined;
   const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : a.kind === 'hessian' ? 'hessian' : 'gradient';
   return {
     ok: false,
-    finding: { kind, key, entry, field: a.field, message: withMistake(detail, mistake), detail, mistake, yours: cmp.yours, truth: cmp.truth, fd: fd?.fd },
+    finding: {
+      kind,
+      key,
+      entry,
+      field: a.field,
+      message: withMistake(detail, mistake),
+      detail,
+      mistake,
+      yours: cmp.yours,
+      truth: cmp.truth,
+      fd: fd?.fd,
+      ...(truth.data.length > 1 ? { entries: { wrong: cmp.wrong, of: truth.data.length } } : {}),
+    },
   };
 }
 
@@ -311,11 +346,17 @@ function shapeFix(
   agrees: (y: Tensor, t: Tensor) => boolean,
   values: Record<string, Tensor>,
   limits: Limits,
+  strict: boolean,
 ): { words?: string; transposed: boolean } {
   const t = transposed(truth);
   if (fitsShape(yours.shape, t.shape)) {
     const right = agrees(yours, t);
-    const gradient = a.kind === 'gradient' ? ` (a gradient has the shape of its variable)` : '';
+    const gradient =
+      a.kind !== 'gradient'
+        ? ''
+        : strict && isRowFor(yours.shape, truth.shape)
+          ? " (the key asks layout: strict, so a vector's gradient is a column)"
+          : ' (a gradient has the shape of its variable)';
     return { words: `${right ? 'it is the transpose of the true value' : 'transposed, and wrong besides'}${gradient}`, transposed: right };
   }
   if (yours.shape.length === 0 && truth.shape.length === 2) {
@@ -346,23 +387,78 @@ function othersOf(c: Compiled, a: Answer, s: Sample): { what: string; truth: Ten
   return [];
 }
 
-/** The local derivative of every edge at the point (another run, with edges, only when a wrong answer asks). */
-function factorsAt(c: Compiled, s: Sample): Factor[] {
-  if (s.factors) return s.factors;
-  let edges = s.r.edges;
-  if (!edges.length) {
+/** The graph's edges at the point, with their values (another run, with edges, only when a wrong answer asks). */
+function edgesAt(c: Compiled, s: Sample): EdgeReport[] {
+  if (s.edges) return s.edges;
+  s.edges = s.r.edges;
+  if (!s.edges.length) {
     try {
-      edges = grad(c.spec.f, s.values, { ...c.grad, steps: undefined, edges: true, check: false, forwardMode: false }).edges;
+      s.edges = grad(c.spec.f, s.values, { ...c.grad, steps: undefined, edges: true, check: false, forwardMode: false }).edges;
     } catch {
-      edges = [];
+      s.edges = [];
     }
   }
-  s.factors = edges.flatMap((e) => {
-    const v = e.localValue;
-    if (v === null || (typeof v === 'object' && !Array.isArray(v))) return [];
-    return [{ edge: `${e.fromLabel} → ${e.toLabel}`, local: e.local, value: tensorOf(v as Nested) }];
+  return s.edges;
+}
+
+/** A value an edge report shows, as a tensor: null when it was summarised (too large) or is a full Jacobian. */
+function shownTensor(v: Shown | null): Tensor | null {
+  if (v === null || (typeof v === 'object' && !Array.isArray(v))) return null;
+  return tensorOf(v as Nested);
+}
+
+/** The local derivative of every edge at the point. */
+function factorsAt(c: Compiled, s: Sample): Factor[] {
+  s.factors ??= edgesAt(c, s).flatMap((e) => {
+    const value = shownTensor(e.localValue);
+    return value ? [{ edge: `${e.fromLabel} → ${e.toLabel}`, local: e.local, value }] : [];
   });
   return s.factors;
+}
+
+/** The edges out of a variable's (or named step's) node at the point: each one's share of its gradient, and the gradient of the node it feeds. */
+function outEdges(c: Compiled, s: Sample, name: string): OutEdge[] {
+  return edgesAt(c, s).flatMap((e) => {
+    const share = e.fromLabel === name ? shownTensor(e.downstream) : null;
+    const upstream = share && shownTensor(e.upstream);
+    return share && upstream ? [{ edge: `${e.fromLabel} → ${e.toLabel}`, to: e.toLabel, share, upstream, local: shownTensor(e.localValue) }] : [];
+  });
+}
+
+/**
+ * The square matrices of the point that are not symmetric, each made symmetric: the
+ * truth there, and a formula answer's value there (a number answer has only its numbers).
+ */
+function symmetricAt(c: Compiled, a: Answer, s: Sample): { matrix: string; yours?: Tensor; truth?: Tensor }[] {
+  const limits = c.grad.limits as Limits;
+  return Object.entries(s.values).flatMap(([matrix, m]) => {
+    const [r, k] = m.shape;
+    if (m.shape.length !== 2 || r !== k || r < 2) return [];
+    const sym = new Float64Array(m.data.length);
+    for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) sym[i * r + j] = (m.data[i * r + j] + m.data[j * r + i]) / 2;
+    if (sym.every((v, q) => v === m.data[q])) return [];
+    if (a.expected.kind !== 'formula') return [{ matrix }];
+    const values = { ...s.values, [matrix]: { shape: m.shape, data: sym } };
+    // autodiff there once per point and matrix: every wrong answer (every student's) asks the same
+    s.symmetric ??= new Map();
+    if (!s.symmetric.has(matrix)) {
+      try {
+        s.symmetric.set(matrix, grad(c.spec.f, values, { ...c.grad, edges: false, check: false, forwardMode: false }).gradient);
+      } catch (e) {
+        // a limit says what this run could afford, not what the formula is: it stops the judging, as any limit does
+        if (e instanceof AgError && e.code === 'limit') throw e;
+        s.symmetric.set(matrix, null);
+      }
+    }
+    const g = s.symmetric.get(matrix)?.[a.name];
+    if (g === undefined) return [];
+    try {
+      return [{ matrix, yours: evaluateExpected(a.expected, values, limits), truth: tensorOf(g) }];
+    } catch (e) {
+      if (e instanceof AgError && e.code === 'limit') throw e;
+      return [];
+    }
+  });
 }
 
 /**
@@ -370,7 +466,7 @@ function factorsAt(c: Compiled, s: Sample): Factor[] {
  * where it was wrong, at how many points it was, and the mistake when the same mistake
  * explains every one of them. `findings[k]` are those at `samples[k]`.
  */
-export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
+export function failuresOver(spec: FormulaSpec, samples: Sample[], findings: Finding[][]): CaseFailure[] {
   const failures = new Map<string, CaseFailure & { detail: string; words?: string }>();
   findings.forEach((list, k) => {
     const s = samples[k];
@@ -378,6 +474,7 @@ export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Findin
       const seen = failures.get(f.key);
       if (seen) {
         seen.failedPoints++;
+        if (seen.entries) seen.entries = f.entries && { ...f.entries, wrong: Math.max(seen.entries.wrong, f.entries.wrong) };
         if (seen.mistake !== f.mistake?.code) seen.mistake = undefined;
       } else {
         failures.set(f.key, {
@@ -388,12 +485,13 @@ export function failuresOver(spec: CaseSpec, samples: Sample[], findings: Findin
           mistake: f.mistake?.code,
           words: f.mistake?.words,
           field: f.field,
-          line: spec.pos[f.field]?.line ?? spec.line,
+          line: spec.pos?.[f.field]?.line ?? spec.line ?? 1,
           point: shownPoint(s.values, Object.keys(s.r.point)),
           yours: f.yours,
           truth: f.truth,
           fd: f.fd,
           failedPoints: 1,
+          ...(f.entries ? { entries: { ...f.entries } } : {}),
         });
       }
     }

@@ -1,14 +1,16 @@
-import { jsEngine } from '../../core/engine/js.js';
-import { buildTape, VALUE_PLAN } from '../../core/graph/build.js';
-import type { Limits } from '../../core/limits.js';
-import { makeArena, view } from '../../core/graph/tape.js';
-import { isFunctionName } from '../../core/ops/index.js';
-import type { Expr, Program, Stmt } from '../../core/parse/ast.js';
-import { parseProgram } from '../../core/parse/parse.js';
-import { fromNested, type Nested } from '../../core/parse/values.js';
-import { writtenDigits } from '../../verify/precision.js';
-import type { Tensor } from '../../core/tensor.js';
-import type { RawExpected } from './load.js';
+import { jsEngine } from '../../../core/engine/js.js';
+import { buildTape, VALUE_PLAN } from '../../../core/graph/build.js';
+import type { Limits } from '../../../core/limits.js';
+import { makeArena, view } from '../../../core/graph/tape.js';
+import { isFunctionName } from '../../../core/ops/index.js';
+import type { Expr, Program, Stmt } from '../../../core/parse/ast.js';
+import { parseProgram } from '../../../core/parse/parse.js';
+import { fromNested, type Nested } from '../../../core/parse/values.js';
+import { writtenDecimals, writtenDigits } from '../../../verify/precision.js';
+import type { Tensor } from '../../../core/tensor.js';
+
+/** An expected value or gradient entry: numbers/arrays, or a formula in the variables (a hand-derived answer). */
+export type RawExpected = number | RawExpected[] | string;
 
 /**
  * What a case expects: numbers (a value, a gradient) or formulas — a student's
@@ -21,6 +23,8 @@ export type Expected =
       tensor: Tensor;
       /** significant digits written, entry by entry (0: a number from code, judged by rtol/atol) */
       digits: Int8Array;
+      /** decimal places written, entry by entry (judged by them where a course's min_decimals is met) */
+      decimals: Int8Array;
       /** one number written alone: it stands for every entry of a tensor */
       literal: boolean;
     }
@@ -36,9 +40,10 @@ export type Expected =
 export function compileExpected(raw: RawExpected, what: string, steps: Stmt[], limits?: Limits): Expected {
   if (numeric(raw)) {
     const digits: number[] = [];
-    const nested = toNumbers(raw, digits);
+    const decimals: number[] = [];
+    const nested = toNumbers(raw, digits, decimals);
     const tensor = fromNested(nested, what);
-    return { kind: 'numbers', tensor, digits: Int8Array.from(digits), literal: !Array.isArray(raw) };
+    return { kind: 'numbers', tensor, digits: Int8Array.from(digits), decimals: Int8Array.from(decimals), literal: !Array.isArray(raw) };
   }
   const text = typeof raw === 'string' ? raw : arrayFormula(raw);
   const program = parseProgram(text, { isFunction: isFunctionName, limits });
@@ -52,16 +57,19 @@ function numeric(v: RawExpected): boolean {
   return v.every(numeric);
 }
 
-function toNumbers(v: RawExpected, digits: number[]): Nested {
+function toNumbers(v: RawExpected, digits: number[], decimals: number[]): Nested {
   if (typeof v === 'number') {
     digits.push(0);
+    decimals.push(0);
     return v;
   }
   if (typeof v === 'string') {
     digits.push(writtenDigits(v)!);
+    // at most 127 places fit; a number written with more is judged by its digits anyway
+    decimals.push(Math.min(127, writtenDecimals(v)!));
     return Number(v);
   }
-  return v.map((x) => toNumbers(x, digits)) as Nested;
+  return v.map((x) => toNumbers(x, digits, decimals)) as Nested;
 }
 
 function arrayFormula(v: RawExpected): string {

@@ -1,0 +1,41 @@
+import type { AgError } from '../../../core/errors.js';
+import type { Limits } from '../../../core/limits.js';
+import type { Nested } from '../../../core/parse/values.js';
+import type { Tensor } from '../../../core/tensor.js';
+import type { Factor } from '../../../verify/mistakes.js';
+import type { EdgeReport, GradResult } from '../grad.js';
+import type { SecondOrderTape } from '../hessian.js';
+import { located, type Compiled } from './compile.js';
+import { evaluateProgram } from './expect.js';
+
+export const flat = (n: Nested): number[] => (typeof n === 'number' ? [n] : (n.flat(2) as number[]));
+
+/** One point a check is judged at: its values, autodiff's result there, and the named steps' values asked for. */
+export interface Sample {
+  values: Record<string, Tensor>;
+  r: GradResult;
+  steps: Record<string, Tensor>;
+  /** the graph's edges here, and their local derivatives (computed when a wrong answer needs them) */
+  edges?: EdgeReport[];
+  factors?: Factor[];
+  /** formula answers' values here, by their text (see answerAt) */
+  answers?: Map<string, Tensor | AgError>;
+  /** autodiff's gradients here with one square matrix made symmetric, by the matrix (null: it could not run) */
+  symmetric?: Map<string, Record<string, Nested> | null>;
+  /** the tape with its gradient's graph here (built when a second derivative is asked for) */
+  second?: SecondOrderTape;
+  /** what judging here could not settle (a second-order direction across a kink) */
+  notes?: string[];
+}
+
+/** The values of the named steps asked for, at a point: f's statements evaluated up to each step. */
+export function stepTruths(c: Compiled, values: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = Object.create(null);
+  for (const name of c.stepValues) {
+    const span = { start: 0, end: 0 };
+    out[name] = located('f', () =>
+      evaluateProgram({ source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] }, values, c.grad.limits as Limits),
+    );
+  }
+  return out;
+}
