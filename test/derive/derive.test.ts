@@ -27,6 +27,8 @@ const ELEMENTARY: Record<string, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`,
   subtract: (a, b) => `${a} - ${b}`,
   multiply: (a, b) => `${a} * ${b}`,
+  // upstream × partial of the gradient graphs: a product (exactly 0 where the first factor is 0)
+  gmul: (a, b) => `${a} * ${b}`,
   divide: (a, b) => `${a} / ${b}`,
   unaryMinus: (a) => `-${a}`,
   unaryPlus: (a) => `+${a}`,

@@ -1,8 +1,7 @@
 import { AgError } from '../errors.js';
-import { getOp, isFunctionName } from '../ops/index.js';
+import { applyFormula } from '../ops/formula.js';
+import { getOp } from '../ops/index.js';
 import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
-import type { Expr } from '../parse/ast.js';
-import { CONSTANTS, parseProgram } from '../parse/parse.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { compact, nodeKey, outputShape, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
@@ -41,7 +40,6 @@ export class TapeWriter implements GraphOps {
   private inputs: TapeInput[];
   private arena: number;
   private limits: AppendLimits;
-  private formulas = new Map<string, Expr>();
 
   constructor(
     private base: Tape,
@@ -244,41 +242,7 @@ export class TapeWriter implements GraphOps {
 
   /** A scalar partial-derivative formula (`b*a^(b-1)`, `a > 0 ? 1 : 0`), applied entry by entry to the named nodes. */
   formula(text: string, names: Record<string, GraphNode>): GraphNode {
-    let e = this.formulas.get(text);
-    if (!e) {
-      const p = parseProgram(text, { isFunction: isFunctionName });
-      const st = p.stmts[0];
-      if (p.stmts.length !== 1 || st.k !== 'expr') throw new Error(`gradient graph: ${text} is not one expression`);
-      e = st.expr;
-      this.formulas.set(text, e);
-    }
-    return this.translate(e, names, text);
-  }
-
-  private translate(e: Expr, names: Record<string, GraphNode>, text: string): GraphNode {
-    const t = (x: Expr) => this.translate(x, names, text);
-    switch (e.k) {
-      case 'num':
-        return this.constant(e.v);
-      case 'sym': {
-        const id = names[e.name];
-        if (id !== undefined) return id;
-        if (e.name in CONSTANTS) return this.constant(CONSTANTS[e.name]);
-        throw new Error(`gradient graph: ${text} names ${e.name}, which is not an argument`);
-      }
-      case 'cond':
-        return this.op('select', [t(e.test), t(e.then), t(e.else)]);
-      case 'call': {
-        const args = e.args.map(t);
-        // every operator of a scalar formula is elementwise
-        const op = ELEMENTWISE_NAMES[e.fn] ?? e.fn;
-        if (op === 'unaryPlus') return args[0];
-        if (op === 'sum' && args.length === 1) return this.sum(args[0]);
-        return this.op(op, args);
-      }
-      default:
-        throw new Error(`gradient graph: ${text} is not a scalar formula`);
-    }
+    return applyFormula(this, text, names);
   }
 
   /**
@@ -309,6 +273,8 @@ export class TapeWriter implements GraphOps {
     const fits = (x: GraphNode) => sameShape(this.shape(x), shape);
     const zero = () => this.zeros(shape);
     switch (name) {
+      // upstream × partial folds as a product: its guard (0 stays 0) matters only at run time
+      case 'gmul':
       case 'multiply':
         if (this.isZero(a) || this.isZero(b)) return zero();
         if (this.isAll(b, 1) && fits(a)) return a;
@@ -423,10 +389,3 @@ export class TapeWriter implements GraphOps {
     return id;
   }
 }
-
-/** Operators of a scalar formula, as the elementwise ops they are. */
-const ELEMENTWISE_NAMES: Record<string, string> = {
-  dotMultiply: 'multiply',
-  dotDivide: 'divide',
-  dotPow: 'pow',
-};

@@ -136,24 +136,8 @@ export const softmax: OpDef = {
   forward([a], attrs, out) {
     out.set(softmaxOf(a.data, lanes(a.shape, attrs)));
   },
-  // ∂L/∂a = s ⊙ (g − Σ g⊙s)
-  vjp([a], o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const s = o.data;
-    const gs = laneSums(g, L, s);
-    const of = laneOf(L, s.length);
-    return [s.map((v, k) => v * (g[k] - gs[of[k]]))];
-  },
-  jvp([a], o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    const s = o.data;
-    const ds = laneSums(da!, L, s);
-    const of = laneOf(L, s.length);
-    return s.map((v, k) => v * (da![k] - ds[of[k]]));
-  },
   vjpGraph: (G, [a], s, g, attrs) => [G.mul(s, G.sub(g, laneSumGraph(G, G.mul(g, s), G.shape(a), attrs)))],
   jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.mul(s, G.sub(da, laneSumGraph(G, G.mul(da, s), G.shape(a), attrs)))),
-  local: (_n, attrs, shapes) => [`s.*(g - ${laneSum('g.*s', attrs, shapes)})`],
 };
 
 export const logsoftmax: OpDef = {
@@ -167,24 +151,9 @@ export const logsoftmax: OpDef = {
     const of = laneOf(L, a.data.length);
     for (let k = 0; k < a.data.length; k++) out[k] = a.data[k] - lse[of[k]];
   },
-  // ∂L/∂a = g − softmax(a)·Σ g
-  vjp([a], o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const gsum = laneSums(g, L);
-    const of = laneOf(L, g.length);
-    return [o.data.map((v, k) => g[k] - Math.exp(v) * gsum[of[k]])];
-  },
-  jvp([a], o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    const sm = o.data.map(Math.exp);
-    const ds = laneSums(da!, L, sm);
-    const of = laneOf(L, sm.length);
-    return da!.map((v, k) => v - ds[of[k]]);
-  },
   // g − exp(s)·Σg; the tangent ȧ − Σ exp(s)·ȧ
   vjpGraph: (G, [a], s, g, attrs) => [G.sub(g, G.mul(G.op('exp', [s]), laneSumGraph(G, g, G.shape(a), attrs)))],
   jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.sub(da, laneSumGraph(G, G.mul(G.op('exp', [s]), da), G.shape(a), attrs))),
-  local: (_n, attrs, shapes) => [`g - softmax(a${dimArg(attrs, shapes)}).*${laneSum('g', attrs, shapes)}`],
 };
 
 export const logsumexp: OpDef = {
@@ -200,16 +169,6 @@ export const logsumexp: OpDef = {
   forward([a], attrs, out) {
     out.set(laneLse(a.data, lanes(a.shape, attrs)));
   },
-  // ∂/∂a = softmax(a)
-  vjp([a], _o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const of = laneOf(L, a.data.length);
-    return [softmaxOf(a.data, L).map((v, k) => v * g[of[k]])];
-  },
-  jvp([a], _o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    return laneSums(da!, L, softmaxOf(a.data, L));
-  },
   // softmax(a) along the same lanes, times each lane's g
   vjpGraph: (G, [a], _o, g, attrs) => [G.mul(G.op('softmax', [a], attrs), perLaneGraph(G, g, G.shape(a), attrs))],
   jvpGraph(G, [a], _o, [da], attrs) {
@@ -218,7 +177,6 @@ export const logsumexp: OpDef = {
     const t = G.mul(G.op('softmax', [a], attrs), da);
     return shape.length < 2 ? G.sum(t) : G.sum(t, axisOf(shape, attrs));
   },
-  local: (_n, attrs, shapes) => [`softmax(a${dimArg(attrs, shapes)})`],
 };
 
 /** `, 1` or `, 2` for a matrix, as the formula would write its axis; nothing for a vector. */

@@ -58,15 +58,8 @@ export const sum: OpDef = {
   forward([a], attrs, out) {
     out.set(collect(a, attrs, a.data, out.length));
   },
-  vjp([a], _o, g, attrs) {
-    return [spread(a, g, attrs, () => 1)];
-  },
-  jvp([a], out, [da], attrs) {
-    return collect(a, attrs, da!, out.data.length);
-  },
   vjpGraph: (G, [a], _o, g, attrs) => [spreadGraph(G, g, G.shape(a), attrs.axis)],
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : collectGraph(G, da, attrs)),
-  local: () => ['1'],
 };
 
 export const mean: OpDef = {
@@ -79,20 +72,11 @@ export const mean: OpDef = {
     const s = collect(a, attrs, a.data, out.length);
     for (let i = 0; i < out.length; i++) out[i] = s[i] / c;
   },
-  vjp([a], out, g, attrs) {
-    const c = count(a, out.data.length);
-    return [spread(a, g, attrs, () => 1 / c)];
-  },
-  jvp([a], out, [da], attrs) {
-    const c = count(a, out.data.length);
-    return collect(a, attrs, da!, out.data.length).map((v) => v / c);
-  },
   vjpGraph(G, [a], out, g, attrs) {
     const c = sizeOf(G.shape(a)) / sizeOf(G.shape(out));
     return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.constant(1 / c))];
   },
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
-  local: () => ['1/n'],
 };
 
 /** Product of all entries but k, without dividing (exact when entries are zero). */
@@ -133,22 +117,8 @@ export const prod: OpDef = {
     out.fill(1);
     for (let k = 0; k < a.data.length; k++) out[of(k)] *= a.data[k];
   },
-  vjp([a], _o, g, attrs) {
-    const p = prodExcept(a, attrs);
-    return [spread(a, g, attrs, (k) => p[k])];
-  },
-  jvp([a], out, [da], attrs) {
-    const p = prodExcept(a, attrs);
-    return collect(
-      a,
-      attrs,
-      p.map((v, k) => v * da![k]),
-      out.data.length,
-    );
-  },
   vjpGraph: (G, [a], _o, g, attrs) => [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), prodExceptGraph(G, a, attrs))],
   jvpGraph: (G, [a], _o, [da], attrs) => (da === null ? null : collectGraph(G, G.mul(prodExceptGraph(G, a, attrs), da), attrs)),
-  local: () => ['s/a'],
 };
 
 /**
@@ -175,20 +145,9 @@ function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean
       for (let k = 1; k < a.data.length; k++) if (better(a.data[k], s) || Number.isNaN(a.data[k])) s = a.data[k];
       out[0] = s;
     },
-    vjp([a], o, g) {
-      const w = winners(a.data, o.data[0]);
-      return [w.map((v) => v * g[0])];
-    },
-    jvp([a], o, [da]) {
-      const w = winners(a.data, o.data[0]);
-      let t = 0;
-      for (let k = 0; k < w.length; k++) if (w[k]) t += w[k] * da![k];
-      return Float64Array.of(t);
-    },
     // the winners share g evenly: (a == s) / #winners
     vjpGraph: (G, [a], o, g) => [G.mul(g, winnersGraph(G, a, o))],
     jvpGraph: (G, [a], o, [da]) => (da === null ? null : G.sum(G.mul(winnersGraph(G, a, o), da))),
-    local: () => [`a == s ? 1 : 0`],
     branch([a]) {
       // which entries win: a tie, or a step that changes the winner, shows up here
       let s = a.data[0];
@@ -234,21 +193,8 @@ export const norm: OpDef = {
     }
     out[0] = r;
   },
-  vjp([a], o, g, attrs) {
-    return [normPartials(a, o.data[0], attrs).map((v) => v * g[0])];
-  },
-  jvp([a], o, [da], attrs) {
-    const p = normPartials(a, o.data[0], attrs);
-    let t = 0;
-    for (let k = 0; k < p.length; k++) t += p[k] * da![k];
-    return Float64Array.of(t);
-  },
   vjpGraph: (G, [a], o, g, attrs) => [G.mul(g, normPartialsGraph(G, a, o, attrs))],
   jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(normPartialsGraph(G, a, o, attrs), da))),
-  local(_n, attrs) {
-    const ord = attrs.ord ?? 2;
-    return [ord === 1 ? 'sign(a)' : ord === Infinity ? 'sign(a) at the largest |a|' : 'a/s'];
-  },
   branch([a], attrs) {
     const ord = attrs.ord ?? 2;
     let code = 0;
