@@ -140,9 +140,15 @@ export class TextOps implements GraphOps {
     return this.op('sum', [a], axis === undefined ? {} : { axis });
   }
 
-  /** On paper a vector is a column and a row alike: the same text. */
+  /**
+   * On paper a vector is a column and a row alike: the same text; but a vector that must
+   * stand as a column beside a matrix is made one (`v*ones(1, 1)`, the product that reads it so).
+   */
   reshape(a: GraphNode, shape: Shape): GraphNode {
-    return sameShape(this.nodes[a].shape, shape) ? a : this.push({ ...this.nodes[a], shape });
+    const t = this.nodes[a];
+    if (sameShape(t.shape, shape)) return a;
+    if (t.shape.length === 1 && t.shape[0] > 1 && shape.length === 2 && shape[1] === 1) return this.push({ text: `${wrap(t, 5)}*ones(1, 1)`, shape, prec: 5 });
+    return this.push({ ...t, shape });
   }
 
   broadcastTo(x: GraphNode, shape: Shape): GraphNode {
