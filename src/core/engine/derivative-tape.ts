@@ -47,9 +47,20 @@ interface TangentTape extends DerivativeTape {
 const gradientTapes = new WeakMap<Tape, { seeded?: GradientTape; unseeded?: GradientTape }>();
 const tangentTapes = new WeakMap<Tape, TangentTape>();
 
-/** A derivative tape of a large tape has several times its nodes: the node limit scales with it. */
+/**
+ * A writer over the tape. Its constants may be written into the arena between runs (a
+ * Hessian's direction, a variable held fixed): only a number written as itself (`2` in
+ * x^2) is folded into the derivative, the others are slots. A derivative tape of a large
+ * tape has several times its nodes: the node limit scales with it.
+ */
 function writer(tape: Tape): TapeWriter {
-  return new TapeWriter(tape, { maxNodes: Math.max(DEFAULT_APPEND_LIMITS.maxNodes, 16 * tape.nodes.length) });
+  const w = new TapeWriter(tape, { maxNodes: Math.max(DEFAULT_APPEND_LIMITS.maxNodes, 16 * tape.nodes.length) });
+  for (const n of tape.nodes) {
+    const v = n.attrs.value;
+    const literal = n.shape.length === 0 && v !== undefined && Number(n.label) === v.data[0];
+    if (n.op === 'const' && !literal) w.markSlot(n.id);
+  }
+  return w;
 }
 
 function finish(base: Tape, w: TapeWriter, keep: GraphNode[]): DerivativeTape {

@@ -262,6 +262,14 @@ export class TapeWriter implements GraphOps {
     return { tape, ids };
   }
 
+  /** Make x, a constant of the base tape, a slot: its value may change between runs (a direction, a fixed variable). */
+  markSlot(x: GraphNode): void {
+    const n = this.nodes[x];
+    const key = nodeKey(n.op, n.inputs, n.attrs);
+    if (key !== null && this.memo.get(key) === x) this.memo.delete(key);
+    this.slots.add(x);
+  }
+
   /** Whether x is a slot (see `slot`). */
   isSlot(x: GraphNode): boolean {
     return this.slots.has(x);
