@@ -94,18 +94,6 @@ function softmaxOf(a: Float64Array, L: Lanes): Float64Array {
   return s;
 }
 
-/** Per lane: Σ_j g_j (or Σ_j g_j·w_j when `w`). */
-function laneSums(g: Float64Array, L: Lanes, w?: Float64Array): Float64Array {
-  const out = new Float64Array(L.count);
-  for (let i = 0; i < L.count; i++) {
-    for (let j = 0; j < L.len; j++) {
-      const k = i * L.gs + j * L.es;
-      out[i] += g[k] * (w ? w[k] : 1);
-    }
-  }
-  return out;
-}
-
 /**
  * Each entry's lane sum of x as graph ops, shaped to broadcast against x: a vector's sum
  * is a scalar, a column sum (axis 0) a row, a row sum (axis 1) a column.
@@ -178,23 +166,5 @@ export const logsumexp: OpDef = {
     return shape.length < 2 ? G.sum(t) : G.sum(t, axisOf(shape, attrs));
   },
 };
-
-/** `, 1` or `, 2` for a matrix, as the formula would write its axis; nothing for a vector. */
-function dimArg(attrs: Attrs, shapes: Shape[] | undefined): string {
-  const shape = shapes?.[0];
-  if (shape?.length === 2) return `, ${axisOf(shape, attrs) + 1}`;
-  return attrs.axis === undefined ? '' : `, ${attrs.axis + 1}`;
-}
-
-/**
- * Each entry's lane sum of `x`, as a formula that is literally right with vectors as
- * columns: a column sum (dimension 1) is a row that broadcasts down the columns; a row
- * sum (dimension 2) is a column, spread along the rows by an outer product with ones.
- */
-function laneSum(x: string, attrs: Attrs, shapes: Shape[] | undefined): string {
-  const shape = shapes?.[0];
-  if (shape?.length === 2 && axisOf(shape, attrs) === 1) return `(sum(${x}, 2)*ones(1, ${shape[1]}))`;
-  return `sum(${x}${dimArg(attrs, shapes)})`;
-}
 
 export const NN: OpDef[] = [softmax, logsoftmax, logsumexp];

@@ -19,14 +19,6 @@ function axisShape([s]: Shape[], attrs: Attrs): Shape {
   return reduceMap(s, attrs.axis).outShape;
 }
 
-/** Each input entry gets the upstream gradient of the output entry it went into, times w(k). */
-function spread(a: Tensor, g: Float64Array, attrs: Attrs, w: (k: number) => number): Float64Array {
-  const { of } = reduceMap(a.shape, attrs.axis);
-  const r = new Float64Array(a.data.length);
-  for (let k = 0; k < r.length; k++) r[k] = g[of(k)] * w(k);
-  return r;
-}
-
 function collect(a: Tensor, attrs: Attrs, vals: Float64Array, outLen: number): Float64Array {
   const { of } = reduceMap(a.shape, attrs.axis);
   const r = new Float64Array(outLen);
@@ -37,7 +29,7 @@ function collect(a: Tensor, attrs: Attrs, vals: Float64Array, outLen: number): F
 const count = (a: Tensor, outLen: number) => a.data.length / outLen;
 
 /**
- * Graph form of `spread`: each entry of a (shape `shape`) gets the entry of the reduced
+ * Each entry of a (shape `shape`) gets the entry of the reduced
  * `g` it went into. A column sum (axis 0) is a row that broadcasts down the columns; a
  * row sum (axis 1) is a column, spread along the rows by an outer product with ones.
  */
@@ -47,7 +39,7 @@ export function spreadGraph(G: GraphOps, g: GraphNode, shape: Shape, axis: numbe
   return G.mul(ones, g);
 }
 
-/** Graph form of `collect`: the reduction itself, applied to x. */
+/** The reduction itself, applied to x (a tangent's reduction). */
 const collectGraph = (G: GraphOps, x: GraphNode, attrs: Attrs) => G.sum(x, attrs.axis);
 
 export const sum: OpDef = {
@@ -79,20 +71,8 @@ export const mean: OpDef = {
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
 };
 
-/** Product of all entries but k, without dividing (exact when entries are zero). */
-function prodExcept(a: Tensor, attrs: Attrs): Float64Array {
-  const { of } = reduceMap(a.shape, attrs.axis);
-  const r = new Float64Array(a.data.length);
-  for (let k = 0; k < r.length; k++) {
-    let p = 1;
-    for (let j = 0; j < r.length; j++) if (j !== k && of(j) === of(k)) p *= a.data[j];
-    r[k] = p;
-  }
-  return r;
-}
-
 /**
- * prodExcept as graph ops, exact where entries are 0 (s/a is not): gather, for every
+ * The product of all entries of its lane but each one, exact where entries are 0 (s/a is not): gather, for every
  * entry, the other entries of its lane into a row, and take each row's product.
  */
 function prodExceptGraph(G: GraphOps, a: GraphNode, attrs: Attrs): GraphNode {
@@ -126,13 +106,6 @@ export const prod: OpDef = {
  * evenly (as torch.amax/amin).
  */
 function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean): OpDef {
-  const winners = (a: Float64Array, s: number) => {
-    const w = new Float64Array(a.length);
-    let c = 0;
-    for (let k = 0; k < a.length; k++) if (a[k] === s) (w[k] = 1), c++;
-    for (let k = 0; k < a.length; k++) w[k] /= c;
-    return w;
-  };
   return {
     name: `${name}All`,
     family: 'reduce',
@@ -218,20 +191,7 @@ export const norm: OpDef = {
   },
 };
 
-/** ∂‖a‖/∂a_k; at a = 0 the subgradient 0, as PyTorch. */
-function normPartials(a: Tensor, s: number, attrs: Attrs): Float64Array {
-  const ord = attrs.ord ?? 2;
-  const d = a.data;
-  if (ord === 1) return d.map((v) => Math.sign(v));
-  if (ord === Infinity) {
-    let c = 0;
-    for (const v of d) if (Math.abs(v) === s) c++;
-    return d.map((v) => (Math.abs(v) === s && s !== 0 ? Math.sign(v) / c : 0));
-  }
-  return d.map((v) => (s === 0 ? 0 : v / s));
-}
-
-/** normPartials as graph ops: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0. */
+/** ∂‖a‖/∂a_k: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0 (at a = 0 the subgradient 0, as PyTorch). */
 function normPartialsGraph(G: GraphOps, a: GraphNode, s: GraphNode, attrs: Attrs): GraphNode {
   const ord = attrs.ord ?? 2;
   if (ord === 1) return G.op('sign', [a]);
