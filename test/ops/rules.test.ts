@@ -184,3 +184,26 @@ describe('op table: every partial formula against differences of its scalar func
     expect(localValue('pow', [v(0), v(0)], v(1), 0)![0]).toBe(0);
   });
 });
+
+describe('erf, the op added by docs/adding-an-op.md', () => {
+  it('has its values to double precision and its derivative 2/√π·e^(−a²)', () => {
+    const erf = OPS.get('erf')!;
+    // reference values (Abramowitz and Stegun table 7.1, extended precision)
+    const known: [number, number][] = [
+      [0, 0],
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [2, 0.9953222650189527],
+      [3, 0.9999779095030014],
+      [-1.5, -0.9661051464753108],
+      [1e-8, 1.1283791670955126e-8],
+      [7, 1],
+    ];
+    const out = new Float64Array(known.length);
+    erf.forward([{ shape: [known.length], data: Float64Array.from(known, ([x]) => x) }], {}, out);
+    known.forEach(([x, want], k) => expect(Math.abs(out[k] - want), `erf(${x}) = ${out[k]}`).toBeLessThanOrEqual(4e-16 * Math.abs(want)));
+    const d = localValue('erf', [scalar(1)], scalar(out[2]), 0)![0];
+    expect(d).toBeCloseTo((2 / Math.sqrt(Math.PI)) * Math.exp(-1), 15);
+    expect(localText('erf', {}, [[]], [], 0)).toBe('2/sqrt(pi)*exp(-a^2)');
+  });
+});

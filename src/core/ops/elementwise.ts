@@ -150,6 +150,24 @@ const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / 
 // log(1 + e^v) without overflow: max(v,0) + log1p(e^-|v|)
 const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 
+/**
+ * erf(v) = 2/√π · e^(−v²) · Σ_n v·(2v²)^n / (2n+1)!!: every term is positive, so the sum
+ * loses nothing to cancellation (the Taylor series does, near |v| = 3); past |v| = 6,
+ * erf is ±1 to double precision.
+ */
+function erfOf(v: number): number {
+  if (Number.isNaN(v)) return v;
+  if (Math.abs(v) >= 6) return Math.sign(v);
+  const x2 = 2 * v * v;
+  let term = v;
+  let sum = v;
+  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= x2 / (2 * n + 1);
+    sum += term;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-v * v) * sum;
+}
+
 const ANY: [number, number] = [-3, 3];
 const POS: [number, number] = [0.2, 4];
 const UNIT: [number, number] = [-0.9, 0.9];
@@ -218,6 +236,8 @@ export const log10 = elementwise('log10', [u(Math.log10, '1/(a*log(10))', { doma
 export const log1p = elementwise('log1p', [u(Math.log1p, '1/(1 + a)', { domain: [[-0.5, 3]] })]);
 export const sqrt = elementwise('sqrt', [u(Math.sqrt, '1/(2*sqrt(a))', { domain: [POS] })]);
 export const cbrt = elementwise('cbrt', [u(Math.cbrt, '1/(3*cbrt(a)^2)', { domain: [POS] })]);
+// the error function, erf(a) = 2/√π ∫₀^a e^(−t²) dt
+export const erf = elementwise('erf', [u(erfOf, '2/sqrt(pi)*exp(-a^2)')]);
 // nthRoot(a, n): the real n-th root (negative a with odd n included, as mathjs)
 const nthRoot = (a: number, n: number) => (a < 0 && Math.abs(n % 2) === 1 ? -Math.pow(-a, 1 / n) : Math.pow(a, 1 / n));
 export const nthRootOp = elementwise('nthRoot', [undefined, b(nthRoot, ['s/(b*a)', '-s*log(abs(a))/b^2'], { domain: [POS, [2, 4]] })]);
@@ -358,6 +378,7 @@ export const ELEMENTWISE: ElementwiseDef[] = [
   log2,
   log10,
   log1p,
+  erf,
   sqrt,
   cbrt,
   nthRootOp,
