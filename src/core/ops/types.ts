@@ -30,9 +30,10 @@ export type ShapeFn = (inputs: Shape[], attrs: Attrs) => Shape;
 export type GraphNode = number;
 
 /**
- * What a graph rule builds with: table ops appended to a tape, shapes inferred,
- * identical nodes shared, constants folded (graph/append.ts implements it). The op
- * table states its derivative rules against this and knows nothing else of tapes.
+ * What a graph rule builds with. The op table states its derivative rules against this
+ * and knows nothing of what runs them: appended to a tape with shapes inferred, nodes
+ * shared and constants folded (graph/append.ts), computed now (ops/eager.ts), or
+ * printed as formula text (ops/text.ts).
  */
 export interface GraphOps {
   shape(x: GraphNode): Shape;
