@@ -1,7 +1,7 @@
 import { AgError } from '../errors.js';
-import { applyFormula } from '../ops/formula.js';
+import { TableOps } from '../ops/graph-ops.js';
 import { getOp } from '../ops/index.js';
-import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
+import type { Attrs, GraphNode } from '../ops/types.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { compact, nodeKey, outputShape, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
@@ -32,7 +32,7 @@ export interface AppendLimits {
 
 export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
 
-export class TapeWriter implements GraphOps {
+export class TapeWriter extends TableOps {
   private nodes: TapeNode[];
   private memo = new Map<string, number>();
   /** constants whose value is written into the arena at run time: never folded or shared */
@@ -45,6 +45,7 @@ export class TapeWriter implements GraphOps {
     private base: Tape,
     limits: Partial<AppendLimits> = {},
   ) {
+    super();
     this.nodes = base.nodes.slice();
     this.inputs = base.inputs.slice();
     this.arena = base.arenaSize;
@@ -160,38 +161,6 @@ export class TapeWriter implements GraphOps {
     return id;
   }
 
-  add(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('add', [a, b]);
-  }
-
-  sub(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('subtract', [a, b]);
-  }
-
-  mul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('multiply', [a, b]);
-  }
-
-  div(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('divide', [a, b]);
-  }
-
-  neg(a: GraphNode): GraphNode {
-    return this.op('unaryMinus', [a]);
-  }
-
-  matmul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('matmul', [a, b]);
-  }
-
-  transpose(a: GraphNode): GraphNode {
-    return this.op('transpose', [a]);
-  }
-
-  sum(a: GraphNode, axis?: number): GraphNode {
-    return this.op('sum', [a], axis === undefined ? {} : { axis });
-  }
-
   /**
    * The same entries in another shape of the same size. Vectors are columns, so [n],
    * [n,1] and [1,n] hold the same data; the moves are the ops that say so (transpose,
@@ -238,11 +207,6 @@ export class TapeWriter implements GraphOps {
     if (padded[0] === 1 && R > 1) s = this.sum(s, 0);
     else if (padded[1] === 1 && C > 1) s = this.sum(s, 1);
     return this.reshape(s, shape);
-  }
-
-  /** A scalar partial-derivative formula (`b*a^(b-1)`, `a > 0 ? 1 : 0`), applied entry by entry to the named nodes. */
-  formula(text: string, names: Record<string, GraphNode>): GraphNode {
-    return applyFormula(this, text, names);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { at, operands } from './broadcast.js';
 import { partialGraph, ruleFor, type ElementwiseDef } from './elementwise.js';
-import { applyFormula } from './formula.js';
+import { TableOps } from './graph-ops.js';
 import { getOp } from './index.js';
-import type { Attrs, GraphNode, GraphOps } from './types.js';
+import type { Attrs, GraphNode } from './types.js';
 
 /**
  * The op table's graph rules computed now: every call runs the table's forward kernel
@@ -12,7 +12,7 @@ import type { Attrs, GraphNode, GraphOps } from './types.js';
  * statement of each derivative that gradient tapes, the native engine and the printed
  * local derivatives come from. A node is an index into the values computed so far.
  */
-export class EagerOps implements GraphOps {
+export class EagerOps extends TableOps {
   private values: Tensor[] = [];
 
   /** A tensor given (an input, the upstream gradient), as a node. */
@@ -51,38 +51,6 @@ export class EagerOps implements GraphOps {
     return this.value(typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v);
   }
 
-  add(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('add', [a, b]);
-  }
-
-  sub(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('subtract', [a, b]);
-  }
-
-  mul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('multiply', [a, b]);
-  }
-
-  div(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('divide', [a, b]);
-  }
-
-  neg(a: GraphNode): GraphNode {
-    return this.op('unaryMinus', [a]);
-  }
-
-  matmul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('matmul', [a, b]);
-  }
-
-  transpose(a: GraphNode): GraphNode {
-    return this.op('transpose', [a]);
-  }
-
-  sum(a: GraphNode, axis?: number): GraphNode {
-    return this.op('sum', [a], axis === undefined ? {} : { axis });
-  }
-
   /** Row-major data is the same in every shape of its size: only the shape changes. */
   reshape(a: GraphNode, shape: Shape): GraphNode {
     const t = this.values[a];
@@ -102,9 +70,6 @@ export class EagerOps implements GraphOps {
     return this.value({ shape, data });
   }
 
-  formula(text: string, names: Record<string, GraphNode>): GraphNode {
-    return applyFormula(this, text, names);
-  }
 }
 
 /**

@@ -1,8 +1,8 @@
 import { sameShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { ruleFor, type ElementwiseDef } from './elementwise.js';
-import { applyFormula } from './formula.js';
+import { TableOps } from './graph-ops.js';
 import { getOp } from './index.js';
-import { argName, type Attrs, type GraphNode, type GraphOps } from './types.js';
+import { argName, type Attrs, type GraphNode } from './types.js';
 
 /**
  * The op table's graph rules printed: every call writes formula text instead of
@@ -37,7 +37,7 @@ const INFIX: Record<string, [string, number]> = {
 /** Ops that read along a dimension print it as formulas write it (one-based). */
 const AXIS_OPS = new Set(['sum', 'mean', 'prod', 'softmax', 'logsoftmax', 'logsumexp']);
 
-export class TextOps implements GraphOps {
+export class TextOps extends TableOps {
   private nodes: Text[] = [];
 
   /** A placeholder (`a`, `g`) of a shape, as a node. */
@@ -108,38 +108,6 @@ export class TextOps implements GraphOps {
     return this.push({ text: `a constant [${v.shape.join(',')}]`, shape: v.shape, prec: -1 });
   }
 
-  add(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('add', [a, b]);
-  }
-
-  sub(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('subtract', [a, b]);
-  }
-
-  mul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('multiply', [a, b]);
-  }
-
-  div(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('divide', [a, b]);
-  }
-
-  neg(a: GraphNode): GraphNode {
-    return this.op('unaryMinus', [a]);
-  }
-
-  matmul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('matmul', [a, b]);
-  }
-
-  transpose(a: GraphNode): GraphNode {
-    return this.op('transpose', [a]);
-  }
-
-  sum(a: GraphNode, axis?: number): GraphNode {
-    return this.op('sum', [a], axis === undefined ? {} : { axis });
-  }
-
   /**
    * On paper a vector is a column and a row alike: the same text; but a vector that must
    * stand as a column beside a matrix is made one (`v*ones(1, 1)`, the product that reads it so).
@@ -153,10 +121,6 @@ export class TextOps implements GraphOps {
 
   broadcastTo(x: GraphNode, shape: Shape): GraphNode {
     return this.reshape(x, shape);
-  }
-
-  formula(text: string, names: Record<string, GraphNode>): GraphNode {
-    return applyFormula(this, text, names);
   }
 
   private push(t: Text): GraphNode {
