@@ -129,3 +129,16 @@ describe('derivative tapes of formulas', () => {
     expect(Array.from(view(jsEngine.reverse(tape, arena, { seed }).adjoint, x))).toEqual(Array.from(want));
   });
 });
+
+describe('derivative tapes refuse bad buffers with an error', () => {
+  it('a tangent per input, a seed the size of the output', () => {
+    const x0 = { x: { shape: [3], data: Float64Array.of(1, 2, 3) } };
+    const tape = build('x.^2', x0);
+    const arena = makeArena(tape, x0);
+    jsEngine.forward(tape, arena);
+    expect(() => jvpByTape(tape, arena, [], run)).toThrow(/one tangent per tape input \(1\), not 0/);
+    expect(() => jvpByTape(tape, arena, [new Float64Array(2)], run)).toThrow(/tangent of x has 2 entries, not 3/);
+    expect(() => reverseByTape(tape, arena, run, { seed: new Float64Array(2) })).toThrow(/seed has 2 entries, not 3/);
+    expect(() => reverseByTape(tape, arena, run)).toThrow(/non-scalar output needs a seed/);
+  });
+});

@@ -143,6 +143,7 @@ export function reverseByTape(
 ): ReverseResult {
   const out = tape.nodes[tape.output];
   if (!opts.seed && out.size !== 1) throw new Error('reverse mode from a non-scalar output needs a seed');
+  if (opts.seed && opts.seed.length !== out.size) throw new Error(`the seed has ${opts.seed.length} entries, not ${out.size}`);
   const d = gradientTape(tape, !!opts.seed);
   const work = workArena(tape, d, arena);
   if (opts.seed) work.set(opts.seed, d.tape.nodes[d.seed].offset);
@@ -185,6 +186,11 @@ export function gradientInto(tape: Tape, arena: Float64Array, adjoint: Float64Ar
 
 /** Forward mode as a derivative tape run forward: the output tangent for the given input tangents (null = 0). */
 export function jvpByTape(tape: Tape, arena: Float64Array, dots: (Float64Array | null)[], forward: RunForward): Float64Array {
+  if (dots.length !== tape.inputs.length) throw new Error(`jvp needs one tangent per tape input (${tape.inputs.length}), not ${dots.length}`);
+  dots.forEach((dot, k) => {
+    const size = tape.nodes[tape.inputs[k].node].size;
+    if (dot && dot.length !== size) throw new Error(`the tangent of ${tape.inputs[k].name} has ${dot.length} entries, not ${size}`);
+  });
   const d = tangentTape(tape);
   const out = new Float64Array(tape.nodes[tape.output].size);
   if (d.tangent < 0) return out;
