@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { at, branchWeight, broadcastShape, operands, type Operand } from './broadcast.js';
+import { at, branchWeight, broadcastShape, operands } from './broadcast.js';
 import { argName, type GraphNode, type GraphOps, type OpDef } from './types.js';
 
 /**
