@@ -2,7 +2,7 @@ import type { Span } from '../core/errors.js';
 import { localFormula } from '../core/graph/describe.js';
 import { view, type Tape, type TapeNode } from '../core/graph/tape.js';
 import { jvpAll } from '../core/engine/js.js';
-import { getOp } from '../core/ops/index.js';
+import { vjpNow } from '../core/ops/eager.js';
 import type { Tensor } from '../core/tensor.js';
 
 const bad = (a: Float64Array) => a.findIndex((v) => !Number.isFinite(v));
@@ -87,7 +87,7 @@ export function diagnoseOverflow(tape: Tape, arena: Float64Array): { message: st
  * so it needs no recorded edges; an overflowed intermediate is named with it.
  */
 export function diagnoseGradient(tape: Tape, arena: Float64Array, adjoint: Float64Array): { message: string; span?: Span } {
-  const t = (n: TapeNode): Tensor => ({ shape: n.shape, data: view(arena, n) });
+  const t = (n: TapeNode, buf = arena): Tensor => ({ shape: n.shape, data: view(buf, n) });
   const overflow = firstNonFinite(tape, arena);
   const also = overflow ? `; it passes through ${originText(tape, arena, overflow.node, overflow.k)}` : '';
   for (let id = tape.output; id >= 0; id--) {
@@ -95,15 +95,16 @@ export function diagnoseGradient(tape: Tape, arena: Float64Array, adjoint: Float
     if (!to.active || to.inputs.length === 0 || bad(view(adjoint, to)) >= 0) continue;
     const need = to.inputs.map((i) => tape.nodes[i].active && bad(view(adjoint, tape.nodes[i])) >= 0);
     if (!need.some(Boolean)) continue;
-    const contribs = getOp(to.op).vjp(
+    const contribs = vjpNow(
+      to.op,
       to.inputs.map((i) => t(tape.nodes[i])),
       t(to),
-      view(adjoint, to),
+      t(to, adjoint),
       to.attrs,
       need,
     );
     for (let e = 0; e < need.length; e++) {
-      const c = contribs[e];
+      const c = contribs[e]?.data;
       const k = need[e] && c ? bad(c) : -1;
       if (k < 0) continue;
       const from = tape.nodes[to.inputs[e]];

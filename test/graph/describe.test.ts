@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { localText } from '../../src/core/ops/text.js';
 import { shorten } from '../../src/core/graph/describe.js';
 import { graphResult } from '../../src/subjects/formula/graph-result.js';
 import { TimeoutError } from '../../src/core/limits.js';
@@ -69,5 +70,29 @@ describe('the text renderers look at the deadline', () => {
     for (const format of ['ascii', 'dot', 'mermaid', 'json'] as const) {
       expect(await renderGraph(r, format, { within: { ms: 600_000, timeout: 600 } })).toBe(await renderGraph(r, format));
     }
+  });
+});
+
+describe('local derivatives are read off the one rule of each op', () => {
+  it('tensor ops print their reverse rule with the upstream gradient g', () => {
+    expect(localText('matmul', {}, [[2, 3], [3, 4]], [2, 4], 0)).toBe("g*b'");
+    expect(localText('matmul', {}, [[2, 3], [3, 4]], [2, 4], 1)).toBe("a'*g");
+    // v*B read as a row: ∂/∂v = B·g, ∂/∂B = v·gᵀ; a dot product: g times the other vector
+    expect(localText('matmul', {}, [[3], [3, 4]], [4], 0)).toBe('b*g');
+    expect(localText('matmul', {}, [[3], [3, 4]], [4], 1)).toBe("a*g'");
+    expect(localText('matmul', {}, [[3], [3]], [], 0)).toBe('g*b');
+    expect(localText('transpose', {}, [[2, 3]], [3, 2], 0)).toBe("g'");
+    expect(localText('softmax', {}, [[4]], [4], 0)).toBe('s.*(g - sum(g.*s))');
+    expect(localText('sum', {}, [[4]], [], 0)).toBe('g');
+    expect(localText('subset', { gather: Int32Array.of(1), outShape: [] }, [[3]], [], 0)).toBe('g at the index');
+  });
+
+  it("elementwise ops print their partial as the table states it, guards decided on numbers in the edge's view", () => {
+    expect(localText('sin', {}, [[]], [], 0)).toBe('cos(a)');
+    expect(localText('pow', {}, [[], []], [], 0)).toBe('b == 0 ? 0 : b*a^(b-1)');
+    const r = graphResult('x^2 + 2^x', { x: { shape: [], data: Float64Array.of(1.5) } });
+    const locals = r.edges.map((e) => e.local);
+    expect(locals).toContain('2*x');
+    expect(locals).toContain('(2^x)*log(2)');
   });
 });

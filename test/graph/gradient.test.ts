@@ -3,24 +3,25 @@ import { TapeWriter } from '../../src/core/graph/append.js';
 import { appendGradient, appendTangent } from '../../src/core/graph/gradient.js';
 import { makeArena, view, type Tape } from '../../src/core/graph/tape.js';
 import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
+import { jvpNow, localValue, vjpNow } from '../../src/core/ops/eager.js';
 import { getOp } from '../../src/core/ops/index.js';
 import type { GraphNode } from '../../src/core/ops/types.js';
 import { Rng } from '../../src/core/random.js';
 import { sizeOf, unbroadcast, type Tensor } from '../../src/core/tensor.js';
-import { expectClose, jsEngine, nativeEngine, oneOpTape, opsUnderTest, randomCase, randomValues, type OpCase } from '../native/harness.js';
+import { expectClose, jsEngine, oneOpTape, opsUnderTest, randomCase, randomValues, type OpCase } from '../native/harness.js';
 
 /**
- * Every op's graph rules (vjpGraph, jvpGraph) against its numeric rules (vjp, jvp), the
- * fast path and the parity reference: on random shapes with broadcasting in every
- * position, random points and points on kinks and ties (where the subgradient
- * conventions must come out the same: relu'(0) = 0, abs'(0) = 0, ties split evenly).
- * The gradient graph is an ordinary tape, so both engines run it: native agrees with
- * the TypeScript engine at relative 1e-12.
+ * Every op's graph rules appended as tape (the form Hessians, derive and the native
+ * engine use: constants folded, identical nodes shared, a few identities applied)
+ * against the same rules computed eagerly (the TypeScript engine's form), on random
+ * shapes with broadcasting in every position, random points and points on kinks and
+ * ties (where the subgradient conventions must come out the same: relu'(0) = 0,
+ * abs'(0) = 0, ties split evenly). Native against TypeScript on these tapes:
+ * test/engine/native-derivative.test.ts.
  */
 const TRIALS = 24;
-/** graph against numeric rule: the same formula, evaluated in another order (x·(1/t) for x/t, gemm loop orders) */
-const RULE_REL = 1e-10;
-const NATIVE_REL = 1e-12;
+/** the same rules, folded as tape or computed as written (x·1 skipped, x/c as x·(1/c) …) */
+const RULE_REL = 1e-12;
 
 interface Built {
   tape: Tape;
@@ -56,8 +57,7 @@ function read(t: Tape, arena: Float64Array, id: number, size: number): Float64Ar
   return id < 0 ? new Float64Array(size) : view(arena, t.nodes[id]).slice();
 }
 
-describe('graph rules = numeric rules, op by op (both engines run the graphs)', () => {
-  const native = nativeEngine();
+describe('graph rules as tape = graph rules computed now, op by op', () => {
   for (const op of opsUnderTest()) {
     it(op.name, () => {
       const rng = new Rng(1009 + op.name.length * 31 + op.name.charCodeAt(0));
@@ -67,37 +67,25 @@ describe('graph rules = numeric rules, op by op (both engines run the graphs)', 
         const b = buildRules(rng, c, values);
         const where = `${op.name} ${JSON.stringify(c.shapes)} ${JSON.stringify(c.attrs, (_k, v) => (v instanceof Int32Array ? Array.from(v) : v))} at ${JSON.stringify(values.map((v) => Array.from(v.data)))}`;
 
-        // the numeric rules on the same point
+        // the eager rules on the same point
         const outShape = op.shape(c.shapes, c.attrs);
         const outData = new Float64Array(sizeOf(outShape));
         op.forward(values, c.attrs, outData);
         const outT = { shape: outShape, data: outData };
-        const vjp = op.vjp(values, outT, b.g.data, c.attrs, c.active);
-        const jvp = op.jvp(
-          values,
-          outT,
-          b.dots.map((d) => d?.data ?? null),
-          c.attrs,
-        );
+        const vjp = vjpNow(op.name, values, outT, b.g, c.attrs, c.active);
+        const jvp = jvpNow(op.name, values, outT, b.dots, c.attrs);
 
         const js = b.arena.slice();
         jsEngine.forward(b.tape, js);
-        const nat = b.arena.slice();
-        native.forward(b.tape, nat);
         c.shapes.forEach((shape, i) => {
           if (!c.active[i]) return;
           const size = sizeOf(shape);
-          let want = vjp[i] ?? new Float64Array(size);
+          let want = vjp[i]?.data ?? new Float64Array(size);
           if (want.length !== size) want = unbroadcast(want, shape, outShape);
-          const got = read(b.tape, js, b.grads[i], size);
-          // a constant-output op has no gradient; its numeric vjp says 0 too
-          expectClose(got, op.constantOutput ? new Float64Array(size) : want, RULE_REL, `${where}: vjp graph ∂/∂x${i}`, true);
-          expectClose(read(b.tape, nat, b.grads[i], size), got, NATIVE_REL, `${where}: native vs js, vjp graph ∂/∂x${i}`, true);
+          expectClose(read(b.tape, js, b.grads[i], size), want, RULE_REL, `${where}: vjp as tape ∂/∂x${i}`, true);
         });
         const size = sizeOf(outShape);
-        const gotT = read(b.tape, js, b.tangent, size);
-        expectClose(gotT, op.constantOutput ? new Float64Array(size) : jvp, RULE_REL, `${where}: jvp graph`, true);
-        expectClose(read(b.tape, nat, b.tangent, size), gotT, NATIVE_REL, `${where}: native vs js, jvp graph`, true);
+        expectClose(read(b.tape, js, b.tangent, size), jvp?.data ?? new Float64Array(size), RULE_REL, `${where}: jvp as tape`, true);
       }
     });
   }
@@ -118,7 +106,6 @@ describe('graph rules = numeric rules, op by op (both engines run the graphs)', 
 });
 
 describe('Hessians of every scalar op against finite differences of its derivative', () => {
-  const native = nativeEngine();
   const scalarOps = opsUnderTest().filter((op) => op.family === 'elementwise') as ElementwiseDef[];
   for (const op of scalarOps) {
     it(op.name, () => {
@@ -146,18 +133,17 @@ describe('Hessians of every scalar op against finite differences of its derivati
           const values = Object.fromEntries(args.map((v, i) => [`x${i}`, { shape: [], data: Float64Array.of(v) } as Tensor]));
           const js = makeArena(tape, values);
           jsEngine.forward(tape, js);
-          const nat = makeArena(tape, values);
-          native.forward(tape, nat);
           const at = (arena: Float64Array, id: number | null) => (id === null ? 0 : arena[tape.nodes[ids[id]].offset]);
           for (let i = 0; i < arity; i++) {
             if (op.name === 'select' && i === 0) continue;
             for (let j = 0; j < arity; j++) {
               if (op.name === 'select' && j === 0) continue;
-              // ∂/∂x_j of the numeric rule's ∂f/∂x_i, by central differences
+              // ∂/∂x_j of the rule's partial ∂f/∂x_i (its formula computed), by central differences
               const d = (shift: number) => {
                 const a = args.slice();
                 a[j] += shift;
-                return rule.d[i](...a, rule.f(...a));
+                const scalar = (v: number): Tensor => ({ shape: [], data: Float64Array.of(v) });
+                return localValue(op.name, a.map(scalar), scalar(rule.f(...a)), i)![0];
               };
               const h = 1e-5 * Math.max(1, Math.abs(args[j]));
               const fd = (d(h) - d(-h)) / (2 * h);
@@ -165,7 +151,6 @@ describe('Hessians of every scalar op against finite differences of its derivati
               expect(Math.abs(ad - fd), `${op.name}(${args.join(', ')}): ∂²f/∂x${i}∂x${j} graph ${ad}, differences ${fd}`).toBeLessThanOrEqual(
                 1e-6 * (1 + Math.abs(fd)),
               );
-              expectClose([at(nat, hess[i][j])], [ad], NATIVE_REL, `${op.name}: native vs js ∂²f/∂x${i}∂x${j}`);
             }
           }
         }

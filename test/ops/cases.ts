@@ -120,6 +120,12 @@ export function casesFor(op: OpDef): Case[] {
         { shapes: [[5]], attrs: { gather: Int32Array.of(1, 3, 3), outShape: [3] } },
         { shapes: [[2, 3]], attrs: { gather: Int32Array.of(4), outShape: [] } },
       ];
+    case 'scatter':
+      // repeated indices accumulate; entries no one reads stay 0
+      return [
+        { shapes: [[3]], attrs: { gather: Int32Array.of(1, 3, 3), outShape: [5] } },
+        { shapes: [[]], attrs: { gather: Int32Array.of(4), outShape: [2, 3] } },
+      ];
     case 'stack':
       return [{ shapes: [[], [], []] }, { shapes: [[3], [3]] }];
     default:

@@ -1,4 +1,5 @@
 import { checkDeadlineWork, DEADLINE_BLOCK } from '../limits.js';
+import { jvpNow, vjpNow } from '../ops/eager.js';
 import { getOp } from '../ops/index.js';
 import type { OpDef } from '../ops/types.js';
 import type { Tape, TapeNode } from '../graph/tape.js';
@@ -24,23 +25,32 @@ function opsOf(tape: Tape): OpDef[] {
   return tape.nodes.map((n) => getOp(n.op));
 }
 
-/** The TypeScript reference engine: plain loops over the tape, every rule from the op table. */
+/**
+ * The forward pass from node `from` on (the nodes before it hold their values already):
+ * a derivative tape runs from its first appended node.
+ */
+export function forwardFrom(tape: Tape, arena: Float64Array, from: number): void {
+  const ops = opsOf(tape);
+  for (let id = from; id < tape.nodes.length; id++) {
+    const n = tape.nodes[id];
+    if (n.op === 'input' || n.op === 'const') continue;
+    // the run's --timeout, checked at every node (src/core/limits.ts)
+    checkNode(tape, n);
+    ops[n.id].forward(
+      n.inputs.map((i) => t(arena, tape.nodes[i])),
+      n.attrs,
+      arena.subarray(n.offset, n.offset + n.size),
+    );
+  }
+}
+
+/** The TypeScript reference engine: plain loops over the tape, every rule from the op table (its graph rules computed now, ops/eager.ts). */
 export const jsEngine: Engine = {
   name: 'js',
   ops: new Set(OPS.keys()),
 
   forward(tape, arena) {
-    const ops = opsOf(tape);
-    for (const n of tape.nodes) {
-      if (n.op === 'input' || n.op === 'const') continue;
-      // the run's --timeout, checked at every node (src/core/limits.ts)
-      checkNode(tape, n);
-      ops[n.id].forward(
-        n.inputs.map((i) => t(arena, tape.nodes[i])),
-        n.attrs,
-        arena.subarray(n.offset, n.offset + n.size),
-      );
-    }
+    forwardFrom(tape, arena, 0);
   },
 
   reverse(tape, arena, opts = {}): ReverseResult {
@@ -57,21 +67,25 @@ export const jsEngine: Engine = {
       const need = n.inputs.map((i) => nodes[i].active);
       if (!need.some(Boolean)) continue;
       checkNode(tape, n);
-      const g = adjoint.subarray(n.offset, n.offset + n.size);
+      const g = t(adjoint, n);
       const ins = n.inputs.map((i) => t(arena, nodes[i]));
-      // the reverse sweep: one table lookup, one contribution per input
-      const contribs = getOp(n.op).vjp(ins, t(arena, n), g, n.attrs, need);
+      // the reverse sweep: the op's graph rule computed now, one contribution per input
+      const contribs = vjpNow(n.op, ins, t(arena, n), g, n.attrs, need);
       n.inputs.forEach((i, k) => {
         if (!need[k]) return;
         const inp = nodes[i];
-        let c = contribs[k];
-        if (!c) throw new Error(`op ${n.op} gave no gradient for input ${k + 1}`);
+        const given = contribs[k]?.data;
+        // nothing flows (a conditional's test): the contribution is 0
+        if (!given) {
+          if (edges) edges.push({ to: id, input: k, from: i, contribution: new Float64Array(inp.size) });
+          return;
+        }
         // gradients of a broadcast input are summed back onto its shape, here and only here
-        if (c.length !== inp.size) c = unbroadcast(c, inp.shape, n.shape);
+        const c = given.length !== inp.size ? unbroadcast(given, inp.shape, n.shape) : given;
         const a = adjoint.subarray(inp.offset, inp.offset + inp.size);
         // gradients add at branches
         for (let j = 0; j < c.length; j++) a[j] += c[j];
-        if (edges) edges.push({ to: id, input: k, from: i, contribution: c === contribs[k] ? c.slice() : c });
+        if (edges) edges.push({ to: id, input: k, from: i, contribution: c.slice() });
       });
     }
     return { adjoint, edges };
@@ -114,12 +128,14 @@ export function jvpAll(tape: Tape, arena: Float64Array, dots: (Float64Array | nu
     const d = n.inputs.map((i) => tan[i]);
     if (d.every((x) => x === null)) continue;
     checkNode(tape, n);
-    tan[n.id] = getOp(n.op).jvp(
+    const tangent = jvpNow(
+      n.op,
       n.inputs.map((i) => t(arena, nodes[i])),
       t(arena, n),
-      d,
+      d.map((x, k) => (x ? { shape: nodes[n.inputs[k]].shape, data: x } : null)),
       n.attrs,
     );
+    tan[n.id] = tangent ? tangent.data : new Float64Array(n.size);
   }
   return tan;
 }

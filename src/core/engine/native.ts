@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { AgError } from '../errors.js';
 import type { Tape } from '../graph/tape.js';
 import { ENTRY_BYTES, FD_WORK_COPIES, remainingMs, SMALL_WORK_BYTES, timeoutError } from '../limits.js';
+import { gradientInto, jvpByTape, reverseByTape, type RunForward } from './derivative-tape.js';
 import { inputSlots } from './js.js';
-import type { EdgeFlow, Engine, ReverseResult } from './types.js';
+import type { Engine, ReverseResult } from './types.js';
 
 /** What the addon (native/src/addon.cc) exports. */
 export interface NativeAddon {
@@ -19,12 +20,14 @@ export interface NativeAddon {
   childSubreaper?(): boolean;
   /** waitpid(pid, WNOHANG) for a reparented process: true once collected */
   reap?(pid: number): boolean;
-  compile(spec: TapeSpec): { handle: unknown; edgeLength: number };
-  /** each run takes the run's deadline last: milliseconds from now (Infinity: none) */
-  forward(h: unknown, arena: Float64Array, deadlineMs?: number): void;
-  reverse(h: unknown, arena: Float64Array, adjoint: Float64Array, seed: Float64Array | null, edges: Float64Array | null, deadlineMs?: number): void;
-  gradient(h: unknown, arena: Float64Array, adjoint: Float64Array, deadlineMs?: number): number;
-  jvp(h: unknown, arena: Float64Array, dots: (Float64Array | null)[], out: Float64Array, deadlineMs?: number): void;
+  compile(spec: TapeSpec): { handle: unknown };
+  /**
+   * The forward pass from node `fromNode` on (default 0; the nodes before it hold their
+   * values). Each run takes the run's deadline: milliseconds from now (Infinity: none).
+   * Derivatives are tapes run forward too (engine/derivative-tape.ts): the addon holds no
+   * derivative rule.
+   */
+  forward(h: unknown, arena: Float64Array, deadlineMs?: number, fromNode?: number): void;
   evaluate(
     h: unknown,
     arena: Float64Array,
@@ -306,28 +309,16 @@ function selfTest(a: NativeAddon): void {
     arenaSize: 7,
   };
   const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0);
-  const adjoint = new Float64Array(tape.arenaSize);
-  const { handle } = prepare(a, tape);
-  a.forward(handle, arena);
-  a.reverse(handle, arena, adjoint, null, null);
+  a.forward(prepare(a, tape).handle, arena);
+  const { adjoint } = reverseByTape(tape, arena, (t, work, from) => a.forward(prepare(a, t).handle, work, Infinity, from));
   const got = [arena[6], ...adjoint.subarray(0, 4)];
   if (got.join() !== '11,3,4,1,2') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2`);
 }
 
 // ----- the tape, handed over once -----
 
-interface EdgeMeta {
-  to: number;
-  input: number;
-  from: number;
-  offset: number;
-  size: number;
-}
-
 interface Prepared {
   handle: unknown;
-  edgeLength: number;
-  edges: EdgeMeta[];
 }
 
 const prepared = new WeakMap<Tape, Prepared>();
@@ -374,7 +365,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     const ord = n.attrs.ord;
     spec.ord[i] = ord === 1 ? 1 : ord === Infinity ? 3 : 2;
     const g = n.attrs.gather;
-    if (n.op === 'subset' && g) {
+    if ((n.op === 'subset' || n.op === 'scatter') && g) {
       gathers.push(g);
       gatherLen += g.length;
     }
@@ -386,22 +377,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     spec.gather.set(g, o);
     o += g.length;
   }
-  const { handle, edgeLength } = a.compile(spec);
-  // the edges the reverse sweep reports, in its order: consumers from the output down
-  const edges: EdgeMeta[] = [];
-  let off = 0;
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    if (!n.active || n.inputs.length === 0) continue;
-    n.inputs.forEach((from, k) => {
-      const inp = tape.nodes[from];
-      if (!inp.active) return;
-      edges.push({ to: id, input: k, from, offset: off, size: inp.size });
-      off += inp.size;
-    });
-  }
-  if (off !== edgeLength) throw new Error(`native engine: ${edgeLength} edge entries, expected ${off}`);
-  const p = { handle, edgeLength, edges };
+  const p = { handle: a.compile(spec).handle };
   prepared.set(tape, p);
   return p;
 }
@@ -444,21 +420,14 @@ function makeEngine(a: NativeAddon): Engine {
       guard(() => a.forward(prepare(a, tape).handle, arena, remainingMs()));
     },
 
+    // derivatives are tapes of forward kernels: the gradient (tangent) tape, built once per tape, run from its first appended node
     reverse(tape, arena, opts = {}): ReverseResult {
-      const p = guard(() => prepare(a, tape));
-      const adjoint = new Float64Array(tape.arenaSize);
-      const buf = opts.edges ? new Float64Array(p.edgeLength) : null;
-      guard(() => a.reverse(p.handle, arena, adjoint, opts.seed ?? null, buf, remainingMs()));
-      const edges: EdgeFlow[] | undefined = buf
-        ? p.edges.map((e) => ({ to: e.to, input: e.input, from: e.from, contribution: buf.subarray(e.offset, e.offset + e.size) }))
-        : undefined;
+      const { adjoint, edges } = guard(() => reverseByTape(tape, arena, runFrom(a), opts));
       return { adjoint, edges };
     },
 
     jvp(tape, arena, dots) {
-      const out = new Float64Array(tape.nodes[tape.output].size);
-      guard(() => a.jvp(prepare(a, tape).handle, arena, dots, out, remainingMs()));
-      return out;
+      return guard(() => jvpByTape(tape, arena, dots, runFrom(a)));
     },
 
     evaluate(tape, arena, coord, delta, direction) {
@@ -475,12 +444,18 @@ export function nativeAddon(): NativeAddon | null {
   return loadNative().engine ? (addon ?? null) : null;
 }
 
+/** The addon's forward pass from a node on, under the run's deadline: what derivative tapes run with. */
+function runFrom(a: NativeAddon): RunForward {
+  return (tape, arena, from) => a.forward(prepare(a, tape).handle, arena, remainingMs(), from);
+}
+
 /**
- * Forward and reverse of a scalar-output tape in one native call, into a caller-owned
- * adjoint buffer (zero where nothing flows; reused across calls). Returns the value.
+ * Forward and reverse of a scalar-output tape in one native run (the gradient tape from
+ * its first node), into a caller-owned adjoint buffer (zero where nothing flows; reused
+ * across calls). The arena holds the tape's inputs and constants. Returns the value.
  */
 export function nativeGradient(tape: Tape, arena: Float64Array, adjoint: Float64Array): number {
   if (!loadNative().engine || !addon) throw new Error('the native engine is not loaded');
   const a = addon;
-  return guard(() => a.gradient(prepare(a, tape).handle, arena, adjoint, remainingMs()));
+  return guard(() => gradientInto(tape, arena, adjoint, runFrom(a)));
 }

@@ -6,6 +6,9 @@ import type { Engine } from './types.js';
 
 export type EngineChoice = 'auto' | 'js' | 'native';
 
+/** Ops a gradient tape holds that a formula's tape need not: upstream × partial, and indexing's reverse. */
+const DERIVATIVE_OPS = ['gmul', 'scatter'];
+
 /**
  * `auto` loads the native engine only for tapes with at least this much work (see
  * tapeWork): loading the addon and OpenBLAS costs 13–25 ms, more than the TypeScript
@@ -41,12 +44,14 @@ export function selectEngine(choice: EngineChoice, tape: Tape): Engine {
   if (choice === 'js') return jsEngine;
   if (choice === 'auto' && tapeWork(tape) < NATIVE_WORK) return jsEngine;
   const { engine, reason } = loadNative();
+  // the ops of the tape, and those its derivative tapes are made of beyond them
+  const needed = [...tape.nodes.map((n) => n.op), ...DERIVATIVE_OPS];
   if (choice === 'native') {
     if (!engine) throw new AgError('engine', `--engine native: ${reason}`, { hint: 'use --engine js or --engine auto' });
-    const missing = tape.nodes.map((n) => n.op).filter((op) => !engine.ops.has(op));
+    const missing = needed.filter((op) => !engine.ops.has(op));
     if (missing.length) throw new AgError('engine', `--engine native: the native engine does not implement ${[...new Set(missing)].join(', ')}`);
     return engine;
   }
-  if (engine && tape.nodes.every((n) => engine.ops.has(n.op))) return engine;
+  if (engine && needed.every((op) => engine.ops.has(op))) return engine;
   return jsEngine;
 }

@@ -1,8 +1,7 @@
 import { AgError } from '../errors.js';
-import { getOp, isFunctionName } from '../ops/index.js';
-import type { Attrs, GraphNode, GraphOps } from '../ops/types.js';
-import type { Expr } from '../parse/ast.js';
-import { CONSTANTS, parseProgram } from '../parse/parse.js';
+import { TableOps } from '../ops/graph-ops.js';
+import { getOp } from '../ops/index.js';
+import type { Attrs, GraphNode } from '../ops/types.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { compact, nodeKey, outputShape, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
@@ -33,7 +32,7 @@ export interface AppendLimits {
 
 export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
 
-export class TapeWriter implements GraphOps {
+export class TapeWriter extends TableOps {
   private nodes: TapeNode[];
   private memo = new Map<string, number>();
   /** constants whose value is written into the arena at run time: never folded or shared */
@@ -41,12 +40,12 @@ export class TapeWriter implements GraphOps {
   private inputs: TapeInput[];
   private arena: number;
   private limits: AppendLimits;
-  private formulas = new Map<string, Expr>();
 
   constructor(
     private base: Tape,
     limits: Partial<AppendLimits> = {},
   ) {
+    super();
     this.nodes = base.nodes.slice();
     this.inputs = base.inputs.slice();
     this.arena = base.arenaSize;
@@ -162,38 +161,6 @@ export class TapeWriter implements GraphOps {
     return id;
   }
 
-  add(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('add', [a, b]);
-  }
-
-  sub(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('subtract', [a, b]);
-  }
-
-  mul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('multiply', [a, b]);
-  }
-
-  div(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('divide', [a, b]);
-  }
-
-  neg(a: GraphNode): GraphNode {
-    return this.op('unaryMinus', [a]);
-  }
-
-  matmul(a: GraphNode, b: GraphNode): GraphNode {
-    return this.op('matmul', [a, b]);
-  }
-
-  transpose(a: GraphNode): GraphNode {
-    return this.op('transpose', [a]);
-  }
-
-  sum(a: GraphNode, axis?: number): GraphNode {
-    return this.op('sum', [a], axis === undefined ? {} : { axis });
-  }
-
   /**
    * The same entries in another shape of the same size. Vectors are columns, so [n],
    * [n,1] and [1,n] hold the same data; the moves are the op that says so (transpose),
@@ -240,45 +207,6 @@ export class TapeWriter implements GraphOps {
     return this.reshape(s, shape);
   }
 
-  /** A scalar partial-derivative formula (`b*a^(b-1)`, `a > 0 ? 1 : 0`), applied entry by entry to the named nodes. */
-  formula(text: string, names: Record<string, GraphNode>): GraphNode {
-    let e = this.formulas.get(text);
-    if (!e) {
-      const p = parseProgram(text, { isFunction: isFunctionName });
-      const st = p.stmts[0];
-      if (p.stmts.length !== 1 || st.k !== 'expr') throw new Error(`gradient graph: ${text} is not one expression`);
-      e = st.expr;
-      this.formulas.set(text, e);
-    }
-    return this.translate(e, names, text);
-  }
-
-  private translate(e: Expr, names: Record<string, GraphNode>, text: string): GraphNode {
-    const t = (x: Expr) => this.translate(x, names, text);
-    switch (e.k) {
-      case 'num':
-        return this.constant(e.v);
-      case 'sym': {
-        const id = names[e.name];
-        if (id !== undefined) return id;
-        if (e.name in CONSTANTS) return this.constant(CONSTANTS[e.name]);
-        throw new Error(`gradient graph: ${text} names ${e.name}, which is not an argument`);
-      }
-      case 'cond':
-        return this.op('select', [t(e.test), t(e.then), t(e.else)]);
-      case 'call': {
-        const args = e.args.map(t);
-        // every operator of a scalar formula is elementwise
-        const op = ELEMENTWISE_NAMES[e.fn] ?? e.fn;
-        if (op === 'unaryPlus') return args[0];
-        if (op === 'sum' && args.length === 1) return this.sum(args[0]);
-        return this.op(op, args);
-      }
-      default:
-        throw new Error(`gradient graph: ${text} is not a scalar formula`);
-    }
-  }
-
   /**
    * The tape with the appended nodes, pruned to what `output` and `keep` depend on
    * (the tape inputs always stay), renumbered in the same order with a packed arena.
@@ -296,6 +224,14 @@ export class TapeWriter implements GraphOps {
     return { tape, ids };
   }
 
+  /** Make x, a constant of the base tape, a slot: its value may change between runs (a direction, a fixed variable). */
+  markSlot(x: GraphNode): void {
+    const n = this.nodes[x];
+    const key = nodeKey(n.op, n.inputs, n.attrs);
+    if (key !== null && this.memo.get(key) === x) this.memo.delete(key);
+    this.slots.add(x);
+  }
+
   /** Whether x is a slot (see `slot`). */
   isSlot(x: GraphNode): boolean {
     return this.slots.has(x);
@@ -307,6 +243,8 @@ export class TapeWriter implements GraphOps {
     const fits = (x: GraphNode) => sameShape(this.shape(x), shape);
     const zero = () => this.zeros(shape);
     switch (name) {
+      // upstream × partial folds as a product: its guard (0 stays 0) matters only at run time
+      case 'gmul':
       case 'multiply':
         if (this.isZero(a) || this.isZero(b)) return zero();
         if (this.isAll(b, 1) && fits(a)) return a;
@@ -422,10 +360,3 @@ export class TapeWriter implements GraphOps {
     return id;
   }
 }
-
-/** Operators of a scalar formula, as the elementwise ops they are. */
-const ELEMENTWISE_NAMES: Record<string, string> = {
-  dotMultiply: 'multiply',
-  dotDivide: 'divide',
-  dotPow: 'pow',
-};

@@ -1,4 +1,5 @@
 import { getOp } from '../ops/index.js';
+import { localText } from '../ops/text.js';
 import { argIndex, argName, LOCAL_NAME } from '../ops/types.js';
 import { shorten as shortenText } from '../safe-text.js';
 import type { CallSite, Tape, TapeNode } from './tape.js';
@@ -162,7 +163,7 @@ export interface LocalFormula {
 }
 
 /**
- * The op table's local derivative ∂node/∂input_i, with a, b, … and s replaced by the
+ * The op table's local derivative ∂node/∂input_i (ops/text.ts reads it off the rule), with a, b, … and s replaced by the
  * inputs and the node (`cos(a)` → `cos(x)`, `b` → `z`), scalar constants put in as
  * numbers and the result tidied (`b*a^(b-1)` with b = 2 is `2*x`).
  */
@@ -171,38 +172,44 @@ export function localFormula(tape: Tape, n: TapeNode, i: number): string {
 }
 
 export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalFormula {
-  const raw =
-    getOp(n.op).local(
-      n.inputs.length,
-      n.attrs,
-      n.inputs.map((id) => tape.nodes[id].shape),
-    )[i] ?? '';
   const leaves = [...n.inputs.map((id) => tape.nodes[id]), n];
-  const t = template(raw);
-  if (!t) return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };
+  const named = (name: (x: TapeNode) => string) => (x: TapeNode) => {
+    const text = name(x);
+    return { text, atomic: atomic(text) };
+  };
+  const text = localIn(tape, n, i, named((x) => displayName(tape, x)));
+  const full = localIn(tape, n, i, named((x) => fullName(tape, x)));
+  if (text !== null && full !== null) return { text, full };
+  const raw = localRaw(tape, n, i);
+  return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };
+}
+
+/** The op table's local derivative ∂node/∂input_i in a, b, … and s (ops/text.ts reads it off the rule). */
+function localRaw(tape: Tape, n: TapeNode, i: number): string {
+  return localText(
+    n.op,
+    n.attrs,
+    n.inputs.map((id) => tape.nodes[id].shape),
+    n.shape,
+    i,
+  );
+}
+
+/**
+ * The local derivative ∂node/∂input_i with each input and the node written as `leaf`
+ * says (scalar constants put in as numbers) and tidied; null when it is words.
+ */
+export function localIn(tape: Tape, n: TapeNode, i: number, leaf: (x: TapeNode) => LeafText): string | null {
+  const t = template(localRaw(tape, n, i));
+  if (!t) return null;
+  const leaves = [...n.inputs.map((id) => tape.nodes[id]), n];
   const slots = new Map<string, Slot>();
   leaves.forEach((x, k) => {
     const letter = k < n.inputs.length ? argName(k) : 's';
     const v = x.op === 'const' && x.shape.length === 0 ? x.attrs.value?.data[0] : undefined;
     slots.set(letter, v !== undefined && Number.isFinite(v) ? { k: 'num', v, text: fullName(tape, x) } : { k: 'leaf', i: k });
   });
-  const term = instantiate(t, slots);
-  const leaf =
-    (name: (x: TapeNode) => string) =>
-    (k: number): LeafText => {
-      const text = name(leaves[k]);
-      return { text, atomic: atomic(text) };
-    };
-  return {
-    text: print(
-      term,
-      leaf((x) => displayName(tape, x)),
-    ),
-    full: print(
-      term,
-      leaf((x) => fullName(tape, x)),
-    ),
-  };
+  return print(instantiate(t, slots), (k) => leaf(leaves[k]));
 }
 
 /** A template that is words (`1 at the index`): its letters replaced as they stand. */

@@ -10,12 +10,22 @@ import type { TapeWriter } from './append.js';
  * it, and it can be differentiated again (Hessians, Hessian-vector products).
  */
 
+/** What flows back along one edge, as a node: from the consumer `to` into its input `from`, shaped like `from`. */
+export interface EdgeNode {
+  to: GraphNode;
+  /** which input of `to` */
+  input: number;
+  from: GraphNode;
+  node: GraphNode;
+}
+
 /**
  * ∂output/∂node for every node of `wrt`, appended to `w` (null where nothing flows:
  * the derivative is 0). `seed` is the output's adjoint (default: the constant 1, for a
- * scalar output).
+ * scalar output). `edges`, when given, collects every edge's contribution node (edges
+ * where nothing flows are not listed: their contribution is 0).
  */
-export function appendGradient(w: TapeWriter, output: GraphNode, wrt: GraphNode[], seed?: GraphNode): (GraphNode | null)[] {
+export function appendGradient(w: TapeWriter, output: GraphNode, wrt: GraphNode[], seed?: GraphNode, edges?: EdgeNode[]): (GraphNode | null)[] {
   const adjoint = new Map<GraphNode, GraphNode>();
   adjoint.set(output, seed ?? w.constant(1));
   for (let id = output; id >= 0; id--) {
@@ -32,6 +42,7 @@ export function appendGradient(w: TapeWriter, output: GraphNode, wrt: GraphNode[
       if (!need[k] || c === null || c === undefined) return;
       // a broadcast input's gradient is summed back onto its shape, here and only here
       const fitted = w.sumTo(c, w.shape(i));
+      edges?.push({ to: id, input: k, from: i, node: fitted });
       if (w.isZero(fitted)) return;
       const before = adjoint.get(i);
       // gradients add at branches

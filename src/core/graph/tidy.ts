@@ -149,6 +149,13 @@ const FOLD: Record<string, (...x: number[]) => number> = {
   log: (a) => Math.log(a),
   exp: (a) => Math.exp(a),
   sqrt: (a) => Math.sqrt(a),
+  // a guard on a number (pow's `b == 0 ? 0 : …` with b = 2) is decided here
+  '==': (a, b) => Number(a === b),
+  '!=': (a, b) => Number(a !== b),
+  '>': (a, b) => Number(a > b),
+  '<': (a, b) => Number(a < b),
+  '>=': (a, b) => Number(a >= b),
+  '<=': (a, b) => Number(a <= b),
 };
 
 /** A folded number is kept only when it reads at least as well as the arithmetic it replaces. */
@@ -206,6 +213,12 @@ function tidy(t: Term): Term {
       if (is(a, 0)) return tidy({ k: 'op', op: 'neg', args: [b] });
       if (b.k === 'op' && b.op === 'neg') return { k: 'op', op: '+', args: [a, b.args[0]] };
       if (isNum(b) && b.v < 0) return { k: 'op', op: '+', args: [a, num(-b.v)] };
+      break;
+    case 'and':
+      if (is(a, 0) || is(b, 0)) return num(0);
+      // a comparison is 0 or 1 already: `c and 1` is c
+      if (isNum(b) && b.v !== 0 && a.k === 'op' && PREC[a.op] === 3) return a;
+      if (isNum(a) && a.v !== 0 && b.k === 'op' && PREC[b.op] === 3) return b;
       break;
     case '!=':
       // (x > 0) != 0 is x > 0: comparisons are 0 or 1 already

@@ -203,22 +203,6 @@ export const matmul: OpDef = {
     const { m, k, n } = matmulDims(a.shape, b.shape);
     gemm(m, n, k, a.data, false, b.data, false, out);
   },
-  vjp([a, b], _o, g, _attrs, need) {
-    const { m, k, n } = matmulDims(a.shape, b.shape);
-    let ga: Float64Array | null = null;
-    let gb: Float64Array | null = null;
-    // dA = G·Bᵀ, dB = Aᵀ·G
-    if (need[0]) gemm(m, k, n, g, false, b.data, true, (ga = new Float64Array(m * k)));
-    if (need[1]) gemm(k, n, m, a.data, true, g, false, (gb = new Float64Array(k * n)));
-    return [ga, gb];
-  },
-  jvp([a, b], out, [da, db]) {
-    const { m, k, n } = matmulDims(a.shape, b.shape);
-    const r = new Float64Array(out.data.length);
-    if (da) gemm(m, n, k, da, false, b.data, false, r, true);
-    if (db) gemm(m, n, k, a.data, false, db, false, r, true);
-    return r;
-  },
   // the same as the local formulas below; a scalar g (dot, u'*v) multiplies entry by entry
   vjpGraph(G, [a, b], _o, g, _attrs, need) {
     const times = (x: number, y: number) => (G.shape(x).length === 0 || G.shape(y).length === 0 ? G.mul(x, y) : G.matmul(x, y));
@@ -236,14 +220,6 @@ export const matmul: OpDef = {
     const r = db === null ? null : G.matmul(a, db);
     return l === null ? r : r === null ? l : G.add(l, r);
   },
-  // dA = G·Bᵀ, dB = Aᵀ·G, written so that they are right as formulas with vectors as columns
-  local(_n, _attrs, shapes) {
-    const [a, b] = shapes ?? [];
-    if (a?.length === 1 && b?.length === 1) return ['g*b', 'g*a'];
-    // v*B read as a row: ∂/∂v = B·g, ∂/∂B = v·gᵀ
-    if (a?.length === 1 && b?.length === 2 && matmulDims(a, b).out.length === 1) return ['b*g', "a*g'"];
-    return ["g*b'", "a'*g"];
-  },
 };
 
 /** `v'` and `transpose(v)`: a matrix [m,n] becomes [n,m]; a vector [n] (a column) becomes the row [1,n]. */
@@ -255,19 +231,8 @@ export const transpose: OpDef = {
   forward([a], _attrs, out) {
     transposeInto(a.shape, a.data, out);
   },
-  vjp(_ins, o, g) {
-    const r = new Float64Array(g.length);
-    transposeInto(o.shape, g, r);
-    return [r];
-  },
-  jvp([a], _o, [da]) {
-    const r = new Float64Array(da!.length);
-    transposeInto(a.shape, da!, r);
-    return r;
-  },
   vjpGraph: (G, _ins, _o, g) => [G.transpose(g)],
   jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.transpose(da)),
-  local: () => ["g'"],
 };
 
 /** A vector's data reads the same as a column and as a row: transposing it moves nothing. */
@@ -293,21 +258,12 @@ export const dot: OpDef = {
     for (let k = 0; k < a.data.length; k++) s += a.data[k] * b.data[k];
     out[0] = s;
   },
-  vjp([a, b], _o, g, _attrs, need) {
-    return [need[0] ? b.data.map((v) => v * g[0]) : null, need[1] ? a.data.map((v) => v * g[0]) : null];
-  },
-  jvp([a, b], _o, [da, db]) {
-    let t = 0;
-    for (let k = 0; k < a.data.length; k++) t += (da ? da[k] * b.data[k] : 0) + (db ? a.data[k] * db[k] : 0);
-    return Float64Array.of(t);
-  },
   vjpGraph: (G, [a, b], _o, g, _attrs, need) => [need[0] ? G.mul(g, b) : null, need[1] ? G.mul(g, a) : null],
   jvpGraph(G, [a, b], _o, [da, db]) {
     const l = da === null ? null : G.op('dot', [da, b]);
     const r = db === null ? null : G.op('dot', [a, db]);
     return l === null ? r : r === null ? l : G.add(l, r);
   },
-  local: () => ['b', 'a'],
 };
 
 export const trace: OpDef = {
@@ -324,22 +280,9 @@ export const trace: OpDef = {
     for (let i = 0; i < n; i++) s += a.data[i * n + i];
     out[0] = s;
   },
-  vjp([a], _o, g) {
-    const n = a.shape[0];
-    const r = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) r[i * n + i] = g[0];
-    return [r];
-  },
-  jvp([a], _o, [da]) {
-    const n = a.shape[0];
-    let t = 0;
-    for (let i = 0; i < n; i++) t += da![i * n + i];
-    return Float64Array.of(t);
-  },
-  // ∂ trace(A)/∂A = I
-  vjpGraph: (G, [a], _o, g) => [G.mul(g, G.constant(identity(G.shape(a)[0])))],
+  // ∂ trace(A)/∂A = I (off the diagonal exactly 0, whatever g is)
+  vjpGraph: (G, [a], _o, g) => [G.op('gmul', [G.constant(identity(G.shape(a)[0])), g])],
   jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.op('trace', [da])),
-  local: () => ['I'],
 };
 
 function identity(n: number): Tensor {
@@ -361,16 +304,6 @@ export const diag: OpDef = {
   forward([a], _attrs, out) {
     diagMove(a.shape, a.data, out, true);
   },
-  vjp([a], _o, g) {
-    const r = new Float64Array(a.data.length);
-    diagMove(a.shape, r, g, false);
-    return [r];
-  },
-  jvp([a], out, [da]) {
-    const r = new Float64Array(out.data.length);
-    diagMove(a.shape, da!, r, true);
-    return r;
-  },
   // diag(v) → the diagonal of g; diag(A) → g laid on the diagonal of an [m,n] matrix of zeros
   vjpGraph(G, [a], _o, g) {
     const sa = G.shape(a);
@@ -378,10 +311,9 @@ export const diag: OpDef = {
     const [m, n] = sa;
     const mask = G.constant(rectIdentity(m, n));
     // the diagonal runs down a wide matrix's rows (g as a column) and along a tall one's columns (g as a row)
-    return [G.mul(mask, m < n ? G.reshape(g, [m, 1]) : g)];
+    return [G.op('gmul', [mask, m < n ? G.reshape(g, [m, 1]) : g])];
   },
   jvpGraph: (G, _ins, _o, [da]) => (da === null ? null : G.op('diag', [da])),
-  local: () => ['diag'],
 };
 
 function rectIdentity(m: number, n: number): Tensor {

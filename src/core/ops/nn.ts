@@ -94,18 +94,6 @@ function softmaxOf(a: Float64Array, L: Lanes): Float64Array {
   return s;
 }
 
-/** Per lane: Σ_j g_j (or Σ_j g_j·w_j when `w`). */
-function laneSums(g: Float64Array, L: Lanes, w?: Float64Array): Float64Array {
-  const out = new Float64Array(L.count);
-  for (let i = 0; i < L.count; i++) {
-    for (let j = 0; j < L.len; j++) {
-      const k = i * L.gs + j * L.es;
-      out[i] += g[k] * (w ? w[k] : 1);
-    }
-  }
-  return out;
-}
-
 /**
  * Each entry's lane sum of x as graph ops, shaped to broadcast against x: a vector's sum
  * is a scalar, a column sum (axis 0) a row, a row sum (axis 1) a column.
@@ -136,24 +124,8 @@ export const softmax: OpDef = {
   forward([a], attrs, out) {
     out.set(softmaxOf(a.data, lanes(a.shape, attrs)));
   },
-  // ∂L/∂a = s ⊙ (g − Σ g⊙s)
-  vjp([a], o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const s = o.data;
-    const gs = laneSums(g, L, s);
-    const of = laneOf(L, s.length);
-    return [s.map((v, k) => v * (g[k] - gs[of[k]]))];
-  },
-  jvp([a], o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    const s = o.data;
-    const ds = laneSums(da!, L, s);
-    const of = laneOf(L, s.length);
-    return s.map((v, k) => v * (da![k] - ds[of[k]]));
-  },
   vjpGraph: (G, [a], s, g, attrs) => [G.mul(s, G.sub(g, laneSumGraph(G, G.mul(g, s), G.shape(a), attrs)))],
   jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.mul(s, G.sub(da, laneSumGraph(G, G.mul(da, s), G.shape(a), attrs)))),
-  local: (_n, attrs, shapes) => [`s.*(g - ${laneSum('g.*s', attrs, shapes)})`],
 };
 
 export const logsoftmax: OpDef = {
@@ -167,24 +139,9 @@ export const logsoftmax: OpDef = {
     const of = laneOf(L, a.data.length);
     for (let k = 0; k < a.data.length; k++) out[k] = a.data[k] - lse[of[k]];
   },
-  // ∂L/∂a = g − softmax(a)·Σ g
-  vjp([a], o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const gsum = laneSums(g, L);
-    const of = laneOf(L, g.length);
-    return [o.data.map((v, k) => g[k] - Math.exp(v) * gsum[of[k]])];
-  },
-  jvp([a], o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    const sm = o.data.map(Math.exp);
-    const ds = laneSums(da!, L, sm);
-    const of = laneOf(L, sm.length);
-    return da!.map((v, k) => v - ds[of[k]]);
-  },
   // g − exp(s)·Σg; the tangent ȧ − Σ exp(s)·ȧ
   vjpGraph: (G, [a], s, g, attrs) => [G.sub(g, G.mul(G.op('exp', [s]), laneSumGraph(G, g, G.shape(a), attrs)))],
   jvpGraph: (G, [a], s, [da], attrs) => (da === null ? null : G.sub(da, laneSumGraph(G, G.mul(G.op('exp', [s]), da), G.shape(a), attrs))),
-  local: (_n, attrs, shapes) => [`g - softmax(a${dimArg(attrs, shapes)}).*${laneSum('g', attrs, shapes)}`],
 };
 
 export const logsumexp: OpDef = {
@@ -200,16 +157,6 @@ export const logsumexp: OpDef = {
   forward([a], attrs, out) {
     out.set(laneLse(a.data, lanes(a.shape, attrs)));
   },
-  // ∂/∂a = softmax(a)
-  vjp([a], _o, g, attrs) {
-    const L = lanes(a.shape, attrs);
-    const of = laneOf(L, a.data.length);
-    return [softmaxOf(a.data, L).map((v, k) => v * g[of[k]])];
-  },
-  jvp([a], _o, [da], attrs) {
-    const L = lanes(a.shape, attrs);
-    return laneSums(da!, L, softmaxOf(a.data, L));
-  },
   // softmax(a) along the same lanes, times each lane's g
   vjpGraph: (G, [a], _o, g, attrs) => [G.mul(G.op('softmax', [a], attrs), perLaneGraph(G, g, G.shape(a), attrs))],
   jvpGraph(G, [a], _o, [da], attrs) {
@@ -218,25 +165,6 @@ export const logsumexp: OpDef = {
     const t = G.mul(G.op('softmax', [a], attrs), da);
     return shape.length < 2 ? G.sum(t) : G.sum(t, axisOf(shape, attrs));
   },
-  local: (_n, attrs, shapes) => [`softmax(a${dimArg(attrs, shapes)})`],
 };
-
-/** `, 1` or `, 2` for a matrix, as the formula would write its axis; nothing for a vector. */
-function dimArg(attrs: Attrs, shapes: Shape[] | undefined): string {
-  const shape = shapes?.[0];
-  if (shape?.length === 2) return `, ${axisOf(shape, attrs) + 1}`;
-  return attrs.axis === undefined ? '' : `, ${attrs.axis + 1}`;
-}
-
-/**
- * Each entry's lane sum of `x`, as a formula that is literally right with vectors as
- * columns: a column sum (dimension 1) is a row that broadcasts down the columns; a row
- * sum (dimension 2) is a column, spread along the rows by an outer product with ones.
- */
-function laneSum(x: string, attrs: Attrs, shapes: Shape[] | undefined): string {
-  const shape = shapes?.[0];
-  if (shape?.length === 2 && axisOf(shape, attrs) === 1) return `(sum(${x}, 2)*ones(1, ${shape[1]}))`;
-  return `sum(${x}${dimArg(attrs, shapes)})`;
-}
 
 export const NN: OpDef[] = [softmax, logsoftmax, logsumexp];

@@ -24,14 +24,6 @@ function axisShape([s]: Shape[], attrs: Attrs): Shape {
   return reduceMap(s, attrs.axis).outShape;
 }
 
-/** Each input entry gets the upstream gradient of the output entry it went into, times w(k). */
-function spread(a: Tensor, g: Float64Array, attrs: Attrs, w: (k: number) => number): Float64Array {
-  const { of } = reduceMap(a.shape, attrs.axis);
-  const r = new Float64Array(a.data.length);
-  for (let k = 0; k < r.length; k++) r[k] = g[of(k)] * w(k);
-  return r;
-}
-
 function collect(a: Tensor, attrs: Attrs, vals: Float64Array, outLen: number): Float64Array {
   const { of } = reduceMap(a.shape, attrs.axis);
   const r = new Float64Array(outLen);
@@ -42,7 +34,7 @@ function collect(a: Tensor, attrs: Attrs, vals: Float64Array, outLen: number): F
 const count = (a: Tensor, outLen: number) => a.data.length / outLen;
 
 /**
- * Graph form of `spread`: each entry of a (shape `shape`) gets the entry of the reduced
+ * Each entry of a (shape `shape`) gets the entry of the reduced
  * `g` it went into. A column sum (axis 0) is a row that broadcasts down the columns; a
  * row sum (axis 1) is a column, spread along the rows by an outer product with ones.
  */
@@ -52,7 +44,7 @@ export function spreadGraph(G: GraphOps, g: GraphNode, shape: Shape, axis: numbe
   return G.mul(ones, g);
 }
 
-/** Graph form of `collect`: the reduction itself, applied to x. */
+/** The reduction itself, applied to x (a tangent's reduction). */
 const collectGraph = (G: GraphOps, x: GraphNode, attrs: Attrs) => G.sum(x, attrs.axis);
 
 export const sum: OpDef = {
@@ -63,15 +55,8 @@ export const sum: OpDef = {
   forward([a], attrs, out) {
     out.set(collect(a, attrs, a.data, out.length));
   },
-  vjp([a], _o, g, attrs) {
-    return [spread(a, g, attrs, () => 1)];
-  },
-  jvp([a], out, [da], attrs) {
-    return collect(a, attrs, da!, out.data.length);
-  },
   vjpGraph: (G, [a], _o, g, attrs) => [spreadGraph(G, g, G.shape(a), attrs.axis)],
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : collectGraph(G, da, attrs)),
-  local: () => ['1'],
 };
 
 export const mean: OpDef = {
@@ -84,36 +69,15 @@ export const mean: OpDef = {
     const s = collect(a, attrs, a.data, out.length);
     for (let i = 0; i < out.length; i++) out[i] = s[i] / c;
   },
-  vjp([a], out, g, attrs) {
-    const c = count(a, out.data.length);
-    return [spread(a, g, attrs, () => 1 / c)];
-  },
-  jvp([a], out, [da], attrs) {
-    const c = count(a, out.data.length);
-    return collect(a, attrs, da!, out.data.length).map((v) => v / c);
-  },
   vjpGraph(G, [a], out, g, attrs) {
     const c = sizeOf(G.shape(a)) / sizeOf(G.shape(out));
     return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.constant(1 / c))];
   },
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
-  local: () => ['1/n'],
 };
 
-/** Product of all entries but k, without dividing (exact when entries are zero). */
-function prodExcept(a: Tensor, attrs: Attrs): Float64Array {
-  const { of } = reduceMap(a.shape, attrs.axis);
-  const r = new Float64Array(a.data.length);
-  for (let k = 0; k < r.length; k++) {
-    let p = 1;
-    for (let j = 0; j < r.length; j++) if (j !== k && of(j) === of(k)) p *= a.data[j];
-    r[k] = p;
-  }
-  return r;
-}
-
 /**
- * prodExcept as graph ops, exact where entries are 0 (s/a is not): gather, for every
+ * The product of all entries of its lane but each one, exact where entries are 0 (s/a is not): gather, for every
  * entry, the other entries of its lane into a row, and take each row's product.
  */
 function prodExceptGraph(G: GraphOps, a: GraphNode, attrs: Attrs): GraphNode {
@@ -138,22 +102,8 @@ export const prod: OpDef = {
     out.fill(1);
     for (let k = 0; k < a.data.length; k++) out[of(k)] *= a.data[k];
   },
-  vjp([a], _o, g, attrs) {
-    const p = prodExcept(a, attrs);
-    return [spread(a, g, attrs, (k) => p[k])];
-  },
-  jvp([a], out, [da], attrs) {
-    const p = prodExcept(a, attrs);
-    return collect(
-      a,
-      attrs,
-      p.map((v, k) => v * da![k]),
-      out.data.length,
-    );
-  },
   vjpGraph: (G, [a], _o, g, attrs) => [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), prodExceptGraph(G, a, attrs))],
   jvpGraph: (G, [a], _o, [da], attrs) => (da === null ? null : collectGraph(G, G.mul(prodExceptGraph(G, a, attrs), da), attrs)),
-  local: () => ['s/a'],
 };
 
 /**
@@ -161,13 +111,6 @@ export const prod: OpDef = {
  * evenly (as torch.amax/amin).
  */
 function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean): OpDef {
-  const winners = (a: Float64Array, s: number) => {
-    const w = new Float64Array(a.length);
-    let c = 0;
-    for (let k = 0; k < a.length; k++) if (a[k] === s) (w[k] = 1), c++;
-    for (let k = 0; k < a.length; k++) w[k] /= c;
-    return w;
-  };
   return {
     name: `${name}All`,
     family: 'reduce',
@@ -180,20 +123,9 @@ function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean
       for (let k = 1; k < a.data.length; k++) if (better(a.data[k], s) || Number.isNaN(a.data[k])) s = a.data[k];
       out[0] = s;
     },
-    vjp([a], o, g) {
-      const w = winners(a.data, o.data[0]);
-      return [w.map((v) => v * g[0])];
-    },
-    jvp([a], o, [da]) {
-      const w = winners(a.data, o.data[0]);
-      let t = 0;
-      for (let k = 0; k < w.length; k++) if (w[k]) t += w[k] * da![k];
-      return Float64Array.of(t);
-    },
     // the winners share g evenly: (a == s) / #winners
     vjpGraph: (G, [a], o, g) => [G.mul(g, winnersGraph(G, a, o))],
     jvpGraph: (G, [a], o, [da]) => (da === null ? null : G.sum(G.mul(winnersGraph(G, a, o), da))),
-    local: () => [`a == s ? 1 : 0`],
     branch([a]) {
       // which entries win: a tie, or a step that changes the winner, shows up here
       let s = a.data[0];
@@ -239,21 +171,8 @@ export const norm: OpDef = {
     }
     out[0] = r;
   },
-  vjp([a], o, g, attrs) {
-    return [normPartials(a, o.data[0], attrs).map((v) => v * g[0])];
-  },
-  jvp([a], o, [da], attrs) {
-    const p = normPartials(a, o.data[0], attrs);
-    let t = 0;
-    for (let k = 0; k < p.length; k++) t += p[k] * da![k];
-    return Float64Array.of(t);
-  },
   vjpGraph: (G, [a], o, g, attrs) => [G.mul(g, normPartialsGraph(G, a, o, attrs))],
   jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(normPartialsGraph(G, a, o, attrs), da))),
-  local(_n, attrs) {
-    const ord = attrs.ord ?? 2;
-    return [ord === 1 ? 'sign(a)' : ord === Infinity ? 'sign(a) at the largest |a|' : 'a/s'];
-  },
   branch([a], attrs) {
     const ord = attrs.ord ?? 2;
     let code = 0;
@@ -277,20 +196,7 @@ export const norm: OpDef = {
   },
 };
 
-/** ∂‖a‖/∂a_k; at a = 0 the subgradient 0, as PyTorch. */
-function normPartials(a: Tensor, s: number, attrs: Attrs): Float64Array {
-  const ord = attrs.ord ?? 2;
-  const d = a.data;
-  if (ord === 1) return d.map((v) => Math.sign(v));
-  if (ord === Infinity) {
-    let c = 0;
-    for (const v of d) if (Math.abs(v) === s) c++;
-    return d.map((v) => (Math.abs(v) === s && s !== 0 ? Math.sign(v) / c : 0));
-  }
-  return d.map((v) => (s === 0 ? 0 : v / s));
-}
-
-/** normPartials as graph ops: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0. */
+/** ∂‖a‖/∂a_k: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0 (at a = 0 the subgradient 0, as PyTorch). */
 function normPartialsGraph(G: GraphOps, a: GraphNode, s: GraphNode, attrs: Attrs): GraphNode {
   const ord = attrs.ord ?? 2;
   if (ord === 1) return G.op('sign', [a]);

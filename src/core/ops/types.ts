@@ -30,9 +30,10 @@ export type ShapeFn = (inputs: Shape[], attrs: Attrs) => Shape;
 export type GraphNode = number;
 
 /**
- * What a graph rule builds with: table ops appended to a tape, shapes inferred,
- * identical nodes shared, constants folded (graph/append.ts implements it). The op
- * table states its derivative rules against this and knows nothing else of tapes.
+ * What a graph rule builds with. The op table states its derivative rules against this
+ * and knows nothing of what runs them: appended to a tape with shapes inferred, nodes
+ * shared and constants folded (graph/append.ts), computed now (ops/eager.ts), or
+ * printed as formula text (ops/text.ts).
  */
 export interface GraphOps {
   shape(x: GraphNode): Shape;
@@ -53,13 +54,13 @@ export interface GraphOps {
   broadcastTo(x: GraphNode, shape: Shape): GraphNode;
   /** the same entries in another shape of the same size ([n] ↔ [n,1] ↔ [1,n], [] ↔ [1]) */
   reshape(a: GraphNode, shape: Shape): GraphNode;
-  /** a scalar partial derivative formula in a, b, c and s (the op table's `local`), built entry by entry */
+  /** a scalar partial derivative formula in a, b, c and s (an elementwise rule's `local`), applied entry by entry */
   formula(text: string, names: Record<string, GraphNode>): GraphNode;
 }
 
 /**
  * Reverse mode as graph ops: one contribution per input (null where nothing flows or
- * `need[i]` is false). Like the numeric vjp, a contribution may be shaped like the
+ * `need[i]` is false). A contribution may be shaped like the
  * output for a broadcast input; the gradient builder sums it back onto the input.
  */
 export type VjpGraph = (G: GraphOps, ins: GraphNode[], out: GraphNode, g: GraphNode, attrs: Attrs, need: boolean[]) => (GraphNode | null)[];
@@ -67,8 +68,8 @@ export type VjpGraph = (G: GraphOps, ins: GraphNode[], out: GraphNode, g: GraphN
 export type JvpGraph = (G: GraphOps, ins: GraphNode[], out: GraphNode, dots: (GraphNode | null)[], attrs: Attrs) => GraphNode | null;
 
 /**
- * One op of the table. Every rule lives here and nowhere else: the reverse engine is
- * a loop that knows nothing about any op.
+ * One op of the table. Every rule lives here and nowhere else: the engines are loops
+ * that know nothing about any op.
  */
 export interface OpDef {
   name: string;
@@ -79,32 +80,17 @@ export interface OpDef {
   shape: ShapeFn;
   forward(ins: Tensor[], attrs: Attrs, out: Float64Array): void;
   /**
-   * Reverse mode: one contribution per input (null where `need[i]` is false).
-   * A contribution may be shaped like the output for a broadcast input; the engine
-   * sums it back onto the input's shape (broadcast is undone once, there).
-   */
-  vjp(ins: Tensor[], out: Tensor, g: Float64Array, attrs: Attrs, need: boolean[]): (Float64Array | null)[];
-  /** Forward mode: the output tangent, given input tangents (null = zero). */
-  jvp(ins: Tensor[], out: Tensor, dots: (Float64Array | null)[], attrs: Attrs): Float64Array;
-  /**
-   * The same two rules as compositions of table ops (tinygrad's gradient.py is the
-   * model): the gradient of a tape is more tape, so it can be run by either engine,
-   * printed as a formula, and differentiated again. Leaves have none.
+   * The derivative, stated once, as compositions of table ops (tinygrad's gradient.py is
+   * the model): reverse mode (one contribution per input, null where `need[i]` is false or
+   * nothing flows; a contribution may be shaped like the output for a broadcast input,
+   * summed back onto the input's shape by the caller) and forward mode. Every other form
+   * is derived from these by running them against another GraphOps: appended as tape
+   * (graph/append.ts: Hessians, derive, the native engine), computed now (ops/eager.ts: the
+   * TypeScript engine, local values), or printed (ops/text.ts: the local derivative people
+   * read). Leaves have none.
    */
   vjpGraph?: VjpGraph;
   jvpGraph?: JvpGraph;
-  /**
-   * The symbolic local derivative ∂out/∂input_i as a formula in the inputs
-   * `a`, `b`, … and the output `s` (`cos(a)`, `b`, `-a/b^2`, `s*(1-s)`), one per input;
-   * tensor rules are written with the upstream gradient `g` (`g*b'`) and may depend on
-   * the inputs' shapes.
-   */
-  local(nInputs: number, attrs: Attrs, shapes?: Shape[]): string[];
-  /**
-   * The local derivative's value per entry (for elementwise ops, shaped like the
-   * output); undefined when it is a full Jacobian better not printed.
-   */
-  localValue?(ins: Tensor[], out: Tensor, i: number, attrs: Attrs): Float64Array | undefined;
   /**
    * Where the op is not differentiable: a code per branch the point is on (sign of
    * the argument, which operand wins a max …). A finite-difference step that changes

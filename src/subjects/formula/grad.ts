@@ -13,6 +13,7 @@ import { buildSteps, buildTape, GRAD_PLAN, type MemoryPlan } from '../../core/gr
 import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type Limits } from '../../core/limits.js';
 import { displayName, fullName, localFormulaParts } from '../../core/graph/describe.js';
 import { makeArena, view, type Tape } from '../../core/graph/tape.js';
+import { localValue } from '../../core/ops/eager.js';
 import { getOp, isFunctionName } from '../../core/ops/index.js';
 import { CONSTANTS, parseProgram } from '../../core/parse/parse.js';
 import { checkName, fromNested, type Nested } from '../../core/parse/values.js';
@@ -443,9 +444,8 @@ export function summarize(shape: Shape, data: Float64Array): Summary {
 export function edgeReport(tape: Tape, arena: Float64Array, adjoint: Float64Array, e: EdgeFlow, show: (s: Shape, d: Float64Array) => Shown): EdgeReport {
   const to = tape.nodes[e.to];
   const from = tape.nodes[e.from];
-  const op = getOp(to.op);
   const ins = to.inputs.map((i) => ({ shape: tape.nodes[i].shape, data: view(arena, tape.nodes[i]) }));
-  const lv = op.localValue?.(ins, { shape: to.shape, data: view(arena, to) }, e.input, to.attrs);
+  const lv = localValue(to.op, ins, { shape: to.shape, data: view(arena, to) }, e.input, to.attrs);
   return {
     from: e.from,
     to: e.to,

@@ -1,6 +1,8 @@
 import { AgError } from '../../../core/errors.js';
 import type { Tape, TapeNode } from '../../../core/graph/tape.js';
 import { getOp } from '../../../core/ops/index.js';
+import { localIn } from '../../../core/graph/describe.js';
+import { localText } from '../../../core/ops/text.js';
 import { argName, LOCAL_NAME } from '../../../core/ops/types.js';
 
 /**
@@ -90,7 +92,7 @@ export function valueExprs(tape: Tape, kept?: Kept): string[] {
  * The op table's local derivative ∂node/∂input_k as an expression in the variables:
  * `cos(a)` with a = x^2 is `cos(x ^ 2)`.
  */
-export function localExpr(_tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
+export function localExpr(tape: Tape, exprs: string[], n: TapeNode, k: number, kept?: Kept): string {
   const call = kept?.calls.get(n.id);
   if (call)
     return inParams(
@@ -98,8 +100,17 @@ export function localExpr(_tape: Tape, exprs: string[], n: TapeNode, k: number, 
       call.params,
       call.args.map((i) => exprs[i]),
     );
-  const raw = getOp(n.op).local(n.inputs.length, n.attrs)[k];
-  if (raw === undefined) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
+  // tidied with the inputs put in, so a guard on a constant is decided (x^2: 2*x)
+  const tidied = localIn(tape, n, k, (x) => ({ text: exprs[x.id], atomic: wrap(exprs[x.id]) === exprs[x.id] }));
+  if (tidied !== null) return tidied;
+  const raw = localText(
+    n.op,
+    n.attrs,
+    n.inputs.map((i) => tape.nodes[i].shape),
+    n.shape,
+    k,
+  );
+  if (!raw) throw new Error(`op ${n.op} has no local formula for input ${k + 1}`);
   const names = new Map<string, string>();
   n.inputs.forEach((id, j) => names.set(argName(j), wrap(exprs[id])));
   names.set('s', wrap(exprs[n.id]));
