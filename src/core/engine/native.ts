@@ -7,7 +7,7 @@ import { AgError } from '../errors.js';
 import type { Tape } from '../graph/tape.js';
 import { ENTRY_BYTES, FD_WORK_COPIES, remainingMs, SMALL_WORK_BYTES, timeoutError } from '../limits.js';
 import { inputSlots } from './js.js';
-import type { EdgeFlow, Engine, ReverseResult } from './types.js';
+import type { Engine, ReverseResult } from './types.js';
 
 /** What the addon (native/src/addon.cc) exports. */
 export interface NativeAddon {
@@ -19,12 +19,13 @@ export interface NativeAddon {
   childSubreaper?(): boolean;
   /** waitpid(pid, WNOHANG) for a reparented process: true once collected */
   reap?(pid: number): boolean;
-  compile(spec: TapeSpec): { handle: unknown; edgeLength: number };
-  /** each run takes the run's deadline last: milliseconds from now (Infinity: none) */
-  forward(h: unknown, arena: Float64Array, deadlineMs?: number): void;
-  reverse(h: unknown, arena: Float64Array, adjoint: Float64Array, seed: Float64Array | null, edges: Float64Array | null, deadlineMs?: number): void;
-  gradient(h: unknown, arena: Float64Array, adjoint: Float64Array, deadlineMs?: number): number;
-  jvp(h: unknown, arena: Float64Array, dots: (Float64Array | null)[], out: Float64Array, deadlineMs?: number): void;
+  compile(spec: TapeSpec): { handle: unknown };
+  /**
+   * Every computed node from `fromNode` (default 0) on, in place: a derivative tape is the
+   * original tape with nodes appended, and its original part may be computed already.
+   * Each run takes the run's deadline: milliseconds from now (Infinity: none).
+   */
+  forward(h: unknown, arena: Float64Array, deadlineMs?: number, fromNode?: number): void;
   evaluate(
     h: unknown,
     arena: Float64Array,
@@ -55,7 +56,7 @@ export interface NativeInfo {
 }
 
 /** The tape as flat typed arrays, handed to C++ once (native/src/tape.h mirrors it). */
-interface TapeSpec {
+export interface TapeSpec {
   ops: Int32Array;
   inputStart: Int32Array;
   inputs: Int32Array;
@@ -72,6 +73,12 @@ interface TapeSpec {
   arenaSize: number;
   inputNodes: Int32Array;
   slots: Float64Array;
+  /**
+   * The nodes the caller reads besides the output. When given, a transpose read only by
+   * matrix products (and not kept) is not computed: the products read through it. Absent:
+   * every node is computed.
+   */
+  keep?: Int32Array | null;
 }
 
 /** Where a native engine can come from, in the loader's order. */
@@ -248,31 +255,38 @@ function noticeOnce(reason: string): void {
 }
 
 /**
- * A quick self-test of a freshly loaded addon: sum(x .* y) at x = [1, 2], y = [3, 4]
- * forward (11) and reverse (∂/∂x = y, ∂/∂y = x), through the same calls every formula
- * uses. A binary built for another C library or CPU fails here or at require. No deadline:
- * the engine is often loaded first deep inside a run, and a run's --timeout is no reason
- * to give up the engine for the rest of the process.
+ * A quick self-test of a freshly loaded addon: sum(x .* y) and its gradient at x = [1, 2],
+ * y = [3, 4], as one tape run forward: the value (11), then from the first appended node
+ * on, ∂/∂x = y and ∂/∂y = x through gmul (the product of a gradient tape) and a scatter. A
+ * binary built for another C library or CPU fails here or at require. No deadline: the
+ * engine is often loaded first deep inside a run, and a run's --timeout is no reason to
+ * give up the engine for the rest of the process.
  */
 function selfTest(a: NativeAddon): void {
-  const leaf = (id: number, label: string): Tape['nodes'][number] => ({
+  type Node = Tape['nodes'][number];
+  const node = (id: number, op: string, inputs: number[], shape: number[], offset: number, attrs: Node['attrs'] = {}): Node => ({
     id,
-    op: 'input',
-    inputs: [],
-    shape: [2],
-    size: 2,
-    offset: 2 * id,
-    attrs: {},
-    label,
+    op,
+    inputs,
+    shape,
+    size: shape.length === 0 ? 1 : shape[0],
+    offset,
+    attrs,
+    label: op,
     active: true,
   });
   const tape: Tape = {
     source: 'sum(x .* y)',
     nodes: [
-      leaf(0, 'x'),
-      leaf(1, 'y'),
-      { id: 2, op: 'multiply', inputs: [0, 1], shape: [2], size: 2, offset: 4, attrs: {}, label: 'multiply', active: true },
-      { id: 3, op: 'sum', inputs: [2], shape: [], size: 1, offset: 6, attrs: {}, label: 'sum', active: true },
+      node(0, 'input', [], [2], 0),
+      node(1, 'input', [], [2], 2),
+      node(2, 'multiply', [0, 1], [2], 4),
+      node(3, 'sum', [2], [], 6),
+      // the gradient: the seed 1 broadcast by a product, then into each factor
+      node(4, 'const', [], [], 7),
+      node(5, 'gmul', [4, 1], [2], 8),
+      node(6, 'gmul', [4, 0], [2], 10),
+      node(7, 'scatter', [5], [2], 12, { gather: Int32Array.of(1, 0), outShape: [2] }),
     ],
     output: 3,
     inputs: [
@@ -280,40 +294,42 @@ function selfTest(a: NativeAddon): void {
       { name: 'y', node: 1, shape: [2] },
     ],
     indexVars: [],
-    arenaSize: 7,
+    arenaSize: 14,
   };
-  const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0);
-  const adjoint = new Float64Array(tape.arenaSize);
+  const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0);
   const { handle } = prepare(a, tape);
-  a.forward(handle, arena);
-  a.reverse(handle, arena, adjoint, null, null);
-  const got = [arena[6], ...adjoint.subarray(0, 4)];
-  if (got.join() !== '11,3,4,1,2') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2`);
+  a.forward(handle, arena, Infinity, 0);
+  const value = arena[6];
+  arena.fill(0, 8);
+  a.forward(handle, arena, Infinity, 4);
+  const got = [value, ...arena.subarray(8, 14)];
+  if (got.join() !== '11,3,4,1,2,4,3') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2, 4, 3`);
 }
 
 // ----- the tape, handed over once -----
 
-interface EdgeMeta {
-  to: number;
-  input: number;
-  from: number;
-  offset: number;
-  size: number;
-}
-
 interface Prepared {
   handle: unknown;
-  edgeLength: number;
-  edges: EdgeMeta[];
 }
 
 const prepared = new WeakMap<Tape, Prepared>();
 const opCodes = new WeakMap<NativeAddon, Map<string, number>>();
 
-/** The tape's compiled form in C++ (an external object), made on first use and kept with the tape. */
-function prepare(a: NativeAddon, tape: Tape): Prepared {
+/**
+ * The tape's compiled form in C++ (an external object), made on first use and kept with
+ * the tape. `keep`: the nodes the caller reads besides the output, when it knows them
+ * (see TapeSpec.keep); taken at the first call only.
+ */
+function prepare(a: NativeAddon, tape: Tape, keep?: readonly number[]): Prepared {
   const hit = prepared.get(tape);
   if (hit) return hit;
+  const p = { handle: a.compile(tapeSpec(a, tape, keep)).handle };
+  prepared.set(tape, p);
+  return p;
+}
+
+/** The tape as the addon's `compile` takes it. */
+export function tapeSpec(a: NativeAddon, tape: Tape, keep?: readonly number[]): TapeSpec {
   let opCode = opCodes.get(a);
   if (!opCode) opCodes.set(a, (opCode = new Map(a.opNames().map((name, i) => [name, i]))));
   const N = tape.nodes.length;
@@ -334,6 +350,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     arenaSize: tape.arenaSize,
     inputNodes: Int32Array.from(tape.inputs.map((i) => i.node)),
     slots: Float64Array.from(inputSlots(tape)),
+    keep: keep ? Int32Array.from(keep) : null,
   };
   const gathers: Int32Array[] = [];
   let gatherLen = 0;
@@ -351,7 +368,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     const ord = n.attrs.ord;
     spec.ord[i] = ord === 1 ? 1 : ord === Infinity ? 3 : 2;
     const g = n.attrs.gather;
-    if (n.op === 'subset' && g) {
+    if ((n.op === 'subset' || n.op === 'scatter') && g) {
       gathers.push(g);
       gatherLen += g.length;
     }
@@ -363,24 +380,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     spec.gather.set(g, o);
     o += g.length;
   }
-  const { handle, edgeLength } = a.compile(spec);
-  // the edges the reverse sweep reports, in its order: consumers from the output down
-  const edges: EdgeMeta[] = [];
-  let off = 0;
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    if (!n.active || n.inputs.length === 0) continue;
-    n.inputs.forEach((from, k) => {
-      const inp = tape.nodes[from];
-      if (!inp.active) return;
-      edges.push({ to: id, input: k, from, offset: off, size: inp.size });
-      off += inp.size;
-    });
-  }
-  if (off !== edgeLength) throw new Error(`native engine: ${edgeLength} edge entries, expected ${off}`);
-  const p = { handle, edgeLength, edges };
-  prepared.set(tape, p);
-  return p;
+  return spec;
 }
 
 /**
@@ -421,21 +421,13 @@ function makeEngine(a: NativeAddon): Engine {
       guard(() => a.forward(prepare(a, tape).handle, arena, remainingMs()));
     },
 
-    reverse(tape, arena, opts = {}): ReverseResult {
-      const p = guard(() => prepare(a, tape));
-      const adjoint = new Float64Array(tape.arenaSize);
-      const buf = opts.edges ? new Float64Array(p.edgeLength) : null;
-      guard(() => a.reverse(p.handle, arena, adjoint, opts.seed ?? null, buf, remainingMs()));
-      const edges: EdgeFlow[] | undefined = buf
-        ? p.edges.map((e) => ({ to: e.to, input: e.input, from: e.from, contribution: buf.subarray(e.offset, e.offset + e.size) }))
-        : undefined;
-      return { adjoint, edges };
+    // the addon runs tapes forward only: reverse and forward mode are derivative tapes (helper H1's side builds them)
+    reverse(): ReverseResult {
+      throw notAvailable('reverse mode');
     },
 
-    jvp(tape, arena, dots) {
-      const out = new Float64Array(tape.nodes[tape.output].size);
-      guard(() => a.jvp(prepare(a, tape).handle, arena, dots, out, remainingMs()));
-      return out;
+    jvp() {
+      throw notAvailable('forward mode');
     },
 
     evaluate(tape, arena, coord, delta, direction) {
@@ -456,8 +448,12 @@ export function nativeAddon(): NativeAddon | null {
  * Forward and reverse of a scalar-output tape in one native call, into a caller-owned
  * adjoint buffer (zero where nothing flows; reused across calls). Returns the value.
  */
-export function nativeGradient(tape: Tape, arena: Float64Array, adjoint: Float64Array): number {
+export function nativeGradient(_tape: Tape, _arena: Float64Array, _adjoint: Float64Array): number {
   if (!loadNative().engine || !addon) throw new Error('the native engine is not loaded');
-  const a = addon;
-  return guard(() => a.gradient(prepare(a, tape).handle, arena, adjoint, remainingMs()));
+  throw notAvailable('the gradient');
+}
+
+/** Until derivative tapes run here: the addon has no reverse sweep of its own any more. */
+function notAvailable(what: string): Error {
+  return new AgError('engine', `native engine: ${what} is not available in this build (it runs derivative tapes forward); use --engine js`);
 }
