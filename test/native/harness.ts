@@ -208,6 +208,15 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
           attrs = { gather, outShape };
           break;
         }
+        case 'scatter': {
+          // subset's reverse: every input entry goes to an output entry, repeats add up
+          const inShape: Shape = rng.next() < 0.5 ? [dim(rng, 6)] : [dim(rng, 3), dim(rng, 3)];
+          const outShape: Shape = rng.next() < 0.2 ? [] : rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)];
+          const gather = Int32Array.from({ length: sizeOf(inShape) }, () => rng.int(sizeOf(outShape)));
+          shapes = [inShape];
+          attrs = { gather, outShape };
+          break;
+        }
         case 'stack': {
           const item: Shape = rng.next() < 0.5 ? [] : [dim(rng, D)];
           shapes = Array.from({ length: 1 + rng.int(4) }, () => item);
