@@ -57,8 +57,15 @@ void transposeInto(const Node& shape, const double* src, double* dst) {
     return;
   }
   const int64_t m = shape.dims[0], n = shape.dims[1];
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) dst[j * m + i] = src[i * n + j];
+  // in tiles, so the rows read and the rows written both stay in cache (a plain double
+  // loop touches a new cache line with every entry it writes)
+  constexpr int64_t TILE = 32;
+  for (int64_t i0 = 0; i0 < m; i0 += TILE)
+    for (int64_t j0 = 0; j0 < n; j0 += TILE) {
+      const int64_t i1 = std::min(m, i0 + TILE), j1 = std::min(n, j0 + TILE);
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = j0; j < j1; j++) dst[j * m + i] = src[i * n + j];
+    }
 }
 void transposeForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
