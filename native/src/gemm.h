@@ -11,7 +11,7 @@
 namespace ag {
 
 /**
- * C = op(A)·op(B) (+ C when acc) for op(A) [m,k] and op(B) [k,n], row-major. tA/tB read
+ * C = op(A)·op(B) for op(A) [m,k] and op(B) [k,n], row-major. tA/tB read
  * A or B transposed as stored ([k,m] / [n,k]), so a product of a transpose needs no copy.
  * IEEE special values as the TypeScript engine has them, at every size: no zero entry is
  * skipped (0·Inf = NaN), and an entry that comes out non-finite is computed again so that
@@ -19,13 +19,13 @@ namespace ag {
  * pass's deadline (deadline.h) is checked in blocks: between cache blocks of the built-in
  * kernel, between BLAS calls on blocks of C, and row by row in the recompute.
  */
-void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C);
 
 /** Products with m·n·k below this run the reference-order loop. */
 constexpr double GEMM_SMALL = 16384;
 
 /** The reference-order loop alone (for tests and the small case). */
-void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C);
 
 /** What `doctor` prints: the BLAS in use, or "built-in kernel". */
 std::string blasName();

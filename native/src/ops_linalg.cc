@@ -39,7 +39,7 @@ void matmulForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Dims d = dims(a, b);
   const double* A = arena + (n.operand[0] >= 0 ? t.nodes[n.operand[0]].offset : a.offset);
   const double* B = arena + (n.operand[1] >= 0 ? t.nodes[n.operand[1]].offset : b.offset);
-  gemm(d.m, d.n, d.k, A, n.transposed[0], B, n.transposed[1], arena + n.offset, false);
+  gemm(d.m, d.n, d.k, A, n.transposed[0], B, n.transposed[1], arena + n.offset);
 }
 const char* matmulCheck(const Tape& t, const Node& n) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
