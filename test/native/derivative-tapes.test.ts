@@ -7,7 +7,7 @@ import type { Tape, TapeNode } from '../../src/core/graph/tape.js';
 import type { GraphNode } from '../../src/core/ops/types.js';
 import { Rng } from '../../src/core/random.js';
 import { sizeOf, type Shape } from '../../src/core/tensor.js';
-import { expectClose, jsEngine, nativeEngine, NORMWISE, oneOpTape, type OpCase, opsUnderTest, randomCase, randomValues } from './harness.js';
+import { compareForward, describeCase, expectClose, jsEngine, nativeEngine, NORMWISE, oneOpTape, opsUnderTest, randomCase, randomValues } from './harness.js';
 
 /**
  * The native engine holds no derivative: reverse and forward mode are tapes appended in
@@ -85,7 +85,7 @@ function extendedArena(ext: Tape, base: Tape, arena: Float64Array): Float64Array
  * Native forward of `ext` against the JS forward: whole, and (after a JS forward of the
  * op's part) from the first appended node only, which must give the same values.
  */
-function compareForward(a: NativeAddon, ext: Extended, arena: Float64Array, what: string, normwise: boolean): Float64Array {
+function compareTapes(a: NativeAddon, ext: Extended, arena: Float64Array, what: string, normwise: boolean): Float64Array {
   const aJs = arena.slice();
   jsEngine.forward(ext.tape, aJs);
   const whole = arena.slice();
@@ -101,12 +101,18 @@ function compareForward(a: NativeAddon, ext: Extended, arena: Float64Array, what
   return aJs;
 }
 
-function describeCase(c: OpCase): string {
-  return `${c.op.name}(${c.shapes.map((s) => `[${s.join(',')}]`).join(', ')})${JSON.stringify(c.attrs, (_k, v) => (v instanceof Int32Array ? [...v] : v === Infinity ? 'Inf' : v))}`;
-}
-
 /** Ops whose derivative tapes are compared: everything with a differentiable input (comparisons have none). */
 const differentiable = () => opsUnderTest().filter((op) => !op.constantOutput);
+
+describe('the forward kernels: native = js, every op, values and branch codes', () => {
+  for (const op of opsUnderTest()) {
+    it(op.name, () => {
+      const native = nativeEngine();
+      const rng = new Rng(4000 + ([...op.name].reduce((s, ch) => s * 31 + ch.charCodeAt(0), 7) % 100000));
+      for (let t = 0; t < TRIALS; t++) compareForward(native, randomCase(rng, op), rng, `trial ${t}`);
+    });
+  }
+});
 
 describe('derivative tapes: native forward = js forward, op by op', () => {
   for (const op of differentiable()) {
@@ -125,13 +131,13 @@ describe('derivative tapes: native forward = js forward, op by op', () => {
         const g = gradientTape(tape);
         const ga = extendedArena(g.tape, tape, arena);
         fill(rng, ga, g.tape.nodes[g.seed]);
-        compareForward(a, g, ga, `${what} gradient`, normwise);
+        compareTapes(a, g, ga, `${what} gradient`, normwise);
         appended += g.tape.nodes.slice(g.first).filter((n) => n.inputs.length > 0).length;
 
         const tt = tangentTape(tape);
         const ta = extendedArena(tt.tape, tape, arena);
         for (const d of tt.dirs) fill(rng, ta, tt.tape.nodes[d], 0.25);
-        compareForward(a, tt, ta, `${what} tangent`, normwise);
+        compareTapes(a, tt, ta, `${what} tangent`, normwise);
       }
       // the rules did append something to run (a derivative that is 0 everywhere, or the identity, appends nothing)
       if (!['floor', 'ceil', 'round', 'fix', 'sign', 'unaryPlus'].includes(op.name)) expect(appended, 'computed nodes appended').toBeGreaterThan(0);
