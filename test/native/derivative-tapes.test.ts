@@ -357,9 +357,18 @@ describe('matrix products read through transposes', () => {
     const js = arena.slice();
     jsEngine.forward(tape, js);
     const transposes = [2, 4].map((id) => tape.nodes[id]);
+    // the finite-difference loop runs the same compiled tape
+    const coord = Int32Array.of(0, 5, 20, -1);
+    const delta = Float64Array.of(1e-3, -1e-3, 2e-3, 1e-3);
+    const direction = Float64Array.from({ length: inputs }, () => rng.normal());
+    const fdJs = jsEngine.evaluate(tape, arena, coord, delta, direction).values;
     for (const keep of [undefined, [], [2]]) {
       const got = arena.slice().fill(Number.NaN, inputs);
-      a.forward(a.compile(tapeSpec(a, tape, keep)).handle, got);
+      const { handle } = a.compile(tapeSpec(a, tape, keep));
+      a.forward(handle, got);
+      const values = new Float64Array(coord.length);
+      a.evaluate(handle, arena, coord, delta, direction, values, new Float64Array(coord.length));
+      expectClose(values, fdJs, REL, `keep ${JSON.stringify(keep)} evaluate`);
       for (const n of tape.nodes.filter((n) => n.op !== 'transpose' || n.id === 6))
         expectClose(got.subarray(n.offset, n.offset + n.size), js.subarray(n.offset, n.offset + n.size), REL, `keep ${JSON.stringify(keep)} node ${n.id}`);
       for (const t of transposes) {
