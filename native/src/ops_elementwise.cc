@@ -120,6 +120,8 @@ UNARY(Cbrt,  std::cbrt(a))
 BINARY(NthRoot, nthRootOf(a, b))
 UNARY(Square, a * a)
 UNARY(Cube,   a * a * a)
+// the error function (the TS kernel sums a series of positive terms; both are correct to a few ulps)
+UNARY(Erf,    std::erf(a))
 // not differentiable at the origin only: near it, the signs tell a step that passes by
 BINARY_K(Hypot, std::hypot(a, b),
          std::fabs(a) <= 1e-3 && std::fabs(b) <= 1e-3 ? 3 * sgn(a) + sgn(b) + 5 : 0)
@@ -369,6 +371,7 @@ void registerElementwise(std::vector<OpEntry>& t) {
   t.push_back(op<NthRoot>("nthRoot"));
   t.push_back(op<Square>("square"));
   t.push_back(op<Cube>("cube"));
+  t.push_back(op<Erf>("erf"));
   t.push_back(op<Hypot>("hypot"));
   t.push_back(op<Abs>("abs"));
   t.push_back(op<Sign>("sign"));

@@ -267,6 +267,15 @@ describe('gmul: upstream × partial', () => {
   });
 });
 
+describe('erf', () => {
+  it('the error function, odd, ±1 far out', () => {
+    const a = addon();
+    const got = run(a, handTape('erf', [[8]], [8]), [[0, -0, 1, -0.5, 6, -Infinity, Number.NaN, 1e-10]]);
+    expectClose(got, [0, -0, 0.8427007929497149, -0.5204998778130465, 1, -1, Number.NaN, 1.1283791670955126e-10], 1e-15, 'erf');
+    expect(Object.is(got[1], -0)).toBe(true);
+  });
+});
+
 describe('scatter: subset reversed', () => {
   it('adds input entry k into output entry gather[k]; repeated indices add up, untouched entries are 0', () => {
     const a = addon();
