@@ -10,6 +10,7 @@
 #endif
 #include <napi.h>
 
+#include <cmath>
 #include <memory>
 #include <new>
 #include <string>
@@ -156,7 +157,9 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
 
 /**
  * compile({ops, inputStart, inputs, rank, dims, offsets, sizes, active, axis, ord,
- *          gatherStart, gather, output, arenaSize, inputNodes, slots}) → external handle
+ *          gatherStart, gather, output, arenaSize, inputNodes, slots, keep?}) → {handle}
+ * keep: the nodes the caller reads besides the output (Int32Array); absent or null: any
+ * node may be read, so every node is computed.
  */
 Napi::Value Compile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -180,6 +183,10 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
   size_t nInputs = 0, nSlots = 0;
   const int32_t* inputNodes = dataOf<int32_t>(env, s.Get("inputNodes"), -1, "inputNodes", &nInputs);
   const double* slots = dataOf<double>(env, s.Get("slots"), -1, "slots", &nSlots);
+  const Napi::Value keepArg = s.Get("keep");
+  size_t nKeep = 0;
+  const bool keepGiven = !keepArg.IsUndefined() && !keepArg.IsNull();
+  const int32_t* keep = keepGiven ? dataOf<int32_t>(env, keepArg, -1, "keep", &nKeep) : nullptr;
 
   // owned until handed to JavaScript: an exception on the way frees it
   std::unique_ptr<Compiled> c(new Compiled());
@@ -190,6 +197,8 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
   t.gather.assign(gather, gather + nGather);
   t.inputNodes.assign(inputNodes, inputNodes + nInputs);
   t.slots.resize(nSlots);
+  t.keepGiven = keepGiven;
+  if (keepGiven) t.keep.assign(keep, keep + nKeep);
   for (size_t i = 0; i < nSlots; i++) t.slots[i] = (int64_t)slots[i];
   t.nodes.resize(N);
   for (size_t i = 0; i < N; i++) {
@@ -211,9 +220,7 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
   const std::string why = ag::finishTape(*c);
   if (!why.empty()) throw Napi::Error::New(env, "native engine: " + why);
   Napi::Object result = Napi::Object::New(env);
-  const double edgeLength = (double)c->edgeLength;
   result.Set("handle", Napi::External<Compiled>::New(env, c.release(), [](Napi::Env, Compiled* p) { delete p; }));
-  result.Set("edgeLength", edgeLength);
   return result;
 }
 
@@ -221,58 +228,23 @@ double* arenaOf(Napi::Env env, const Compiled& c, const Napi::Value& v, const ch
   return dataOf<double>(env, v, c.tape.arenaSize, what);
 }
 
-/** forward(handle, arena, deadlineMs?): every computed node's value, in place. */
+/**
+ * forward(handle, arena, deadlineMs?, fromNode?): every computed node's value from node
+ * `fromNode` (default 0) on, in place. A derivative tape is the original tape with nodes
+ * appended: when the original part's values are in the arena already, only the rest runs.
+ */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Compiled& c = handle(env, info[0]);
-  ag::forward(c.tape, arenaOf(env, c, info[1]), c.scratch, deadlineArg(info, 2));
-  return env.Undefined();
-}
-
-/** reverse(handle, arena, adjoint, seed | null, edges | null, deadlineMs?) */
-Napi::Value Reverse(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Compiled& c = handle(env, info[0]);
-  const double* arena = arenaOf(env, c, info[1]);
-  double* adjoint = arenaOf(env, c, info[2], "the adjoint buffer");
-  const ag::Node& out = c.tape.nodes[c.tape.output];
-  const double* seed = info[3].IsNull() || info[3].IsUndefined() ? nullptr : dataOf<double>(env, info[3], out.size, "seed");
-  if (!seed && out.size != 1) throw Napi::Error::New(env, "reverse mode from a non-scalar output needs a seed");
-  double* edges = info[4].IsNull() || info[4].IsUndefined() ? nullptr : dataOf<double>(env, info[4], c.edgeLength, "the edge buffer");
-  ag::reverse(c, arena, adjoint, seed, edges, deadlineArg(info, 5));
-  return env.Undefined();
-}
-
-/** gradient(handle, arena, adjoint, deadlineMs?) → value: forward and reverse of a scalar output in one call. */
-Napi::Value Gradient(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Compiled& c = handle(env, info[0]);
   double* arena = arenaOf(env, c, info[1]);
-  double* adjoint = arenaOf(env, c, info[2], "the adjoint buffer");
-  const ag::Node& out = c.tape.nodes[c.tape.output];
-  if (out.size != 1) throw Napi::Error::New(env, "the gradient needs a scalar output");
-  const ag::Deadline dl = deadlineArg(info, 3);
-  ag::forward(c.tape, arena, c.scratch, dl);
-  ag::reverse(c, arena, adjoint, nullptr, nullptr, dl);
-  return Napi::Number::New(env, arena[out.offset]);
-}
-
-/** jvp(handle, arena, dots: (Float64Array | null)[], out, deadlineMs?) */
-Napi::Value Jvp(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Compiled& c = handle(env, info[0]);
-  const double* arena = arenaOf(env, c, info[1]);
-  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "dots must be an array");
-  Napi::Array dots = info[2].As<Napi::Array>();
-  const ag::Tape& t = c.tape;
-  if (dots.Length() != t.inputNodes.size()) throw Napi::RangeError::New(env, "one tangent (or null) per tape input");
-  std::vector<const double*> d(t.inputNodes.size(), nullptr);
-  for (uint32_t k = 0; k < dots.Length(); k++) {
-    Napi::Value v = dots.Get(k);
-    if (!v.IsNull() && !v.IsUndefined()) d[k] = dataOf<double>(env, v, t.nodes[t.inputNodes[k]].size, "a tangent");
+  int64_t from = 0;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    const double f = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+    if (!(f >= 0 && f <= (double)c.tape.nodes.size() && f == std::floor(f)))
+      throw Napi::RangeError::New(env, "fromNode must be a node index of the tape (0 to " + std::to_string(c.tape.nodes.size()) + ")");
+    from = (int64_t)f;
   }
-  double* out = dataOf<double>(env, info[3], t.nodes[t.output].size, "the output tangent");
-  ag::jvp(c, arena, d.data(), out, deadlineArg(info, 4));
+  ag::forward(c.tape, arena, c.scratch, deadlineArg(info, 2), from);
   return env.Undefined();
 }
 
@@ -310,9 +282,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reap", Napi::Function::New(env, Guarded<Reap>, "reap"));
   exports.Set("compile", Napi::Function::New(env, Guarded<Compile>, "compile"));
   exports.Set("forward", Napi::Function::New(env, Guarded<Forward>, "forward"));
-  exports.Set("reverse", Napi::Function::New(env, Guarded<Reverse>, "reverse"));
-  exports.Set("gradient", Napi::Function::New(env, Guarded<Gradient>, "gradient"));
-  exports.Set("jvp", Napi::Function::New(env, Guarded<Jvp>, "jvp"));
   exports.Set("evaluate", Napi::Function::New(env, Guarded<Evaluate>, "evaluate"));
   return exports;
 }

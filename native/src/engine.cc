@@ -11,6 +11,63 @@
 
 namespace ag {
 
+namespace {
+
+/** The op table's index of `name` (-1 when absent). */
+int opCode(const char* name) {
+  const auto& table = opTable();
+  for (size_t i = 0; i < table.size(); i++)
+    if (table[i].name == name) return (int)i;
+  return -1;
+}
+
+/** A computed transpose: a matrix product can read its input instead, with gemm's transpose flag. */
+bool isTranspose(const Node& n) {
+  static const int code = opCode("transpose");
+  return n.kernel && n.op == code;
+}
+
+/**
+ * Matrix products read a transposed argument from the transpose's input with gemm's
+ * transpose flag (a vector's transpose holds the same data: it is read as it is). A
+ * transpose that only products read, and that is neither the output nor kept for the
+ * caller, is then never computed: the backward pass of x·W is full of them (gᵀ·x, g·Wᵀ).
+ */
+void readThroughTransposes(Tape& t) {
+  const int64_t N = (int64_t)t.nodes.size();
+  std::vector<int32_t> otherReaders(N, 0);
+  std::vector<char> keep(N, 0);
+  if (t.keepGiven) {
+    for (int32_t k : t.keep) keep[k] = 1;
+  } else {
+    std::fill(keep.begin(), keep.end(), 1);  // the caller may read any node
+  }
+  keep[t.output] = 1;
+  for (int64_t id = 0; id < N; id++) {
+    Node& n = t.nodes[id];
+    static const int matmul = opCode("matmul");
+    const bool product = n.kernel && n.op == matmul;
+    for (int i = 0; i < n.nInputs; i++) {
+      const int32_t from = t.inId(n, i);
+      const Node& in = t.nodes[from];
+      if (product && isTranspose(in)) {
+        const Node& src = t.in(in, 0);
+        n.operand[i] = t.inId(in, 0);
+        // a vector, a row or a column reads the same either way
+        n.transposed[i] = src.rank == 2 && src.dims[0] != 1 && src.dims[1] != 1;
+      } else {
+        otherReaders[from]++;
+      }
+    }
+  }
+  for (int64_t id = 0; id < N; id++) {
+    Node& n = t.nodes[id];
+    if (isTranspose(n) && otherReaders[id] == 0 && !keep[id]) n.kernel = nullptr;
+  }
+}
+
+}  // namespace
+
 std::string finishTape(Compiled& c) {
   Tape& t = c.tape;
   const auto& table = opTable();
@@ -18,7 +75,6 @@ std::string finishTape(Compiled& c) {
   if (N == 0 || t.output < 0 || t.output >= N) return "the tape has no output";
   t.kinkNodes.clear();
   t.maxSize = 1;
-  c.edgeLength = 0;
   for (int64_t id = 0; id < N; id++) {
     Node& n = t.nodes[id];
     const std::string where = "node " + std::to_string(id);
@@ -35,7 +91,7 @@ std::string finishTape(Compiled& c) {
     if (n.firstInput < 0 || n.nInputs < 0 || (size_t)(n.firstInput + n.nInputs) > t.inputs.size()) return where + ": bad input list";
     for (int i = 0; i < n.nInputs; i++) {
       const int32_t in = t.inId(n, i);
-      // topological order is what lets one pass forward and one backward do everything
+      // topological order is what lets one pass forward do everything
       if (in < 0 || in >= id) return where + ": an input does not come before it";
     }
     if (n.firstGather < 0 || n.firstGather + n.nGather > (int64_t)t.gather.size()) return where + ": bad gather table";
@@ -55,102 +111,25 @@ std::string finishTape(Compiled& c) {
     n.kernel = k;
     if (e.hasBranch) t.kinkNodes.push_back((int32_t)id);
   }
-  // the edges the reverse sweep reports, in its order (see reverse below)
-  for (int64_t id = t.output; id >= 0; id--) {
-    const Node& n = t.nodes[id];
-    if (!n.active || n.nInputs == 0) continue;
-    for (int i = 0; i < n.nInputs; i++)
-      if (t.in(n, i).active) c.edgeLength += t.in(n, i).size;
-  }
   for (int32_t in : t.inputNodes)
     if (in < 0 || in >= N) return "a tape input is not a node";
   for (int64_t s : t.slots)
     if (s < 0 || s >= t.arenaSize) return "an input slot is outside the arena";
-  c.touched.assign(N, 0);
-  c.tangentOf.assign(N, nullptr);
+  for (int32_t k : t.keep)
+    if (k < 0 || k >= N) return "a node to keep is not a node";
+  readThroughTransposes(t);
   return "";
 }
 
-void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl) {
+void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl, int64_t from) {
   const DeadlineScope kernels(&dl);
-  for (const Node& n : t.nodes) {
+  const int64_t N = (int64_t)t.nodes.size();
+  for (int64_t id = std::max<int64_t>(from, 0); id < N; id++) {
+    const Node& n = t.nodes[id];
     if (!n.kernel) continue;
     if (dl.passed()) throw Timeout();
     n.kernel->forward(t, n, arena, sc);
   }
-}
-
-void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges, const Deadline& dl) {
-  const DeadlineScope kernels(&dl);
-  const Tape& t = c.tape;
-  std::vector<char>& touched = c.touched;
-  std::fill(touched.begin(), touched.end(), 0);
-  const Node& out = t.nodes[t.output];
-  if (seed) std::memcpy(adjoint + out.offset, seed, sizeof(double) * out.size);
-  else adjoint[out.offset] = 1;
-  touched[t.output] = 1;
-  int64_t eo = 0;
-  for (int64_t id = t.output; id >= 0; id--) {
-    const Node& n = t.nodes[id];
-    if (!n.active || n.nInputs == 0) continue;
-    bool need = false;
-    for (int i = 0; i < n.nInputs; i++) need = need || t.in(n, i).active;
-    if (!need) continue;
-    if (dl.passed()) throw Timeout();
-    double* g = adjoint + n.offset;
-    if (!touched[id]) {  // nothing flowed into it: its upstream gradient is 0
-      std::memset(g, 0, sizeof(double) * n.size);
-      touched[id] = 1;
-    }
-    for (int i = 0; i < n.nInputs; i++) {
-      const int32_t from = t.inId(n, i);
-      const Node& in = t.nodes[from];
-      if (!in.active) continue;
-      double* a = adjoint + in.offset;
-      if (edges) {
-        // the edge's contribution is kept for the report, then added
-        double* e = edges + eo;
-        eo += in.size;
-        n.kernel->vjp(t, n, arena, g, i, e, false, c.scratch);
-        if (touched[from]) for (int64_t j = 0; j < in.size; j++) a[j] += e[j];
-        else std::memcpy(a, e, sizeof(double) * in.size);
-      } else {
-        // gradients add at branches: the first contribution is written, later ones added
-        n.kernel->vjp(t, n, arena, g, i, a, touched[from] != 0, c.scratch);
-      }
-      touched[from] = 1;
-    }
-  }
-  // active nodes nothing flowed into (not upstream of the output) have adjoint 0
-  for (size_t id = 0; id < t.nodes.size(); id++) {
-    const Node& n = t.nodes[id];
-    if (n.active && !touched[id]) std::memset(adjoint + n.offset, 0, sizeof(double) * n.size);
-  }
-}
-
-void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent, const Deadline& dl) {
-  const DeadlineScope kernels(&dl);
-  const Tape& t = c.tape;
-  std::vector<const double*>& tan = c.tangentOf;
-  std::fill(tan.begin(), tan.end(), nullptr);
-  for (size_t k = 0; k < t.inputNodes.size(); k++) tan[t.inputNodes[k]] = dots[k];
-  double* buf = c.scratch.get(SCRATCH_TANGENT, (size_t)t.arenaSize);
-  std::vector<const double*>& d = c.inputTangents;
-  for (size_t id = 0; id < t.nodes.size(); id++) {
-    const Node& n = t.nodes[id];
-    if (n.nInputs == 0 || !n.active) continue;
-    d.resize(n.nInputs);
-    bool any = false;
-    for (int i = 0; i < n.nInputs; i++) any = (d[i] = tan[t.inId(n, i)]) != nullptr || any;
-    if (!any) continue;
-    if (dl.passed()) throw Timeout();
-    double* o = buf + n.offset;
-    n.kernel->jvp(t, n, arena, d.data(), o, c.scratch);
-    tan[id] = o;
-  }
-  const Node& out = t.nodes[t.output];
-  if (tan[t.output]) std::memcpy(outTangent, tan[t.output], sizeof(double) * out.size);
-  else std::memset(outTangent, 0, sizeof(double) * out.size);
 }
 
 double branchCode(const Tape& t, const double* arena) {

@@ -1,6 +1,8 @@
-// The drivers: forward values, reverse adjoints (with per-edge contributions when asked),
-// forward-mode tangents and the finite-difference loop. Loops over the tape that know
-// nothing about any op; every rule comes from the op table (ops.h).
+// The drivers: forward values (from any node on: a derivative tape is the original tape
+// with nodes appended, and the original part is computed already) and the
+// finite-difference loop. Loops over the tape that know nothing about any op; every
+// kernel comes from the op table (ops.h). Reverse and forward mode are tapes too
+// (src/core/graph/gradient.ts): this engine runs them with the same forward kernels.
 #pragma once
 
 #include <string>
@@ -16,26 +18,17 @@ namespace ag {
 struct Compiled {
   Tape tape;
   Scratch scratch;
-  std::vector<char> touched;               // reverse: node already has a contribution
-  std::vector<const double*> tangentOf;    // jvp: tangent of each node (nullptr: none)
-  std::vector<const double*> inputTangents;  // jvp: one node's inputs' tangents
-  int64_t edgeLength = 0;                  // total entries of all edge contributions
 };
 
-/** Resolve kernels and check every node, so kernels can trust sizes; empty when fine, else why not. */
+/**
+ * Resolve kernels and check every node, so kernels can trust sizes; empty when fine, else
+ * why not. Then let matrix products read through transposes (Node::operand): a transpose
+ * read only by products, that the caller does not read (Tape::keep), is not computed.
+ */
 std::string finishTape(Compiled& c);
 
-void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl = Deadline());
-
-/**
- * Reverse sweep. seed: the output's adjoint (nullptr: 1 for a scalar). edges: when
- * not null, every edge's contribution in the reference engine's order (Compiled::edgeLength
- * entries). The adjoint of nodes that receive nothing is 0.
- */
-void reverse(Compiled& c, const double* arena, double* adjoint, const double* seed, double* edges, const Deadline& dl = Deadline());
-
-/** Forward mode: dots[k] is the tangent of tape input k (nullptr: none). */
-void jvp(Compiled& c, const double* arena, const double* const* dots, double* outTangent, const Deadline& dl = Deadline());
+/** Every computed node from `from` on, in tape order. */
+void forward(const Tape& t, double* arena, Scratch& sc, const Deadline& dl = Deadline(), int64_t from = 0);
 
 /**
  * The output at perturbed points (Engine.evaluate): point p adds delta[p] to input entry

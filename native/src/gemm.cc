@@ -18,8 +18,8 @@
 
 namespace ag {
 
-void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
-  if (!acc) std::memset(C, 0, sizeof(double) * m * n);
+void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  std::memset(C, 0, sizeof(double) * m * n);
   for (int64_t i = 0; i < m; i++) {
     double* ci = C + i * n;
     for (int64_t p = 0; p < k; p++) {
@@ -50,7 +50,8 @@ inline double mulAdd(double a, double b, double c) {
 }
 
 void blockedRows(int64_t i0, int64_t i1, int64_t n, int64_t k, const double* A, bool tA, int64_t m, const double* B, bool tB, double* C) {
-  std::vector<double> Ap(MC * KC), Bp(KC * NC);
+  // packing buffers made once per thread (1.2 MB: a fresh one per product is an mmap and its page faults)
+  thread_local std::vector<double> Ap(MC * KC), Bp(KC * NC);
   for (int64_t j0 = 0; j0 < n; j0 += NC) {
     const int64_t nb = std::min(NC, n - j0);
     for (int64_t p0 = 0; p0 < k; p0 += KC) {
@@ -98,8 +99,8 @@ unsigned kernelThreads() {
   return h == 0 ? 1 : std::min(h, 8u);
 }
 
-void gemmBlocked(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
-  if (!acc) std::memset(C, 0, sizeof(double) * m * n);
+void gemmBlocked(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  std::memset(C, 0, sizeof(double) * m * n);
   // rows of C split over threads when the product is worth a thread start (~50 µs)
   const unsigned T = (double)m * n * k >= 2e7 && m >= 8 ? std::min<unsigned>(kernelThreads(), (unsigned)(m / 4)) : 1;
   if (T <= 1) {
@@ -234,13 +235,13 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
 void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if ((double)m * n * k < GEMM_SMALL || k == 0) {
-    gemmReference(m, n, k, A, tA, B, tB, C, false);
+    gemmReference(m, n, k, A, tA, B, tB, C);
     return;
   }
   const Blas& b = blas();
   // CBLAS takes int dimensions (LP64); larger products stay with the built-in kernel
   if (!b.dgemm || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
-    gemmBlocked(m, n, k, A, tA, B, tB, C, false);
+    gemmBlocked(m, n, k, A, tA, B, tB, C);
     return;
   }
   const int M = (int)m, N = (int)n, K = (int)k;
@@ -305,15 +306,8 @@ bool anyNonFinite(const double* x, int64_t n) {
 
 }  // namespace
 
-void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc) {
+void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if (m == 0 || n == 0) return;
-  if (acc) {
-    // the product is formed apart, so each of its entries can be judged on its own
-    std::vector<double> p((size_t)(m * n));
-    gemm(m, n, k, A, tA, B, tB, p.data(), false);
-    for (int64_t j = 0; j < m * n; j++) C[j] += p[j];
-    return;
-  }
   gemmFast(m, n, k, A, tA, B, tB, C);
   // only a non-finite entry can depend on the order of the sum, and only where finite
   // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every

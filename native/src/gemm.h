@@ -1,7 +1,7 @@
-// Matrix products for matmul's forward, vjp and jvp: BLAS (cblas_dgemm / dgemv, from a
+// Matrix products for matmul: BLAS (cblas_dgemm / dgemv, from a
 // CBLAS library found at run time) above a size threshold, our own cache-blocked kernel
 // when there is none (or AUTOGRAD_BLAS=none, or a build without BLAS), and below
-// the threshold a plain loop in exactly the TypeScript engine's order (src/ops/linalg.ts
+// the threshold a plain loop in exactly the TypeScript engine's order (src/core/ops/linalg.ts
 // gemm), so small products agree bit for bit with the reference.
 #pragma once
 
@@ -11,21 +11,21 @@
 namespace ag {
 
 /**
- * C = op(A)·op(B) (+ C when acc) for op(A) [m,k] and op(B) [k,n], row-major. tA/tB read
- * A or B transposed as stored ([k,m] / [n,k]), so the backward pass needs no transpose copies.
+ * C = op(A)·op(B) for op(A) [m,k] and op(B) [k,n], row-major. tA/tB read
+ * A or B transposed as stored ([k,m] / [n,k]), so a product of a transpose needs no copy.
  * IEEE special values as the TypeScript engine has them, at every size: no zero entry is
  * skipped (0·Inf = NaN), and an entry that comes out non-finite is computed again so that
  * it is what the exact sum rounds to (an overflow is ±Inf with the sum's sign). The running
  * pass's deadline (deadline.h) is checked in blocks: between cache blocks of the built-in
  * kernel, between BLAS calls on blocks of C, and row by row in the recompute.
  */
-void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C);
 
 /** Products with m·n·k below this run the reference-order loop. */
 constexpr double GEMM_SMALL = 16384;
 
 /** The reference-order loop alone (for tests and the small case). */
-void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C, bool acc);
+void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C);
 
 /** What `doctor` prints: the BLAS in use, or "built-in kernel". */
 std::string blasName();

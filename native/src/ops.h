@@ -1,6 +1,8 @@
-// The op table as C++ sees it: one entry per op name of src/ops/*.ts, each with a
-// kernel per arity. The engine loops know nothing about any op (tinygrad style);
-// each kernel knows everything about one.
+// The op table as C++ sees it: one entry per op name of src/core/ops/*.ts, each with a
+// forward kernel per arity. The engine loops know nothing about any op (tinygrad style);
+// each kernel knows one op's value, branch code and shape check. No derivative is
+// written here: a derivative is more tape, built in TypeScript from the op table's graph
+// rules (src/core/graph/gradient.ts) and run with these same forward kernels.
 #pragma once
 
 #include <cmath>
@@ -14,13 +16,6 @@ namespace ag {
 struct Kernel {
   /** the node's value from its inputs' values, written over arena[offset, offset+size) */
   void (*forward)(const Tape&, const Node&, double* arena, Scratch&) = nullptr;
-  /**
-   * Reverse mode: the contribution of upstream gradient g to input i, already summed
-   * back onto the input's shape. acc=false: dst = contribution; acc=true: dst += contribution.
-   */
-  void (*vjp)(const Tape&, const Node&, const double* arena, const double* g, int i, double* dst, bool acc, Scratch&) = nullptr;
-  /** Forward mode: the output tangent from the inputs' tangents (nullptr = no tangent). */
-  void (*jvp)(const Tape&, const Node&, const double* arena, const double* const* dots, double* out, Scratch&) = nullptr;
   /** OpDef.branch: a code per branch the point is on; nullptr for smooth rules. */
   double (*branch)(const Tape&, const Node&, const double* arena) = nullptr;
   /** Shape check at compile time, so kernels can trust sizes: nullptr when fine, else why not. */
@@ -76,7 +71,7 @@ inline double jsMin(double a, double b) {
 /** Math.sign: NaN stays NaN, ±0 stays ±0. */
 inline double jsSign(double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : v; }
 
-/** Input pointer, tangent pointer etc. of a node. */
+/** A node's values in the arena. */
 inline const double* valueOf(const double* arena, const Node& n) { return arena + n.offset; }
 
 }  // namespace ag

@@ -1,8 +1,7 @@
-// Elementwise ops (mirror of src/ops/elementwise.ts), written as scalar rules: the
-// value f, the partial d(i) of the result with respect to argument i given the
-// arguments and the result s, and where there is a kink, a branch code. Broadcasting,
-// vjp (upstream × partial), jvp (Σ partial × tangent) and branch codes come from one
-// template below, so each rule reads like a line of a calculus table.
+// Elementwise ops (mirror of src/core/ops/elementwise.ts), written as scalar rules: the
+// value f and, where there is a kink, a branch code. Broadcasting and branch codes come
+// from one template below. Their derivatives are not here: the TS op table states each
+// once, as graph rules whose tapes this engine runs with these kernels.
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -39,114 +38,113 @@ inline double roundOf(double a) {
   return jsSign(a) * r;
 }
 
-// Rule structs: arity, f(x), d(i, x) with x = {args..., s}, branch(x), and flags.
-#define RULE_HEAD(Name, N, Const, Kink) \
-  struct Name {                         \
-    static constexpr int arity = N;     \
-    static constexpr bool constant = Const; \
+// Rule structs: arity, the value f(x) with x = {args...}, and for ops with kinks a
+// branch code (the same numbers as the TS op table's `branch`).
+#define RULE_HEAD(Name, N, Kink) \
+  struct Name {                  \
+    static constexpr int arity = N; \
     static constexpr bool kink = Kink;
 
-#define UNARY(Name, F, D) \
-  RULE_HEAD(Name, 1, false, false) \
+#define UNARY(Name, F) \
+  RULE_HEAD(Name, 1, false) \
   static double f(const double* x) { const double a = x[0]; return F; } \
-  static double d(int, const double* x) { const double a = x[0], s = x[1]; (void)a; (void)s; return D; } \
   static double branch(const double*) { return 0; } };
 
-#define UNARY_K(Name, F, D, BR, Const) \
-  RULE_HEAD(Name, 1, Const, true) \
+#define UNARY_K(Name, F, BR) \
+  RULE_HEAD(Name, 1, true) \
   static double f(const double* x) { const double a = x[0]; return F; } \
-  static double d(int, const double* x) { const double a = x[0], s = x[1]; (void)a; (void)s; return D; } \
   static double branch(const double* x) { const double a = x[0]; return BR; } };
 
-#define BINARY(Name, F, DA, DB) \
-  RULE_HEAD(Name, 2, false, false) \
+#define BINARY(Name, F) \
+  RULE_HEAD(Name, 2, false) \
   static double f(const double* x) { const double a = x[0], b = x[1]; return F; } \
-  static double d(int i, const double* x) { const double a = x[0], b = x[1], s = x[2]; (void)a; (void)b; (void)s; return i == 0 ? (DA) : (DB); } \
   static double branch(const double*) { return 0; } };
 
-#define BINARY_K(Name, F, DA, DB, BR, Const) \
-  RULE_HEAD(Name, 2, Const, true) \
+#define BINARY_K(Name, F, BR) \
+  RULE_HEAD(Name, 2, true) \
   static double f(const double* x) { const double a = x[0], b = x[1]; return F; } \
-  static double d(int i, const double* x) { const double a = x[0], b = x[1], s = x[2]; (void)a; (void)b; (void)s; return i == 0 ? (DA) : (DB); } \
   static double branch(const double* x) { const double a = x[0], b = x[1]; (void)a; (void)b; return BR; } };
 
 // ----- Arithmetic -----
-BINARY(Add,      a + b,            1,               1)
-BINARY(Subtract, a - b,            1,               -1)
-BINARY(Multiply, a * b,            b,               a)
-BINARY(Divide,   a / b,            1 / b,           -a / (b * b))
-// d/da a^b = b·a^(b-1) (0 when b = 0, as PyTorch); d/db a^b = s·log(a) (0 at a = 0 with b ≥ 0)
-BINARY(Pow,      jsPow(a, b),      b == 0 ? 0 : b * jsPow(a, b - 1), a == 0 && b >= 0 ? 0 : s * std::log(a))
-UNARY(UnaryMinus, -a,              -1)
-UNARY(UnaryPlus,  a,               1)
+BINARY(Add,      a + b)
+BINARY(Subtract, a - b)
+BINARY(Multiply, a * b)
+BINARY(Divide,   a / b)
+// upstream × partial in a derivative tape: a zero upstream gradient contributes nothing,
+// even where the partial is infinite or NaN
+BINARY(Gmul,     a == 0 ? 0 : a * b)
+BINARY(Pow,      jsPow(a, b))
+UNARY(UnaryMinus, -a)
+UNARY(UnaryPlus,  a)
 
 // ----- Trigonometric -----
-UNARY(Sin,  std::sin(a),           std::cos(a))
-UNARY(Cos,  std::cos(a),           -std::sin(a))
-UNARY(Tan,  std::tan(a),           1 + s * s)
-UNARY(Sec,  1 / std::cos(a),       s * std::tan(a))
-UNARY(Csc,  1 / std::sin(a),       -s / std::tan(a))
-UNARY(Cot,  1 / std::tan(a),       -1 / sq(std::sin(a)))
-UNARY(Asin, std::asin(a),          1 / std::sqrt(1 - a * a))
-UNARY(Acos, std::acos(a),          -1 / std::sqrt(1 - a * a))
-UNARY(Atan, std::atan(a),          1 / (1 + a * a))
-BINARY(Atan2, std::atan2(a, b),    b / (a * a + b * b), -a / (a * a + b * b))
-UNARY(Asec, std::acos(1 / a),      1 / (std::fabs(a) * std::sqrt(a * a - 1)))
-UNARY(Acsc, std::asin(1 / a),      -1 / (std::fabs(a) * std::sqrt(a * a - 1)))
-UNARY(Acot, std::atan(1 / a),      -1 / (1 + a * a))
+UNARY(Sin,  std::sin(a))
+UNARY(Cos,  std::cos(a))
+UNARY(Tan,  std::tan(a))
+UNARY(Sec,  1 / std::cos(a))
+UNARY(Csc,  1 / std::sin(a))
+UNARY(Cot,  1 / std::tan(a))
+UNARY(Asin, std::asin(a))
+UNARY(Acos, std::acos(a))
+UNARY(Atan, std::atan(a))
+BINARY(Atan2, std::atan2(a, b))
+UNARY(Asec, std::acos(1 / a))
+UNARY(Acsc, std::asin(1 / a))
+UNARY(Acot, std::atan(1 / a))
 
 // ----- Hyperbolic -----
-UNARY(Sinh,  std::sinh(a),         std::cosh(a))
-UNARY(Cosh,  std::cosh(a),         std::sinh(a))
-UNARY(Tanh,  std::tanh(a),         1 - s * s)
-UNARY(Asinh, std::asinh(a),        1 / std::sqrt(a * a + 1))
-UNARY(Acosh, std::acosh(a),        1 / std::sqrt(a * a - 1))
-UNARY(Atanh, std::atanh(a),        1 / (1 - a * a))
-UNARY(Sech,  1 / std::cosh(a),     -s * std::tanh(a))
-UNARY(Csch,  1 / std::sinh(a),     -s / std::tanh(a))
-UNARY(Coth,  1 / std::tanh(a),     -1 / sq(std::sinh(a)))
-UNARY(Asech, std::acosh(1 / a),    -1 / (a * std::sqrt(1 - a * a)))
-UNARY(Acsch, std::asinh(1 / a),    -1 / (std::fabs(a) * std::sqrt(1 + a * a)))
-UNARY(Acoth, std::atanh(1 / a),    1 / (1 - a * a))
+UNARY(Sinh,  std::sinh(a))
+UNARY(Cosh,  std::cosh(a))
+UNARY(Tanh,  std::tanh(a))
+UNARY(Asinh, std::asinh(a))
+UNARY(Acosh, std::acosh(a))
+UNARY(Atanh, std::atanh(a))
+UNARY(Sech,  1 / std::cosh(a))
+UNARY(Csch,  1 / std::sinh(a))
+UNARY(Coth,  1 / std::tanh(a))
+UNARY(Asech, std::acosh(1 / a))
+UNARY(Acsch, std::asinh(1 / a))
+UNARY(Acoth, std::atanh(1 / a))
 
 // ----- Exponential and logarithmic -----
-UNARY(Exp,   std::exp(a),          s)
-UNARY(Expm1, std::expm1(a),        s + 1)
-UNARY(Log,   std::log(a),          1 / a)
+UNARY(Exp,   std::exp(a))
+UNARY(Expm1, std::expm1(a))
+UNARY(Log,   std::log(a))
 // log(a, b) = ln a / ln b
-BINARY(LogBase, std::log(a) / std::log(b), 1 / (a * std::log(b)), -std::log(a) / (b * sq(std::log(b))))
-UNARY(Log2,  std::log2(a),         1 / (a * M_LN2))
-UNARY(Log10, std::log10(a),        1 / (a * M_LN10))
-UNARY(Log1p, std::log1p(a),        1 / (1 + a))
-UNARY(Sqrt,  std::sqrt(a),         1 / (2 * s))
-UNARY(Cbrt,  std::cbrt(a),         1 / (3 * s * s))
-BINARY(NthRoot, nthRootOf(a, b),   s / (b * a), (-s * std::log(std::fabs(a))) / (b * b))
-UNARY(Square, a * a,               2 * a)
-UNARY(Cube,   a * a * a,           3 * a * a)
+BINARY(LogBase, std::log(a) / std::log(b))
+UNARY(Log2,  std::log2(a))
+UNARY(Log10, std::log10(a))
+UNARY(Log1p, std::log1p(a))
+UNARY(Sqrt,  std::sqrt(a))
+UNARY(Cbrt,  std::cbrt(a))
+BINARY(NthRoot, nthRootOf(a, b))
+UNARY(Square, a * a)
+UNARY(Cube,   a * a * a)
+// the error function (the TS kernel sums a series of positive terms; both are correct to a few ulps)
+UNARY(Erf,    std::erf(a))
 // not differentiable at the origin only: near it, the signs tell a step that passes by
-BINARY_K(Hypot, std::hypot(a, b),  a / s, b / s,
-         std::fabs(a) <= 1e-3 && std::fabs(b) <= 1e-3 ? 3 * sgn(a) + sgn(b) + 5 : 0, false)
+BINARY_K(Hypot, std::hypot(a, b),
+         std::fabs(a) <= 1e-3 && std::fabs(b) <= 1e-3 ? 3 * sgn(a) + sgn(b) + 5 : 0)
 
 // ----- Piecewise (kinks) -----
-UNARY_K(Abs,  std::fabs(a),        sgn(a), sgn(a), false)
-UNARY_K(Sign, sgn(a),              0,      sgn(a), true)
-// max/min of two: the gradient goes to the larger (smaller); a tie splits it evenly, like torch.maximum
-BINARY_K(Max, jsMax(a, b), a > b ? 1 : a == b ? 0.5 : 0, b > a ? 1 : a == b ? 0.5 : 0, sgn(a - b), false)
-BINARY_K(Min, jsMin(a, b), a < b ? 1 : a == b ? 0.5 : 0, b < a ? 1 : a == b ? 0.5 : 0, sgn(a - b), false)
-// rounding: flat almost everywhere (derivative 0, as PyTorch), jumping at the steps
-UNARY_K(Floor, std::floor(a),      0, std::floor(a), true)
-UNARY_K(Ceil,  std::ceil(a),       0, std::ceil(a), true)
-UNARY_K(Round, roundOf(a),         0, roundOf(a), true)
-UNARY_K(Fix,   std::trunc(a),      0, std::trunc(a), true)
+UNARY_K(Abs,  std::fabs(a), sgn(a))
+UNARY_K(Sign, sgn(a),      sgn(a))
+// max/min of two: the branch is which one is larger (a tie is a branch of its own)
+BINARY_K(Max, jsMax(a, b), sgn(a - b))
+BINARY_K(Min, jsMin(a, b), sgn(a - b))
+// rounding: a branch per step
+UNARY_K(Floor, std::floor(a), std::floor(a))
+UNARY_K(Ceil,  std::ceil(a), std::ceil(a))
+UNARY_K(Round, roundOf(a), roundOf(a))
+UNARY_K(Fix,   std::trunc(a), std::trunc(a))
 
 // ----- Neural-net activations -----
-UNARY(Sigmoid,  sigmoidOf(a),      s * (1 - s))
-// relu'(0) = 0, as PyTorch
-UNARY_K(Relu,   a > 0 ? a : 0,     a > 0 ? 1 : 0, sgn(a), false)
-UNARY(Softplus, softplusOf(a),     sigmoidOf(a))
+UNARY(Sigmoid,  sigmoidOf(a))
+UNARY_K(Relu,   a > 0 ? a : 0, sgn(a))
+UNARY(Softplus, softplusOf(a))
 
-// ----- Comparisons and logic (no derivative; used by cond ? a : b) -----
-#define CMP(Name, TEST) BINARY_K(Name, (TEST) ? 1 : 0, 0, 0, (TEST) ? 1 : 0, true)
+// ----- Comparisons and logic (used by cond ? a : b) -----
+#define CMP(Name, TEST) BINARY_K(Name, (TEST) ? 1 : 0, (TEST) ? 1 : 0)
 CMP(Larger,    a > b)
 CMP(Smaller,   a < b)
 CMP(LargerEq,  a >= b)
@@ -155,19 +153,17 @@ CMP(Equal,     a == b)
 CMP(Unequal,   a != b)
 CMP(And,       a != 0 && b != 0)
 CMP(Or,        a != 0 || b != 0)
-UNARY_K(Not, a == 0 ? 1 : 0, 0, a == 0 ? 1 : 0, true)
+UNARY_K(Not, a == 0 ? 1 : 0, a == 0 ? 1 : 0)
 
-// select(c, a, b) = c ? a : b, entry by entry; the gradient flows through the branch taken
+// select(c, a, b) = c ? a : b, entry by entry
 struct Select {
   static constexpr int arity = 3;
-  static constexpr bool constant = false;
   static constexpr bool kink = true;
   static double f(const double* x) { return x[0] != 0 ? x[1] : x[2]; }
-  static double d(int i, const double* x) { return i == 0 ? 0 : i == 1 ? (x[0] != 0 ? 1 : 0) : (x[0] != 0 ? 0 : 1); }
   static double branch(const double* x) { return x[0] != 0 ? 1 : 0; }
 };
 
-// ----- the one builder: broadcasting, vjp, jvp and branch codes for every rule -----
+// ----- the one builder: broadcasting and branch codes for every rule -----
 
 // The chunk body of a parallel loop, called through one pointer per chunk: parallelFor
 // (std::thread and all) is then compiled once, not once per loop of every rule, which
@@ -193,13 +189,12 @@ struct Elementwise {
   }
 
   /**
-   * Calls body(k, i, j, x) for every output entry k = (i, j), x = {args..., s}. When every
-   * operand is laid out like the output (the common case) the loop is flat and the body
-   * sees (k, 0, k), which reads the same entries through the same strides; the compiler
-   * can then vectorise it.
+   * Calls body(k, x) for every output entry k = (i, j), x = {args...}. When every operand
+   * is laid out like the output (the common case) the loop is flat, so the compiler can
+   * vectorise it.
    */
   template <bool Parallel = true, class Body>
-  static void each(const Node& n, const Operand* ops, const double* s, Body&& body) {
+  static void each(const Node& n, const Operand* ops, Body&& body) {
     int64_t R_, C;
     rowsCols(n, R_, C);
     bool flat = true;
@@ -207,23 +202,21 @@ struct Elementwise {
     if (flat) {
       // entries are independent: large loops are split over the cores (not branch codes, a sum)
       auto range = [&](int64_t b, int64_t e) {
-        double x[N + 1];
+        double x[N];
         for (int64_t k = b; k < e; k++) {
           for (int a = 0; a < N; a++) x[a] = ops[a].p[k];
-          x[N] = s ? s[k] : 0;
-          body(k, (int64_t)0, k, x);
+          body(k, x);
         }
       };
       if (Parallel) parallelFor(R_ * C, Chunks(range));
       else range(0, R_ * C);
       return;
     }
-    double x[N + 1];
+    double x[N];
     for (int64_t i = 0, k = 0; i < R_; i++) {
       for (int64_t j = 0; j < C; j++, k++) {
         for (int a = 0; a < N; a++) x[a] = ops[a].at(i, j);
-        x[N] = s ? s[k] : 0;
-        body(k, i, j, x);
+        body(k, x);
       }
     }
   }
@@ -232,56 +225,14 @@ struct Elementwise {
     Operand ops[N];
     bind(t, n, arena, ops);
     double* out = arena + n.offset;
-    each(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { out[k] = R::f(x); });
-  }
-
-  static void vjp(const Tape& t, const Node& n, const double* arena, const double* g, int i, double* dst, bool acc, Scratch& sc) {
-    const Node& in = t.in(n, i);
-    if (R::constant) {  // the output carries no derivative: the contribution is 0
-      if (!acc) std::memset(dst, 0, sizeof(double) * in.size);
-      return;
-    }
-    Operand ops[N];
-    bind(t, n, arena, ops);
-    const double* s = arena + n.offset;
-    if (in.size == n.size) {
-      // a zero upstream gradient contributes nothing, even where the partial is infinite
-      if (acc) each(n, ops, s, [&](int64_t k, int64_t, int64_t, const double* x) { dst[k] += g[k] != 0 ? g[k] * R::d(i, x) : 0.0; });
-      else each(n, ops, s, [&](int64_t k, int64_t, int64_t, const double* x) { dst[k] = g[k] != 0 ? g[k] * R::d(i, x) : 0.0; });
-      return;
-    }
-    // a broadcast input: its gradient is summed back onto its shape, here and only here
-    double* sum = sc.get(SCRATCH_K1, in.size);
-    std::memset(sum, 0, sizeof(double) * in.size);
-    const int64_t rs = ops[i].rs, cs = ops[i].cs;
-    each(n, ops, s, [&](int64_t k, int64_t r, int64_t c, const double* x) {
-      if (g[k] != 0) sum[r * rs + c * cs] += g[k] * R::d(i, x);
-    });
-    if (acc) for (int64_t j = 0; j < in.size; j++) dst[j] += sum[j];
-    else std::memcpy(dst, sum, sizeof(double) * in.size);
-  }
-
-  static void jvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
-    std::memset(out, 0, sizeof(double) * n.size);
-    if (R::constant) return;
-    Operand ops[N];
-    bind(t, n, arena, ops);
-    const double* s = arena + n.offset;
-    for (int i = 0; i < N; i++) {
-      if (!dots[i]) continue;
-      const Operand tan{dots[i], ops[i].rs, ops[i].cs};
-      each(n, ops, s, [&](int64_t k, int64_t r, int64_t c, const double* x) {
-        const double v = tan.at(r, c);
-        if (v != 0) out[k] += R::d(i, x) * v;
-      });
-    }
+    each(n, ops, [&](int64_t k, const double* x) { out[k] = R::f(x); });
   }
 
   static double branch(const Tape& t, const Node& n, const double* arena) {
     Operand ops[N];
     bind(t, n, arena, ops);
     double code = 0;
-    each<false>(n, ops, nullptr, [&](int64_t k, int64_t, int64_t, const double* x) { code += (R::branch(x) + 2) * branchWeight(k); });
+    each<false>(n, ops, [&](int64_t k, const double* x) { code += (R::branch(x) + 2) * branchWeight(k); });
     return code;
   }
 
@@ -294,8 +245,6 @@ struct Elementwise {
   static Kernel kernel() {
     Kernel k;
     k.forward = forward;
-    k.vjp = vjp;
-    k.jvp = jvp;
     k.branch = R::kink ? branch : nullptr;
     k.check = check;
     return k;
@@ -312,10 +261,9 @@ OpEntry op(const char* name) {
 }
 
 /**
- * max/min of n ≥ 3 arguments, one op (src/ops/elementwise.ts extremeRule): the gradient
- * goes to the arguments equal to the result, 1/k each for k of them (the jvp is the mean
- * of their tangents, PyTorch's amax); the branch code has a bit per winning argument.
- * Two arguments keep the binary rule above (the same split: 1/2 at a tie).
+ * max/min of n ≥ 3 arguments, one op (src/core/ops/elementwise.ts extremeRule); the
+ * branch code has a bit per argument equal to the result. Two arguments keep the binary
+ * rule above.
  */
 template <bool IsMax>
 struct Extreme {
@@ -335,13 +283,6 @@ struct Extreme {
       for (size_t a = 1; a < ops.size(); a++) s = IsMax ? jsMax(s, ops[a].at(i, j)) : jsMin(s, ops[a].at(i, j));
       return s;
     }
-    /** ∂s/∂arg_a at entry (i, j) with result s: 1/k where arg_a is one of the k equal to s */
-    double partial(size_t a, int64_t i, int64_t j, double s) const {
-      if (ops[a].at(i, j) != s) return 0;
-      double k = 0;
-      for (const Operand& o : ops) k += o.at(i, j) == s ? 1 : 0;
-      return 1 / k;
-    }
   };
 
   static void forward(const Tape& t, const Node& n, double* arena, Scratch&) {
@@ -349,37 +290,6 @@ struct Extreme {
     double* out = arena + n.offset;
     for (int64_t i = 0, k = 0; i < x.R; i++)
       for (int64_t j = 0; j < x.C; j++, k++) out[k] = x.value(i, j);
-  }
-
-  static void vjp(const Tape& t, const Node& n, const double* arena, const double* g, int a, double* dst, bool acc, Scratch& sc) {
-    const Args x(t, n, arena);
-    const Node& in = t.in(n, a);
-    const double* s = arena + n.offset;
-    // output-shaped contributions summed back onto a broadcast input, in entry order (as Elementwise)
-    double* sum = in.size == n.size && !acc ? dst : sc.get(SCRATCH_K1, in.size);
-    std::memset(sum, 0, sizeof(double) * in.size);
-    const int64_t rs = x.ops[a].rs, cs = x.ops[a].cs;
-    for (int64_t i = 0, k = 0; i < x.R; i++)
-      for (int64_t j = 0; j < x.C; j++, k++)
-        if (g[k] != 0) sum[in.size == n.size ? k : i * rs + j * cs] += g[k] * x.partial(a, i, j, s[k]);
-    if (sum == dst) return;
-    if (acc) for (int64_t k = 0; k < in.size; k++) dst[k] += sum[k];
-    else std::memcpy(dst, sum, sizeof(double) * in.size);
-  }
-
-  static void jvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
-    const Args x(t, n, arena);
-    const double* s = arena + n.offset;
-    std::memset(out, 0, sizeof(double) * n.size);
-    for (size_t a = 0; a < x.ops.size(); a++) {
-      if (!dots[a]) continue;
-      const Operand tan{dots[a], x.ops[a].rs, x.ops[a].cs};
-      for (int64_t i = 0, k = 0; i < x.R; i++)
-        for (int64_t j = 0; j < x.C; j++, k++) {
-          const double v = tan.at(i, j);
-          if (v != 0) out[k] += x.partial(a, i, j, s[k]) * v;
-        }
-    }
   }
 
   static double branch(const Tape& t, const Node& n, const double* arena) {
@@ -403,7 +313,7 @@ struct Extreme {
     return nullptr;
   }
 
-  static Kernel kernel() { return {forward, vjp, jvp, branch, check}; }
+  static Kernel kernel() { return {forward, branch, check}; }
 };
 
 /** An op with its binary rule and, for three or more arguments, the n-ary kernel. */
@@ -421,6 +331,7 @@ void registerElementwise(std::vector<OpEntry>& t) {
   t.push_back(op<Subtract>("subtract"));
   t.push_back(op<Multiply>("multiply"));
   t.push_back(op<Divide>("divide"));
+  t.push_back(op<Gmul>("gmul"));
   t.push_back(op<Pow>("pow"));
   t.push_back(op<UnaryMinus>("unaryMinus"));
   t.push_back(op<UnaryPlus>("unaryPlus"));
@@ -460,6 +371,7 @@ void registerElementwise(std::vector<OpEntry>& t) {
   t.push_back(op<NthRoot>("nthRoot"));
   t.push_back(op<Square>("square"));
   t.push_back(op<Cube>("cube"));
+  t.push_back(op<Erf>("erf"));
   t.push_back(op<Hypot>("hypot"));
   t.push_back(op<Abs>("abs"));
   t.push_back(op<Sign>("sign"));

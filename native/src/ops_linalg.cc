@@ -1,4 +1,4 @@
-// Linear algebra (mirror of src/ops/linalg.ts): matmul, transpose, dot, trace, diag.
+// Linear algebra (mirror of src/core/ops/linalg.ts): matmul, transpose, dot, trace, diag.
 #include <algorithm>
 #include <cstring>
 
@@ -31,37 +31,15 @@ Dims dims(const Node& a, const Node& b) {
   return d;
 }
 
-/**
- * dst (=|+=) op(A)·op(B). An accumulating product is formed apart in scratch and then
- * added, as the reference does (contribution first, then a += c): gemm judges each
- * entry of the product on its own (IEEE special values, see gemm.cc dotExact).
- */
-void product(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* dst, bool acc, Scratch& sc) {
-  if (!acc) return gemm(m, n, k, A, tA, B, tB, dst, false);
-  double* c = sc.get(SCRATCH_K1, m * n);
-  gemm(m, n, k, A, tA, B, tB, c, false);
-  for (int64_t j = 0; j < m * n; j++) dst[j] += c[j];
-}
-
 // ----- matmul: mathjs `*` between tensors -----
+// An argument that is a transpose is read from the transpose's input, with gemm's
+// transpose flag (Node::operand, set by finishTape): the transpose need not be computed.
 void matmulForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
   const Dims d = dims(a, b);
-  gemm(d.m, d.n, d.k, arena + a.offset, false, arena + b.offset, false, arena + n.offset, false);
-}
-// dA = G·Bᵀ, dB = Aᵀ·G
-void matmulVjp(const Tape& t, const Node& n, const double* arena, const double* g, int i, double* dst, bool acc, Scratch& sc) {
-  const Node &a = t.in(n, 0), &b = t.in(n, 1);
-  const Dims d = dims(a, b);
-  if (i == 0) product(d.m, d.k, d.n, g, false, arena + b.offset, true, dst, acc, sc);
-  else product(d.k, d.n, d.m, arena + a.offset, true, g, false, dst, acc, sc);
-}
-void matmulJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
-  const Node &a = t.in(n, 0), &b = t.in(n, 1);
-  const Dims d = dims(a, b);
-  std::memset(out, 0, sizeof(double) * n.size);
-  if (dots[0]) product(d.m, d.n, d.k, dots[0], false, arena + b.offset, false, out, true, sc);
-  if (dots[1]) product(d.m, d.n, d.k, arena + a.offset, false, dots[1], false, out, true, sc);
+  const double* A = arena + (n.operand[0] >= 0 ? t.nodes[n.operand[0]].offset : a.offset);
+  const double* B = arena + (n.operand[1] >= 0 ? t.nodes[n.operand[1]].offset : b.offset);
+  gemm(d.m, d.n, d.k, A, n.transposed[0], B, n.transposed[1], arena + n.offset);
 }
 const char* matmulCheck(const Tape& t, const Node& n) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
@@ -79,20 +57,19 @@ void transposeInto(const Node& shape, const double* src, double* dst) {
     return;
   }
   const int64_t m = shape.dims[0], n = shape.dims[1];
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) dst[j * m + i] = src[i * n + j];
+  // in tiles, so the rows read and the rows written both stay in cache (a plain double
+  // loop touches a new cache line with every entry it writes)
+  constexpr int64_t TILE = 32;
+  for (int64_t i0 = 0; i0 < m; i0 += TILE)
+    for (int64_t j0 = 0; j0 < n; j0 += TILE) {
+      const int64_t i1 = std::min(m, i0 + TILE), j1 = std::min(n, j0 + TILE);
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = j0; j < j1; j++) dst[j * m + i] = src[i * n + j];
+    }
 }
 void transposeForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
   transposeInto(a, arena + a.offset, arena + n.offset);
-}
-void transposeVjp(const Tape&, const Node& n, const double*, const double* g, int, double* dst, bool acc, Scratch& sc) {
-  double* r = acc ? sc.get(SCRATCH_K1, n.size) : dst;
-  transposeInto(n, g, r);  // the output's transpose is the input's shape
-  if (acc) for (int64_t j = 0; j < n.size; j++) dst[j] += r[j];
-}
-void transposeJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  transposeInto(t.in(n, 0), dots[0], out);
 }
 
 const char* transposeCheck(const Tape& t, const Node& n) {
@@ -111,21 +88,6 @@ void dotForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   for (int64_t k = 0; k < a.size; k++) s += x[k] * y[k];
   arena[n.offset] = s;
 }
-void dotVjp(const Tape& t, const Node& n, const double* arena, const double* g, int i, double* dst, bool acc, Scratch&) {
-  const Node& other = t.in(n, 1 - i);
-  const double* o = arena + other.offset;
-  for (int64_t k = 0; k < other.size; k++) {
-    const double c = o[k] * g[0];
-    dst[k] = acc ? dst[k] + c : c;
-  }
-}
-void dotJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
-  const Node &a = t.in(n, 0), &b = t.in(n, 1);
-  const double *x = arena + a.offset, *y = arena + b.offset;
-  double s = 0;
-  for (int64_t k = 0; k < a.size; k++) s += (dots[0] ? dots[0][k] * y[k] : 0) + (dots[1] ? x[k] * dots[1][k] : 0);
-  out[0] = s;
-}
 const char* dotCheck(const Tape& t, const Node& n) {
   const Node &a = t.in(n, 0), &b = t.in(n, 1);
   return a.rank == 1 && b.rank == 1 && a.size == b.size && n.size == 1 ? nullptr : "dot needs two vectors of the same length";
@@ -140,28 +102,13 @@ void traceForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   for (int64_t i = 0; i < m; i++) s += x[i * m + i];
   arena[n.offset] = s;
 }
-void traceVjp(const Tape& t, const Node& n, const double*, const double* g, int, double* dst, bool acc, Scratch&) {
-  const Node& a = t.in(n, 0);
-  const int64_t m = a.dims[0];
-  if (!acc) std::memset(dst, 0, sizeof(double) * a.size);
-  for (int64_t i = 0; i < m; i++) dst[i * m + i] += g[0];
-  (void)n;
-}
-void traceJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  const Node& a = t.in(n, 0);
-  const int64_t m = a.dims[0];
-  double s = 0;
-  for (int64_t i = 0; i < m; i++) s += dots[0][i * m + i];
-  out[0] = s;
-  (void)n;
-}
 const char* traceCheck(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
   return a.rank == 2 && a.dims[0] == a.dims[1] && n.size == 1 ? nullptr : "trace needs a square matrix";
 }
 
 // ----- diag: diag(v) builds a diagonal matrix; diag(A) reads the main diagonal -----
-/** diag(v) → matrix, or diag(A) → vector, from `src` (values or tangents) into `out`. */
+/** diag(v) → matrix, or diag(A) → vector, from `src` into `out`. */
 void diagInto(const Node& a, const Node& n, const double* src, double* out) {
   if (a.rank == 1) {
     const int64_t m = a.dims[0];
@@ -175,19 +122,6 @@ void diagForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
   diagInto(a, n, arena + a.offset, arena + n.offset);
 }
-void diagVjp(const Tape& t, const Node& n, const double*, const double* g, int, double* dst, bool acc, Scratch&) {
-  const Node& a = t.in(n, 0);
-  if (a.rank == 1) {
-    const int64_t m = a.dims[0];
-    for (int64_t i = 0; i < m; i++) dst[i] = acc ? dst[i] + g[i * m + i] : g[i * m + i];
-  } else {
-    if (!acc) std::memset(dst, 0, sizeof(double) * a.size);
-    for (int64_t i = 0; i < n.size; i++) dst[i * a.dims[1] + i] += g[i];
-  }
-}
-void diagJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  diagInto(t.in(n, 0), n, dots[0], out);
-}
 const char* diagCheck(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
   if (a.rank == 1) return n.rank == 2 && n.dims[0] == a.dims[0] && n.dims[1] == a.dims[0] ? nullptr : "diag: bad shape";
@@ -198,11 +132,11 @@ const char* diagCheck(const Tape& t, const Node& n) {
 }  // namespace
 
 void registerLinalg(std::vector<OpEntry>& t) {
-  t.push_back(opEntry("matmul", 2, {matmulForward, matmulVjp, matmulJvp, nullptr, matmulCheck}));
-  t.push_back(opEntry("transpose", 1, {transposeForward, transposeVjp, transposeJvp, nullptr, transposeCheck}));
-  t.push_back(opEntry("dot", 2, {dotForward, dotVjp, dotJvp, nullptr, dotCheck}));
-  t.push_back(opEntry("trace", 1, {traceForward, traceVjp, traceJvp, nullptr, traceCheck}));
-  t.push_back(opEntry("diag", 1, {diagForward, diagVjp, diagJvp, nullptr, diagCheck}));
+  t.push_back(opEntry("matmul", 2, {matmulForward, nullptr, matmulCheck}));
+  t.push_back(opEntry("transpose", 1, {transposeForward, nullptr, transposeCheck}));
+  t.push_back(opEntry("dot", 2, {dotForward, nullptr, dotCheck}));
+  t.push_back(opEntry("trace", 1, {traceForward, nullptr, traceCheck}));
+  t.push_back(opEntry("diag", 1, {diagForward, nullptr, diagCheck}));
 }
 
 }  // namespace ag

@@ -1,4 +1,4 @@
-// softmax, logsoftmax and logsumexp along one axis (mirror of src/ops/nn.ts): over a
+// softmax, logsoftmax and logsumexp along one axis (mirror of src/core/ops/nn.ts): over a
 // vector, down the columns (axis 0) or along the rows (axis 1, a matrix's default) of a
 // matrix. All are shifted by the lane's maximum.
 #include <cmath>
@@ -41,43 +41,11 @@ void softmaxOf(const double* a, const Lanes& L, double* s) {
   }
 }
 
-/** Σ_j g_j·w_j of lane i (w = nullptr: Σ_j g_j). */
-double laneSum(const double* g, const double* w, const Lanes& L, int64_t i) {
-  double s = 0;
-  for (int64_t j = 0; j < L.len; j++) s += g[L.at(i, j)] * (w ? w[L.at(i, j)] : 1);
-  return s;
-}
-
 // ----- softmax -----
 void softmaxForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
   softmaxOf(arena + a.offset, lanes(n, a), arena + n.offset);
 }
-// ∂L/∂a = s ⊙ (g − Σ g⊙s)
-void softmaxVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch&) {
-  const Lanes L = lanes(n, t.in(n, 0));
-  const double* s = arena + n.offset;
-  for (int64_t i = 0; i < L.count; i++) {
-    const double gs = laneSum(g, s, L, i);
-    for (int64_t j = 0; j < L.len; j++) {
-      const int64_t k = L.at(i, j);
-      const double v = s[k] * (g[k] - gs);
-      dst[k] = acc ? dst[k] + v : v;
-    }
-  }
-}
-void softmaxJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch&) {
-  const Lanes L = lanes(n, t.in(n, 0));
-  const double *s = arena + n.offset, *da = dots[0];
-  for (int64_t i = 0; i < L.count; i++) {
-    const double ds = laneSum(da, s, L, i);
-    for (int64_t j = 0; j < L.len; j++) {
-      const int64_t k = L.at(i, j);
-      out[k] = s[k] * (da[k] - ds);
-    }
-  }
-}
-
 // ----- logsoftmax -----
 void logsoftmaxForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
@@ -89,58 +57,12 @@ void logsoftmaxForward(const Tape& t, const Node& n, double* arena, Scratch&) {
     for (int64_t j = 0; j < L.len; j++) out[L.at(i, j)] = x[L.at(i, j)] - lse;
   }
 }
-// ∂L/∂a = g − softmax(a)·Σ g
-void logsoftmaxVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch&) {
-  const Lanes L = lanes(n, t.in(n, 0));
-  const double* o = arena + n.offset;
-  for (int64_t i = 0; i < L.count; i++) {
-    const double gsum = laneSum(g, nullptr, L, i);
-    for (int64_t j = 0; j < L.len; j++) {
-      const int64_t k = L.at(i, j);
-      const double v = g[k] - std::exp(o[k]) * gsum;
-      dst[k] = acc ? dst[k] + v : v;
-    }
-  }
-}
-void logsoftmaxJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
-  const Lanes L = lanes(n, t.in(n, 0));
-  const double *o = arena + n.offset, *da = dots[0];
-  double* sm = sc.get(SCRATCH_K1, n.size);
-  for (int64_t k = 0; k < n.size; k++) sm[k] = std::exp(o[k]);
-  for (int64_t i = 0; i < L.count; i++) {
-    const double ds = laneSum(da, sm, L, i);
-    for (int64_t j = 0; j < L.len; j++) out[L.at(i, j)] = da[L.at(i, j)] - ds;
-  }
-}
-
 // ----- logsumexp: one value per lane -----
 void logsumexpForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
   const Lanes L = lanes(n, a);
   for (int64_t i = 0; i < L.count; i++) arena[n.offset + i] = laneLse(arena + a.offset, L, i);
 }
-// ∂/∂a = softmax(a)
-void logsumexpVjp(const Tape& t, const Node& n, const double* arena, const double* g, int, double* dst, bool acc, Scratch& sc) {
-  const Node& a = t.in(n, 0);
-  const Lanes L = lanes(n, a);
-  double* sm = sc.get(SCRATCH_K1, a.size);
-  softmaxOf(arena + a.offset, L, sm);
-  for (int64_t i = 0; i < L.count; i++) {
-    for (int64_t j = 0; j < L.len; j++) {
-      const int64_t k = L.at(i, j);
-      const double v = sm[k] * g[i];
-      dst[k] = acc ? dst[k] + v : v;
-    }
-  }
-}
-void logsumexpJvp(const Tape& t, const Node& n, const double* arena, const double* const* dots, double* out, Scratch& sc) {
-  const Node& a = t.in(n, 0);
-  const Lanes L = lanes(n, a);
-  double* sm = sc.get(SCRATCH_K1, a.size);
-  softmaxOf(arena + a.offset, L, sm);
-  for (int64_t i = 0; i < L.count; i++) out[i] = laneSum(dots[0], sm, L, i);
-}
-
 /** A tensor argument and an axis it has (a vector has only axis 0). */
 const char* axisFits(const Node& n, const Node& a) {
   if (a.rank == 0) return "needs a vector or a matrix, not a scalar";
@@ -161,9 +83,9 @@ const char* lanesOut(const Tape& t, const Node& n) {
 }  // namespace
 
 void registerNn(std::vector<OpEntry>& t) {
-  t.push_back(opEntry("softmax", 1, {softmaxForward, softmaxVjp, softmaxJvp, nullptr, sameSize}));
-  t.push_back(opEntry("logsoftmax", 1, {logsoftmaxForward, logsoftmaxVjp, logsoftmaxJvp, nullptr, sameSize}));
-  t.push_back(opEntry("logsumexp", 1, {logsumexpForward, logsumexpVjp, logsumexpJvp, nullptr, lanesOut}));
+  t.push_back(opEntry("softmax", 1, {softmaxForward, nullptr, sameSize}));
+  t.push_back(opEntry("logsoftmax", 1, {logsoftmaxForward, nullptr, sameSize}));
+  t.push_back(opEntry("logsumexp", 1, {logsumexpForward, nullptr, lanesOut}));
 }
 
 }  // namespace ag

@@ -1,4 +1,4 @@
-// Leaves, indexing and array literals (mirror of src/ops/structure.ts).
+// Leaves, indexing and array literals (mirror of src/core/ops/structure.ts).
 #include <cstring>
 
 #include "ops.h"
@@ -6,25 +6,12 @@
 namespace ag {
 namespace {
 
-// ----- subset: output entry k reads input entry gather[k]; the backward pass scatter-adds -----
+// ----- subset: output entry k reads input entry gather[k] -----
 void subsetForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const double* a = arena + t.in(n, 0).offset;
   const int32_t* gi = t.gather.data() + n.firstGather;
   double* out = arena + n.offset;
   for (int64_t k = 0; k < n.nGather; k++) out[k] = a[gi[k]];
-}
-void subsetVjp(const Tape& t, const Node& n, const double*, const double* g, int, double* dst, bool acc, Scratch& sc) {
-  const Node& a = t.in(n, 0);
-  const int32_t* gi = t.gather.data() + n.firstGather;
-  // repeated indices accumulate; the scatter is formed apart, then added (as the reference)
-  double* r = acc ? sc.get(SCRATCH_K1, a.size) : dst;
-  std::memset(r, 0, sizeof(double) * a.size);
-  for (int64_t k = 0; k < n.nGather; k++) r[gi[k]] += g[k];
-  if (acc) for (int64_t j = 0; j < a.size; j++) dst[j] += r[j];
-}
-void subsetJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  const int32_t* gi = t.gather.data() + n.firstGather;
-  for (int64_t k = 0; k < n.nGather; k++) out[k] = dots[0][gi[k]];
 }
 const char* subsetCheck(const Tape& t, const Node& n) {
   const Node& a = t.in(n, 0);
@@ -35,6 +22,24 @@ const char* subsetCheck(const Tape& t, const Node& n) {
   return nullptr;
 }
 
+// ----- scatter: input entry k is added into output entry gather[k] (subset's reverse) -----
+void scatterForward(const Tape& t, const Node& n, double* arena, Scratch&) {
+  const Node& a = t.in(n, 0);
+  const double* x = arena + a.offset;
+  const int32_t* gi = t.gather.data() + n.firstGather;
+  double* out = arena + n.offset;
+  std::memset(out, 0, sizeof(double) * n.size);
+  // repeated indices add up, in entry order (as the TypeScript kernel)
+  for (int64_t k = 0; k < n.nGather; k++) out[gi[k]] += x[k];
+}
+const char* scatterCheck(const Tape& t, const Node& n) {
+  if (n.nGather != t.in(n, 0).size) return "scatter: the index table does not match the input";
+  const int32_t* gi = t.gather.data() + n.firstGather;
+  for (int64_t k = 0; k < n.nGather; k++)
+    if (gi[k] < 0 || gi[k] >= n.size) return "scatter: an index is out of range";
+  return nullptr;
+}
+
 // ----- stack: equal-shaped items along a new first axis -----
 void stackForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   double* out = arena + n.offset;
@@ -42,21 +47,6 @@ void stackForward(const Tape& t, const Node& n, double* arena, Scratch&) {
     const Node& in = t.in(n, i);
     std::memcpy(out, arena + in.offset, sizeof(double) * in.size);
     out += in.size;
-  }
-}
-void stackVjp(const Tape& t, const Node& n, const double*, const double* g, int i, double* dst, bool acc, Scratch&) {
-  int64_t o = 0;
-  for (int q = 0; q < i; q++) o += t.in(n, q).size;
-  const int64_t len = t.in(n, i).size;
-  for (int64_t k = 0; k < len; k++) dst[k] = acc ? dst[k] + g[o + k] : g[o + k];
-}
-void stackJvp(const Tape& t, const Node& n, const double*, const double* const* dots, double* out, Scratch&) {
-  std::memset(out, 0, sizeof(double) * n.size);
-  int64_t o = 0;
-  for (int i = 0; i < n.nInputs; i++) {
-    const int64_t len = t.in(n, i).size;
-    if (dots[i]) std::memcpy(out + o, dots[i], sizeof(double) * len);
-    o += len;
   }
 }
 const char* stackCheck(const Tape& t, const Node& n) {
@@ -81,11 +71,12 @@ void registerStructure(std::vector<OpEntry>& t) {
   }
   OpEntry subset;
   subset.name = "subset";
-  subset.kernels[1] = {subsetForward, subsetVjp, subsetJvp, nullptr, subsetCheck};
+  subset.kernels[1] = {subsetForward, nullptr, subsetCheck};
   t.push_back(subset);
+  t.push_back(opEntry("scatter", 1, {scatterForward, nullptr, scatterCheck}));
   OpEntry stack;
   stack.name = "stack";
-  stack.kernels[0] = {stackForward, stackVjp, stackJvp, nullptr, stackCheck};
+  stack.kernels[0] = {stackForward, nullptr, stackCheck};
   t.push_back(stack);
 }
 

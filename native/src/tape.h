@@ -1,4 +1,4 @@
-// The tape as C++ sees it: a mirror of src/graph/tape.ts, handed over once per tape
+// The tape as C++ sees it: a mirror of src/core/graph/tape.ts, handed over once per tape
 // (addon.cc `compile`) and kept in an external object. Values are not here: they live
 // in the Float64Array arena JavaScript owns, node i at [offset, offset + size).
 #pragma once
@@ -23,8 +23,12 @@ struct Node {
   bool active = false;             // depends on a differentiable input
   int axis = -1;                   // sum/mean/prod: reduce along this axis (-1: all entries)
   int ord = 2;                     // norm: 1, 2 (also 'fro') or 3 for Infinity
-  int64_t firstGather = 0;         // subset: into Tape::gather
+  int64_t firstGather = 0;         // subset, scatter: into Tape::gather
   int64_t nGather = 0;
+  // matmul: argument i is read from node `operand[i]` (-1: its own input), transposed when
+  // `transposed[i]`; set when the input is a transpose the product can read through (finishTape)
+  int32_t operand[2] = {-1, -1};
+  bool transposed[2] = {false, false};
 };
 
 /** Rows and columns of a shape of rank <= 2 seen as a matrix: a vector is one row (tensor.ts asRowsCols). */
@@ -37,13 +41,15 @@ inline void rowsCols(const Node& n, int64_t& r, int64_t& c) {
 struct Tape {
   std::vector<Node> nodes;
   std::vector<int32_t> inputs;   // input node ids of every node, concatenated
-  std::vector<int32_t> gather;   // subset gather tables, concatenated
+  std::vector<int32_t> gather;   // subset and scatter index tables, concatenated
   int64_t arenaSize = 0;
   int output = 0;
   std::vector<int32_t> inputNodes;  // node of each tape input (differentiation variable)
   std::vector<int64_t> slots;       // arena position of every tape-input entry, in order
   std::vector<int32_t> kinkNodes;   // nodes whose op has a branch code (OpDef.branch)
   int64_t maxSize = 1;              // largest node, to size scratch buffers once
+  std::vector<int32_t> keep;        // nodes the caller reads besides the output (null in the spec: all)
+  bool keepGiven = false;
 
   const Node& in(const Node& n, int i) const { return nodes[inputs[n.firstInput + i]]; }
   int32_t inId(const Node& n, int i) const { return inputs[n.firstInput + i]; }
@@ -51,13 +57,13 @@ struct Tape {
 
 /** Scratch buffers that grow once and are reused across nodes and runs (one per thread). */
 struct Scratch {
-  std::vector<double> buf[4];
+  std::vector<double> buf[2];
   double* get(int slot, size_t n) {
     if (buf[slot].size() < n) buf[slot].resize(n);
     return buf[slot].data();
   }
 };
-// Scratch slots: the engine uses 0 and 1; kernels use 2 and 3.
-enum { SCRATCH_CONTRIB = 0, SCRATCH_TANGENT = 1, SCRATCH_K1 = 2, SCRATCH_K2 = 3 };
+// Scratch slots kernels use.
+enum { SCRATCH_K1 = 0, SCRATCH_K2 = 1 };
 
 }  // namespace ag

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { jsEngine } from '../../src/core/engine/js.js';
+import { nativeAddon, tapeSpec } from '../../src/core/engine/native.js';
 import type { Engine } from '../../src/core/engine/types.js';
+import type { Tape, TapeNode } from '../../src/core/graph/tape.js';
 import { TimeoutError, withDeadline } from '../../src/core/limits.js';
 import { matmul } from '../../src/core/ops/linalg.js';
-import type { Tensor } from '../../src/core/tensor.js';
+import type { Shape, Tensor } from '../../src/core/tensor.js';
 import { Rng } from '../../src/core/random.js';
 import { expectClose, nativeEngine, oneOpTape } from './harness.js';
 
@@ -75,23 +77,58 @@ describe('--timeout stops inside one matrix product', () => {
 
   it('a product split into blocks is the whole product: rows, columns and the inner dimension, each transpose', () => {
     // [20,33000]·[33000,260]: BLAS calls of 16 rows × 256 columns × 32768 of k and what is left
-    // of each (gemm.cc blasBlocks); G·Bᵀ splits its columns, Aᵀ·G its rows
+    // of each (gemm.cc blasBlocks); G·Bᵀ splits its columns, Aᵀ·G its rows, both read B and A
+    // transposed in place (the transposes are read only by the products and not kept)
     const rng = new Rng(7);
-    const rand = (shape: [number, number]): Tensor => ({ shape, data: Float64Array.from({ length: shape[0] * shape[1] }, () => rng.normal()) });
-    const values = [rand([20, 33000]), rand([33000, 260])];
-    const seed = rand([20, 260]).data;
-    const results = [jsEngine, nativeEngine()].map((engine) => {
-      const { tape, arena } = oneOpTape(
-        { op: matmul, shapes: values.map((v) => v.shape), attrs: {}, active: [true, true], domains: [], onKinks: false },
-        values,
-      );
-      engine.forward(tape, arena);
-      const out = tape.nodes[tape.output];
-      // dA = G·Bᵀ and dB = Aᵀ·G read B and A transposed
-      const { adjoint } = engine.reverse(tape, arena, { seed });
-      return { value: arena.slice(out.offset, out.offset + out.size), adjoint };
+    const shapes: Shape[] = [
+      [20, 33000],
+      [33000, 260],
+      [20, 260],
+      [20, 260],
+      [260, 33000],
+      [20, 33000],
+      [33000, 20],
+      [33000, 260],
+    ];
+    const ops: [string, number[]][] = [
+      ['input', []],
+      ['input', []],
+      ['input', []],
+      ['matmul', [0, 1]],
+      ['transpose', [1]],
+      ['matmul', [2, 4]],
+      ['transpose', [0]],
+      ['matmul', [6, 2]],
+    ];
+    let offset = 0;
+    const nodes: TapeNode[] = ops.map(([op, inputs], id) => {
+      const size = shapes[id][0] * shapes[id][1];
+      offset += size;
+      return { id, op, inputs, shape: shapes[id], size, offset: offset - size, attrs: {}, label: op, active: true };
     });
-    expectClose(results[1].value, results[0].value, 1e-12, 'A·B', true);
-    expectClose(results[1].adjoint, results[0].adjoint, 1e-12, 'dA, dB', true);
+    const tape: Tape = {
+      source: 'blocks',
+      nodes,
+      output: 7,
+      inputs: [0, 1, 2].map((id) => ({ name: `x${id}`, node: id, shape: shapes[id] })),
+      indexVars: [],
+      arenaSize: offset,
+    };
+    const arena = new Float64Array(offset);
+    for (let k = 0; k < nodes[3].offset; k++) arena[k] = rng.normal();
+    const js = arena.slice();
+    jsEngine.forward(tape, js);
+    nativeEngine();
+    const a = nativeAddon()!;
+    const got = arena.slice();
+    a.forward(a.compile(tapeSpec(a, tape, [])).handle, got);
+    for (const [id, what] of [
+      [3, 'A·B'],
+      [5, 'G·Bᵀ'],
+      [7, 'Aᵀ·G'],
+    ] as const) {
+      const n = nodes[id];
+      expectClose(got.subarray(n.offset, n.offset + n.size), js.subarray(n.offset, n.offset + n.size), 1e-12, what, true);
+    }
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * comparison that names the first entry that differs.
  */
 import { expect } from 'vitest';
-import { jsEngine } from '../../src/core/engine/js.js';
+import { inputSlots, jsEngine } from '../../src/core/engine/js.js';
 import { loadNative } from '../../src/core/engine/native.js';
 import type { Engine } from '../../src/core/engine/types.js';
 import { makeArena, type Tape, type TapeNode } from '../../src/core/graph/tape.js';
@@ -273,6 +273,36 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const tol = rel * Math.max(Math.abs(a), Math.abs(b)) + (normwise ? rel * scale : 0);
     if (Math.abs(a - b) > tol) expect.fail(`${what}[${k}]: native ${a}, js ${b} (difference ${Math.abs(a - b)}, tolerance ${tol})`);
   }
+}
+
+export function describeCase(c: OpCase): string {
+  return `${c.op.name}(${c.shapes.map((s) => `[${s.join(',')}]`).join(', ')})${JSON.stringify(c.attrs, (_k, v) => (v instanceof Int32Array ? [...v] : v === Infinity ? 'Inf' : v))}`;
+}
+
+/**
+ * The native forward kernel of one op = the TypeScript one at a random point (relative
+ * `rel`, norm-wise for NORMWISE ops), and at finite-difference points around it the same
+ * values and exactly the same branch codes (which say a step crossed a kink).
+ */
+export function compareForward(native: Engine, c: OpCase, rng: Rng, label: string, rel = 1e-12): void {
+  const { tape, arena } = oneOpTape(c, randomValues(rng, c));
+  const what = `${label} ${describeCase(c)}`;
+  const normwise = NORMWISE.has(c.op.name);
+  const aJs = arena.slice();
+  const aNat = arena.slice();
+  jsEngine.forward(tape, aJs);
+  native.forward(tape, aNat);
+  expectClose(aNat, aJs, rel, `${what} forward`, normwise);
+  const n = inputSlots(tape).length;
+  if (n === 0) return;
+  const count = Math.min(12, 2 * n) + 2;
+  const coord = Int32Array.from({ length: count }, (_, p) => (p >= count - 2 ? -1 : rng.int(n)));
+  const delta = Float64Array.from({ length: count }, () => (rng.next() - 0.5) * 1e-3);
+  const direction = Float64Array.from({ length: n }, () => rng.normal());
+  const eJs = jsEngine.evaluate(tape, arena, coord, delta, direction);
+  const eNat = native.evaluate(tape, arena, coord, delta, direction);
+  expectClose(eNat.values, eJs.values, rel, `${what} evaluate`, normwise);
+  expect([...eNat.branches], `${what} branch codes`).toEqual([...eJs.branches]);
 }
 
 export const opsUnderTest = (): OpDef[] => [...OPS.values()].filter((op) => op.family !== 'leaf');

@@ -14,7 +14,7 @@ import type { EdgeFlow, ReverseResult } from './types.js';
  */
 
 /** Runs `tape` forward from node `from` on (the nodes before it hold their values already). */
-export type RunForward = (tape: Tape, arena: Float64Array, from: number) => void;
+export type RunForward = (tape: Tape, arena: Float64Array, from: number, reads?: readonly number[]) => void;
 
 interface DerivativeTape {
   tape: Tape;
@@ -26,6 +26,8 @@ interface DerivativeTape {
   ids: Int32Array;
   /** constants appended (written into the arena before each run) */
   consts: { offset: number; data: Float64Array }[];
+  /** the nodes read after a run (the native engine need not compute a transpose only products read) */
+  reads: number[];
 }
 
 interface GradientTape extends DerivativeTape {
@@ -70,7 +72,8 @@ function finish(base: Tape, w: TapeWriter, keep: GraphNode[]): DerivativeTape {
   for (let i = 0; i < N && same; i++) same = ids[i] === i && tape.nodes[i].offset === base.nodes[i].offset;
   const from = N === 0 ? 0 : Math.max(...Array.from(ids.subarray(0, N))) + 1;
   const consts = tape.nodes.slice(from).flatMap((n) => (n.op === 'const' && n.attrs.value ? [{ offset: n.offset, data: n.attrs.value.data }] : []));
-  return { tape, from, same, ids, consts };
+  const reads = [ids[base.output], ...keep.map((k) => ids[k])];
+  return { tape, from, same, ids, consts, reads };
 }
 
 /** The gradient tape of `tape`: every node's adjoint, seeded by a slot or (scalar output) the constant 1; built once per tape. */
@@ -147,7 +150,7 @@ export function reverseByTape(
   const d = gradientTape(tape, !!opts.seed);
   const work = workArena(tape, d, arena);
   if (opts.seed) work.set(opts.seed, d.tape.nodes[d.seed].offset);
-  forward(d.tape, work, d.from);
+  forward(d.tape, work, d.from, d.reads);
   const adjoint = new Float64Array(tape.arenaSize);
   d.adjoints.forEach((a, i) => {
     if (a >= 0) adjoint.set(view(work, d.tape.nodes[a]), tape.nodes[i].offset);
@@ -176,7 +179,7 @@ export function gradientInto(tape: Tape, arena: Float64Array, adjoint: Float64Ar
   let work: Float64Array | undefined = gradientWork.get(d);
   if (!work) gradientWork.set(d, (work = new Float64Array(d.tape.arenaSize)));
   workArena(tape, d, arena, work);
-  forward(d.tape, work, 0);
+  forward(d.tape, work, 0, d.reads);
   adjoint.fill(0);
   d.adjoints.forEach((a, i) => {
     if (a >= 0) adjoint.set(view(work, d.tape.nodes[a]), tape.nodes[i].offset);
@@ -199,7 +202,7 @@ export function jvpByTape(tape: Tape, arena: Float64Array, dots: (Float64Array |
     const dot = dots[k];
     if (dot && s >= 0) work.set(dot, d.tape.nodes[s].offset);
   });
-  forward(d.tape, work, d.from);
+  forward(d.tape, work, d.from, d.reads);
   out.set(view(work, d.tape.nodes[d.tangent]));
   return out;
 }

@@ -58,7 +58,7 @@ export interface NativeInfo {
 }
 
 /** The tape as flat typed arrays, handed to C++ once (native/src/tape.h mirrors it). */
-interface TapeSpec {
+export interface TapeSpec {
   ops: Int32Array;
   inputStart: Int32Array;
   inputs: Int32Array;
@@ -75,6 +75,12 @@ interface TapeSpec {
   arenaSize: number;
   inputNodes: Int32Array;
   slots: Float64Array;
+  /**
+   * The nodes the caller reads besides the output. When given, a transpose read only by
+   * matrix products (and not kept) is not computed: the products read through it. Absent:
+   * every node is computed.
+   */
+  keep?: Int32Array | null;
 }
 
 /** Where a native engine can come from, in the loader's order. */
@@ -274,31 +280,38 @@ function noticeOnce(reason: string): void {
 }
 
 /**
- * A quick self-test of a freshly loaded addon: sum(x .* y) at x = [1, 2], y = [3, 4]
- * forward (11) and reverse (∂/∂x = y, ∂/∂y = x), through the same calls every formula
- * uses. A binary built for another C library or CPU fails here or at require. No deadline:
- * the engine is often loaded first deep inside a run, and a run's --timeout is no reason
- * to give up the engine for the rest of the process.
+ * A quick self-test of a freshly loaded addon: sum(x .* y) and its gradient at x = [1, 2],
+ * y = [3, 4], as one tape run forward: the value (11), then from the first appended node
+ * on, ∂/∂x = y and ∂/∂y = x through gmul (the product of a gradient tape) and a scatter. A
+ * binary built for another C library or CPU fails here or at require. No deadline: the
+ * engine is often loaded first deep inside a run, and a run's --timeout is no reason to
+ * give up the engine for the rest of the process.
  */
 function selfTest(a: NativeAddon): void {
-  const leaf = (id: number, label: string): Tape['nodes'][number] => ({
+  type Node = Tape['nodes'][number];
+  const node = (id: number, op: string, inputs: number[], shape: number[], offset: number, attrs: Node['attrs'] = {}): Node => ({
     id,
-    op: 'input',
-    inputs: [],
-    shape: [2],
-    size: 2,
-    offset: 2 * id,
-    attrs: {},
-    label,
+    op,
+    inputs,
+    shape,
+    size: shape.length === 0 ? 1 : shape[0],
+    offset,
+    attrs,
+    label: op,
     active: true,
   });
   const tape: Tape = {
     source: 'sum(x .* y)',
     nodes: [
-      leaf(0, 'x'),
-      leaf(1, 'y'),
-      { id: 2, op: 'multiply', inputs: [0, 1], shape: [2], size: 2, offset: 4, attrs: {}, label: 'multiply', active: true },
-      { id: 3, op: 'sum', inputs: [2], shape: [], size: 1, offset: 6, attrs: {}, label: 'sum', active: true },
+      node(0, 'input', [], [2], 0),
+      node(1, 'input', [], [2], 2),
+      node(2, 'multiply', [0, 1], [2], 4),
+      node(3, 'sum', [2], [], 6),
+      // the gradient: the seed 1 broadcast by a product, then into each factor
+      node(4, 'const', [], [], 7),
+      node(5, 'gmul', [4, 1], [2], 8),
+      node(6, 'gmul', [4, 0], [2], 10),
+      node(7, 'scatter', [5], [2], 12, { gather: Int32Array.of(1, 0), outShape: [2] }),
     ],
     output: 3,
     inputs: [
@@ -306,13 +319,16 @@ function selfTest(a: NativeAddon): void {
       { name: 'y', node: 1, shape: [2] },
     ],
     indexVars: [],
-    arenaSize: 7,
+    arenaSize: 14,
   };
-  const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0);
-  a.forward(prepare(a, tape).handle, arena);
-  const { adjoint } = reverseByTape(tape, arena, (t, work, from) => a.forward(prepare(a, t).handle, work, Infinity, from));
-  const got = [arena[6], ...adjoint.subarray(0, 4)];
-  if (got.join() !== '11,3,4,1,2') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2`);
+  const arena = Float64Array.of(1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0);
+  const { handle } = prepare(a, tape);
+  a.forward(handle, arena, Infinity, 0);
+  const value = arena[6];
+  arena.fill(0, 8);
+  a.forward(handle, arena, Infinity, 4);
+  const got = [value, ...arena.subarray(8, 14)];
+  if (got.join() !== '11,3,4,1,2,4,3') throw new Error(`self-test: sum(x .* y) gave ${got.join(', ')}, expected 11, 3, 4, 1, 2, 4, 3`);
 }
 
 // ----- the tape, handed over once -----
@@ -324,10 +340,21 @@ interface Prepared {
 const prepared = new WeakMap<Tape, Prepared>();
 const opCodes = new WeakMap<NativeAddon, Map<string, number>>();
 
-/** The tape's compiled form in C++ (an external object), made on first use and kept with the tape. */
-function prepare(a: NativeAddon, tape: Tape): Prepared {
+/**
+ * The tape's compiled form in C++ (an external object), made on first use and kept with
+ * the tape. `keep`: the nodes the caller reads besides the output, when it knows them
+ * (see TapeSpec.keep); taken at the first call only.
+ */
+function prepare(a: NativeAddon, tape: Tape, keep?: readonly number[]): Prepared {
   const hit = prepared.get(tape);
   if (hit) return hit;
+  const p = { handle: a.compile(tapeSpec(a, tape, keep)).handle };
+  prepared.set(tape, p);
+  return p;
+}
+
+/** The tape as the addon's `compile` takes it. */
+export function tapeSpec(a: NativeAddon, tape: Tape, keep?: readonly number[]): TapeSpec {
   let opCode = opCodes.get(a);
   if (!opCode) opCodes.set(a, (opCode = new Map(a.opNames().map((name, i) => [name, i]))));
   const N = tape.nodes.length;
@@ -348,6 +375,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     arenaSize: tape.arenaSize,
     inputNodes: Int32Array.from(tape.inputs.map((i) => i.node)),
     slots: Float64Array.from(inputSlots(tape)),
+    keep: keep ? Int32Array.from(keep) : null,
   };
   const gathers: Int32Array[] = [];
   let gatherLen = 0;
@@ -377,9 +405,7 @@ function prepare(a: NativeAddon, tape: Tape): Prepared {
     spec.gather.set(g, o);
     o += g.length;
   }
-  const p = { handle: a.compile(spec).handle };
-  prepared.set(tape, p);
-  return p;
+  return spec;
 }
 
 /**
@@ -446,7 +472,7 @@ export function nativeAddon(): NativeAddon | null {
 
 /** The addon's forward pass from a node on, under the run's deadline: what derivative tapes run with. */
 function runFrom(a: NativeAddon): RunForward {
-  return (tape, arena, from) => a.forward(prepare(a, tape).handle, arena, remainingMs(), from);
+  return (tape, arena, from, reads) => a.forward(prepare(a, tape, reads).handle, arena, remainingMs(), from);
 }
 
 /**
