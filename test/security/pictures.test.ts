@@ -62,11 +62,11 @@ describe('pictures are bounded', { timeout: 120_000 }, () => {
   });
 
   it('a PNG holds what --max-memory allows: fewer pixels, or refused with the SVG to write instead', () => {
-    // 120 nodes laid out about 18700×3900 pixels: at half size still more than 0.05 GiB of pixels
+    // 120 nodes laid out top to bottom, about 4700×5300 pixels: at half size still more than 0.02 GiB of pixels
     const out = join(dir, 'sines-30.png');
-    const r = attack(['graph', sines(30), '--at', 'x=0.5', '-o', out, '--max-memory', '0.05']);
+    const r = attack(['graph', sines(30), '--at', 'x=0.5', '-o', out, '--max-memory', '0.02']);
     expectRefused(r, /too large for a readable PNG \(at most [\d.]+ million pixels within --max-memory\)\n.*hint: write an SVG instead/, {
-      maxMB: 0.05 * 1024 + 300,
+      maxMB: 0.02 * 1024 + 300,
     });
     expect(existsSync(out)).toBe(false);
   });
