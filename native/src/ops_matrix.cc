@@ -1,18 +1,47 @@
 // Matrix functions (mirror of src/core/ops/matrix.ts): det, logdet, inv, solve, forward
 // only (their derivatives are graph rules of the TypeScript op table, run as more tape).
-// One LU with partial pivoting, in the TypeScript engine's exact order of operations, so
-// both engines give the same numbers; the deadline is checked once per column.
+// Small matrices: one LU with partial pivoting in the TypeScript engine's exact order of
+// operations, so both engines give the same numbers; the deadline is checked once per
+// column. Larger ones (n ≥ LAPACK_FROM) go to the BLAS library's LAPACK (dgetrf/dgetrs,
+// OpenBLAS has them) when it has one, up to the size whose factorization is one bounded
+// call (LAPACK cannot look at the deadline); beyond that the built-in LU again.
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "deadline.h"
+#include "gemm.h"
 #include "ops.h"
 
 namespace ag {
 namespace {
 
+/** LAPACK from this size up (below it the call costs more than it saves) … */
+constexpr int64_t LAPACK_FROM = 64;
+/** … up to this one: n³/3 multiply-adds ≈ BLAS_BLOCK, a call of ~0.1 s */
+constexpr int64_t LAPACK_TO = 730;
+using Dgetrf = void (*)(const int*, const int*, double*, const int*, int*, int*);
+using Dgetrs = void (*)(const char*, const int*, const int*, const double*, const int*, const int*, double*, const int*, int*);
+
+struct Lapack {
+  Dgetrf getrf = nullptr;
+  Dgetrs getrs = nullptr;
+};
+const Lapack& lapack() {
+  static const Lapack l = [] {
+    Lapack x;
+    x.getrf = reinterpret_cast<Dgetrf>(blasSymbol("dgetrf_"));
+    x.getrs = reinterpret_cast<Dgetrs>(blasSymbol("dgetrs_"));
+    if (!x.getrf || !x.getrs) x.getrf = nullptr, x.getrs = nullptr;
+    return x;
+  }();
+  return l;
+}
+
 struct Lu {
+  /** by LAPACK: `lu` holds the factors of Aᵀ (A row-major read as column-major), `ipiv` its pivots */
+  bool lapack = false;
+  std::vector<int> ipiv;
   std::vector<double> lu;
   std::vector<int64_t> perm;
   double sign = 1;
@@ -24,6 +53,22 @@ int64_t order(const Node& a) { return a.rank == 0 ? 1 : a.dims[0]; }
 
 void factor(const double* a, int64_t n, Lu& f) {
   f.lu.assign(a, a + n * n);
+  if (n >= LAPACK_FROM && n <= LAPACK_TO && lapack().getrf) {
+    checkWork((double)n * n * n / 3);
+    f.lapack = true;
+    f.ipiv.resize(n);
+    const int nn = (int)n;
+    int info = 0;
+    lapack().getrf(&nn, &nn, f.lu.data(), &nn, f.ipiv.data(), &info);
+    f.singular = info > 0;
+    f.sign = 1;
+    for (int64_t i = 0; i < n; i++)
+      if (f.ipiv[i] != i + 1) f.sign = -f.sign;
+    for (int64_t i = 0; i < n * n; i++)
+      if (f.lu[i] != f.lu[i]) f.singular = true;
+    return;
+  }
+  f.lapack = false;
   f.perm.resize(n);
   for (int64_t i = 0; i < n; i++) f.perm[i] = i;
   f.sign = 1;
@@ -59,6 +104,20 @@ void factor(const double* a, int64_t n, Lu& f) {
 void solveLu(const Lu& f, int64_t n, const double* b, int64_t m, double* x) {
   if (f.singular) {
     for (int64_t j = 0; j < n * m; j++) x[j] = NAN;
+    return;
+  }
+  if (f.lapack) {
+    // Aᵀ = P L U is what was factored: A x = b is the transposed system ('T'); b column-major
+    checkWork(2.0 * (double)n * (double)n * (double)m);
+    std::vector<double> cm(n * m);
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t c = 0; c < m; c++) cm[c * n + i] = b[i * m + c];
+    const int nn = (int)n, mm = (int)m;
+    int info = 0;
+    const char trans = 'T';
+    lapack().getrs(&trans, &nn, &mm, f.lu.data(), &nn, f.ipiv.data(), cm.data(), &nn, &info);
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t c = 0; c < m; c++) x[i * m + c] = cm[c * n + i];
     return;
   }
   const double* lu = f.lu.data();

@@ -220,3 +220,18 @@ describe('matrix functions: a singular matrix is named, not NaN soup', () => {
     expect(say('logdet(A)', { A: { shape: [2, 2], data: Float64Array.of(1, 2, 3, 4) } })).toMatch(/negative determinant/);
   });
 });
+
+describe('matrix functions: large matrices in the native engine (LAPACK where the BLAS has it)', () => {
+  it('a 100×100 and a 200×200 matrix: native agrees with the TypeScript LU to rounding', () => {
+    const native = loadNative().engine;
+    expect(native, 'the native engine must load here').toBeTruthy();
+    for (const n of [100, 200]) {
+      const values = { A: wellConditioned(n), B: randn(n, 3) };
+      for (const formula of ['logdet(A)', 'sum(inv(A))', 'sum(solve(A, B))', 'det(A/' + n + ')']) {
+        const js = value(formula, values);
+        const nat = value(formula, values, native!);
+        expectClose(nat, js, 1e-9, `${formula} at n = ${n}`);
+      }
+    }
+  });
+});
