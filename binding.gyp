@@ -13,6 +13,7 @@
         "native/src/ops_elementwise.cc",
         "native/src/ops_reduce.cc",
         "native/src/ops_linalg.cc",
+        "native/src/ops_matrix.cc",
         "native/src/ops_nn.cc",
         "native/src/ops_structure.cc"
       ],

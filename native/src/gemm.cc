@@ -132,6 +132,8 @@ struct Blas {
   Dgemm dgemm = nullptr;
   Dgemv dgemv = nullptr;
   int (*threads)() = nullptr;
+  /** the library's handle, for its other routines (LAPACK's LU: ops_matrix.cc) */
+  void* handle = nullptr;
   std::string name = "built-in kernel";
   /** the library file loaded, or why there is none */
   std::string from;
@@ -164,6 +166,7 @@ bool tryLoad(const char* file, Blas& b, std::string& error) {
   }
   b.dgemm = dgemm;
   b.dgemv = dgemv;
+  b.handle = h;
   b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
   Dl_info where;
   b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
@@ -351,6 +354,16 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const doubl
     for (int64_t j = 0; j < n; j++)
       if (redo(i, j)) C[i * n + j] = has[j] ? sp[j] : dotExact(k, tA ? A + i : A + i * k, tA ? m : 1, tB ? B + j * k : B + j, tB ? 1 : n);
   }
+}
+
+void* blasSymbol(const char* name) {
+#ifdef AG_DLOPEN
+  const Blas& b = blas();
+  return b.handle ? dlsym(b.handle, name) : nullptr;
+#else
+  (void)name;
+  return nullptr;
+#endif
 }
 
 std::string blasName() { return blas().name; }

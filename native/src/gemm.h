@@ -27,6 +27,9 @@ constexpr double GEMM_SMALL = 16384;
 /** The reference-order loop alone (for tests and the small case). */
 void gemmReference(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C);
 
+/** A routine of the BLAS library in use by name (its LAPACK's dgetrf_ …), nullptr when there is none or it lacks it. */
+void* blasSymbol(const char* name);
+
 /** What `doctor` prints: the BLAS in use, or "built-in kernel". */
 std::string blasName();
 /** The library file the BLAS came from, or why the built-in kernel runs. */

@@ -3,12 +3,13 @@
 namespace ag {
 
 const std::vector<OpEntry>& opTable() {
-  // built once, in the order of src/ops/index.ts: elementwise, reduce, linalg, nn, structure
+  // built once, in the order of src/ops/index.ts: elementwise, reduce, linalg, matrix, nn, structure
   static const std::vector<OpEntry> table = [] {
     std::vector<OpEntry> t;
     registerElementwise(t);
     registerReduce(t);
     registerLinalg(t);
+    registerMatrix(t);
     registerNn(t);
     registerStructure(t);
     return t;

@@ -47,6 +47,7 @@ const std::vector<OpEntry>& opTable();
 void registerElementwise(std::vector<OpEntry>&);
 void registerReduce(std::vector<OpEntry>&);
 void registerLinalg(std::vector<OpEntry>&);
+void registerMatrix(std::vector<OpEntry>&);
 void registerNn(std::vector<OpEntry>&);
 void registerStructure(std::vector<OpEntry>&);
 

@@ -44,8 +44,18 @@ export function firstNonFinite(tape: Tape, arena: Float64Array): { node: TapeNod
   return null;
 }
 
+/** What a matrix function's non-finite value means: its matrix has no inverse, or a negative determinant. */
+function matrixWords(n: TapeNode, v: number): string | null {
+  if (n.op === 'inv' || n.op === 'solve') return 'its matrix is singular (a zero pivot in its LU factorization: no inverse)';
+  if (n.op === 'logdet')
+    return v === Number.NEGATIVE_INFINITY ? 'its matrix is singular (det = 0)' : 'its matrix has a negative determinant (log det is not real)';
+  return null;
+}
+
 /** `exp (exp(x) at column 5), which overflows to Infinity for the argument 800` */
 function originText(tape: Tape, arena: Float64Array, n: TapeNode, k: number): string {
+  const matrix = matrixWords(n, view(arena, n)[k]);
+  if (matrix) return `${n.op} (${where(tape, n)}), where ${matrix}`;
   return `${n.op} (${where(tape, n)}), which ${whatItGives(view(arena, n)[k])} for ${argsText(tape, arena, n, k)}`;
 }
 

@@ -1,5 +1,6 @@
 import { ELEMENTWISE } from './elementwise.js';
 import { LINALG } from './linalg.js';
+import { MATRIX } from './matrix.js';
 import { NN } from './nn.js';
 import { REDUCE } from './reduce.js';
 import { STRUCTURE } from './structure.js';
@@ -175,7 +176,7 @@ const NOT_CALLED = new Set(['select', 'add', 'subtract', 'multiply', 'divide', '
  */
 export const FORMULA_FUNCTIONS: ReadonlyMap<string, FormulaFunction> = new Map(
   [
-    ...[...ELEMENTWISE, ...REDUCE, ...LINALG, ...NN, ...STRUCTURE]
+    ...[...ELEMENTWISE, ...REDUCE, ...LINALG, ...MATRIX, ...NN, ...STRUCTURE]
       .filter((op) => ['elementwise', 'compare', 'nn', 'linalg'].includes(op.family) && !NOT_CALLED.has(op.name))
       .map((op): FormulaFunction => ({ name: op.name, arity: op.arity, lower: 'op', op: op.name })),
     ...WRITTEN,

@@ -1,6 +1,7 @@
 import { ELEMENTWISE } from './elementwise.js';
 import { FORMULA_FUNCTIONS } from './functions.js';
 import { LINALG } from './linalg.js';
+import { MATRIX } from './matrix.js';
 import { NN } from './nn.js';
 import { REDUCE } from './reduce.js';
 import { STRUCTURE } from './structure.js';
@@ -10,7 +11,7 @@ export type { Attrs, OpDef } from './types.js';
 export { FORMULA_FUNCTIONS, PRINTERS, type FormulaFunction, type LowerKind, type PrintedNode, type Printer } from './functions.js';
 
 /** THE op table: every op, by its name. The native engine implements the same names. */
-export const OPS: ReadonlyMap<string, OpDef> = new Map([...ELEMENTWISE, ...REDUCE, ...LINALG, ...NN, ...STRUCTURE].map((op) => [op.name, op]));
+export const OPS: ReadonlyMap<string, OpDef> = new Map([...ELEMENTWISE, ...REDUCE, ...LINALG, ...MATRIX, ...NN, ...STRUCTURE].map((op) => [op.name, op]));
 
 export function getOp(name: string): OpDef {
   const op = OPS.get(name);
