@@ -27,7 +27,7 @@ const BINARY: Record<string, string> = {
   divide: '/',
   pow: '^',
   dotMultiply: '.*',
-  dotDivide: '../../graph/',
+  dotDivide: './',
   dotPow: '.^',
   larger: '>',
   smaller: '<',
@@ -55,7 +55,7 @@ const PREC: Record<string, number> = {
   '*': 5,
   '/': 5,
   '.*': 5,
-  '../../graph/': 5,
+  './': 5,
   neg: 6,
   not: 6,
   '^': 7,
@@ -187,7 +187,7 @@ function tidy(t: Term): Term {
       if (is(b, -1)) return tidy({ k: 'op', op: 'neg', args: [a] });
       break;
     case '/':
-    case '../../graph/':
+    case './':
       if (is(b, 1)) return a;
       if (is(a, 0)) return num(0);
       break;

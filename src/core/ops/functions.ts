@@ -134,7 +134,7 @@ const WRITTEN: FormulaFunction[] = [
     arity: [2, 2],
     lower: 'quotient',
     op: 'divide',
-    print: { divide: ({ args, shapes, wrap }) => `${wrap(args[0])} ${isScalar(shapes[1]) ? '/' : '../../ops/'} ${wrap(args[1])}` },
+    print: { divide: ({ args, shapes, wrap }) => `${wrap(args[0])} ${isScalar(shapes[1]) ? '/' : './'} ${wrap(args[1])}` },
   },
   { name: 'unaryMinus', arity: [1, 1], lower: 'negate', op: 'unaryMinus', print: { unaryMinus: ({ args, wrap }) => `-${wrap(args[0])}` } },
   { name: 'unaryPlus', arity: [1, 1], lower: 'op', op: 'unaryPlus', print: { unaryPlus: ({ args }) => args[0] } },

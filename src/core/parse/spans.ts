@@ -13,7 +13,7 @@ interface Token {
   end: number;
 }
 
-const MULTI_OPS = ['>>>', '<<', '>>', '.*', '../../parse/', '.^', ".'", '==', '!=', '<=', '>=', '??', '?.'];
+const MULTI_OPS = ['>>>', '<<', '>>', '.*', './', '.^', ".'", '==', '!=', '<=', '>=', '??', '?.'];
 const ID_START = /[A-Za-z_$\u00C0-\u02AF\u0370-\u03FF\u2100-\u214F]/;
 const ID_PART = /[A-Za-z0-9_$\u00C0-\u02AF\u0370-\u03FF\u2100-\u214F]/;
 
