@@ -40,7 +40,7 @@ export type LowerKind =
   /** randn/rand(m[, n]): a constant drawn from the run's generator (value expressions only) */
   | 'random';
 
-/** A node of the gradient's graph, as its printer sees it (derive/tensor.ts `formulaOf`). */
+/** A node of the gradient's graph, as its printer sees it (graph/print.ts `formulaOf`). */
 export interface PrintedNode {
   op: string;
   attrs: Attrs;
@@ -171,7 +171,7 @@ const NOT_CALLED = new Set(['select', 'add', 'subtract', 'multiply', 'divide', '
  * and linear-algebra families is a function of its own name and arity (lowered to
  * itself, printed as `op(a, b)`), then the entries written above. Lowering
  * (graph/build.ts), the names a formula may call (parse, hints) and derive's printing
- * (derive/tensor.ts) all read it.
+ * (graph/print.ts) all read it.
  */
 export const FORMULA_FUNCTIONS: ReadonlyMap<string, FormulaFunction> = new Map(
   [
