@@ -19,7 +19,8 @@ import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import { compact, nodeKey, outputShape, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
+import { TapeWriter, type NodeSite } from './append.js';
+import type { CallSite, Tape, UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -94,8 +95,8 @@ const FORBIDDEN = new Set([
 ]);
 
 type Call = Extract<Expr, { k: 'call' }>;
-/** A node of a call: the op, its inputs and attributes (a constant's or input's key given) */
-type Mk = (op: string, args: number[], attrs?: Attrs, key?: string) => number;
+/** A node of a call: the op, its inputs and attributes */
+type Mk = (op: string, args: number[], attrs?: Attrs) => number;
 
 interface Def {
   params: string[];
@@ -129,18 +130,20 @@ export function buildSteps(program: Program, values: Record<string, Tensor>, opt
   }
 }
 
+/**
+ * Lowering: the formula's syntax (spans, named steps, inline functions and their call
+ * sites, index variables) turned into requests to the one tape writer (graph/append.ts),
+ * which makes, shapes, shares and prunes the nodes. A formula's graph is not simplified:
+ * every node written is a node of the picture.
+ */
 class Builder {
-  private nodes: TapeNode[] = [];
-  private memo = new Map<string, number>();
-  private labels = new Map<string, number>();
-  private inputs: TapeInput[] = [];
+  private w: TapeWriter;
   private unusedParams: UnusedParam[] = [];
   private indexVars = new Set<string>();
   private defs = new Map<string, Def>();
   private callStack: { name: string; span: Span; site: CallSite }[] = [];
   private limits: Limits;
   private plan: MemoryPlan;
-  private arena = 0;
   /** entries of constants (held in the tape besides their arena copy) */
   private consts = 0;
   /** entries of every edge's contribution (an upper bound: before pruning) */
@@ -158,6 +161,37 @@ class Builder {
     this.limits = limitsFrom(opts.limits);
     this.plan = opts.plan ?? GRAD_PLAN;
     for (const name of Object.keys(values)) this.valueEntries += values[name].data.length;
+    this.w = TapeWriter.empty(
+      program.source,
+      {},
+      {
+        simplify: false,
+        // an index list of any length is compared: v[1:n] written twice is one node
+        shareEntries: Infinity,
+        countLabels: true,
+        admit: (op, shape, inputs, site) => this.admit(op, shape, inputs, site?.span),
+        shapeError: (op, inputs, msg, rank, site) =>
+          rank ? new AgError('shape', msg, { span: site?.span }) : this.shapeError(op, inputs, msg, site?.span, site?.caret ? { caret: site.caret, symbol: site.symbol } : undefined),
+      },
+    );
+  }
+
+  /** Where a node is written: its span, the caret of a shape error, the inline expansion being built. */
+  private site(span: Span | undefined, where?: { caret: Span; symbol?: string }): NodeSite {
+    return { span, ...where, call: this.callStack[this.callStack.length - 1]?.site };
+  }
+
+  /** A node about to be written: --max-nodes, then its entries and memory (see reserve), the deadline. */
+  private admit(op: string, shape: readonly number[], inputs: readonly number[], span: Span | undefined): number {
+    if (this.w.size >= this.limits.maxNodes) {
+      throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
+    }
+    const constant = op === 'const';
+    const size = this.reserve(op, shape, constant, span, inputs);
+    this.edgeEntries += inputs.reduce((s, i) => s + this.w.node(i).size, 0);
+    if (constant) this.consts += size;
+    checkDeadline();
+    return size;
   }
 
   /** One step of building: counted against --max-expansion, and the deadline checked. */
@@ -186,18 +220,18 @@ class Builder {
    * --max-memory with everything the run would hold (see MemoryPlan). `constant`: the
    * node keeps its data besides the arena.
    */
-  private reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: number[] = []): number {
+  private reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: readonly number[] = []): number {
     let size: number;
     try {
       size = checkEntries(what, shape, this.limits);
     } catch (e) {
       throw e instanceof AgError ? new AgError(e.code, e.message, { span }) : e;
     }
-    const edges = inputs.reduce((s, i) => s + this.nodes[i].size, 0);
+    const edges = inputs.reduce((s, i) => s + this.w.node(i).size, 0);
     const bytes = planBytes(this.plan, {
       values: this.valueEntries,
       consts: this.consts + (constant ? size : 0),
-      arena: this.arena + size,
+      arena: this.w.arenaSize + size,
       edges: this.edgeEntries + edges,
     });
     if (bytes > this.limits.maxMemory) {
@@ -224,7 +258,7 @@ class Builder {
       if (st.k === 'assign') {
         stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
-        const node = this.nodes[id];
+        const node = this.w.node(id);
         // a named step labels its node (the first name wins when two steps are the same node)
         if (node.op !== 'input' && !this.namedNodes.has(id)) {
           this.namedNodes.add(id);
@@ -241,41 +275,24 @@ class Builder {
       if (id !== undefined) roots.push(id);
     }
     const wrt = this.opts.wrt;
+    const variables = this.w.variables;
     if (wrt) {
       for (const w of wrt) {
-        if (!this.inputs.some((i) => i.name === w)) {
+        if (!variables.some((i) => i.name === w)) {
           throw new AgError('usage', `--wrt ${w}: there is no variable ${w} in the formula`, {
-            hint: this.inputs.length ? `the variables are ${this.inputs.map((i) => i.name).join(', ')}` : undefined,
+            hint: variables.length ? `the variables are ${variables.map((i) => i.name).join(', ')}` : undefined,
           });
         }
       }
+      // variables we do not differentiate become constants of the tape
+      for (const inp of variables.filter((i) => !wrt.includes(i.name))) this.w.holdFixed(inp.name, this.values[inp.name]);
     }
-    const inputs = wrt ? this.inputs.filter((i) => wrt.includes(i.name)) : this.inputs;
-    // constants, and variables we do not differentiate, become constants of the tape
-    for (const inp of this.inputs) {
-      if (!inputs.includes(inp)) {
-        const node = this.nodes[inp.node];
-        node.op = 'const';
-        node.attrs = { value: this.values[inp.name] };
-      }
-    }
-    for (const n of this.nodes) {
-      n.active = n.op === 'input' || (!getOp(n.op).constantOutput && n.inputs.some((i) => this.nodes[i].active));
-    }
-    const { tape, newId } = prune(
-      {
-        source: this.program.source,
-        nodes: this.nodes,
-        output,
-        inputs,
-        indexVars: [...this.indexVars],
-        arenaSize: this.arena,
-        ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
-      },
-      roots,
-    );
+    const { tape, ids } = this.w.finish(output, roots, {
+      indexVars: [...this.indexVars],
+      ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
+    });
     const steps: Record<string, number> = Object.create(null);
-    for (const [name, id] of stepNodes) if (newId[id] >= 0) steps[name] = newId[id];
+    for (const [name, id] of stepNodes) if (ids[id] >= 0) steps[name] = ids[id];
     return { tape, steps };
   }
 
@@ -284,88 +301,40 @@ class Builder {
   /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
     if (id === undefined) throw new AgError('usage', `there is no step ${name} in the formula`);
-    const node = this.nodes[id];
+    const node = this.w.node(id);
     if (shapeStr(value.shape) !== shapeStr(node.shape))
       throw new AgError('shape', `the value for step ${name} has shape ${shapeStr(value.shape)}, but the step has shape ${shapeStr(node.shape)}`);
     // a step that is a variable (q = x) takes the variable's place
-    this.inputs = this.inputs.filter((i) => i.node !== id);
-    Object.assign(node, { op: 'input', inputs: [], attrs: { value }, label: name, name });
-    this.inputs.push({ name, node: id, shape: node.shape });
+    this.w.cutAsInput(id, name, value);
     return id;
   }
 
   // ----- nodes -----
 
-  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string, where?: { caret: Span; symbol?: string }): number {
-    // constants and inputs are keyed by the caller (value, name); every other node by op, attributes and inputs (an index list of any length)
-    const memoKey = key ?? nodeKey(op, inputs, attrs, Infinity);
-    const hit = memoKey === null ? undefined : this.memo.get(memoKey);
-    if (hit !== undefined) return hit;
-    const def = getOp(op);
-    const out = outputShape(
-      op,
-      inputs.map((i) => this.nodes[i].shape),
-      attrs,
-    );
-    if ('error' in out) throw out.rank ? new AgError('shape', out.error, { span }) : this.shapeError(op, inputs, out.error, span, where);
-    const { shape } = out;
-    if (this.nodes.length >= this.limits.maxNodes) {
-      throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
-    }
-    const constant = op === 'const';
-    const size = this.reserve(op, shape, constant, span, inputs);
-    this.edgeEntries += inputs.reduce((s, i) => s + this.nodes[i].size, 0);
-    if (constant) this.consts += size;
-    checkDeadline();
-    const id = this.nodes.length;
-    const base = def.label ?? op;
-    const count = (this.labels.get(base) ?? 0) + 1;
-    this.labels.set(base, count);
-    this.nodes.push({
-      id,
-      op,
-      inputs,
-      shape,
-      size,
-      offset: this.arena,
-      attrs,
-      label: op === 'input' || op === 'const' ? (key ?? base) : count === 1 ? base : `${base}#${count}`,
-      span,
-      active: false,
-      ...(this.callStack.length ? { call: this.callStack[this.callStack.length - 1].site } : {}),
-    });
-    this.arena += size;
-    if (memoKey !== null) this.memo.set(memoKey, id);
-    return id;
+  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, where?: { caret: Span; symbol?: string }): number {
+    return this.w.op(op, inputs, attrs, this.site(span, where));
   }
 
   private constNode(t: Tensor, span?: Span): number {
-    // equal small constants are one node; a large one is its own (its entries written out as a key would be a copy many times its size)
-    const key =
-      t.shape.length === 0 ? formatConst(t.data[0]) : t.data.length <= 64 ? `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]` : `#${this.nodes.length}`;
-    const id = this.add('const', [], { value: t }, span, `const ${key}`);
-    const node = this.nodes[id];
-    node.label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
+    const id = this.w.constant(t, this.site(span));
+    this.w.node(id).label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
     return id;
   }
 
   private inputNode(name: string, span: Span): number {
-    const existing = this.inputs.find((i) => i.name === name);
+    const existing = this.w.variables.find((i) => i.name === name);
     if (existing) return existing.node;
     if (this.indexVars.has(name)) {
       throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
     }
     const value = this.values[name];
-    const id = this.add('input', [], { value }, span, name);
-    this.nodes[id].label = name;
-    this.inputs.push({ name, node: id, shape: value.shape });
-    return id;
+    return this.w.input(name, value.shape, value, this.site(span));
   }
 
   /** `W*x: [3,4] * [3] — inner dimensions differ (4 and 3)`, caret under the operator. */
-  private shapeError(op: string, inputs: number[], msg: string, span?: Span, where?: { caret: Span; symbol?: string }): AgError {
+  private shapeError(op: string, inputs: readonly number[], msg: string, span?: Span, where?: { caret: Span; symbol?: string }): AgError {
     const src = span ? this.program.source.slice(span.start, span.end) : op;
-    const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape));
+    const shapes = inputs.map((i) => shapeStr(this.w.node(i).shape));
     const text = src.length <= 40 ? src : op;
     const sym = where?.symbol;
     const shown =
@@ -480,12 +449,12 @@ class Builder {
     if (e.items.length === 0) throw new AgError('shape', 'an empty array has no entries to differentiate', { span: e.span });
     const items = e.items.map((it) => this.expr(it, scope));
     // an array of constants is one constant
-    if (items.every((i) => this.nodes[i].op === 'const')) {
-      const first = this.nodes[items[0]].shape;
-      if (items.every((i) => shapeStr(this.nodes[i].shape) === shapeStr(first)) && first.length < 2) {
+    if (items.every((i) => this.w.node(i).op === 'const')) {
+      const first = this.w.node(items[0]).shape;
+      if (items.every((i) => shapeStr(this.w.node(i).shape) === shapeStr(first)) && first.length < 2) {
         this.reserve('an array', [items.length, ...first], true, e.span);
         const data = new Float64Array(items.length * sizeOf(first));
-        items.forEach((i, k) => data.set(this.nodes[i].attrs.value!.data, k * sizeOf(first)));
+        items.forEach((i, k) => data.set(this.w.node(i).attrs.value!.data, k * sizeOf(first)));
         return this.constNode({ shape: [items.length, ...first], data }, e.span);
       }
     }
@@ -495,7 +464,7 @@ class Builder {
   private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
     // shape errors point at the operator (or the function name) and show both shapes around its symbol
     const where = { caret: e.nameSpan, symbol: e.op };
-    const mk: Mk = (op, args, attrs = {}, key) => this.add(op, args, attrs, e.span, key, where);
+    const mk: Mk = (op, args, attrs = {}) => this.add(op, args, attrs, e.span, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
     if (FORBIDDEN.has(e.fn)) {
@@ -533,7 +502,7 @@ class Builder {
    * the table of formula functions (ops/functions.ts); `op` is the entry's op (else its name).
    */
   private lowerings: Record<Exclude<LowerKind, 'op'>, (e: Call, scope: Map<string, number>, op: string, mk: Mk) => number> = {
-    random: (e, scope, _op, mk) => {
+    random: (e, scope) => {
       const rng = this.opts.rng;
       if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
       const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
@@ -543,7 +512,7 @@ class Builder {
         t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
         if ((k & 0xffff) === 0) checkDeadline();
       }
-      return mk('const', [], { value: t }, `random#${this.nodes.length}`);
+      return this.constNode(t, e.span);
     },
     generator: (e, scope) => {
       const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
@@ -564,24 +533,24 @@ class Builder {
       const attrs: Attrs = {};
       const dim = e.args.length === 2 ? this.dimArg(e.args[1], scope) : undefined;
       // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
-      if (dim === 2 && this.nodes[a].shape.length === 1) {
+      if (dim === 2 && this.w.node(a).shape.length === 1) {
         throw new AgError(
           'shape',
-          `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`,
+          `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.w.node(a).shape)}: along dimension 2 each entry is alone`,
           {
             span: e.args[1].span,
             hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
           },
         );
       }
-      if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
+      if (dim !== undefined && this.w.node(a).shape.length !== 1) attrs.axis = dim - 1;
       return mk(op, [a], attrs);
     },
     lanes: (e, scope, op, mk) => {
       const n = e.args.length;
       const a = this.expr(e.args[0], scope);
       const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
-      const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
+      const r = nnAxis(this.w.node(a).shape, dim === undefined ? undefined : dim - 1);
       if ('error' in r) {
         throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
           span: n === 2 ? e.args[1].span : e.nameSpan,
@@ -591,10 +560,10 @@ class Builder {
         });
       }
       // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
-      const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
+      const attrs: Attrs = dim !== undefined && this.w.node(a).shape.length === 2 ? { axis: r.axis } : {};
       // softmax(Z) of a matrix and softmax(Z, 2) are the same lanes: one node, printed as first written
-      if (this.nodes[a].shape.length === 2 && r.axis === 1) {
-        const same = this.memo.get(nodeKey(op, [a], dim === undefined ? { axis: 1 } : {})!);
+      if (this.w.node(a).shape.length === 2 && r.axis === 1) {
+        const same = this.w.existing(op, [a], dim === undefined ? { axis: 1 } : {});
         if (same !== undefined) return same;
       }
       return mk(op, [a], attrs);
@@ -602,15 +571,15 @@ class Builder {
     transpose: (e, scope, op, mk) => {
       const a = this.expr(e.args[0], scope);
       // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
-      if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
-      if (this.nodes[a].shape.length === 0) return a;
+      if (this.w.node(a).op === 'transpose') return this.w.node(a).inputs[0];
+      if (this.w.node(a).shape.length === 0) return a;
       return mk(op, [a]);
     },
     outer: (e, scope, _op, mk) => {
       // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
       const [u, v] = e.args.map((x, i) => {
         const id = this.expr(x, scope);
-        const sh = this.nodes[id].shape;
+        const sh = this.w.node(id).shape;
         if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
           throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
             span: x.span,
@@ -629,7 +598,7 @@ class Builder {
     },
     product: (e, scope, _op, mk) => {
       const [a, b] = e.args.map((x) => this.expr(x, scope));
-      const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
+      const tensors = this.w.node(a).shape.length > 0 && this.w.node(b).shape.length > 0;
       if (!tensors) return mk('multiply', [a, b], {});
       try {
         return mk('matmul', [a, b], {});
@@ -640,8 +609,8 @@ class Builder {
     },
     quotient: (e, scope, op, mk) => {
       const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.nodes[b].shape.length > 0 && this.nodes[a].shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.nodes[a].shape)} / ${shapeStr(this.nodes[b].shape)})`, {
+      if (this.w.node(b).shape.length > 0 && this.w.node(a).shape.length > 0) {
+        throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.w.node(a).shape)} / ${shapeStr(this.w.node(b).shape)})`, {
           span: e.nameSpan,
           hint: 'use ./ for elementwise division',
         });
@@ -650,8 +619,8 @@ class Builder {
     },
     power: (e, scope, op, mk) => {
       const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
+      if (this.w.node(a).shape.length > 0 || this.w.node(b).shape.length > 0) {
+        throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.w.node(a).shape)} ^ ${shapeStr(this.w.node(b).shape)})`, {
           span: e.nameSpan,
           hint: 'use .^ for an elementwise power',
         });
@@ -661,8 +630,8 @@ class Builder {
     negate: (e, scope, op, mk) => {
       const args = e.args.map((x) => this.expr(x, scope));
       // a unary minus of a literal is just a negative constant
-      if (this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
-        return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
+      if (this.w.node(args[0]).op === 'const' && this.w.node(args[0]).shape.length === 0 && e.args[0].k === 'num') {
+        return this.constNode(scalar(-this.w.node(args[0]).attrs.value!.data[0]), e.span);
       }
       return mk(op, args, {});
     },
@@ -670,12 +639,12 @@ class Builder {
 
   /** What was probably meant when `a*b` does not fit: a row where a column belongs, or an outer product written as a dot product. */
   private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
-    const [sa, sb] = [this.nodes[a].shape, this.nodes[b].shape];
+    const [sa, sb] = [this.w.node(a).shape, this.w.node(b).shape];
     const [ta, tb] = [this.text(e.args[0]), this.text(e.args[1])];
-    const bt = this.nodes[b];
+    const bt = this.w.node(b);
     // A*v' with v a vector: v' is a row [1,n]
-    if (sa.length === 2 && bt.op === 'transpose' && this.nodes[bt.inputs[0]].shape.length === 1) {
-      const v = this.nodes[bt.inputs[0]].shape[0];
+    if (sa.length === 2 && bt.op === 'transpose' && this.w.node(bt.inputs[0]).shape.length === 1) {
+      const v = this.w.node(bt.inputs[0]).shape[0];
       const inner = e.args[1].k === 'call' && e.args[1].fn === 'transpose' ? this.text(e.args[1].args[0]) : undefined;
       return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
     }
@@ -699,7 +668,7 @@ class Builder {
     const t = generate('zeros', [n]);
     t.data[i - 1] = 1;
     const id = this.constNode(t, e.span);
-    this.nodes[id].label = `onehot(${i},${n})`;
+    this.w.node(id).label = `onehot(${i},${n})`;
     return id;
   }
 
@@ -730,14 +699,14 @@ class Builder {
     const inner = new Map(scope);
     def.params.forEach((p, i) => inner.set(p, args[i]));
     const site: CallSite = { fn: e.fn, params: def.params, args, span: e.span, parent: this.callStack[this.callStack.length - 1]?.site };
-    const before = this.nodes.length;
+    const before = this.w.size;
     this.callStack.push({ name: e.fn, span: e.nameSpan, site });
     // the body takes the call's place: its root is at the call's level
     this.depth--;
     try {
       const id = this.expr(def.body, inner);
       // the call's value is named after the call (an outer call, finishing later, wins)
-      const root = this.nodes[id];
+      const root = this.w.node(id);
       if (id >= before || (root.call && inside(root.call, site))) root.callRoot = site;
       return id;
     } finally {
@@ -775,9 +744,9 @@ class Builder {
         if (e.name === 'end' && end !== undefined) return end;
         const bound = scope.get(e.name);
         if (bound !== undefined) {
-          const node = this.nodes[bound];
+          const node = this.w.node(bound);
           if (node.op === 'const' && node.size === 1) return node.attrs.value!.data[0];
-          if (node.op === 'input' && node.size === 1) return this.indexVar(this.inputs.find((i) => i.node === bound)!.name, e.span);
+          if (node.op === 'input' && node.size === 1) return this.indexVar(this.w.variables.find((i) => i.node === bound)!.name, e.span);
           throw new AgError('index', `${e.name} is computed from the variables; an index must be a number or a given integer`, { span: e.span });
         }
         if (e.name in CONSTANTS) return CONSTANTS[e.name];
@@ -801,7 +770,7 @@ class Builder {
     const v = this.values[name];
     if (!v) throw new AgError('missing-value', `no value for the index variable ${name}`, { span, hint: `give one with --at ${name}=...` });
     if (v.shape.length !== 0) throw new AgError('index', `${name} is used as an index, so it must be a scalar, not ${shapeStr(v.shape)}`, { span });
-    if (this.inputs.some((i) => i.name === name)) {
+    if (this.w.variables.some((i) => i.name === name)) {
       throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
     }
     this.indexVars.add(name);
@@ -816,7 +785,7 @@ class Builder {
 
   private index(e: Extract<Expr, { k: 'index' }>, scope: Map<string, number>): number {
     const obj = this.expr(e.obj, scope);
-    const shape = this.nodes[obj].shape;
+    const shape = this.w.node(obj).shape;
     if (e.dims.length !== shape.length) {
       throw new AgError(
         'index',
@@ -854,22 +823,6 @@ class Builder {
     if (idx.length === 0) throw new AgError('index', `the range ${start}:${stop} is empty`, { span: d.span });
     return { idx, keep: true };
   }
-}
-
-/**
- * Keep only the nodes the output depends on (a named step nobody uses is not part of
- * the graph), renumbered in the same topological order, with a packed arena. Every
- * variable stays: one the output does not depend on (used only in an unused step, or
- * passed for a parameter its function never reads) is reported with gradient 0, not dropped.
- */
-function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
-  const { nodes, ids: newId, arenaSize } = compact(tape.nodes, [tape.output, ...roots, ...tape.inputs.map((i) => i.node)]);
-  const inputs = tape.inputs.map((i) => ({ ...i, node: newId[i.node] }));
-  // call sites are shared by the nodes of one expansion: renumber each once
-  const sites = new Set<CallSite>();
-  for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
-  for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
-  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize }, newId };
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */

@@ -113,8 +113,8 @@ function attrKey(v: unknown, maxEntries: number): string | undefined | null {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean') return String(v);
   if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    if ((v as ArrayLike<unknown>).length > maxEntries) return null;
     const items = Array.from(v as ArrayLike<unknown>);
-    if (items.length > maxEntries) return null;
     const keys = items.map((x) => attrKey(x, maxEntries));
     return keys.some((k) => k === null || k === undefined) ? null : `[${keys.join(',')}]`;
   }
