@@ -199,6 +199,10 @@ export class TapeWriter implements GraphOps {
   /** A node of op `name` (any op of the table): shared when written before, else shaped by the op and written at `site`. */
   op(name: string, inputs: GraphNode[], attrs: Attrs = {}, site?: NodeSite): GraphNode {
     const def = getOp(name);
+    const key = this.key(name, inputs, attrs);
+    // without identities a node written before is the answer, its shape known
+    const known = this.simplify || key === null ? undefined : this.memo.get(key);
+    if (known !== undefined) return known;
     const out = outputShape(
       name,
       inputs.map((i) => this.nodes[i].shape),
@@ -212,7 +216,6 @@ export class TapeWriter implements GraphOps {
     const { shape } = out;
     const folded = this.simplify ? this.fold(name, inputs, attrs, shape) : undefined;
     if (folded !== undefined) return folded;
-    const key = this.key(name, inputs, attrs);
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
     let id: number;

@@ -178,7 +178,7 @@ class Builder {
 
   /** Where a node is written: its span, the caret of a shape error, the inline expansion being built. */
   private site(span: Span | undefined, where?: { caret: Span; symbol?: string }): NodeSite {
-    return { span, ...where, call: this.callStack[this.callStack.length - 1]?.site };
+    return { span, caret: where?.caret, symbol: where?.symbol, call: this.callStack[this.callStack.length - 1]?.site };
   }
 
   /** A node about to be written: --max-nodes, then its entries and memory (see reserve), the deadline. */

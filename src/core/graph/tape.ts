@@ -113,10 +113,15 @@ function attrKey(v: unknown, maxEntries: number): string | undefined | null {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean') return String(v);
   if (ArrayBuffer.isView(v) || Array.isArray(v)) {
-    if ((v as ArrayLike<unknown>).length > maxEntries) return null;
-    const items = Array.from(v as ArrayLike<unknown>);
-    const keys = items.map((x) => attrKey(x, maxEntries));
-    return keys.some((k) => k === null || k === undefined) ? null : `[${keys.join(',')}]`;
+    const items = v as ArrayLike<unknown>;
+    if (items.length > maxEntries) return null;
+    let s = '[';
+    for (let i = 0; i < items.length; i++) {
+      const k = attrKey(items[i], maxEntries);
+      if (k === null || k === undefined) return null;
+      s += i ? `,${k}` : k;
+    }
+    return `${s}]`;
   }
   if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
     const o = v as Record<string, unknown>;
