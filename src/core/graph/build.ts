@@ -10,13 +10,12 @@ import {
   RUN_ARENA_COPIES,
   type Limits,
 } from '../limits.js';
-import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
-import { nnAxis } from '../ops/nn.js';
+import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerContext } from '../ops/index.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
 import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
-import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
+import { scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
 import { TapeWriter, type NodeSite } from './append.js';
@@ -488,195 +487,36 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
     const op = fn.op ?? e.fn;
-    if (fn.lower === 'op')
+    if (!fn.lower)
       return mk(
         op,
         e.args.map((x) => this.expr(x, scope)),
         {},
       );
-    return this.lowerings[fn.lower](e, scope, op, mk);
+    return fn.lower(this.lowering(e, op, scope, mk));
   }
 
-  /**
-   * The functions that read constants, shapes or choose an op, one lowering per kind of
-   * the table of formula functions (ops/functions.ts); `op` is the entry's op (else its name).
-   */
-  private lowerings: Record<Exclude<LowerKind, 'op'>, (e: Call, scope: Map<string, number>, op: string, mk: Mk) => number> = {
-    random: (e, scope) => {
-      const rng = this.opts.rng;
-      if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
-      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-      const t = generate('zeros', dims);
-      for (let k = 0; k < t.data.length; k++) {
-        t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
-        if ((k & 0xffff) === 0) checkDeadline();
-      }
-      return this.constNode(t, e.span);
-    },
-    generator: (e, scope) => {
-      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-      // sizes are checked before anything is allocated: zeros(1e300) is an error, not an attempt
-      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-      return this.constNode(generate(e.fn, dims), e.span);
-    },
-    norm: (e, scope, op, mk) => {
-      const attrs: Attrs = {};
-      // the 2-norm is the default: norm(v) and norm(v, 2) are one node
-      const ord = e.args.length === 2 ? this.normOrder(e.args[1]) : 2;
-      if (ord !== 2) attrs.ord = ord;
-      const a = this.expr(e.args[0], scope);
-      return mk(op, [a], attrs);
-    },
-    reduction: (e, scope, op, mk) => {
-      const a = this.expr(e.args[0], scope);
-      const attrs: Attrs = {};
-      const dim = e.args.length === 2 ? this.dimArg(e.args[1], scope) : undefined;
-      // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
-      if (dim === 2 && this.w.node(a).shape.length === 1) {
-        throw new AgError(
-          'shape',
-          `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.w.node(a).shape)}: along dimension 2 each entry is alone`,
-          {
-            span: e.args[1].span,
-            hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
-          },
-        );
-      }
-      if (dim !== undefined && this.w.node(a).shape.length !== 1) attrs.axis = dim - 1;
-      return mk(op, [a], attrs);
-    },
-    lanes: (e, scope, op, mk) => {
-      const n = e.args.length;
-      const a = this.expr(e.args[0], scope);
-      const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
-      const r = nnAxis(this.w.node(a).shape, dim === undefined ? undefined : dim - 1);
-      if ('error' in r) {
-        throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
-          span: n === 2 ? e.args[1].span : e.nameSpan,
-          hint: r.fix
-            ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}`
-            : undefined,
-        });
-      }
-      // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
-      const attrs: Attrs = dim !== undefined && this.w.node(a).shape.length === 2 ? { axis: r.axis } : {};
-      // softmax(Z) of a matrix and softmax(Z, 2) are the same lanes: one node, printed as first written
-      if (this.w.node(a).shape.length === 2 && r.axis === 1) {
-        const same = this.w.existing(op, [a], dim === undefined ? { axis: 1 } : {});
-        if (same !== undefined) return same;
-      }
-      return mk(op, [a], attrs);
-    },
-    transpose: (e, scope, op, mk) => {
-      const a = this.expr(e.args[0], scope);
-      // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
-      if (this.w.node(a).op === 'transpose') return this.w.node(a).inputs[0];
-      if (this.w.node(a).shape.length === 0) return a;
-      return mk(op, [a]);
-    },
-    outer: (e, scope, _op, mk) => {
-      // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
-      const [u, v] = e.args.map((x, i) => {
-        const id = this.expr(x, scope);
-        const sh = this.w.node(id).shape;
-        if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
-          throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
-            span: x.span,
-            hint: i === 1 && sh.length === 2 && sh[0] === 1 ? `${this.text(x)} is already a row: write ${this.text(e.args[0])}*${this.text(x)}` : undefined,
-          });
-        }
+  /** What the table's lowering of call e sees (ops/functions.ts LowerContext). */
+  private lowering(e: Call, op: string, scope: Map<string, number>, mk: Mk): LowerContext {
+    const built: number[] = [];
+    return {
+      call: e,
+      op,
+      arg: (i) => (built[i] ??= this.expr(e.args[i], scope)),
+      int: (i, what) => this.intArg(e.args[i], scope, what),
+      number: (x) => this.constValue(x, new Map()),
+      node: (id) => this.w.node(id),
+      write: (o, inputs, attrs = {}, at) => (at ? this.add(o, inputs, attrs, at.span) : mk(o, inputs, attrs)),
+      existing: (o, inputs, attrs) => this.w.existing(o, inputs, attrs),
+      constant: (t, label) => {
+        const id = this.constNode(t, e.span);
+        if (label !== undefined) this.w.node(id).label = label;
         return id;
-      });
-      return mk('matmul', [u, this.add('transpose', [v], {}, e.args[1].span)]);
-    },
-    onehot: (e, scope) => this.onehot(e, scope),
-    extremum: (e, scope, op, mk) => {
-      const args = e.args.map((a) => this.expr(a, scope));
-      // one op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k
-      return mk(e.args.length === 1 ? `${op}All` : op, args, {});
-    },
-    product: (e, scope, _op, mk) => {
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      const tensors = this.w.node(a).shape.length > 0 && this.w.node(b).shape.length > 0;
-      if (!tensors) return mk('multiply', [a, b], {});
-      try {
-        return mk('matmul', [a, b], {});
-      } catch (err) {
-        const hint = err instanceof AgError && err.code === 'shape' ? this.productHint(e, a, b) : undefined;
-        throw hint ? new AgError('shape', (err as AgError).message, { span: (err as AgError).span, hint }) : err;
-      }
-    },
-    quotient: (e, scope, op, mk) => {
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.w.node(b).shape.length > 0 && this.w.node(a).shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.w.node(a).shape)} / ${shapeStr(this.w.node(b).shape)})`, {
-          span: e.nameSpan,
-          hint: 'use ./ for elementwise division',
-        });
-      }
-      return mk(op, [a, b], {});
-    },
-    power: (e, scope, op, mk) => {
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.w.node(a).shape.length > 0 || this.w.node(b).shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.w.node(a).shape)} ^ ${shapeStr(this.w.node(b).shape)})`, {
-          span: e.nameSpan,
-          hint: 'use .^ for an elementwise power',
-        });
-      }
-      return mk(op, [a, b], {});
-    },
-    negate: (e, scope, op, mk) => {
-      const args = e.args.map((x) => this.expr(x, scope));
-      // a unary minus of a literal is just a negative constant
-      if (this.w.node(args[0]).op === 'const' && this.w.node(args[0]).shape.length === 0 && e.args[0].k === 'num') {
-        return this.constNode(scalar(-this.w.node(args[0]).attrs.value!.data[0]), e.span);
-      }
-      return mk(op, args, {});
-    },
-  };
-
-  /** What was probably meant when `a*b` does not fit: a row where a column belongs, or an outer product written as a dot product. */
-  private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
-    const [sa, sb] = [this.w.node(a).shape, this.w.node(b).shape];
-    const [ta, tb] = [this.text(e.args[0]), this.text(e.args[1])];
-    const bt = this.w.node(b);
-    // A*v' with v a vector: v' is a row [1,n]
-    if (sa.length === 2 && bt.op === 'transpose' && this.w.node(bt.inputs[0]).shape.length === 1) {
-      const v = this.w.node(bt.inputs[0]).shape[0];
-      const inner = e.args[1].k === 'call' && e.args[1].fn === 'transpose' ? this.text(e.args[1].args[0]) : undefined;
-      return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
-    }
-    if (sa.length === 1 && sb.length === 1) return `between two vectors * is the dot product; for the outer product write ${ta}*${tb}' or outer(${ta}, ${tb})`;
-    // a column times a vector: the vector is a column too
-    if (sa.length === 2 && sa[1] === 1 && sb.length === 1) return `${tb} is a column; for the outer product write ${ta}*${tb}'`;
-    return undefined;
-  }
-
-  /** onehot(i, n): the column [n] with a 1 at entry i (1-based), a constant; i may be a given integer like y. */
-  private onehot(e: Call, scope: Map<string, number>): number {
-    const n = this.intArg(e.args[1], scope, 'the length of a one-hot vector');
-    if (n < 1) throw new AgError('index', `the length of a one-hot vector must be at least 1, not ${n}`, { span: e.args[1].span });
-    // entries and memory checked before the vector is made, like every constant
-    this.reserve('onehot', [n], true, e.args[1].span);
-    const i = this.intArg(e.args[0], scope, 'a one-hot index');
-    if (i < 1 || i > n) {
-      const named = this.text(e.args[0]).trim() === String(i) ? '' : `${this.text(e.args[0])} = `;
-      throw new AgError('index', `${this.text(e)}: the one-hot index ${named}${i} is out of range (1 to ${n}; indices are 1-based)`, { span: e.args[0].span });
-    }
-    const t = generate('zeros', [n]);
-    t.data[i - 1] = 1;
-    const id = this.constNode(t, e.span);
-    this.w.node(id).label = `onehot(${i},${n})`;
-    return id;
-  }
-
-  /** A dimension argument: 1 (down the columns) or 2 (along the rows). */
-  private dimArg(x: Expr, scope: Map<string, number>): 1 | 2 {
-    const dim = this.intArg(x, scope, 'a dimension');
-    if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: x.span });
-    return dim;
+      },
+      reserve: (shape, span = e.span) => void this.reserve(e.fn, shape, true, span),
+      text: (x) => this.text(x),
+      rng: this.opts.rng,
+    };
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
@@ -717,16 +557,6 @@ class Builder {
 
   private text(e: { span: Span }): string {
     return this.program.source.slice(e.span.start, e.span.end);
-  }
-
-  private normOrder(e: Expr): number | 'fro' {
-    if (e.k === 'str') {
-      if (e.v === 'fro') return 'fro';
-      throw new AgError('unsupported', `unknown norm kind "${e.v}"`, { span: e.span, hint: 'use "fro", 1, 2 or Infinity' });
-    }
-    const v = e.k === 'sym' && (e.name === 'Infinity' || e.name === 'inf') ? Infinity : this.constValue(e, new Map());
-    if (v === 1 || v === 2 || v === Infinity) return v;
-    throw new AgError('unsupported', `norm order ${v} is not supported`, { span: e.span, hint: 'use 1, 2, Infinity or "fro"' });
   }
 
   // ----- index expressions: evaluated now, to integers -----
@@ -841,22 +671,4 @@ function formatConst(v: number): string {
   if (v === Math.PI) return 'pi';
   if (v === Math.E) return 'e';
   return String(Number(v.toPrecision(12)));
-}
-
-/** The shape zeros/ones/eye/randn/rand(dims) makes (sizes checked to be positive). */
-export function generatorShape(fn: string, dims: number[]): number[] {
-  for (const d of dims) if (!(d >= 1)) throw new AgError('bad-value', `${fn}: sizes must be positive, not ${d}`);
-  return fn === 'eye' && dims.length === 1 ? [dims[0], dims[0]] : dims;
-}
-
-/** zeros/ones/eye(m[, n]), as in mathjs (one size is a vector; eye(n) is n×n). Callers check the size against the limits first. */
-export function generate(fn: string, dims: number[]): Tensor {
-  const shape = generatorShape(fn, dims);
-  const data = new Float64Array(sizeOf(shape));
-  if (fn === 'ones') data.fill(1);
-  if (fn === 'eye') {
-    const [m, n] = shape;
-    for (let i = 0; i < Math.min(m, n); i++) data[i * n + i] = 1;
-  }
-  return { shape: shape.length ? shape : SCALAR, data };
 }
