@@ -10,11 +10,11 @@ import {
   RUN_ARENA_COPIES,
   type Limits,
 } from '../limits.js';
-import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerContext } from '../ops/index.js';
+import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerContext } from '../ops/index.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
-import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
+import { CONSTANTS } from '../parse/parse.js';
 import { scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
@@ -76,22 +76,6 @@ export interface BuildOptions {
   /** named steps whose nodes are kept (and reported by `buildSteps`) even where the output does not use them */
   keep?: string[];
 }
-
-/** mathjs functions that run code, change the instance or take callbacks: never callable from a formula. */
-const FORBIDDEN = new Set([
-  ...MATHJS_CODE_FUNCTIONS,
-  'typed',
-  'chain',
-  'help',
-  'resolve',
-  'rationalize',
-  'leafCount',
-  'symbolicEqual',
-  'map',
-  'forEach',
-  'filter',
-  'apply',
-]);
 
 type Call = Extract<Expr, { k: 'call' }>;
 /** A node of a call: the op, its inputs and attributes */
@@ -466,7 +450,7 @@ class Builder {
     const mk: Mk = (op, args, attrs = {}) => this.add(op, args, attrs, e.span, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
-    if (FORBIDDEN.has(e.fn)) {
+    if (FORBIDDEN_FUNCTIONS.has(e.fn)) {
       throw new AgError('unsupported', `${e.fn}(...) is not allowed in a formula`, {
         span: e.nameSpan,
         hint: 'formulas are differentiated, never evaluated as code',
@@ -504,7 +488,7 @@ class Builder {
       op,
       arg: (i) => (built[i] ??= this.expr(e.args[i], scope)),
       int: (i, what) => this.intArg(e.args[i], scope, what),
-      number: (x) => this.constValue(x, new Map()),
+      number: (x) => this.constValue(x as Expr, new Map()),
       node: (id) => this.w.node(id),
       write: (o, inputs, attrs = {}, at) => (at ? this.add(o, inputs, attrs, at.span) : mk(o, inputs, attrs)),
       existing: (o, inputs, attrs) => this.w.existing(o, inputs, attrs),

@@ -1,6 +1,5 @@
-import { AgError } from '../errors.js';
+import { AgError, type Span } from '../errors.js';
 import { checkDeadline } from '../limits.js';
-import type { Expr } from '../parse/ast.js';
 import type { Rng } from '../random.js';
 import { SCALAR, scalar, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { ELEMENTWISE } from './elementwise.js';
@@ -10,7 +9,31 @@ import { REDUCE } from './reduce.js';
 import { STRUCTURE } from './structure.js';
 import type { Attrs } from './types.js';
 
-type Call = Extract<Expr, { k: 'call' }>;
+/**
+ * A formula's expression as a lowering reads it: its kind, where it is written, and the
+ * fields of the kinds a lowering looks at (parse/ast.ts `Expr` fits it; the table does not
+ * import the parser, which reads this table's names).
+ */
+export interface ArgExpr {
+  k: string;
+  span: Span;
+  /** a number's or a string's value */
+  v?: number | string;
+  /** a symbol's name */
+  name?: string;
+  /** a call's function and arguments */
+  fn?: string;
+  args?: ArgExpr[];
+}
+
+/** A call of a formula function. */
+export interface Call {
+  fn: string;
+  args: ArgExpr[];
+  span: Span;
+  /** the function's name or the operator, where errors point */
+  nameSpan: Span;
+}
 
 /** A node as a lowering reads it. */
 export interface LoweredNode {
@@ -33,18 +56,18 @@ export interface LowerContext {
   /** argument i read now as an integer (a size, an index: a given scalar becomes an index variable) */
   int(i: number, what: string): number;
   /** expression e read now as a number, from literals, constants and given scalars (a norm order) */
-  number(e: Expr): number;
+  number(e: ArgExpr): number;
   node(id: number): LoweredNode;
   /** a node of this call; an op that refuses the shapes is an error at the call's operator (`at`: a node for a part of the call, written there) */
-  write(op: string, inputs: number[], attrs?: Attrs, at?: { span: Call['span'] }): number;
+  write(op: string, inputs: number[], attrs?: Attrs, at?: { span: Span }): number;
   /** the node already written for this op, inputs and attributes, if any */
   existing(op: string, inputs: number[], attrs: Attrs): number | undefined;
   /** a constant made by this call */
   constant(t: Tensor, label?: string): number;
   /** refuse a tensor of `shape` made by this call before it is allocated (--max-entries, --max-memory) */
-  reserve(shape: Shape, span?: Call['span']): void;
+  reserve(shape: Shape, span?: Span): void;
   /** the source text of an expression */
-  text(e: { span: Call['span'] }): string;
+  text(e: { span: Span }): string;
   /** the run's generator (value expressions only) */
   rng?: Rng;
 }
@@ -119,7 +142,8 @@ function productHint(c: LowerContext, a: number, b: number): string | undefined 
   // A*v' with v a vector: v' is a row [1,n]
   if (sa.length === 2 && bt.op === 'transpose' && c.node(bt.inputs[0]).shape.length === 1) {
     const v = c.node(bt.inputs[0]).shape[0];
-    const inner = e.args[1].k === 'call' && e.args[1].fn === 'transpose' ? c.text(e.args[1].args[0]) : undefined;
+    const arg = e.args[1];
+    const inner = arg.k === 'call' && arg.fn === 'transpose' && arg.args ? c.text(arg.args[0]) : undefined;
     return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
   }
   if (sa.length === 1 && sb.length === 1) return `between two vectors * is the dot product; for the outer product write ${ta}*${tb}' or outer(${ta}, ${tb})`;
@@ -232,7 +256,7 @@ const lowerNorm: Lower = (c) => {
   return c.write(c.op, [c.arg(0)], attrs);
 };
 
-function normOrder(c: LowerContext, e: Expr): number | 'fro' {
+function normOrder(c: LowerContext, e: ArgExpr): number | 'fro' {
   if (e.k === 'str') {
     if (e.v === 'fro') return 'fro';
     throw new AgError('unsupported', `unknown norm kind "${e.v}"`, { span: e.span, hint: 'use "fro", 1, 2 or Infinity' });
@@ -419,3 +443,25 @@ export const FORMULA_FUNCTIONS: ReadonlyMap<string, FormulaFunction> = new Map(
 
 /** How each op prints back as formula text, from the table (ops absent print as `op(a, b, …)`). */
 export const PRINTERS: ReadonlyMap<string, Printer> = new Map([...FORMULA_FUNCTIONS.values()].flatMap((f) => Object.entries(f.print ?? {})));
+
+/** Other names for functions, as lectures write them (`ln(x)` is `log(x)`); the parser renames them. */
+export const ALIASES: Readonly<Record<string, string>> = { ln: 'log' };
+
+/** mathjs functions that run code or change the instance: no formula may call or assign to them. */
+export const MATHJS_CODE_FUNCTIONS = ['import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config'] as const;
+
+/** mathjs functions that run code, change the instance or take callbacks: never callable from a formula. */
+export const FORBIDDEN_FUNCTIONS: ReadonlySet<string> = new Set([
+  ...MATHJS_CODE_FUNCTIONS,
+  'typed',
+  'chain',
+  'help',
+  'resolve',
+  'rationalize',
+  'leafCount',
+  'symbolicEqual',
+  'map',
+  'forEach',
+  'filter',
+  'apply',
+]);
