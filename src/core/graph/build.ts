@@ -10,7 +10,7 @@ import {
   RUN_ARENA_COPIES,
   type Limits,
 } from '../limits.js';
-import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerContext } from '../ops/index.js';
+import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, getOp, isFunctionName, type LowerContext } from '../ops/index.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
@@ -415,7 +415,7 @@ class Builder {
       return this.constNode(scalar(v), span);
     }
     if (this.values[name] === undefined) {
-      if (FUNCTIONS.has(name) || this.defs.has(name)) {
+      if (isFunctionName(name) || this.defs.has(name)) {
         throw new AgError('unknown-variable', `${name} is a function; call it with arguments, like ${name}(x)`, { span });
       }
       // `5 cm` is a unit to mathjs; here it would be 5 times a variable cm

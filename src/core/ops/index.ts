@@ -18,9 +18,7 @@ export function getOp(name: string): OpDef {
   return op;
 }
 
-/** Function names a formula may call, with the arities they take (read off the table of formula functions). */
-export const FUNCTIONS: ReadonlyMap<string, readonly [number, number]> = new Map([...FORMULA_FUNCTIONS].map(([name, f]) => [name, f.arity]));
-
+/** Whether a formula may call `name` (an entry of the table of formula functions). */
 export function isFunctionName(name: string): boolean {
-  return FUNCTIONS.has(name);
+  return FORMULA_FUNCTIONS.has(name);
 }

@@ -1,4 +1,4 @@
-import { FUNCTIONS } from '../ops/index.js';
+import { isFunctionName } from '../ops/index.js';
 import type { Expr, Program } from './ast.js';
 import { CONSTANTS } from './parse.js';
 
@@ -8,7 +8,7 @@ export function freeVariables(program: Program): { variables: string[]; indexNam
   const indexNames: string[] = [];
   const bound = new Set<string>();
   const add = (list: string[], name: string, local: Set<string>) => {
-    if (bound.has(name) || local.has(name) || name in CONSTANTS || FUNCTIONS.has(name) || name === 'end') return;
+    if (bound.has(name) || local.has(name) || name in CONSTANTS || isFunctionName(name) || name === 'end') return;
     if (!list.includes(name)) list.push(name);
   };
   // an explicit stack, in reading order: a long chain x + x + … + x is deeper than the call stack
