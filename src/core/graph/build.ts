@@ -270,6 +270,8 @@ class Builder {
       // variables we do not differentiate become constants of the tape
       for (const inp of variables.filter((i) => !wrt.includes(i.name))) this.w.holdFixed(inp.name, this.values[inp.name]);
     }
+    // only what the output and the kept steps need remains (a named step nobody uses is not part of
+    // the graph); every variable stays, one the output does not use reported with gradient 0
     const { tape, ids } = this.w.finish(output, roots, {
       indexVars: [...this.indexVars],
       ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
