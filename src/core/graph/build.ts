@@ -11,6 +11,7 @@ import {
   type Limits,
 } from '../limits.js';
 import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, getOp, isFunctionName, type LowerContext } from '../ops/index.js';
+import type { ArgExpr } from '../ops/functions.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
 import { freeVariables } from '../parse/free.js';
@@ -19,7 +20,7 @@ import { scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
 import { TapeWriter, type NodeSite } from './append.js';
-import type { CallSite, Tape, UnusedParam } from './tape.js';
+import type { CallSite, Tape, TapeNode, UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -78,8 +79,6 @@ export interface BuildOptions {
 }
 
 type Call = Extract<Expr, { k: 'call' }>;
-/** A node of a call: the op, its inputs and attributes */
-type Mk = (op: string, args: number[], attrs?: Attrs) => number;
 
 interface Def {
   params: string[];
@@ -120,7 +119,7 @@ export function buildSteps(program: Program, values: Record<string, Tensor>, opt
  * every node written is a node of the picture.
  */
 class Builder {
-  private w: TapeWriter;
+  w: TapeWriter;
   private unusedParams: UnusedParam[] = [];
   private indexVars = new Set<string>();
   private defs = new Map<string, Def>();
@@ -139,7 +138,7 @@ class Builder {
   constructor(
     private program: Program,
     private values: Record<string, Tensor>,
-    private opts: BuildOptions,
+    readonly opts: BuildOptions,
   ) {
     this.limits = limitsFrom(opts.limits);
     this.plan = opts.plan ?? GRAD_PLAN;
@@ -159,9 +158,17 @@ class Builder {
     );
   }
 
+  /** the site of the node being written (one object, refilled: the writer reads it only while writing) */
+  private at: NodeSite = {};
+
   /** Where a node is written: its span, the caret of a shape error, the inline expansion being built. */
   private site(span: Span | undefined, where?: { caret: Span; symbol?: string }): NodeSite {
-    return { span, caret: where?.caret, symbol: where?.symbol, call: this.callStack[this.callStack.length - 1]?.site };
+    const at = this.at;
+    at.span = span;
+    at.caret = where?.caret;
+    at.symbol = where?.symbol;
+    at.call = this.callStack[this.callStack.length - 1]?.site;
+    return at;
   }
 
   /** A node about to be written: --max-nodes, then its entries and memory (see reserve), the deadline. */
@@ -203,7 +210,7 @@ class Builder {
    * --max-memory with everything the run would hold (see MemoryPlan). `constant`: the
    * node keeps its data besides the arena.
    */
-  private reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: readonly number[] = []): number {
+  reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: readonly number[] = []): number {
     let size: number;
     try {
       size = checkEntries(what, shape, this.limits);
@@ -296,11 +303,11 @@ class Builder {
 
   // ----- nodes -----
 
-  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, where?: { caret: Span; symbol?: string }): number {
+  add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, where?: { caret: Span; symbol?: string }): number {
     return this.w.op(op, inputs, attrs, this.site(span, where));
   }
 
-  private constNode(t: Tensor, span?: Span): number {
+  constNode(t: Tensor, span?: Span): number {
     const id = this.w.constant(t, this.site(span));
     this.w.node(id).label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
     return id;
@@ -337,7 +344,7 @@ class Builder {
   /** left operands of binary operators: not a level (as treeDepth counts; long chains are built in a loop) */
   private leftOperands = new WeakSet<Expr>();
 
-  private expr(e: Expr, scope: Map<string, number>): number {
+  expr(e: Expr, scope: Map<string, number>): number {
     // down the left spine at once: a long chain is built in a loop that does not come back here
     for (let x = e; x.k === 'call' && x.op !== undefined && x.args.length === 2 && !this.leftOperands.has(x.args[0]); x = x.args[0])
       this.leftOperands.add(x.args[0]);
@@ -448,8 +455,6 @@ class Builder {
 
   private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
     // shape errors point at the operator (or the function name) and show both shapes around its symbol
-    const where = { caret: e.nameSpan, symbol: e.op };
-    const mk: Mk = (op, args, attrs = {}) => this.add(op, args, attrs, e.span, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
     if (FORBIDDEN_FUNCTIONS.has(e.fn)) {
@@ -473,36 +478,8 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
     const op = fn.op ?? e.fn;
-    if (!fn.lower)
-      return mk(
-        op,
-        e.args.map((x) => this.expr(x, scope)),
-        {},
-      );
-    return fn.lower(this.lowering(e, op, scope, mk));
-  }
-
-  /** What the table's lowering of call e sees (ops/functions.ts LowerContext). */
-  private lowering(e: Call, op: string, scope: Map<string, number>, mk: Mk): LowerContext {
-    const built: number[] = [];
-    return {
-      call: e,
-      op,
-      arg: (i) => (built[i] ??= this.expr(e.args[i], scope)),
-      int: (i, what) => this.intArg(e.args[i], scope, what),
-      number: (x) => this.constValue(x as Expr, new Map()),
-      node: (id) => this.w.node(id),
-      write: (o, inputs, attrs = {}, at) => (at ? this.add(o, inputs, attrs, at.span) : mk(o, inputs, attrs)),
-      existing: (o, inputs, attrs) => this.w.existing(o, inputs, attrs),
-      constant: (t, label) => {
-        const id = this.constNode(t, e.span);
-        if (label !== undefined) this.w.node(id).label = label;
-        return id;
-      },
-      reserve: (shape, span = e.span) => void this.reserve(e.fn, shape, true, span),
-      text: (x) => this.text(x),
-      rng: this.opts.rng,
-    };
+    const c = new CallLowering(this, e, op, scope);
+    return fn.lower ? fn.lower(c) : c.write(op, e.args.map((_, i) => c.arg(i)));
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
@@ -541,7 +518,7 @@ class Builder {
     }
   }
 
-  private text(e: { span: Span }): string {
+  text(e: { span: Span }): string {
     return this.program.source.slice(e.span.start, e.span.end);
   }
 
@@ -551,7 +528,7 @@ class Builder {
    * The value of an index or size expression. It may use numbers, constants and
    * scalar variables (which then become index variables, not differentiated).
    */
-  private constValue(e: Expr, scope: Map<string, number>, end?: number): number {
+  constValue(e: Expr, scope: Map<string, number>, end?: number): number {
     this.step(e.span);
     switch (e.k) {
       case 'num':
@@ -593,7 +570,7 @@ class Builder {
     return v.data[0];
   }
 
-  private intArg(e: Expr, scope: Map<string, number>, what: string, end?: number): number {
+  intArg(e: Expr, scope: Map<string, number>, what: string, end?: number): number {
     const v = this.constValue(e, scope, end);
     if (!Number.isInteger(v)) throw new AgError('index', `${what} must be an integer, not ${v}`, { span: e.span });
     return v;
@@ -638,6 +615,64 @@ class Builder {
     for (let v = start; step > 0 ? v <= stop : v >= stop; v += step) idx.push(check(v, d.span));
     if (idx.length === 0) throw new AgError('index', `the range ${start}:${stop} is empty`, { span: d.span });
     return { idx, keep: true };
+  }
+}
+
+/** What the table's lowering of one call sees (ops/functions.ts LowerContext): the call, its arguments built once, the builder's writer. */
+class CallLowering implements LowerContext {
+  private built: number[] = [];
+  /** shape errors point at the operator (or the function name) and show both shapes around its symbol */
+  private where: { caret: Span; symbol?: string };
+
+  constructor(
+    private b: Builder,
+    readonly call: Call,
+    readonly op: string,
+    private scope: Map<string, number>,
+  ) {
+    this.where = { caret: call.nameSpan, symbol: call.op };
+  }
+
+  get rng(): Rng | undefined {
+    return this.b.opts.rng;
+  }
+
+  arg(i: number): number {
+    return (this.built[i] ??= this.b.expr(this.call.args[i], this.scope));
+  }
+
+  int(i: number, what: string): number {
+    return this.b.intArg(this.call.args[i], this.scope, what);
+  }
+
+  number(x: ArgExpr): number {
+    return this.b.constValue(x as Expr, new Map());
+  }
+
+  node(id: number): TapeNode {
+    return this.b.w.node(id);
+  }
+
+  write(op: string, inputs: number[], attrs: Attrs = {}, at?: { span: Span }): number {
+    return at ? this.b.add(op, inputs, attrs, at.span) : this.b.add(op, inputs, attrs, this.call.span, this.where);
+  }
+
+  existing(op: string, inputs: number[], attrs: Attrs): number | undefined {
+    return this.b.w.existing(op, inputs, attrs);
+  }
+
+  constant(t: Tensor, label?: string): number {
+    const id = this.b.constNode(t, this.call.span);
+    if (label !== undefined) this.b.w.node(id).label = label;
+    return id;
+  }
+
+  reserve(shape: readonly number[], span: Span = this.call.span): void {
+    this.b.reserve(this.call.fn, shape, true, span);
+  }
+
+  text(x: { span: Span }): string {
+    return this.b.text(x);
   }
 }
 

@@ -97,6 +97,11 @@ export const SHARE_ENTRIES = 4096;
  */
 export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, maxEntries = SHARE_ENTRIES): string | null {
   if (op === 'input') return null;
+  // the commonest node, a scalar constant, written out as the general rule below would write it
+  const value = attrs.value;
+  if (op === 'const' && value && value.shape.length === 0 && value.data.length === 1 && isTensorOnly(attrs, value)) {
+    return `const(){value={data:[${attrKey(value.data[0], maxEntries)}];shape:[]}}`;
+  }
   const parts: string[] = [];
   for (const name of Object.keys(attrs).sort()) {
     const v = attrKey(attrs[name], maxEntries);
@@ -104,6 +109,15 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, max
     if (v !== undefined) parts.push(`${name}=${v}`);
   }
   return `${op}(${inputs.join(',')})${parts.length ? `{${parts.join(';')}}` : ''}`;
+}
+
+/** attrs is `{ value }` alone, and value a plain `{ shape, data }` with a Float64Array. */
+function isTensorOnly(attrs: Attrs, value: Tensor): boolean {
+  let n = 0;
+  for (const _ in attrs) n++;
+  let m = 0;
+  for (const _ in value) m++;
+  return n === 1 && m === 2 && value.data instanceof Float64Array && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** An attribute value written out (undefined: absent; null: cannot be compared). */
