@@ -24,7 +24,9 @@ describe('node key', () => {
     expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(-0) } })).toBe('const(){value={data:[-0];shape:[]}}');
     expect(nodeKey('const', [], { value: { shape: [1], data: Float64Array.of(2) } })).toBe('const(){value={data:[2];shape:[1]}}');
     expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(2) }, note: 'x' })).toBe('const(){note="x";value={data:[2];shape:[]}}');
-    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(0) } })).not.toBe(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(-0) } }));
+    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(0) } })).not.toBe(
+      nodeKey('const', [], { value: { shape: [], data: Float64Array.of(-0) } }),
+    );
     expect(nodeKey('add', [1, 2], {})).not.toBe(nodeKey('add', [2, 1], {}));
     expect(nodeKey('input', [], {})).toBeNull();
     expect(nodeKey('subset', [1], { gather: new Int32Array(10) }, 9)).toBeNull();

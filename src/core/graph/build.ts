@@ -153,7 +153,9 @@ class Builder {
         countLabels: true,
         admit: (op, shape, inputs, site) => this.admit(op, shape, inputs, site?.span),
         shapeError: (op, inputs, msg, rank, site) =>
-          rank ? new AgError('shape', msg, { span: site?.span }) : this.shapeError(op, inputs, msg, site?.span, site?.caret ? { caret: site.caret, symbol: site.symbol } : undefined),
+          rank
+            ? new AgError('shape', msg, { span: site?.span })
+            : this.shapeError(op, inputs, msg, site?.span, site?.caret ? { caret: site.caret, symbol: site.symbol } : undefined),
       },
     );
   }
@@ -479,7 +481,10 @@ class Builder {
     }
     const op = fn.op ?? e.fn;
     const c = new CallLowering(this, e, op, scope);
-    return fn.lower ? fn.lower(c) : c.write(op, e.args.map((_, i) => c.arg(i)));
+    if (fn.lower) return fn.lower(c);
+    // the regular case: the op, the arguments its inputs
+    const args = e.args.map((_, i) => c.arg(i));
+    return c.write(op, args);
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {

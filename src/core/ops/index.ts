@@ -7,7 +7,16 @@ import { STRUCTURE } from './structure.js';
 import type { OpDef } from './types.js';
 
 export type { Attrs, OpDef } from './types.js';
-export { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, PRINTERS, type FormulaFunction, type Lower, type LowerContext, type PrintedNode, type Printer } from './functions.js';
+export {
+  FORBIDDEN_FUNCTIONS,
+  FORMULA_FUNCTIONS,
+  PRINTERS,
+  type FormulaFunction,
+  type Lower,
+  type LowerContext,
+  type PrintedNode,
+  type Printer,
+} from './functions.js';
 
 /** THE op table: every op, by its name. The native engine implements the same names. */
 export const OPS: ReadonlyMap<string, OpDef> = new Map([...ELEMENTWISE, ...REDUCE, ...LINALG, ...NN, ...STRUCTURE].map((op) => [op.name, op]));

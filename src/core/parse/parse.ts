@@ -53,7 +53,6 @@ export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze(
   }),
 );
 
-
 /** Names no formula may assign to. */
 const RESERVED = new Set([...Object.keys(CONSTANTS), 'NaN', 'true', 'false', 'null', 'undefined', 'i', 'end', ...MATHJS_CODE_FUNCTIONS]);
 
