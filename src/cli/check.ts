@@ -31,7 +31,7 @@ export const describe =
   'gradient checks from case files (YAML/JSON) or one formula: autodiff against finite differences, and against expected values or hand-derived formulas';
 
 export const positionals = {
-  inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json), or one formula to check' },
+  inputs: { type: 'string', array: true, describe: 'case files or folders (*.yaml, *.yml, *.json; - reads one from standard input), or one formula to check' },
 } as const;
 
 export const options = {
@@ -94,9 +94,17 @@ export const builder = builderOf({ positionals, options, examples });
 
 type Args = ArgsOf<typeof positionals, typeof options> & LimitArgs;
 
-/** A positional argument names a case file when it exists or looks like one; otherwise it is a formula. */
-function isCaseFile(p: string): boolean {
-  return /\.(ya?ml|json)$/i.test(p) || (!p.startsWith('@') && p !== '-' && existsSync(p));
+/** The options that apply to a formula on the command line only. */
+const INLINE_ONLY = ['at', 'range', 'expect', 'expectValue', 'wrt'] as const;
+
+/**
+ * A positional argument names a case file when it exists or looks like one; otherwise it is a
+ * formula. `-` is a case file from standard input, or the formula when an option of a formula
+ * (--at, --expect, …) is given.
+ */
+function isCaseFile(p: string, args: Args): boolean {
+  if (p === '-') return !INLINE_ONLY.some((k) => args[k] !== undefined);
+  return /\.(ya?ml|json)$/i.test(p) || (!p.startsWith('@') && existsSync(p));
 }
 
 export async function handler(args: Args): Promise<void> {
@@ -133,15 +141,16 @@ export async function handler(args: Args): Promise<void> {
       throw new AgError('usage', 'name a case file (or folder), or give a formula', {
         hint: 'autograd-cli check cases.yaml, or autograd-cli check "(x+y)*sin(x)" --expect "y=sin(x)"',
       });
-    const paths = inputs.filter(isCaseFile);
-    const formulas = inputs.filter((p) => !isCaseFile(p));
+    const paths = inputs.filter((p) => isCaseFile(p, args));
+    const formulas = inputs.filter((p) => !isCaseFile(p, args));
+    if (inputs.filter((p) => p === '-').length > 1) throw new AgError('usage', 'standard input (-) can be read once');
     if (formulas.length > 1)
       throw new AgError(
         'usage',
         `give one formula at a time (got ${formulas.length}: ${formulas.map((f) => JSON.stringify(f)).join(', ')}); for more, write them to a case file`,
       );
     if (!formulas.length) {
-      const inlineOnly = (['at', 'range', 'expect', 'expectValue', 'wrt'] as const).filter((k) => args[k] !== undefined);
+      const inlineOnly = INLINE_ONLY.filter((k) => args[k] !== undefined);
       if (inlineOnly.length)
         throw new AgError('usage', `--${inlineOnly[0].replace('V', '-v')} applies to a formula on the command line; in a case file, write it in the case`);
     }
@@ -150,7 +159,8 @@ export async function handler(args: Args): Promise<void> {
     const cases: CaseSpec[] = [];
     const fileErrors: FileError[] = [];
     const walkErrors: { file: string; message: string }[] = [];
-    const found = findFiles(paths, walkErrors);
+    // `-`: the case file on standard input, read in its place among the others (a folder of its own: the current one)
+    const found = paths.flatMap((p) => (p === '-' ? [{ file: '-', tree: '.', named: true }] : findFiles([p], walkErrors)));
     for (const w of walkErrors) fileErrors.push({ file: w.file, code: 'io', message: `${w.file}: ${w.message}` });
     // the report never goes over an input: refused before anything runs
     if (args.output) assertNotInput(args.output, [...found.map((f) => f.file), ...inputFiles(formulas, args.at ?? [])]);
@@ -173,7 +183,11 @@ export async function handler(args: Args): Promise<void> {
           ...(e.col !== undefined ? { col: e.col } : {}),
           ...(e.source !== undefined ? { source: e.source } : {}),
           ...(e.span ? { span: e.span } : {}),
-          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.hint
+            ? { hint: e.hint }
+            : file === '-' && e.code !== 'limit' && e.code !== 'io'
+              ? { hint: 'check - reads a case file; a formula from standard input takes --at, --expect or --wrt' }
+              : {}),
         });
       }
     }

@@ -54,16 +54,19 @@ const noColor: ChalkInstance = new Proxy((...text: unknown[]) => (text.length ==
 
 /**
  * chalk for a stream: `--color`/`--no-color` decide when given (the flag wins over the
- * environment); otherwise NO_COLOR, FORCE_COLOR, and whether the stream is a terminal.
+ * environment); otherwise NO_COLOR (when not empty), FORCE_COLOR, and whether the stream is a terminal.
  */
 export function colors(args: CommonArgs, to: Output = 'stdout'): ChalkInstance {
   if (args.color === false) return noColor;
   if (args.color === true) return new Chalk({ level: isTerminal(to) && streamOf(to).hasColors?.(256) ? 2 : 1 });
-  if ('NO_COLOR' in process.env) return noColor;
+  // no-color.org: only a non-empty NO_COLOR turns colour off
+  if (process.env.NO_COLOR) return noColor;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return new Chalk({ level: 1 });
   if (!isTerminal(to)) return noColor;
   const stream = streamOf(to);
-  return stream.hasColors?.() ? new Chalk({ level: stream.hasColors(256) ? 2 : 1 }) : noColor;
+  // Node's hasColors() takes any NO_COLOR, the empty one too, for "no colour": ask it without
+  const env = 'NO_COLOR' in process.env ? { ...process.env, NO_COLOR: undefined } : process.env;
+  return stream.hasColors?.(16, env) ? new Chalk({ level: stream.hasColors(256, env) ? 2 : 1 }) : noColor;
 }
 
 /**
@@ -163,7 +166,9 @@ export const LIMIT_OPTIONS: Readonly<Record<string, { type: 'number'; requiresAr
  */
 export function limitsOf(args: LimitArgs, timeout: 'command' | 'each' = 'command'): Limits {
   const flags: LimitArgs = {};
-  for (const f of LIMIT_FLAGS) flags[f.key] = args[f.key];
+  // yargs names a flag's value by the flag (--max-file-size: maxFileSize), not by the limit's key (maxFileBytes)
+  const given = args as Record<string, number | undefined>;
+  for (const f of LIMIT_FLAGS) flags[f.key] = given[f.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] ?? args[f.key];
   const limits = limitsFromFlags(flags);
   startCommandClock(timeout === 'command' ? limits.timeout : Infinity);
   return limits;

@@ -1,6 +1,17 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { builderOf, type ArgsOf } from './options.js';
-import { BUILD_COMMAND, BUILD_NEEDS, loadNative, type NativeCandidate, type NativeSource } from '../core/engine/native.js';
+import {
+  BUILD_COMMAND,
+  BUILD_NEEDS,
+  libcHere,
+  loadNative,
+  packageRoot,
+  PREBUILD_NAME,
+  type NativeCandidate,
+  type NativeSource,
+} from '../core/engine/native.js';
 import { OPS } from '../core/ops/index.js';
 import { colors, emit, EXIT_OK, JSON_OPTION, jsonOr, run } from './common.js';
 
@@ -29,6 +40,12 @@ export interface DoctorReport {
   addon: string;
   /** every addon the loader looked at, in its order, and why each one not loaded was skipped */
   candidates: NativeCandidate[];
+  /** this machine as the prebuilds are named: linux-x64 */
+  platform: string;
+  /** the C library here: `glibc 2.36`, `not glibc` (Linux without glibc), null elsewhere */
+  libc: string | null;
+  /** every prebuild the package carries, what it needs, and whether it is the one used here */
+  prebuilds: PrebuildReport[];
   blas: string | null;
   /** the CBLAS library file, or why the built-in kernel runs */
   blasFrom: string | null;
@@ -45,6 +62,44 @@ export interface DoctorReport {
   napi: string;
 }
 
+export interface PrebuildReport {
+  /** platform-arch */
+  target: string;
+  path: string;
+  /** the newest glibc it asks for (`glibc 2.17`), null when it asks for none (not Linux) */
+  needs: string | null;
+  /** `loaded`, `not used: <why>`, or `for another machine` */
+  use: string;
+}
+
+/** The newest glibc version a Linux .node asks for, read from its symbol versions (GLIBC_2.17). */
+export function glibcNeeded(path: string): string | null {
+  let newest: number[] | null = null;
+  for (const m of readFileSync(path, 'latin1').matchAll(/GLIBC_(\d+(?:\.\d+)+)/g)) {
+    const v = m[1].split('.').map(Number);
+    if (!newest || compareVersions(v, newest) > 0) newest = v;
+  }
+  return newest ? `glibc ${newest.join('.')}` : null;
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** The package's prebuilds/<platform-arch>/ folders, this machine's first. */
+function prebuildsReport(platform: string, candidates: NativeCandidate[], loaded: string): PrebuildReport[] {
+  const dir = join(packageRoot(), 'prebuilds');
+  const targets = existsSync(dir) ? readdirSync(dir).filter((t) => existsSync(join(dir, t, PREBUILD_NAME))) : [];
+  targets.sort((a, b) => Number(b === platform) - Number(a === platform) || a.localeCompare(b));
+  return targets.map((target) => {
+    const path = join(dir, target, PREBUILD_NAME);
+    const mine = candidates.find((c) => c.source === 'prebuild' && c.path === path);
+    const use = target !== platform ? 'for another machine' : path === loaded ? 'loaded' : `not used: ${mine?.skipped || 'another build was loaded'}`;
+    return { target, path, needs: target.startsWith('linux-') ? glibcNeeded(path) : null, use };
+  });
+}
+
 export function doctorReport(): DoctorReport {
   const s = loadNative({ notice: false });
   const table = [...OPS.keys()];
@@ -57,6 +112,9 @@ export function doctorReport(): DoctorReport {
     source: s.source ?? null,
     addon: s.path,
     candidates: s.candidates,
+    platform: `${process.platform}-${process.arch}`,
+    libc: libcHere(),
+    prebuilds: prebuildsReport(`${process.platform}-${process.arch}`, s.candidates, s.engine ? s.path : ''),
     blas: i?.blas ?? null,
     blasFrom: i?.blasFrom ?? null,
     threads: i?.threads ?? null,
@@ -96,7 +154,14 @@ function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): strin
     ),
     line('addon', r.source ? `${r.addon} ${c.dim(`(${r.source})`)}` : r.addon),
     ...r.candidates.filter((k) => k.skipped && r.engine === 'native').map((k) => line('', c.dim(`not used: ${k.source} ${k.path}: ${k.skipped}`))),
+    line(
+      'prebuilds',
+      r.prebuilds.length
+        ? r.prebuilds.map((p) => `${p.target}${p.needs ? ` (needs ${p.needs})` : ''}: ${p.use === 'loaded' ? c.green(p.use) : c.dim(p.use)}`).join('; ')
+        : c.dim(`none in this package (none for ${r.platform})`),
+    ),
   ];
+  if (r.libc) out.push(line('C library', r.libc));
   if (r.engine === 'native') {
     out.push(
       // blasFrom may quote AUTOGRAD_BLAS: control characters escaped, so it stays one line

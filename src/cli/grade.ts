@@ -15,7 +15,7 @@ export const describe = 'grade student submissions against an answer key: points
 
 export const positionals = {
   key: { type: 'string', describe: 'the answer key (YAML/JSON): title and problems' },
-  submissions: { type: 'string', array: true, describe: 'submission files, or folders of them (*.yaml, *.yml, *.json)' },
+  submissions: { type: 'string', array: true, describe: 'submission files, or folders of them (*.yaml, *.yml, *.json); - reads one from standard input' },
 } as const;
 
 export const options = {

@@ -94,10 +94,29 @@ function usageError(e: AgError, wantsJson: boolean): never {
   process.exit(EXIT_USAGE);
 }
 
+/** `autograd-cli completion [bash|zsh]`: yargs's completion script, for the shell named (default: $SHELL's). */
+const COMPLETION = 'completion';
+const SHELLS = ['bash', 'zsh'];
+
+/**
+ * The shell `completion` writes for: the one named, else $SHELL's. yargs picks its script
+ * (and the form of its answers) by $SHELL, so this process's SHELL is set to it.
+ */
+function completionShell(argv: string[]): AgError | null {
+  const [, shell, ...rest] = argv;
+  if (rest.length || (shell !== undefined && !SHELLS.includes(shell)))
+    return new AgError('usage', 'completion takes one shell, bash or zsh', {
+      hint: 'autograd-cli completion bash >> ~/.bashrc, or autograd-cli completion zsh > ~/.zsh/completions/_autograd-cli',
+    });
+  if (shell) process.env.SHELL = `/bin/${shell}`;
+  return null;
+}
+
 /** The first word, when it is neither a command nor a flag: say so before guessing. */
 function unknownCommand(argv: string[]): AgError | null {
   const first = argv[0];
   if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return null;
+  if (first === COMPLETION) return completionShell(argv);
   const guess = closest(first, COMMANDS);
   return new AgError('usage', `unknown command ${first}`, {
     hint: guess ? `did you mean ${guess}? (the commands are ${COMMANDS.join(', ')})` : `the commands are ${COMMANDS.join(', ')}; see autograd-cli --help`,
@@ -106,14 +125,15 @@ function unknownCommand(argv: string[]): AgError | null {
 
 /** The options every command has (besides yargs's --help and --version). */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  color: { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set)' },
+  color: { type: 'boolean', describe: 'force colours on or off (default: on for a terminal, off for pipes and when NO_COLOR is set and not empty)' },
 };
 
 const SCRIPT_NAME = 'autograd-cli';
 
 /**
  * The whole command line interface as yargs reads it: usage, help, errors, every
- * reading. `commands` are loadCommands()'s (tests give the same builders other handlers).
+ * reading, and `completion` (the script, which asks back with --get-yargs-completions).
+ * `commands` are loadCommands()'s (tests give the same builders other handlers).
  */
 export async function yargsCli(argv: string[], commands: readonly CommandModuleLike[], wantsJson = argv.includes('--json')) {
   // loaded only for a command line that is not plain (see ./plain.ts): start-up
@@ -132,6 +152,7 @@ export async function yargsCli(argv: string[], commands: readonly CommandModuleL
     })
     .middleware(unmark, true)
     .command(commands as unknown as CommandModule[])
+    .completion(COMPLETION, 'print a completion script for bash or zsh: autograd-cli completion bash >> ~/.bashrc (zsh: completion zsh)')
     .options(GLOBAL_OPTIONS as Record<string, Record<string, unknown>>)
     .demandCommand(1, 'name a command, e.g. autograd-cli grad "(x+y)*sin(x)" --at x=pi,y=pi')
     .recommendCommands()
@@ -155,5 +176,5 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   // a plain command line runs without building yargs (start-up); any other goes to yargs
   const plain = COMMANDS.includes(argv[0]) ? readPlain(argv, [await loadCommand(argv[0])], GLOBAL_OPTIONS, SCRIPT_NAME) : null;
   if (plain) await plain.module.handler(plain.args as never);
-  else await (await yargsCli(argv, await loadCommands(), wantsJson)).parseAsync();
+  else await (await yargsCli(argv[0] === COMPLETION ? [COMPLETION] : argv, await loadCommands(), wantsJson)).parseAsync();
 }

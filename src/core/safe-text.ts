@@ -2,15 +2,18 @@
  * Text from untrusted hands (case names, formulas, file names, keys) made safe to show:
  * control characters (terminal escape sequences, carriage returns that overwrite a
  * line) and bidirectional overrides (U+202A–U+202E, U+2066–U+2069, which make text
- * read in another order than it is) are replaced by visible escapes, and very long
+ * read in another order than it is) and invisible format characters (zero-width space,
+ * word joiner, invisible operators, soft hyphen, byte-order mark: "x\u200by" would read as
+ * "xy") are replaced by visible escapes, and very long
  * text is shortened in the middle. Every renderer shows names through this one helper.
  */
 
-// C0 and C1 controls except tab and newline, DEL, bidi embeddings/overrides/isolates, and the line/paragraph separators
+// C0 and C1 controls except tab and newline, DEL, bidi marks/embeddings/overrides/isolates, the line/paragraph separators,
+// and invisible format characters (ZWJ and ZWNJ stay: emoji sequences and scripts need them)
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u206F\uFEFF]/g;
 // eslint-disable-next-line no-control-regex
-const UNSAFE_LINE = /[\u0000-\u001F\u007F-\u009F\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+const UNSAFE_LINE = /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060-\u206F\uFEFF]/g;
 
 /** Longest text shown whole; longer text keeps its start and end around an ellipsis. */
 export const MAX_SHOWN = 200;

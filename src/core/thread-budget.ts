@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -28,15 +29,38 @@ export function workerScript(file: string): string | null {
 }
 
 /**
+ * The worker's entry: the script is loaded inside a try, and an exception that escapes it
+ * later is caught, so a worker that fails (at load, or on the way) says so at once
+ * instead of leaving the waiting thread asleep until its budget is spent.
+ */
+const ENTRY = `
+const { workerData } = require('node:worker_threads');
+const fail = (e) => {
+  try { workerData.port.postMessage({ workerFailed: String((e && e.message) || e).slice(0, 300) }); } catch {}
+  const count = new Int32Array(workerData.signal);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+};
+process.on('uncaughtException', fail);
+try { require(workerData.script); } catch (e) { fail(e); }
+`;
+
+/** What a worker that failed posts instead of its results. */
+interface WorkerFailed {
+  workerFailed: string;
+}
+
+/**
  * Run `script` with `data` on a worker thread and hand each of the `expected` results it
  * posts to `onResult`, for at most `budgetMs` (Infinity: until done); the thread is
- * ended either way. True when every result arrived in time.
+ * ended either way. True when every result arrived in time; a worker that failed is an
+ * Error naming it (an internal fault, not the user's input).
  */
 export function collectWithin<M>(script: string, data: object, expected: number, budgetMs: number, onResult: (m: M) => void): boolean {
   const signal = new SharedArrayBuffer(4);
   const count = new Int32Array(signal);
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(script, { workerData: { ...data, port: port2, signal }, transferList: [port2] });
+  const worker = new Worker(ENTRY, { eval: true, workerData: { ...data, script, port: port2, signal }, transferList: [port2] });
   const end = performance.now() + budgetMs;
   let received = 0;
   try {
@@ -45,6 +69,8 @@ export function collectWithin<M>(script: string, data: object, expected: number,
       if (left <= 0) break;
       Atomics.wait(count, 0, received, left);
       for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
+        const failed = (m.message as Partial<WorkerFailed> | null)?.workerFailed;
+        if (failed !== undefined) throw new Error(`the worker thread ${basename(script)} failed: ${failed}`);
         onResult(m.message as M);
         received++;
       }

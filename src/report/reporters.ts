@@ -34,6 +34,8 @@ export interface RenderOptions {
   width?: number;
   /** grades: why the one submission was not graded (Gradescope) */
   notGraded?: string;
+  /** the environment the report is for (the CI's variables: GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY) */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A renderer: the whole report as text, ending in a newline. */
@@ -44,6 +46,8 @@ export interface ReporterEntry {
   label?: string;
   /** the kinds it renders, each with a loader of its renderer */
   kinds: { [K in ReportKind]?: () => Promise<Render<K>> };
+  /** what it also appends to the file an environment variable names, when set (GitHub's job summary), per kind */
+  appendTo?: { variable: string; kinds: { [K in ReportKind]?: () => Promise<Render<K>> } };
 }
 
 /** One JSON document: the result as it is (a function's check without the report's own fields). */
@@ -57,14 +61,23 @@ const functionJson = async (): Promise<Render<'function'>> => {
 };
 
 /** A reporter of cases renders a function's check too: as one case (its failures with the mistakes named). */
-const asCases = (load: () => Promise<(r: CheckReport) => string>) => async (): Promise<Render<'function'>> => {
+const asCases = (load: () => Promise<(r: CheckReport, o?: RenderOptions) => string>) => async (): Promise<Render<'function'>> => {
   const [render, { functionAsCases }] = await Promise.all([load(), import('./function-cases.js')]);
-  return (r) => render(functionAsCases(r.result, r.label, r.started));
+  return (r, o) => render(functionAsCases(r.result, r.label, r.started), o);
 };
 
 const junit = () => import('./junit.js').then((m) => m.renderJunit);
 const tap = () => import('./tap.js').then((m) => m.renderTap);
-const github = () => import('./github.js').then((m) => m.renderGithub);
+/** The GitHub renderers read where they run (GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY) from the environment they are given. */
+const githubWith = (which: 'renderGithub' | 'renderGithubSummary') => () =>
+  import('./github.js').then(
+    (m) =>
+      (r: CheckReport, o: RenderOptions = {}) =>
+        m[which](r, githubOptions(o)),
+  );
+const github = githubWith('renderGithub');
+const githubSummary = githubWith('renderGithubSummary');
+const githubOptions = (o: RenderOptions) => ({ workspace: o.env?.GITHUB_WORKSPACE || undefined, summary: Boolean(o.env?.GITHUB_STEP_SUMMARY) });
 
 export const REPORTERS = {
   table: {
@@ -87,7 +100,11 @@ export const REPORTERS = {
   json: { kinds: { cases: json, function: functionJson, grades: json } },
   junit: { label: 'JUnit XML', kinds: { cases: junit, function: asCases(junit) } },
   tap: { label: 'TAP 13', kinds: { cases: tap, function: asCases(tap) } },
-  github: { label: 'Actions annotations', kinds: { cases: github, function: asCases(github) } },
+  github: {
+    label: 'Actions annotations',
+    kinds: { cases: github, function: asCases(github) },
+    appendTo: { variable: 'GITHUB_STEP_SUMMARY', kinds: { cases: githubSummary, function: asCases(githubSummary) } },
+  },
   gradescope: {
     label: 'results.json for one submission',
     kinds: {
@@ -112,6 +129,18 @@ export function reportersText(kind: ReportKind, last = ', '): string {
     return label ? `${n} (${label})` : n;
   });
   return names.length > 1 ? `${names.slice(0, -1).join(', ')}${last}${names[names.length - 1]}` : names.join('');
+}
+
+/** What a reporter also appends to a file named by the environment (the file, and its renderer loaded now), when that variable is set. */
+export async function loadAppendix<K extends ReportKind>(
+  name: ReporterName,
+  kind: K,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ file: string; render: Render<K> } | null> {
+  const to = (REPORTERS[name] as ReporterEntry).appendTo;
+  const load = to?.kinds[kind] as (() => Promise<Render<K>>) | undefined;
+  const file = to ? env[to.variable] : undefined;
+  return load && file ? { file, render: await load() } : null;
 }
 
 /** The renderer of one reporter for one kind of result (loaded now); a reporter that does not render that kind is a usage error of the caller. */

@@ -17,7 +17,7 @@ const FIREFOX = [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/fir
 
 type Nested = number | string | Nested[];
 interface Json {
-  nodes: { id: number; label: string; shape: number[]; value: Nested; grad: Nested | null }[];
+  nodes: { id: number; label: string; op: string; shape: number[]; value: Nested; grad: Nested | null }[];
   edges: { from: number; to: number; local: string; localValue: Nested | null; upstream: Nested; downstream: Nested }[];
   gradient: Record<string, Nested>;
   variables: string[];
@@ -115,8 +115,12 @@ async function details(page: Page, id: number, q: string): Promise<number[]> {
  * the forward pass node by node, the backward pass in backprop order, and at the end
  * every node's gradient. Screenshots of the first, a middle and the last step when asked.
  */
+/** The forward pass's steps: the inputs, then each op (constants are known from the start). */
+const forwardSteps = (json: Json) => [...json.nodes.filter((n) => n.op === 'input'), ...json.nodes.filter((n) => n.op !== 'input' && n.op !== 'const')];
+
 async function walk(page: Page, json: Json, shoot: string | null): Promise<void> {
-  const total = json.nodes.length + json.edges.length;
+  const order = forwardSteps(json);
+  const total = order.length + json.edges.length;
   expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(total);
   const shots = shoot
     ? new Map([
@@ -128,16 +132,17 @@ async function walk(page: Page, json: Json, shoot: string | null): Promise<void>
   await page.keyboard.press('Home');
   for (let i = 0; i < total; i++) {
     const p = await panel(page);
-    expect(p.heading).toBe(`Step ${i + 1} of ${total} · ${i < json.nodes.length ? 'forward' : 'backward'} pass`);
-    if (i < json.nodes.length) {
-      // forward: node i's value appears as it is computed, and no later node's
-      const n = json.nodes[i];
+    expect(p.heading).toBe(`Step ${i + 1} of ${total} · ${i < order.length ? 'forward' : 'backward'} pass`);
+    if (i === 0 && order.length) expect(order[0].op, 'the forward pass starts at an input').toBe('input');
+    if (i < order.length) {
+      // forward: the node's value appears as it is computed, and no later node's
+      const n = order[i];
       expectShown(p.q.value.numbers, flat(n.value), `step ${i + 1}: ${n.label}`);
-      if (n.shape.length === 0) expect(Number((await nodeLines(page, i)).value)).toBe(p.q.value.numbers[0]);
-      if (i + 1 < json.nodes.length) expect((await nodeLines(page, i + 1)).value).toBeNull();
+      if (n.shape.length === 0) expect(Number((await nodeLines(page, n.id)).value)).toBe(p.q.value.numbers[0]);
+      if (i + 1 < order.length) expect((await nodeLines(page, order[i + 1].id)).value).toBeNull();
     } else {
       // backward, in backprop order: downstream = upstream × local
-      const e = json.edges[i - json.nodes.length];
+      const e = json.edges[i - order.length];
       expectShown(p.q.downstream.numbers, flat(e.downstream), `step ${i + 1} downstream`);
       expectShown(p.q.upstream.numbers, flat(e.upstream), `step ${i + 1} upstream`);
       if (e.localValue !== null) expectShown(p.q.local.numbers, flat(e.localValue), `step ${i + 1} local`);
@@ -199,7 +204,7 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     const { file, json } = make('branch', '(x+y)*sin(x)', 'x=pi,y=pi');
     const { page, errors } = await open(file);
     const x = json.nodes.find((n) => n.label === 'x')!;
-    const into = json.edges.map((e, k) => ({ e, step: json.nodes.length + k + 1 })).filter(({ e }) => e.from === x.id);
+    const into = json.edges.map((e, k) => ({ e, step: forwardSteps(json).length + k + 1 })).filter(({ e }) => e.from === x.id);
     expect(into).toHaveLength(2);
     await page.keyboard.press('Home');
     for (let i = 1; i < into[0].step; i++) await page.keyboard.press('ArrowRight');
@@ -226,7 +231,7 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
       const { file, json } = make(`forward-${name}`, formula, at);
       const { page, errors } = await open(file);
       await page.click('.ag-bar label:nth-of-type(1) input');
-      expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(json.nodes.length);
+      expect(Number(await page.$eval('input[type=range]', (e) => (e as HTMLInputElement).max))).toBe(forwardSteps(json).length);
       const seeds = await page.$$eval('.ag-bar select option', (os) => os.map((o) => o.textContent!));
       const gradient = json.variables.flatMap((v) => flat(json.gradient[v]));
       expect(seeds).toHaveLength(gradient.length);
@@ -269,6 +274,30 @@ describe.skipIf(!CHROMIUM)('the backprop explorer in Chromium', () => {
     expect(await page.$eval('aside section:last-child h2', (h) => h.textContent)).toBe('Node add  q');
     expect(await page.$eval('#n2', (g) => g.classList.contains('ag-selected'))).toBe(true);
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('zoom: fit, + and −, never below a readable label size; the walk starts at an input, not a constant', async () => {
+    const { file, json } = make('zoom', EXAMPLES['the sigmoid neuron'].formula, EXAMPLES['the sigmoid neuron'].at);
+    const { page, errors } = await open(file);
+    const zoom = () => page.$eval('#ag-graph svg', (s) => Number((s as SVGSVGElement).dataset.scale));
+    const fitted = await zoom();
+    // a node's text is 11 units: at the smallest scale it is still 9 px
+    expect(fitted * 11).toBeGreaterThanOrEqual(9 - 0.01);
+    for (let i = 0; i < 12; i++) await page.click('button[aria-label^="zoom out"]');
+    expect((await zoom()) * 11).toBeGreaterThanOrEqual(9 - 0.01);
+    expect(await page.$eval('button[aria-label^="zoom out"]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    await page.click('button[aria-label^="zoom in"]');
+    await page.click('button[aria-label^="zoom in"]');
+    expect(await zoom()).toBeGreaterThan(9 / 11);
+    await page.click('button[aria-label^="fit"]');
+    expect(await zoom()).toBeCloseTo(fitted, 6);
+    await page.keyboard.press('Home');
+    const first = forwardSteps(json)[0];
+    expect(first.op).toBe('input');
+    expect((await panel(page)).heading).toBe(`Step 1 of ${forwardSteps(json).length + json.edges.length} · forward pass`);
+    expect(await page.$eval('aside section', (s) => s.textContent)).toContain(`${first.label} is an input`);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -73,8 +73,9 @@ const catalogue: Bad[] = [
   { name: 'a string', args: ['grad', '"hello"', ...at('x=1')], message: /strings are only allowed as a norm kind/, caret: true },
   { name: 'a unit', args: ['grad', '5 cm', ...at('x=1')], message: /no value for the variable cm/, hint: /units are not supported/ },
   { name: 'a matrix of strings', args: ['grad', 'sum(["a", "b"])', ...at('x=1')], message: /strings are only allowed/ },
-  { name: 'assignment to a constant', args: ['grad', 'pi = 3; pi*x', ...at('x=1')], message: /cannot assign to pi: it is a built-in name/, caret: '  ^^' },
-  { name: 'assignment to a function', args: ['grad', 'sin = 2; sin*x', ...at('x=1')], message: /cannot assign to sin/ },
+  // a step may shadow a constant or a formula function (micrograd's e, CS231n's dot), never a name of the language or of mathjs's code
+  { name: 'assignment to the imaginary unit', args: ['grad', 'i = 3; i*x', ...at('x=1')], message: /cannot assign to i: it is a built-in name/, caret: '  ^' },
+  { name: 'assignment to a code function', args: ['grad', 'evaluate = 2; evaluate*x', ...at('x=1')], message: /cannot assign to evaluate/ },
   { name: 'a recursive definition', args: ['grad', 'f(t) = f(t) + 1; f(x)', ...at('x=1')], message: /f calls itself/, caret: true },
   { name: 'import', args: ['grad', 'import("fs")', ...at('x=1')], message: /import\(\.\.\.\) is not allowed in a formula/, caret: '  ^^^^^^' },
   { name: 'evaluate', args: ['grad', 'evaluate("1+1") + x', ...at('x=1')], message: /evaluate\(\.\.\.\) is not allowed/ },

@@ -23,6 +23,8 @@ describe('flags that keep their word', () => {
     expect(cli([...args, '--color'], { env: { NO_COLOR: '1' } }).stdout).toMatch(/\x1b\[/);
     expect(cli(args, { env: { NO_COLOR: '1' } }).stdout).not.toMatch(/\x1b\[/);
     expect(cli([...args, '--no-color'], { env: { FORCE_COLOR: '1', NO_COLOR: undefined as unknown as string } }).stdout).not.toMatch(/\x1b\[/);
+    // an empty NO_COLOR is no request (no-color.org): FORCE_COLOR still turns colour on
+    expect(cli(args, { env: { FORCE_COLOR: '1', NO_COLOR: '' } }).stdout).toMatch(/\x1b\[/);
   });
 
   it('graph --mode forward --wrt "W[1,2]" seeds that one entry, as documented', () => {

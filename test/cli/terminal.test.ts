@@ -70,6 +70,12 @@ describe('in a terminal', () => {
     expect(inTerminal(['grad', 'x^2', '--at', 'x=1', '--no-color']).out).not.toMatch(/\x1b\[/);
   });
 
+  it('an empty NO_COLOR leaves colour on (no-color.org: only a non-empty value turns it off)', () => {
+    const r = inTerminal(['grad', 'x^2', '--at', 'x=1'], { NO_COLOR: '' });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/\x1b\[1mvalue\x1b\[22m/);
+  });
+
   it('graph -f png refuses to write binary to the terminal', () => {
     const r = inTerminal(['graph', 'x^2', '--at', 'x=1', '-f', 'png']);
     expect(r.code).toBe(2);

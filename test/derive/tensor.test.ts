@@ -54,6 +54,15 @@ describe('derive for tensors: the lecture formulas', () => {
     agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", Wx);
   });
 
+  it('elementwise division ./ prints as ./ and reads back: x./y by x is 1 ./ y, by y -x ./ y .^ 2', () => {
+    const xy = [() => ({ x: randn(3), y: randn(3) }), () => ({ x: randn(2, 3), y: randn(2, 3) })];
+    const r = derive('sum(x./y)', { at: xy[0]() });
+    expect(r.check.passed).toBe(true);
+    expect(r.derivatives.x).toBe('1 ./ y');
+    agree('sum(x./y)', 'x', r.derivatives.x, '1./y', xy);
+    agree('sum(x./y)', 'y', r.derivatives.y, '-x./y.^2', xy);
+  });
+
   it("‖Wx‖² by x: 2*W'*(W*x)", () => {
     const r = derive('sum((W*x).^2)', { wrt: ['x'], at: Wx[0]() });
     agree('sum((W*x).^2)', 'x', r.derivatives.x, "2*W'*(W*x)", Wx);

@@ -77,7 +77,8 @@ class Gen {
         choices.push(
           () => `${sub('m34')}' * ${sub('v3')}`,
           () => `${sub('m43')} * ${sub('v3')}`,
-          () => `sum(${sub('m34')}, 1)`,
+          // a reduction keeps its dimension ([1,4], [3,1]): the index makes it the vector again
+          () => `sum(${sub('m34')}, 1)[1, :]`,
           () => `softmax(${sub('v4')})`,
           () => `[${sub('s')}, ${sub('s')}, ${sub('s')}, ${sub('s')}]`,
         );
@@ -85,11 +86,11 @@ class Gen {
       case 'v3':
         choices.push(
           () => `${sub('m34')} * ${sub('v4')}`,
-          () => `sum(${sub('m34')}, 2)`,
-          () => `logsumexp(${sub('m34')})`,
+          () => `sum(${sub('m34')}, 2)[:, 1]`,
+          () => `logsumexp(${sub('m34')})[:, 1]`,
           () => `diag(${sub('m33')})`,
-          () => `prod(${sub('m34')} / 4 + 1, 2)`,
-          () => `mean(${sub('m43')}, 1)`,
+          () => `prod(${sub('m34')} / 4 + 1, 2)[:, 1]`,
+          () => `mean(${sub('m43')}, 1)[1, :]`,
         );
         break;
       case 'm34':

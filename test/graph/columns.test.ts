@@ -165,12 +165,18 @@ describe('softmax, logsoftmax, logsumexp along a dimension', () => {
         expect(byCol).toBeCloseTo(softmax(cols[j - 1])[i - 1], 14);
       }
     }
-    expect(tape('logsumexp(Z, 1)').nodes.at(-1)!.shape).toEqual([4]);
-    expect(tape('logsumexp(Z, 2)').nodes.at(-1)!.shape).toEqual([3]);
-    expect(tape('logsumexp(Z)').nodes.at(-1)!.shape).toEqual([3]);
+    // the reduced dimension is kept, as sum's: a row of column results, a column of row results
+    expect(tape('logsumexp(Z, 1)').nodes.at(-1)!.shape).toEqual([1, 4]);
+    expect(tape('logsumexp(Z, 2)').nodes.at(-1)!.shape).toEqual([3, 1]);
+    expect(tape('logsumexp(Z)').nodes.at(-1)!.shape).toEqual([3, 1]);
     const lse = (xs: number[]) => Math.log(xs.reduce((s, x) => s + Math.exp(x), 0));
-    expect(at('logsumexp(Z, 1)[2]', vals)).toBeCloseTo(lse(cols[1]), 13);
-    expect(at('logsumexp(Z, 2)[3]', vals)).toBeCloseTo(lse(rows[2]), 13);
+    expect(at('logsumexp(Z, 1)[1, 2]', vals)).toBeCloseTo(lse(cols[1]), 13);
+    expect(at('logsumexp(Z, 2)[3, 1]', vals)).toBeCloseTo(lse(rows[2]), 13);
+    // so Z - logsumexp(Z) is logsoftmax(Z), row by row, on a square batch too
+    const sq = { Q: t([3, 3], [0.5, -1, 2, 1.5, 0.25, -0.75, 3, 1, -2]) };
+    for (let i = 1; i <= 3; i++) {
+      for (let j = 1; j <= 3; j++) expect(at(`(Q - logsumexp(Q))[${i},${j}]`, sq)).toBeCloseTo(at(`logsoftmax(Q)[${i},${j}]`, sq), 14);
+    }
     // softmax(Z, 1) is softmax(Z', 2)', and its gradients agree too
     for (const fn of ['softmax', 'logsoftmax']) {
       const C = t(
@@ -213,7 +219,7 @@ describe('softmax, logsoftmax, logsumexp along a dimension', () => {
     expectSame(flat(s.gradient.W), flat(r.gradient.W), 'logsumexp form ∂/∂W');
   });
 
-  it('a column or a row without a dimension is an error that shows the fix', () => {
+  it('a column without a dimension is an error that shows the fix; a row is one lane', () => {
     const err = (f: string, vals: Record<string, Tensor>) => {
       try {
         prepare(f, vals);
@@ -227,14 +233,17 @@ describe('softmax, logsoftmax, logsumexp along a dimension', () => {
       expect(col.message).toBe(`${fn}(z): z is a column [3,1]: without a dimension a matrix is taken row by row, and each row here has one entry`);
       expect(col.hint).toBe(`write ${fn}(z, 1): dimension 1 runs down the columns`);
       expect(col.span).toEqual({ start: 0, end: fn.length });
-      const row = err(`${fn}(r)`, { r: t([1, 3], [1, 2, 3]) });
-      expect(row.message).toMatch(/r is a row \[1,3\]: say which dimension/);
-      expect(row.hint).toBe(`write ${fn}(r, 2): dimension 2 runs along the rows`);
+      // a one-row matrix needs no dimension: its only lane is the row
+      const r = { r: t([1, 3], [1, 2, 3]) };
+      expect(at(`sum(${fn}(r))`, r)).toBe(at(`sum(${fn}(r, 2))`, r));
+      expect(err(`${fn}(r, 1)`, r).hint).toBe(`write ${fn}(r, 2): dimension 2 runs along the rows`);
       expect(err(`${fn}(z, 2)`, { z }).hint).toBe(`write ${fn}(z, 1): dimension 1 runs down the columns`);
       expect(err(`${fn}(v, 2)`, { v: t([3], [1, 2, 3]) }).message).toMatch(/v is a vector, a column \[3\]/);
       expect(err(`${fn}(z, 3)`, { z }).message).toBe('the dimension must be 1 or 2, not 3');
-      expect(err(`${fn}(s)`, { s: t([], [1]) }).message).toMatch(/s is a scalar/);
+      if (fn !== 'logsumexp') expect(err(`${fn}(s)`, { s: t([], [1]) }).message).toMatch(/s is a scalar/);
     }
+    // a scalar's logsumexp is the scalar
+    expect(at('logsumexp(s)', { s: t([], [-2.5]) })).toBe(-2.5);
     // a vector is one lane, with or without its dimension 1
     const v = { v: t([3], [1, 2, 3]) };
     for (const k of [1, 2, 3]) expect(at(`softmax(v, 1)[${k}]`, v)).toBeCloseTo(softmax([1, 2, 3])[k - 1], 15);

@@ -100,6 +100,10 @@ function broadcastShapes(rng: Rng, arity: number): Shape[] {
     else if (rank === 3 && r < 0.5) shapes.push([m]);
     else shapes.push(out);
   }
+  // a vector beside a square matrix is a shape error (a row or a column? neither is guessed): make it a row
+  if (rank === 2 && m === n && n > 1 && shapes.some((s) => s.length === 2 && s[0] === s[1])) {
+    return shapes.map((s) => (s.length === 1 && s[0] === n ? [1, n] : s));
+  }
   // a vector beside a column of another length is a shape error now (not an outer sum): make it a row
   if (shapes.some((s) => s.length === 2 && s[1] === 1 && s[0] > 1)) {
     return shapes.map((s) => (s.length === 1 && s[0] > 1 && rank === 2 && s[0] !== m ? [1, s[0]] : s));

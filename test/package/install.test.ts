@@ -1,9 +1,10 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
+import { treeHash } from './tree-hash.js';
 
 /**
  * The package as a user gets it: `npm pack`, then `npm install` of the tarball into a
@@ -23,6 +24,7 @@ let shims: string;
 let tarball: string;
 let packed: string[];
 let installed: { project: string; pkg: string; output: string; seconds: number };
+let installedHash: string;
 let env: Record<string, string>;
 
 function compareVersions(a: number[], b: number[]): number {
@@ -36,20 +38,23 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<stri
 }
 
 /** npm install of the tarball into a new project; the output and how long it took. */
-function install(name: string, extra: string[] = []): typeof installed {
+function install(name: string, extra: string[] = [], installEnv: Record<string, string> = env): typeof installed {
   const project = join(work, name);
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
   const t0 = performance.now();
-  const r = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...extra, tarball], { cwd: project });
+  const r = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...extra, tarball], {
+    cwd: project,
+    env: installEnv,
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`npm install failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return { project, pkg: join(project, 'node_modules', 'autograd-cli'), output: r.stdout + r.stderr, seconds };
 }
 
 /** The installed CLI (through npm's bin link), as a user runs it. */
-function cli(project: string, args: string[], extraEnv: Record<string, string> = {}) {
-  return run(join(project, 'node_modules', '.bin', 'autograd-cli'), args, { cwd: project, env: { ...env, NO_COLOR: '1', ...extraEnv } });
+function cli(project: string, args: string[], extraEnv: Record<string, string> = {}, baseEnv: Record<string, string> = env) {
+  return run(join(project, 'node_modules', '.bin', 'autograd-cli'), args, { cwd: project, env: { ...baseEnv, NO_COLOR: '1', ...extraEnv } });
 }
 
 // products of 48×48 matrices are above the engine's BLAS threshold, so they go through gemm
@@ -62,6 +67,25 @@ function doctor(project: string, extraEnv: Record<string, string> = {}) {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * A PATH folder with `node` (the given binary), npm and sh, and, in place of every
+ * compiler and build tool, a shim that records its call in compiler-calls.log and fails.
+ */
+function makeShims(name: string, node: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  symlinkSync(node, join(dir, 'node'));
+  for (const tool of ['npm', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(dir, tool));
+  for (const tool of TOOLS) {
+    writeFileSync(
+      join(dir, tool),
+      `#!/bin/sh\necho "${tool} $*" >> "${join(work, 'compiler-calls.log')}"\necho "${tool}: not on this machine (test shim)" >&2\nexit 127\n`,
+    );
+    chmodSync(join(dir, tool), 0o755);
+  }
+  return dir;
+}
+
 beforeAll(() => {
   expect(existsSync(join(ROOT, 'dist', 'cli.cjs')), 'the CLI is built (npm run build)').toBe(true);
   if (!existsSync(PREBUILD)) {
@@ -69,19 +93,7 @@ beforeAll(() => {
     expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
   }
   work = mkdtempSync(join(tmpdir(), 'autograd-package-'));
-  shims = join(work, 'bin');
-  mkdirSync(shims);
-  for (const tool of ['node', 'npm', 'sh']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-    symlinkSync(found, join(shims, tool));
-  }
-  for (const tool of TOOLS) {
-    writeFileSync(
-      join(shims, tool),
-      `#!/bin/sh\necho "${tool} $*" >> "${join(work, 'compiler-calls.log')}"\necho "${tool}: not on this machine (test shim)" >&2\nexit 127\n`,
-    );
-    chmodSync(join(shims, tool), 0o755);
-  }
+  shims = makeShims('bin', process.execPath);
   const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
   env = {
     PATH: shims,
@@ -100,6 +112,7 @@ beforeAll(() => {
   tarball = join(work, info.filename);
   packed = info.files.map((f: { path: string }) => f.path);
   installed = install('consumer');
+  installedHash = treeHash(installed.pkg);
 }, 600_000);
 
 afterAll(() => {
@@ -109,19 +122,24 @@ afterAll(() => {
 describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
     const allowed =
-      /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|docs\/[a-z-]+\.md$|LICENSE$|package\.json$)/;
+      /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|THIRD_PARTY_NOTICES$|docs\/[a-z-]+\.md$|schema\/[a-z-]+\.schema\.json$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
     for (const f of [
       'LICENSE',
+      'THIRD_PARTY_NOTICES',
       'README.md',
       'docs/checking.md',
       'docs/your-code.md',
+      'schema/case-file.schema.json',
+      'schema/answer-key.schema.json',
       'binding.gyp',
       'native/CMakeLists.txt',
       'native/src/gemm.cc',
       'dist/index.js',
       'dist/types/index.d.ts',
       'dist/vitest.js',
+      'dist/index.cjs',
+      'dist/vitest.cjs',
       'dist/types/vitest.d.ts',
       'bin/autograd-cli.js',
       'scripts/build-native.mjs',
@@ -244,7 +262,125 @@ describe('autograd-cli/vitest from the installed package', () => {
     expect(j.good).toBe(true);
     expect(j.bad).toBe(false);
     expect(j.message).toMatch(/∂f\/∂x: your gradient gives 3, finite differences give 6/);
-    expect(readFileSync(join(installed.pkg, 'dist', 'vitest.js'), 'utf8')).toMatch(/from ["']\.\/index\.js["']/);
+    expect(readFileSync(join(installed.pkg, 'dist', 'vitest.cjs'), 'utf8')).toMatch(/require\(["']\.\/index\.cjs["']\)/);
+  });
+});
+
+/** A CommonJS project inside the consumer: its own package.json, the installed package found above it. */
+function commonjsProject(project: string): string {
+  const dir = join(project, 'cjs');
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cjs-consumer', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(dir, 'gradient.test.js'),
+      [
+        "const { grad, AgError } = require('autograd-cli');",
+        "const { toHaveCorrectGradient } = require('autograd-cli/vitest');",
+        'expect.extend({ toHaveCorrectGradient });',
+        "test('the lecture example', () => {",
+        "  expect(grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI }).gradient.x).toBeCloseTo(-2 * Math.PI, 12);",
+        "  expect(() => grad('x^', { x: 1 })).toThrow(AgError);",
+        '});',
+        "test('a right gradient passes', () => {",
+        '  expect(({ x }) => x * x).toHaveCorrectGradient({ at: { x: 3 }, grad: ({ x }) => ({ x: 2 * x }) });',
+        '});',
+        "test('a wrong gradient fails with the report', () => {",
+        '  const square = ({ x }) => x * x;',
+        '  expect(square).not.toHaveCorrectGradient({ at: { x: 3 }, grad: ({ x }) => ({ x }) });',
+        '  expect(() => expect(square).toHaveCorrectGradient({ at: { x: 3 }, grad: ({ x }) => ({ x }) })).toThrow(/your gradient gives 3, finite differences give 6/);',
+        '});',
+        '',
+      ].join('\n'),
+    );
+  }
+  return dir;
+}
+
+/** jest 30 (the project's dev dependency) in its default CommonJS mode, on the CommonJS project, run by `node`. */
+function jest(project: string, node: string) {
+  const dir = commonjsProject(project);
+  const bin = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+  return spawnSync(node, [bin, '--ci', '--watchman=false', '--cacheDirectory', join(work, 'jest-cache'), '--rootDir', dir], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...env, PATH: dirname(node) },
+    timeout: 240_000,
+  });
+}
+
+/** require() of both entries from a .cjs file: the library and the matcher, one copy of the library between them. */
+function requireBoth(project: string, node: string) {
+  const file = join(commonjsProject(project), 'main.cjs');
+  writeFileSync(
+    file,
+    [
+      "const lib = require('autograd-cli');",
+      "const { toHaveCorrectGradient } = require('autograd-cli/vitest');",
+      "const r = lib.grad('(x+y)*sin(x)', { x: Math.PI, y: Math.PI }, { engine: 'js' });",
+      'const bad = toHaveCorrectGradient(({ x }) => x * x, { at: { x: 3 }, grad: ({ x }) => ({ x }) });',
+      "const entry = require.resolve('autograd-cli');",
+      'console.log(JSON.stringify({ x: r.gradient.x, bad: bad.pass, entry, version: process.version }));',
+      '',
+    ].join('\n'),
+  );
+  return spawnSync(node, [file], { cwd: project, encoding: 'utf8' });
+}
+
+describe('CommonJS consumers of the installed package', () => {
+  it('require() loads the library and the matcher from their CommonJS entries', () => {
+    const r = requireBoth(installed.project, process.execPath);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.x).toBeCloseTo(-2 * Math.PI, 12);
+    expect(j.bad).toBe(false);
+    expect(j.entry).toBe(join(installed.pkg, 'dist', 'index.cjs'));
+  });
+
+  it('jest 30 in its default CommonJS mode runs the library and the matcher', () => {
+    const r = jest(installed.project, process.execPath);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
+    expect(r.stderr).not.toMatch(/Must use import/);
+  });
+
+  it('an ES-module program and a CommonJS one share one copy of the library', () => {
+    const code = [
+      "import * as esm from 'autograd-cli';",
+      "import { createRequire } from 'node:module';",
+      "const cjs = createRequire(import.meta.url)('autograd-cli');",
+      'console.log(JSON.stringify({ same: esm.AgError === cjs.AgError && esm.grad === cjs.grad, names: Object.keys(esm).length }));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: installed.project, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.same).toBe(true);
+    expect(j.names).toBeGreaterThan(30);
+  });
+
+  it('`autograd-cli/vitest` resolves under TypeScript’s older node10 resolution, from CommonJS', () => {
+    const dir = commonjsProject(installed.project);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'CommonJS', moduleResolution: 'node10', strict: true, skipLibCheck: false, noEmit: true, types: [] },
+        include: ['main.ts'],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'main.ts'),
+      [
+        "import { grad, type GradResult } from 'autograd-cli';",
+        "import { toHaveCorrectGradient, type GradientMatchers } from 'autograd-cli/vitest';",
+        "const r: GradResult = grad('x^2', { x: 3 });",
+        'const matcher: GradientMatchers<void> | undefined = undefined;',
+        'export const used = [r.gradient.x, toHaveCorrectGradient, matcher];',
+        '',
+      ].join('\n'),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
   });
 });
 
@@ -313,5 +449,90 @@ describe('npm install --ignore-scripts (install scripts blocked)', () => {
     expect(strict.status).toBe(1);
     expect(strict.stderr).toMatch(/^build-native: node-gyp failed; see native\/build\/native-default\.log/);
     expect(cli(blocked.project, ['grad', 'x^2', '--at', 'x=3']).status).toBe(0);
+  });
+});
+
+/**
+ * Node 20, 22 and 24: the running Node, and the others' official binaries from the npm
+ * registry's node-<platform>-<arch> packages (scripts/test-node.mjs fetches them once into
+ * the developer's cache). Each installs the tarball without a compiler and runs the CLI,
+ * the library and the matcher (ES module, CommonJS, jest), after which the installed
+ * package folder must be unchanged: no cache or anything else is written into it.
+ * A Node that cannot be had fails here under CI (and is skipped by name elsewhere).
+ */
+const RUNNING = process.versions.node.split('.')[0];
+const NODES = ['20', '22', '24'].map((major) => {
+  if (major === RUNNING) return { major, node: process.execPath, version: process.version, missing: '' };
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'test-node.mjs'), major], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return { major, node: '', version: '', missing: (r.stderr || String(r.error)).trim().split('\n').pop() ?? '' };
+  const node = join(r.stdout.trim(), 'node');
+  return { major, node, version: spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim(), missing: '' };
+});
+
+for (const { major, node, version, missing } of NODES) {
+  if (missing) {
+    (process.env.CI ? it : it.skip)(`Node ${major}: NOT TESTED, no binary (${missing}); run node scripts/test-node.mjs ${major}`, () => {
+      expect.fail(`Node ${major} is not available: ${missing}`);
+    });
+    continue;
+  }
+  describe(`under Node ${version}${major === RUNNING ? ' (the running Node)' : ''}: install without a compiler, then CLI, library, matcher`, () => {
+    let nodeEnv: Record<string, string>;
+    let mine: typeof installed;
+    let before: string;
+    beforeAll(() => {
+      nodeEnv = { ...env, PATH: makeShims(`bin-${major}`, node), XDG_CACHE_HOME: join(work, `cache-${major}`) };
+      rmSync(join(work, 'compiler-calls.log'), { force: true });
+      mine = install(`node-${major}`, [], nodeEnv);
+      before = treeHash(mine.pkg);
+    }, 300_000);
+
+    it('npm install runs no compiler and takes the prebuilt engine', () => {
+      expect(existsSync(join(work, 'compiler-calls.log')) ? readFileSync(join(work, 'compiler-calls.log'), 'utf8') : '').toBe('');
+      expect(mine.output).toMatch(/build-native: using the prebuilt engine prebuilds\/\S+ \(self-test passed/);
+      expect(mine.output).not.toMatch(/EBADENGINE/);
+    });
+
+    it('the CLI runs the lecture example on the prebuilt engine, and twice more (its code cache in the user’s folder)', () => {
+      for (let i = 0; i < 3; i++) {
+        const r = cli(mine.project, ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi', '--json', '--engine', 'native'], {}, nodeEnv);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).toBe('');
+        const j = JSON.parse(r.stdout);
+        expect(j.gradient.x).toBeCloseTo(-2 * Math.PI, 12);
+        expect(j.engine).toBe('native');
+      }
+      const d = cli(mine.project, ['doctor', '--json'], {}, nodeEnv);
+      expect(d.status, d.stderr).toBe(0);
+      expect(JSON.parse(d.stdout).source).toBe('prebuild');
+      const derive = cli(mine.project, ['derive', 'x^2*sin(x)', '--wrt', 'x'], {}, nodeEnv);
+      expect(derive.status, derive.stderr).toBe(0);
+      expect(existsSync(join(nodeEnv.XDG_CACHE_HOME, 'autograd-cli', 'compile-cache'))).toBe(Number(major) >= 22);
+    });
+
+    it('the library as an ES module and through require(), and the matcher through jest in CommonJS mode', () => {
+      const esm = spawnSync(node, ['--input-type=module', '-e', "import { grad } from 'autograd-cli'; console.log(grad('x^2', { x: 3 }).gradient.x);"], {
+        cwd: mine.project,
+        encoding: 'utf8',
+      });
+      expect(esm.status, esm.stderr).toBe(0);
+      expect(esm.stdout.trim()).toBe('6');
+      const cjs = requireBoth(mine.project, node);
+      expect(cjs.status, cjs.stderr).toBe(0);
+      expect(JSON.parse(cjs.stdout)).toMatchObject({ bad: false, version });
+      const j = jest(mine.project, node);
+      expect(j.status, j.stdout + j.stderr).toBe(0);
+      expect(j.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
+    });
+
+    it('leaves the installed package folder exactly as installed', () => {
+      expect(treeHash(mine.pkg)).toBe(before);
+    });
+  });
+}
+
+describe('the installed package folder after every run above', () => {
+  it('is exactly as installed (no code cache, marker or anything else written into it)', () => {
+    expect(treeHash(installed.pkg)).toBe(installedHash);
   });
 });

@@ -29,6 +29,13 @@ describe('the gradebook (CSV)', () => {
     expect(csv).toBe(GRADEBOOK);
   });
 
+  it('starts with the UTF-8 byte-order mark (EF BB BF), once, so Excel reads names as UTF-8', () => {
+    const bytes = Buffer.from(renderGradebook(report('ada.yaml')), 'utf8');
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3, 10).toString()).toBe('student');
+    expect(bytes.indexOf(Buffer.from([0xef, 0xbb, 0xbf]), 3)).toBe(-1);
+  });
+
   it('quotes what needs quoting and neutralises cells a spreadsheet would run as formulas', () => {
     expect(text('Ada')).toBe('Ada');
     expect(text('Lovelace, Ada')).toBe('"Lovelace, Ada"');

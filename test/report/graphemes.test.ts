@@ -134,3 +134,17 @@ describe('shortened names in every output', () => {
     expectWhole(STUDENT, student, 200);
   });
 });
+
+describe('invisible characters', () => {
+  it('zero-width and other invisible format characters are shown as escapes; emoji joiners stay', () => {
+    for (const c of ['\u200b', '\u2060', '\u2062', '\ufeff', '\u00ad', '\u061c', '\u180e', '\u206a']) {
+      const shown = safeName(`x${c}y`);
+      expect(shown, `U+${c.charCodeAt(0).toString(16)}`).not.toContain(c);
+      expect(shown).toMatch(/^x\\(x|u)[0-9a-f]+y$/);
+    }
+    // a family emoji is joined by ZWJ, a script may need ZWNJ: both stay as they are
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
+    expect(safeName(family)).toBe(family);
+    expect(safeName('a\u200cb')).toBe('a\u200cb');
+  });
+});

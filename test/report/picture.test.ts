@@ -109,6 +109,26 @@ describe('the pictures of the lecture examples', () => {
     expect(large).toContain('0, 0.1, 0.2, ...');
   });
 
+  it('keeps a readable aspect: a long chain is laid out top to bottom, a short one left to right like the slides', async () => {
+    const size = (svg: string) => textBoxes(svg);
+    for (const l of LECTURES) {
+      const { width, height } = size(await renderSvg(lecture(l)));
+      // at most three times as wide as tall, or narrow enough for a page at normal size
+      expect(width <= 3 * height || width <= 1300, `${l.formula}: ${Math.round(width)} x ${Math.round(height)} pt`).toBe(true);
+    }
+    const neuron = graphResult('1/(1+exp(-(w0*x0+w1*x1+w2)))', { w0: 2, x0: -1, w1: -3, x1: -2, w2: -3 });
+    expect(renderDot(neuron)).toContain('rankdir=TB;');
+    expect(size(await renderSvg(neuron)).width).toBeLessThan(1300);
+    expect(renderDot(graphResult('(x+y)*sin(x)', { x: 1, y: 2 }))).toContain('rankdir=LR;');
+  });
+
+  it('shortens a long name in its box and gives the whole name on hover', () => {
+    const name = 'a_rather_long_step_name_for_a_picture';
+    const dot = renderDot(graphResult(`${name} = x^2; sin(${name})`, { x: 1 }));
+    expect(dot).toContain(`tooltip="${name}"`);
+    expect(dot).not.toContain(`<b>${name}</b>`);
+  });
+
   it('is set in the monospaced font its layout was measured for', async () => {
     const svg = await dotToSvg(renderDot(lecture(LECTURES[0])));
     expect(svg).not.toContain('font-family="Courier,monospace"');

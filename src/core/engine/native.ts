@@ -204,12 +204,35 @@ export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; add
       for (const rest of tried.slice(tried.indexOf(c) + 1)) rest.skipped ||= `not needed (the ${c.source} loaded; this one is older)`;
       return { status: { engine, reason: '', path: c.path, source: c.source, candidates: tried, info }, addon: a };
     } catch (e) {
-      c.skipped = `does not load: ${(e as Error).message.split('\n')[0]}`;
+      c.skipped = `does not load: ${whyNotLoaded((e as Error).message.split('\n')[0])}`;
     }
   }
   return {
     status: { engine: null, reason: `no native engine (${tried.map((c) => `${c.source}: ${c.skipped}`).join('; ')})`, path: tried[0].path, candidates: tried },
   };
+}
+
+/**
+ * The C library this process runs on: `glibc 2.36`, or on Linux without glibc (musl:
+ * Alpine) `not glibc`; null elsewhere. Asked only when needed (process.report takes a few ms).
+ */
+export function libcHere(): string | null {
+  if (process.platform !== 'linux') return null;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'not glibc';
+}
+
+/**
+ * The loader's error for an addon that does not load, with what it means when the cause is
+ * the C library: a glibc older than the addon needs, or no glibc at all (the prebuilds are
+ * built for glibc).
+ */
+function whyNotLoaded(message: string): string {
+  const version = /version `GLIBC_([0-9.]+)' not found/.exec(message);
+  const libc = process.platform === 'linux' && /GLIBC|symbol not found|Error relocating|libdl\.so|libpthread\.so/.test(message) ? libcHere() : null;
+  if (version && libc) return `it needs glibc ${version[1]} and this system has ${libc} (${message})`;
+  if (libc === 'not glibc') return `it is built for glibc and this system's C library is another, such as musl (${message})`;
+  return message;
 }
 
 /** How a user builds the engine of this install (the note below, doctor). */

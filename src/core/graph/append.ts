@@ -271,8 +271,9 @@ export class TapeWriter implements GraphOps {
 
   /**
    * The same entries in another shape of the same size. Vectors are columns, so [n],
-   * [n,1] and [1,n] hold the same data; the moves are the ops that say so (transpose,
-   * a sum along a side of length 1), and a gather for anything else.
+   * [n,1] and [1,n] hold the same data; the moves are the op that says so (transpose),
+   * and a gather in entry order for anything else (a sum keeps its dimension, so it
+   * never turns [n,1] into [n]; derive prints such a gather as its argument).
    */
   reshape(a: GraphNode, shape: Shape): GraphNode {
     const from = this.shape(a);
@@ -287,9 +288,6 @@ export class TapeWriter implements GraphOps {
     if ((from.length === 1 && isRow(shape)) || (isRow(from) && isCol(shape)) || (isCol(from) && isRow(shape))) {
       if (size > 1 || !isRow(from)) return this.transpose(a);
     }
-    // [n,1] → [n], [1,n] → [n]: a sum along the side of length 1
-    if (shape.length === 1 && isCol(from)) return this.sum(a, 1);
-    if (shape.length === 1 && isRow(from)) return this.sum(a, 0);
     return this.op('subset', [a], { gather: Int32Array.from({ length: size }, (_, k) => k), outShape: shape });
   }
 
@@ -361,7 +359,11 @@ export class TapeWriter implements GraphOps {
    * (the tape inputs always stay), renumbered in the same order with a packed arena.
    * `ids` maps a node of this writer to its id in the new tape (-1 when pruned).
    */
-  finish(output: GraphNode, keep: GraphNode[] = [], extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams'>> = {}): { tape: Tape; ids: Int32Array } {
+  finish(
+    output: GraphNode,
+    keep: GraphNode[] = [],
+    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed'>> = {},
+  ): { tape: Tape; ids: Int32Array } {
     const { nodes, ids, arenaSize } = compact(this.nodes, [output, ...keep, ...this.inputs.map((i) => i.node)]);
     // call sites name their argument nodes: renumbered once each (copies: the sites of the tape written from stay as they are)
     const sites = new Map<CallSite, CallSite>();
@@ -399,7 +401,7 @@ export class TapeWriter implements GraphOps {
 
   // ----- identities applied while appending -----
 
-  private fold(name: string, [a, b, c]: GraphNode[], attrs: Attrs, shape: Shape): GraphNode | undefined {
+  private fold(name: string, [a, b, c]: GraphNode[], _attrs: Attrs, shape: Shape): GraphNode | undefined {
     const fits = (x: GraphNode) => sameShape(this.shape(x), shape);
     const zero = () => this.zeros(shape);
     switch (name) {
@@ -467,7 +469,8 @@ export class TapeWriter implements GraphOps {
         if (this.isZero(a) || this.isZero(b)) return zero();
         return undefined;
       case 'sum':
-        if (attrs.axis === undefined && fits(a)) return a;
+        // a sum of a scalar, or along a side of length 1 (it keeps its dimension), is its argument
+        if (fits(a)) return a;
         return undefined;
       default:
         return undefined;

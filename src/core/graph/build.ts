@@ -10,6 +10,7 @@ import {
   RUN_ARENA_COPIES,
   type Limits,
 } from '../limits.js';
+import { orientationClash } from '../ops/broadcast.js';
 import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, getOp, isFunctionName, type LowerContext } from '../ops/index.js';
 import type { ArgExpr } from '../ops/functions.js';
 import type { Attrs } from '../ops/types.js';
@@ -122,7 +123,7 @@ class Builder {
   w: TapeWriter;
   private unusedParams: UnusedParam[] = [];
   private indexVars = new Set<string>();
-  private defs = new Map<string, Def>();
+  readonly defs = new Map<string, Def>();
   private callStack: { name: string; span: Span; site: CallSite }[] = [];
   private limits: Limits;
   private plan: MemoryPlan;
@@ -137,7 +138,7 @@ class Builder {
 
   constructor(
     private program: Program,
-    private values: Record<string, Tensor>,
+    readonly values: Record<string, Tensor>,
     readonly opts: BuildOptions,
   ) {
     this.limits = limitsFrom(opts.limits);
@@ -248,6 +249,7 @@ class Builder {
       }
       const id = this.expr(st.expr, scope);
       if (st.k === 'assign') {
+        this.noteShadow(st.name, 'the step');
         stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
         const node = this.w.node(id);
@@ -284,6 +286,7 @@ class Builder {
     const { tape, ids } = this.w.finish(output, roots, {
       indexVars: [...this.indexVars],
       ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
+      ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
     });
     const steps: Record<string, number> = Object.create(null);
     for (const [name, id] of stepNodes) if (ids[id] >= 0) steps[name] = ids[id];
@@ -291,6 +294,13 @@ class Builder {
   }
 
   private namedNodes = new Set<number>();
+  private shadowed = new Set<string>();
+
+  /** A step or variable named like a constant or a function (micrograd's e, CS231n's dot) shadows it: say so once. */
+  private noteShadow(name: string, what: 'the step' | 'the variable'): void {
+    if (name in CONSTANTS) this.shadowed.add(`${what} ${name} shadows the constant ${name} (${Number(CONSTANTS[name].toPrecision(6))})`);
+    else if (isFunctionName(name)) this.shadowed.add(`${what} ${name} shadows the name of the function ${name}; ${name}(…) still calls the function`);
+  }
 
   /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
@@ -333,7 +343,18 @@ class Builder {
     const sym = where?.symbol;
     const shown =
       sym && shapes.length === 2 ? `${shapes[0]} ${sym} ${shapes[1]}` : sym && shapes.length === 1 ? `${sym}${shapes[0]}` : `${op}(${shapes.join(', ')})`;
-    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span });
+    return new AgError('shape', `${text}: ${shown} — ${msg}`, { span: where?.caret ?? span, hint: this.orientationHint(inputs) });
+  }
+
+  /** A vector beside a square matrix (ops/broadcast.ts orientationClash): both fixes, written with the vector as the formula writes it. */
+  private orientationHint(inputs: readonly number[]): string | undefined {
+    if (!orientationClash(inputs.map((i) => this.w.node(i).shape))) return undefined;
+    const v = inputs.find((i) => this.w.node(i).shape.length === 1)!;
+    const span = this.w.node(v).span;
+    const t = span ? this.program.source.slice(span.start, span.end).trim() : '';
+    if (!t || t.length > 30) return undefined;
+    const w = /^[A-Za-z_]\w*$/.test(t) ? t : `(${t})`;
+    return `here: ${w}' as a row, ${w}*ones(1, ${this.w.node(v).shape[0]}) as a column`;
   }
 
   // ----- expressions -----
@@ -419,6 +440,11 @@ class Builder {
   private symbol(name: string, span: Span, scope: Map<string, number>): number {
     const bound = scope.get(name);
     if (bound !== undefined) return bound;
+    if (name in CONSTANTS && this.values[name] !== undefined) {
+      // a value given for e makes e a variable of this formula
+      this.noteShadow(name, 'the variable');
+      return this.inputNode(name, span);
+    }
     if (name in CONSTANTS) {
       const v = CONSTANTS[name];
       if (!Number.isFinite(v))
@@ -436,6 +462,7 @@ class Builder {
         hint: unitLike ? `units are not supported; if ${name} is a variable, give it a value with --at ${name}=...` : `give one with --at ${name}=...`,
       });
     }
+    this.noteShadow(name, 'the variable');
     return this.inputNode(name, span);
   }
 
@@ -678,6 +705,10 @@ class CallLowering implements LowerContext {
 
   text(x: { span: Span }): string {
     return this.b.text(x);
+  }
+
+  defines(name: string): boolean {
+    return this.scope.get(name) !== undefined || this.b.values[name] !== undefined || this.b.defs.has(name);
   }
 }
 

@@ -60,6 +60,8 @@ export interface Tape {
   arenaSize: number;
   /** inline-function parameters whose body never reads them, and what each call passed (source text) */
   unusedParams?: UnusedParam[];
+  /** a step or variable of the formula that shadows a constant or function of the same name, in words */
+  shadowed?: string[];
 }
 
 export interface UnusedParam {

@@ -3,7 +3,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, ty
 import { AgError } from '../errors.js';
 import { shorten as shortenText } from '../safe-text.js';
 import type { Limits } from '../limits.js';
-import { readTextBounded } from './read.js';
+import { readStdinBounded, readTextBounded } from './read.js';
 import type { FileScope } from './scope.js';
 import { parsePlainYaml, type PosNode } from './plain-yaml.js';
 
@@ -72,20 +72,21 @@ export function formatOf(file: string): DocumentFormat {
   return /\.json$/i.test(file) ? 'json' : 'yaml';
 }
 
-/** Read and parse a YAML or JSON document through the bounded reader. */
+/** What standard input (`-` on the command line) is called in messages and reports. */
+export const STDIN_NAME = '<stdin>';
+
+/** Read and parse a YAML or JSON document through the bounded reader; `-` is standard input (YAML, which reads JSON too). */
 export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
+  const stdin = ref === '-';
+  const name = stdin ? STDIN_NAME : ref;
+  const bounds = { maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes), limitFlag: '--max-document-size' };
   let text: string;
   try {
-    text = readTextBounded(ref, {
-      maxBytes: Math.min(o.limits.maxDocumentBytes, o.limits.maxFileBytes),
-      scope: o.scope,
-      tree: o.tree,
-      limitFlag: '--max-document-size',
-    });
+    text = stdin ? readStdinBounded(bounds) : readTextBounded(ref, { ...bounds, scope: o.scope, tree: o.tree });
   } catch (e) {
     if (e instanceof AgError)
       throw new DocumentError(
-        ref,
+        name,
         e.message.replace(/^cannot read [^:]*: /, 'cannot read it: '),
         undefined,
         undefined,
@@ -94,7 +95,7 @@ export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
       );
     throw e;
   }
-  return parseDocumentText(text, ref, { format: o.format ?? formatOf(ref), showLines: o.showLines ?? false, what: o.what });
+  return parseDocumentText(text, name, { format: stdin ? 'yaml' : (o.format ?? formatOf(ref)), showLines: o.showLines ?? false, what: o.what });
 }
 
 /** Parse a document's text (see readDocument). */

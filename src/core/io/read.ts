@@ -163,7 +163,8 @@ export function readStdinBounded(o: ReadOptions): string {
     }
     if (n === 0) break;
     total += n;
-    if (total > o.maxBytes) throw tooLarge('standard input', total, o);
+    // how much more would come is unknown: "larger than the limit"
+    if (total > o.maxBytes) throw tooLarge('standard input', o.maxBytes + 1, o);
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(chunks, total).toString('utf8');

@@ -86,6 +86,23 @@ export function writeAtomic(path: string, text: string | Uint8Array, o: { durabl
   }
 }
 
+/**
+ * Append `text` to the end of `path` in one write (a file others append to as well, such as
+ * GitHub's job summary: it is never replaced). Throws AgError('io') when it cannot.
+ */
+export function appendText(path: string, text: string): void {
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o666);
+    try {
+      writeAll(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new AgError('io', `cannot append to ${path}: ${reason(e)}`);
+  }
+}
+
 function writeAll(fd: number, text: string | Uint8Array): void {
   const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
   let o = 0;

@@ -3,6 +3,8 @@ import type { ShapeFn } from './types.js';
 
 /** Output shape of an elementwise op: all inputs broadcast together (NumPy rules, vectors as columns against columns). */
 export const broadcastShape: ShapeFn = (inputs) => {
+  const clash = orientationClash(inputs);
+  if (clash) throw new Error(clash);
   let out: Shape = inputs[0];
   for (let i = 1; i < inputs.length; i++) {
     const next = broadcastShapes(out, inputs[i]);
@@ -15,6 +17,21 @@ export const broadcastShape: ShapeFn = (inputs) => {
   }
   return out;
 };
+
+/**
+ * A vector [n] meeting a square matrix [n,n] elementwise: NumPy reads the vector as a
+ * row, a paper (whose vectors are columns) as a column, and both fit. Shapes are never
+ * guessed, so this says why in words, with both fixes; undefined when nothing clashes.
+ */
+export function orientationClash(inputs: Shape[]): string | undefined {
+  const square = inputs.find((s) => s.length === 2 && s[0] === s[1] && s[0] > 1);
+  if (!square || !inputs.some((s) => s.length === 1 && s[0] === square[0])) return undefined;
+  const n = square[0];
+  return (
+    `a vector [${n}] beside a square matrix [${n},${n}] could be a row or a column, and neither is guessed: ` +
+    `write v' to use it as a row (one copy per row), or v*ones(1, ${n}) as a column (one copy per column)`
+  );
+}
 
 /**
  * Read-only views of the inputs of an elementwise op, each able to give the entry that

@@ -21,9 +21,10 @@ export interface ArgExpr {
   v?: number | string;
   /** a symbol's name */
   name?: string;
-  /** a call's function and arguments */
+  /** a call's function and arguments, and the operator it was written with */
   fn?: string;
   args?: ArgExpr[];
+  op?: string;
 }
 
 /** A call of a formula function. */
@@ -33,6 +34,13 @@ export interface Call {
   span: Span;
   /** the function's name or the operator, where errors point */
   nameSpan: Span;
+  /** the operator, when the call was written as one (`^`, `*` …) */
+  op?: string;
+}
+
+/** `A^T` as a textbook writes the transpose: a power whose exponent is the bare name T. */
+export function isTransposeMark(e: { op?: string; args?: ArgExpr[] }): boolean {
+  return e.op === '^' && e.args?.length === 2 && e.args[1].k === 'sym' && e.args[1].name === 'T';
 }
 
 /** A node as a lowering reads it. */
@@ -70,6 +78,8 @@ export interface LowerContext {
   text(e: { span: Span }): string;
   /** the run's generator (value expressions only) */
   rng?: Rng;
+  /** whether the formula gives `name` a meaning of its own: a step, a value given, a function it defines */
+  defines(name: string): boolean;
 }
 
 /** How a call becomes tape nodes, for the functions that read constants, shapes or choose an op (the others: their op, the arguments its inputs). */
@@ -165,14 +175,16 @@ const lowerQuotient: Lower = (c) => {
   return c.write(c.op, [a, b]);
 };
 
-/** `^`: scalars only. */
+/** `^`: scalars only; `A^T` is the transpose, as textbooks write it, unless T is a step, a variable or a function of the formula. */
 const lowerPower: Lower = (c) => {
   const e = c.call;
+  const mark = isTransposeMark(e);
+  if (mark && !c.defines('T')) return lowerTranspose(c);
   const [a, b] = [c.arg(0), c.arg(1)];
   if (c.node(a).shape.length > 0 || c.node(b).shape.length > 0) {
     throw new AgError('shape', `${c.text(e)}: ^ is for scalars here (shapes ${shapeStr(c.node(a).shape)} ^ ${shapeStr(c.node(b).shape)})`, {
       span: e.nameSpan,
-      hint: 'use .^ for an elementwise power',
+      hint: mark ? `T is a variable here, so ^T is a power; for the transpose write ${c.text(e.args[0])}'` : 'use .^ for an elementwise power',
     });
   }
   return c.write(c.op, [a, b]);
@@ -191,7 +203,7 @@ const lowerTranspose: Lower = (c) => {
   const a = c.arg(0);
   if (c.node(a).op === 'transpose') return c.node(a).inputs[0];
   if (c.node(a).shape.length === 0) return a;
-  return c.write(c.op, [a]);
+  return c.write('transpose', [a]);
 };
 
 /** max(v) is the reduction maxAll; max(a, b, …) one elementwise op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k. */
@@ -230,6 +242,8 @@ const lowerLanes: Lower = (c) => {
   const n = e.args.length;
   const a = c.arg(0);
   const dim = n === 2 ? dimArg(c, 1) : undefined;
+  // log(exp(x)) of one entry: a scalar's logsumexp is the scalar
+  if (c.op === 'logsumexp' && c.node(a).shape.length === 0) return a;
   const shape = c.node(a).shape;
   const r = nnAxis(shape, dim === undefined ? undefined : dim - 1);
   if ('error' in r) {

@@ -4,10 +4,11 @@ import type { Attrs, GraphNode, GraphOps, OpDef } from './types.js';
 /**
  * softmax, logsoftmax and logsumexp work along one axis (`attrs.axis`, 0-based; mathjs's
  * one-based dimension in formulas): down the columns (0) or along the rows (1). Without
- * one, a vector [n] is one lane and a matrix [m,n] is a batch of rows. A column [n,1] or
- * a row [1,n] without an axis is refused: a softmax along its length-1 side would be a
- * silent softmax over one entry. All are shifted by the lane's maximum, so large logits
- * do not overflow.
+ * one, a vector [n] is one lane and a matrix [m,n] is a batch of rows (a row [1,n] is one
+ * lane, as its vector). A column [n,1] without an axis is refused: a softmax along its
+ * length-1 side would be a silent softmax over one entry. logsumexp keeps the dimension
+ * it reduces, as sum does: [m,1] along the rows, [1,n] down the columns. All are shifted
+ * by the lane's maximum, so large logits do not overflow.
  */
 
 /**
@@ -22,10 +23,9 @@ export function nnAxis(shape: Shape, axis: number | undefined): { axis: number }
   }
   const [m, n] = shape;
   if (axis === undefined) {
-    // the default (each row of a batch) would be a softmax over one entry for a column; a row says so too, to be plain
+    // the default (each row of a batch) would be a softmax over one entry for a column; a row is one lane either way
     if (n === 1 && m > 1)
       return { error: `is a column ${shapeStr(shape)}: without a dimension a matrix is taken row by row, and each row here has one entry`, fix: 1 };
-    if (m === 1 && n > 1) return { error: `is a row ${shapeStr(shape)}: say which dimension (without one a matrix is taken row by row, a batch)`, fix: 2 };
     return { axis: 1 };
   }
   if (axis !== 0 && axis !== 1) return { error: `has no dimension ${axis + 1} (1 runs down the columns, 2 along the rows)` };
@@ -191,11 +191,11 @@ export const logsumexp: OpDef = {
   name: 'logsumexp',
   family: 'nn',
   arity: [1, 1],
-  // one value per lane: a vector gives a scalar, a matrix one entry per row (or column)
+  // one value per lane: a vector gives a scalar, a matrix a column [m,1] (one per row) or a row [1,n]
   shape([a], attrs) {
-    axisOf(a, attrs);
+    const axis = axisOf(a, attrs);
     if (a.length < 2) return [];
-    return axisOf(a, attrs) === 0 ? [a[1]] : [a[0]];
+    return axis === 0 ? [1, a[1]] : [a[0], 1];
   },
   forward([a], attrs, out) {
     out.set(laneLse(a.data, lanes(a.shape, attrs)));

@@ -7,11 +7,16 @@ import type { Attrs, GraphNode, GraphOps, OpDef } from './types.js';
  * into a 0-based `axis` by the graph builder); the others reduce every entry.
  */
 
-/** For axis reductions of a matrix: output entry of each input entry. */
+/**
+ * For axis reductions of a matrix: output entry of each input entry. The reduced
+ * dimension is kept (MATLAB's and the papers' convention): a column sum (axis 0) of
+ * [m,n] is the row [1,n], a row sum (axis 1) the column [m,1], so `A - sum(A, 2)`
+ * subtracts each row's sum from that row, never a vector read as a row.
+ */
 function reduceMap(shape: Shape, axis: number | undefined): { outShape: Shape; of: (k: number) => number } {
   if (axis === undefined || shape.length < 2) return { outShape: [], of: () => 0 };
   const [m, n] = shape;
-  return axis === 0 ? { outShape: [n], of: (k) => k % n } : { outShape: [m], of: (k) => Math.floor(k / n) };
+  return axis === 0 ? { outShape: [1, n], of: (k) => k % n } : { outShape: [m, 1], of: (k) => Math.floor(k / n) };
 }
 
 function axisShape([s]: Shape[], attrs: Attrs): Shape {

@@ -1,4 +1,5 @@
 import { isFunctionName } from '../ops/index.js';
+import { isTransposeMark } from '../ops/functions.js';
 import type { Expr, Program } from './ast.js';
 import { CONSTANTS } from './parse.js';
 
@@ -22,7 +23,8 @@ export function freeVariables(program: Program): { variables: string[]; indexNam
           add(inIndex ? indexNames : variables, e.name, local);
           break;
         case 'call':
-          for (const a of e.args) kids.push([a, inIndex]);
+          // the T of A^T marks a transpose, not a variable (a T read anywhere else is one)
+          for (const a of isTransposeMark(e) ? e.args.slice(0, 1) : e.args) kids.push([a, inIndex]);
           break;
         case 'cond':
           kids.push([e.test, inIndex], [e.then, inIndex], [e.else, inIndex]);

@@ -112,8 +112,10 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
       },
     );
   }
+  // the text mathjs reads: textbook transposes written over in place, so spans still point into `source`
+  const text = textbookTranspose(source);
   try {
-    root = mathParse(source) as unknown as MNode;
+    root = mathParse(text) as unknown as MNode;
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) throw tooDeep(source, maxDepth);
     throw syntaxError(e, source);
@@ -122,7 +124,7 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
   if (deepest.depth > maxDepth) {
     throw new AgError('limit', `the formula nests ${deepest.depth} levels deep; the limit is ${maxDepth} (--max-depth)`);
   }
-  const spans = recoverSpans(root, source);
+  const spans = recoverSpans(root, text);
   const spanOf = (n: MNode): Span => spans.get(n) ?? { start: 0, end: source.length };
   const isFunction = opts.isFunction ?? (() => false);
   const nodes: MNode[] = root.type === 'BlockNode' ? (root.blocks as { node: MNode }[]).map((b) => b.node) : [root];
@@ -209,7 +211,9 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
     }
   };
 
-  const checkName = (name: string, span: Span): void => {
+  const checkName = (name: string, span: Span, step = false): void => {
+    // a step may take the name of a constant or a function, as sources do (micrograd's e, CS231n's dot): it shadows it, and the build notes so
+    if (step && (name in CONSTANTS || (isFunction(name) && !RESERVED.has(name)))) return;
     if (RESERVED.has(name) || isFunction(name)) {
       throw new AgError('unsupported', `cannot assign to ${name}: it is a built-in name`, {
         span,
@@ -225,7 +229,7 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
         throw new AgError('unsupported', 'only plain names can be assigned (q = ...)', { span });
       }
       const nameSpan = spans.get(n.object) ?? span;
-      checkName(n.object.name, nameSpan);
+      checkName(n.object.name, nameSpan, true);
       return { k: 'assign', name: n.object.name, expr: conv(n.value), span, nameSpan };
     }
     if (n.type === 'FunctionAssignmentNode') {
@@ -246,6 +250,18 @@ function parseChecked(source: string, opts: ParseOptions, limits: Limits): Progr
     });
   }
   return { source, stmts };
+}
+
+/**
+ * Textbook transposes as mathjs can read them, each the same length as the text it
+ * replaces: A^\top, A^{\top}, A^\intercal (LaTeX) and Aᵀ are A'; A^{T} is A^(T), which
+ * the builder reads as the transpose unless T is a variable of the formula (`A^T` too).
+ */
+export function textbookTranspose(source: string): string {
+  return source
+    .replace(/\^(?:\{\\(?:top|intercal)\}|\\(?:top|intercal)(?![A-Za-z]))/g, (m) => "'".padEnd(m.length))
+    .replace(/\^\{T\}/g, '^(T)')
+    .replace(/\u1d40/g, "'");
 }
 
 /** The operator token of an OperatorNode: between its operands, or before/after its only one. */

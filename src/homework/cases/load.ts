@@ -97,6 +97,8 @@ export class NotCaseFile extends CaseFileError {
 export const CASE_KEYS = ['name', 'f', 'at', 'ranges', 'samples', 'points', 'min_digits', 'wrt', 'rtol', 'atol', 'eps', 'method', 'seed', 'order', 'expect'];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
 const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian'];
+/** The key a JSON document names its schema with, for editors; a case file or answer key may have it at the top. */
+export const SCHEMA_KEY = '$schema';
 /** The most random evaluation points a case may ask for. */
 export const MAX_SAMPLES = 10000;
 /** The most grade points one case may be worth. */
@@ -233,7 +235,8 @@ function casesOf(doc: ParsedDocument): CaseFile {
     });
   }
   if (isPlainObject(value)) {
-    const extra = Object.keys(value).filter((k) => k !== 'cases' && k !== 'defaults');
+    // `$schema` names the file's JSON Schema for editors (schema/case-file.schema.json): ignored
+    const extra = Object.keys(value).filter((k) => k !== 'cases' && k !== 'defaults' && k !== SCHEMA_KEY);
     if (!('cases' in value) || extra.length) {
       throw new CaseFileError(
         file,

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { CASE_KEYS, CaseFileError, describe, describeKind, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
+import { CASE_KEYS, CaseFileError, SCHEMA_KEY, describe, describeKind, isPlainObject, shortName, toCase, type CaseSpec } from '../cases/load.js';
 import type { Answer } from '../cases/run.js';
 import { readDocument, type ParsedDocument, type PosNode } from '../../core/io/document.js';
 import { limitsFrom, type Limits } from '../../core/limits.js';
@@ -86,7 +86,7 @@ function keyOf(doc: ParsedDocument): Key {
   };
   if (!isPlainObject(value)) return fail(`an answer key should be a mapping with title: and problems:, not ${describeKind(value)}`, root ?? undefined);
   for (const k of Object.keys(value)) {
-    if (!KEY_KEYS.includes(k)) {
+    if (!KEY_KEYS.includes(k) && k !== SCHEMA_KEY) {
       const near = closest(k, KEY_KEYS);
       fail(
         `unknown key ${shortName(k)}: in the answer key${near ? ` (did you mean ${near}:?)` : ''}; it has title:, problems: and visibility:`,

@@ -22,8 +22,8 @@ export const FONT = { graphviz: 'Courier', svg: "'DejaVu Sans Mono', Menlo, Cons
 
 /** Tensors up to this many entries are drawn whole; larger ones as shape, norm and their first entries. */
 export const WHOLE_ENTRIES = 16;
-/** Longest name in a node (pictures have more room than terminal tables). */
-const MAX_NAME = 40;
+/** Longest name in a node; the whole name is the node's tooltip (hover) and in the explorer's side panel. */
+const MAX_NAME = 24;
 /** Longest local derivative written on an edge (shortened inside brackets beyond). */
 const MAX_LOCAL = 32;
 /** Longest title line before it wraps. */
@@ -52,17 +52,17 @@ export function renderDot(r: GraphResult, o: DotOptions = {}): string {
   const lg = legend(r);
   const font = `fontname="${FONT.graphviz}"`;
   const title = wrapTitle(caption(r, digits)).map(html).join('<br/>');
+  const show = (shape: number[], v: Shown | null, norm: number | null): string[] =>
+    o.compact ? [quantity(shape, v, norm, digits)].filter(Boolean) : pictureLines(shape, v, norm, digits, o.edges === 'full' ? Infinity : WHOLE_ENTRIES);
   const lines = [
     'digraph autograd {',
-    '  rankdir=LR;',
+    `  rankdir=${direction(r, o, show)};`,
     o.caption === false
       ? `  graph [${font}, bgcolor=transparent, nodesep=0.3, ranksep=0.5];`
       : `  graph [${font}, fontsize=12, labelloc=t, nodesep=0.3, ranksep=0.5, pad=0.2, label=<<b>${title}</b><br/><font color="${COLORS.value}">${html(lg.forward)}</font> <font color="${flowColor}">${html(lg.backward)}</font>>];`,
     `  node [${font}, fontsize=11, shape=box, style="rounded", color="${COLORS.line}", margin="0.12,0.05"];`,
     `  edge [${font}, fontsize=10, color="${COLORS.line}"];`,
   ];
-  const show = (shape: number[], v: Shown | null, norm: number | null): string[] =>
-    o.compact ? [quantity(shape, v, norm, digits)].filter(Boolean) : pictureLines(shape, v, norm, digits, o.edges === 'full' ? Infinity : WHOLE_ENTRIES);
   for (const n of r.nodes) {
     checkDeadlineNow();
     lines.push(`  n${n.id} [id="n${n.id}", ${nodeAttrs(r, n, flowColor, show, o.compact === true)}];`);
@@ -95,6 +95,7 @@ function nodeAttrs(
   const flow = r.mode === 'forward' ? show(n.shape, n.tangent, n.tangentNorm) : show(n.shape, n.grad, n.gradNorm);
   rows.push(...flow.map((l) => `<font color="${flowColor}">${html(l)}</font>`));
   const attrs = [`label=<${rows.join('<br/>')}>`];
+  if (name !== n.fullName) attrs.push(`tooltip="${attr(n.fullName)}"`);
   if (n.kind === 'input') attrs.push('shape=ellipse', 'style=filled', 'fillcolor="#f6f8fa"');
   if (n.kind === 'const') attrs.push('shape=plaintext');
   if (n.output) attrs.push('peripheries=2');
@@ -118,6 +119,45 @@ function edgeLabel(r: GraphResult, e: GraphEdge, flowColor: string, o: DotOption
   const local = from.kind === 'const' ? '' : localLine(e, digits);
   if (local) parts.push(`<font point-size="9" color="${COLORS.line}">${html(local)}</font>`);
   return parts.join('<br/>');
+}
+
+/** Points per character of the pictures' monospaced font at a node's size (11 pt), and per line. */
+const CHAR_PT = 11 * FONT.em;
+const LINE_PT = 14;
+
+/**
+ * Left to right like the slides while that keeps a readable picture; top to bottom when
+ * the chain is so long that left to right would be far wider than tall (the sigmoid
+ * neuron's 5,500 px, batchnorm's 11,000 px at normal size). The sizes are Graphviz's own
+ * arithmetic for monospaced text: each node's widest line and its number of lines, the
+ * ranks its longest path from the inputs puts it in.
+ */
+function direction(r: GraphResult, o: DotOptions, show: (shape: number[], v: Shown | null, norm: number | null) => string[]): 'LR' | 'TB' {
+  const rank = new Array<number>(r.nodes.length).fill(0);
+  const w: number[] = [];
+  const h: number[] = [];
+  for (const n of r.nodes) {
+    for (const i of n.inputs) rank[n.id] = Math.max(rank[n.id], rank[i] + 1);
+    const lines = [shorten(n.fullName, MAX_NAME), ...show(n.shape, n.value, n.norm), ...show(n.shape, n.grad ?? n.tangent, n.gradNorm ?? n.tangentNorm)];
+    w[n.id] = Math.max(...lines.map((l) => l.length)) * CHAR_PT + 20;
+    h[n.id] = lines.length * LINE_PT + 10;
+  }
+  // an edge label sits between two ranks: about as wide as a local derivative, three lines high
+  const label = o.edges === 'none' ? { w: 0, h: 0 } : { w: (MAX_LOCAL + 8) * 10 * FONT.em, h: 3 * 13 };
+  const ranks = Math.max(0, ...rank) + 1;
+  const across = (size: number[], gap: number) => {
+    const per = new Array<number>(ranks).fill(0);
+    r.nodes.forEach((n) => (per[rank[n.id]] += size[n.id] + gap));
+    return Math.max(...per);
+  };
+  const along = (size: number[], gap: number) => {
+    const per = new Array<number>(ranks).fill(0);
+    r.nodes.forEach((n) => (per[rank[n.id]] = Math.max(per[rank[n.id]], size[n.id])));
+    return per.reduce((a, b) => a + b + gap, 0);
+  };
+  const lr = { w: along(w, label.w + 36), h: across(h, 22) };
+  const tb = { w: across(w, label.w + 22), h: along(h, label.h + 36) };
+  return lr.w > 1200 && lr.w > 3 * lr.h && tb.w < lr.w ? 'TB' : 'LR';
 }
 
 /** `local cos(x) = -1`; a Jacobian's rule without a value (`local g*x'`). */

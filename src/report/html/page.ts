@@ -27,6 +27,13 @@ const output = r.nodes.find((n) => n.output)!;
 /** for each edge, its place in the backward pass (-1: nothing flows back along it) */
 const backIndex = r.edges.map(() => -1);
 r.backprop.forEach((k, i) => (backIndex[k] = i));
+/**
+ * The forward pass's steps, in order: the inputs first (their values are given), then each
+ * op in turn. Constants are known from the start and take no step of their own: a walk
+ * that opened with "a constant, 1" began nowhere.
+ */
+const forwardOrder = [...r.nodes.filter((n) => n.kind === 'input'), ...r.nodes.filter((n) => n.kind === 'op')];
+const forwardRank = new Map(forwardOrder.map((n, i) => [n.id, i]));
 /** for each node, the backward pass's edges into it, in order */
 const backInto = r.nodes.map((n) => r.backprop.filter((k) => r.edges[k].from === n.id));
 
@@ -201,8 +208,11 @@ seedSel.addEventListener('change', () => {
   st.seed = Number(seedSel.value);
   render();
 });
-const fit = h('input', { type: 'checkbox' });
-fit.addEventListener('change', () => layout());
+// zoom: null fits the picture to its room; a number is a scale chosen with − and +
+let zoom: number | null = null;
+const zoomOut = btn('zoom out (−)', '−', () => zoomTo(scale() / 1.25));
+const zoomFit = btn('fit the picture to the window (0)', 'fit', () => zoomTo(null));
+const zoomIn = btn('zoom in (+)', '+', () => zoomTo(scale() * 1.25));
 const app = document.getElementById(IDS.app)!;
 // a long chain (the lectures' circuits) reads best across the whole width, the panels below it
 const wide = picW > 700 && picW > 2 * picH;
@@ -220,7 +230,7 @@ const bar = h(
   counter,
   h('label', { title: 'forward mode: tangents ∂·/∂x travel forward with the values' }, fwd, 'forward mode'),
   h('label', {}, 'seed', seedSel),
-  h('label', {}, fit, 'fit'),
+  h('span', { class: 'ag-zoom', role: 'group', 'aria-label': 'zoom' }, zoomOut, zoomFit, zoomIn),
   legend,
 );
 const stepPanel = h('section', { 'aria-live': 'polite', 'aria-label': 'this step' });
@@ -258,6 +268,12 @@ document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement;
   // the slider and the seed list take their own arrow keys
   if (e.altKey || e.ctrlKey || e.metaKey || t.tagName === 'SELECT' || (t.tagName === 'INPUT' && (t as HTMLInputElement).type === 'range')) return;
+  const zoomKey = { '+': () => zoomTo(scale() * 1.25), '=': () => zoomTo(scale() * 1.25), '-': () => zoomTo(scale() / 1.25), '0': () => zoomTo(null) }[e.key];
+  if (zoomKey) {
+    e.preventDefault();
+    zoomKey();
+    return;
+  }
   const to = { ArrowRight: st.step + 1, ArrowLeft: st.step - 1, Home: 0, End: steps().length - 1 }[e.key];
   if (to === undefined) return;
   e.preventDefault();
@@ -281,7 +297,7 @@ function toggleplay(): void {
 
 /** Reverse mode: every node forward, then every edge gradients flow back along. Forward mode: the nodes, tangents alongside. */
 function steps(): Step[] {
-  const s: Step[] = r.nodes.map((node) => ({ kind: 'forward', node }));
+  const s: Step[] = forwardOrder.map((node) => ({ kind: 'forward', node }));
   if (!st.forward) r.backprop.forEach((k, i) => s.push({ kind: 'backward', edge: r.edges[k], k: i }));
   return s;
 }
@@ -303,7 +319,7 @@ function gradsAfter(taken: number): Map<number, { v: Shown; norm: number | null;
   return m;
 }
 
-/** Where the walk is: the step, the nodes computed so far (ids up to `computed`), the gradients so far. */
+/** Where the walk is: the step, which nodes are computed so far, the gradients so far. */
 function progress() {
   const all = steps();
   st.step = Math.max(0, Math.min(all.length - 1, st.step));
@@ -312,11 +328,17 @@ function progress() {
   return {
     all,
     cur,
-    computed: cur.kind === 'forward' ? cur.node.id : r.nodes.length - 1,
+    computed: computedBy(cur),
     taken,
     grads: gradsAfter(taken),
     seed: st.forward ? seeds[st.seed] : null,
   };
+}
+
+/** Whether node `id` has its value at step `cur`: constants always, the rest once their forward step is reached. */
+function computedBy(cur: Step): (id: number) => boolean {
+  const upTo = cur.kind === 'forward' ? forwardRank.get(cur.node.id)! : Infinity;
+  return (id) => r.nodes[id].kind === 'const' || forwardRank.get(id)! <= upTo;
 }
 
 function render(): void {
@@ -325,7 +347,7 @@ function render(): void {
 
   r.nodes.forEach((n, id) => {
     const p = nodeParts[id];
-    const done = id <= computed;
+    const done = computed(id);
     p.g.classList.toggle('ag-pending', !done);
     p.g.classList.toggle('ag-current', cur.kind === 'forward' ? cur.node.id === id : cur.edge.from === id || cur.edge.to === id);
     p.g.classList.toggle('ag-selected', st.pinned === id);
@@ -341,10 +363,10 @@ function render(): void {
   r.edges.forEach((e, k) => {
     const p = edgeParts[k];
     const from = r.nodes[e.from];
-    setLine(p.value, e.from <= computed ? quantity(from.shape, from.value, from.norm, D) : null);
+    setLine(p.value, computed(e.from) ? quantity(from.shape, from.value, from.norm, D) : null);
     if (seed) {
       const t = seed.tangents[e.from];
-      setLine(t === null ? p.flow : flowLine(p), e.from <= computed && t !== null ? quantity(from.shape, t, seed.norms[e.from], D) : null);
+      setLine(t === null ? p.flow : flowLine(p), computed(e.from) && t !== null ? quantity(from.shape, t, seed.norms[e.from], D) : null);
     } else {
       setLine(p.flow, e.grad !== null && backIndex[k] >= 0 && backIndex[k] < taken ? quantity(from.shape, e.grad, e.gradNorm, D) : null);
     }
@@ -377,9 +399,7 @@ function explain(cur: Step, total: number, seed: GraphSeed | null): Child[] {
     const what =
       n.kind === 'input'
         ? h('p', {}, code(n.name), ' is an input: its value is given.')
-        : n.kind === 'const'
-          ? h('p', {}, 'A constant, ', code(n.name), '.')
-          : h('p', {}, 'Compute ', code(n.text ?? n.name), ` (${n.opLabel}) from its input${n.inputs.length > 1 ? 's' : ''}:`);
+        : h('p', {}, 'Compute ', code(n.text ?? n.name), ` (${n.opLabel}) from its input${n.inputs.length > 1 ? 's' : ''}:`);
     const ins = n.inputs.length
       ? h(
           'dl',
@@ -494,12 +514,12 @@ function renderDetails(): void {
     h('dt', {}, 'shape'),
     h('dd', {}, n.shape.length ? `[${n.shape.join('×')}]` : 'scalar'),
     h('dt', {}, 'value'),
-    h('dd', {}, id <= computed ? qty(n.shape, n.value, n.norm, 'value', 'value') : notYet('not computed yet')),
+    h('dd', {}, computed(id) ? qty(n.shape, n.value, n.norm, 'value', 'value') : notYet('not computed yet')),
   ];
   if (seed)
     rows.push(
       h('dt', {}, `tangent ∂·/∂${seed.wrt}`),
-      h('dd', {}, id <= computed ? qty(n.shape, seed.tangents[id], seed.norms[id], 'tangent', 'tangent') : notYet('not computed yet')),
+      h('dd', {}, computed(id) ? qty(n.shape, seed.tangents[id], seed.norms[id], 'tangent', 'tangent') : notYet('not computed yet')),
     );
   else if (n.grad === null) rows.push(h('dt', {}, 'gradient ∂f/∂·'), h('dd', {}, notYet('none flows back here')));
   else
@@ -515,21 +535,73 @@ function renderDetails(): void {
   );
 }
 
-/** The picture's scale that fills its room (at most twice full size). */
+/**
+ * The smallest scale: a node's text (11 units) is never drawn under 9 px, however large
+ * the picture; past that it is scrolled (or dragged) rather than shrunk.
+ */
+const MIN_SCALE = 9 / 11;
+const MAX_SCALE = 4;
+
+/** The scale that fits the picture to its room (at most twice full size, never below MIN_SCALE). */
 function fitScale(): number {
   const roomW = graphEl.clientWidth - 20;
   const roomH = (wide ? window.innerHeight * 0.6 : graphEl.clientHeight) - 20;
-  return Math.min(roomW / picW, roomH / picH, 2);
+  return Math.max(MIN_SCALE, Math.min(roomW / picW, roomH / picH, 2));
+}
+
+function scale(): number {
+  return zoom ?? fitScale();
+}
+
+function zoomTo(z: number | null): void {
+  zoom = z === null ? null : Math.max(MIN_SCALE, Math.min(MAX_SCALE, z));
+  layout();
 }
 
 function layout(): void {
-  const s = fit.checked ? fitScale() : 1;
+  const s = scale();
   svg.setAttribute('width', String(Math.round(picW * s)));
   svg.setAttribute('height', String(Math.round(picH * s)));
+  svg.dataset.scale = s.toFixed(3);
+  zoomOut.disabled = s <= MIN_SCALE + 1e-9;
+  zoomIn.disabled = s >= MAX_SCALE - 1e-9;
+  zoomFit.setAttribute('aria-pressed', String(zoom === null));
 }
 
-// fitted to its room while that keeps the text readable; otherwise full size, scrolled to each step
-fit.checked = fitScale() >= 0.6;
+// Ctrl (⌘) + wheel zooms about the pointer, as maps do; a plain wheel scrolls
+graphEl.addEventListener(
+  'wheel',
+  (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;
+    e.preventDefault();
+    const before = scale();
+    const box = graphEl.getBoundingClientRect();
+    const px = e.clientX - box.left + graphEl.scrollLeft;
+    const py = e.clientY - box.top + graphEl.scrollTop;
+    zoomTo(before * (e.deltaY < 0 ? 1.1 : 1 / 1.1));
+    const k = scale() / before;
+    graphEl.scrollLeft += px * (k - 1);
+    graphEl.scrollTop += py * (k - 1);
+  },
+  { passive: false },
+);
+// dragging the background pans (a node keeps its click: it pins the node)
+let drag: { x: number; y: number; left: number; top: number } | null = null;
+graphEl.addEventListener('pointerdown', (e) => {
+  if (e.button !== 0 || (e.target as Element).closest?.('g.node')) return;
+  drag = { x: e.clientX, y: e.clientY, left: graphEl.scrollLeft, top: graphEl.scrollTop };
+  graphEl.classList.add('ag-dragging');
+});
+window.addEventListener('pointermove', (e) => {
+  if (!drag) return;
+  graphEl.scrollLeft = drag.left - (e.clientX - drag.x);
+  graphEl.scrollTop = drag.top - (e.clientY - drag.y);
+});
+window.addEventListener('pointerup', () => {
+  drag = null;
+  graphEl.classList.remove('ag-dragging');
+});
+
 layout();
 window.addEventListener('resize', layout);
 render();

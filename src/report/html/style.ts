@@ -31,7 +31,9 @@ code { overflow-wrap: anywhere; }
 .ag-legend .v { color: var(--value); } .ag-legend .g { color: var(--grad); } .ag-legend .t { color: var(--tangent); }
 :focus-visible { outline: 3px solid var(--hi); outline-offset: 2px; }
 main { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(0, 1fr) 400px; }
-#ag-graph { overflow: auto; padding: 8px; min-height: 0; }
+#ag-graph { overflow: auto; padding: 8px; min-height: 0; cursor: grab; }
+#ag-graph.ag-dragging { cursor: grabbing; user-select: none; }
+.ag-zoom { display: inline-flex; gap: 2px; }
 #ag-app.ag-wide main { grid-template-columns: none; grid-template-rows: auto minmax(0, 1fr); }
 #ag-app.ag-wide #ag-graph { max-height: 60vh; border-bottom: 1px solid var(--border); }
 #ag-app.ag-wide aside { border-left: 0; display: grid; grid-template-columns: 1fr 1fr; gap: 0 24px; }

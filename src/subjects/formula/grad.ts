@@ -53,7 +53,17 @@ export interface Summary {
 export type Shown = Nested | Summary;
 
 export interface Warning {
-  code: 'kink' | 'noisy' | 'nonfinite' | 'overflow' | 'unused-value' | 'unused-argument' | 'index-variable' | 'directional' | 'forward-directional';
+  code:
+    | 'kink'
+    | 'noisy'
+    | 'nonfinite'
+    | 'overflow'
+    | 'unused-value'
+    | 'unused-argument'
+    | 'shadowed-name'
+    | 'index-variable'
+    | 'directional'
+    | 'forward-directional';
   message: string;
   span?: Span;
 }
@@ -138,6 +148,11 @@ export function unusedArgumentNotes(tape: Tape): string[] {
   return (tape.unusedParams ?? []).map(
     ({ fn, param, arg }) => `${fn} does not use its parameter ${param}; ${arg}, passed for it, gets gradient 0 through ${fn}`,
   );
+}
+
+/** Everything the build notes in words: a name that shadows a constant or function, an argument no body reads. */
+export function buildNotes(tape: Tape): string[] {
+  return [...(tape.shadowed ?? []), ...unusedArgumentNotes(tape)];
 }
 
 /** Parse and build: the checked tape for a formula at these values. */
@@ -262,13 +277,14 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
   const warnings: Warning[] = [];
   const used = new Set([...tape.inputs.map((i) => i.name), ...tape.indexVars, ...usedConstNames(tape)]);
   for (const name of Object.keys(values)) {
-    if (name in CONSTANTS) {
+    if (name in CONSTANTS && !used.has(name)) {
       warnings.push({ code: 'unused-value', message: `${name} is a constant (${CONSTANTS[name]}); the value given for it is not used` });
       continue;
     }
     if (!used.has(name) && !formulaMentions(formula, name))
       warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
   }
+  for (const message of tape.shadowed ?? []) warnings.push({ code: 'shadowed-name', message });
   for (const message of unusedArgumentNotes(tape)) warnings.push({ code: 'unused-argument', message });
   if (tape.indexVars.length) {
     warnings.push({

@@ -4,7 +4,7 @@ import { AgError } from '../../core/errors.js';
 import { checkDeadlineNow, limitsFrom, withDeadline } from '../../core/limits.js';
 import { displayName, fullName, localFormula } from '../../core/graph/describe.js';
 import { makeArena, view, type Tape, type TapeNode } from '../../core/graph/tape.js';
-import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
+import { edgeReport, pointOf as pointValues, prepare, shown, toTensors, buildNotes, type GradOptions, type Shown } from './grad.js';
 import { getOp } from '../../core/ops/index.js';
 import type { Nested } from '../../core/parse/values.js';
 import { norm2, shapeStr, subscript, type Shape, type Tensor } from '../../core/tensor.js';
@@ -119,7 +119,7 @@ function graphRun(formula: string, valuesIn: Record<string, Tensor | Nested>, op
   const limit = opts.fullTensorLimit ?? 64;
   const show = (n: TapeNode, data: Float64Array) => ({ shown: shown(n.shape, data, limit), norm: n.shape.length ? norm2(data) : null });
   const out = tape.nodes[tape.output];
-  const notes: string[] = unusedArgumentNotes(tape);
+  const notes: string[] = buildNotes(tape);
 
   let adjoint: Float64Array | null = null;
   const flows = new Map<string, { contribution: Float64Array; localValue: Shown | null; sofar: Float64Array; order: number }>();

@@ -8,7 +8,7 @@ import { gatherInputs } from '../../core/engine/modes.js';
 import { selectEngine, type EngineChoice } from '../../core/engine/select.js';
 import type { Engine } from '../../core/engine/types.js';
 import { AgError } from '../../core/errors.js';
-import { prepare, shown, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
+import { prepare, shown, toTensors, buildNotes, type GradOptions, type Shown } from './grad.js';
 import { checkDeadlineNow, limitName, limitsFrom, memoryError, RUN_ARENA_COPIES, withDeadline, type Limits } from '../../core/limits.js';
 import { TapeWriter } from '../../core/graph/append.js';
 import { appendGradient } from '../../core/graph/gradient.js';
@@ -293,7 +293,7 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
     }
   }
 
-  const notes: string[] = unusedArgumentNotes(so.tape);
+  const notes: string[] = buildNotes(so.tape);
   let check: SecondOrderCheck | null = null;
   const fdMax = opts.fdMax ?? DEFAULT_FD_MAX;
   if (opts.check !== false) {

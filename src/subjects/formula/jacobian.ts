@@ -6,7 +6,7 @@ import { DEFAULT_ATOL, DEFAULT_FD_MAX, DEFAULT_RTOL, relError, withinTolerance }
 import { inputSlots } from '../../core/engine/js.js';
 import { selectEngine, type EngineChoice } from '../../core/engine/select.js';
 import { AgError } from '../../core/errors.js';
-import { pointOf, prepare, toTensors, unusedArgumentNotes, type GradOptions, type Shown } from './grad.js';
+import { pointOf, prepare, toTensors, buildNotes, type GradOptions, type Shown } from './grad.js';
 import { ENTRY_BYTES, limitName, limitsFrom, memoryError, withDeadline, type Limits } from '../../core/limits.js';
 import { forwardJacobian, reverseJacobian } from '../../core/engine/modes.js';
 import { makeArena, view } from '../../core/graph/tape.js';
@@ -155,7 +155,7 @@ function jacobianRun(formula: string, valuesIn: Record<string, Tensor | Nested>,
     const node = tape.nodes[inp.node];
     for (let k = 0; k < node.size; k++) columns.push(inp.name + subscript(node.shape, k));
   }
-  const notes: string[] = unusedArgumentNotes(tape);
+  const notes: string[] = buildNotes(tape);
   let check: JacobianCheck | null = null;
   if (opts.check !== false) {
     if (n <= fdMax) {

@@ -1,6 +1,6 @@
 import { AgError } from '../../../core/errors.js';
 import { limitsFrom, withDeadline, type Limits } from '../../../core/limits.js';
-import { toTensors, unusedArgumentNotes, type GradOptions } from '../grad.js';
+import { toTensors, buildNotes, type GradOptions } from '../grad.js';
 import { buildTape } from '../../../core/graph/build.js';
 import { displayName, localFormula } from '../../../core/graph/describe.js';
 import { makeArena, type Tape, type TapeNode } from '../../../core/graph/tape.js';
@@ -131,7 +131,7 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const kept = keptForms(program, tape, limits);
   const exprs = valueExprs(tape, kept);
   const raw = reverseSymbolic(tape, exprs, kept);
-  const notes: string[] = unusedArgumentNotes(tape);
+  const notes: string[] = buildNotes(tape);
   const statements = statementsOf(program);
   const prelude = statements.slice(0, -1).join('; ');
 
@@ -220,7 +220,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const wrt = tape.inputs.map((i) => i.name);
   const g = tensorGradient(tape);
   const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
-  const notes: string[] = unusedArgumentNotes(tape);
+  const notes: string[] = buildNotes(tape);
   const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
   if (scalars.length)
     notes.push(

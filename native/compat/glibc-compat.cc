@@ -1,0 +1,49 @@
+// Linked into a portable prebuild on Linux only (native/CMakeLists.txt, AUTOGRAD_PORTABLE),
+// whose -Wl,--wrap=NAME options send the references to NAME of every object, the static
+// libstdc++ included, to __wrap_NAME here; see glibc-compat.h. A reference bound to a
+// version (the header's .symver) is not wrapped, so the calls below reach glibc.
+#include <dlfcn.h>
+#include <malloc.h>
+#include <pthread.h>
+
+#if defined(__GLIBC__)
+extern "C" int __pthread_key_create(pthread_key_t* key, void (*destroy)(void*));
+
+#define AG_HIDDEN extern "C" __attribute__((visibility("hidden")))
+// pthread_create & co. at the version the header pins (libpthread's before glibc 2.34)
+AG_HIDDEN int __wrap_pthread_create(pthread_t* t, const pthread_attr_t* a, void* (*f)(void*), void* arg) { return pthread_create(t, a, f, arg); }
+AG_HIDDEN int __wrap_pthread_join(pthread_t t, void** result) { return pthread_join(t, result); }
+AG_HIDDEN int __wrap_pthread_detach(pthread_t t) { return pthread_detach(t); }
+AG_HIDDEN int __wrap_pthread_once(pthread_once_t* once, void (*f)()) { return pthread_once(once, f); }
+AG_HIDDEN int __wrap___pthread_key_create(pthread_key_t* key, void (*destroy)(void*)) { return __pthread_key_create(key, destroy); }
+// glibc 2.32 says through __libc_single_threaded that no second thread was ever made, and
+// libstdc++ then counts references without atomic operations; never saying so is always safe
+AG_HIDDEN char __wrap___libc_single_threaded;
+char __wrap___libc_single_threaded = 0;
+
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
+// mallinfo2 (glibc 2.33) is looked up when first called; on an older glibc the counters
+// come from mallinfo (the same numbers, in int fields that wrap past 2 GiB)
+AG_HIDDEN struct mallinfo2 __wrap_mallinfo2(void) {
+  using Fn = struct mallinfo2 (*)(void);
+  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "mallinfo2"));
+  if (real) return real();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const struct mallinfo m = mallinfo();
+#pragma GCC diagnostic pop
+  struct mallinfo2 r {};
+  r.arena = (unsigned)m.arena;
+  r.ordblks = (unsigned)m.ordblks;
+  r.smblks = (unsigned)m.smblks;
+  r.hblks = (unsigned)m.hblks;
+  r.hblkhd = (unsigned)m.hblkhd;
+  r.usmblks = (unsigned)m.usmblks;
+  r.fsmblks = (unsigned)m.fsmblks;
+  r.uordblks = (unsigned)m.uordblks;
+  r.fordblks = (unsigned)m.fordblks;
+  r.keepcost = (unsigned)m.keepcost;
+  return r;
+}
+#endif
+#endif
