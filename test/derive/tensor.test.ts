@@ -100,6 +100,14 @@ describe('derive for tensors: the lecture formulas', () => {
     agree(f, 'b', r.derivatives.b, "-y*sigmoid(-y*(w'*x + b))", [make(3), make(6)]);
   });
 
+  it('an elementwise quotient of tensors prints as ./ and evaluates', () => {
+    const at = { x: randn(3), y: randn(3) };
+    const r = derive('sum(x ./ y)', { at });
+    expect(r.check.passed).toBe(true);
+    expect(r.derivatives.x).toBe('1 ./ y');
+    agree('sum(x ./ y)', 'x', r.derivatives.x, '1 ./ y', [() => ({ x: randn(3), y: randn(3) }), () => ({ x: randn(5), y: randn(5) })]);
+  });
+
   it('matrix products keep their order: A*B*C by B', () => {
     const make = (m: number, k: number, l: number, n: number) => () => ({ A: randn(m, k), B: randn(k, l), C: randn(l, n), G: randn(m, n) });
     const r = derive('sum((A*B*C) .* G)', { wrt: ['B'], at: make(2, 3, 4, 5)() });

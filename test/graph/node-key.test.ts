@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { prepare, toTensors } from '../../src/subjects/formula/grad.js';
+import type { AgError } from '../../src/core/errors.js';
+import { grad, prepare, toTensors } from '../../src/subjects/formula/grad.js';
 import { TapeWriter } from '../../src/core/graph/append.js';
 import { compact, nodeKey, outputShape } from '../../src/core/graph/tape.js';
 
@@ -18,6 +19,13 @@ describe('node key', () => {
     );
     expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(2) } })).not.toBe(
       nodeKey('const', [], { value: { shape: [1], data: Float64Array.of(2) } }),
+    );
+    // a scalar constant's key (written by a shortcut) reads like any other constant's
+    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(-0) } })).toBe('const(){value={data:[-0];shape:[]}}');
+    expect(nodeKey('const', [], { value: { shape: [1], data: Float64Array.of(2) } })).toBe('const(){value={data:[2];shape:[1]}}');
+    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(2) }, note: 'x' })).toBe('const(){note="x";value={data:[2];shape:[]}}');
+    expect(nodeKey('const', [], { value: { shape: [], data: Float64Array.of(0) } })).not.toBe(
+      nodeKey('const', [], { value: { shape: [], data: Float64Array.of(-0) } }),
     );
     expect(nodeKey('add', [1, 2], {})).not.toBe(nodeKey('add', [2, 1], {}));
     expect(nodeKey('input', [], {})).toBeNull();
@@ -100,5 +108,58 @@ describe('shared by both writers', () => {
     const again = compact(tape.nodes, [0]);
     expect(again.nodes.length).toBe(1);
     expect(again.arenaSize).toBe(3);
+  });
+});
+
+/** Formula lowering writes through the same writer as gradient appending; only the policy differs. */
+describe('one tape writer', () => {
+  const at = toTensors({ x: 1, y: 2, v: [1, 2, 3] });
+
+  it('constants are shared by their exact value: 1.0000000000001 and 1 are two nodes (a 12-digit key once made them one)', () => {
+    const tape = prepare('x*1.0000000000001 - x*1', at);
+    expect(tape.nodes.filter((n) => n.op === 'const').map((n) => n.attrs.value!.data[0])).toEqual([1.0000000000001, 1]);
+    const r = grad('x*1.0000000000001 - x*1', at, { check: false, forwardMode: false, edges: false });
+    expect(r.value).toBe(1.0000000000001 - 1);
+    // equal constants are still one node
+    expect(prepare('x*0.1 + y*0.1', at).nodes.filter((n) => n.op === 'const').length).toBe(1);
+  });
+
+  it("a formula's graph keeps x*1 and 0*y (an edge each in the picture); a derivative's graph simplifies them", () => {
+    const tape = prepare('x*1 + 0*y', at);
+    expect(tape.nodes.filter((n) => n.op === 'multiply').length).toBe(2);
+    expect(tape.nodes.map((n) => n.label)).toEqual(['x', '1', 'mul', '0', 'y', 'mul#2', 'add']);
+    const w = TapeWriter.empty();
+    const x = w.input('x', []);
+    expect(w.mul(x, w.constant(1))).toBe(x);
+    expect(w.isZero(w.mul(w.constant(0), x))).toBe(true);
+  });
+
+  it("a shape error of lowering points at the formula's operator; of appending, names a bug in a rule", () => {
+    expect(() => prepare('x + v*[1, 2]', at)).toThrow(/\[3\] \* \[2\]/);
+    try {
+      prepare('x + v*[1, 2]', at);
+    } catch (e) {
+      expect((e as AgError).code).toBe('shape');
+      expect((e as AgError).span).toEqual({ start: 5, end: 6 });
+    }
+    const w = TapeWriter.empty();
+    expect(() => w.matmul(w.input('a', [2, 3]), w.input('b', [2, 3]))).toThrow(/^gradient graph: matmul/);
+  });
+
+  it("pruning renumbers call sites; a writer appending to a built tape leaves that tape's call sites as they were", () => {
+    const tape = prepare('f(a, b) = a*b; unused = sin(x); g = x*x; f(y, v) + g', at);
+    expect(tape.nodes.some((n) => n.op === 'sin')).toBe(false);
+    const mul = tape.nodes.find((n) => n.op === 'multiply' && n.call)!;
+    expect(mul.call!.args.map((j) => tape.nodes[j].label)).toEqual(['y', 'v']);
+    const before = mul.call!.args.slice();
+    const w = new TapeWriter(tape);
+    const out = w.op('cos', [tape.inputs.find((i) => i.name === 'v')!.node]);
+    const { tape: t2 } = w.finish(out, [mul.id]);
+    // g and the sum are gone, so y and v have moved
+    expect(t2.nodes.length).toBeLessThan(tape.nodes.length);
+    const mul2 = t2.nodes.find((n) => n.op === 'multiply' && n.call)!;
+    expect(mul2.call!.args).not.toEqual(before);
+    expect(mul2.call!.args.map((j) => t2.nodes[j].label)).toEqual(['y', 'v']);
+    expect(mul.call!.args).toEqual(before);
   });
 });

@@ -49,6 +49,14 @@ describe('source spans recovered from mathjs trees', () => {
     expect(src.slice((e.expr as Extract<Expr, { k: 'call' }>).nameSpan.start, (e.expr as Extract<Expr, { k: 'call' }>).nameSpan.end)).toBe('sum');
   });
 
+  it('the caret of every two-character operator covers both characters (./ included)', () => {
+    for (const sym of ['.*', './', '.^', '==', '!=', '<=', '>=']) {
+      const src = `x ${sym} y`;
+      const e = parse(src).stmts[0] as { expr: Extract<Expr, { k: 'call' }> };
+      expect(src.slice(e.expr.nameSpan.start, e.expr.nameSpan.end), sym).toBe(sym);
+    }
+  });
+
   it('statements, named steps and definitions across ; and newlines', () => {
     const src = 'sigma(t) = 1/(1+exp(-t))\nq = w*x # a comment\nsigma(q)';
     const p = parse(src);

@@ -1,17 +1,19 @@
-import { AgError } from '../errors.js';
+import { AgError, type Span } from '../errors.js';
 import { TableOps } from '../ops/graph-ops.js';
 import { getOp } from '../ops/index.js';
 import type { Attrs, GraphNode } from '../ops/types.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
-import { compact, nodeKey, outputShape, type Tape, type TapeInput, type TapeNode } from './tape.js';
+import { compact, nodeKey, outputShape, SHARE_ENTRIES, type CallSite, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
 /**
- * Appending to a tape: the small API the gradient builder (graph/gradient.ts) writes
- * derivative graphs with. Every node is an op of the table, its shape inferred by the
- * op; an identical node is shared (hash-consing, as the formula builder does), nodes
- * whose inputs are all constants are computed now, and a few identities (x·1, x + 0,
- * 0·x, (xᵀ)ᵀ) are applied on the way, so the gradient of a formula reads like the one
- * on paper and costs no multiplications by ones.
+ * THE tape writer, for both writers of tapes: formula lowering (graph/build.ts) and the
+ * gradient builder (graph/gradient.ts). Every node is an op of the table, its shape
+ * inferred by the op; an identical node is shared (hash-consing by tape.ts `nodeKey`);
+ * `finish` prunes to what the roots need and renumbers. A formula's graph keeps every
+ * node it writes (`simplify: false`: the lecture's picture has an edge for `x*1`); a
+ * derivative's graph is simplified on the way: nodes whose inputs are all constants are
+ * computed now, and a few identities (x·1, x + 0, 0·x, (xᵀ)ᵀ) are applied, so the
+ * gradient of a formula reads like the one on paper and costs no multiplications by ones.
  *
  * Zero times anything is zero here, as the engines' vjp rules treat a zero upstream
  * gradient ("contributes nothing, even where the partial is infinite"); a product with
@@ -32,6 +34,29 @@ export interface AppendLimits {
 
 export const DEFAULT_APPEND_LIMITS: AppendLimits = { maxNodes: 200_000, maxEntries: 50_000_000, maxMemory: 4 * 1024 ** 3, arenaCopies: 3 };
 
+/** Where a node was written: its place in the formula, the caret of a shape error, the inline expansion that made it. */
+export interface NodeSite {
+  span?: Span;
+  /** where a shape error points (the operator or function name), and the operator's symbol */
+  caret?: Span;
+  symbol?: string;
+  call?: CallSite;
+}
+
+/** How a writer writes: the formula builder's choices; the defaults are the gradient builder's. */
+export interface WriterPolicy {
+  /** apply identities and compute nodes whose inputs are all constants (default true) */
+  simplify?: boolean;
+  /** the longest attribute (an index list) compared when sharing nodes other than constants (default SHARE_ENTRIES) */
+  shareEntries?: number;
+  /** labels `sin`, `sin#2` counted per op (a formula's), instead of `sin#<id>` */
+  countLabels?: boolean;
+  /** before a node is allocated: its entries, or an error when it does not fit (default: the AppendLimits) */
+  admit?: (op: string, shape: Shape, inputs: readonly number[], site: NodeSite | undefined) => number;
+  /** the error for an op that refuses its inputs' shapes (default: a bug in a derivative rule) */
+  shapeError?: (op: string, inputs: readonly number[], message: string, rank: boolean, site: NodeSite | undefined) => Error;
+}
+
 export class TapeWriter extends TableOps {
   private nodes: TapeNode[];
   private memo = new Map<string, number>();
@@ -40,25 +65,53 @@ export class TapeWriter extends TableOps {
   private inputs: TapeInput[];
   private arena: number;
   private limits: AppendLimits;
+  private simplify: boolean;
+  private shareEntries: number;
+  /** labels given so far, per op label (countLabels) */
+  private counts = new Map<string, number>();
 
   constructor(
     private base: Tape,
     limits: Partial<AppendLimits> = {},
+    private policy: WriterPolicy = {},
   ) {
     super();
     this.nodes = base.nodes.slice();
     this.inputs = base.inputs.slice();
     this.arena = base.arenaSize;
     this.limits = { ...DEFAULT_APPEND_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+    this.simplify = policy.simplify ?? true;
+    this.shareEntries = policy.shareEntries ?? SHARE_ENTRIES;
     for (const n of this.nodes) {
-      const key = nodeKey(n.op, n.inputs, n.attrs);
+      const key = this.key(n.op, n.inputs, n.attrs);
       if (key !== null && !this.memo.has(key)) this.memo.set(key, n.id);
     }
   }
 
-  /** A writer for a tape of its own (tests, and graphs built op by op). */
-  static empty(source = '', limits: Partial<AppendLimits> = {}): TapeWriter {
-    return new TapeWriter({ source, nodes: [], output: -1, inputs: [], indexVars: [], arenaSize: 0 }, limits);
+  /** A writer for a tape of its own (tests, graphs built op by op, and formula lowering with its policy). */
+  static empty(source = '', limits: Partial<AppendLimits> = {}, policy: WriterPolicy = {}): TapeWriter {
+    return new TapeWriter({ source, nodes: [], output: -1, inputs: [], indexVars: [], arenaSize: 0 }, limits, policy);
+  }
+
+  /** The sharing key of a node (constants are compared up to SHARE_ENTRIES entries: a larger one's key would be a copy many times its size). */
+  private key(op: string, inputs: readonly number[], attrs: Attrs): string | null {
+    return nodeKey(op, inputs, attrs, op === 'const' ? SHARE_ENTRIES : this.shareEntries);
+  }
+
+  /** The node already written for this op, inputs and attributes, if any. */
+  existing(op: string, inputs: readonly number[], attrs: Attrs): GraphNode | undefined {
+    const key = this.key(op, inputs, attrs);
+    return key === null ? undefined : this.memo.get(key);
+  }
+
+  /** Entries of the arena so far. */
+  get arenaSize(): number {
+    return this.arena;
+  }
+
+  /** The variables so far, in order of first appearance. */
+  get variables(): readonly TapeInput[] {
+    return this.inputs;
   }
 
   node(id: GraphNode): TapeNode {
@@ -73,12 +126,27 @@ export class TapeWriter extends TableOps {
     return this.nodes[x].shape;
   }
 
-  /** A differentiable variable (a tape input). */
-  input(name: string, shape: Shape): GraphNode {
-    const id = this.push('input', [], { value: { shape, data: new Float64Array(sizeOf(shape)) } }, shape, name);
+  /** A differentiable variable (a tape input); `value` when the caller has it (its shape is the node's). */
+  input(name: string, shape: Shape, value?: Tensor, site?: NodeSite): GraphNode {
+    const id = this.push('input', [], { value: value ?? { shape, data: new Float64Array(sizeOf(shape)) } }, shape, name, site);
     this.nodes[id].active = true;
     this.inputs.push({ name, node: id, shape });
     return id;
+  }
+
+  /** Node `id` made the input `name` holding `value` (a named step cut out as a variable); a variable that was that node gives it up. */
+  cutAsInput(id: GraphNode, name: string, value: Tensor): void {
+    this.inputs = this.inputs.filter((i) => i.node !== id);
+    Object.assign(this.nodes[id], { op: 'input', inputs: [], attrs: { value }, label: name, name, active: true });
+    this.inputs.push({ name, node: id, shape: this.nodes[id].shape });
+  }
+
+  /** Variable `name` held fixed at `value`: a constant from now on, no longer an input of the tape. */
+  holdFixed(name: string, value: Tensor): void {
+    const inp = this.inputs.find((i) => i.name === name);
+    if (!inp) return;
+    this.inputs = this.inputs.filter((i) => i !== inp);
+    Object.assign(this.nodes[inp.node], { op: 'const', attrs: { value } });
   }
 
   /** A constant whose value the caller writes into the arena before each run (a direction, a seed). */
@@ -88,13 +156,13 @@ export class TapeWriter extends TableOps {
     return id;
   }
 
-  constant(v: number | Tensor): GraphNode {
+  constant(v: number | Tensor, site?: NodeSite): GraphNode {
     const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
-    const key = nodeKey('const', [], { value: t });
+    const key = this.key('const', [], { value: t });
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
     const label = t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
-    const id = this.push('const', [], { value: t }, t.shape, label);
+    const id = this.push('const', [], { value: t }, t.shape, label, site);
     if (key !== null) this.memo.set(key, id);
     return id;
   }
@@ -127,23 +195,30 @@ export class TapeWriter extends TableOps {
     return this.isAll(x, 0);
   }
 
-  op(name: string, inputs: GraphNode[], attrs: Attrs = {}): GraphNode {
+  /** A node of op `name` (any op of the table): shared when written before, else shaped by the op and written at `site`. */
+  op(name: string, inputs: GraphNode[], attrs: Attrs = {}, site?: NodeSite): GraphNode {
     const def = getOp(name);
+    const key = this.key(name, inputs, attrs);
+    // without identities a node written before is the answer, its shape known
+    const known = this.simplify || key === null ? undefined : this.memo.get(key);
+    if (known !== undefined) return known;
     const out = outputShape(
       name,
       inputs.map((i) => this.nodes[i].shape),
       attrs,
     );
-    // a derivative rule that builds a badly shaped node is a bug in the op table
-    if ('error' in out) throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${out.error}`);
+    if ('error' in out) {
+      if (this.policy.shapeError) throw this.policy.shapeError(name, inputs, out.error, !!out.rank, site);
+      // a derivative rule that builds a badly shaped node is a bug in the op table
+      throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${out.error}`);
+    }
     const { shape } = out;
-    const folded = this.fold(name, inputs, attrs, shape);
+    const folded = this.simplify ? this.fold(name, inputs, attrs, shape) : undefined;
     if (folded !== undefined) return folded;
-    const key = nodeKey(name, inputs, attrs);
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
     let id: number;
-    if (inputs.length > 0 && inputs.every((i) => this.constValue(i) !== undefined)) {
+    if (this.simplify && inputs.length > 0 && inputs.every((i) => this.constValue(i) !== undefined)) {
       // every input is known now: so is the result
       const out = new Float64Array(this.entries(name, shape));
       def.forward(
@@ -153,7 +228,7 @@ export class TapeWriter extends TableOps {
       );
       id = this.constant({ shape, data: out });
     } else {
-      id = this.push(name, inputs, attrs, shape);
+      id = this.push(name, inputs, attrs, shape, undefined, site);
       const n = this.nodes[id];
       n.active = !def.constantOutput && inputs.some((i) => this.nodes[i].active);
     }
@@ -212,10 +287,33 @@ export class TapeWriter extends TableOps {
    * (the tape inputs always stay), renumbered in the same order with a packed arena.
    * `ids` maps a node of this writer to its id in the new tape (-1 when pruned).
    */
-  finish(output: GraphNode, keep: GraphNode[] = []): { tape: Tape; ids: Int32Array } {
+  finish(
+    output: GraphNode,
+    keep: GraphNode[] = [],
+    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed'>> = {},
+  ): { tape: Tape; ids: Int32Array } {
     const { nodes, ids, arenaSize } = compact(this.nodes, [output, ...keep, ...this.inputs.map((i) => i.node)]);
+    // call sites name their argument nodes: renumbered once each (copies: the sites of the tape written from stay as they are)
+    const sites = new Map<CallSite, CallSite>();
+    const site = (s: CallSite | undefined): CallSite | undefined => {
+      if (!s) return undefined;
+      let copy = sites.get(s);
+      if (!copy) {
+        copy = { ...s, args: s.args.map((j) => (j >= 0 ? ids[j] : -1)), parent: site(s.parent) };
+        if (!copy.parent) delete copy.parent;
+        sites.set(s, copy);
+      }
+      return copy;
+    };
+    for (const n of nodes) {
+      if (n.call) n.call = site(n.call);
+      if (n.callRoot) n.callRoot = site(n.callRoot);
+      // a variable held fixed or a step cut out changed what depends on the inputs
+      n.active = n.op === 'input' || (!getOp(n.op).constantOutput && n.inputs.some((i) => nodes[i].active));
+    }
     const tape: Tape = {
       ...this.base,
+      ...extra,
       nodes,
       output: ids[output],
       inputs: this.inputs.map((i) => ({ ...i, node: ids[i.node] })),
@@ -341,7 +439,8 @@ export class TapeWriter extends TableOps {
     return size;
   }
 
-  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string): number {
+  /** The default admission of a node: --max-entries, --max-nodes, --max-memory for the derivative's graph. */
+  private admit(op: string, shape: Shape): number {
     const size = this.entries(op, shape);
     if (this.nodes.length >= this.limits.maxNodes) {
       throw new AgError('limit', `the derivative's graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`);
@@ -353,9 +452,22 @@ export class TapeWriter extends TableOps {
         `the derivative's graph would need about ${(bytes / 1024 ** 3).toPrecision(3)} GiB of buffers; the limit is ${(this.limits.maxMemory / 1024 ** 3).toPrecision(3)} GiB (--max-memory)`,
       );
     }
+    return size;
+  }
+
+  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite): number {
+    const size = this.policy.admit ? this.policy.admit(op, shape, inputs, site) : this.admit(op, shape);
     const id = this.nodes.length;
-    const def = getOp(op);
-    this.nodes.push({ id, op, inputs, shape, size, offset: this.arena, attrs, label: label ?? `${def.label ?? op}#${id}`, active: false });
+    const base = getOp(op).label ?? op;
+    if (label === undefined && this.policy.countLabels) {
+      const count = (this.counts.get(base) ?? 0) + 1;
+      this.counts.set(base, count);
+      label = count === 1 ? base : `${base}#${count}`;
+    }
+    const node: TapeNode = { id, op, inputs, shape, size, offset: this.arena, attrs, label: label ?? `${base}#${id}`, active: false };
+    if (site?.span) node.span = site.span;
+    if (site?.call) node.call = site.call;
+    this.nodes.push(node);
     this.arena += size;
     return id;
   }

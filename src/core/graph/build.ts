@@ -10,17 +10,18 @@ import {
   RUN_ARENA_COPIES,
   type Limits,
 } from '../limits.js';
-import { FORMULA_FUNCTIONS, FUNCTIONS, getOp, type LowerKind } from '../ops/index.js';
 import { orientationClash } from '../ops/broadcast.js';
-import { nnAxis } from '../ops/nn.js';
+import { FORBIDDEN_FUNCTIONS, FORMULA_FUNCTIONS, getOp, isFunctionName, type LowerContext } from '../ops/index.js';
+import type { ArgExpr } from '../ops/functions.js';
 import type { Attrs } from '../ops/types.js';
 import type { Expr, IndexDim, Program } from '../parse/ast.js';
-import { freeVariables, isTransposeMark } from '../parse/free.js';
-import { CONSTANTS, MATHJS_CODE_FUNCTIONS } from '../parse/parse.js';
-import { SCALAR, scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
+import { freeVariables } from '../parse/free.js';
+import { CONSTANTS } from '../parse/parse.js';
+import { scalar, shapeStr, sizeOf, type Tensor } from '../tensor.js';
 import { closest } from './suggest.js';
 import type { Rng } from '../random.js';
-import { compact, nodeKey, outputShape, type CallSite, type Tape, type TapeInput, type TapeNode, type UnusedParam } from './tape.js';
+import { TapeWriter, type NodeSite } from './append.js';
+import type { CallSite, Tape, TapeNode, UnusedParam } from './tape.js';
 
 /**
  * What the run that follows the build will allocate, so the build can refuse a graph
@@ -78,25 +79,7 @@ export interface BuildOptions {
   keep?: string[];
 }
 
-/** mathjs functions that run code, change the instance or take callbacks: never callable from a formula. */
-const FORBIDDEN = new Set([
-  ...MATHJS_CODE_FUNCTIONS,
-  'typed',
-  'chain',
-  'help',
-  'resolve',
-  'rationalize',
-  'leafCount',
-  'symbolicEqual',
-  'map',
-  'forEach',
-  'filter',
-  'apply',
-]);
-
 type Call = Extract<Expr, { k: 'call' }>;
-/** A node of a call: the op, its inputs and attributes (a constant's or input's key given) */
-type Mk = (op: string, args: number[], attrs?: Attrs, key?: string) => number;
 
 interface Def {
   params: string[];
@@ -130,18 +113,20 @@ export function buildSteps(program: Program, values: Record<string, Tensor>, opt
   }
 }
 
+/**
+ * Lowering: the formula's syntax (spans, named steps, inline functions and their call
+ * sites, index variables) turned into requests to the one tape writer (graph/append.ts),
+ * which makes, shapes, shares and prunes the nodes. A formula's graph is not simplified:
+ * every node written is a node of the picture.
+ */
 class Builder {
-  private nodes: TapeNode[] = [];
-  private memo = new Map<string, number>();
-  private labels = new Map<string, number>();
-  private inputs: TapeInput[] = [];
+  w: TapeWriter;
   private unusedParams: UnusedParam[] = [];
   private indexVars = new Set<string>();
-  private defs = new Map<string, Def>();
+  readonly defs = new Map<string, Def>();
   private callStack: { name: string; span: Span; site: CallSite }[] = [];
   private limits: Limits;
   private plan: MemoryPlan;
-  private arena = 0;
   /** entries of constants (held in the tape besides their arena copy) */
   private consts = 0;
   /** entries of every edge's contribution (an upper bound: before pruning) */
@@ -153,12 +138,53 @@ class Builder {
 
   constructor(
     private program: Program,
-    private values: Record<string, Tensor>,
-    private opts: BuildOptions,
+    readonly values: Record<string, Tensor>,
+    readonly opts: BuildOptions,
   ) {
     this.limits = limitsFrom(opts.limits);
     this.plan = opts.plan ?? GRAD_PLAN;
     for (const name of Object.keys(values)) this.valueEntries += values[name].data.length;
+    this.w = TapeWriter.empty(
+      program.source,
+      {},
+      {
+        simplify: false,
+        // an index list of any length is compared: v[1:n] written twice is one node
+        shareEntries: Infinity,
+        countLabels: true,
+        admit: (op, shape, inputs, site) => this.admit(op, shape, inputs, site?.span),
+        shapeError: (op, inputs, msg, rank, site) =>
+          rank
+            ? new AgError('shape', msg, { span: site?.span })
+            : this.shapeError(op, inputs, msg, site?.span, site?.caret ? { caret: site.caret, symbol: site.symbol } : undefined),
+      },
+    );
+  }
+
+  /** the site of the node being written (one object, refilled: the writer reads it only while writing) */
+  private at: NodeSite = {};
+
+  /** Where a node is written: its span, the caret of a shape error, the inline expansion being built. */
+  private site(span: Span | undefined, where?: { caret: Span; symbol?: string }): NodeSite {
+    const at = this.at;
+    at.span = span;
+    at.caret = where?.caret;
+    at.symbol = where?.symbol;
+    at.call = this.callStack[this.callStack.length - 1]?.site;
+    return at;
+  }
+
+  /** A node about to be written: --max-nodes, then its entries and memory (see reserve), the deadline. */
+  private admit(op: string, shape: readonly number[], inputs: readonly number[], span: Span | undefined): number {
+    if (this.w.size >= this.limits.maxNodes) {
+      throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
+    }
+    const constant = op === 'const';
+    const size = this.reserve(op, shape, constant, span, inputs);
+    this.edgeEntries += inputs.reduce((s, i) => s + this.w.node(i).size, 0);
+    if (constant) this.consts += size;
+    checkDeadline();
+    return size;
   }
 
   /** One step of building: counted against --max-expansion, and the deadline checked. */
@@ -187,18 +213,18 @@ class Builder {
    * --max-memory with everything the run would hold (see MemoryPlan). `constant`: the
    * node keeps its data besides the arena.
    */
-  private reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: number[] = []): number {
+  reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: readonly number[] = []): number {
     let size: number;
     try {
       size = checkEntries(what, shape, this.limits);
     } catch (e) {
       throw e instanceof AgError ? new AgError(e.code, e.message, { span }) : e;
     }
-    const edges = inputs.reduce((s, i) => s + this.nodes[i].size, 0);
+    const edges = inputs.reduce((s, i) => s + this.w.node(i).size, 0);
     const bytes = planBytes(this.plan, {
       values: this.valueEntries,
       consts: this.consts + (constant ? size : 0),
-      arena: this.arena + size,
+      arena: this.w.arenaSize + size,
       edges: this.edgeEntries + edges,
     });
     if (bytes > this.limits.maxMemory) {
@@ -226,7 +252,7 @@ class Builder {
         this.noteShadow(st.name, 'the step');
         stepNodes.set(st.name, id);
         scope = new Map(scope).set(st.name, id);
-        const node = this.nodes[id];
+        const node = this.w.node(id);
         // a named step labels its node (the first name wins when two steps are the same node)
         if (node.op !== 'input' && !this.namedNodes.has(id)) {
           this.namedNodes.add(id);
@@ -243,42 +269,27 @@ class Builder {
       if (id !== undefined) roots.push(id);
     }
     const wrt = this.opts.wrt;
+    const variables = this.w.variables;
     if (wrt) {
       for (const w of wrt) {
-        if (!this.inputs.some((i) => i.name === w)) {
+        if (!variables.some((i) => i.name === w)) {
           throw new AgError('usage', `--wrt ${w}: there is no variable ${w} in the formula`, {
-            hint: this.inputs.length ? `the variables are ${this.inputs.map((i) => i.name).join(', ')}` : undefined,
+            hint: variables.length ? `the variables are ${variables.map((i) => i.name).join(', ')}` : undefined,
           });
         }
       }
+      // variables we do not differentiate become constants of the tape
+      for (const inp of variables.filter((i) => !wrt.includes(i.name))) this.w.holdFixed(inp.name, this.values[inp.name]);
     }
-    const inputs = wrt ? this.inputs.filter((i) => wrt.includes(i.name)) : this.inputs;
-    // constants, and variables we do not differentiate, become constants of the tape
-    for (const inp of this.inputs) {
-      if (!inputs.includes(inp)) {
-        const node = this.nodes[inp.node];
-        node.op = 'const';
-        node.attrs = { value: this.values[inp.name] };
-      }
-    }
-    for (const n of this.nodes) {
-      n.active = n.op === 'input' || (!getOp(n.op).constantOutput && n.inputs.some((i) => this.nodes[i].active));
-    }
-    const { tape, newId } = prune(
-      {
-        source: this.program.source,
-        nodes: this.nodes,
-        output,
-        inputs,
-        indexVars: [...this.indexVars],
-        arenaSize: this.arena,
-        ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
-        ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
-      },
-      roots,
-    );
+    // only what the output and the kept steps need remains (a named step nobody uses is not part of
+    // the graph); every variable stays, one the output does not use reported with gradient 0
+    const { tape, ids } = this.w.finish(output, roots, {
+      indexVars: [...this.indexVars],
+      ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
+      ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
+    });
     const steps: Record<string, number> = Object.create(null);
-    for (const [name, id] of stepNodes) if (newId[id] >= 0) steps[name] = newId[id];
+    for (const [name, id] of stepNodes) if (ids[id] >= 0) steps[name] = ids[id];
     return { tape, steps };
   }
 
@@ -288,94 +299,46 @@ class Builder {
   /** A step or variable named like a constant or a function (micrograd's e, CS231n's dot) shadows it: say so once. */
   private noteShadow(name: string, what: 'the step' | 'the variable'): void {
     if (name in CONSTANTS) this.shadowed.add(`${what} ${name} shadows the constant ${name} (${Number(CONSTANTS[name].toPrecision(6))})`);
-    else if (FUNCTIONS.has(name)) this.shadowed.add(`${what} ${name} shadows the name of the function ${name}; ${name}(…) still calls the function`);
+    else if (isFunctionName(name)) this.shadowed.add(`${what} ${name} shadows the name of the function ${name}; ${name}(…) still calls the function`);
   }
 
   /** The node of step `name` made an input holding `value` (see BuildOptions.cut). */
   private cutAt(name: string, id: number | undefined, value: Tensor): number {
     if (id === undefined) throw new AgError('usage', `there is no step ${name} in the formula`);
-    const node = this.nodes[id];
+    const node = this.w.node(id);
     if (shapeStr(value.shape) !== shapeStr(node.shape))
       throw new AgError('shape', `the value for step ${name} has shape ${shapeStr(value.shape)}, but the step has shape ${shapeStr(node.shape)}`);
     // a step that is a variable (q = x) takes the variable's place
-    this.inputs = this.inputs.filter((i) => i.node !== id);
-    Object.assign(node, { op: 'input', inputs: [], attrs: { value }, label: name, name });
-    this.inputs.push({ name, node: id, shape: node.shape });
+    this.w.cutAsInput(id, name, value);
     return id;
   }
 
   // ----- nodes -----
 
-  private add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, key?: string, where?: { caret: Span; symbol?: string }): number {
-    // constants and inputs are keyed by the caller (value, name); every other node by op, attributes and inputs (an index list of any length)
-    const memoKey = key ?? nodeKey(op, inputs, attrs, Infinity);
-    const hit = memoKey === null ? undefined : this.memo.get(memoKey);
-    if (hit !== undefined) return hit;
-    const def = getOp(op);
-    const out = outputShape(
-      op,
-      inputs.map((i) => this.nodes[i].shape),
-      attrs,
-    );
-    if ('error' in out) throw out.rank ? new AgError('shape', out.error, { span }) : this.shapeError(op, inputs, out.error, span, where);
-    const { shape } = out;
-    if (this.nodes.length >= this.limits.maxNodes) {
-      throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
-    }
-    const constant = op === 'const';
-    const size = this.reserve(op, shape, constant, span, inputs);
-    this.edgeEntries += inputs.reduce((s, i) => s + this.nodes[i].size, 0);
-    if (constant) this.consts += size;
-    checkDeadline();
-    const id = this.nodes.length;
-    const base = def.label ?? op;
-    const count = (this.labels.get(base) ?? 0) + 1;
-    this.labels.set(base, count);
-    this.nodes.push({
-      id,
-      op,
-      inputs,
-      shape,
-      size,
-      offset: this.arena,
-      attrs,
-      label: op === 'input' || op === 'const' ? (key ?? base) : count === 1 ? base : `${base}#${count}`,
-      span,
-      active: false,
-      ...(this.callStack.length ? { call: this.callStack[this.callStack.length - 1].site } : {}),
-    });
-    this.arena += size;
-    if (memoKey !== null) this.memo.set(memoKey, id);
-    return id;
+  add(op: string, inputs: number[], attrs: Attrs, span: Span | undefined, where?: { caret: Span; symbol?: string }): number {
+    return this.w.op(op, inputs, attrs, this.site(span, where));
   }
 
-  private constNode(t: Tensor, span?: Span): number {
-    // equal small constants are one node; a large one is its own (its entries written out as a key would be a copy many times its size)
-    const key =
-      t.shape.length === 0 ? formatConst(t.data[0]) : t.data.length <= 64 ? `[${t.shape.join('x')}:${Array.from(t.data).join(',')}]` : `#${this.nodes.length}`;
-    const id = this.add('const', [], { value: t }, span, `const ${key}`);
-    const node = this.nodes[id];
-    node.label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
+  constNode(t: Tensor, span?: Span): number {
+    const id = this.w.constant(t, this.site(span));
+    this.w.node(id).label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
     return id;
   }
 
   private inputNode(name: string, span: Span): number {
-    const existing = this.inputs.find((i) => i.name === name);
+    const existing = this.w.variables.find((i) => i.name === name);
     if (existing) return existing.node;
     if (this.indexVars.has(name)) {
       throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
     }
     const value = this.values[name];
-    const id = this.add('input', [], { value }, span, name);
-    this.nodes[id].label = name;
-    this.inputs.push({ name, node: id, shape: value.shape });
-    return id;
+    return this.w.input(name, value.shape, value, this.site(span));
   }
 
   /** `W*x: [3,4] * [3] — inner dimensions differ (4 and 3)`, caret under the operator. */
-  private shapeError(op: string, inputs: number[], msg: string, span?: Span, where?: { caret: Span; symbol?: string }): AgError {
+  private shapeError(op: string, inputs: readonly number[], msg: string, span?: Span, where?: { caret: Span; symbol?: string }): AgError {
     const src = span ? this.program.source.slice(span.start, span.end) : op;
-    const shapes = inputs.map((i) => shapeStr(this.nodes[i].shape));
+    const shapes = inputs.map((i) => shapeStr(this.w.node(i).shape));
     const text = src.length <= 40 ? src : op;
     const sym = where?.symbol;
     const shown =
@@ -384,14 +347,14 @@ class Builder {
   }
 
   /** A vector beside a square matrix (ops/broadcast.ts orientationClash): both fixes, written with the vector as the formula writes it. */
-  private orientationHint(inputs: number[]): string | undefined {
-    if (!orientationClash(inputs.map((i) => this.nodes[i].shape))) return undefined;
-    const v = inputs.find((i) => this.nodes[i].shape.length === 1)!;
-    const span = this.nodes[v].span;
+  private orientationHint(inputs: readonly number[]): string | undefined {
+    if (!orientationClash(inputs.map((i) => this.w.node(i).shape))) return undefined;
+    const v = inputs.find((i) => this.w.node(i).shape.length === 1)!;
+    const span = this.w.node(v).span;
     const t = span ? this.program.source.slice(span.start, span.end).trim() : '';
     if (!t || t.length > 30) return undefined;
     const w = /^[A-Za-z_]\w*$/.test(t) ? t : `(${t})`;
-    return `here: ${w}' as a row, ${w}*ones(1, ${this.nodes[v].shape[0]}) as a column`;
+    return `here: ${w}' as a row, ${w}*ones(1, ${this.w.node(v).shape[0]}) as a column`;
   }
 
   // ----- expressions -----
@@ -404,7 +367,7 @@ class Builder {
   /** left operands of binary operators: not a level (as treeDepth counts; long chains are built in a loop) */
   private leftOperands = new WeakSet<Expr>();
 
-  private expr(e: Expr, scope: Map<string, number>): number {
+  expr(e: Expr, scope: Map<string, number>): number {
     // down the left spine at once: a long chain is built in a loop that does not come back here
     for (let x = e; x.k === 'call' && x.op !== undefined && x.args.length === 2 && !this.leftOperands.has(x.args[0]); x = x.args[0])
       this.leftOperands.add(x.args[0]);
@@ -489,7 +452,7 @@ class Builder {
       return this.constNode(scalar(v), span);
     }
     if (this.values[name] === undefined) {
-      if (FUNCTIONS.has(name) || this.defs.has(name)) {
+      if (isFunctionName(name) || this.defs.has(name)) {
         throw new AgError('unknown-variable', `${name} is a function; call it with arguments, like ${name}(x)`, { span });
       }
       // `5 cm` is a unit to mathjs; here it would be 5 times a variable cm
@@ -507,12 +470,12 @@ class Builder {
     if (e.items.length === 0) throw new AgError('shape', 'an empty array has no entries to differentiate', { span: e.span });
     const items = e.items.map((it) => this.expr(it, scope));
     // an array of constants is one constant
-    if (items.every((i) => this.nodes[i].op === 'const')) {
-      const first = this.nodes[items[0]].shape;
-      if (items.every((i) => shapeStr(this.nodes[i].shape) === shapeStr(first)) && first.length < 2) {
+    if (items.every((i) => this.w.node(i).op === 'const')) {
+      const first = this.w.node(items[0]).shape;
+      if (items.every((i) => shapeStr(this.w.node(i).shape) === shapeStr(first)) && first.length < 2) {
         this.reserve('an array', [items.length, ...first], true, e.span);
         const data = new Float64Array(items.length * sizeOf(first));
-        items.forEach((i, k) => data.set(this.nodes[i].attrs.value!.data, k * sizeOf(first)));
+        items.forEach((i, k) => data.set(this.w.node(i).attrs.value!.data, k * sizeOf(first)));
         return this.constNode({ shape: [items.length, ...first], data }, e.span);
       }
     }
@@ -521,11 +484,9 @@ class Builder {
 
   private call(e: Extract<Expr, { k: 'call' }>, scope: Map<string, number>): number {
     // shape errors point at the operator (or the function name) and show both shapes around its symbol
-    const where = { caret: e.nameSpan, symbol: e.op };
-    const mk: Mk = (op, args, attrs = {}, key) => this.add(op, args, attrs, e.span, key, where);
     const def = this.defs.get(e.fn);
     if (def) return this.inline(e, def, scope);
-    if (FORBIDDEN.has(e.fn)) {
+    if (FORBIDDEN_FUNCTIONS.has(e.fn)) {
       throw new AgError('unsupported', `${e.fn}(...) is not allowed in a formula`, {
         span: e.nameSpan,
         hint: 'formulas are differentiated, never evaluated as code',
@@ -546,203 +507,11 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
     const op = fn.op ?? e.fn;
-    if (fn.lower === 'op')
-      return mk(
-        op,
-        e.args.map((x) => this.expr(x, scope)),
-        {},
-      );
-    return this.lowerings[fn.lower](e, scope, op, mk);
-  }
-
-  /**
-   * The functions that read constants, shapes or choose an op, one lowering per kind of
-   * the table of formula functions (ops/functions.ts); `op` is the entry's op (else its name).
-   */
-  private lowerings: Record<Exclude<LowerKind, 'op'>, (e: Call, scope: Map<string, number>, op: string, mk: Mk) => number> = {
-    random: (e, scope, _op, mk) => {
-      const rng = this.opts.rng;
-      if (!rng) throw new AgError('unsupported', `${e.fn} makes random values; use it in --at, like --at W=${e.fn}(3,4)`, { span: e.nameSpan });
-      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-      const t = generate('zeros', dims);
-      for (let k = 0; k < t.data.length; k++) {
-        t.data[k] = e.fn === 'randn' ? rng.normal() : rng.next();
-        if ((k & 0xffff) === 0) checkDeadline();
-      }
-      return mk('const', [], { value: t }, `random#${this.nodes.length}`);
-    },
-    generator: (e, scope) => {
-      const dims = e.args.map((a) => this.intArg(a, scope, 'a size'));
-      // sizes are checked before anything is allocated: zeros(1e300) is an error, not an attempt
-      this.reserve(e.fn, generatorShape(e.fn, dims), true, e.span);
-      return this.constNode(generate(e.fn, dims), e.span);
-    },
-    norm: (e, scope, op, mk) => {
-      const attrs: Attrs = {};
-      // the 2-norm is the default: norm(v) and norm(v, 2) are one node
-      const ord = e.args.length === 2 ? this.normOrder(e.args[1]) : 2;
-      if (ord !== 2) attrs.ord = ord;
-      const a = this.expr(e.args[0], scope);
-      return mk(op, [a], attrs);
-    },
-    reduction: (e, scope, op, mk) => {
-      const a = this.expr(e.args[0], scope);
-      const attrs: Attrs = {};
-      const dim = e.args.length === 2 ? this.dimArg(e.args[1], scope) : undefined;
-      // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
-      if (dim === 2 && this.nodes[a].shape.length === 1) {
-        throw new AgError(
-          'shape',
-          `${this.text(e)}: ${this.text(e.args[0])} is a vector, a column ${shapeStr(this.nodes[a].shape)}: along dimension 2 each entry is alone`,
-          {
-            span: e.args[1].span,
-            hint: `write ${e.fn}(${this.text(e.args[0])}) or ${e.fn}(${this.text(e.args[0])}, 1)`,
-          },
-        );
-      }
-      if (dim !== undefined && this.nodes[a].shape.length !== 1) attrs.axis = dim - 1;
-      return mk(op, [a], attrs);
-    },
-    lanes: (e, scope, op, mk) => {
-      const n = e.args.length;
-      const a = this.expr(e.args[0], scope);
-      const dim = n === 2 ? this.dimArg(e.args[1], scope) : undefined;
-      // log(exp(x)) of one entry: a scalar's logsumexp is the scalar
-      if (op === 'logsumexp' && this.nodes[a].shape.length === 0) return a;
-      const r = nnAxis(this.nodes[a].shape, dim === undefined ? undefined : dim - 1);
-      if ('error' in r) {
-        throw new AgError('shape', `${this.text(e)}: ${this.text(e.args[0])} ${r.error}`, {
-          span: n === 2 ? e.args[1].span : e.nameSpan,
-          hint: r.fix
-            ? `write ${e.fn}(${this.text(e.args[0])}, ${r.fix}): dimension ${r.fix} runs ${r.fix === 1 ? 'down the columns' : 'along the rows'}`
-            : undefined,
-        });
-      }
-      // a vector has one axis; a matrix keeps the dimension it was given (none: its rows)
-      const attrs: Attrs = dim !== undefined && this.nodes[a].shape.length === 2 ? { axis: r.axis } : {};
-      // softmax(Z) of a matrix and softmax(Z, 2) are the same lanes: one node, printed as first written
-      if (this.nodes[a].shape.length === 2 && r.axis === 1) {
-        const same = this.memo.get(nodeKey(op, [a], dim === undefined ? { axis: 1 } : {})!);
-        if (same !== undefined) return same;
-      }
-      return mk(op, [a], attrs);
-    },
-    transpose: (e, scope, op, mk) => {
-      const a = this.expr(e.args[0], scope);
-      // (v')' is v itself: the same node, a vector [n] again (not the matrix [n,1]); x' of a scalar is x
-      if (this.nodes[a].op === 'transpose') return this.nodes[a].inputs[0];
-      if (this.nodes[a].shape.length === 0) return a;
-      return mk(op, [a]);
-    },
-    outer: (e, scope, _op, mk) => {
-      // outer(u, v) is u*v': two columns, [n] or [n,1], make an [n,m] matrix
-      const [u, v] = e.args.map((x, i) => {
-        const id = this.expr(x, scope);
-        const sh = this.nodes[id].shape;
-        if (!(sh.length === 1 || (sh.length === 2 && sh[1] === 1))) {
-          throw new AgError('shape', `outer takes two column vectors ([n] or [n,1]); ${this.text(x)} has shape ${shapeStr(sh)}`, {
-            span: x.span,
-            hint: i === 1 && sh.length === 2 && sh[0] === 1 ? `${this.text(x)} is already a row: write ${this.text(e.args[0])}*${this.text(x)}` : undefined,
-          });
-        }
-        return id;
-      });
-      return mk('matmul', [u, this.add('transpose', [v], {}, e.args[1].span)]);
-    },
-    onehot: (e, scope) => this.onehot(e, scope),
-    extremum: (e, scope, op, mk) => {
-      const args = e.args.map((a) => this.expr(a, scope));
-      // one op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k
-      return mk(e.args.length === 1 ? `${op}All` : op, args, {});
-    },
-    product: (e, scope, _op, mk) => {
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      const tensors = this.nodes[a].shape.length > 0 && this.nodes[b].shape.length > 0;
-      if (!tensors) return mk('multiply', [a, b], {});
-      try {
-        return mk('matmul', [a, b], {});
-      } catch (err) {
-        const hint = err instanceof AgError && err.code === 'shape' ? this.productHint(e, a, b) : undefined;
-        throw hint ? new AgError('shape', (err as AgError).message, { span: (err as AgError).span, hint }) : err;
-      }
-    },
-    quotient: (e, scope, op, mk) => {
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.nodes[b].shape.length > 0 && this.nodes[a].shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: / divides by a scalar (shapes ${shapeStr(this.nodes[a].shape)} / ${shapeStr(this.nodes[b].shape)})`, {
-          span: e.nameSpan,
-          hint: 'use ./ for elementwise division',
-        });
-      }
-      return mk(op, [a, b], {});
-    },
-    power: (e, scope, op, mk) => {
-      // A^T: the transpose, as textbooks write it, unless T is a step, a variable or a function of the formula
-      if (isTransposeMark(e) && scope.get('T') === undefined && this.values.T === undefined && !this.defs.has('T')) {
-        return this.lowerings.transpose(e, scope, 'transpose', mk);
-      }
-      const [a, b] = e.args.map((x) => this.expr(x, scope));
-      if (this.nodes[a].shape.length > 0 || this.nodes[b].shape.length > 0) {
-        throw new AgError('shape', `${this.text(e)}: ^ is for scalars here (shapes ${shapeStr(this.nodes[a].shape)} ^ ${shapeStr(this.nodes[b].shape)})`, {
-          span: e.nameSpan,
-          hint: isTransposeMark(e)
-            ? `T is a variable here, so ^T is a power; for the transpose write ${this.text(e.args[0])}'`
-            : 'use .^ for an elementwise power',
-        });
-      }
-      return mk(op, [a, b], {});
-    },
-    negate: (e, scope, op, mk) => {
-      const args = e.args.map((x) => this.expr(x, scope));
-      // a unary minus of a literal is just a negative constant
-      if (this.nodes[args[0]].op === 'const' && this.nodes[args[0]].shape.length === 0 && e.args[0].k === 'num') {
-        return this.constNode(scalar(-this.nodes[args[0]].attrs.value!.data[0]), e.span);
-      }
-      return mk(op, args, {});
-    },
-  };
-
-  /** What was probably meant when `a*b` does not fit: a row where a column belongs, or an outer product written as a dot product. */
-  private productHint(e: Extract<Expr, { k: 'call' }>, a: number, b: number): string | undefined {
-    const [sa, sb] = [this.nodes[a].shape, this.nodes[b].shape];
-    const [ta, tb] = [this.text(e.args[0]), this.text(e.args[1])];
-    const bt = this.nodes[b];
-    // A*v' with v a vector: v' is a row [1,n]
-    if (sa.length === 2 && bt.op === 'transpose' && this.nodes[bt.inputs[0]].shape.length === 1) {
-      const v = this.nodes[bt.inputs[0]].shape[0];
-      const inner = e.args[1].k === 'call' && e.args[1].fn === 'transpose' ? this.text(e.args[1].args[0]) : undefined;
-      return `${tb} is a row [1,${v}]${sa[1] === v && inner ? `; did you mean ${ta}*${inner}?` : ''}`;
-    }
-    if (sa.length === 1 && sb.length === 1) return `between two vectors * is the dot product; for the outer product write ${ta}*${tb}' or outer(${ta}, ${tb})`;
-    // a column times a vector: the vector is a column too
-    if (sa.length === 2 && sa[1] === 1 && sb.length === 1) return `${tb} is a column; for the outer product write ${ta}*${tb}'`;
-    return undefined;
-  }
-
-  /** onehot(i, n): the column [n] with a 1 at entry i (1-based), a constant; i may be a given integer like y. */
-  private onehot(e: Call, scope: Map<string, number>): number {
-    const n = this.intArg(e.args[1], scope, 'the length of a one-hot vector');
-    if (n < 1) throw new AgError('index', `the length of a one-hot vector must be at least 1, not ${n}`, { span: e.args[1].span });
-    // entries and memory checked before the vector is made, like every constant
-    this.reserve('onehot', [n], true, e.args[1].span);
-    const i = this.intArg(e.args[0], scope, 'a one-hot index');
-    if (i < 1 || i > n) {
-      const named = this.text(e.args[0]).trim() === String(i) ? '' : `${this.text(e.args[0])} = `;
-      throw new AgError('index', `${this.text(e)}: the one-hot index ${named}${i} is out of range (1 to ${n}; indices are 1-based)`, { span: e.args[0].span });
-    }
-    const t = generate('zeros', [n]);
-    t.data[i - 1] = 1;
-    const id = this.constNode(t, e.span);
-    this.nodes[id].label = `onehot(${i},${n})`;
-    return id;
-  }
-
-  /** A dimension argument: 1 (down the columns) or 2 (along the rows). */
-  private dimArg(x: Expr, scope: Map<string, number>): 1 | 2 {
-    const dim = this.intArg(x, scope, 'a dimension');
-    if (dim !== 1 && dim !== 2) throw new AgError('index', `the dimension must be 1 or 2, not ${dim}`, { span: x.span });
-    return dim;
+    const c = new CallLowering(this, e, op, scope);
+    if (fn.lower) return fn.lower(c);
+    // the regular case: the op, the arguments its inputs
+    const args = e.args.map((_, i) => c.arg(i));
+    return c.write(op, args);
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
@@ -765,14 +534,14 @@ class Builder {
     const inner = new Map(scope);
     def.params.forEach((p, i) => inner.set(p, args[i]));
     const site: CallSite = { fn: e.fn, params: def.params, args, span: e.span, parent: this.callStack[this.callStack.length - 1]?.site };
-    const before = this.nodes.length;
+    const before = this.w.size;
     this.callStack.push({ name: e.fn, span: e.nameSpan, site });
     // the body takes the call's place: its root is at the call's level
     this.depth--;
     try {
       const id = this.expr(def.body, inner);
       // the call's value is named after the call (an outer call, finishing later, wins)
-      const root = this.nodes[id];
+      const root = this.w.node(id);
       if (id >= before || (root.call && inside(root.call, site))) root.callRoot = site;
       return id;
     } finally {
@@ -781,18 +550,8 @@ class Builder {
     }
   }
 
-  private text(e: { span: Span }): string {
+  text(e: { span: Span }): string {
     return this.program.source.slice(e.span.start, e.span.end);
-  }
-
-  private normOrder(e: Expr): number | 'fro' {
-    if (e.k === 'str') {
-      if (e.v === 'fro') return 'fro';
-      throw new AgError('unsupported', `unknown norm kind "${e.v}"`, { span: e.span, hint: 'use "fro", 1, 2 or Infinity' });
-    }
-    const v = e.k === 'sym' && (e.name === 'Infinity' || e.name === 'inf') ? Infinity : this.constValue(e, new Map());
-    if (v === 1 || v === 2 || v === Infinity) return v;
-    throw new AgError('unsupported', `norm order ${v} is not supported`, { span: e.span, hint: 'use 1, 2, Infinity or "fro"' });
   }
 
   // ----- index expressions: evaluated now, to integers -----
@@ -801,7 +560,7 @@ class Builder {
    * The value of an index or size expression. It may use numbers, constants and
    * scalar variables (which then become index variables, not differentiated).
    */
-  private constValue(e: Expr, scope: Map<string, number>, end?: number): number {
+  constValue(e: Expr, scope: Map<string, number>, end?: number): number {
     this.step(e.span);
     switch (e.k) {
       case 'num':
@@ -810,9 +569,9 @@ class Builder {
         if (e.name === 'end' && end !== undefined) return end;
         const bound = scope.get(e.name);
         if (bound !== undefined) {
-          const node = this.nodes[bound];
+          const node = this.w.node(bound);
           if (node.op === 'const' && node.size === 1) return node.attrs.value!.data[0];
-          if (node.op === 'input' && node.size === 1) return this.indexVar(this.inputs.find((i) => i.node === bound)!.name, e.span);
+          if (node.op === 'input' && node.size === 1) return this.indexVar(this.w.variables.find((i) => i.node === bound)!.name, e.span);
           throw new AgError('index', `${e.name} is computed from the variables; an index must be a number or a given integer`, { span: e.span });
         }
         if (e.name in CONSTANTS) return CONSTANTS[e.name];
@@ -836,14 +595,14 @@ class Builder {
     const v = this.values[name];
     if (!v) throw new AgError('missing-value', `no value for the index variable ${name}`, { span, hint: `give one with --at ${name}=...` });
     if (v.shape.length !== 0) throw new AgError('index', `${name} is used as an index, so it must be a scalar, not ${shapeStr(v.shape)}`, { span });
-    if (this.inputs.some((i) => i.name === name)) {
+    if (this.w.variables.some((i) => i.name === name)) {
       throw new AgError('index', `${name} is used both as an index and as a differentiable variable`, { span });
     }
     this.indexVars.add(name);
     return v.data[0];
   }
 
-  private intArg(e: Expr, scope: Map<string, number>, what: string, end?: number): number {
+  intArg(e: Expr, scope: Map<string, number>, what: string, end?: number): number {
     const v = this.constValue(e, scope, end);
     if (!Number.isInteger(v)) throw new AgError('index', `${what} must be an integer, not ${v}`, { span: e.span });
     return v;
@@ -851,7 +610,7 @@ class Builder {
 
   private index(e: Extract<Expr, { k: 'index' }>, scope: Map<string, number>): number {
     const obj = this.expr(e.obj, scope);
-    const shape = this.nodes[obj].shape;
+    const shape = this.w.node(obj).shape;
     if (e.dims.length !== shape.length) {
       throw new AgError(
         'index',
@@ -891,20 +650,66 @@ class Builder {
   }
 }
 
-/**
- * Keep only the nodes the output depends on (a named step nobody uses is not part of
- * the graph), renumbered in the same topological order, with a packed arena. Every
- * variable stays: one the output does not depend on (used only in an unused step, or
- * passed for a parameter its function never reads) is reported with gradient 0, not dropped.
- */
-function prune(tape: Tape, roots: number[] = []): { tape: Tape; newId: Int32Array } {
-  const { nodes, ids: newId, arenaSize } = compact(tape.nodes, [tape.output, ...roots, ...tape.inputs.map((i) => i.node)]);
-  const inputs = tape.inputs.map((i) => ({ ...i, node: newId[i.node] }));
-  // call sites are shared by the nodes of one expansion: renumber each once
-  const sites = new Set<CallSite>();
-  for (const n of nodes) for (const first of [n.call, n.callRoot]) for (let s = first; s; s = s.parent) sites.add(s);
-  for (const s of sites) s.args = s.args.map((j) => (j >= 0 ? newId[j] : -1));
-  return { tape: { ...tape, nodes, output: newId[tape.output], inputs, arenaSize }, newId };
+/** What the table's lowering of one call sees (ops/functions.ts LowerContext): the call, its arguments built once, the builder's writer. */
+class CallLowering implements LowerContext {
+  private built: number[] = [];
+  /** shape errors point at the operator (or the function name) and show both shapes around its symbol */
+  private where: { caret: Span; symbol?: string };
+
+  constructor(
+    private b: Builder,
+    readonly call: Call,
+    readonly op: string,
+    private scope: Map<string, number>,
+  ) {
+    this.where = { caret: call.nameSpan, symbol: call.op };
+  }
+
+  get rng(): Rng | undefined {
+    return this.b.opts.rng;
+  }
+
+  arg(i: number): number {
+    return (this.built[i] ??= this.b.expr(this.call.args[i], this.scope));
+  }
+
+  int(i: number, what: string): number {
+    return this.b.intArg(this.call.args[i], this.scope, what);
+  }
+
+  number(x: ArgExpr): number {
+    return this.b.constValue(x as Expr, new Map());
+  }
+
+  node(id: number): TapeNode {
+    return this.b.w.node(id);
+  }
+
+  write(op: string, inputs: number[], attrs: Attrs = {}, at?: { span: Span }): number {
+    return at ? this.b.add(op, inputs, attrs, at.span) : this.b.add(op, inputs, attrs, this.call.span, this.where);
+  }
+
+  existing(op: string, inputs: number[], attrs: Attrs): number | undefined {
+    return this.b.w.existing(op, inputs, attrs);
+  }
+
+  constant(t: Tensor, label?: string): number {
+    const id = this.b.constNode(t, this.call.span);
+    if (label !== undefined) this.b.w.node(id).label = label;
+    return id;
+  }
+
+  reserve(shape: readonly number[], span: Span = this.call.span): void {
+    this.b.reserve(this.call.fn, shape, true, span);
+  }
+
+  text(x: { span: Span }): string {
+    return this.b.text(x);
+  }
+
+  defines(name: string): boolean {
+    return this.scope.get(name) !== undefined || this.b.values[name] !== undefined || this.b.defs.has(name);
+  }
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */
@@ -923,22 +728,4 @@ function formatConst(v: number): string {
   if (v === Math.PI) return 'pi';
   if (v === Math.E) return 'e';
   return String(Number(v.toPrecision(12)));
-}
-
-/** The shape zeros/ones/eye/randn/rand(dims) makes (sizes checked to be positive). */
-export function generatorShape(fn: string, dims: number[]): number[] {
-  for (const d of dims) if (!(d >= 1)) throw new AgError('bad-value', `${fn}: sizes must be positive, not ${d}`);
-  return fn === 'eye' && dims.length === 1 ? [dims[0], dims[0]] : dims;
-}
-
-/** zeros/ones/eye(m[, n]), as in mathjs (one size is a vector; eye(n) is n×n). Callers check the size against the limits first. */
-export function generate(fn: string, dims: number[]): Tensor {
-  const shape = generatorShape(fn, dims);
-  const data = new Float64Array(sizeOf(shape));
-  if (fn === 'ones') data.fill(1);
-  if (fn === 'eye') {
-    const [m, n] = shape;
-    for (let i = 0; i < Math.min(m, n); i++) data[i * n + i] = 1;
-  }
-  return { shape: shape.length ? shape : SCALAR, data };
 }

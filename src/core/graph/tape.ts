@@ -99,6 +99,11 @@ export const SHARE_ENTRIES = 4096;
  */
 export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, maxEntries = SHARE_ENTRIES): string | null {
   if (op === 'input') return null;
+  // the commonest node, a scalar constant, written out as the general rule below would write it
+  const value = attrs.value;
+  if (op === 'const' && value && value.shape.length === 0 && value.data.length === 1 && isTensorOnly(attrs, value)) {
+    return `const(){value={data:[${attrKey(value.data[0], maxEntries)}];shape:[]}}`;
+  }
   const parts: string[] = [];
   for (const name of Object.keys(attrs).sort()) {
     const v = attrKey(attrs[name], maxEntries);
@@ -108,6 +113,15 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, max
   return `${op}(${inputs.join(',')})${parts.length ? `{${parts.join(';')}}` : ''}`;
 }
 
+/** attrs is `{ value }` alone, and value a plain `{ shape, data }` with a Float64Array. */
+function isTensorOnly(attrs: Attrs, value: Tensor): boolean {
+  let n = 0;
+  for (const _ in attrs) n++;
+  let m = 0;
+  for (const _ in value) m++;
+  return n === 1 && m === 2 && value.data instanceof Float64Array && Object.getPrototypeOf(value) === Object.prototype;
+}
+
 /** An attribute value written out (undefined: absent; null: cannot be compared). */
 function attrKey(v: unknown, maxEntries: number): string | undefined | null {
   if (v === undefined) return undefined;
@@ -115,10 +129,15 @@ function attrKey(v: unknown, maxEntries: number): string | undefined | null {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean') return String(v);
   if (ArrayBuffer.isView(v) || Array.isArray(v)) {
-    const items = Array.from(v as ArrayLike<unknown>);
+    const items = v as ArrayLike<unknown>;
     if (items.length > maxEntries) return null;
-    const keys = items.map((x) => attrKey(x, maxEntries));
-    return keys.some((k) => k === null || k === undefined) ? null : `[${keys.join(',')}]`;
+    let s = '[';
+    for (let i = 0; i < items.length; i++) {
+      const k = attrKey(items[i], maxEntries);
+      if (k === null || k === undefined) return null;
+      s += i ? `,${k}` : k;
+    }
+    return `${s}]`;
   }
   if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
     const o = v as Record<string, unknown>;

@@ -8,7 +8,16 @@ import { STRUCTURE } from './structure.js';
 import type { OpDef } from './types.js';
 
 export type { Attrs, OpDef } from './types.js';
-export { FORMULA_FUNCTIONS, PRINTERS, type FormulaFunction, type LowerKind, type PrintedNode, type Printer } from './functions.js';
+export {
+  FORBIDDEN_FUNCTIONS,
+  FORMULA_FUNCTIONS,
+  PRINTERS,
+  type FormulaFunction,
+  type Lower,
+  type LowerContext,
+  type PrintedNode,
+  type Printer,
+} from './functions.js';
 
 /** THE op table: every op, by its name. The native engine implements the same names. */
 export const OPS: ReadonlyMap<string, OpDef> = new Map([...ELEMENTWISE, ...REDUCE, ...LINALG, ...MATRIX, ...NN, ...STRUCTURE].map((op) => [op.name, op]));
@@ -19,9 +28,7 @@ export function getOp(name: string): OpDef {
   return op;
 }
 
-/** Function names a formula may call, with the arities they take (read off the table of formula functions). */
-export const FUNCTIONS: ReadonlyMap<string, readonly [number, number]> = new Map([...FORMULA_FUNCTIONS].map(([name, f]) => [name, f.arity]));
-
+/** Whether a formula may call `name` (an entry of the table of formula functions). */
 export function isFunctionName(name: string): boolean {
-  return FUNCTIONS.has(name);
+  return FORMULA_FUNCTIONS.has(name);
 }

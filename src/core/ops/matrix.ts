@@ -17,14 +17,6 @@ import type { GraphNode, GraphOps, OpDef } from './types.js';
  *   x = solve(A, b):  dx = A⁻¹ (db − dA x)   ∂/∂b = solve(Aᵀ, g),  ∂/∂A = −(∂/∂b) xᵀ
  */
 
-/** TEMPORARY until the one-statement op table lands: the numeric forms come from the graph rules there. */
-function graphOnly(def: Omit<OpDef, 'vjp' | 'jvp' | 'local'>): OpDef {
-  const later = () => {
-    throw new Error(`${def.name}: numeric rules come from its graph rules`);
-  };
-  return { ...def, vjp: later, jvp: later, local: () => [] };
-}
-
 export interface Lu {
   /** L below the diagonal (unit diagonal implied) and U on and above it, row-major n×n */
   lu: Float64Array;
@@ -135,7 +127,7 @@ const inverse = (G: GraphOps, a: GraphNode) => G.op('inv', [a]);
 /** tr(X·Y) for square X, Y of the same size, as graph ops: Σ X ⊙ Yᵀ */
 const traceOfProduct = (G: GraphOps, x: GraphNode, y: GraphNode) => G.sum(G.mul(x, G.transpose(y)));
 
-export const det: OpDef = graphOnly({
+export const det: OpDef = {
   name: 'det',
   family: 'linalg',
   arity: [1, 1],
@@ -148,9 +140,9 @@ export const det: OpDef = graphOnly({
   vjpGraph: (G, [a], out, g) => [G.mul(G.mul(g, out), G.transpose(inverse(G, a)))],
   // d det(A) = det(A)·tr(A⁻¹ dA)
   jvpGraph: (G, [a], out, [da]) => (da === null ? null : G.mul(out, traceOfProduct(G, inverse(G, a), da))),
-});
+};
 
-export const logdet: OpDef = graphOnly({
+export const logdet: OpDef = {
   name: 'logdet',
   family: 'linalg',
   arity: [1, 1],
@@ -162,9 +154,9 @@ export const logdet: OpDef = graphOnly({
   // ∂ log det(A)/∂A = A⁻ᵀ
   vjpGraph: (G, [a], _o, g) => [G.mul(g, G.transpose(inverse(G, a)))],
   jvpGraph: (G, [a], _o, [da]) => (da === null ? null : traceOfProduct(G, inverse(G, a), da)),
-});
+};
 
-export const inv: OpDef = graphOnly({
+export const inv: OpDef = {
   name: 'inv',
   family: 'linalg',
   arity: [1, 1],
@@ -182,10 +174,10 @@ export const inv: OpDef = graphOnly({
   },
   // d inv(A) = −A⁻¹·dA·A⁻¹
   jvpGraph: (G, _ins, out, [da]) => (da === null ? null : G.neg(G.shape(out).length === 0 ? G.mul(G.mul(out, da), out) : G.matmul(G.matmul(out, da), out))),
-});
+};
 
 /** solve(A, b): b a vector [n] or a matrix [n,k] of right-hand sides; the result has b's shape. */
-export const solve: OpDef = graphOnly({
+export const solve: OpDef = {
   name: 'solve',
   family: 'linalg',
   arity: [2, 2],
@@ -212,6 +204,6 @@ export const solve: OpDef = graphOnly({
     const rhs = ax === null ? db : db === null ? G.neg(ax) : G.sub(db, ax);
     return rhs === null ? null : G.op('solve', [a, rhs]);
   },
-});
+};
 
 export const MATRIX: OpDef[] = [det, logdet, inv, solve];

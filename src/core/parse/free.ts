@@ -1,11 +1,7 @@
-import { FUNCTIONS } from '../ops/index.js';
+import { isFunctionName } from '../ops/index.js';
+import { isTransposeMark } from '../ops/functions.js';
 import type { Expr, Program } from './ast.js';
 import { CONSTANTS } from './parse.js';
-
-/** `A^T` as a textbook writes the transpose: a power whose exponent is the bare name T. */
-export function isTransposeMark(e: Expr): boolean {
-  return e.k === 'call' && e.op === '^' && e.args.length === 2 && e.args[1].k === 'sym' && e.args[1].name === 'T';
-}
 
 /** The variables of a program: names read outside index brackets that no step, parameter or constant defines. */
 export function freeVariables(program: Program): { variables: string[]; indexNames: string[] } {
@@ -13,7 +9,7 @@ export function freeVariables(program: Program): { variables: string[]; indexNam
   const indexNames: string[] = [];
   const bound = new Set<string>();
   const add = (list: string[], name: string, local: Set<string>) => {
-    if (bound.has(name) || local.has(name) || name in CONSTANTS || FUNCTIONS.has(name) || name === 'end') return;
+    if (bound.has(name) || local.has(name) || name in CONSTANTS || isFunctionName(name) || name === 'end') return;
     if (!list.includes(name)) list.push(name);
   };
   // an explicit stack, in reading order: a long chain x + x + … + x is deeper than the call stack

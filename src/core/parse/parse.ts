@@ -1,5 +1,6 @@
 import { AgError, type Span } from '../errors.js';
 import { limitsFrom, type Limits } from '../limits.js';
+import { ALIASES, MATHJS_CODE_FUNCTIONS } from '../ops/functions.js';
 import type { Expr, IndexDim, Program, Stmt } from './ast.js';
 import { mathParse } from './mathjs.js';
 import { recoverSpans } from './spans.js';
@@ -51,12 +52,6 @@ export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze(
     inf: Infinity,
   }),
 );
-
-/** Other names for functions, as lectures write them (`ln(x)` is `log(x)`). */
-const ALIASES: Record<string, string> = { ln: 'log' };
-
-/** mathjs functions that run code or change the instance: no formula may call or assign to them. */
-export const MATHJS_CODE_FUNCTIONS = ['import', 'evaluate', 'parse', 'compile', 'createUnit', 'simplify', 'derivative', 'reviver', 'config'] as const;
 
 /** Names no formula may assign to. */
 const RESERVED = new Set([...Object.keys(CONSTANTS), 'NaN', 'true', 'false', 'null', 'undefined', 'i', 'end', ...MATHJS_CODE_FUNCTIONS]);

@@ -6,7 +6,7 @@ import type { MemoryPlan } from '../../../core/graph/build.js';
 import { makeArena, type Tape } from '../../../core/graph/tape.js';
 import { Rng } from '../../../core/random.js';
 import { norm2, scalar, sizeOf, subscript, type Shape, type Tensor } from '../../../core/tensor.js';
-import { MAX_EXPR } from './symbolic.js';
+import { MAX_EXPR } from '../../../core/graph/print.js';
 
 /**
  * The symbolic derivative is printed only after it agrees with the engine's reverse

@@ -1,4 +1,5 @@
 import { AgError } from '../../../core/errors.js';
+import { MAX_EXPR, wrap } from '../../../core/graph/print.js';
 import type { Tape, TapeNode } from '../../../core/graph/tape.js';
 import { getOp } from '../../../core/ops/index.js';
 import { localIn } from '../../../core/graph/describe.js';
@@ -14,7 +15,6 @@ import { argName, LOCAL_NAME } from '../../../core/ops/types.js';
  */
 
 /** Longest expression we build before calling the derivative too large to write down. */
-export const MAX_EXPR = 200_000;
 
 const INFIX: Record<string, string> = {
   add: '+',
@@ -176,22 +176,6 @@ export function reverseSymbolic(tape: Tape, exprs: string[], kept?: Kept): Recor
 
 function sum(terms: string[]): string {
   return terms.length === 1 ? terms[0] : guard(terms.map(wrap).join(' + '));
-}
-
-/** An operand that needs no parentheses: a name, an unsigned number, or one balanced call f(...). */
-export function wrap(s: string): string {
-  if (/^[A-Za-z_]\w*$/.test(s) || /^\d[\d.]*(e[+-]?\d+)?$/.test(s)) return s;
-  if (/^[A-Za-z_]\w*\(/.test(s) && s.endsWith(')') && closesAtEnd(s, s.indexOf('('))) return s;
-  return `(${s})`;
-}
-
-function closesAtEnd(s: string, open: number): boolean {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    if (s[i] === '(') depth++;
-    else if (s[i] === ')' && --depth === 0) return i === s.length - 1;
-  }
-  return false;
 }
 
 function constText(v: number): string {

@@ -1,0 +1,150 @@
+import { AgError } from '../errors.js';
+import { PRINTERS, type PrintedNode } from '../ops/index.js';
+import type { GraphNode } from '../ops/types.js';
+import { shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
+import type { TapeWriter } from './append.js';
+
+/**
+ * Graph nodes written back as formula text that the builder (graph/build.ts) reads back to
+ * the same values. What a function's op looks like is the table of formula functions'
+ * (ops/functions.ts `print`); this file writes what is no function: names, constants,
+ * conditionals, picks and arrays. `derive` prints its tensor derivatives with it.
+ */
+
+/** The longest formula written as one text. */
+export const MAX_EXPR = 200_000;
+
+/** A graph to print: its writer, and the constants that stand for variables held fixed (printed by name). */
+export interface PrintedGraph {
+  writer: TapeWriter;
+  names: Map<GraphNode, string>;
+}
+
+/**
+ * A node of the gradient's graph as a formula that our builder reads back to the same
+ * values: elementwise products of tensors are `.*`, matrix products `*`, `'` transposes,
+ * dimensions are one-based. `indexVars` names a one-hot constant by the index variable
+ * whose value it is (`onehot(y, 3)`). Throws when a node has no formula (a large constant).
+ */
+export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<string, number>): { text: string; shapeSpecific: boolean } {
+  const w = g.writer;
+  const memo = new Map<GraphNode, string>();
+  let shapeSpecific = false;
+  const isScalar = (x: GraphNode) => w.shape(x).length === 0;
+  const guard = (s: string) => {
+    if (s.length > MAX_EXPR)
+      throw new AgError('limit', `the derivative grows past ${MAX_EXPR} characters when written as one formula`, {
+        hint: 'use autograd-cli grad for its value at a point',
+      });
+    return s;
+  };
+  const constText = (t: Tensor, x: GraphNode): string => {
+    const named = g.names.get(x);
+    if (named) return named;
+    if (t.shape.length === 0) return num(t.data[0]);
+    const size = t.data.length;
+    const dims = t.shape.join(', ');
+    const nz = [...t.data.keys()].filter((k) => t.data[k] !== 0);
+    // a one-hot column: onehot(i, n), named by its index variable when one has that value
+    if (t.shape.length === 1 && nz.length === 1 && Math.abs(t.data[nz[0]]) === 1) {
+      const i = nz[0] + 1;
+      const by = Object.entries(indexVars).filter(([, v]) => v === i);
+      const text = `onehot(${by.length === 1 ? by[0][0] : i}, ${size})`;
+      if (by.length !== 1) shapeSpecific = true;
+      return t.data[nz[0]] < 0 ? `(-${text})` : text;
+    }
+    shapeSpecific = true;
+    if (t.data.every((v) => v === 1)) return `ones(${dims})`;
+    if (t.data.every((v) => v === 0)) return `zeros(${dims})`;
+    if (t.data.every((v) => v === t.data[0])) return `${num(t.data[0])} * ones(${dims})`;
+    if (t.shape.length === 2 && t.shape[0] === t.shape[1] && t.data.every((v, k) => v === (Math.floor(k / t.shape[1]) === k % t.shape[1] ? 1 : 0)))
+      return `eye(${t.shape[0]})`;
+    if (size > 16)
+      throw new AgError('unsupported', `the derivative has a constant ${shapeStr(t.shape)} that has no short formula`, {
+        hint: 'use autograd-cli grad for its value at a point',
+      });
+    const rows =
+      t.shape.length === 1
+        ? [Array.from(t.data)]
+        : Array.from({ length: t.shape[0] }, (_, i) => Array.from(t.data.subarray(i * t.shape[1], (i + 1) * t.shape[1])));
+    const lit = rows.map((r) => `[${r.map(num).join(', ')}]`);
+    return t.shape.length === 1 ? lit[0] : `[${lit.join(', ')}]`;
+  };
+  const text = (x: GraphNode): string => {
+    const hit = memo.get(x);
+    if (hit !== undefined) return hit;
+    const n = w.node(x);
+    const a = n.inputs.map(text);
+    let s: string;
+    // what a graph node is, not a function: names, constants, conditionals, picks, arrays
+    if (n.op === 'input') s = n.label;
+    else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
+    else if (n.op === 'select') s = selectText(x, a);
+    else if (n.op === 'subset') s = subsetText(x, a[0]);
+    else if (n.op === 'stack') s = `[${a.join(', ')}]`;
+    else {
+      // a function's op prints as the table of formula functions says, else as op(a, b, …)
+      const print = PRINTERS.get(n.op);
+      s = print ? print(printed(x)) : `${n.op}(${a.join(', ')})`;
+    }
+    s = guard(s);
+    memo.set(x, s);
+    return s;
+  };
+  /** node x as a printer of the table sees it */
+  const printed = (x: GraphNode): PrintedNode => {
+    const n = w.node(x);
+    return { op: n.op, attrs: n.attrs, args: n.inputs.map(text), shapes: n.inputs.map((i) => w.shape(i)), input: (i) => printed(n.inputs[i]), wrap };
+  };
+  /** c ? a : b; the scatter of a scalar g into a one-hot pattern is g * onehot(i, n). */
+  const selectText = (x: GraphNode, a: string[]): string => {
+    const [c, t, e] = w.node(x).inputs;
+    const inner = w.node(t);
+    const mask = w.constValue(c);
+    if (mask && w.isZero(e) && inner.op === 'subset' && isScalar(inner.inputs[0]) && !w.isZero(c)) {
+      return `${wrap(text(inner.inputs[0]))} * ${wrap(text(c))}`;
+    }
+    return `${wrap(a[0])} ? ${wrap(a[1])} : ${wrap(a[2])}`;
+  };
+  /** a reshape prints its argument; one entry `v[i]`, `A[i,j]`; a scalar spread over a shape `g * ones(…)`. */
+  const subsetText = (x: GraphNode, arg: string): string => {
+    const n = w.node(x);
+    const gather = n.attrs.gather!;
+    const from = w.shape(n.inputs[0]);
+    const out = n.attrs.outShape as Shape;
+    if (gather.every((j, k) => j === k) && gather.length === sizeOf(from)) return arg;
+    if (from.length === 0) {
+      shapeSpecific = true;
+      return `${wrap(arg)} * ones(${out.join(', ')})`;
+    }
+    if (out.length === 0) {
+      const j = gather[0];
+      return from.length === 1 ? `${wrap(arg)}[${j + 1}]` : `${wrap(arg)}[${Math.floor(j / from[1]) + 1}, ${(j % from[1]) + 1}]`;
+    }
+    throw new AgError('unsupported', 'the derivative picks entries of a tensor in a pattern that has no short formula', {
+      hint: 'use autograd-cli grad for its value at a point',
+    });
+  };
+  return { text: text(id), shapeSpecific };
+}
+
+function num(v: number): string {
+  if (v === Math.PI) return 'pi';
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
+/** An operand that needs no parentheses: a name, an unsigned number, or one balanced call f(...). */
+export function wrap(s: string): string {
+  if (/^[A-Za-z_]\w*$/.test(s) || /^\d[\d.]*(e[+-]?\d+)?$/.test(s)) return s;
+  if (/^[A-Za-z_]\w*\(/.test(s) && s.endsWith(')') && closesAtEnd(s, s.indexOf('('))) return s;
+  return `(${s})`;
+}
+
+function closesAtEnd(s: string, open: number): boolean {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i === s.length - 1;
+  }
+  return false;
+}
