@@ -80,7 +80,8 @@ describe('derivative tapes = the eager engine = finite differences, op by op', (
         const u = Float64Array.from(dots.flatMap((d) => Array.from(d)));
         let rhs = 0;
         for (let k = 0; k < u.length; k++) rhs += grad[k] * u[k];
-        if (Number.isFinite(lhs) && Number.isFinite(rhs)) expect(Math.abs(lhs - rhs), `${where}: forward vs reverse ${lhs} vs ${rhs}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(lhs)));
+        if (Number.isFinite(lhs) && Number.isFinite(rhs))
+          expect(Math.abs(lhs - rhs), `${where}: forward vs reverse ${lhs} vs ${rhs}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(lhs)));
 
         // against finite differences, away from kinks (a constant output's derivative is 0 where it is flat)
         if (c.onKinks || op.kink || tape.inputs.length === 0) continue;
@@ -95,7 +96,14 @@ describe('derivative tapes = the eager engine = finite differences, op by op', (
 
 describe('derivative tapes of formulas', () => {
   const formulas: [string, Record<string, Tensor>][] = [
-    ['sum(tanh(W*x + b) .^ 2)', { W: { shape: [3, 2], data: Float64Array.of(0.1, -0.4, 0.3, 0.2, -0.5, 0.7) }, x: { shape: [2], data: Float64Array.of(1, -2) }, b: { shape: [3], data: Float64Array.of(0.1, 0, -0.1) } }],
+    [
+      'sum(tanh(W*x + b) .^ 2)',
+      {
+        W: { shape: [3, 2], data: Float64Array.of(0.1, -0.4, 0.3, 0.2, -0.5, 0.7) },
+        x: { shape: [2], data: Float64Array.of(1, -2) },
+        b: { shape: [3], data: Float64Array.of(0.1, 0, -0.1) },
+      },
+    ],
     ['logsumexp(z) - z[2]', { z: { shape: [4], data: Float64Array.of(0.5, -1, 2, 0.25) } }],
     ['x^2 * sin(y) + max(x, y) / norm([x, y])', { x: { shape: [], data: Float64Array.of(1.3) }, y: { shape: [], data: Float64Array.of(-0.4) } }],
   ];

@@ -75,8 +75,30 @@ describe('the text renderers look at the deadline', () => {
 
 describe('local derivatives are read off the one rule of each op', () => {
   it('tensor ops print their reverse rule with the upstream gradient g', () => {
-    expect(localText('matmul', {}, [[2, 3], [3, 4]], [2, 4], 0)).toBe("g*b'");
-    expect(localText('matmul', {}, [[2, 3], [3, 4]], [2, 4], 1)).toBe("a'*g");
+    expect(
+      localText(
+        'matmul',
+        {},
+        [
+          [2, 3],
+          [3, 4],
+        ],
+        [2, 4],
+        0,
+      ),
+    ).toBe("g*b'");
+    expect(
+      localText(
+        'matmul',
+        {},
+        [
+          [2, 3],
+          [3, 4],
+        ],
+        [2, 4],
+        1,
+      ),
+    ).toBe("a'*g");
     // v*B read as a row: ∂/∂v = B·g, ∂/∂B = v·gᵀ; a dot product: g times the other vector
     expect(localText('matmul', {}, [[3], [3, 4]], [4], 0)).toBe('b*g');
     expect(localText('matmul', {}, [[3], [3, 4]], [4], 1)).toBe("a*g'");

@@ -227,7 +227,7 @@ describe('matrix functions: large matrices in the native engine (LAPACK where th
     expect(native, 'the native engine must load here').toBeTruthy();
     for (const n of [100, 200]) {
       const values = { A: wellConditioned(n), B: randn(n, 3) };
-      for (const formula of ['logdet(A)', 'sum(inv(A))', 'sum(solve(A, B))', 'det(A/' + n + ')']) {
+      for (const formula of ['logdet(A)', 'sum(inv(A))', 'sum(solve(A, B))', `det(A/${n})`]) {
         const js = value(formula, values);
         const nat = value(formula, values, native!);
         expectClose(nat, js, 1e-9, `${formula} at n = ${n}`);

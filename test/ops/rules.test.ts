@@ -70,13 +70,14 @@ describe('op table: every rule against finite differences', () => {
           });
           // forward mode against reverse mode
           const u = ins.map((t, i) => (need[i] ? Float64Array.from(t.data, () => rng.normal()) : null));
-          const jv = jvpNow(
-            op.name,
-            ins,
-            out,
-            u.map((d, i) => (d ? { shape: ins[i].shape, data: d } : null)),
-            attrs,
-          )?.data ?? new Float64Array(out.data.length);
+          const jv =
+            jvpNow(
+              op.name,
+              ins,
+              out,
+              u.map((d, i) => (d ? { shape: ins[i].shape, data: d } : null)),
+              attrs,
+            )?.data ?? new Float64Array(out.data.length);
           const lhs = dotp(jv, w);
           const rhs = vjp.reduce((s, g, i) => s + (g && u[i] ? dotp(g, u[i]!) : 0), 0);
           expect(Math.abs(lhs - rhs), `${where}: <Ju,w>=${lhs} <u,Jᵀw>=${rhs}`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(lhs)));
@@ -163,7 +164,9 @@ describe('op table: every partial formula against differences of its scalar func
             const h = 1e-6 * Math.max(1, Math.abs(args[i]));
             const at = (d: number) => rule.f(...args.map((a, k) => (k === i ? a + d : a)));
             const fd = (at(h) - at(-h)) / (2 * h);
-            expect(Math.abs(got - fd), `${op.name} ∂/∂${argName(i)} = ${formula} at ${JSON.stringify(args)}: ${got}, differences ${fd}`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd)));
+            expect(Math.abs(got - fd), `${op.name} ∂/∂${argName(i)} = ${formula} at ${JSON.stringify(args)}: ${got}, differences ${fd}`).toBeLessThanOrEqual(
+              1e-6 * (1 + Math.abs(fd)),
+            );
           });
         }
       }

@@ -138,12 +138,7 @@ function workArena(base: Tape, d: DerivativeTape, arena: Float64Array, work: Flo
  * (arena-shaped) and, with `edges`, what flowed along each edge. The arena holds the
  * tape's forward values already (as for every engine's reverse).
  */
-export function reverseByTape(
-  tape: Tape,
-  arena: Float64Array,
-  forward: RunForward,
-  opts: { edges?: boolean; seed?: Float64Array } = {},
-): ReverseResult {
+export function reverseByTape(tape: Tape, arena: Float64Array, forward: RunForward, opts: { edges?: boolean; seed?: Float64Array } = {}): ReverseResult {
   const out = tape.nodes[tape.output];
   if (!opts.seed && out.size !== 1) throw new Error('reverse mode from a non-scalar output needs a seed');
   if (opts.seed && opts.seed.length !== out.size) throw new Error(`the seed has ${opts.seed.length} entries, not ${out.size}`);

@@ -177,8 +177,18 @@ export function localFormulaParts(tape: Tape, n: TapeNode, i: number): LocalForm
     const text = name(x);
     return { text, atomic: atomic(text) };
   };
-  const text = localIn(tape, n, i, named((x) => displayName(tape, x)));
-  const full = localIn(tape, n, i, named((x) => fullName(tape, x)));
+  const text = localIn(
+    tape,
+    n,
+    i,
+    named((x) => displayName(tape, x)),
+  );
+  const full = localIn(
+    tape,
+    n,
+    i,
+    named((x) => fullName(tape, x)),
+  );
   if (text !== null && full !== null) return { text, full };
   const raw = localRaw(tape, n, i);
   return { text: substituted(raw, leaves, (x) => displayName(tape, x)), full: substituted(raw, leaves, (x) => fullName(tape, x)) };

@@ -69,7 +69,6 @@ export class EagerOps extends TableOps {
     for (let k = 0; k < n; k++) data[k] = at(o, k);
     return this.value({ shape, data });
   }
-
 }
 
 /**

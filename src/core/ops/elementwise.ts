@@ -323,7 +323,9 @@ export const equal = cmp('equal', (a, c) => a === c);
 export const unequal = cmp('unequal', (a, c) => a !== c);
 export const and = cmp('and', (a, c) => a !== 0 && c !== 0);
 export const or = cmp('or', (a, c) => a !== 0 || c !== 0);
-export const not = elementwise('not', [{ f: (a) => (a === 0 ? 1 : 0), local: ['0'], constantOutput: true, branch: (a) => (a === 0 ? 1 : 0), kink: 'the negation' }]);
+export const not = elementwise('not', [
+  { f: (a) => (a === 0 ? 1 : 0), local: ['0'], constantOutput: true, branch: (a) => (a === 0 ? 1 : 0), kink: 'the negation' },
+]);
 
 // select(c, a, b) = c ? a : b, entry by entry; the gradient flows through the branch taken
 export const select = elementwise('select', [

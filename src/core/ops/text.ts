@@ -61,7 +61,8 @@ export class TextOps extends TableOps {
     );
     const [a, b, c] = ins;
     const scalars = ins.some((t) => t.shape.length === 0);
-    const infix = (op: string, p: number, right = false) => this.push({ text: `${wrap(a, right ? p + 1 : p)} ${op} ${wrap(b, right ? p : p + 1)}`, shape, prec: p });
+    const infix = (op: string, p: number, right = false) =>
+      this.push({ text: `${wrap(a, right ? p + 1 : p)} ${op} ${wrap(b, right ? p : p + 1)}`, shape, prec: p });
     switch (name) {
       case 'multiply':
       case 'gmul':

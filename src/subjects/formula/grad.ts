@@ -14,7 +14,7 @@ import { collectGarbage, ENTRY_BYTES, limitName, limitsFrom, withDeadline, type 
 import { displayName, fullName, localFormulaParts } from '../../core/graph/describe.js';
 import { makeArena, view, type Tape } from '../../core/graph/tape.js';
 import { localValue } from '../../core/ops/eager.js';
-import { getOp, isFunctionName } from '../../core/ops/index.js';
+import { isFunctionName } from '../../core/ops/index.js';
 import { CONSTANTS, parseProgram } from '../../core/parse/parse.js';
 import { checkName, fromNested, type Nested } from '../../core/parse/values.js';
 import { Rng } from '../../core/random.js';
