@@ -31,6 +31,8 @@ export interface OpCase {
   domains: [number, number][];
   /** draw values from {-1, 0, 1} so ties, zeros and kinks happen */
   onKinks: boolean;
+  /** square-matrix inputs made strictly diagonally dominant with a positive diagonal (det > 0, well conditioned) */
+  dominant?: number[];
 }
 
 /** A tape of one op over leaf inputs x0, x1, … (constants where not active). */
@@ -116,6 +118,7 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
   let shapes: Shape[];
   let attrs: Attrs = {};
   let domains: [number, number][] = [];
+  let dominant: number[] | undefined;
   const D = big ? 60 : 5;
   switch (op.family) {
     case 'elementwise':
@@ -221,6 +224,16 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
           attrs = { gather, outShape };
           break;
         }
+        case 'det':
+        case 'logdet':
+        case 'inv':
+        case 'solve': {
+          // square matrices made diagonally dominant (randomValues): well conditioned, det > 0
+          const n = dim(rng, D);
+          shapes = op.name === 'solve' ? [[n, n], rng.next() < 0.5 ? [n] : [n, dim(rng, 3)]] : [[n, n]];
+          dominant = [0];
+          break;
+        }
         case 'stack': {
           const item: Shape = rng.next() < 0.5 ? [] : [dim(rng, D)];
           shapes = Array.from({ length: 1 + rng.int(4) }, () => item);
@@ -234,7 +247,7 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
   let active = shapes.map(() => rng.next() < 0.8);
   if (op.name === 'select') active[0] = false;
   if (!active.some(Boolean)) active = shapes.map((_, i) => !(op.name === 'select' && i === 0));
-  return { op, shapes, attrs, active, domains, onKinks: !!op.kink && rng.next() < 0.4 };
+  return { op, shapes, attrs, active, domains, onKinks: !!op.kink && rng.next() < 0.4, dominant };
 }
 
 /** Values for a case: in each argument's domain, or on kinks; select's condition is 0/1. */
@@ -246,6 +259,10 @@ export function randomValues(rng: Rng, c: OpCase): Tensor[] {
       if (c.op.name === 'select' && i === 0) data[k] = rng.next() < 0.5 ? 0 : 1;
       else if (c.onKinks) data[k] = rng.int(3) - 1;
       else data[k] = lo + (hi - lo) * rng.next();
+    }
+    if (c.dominant?.includes(i)) {
+      const n = shape[0];
+      for (let j = 0; j < n; j++) data[j * n + j] += 2 * Math.max(Math.abs(lo), Math.abs(hi)) * n + 1;
     }
     return { shape, data };
   });

@@ -12,6 +12,8 @@ export interface Case {
   fixed?: number[];
   /** integer-valued inputs (0/1 conditions) */
   boolean?: number[];
+  /** square-matrix inputs made strictly diagonally dominant with a positive diagonal (det > 0, well conditioned) */
+  dominant?: number[];
 }
 
 const elementwiseShapes = (arity: number): Shape[][] =>
@@ -128,6 +130,16 @@ export function casesFor(op: OpDef): Case[] {
       ];
     case 'stack':
       return [{ shapes: [[], [], []] }, { shapes: [[3], [3]] }];
+    case 'det':
+    case 'logdet':
+    case 'inv':
+      return [{ shapes: [[3, 3]], dominant: [0] }, { shapes: [[1, 1]], dominant: [0] }, { shapes: [[]], domains: [[0.5, 2]] }];
+    case 'solve':
+      return [
+        { shapes: [[3, 3], [3]], dominant: [0] },
+        { shapes: [[3, 3], [3, 2]], dominant: [0] },
+        { shapes: [[], []], domains: [[0.5, 2], [-2, 2]] },
+      ];
     default:
       return [];
   }
@@ -137,4 +149,18 @@ export function randomInput(rng: Rng, shape: Shape, domain: [number, number], bo
   const data = new Float64Array(sizeOf(shape));
   for (let k = 0; k < data.length; k++) data[k] = bool ? (rng.next() < 0.5 ? 0 : 1) : domain[0] + (domain[1] - domain[0]) * rng.next();
   return { shape, data };
+}
+
+/** A square matrix (entries within ±m) made strictly diagonally dominant with a positive diagonal: its eigenvalues lie right of 0. */
+export function makeDominant(t: Tensor, m = 2): Tensor {
+  if (t.shape.length !== 2) return t;
+  const n = t.shape[0];
+  for (let i = 0; i < n; i++) t.data[i * n + i] += 2 * m * n + 1;
+  return t;
+}
+
+/** Input i of a case, at random in its domain (dominant where the case asks). */
+export function caseInput(rng: Rng, c: Case, i: number): Tensor {
+  const t = randomInput(rng, c.shapes[i], c.domains?.[i] ?? [-2, 2], c.boolean?.includes(i) ?? false);
+  return c.dominant?.includes(i) ? makeDominant(t) : t;
 }

@@ -10,7 +10,7 @@ import { localText } from '../../src/core/ops/text.js';
 import { argName, type Attrs, type OpDef } from '../../src/core/ops/types.js';
 import { Rng } from '../../src/core/random.js';
 import { scalar, sizeOf, unbroadcast, type Tensor } from '../../src/core/tensor.js';
-import { casesFor, randomInput } from './cases.js';
+import { caseInput, casesFor, randomInput } from './cases.js';
 
 /**
  * Every derivative rule of the op table (its one statement: the graph rules, computed
@@ -43,7 +43,7 @@ describe('op table: every rule against finite differences', () => {
       for (const c of casesFor(op)) {
         for (let trial = 0; trial < 3; trial++) {
           const attrs = c.attrs ?? {};
-          const ins = c.shapes.map((s, i) => randomInput(rng, s, c.domains?.[i] ?? [-2, 2], c.boolean?.includes(i) ?? false));
+          const ins = c.shapes.map((_, i) => caseInput(rng, c, i));
           const out = run(op, ins, attrs);
           const w = Float64Array.from(out.data, () => rng.normal());
           const need = ins.map((_, i) => !c.fixed?.includes(i));
@@ -106,13 +106,13 @@ describe('op table: tensor local formulas are literally right with vectors as co
     const out = tape.nodes[tape.output];
     return arena.slice(out.offset, out.offset + out.size);
   };
-  for (const name of ['matmul', 'transpose', 'softmax', 'logsoftmax', 'logsumexp']) {
+  for (const name of ['matmul', 'transpose', 'softmax', 'logsoftmax', 'logsumexp', 'det', 'logdet', 'inv', 'solve']) {
     it(name, () => {
       const op = OPS.get(name)!;
       const rng = new Rng(31);
       for (const c of casesFor(op)) {
         const attrs = c.attrs ?? {};
-        const ins = c.shapes.map((sh) => randomInput(rng, sh, [-2, 2], false));
+        const ins = c.shapes.map((_, i) => caseInput(rng, c, i));
         const out = run(op, ins, attrs);
         const locals = c.shapes.map((_, i) => localText(name, attrs, c.shapes, out.shape, i));
         locals.forEach((formula, i) => {
