@@ -81,6 +81,7 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
     else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
     else if (n.op === 'select') s = selectText(x, a);
     else if (n.op === 'subset') s = subsetText(x, a[0]);
+    else if (n.op === 'scatter') s = scatterText(x, a[0]);
     else if (n.op === 'stack') s = `[${a.join(', ')}]`;
     else {
       // a function's op prints as the table of formula functions says, else as op(a, b, …)
@@ -122,6 +123,22 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
       return from.length === 1 ? `${wrap(arg)}[${j + 1}]` : `${wrap(arg)}[${Math.floor(j / from[1]) + 1}, ${(j % from[1]) + 1}]`;
     }
     throw new AgError('unsupported', 'the derivative picks entries of a tensor in a pattern that has no short formula', {
+      hint: 'use autograd-cli grad for its value at a point',
+    });
+  };
+  /** an input laid into a larger tensor (indexing's gradient): its argument when nothing moves; one entry `g * onehot(i, n)` or `g * mask` */
+  const scatterText = (x: GraphNode, arg: string): string => {
+    const n = w.node(x);
+    const gather = n.attrs.gather!;
+    const from = w.shape(n.inputs[0]);
+    const out = n.attrs.outShape as Shape;
+    if (gather.every((j, k) => j === k) && gather.length === sizeOf(out)) return arg;
+    if (from.length === 0) {
+      const mask = new Float64Array(sizeOf(out));
+      mask[gather[0]] = 1;
+      return `${wrap(arg)} * ${wrap(constText({ shape: out, data: mask }, -1))}`;
+    }
+    throw new AgError('unsupported', 'the derivative lays entries into a tensor in a pattern that has no short formula', {
       hint: 'use autograd-cli grad for its value at a point',
     });
   };

@@ -117,6 +117,8 @@ export interface FormulaFunction {
 }
 
 const isScalar = (s: Shape) => s.length === 0;
+/** an elementwise product: `*` when a factor is a number, `.*` between tensors */
+const elementwiseProduct: Printer = ({ args, shapes, wrap }) => `${wrap(args[0])} ${isScalar(shapes[0]) || isScalar(shapes[1]) ? '*' : '.*'} ${wrap(args[1])}`;
 const infix =
   (symbol: string): Printer =>
   ({ args, wrap }) =>
@@ -399,7 +401,8 @@ const WRITTEN: FormulaFunction[] = [
     arity: [2, 2],
     lower: lowerProduct,
     print: {
-      multiply: ({ args, shapes, wrap }) => `${wrap(args[0])} ${isScalar(shapes[0]) || isScalar(shapes[1]) ? '*' : '.*'} ${wrap(args[1])}`,
+      multiply: elementwiseProduct,
+      gmul: elementwiseProduct,
       matmul: infix('*'),
     },
   },
@@ -438,7 +441,8 @@ const WRITTEN: FormulaFunction[] = [
 ];
 
 /** Ops that are no function of their own: operators and internals (matmul is `*` between tensors). */
-const NOT_CALLED = new Set(['select', 'add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'matmul']);
+/** gmul: the product of an upstream gradient and a partial, written by derivative rules only (it prints as a product) */
+const NOT_CALLED = new Set(['select', 'add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'matmul', 'gmul']);
 
 /**
  * THE table of formula functions, by name: every op of the elementwise, comparison, nn
