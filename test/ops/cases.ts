@@ -133,12 +133,28 @@ export function casesFor(op: OpDef): Case[] {
     case 'det':
     case 'logdet':
     case 'inv':
-      return [{ shapes: [[3, 3]], dominant: [0] }, { shapes: [[1, 1]], dominant: [0] }, { shapes: [[]], domains: [[0.5, 2]] }];
+      return [
+        { shapes: [[3, 3]], dominant: [0] },
+        { shapes: [[1, 1]], dominant: [0] },
+        { shapes: [[]], domains: [[0.5, 2]] },
+      ];
     case 'solve':
       return [
         { shapes: [[3, 3], [3]], dominant: [0] },
-        { shapes: [[3, 3], [3, 2]], dominant: [0] },
-        { shapes: [[], []], domains: [[0.5, 2], [-2, 2]] },
+        {
+          shapes: [
+            [3, 3],
+            [3, 2],
+          ],
+          dominant: [0],
+        },
+        {
+          shapes: [[], []],
+          domains: [
+            [0.5, 2],
+            [-2, 2],
+          ],
+        },
       ];
     default:
       return [];

@@ -10,7 +10,7 @@ import { localText } from '../../src/core/ops/text.js';
 import { argName, type Attrs, type OpDef } from '../../src/core/ops/types.js';
 import { Rng } from '../../src/core/random.js';
 import { scalar, sizeOf, unbroadcast, type Tensor } from '../../src/core/tensor.js';
-import { caseInput, casesFor, randomInput } from './cases.js';
+import { caseInput, casesFor } from './cases.js';
 
 /**
  * Every derivative rule of the op table (its one statement: the graph rules, computed
