@@ -6,6 +6,7 @@ import { AgError } from '../../src/core/errors.js';
 import { prepare } from '../../src/subjects/formula/grad.js';
 import { makeArena } from '../../src/core/graph/tape.js';
 import { OPS } from '../../src/core/ops/index.js';
+import { FORMULA_FUNCTIONS } from '../../src/core/ops/functions.js';
 import type { ElementwiseDef } from '../../src/core/ops/elementwise.js';
 import { Rng } from '../../src/core/random.js';
 import { scalar } from '../../src/core/tensor.js';
@@ -59,7 +60,8 @@ const MATHJS_WRONG = new Set(['acoth']);
 function scalarOps(): { name: string; arity: number; domain: [number, number][] }[] {
   const out: { name: string; arity: number; domain: [number, number][] }[] = [];
   for (const op of OPS.values()) {
-    if (op.family !== 'elementwise' || op.name === 'select') continue;
+    // the ops a formula can call by name (select and gmul are written by rules only)
+    if (op.family !== 'elementwise' || !FORMULA_FUNCTIONS.has(op.name)) continue;
     const def = op as ElementwiseDef;
     def.rules.forEach((rule, i) => {
       if (rule && !rule.constantOutput) out.push({ name: op.name, arity: i + 1, domain: rule.domain ?? [] });
