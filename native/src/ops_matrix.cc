@@ -1,4 +1,4 @@
-// Matrix functions (mirror of src/core/ops/matrix.ts): det, logdet, inv, solve, forward
+// Matrix functions (mirror of src/core/ops/matrix.ts): det, logdet, inv, adj, solve, forward
 // only (their derivatives are graph rules of the TypeScript op table, run as more tape).
 // Small matrices: one LU with partial pivoting in the TypeScript engine's exact order of
 // operations, so both engines give the same numbers; the deadline is checked once per
@@ -141,17 +141,57 @@ void solveLu(const Lu& f, int64_t n, const double* b, int64_t m, double* x) {
   }
 }
 
+/** det from an LU: the sign of the row swaps times U's diagonal (0 when singular). */
+double detOf(const Lu& f, int64_t m) {
+  if (f.singular) return 0;
+  double d = f.sign;
+  for (int64_t i = 0; i < m; i++) d *= f.lu[i * m + i];
+  return d;
+}
+
 void detForward(const Tape& t, const Node& n, double* arena, Scratch&) {
   const Node& a = t.in(n, 0);
   const int64_t m = order(a);
   Lu f;
   factor(arena + a.offset, m, f);
-  double d = 0;
+  arena[n.offset] = detOf(f, m);
+}
+
+/** adj(A): det(A)·A⁻¹ where A is invertible; from the cofactors where it is not (n² determinants of order n−1). */
+void adjForward(const Tape& t, const Node& n, double* arena, Scratch& sc) {
+  const Node& a = t.in(n, 0);
+  const int64_t m = order(a);
+  const double* A = arena + a.offset;
+  double* out = arena + n.offset;
+  Lu f;
+  factor(A, m, f);
   if (!f.singular) {
-    d = f.sign;
-    for (int64_t i = 0; i < m; i++) d *= f.lu[i * m + i];
+    double* eye = sc.get(SCRATCH_K1, m * m);
+    std::memset(eye, 0, sizeof(double) * m * m);
+    for (int64_t i = 0; i < m; i++) eye[i * m + i] = 1;
+    solveLu(f, m, eye, m, out);
+    const double d = detOf(f, m);
+    for (int64_t k = 0; k < m * m; k++) out[k] *= d;
+    return;
   }
-  arena[n.offset] = d;
+  if (m == 1) {
+    out[0] = 1;
+    return;
+  }
+  const int64_t r1 = m - 1;
+  std::vector<double> minor(r1 * r1);
+  Lu g;
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < m; j++) {
+      int64_t k = 0;
+      for (int64_t r = 0; r < m; r++) {
+        if (r == i) continue;
+        for (int64_t c = 0; c < m; c++)
+          if (c != j) minor[k++] = A[r * m + c];
+      }
+      factor(minor.data(), r1, g);
+      out[j * m + i] = ((i + j) % 2 ? -1.0 : 1.0) * detOf(g, r1);
+    }
 }
 
 void logdetForward(const Tape& t, const Node& n, double* arena, Scratch&) {
@@ -228,6 +268,7 @@ void registerMatrix(std::vector<OpEntry>& t) {
   t.push_back(opEntry("det", 1, forwardOnly(detForward, scalarOutCheck)));
   t.push_back(opEntry("logdet", 1, forwardOnly(logdetForward, scalarOutCheck)));
   t.push_back(opEntry("inv", 1, forwardOnly(invForward, invCheck)));
+  t.push_back(opEntry("adj", 1, forwardOnly(adjForward, invCheck)));
   t.push_back(opEntry("solve", 2, forwardOnly(solveForward, solveCheck)));
 }
 

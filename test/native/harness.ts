@@ -227,6 +227,7 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
         case 'det':
         case 'logdet':
         case 'inv':
+        case 'adj':
         case 'solve': {
           // square matrices made diagonally dominant (randomValues): well conditioned, det > 0
           const n = dim(rng, D);

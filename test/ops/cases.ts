@@ -133,6 +133,7 @@ export function casesFor(op: OpDef): Case[] {
     case 'det':
     case 'logdet':
     case 'inv':
+    case 'adj':
       return [
         { shapes: [[3, 3]], dominant: [0] },
         { shapes: [[1, 1]], dominant: [0] },

@@ -12,7 +12,7 @@ import { sizeOf, type Tensor } from '../../src/core/tensor.js';
 import { prepare } from '../../src/subjects/formula/grad.js';
 
 /**
- * det, logdet, inv and solve: their values against matrices whose answers are known, and
+ * det, logdet, inv, adj and solve: their values against matrices whose answers are known, and
  * their one statement of each derivative (graph rules) run as gradient and tangent tapes
  * against central finite differences at random well-conditioned points, reverse against
  * forward, and through a second derivative.
@@ -124,6 +124,45 @@ describe('matrix functions: values', () => {
     expect(Number.isNaN(x[0])).toBe(true);
   });
 
+  it('adj(A), the adjugate: det(A)·inv(A) where A is invertible, the cofactors where it is not', () => {
+    const A: Tensor = { shape: [2, 2], data: Float64Array.of(1, 2, 3, 4) };
+    expect(Array.from(value('adj(A)', { A }))).toEqual([4, -2, -3, 1].map((v) => expect.closeTo(v, 14)));
+    // singular, rank 1: adj = [d, −b; −c, a]
+    const Z: Tensor = { shape: [2, 2], data: Float64Array.of(1, 2, 2, 4) };
+    expect(Array.from(value('adj(Z)', { Z }))).toEqual([4, -2, -2, 1]);
+    // singular 3×3 (row 3 = row 1 + row 2): A·adj(A) = det(A)·I = 0, adj ≠ 0 (rank 2)
+    const S: Tensor = { shape: [3, 3], data: Float64Array.of(1, 2, 3, 0, 1, 4, 1, 3, 7) };
+    const adjS = value('adj(S)', { S });
+    expect(Array.from(adjS).some((v) => v !== 0)).toBe(true);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) expect(S.data[i * 3] * adjS[j] + S.data[i * 3 + 1] * adjS[3 + j] + S.data[i * 3 + 2] * adjS[6 + j]).toBeCloseTo(0, 12);
+    // rank 1: every cofactor is 0
+    expect(Array.from(value('adj(O)', { O: { shape: [3, 3], data: Float64Array.of(1, 2, 3, 2, 4, 6, 3, 6, 9) } })).every((v) => v === 0)).toBe(true);
+    expect(Array.from(value('adj(x)', { x: { shape: [], data: Float64Array.of(0) } }))).toEqual([1]);
+    const W = wellConditioned(4);
+    const d = value('det(W)', { W })[0];
+    expectClose(
+      value('adj(W)', { W }),
+      value('inv(W)', { W }).map((v) => v * d),
+      1e-13,
+      'det(W)·inv(W)',
+    );
+  });
+
+  it('∂ det(A)/∂A where A is singular is adj(A)ᵀ, finite (as finite differences give), not NaN', () => {
+    for (const Z of [
+      { shape: [2, 2], data: Float64Array.of(1, 2, 2, 4) },
+      { shape: [3, 3], data: Float64Array.of(1, 2, 3, 0, 1, 4, 1, 3, 7) },
+    ] as Tensor[]) {
+      const { grad, tangent } = derivatives('det(Z)', { Z }, { Z: { shape: Z.shape, data: Z.data.map(() => 1) } });
+      expectClose(grad.Z, fd('det(Z)', { Z }, 'Z'), 1e-7, '∂ det(Z)/∂Z');
+      expect(tangent).toBeCloseTo(
+        grad.Z.reduce((s, v) => s + v, 0),
+        12,
+      );
+    }
+  });
+
   it('logdet of a matrix with a negative determinant is NaN, as log of a negative number', () => {
     expect(Number.isNaN(value('logdet(A)', { A: { shape: [2, 2], data: Float64Array.of(1, 2, 3, 4) } })[0])).toBe(true);
   });
@@ -145,6 +184,8 @@ describe('matrix functions: each derivative from its one graph rule', () => {
     ['sum(solve(A, b).^2)', () => ({ A: wellConditioned(3), b: randn(3) })],
     ['sum(sin(solve(A, B)))', () => ({ A: wellConditioned(3), B: randn(3, 2) })],
     ['trace(inv(A) * B)', () => ({ A: wellConditioned(3), B: randn(3, 3) })],
+    ['sum(adj(A) .* B)', () => ({ A: wellConditioned(3), B: randn(3, 3) })],
+    ["u' * adj(A) * v + det(A)", () => ({ A: wellConditioned(4), u: randn(4), v: randn(4) })],
   ];
   for (const [formula, make] of cases) {
     it(`${formula}: reverse = finite differences, forward = reverse · direction, at random points`, () => {
@@ -194,6 +235,8 @@ describe('matrix functions: the native engine', () => {
       ['sum(solve(A, B))', { A: wellConditioned(4), B: randn(4, 3) }],
       ['det(Z) + logdet(Z)', { Z: { shape: [2, 2], data: Float64Array.of(1, 2, 2, 4) } }],
       ['sum(inv(Z))', { Z: { shape: [2, 2], data: Float64Array.of(1, 2, 2, 4) } }],
+      ['sum(adj(A) .* A)', { A: wellConditioned(5) }],
+      ['det(Z) + sum(adj(Z))', { Z: { shape: [3, 3], data: Float64Array.of(1, 2, 3, 0, 1, 4, 1, 3, 7) } }],
     ] as [string, Record<string, Tensor>][]) {
       expect(Array.from(value(formula, values, native!)), formula).toEqual(Array.from(value(formula, values)));
       const dirs = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, randn(...v.shape)]));

@@ -106,7 +106,7 @@ describe('op table: tensor local formulas are literally right with vectors as co
     const out = tape.nodes[tape.output];
     return arena.slice(out.offset, out.offset + out.size);
   };
-  for (const name of ['matmul', 'transpose', 'softmax', 'logsoftmax', 'logsumexp', 'det', 'logdet', 'inv', 'solve']) {
+  for (const name of ['matmul', 'transpose', 'softmax', 'logsoftmax', 'logsumexp', 'det', 'logdet', 'inv', 'adj', 'solve']) {
     it(name, () => {
       const op = OPS.get(name)!;
       const rng = new Rng(31);

@@ -3,7 +3,7 @@ import { shapeStr, type Shape } from '../tensor.js';
 import type { GraphNode, GraphOps, OpDef } from './types.js';
 
 /**
- * Matrix functions: det, logdet, inv and solve(A, b) = A⁻¹b, through an LU factorization
+ * Matrix functions: det, logdet, inv, adj (the adjugate) and solve(A, b) = A⁻¹b, through an LU factorization
  * with partial pivoting (row-major, Doolittle, the pivot the largest entry of its column
  * below the diagonal — LAPACK's dgetrf order for one block, so the native engine's
  * built-in LU gives the same numbers). A matrix with a zero pivot is singular: det is 0,
@@ -11,7 +11,8 @@ import type { GraphNode, GraphOps, OpDef } from './types.js';
  * says "singular" for them, not the NaNs that follow).
  *
  * Their derivatives, each stated once as graph rules (the Matrix Cookbook, eqs. 49–51, 59):
- *   d det(A)    = det(A) · tr(A⁻¹ dA)        ∂/∂A = g · det(A) · A⁻ᵀ
+ *   d det(A)    = tr(adj(A) dA)              ∂/∂A = g · adj(A)ᵀ   (= g · det(A) · A⁻ᵀ, and finite where A is singular)
+ *   d adj(A)    = adj(A) tr(A⁻¹ dA) − A⁻¹ dA adj(A)   (from adj(A) = det(A)·A⁻¹)
  *   d logdet(A) = tr(A⁻¹ dA)                 ∂/∂A = g · A⁻ᵀ
  *   d inv(A)    = −A⁻¹ dA A⁻¹                ∂/∂A = −A⁻ᵀ g A⁻ᵀ
  *   x = solve(A, b):  dx = A⁻¹ (db − dA x)   ∂/∂b = solve(Aᵀ, g),  ∂/∂A = −(∂/∂b) xᵀ
@@ -117,6 +118,39 @@ export function luLogDet(f: Lu, n: number): number {
   return sign < 0 ? Number.NaN : s;
 }
 
+/**
+ * The adjugate of the n×n matrix `a` into `out`: det(A)·A⁻¹ where A is invertible; where
+ * it is not (a zero pivot), from the cofactors, adj(A)[j,i] = (−1)^(i+j)·det(A without row i
+ * and column j), n² determinants of order n−1 (at most n⁵/3 multiply-adds, deadline-checked).
+ */
+export function adjugate(a: Float64Array, n: number, out: Float64Array): void {
+  const f = luFactor(a, n);
+  if (!f.singular) {
+    const eye = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+    luSolve(f, n, eye, n, out);
+    const d = luDet(f, n);
+    for (let k = 0; k < n * n; k++) out[k] *= d;
+    return;
+  }
+  if (n === 1) {
+    out[0] = 1;
+    return;
+  }
+  const m = n - 1;
+  const minor = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let k = 0;
+      for (let r = 0; r < n; r++) {
+        if (r === i) continue;
+        for (let c = 0; c < n; c++) if (c !== j) minor[k++] = a[r * n + c];
+      }
+      out[j * n + i] = ((i + j) % 2 ? -1 : 1) * luDet(luFactor(minor, m), m);
+    }
+  }
+}
+
 function square(name: string, a: Shape): number {
   if (a.length === 2 && a[0] === a[1]) return a[0];
   if (a.length === 0) return 1;
@@ -136,10 +170,35 @@ export const det: OpDef = {
     const n = a.shape.length === 0 ? 1 : a.shape[0];
     out[0] = luDet(luFactor(a.data, n), n);
   },
-  // ∂ det(A)/∂A = det(A)·A⁻ᵀ
-  vjpGraph: (G, [a], out, g) => [G.mul(G.mul(g, out), G.transpose(inverse(G, a)))],
-  // d det(A) = det(A)·tr(A⁻¹ dA)
-  jvpGraph: (G, [a], out, [da]) => (da === null ? null : G.mul(out, traceOfProduct(G, inverse(G, a), da))),
+  // ∂ det(A)/∂A = adj(A)ᵀ (= det(A)·A⁻ᵀ where A is invertible; finite where it is not)
+  vjpGraph: (G, [a], _out, g) => [G.mul(g, G.transpose(G.op('adj', [a])))],
+  // d det(A) = tr(adj(A) dA)
+  jvpGraph: (G, [a], _out, [da]) => (da === null ? null : traceOfProduct(G, G.op('adj', [a]), da)),
+};
+
+/** adj(A), the adjugate (classical adjoint): the transposed cofactor matrix, det(A)·A⁻¹ where A is invertible. */
+export const adj: OpDef = {
+  name: 'adj',
+  family: 'linalg',
+  arity: [1, 1],
+  shape: ([a]) => (square('adj', a), a),
+  forward([a], _attrs, out) {
+    adjugate(a.data, a.shape.length === 0 ? 1 : a.shape[0], out);
+  },
+  // ⟨G, d adj(A)⟩ = ⟨G, adj(A)⟩·tr(A⁻¹dA) − tr(adj(A)·Gᵀ·A⁻¹dA): ∂/∂A = ⟨G, adj(A)⟩·A⁻ᵀ − A⁻ᵀ·G·adj(A)ᵀ
+  // (a scalar's adjugate is the constant 1)
+  vjpGraph(G, [a], out, g) {
+    if (G.shape(out).length === 0) return [G.mul(g, G.constant(0))];
+    const it = G.transpose(inverse(G, a));
+    return [G.sub(G.mul(G.sum(G.mul(g, out)), it), G.matmul(G.matmul(it, g), G.transpose(out)))];
+  },
+  // d adj(A) = adj(A)·tr(A⁻¹dA) − A⁻¹·dA·adj(A)
+  jvpGraph(G, [a], out, [da]) {
+    if (da === null) return null;
+    if (G.shape(out).length === 0) return G.mul(da, G.constant(0));
+    const ai = inverse(G, a);
+    return G.sub(G.mul(out, traceOfProduct(G, ai, da)), G.matmul(G.matmul(ai, da), out));
+  },
 };
 
 export const logdet: OpDef = {
@@ -206,4 +265,4 @@ export const solve: OpDef = {
   },
 };
 
-export const MATRIX: OpDef[] = [det, logdet, inv, solve];
+export const MATRIX: OpDef[] = [det, logdet, inv, adj, solve];
