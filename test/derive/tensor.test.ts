@@ -5,6 +5,7 @@ import { grad, prepare } from '../../src/subjects/formula/grad.js';
 import { makeArena, view } from '../../src/core/graph/tape.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
+import { formulaToTex, simplifyExpr } from '../../src/subjects/formula/derive/simplify.js';
 
 /**
  * derive for tensors: each matrix formula is evaluated numerically, entry by entry, against
@@ -156,5 +157,48 @@ describe('derive for tensors: random formulas and shapes', () => {
     });
     expect(r.notes.join('\n')).toMatch(/simplify changed ∂f\/∂W into a formula that disagrees with reverse mode/);
     agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", [() => ({ W: randn(3, 4), x: randn(4) })]);
+  });
+});
+
+describe('derive for tensors: * (matrix product) and .* (entry by entry) keep their parentheses', () => {
+  // mathjs's operator table calls .* associative with *, so it printed a .* (2 * b) as a .* 2 * b: (a .* 2) * b, a matrix product
+  const values = () => ({ a: randn(3, 3), b: randn(3, 3), c: randn(3, 3), d: randn(3, 3), M1: randn(3, 4), A: randn(3), v2: randn(3), x: randn(3) });
+  const cases = [
+    'ones(3, 4) .* (2 * sum(M1, 2))',
+    '(x > 0 ? A : 0) .* (2 * v2)',
+    '(a .* b) * c',
+    'a * (b .* c)',
+    '(a * b) .* c',
+    'a .* (b * c) .* d',
+    '(a * b) ./ c',
+    'a ./ (b * c)',
+  ];
+  it.each(cases)('simplify of %s reads back as the same values', (e) => {
+    const out = simplifyExpr(e, { matrices: true });
+    const at = values();
+    const want = evaluate(e, at);
+    const got = evaluate(out, at);
+    expect(got.length, out).toBe(want.length);
+    got.forEach((g, k) => expect(Math.abs(g - want[k]), `${e} simplified to ${out}`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[k]))));
+  });
+
+  it('simplify writes them as a reader needs them', () => {
+    expect(simplifyExpr('ones(3, 4) .* (2 * sum(M1, 2))', { matrices: true })).toBe('ones(3, 4) .* (2 * sum(M1, 2))');
+    expect(simplifyExpr('(a .* b) * c', { matrices: true })).toBe('(a .* b) * c');
+    expect(simplifyExpr('(x > 0 ? A : 0) .* (2 * v2)', { matrices: true })).toBe('((x > 0) ? A : 0) .* (2 * v2)');
+  });
+
+  it('LaTeX keeps them too', () => {
+    expect(formulaToTex('ones(3, 4) .* (2 * sum(M1, 2))')).toContain('.\\cdot\\left(2\\cdot');
+    expect(formulaToTex('a * (b .* c)')).toBe(' a\\cdot\\left( b.\\cdot c\\right)');
+    expect(formulaToTex('(a .* b) * c')).toBe('\\left( a.\\cdot b\\right)\\cdot c');
+    // parentheses mathjs writes itself are not doubled
+    expect(formulaToTex('a ./ (b * c)')).toBe(' a.:\\left( b\\cdot c\\right)');
+  });
+
+  it('sum(sum(M1, 2).^2): the simplified derivative is shown (no note that simplify broke it)', () => {
+    const r = derive('sum(sum(M1, 2).^2)', { at: { M1: randn(3, 4) } });
+    expect(r.derivatives.M1).toBe('ones(3, 4) .* (2 * sum(M1, 2))');
+    expect(r.notes.join('\n')).not.toMatch(/simplify changed/);
   });
 });
