@@ -202,3 +202,58 @@ describe('derive for tensors: * (matrix product) and .* (entry by entry) keep th
     expect(r.notes.join('\n')).not.toMatch(/simplify changed/);
   });
 });
+
+describe('derive for tensors: the course losses (MSE, batched softmax cross-entropy)', () => {
+  /** one-hot rows: row i has its 1 at column labels[i] */
+  const onehotRows = (n: number, c: number): Tensor => {
+    const data = new Float64Array(n * c);
+    for (let i = 0; i < n; i++) data[i * c + rng.int(c)] = 1;
+    return { shape: [n, c], data };
+  };
+
+  it('mean(v.^2), the MSE: mean divides by N = 3, so the derivative 2/3*v holds for these shapes, and says so', () => {
+    const r = derive('mean(v.^2)', { at: { v: randn(3) } });
+    expect(r.check.passed).toBe(true);
+    expect(r.derivatives.v.replace(/\s/g, '')).toBe('2/3*v');
+    expect(r.notes.join('\n')).toMatch(/mean\(v\.\^2\) divides by N = 3: the derivative's 1\/N is written as a number, for these shapes only/);
+    agree('mean(v.^2)', 'v', r.derivatives.v, '2*v/3', [() => ({ v: randn(3) })]);
+  });
+
+  it('mean of a matrix, and of a row mean: N is the entries averaged', () => {
+    const XWY = () => ({ X: randn(5, 3), W: randn(3, 2), Y: randn(5, 2) });
+    const mse = 'mean(mean((X*W - Y).^2))';
+    const r = derive(mse, { wrt: ['W'], at: XWY() });
+    expect(r.notes.join('\n')).toMatch(/divides by N = 10/);
+    agree(mse, 'W', r.derivatives.W, "X'*(X*W - Y)/5", [XWY]);
+    const rows = derive('sum(mean(S.^2, 2))', { at: { S: randn(4, 3) } });
+    expect(rows.notes.join('\n')).toMatch(/mean\(S\.\^2, 2\) divides by N = 3/);
+    agree('sum(mean(S.^2, 2))', 'S', rows.derivatives.S, '2/3*S', [() => ({ S: randn(4, 3) })]);
+  });
+
+  // CS231n's loss over a batch of 4 rows of 3 class scores, as courses write it
+  const batch = () => ({ S: randn(4, 3), Y: onehotRows(4, 3) });
+  const summed = [
+    '-sum(sum(Y .* logsoftmax(S, 2)))',
+    '-sum(sum(Y .* log(softmax(S, 2))))',
+    'sum(logsumexp(S, 2)) - sum(sum(S .* Y))',
+    'sum(log(sum(exp(S), 2))) - sum(sum(S .* Y))',
+    '-sum(log(sum(softmax(S, 2) .* Y, 2)))',
+  ];
+  it.each(summed)('%s by S is softmax(S, 2) - Y', (f) => {
+    const r = derive(f, { wrt: ['S'], at: batch() });
+    expect(r.check.passed).toBe(true);
+    agree(f, 'S', r.derivatives.S, 'softmax(S, 2) - Y', [batch]);
+  });
+  const averaged = [
+    '-mean(sum(Y .* logsoftmax(S, 2), 2))',
+    '-mean(sum(Y .* log(softmax(S, 2)), 2))',
+    'mean(logsumexp(S, 2) - sum(Y .* S, 2))',
+    'mean(log(sum(exp(S), 2)) - sum(S .* Y, 2))',
+    '-sum(sum(Y .* logsoftmax(S, 2)))/4',
+  ];
+  it.each(averaged)('%s by S is (softmax(S, 2) - Y)/4', (f) => {
+    const r = derive(f, { wrt: ['S'], at: batch() });
+    expect(r.check.passed).toBe(true);
+    agree(f, 'S', r.derivatives.S, '(softmax(S, 2) - Y)/4', [batch]);
+  });
+});

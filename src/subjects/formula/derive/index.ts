@@ -238,6 +238,9 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     unsimplified[v] = f.text;
     specific ||= f.shapeSpecific;
   });
+  // mean's 1/N is a number in the derivative (2/3 * v for mean(v.^2)): it holds for these shapes, and is checked at them only
+  const means = tape.nodes.filter((n) => n.op === 'mean' && n.active && tape.nodes[n.inputs[0]].size > n.size);
+  specific ||= means.length > 0;
   // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
   const derivatives: Record<string, string> = Object.create(null);
   const tidy = simplifyWithin(
@@ -299,7 +302,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     skipped: Math.max(...checks.map((c) => c.skipped)),
     shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
   };
-  if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  if (means.length) {
+    const each = means.map((n) => `${n.span ? tape.source.slice(n.span.start, n.span.end) : n.label} divides by N = ${tape.nodes[n.inputs[0]].size / n.size}`);
+    notes.push(`${each.join(', ')}: the derivative's 1/N is written as a number, for these shapes only`);
+  }
+  if (specific && (means.length === 0 || Object.values(unsimplified).some((d) => /\b(ones|zeros|eye|onehot)\(/.test(d))))
+    notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
