@@ -257,3 +257,17 @@ describe('derive for tensors: the course losses (MSE, batched softmax cross-entr
     agree(f, 'S', r.derivatives.S, '(softmax(S, 2) - Y)/4', [batch]);
   });
 });
+
+describe('derive for tensors: a derivative too long as one formula is written with named steps', () => {
+  // 21 layers sharing W: written as one formula, ∂f/∂W repeats each layer's value once per later layer
+  const f = ['h1 = tanh(W*x)', ...Array.from({ length: 20 }, (_, k) => `h${k + 2} = tanh(W*h${k + 1})`), 'sum(h21)'].join('; ');
+  it('each node used more than once is a step t1 = …, the formula uses the names, and it equals reverse mode', () => {
+    const make = (n: number) => () => ({ W: randn(n, n), x: randn(n) });
+    const r = derive(f, { wrt: ['W'], at: make(3)(), simplifyBudgetMs: 120_000 });
+    expect(r.check.passed).toBe(true);
+    expect(r.notes.join('\n')).toMatch(/it is written with named steps \(t1, t2, …\), each a subexpression used more than once/);
+    expect(r.derivatives.W).toMatch(/^t1 = tanh\(W \* x\); t2 = tanh\(W \* t1\); /);
+    expect(r.derivatives.W.length).toBeLessThan(5000);
+    agree(f, 'W', r.derivatives.W, r.derivatives.W, [make(3), make(2)]);
+  });
+});
