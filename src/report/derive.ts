@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { DeriveResult } from '../subjects/formula/derive/index.js';
+import { statementsOfText } from '../subjects/formula/derive/symbolic.js';
 import { err, num } from '../core/number-format.js';
 import { DEFAULT_WIDTH, renderTable, wrapProse } from './layout.js';
 
@@ -38,7 +39,12 @@ export function renderDerive(r: DeriveResult, o: { digits: number; color: ChalkI
     out.push(renderTable(head, rows, { width, indent: 2, headStyle: c.bold, breakable: head.map((_, k) => k) }));
     out.push('');
   }
-  for (const v of r.variables) out.push(wrapProse(`${c.bold(`∂f/∂${v}`)} = ${c.green(r.derivatives[v])}`, width, 4));
+  // a long derivative comes with named steps (t1 = …; t2 = …; formula): the steps once each, first, then each ∂f/∂v
+  const split = r.variables.map((v) => statementsOfText(r.derivatives[v]));
+  const steps = new Map<string, string>();
+  for (const parts of split) for (const st of parts.slice(0, -1)) steps.set(st.slice(0, st.indexOf('=')).trim(), st);
+  for (const st of steps.values()) out.push(wrapProse(`  ${c.green(st)}`, width, 6));
+  r.variables.forEach((v, k) => out.push(wrapProse(`${c.bold(`∂f/∂${v}`)} = ${c.green(split[k].at(-1)!)}`, width, 4)));
   if (r.latex) {
     // the steps and functions the derivatives are written with, then the derivatives
     out.push('');

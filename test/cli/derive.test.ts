@@ -74,3 +74,22 @@ describe('autograd-cli derive (the real bin)', () => {
     expect(ce.json.shapes).toEqual({ W: [3, 4], x: [4] });
   });
 });
+
+describe('autograd-cli derive: a long derivative in named steps, read back by check --expect', () => {
+  const chain = ['h1 = sin(x*y)', ...Array.from({ length: 20 }, (_, k) => `h${k + 2} = sin(h${k + 1}*x + h${k + 1})`), 'h21'].join('; ');
+  it('the steps are printed once, then each ∂f/∂v; check --expect passes on the stepped answer and fails on a wrong one', () => {
+    const d = cliJson(['derive', chain]);
+    expect(d.code).toBe(0);
+    const x: string = d.json.derivatives.x;
+    // (simplified or, where simplify's time budget ran out under load, as accumulated)
+    expect(x).toMatch(/^t1 = .*; .*h20\W.* t1\b/);
+    const human = cli(['derive', chain]);
+    expect(human.stdout).toMatch(/^ {2}t1 = .*cos\(+h20/m);
+    expect(human.stdout).toMatch(/^ {2}t21 = /m);
+    expect(human.stdout).toMatch(/^∂f\/∂y = .*\bt21\b/m);
+    const ok = cli(['check', chain, '--expect', `x=${x}`, '--samples', '3']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const wrong = cli(['check', chain, '--expect', `x=${x} + 1`, '--samples', '3']);
+    expect(wrong.code).toBe(1);
+  });
+});

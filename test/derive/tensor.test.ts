@@ -5,6 +5,7 @@ import { grad, prepare } from '../../src/subjects/formula/grad.js';
 import { makeArena, view } from '../../src/core/graph/tape.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
+import { formulaToTex, simplifyExpr } from '../../src/subjects/formula/derive/simplify.js';
 
 /**
  * derive for tensors: each matrix formula is evaluated numerically, entry by entry, against
@@ -156,5 +157,117 @@ describe('derive for tensors: random formulas and shapes', () => {
     });
     expect(r.notes.join('\n')).toMatch(/simplify changed ∂f\/∂W into a formula that disagrees with reverse mode/);
     agree('sum((W*x).^2)', 'W', r.derivatives.W, "2*(W*x)*x'", [() => ({ W: randn(3, 4), x: randn(4) })]);
+  });
+});
+
+describe('derive for tensors: * (matrix product) and .* (entry by entry) keep their parentheses', () => {
+  // mathjs's operator table calls .* associative with *, so it printed a .* (2 * b) as a .* 2 * b: (a .* 2) * b, a matrix product
+  const values = () => ({ a: randn(3, 3), b: randn(3, 3), c: randn(3, 3), d: randn(3, 3), M1: randn(3, 4), A: randn(3), v2: randn(3), x: randn(3) });
+  const cases = [
+    'ones(3, 4) .* (2 * sum(M1, 2))',
+    '(x > 0 ? A : 0) .* (2 * v2)',
+    '(a .* b) * c',
+    'a * (b .* c)',
+    '(a * b) .* c',
+    'a .* (b * c) .* d',
+    '(a * b) ./ c',
+    'a ./ (b * c)',
+  ];
+  it.each(cases)('simplify of %s reads back as the same values', (e) => {
+    const out = simplifyExpr(e, { matrices: true });
+    const at = values();
+    const want = evaluate(e, at);
+    const got = evaluate(out, at);
+    expect(got.length, out).toBe(want.length);
+    got.forEach((g, k) => expect(Math.abs(g - want[k]), `${e} simplified to ${out}`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[k]))));
+  });
+
+  it('simplify writes them as a reader needs them', () => {
+    expect(simplifyExpr('ones(3, 4) .* (2 * sum(M1, 2))', { matrices: true })).toBe('ones(3, 4) .* (2 * sum(M1, 2))');
+    expect(simplifyExpr('(a .* b) * c', { matrices: true })).toBe('(a .* b) * c');
+    expect(simplifyExpr('(x > 0 ? A : 0) .* (2 * v2)', { matrices: true })).toBe('((x > 0) ? A : 0) .* (2 * v2)');
+  });
+
+  it('LaTeX keeps them too', () => {
+    expect(formulaToTex('ones(3, 4) .* (2 * sum(M1, 2))')).toContain('.\\cdot\\left(2\\cdot');
+    expect(formulaToTex('a * (b .* c)')).toBe(' a\\cdot\\left( b.\\cdot c\\right)');
+    expect(formulaToTex('(a .* b) * c')).toBe('\\left( a.\\cdot b\\right)\\cdot c');
+    // parentheses mathjs writes itself are not doubled
+    expect(formulaToTex('a ./ (b * c)')).toBe(' a.:\\left( b\\cdot c\\right)');
+  });
+
+  it('sum(sum(M1, 2).^2): the simplified derivative is shown (no note that simplify broke it)', () => {
+    const r = derive('sum(sum(M1, 2).^2)', { at: { M1: randn(3, 4) } });
+    expect(r.derivatives.M1).toBe('ones(3, 4) .* (2 * sum(M1, 2))');
+    expect(r.notes.join('\n')).not.toMatch(/simplify changed/);
+  });
+});
+
+describe('derive for tensors: the course losses (MSE, batched softmax cross-entropy)', () => {
+  /** one-hot rows: row i has its 1 at column labels[i] */
+  const onehotRows = (n: number, c: number): Tensor => {
+    const data = new Float64Array(n * c);
+    for (let i = 0; i < n; i++) data[i * c + rng.int(c)] = 1;
+    return { shape: [n, c], data };
+  };
+
+  it('mean(v.^2), the MSE: mean divides by N = 3, so the derivative 2/3*v holds for these shapes, and says so', () => {
+    const r = derive('mean(v.^2)', { at: { v: randn(3) } });
+    expect(r.check.passed).toBe(true);
+    expect(r.derivatives.v.replace(/\s/g, '')).toBe('2/3*v');
+    expect(r.notes.join('\n')).toMatch(/mean\(v\.\^2\) divides by N = 3: the derivative's 1\/N is written as a number, for these shapes only/);
+    agree('mean(v.^2)', 'v', r.derivatives.v, '2*v/3', [() => ({ v: randn(3) })]);
+  });
+
+  it('mean of a matrix, and of a row mean: N is the entries averaged', () => {
+    const XWY = () => ({ X: randn(5, 3), W: randn(3, 2), Y: randn(5, 2) });
+    const mse = 'mean(mean((X*W - Y).^2))';
+    const r = derive(mse, { wrt: ['W'], at: XWY() });
+    expect(r.notes.join('\n')).toMatch(/divides by N = 10/);
+    agree(mse, 'W', r.derivatives.W, "X'*(X*W - Y)/5", [XWY]);
+    const rows = derive('sum(mean(S.^2, 2))', { at: { S: randn(4, 3) } });
+    expect(rows.notes.join('\n')).toMatch(/mean\(S\.\^2, 2\) divides by N = 3/);
+    agree('sum(mean(S.^2, 2))', 'S', rows.derivatives.S, '2/3*S', [() => ({ S: randn(4, 3) })]);
+  });
+
+  // CS231n's loss over a batch of 4 rows of 3 class scores, as courses write it
+  const batch = () => ({ S: randn(4, 3), Y: onehotRows(4, 3) });
+  const summed = [
+    '-sum(sum(Y .* logsoftmax(S, 2)))',
+    '-sum(sum(Y .* log(softmax(S, 2))))',
+    'sum(logsumexp(S, 2)) - sum(sum(S .* Y))',
+    'sum(log(sum(exp(S), 2))) - sum(sum(S .* Y))',
+    '-sum(log(sum(softmax(S, 2) .* Y, 2)))',
+  ];
+  it.each(summed)('%s by S is softmax(S, 2) - Y', (f) => {
+    const r = derive(f, { wrt: ['S'], at: batch() });
+    expect(r.check.passed).toBe(true);
+    agree(f, 'S', r.derivatives.S, 'softmax(S, 2) - Y', [batch]);
+  });
+  const averaged = [
+    '-mean(sum(Y .* logsoftmax(S, 2), 2))',
+    '-mean(sum(Y .* log(softmax(S, 2)), 2))',
+    'mean(logsumexp(S, 2) - sum(Y .* S, 2))',
+    'mean(log(sum(exp(S), 2)) - sum(S .* Y, 2))',
+    '-sum(sum(Y .* logsoftmax(S, 2)))/4',
+  ];
+  it.each(averaged)('%s by S is (softmax(S, 2) - Y)/4', (f) => {
+    const r = derive(f, { wrt: ['S'], at: batch() });
+    expect(r.check.passed).toBe(true);
+    agree(f, 'S', r.derivatives.S, '(softmax(S, 2) - Y)/4', [batch]);
+  });
+});
+
+describe('derive for tensors: a derivative too long as one formula is written with named steps', () => {
+  // 21 layers sharing W: written as one formula, ∂f/∂W repeats each layer's value once per later layer
+  const f = ['h1 = tanh(W*x)', ...Array.from({ length: 20 }, (_, k) => `h${k + 2} = tanh(W*h${k + 1})`), 'sum(h21)'].join('; ');
+  it('each node used more than once is a step t1 = …, the formula uses the names, and it equals reverse mode', () => {
+    const make = (n: number) => () => ({ W: randn(n, n), x: randn(n) });
+    const r = derive(f, { wrt: ['W'], at: make(3)(), simplifyBudgetMs: 120_000 });
+    expect(r.check.passed).toBe(true);
+    expect(r.notes.join('\n')).toMatch(/it is written with named steps \(t1, t2, …\), each a subexpression used more than once/);
+    expect(r.derivatives.W).toMatch(/^t1 = tanh\(W \* x\); t2 = tanh\(W \* t1\); /);
+    expect(r.derivatives.W.length).toBeLessThan(5000);
+    agree(f, 'W', r.derivatives.W, r.derivatives.W, [make(3), make(2)]);
   });
 });

@@ -26,9 +26,9 @@ export interface PrintedGraph {
  * dimensions are one-based. `indexVars` names a one-hot constant by the index variable
  * whose value it is (`onehot(y, 3)`). Throws when a node has no formula (a large constant).
  */
-export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<string, number>): { text: string; shapeSpecific: boolean } {
+export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<string, number>, steps?: PrintSteps): { text: string; shapeSpecific: boolean } {
   const w = g.writer;
-  const memo = new Map<GraphNode, string>();
+  const memo = steps?.memo ?? new Map<GraphNode, string>();
   let shapeSpecific = false;
   const isScalar = (x: GraphNode) => w.shape(x).length === 0;
   const guard = (s: string) => {
@@ -89,6 +89,12 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
       s = print ? print(printed(x)) : `${n.op}(${a.join(', ')})`;
     }
     s = guard(s);
+    // with steps: a node used more than once is written once, as a step of its own, and used by its name
+    if (steps && (steps.uses.get(x) ?? 0) > 1 && n.op !== 'input' && n.op !== 'const' && !/^[\w.]+'?$/.test(s)) {
+      const name = steps.fresh();
+      steps.list.push({ name, text: s });
+      s = name;
+    }
     memo.set(x, s);
     return s;
   };
@@ -143,6 +149,35 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
     });
   };
   return { text: text(id), shapeSpecific };
+}
+
+/** Formulas written with named steps (`t1 = …; t2 = …; formula`): shared by the formulas of several nodes of one graph. */
+export interface PrintSteps {
+  /** how many consumers each node has (printStepsFor) */
+  uses: Map<GraphNode, number>;
+  /** unused names, t1, t2, … */
+  fresh: () => string;
+  /** the steps written so far, in order (each uses only the ones before) */
+  list: { name: string; text: string }[];
+  /** the text of each node written so far (a step's is its name) */
+  memo: Map<GraphNode, string>;
+}
+
+/** Steps for writing the formulas of `roots`: a node with several consumers among what they depend on becomes a step. */
+export function printStepsFor(g: PrintedGraph, roots: GraphNode[], fresh: () => string): PrintSteps {
+  const uses = new Map<GraphNode, number>();
+  const seen = new Set<GraphNode>();
+  const stack = [...roots];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    for (const i of g.writer.node(x).inputs) {
+      uses.set(i, (uses.get(i) ?? 0) + 1);
+      stack.push(i);
+    }
+  }
+  return { uses, fresh, list: [], memo: new Map() };
 }
 
 function num(v: number): string {

@@ -12,7 +12,7 @@ import { num } from '../../../core/number-format.js';
 import { scalar, type Tensor } from '../../../core/tensor.js';
 import { crossCheck, crossCheckTensor, type CrossCheck } from './check.js';
 import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
-import { formulaOf } from '../../../core/graph/print.js';
+import { formulaOf, MAX_EXPR, printStepsFor, type PrintSteps } from '../../../core/graph/print.js';
 import { tensorGradient } from './tensor.js';
 import { formulaToTex } from './simplify.js';
 import { getOp } from '../../../core/ops/index.js';
@@ -20,7 +20,18 @@ import type { Program } from '../../../core/parse/ast.js';
 import { shapeStr } from '../../../core/tensor.js';
 import { freeVariables } from '../../../core/parse/free.js';
 import { keptForms } from './keep.js';
-import { assertScalarSymbolic, inParams, keptInputs, localExpr, reverseSymbolic, valueExprs, type Kept } from './symbolic.js';
+import {
+  assertScalarSymbolic,
+  inParams,
+  keptInputs,
+  localExpr,
+  reverseSteps,
+  reverseSymbolic,
+  statementsOfText,
+  valueExprs,
+  withSteps,
+  type Kept,
+} from './symbolic.js';
 
 export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
 
@@ -83,6 +94,8 @@ export interface DeriveResult {
   latexDefinitions?: string[];
 }
 
+/** A derivative longer than this (characters, accumulated) is written with named steps. */
+export const STEPS_OVER = 3000;
 /** Edges past this many are shown in the variables without simplifying each one. */
 const SIMPLIFY_EDGES = 60;
 /** Expressions longer than this are not given to simplify at all. */
@@ -97,9 +110,12 @@ export function derive(formula: string, opts: DeriveOptions = {}): DeriveResult 
   const limits = limitsFrom(opts.limits);
   const r = withDeadline(limits.timeout, () => deriveRun(formula, opts, limits));
   if (opts.latex) {
-    r.latex = Object.fromEntries(Object.entries(r.derivatives).map(([v, d]) => [v, formulaToTex(d)]));
+    // a derivative's own steps (t1 = …) are definitions, once each
+    const split = Object.entries(r.derivatives).map(([v, d]) => [v, statementsOfText(d)] as const);
+    const steps = [...new Set(split.flatMap(([, parts]) => parts.slice(0, -1)))];
+    r.latex = Object.fromEntries(split.map(([v, parts]) => [v, formulaToTex(parts.at(-1)!)]));
     // the steps and inline functions the derivatives are written with
-    r.latexDefinitions = r.statements.slice(0, -1).map(formulaToTex);
+    r.latexDefinitions = [...r.statements.slice(0, -1), ...steps].map(formulaToTex);
   }
   return r;
 }
@@ -130,8 +146,14 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   // named steps and inline functions stay as written (their definitions are the prelude)
   const kept = keptForms(program, tape, limits);
   const exprs = valueExprs(tape, kept);
-  const raw = reverseSymbolic(tape, exprs, kept);
   const notes: string[] = buildNotes(tape);
+  // a derivative too long as one formula is written with named steps (t1 = …; t2 = …; formula), as matrixcalculus.org writes temporaries
+  const inline = accumulateInline(tape, exprs, kept);
+  const longest = inline ? Math.max(...wrt.map((v) => inline[v].length)) : Infinity;
+  const stepped = longest > STEPS_OVER ? reverseSteps(tape, exprs, kept, freshNames(program.source)) : null;
+  const raw = stepped?.out ?? inline!;
+  const steps = stepped?.steps ?? [];
+  if (stepped) notes.push(stepsNote(longest, steps, 'each the gradient arriving at a node that passes it on along several edges'));
   const statements = statementsOf(program);
   const prelude = statements.slice(0, -1).join('; ');
 
@@ -141,8 +163,9 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
 
   // one batch for simplify, under its budget: what it cannot finish in time is shown as accumulated
   const unsimplified: Record<string, string> = Object.create(null);
-  for (const v of wrt) unsimplified[v] = raw[v];
-  const todo = [...wrt.map((v) => raw[v]), ...edges.slice(0, SIMPLIFY_EDGES).map((e) => e.localInVariables)];
+  for (const v of wrt) unsimplified[v] = withSteps(steps, raw[v]);
+  const todo = [...wrt.map((v) => raw[v]), ...steps.map((st) => st.text), ...edges.slice(0, SIMPLIFY_EDGES).map((e) => e.localInVariables)];
+  const firstEdge = wrt.length + steps.length;
   const big = todo.map((e) => e.length > SIMPLIFY_MAX_CHARS);
   // a name or a number is as simple as it gets, and equal expressions are simplified once (simplify is most of derive's time)
   const plain = (e: string) => /^-?[\w.]+$/.test(e.trim());
@@ -151,7 +174,8 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
   const index = new Map(unique.map((e, k) => [e, k]));
   const results = todo.map((e, i) => (big[i] ? null : plain(e) ? e.trim() : tidy.out[index.get(e)!]));
   const failures = todo.map((e, i) => (big[i] || plain(e) ? null : tidy.errors[index.get(e)!]));
-  const what = (i: number) => (i < wrt.length ? `∂f/∂${wrt[i]}` : `the local derivative of edge ${i - wrt.length + 1}`);
+  const what = (i: number) =>
+    i < wrt.length ? `∂f/∂${wrt[i]}` : i < firstEdge ? `the step ${steps[i - wrt.length].name}` : `the local derivative of edge ${i - firstEdge + 1}`;
   failures.forEach((f, i) => {
     if (f !== null) notes.push(`simplify could not handle ${what(i)} (${f}); it is shown as accumulated`);
   });
@@ -161,9 +185,10 @@ function deriveRun(formula: string, opts: DeriveOptions, limits: Limits): Derive
       `simplify ran out of its time budget (${((opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS) / 1000).toFixed(0)} s); what it did not finish is shown as accumulated (correct, not simplified)`,
     );
   const derivatives: Record<string, string> = Object.create(null);
-  wrt.forEach((v, i) => (derivatives[v] = results[i] ?? raw[v]));
+  const tidySteps = steps.map((st, k) => ({ name: st.name, text: results[wrt.length + k] ?? st.text }));
+  wrt.forEach((v, i) => (derivatives[v] = withSteps(tidySteps, results[i] ?? raw[v])));
   edges.forEach((e, k) => {
-    if (k < SIMPLIFY_EDGES) e.localInVariables = results[wrt.length + k] ?? e.localInVariables;
+    if (k < SIMPLIFY_EDGES) e.localInVariables = results[firstEdge + k] ?? e.localInVariables;
   });
 
   const at = opts.at ? Object.fromEntries(all.map((v) => [v, given[v].data[0]])) : undefined;
@@ -226,28 +251,56 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     notes.push(
       `${scalars.join(', ')} ${scalars.length === 1 ? 'is' : 'are'} taken as scalar${scalars.length === 1 ? '' : 's'}; give --at values (like ${scalars[0]}=randn(3,4)) for vectors and matrices`,
     );
-  const unsimplified: Record<string, string> = {};
+  let unsimplified: Record<string, string> = {};
   let specific = false;
-  wrt.forEach((v, k) => {
-    const id = g.grads[k];
-    if (id === null) {
-      unsimplified[v] = '0';
-      return;
-    }
-    const f = formulaOf(g, id, indexVars);
-    unsimplified[v] = f.text;
-    specific ||= f.shapeSpecific;
-  });
+  const write = (steps?: PrintSteps) =>
+    wrt.forEach((v, k) => {
+      const id = g.grads[k];
+      if (id === null) {
+        unsimplified[v] = '0';
+        return;
+      }
+      const f = formulaOf(g, id, indexVars, steps);
+      unsimplified[v] = f.text;
+      specific ||= f.shapeSpecific;
+    });
+  // a derivative too long as one formula is written with named steps (t1 = …; formula): the nodes used more than once
+  let longest: number;
+  try {
+    write();
+    longest = Math.max(...wrt.map((v) => unsimplified[v].length));
+  } catch (e) {
+    if (!(e instanceof AgError && e.code === 'limit')) throw e;
+    longest = Infinity;
+  }
+  let steps: { name: string; text: string }[] = [];
+  if (longest > STEPS_OVER) {
+    const printing = printStepsFor(
+      g,
+      g.grads.filter((x) => x !== null),
+      freshNames(formula),
+    );
+    unsimplified = {};
+    write(printing);
+    steps = printing.list;
+    notes.push(stepsNote(longest, steps));
+  }
+  // mean's 1/N is a number in the derivative (2/3 * v for mean(v.^2)): it holds for these shapes, and is checked at them only
+  const means = tape.nodes.filter((n) => n.op === 'mean' && n.active && tape.nodes[n.inputs[0]].size > n.size);
+  specific ||= means.length > 0;
   // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
   const derivatives: Record<string, string> = Object.create(null);
-  const tidy = simplifyWithin(
-    wrt.map((v) => unsimplified[v]),
-    opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS,
-    opts.simplify,
-    { matrices: true },
-  );
+  const tidy = simplifyWithin([...wrt.map((v) => unsimplified[v]), ...steps.map((st) => st.text)], opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify, {
+    matrices: true,
+  });
+  const tidySteps = steps.map((st, k) => ({ name: st.name, text: tidy.out[wrt.length + k] ?? st.text }));
+  steps.forEach((st, k) => {
+    if (tidy.errors[wrt.length + k] !== null)
+      notes.push(`simplify could not handle the step ${st.name} (${tidy.errors[wrt.length + k]}); it is shown as accumulated`);
+  });
   wrt.forEach((v, i) => {
-    derivatives[v] = tidy.out[i] ?? unsimplified[v];
+    derivatives[v] = withSteps(tidySteps, tidy.out[i] ?? unsimplified[v]);
+    unsimplified[v] = withSteps(steps, unsimplified[v]);
     if (tidy.errors[i] !== null) notes.push(`simplify could not handle ∂f/∂${v} (${tidy.errors[i]}); it is shown as accumulated`);
   });
   if (tidy.timedOut) notes.push(`simplify ran out of its time budget; what it did not finish is shown as accumulated (correct, not simplified)`);
@@ -299,7 +352,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     skipped: Math.max(...checks.map((c) => c.skipped)),
     shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
   };
-  if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  if (means.length) {
+    const each = means.map((n) => `${n.span ? tape.source.slice(n.span.start, n.span.end) : n.label} divides by N = ${tape.nodes[n.inputs[0]].size / n.size}`);
+    notes.push(`${each.join(', ')}: the derivative's 1/N is written as a number, for these shapes only`);
+  }
+  if (specific && (means.length === 0 || Object.values(unsimplified).some((d) => /\b(ones|zeros|eye|onehot)\(/.test(d))))
+    notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
@@ -345,6 +403,40 @@ function edgesOf(tape: Tape, inVariables: (n: TapeNode, k: number) => string, ke
     });
   }
   return edges;
+}
+
+/** ∂f/∂v written as one formula each, or null when one grows past the limit of a formula's length. */
+function accumulateInline(tape: Tape, exprs: string[], kept: Kept): Record<string, string> | null {
+  try {
+    return reverseSymbolic(tape, exprs, kept);
+  } catch (e) {
+    if (e instanceof AgError && e.code === 'limit') return null;
+    throw e;
+  }
+}
+
+/** Names for the steps of a derivative, t1, t2, …: none the formula uses (a variable, a step, a function) or a function of the language. */
+function freshNames(source: string): () => string {
+  const taken = new Set(source.match(/[A-Za-z_]\w*/g) ?? []);
+  let k = 0;
+  return () => {
+    let name: string;
+    do name = `t${++k}`;
+    while (taken.has(name) || isFunctionName(name));
+    return name;
+  };
+}
+
+/** What the note says of a derivative written with steps. */
+function stepsNote(longest: number, steps: { name: string }[], what = 'each a subexpression used more than once'): string {
+  const names = `${steps
+    .slice(0, 2)
+    .map((st) => st.name)
+    .join(', ')}${steps.length > 2 ? ', …' : ''}`;
+  const why = Number.isFinite(longest)
+    ? `the derivative is ${longest} characters long written as one formula`
+    : `written as one formula the derivative grows past ${MAX_EXPR} characters`;
+  return `${why}: it is written with named steps (${names}), ${what}; check --expect reads it so`;
 }
 
 /** Tensors, or ops with no scalar local formula: matrix calculus. */

@@ -24,6 +24,13 @@ let rules: Parameters<Math['simplify']>[1] | undefined;
 const OPAQUE = 'ifelse';
 const RELATIONAL = new Set(['larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal']);
 const LOGICAL = new Set([...RELATIONAL, 'and', 'or', 'not']);
+/** Products and quotients: matrix (`*`, `/`) or entry by entry (`.*`, `./`); where the two kinds meet, parentheses stay. */
+const PRODUCT_KIND = new Map([
+  ['multiply', 'matrix'],
+  ['divide', 'matrix'],
+  ['dotMultiply', 'entries'],
+  ['dotDivide', 'entries'],
+]);
 
 interface Op {
   op: string;
@@ -84,6 +91,7 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
     return o.fn === 'unequal' && zero(o.args[1]) && inner.type === 'OperatorNode' && LOGICAL.has((inner as unknown as Op).fn) ? inner : c;
   };
   const post = (n: MathNode): MathNode => {
+    if (n.type === 'OperatorNode' && PRODUCT_KIND.has((n as unknown as Op).fn)) return apart(m, n);
     if (n.type === 'OperatorNode' && RELATIONAL.has((n as unknown as Op).fn)) {
       // mathjs prints (x > 0) != 0 as x > 0 != 0, which reads back as a chained comparison
       const o = n as unknown as Op;
@@ -103,6 +111,33 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
   return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
 }
 
+/**
+ * `a .* (2 * b)` keeps its parentheses: mathjs's operator table calls `.*` associative
+ * with `*`, so it prints that tree as `a .* 2 * b`, which reads back as `(a .* 2) * b`, a
+ * matrix product. Where a matrix product or quotient (`*`, `/`) and an entry-by-entry
+ * one (`.*`, `./`) meet, the inner one is put in parentheses (a ParenthesisNode, which
+ * printing with parenthesis 'keep' writes): `(a .* b) * c` is written so too, as a reader needs it.
+ */
+function apart(m: Math, n: MathNode): MathNode {
+  const o = n as unknown as Op;
+  if (!PRODUCT_KIND.has(o.fn) || !o.args.some((a) => mixedIn(o, a) && a.type !== 'ParenthesisNode')) return n;
+  return new m.OperatorNode(
+    o.op as never,
+    o.fn as never,
+    o.args.map((a) => (mixedIn(o, a) && a.type !== 'ParenthesisNode' ? new m.ParenthesisNode(a) : a)),
+  );
+}
+
+/** Operand a of the product o is a product of the other kind (in parentheses or not). */
+function mixedIn(o: Op, a: MathNode): boolean {
+  const inner = a.type === 'ParenthesisNode' ? (a as unknown as { content: MathNode }).content : a;
+  const kind = inner.type === 'OperatorNode' ? PRODUCT_KIND.get((inner as unknown as Op).fn) : undefined;
+  return kind !== undefined && PRODUCT_KIND.has(o.fn) && kind !== PRODUCT_KIND.get(o.fn);
+}
+
+/** The name of an operand held in place while its product is written as LaTeX (formulaToTex). */
+const APART = 'zzApartOperand';
+
 /** Rebuild a tree from the leaves up, so a replacement's children are already replaced. */
 function bottomUp(node: MathNode, f: (n: MathNode) => MathNode): MathNode {
   return f(node.map((child) => bottomUp(child, f)));
@@ -114,8 +149,21 @@ function bottomUp(node: MathNode, f: (n: MathNode) => MathNode): MathNode {
  */
 export function formulaToTex(expr: string): string {
   math ??= make();
+  const m = math;
   // a transpose on paper is ᵀ (mathjs writes the Hermitian ^H); a variable is a variable, not a unit (mathjs: W is watts)
   const handler = (node: MathNode, options: object): string | undefined => {
+    // where `*` and `.*` meet, the parentheses stay (see apart; parenthesis 'auto' would drop them): the operand written in their place
+    if (node.type === 'OperatorNode' && (node as unknown as Op).args.some((a) => mixedIn(node as unknown as Op, a))) {
+      const o = node as unknown as Op;
+      const inner = o.args.map((a) => (a.type === 'ParenthesisNode' ? (a as unknown as { content: MathNode }).content : a));
+      const held = new m.OperatorNode(
+        o.op as never,
+        o.fn as never,
+        o.args.map((a, k) => (mixedIn(o, a) ? new m.SymbolNode(`${APART}${k}`) : a)),
+      );
+      return held.toTex(options).replace(new RegExp(`${APART}(\\d)`, 'g'), (_, k: string) => `\\left(${inner[Number(k)].toTex(options)}\\right)`);
+    }
+    if (node.type === 'SymbolNode' && (node as unknown as { name: string }).name.startsWith(APART)) return (node as unknown as { name: string }).name;
     if (node.type === 'OperatorNode' && (node as unknown as Op).fn === 'ctranspose') {
       const arg = (node as unknown as Op).args[0];
       const inner = arg.toTex(options);
@@ -127,5 +175,5 @@ export function formulaToTex(expr: string): string {
     }
     return undefined;
   };
-  return math.parse(expr).toTex({ parenthesis: 'auto', implicit: 'show', handler } as never);
+  return m.parse(expr).toTex({ parenthesis: 'auto', implicit: 'show', handler } as never);
 }

@@ -174,6 +174,59 @@ export function reverseSymbolic(tape: Tape, exprs: string[], kept?: Kept): Recor
   return out;
 }
 
+/** A derivative written with named steps: `t1 = …; t2 = …` (in order, each using the ones before), then the formula using them. */
+export interface Stepped {
+  steps: { name: string; text: string }[];
+  /** per variable: the formula, in the variables and the steps */
+  out: Record<string, string>;
+}
+
+/**
+ * The same accumulation with named steps, for derivatives too long written as one
+ * formula: the gradient arriving at a node that passes it on along two edges or more
+ * (a shared subexpression of the inline form, repeated once per edge) becomes a step
+ * of its own, `t1 = …`, and the edges use its name. `fresh` gives unused names.
+ */
+export function reverseSteps(tape: Tape, exprs: string[], kept: Kept | undefined, fresh: () => string): Stepped {
+  const adjoint: string[][] = tape.nodes.map(() => []);
+  const steps: Stepped['steps'] = [];
+  adjoint[tape.output].push('1');
+  for (let id = tape.output; id >= 0; id--) {
+    const n = tape.nodes[id];
+    const terms = adjoint[id];
+    const inputs = keptInputs(n, kept);
+    if (!n.active || inputs.length === 0 || terms.length === 0) continue;
+    let upstream = sum(terms);
+    const edges = inputs.filter((i) => tape.nodes[i].active).length;
+    if (edges > 1 && wrap(upstream) !== upstream) {
+      const name = fresh();
+      steps.push({ name, text: upstream });
+      upstream = name;
+    }
+    inputs.forEach((i, k) => {
+      if (!tape.nodes[i].active) return;
+      const local = localExpr(tape, exprs, n, k, kept);
+      // a local derivative of 1 passes the step on by its name (no step t2 = 1 * t1)
+      adjoint[i].push(guard(upstream === '1' ? `(${local})` : local.trim() === '1' ? upstream : `(${local}) * ${wrap(upstream)}`));
+    });
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const inp of tape.inputs) out[inp.name] = adjoint[inp.node].length ? sum(adjoint[inp.node]) : '0';
+  return { steps, out };
+}
+
+/** A derivative with its steps as one formula text, `t1 = …; t2 = …; formula`: only the steps it uses (directly or through others). */
+export function withSteps(steps: { name: string; text: string }[], formula: string): string {
+  const uses = (text: string, name: string) => new RegExp(`(?<![\\w.])${name}(?![\\w(])`).test(text);
+  const needed = new Set<string>();
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const st = steps[k];
+    if (uses(formula, st.name) || [...needed].some((m) => uses(steps.find((x) => x.name === m)!.text, st.name))) needed.add(st.name);
+  }
+  const used = steps.filter((st) => needed.has(st.name));
+  return used.length ? `${used.map((st) => `${st.name} = ${st.text}`).join('; ')}; ${formula}` : formula;
+}
+
 function sum(terms: string[]): string {
   return terms.length === 1 ? terms[0] : guard(terms.map(wrap).join(' + '));
 }
@@ -192,4 +245,22 @@ function guard(e: string): string {
     });
   }
   return e;
+}
+
+/** A formula's statements (`t1 = …; t2 = …; formula`), split at the semicolons outside brackets (a matrix's rows `[1, 2; 3, 4]` stay). */
+export function statementsOfText(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === ';' && depth === 0) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start).trim());
+  return out;
 }
