@@ -20,6 +20,7 @@ import type { Program } from '../../../core/parse/ast.js';
 import { shapeStr } from '../../../core/tensor.js';
 import { freeVariables } from '../../../core/parse/free.js';
 import { keptForms } from './keep.js';
+import { hasSizedConstant, preferTextbook } from './textbook.js';
 import { assertScalarSymbolic, inParams, keptInputs, localExpr, reverseSymbolic, valueExprs, type Kept } from './symbolic.js';
 
 export { crossCheck, type CrossCheck, type CheckPoint, type Disagreement } from './check.js';
@@ -261,7 +262,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         seed: opts.seed,
         points: opts.points,
         limits,
-        sized: specific,
+        sized: specific && hasSizedConstant(text),
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -269,8 +270,15 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     }
   };
   const checks: CrossCheck[] = [];
+  const shapes = Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.shape]));
   for (const v of wrt) {
-    let c = judge(v, derivatives[v]);
+    // the Matrix Cookbook's form of simplify's answer (textbook.ts), when it agrees with reverse mode
+    const book = preferTextbook(derivatives[v], shapes, (text) => judge(v, text), notes);
+    if (book) {
+      derivatives[v] = book.text;
+      notes.push(...book.notes);
+    }
+    let c = book?.check ?? judge(v, derivatives[v]);
     if (!c?.passed && derivatives[v] !== unsimplified[v]) {
       const raw = judge(v, unsimplified[v]);
       if (raw?.passed) {
@@ -299,7 +307,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     skipped: Math.max(...checks.map((c) => c.skipped)),
     shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
   };
-  if (specific) notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
+    notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
