@@ -145,6 +145,8 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb('A * 2 * B * 3')).toBe('6 * A * B');
     expect(tb('X * s ^ (-1)')).toBe('X / s');
     expect(tb('s * X * s ^ (-1)')).toBe('X');
+    // a product of scalars is one list of scalars, divisions last
+    expect(tb('-exp(s) / (exp(s) + 1) * s * x')).toBe('-exp(s) * s * x / (exp(s) + 1)');
     // a number from a product (u'*v) stays one factor: left to right it is read first
     expect(tb("A * (a' * b)")).toBe("a' * b * A");
   });
@@ -155,6 +157,10 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb("x' * A + x' * B")).toBe("x' * (A + B)");
     expect(tb('2 * A * x - B * x')).toBe('(2 * A - B) * x');
     expect(tb('A * x - A * x + B * y')).toBe('B * y');
+    // what every collected term has goes outside: a coefficient, a scalar
+    expect(tb('2 * A * x + 2 * B * x')).toBe('2 * (A + B) * x');
+    expect(tb('-A * x - B * x')).toBe('-(A + B) * x');
+    expect(tb('s * A * x + s * B * x - 2 * s * X * x')).toBe('s * (A + B - 2 * X) * x');
   });
 
   it('matrix products never commute: A*B + B*A has no common factor', () => {

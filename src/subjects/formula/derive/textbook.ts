@@ -361,10 +361,10 @@ function product(fs: E[], ctx: Ctx): E {
   const whole: E = { k: 'mul', fs };
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
-  // a product inside a product is the same chain, unless it is a number (u'*v): that stays one factor
+  // a product inside a product is the same chain, unless it is a number made of matrices (u'*v): that stays one factor
   const flat: E[] = [];
   for (const f of fs) {
-    if (f.k === 'mul' && shapeOf(f, ctx)?.length !== 0) flat.push(...f.fs);
+    if (f.k === 'mul' && (shapeOf(f, ctx)?.length !== 0 || f.fs.every((g) => shapeOf(g, ctx)?.length === 0))) flat.push(...f.fs);
     else flat.push(f);
   }
   let coef = 1;
@@ -485,24 +485,44 @@ function collect(terms: Parts[], side: 'right' | 'left', ctx: Ctx): Parts[] | nu
       n++;
     }
     const common = side === 'right' ? a.chain.slice(a.chain.length - n) : a.chain.slice(0, n);
-    const rest = group.map((j) => {
+    const parts = group.map((j) => {
       const p = terms[j];
       const chain = side === 'right' ? p.chain.slice(0, p.chain.length - n) : p.chain.slice(n);
-      return fromParts({ coef: p.coef, scalars: p.scalars, chain }, ctx);
+      return { coef: p.coef, scalars: p.scalars, chain };
     });
+    // scalars every term has go outside too: s*A*x + s*B*x = s * (A + B) * x
+    const outside = commonScalars(parts);
+    const rest = parts.map((p) => fromParts(p, ctx));
     const shapes = rest.map((r) => shapeOf(r, ctx));
     if (!shapes.every((s) => s !== null && s.length === 2 && same(s, shapes[0]))) continue;
-    // the book's order: by the text, so A comes before A' and a*b' before b*a'
+    // the book's order: added terms before subtracted ones, then by the text without its coefficient, so A comes before A' and a*b' before b*a'
     const ordered = rest
-      .map((r, k) => ({ r, key: print(r).replace(/^-/, ''), k }))
-      .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.k - y.k))
+      .map((r, k) => ({ r, minus: print(r).startsWith('-') ? 1 : 0, key: print(r).replace(/^-?(\d[\d.e+-]* \* )?/, ''), k }))
+      .sort((x, y) => x.minus - y.minus || (x.key < y.key ? -1 : x.key > y.key ? 1 : x.k - y.k))
       .map((x) => x.r);
     const inner: E = { k: 'sum', ts: ordered };
     const chain = side === 'right' ? [inner, ...common] : [...common, inner];
-    const out: Parts = { coef: 1, scalars: [], chain };
+    const out: Parts = { coef: outside.coef, scalars: outside.scalars, chain };
     return terms.flatMap((p, j) => (j === group[0] ? [out] : group.includes(j) ? [] : [p]));
   }
   return null;
+}
+
+/** Takes out of `parts` (in place) the coefficient and the scalar factors they all have. */
+function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
+  const coef = parts.every((p) => p.coef === parts[0].coef) ? parts[0].coef : 1;
+  const scalars: E[] = [];
+  for (const s of parts[0].scalars) {
+    const key = print(s);
+    if (!parts.every((p) => p.scalars.some((t) => print(t) === key))) continue;
+    scalars.push(s);
+    for (const p of parts) {
+      const i = p.scalars.findIndex((t) => print(t) === key);
+      p.scalars = p.scalars.filter((_, k) => k !== i);
+    }
+  }
+  for (const p of parts) p.coef /= coef;
+  return { coef, scalars };
 }
 
 /** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]. */
