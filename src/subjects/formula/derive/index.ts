@@ -273,7 +273,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const shapes = Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.shape]));
   for (const v of wrt) {
     // the Matrix Cookbook's form of simplify's answer (textbook.ts), when it agrees with reverse mode
-    const book = preferTextbook(derivatives[v], shapes, (text) => judge(v, text), notes);
+    const book = preferTextbook(derivatives[v], unsimplified[v], shapes, (text) => judge(v, text), `∂f/∂${v}`, notes);
     if (book) {
       derivatives[v] = book.text;
       notes.push(...book.notes);

@@ -32,8 +32,8 @@ type E =
   | { k: 'sym'; name: string }
   /** transpose */
   | { k: 't'; a: E }
-  /** a chain of products, left to right (matrix products, and scalars times anything) */
-  | { k: 'mul'; fs: E[] }
+  /** a chain of products, left to right (matrix products, and scalars times anything); `group`: a number made of matrices (x' * A * x), a factor of another product, in parentheses */
+  | { k: 'mul'; fs: E[]; group?: boolean }
   /** 1/a of a scalar a (a factor of a product: `/ a`) */
   | { k: 'recip'; a: E }
   | { k: 'sum'; ts: E[] }
@@ -41,8 +41,8 @@ type E =
   | { k: 'bin'; op: string; a: E; b: E }
   | { k: 'call'; fn: string; args: E[] }
   | { k: 'cond'; c: E; a: E; b: E }
-  /** anything else, as mathjs prints it */
-  | { k: 'raw'; text: string };
+  /** anything else, as mathjs prints it (an entry v[2] binds like a call: prec 9) */
+  | { k: 'raw'; text: string; prec: number };
 
 export interface Textbook {
   text: string;
@@ -55,6 +55,9 @@ export interface TextbookOptions {
   guards?: boolean;
 }
 
+/** Longer derivatives are left as simplify wrote them (as simplify leaves longer ones as accumulated). */
+const MAX_CHARS = 20_000;
+
 /** At most this many passes of the rules (each pass runs them all bottom-up). */
 const PASSES = 12;
 
@@ -66,21 +69,32 @@ const SCALAR_FNS = new Set(['det', 'logdet', 'trace', 'sum', 'mean', 'prod', 'ma
  * variables' shapes. The text comes back unchanged when no rule applies.
  */
 export function textbook(expr: string, shapes: Record<string, readonly number[]>, opts: TextbookOptions = {}): Textbook {
-  let tree: E;
-  try {
-    tree = fromMath(mathParse(expr), shapes);
-  } catch {
-    return { text: expr, notes: [] };
-  }
+  const unchanged = { text: expr, notes: [] };
+  if (expr.length > MAX_CHARS) return unchanged;
   const ctx: Ctx = { shapes, guards: opts.guards ?? false, dropped: new Set(), memo: new WeakMap() };
-  let text = print(tree);
-  for (let pass = 0; pass < PASSES; pass++) {
-    tree = rewrite(tree, ctx);
-    const next = print(tree);
-    if (next === text) break;
-    text = next;
+  let parsed: MathNode;
+  try {
+    parsed = mathParse(expr);
+  } catch {
+    // text mathjs cannot read: left as simplify wrote it
+    return unchanged;
   }
-  if (text === expr) return { text: expr, notes: [] };
+  let text: string;
+  try {
+    let tree = fromMath(parsed, shapes);
+    text = print(tree);
+    for (let pass = 0; pass < PASSES; pass++) {
+      tree = rewrite(tree, ctx);
+      const next = print(tree);
+      if (next === text) break;
+      text = next;
+    }
+  } catch (e) {
+    // nested deeper than the stack: left as simplify wrote it
+    if (e instanceof RangeError) return unchanged;
+    throw e;
+  }
+  if (text === expr) return unchanged;
   // a guard dropped says what the form assumes, if what it guarded is still in the form (norm * X / norm cancels it)
   const notes = [...ctx.dropped]
     .filter((s) => text.includes(s))
@@ -89,17 +103,41 @@ export function textbook(expr: string, shapes: Record<string, readonly number[]>
 }
 
 /**
- * derive's hook: the book's form of `expr` (simplify's), when it agrees with reverse mode
- * (`judge`, derive's cross-check) at least wherever `expr` does; a form without a norm's
- * guard that is not finite at a point checked (the norm is 0 there) keeps the guard.
- * null: no rule applies, or the form disagrees (then `notes` says so).
+ * derive's hook: the derivative to show, in the book's form when that agrees with reverse
+ * mode (`judge`, derive's cross-check) at least wherever the form it came from does (a
+ * form without a norm's guard that is not finite at a point checked, where the norm is 0,
+ * keeps the guard). The book's form of simplify's answer first; when simplify's answer
+ * itself disagrees (mathjs may write X*X as X^2), the book's form of the accumulated one.
+ * null: neither applies (derive goes on with simplify's and the accumulated forms).
  */
 export function preferTextbook(
+  simplified: string,
+  accumulated: string,
+  shapes: Record<string, readonly number[]>,
+  judge: (text: string) => CrossCheck | null,
+  what: string,
+  notes: string[],
+): (Textbook & { check: CrossCheck }) | null {
+  const first = bookForm(simplified, shapes, judge);
+  if (first && 'check' in first) return first;
+  const plain = judge(simplified);
+  if (plain?.passed) {
+    if (first) notes.push(`the textbook form ${first.failed} disagrees with reverse mode; simplify's form is shown (a bug in autograd-cli: please report it)`);
+    return { text: simplified, notes: [], check: plain };
+  }
+  if (accumulated === simplified) return null;
+  const second = bookForm(accumulated, shapes, judge);
+  if (!second || !('check' in second)) return null;
+  notes.push(`simplify changed ${what} into a formula that disagrees with reverse mode (${simplified}); the accumulated form is shown, in the book's form`);
+  return second;
+}
+
+/** The book's form of `expr` with its check; `failed` when it disagrees; null when no rule applies. */
+function bookForm(
   expr: string,
   shapes: Record<string, readonly number[]>,
   judge: (text: string) => CrossCheck | null,
-  notes: string[],
-): (Textbook & { check: CrossCheck }) | null {
+): (Textbook & { check: CrossCheck }) | { failed: string } | null {
   let book = textbook(expr, shapes);
   if (book.text === expr) return null;
   let check = judge(book.text);
@@ -111,11 +149,7 @@ export function preferTextbook(
       check = judge(book.text);
     }
   }
-  if (!check?.passed) {
-    notes.push(`the textbook form ${book.text} disagrees with reverse mode; simplify's form is shown (a bug in autograd-cli: please report it)`);
-    return null;
-  }
-  return { ...book, check };
+  return check?.passed ? { ...book, check } : { failed: book.text };
 }
 
 /** Constants sized for particular shapes (eye(3), ones(3, 4), a onehot length, an array literal): the form holds for those shapes only. */
@@ -203,7 +237,7 @@ function fromMath(node: MathNode, shapes: Record<string, readonly number[]>): E 
 }
 
 function raw(m: MNode): E {
-  return { k: 'raw', text: m.toString({ parenthesis: 'keep', implicit: 'show' }) };
+  return { k: 'raw', text: m.toString({ parenthesis: 'keep', implicit: 'show' }), prec: m.type === 'AccessorNode' || m.type === 'ArrayNode' ? 9 : 0 };
 }
 
 function negate(e: E): E {
@@ -365,7 +399,7 @@ function product(fs: E[], ctx: Ctx): E {
   const flat: E[] = [];
   for (const f of fs) {
     if (f.k === 'mul' && (shapeOf(f, ctx)?.length !== 0 || f.fs.every((g) => shapeOf(g, ctx)?.length === 0))) flat.push(...f.fs);
-    else flat.push(f);
+    else flat.push(f.k === 'mul' && !f.group ? { ...f, group: true } : f);
   }
   let coef = 1;
   const scalars: E[] = [];
@@ -376,9 +410,15 @@ function product(fs: E[], ctx: Ctx): E {
       // a scalar product with a coefficient: the coefficient joins ours
       coef *= f.fs[0].v;
       const rest = f.fs.slice(1);
-      scalars.push(rest.length === 1 ? rest[0] : { k: 'mul', fs: rest });
+      scalars.push(rest.length === 1 ? rest[0] : { k: 'mul', fs: rest, group: true });
     } else if (shapeOf(f, ctx)?.length === 0) scalars.push(f);
     else chain.push(f);
+  }
+  // a stretch of the chain that is a number (x' * A * x in A' * x * x' * A * x) is a scalar factor: P * (x' * A * x) * Q = (x' * A * x) * P * Q
+  for (let found = scalarStretch(chain, ctx); found; found = scalarStretch(chain, ctx)) {
+    const [i, j] = found;
+    scalars.push({ k: 'mul', fs: chain.slice(i, j + 1), group: true });
+    chain = [...chain.slice(0, i), ...chain.slice(j + 1)];
   }
   // s and 1/s cancel
   for (let i = 0; i < scalars.length; i++) {
@@ -399,6 +439,20 @@ function product(fs: E[], ctx: Ctx): E {
   if (out.length === 0) return { k: 'num', v: 1 };
   if (out.length === 1) return out[0];
   return { k: 'mul', fs: out };
+}
+
+/** The first stretch [i, j] of a chain of matrices whose product is 1×1 (a row times … times a column), not the whole chain. */
+function scalarStretch(chain: E[], ctx: Ctx): [number, number] | null {
+  const shapes = chain.map((f) => shapeOf(f, ctx)!);
+  for (let i = 0; i < chain.length; i++) {
+    if (shapes[i][0] !== 1) continue;
+    for (let j = i + 1; j < chain.length; j++) {
+      if (shapes[j][1] !== 1) continue;
+      if (i === 0 && j === chain.length - 1) return null;
+      return [i, j];
+    }
+  }
+  return null;
 }
 
 /** A term split as coefficient × scalar factors × the chain of matrices. */
@@ -438,7 +492,8 @@ function sum(ts: E[], ctx: Ctx): E {
   if (terms.length === 0) return { k: 'num', v: 0 };
   // like terms: the same factors, coefficients added
   const parts = terms.map((t) => partsOf(t, ctx));
-  const keyOf = (p: Parts) => [...p.scalars, ...p.chain].map(print).join(' * ');
+  // scalars commute: their order is no part of the key
+  const keyOf = (p: Parts) => [...p.scalars.map(print).sort(), ...p.chain.map(print)].join(' * ');
   const merged: Parts[] = [];
   const at = new Map<string, number>();
   for (const p of parts) {
@@ -576,7 +631,7 @@ function prec(e: E): number {
     case 'cond':
       return 0;
     case 'raw':
-      return /^[A-Za-z_]\w*$/.test(e.text) || /^\d[\d.]*(e[+-]?\d+)?$/.test(e.text) ? 9 : 0;
+      return e.prec;
   }
 }
 
@@ -585,7 +640,16 @@ const paren = (e: E, min: number) => (prec(e) >= min ? print(e) : `(${print(e)})
 /** elementwise products inside matrix products (and the other way round) are parenthesized, so neither reads as the other */
 const elementwise = (e: E) => e.k === 'bin' && (e.op === '.*' || e.op === './');
 
+const printed = new WeakMap<E, string>();
+
+/** A node's text (memoized: nodes are never changed, only rebuilt). */
 function print(e: E): string {
+  let s = printed.get(e);
+  if (s === undefined) printed.set(e, (s = printNode(e)));
+  return s;
+}
+
+function printNode(e: E): string {
   switch (e.k) {
     case 'num':
       return String(e.v);
@@ -627,7 +691,7 @@ function print(e: E): string {
       // 1/s factors go last: X / s
       const over = fs.filter((f) => f.k === 'recip');
       const times = fs.filter((f) => f.k !== 'recip');
-      const factor = (f: E, i: number) => (elementwise(f) ? `(${print(f)})` : paren(f, i === 0 ? 5 : 6));
+      const factor = (f: E, i: number) => (elementwise(f) || (f.k === 'mul' && f.group) ? `(${print(f)})` : paren(f, i === 0 ? 5 : 6));
       const head = times.length ? times.map(factor).join(' * ') : '1';
       const text = head + over.map((f) => ` / ${paren((f as { a: E }).a, 6)}`).join('');
       // -a * b reads (-a) * b: the same value
