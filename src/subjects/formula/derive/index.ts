@@ -20,6 +20,7 @@ import type { Program } from '../../../core/parse/ast.js';
 import { shapeStr } from '../../../core/tensor.js';
 import { freeVariables } from '../../../core/parse/free.js';
 import { keptForms } from './keep.js';
+import { hasSizedConstant, preferTextbook } from './textbook.js';
 import {
   assertScalarSymbolic,
   inParams,
@@ -314,7 +315,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         seed: opts.seed,
         points: opts.points,
         limits,
-        sized: specific,
+        // mean's 1/N is a plain number in the text: checked at these shapes only, as a sized constant is
+        sized: means.length > 0 || (specific && hasSizedConstant(text)),
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -322,8 +324,15 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     }
   };
   const checks: CrossCheck[] = [];
+  const shapes = Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.shape]));
   for (const v of wrt) {
-    let c = judge(v, derivatives[v]);
+    // the Matrix Cookbook's form of simplify's answer (textbook.ts), when it agrees with reverse mode
+    const book = preferTextbook(derivatives[v], unsimplified[v], shapes, (text) => judge(v, text), `∂f/∂${v}`, notes);
+    if (book) {
+      derivatives[v] = book.text;
+      notes.push(...book.notes);
+    }
+    let c = book?.check ?? judge(v, derivatives[v]);
     if (!c?.passed && derivatives[v] !== unsimplified[v]) {
       const raw = judge(v, unsimplified[v]);
       if (raw?.passed) {
@@ -356,7 +365,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     const each = means.map((n) => `${n.span ? tape.source.slice(n.span.start, n.span.end) : n.label} divides by N = ${tape.nodes[n.inputs[0]].size / n.size}`);
     notes.push(`${each.join(', ')}: the derivative's 1/N is written as a number, for these shapes only`);
   }
-  if (specific && (means.length === 0 || Object.values(unsimplified).some((d) => /\b(ones|zeros|eye|onehot)\(/.test(d))))
+  if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
