@@ -124,13 +124,15 @@ export const ENTRY_BYTES = 8;
 /**
  * Arena-sized buffers a gradient run holds at its peak: the arena, its adjoint, forward
  * mode's tangents, the finite-difference work copies (at most FD_WORK_COPIES, one per
- * thread), and two for temporaries: the work arena a derivative tape runs in (the native
- * engine's reverse and forward mode: the original values and the appended nodes, about
- * as many again), or the eager engine's contributions, unbroadcasts and the gathered
- * gradient, and a random direction of the directional check.
+ * thread), and four for temporaries: the work arenas derivative tapes run in (the native
+ * engine's reverse and forward mode, each the original values and the appended nodes,
+ * about twice the arena, and the copies in and out of the addon), or the eager engine's
+ * contributions, unbroadcasts and the gathered gradient, and a random direction of the
+ * directional check. Measured, not guessed: test/security/memory.test.ts runs a gradient
+ * just under the limit on each engine and each Node (22 and 24 hold more than 20).
  */
 export const FD_WORK_COPIES = 2;
-export const RUN_ARENA_COPIES = 1 + 1 + 1 + FD_WORK_COPIES + 2;
+export const RUN_ARENA_COPIES = 1 + 1 + 1 + FD_WORK_COPIES + 4;
 /** Below this many bytes of work arenas in all, the native finite-difference loop may use more threads than FD_WORK_COPIES. */
 export const SMALL_WORK_BYTES = 64 * MiB;
 /** What one entry printed in full (--edges full) costs on its way out: a JS number in an array and its JSON text. */

@@ -27,7 +27,7 @@ describe('memory is bounded in fact', { timeout: SLOW_TEST_MS }, () => {
           'grad',
           'sum(W.^2)',
           '--at',
-          'W=randn(1300,1300)',
+          'W=randn(1200,1200)',
           '--max-memory',
           String(M),
           '--edges',
@@ -44,7 +44,7 @@ describe('memory is bounded in fact', { timeout: SLOW_TEST_MS }, () => {
       );
       expect([0, 1]).toContain(r.code);
       expectNoTrace(r);
-      console.log(`grad W 1300×1300 (${engine}): peak RSS ${r.peakMB.toFixed(0)} MB, limit ${limitMB} MB`);
+      console.log(`grad W 1200×1200 (${engine}): peak RSS ${r.peakMB.toFixed(0)} MB, limit ${limitMB} MB`);
       expect(r.peakMB).toBeLessThan(limitMB + OVERHEAD_MB);
     });
   }
