@@ -31,13 +31,16 @@ describe('--timeout stops one expensive op', () => {
   // every entry overflows and is computed again exactly (unstopped: 40 s of CPU and more);
   // BLAS and the built-in kernel. The deadline leaves time for the values, so that the
   // product is under way when it passes even on a loaded machine (before the product, the
-  // check between nodes would stop it, fixed or not)
+  // check between nodes would stop it, fixed or not); --max-memory above the estimate (about 2.2 GiB): this test is about the clock
   for (const blas of ['auto', 'none']) {
     it(`grad --engine native: an overflowing 2500×2500 product and its exact recompute (AUTOGRAD_BLAS=${blas})`, () => {
-      const r = attack(['grad', 'sum((1e306*A)*B)', '--at', 'A=ones(2500,2500),B=ones(2500,2500)', '--engine', 'native', '--no-check', '--timeout', '8'], {
-        env: { AUTOGRAD_BLAS: blas },
-        timeoutMs: KILL_MS,
-      });
+      const r = attack(
+        ['grad', 'sum((1e306*A)*B)', '--at', 'A=ones(2500,2500),B=ones(2500,2500)', '--engine', 'native', '--no-check', '--timeout', '8', '--max-memory', '4'],
+        {
+          env: { AUTOGRAD_BLAS: blas },
+          timeoutMs: KILL_MS,
+        },
+      );
       expectRefused(r, TIMEOUT, { maxMs: 8000 + SLACK_MS, maxMB: 1000 });
     });
   }
