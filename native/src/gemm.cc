@@ -210,18 +210,41 @@ const Blas& blas() {
 
 /** Multiply-adds of one BLAS call, when the product allows (~10-100 ms of BLAS): the deadline is checked between calls. */
 constexpr double BLAS_BLOCK = 1 << 27;
-/** A block is never thinner than this, so each call keeps BLAS's speed. */
-constexpr int64_t BLAS_MIN_ROWS = 16, BLAS_MIN_COLS = 256, BLAS_MIN_DEPTH = 256;
+/**
+ * The inner dimension is cut in whole steps of this depth. BLAS itself sums a product in
+ * slices of about this depth (OpenBLAS's GEMM_Q for double on x86-64 is 256), packing a
+ * slice of each operand once and adding it into C: a cut there costs one more call, not
+ * another pass over an operand.
+ */
+constexpr int64_t BLAS_DEPTH_STEP = 256;
+/** C is never cut thinner than this, so each call keeps BLAS's speed. */
+constexpr int64_t BLAS_MIN_SIDE = 64;
 
 /**
- * C = op(A)·op(B) by cblas_dgemm, in blocks of C's rows (and of its columns, and of the
- * inner dimension, when a block of rows alone is still long), checking the run's deadline
- * between the calls. A product of at most BLAS_BLOCK multiply-adds is one call.
+ * C = op(A)·op(B) by cblas_dgemm, in calls of at most about BLAS_BLOCK multiply-adds,
+ * checking the run's deadline between them. A larger product is cut first along the
+ * inner dimension (in BLAS_DEPTH_STEP steps; later slices add into C), and only when one
+ * step over all of C is still too much, C along its longer side: each piece of C packs the
+ * operand that runs along the other side again, so that is the smaller one. (Cutting C's
+ * rows first, as before, packed all of op(B) again for every few rows.)
  */
 void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
-  const int64_t rows = std::min(m, std::max(BLAS_MIN_ROWS, (int64_t)(BLAS_BLOCK / ((double)n * k))));
-  const int64_t cols = std::min(n, std::max(BLAS_MIN_COLS, (int64_t)(BLAS_BLOCK / ((double)rows * k))));
-  const int64_t depth = std::min(k, std::max(BLAS_MIN_DEPTH, (int64_t)(BLAS_BLOCK / ((double)rows * cols))));
+  const double mn = (double)m * (double)n;
+  int64_t depth = k;
+  if (mn * (double)k > BLAS_BLOCK) depth = std::min(k, std::max<int64_t>(1, (int64_t)(BLAS_BLOCK / mn / BLAS_DEPTH_STEP)) * BLAS_DEPTH_STEP);
+  int64_t rows = m, cols = n;
+  const auto fit = [&](int64_t other, int64_t side) {
+    return std::min(side, std::max(BLAS_MIN_SIDE, (int64_t)(BLAS_BLOCK / ((double)other * (double)depth))));
+  };
+  if (mn * (double)depth > BLAS_BLOCK) {
+    if (m >= n) {
+      rows = fit(n, m);
+      if ((double)rows * n * depth > BLAS_BLOCK) cols = fit(rows, n);
+    } else {
+      cols = fit(m, n);
+      if ((double)m * cols * depth > BLAS_BLOCK) rows = fit(cols, m);
+    }
+  }
   for (int64_t i0 = 0; i0 < m; i0 += rows)
     for (int64_t j0 = 0; j0 < n; j0 += cols)
       for (int64_t p0 = 0; p0 < k; p0 += depth) {
