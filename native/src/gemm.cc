@@ -2,6 +2,7 @@
 
 #include "deadline.h"
 #include "parallel.h"
+#include "pool.h"
 
 #include <algorithm>
 #include <climits>
@@ -132,6 +133,8 @@ struct Blas {
   Dgemm dgemm = nullptr;
   Dgemv dgemv = nullptr;
   int (*threads)() = nullptr;
+  /** openblas_set_num_threads, when the library has it */
+  void (*setThreads)(int) = nullptr;
   /** the library's handle, for its other routines (LAPACK's LU: ops_matrix.cc) */
   void* handle = nullptr;
   std::string name = "built-in kernel";
@@ -168,6 +171,7 @@ bool tryLoad(const char* file, Blas& b, std::string& error) {
   b.dgemv = dgemv;
   b.handle = h;
   b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+  b.setThreads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
   Dl_info where;
   b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
   if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) b.name = std::string("OpenBLAS (") + config() + ")";
@@ -228,7 +232,8 @@ constexpr int64_t BLAS_MIN_SIDE = 64;
  * operand that runs along the other side again, so that is the smaller one. (Cutting C's
  * rows first, as before, packed all of op(B) again for every few rows.)
  */
-void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, int64_t lda, bool tA, const double* B, int64_t ldb, bool tB,
+                double* C, int64_t ldc) {
   const double mn = (double)m * (double)n;
   int64_t depth = k;
   if (mn * (double)k > BLAS_BLOCK) depth = std::min(k, std::max<int64_t>(1, (int64_t)(BLAS_BLOCK / mn / BLAS_DEPTH_STEP)) * BLAS_DEPTH_STEP);
@@ -251,11 +256,59 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
         const int64_t mb = std::min(rows, m - i0), nb = std::min(cols, n - j0), kb = std::min(depth, k - p0);
         checkWork((double)mb * nb * kb);
         // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
-        const double* a = tA ? A + p0 * m + i0 : A + i0 * k + p0;
-        const double* bb = tB ? B + j0 * k + p0 : B + p0 * n + j0;
-        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)(tA ? m : k), bb,
-                (int)(tB ? k : n), p0 == 0 ? 0.0 : 1.0, C + i0 * n + j0, (int)n);
+        const double* a = tA ? A + p0 * lda + i0 : A + i0 * lda + p0;
+        const double* bb = tB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
+        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb,
+                p0 == 0 ? 0.0 : 1.0, C + i0 * ldc + j0, (int)ldc);
       }
+}
+
+/** Products from this many multiply-adds (~20 µs on one core) are split over the pool. */
+constexpr double POOL_FROM = 1 << 20;
+
+/**
+ * The pool's threads take the products from POOL_FROM up when BLAS is OpenBLAS (whose
+ * thread count can be set): OpenBLAS then runs one thread per call. Its own threads split
+ * each product into fixed shares and wait for every one; on a machine whose other cores
+ * are busy, a product then waits for a thread the system has not run yet, where the pool's
+ * caller takes the pieces no thread has claimed. The pool has as many threads as OpenBLAS
+ * had (OPENBLAS_NUM_THREADS) and the engine allows (AUTOGRAD_THREADS).
+ */
+int poolThreads(const Blas& b) {
+  static const int T = [&] {
+    if (!b.setThreads || !b.threads) return 1;
+    const int t = std::min(b.threads(), Pool::get().size());
+    if (t > 1) b.setThreads(1);
+    return t;
+  }();
+  return T;
+}
+
+/**
+ * C = op(A)·op(B) over the pool: C cut along its longer side into pieces (each packs the
+ * operand along the other side, the smaller, again), a piece per thread for a product of
+ * a few ms at most (so the repacking stays a small share), four per thread above (a
+ * thread that the system stops for a while then holds up less of it). Each piece is
+ * blasBlocks, checking the run's deadline between its calls.
+ */
+void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  const double work = (double)m * n * k;
+  const bool byRows = m >= n;
+  const int64_t side = byRows ? m : n;
+  const int64_t want = work < (double)(1 << 24) ? T : 4 * T;
+  // pieces of whole multiples of 8 rows or columns (BLAS kernels work in such strips)
+  const int64_t piece = std::max<int64_t>(8, ((side + want - 1) / want + 7) / 8 * 8);
+  const int64_t count = (side + piece - 1) / piece;
+  const Deadline* dl = runningDeadline;
+  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
+  Pool::get().run(count, [&](int64_t t) {
+    const DeadlineScope scope(dl);
+    const int64_t s0 = t * piece, len = std::min(piece, side - s0);
+    if (byRows)
+      blasBlocks(b, len, n, k, tA ? A + s0 : A + s0 * lda, lda, tA, B, ldb, tB, C + s0 * n, n);
+    else
+      blasBlocks(b, m, len, k, A, lda, tA, tB ? B + s0 * ldb : B + s0, ldb, tB, C + s0, n);
+  });
 }
 
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
@@ -278,7 +331,9 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
     b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
   } else {
-    blasBlocks(b, m, n, k, A, tA, B, tB, C);
+    const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
+    if (T > 1) blasPool(b, T, m, n, k, A, tA, B, tB, C);
+    else blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
   }
 }
 
@@ -393,7 +448,19 @@ std::string blasName() { return blas().name; }
 std::string blasFrom() { return blas().from; }
 int blasThreads() {
   const Blas& b = blas();
-  return b.dgemm ? (b.threads ? b.threads() : 1) : (int)kernelThreads();
+  if (!b.dgemm) return (int)kernelThreads();
+  const int pool = poolThreads(b);
+  return pool > 1 ? pool : b.threads ? b.threads() : 1;
+}
+
+BlasOwnThreads::BlasOwnThreads() {
+  const Blas& b = blas();
+  if (b.dgemm && poolThreads(b) > 1) b.setThreads(poolThreads(b));
+}
+
+BlasOwnThreads::~BlasOwnThreads() {
+  const Blas& b = blas();
+  if (b.dgemm && poolThreads(b) > 1) b.setThreads(1);
 }
 
 }  // namespace ag
