@@ -284,23 +284,52 @@ int poolThreads(const Blas& b) {
   return T;
 }
 
+/** Most entries of the partial products a product cut along its inner dimension adds up (kept per calling thread). */
+constexpr double POOL_PARTIAL_MAX = 1 << 16;
+
 /**
- * C = op(A)·op(B) over the pool: C cut along its longer side into pieces (each packs the
- * operand along the other side, the smaller, again), a piece per thread for a product of
- * a few ms at most (so the repacking stays a small share), four per thread above (a
- * thread that the system stops for a while then holds up less of it). Each piece is
- * blasBlocks, checking the run's deadline between its calls.
+ * C = op(A)·op(B) over the pool. A product whose C is small beside its operands (x·W of
+ * a small batch: [64,1000]·[1000,100]) is cut along its inner dimension, one slice per
+ * thread: each packs its own slices of A and B, and the partial products (the first in C,
+ * the others in a buffer of at most POOL_PARTIAL_MAX entries) are added in a fixed order,
+ * so the result does not depend on which thread ran what. Otherwise C is cut along its
+ * longer side (each piece packs the operand along the other side, the smaller, again): a
+ * piece per thread for a product of a few ms at most (so the repacking stays a small
+ * share), four per thread above (a thread that the system stops for a while then holds up
+ * less of it). Each piece is blasBlocks, checking the run's deadline between its calls.
  */
 void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   const double work = (double)m * n * k;
   const bool byRows = m >= n;
+  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
+  const Deadline* dl = runningDeadline;
+  // entries packed again by each further piece of C's side, against the partial products of a cut of the inner dimension
+  const double repack = byRows ? (double)k * n : (double)m * k;
+  const double mn = (double)m * n;
+  if (mn * (T - 1) <= POOL_PARTIAL_MAX && mn < repack && k >= 2 * T) {
+    thread_local std::vector<double> partial;
+    partial.resize((size_t)(m * n * (T - 1)));
+    double* parts = partial.data();  // the caller's buffer (a thread_local named in a task would be the worker's)
+    const int64_t depth = (k + T - 1) / T;
+    const int64_t count = (k + depth - 1) / depth;
+    Pool::get().run(count, [&](int64_t t) {
+      const DeadlineScope scope(dl);
+      const int64_t p0 = t * depth, kb = std::min(depth, k - p0);
+      double* out = t == 0 ? C : parts + (t - 1) * m * n;
+      blasBlocks(b, m, n, kb, tA ? A + p0 * lda : A + p0, lda, tA, tB ? B + p0 : B + p0 * ldb, ldb, tB, out, n);
+    });
+    for (int64_t t = 1; t < count; t++) {
+      const double* p = parts + (t - 1) * m * n;
+      for (int64_t i = 0; i < m * n; i++) C[i] += p[i];
+    }
+    return;
+  }
   const int64_t side = byRows ? m : n;
   const int64_t want = work < (double)(1 << 24) ? T : 4 * T;
-  // pieces of whole multiples of 8 rows or columns (BLAS kernels work in such strips)
-  const int64_t piece = std::max<int64_t>(8, ((side + want - 1) / want + 7) / 8 * 8);
+  // pieces of whole strips of BLAS's kernel (OpenBLAS: 8 of C's rows, 4 of its columns), as even as that allows
+  const int64_t unit = byRows ? 8 : 4;
+  const int64_t piece = std::max<int64_t>(unit, ((side + want - 1) / want + unit - 1) / unit * unit);
   const int64_t count = (side + piece - 1) / piece;
-  const Deadline* dl = runningDeadline;
-  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
   Pool::get().run(count, [&](int64_t t) {
     const DeadlineScope scope(dl);
     const int64_t s0 = t * piece, len = std::min(piece, side - s0);
