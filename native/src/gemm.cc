@@ -353,14 +353,30 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     return;
   }
   const int M = (int)m, N = (int)n, K = (int)k;
-  if (n == 1) {
-    // C [m,1] = op(A)·b: b is contiguous whether or not it is read transposed
-    b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : M, tA ? M : K, 1.0, A, tA ? M : K, B, 1, 0.0, C, 1);
-  } else if (m == 1) {
-    // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
-    b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
+  const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
+  if (n == 1 || m == 1) {
+    // C [m,1] = op(A)·b (b is contiguous whether or not it is read transposed), or C [1,n]
+    // = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ: one matrix-vector product, its entries of C in pieces
+    // over the pool when large (OpenBLAS runs one thread per call then)
+    const bool col = n == 1;
+    const int64_t len = col ? m : n;
+    const int64_t piece = T > 1 ? std::max<int64_t>(64, (len + 4 * T - 1) / (4 * T)) : len;
+    const Deadline* dl = runningDeadline;
+    const auto part = [&](int64_t t) {
+      const DeadlineScope scope(dl);
+      const int64_t s0 = t * piece, l = std::min(piece, len - s0);
+      checkWork((double)l * k);
+      if (col)
+        b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : (int)l, tA ? (int)l : K, 1.0, tA ? A + s0 : A + s0 * k, tA ? M : K, B, 1, 0.0,
+                C + s0, 1);
+      else
+        b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? (int)l : K, tB ? K : (int)l, 1.0, tB ? B + s0 * k : B + s0, tB ? K : N, A, 1, 0.0,
+                C + s0, 1);
+    };
+    const int64_t count = (len + piece - 1) / piece;
+    if (count > 1) Pool::get().run(count, part);
+    else part(0);
   } else {
-    const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
     if (T > 1) blasPool(b, T, m, n, k, A, tA, B, tB, C);
     else blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
   }

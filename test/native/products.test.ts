@@ -9,7 +9,8 @@ import { expectClose, nativeEngine } from './harness.js';
 /**
  * Matrix products large enough to be split over the engine's threads (native/src/gemm.cc
  * blasPool): along the inner dimension when C is small beside the operands, else along
- * C's longer side; each with either operand read through a transpose. Each must be the
+ * C's longer side; and matrix-vector products, in pieces of C; each with either operand
+ * read through a transpose. Each must be the
  * whole product, and the same bits run after run (the split does not depend on which
  * thread takes which piece). On one core, or without BLAS, the same shapes run unsplit.
  */
@@ -45,6 +46,8 @@ describe('matrix products split over threads', () => {
     ['inner dimension of odd length', 30, 1001, 50],
     ["C's rows (Xᵀ·G of a layer's gradient)", 1000, 64, 100],
     ["C's columns", 100, 300, 700],
+    ['a matrix times a column', 3000, 700, 1],
+    ['a row times a matrix', 1, 700, 3000],
   ];
   for (const [what, m, k, n] of shapes) {
     for (const [tA, tB] of [
