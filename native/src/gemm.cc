@@ -2,6 +2,7 @@
 
 #include "deadline.h"
 #include "parallel.h"
+#include "pool.h"
 
 #include <algorithm>
 #include <climits>
@@ -132,6 +133,8 @@ struct Blas {
   Dgemm dgemm = nullptr;
   Dgemv dgemv = nullptr;
   int (*threads)() = nullptr;
+  /** openblas_set_num_threads, when the library has it */
+  void (*setThreads)(int) = nullptr;
   /** the library's handle, for its other routines (LAPACK's LU: ops_matrix.cc) */
   void* handle = nullptr;
   std::string name = "built-in kernel";
@@ -168,6 +171,7 @@ bool tryLoad(const char* file, Blas& b, std::string& error) {
   b.dgemv = dgemv;
   b.handle = h;
   b.threads = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+  b.setThreads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
   Dl_info where;
   b.from = dladdr(reinterpret_cast<void*>(dgemm), &where) && where.dli_fname ? where.dli_fname : file;
   if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) b.name = std::string("OpenBLAS (") + config() + ")";
@@ -210,29 +214,130 @@ const Blas& blas() {
 
 /** Multiply-adds of one BLAS call, when the product allows (~10-100 ms of BLAS): the deadline is checked between calls. */
 constexpr double BLAS_BLOCK = 1 << 27;
-/** A block is never thinner than this, so each call keeps BLAS's speed. */
-constexpr int64_t BLAS_MIN_ROWS = 16, BLAS_MIN_COLS = 256, BLAS_MIN_DEPTH = 256;
+/**
+ * The inner dimension is cut in whole steps of this depth. BLAS itself sums a product in
+ * slices of about this depth (OpenBLAS's GEMM_Q for double on x86-64 is 256), packing a
+ * slice of each operand once and adding it into C: a cut there costs one more call, not
+ * another pass over an operand.
+ */
+constexpr int64_t BLAS_DEPTH_STEP = 256;
+/** C is never cut thinner than this, so each call keeps BLAS's speed. */
+constexpr int64_t BLAS_MIN_SIDE = 64;
 
 /**
- * C = op(A)·op(B) by cblas_dgemm, in blocks of C's rows (and of its columns, and of the
- * inner dimension, when a block of rows alone is still long), checking the run's deadline
- * between the calls. A product of at most BLAS_BLOCK multiply-adds is one call.
+ * C = op(A)·op(B) by cblas_dgemm, in calls of at most about BLAS_BLOCK multiply-adds,
+ * checking the run's deadline between them. A larger product is cut first along the
+ * inner dimension (in BLAS_DEPTH_STEP steps; later slices add into C), and only when one
+ * step over all of C is still too much, C along its longer side: each piece of C packs the
+ * operand that runs along the other side again, so that is the smaller one. (Cutting C's
+ * rows first, as before, packed all of op(B) again for every few rows.)
  */
-void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
-  const int64_t rows = std::min(m, std::max(BLAS_MIN_ROWS, (int64_t)(BLAS_BLOCK / ((double)n * k))));
-  const int64_t cols = std::min(n, std::max(BLAS_MIN_COLS, (int64_t)(BLAS_BLOCK / ((double)rows * k))));
-  const int64_t depth = std::min(k, std::max(BLAS_MIN_DEPTH, (int64_t)(BLAS_BLOCK / ((double)rows * cols))));
+void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, int64_t lda, bool tA, const double* B, int64_t ldb, bool tB,
+                double* C, int64_t ldc) {
+  const double mn = (double)m * (double)n;
+  int64_t depth = k;
+  if (mn * (double)k > BLAS_BLOCK) depth = std::min(k, std::max<int64_t>(1, (int64_t)(BLAS_BLOCK / mn / BLAS_DEPTH_STEP)) * BLAS_DEPTH_STEP);
+  int64_t rows = m, cols = n;
+  const auto fit = [&](int64_t other, int64_t side) {
+    return std::min(side, std::max(BLAS_MIN_SIDE, (int64_t)(BLAS_BLOCK / ((double)other * (double)depth))));
+  };
+  if (mn * (double)depth > BLAS_BLOCK) {
+    if (m >= n) {
+      rows = fit(n, m);
+      if ((double)rows * n * depth > BLAS_BLOCK) cols = fit(rows, n);
+    } else {
+      cols = fit(m, n);
+      if ((double)m * cols * depth > BLAS_BLOCK) rows = fit(cols, m);
+    }
+  }
   for (int64_t i0 = 0; i0 < m; i0 += rows)
     for (int64_t j0 = 0; j0 < n; j0 += cols)
       for (int64_t p0 = 0; p0 < k; p0 += depth) {
         const int64_t mb = std::min(rows, m - i0), nb = std::min(cols, n - j0), kb = std::min(depth, k - p0);
         checkWork((double)mb * nb * kb);
         // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
-        const double* a = tA ? A + p0 * m + i0 : A + i0 * k + p0;
-        const double* bb = tB ? B + j0 * k + p0 : B + p0 * n + j0;
-        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)(tA ? m : k), bb,
-                (int)(tB ? k : n), p0 == 0 ? 0.0 : 1.0, C + i0 * n + j0, (int)n);
+        const double* a = tA ? A + p0 * lda + i0 : A + i0 * lda + p0;
+        const double* bb = tB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
+        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb,
+                p0 == 0 ? 0.0 : 1.0, C + i0 * ldc + j0, (int)ldc);
       }
+}
+
+/** Products from this many multiply-adds (~20 µs on one core) are split over the pool. */
+constexpr double POOL_FROM = 1 << 20;
+
+/**
+ * The pool's threads take the products from POOL_FROM up when BLAS is OpenBLAS (whose
+ * thread count can be set): OpenBLAS then runs one thread per call. Its own threads split
+ * each product into fixed shares and wait for every one; on a machine whose other cores
+ * are busy, a product then waits for a thread the system has not run yet, where the pool's
+ * caller takes the pieces no thread has claimed. The pool has as many threads as OpenBLAS
+ * had (OPENBLAS_NUM_THREADS) and the engine allows (AUTOGRAD_THREADS).
+ */
+int poolThreads(const Blas& b) {
+  static const int T = [&] {
+    if (!b.setThreads || !b.threads) return 1;
+    const int t = std::min(b.threads(), Pool::get().size());
+    if (t > 1) b.setThreads(1);
+    return t;
+  }();
+  return T;
+}
+
+/** Most entries of the partial products a product cut along its inner dimension adds up (kept per calling thread). */
+constexpr double POOL_PARTIAL_MAX = 1 << 16;
+
+/**
+ * C = op(A)·op(B) over the pool. A product whose C is small beside its operands (x·W of
+ * a small batch: [64,1000]·[1000,100]) is cut along its inner dimension, one slice per
+ * thread: each packs its own slices of A and B, and the partial products (the first in C,
+ * the others in a buffer of at most POOL_PARTIAL_MAX entries) are added in a fixed order,
+ * so the result does not depend on which thread ran what. Otherwise C is cut along its
+ * longer side (each piece packs the operand along the other side, the smaller, again): a
+ * piece per thread for a product of a few ms at most (so the repacking stays a small
+ * share), four per thread above (a thread that the system stops for a while then holds up
+ * less of it). Each piece is blasBlocks, checking the run's deadline between its calls.
+ */
+void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+  const double work = (double)m * n * k;
+  const bool byRows = m >= n;
+  const int64_t lda = tA ? m : k, ldb = tB ? k : n;
+  const Deadline* dl = runningDeadline;
+  // entries packed again by each further piece of C's side, against the partial products of a cut of the inner dimension
+  const double repack = byRows ? (double)k * n : (double)m * k;
+  const double mn = (double)m * n;
+  if (mn * (T - 1) <= POOL_PARTIAL_MAX && mn < repack && k >= 2 * T) {
+    thread_local std::vector<double> partial;
+    partial.resize((size_t)(m * n * (T - 1)));
+    double* parts = partial.data();  // the caller's buffer (a thread_local named in a task would be the worker's)
+    const int64_t depth = (k + T - 1) / T;
+    const int64_t count = (k + depth - 1) / depth;
+    Pool::get().run(count, [&](int64_t t) {
+      const DeadlineScope scope(dl);
+      const int64_t p0 = t * depth, kb = std::min(depth, k - p0);
+      double* out = t == 0 ? C : parts + (t - 1) * m * n;
+      blasBlocks(b, m, n, kb, tA ? A + p0 * lda : A + p0, lda, tA, tB ? B + p0 : B + p0 * ldb, ldb, tB, out, n);
+    });
+    for (int64_t t = 1; t < count; t++) {
+      const double* p = parts + (t - 1) * m * n;
+      for (int64_t i = 0; i < m * n; i++) C[i] += p[i];
+    }
+    return;
+  }
+  const int64_t side = byRows ? m : n;
+  const int64_t want = work < (double)(1 << 24) ? T : 4 * T;
+  // pieces of whole strips of BLAS's kernel (OpenBLAS: 8 of C's rows, 4 of its columns), as even as that allows
+  const int64_t unit = byRows ? 8 : 4;
+  const int64_t piece = std::max<int64_t>(unit, ((side + want - 1) / want + unit - 1) / unit * unit);
+  const int64_t count = (side + piece - 1) / piece;
+  Pool::get().run(count, [&](int64_t t) {
+    const DeadlineScope scope(dl);
+    const int64_t s0 = t * piece, len = std::min(piece, side - s0);
+    if (byRows)
+      blasBlocks(b, len, n, k, tA ? A + s0 : A + s0 * lda, lda, tA, B, ldb, tB, C + s0 * n, n);
+    else
+      blasBlocks(b, m, len, k, A, lda, tA, tB ? B + s0 * ldb : B + s0, ldb, tB, C + s0, n);
+  });
 }
 
 /** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
@@ -248,14 +353,32 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     return;
   }
   const int M = (int)m, N = (int)n, K = (int)k;
-  if (n == 1) {
-    // C [m,1] = op(A)·b: b is contiguous whether or not it is read transposed
-    b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : M, tA ? M : K, 1.0, A, tA ? M : K, B, 1, 0.0, C, 1);
-  } else if (m == 1) {
-    // C [1,n] = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ
-    b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? N : K, tB ? K : N, 1.0, B, tB ? K : N, A, 1, 0.0, C, 1);
+  const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
+  if (n == 1 || m == 1) {
+    // C [m,1] = op(A)·b (b is contiguous whether or not it is read transposed), or C [1,n]
+    // = a·op(B), i.e. Cᵀ = op(B)ᵀ·aᵀ: one matrix-vector product, its entries of C in pieces
+    // over the pool when large (OpenBLAS runs one thread per call then)
+    const bool col = n == 1;
+    const int64_t len = col ? m : n;
+    const int64_t piece = T > 1 ? std::max<int64_t>(64, (len + 4 * T - 1) / (4 * T)) : len;
+    const Deadline* dl = runningDeadline;
+    const auto part = [&](int64_t t) {
+      const DeadlineScope scope(dl);
+      const int64_t s0 = t * piece, l = std::min(piece, len - s0);
+      checkWork((double)l * k);
+      if (col)
+        b.dgemv(kRowMajor, tA ? kTrans : kNoTrans, tA ? K : (int)l, tA ? (int)l : K, 1.0, tA ? A + s0 : A + s0 * k, tA ? M : K, B, 1, 0.0,
+                C + s0, 1);
+      else
+        b.dgemv(kRowMajor, tB ? kNoTrans : kTrans, tB ? (int)l : K, tB ? K : (int)l, 1.0, tB ? B + s0 * k : B + s0, tB ? K : N, A, 1, 0.0,
+                C + s0, 1);
+    };
+    const int64_t count = (len + piece - 1) / piece;
+    if (count > 1) Pool::get().run(count, part);
+    else part(0);
   } else {
-    blasBlocks(b, m, n, k, A, tA, B, tB, C);
+    if (T > 1) blasPool(b, T, m, n, k, A, tA, B, tB, C);
+    else blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
   }
 }
 
@@ -370,7 +493,19 @@ std::string blasName() { return blas().name; }
 std::string blasFrom() { return blas().from; }
 int blasThreads() {
   const Blas& b = blas();
-  return b.dgemm ? (b.threads ? b.threads() : 1) : (int)kernelThreads();
+  if (!b.dgemm) return (int)kernelThreads();
+  const int pool = poolThreads(b);
+  return pool > 1 ? pool : b.threads ? b.threads() : 1;
+}
+
+BlasOwnThreads::BlasOwnThreads() {
+  const Blas& b = blas();
+  if (b.dgemm && poolThreads(b) > 1) b.setThreads(poolThreads(b));
+}
+
+BlasOwnThreads::~BlasOwnThreads() {
+  const Blas& b = blas();
+  if (b.dgemm && poolThreads(b) > 1) b.setThreads(1);
 }
 
 }  // namespace ag

@@ -34,6 +34,18 @@ void* blasSymbol(const char* name);
 std::string blasName();
 /** The library file the BLAS came from, or why the built-in kernel runs. */
 std::string blasFrom();
+/** Threads a large product runs on: the pool's (gemm.cc poolThreads), or the BLAS library's own. */
 int blasThreads();
+
+/**
+ * While alive, OpenBLAS runs on its own threads again: for LAPACK's routines, which the
+ * pool does not split (matrix products leave OpenBLAS at one thread per call; gemm.cc).
+ */
+struct BlasOwnThreads {
+  BlasOwnThreads();
+  ~BlasOwnThreads();
+  BlasOwnThreads(const BlasOwnThreads&) = delete;
+  BlasOwnThreads& operator=(const BlasOwnThreads&) = delete;
+};
 
 }  // namespace ag

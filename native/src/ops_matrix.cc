@@ -59,7 +59,10 @@ void factor(const double* a, int64_t n, Lu& f) {
     f.ipiv.resize(n);
     const int nn = (int)n;
     int info = 0;
-    lapack().getrf(&nn, &nn, f.lu.data(), &nn, f.ipiv.data(), &info);
+    {
+      const BlasOwnThreads threads;
+      lapack().getrf(&nn, &nn, f.lu.data(), &nn, f.ipiv.data(), &info);
+    }
     f.singular = info > 0;
     f.sign = 1;
     for (int64_t i = 0; i < n; i++)
@@ -115,7 +118,10 @@ void solveLu(const Lu& f, int64_t n, const double* b, int64_t m, double* x) {
     const int nn = (int)n, mm = (int)m;
     int info = 0;
     const char trans = 'T';
-    lapack().getrs(&trans, &nn, &mm, f.lu.data(), &nn, f.ipiv.data(), cm.data(), &nn, &info);
+    {
+      const BlasOwnThreads threads;
+      lapack().getrs(&trans, &nn, &mm, f.lu.data(), &nn, f.ipiv.data(), cm.data(), &nn, &info);
+    }
     for (int64_t i = 0; i < n; i++)
       for (int64_t c = 0; c < m; c++) x[i * m + c] = cm[c * n + i];
     return;

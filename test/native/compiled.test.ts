@@ -35,6 +35,36 @@ describe('compile(): repeated runs of one tape', () => {
     });
   }
 
+  // native: each gradient is either the run's own node (read in place) or a copy; neither
+  // may alias another gradient, an input or a constant, and a scribbled-on gradient does
+  // not change the next step
+  const cases: [string, Record<string, Tensor>][] = [
+    [FORMULA, values(new Rng(5))],
+    // both gradients are the same broadcast ones
+    ['sum(a + b)', { a: { shape: [3], data: Float64Array.of(1, 2, 3) }, b: { shape: [3], data: Float64Array.of(-1, 0, 4) } }],
+    // ∂/∂a is b and ∂/∂b is a: the inputs themselves
+    ['a*b', { a: { shape: [], data: Float64Array.of(1.5) }, b: { shape: [], data: Float64Array.of(-2) } }],
+    // nothing flows to c
+    ['sum(a.^2) + sum(floor(c))', { a: { shape: [2], data: Float64Array.of(0.5, -3) }, c: { shape: [2], data: Float64Array.of(0.3, 2.7) } }],
+  ];
+  for (const [formula, vals] of cases) {
+    it(`native ${formula}: gradients are independent buffers that each step writes in full`, () => {
+      const c = compile(formula, vals, { engine: 'native' });
+      const ref = grad(formula, vals, { engine: 'js', check: false, forwardMode: false, edges: false });
+      const want = (name: string) => [ref.gradient[name]].flat(2) as number[];
+      const first = c.grad();
+      expect(first.value).toBeCloseTo(ref.value, 12);
+      for (const name of c.variables) expectClose(first.gradient[name], want(name), 1e-12, name);
+      const inputs = Object.fromEntries(Object.entries(c.values).map(([k, v]) => [k, v.slice()]));
+      for (const name of c.variables) first.gradient[name].fill(Number.NaN);
+      // the values given are untouched by writing into the gradients
+      for (const [k, v] of Object.entries(c.values)) expect(Array.from(v)).toEqual(Array.from(inputs[k]));
+      const again = c.grad();
+      expect(again.value).toBe(first.value);
+      for (const name of c.variables) expectClose(again.gradient[name], want(name), 1e-12, name);
+    });
+  }
+
   it('refuses unknown names and wrong sizes', () => {
     const c = compile(FORMULA, values(new Rng(1)), { wrt: ['W1', 'W2'] });
     expect(() => c.set({ z: 1 })).toThrow(/not a value/);

@@ -76,9 +76,10 @@ describe('--timeout stops inside one matrix product', () => {
   }
 
   it('a product split into blocks is the whole product: rows, columns and the inner dimension, each transpose', () => {
-    // [20,33000]·[33000,260]: BLAS calls of 16 rows × 256 columns × 32768 of k and what is left
-    // of each (gemm.cc blasBlocks); G·Bᵀ splits its columns, Aᵀ·G its rows, both read B and A
-    // transposed in place (the transposes are read only by the products and not kept)
+    // (gemm.cc blasPool, blasBlocks) [20,33000]·[33000,260] is cut along its inner dimension
+    // (over threads, or in calls of 25600 and the rest); G·Bᵀ along its inner dimension (256
+    // and 4) and its columns, Aᵀ·G along its rows; both read B and A transposed in place (the
+    // transposes are read only by the products and not kept)
     const rng = new Rng(7);
     const shapes: Shape[] = [
       [20, 33000],

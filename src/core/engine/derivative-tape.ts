@@ -182,6 +182,58 @@ export function gradientInto(tape: Tape, arena: Float64Array, adjoint: Float64Ar
   return work[d.tape.nodes[d.ids[tape.output]].offset];
 }
 
+/**
+ * A scalar-output tape's value and gradient run again and again in one work arena (a
+ * compiled formula's grad()). The tape's own arena is the start of that work arena (a
+ * gradient tape keeps the original nodes where they were), so a step copies nothing in:
+ * the inputs are written where the run reads them, and the appended constants once (no
+ * kernel writes outside its own node). An input's gradient is the run's own node when
+ * the run computes it and it is no other input's gradient (writing into one then changes
+ * nothing else, and the next run overwrites it); otherwise it is copied out after each run,
+ * and it is 0 where nothing flows.
+ */
+export interface GradientRun {
+  /** the tape's arena (tape.arenaSize entries): a view of the start of the work arena */
+  readonly arena: Float64Array;
+  /** per tape input (tape.inputs order): its gradient after a step */
+  readonly gradients: Float64Array[];
+  /** one forward and reverse run from the arena's inputs; returns the value */
+  step(): number;
+}
+
+/** The GradientRun of `tape`, or null when its gradient tape does not keep the original nodes in place. */
+export function gradientRun(tape: Tape, forward: RunForward): GradientRun | null {
+  const d = gradientTape(tape, false);
+  if (!d.same) return null;
+  const work = new Float64Array(d.tape.arenaSize);
+  for (const c of d.consts) work.set(c.data, c.offset);
+  const arena = work.subarray(0, tape.arenaSize);
+  const uses = new Map<number, number>();
+  for (const inp of tape.inputs) uses.set(d.adjoints[inp.node], (uses.get(d.adjoints[inp.node]) ?? 0) + 1);
+  const copies: { from: Float64Array; to: Float64Array }[] = [];
+  const zeros: Float64Array[] = [];
+  const gradients = tape.inputs.map((inp) => {
+    const a = d.adjoints[inp.node];
+    // computed by the run (appended, with inputs) and this input's alone: read in place
+    if (a >= d.from && d.tape.nodes[a].inputs.length > 0 && uses.get(a) === 1) return view(work, d.tape.nodes[a]);
+    const g = new Float64Array(tape.nodes[inp.node].size);
+    if (a >= 0) copies.push({ from: view(work, d.tape.nodes[a]), to: g });
+    else zeros.push(g);
+    return g;
+  });
+  const out = d.tape.nodes[d.ids[tape.output]].offset;
+  return {
+    arena,
+    gradients,
+    step() {
+      forward(d.tape, work, 0, d.reads);
+      for (const c of copies) c.to.set(c.from);
+      for (const z of zeros) z.fill(0);
+      return work[out];
+    },
+  };
+}
+
 /** Forward mode as a derivative tape run forward: the output tangent for the given input tangents (null = 0). */
 export function jvpByTape(tape: Tape, arena: Float64Array, dots: (Float64Array | null)[], forward: RunForward): Float64Array {
   if (dots.length !== tape.inputs.length) throw new Error(`jvp needs one tangent per tape input (${tape.inputs.length}), not ${dots.length}`);

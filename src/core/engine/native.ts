@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { AgError } from '../errors.js';
 import type { Tape } from '../graph/tape.js';
 import { ENTRY_BYTES, FD_WORK_COPIES, remainingMs, SMALL_WORK_BYTES, timeoutError } from '../limits.js';
-import { gradientInto, jvpByTape, reverseByTape, type RunForward } from './derivative-tape.js';
+import { gradientInto, gradientRun, jvpByTape, reverseByTape, type GradientRun, type RunForward } from './derivative-tape.js';
 import { inputSlots } from './js.js';
 import type { Engine, ReverseResult } from './types.js';
 
@@ -484,4 +484,17 @@ export function nativeGradient(tape: Tape, arena: Float64Array, adjoint: Float64
   if (!loadNative().engine || !addon) throw new Error('the native engine is not loaded');
   const a = addon;
   return guard(() => gradientInto(tape, arena, adjoint, runFrom(a)));
+}
+
+/**
+ * A scalar-output tape's value and gradient as repeated native runs in one work arena
+ * that starts with the tape's arena (derivative-tape.ts GradientRun): a step is one call
+ * into C++ and copies no arena. Null when the gradient tape moved the original nodes.
+ */
+export function nativeGradientRun(tape: Tape): GradientRun | null {
+  if (!loadNative().engine || !addon) throw new Error('the native engine is not loaded');
+  const run = gradientRun(tape, runFrom(addon));
+  if (!run) return null;
+  const step = run.step;
+  return { arena: run.arena, gradients: run.gradients, step: () => guard(step) };
 }

@@ -70,9 +70,8 @@ export interface UnusedParam {
   arg: string;
 }
 
-/** A fresh arena with every input and constant written in. */
-export function makeArena(tape: Tape, values: Record<string, Tensor>): Float64Array {
-  const arena = new Float64Array(tape.arenaSize);
+/** A fresh arena (or `arena`, tape.arenaSize entries) with every input and constant written in. */
+export function makeArena(tape: Tape, values: Record<string, Tensor>, arena: Float64Array = new Float64Array(tape.arenaSize)): Float64Array {
   for (const n of tape.nodes) {
     if (n.op === 'const' && n.attrs.value) arena.set(n.attrs.value.data, n.offset);
   }

@@ -1,5 +1,6 @@
 import { selectEngine, type EngineChoice } from '../../core/engine/select.js';
-import { nativeGradient } from '../../core/engine/native.js';
+import { nativeGradient, nativeGradientRun } from '../../core/engine/native.js';
+import type { GradientRun } from '../../core/engine/derivative-tape.js';
 import { AgError } from '../../core/errors.js';
 import { limitsFrom, withDeadline, type Limits } from '../../core/limits.js';
 import { makeArena, view, type Tape } from '../../core/graph/tape.js';
@@ -51,16 +52,26 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
   if (out.size !== 1)
     throw new AgError('shape', `the formula's value has shape ${shapeStr(out.shape)}; a compiled gradient needs a scalar`, { source: formula });
   const engine = selectEngine(opts.engine ?? 'auto', tape);
-  const arena = makeArena(tape, values);
-  const adjoint = new Float64Array(tape.arenaSize);
+  // native: the arena is the start of the gradient tape's work arena, so a step copies
+  // nothing (when the gradient tape cannot be made here, grad() makes it and says why)
+  let native: GradientRun | null = null;
+  if (engine.name === 'native') {
+    try {
+      native = nativeGradientRun(tape);
+    } catch {
+      native = null;
+    }
+  }
+  const arena = makeArena(tape, values, native?.arena);
 
   // where each given value lives: a tape input, or a variable fixed by --wrt (a constant labelled by its name)
   // name tables are null-prototype: a variable named constructor or __proto__ is a name like any other
   const views: Record<string, Float64Array> = Object.create(null);
   for (const inp of tape.inputs) views[inp.name] = view(arena, tape.nodes[inp.node]);
   for (const n of tape.nodes) if (n.op === 'const' && n.label in values && !(n.label in views)) views[n.label] = view(arena, n);
+  const adjoint = native ? null : new Float64Array(tape.arenaSize);
   const gradient: Record<string, Float64Array> = Object.create(null);
-  for (const inp of tape.inputs) gradient[inp.name] = view(adjoint, tape.nodes[inp.node]);
+  tape.inputs.forEach((inp, k) => (gradient[inp.name] = native ? native.gradients[k] : view(adjoint!, tape.nodes[inp.node])));
 
   const set = (vals: Record<string, Tensor | Nested | Float64Array>) => {
     for (const [name, v] of Object.entries(vals)) {
@@ -74,9 +85,10 @@ export function compile(formula: string, valuesIn: Record<string, Tensor | Neste
   };
 
   // one gradient step: a single native call (forward and reverse together), or the two JS sweeps
-  const step =
-    engine.name === 'native'
-      ? () => ({ value: nativeGradient(tape, arena, adjoint), gradient })
+  const step = native
+    ? () => ({ value: native.step(), gradient })
+    : engine.name === 'native'
+      ? () => ({ value: nativeGradient(tape, arena, adjoint!), gradient })
       : () => {
           engine.forward(tape, arena);
           const { adjoint: adj } = engine.reverse(tape, arena);
