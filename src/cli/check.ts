@@ -47,7 +47,7 @@ export const options = {
     type: 'string',
     array: true,
     requiresArg: true,
-    describe: 'an expected partial derivative: name=number or formula (a hand-derived answer); repeatable',
+    describe: "an expected partial derivative: name=number or formula (a hand-derived answer); jacobian.name=… a vector formula's Jacobian; repeatable",
   },
   'expect-value': { type: 'string', requiresArg: true, describe: 'the expected value of the formula (a number or a formula)' },
   wrt: { type: 'string', array: true, describe: 'check only these variables (comma-separated)' },
@@ -196,7 +196,7 @@ export async function handler(args: Args): Promise<void> {
         inlineCase(readFormula(formulas[0], limits), {
           at: args.at,
           ranges: parseRanges(args.range ?? [], limits),
-          expect: parseExpect(args.expect ?? []),
+          ...parseExpect(args.expect ?? []),
           expectValue: args.expectValue,
           samples: args.samples,
           wrt: parseList(args.wrt),
@@ -287,22 +287,31 @@ function parseRanges(args: string[], limits: Limits): Record<string, [number, nu
   return out;
 }
 
-/** `--expect "x=sin(x)+(x+y)*cos(x)"` (several name=formula pairs may share one --expect, separated by commas). */
-function parseExpect(args: string[]): Record<string, string> | undefined {
-  if (!args.length) return undefined;
-  const out: Record<string, string> = Object.create(null);
+/**
+ * `--expect "x=sin(x)+(x+y)*cos(x)"` (several name=formula pairs may share one --expect, separated by commas);
+ * `--expect "jacobian.z=…"` a vector f's Jacobian with respect to z.
+ */
+function parseExpect(args: string[]): { expect?: Record<string, string>; expectJacobian?: Record<string, string> } {
+  if (!args.length) return {};
+  const gradient: Record<string, string> = Object.create(null);
+  const jacobian: Record<string, string> = Object.create(null);
   for (const arg of args) {
     for (const { text, start } of splitTopLevel(arg)) {
       const eq = text.indexOf('=');
       const name = text.slice(0, eq).trim();
-      if (eq < 0 || !/^[A-Za-z_]\w*$/.test(name) || !text.slice(eq + 1).trim()) {
-        throw new AgError('usage', `--expect should be variable=answer (a number or a formula), not "${text}"`, {
+      const jac = /^jacobian\.([A-Za-z_]\w*)$/.exec(name);
+      if (eq < 0 || !(jac || /^[A-Za-z_]\w*$/.test(name)) || !text.slice(eq + 1).trim()) {
+        throw new AgError('usage', `--expect should be variable=answer or jacobian.variable=answer (a number or a formula), not "${text}"`, {
           span: { start, end: start + text.length },
           source: arg,
         });
       }
-      out[name] = text.slice(eq + 1).trim();
+      if (jac) jacobian[jac[1]] = text.slice(eq + 1).trim();
+      else gradient[name] = text.slice(eq + 1).trim();
     }
   }
-  return out;
+  return {
+    ...(Object.keys(gradient).length ? { expect: gradient } : {}),
+    ...(Object.keys(jacobian).length ? { expectJacobian: jacobian } : {}),
+  };
 }

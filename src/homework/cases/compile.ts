@@ -84,7 +84,7 @@ export function fieldName(spec: CaseSpec, key: string): string {
   if (spec.file !== '<inline>') return `${key}`;
   const [head, ...rest] = key.split('.');
   const name = rest.at(-1) ?? '';
-  if (head === 'expect') return key === 'expect.value' ? '--expect-value' : `--expect ${name}`;
+  if (head === 'expect') return key === 'expect.value' ? '--expect-value' : rest[0] === 'jacobian' ? `--expect jacobian.${name}` : `--expect ${name}`;
   if (head === 'ranges') return `--range ${name}`;
   return `--${head}`;
 }

@@ -93,7 +93,7 @@ export const CASE_KEYS = [
   'expect',
 ];
 const DEFAULT_KEYS = CASE_KEYS.filter((k) => !['name', 'f', 'expect'].includes(k));
-const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian'];
+const EXPECT_KEYS = ['value', 'gradient', 'steps', 'hessian', 'jacobian'];
 /** The key a JSON document names its schema with, for editors; a case file or answer key may have it at the top. */
 export const SCHEMA_KEY = '$schema';
 /** The most random evaluation points a case may ask for. */
@@ -484,14 +484,14 @@ export function readAnswers(
   doc: ParsedDocument | undefined,
 ): { key: string; message: string; hint?: string } | null {
   if (!isPlainObject(raw))
-    return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient:, steps: and/or hessian:, not ${describe(raw)}` };
+    return { key: prefix, message: `${prefix}: should be a mapping with value:, gradient:, steps:, hessian: and/or jacobian:, not ${describe(raw)}` };
   for (const k of Object.keys(raw)) {
     if (!EXPECT_KEYS.includes(k)) {
       const near = closest(k, EXPECT_KEYS);
       return {
         key: `${prefix}.${k}`,
         message: `unknown key ${prefix}.${shortName(k)}:`,
-        hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient:, steps: and hessian:`,
+        hint: near ? `did you mean ${near}:?` : `${prefix}: has value:, gradient:, steps:, hessian: and jacobian:`,
       };
     }
   }
@@ -507,13 +507,15 @@ export function readAnswers(
     out.value = written(raw.value, at('value'));
     place(`${prefix}.value`, out.value, ['value']);
   }
-  for (const part of ['gradient', 'steps'] as const) {
+  for (const part of ['gradient', 'steps', 'jacobian'] as const) {
     const m = raw[part];
     if (m === undefined) continue;
     const like =
       part === 'gradient'
         ? 'variables and named steps to their partial derivatives, like { x: -4, y: "sin(x)" }'
-        : 'named steps to their values, like { q: 3 }';
+        : part === 'jacobian'
+          ? 'variables to the Jacobian of a vector f, like { z: "diag(softmax(z)) - softmax(z)*softmax(z)\'" }'
+          : 'named steps to their values, like { q: 3 }';
     if (!isPlainObject(m)) return { key: `${prefix}.${part}`, message: `${prefix}.${part}: should map ${like}, not ${describe(m)}` };
     const table = (out[part] = Object.create(null) as Record<string, RawExpected>);
     for (const [k, v] of Object.entries(m)) {
@@ -603,6 +605,8 @@ export interface InlineOptions {
   expectValue?: RawExpected;
   /** expected values of named steps */
   expectSteps?: Record<string, RawExpected>;
+  /** a vector f's expected Jacobians, by variable */
+  expectJacobian?: Record<string, RawExpected>;
   samples?: number;
   wrt?: string[];
 }
@@ -622,7 +626,10 @@ export function inlineCase(f: string, o: InlineOptions): CaseSpec {
     ranges: o.ranges ?? Object.create(null),
     samples: o.samples,
     wrt: o.wrt,
-    expect: o.expect || o.expectValue !== undefined || o.expectSteps ? { gradient: o.expect, value: o.expectValue, steps: o.expectSteps } : undefined,
+    expect:
+      o.expect || o.expectValue !== undefined || o.expectSteps || o.expectJacobian
+        ? { gradient: o.expect, value: o.expectValue, steps: o.expectSteps, ...(o.expectJacobian ? { jacobian: o.expectJacobian } : {}) }
+        : undefined,
     pos: Object.assign(Object.create(null), { f: { line: 1, col: 1 } }),
   };
 }

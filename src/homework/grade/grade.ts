@@ -171,6 +171,8 @@ export function gradeSubmission(key: PreparedProblem[], sub: Submission, o: RunO
       ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`),
       ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`),
       ...Object.entries(given.hessian ?? {}).flatMap(([x, row]) => Object.keys(row).map((y) => `hessian.${x}.${y}`)),
+      // a key does not grade Jacobians (yet): a submission's are noted, not graded
+      ...Object.keys(given.jacobian ?? {}).map((n) => `jacobian.${n}`),
     ].filter((x) => !graded.has(x));
     for (const x of extra) notes.push(`answers.${name}.${x}: not graded (the key does not grade ${x})`);
   }

@@ -49,6 +49,8 @@ export interface FormulaSpec {
     gradient?: Record<string, RawExpected>;
     steps?: Record<string, RawExpected>;
     hessian?: Record<string, Record<string, RawExpected>>;
+    /** a vector f's Jacobian with respect to a variable: [m, n] for f of shape [m] and x of shape [n], [m] for a scalar x */
+    jacobian?: Record<string, RawExpected>;
   };
   /** where each field is (`f`, `expect.gradient.x`, `order`), when it came from a file; and the line of the whole */
   pos?: Record<string, Pos>;
@@ -100,11 +102,11 @@ export function located<T>(field: string, fn: () => T): T {
 
 /** One graded quantity: f's value, a gradient (of a variable or a named step), a named step's value. */
 export interface Answer {
-  /** `value`, `gradient.x`, `steps.q`, `hessian.x.y` (as an answer key's parts: names it) */
+  /** `value`, `gradient.x`, `steps.q`, `hessian.x.y`, `jacobian.x` (as an answer key's parts: names it) */
   part: string;
   /** where the answer is in its file: `expect.gradient.x` */
   field: string;
-  kind: 'value' | 'gradient' | 'step' | 'hessian';
+  kind: 'value' | 'gradient' | 'step' | 'hessian' | 'jacobian';
   /** `f`, the variable or the step; for a second derivative ∂²f/∂x∂y, x */
   name: string;
   /** for a second derivative ∂²f/∂x∂y, y */
@@ -147,13 +149,14 @@ export interface Compiled<S extends FormulaSpec = FormulaSpec> {
 
 /** `value`, `gradient.x`, `steps.q`, `hessian.x.y`: a part of a case or problem. */
 export function partOf(kind: Answer['kind'], name: string, by?: string): string {
+  if (kind === 'jacobian') return `jacobian.${name}`;
   return kind === 'value' ? 'value' : kind === 'gradient' ? `gradient.${name}` : kind === 'hessian' ? `hessian.${name}.${by}` : `steps.${name}`;
 }
 
 /** `∂f/∂x`, `∂²f/∂x∂y`, `∂²f/∂x²`: the quantity an answer is about, as written on paper. */
 export function whatOf(kind: Answer['kind'], name: string, by?: string): string {
   if (kind === 'value') return 'f';
-  if (kind === 'gradient') return `∂f/∂${name}`;
+  if (kind === 'gradient' || kind === 'jacobian') return `∂f/∂${name}`;
   if (kind === 'hessian') return name === by ? `∂²f/∂${name}²` : `∂²f/∂${name}∂${by}`;
   return name;
 }
@@ -167,6 +170,22 @@ export function compileCheck<S extends FormulaSpec>(spec: S, o: FormulaCheckOpti
   for (const [name, raw] of Object.entries(ex?.steps ?? {})) c.answers.push(compileAnswer(c, 'step', name, raw, `expect.steps.${name}`));
   for (const [x, row] of Object.entries(ex?.hessian ?? {}))
     for (const [y, raw] of Object.entries(row)) c.answers.push(compileAnswer(c, 'hessian', x, raw, `expect.hessian.${x}.${y}`, y));
+  for (const [name, raw] of Object.entries(ex?.jacobian ?? {})) c.answers.push(compileAnswer(c, 'jacobian', name, raw, `expect.jacobian.${name}`));
+  if (c.answers.some((a) => a.kind === 'jacobian')) {
+    const other = c.answers.find((a) => a.kind === 'gradient' || a.kind === 'hessian');
+    if (other)
+      throw new Located(
+        other.field,
+        new AgError('bad-value', `${c.fieldName(other.field)}: a case with Jacobian answers has a vector f, which has no ${other.kind}`, {
+          hint: 'check the gradient or Hessian of a scalar formula in a case of its own',
+        }),
+      );
+    if (c.order === 2)
+      throw new Located(
+        c.spec.pos?.order ? 'order' : 'f',
+        new AgError('bad-value', 'order 2 checks the second derivatives of a scalar f; a case with Jacobian answers has a vector f'),
+      );
+  }
   wantTruths(c, c.answers);
   return c;
 }
@@ -235,11 +254,13 @@ export function checkPart(c: Compiled, kind: Answer['kind'], name: string, field
       );
     }
     if (variables.includes(name) && spec.wrt && !spec.wrt.includes(name)) fail(`${name} is not differentiated (${c.fieldName('wrt')} ${spec.wrt.join(', ')})`);
-  } else if (kind === 'hessian') {
-    for (const v of [name, by ?? '']) {
+  } else if (kind === 'hessian' || kind === 'jacobian') {
+    for (const v of kind === 'hessian' ? [name, by ?? ''] : [name]) {
       if (c.indexNames.includes(v)) fail(`${v} is used as an index, so it has no derivative`);
       if (!variables.includes(v)) {
-        const step = stepNames.includes(v) ? ` (${v} is a named step: second derivatives are taken with respect to variables)` : '';
+        const step = stepNames.includes(v)
+          ? ` (${v} is a named step: ${kind === 'hessian' ? 'second derivatives' : 'Jacobians'} are taken with respect to variables)`
+          : '';
         fail(`the formula has no variable ${v}${step}`, variables.length ? `its variables are ${variables.join(', ')}` : undefined);
       }
       if (spec.wrt && !spec.wrt.includes(v)) fail(`${v} is not differentiated (${c.fieldName('wrt')} ${spec.wrt.join(', ')})`);

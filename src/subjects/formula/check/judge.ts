@@ -24,6 +24,7 @@ import { DEFAULT_MIN_DIGITS } from '../../../verify/precision.js';
 import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
 import { cached, located, Located, type Answer, type Compiled, type FormulaSpec } from './compile.js';
 import { flat, stepTruths, type Sample } from './point.js';
+import type { JacobianResult } from '../jacobian.js';
 
 /**
  * Judging a formula check (a case, a key's problem, a library call) at its points: the
@@ -32,7 +33,7 @@ import { flat, stepTruths, type Sample } from './point.js';
  * mistakes named — and the findings over all points gathered into one failure per answer.
  */
 
-export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
+export type FailureKind = 'gradient' | 'value' | 'step' | 'hessian' | 'jacobian' | 'shape' | 'autodiff' | 'second-order' | 'nonfinite' | 'unjudged';
 
 /** One thing a case got wrong, with the first point where it was wrong. */
 export interface CaseFailure {
@@ -105,7 +106,7 @@ export function judge(c: Compiled, values: Record<string, Tensor>, r: GradResult
 export function judgeSample(c: Compiled, s: Sample): Finding[] {
   const out = judgeAutodiff(c, s);
   if (out.some((f) => f.kind === 'nonfinite')) return out;
-  if (c.order === 2) out.push(...judgeSecondOrder(c, s));
+  if (c.order === 2 && !s.jac) out.push(...judgeSecondOrder(c, s));
   for (const a of c.answers) {
     const v = judgeAnswer(c, a, s);
     if (!v.ok) out.push(v.finding);
@@ -119,6 +120,7 @@ function where(c: Compiled, s: Sample): string {
 
 /** The truth itself at a point: f finite there, autodiff and finite differences agreeing. */
 export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
+  if (s.jac) return judgeJacobianTruth(c, s, s.jac);
   const { r } = s;
   const at = where(c, s);
   const out: Finding[] = [];
@@ -163,6 +165,61 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
     finding({ kind: 'unjudged', key: 'unjudged', entry: 'f', field: 'f', message: `${what} at ${at} — ${how}` });
   }
   return out;
+}
+
+/** A vector f's truth at a point: its value finite, its Jacobian (autodiff) agreeing with finite differences. */
+function judgeJacobianTruth(c: Compiled, s: Sample, j: JacobianResult): Finding[] {
+  const at = where(c, s);
+  const finding = (f: Omit<Finding, 'detail'>): Finding[] => [{ ...f, detail: f.message }];
+  const value = flat(j.value);
+  const bad = value.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const entry = `f${subscript(j.outputShape, bad)}`;
+    return finding({ kind: 'nonfinite', key: 'nonfinite', entry, field: 'f', message: `${entry} is ${value[bad]} at ${at}` });
+  }
+  const chk = j.check;
+  const out: Finding[] = [];
+  const reported = new Set<string>();
+  for (const e of chk?.failures ?? []) {
+    if (reported.has(e.variable)) continue;
+    reported.add(e.variable);
+    const [ad, fd] = distinct(e.ad, e.fd);
+    out.push(
+      ...finding({
+        kind: 'autodiff',
+        key: `autodiff:${e.variable}`,
+        entry: `∂${e.row}/∂${e.column}`,
+        field: 'f',
+        message: `autodiff ∂${e.row}/∂${e.column} = ${ad} at ${at}, but finite differences give ${fd} (abs err ${err(e.absError)}, rel err ${err(e.relError)}, rtol ${chk!.rtol}, atol ${chk!.atol})`,
+        truth: e.ad,
+        fd: e.fd,
+      }),
+    );
+  }
+  if (chk && !chk.passed && chk.unjudgedReason && !out.length)
+    (s.notes ??= []).push(`the Jacobian at ${at}: ${chk.unjudgedReason.split(' — ')[0]}; the answers are judged against autodiff`);
+  return out;
+}
+
+/** ∂f/∂x of a vector f at a point, from its Jacobian: [m, n] for x of shape [n], [m] for a scalar x. */
+function jacobianBlock(j: JacobianResult, x: string, field: string): Tensor {
+  const k = j.variables.indexOf(x);
+  if (k < 0) throw new Located(field, new AgError('bad-value', `${x} is not differentiated here`));
+  const offset = j.columns.findIndex((col) => col === x || col.startsWith(`${x}[`));
+  let n = 0;
+  while (offset + n < j.columns.length && (j.columns[offset + n] === x || j.columns[offset + n].startsWith(`${x}[`))) n++;
+  const data = new Float64Array(j.m * n);
+  for (let i = 0; i < j.m; i++) for (let q = 0; q < n; q++) data[i * n + q] = j.jacobian[i][offset + q];
+  const scalarX = n === 1 && j.columns[offset] === x;
+  return { shape: scalarX ? [...j.outputShape] : [j.m, n], data };
+}
+
+/** One entry of a Jacobian by the entries it pairs: `∂f[2]/∂z[3]`, `∂f[2]/∂t`. */
+function jacobianEntry(a: Answer, s: Sample, k: number): string {
+  const fShape = s.jac!.outputShape;
+  const xShape = s.values[a.name]?.shape ?? [];
+  const n = xShape.reduce((p, d) => p * d, 1);
+  return `∂f${subscript(fShape, Math.floor(k / n))}/∂${a.name}${subscript(xShape, k % n)}`;
 }
 
 /** The formula's tape with its gradient's graph at a point, built once per point. */
@@ -253,7 +310,15 @@ function hessianShapeWords(a: Answer): string {
 
 /** The true value of an answer's quantity at a point. */
 function truthOf(c: Compiled, a: Answer, s: Sample): Tensor {
-  if (a.kind === 'value') return scalar(s.r.value);
+  if (a.kind === 'jacobian') {
+    if (!s.jac)
+      throw new Located(
+        a.field,
+        new AgError('shape', `${c.fieldName(a.field)}: f is a scalar: its Jacobian is its gradient (answer it as gradient.${a.name})`),
+      );
+    return jacobianBlock(s.jac, a.name, a.field);
+  }
+  if (a.kind === 'value') return s.jac ? { shape: [...s.jac.outputShape], data: Float64Array.from(flat(s.jac.value)) } : scalar(s.r.value);
   if (a.kind === 'step') return s.steps[a.name];
   if (a.kind === 'hessian') return hessianBlock(c, s, a.name, a.by!, a.field);
   return tensorOf(s.r.gradient[a.name]);
@@ -275,7 +340,7 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const at = where(c, s);
   const agrees = (y: Tensor, candidate: Tensor) => compare(y, candidate.data, candidate.shape, c.rule, form).ok;
   const key = a.part;
-  const entryName = a.kind === 'gradient' || a.kind === 'hessian' ? a.what : a.name;
+  const entryName = a.kind === 'gradient' || a.kind === 'hessian' || a.kind === 'jacobian' ? a.what : a.name;
   if (cmp.shape) {
     const fix = shapeFix(a, yours, truth, agrees, s.values, limits, c.spec.layout === 'strict');
     // the fix already says it: no words before the message
@@ -283,10 +348,14 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
     const detail = shapeMismatch(
       a.what,
       yours,
-      a.kind === 'value' ? 'f' : a.kind === 'hessian' ? a.what : a.name,
+      a.kind === 'value' ? 'f' : a.kind === 'hessian' || a.kind === 'jacobian' ? a.what : a.name,
       truth.shape,
       at,
-      a.kind === 'hessian' ? (fix.words ?? hessianShapeWords(a)) : fix.words,
+      a.kind === 'hessian'
+        ? (fix.words ?? hessianShapeWords(a))
+        : a.kind === 'jacobian'
+          ? (fix.words ?? `∂f/∂${a.name} has one row per entry of f and one column per entry of ${a.name} (the shape of f when ${a.name} is a scalar)`)
+          : fix.words,
     );
     return { ok: false, finding: { kind: 'shape', key, entry: entryName, field: a.field, message: detail, detail, mistake } };
   }
@@ -295,9 +364,11 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
       ? partial(a.name, truth.shape, cmp.flat)
       : a.kind === 'hessian'
         ? hessianEntry(a, s, cmp.flat)
-        : truth.shape.length
-          ? `${a.name}${subscript(truth.shape, cmp.flat)}`
-          : a.what;
+        : a.kind === 'jacobian'
+          ? jacobianEntry(a, s, cmp.flat)
+          : truth.shape.length
+            ? `${a.name}${subscript(truth.shape, cmp.flat)}`
+            : a.what;
   const chk = s.r.check;
   const fd = a.kind === 'gradient' && chk ? (chk.entries.find((e) => e.entry === a.name + subscript(truth.shape, cmp.flat)) ?? undefined) : null;
   const more = truth.data.length > 1 ? `; wrong in ${cmp.wrong} of ${truth.data.length} entries` : '';
@@ -315,7 +386,7 @@ export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
       fewDigits: cmp.few ? { written: cmp.digits, min: c.rule.minDigits ?? DEFAULT_MIN_DIGITS } : undefined,
       constantFactors: a.kind === 'gradient',
     }) ?? undefined;
-  const kind: FailureKind = a.kind === 'value' ? 'value' : a.kind === 'step' ? 'step' : a.kind === 'hessian' ? 'hessian' : 'gradient';
+  const kind: FailureKind = a.kind;
   return {
     ok: false,
     finding: {

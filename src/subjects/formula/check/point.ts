@@ -4,6 +4,7 @@ import type { Nested } from '../../../core/parse/values.js';
 import type { Tensor } from '../../../core/tensor.js';
 import type { Factor } from '../../../verify/mistakes.js';
 import type { EdgeReport, GradResult } from '../grad.js';
+import type { JacobianResult } from '../jacobian.js';
 import type { SecondOrderTape } from '../hessian.js';
 import { located, type Compiled } from './compile.js';
 import { evaluateProgram } from './expect.js';
@@ -24,6 +25,11 @@ export interface Sample {
   symmetric?: Map<string, Record<string, Nested> | null>;
   /** the tape with its gradient's graph here (built when a second derivative is asked for) */
   second?: SecondOrderTape;
+  /**
+   * a vector f's Jacobian here (a case whose answers are Jacobians): then `r` holds only
+   * the point and variables, and its value and gradient are not f's
+   */
+  jac?: JacobianResult;
   /** what judging here could not settle (a second-order direction across a kink) */
   notes?: string[];
 }
