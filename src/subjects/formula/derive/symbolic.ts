@@ -153,25 +153,7 @@ export function inParams(formula: string, params: string[], args: string[]): str
 
 /** ∂output/∂v for every differentiable variable v, unsimplified: reverse accumulation of local formulas. */
 export function reverseSymbolic(tape: Tape, exprs: string[], kept?: Kept): Record<string, string> {
-  const adjoint: string[][] = tape.nodes.map(() => []);
-  adjoint[tape.output].push('1');
-  for (let id = tape.output; id >= 0; id--) {
-    const n = tape.nodes[id];
-    const terms = adjoint[id];
-    const inputs = keptInputs(n, kept);
-    if (!n.active || inputs.length === 0 || terms.length === 0) continue;
-    // gradients add at branches
-    const upstream = sum(terms);
-    inputs.forEach((i, k) => {
-      if (!tape.nodes[i].active) return;
-      const local = localExpr(tape, exprs, n, k, kept);
-      // downstream = local × upstream (written local first, as by hand: 2*x*cos(x^2))
-      adjoint[i].push(guard(upstream === '1' ? `(${local})` : `(${local}) * ${wrap(upstream)}`));
-    });
-  }
-  const out: Record<string, string> = Object.create(null);
-  for (const inp of tape.inputs) out[inp.name] = adjoint[inp.node].length ? sum(adjoint[inp.node]) : '0';
-  return out;
+  return reverseSteps(tape, exprs, kept, null).out;
 }
 
 /** A derivative written with named steps: `t1 = …; t2 = …` (in order, each using the ones before), then the formula using them. */
@@ -185,9 +167,10 @@ export interface Stepped {
  * The same accumulation with named steps, for derivatives too long written as one
  * formula: the gradient arriving at a node that passes it on along two edges or more
  * (a shared subexpression of the inline form, repeated once per edge) becomes a step
- * of its own, `t1 = …`, and the edges use its name. `fresh` gives unused names.
+ * of its own, `t1 = …`, and the edges use its name. `fresh` gives unused names; null:
+ * no steps, the whole derivative inline.
  */
-export function reverseSteps(tape: Tape, exprs: string[], kept: Kept | undefined, fresh: () => string): Stepped {
+export function reverseSteps(tape: Tape, exprs: string[], kept: Kept | undefined, fresh: (() => string) | null): Stepped {
   const adjoint: string[][] = tape.nodes.map(() => []);
   const steps: Stepped['steps'] = [];
   adjoint[tape.output].push('1');
@@ -198,7 +181,8 @@ export function reverseSteps(tape: Tape, exprs: string[], kept: Kept | undefined
     if (!n.active || inputs.length === 0 || terms.length === 0) continue;
     let upstream = sum(terms);
     const edges = inputs.filter((i) => tape.nodes[i].active).length;
-    if (edges > 1 && wrap(upstream) !== upstream) {
+    // gradients add at branches; one arriving at a fork is a step (with names to give)
+    if (fresh && edges > 1 && wrap(upstream) !== upstream) {
       const name = fresh();
       steps.push({ name, text: upstream });
       upstream = name;
