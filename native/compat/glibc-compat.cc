@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #if defined(__GLIBC__)
 extern "C" int __pthread_key_create(pthread_key_t* key, void (*destroy)(void*));
@@ -20,6 +21,40 @@ AG_HIDDEN int __wrap___pthread_key_create(pthread_key_t* key, void (*destroy)(vo
 // libstdc++ then counts references without atomic operations; never saying so is always safe
 AG_HIDDEN char __wrap___libc_single_threaded;
 char __wrap___libc_single_threaded = 0;
+
+// __cxa_thread_atexit_impl (glibc 2.18) runs the destructors of thread_local objects at a
+// thread's exit (libstdc++'s __cxa_thread_atexit calls it): glibc's own where it has one,
+// looked up when first needed; on glibc 2.17 the same through a thread-specific key whose
+// destructor runs the registered ones, last registered first
+namespace {
+struct ThreadDtor {
+  void (*f)(void*);
+  void* obj;
+  ThreadDtor* next;
+};
+pthread_key_t dtorKey;
+pthread_once_t dtorOnce = PTHREAD_ONCE_INIT;
+void runThreadDtors(void* p) {
+  for (ThreadDtor* d = static_cast<ThreadDtor*>(p); d;) {
+    ThreadDtor* next = d->next;
+    d->f(d->obj);
+    free(d);
+    d = next;
+  }
+}
+void makeDtorKey() { __pthread_key_create(&dtorKey, runThreadDtors); }
+}  // namespace
+
+AG_HIDDEN int __wrap___cxa_thread_atexit_impl(void (*f)(void*), void* obj, void* dso) {
+  using Fn = int (*)(void (*)(void*), void*, void*);
+  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "__cxa_thread_atexit_impl"));
+  if (real) return real(f, obj, dso);
+  pthread_once(&dtorOnce, makeDtorKey);
+  ThreadDtor* d = static_cast<ThreadDtor*>(malloc(sizeof(ThreadDtor)));
+  if (!d) return -1;
+  *d = {f, obj, static_cast<ThreadDtor*>(pthread_getspecific(dtorKey))};
+  return pthread_setspecific(dtorKey, d);
+}
 
 #if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
 // mallinfo2 (glibc 2.33) is looked up when first called; on an older glibc the counters
