@@ -21,8 +21,12 @@ function checkNode(tape: Tape, n: TapeNode): void {
   checkDeadlineWork(entries + DEADLINE_BLOCK / 64);
 }
 
+/** Each node's op, looked up once per tape (a check runs the same tape hundreds of times). */
+const opsByTape = new WeakMap<Tape, OpDef[]>();
 function opsOf(tape: Tape): OpDef[] {
-  return tape.nodes.map((n) => getOp(n.op));
+  let ops = opsByTape.get(tape);
+  if (!ops || ops.length !== tape.nodes.length) opsByTape.set(tape, (ops = tape.nodes.map((n) => getOp(n.op))));
+  return ops;
 }
 
 /**
