@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/subjects/formula/derive/index.js';
-import { jsEngine } from '../../src/core/engine/js.js';
-import { grad, prepare } from '../../src/subjects/formula/grad.js';
-import { makeArena, view } from '../../src/core/graph/tape.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { evaluate, flat } from './evaluate.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { formulaToTex, simplifyExpr } from '../../src/subjects/formula/derive/simplify.js';
@@ -14,17 +13,6 @@ import { formulaToTex, simplifyExpr } from '../../src/subjects/formula/derive/si
  */
 const rng = new Rng(99);
 const randn = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()) });
-
-function evaluate(formula: string, values: Record<string, Tensor>): Float64Array {
-  const tape = prepare(formula, values);
-  const arena = makeArena(tape, values);
-  jsEngine.forward(tape, arena);
-  return view(arena, tape.nodes[tape.output]).slice();
-}
-
-function flat(v: unknown): number[] {
-  return typeof v === 'number' ? [v] : ((v as unknown[]).flat(2) as number[]);
-}
 
 /** The derivative formula against reverse mode and against `want`, at values of several shapes. */
 function agree(formula: string, variable: string, derivative: string, want: string, shapes: (() => Record<string, Tensor>)[]): void {

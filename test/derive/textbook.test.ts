@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/subjects/formula/derive/index.js';
 import { hasSizedConstant, textbook } from '../../src/subjects/formula/derive/textbook.js';
-import { jsEngine } from '../../src/core/engine/js.js';
-import { grad, prepare } from '../../src/subjects/formula/grad.js';
-import { makeArena, view } from '../../src/core/graph/tape.js';
+import { grad } from '../../src/subjects/formula/grad.js';
+import { evaluate, flat } from './evaluate.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
@@ -28,17 +27,6 @@ const spdLike = (): Tensor => {
   for (let i = 0; i < 3; i++) data[i * 3 + i] += 3;
   return { shape: [3, 3], data };
 };
-
-function evaluate(formula: string, values: Record<string, Tensor>): Float64Array {
-  const tape = prepare(formula, values);
-  const arena = makeArena(tape, values);
-  jsEngine.forward(tape, arena);
-  return view(arena, tape.nodes[tape.output]).slice();
-}
-
-function flat(v: unknown): number[] {
-  return typeof v === 'number' ? [v] : ((v as unknown[]).flat(2) as number[]);
-}
 
 interface Example {
   formula: string;
