@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgError } from '../../src/core/errors.js';
+import { gradcheck } from '../../src/api/gradcheck.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { derive } from '../../src/subjects/formula/derive/index.js';
 import { grad } from '../../src/subjects/formula/grad.js';
 import { toJson, gradJson } from '../../src/report/json.js';
 import { cli } from '../helpers.js';
@@ -137,6 +140,68 @@ describe('random formulas: reverse = forward = finite differences', () => {
         ).toEqual([]);
       }),
       { numRuns: Math.ceil(RUNS * 0.3), seed: 4242 },
+    );
+  });
+});
+
+describe('derive of random formulas: every printed derivative is accepted by check --expect', () => {
+  // a derivative derive prints, handed back to the check as the student's answer (the library's gradcheck is check's
+  // judge): it passes, or derive refused it with one of its documented words (a limit, a point outside the domain)
+  const accepted = (formula: string, at: Record<string, Tensor | number>) => {
+    let d: ReturnType<typeof derive>;
+    try {
+      d = derive(formula, { at, simplifyBudgetMs: 60_000 });
+    } catch (e) {
+      // a formula the language refuses (a shape rule) is refused by grad alike; otherwise only a limit or the domain
+      let valid = true;
+      try {
+        grad(formula, at, { check: false, forwardMode: false, edges: false });
+      } catch {
+        valid = false;
+      }
+      expect(e instanceof AgError && (!valid || ['limit', 'domain', 'nonfinite'].includes(e.code)), `${formula}: derive refused: ${String(e)}`).toBe(true);
+      return;
+    }
+    expect(d.check.passed, `${formula}: derive's own cross-check`).toBe(true);
+    const r = gradcheck(formula, at, { expect: { gradient: d.derivatives } });
+    expect(r.passed, `${formula} at ${JSON.stringify(at)}: ${JSON.stringify(d.derivatives)} → ${r.failures.map((f) => f.message).join('; ')}`).toBe(true);
+  };
+
+  it('scalar formulas', () => {
+    fc.assert(
+      fc.property(scalarFormula(['x', 'y']), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), (f, x, y) =>
+        accepted(`${f} + 0*(x + y)`, { x, y }),
+      ),
+      { numRuns: Math.ceil(RUNS * 0.04), seed: 20261207 },
+    );
+  });
+
+  it('vector and matrix formulas (products, broadcasting, reductions, softmax)', () => {
+    const vec = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('v', 'u', 'W*v', "W'*u", 'v .* u', 'a*v', 'sum(M, 2)', 'M*w'),
+        fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
+        fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
+      ),
+    })).e;
+    const top = fc.tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'q'), vec).map(([r, e]) => (r === 'q' ? `(${e})'*W*(${e})` : `${r}(${e})`));
+    const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
+    fc.assert(
+      fc.property(top, vals, (formula, n) => {
+        const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
+        const at = {
+          v: t([3], n.slice(0, 3)),
+          u: t([3], n.slice(3, 6)),
+          W: t([3, 3], n.slice(6, 15)),
+          M: t([3, 2], n.slice(15, 21)),
+          w: t([2], n.slice(21, 23)),
+          a: n[23],
+        };
+        accepted(`${formula} + 0*(sum(v) + sum(u) + sum(W) + sum(M) + sum(w) + a)`, at);
+      }),
+      { numRuns: Math.ceil(RUNS * 0.04), seed: 20261208 },
     );
   });
 });

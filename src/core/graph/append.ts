@@ -62,6 +62,8 @@ export class TapeWriter extends TableOps {
   private memo = new Map<string, number>();
   /** constants whose value is written into the arena at run time: never folded or shared */
   private slots = new Set<number>();
+  /** constants folded from a tensor constant (sum(ones(3)) is 3): numbers that hold for these shapes only */
+  private sized = new Set<number>();
   private inputs: TapeInput[];
   private arena: number;
   private limits: AppendLimits;
@@ -227,6 +229,7 @@ export class TapeWriter extends TableOps {
         out,
       );
       id = this.constant({ shape, data: out });
+      if (inputs.some((i) => this.shape(i).length > 0 || this.sized.has(i))) this.sized.add(id);
     } else {
       id = this.push(name, inputs, attrs, shape, undefined, site);
       const n = this.nodes[id];
@@ -328,6 +331,11 @@ export class TapeWriter extends TableOps {
     const key = nodeKey(n.op, n.inputs, n.attrs);
     if (key !== null && this.memo.get(key) === x) this.memo.delete(key);
     this.slots.add(x);
+  }
+
+  /** Whether x is a constant folded from a tensor constant: its value depends on the shapes (derive says so). */
+  isSized(x: GraphNode): boolean {
+    return this.sized.has(x);
   }
 
   /** Whether x is a slot (see `slot`). */

@@ -26,10 +26,17 @@ export interface PrintedGraph {
  * dimensions are one-based. `indexVars` names a one-hot constant by the index variable
  * whose value it is (`onehot(y, 3)`). Throws when a node has no formula (a large constant).
  */
-export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<string, number>, steps?: PrintSteps): { text: string; shapeSpecific: boolean } {
+export function formulaOf(
+  g: PrintedGraph,
+  id: GraphNode,
+  indexVars: Record<string, number>,
+  steps?: PrintSteps,
+): { text: string; shapeSpecific: boolean; sizedNumber: boolean } {
   const w = g.writer;
   const memo = steps?.memo ?? new Map<GraphNode, string>();
   let shapeSpecific = false;
+  /** a number in the text counts entries of these shapes (sum(ones(3)) folded to 3) */
+  let sizedNumber = false;
   const isScalar = (x: GraphNode) => w.shape(x).length === 0;
   const guard = (s: string) => {
     if (s.length > MAX_EXPR)
@@ -41,7 +48,11 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
   const constText = (t: Tensor, x: GraphNode): string => {
     const named = g.names.get(x);
     if (named) return named;
-    if (t.shape.length === 0) return num(t.data[0]);
+    if (t.shape.length === 0) {
+      // a number folded from a tensor constant (3 for sum(ones(3))) holds for these shapes only
+      if (w.isSized(x)) shapeSpecific = sizedNumber = true;
+      return num(t.data[0]);
+    }
     const size = t.data.length;
     const dims = t.shape.join(', ');
     const nz = [...t.data.keys()].filter((k) => t.data[k] !== 0);
@@ -148,7 +159,7 @@ export function formulaOf(g: PrintedGraph, id: GraphNode, indexVars: Record<stri
       hint: 'use autograd-cli grad for its value at a point',
     });
   };
-  return { text: text(id), shapeSpecific };
+  return { text: text(id), shapeSpecific, sizedNumber };
 }
 
 /** Formulas written with named steps (`t1 = …; t2 = …; formula`): shared by the formulas of several nodes of one graph. */

@@ -254,6 +254,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     );
   let unsimplified: Record<string, string> = {};
   let specific = false;
+  // a number that counts entries (3 of sum(ones(3))): the derivative holds for these shapes only, whatever its text shows
+  let sizedNumber = false;
   const write = (steps?: PrintSteps) =>
     wrt.forEach((v, k) => {
       const id = g.grads[k];
@@ -264,6 +266,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
       const f = formulaOf(g, id, indexVars, steps);
       unsimplified[v] = f.text;
       specific ||= f.shapeSpecific;
+      sizedNumber ||= f.sizedNumber;
     });
   // a derivative too long as one formula is written with named steps (t1 = …; formula): the nodes used more than once
   let longest: number;
@@ -316,7 +319,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         points: opts.points,
         limits,
         // mean's 1/N is a plain number in the text: checked at these shapes only, as a sized constant is
-        sized: means.length > 0 || (specific && hasSizedConstant(text)),
+        sized: means.length > 0 || sizedNumber || (specific && hasSizedConstant(text)),
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -367,6 +370,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   }
   if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
+  else if (sizedNumber) notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
