@@ -130,7 +130,12 @@ export function formulaOf(
     const gather = n.attrs.gather!;
     const from = w.shape(n.inputs[0]);
     const out = n.attrs.outShape as Shape;
-    if (gather.every((j, k) => j === k) && gather.length === sizeOf(from)) return arg;
+    if (gather.every((j, k) => j === k) && gather.length === sizeOf(from)) {
+      // the same entries in another shape: a vector made a column [n,1] must read as one where it is broadcast
+      // against a matrix ([n] alone would meet its last dimension, as a row); v * ones(1, 1) is that column
+      if (from.length === 1 && out.length === 2 && out[1] === 1 && out[0] > 1) return `${wrap(arg)} * ones(1, 1)`;
+      return arg;
+    }
     if (from.length === 0) {
       shapeSpecific = true;
       return `${wrap(arg)} * ones(${out.join(', ')})`;
