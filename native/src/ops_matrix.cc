@@ -147,6 +147,14 @@ void solveLu(const Lu& f, int64_t n, const double* b, int64_t m, double* x) {
   }
 }
 
+/** A⁻¹ into `out` (m×m) from A's LU: the identity solved for, in scratch (NaN everywhere when A is singular). */
+void inverseLu(const Lu& f, int64_t m, Scratch& sc, double* out) {
+  double* eye = sc.get(SCRATCH_K1, m * m);
+  std::memset(eye, 0, sizeof(double) * m * m);
+  for (int64_t i = 0; i < m; i++) eye[i * m + i] = 1;
+  solveLu(f, m, eye, m, out);
+}
+
 /** det from an LU: the sign of the row swaps times U's diagonal (0 when singular). */
 double detOf(const Lu& f, int64_t m) {
   if (f.singular) return 0;
@@ -172,10 +180,7 @@ void adjForward(const Tape& t, const Node& n, double* arena, Scratch& sc) {
   Lu f;
   factor(A, m, f);
   if (!f.singular) {
-    double* eye = sc.get(SCRATCH_K1, m * m);
-    std::memset(eye, 0, sizeof(double) * m * m);
-    for (int64_t i = 0; i < m; i++) eye[i * m + i] = 1;
-    solveLu(f, m, eye, m, out);
+    inverseLu(f, m, sc, out);
     const double d = detOf(f, m);
     for (int64_t k = 0; k < m * m; k++) out[k] *= d;
     return;
@@ -223,10 +228,7 @@ void invForward(const Tape& t, const Node& n, double* arena, Scratch& sc) {
   const int64_t m = order(a);
   Lu f;
   factor(arena + a.offset, m, f);
-  double* eye = sc.get(SCRATCH_K1, m * m);
-  std::memset(eye, 0, sizeof(double) * m * m);
-  for (int64_t i = 0; i < m; i++) eye[i * m + i] = 1;
-  solveLu(f, m, eye, m, arena + n.offset);
+  inverseLu(f, m, sc, arena + n.offset);
 }
 
 void solveForward(const Tape& t, const Node& n, double* arena, Scratch& sc) {

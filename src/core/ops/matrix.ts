@@ -1,5 +1,5 @@
 import { checkDeadlineWork } from '../limits.js';
-import { shapeStr, type Shape } from '../tensor.js';
+import { shapeStr, type Shape, type Tensor } from '../tensor.js';
 import type { GraphNode, GraphOps, OpDef } from './types.js';
 
 /**
@@ -97,6 +97,13 @@ export function luSolve(f: Lu, n: number, b: Float64Array, m: number, x: Float64
   }
 }
 
+/** A⁻¹ into `out` (n×n) from A's LU: the identity solved for (NaN everywhere when A is singular). */
+function luInverse(f: Lu, n: number, out: Float64Array): void {
+  const eye = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+  luSolve(f, n, eye, n, out);
+}
+
 /** det from an LU: the sign of the row swaps times U's diagonal (0 when singular). */
 export function luDet(f: Lu, n: number): number {
   if (f.singular) return 0;
@@ -126,9 +133,7 @@ export function luLogDet(f: Lu, n: number): number {
 export function adjugate(a: Float64Array, n: number, out: Float64Array): void {
   const f = luFactor(a, n);
   if (!f.singular) {
-    const eye = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
-    luSolve(f, n, eye, n, out);
+    luInverse(f, n, out);
     const d = luDet(f, n);
     for (let k = 0; k < n * n; k++) out[k] *= d;
     return;
@@ -151,6 +156,9 @@ export function adjugate(a: Float64Array, n: number, out: Float64Array): void {
   }
 }
 
+/** The order n of an n×n matrix; a number is 1×1. */
+const order = (a: Tensor): number => (a.shape.length === 0 ? 1 : a.shape[0]);
+
 function square(name: string, a: Shape): number {
   if (a.length === 2 && a[0] === a[1]) return a[0];
   if (a.length === 0) return 1;
@@ -167,7 +175,7 @@ export const det: OpDef = {
   arity: [1, 1],
   shape: ([a]) => (square('det', a), []),
   forward([a], _attrs, out) {
-    const n = a.shape.length === 0 ? 1 : a.shape[0];
+    const n = order(a);
     out[0] = luDet(luFactor(a.data, n), n);
   },
   // ∂ det(A)/∂A = adj(A)ᵀ (= det(A)·A⁻ᵀ where A is invertible; finite where it is not)
@@ -183,7 +191,7 @@ export const adj: OpDef = {
   arity: [1, 1],
   shape: ([a]) => (square('adj', a), a),
   forward([a], _attrs, out) {
-    adjugate(a.data, a.shape.length === 0 ? 1 : a.shape[0], out);
+    adjugate(a.data, order(a), out);
   },
   // ⟨G, d adj(A)⟩ = ⟨G, adj(A)⟩·tr(A⁻¹dA) − tr(adj(A)·Gᵀ·A⁻¹dA): ∂/∂A = ⟨G, adj(A)⟩·A⁻ᵀ − A⁻ᵀ·G·adj(A)ᵀ
   // (a scalar's adjugate is the constant 1)
@@ -207,7 +215,7 @@ export const logdet: OpDef = {
   arity: [1, 1],
   shape: ([a]) => (square('logdet', a), []),
   forward([a], _attrs, out) {
-    const n = a.shape.length === 0 ? 1 : a.shape[0];
+    const n = order(a);
     out[0] = luLogDet(luFactor(a.data, n), n);
   },
   // ∂ log det(A)/∂A = A⁻ᵀ
@@ -221,10 +229,8 @@ export const inv: OpDef = {
   arity: [1, 1],
   shape: ([a]) => (square('inv', a), a),
   forward([a], _attrs, out) {
-    const n = a.shape.length === 0 ? 1 : a.shape[0];
-    const eye = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
-    luSolve(luFactor(a.data, n), n, eye, n, out);
+    const n = order(a);
+    luInverse(luFactor(a.data, n), n, out);
   },
   // ∂/∂A = −A⁻ᵀ·G·A⁻ᵀ (a scalar's inverse: −g/a²)
   vjpGraph(G, _ins, out, g) {
@@ -247,7 +253,7 @@ export const solve: OpDef = {
     return b;
   },
   forward([a, b], _attrs, out) {
-    const n = a.shape.length === 0 ? 1 : a.shape[0];
+    const n = order(a);
     const m = b.shape.length === 2 ? b.shape[1] : 1;
     luSolve(luFactor(a.data, n), n, b.data, m, out);
   },
