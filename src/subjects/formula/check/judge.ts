@@ -6,7 +6,7 @@ import { checkDeadlineNow } from '../../../core/limits.js';
 import type { Limits } from '../../../core/limits.js';
 import type { Nested } from '../../../core/parse/values.js';
 import { err } from '../../../core/number-format.js';
-import { scalar, subscript, type Tensor } from '../../../core/tensor.js';
+import { scalar, sizeOf, subscript, type Tensor } from '../../../core/tensor.js';
 import {
   compare,
   counterexample,
@@ -131,20 +131,7 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
     return out;
   }
   const chk = r.check;
-  const reported = new Set<string>();
-  for (const e of chk?.failures ?? []) {
-    if (reported.has(e.variable)) continue;
-    reported.add(e.variable);
-    finding({
-      kind: 'autodiff',
-      key: `autodiff:${e.variable}`,
-      entry: `∂f/∂${e.entry}`,
-      field: 'f',
-      message: `autodiff ∂f/∂${e.entry} = ${distinct(e.ad, e.fd)[0]} at ${at}, but finite differences give ${distinct(e.ad, e.fd)[1]} (abs err ${err(e.absError)}, rel err ${err(e.relError)}, rtol ${chk!.rtol}, atol ${chk!.atol})`,
-      truth: e.ad,
-      fd: e.fd,
-    });
-  }
+  if (chk) out.push(...autodiffFindings(chk, (e) => `∂f/∂${e.entry}`, at));
   const dir = chk?.directions?.find((d) => d.status === 'fail');
   if (dir && !chk!.failures.length) {
     finding({
@@ -167,6 +154,30 @@ export function judgeAutodiff(c: Compiled, s: Sample): Finding[] {
   return out;
 }
 
+/** An entry autodiff and finite differences disagree on, as the check of a gradient or a Jacobian reports it. */
+interface Disagreement {
+  variable: string;
+  ad: number;
+  fd: number;
+  absError: number;
+  relError: number;
+}
+
+/** Autodiff against finite differences: the first disagreement of each variable, named by `entryOf` (`∂f/∂x[2]`, `∂f[1]/∂z[3]`). */
+function autodiffFindings<E extends Disagreement>(chk: { failures: E[]; rtol: number; atol: number }, entryOf: (e: E) => string, at: string): Finding[] {
+  const out: Finding[] = [];
+  const reported = new Set<string>();
+  for (const e of chk.failures) {
+    if (reported.has(e.variable)) continue;
+    reported.add(e.variable);
+    const entry = entryOf(e);
+    const [ad, fd] = distinct(e.ad, e.fd);
+    const message = `autodiff ${entry} = ${ad} at ${at}, but finite differences give ${fd} (abs err ${err(e.absError)}, rel err ${err(e.relError)}, rtol ${chk.rtol}, atol ${chk.atol})`;
+    out.push({ kind: 'autodiff', key: `autodiff:${e.variable}`, entry, field: 'f', message, detail: message, truth: e.ad, fd: e.fd });
+  }
+  return out;
+}
+
 /** A vector f's truth at a point: its value finite, its Jacobian (autodiff) agreeing with finite differences. */
 function judgeJacobianTruth(c: Compiled, s: Sample, j: JacobianResult): Finding[] {
   const at = where(c, s);
@@ -178,24 +189,7 @@ function judgeJacobianTruth(c: Compiled, s: Sample, j: JacobianResult): Finding[
     return finding({ kind: 'nonfinite', key: 'nonfinite', entry, field: 'f', message: `${entry} is ${value[bad]} at ${at}` });
   }
   const chk = j.check;
-  const out: Finding[] = [];
-  const reported = new Set<string>();
-  for (const e of chk?.failures ?? []) {
-    if (reported.has(e.variable)) continue;
-    reported.add(e.variable);
-    const [ad, fd] = distinct(e.ad, e.fd);
-    out.push(
-      ...finding({
-        kind: 'autodiff',
-        key: `autodiff:${e.variable}`,
-        entry: `∂${e.row}/∂${e.column}`,
-        field: 'f',
-        message: `autodiff ∂${e.row}/∂${e.column} = ${ad} at ${at}, but finite differences give ${fd} (abs err ${err(e.absError)}, rel err ${err(e.relError)}, rtol ${chk!.rtol}, atol ${chk!.atol})`,
-        truth: e.ad,
-        fd: e.fd,
-      }),
-    );
-  }
+  const out = chk ? autodiffFindings(chk, (e) => `∂${e.row}/∂${e.column}`, at) : [];
   if (chk && !chk.passed && chk.unjudgedReason && !out.length)
     (s.notes ??= []).push(`the Jacobian at ${at}: ${chk.unjudgedReason.split(' — ')[0]}; the answers are judged against autodiff`);
   return out;
@@ -218,7 +212,7 @@ function jacobianBlock(j: JacobianResult, x: string, field: string): Tensor {
 function jacobianEntry(a: Answer, s: Sample, k: number): string {
   const fShape = s.jac!.outputShape;
   const xShape = s.values[a.name]?.shape ?? [];
-  const n = xShape.reduce((p, d) => p * d, 1);
+  const n = sizeOf(xShape);
   return `∂f${subscript(fShape, Math.floor(k / n))}/∂${a.name}${subscript(xShape, k % n)}`;
 }
 
