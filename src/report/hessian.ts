@@ -104,7 +104,7 @@ function verdictLines(
   const along = check.mode === 'directional' ? ' along random directions' : '';
   if (check.passed && symmetric)
     out.push(
-      `${c.green.bold('✓')} ${what} = finite differences of the gradient${along} (max rel err ${err(check.maxRelError)}; ${check.evaluations} gradient evaluations)`,
+      `${c.green.bold('✓')} ${what} = finite differences of the gradient${along} (max rel err ${err(check.maxRelError)}${check.byAtol ? `; ${check.byAtol} entr${check.byAtol === 1 ? 'y' : 'ies'} only within atol ${check.atol}` : ''}; ${check.evaluations} gradient evaluations)`,
     );
   else {
     const why = [

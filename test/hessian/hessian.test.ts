@@ -1,4 +1,6 @@
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { renderHessian } from '../../src/report/hessian.js';
 import { AgError } from '../../src/core/errors.js';
 import { curvatureOf, hessian, hvp, secondOrderCheck, secondOrderTape } from '../../src/subjects/formula/hessian.js';
 import * as library from '../../src/index.js';
@@ -189,5 +191,21 @@ describe('the second-order check', () => {
     expect(() => hessian('sum(x.^2)', { x: new Array(2500).fill(1) }, { limits: { maxMemory: 50e6 } })).toThrow(
       /2500 × 2500 Hessian would need about 143 MiB; the limit is 47\.7 MiB \(--max-memory\)/,
     );
+  });
+});
+
+describe('hessian: relative figures where both sides are ~0', () => {
+  it("det(X)'s zero Hessian entries pass by atol and are counted, not reported as a 100% relative error", () => {
+    const X = randn(3, 3) as number[][];
+    const r = hessian('det(X)', { X }, { engine: 'js' });
+    expect(r.check?.passed).toBe(true);
+    // ∂²det/∂X[i,j]∂X[i,k] = 0 exactly; rounding leaves ~1e-16 on either side, so those entries pass by atol
+    expect(r.check?.byAtol).toBeGreaterThan(0);
+    expect(r.check?.maxRelError).toBeLessThan(1e-6);
+    // H − Hᵀ of ~1e-16 is within atol: no relative figure to speak of
+    expect(r.symmetry.maxRelDiff).toBeLessThan(1e-6);
+    const text = renderHessian(r, { digits: 6, color: new Chalk({ level: 0 }) });
+    expect(text).toMatch(/max rel err \d\.\de-\d+; \d+ entries only within atol/);
+    expect(text).not.toMatch(/relative [12]\.0e0|max rel err 1\.0e0/);
   });
 });

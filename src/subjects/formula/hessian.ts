@@ -288,7 +288,8 @@ function hessianRun(formula: string, valuesIn: Record<string, Tensor | Nested>, 
       const d = Math.abs(a - b);
       const scale = Math.max(Math.abs(a), Math.abs(b));
       if (!(d <= maxAbsDiff)) maxAbsDiff = Number.isNaN(d) ? maxAbsDiff : d;
-      if (scale > 0 && d / scale > maxRelDiff) maxRelDiff = d / scale;
+      // relative only where the absolute tolerance does not already cover the gap (1e-16 against 0 is not 200%)
+      if (d > tol.atol && d / scale > maxRelDiff) maxRelDiff = d / scale;
       if (!(d <= tol.atol + tol.rtol * scale) && !(Number.isNaN(a) && Number.isNaN(b))) symmetric = false;
     }
   }
