@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
+import { PREBUILD, packTarball } from './pack.js';
 import { treeHash } from './tree-hash.js';
 
 /**
@@ -16,7 +17,6 @@ import { treeHash } from './tree-hash.js';
  *
  * When prebuilds/ is missing, it is built first (the prepack step), never skipped.
  */
-const PREBUILD = join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
 const TOOLS = ['cmake', 'ninja', 'make', 'gmake', 'c++', 'g++', 'gcc', 'cc', 'clang', 'clang++', 'python3', 'python'];
 
 let work: string;
@@ -87,11 +87,6 @@ function makeShims(name: string, node: string): string {
 }
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, 'dist', 'cli.cjs')), 'the CLI is built (npm run build)').toBe(true);
-  if (!existsSync(PREBUILD)) {
-    const b = spawnSync(process.execPath, ['scripts/build-native.mjs', '--variant', 'prebuild'], { cwd: ROOT, encoding: 'utf8' });
-    expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
-  }
   work = mkdtempSync(join(tmpdir(), 'autograd-package-'));
   shims = makeShims('bin', process.execPath);
   const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
@@ -106,11 +101,7 @@ beforeAll(() => {
   };
   mkdirSync(env.HOME);
 
-  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
-  expect(pack.status, pack.stderr).toBe(0);
-  const info = JSON.parse(pack.stdout)[0];
-  tarball = join(work, info.filename);
-  packed = info.files.map((f: { path: string }) => f.path);
+  ({ tarball, files: packed } = packTarball(work));
   installed = install('consumer');
   installedHash = treeHash(installed.pkg);
 }, 600_000);
