@@ -13,13 +13,17 @@ import { ROOT } from '../helpers.js';
  * static libstdc++, the --wrap list), built with AG_COMPAT_TEST=1, which makes the file act
  * as on glibc 2.17, and with AG_COMPAT_TEST=0, glibc's own path, for reference. Both are
  * built with -fsanitize=address,undefined (leaks checked: every registration is freed), the
- * fallback also without. Four threads and the main thread each make thread_local objects;
+ * fallback also without, and once for linux-arm64 (cross-compiled as that prebuild is, run
+ * under qemu-aarch64). Four threads and the main thread each make thread_local objects;
  * every one must be destroyed when its thread ends (the main thread's in exit()), the
  * newest first, one made by a destructor next, exactly as glibc's own path does it.
  */
 const CXX = process.env.CXX || 'g++';
 const CMAKE = readFileSync(join(ROOT, 'native', 'CMakeLists.txt'), 'utf8');
 const THREADS = 4;
+// the linux-arm64 prebuild's compiler and C library (scripts/build-native.mjs, CROSS)
+const CROSS_CXX = 'aarch64-linux-gnu-g++';
+const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 
 /** The link options of the portable prebuild on Linux, as native/CMakeLists.txt gives them. */
 function prebuildLinkOptions(): string[] {
@@ -35,7 +39,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env: Record<string, string | undefined> = { ...process.env, LD_PRELOAD: undefined };
 delete env.LD_PRELOAD;
 
-function build(name: string, defs: string[], sanitize: boolean): string {
+function build(name: string, defs: string[], sanitize: boolean, cxx = CXX): string {
   const out = join(work, name);
   const args = [
     '-std=c++17',
@@ -53,18 +57,19 @@ function build(name: string, defs: string[], sanitize: boolean): string {
     '-o',
     out,
   ];
-  const r = spawnSync(CXX, args, { encoding: 'utf8', env, timeout: 120_000 });
-  expect(r.status, `${CXX} ${args.join(' ')}\n${r.stderr}`).toBe(0);
+  const r = spawnSync(cxx, args, { encoding: 'utf8', env, timeout: 120_000 });
+  expect(r.status, `${cxx} ${args.join(' ')}\n${r.stderr}${r.error ?? ''}`).toBe(0);
   return out;
 }
 
-function run(program: string): string {
-  const r = spawnSync(program, [], {
+function run(program: string, runner: string[] = []): string {
+  const [cmd, ...args] = [...runner, program];
+  const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     env: { ...env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
     timeout: 60_000,
   });
-  expect(r.status, r.stderr).toBe(0);
+  expect(r.status, `${r.stderr}${r.error ?? ''}`).toBe(0);
   expect(r.stderr).toBe('');
   return r.stdout;
 }
@@ -113,5 +118,16 @@ describe.runIf(process.platform === 'linux')('glibc-compat.cc on glibc 2.17 (for
     expectRegistrations(out, REGISTRATIONS);
     for (let id = 0; id <= THREADS; id++) expect(out).toContain(`${expected(id)}\n`);
     expect(out).toContain('mallinfo2 = mallinfo: yes\n');
+  });
+
+  // arm64's first glibc is 2.17 itself (CentOS 7 on aarch64): there the fallback is what runs
+  it('the fallback linked for linux-arm64 (the cross compiler of that prebuild), run under qemu-aarch64: the same', () => {
+    const cross = CROSS_CXX;
+    expect(spawnSync(cross, ['--version']).status, `${cross}: apt-get install g++-aarch64-linux-gnu (.ci/run does)`).toBe(0);
+    const qemu = ['qemu-aarch64-static', 'qemu-aarch64'].find((q) => spawnSync(q, ['--version']).status === 0);
+    expect(qemu, 'qemu-aarch64 runs arm64 programs here: apt-get install qemu-user-static (.ci/run does)').toBeDefined();
+    const out = run(build('fallback-arm64', ['-DAG_COMPAT_TEST=1'], false, cross), [qemu as string, '-L', ARM64_SYSROOT]);
+    expectRegistrations(out, REGISTRATIONS);
+    expect(out.replace(/^fallback registrations: .*$/m, '')).toBe(reference.replace(/^fallback registrations: .*$/m, ''));
   });
 });
