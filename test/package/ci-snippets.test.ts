@@ -140,6 +140,9 @@ interface JobRun {
   env: Record<string, string>;
 }
 
+/** A job installs the tarball and runs the check: minutes of slack on a loaded machine. */
+const JOB_TIMEOUT = 300_000;
+
 const ACTIONS = /^actions\/(checkout|setup-node)@v\d+$/;
 
 /** The one job of a GitHub workflow, its steps run as a hosted ubuntu-latest runner runs them. */
@@ -302,48 +305,56 @@ describe('the CI snippets of the README and the CI docs', () => {
       parseYaml(s.text).jobs.gradients?.steps.find((st: { uses?: string }) => st.uses?.startsWith('actions/setup-node'))?.with?.['node-version'],
     );
 
-    it(`${s.source}, GitHub Actions${dirOf ? ` (working-directory: ${dirOf})` : ''}: cases that pass, the job passes`, () => {
-      const job = runGithubJob(`gh${k}-pass`, userProject(`gh${k}-pass`, s, PASSING), s.text);
-      for (const st of job.steps) expect(st.code, `${st.step}\n${st.stdout}\n${st.stderr}`).toBe(0);
-      expect(job.passed).toBe(true);
-      expect(job.skipped).toEqual([]);
-      const check = job.steps.at(-1) as StepRun;
-      expect(check.step).toMatch(/^autograd-cli check /);
-      expect(check.stdout).toMatch(/^✓ 6 cases: 6 passed/m);
-      expect(check.stdout).not.toMatch(/^::error/m);
-      expect(check.summary).toMatch(/^### autograd-cli check\n/);
-      expect(check.summary).toContain('6 passed');
-      expectInstalled(job, major);
-    });
+    it(
+      `${s.source}, GitHub Actions${dirOf ? ` (working-directory: ${dirOf})` : ''}: cases that pass, the job passes`,
+      () => {
+        const job = runGithubJob(`gh${k}-pass`, userProject(`gh${k}-pass`, s, PASSING), s.text);
+        for (const st of job.steps) expect(st.code, `${st.step}\n${st.stdout}\n${st.stderr}`).toBe(0);
+        expect(job.passed).toBe(true);
+        expect(job.skipped).toEqual([]);
+        const check = job.steps.at(-1) as StepRun;
+        expect(check.step).toMatch(/^autograd-cli check /);
+        expect(check.stdout).toMatch(/^✓ 6 cases: 6 passed/m);
+        expect(check.stdout).not.toMatch(/^::error/m);
+        expect(check.summary).toMatch(/^### autograd-cli check\n/);
+        expect(check.summary).toContain('6 passed');
+        expectInstalled(job, major);
+      },
+      JOB_TIMEOUT,
+    );
 
-    it(`${s.source}, GitHub Actions${dirOf ? ` (working-directory: ${dirOf})` : ''}: cases that fail, the job fails at the check, annotated and summarised`, () => {
-      const job = runGithubJob(`gh${k}-fail`, userProject(`gh${k}-fail`, s, FAILING), s.text);
-      for (const st of job.steps.slice(0, -1)) expect(st.code, `${st.step}\n${st.stdout}\n${st.stderr}`).toBe(0);
-      expect(job.skipped).toEqual([]);
-      const check = job.steps.at(-1) as StepRun;
-      expect(check.step).toMatch(/^autograd-cli check /);
-      expect(check.code, check.stderr).toBe(1);
-      expect(job.passed).toBe(false);
-      const annotations = check.stdout.split('\n').filter((l) => l.startsWith('::'));
-      expect(annotations.length).toBe(8);
-      for (const a of annotations) {
-        const [, kind, file, line] = ANNOTATION.exec(a) ?? [];
-        expect(kind, a).toBe('error');
-        // relative to GITHUB_WORKSPACE, where GitHub looks the file up
-        expect(isAbsolute(file) || file.startsWith('..'), a).toBe(false);
-        expect(file).toBe(normalize(join(dirOf ?? '.', 'cases', 'exercises.yaml')));
-        const lines = readFileSync(join(job.dir, file), 'utf8').split('\n').length;
-        expect(Number(line)).toBeGreaterThan(0);
-        expect(Number(line)).toBeLessThanOrEqual(lines);
-      }
-      expect(check.summary).toMatch(/^### autograd-cli check\n/);
-      expect(check.summary).toContain('| case | entry | yours | finite differences | what is wrong |');
-      expect(check.summary.split('\n').filter((l) => l.includes(`${normalize(join(dirOf ?? '.', 'cases', 'exercises.yaml'))}:`)).length).toBeGreaterThanOrEqual(
-        8,
-      );
-      expect(check.stdout).toMatch(/^✗ 25 cases: 17 passed, 8 failed/m);
-      expectInstalled(job, major);
-    });
+    it(
+      `${s.source}, GitHub Actions${dirOf ? ` (working-directory: ${dirOf})` : ''}: cases that fail, the job fails at the check, annotated and summarised`,
+      () => {
+        const job = runGithubJob(`gh${k}-fail`, userProject(`gh${k}-fail`, s, FAILING), s.text);
+        for (const st of job.steps.slice(0, -1)) expect(st.code, `${st.step}\n${st.stdout}\n${st.stderr}`).toBe(0);
+        expect(job.skipped).toEqual([]);
+        const check = job.steps.at(-1) as StepRun;
+        expect(check.step).toMatch(/^autograd-cli check /);
+        expect(check.code, check.stderr).toBe(1);
+        expect(job.passed).toBe(false);
+        const annotations = check.stdout.split('\n').filter((l) => l.startsWith('::'));
+        expect(annotations.length).toBe(8);
+        for (const a of annotations) {
+          const [, kind, file, line] = ANNOTATION.exec(a) ?? [];
+          expect(kind, a).toBe('error');
+          // relative to GITHUB_WORKSPACE, where GitHub looks the file up
+          expect(isAbsolute(file) || file.startsWith('..'), a).toBe(false);
+          expect(file).toBe(normalize(join(dirOf ?? '.', 'cases', 'exercises.yaml')));
+          const lines = readFileSync(join(job.dir, file), 'utf8').split('\n').length;
+          expect(Number(line)).toBeGreaterThan(0);
+          expect(Number(line)).toBeLessThanOrEqual(lines);
+        }
+        expect(check.summary).toMatch(/^### autograd-cli check\n/);
+        expect(check.summary).toContain('| case | entry | yours | finite differences | what is wrong |');
+        expect(
+          check.summary.split('\n').filter((l) => l.includes(`${normalize(join(dirOf ?? '.', 'cases', 'exercises.yaml'))}:`)).length,
+        ).toBeGreaterThanOrEqual(8);
+        expect(check.stdout).toMatch(/^✗ 25 cases: 17 passed, 8 failed/m);
+        expectInstalled(job, major);
+      },
+      JOB_TIMEOUT,
+    );
   });
 
   // README's GitLab snippet and the CI docs' are one text: run once
@@ -351,33 +362,41 @@ describe('the CI snippets of the README and the CI docs', () => {
   gitlab.forEach((s, k) => {
     const major = /image: node:(\d+)/.exec(s.text)?.[1] ?? '';
 
-    it(`${s.source}, GitLab CI: cases that pass, the job passes and its JUnit report counts them`, () => {
-      const job = runGitlabJob(`gl${k}-pass`, userProject(`gl${k}-pass`, s, PASSING), s.text);
-      expect(job.passed, `${job.steps[0].stdout}\n${job.steps[0].stderr}`).toBe(true);
-      expect(job.junit).toHaveLength(1);
-      const xml = readFileSync(job.junit[0], 'utf8');
-      expect(XMLValidator.validate(xml)).toBe(true);
-      const suites = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites;
-      expect({ tests: suites.tests, failures: suites.failures, errors: suites.errors }).toEqual({ tests: '6', failures: '0', errors: '0' });
-      expectInstalled(job, major);
-    });
+    it(
+      `${s.source}, GitLab CI: cases that pass, the job passes and its JUnit report counts them`,
+      () => {
+        const job = runGitlabJob(`gl${k}-pass`, userProject(`gl${k}-pass`, s, PASSING), s.text);
+        expect(job.passed, `${job.steps[0].stdout}\n${job.steps[0].stderr}`).toBe(true);
+        expect(job.junit).toHaveLength(1);
+        const xml = readFileSync(job.junit[0], 'utf8');
+        expect(XMLValidator.validate(xml)).toBe(true);
+        const suites = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites;
+        expect({ tests: suites.tests, failures: suites.failures, errors: suites.errors }).toEqual({ tests: '6', failures: '0', errors: '0' });
+        expectInstalled(job, major);
+      },
+      JOB_TIMEOUT,
+    );
 
-    it(`${s.source}, GitLab CI: cases that fail, the job fails and the JUnit report (when: always) names each failure`, () => {
-      const job = runGitlabJob(`gl${k}-fail`, userProject(`gl${k}-fail`, s, FAILING), s.text);
-      expect(job.passed).toBe(false);
-      expect(job.steps[0].code).toBe(1);
-      expect(job.junit).toHaveLength(1);
-      expect(existsSync(job.junit[0]), 'the report is there after the failure').toBe(true);
-      const xml = readFileSync(job.junit[0], 'utf8');
-      expect(XMLValidator.validate(xml)).toBe(true);
-      const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testsuite' || n === 'testcase' }).parse(xml);
-      expect(parsed.testsuites.failures).toBe('8');
-      const failed = parsed.testsuites.testsuite
-        .flatMap((suite: { testcase: Record<string, unknown>[] }) => suite.testcase)
-        .filter((c: Record<string, unknown>) => c.failure);
-      expect(failed).toHaveLength(8);
-      for (const c of failed) expect(c.file).toBe('cases/exercises.yaml');
-      expectInstalled(job, major);
-    });
+    it(
+      `${s.source}, GitLab CI: cases that fail, the job fails and the JUnit report (when: always) names each failure`,
+      () => {
+        const job = runGitlabJob(`gl${k}-fail`, userProject(`gl${k}-fail`, s, FAILING), s.text);
+        expect(job.passed).toBe(false);
+        expect(job.steps[0].code).toBe(1);
+        expect(job.junit).toHaveLength(1);
+        expect(existsSync(job.junit[0]), 'the report is there after the failure').toBe(true);
+        const xml = readFileSync(job.junit[0], 'utf8');
+        expect(XMLValidator.validate(xml)).toBe(true);
+        const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testsuite' || n === 'testcase' }).parse(xml);
+        expect(parsed.testsuites.failures).toBe('8');
+        const failed = parsed.testsuites.testsuite
+          .flatMap((suite: { testcase: Record<string, unknown>[] }) => suite.testcase)
+          .filter((c: Record<string, unknown>) => c.failure);
+        expect(failed).toHaveLength(8);
+        for (const c of failed) expect(c.file).toBe('cases/exercises.yaml');
+        expectInstalled(job, major);
+      },
+      JOB_TIMEOUT,
+    );
   });
 });
