@@ -2,7 +2,10 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../helpers.js';
 import { PREBUILD, packTarball } from './pack.js';
 import { treeHash } from './tree-hash.js';
@@ -375,6 +378,36 @@ describe('CommonJS consumers of the installed package', () => {
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
+  });
+});
+
+/**
+ * The JSON Schemas as an editor meets them: loaded from the installed package by their file
+ * URL (the `$schema=` of a YAML comment or a JSON key names the file), the key's relative
+ * `$ref`s resolved against that URL (ajv with its defaults for draft-07, as the YAML and JSON
+ * language servers read it).
+ */
+describe('the JSON Schemas of the installed package, as an editor resolves them', () => {
+  it('accept the fixtures’ case files and answer key, with a "$schema" key too, and mark a misspelt key', () => {
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    const url = (name: string) => {
+      const file = join(installed.pkg, 'schema', `${name}.schema.json`);
+      ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')), pathToFileURL(file).href);
+      return pathToFileURL(file).href;
+    };
+    const caseFile = ajv.getSchema(url('case-file'));
+    const key = ajv.getSchema(url('answer-key'));
+    if (!caseFile || !key) throw new Error('the schemas did not compile');
+    const doc = (rel: string) => parseYaml(readFileSync(join(ROOT, 'fixtures', rel), 'utf8'));
+    for (const rel of ['ci/passing/model.yaml', 'ci/passing/scalars.json', 'homework/exercises.yaml', 'homework/tensors.yaml', 'courses/cs231n.yaml'])
+      expect(caseFile(doc(rel)), `${rel}: ${JSON.stringify(caseFile.errors)}`).toBe(true);
+    for (const rel of ['homework/key.yaml', 'policy/key.yaml']) expect(key(doc(rel)), `${rel}: ${JSON.stringify(key.errors)}`).toBe(true);
+    expect(caseFile({ $schema: '../node_modules/autograd-cli/schema/case-file.schema.json', cases: [{ f: 'x^2', at: { x: 3 } }] })).toBe(true);
+    expect(caseFile([{ f: 'x^2', expcet: { gradient: { x: '2*x' } } }])).toBe(false);
+    expect(JSON.stringify(caseFile.errors)).toContain('expcet');
+    // a problem's settings come from the case file's schema, through the relative $ref
+    expect(key({ title: 't', problems: [{ name: 'p', f: 'x^2', rtol: 'tight' }] })).toBe(false);
+    expect(key.errors?.some((e) => e.instancePath === '/problems/0/rtol')).toBe(true);
   });
 });
 
