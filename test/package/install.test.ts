@@ -245,6 +245,73 @@ describe('npm install of the tarball, without a compiler', () => {
   });
 });
 
+/**
+ * `autograd-cli completion bash|zsh >> …` in the shells themselves, the script asking the
+ * installed command back (its bin folder on PATH, as after `npm install -g`). zsh runs the
+ * script under compinit, with zsh's `_describe` replaced by a print of what it is given.
+ */
+describe('shell completion from the installed package', () => {
+  const shellEnv = (shell: string) => ({ ...env, PATH: `${join(installed.project, 'node_modules', '.bin')}:${env.PATH}:/usr/bin:/bin`, SHELL: shell });
+  const script = (shell: string) => {
+    const r = cli(installed.project, ['completion', shell]);
+    expect(r.status, r.stderr).toBe(0);
+    const file = join(work, `completion.${shell}`);
+    writeFileSync(file, r.stdout);
+    return file;
+  };
+
+  it('bash: commands, options and their choices', () => {
+    const file = script('bash');
+    const complete = (...words: string[]) => {
+      const run = `source '${file}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _autograd-cli_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const b = spawnSync('bash', ['--norc', '-c', run], { encoding: 'utf8', env: shellEnv('/bin/bash') });
+      expect(b.status, b.stderr).toBe(0);
+      return b.stdout.split('\n').filter(Boolean);
+    };
+    expect(complete('autograd-cli', 'gra')).toEqual(['grad', 'graph', 'gradcheck', 'grade']);
+    expect(complete('autograd-cli', 'grad', '--engine', '')).toEqual(['auto', 'js', 'native']);
+  });
+
+  it('zsh: the script registers with compdef and hands zsh the commands with their descriptions, and the choices of an option', () => {
+    const zsh = spawnSync('zsh', ['--version'], { encoding: 'utf8' });
+    expect(zsh.status, 'zsh for the completion test: apt-get install zsh (.ci/run does)').toBe(0);
+    const file = script('zsh');
+    const complete = (...words: string[]) => {
+      const run = [
+        `autoload -U compinit; compinit -u -d '${join(work, 'zcompdump')}'`,
+        `source '${file}'`,
+        'print -r -- "registered: $_comps[autograd-cli]"',
+        // the script calls `_describe 'values' reply`
+        '_describe() { print -rl -- "$reply[@]"; }',
+        `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=\${#words}; BUFFER="\${words[*]}"; CURSOR=\${#BUFFER}`,
+        '_autograd-cli_yargs_completions',
+      ].join('\n');
+      const z = spawnSync('zsh', ['-f', '-c', run], { encoding: 'utf8', env: shellEnv('/usr/bin/zsh') });
+      expect(z.status, z.stderr).toBe(0);
+      return z.stdout.split('\n').filter(Boolean);
+    };
+    const commands = complete('autograd-cli', '');
+    expect(commands[0]).toBe('registered: _autograd-cli_yargs_completions');
+    // every command, each with its description (the part after the colon, which zsh shows beside it)
+    expect(commands.slice(1).map((l) => l.split(':')[0])).toEqual([
+      'grad',
+      'graph',
+      'derive',
+      'jacobian',
+      'hessian',
+      'check',
+      'gradcheck',
+      'grade',
+      'doctor',
+      'completion',
+    ]);
+    for (const l of commands.slice(1)) expect(l).toMatch(/^[a-z]+:\S/);
+    expect(commands.find((l) => l.startsWith('grad:'))).toMatch(/^grad:value and gradient by reverse and forward mode/);
+    expect(commands.find((l) => l.startsWith('completion:'))).toMatch(/^completion:print a completion script/);
+    expect(complete('autograd-cli', 'check', '--reporter', '').slice(1)).toEqual(['table', 'json', 'junit', 'tap', 'github']);
+  });
+});
+
 describe('autograd-cli/vitest from the installed package', () => {
   it('the matcher loads without vitest installed and judges a function (the library loaded once, beside it)', () => {
     const code = [
