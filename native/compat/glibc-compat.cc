@@ -22,10 +22,27 @@ AG_HIDDEN int __wrap___pthread_key_create(pthread_key_t* key, void (*destroy)(vo
 AG_HIDDEN char __wrap___libc_single_threaded;
 char __wrap___libc_single_threaded = 0;
 
+// AG_COMPAT_TEST (test/native/glibc-compat.test.ts only): =1 acts as on glibc 2.17, where
+// __cxa_thread_atexit_impl and mallinfo2 are not found, =0 as here; both count the
+// destructors the fallback below registered, so the test knows which path ran
+#ifdef AG_COMPAT_TEST
+AG_HIDDEN int ag_compat_fallback_registrations;
+int ag_compat_fallback_registrations = 0;
+#define AG_LOOKUP(name) (AG_COMPAT_TEST ? nullptr : dlsym(RTLD_DEFAULT, name))
+#else
+#define AG_LOOKUP(name) dlsym(RTLD_DEFAULT, name)
+#endif
+
 // __cxa_thread_atexit_impl (glibc 2.18) runs the destructors of thread_local objects at a
 // thread's exit (libstdc++'s __cxa_thread_atexit calls it): glibc's own where it has one,
 // looked up when first needed; on glibc 2.17 the same through a thread-specific key whose
-// destructor runs the registered ones, last registered first
+// destructor runs the registered ones, last registered first, as glibc's does: the list
+// stays in the key while they run, so an object a destructor constructs (registered then)
+// is destroyed next, before the older ones. The thread that calls exit() runs its own from
+// an atexit handler (glibc runs them in exit(); a key's destructor runs only when a thread
+// ends), which runs before the handlers and static destructors registered before the first
+// thread_local was (libstdc++'s fallback does the same). The `dso` argument is not needed:
+// a Node addon is never unloaded.
 namespace {
 struct ThreadDtor {
   void (*f)(void*);
@@ -34,25 +51,33 @@ struct ThreadDtor {
 };
 pthread_key_t dtorKey;
 pthread_once_t dtorOnce = PTHREAD_ONCE_INIT;
-void runThreadDtors(void* p) {
-  for (ThreadDtor* d = static_cast<ThreadDtor*>(p); d;) {
-    ThreadDtor* next = d->next;
+void runThreadDtors(void* list) {
+  // glibc cleared the key before calling this: the list goes back into it
+  pthread_setspecific(dtorKey, list);
+  while (ThreadDtor* d = static_cast<ThreadDtor*>(pthread_getspecific(dtorKey))) {
+    pthread_setspecific(dtorKey, d->next);
     d->f(d->obj);
     free(d);
-    d = next;
   }
 }
-void makeDtorKey() { __pthread_key_create(&dtorKey, runThreadDtors); }
+void runExitingThreadDtors() { runThreadDtors(pthread_getspecific(dtorKey)); }
+void makeDtorKey() {
+  __pthread_key_create(&dtorKey, runThreadDtors);
+  atexit(runExitingThreadDtors);
+}
 }  // namespace
 
 AG_HIDDEN int __wrap___cxa_thread_atexit_impl(void (*f)(void*), void* obj, void* dso) {
   using Fn = int (*)(void (*)(void*), void*, void*);
-  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "__cxa_thread_atexit_impl"));
+  static const Fn real = reinterpret_cast<Fn>(AG_LOOKUP("__cxa_thread_atexit_impl"));
   if (real) return real(f, obj, dso);
   pthread_once(&dtorOnce, makeDtorKey);
   ThreadDtor* d = static_cast<ThreadDtor*>(malloc(sizeof(ThreadDtor)));
   if (!d) return -1;
   *d = {f, obj, static_cast<ThreadDtor*>(pthread_getspecific(dtorKey))};
+#ifdef AG_COMPAT_TEST
+  __atomic_add_fetch(&ag_compat_fallback_registrations, 1, __ATOMIC_RELAXED);
+#endif
   return pthread_setspecific(dtorKey, d);
 }
 
@@ -61,7 +86,7 @@ AG_HIDDEN int __wrap___cxa_thread_atexit_impl(void (*f)(void*), void* obj, void*
 // come from mallinfo (the same numbers, in int fields that wrap past 2 GiB)
 AG_HIDDEN struct mallinfo2 __wrap_mallinfo2(void) {
   using Fn = struct mallinfo2 (*)(void);
-  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "mallinfo2"));
+  static const Fn real = reinterpret_cast<Fn>(AG_LOOKUP("mallinfo2"));
   if (real) return real();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

@@ -2,8 +2,12 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../helpers.js';
+import { PREBUILD, packTarball } from './pack.js';
 import { treeHash } from './tree-hash.js';
 
 /**
@@ -16,7 +20,6 @@ import { treeHash } from './tree-hash.js';
  *
  * When prebuilds/ is missing, it is built first (the prepack step), never skipped.
  */
-const PREBUILD = join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.napi.node');
 const TOOLS = ['cmake', 'ninja', 'make', 'gmake', 'c++', 'g++', 'gcc', 'cc', 'clang', 'clang++', 'python3', 'python'];
 
 let work: string;
@@ -87,11 +90,6 @@ function makeShims(name: string, node: string): string {
 }
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, 'dist', 'cli.cjs')), 'the CLI is built (npm run build)').toBe(true);
-  if (!existsSync(PREBUILD)) {
-    const b = spawnSync(process.execPath, ['scripts/build-native.mjs', '--variant', 'prebuild'], { cwd: ROOT, encoding: 'utf8' });
-    expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
-  }
   work = mkdtempSync(join(tmpdir(), 'autograd-package-'));
   shims = makeShims('bin', process.execPath);
   const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
@@ -106,11 +104,7 @@ beforeAll(() => {
   };
   mkdirSync(env.HOME);
 
-  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
-  expect(pack.status, pack.stderr).toBe(0);
-  const info = JSON.parse(pack.stdout)[0];
-  tarball = join(work, info.filename);
-  packed = info.files.map((f: { path: string }) => f.path);
+  ({ tarball, files: packed } = packTarball(work));
   installed = install('consumer');
   installedHash = treeHash(installed.pkg);
 }, 600_000);
@@ -149,14 +143,17 @@ describe('npm pack', () => {
     expect(packed).toContain(`prebuilds/${process.platform}-${process.arch}/autograd_native.napi.node`);
   });
 
-  it('the prebuild needs no BLAS, C++ runtime newer than GCC 6, or glibc newer than 2.35', () => {
+  it('the prebuild needs no BLAS or C++ runtime, nothing of glibc newer than 2.17 (README: "glibc 2.17 or later"), nor of libgcc_s newer than GCC 4.8', () => {
     const elf = spawnSync('readelf', ['-d', '--dyn-syms', '-W', PREBUILD], { encoding: 'utf8' });
     expect(elf.status, elf.stderr).toBe(0);
     const needed = [...elf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
-    expect(needed.filter((lib) => !/^(libc|libm|libstdc\+\+|libgcc_s|libdl|libpthread|ld-linux[^.]*)\.so/.test(lib))).toEqual([]);
+    expect(needed.filter((lib) => !/^(libc|libm|libgcc_s|libdl|libpthread|ld-linux[^.]*)\.so/.test(lib))).toEqual([]);
     const versions = (tag: string) => [...elf.stdout.matchAll(new RegExp(`@${tag}_([0-9.]+)`, 'g'))].map((m) => m[1].split('.').map(Number));
-    expect(compareVersions(newest(versions('GLIBC')), [2, 35])).toBeLessThanOrEqual(0);
-    expect(compareVersions(newest(versions('GLIBCXX')), [3, 4, 22])).toBeLessThanOrEqual(0);
+    expect(compareVersions(newest(versions('GLIBC')), [2, 17])).toBeLessThanOrEqual(0);
+    // RHEL 7's libgcc_s is GCC 4.8's; the C++ runtime is linked in
+    expect(compareVersions(newest(versions('GCC')), [4, 8])).toBeLessThanOrEqual(0);
+    expect(versions('GLIBCXX')).toEqual([]);
+    expect(versions('CXXABI')).toEqual([]);
   });
 });
 
@@ -245,6 +242,73 @@ describe('npm install of the tarball, without a compiler', () => {
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
+  });
+});
+
+/**
+ * `autograd-cli completion bash|zsh >> …` in the shells themselves, the script asking the
+ * installed command back (its bin folder on PATH, as after `npm install -g`). zsh runs the
+ * script under compinit, with zsh's `_describe` replaced by a print of what it is given.
+ */
+describe('shell completion from the installed package', () => {
+  const shellEnv = (shell: string) => ({ ...env, PATH: `${join(installed.project, 'node_modules', '.bin')}:${env.PATH}:/usr/bin:/bin`, SHELL: shell });
+  const script = (shell: string) => {
+    const r = cli(installed.project, ['completion', shell]);
+    expect(r.status, r.stderr).toBe(0);
+    const file = join(work, `completion.${shell}`);
+    writeFileSync(file, r.stdout);
+    return file;
+  };
+
+  it('bash: commands, options and their choices', () => {
+    const file = script('bash');
+    const complete = (...words: string[]) => {
+      const run = `source '${file}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _autograd-cli_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const b = spawnSync('bash', ['--norc', '-c', run], { encoding: 'utf8', env: shellEnv('/bin/bash') });
+      expect(b.status, b.stderr).toBe(0);
+      return b.stdout.split('\n').filter(Boolean);
+    };
+    expect(complete('autograd-cli', 'gra')).toEqual(['grad', 'graph', 'gradcheck', 'grade']);
+    expect(complete('autograd-cli', 'grad', '--engine', '')).toEqual(['auto', 'js', 'native']);
+  });
+
+  it('zsh: the script registers with compdef and hands zsh the commands with their descriptions, and the choices of an option', () => {
+    const zsh = spawnSync('zsh', ['--version'], { encoding: 'utf8' });
+    expect(zsh.status, 'zsh for the completion test: apt-get install zsh (.ci/run does)').toBe(0);
+    const file = script('zsh');
+    const complete = (...words: string[]) => {
+      const run = [
+        `autoload -U compinit; compinit -u -d '${join(work, 'zcompdump')}'`,
+        `source '${file}'`,
+        'print -r -- "registered: $_comps[autograd-cli]"',
+        // the script calls `_describe 'values' reply`
+        '_describe() { print -rl -- "$reply[@]"; }',
+        `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=\${#words}; BUFFER="\${words[*]}"; CURSOR=\${#BUFFER}`,
+        '_autograd-cli_yargs_completions',
+      ].join('\n');
+      const z = spawnSync('zsh', ['-f', '-c', run], { encoding: 'utf8', env: shellEnv('/usr/bin/zsh') });
+      expect(z.status, z.stderr).toBe(0);
+      return z.stdout.split('\n').filter(Boolean);
+    };
+    const commands = complete('autograd-cli', '');
+    expect(commands[0]).toBe('registered: _autograd-cli_yargs_completions');
+    // every command, each with its description (the part after the colon, which zsh shows beside it)
+    expect(commands.slice(1).map((l) => l.split(':')[0])).toEqual([
+      'grad',
+      'graph',
+      'derive',
+      'jacobian',
+      'hessian',
+      'check',
+      'gradcheck',
+      'grade',
+      'doctor',
+      'completion',
+    ]);
+    for (const l of commands.slice(1)) expect(l).toMatch(/^[a-z]+:\S/);
+    expect(commands.find((l) => l.startsWith('grad:'))).toMatch(/^grad:value and gradient by reverse and forward mode/);
+    expect(commands.find((l) => l.startsWith('completion:'))).toMatch(/^completion:print a completion script/);
+    expect(complete('autograd-cli', 'check', '--reporter', '').slice(1)).toEqual(['table', 'json', 'junit', 'tap', 'github']);
   });
 });
 
@@ -381,6 +445,36 @@ describe('CommonJS consumers of the installed package', () => {
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
+  });
+});
+
+/**
+ * The JSON Schemas as an editor meets them: loaded from the installed package by their file
+ * URL (the `$schema=` of a YAML comment or a JSON key names the file), the key's relative
+ * `$ref`s resolved against that URL (ajv with its defaults for draft-07, as the YAML and JSON
+ * language servers read it).
+ */
+describe('the JSON Schemas of the installed package, as an editor resolves them', () => {
+  it('accept the fixtures’ case files and answer key, with a "$schema" key too, and mark a misspelt key', () => {
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    const url = (name: string) => {
+      const file = join(installed.pkg, 'schema', `${name}.schema.json`);
+      ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')), pathToFileURL(file).href);
+      return pathToFileURL(file).href;
+    };
+    const caseFile = ajv.getSchema(url('case-file'));
+    const key = ajv.getSchema(url('answer-key'));
+    if (!caseFile || !key) throw new Error('the schemas did not compile');
+    const doc = (rel: string) => parseYaml(readFileSync(join(ROOT, 'fixtures', rel), 'utf8'));
+    for (const rel of ['ci/passing/model.yaml', 'ci/passing/scalars.json', 'homework/exercises.yaml', 'homework/tensors.yaml', 'courses/cs231n.yaml'])
+      expect(caseFile(doc(rel)), `${rel}: ${JSON.stringify(caseFile.errors)}`).toBe(true);
+    for (const rel of ['homework/key.yaml', 'policy/key.yaml']) expect(key(doc(rel)), `${rel}: ${JSON.stringify(key.errors)}`).toBe(true);
+    expect(caseFile({ $schema: '../node_modules/autograd-cli/schema/case-file.schema.json', cases: [{ f: 'x^2', at: { x: 3 } }] })).toBe(true);
+    expect(caseFile([{ f: 'x^2', expcet: { gradient: { x: '2*x' } } }])).toBe(false);
+    expect(JSON.stringify(caseFile.errors)).toContain('expcet');
+    // a problem's settings come from the case file's schema, through the relative $ref
+    expect(key({ title: 't', problems: [{ name: 'p', f: 'x^2', rtol: 'tight' }] })).toBe(false);
+    expect(key.errors?.some((e) => e.instancePath === '/problems/0/rtol')).toBe(true);
   });
 });
 
