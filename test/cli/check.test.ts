@@ -101,11 +101,9 @@ describe('autograd-cli check', () => {
     const r = cli(['check', join(dir, 'bad.yaml'), 'fixtures/ci/passing/scalars.json', join(dir, 'none.yaml')]);
     expect(r.code).toBe(2);
     const err = r.stderr.split('\n');
-    expect(err[0]).toBe(
-      `error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: flow map in block collection must be sufficiently indented and end with a }`,
-    );
-    expect(err[1]).toBe('  - f: y');
-    expect(err[2]).toBe('  ^');
+    expect(err[0]).toBe(`error: ${join(dir, 'bad.yaml')}:3:1: the case file is not valid YAML: bad indentation`);
+    // a pipe never gets a file's line (only a terminal does: test/security/links.test.ts)
+    expect(err[1]).not.toContain('f: y');
     expect(r.stderr).toContain(`error: ${join(dir, 'none.yaml')}: cannot read it: no such file`);
     expect(r.stdout).toMatch(/✗ 2 cases: 2 passed, 2 files not read/);
     const junit = cli(['check', join(dir, 'bad.yaml'), '--reporter', 'junit']);

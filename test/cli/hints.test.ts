@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson } from '../helpers.js';
+import { BIN, cli, cliJson } from '../helpers.js';
 
 describe('hints that help', () => {
   it('ln is log, as the lecture writes it (unless the formula defines its own ln)', () => {
@@ -44,7 +45,14 @@ describe('hints that help', () => {
     writeFileSync(file, '- name: ||Wx||^2\n  f: sum((W*x).^2)\n  at: {W: [[1,2],[3,4]], x: [1,2]}\n');
     const r = cli(['check', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('a value that starts with | needs quotes: - name: "||Wx||^2"');
+    // piped: placed and explained, not quoted; at a terminal the hint shows the line with the quotes added
+    expect(r.stderr).toMatch(/cases\.yaml:1:\d+: the case file is not valid YAML: /);
+    expect(r.stderr).not.toContain('Wx');
+    const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} check ${JSON.stringify(file)}`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(tty.stdout).toContain('a value that starts with | needs quotes: - name: "||Wx||^2"');
   });
 
   it('an unknown name in an expected answer is not a variable of f, with the closest one', () => {

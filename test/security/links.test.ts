@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers.js';
 import { attack, expectNoTrace, expectRefused, type Attack } from './harness.js';
 
 /**
@@ -146,13 +147,20 @@ describe('no file content reaches a report through a link', () => {
     }
   });
 
-  it('a file that fails to parse is placed, never quoted, unless the user named it', () => {
-    // found in a folder: line and column only (checked above); named on the command line: the line with a caret, as before
+  it('a file that fails to parse is placed, never quoted, except to a terminal for a file the user named', () => {
+    // found in a folder: line and column only (checked above); named on the command line: placed, and its
+    // line is shown with a caret only when standard error is a terminal (never in a pipe, a log or a report)
     const own = join(dir, 'own.yaml');
-    writeFileSync(own, '- f: x^2\n  at: [oops\n');
+    writeFileSync(own, `- f: x^2\n  at: [oops\n  note: ${TOKEN}\n`);
     const r = attack(['check', own]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/own\.yaml:3:1: the case file is not valid YAML/);
+    expect(r.stderr).toMatch(/own\.yaml:\d+:\d+: the case file is not valid YAML/);
+    expectNoSecret(r.stdout + r.stderr);
+    const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} check ${JSON.stringify(own)}`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(tty.stdout).toMatch(/own\.yaml:\d+:\d+: the case file is not valid YAML[^\r\n]*\r?\n {2}.*\S.*\r?\n\s*\^/);
     // a submission is never the grader's own file: never quoted, even named
     const sub = join(dir, 'quoted-sub.yaml');
     writeFileSync(sub, `answers:\n  p1: { value: @${TOKEN} }\n`);

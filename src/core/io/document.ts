@@ -60,7 +60,7 @@ export interface DocumentOptions {
   scope?: FileScope;
   /** yaml or json (default: from the extension, .json is JSON) */
   format?: DocumentFormat;
-  /** show the offending line in syntax errors, and quote it in hints (only for a file the user named on the command line) */
+  /** show the offending line in syntax errors, and quote it in hints (only for a file the user named on the command line, and only when standard error is a terminal) */
   showLines?: boolean;
   /** the folder tree the file was found in: no symlink may lead out of it (see ReadOptions) */
   tree?: string;
@@ -95,7 +95,9 @@ export function readDocument(ref: string, o: DocumentOptions): ParsedDocument {
       );
     throw e;
   }
-  return parseDocumentText(text, name, { format: stdin ? 'yaml' : (o.format ?? formatOf(ref)), showLines: o.showLines ?? false, what: o.what });
+  // a line is shown only to the person at the terminal: what goes to a log, a pipe or a file never quotes a file
+  const showLines = (o.showLines ?? false) && process.stderr.isTTY === true;
+  return parseDocumentText(text, name, { format: stdin ? 'yaml' : (o.format ?? formatOf(ref)), showLines, what: o.what });
 }
 
 /** Parse a document's text (see readDocument). */

@@ -33,12 +33,45 @@ type ResvgModule = typeof import('@resvg/resvg-js');
 
 let viz: Promise<Viz> | undefined;
 
+/**
+ * A renderer package, imported at run time: a broken install, or a machine its prebuilt
+ * binary does not cover (resvg ships one per platform), is one clear line naming the
+ * package and what still works, not a module-resolution trace.
+ */
+async function loadRenderer<T>(spec: string, format: 'svg' | 'png'): Promise<T> {
+  try {
+    return (await import(spec)) as T;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (
+      code !== 'ERR_MODULE_NOT_FOUND' &&
+      code !== 'MODULE_NOT_FOUND' &&
+      !/Cannot find (module|package)|cannot open shared object/i.test(String((e as Error).message))
+    )
+      throw e;
+    throw new AgError(
+      'engine',
+      `${format === 'png' ? 'a PNG' : 'an SVG'} picture needs the package ${spec}, which cannot be loaded here (not installed, or no build of it for ${process.platform}-${process.arch})`,
+      {
+        hint:
+          format === 'png'
+            ? 'write an SVG (-o graph.svg) or the ascii/dot formats, or reinstall autograd-cli (npm ci)'
+            : 'write the ascii or dot format (--format dot), or reinstall autograd-cli (npm ci)',
+      },
+    );
+  }
+}
+
 /** SVG, laid out by a WASM build of Graphviz (no system package). */
 export async function layoutSvg(dot: string): Promise<string> {
   if (!viz) {
     // imported at run time, not bundled: the WASM build is large and only `graph --format svg` needs it
     const spec = '@viz-js/viz';
-    viz = (import(spec) as Promise<typeof import('@viz-js/viz')>).then((m) => m.instance());
+    viz = loadRenderer<typeof import('@viz-js/viz')>(spec, 'svg').then((m) => m.instance());
+    // a failed load is not kept: the next picture tries again
+    viz.catch(() => {
+      viz = undefined;
+    });
   }
   const res = (await viz).render(dot, { format: 'svg' });
   if (res.status !== 'success') {
@@ -69,7 +102,7 @@ export async function svgToPng(svg: string, o: DrawLimits = {}): Promise<Uint8Ar
   }
   // a computed specifier: bundled as a run-time require of the package, loaded only for PNG
   const spec = '@resvg/resvg-js';
-  const m = (await import(spec)) as ResvgModule & { default?: ResvgModule };
+  const m = await loadRenderer<ResvgModule & { default?: ResvgModule }>(spec, 'png');
   const Resvg = m.Resvg ?? m.default!.Resvg;
   // past the deadline the picture is not wanted any more: do not start what cannot be stopped
   if (o.late?.()) throw new Error('the deadline passed before the PNG was drawn');
