@@ -293,7 +293,7 @@ export class TapeWriter extends TableOps {
   finish(
     output: GraphNode,
     keep: GraphNode[] = [],
-    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed'>> = {},
+    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed' | 'notation'>> = {},
   ): { tape: Tape; ids: Int32Array } {
     const { nodes, ids, arenaSize } = compact(this.nodes, [output, ...keep, ...this.inputs.map((i) => i.node)]);
     // call sites name their argument nodes: renumbered once each (copies: the sites of the tape written from stay as they are)
