@@ -71,7 +71,7 @@ export const mean: OpDef = {
   },
   vjpGraph(G, [a], out, g, attrs) {
     const c = sizeOf(G.shape(a)) / sizeOf(G.shape(out));
-    return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.constant(1 / c))];
+    return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.shapeNumber(1 / c))];
   },
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
 };
