@@ -4,6 +4,8 @@ import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { derive } from '../../src/subjects/formula/derive/index.js';
 import { grad, prepare } from '../../src/subjects/formula/grad.js';
+import { spawnSync } from 'node:child_process';
+import { pythonWith } from '../helpers.js';
 
 /**
  * Reductions along a dimension keep it (issue 25 item 1) for max, min and norm too:
@@ -201,5 +203,70 @@ describe('derive prints the dimension forms so they read back', () => {
     expect(r.check.shapes).toBe(1);
     expect(r.notes).toContain("mean(max(S, [], 1)) divides by N = 3: the derivative's 1/N is written as a number, for these shapes only");
     expect(r.notes.join('\n')).not.toMatch(/constants sized/);
+  });
+});
+
+describe('PyTorch agrees: torch.amax/amin(dim, keepdim=True) and torch.linalg.vector_norm(ord, dim, keepdim=True)', () => {
+  const TORCH_PY = pythonWith('numpy, torch');
+  // each case: f(A) = Σ R(A) ⊙ C with C random, so every lane's gradient has its own weight
+  const forms = [
+    ['max(A, [], 1)', 'torch.amax(A, dim=0, keepdim=True)'],
+    ['max(A, [], 2)', 'torch.amax(A, dim=1, keepdim=True)'],
+    ['min(A, [], 1)', 'torch.amin(A, dim=0, keepdim=True)'],
+    ['min(A, [], 2)', 'torch.amin(A, dim=1, keepdim=True)'],
+    ...['1', '2', 'Infinity'].flatMap((p) => [
+      [`norm(A, ${p}, 1)`, `torch.linalg.vector_norm(A, ord=${p === 'Infinity' ? "float('inf')" : p}, dim=0, keepdim=True)`],
+      [`norm(A, ${p}, 2)`, `torch.linalg.vector_norm(A, ord=${p === 'Infinity' ? "float('inf')" : p}, dim=1, keepdim=True)`],
+    ]),
+  ];
+  // random points, ties within rows and columns (and of |entries| of either sign), a zero row and a zero column
+  const points: number[][][] = [
+    [
+      [0.3, -1.2, 0.7, 2.1],
+      [-0.4, 0.9, -1.5, 0.2],
+      [1.1, 0.05, -0.6, -2.2],
+    ],
+    [
+      [2, 2, -2, 1],
+      [2, 1, 1, 1],
+      [-2, 1, 3, 3],
+    ],
+    [
+      [0, 0, 0, 0],
+      [1, -2, 0, 2],
+      [3, 4, 0, -4],
+    ],
+  ];
+  it('values and gradients in both engines, ties and zero lanes included', () => {
+    expect(TORCH_PY, 'a python3 with NumPy and torch (apt-get install python3-numpy python3-torch)').toBeDefined();
+    const cases = forms.flatMap(([ours, torch]) => points.map((A) => ({ ours, torch, A, C: randn(...shapeOf(ours, { A })).data })));
+    const script = `import json, sys, torch
+torch.set_default_dtype(torch.float64)
+out = []
+for c in json.load(sys.stdin):
+    A = torch.tensor(c['A'], dtype=torch.float64, requires_grad=True)
+    R = eval(c['torch'])
+    y = (R * torch.tensor(c['C'], dtype=torch.float64).reshape(R.shape)).sum()
+    y.backward()
+    out.append({'value': y.item(), 'grad': A.grad.reshape(-1).tolist()})
+print(json.dumps(out))
+`;
+    const r = spawnSync(TORCH_PY!, ['-c', script], {
+      input: JSON.stringify(cases.map((c) => ({ A: c.A, torch: c.torch, C: [...c.C] }))),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const refs: { value: number; grad: number[] }[] = JSON.parse(r.stdout);
+    cases.forEach((c, i) => {
+      const shape = shapeOf(c.ours, { A: c.A });
+      const C: Tensor = { shape, data: c.C };
+      for (const engine of ENGINES) {
+        const got = grad(`sum(${c.ours} .* C)`, { A: toTensor(c.A), C }, { engine, check: false, wrt: ['A'] });
+        const where = `${c.ours} at ${JSON.stringify(c.A)} (${engine})`;
+        expect(Math.abs(got.value - refs[i].value), where).toBeLessThanOrEqual(1e-13 * (1 + Math.abs(refs[i].value)));
+        (got.gradient.A as number[][]).flat().forEach((g, k) => expect(Math.abs(g - refs[i].grad[k]), `${where}: entry ${k}`).toBeLessThanOrEqual(1e-13));
+      }
+    });
   });
 });
