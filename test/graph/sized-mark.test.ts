@@ -57,4 +57,14 @@ describe('the sized mark survives folding', () => {
     expect(w.node(minus).op).toBe('multiply');
     expect(w.div(x, w.shapeNumber(1))).not.toBe(x);
   });
+
+  it('a writer on a finished tape (a Hessian writes on a gradient) knows the marked numbers again', () => {
+    const { w, x } = setup();
+    const n = w.shapeNumber(0.25);
+    const y = w.mul(x, n);
+    const { tape, ids } = w.finish(y);
+    const again = new TapeWriter(tape);
+    expect(again.isSized(ids[n])).toBe(true);
+    expect(again.isSized(tape.inputs[0].node)).toBe(false);
+  });
 });

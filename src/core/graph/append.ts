@@ -87,6 +87,8 @@ export class TapeWriter extends TableOps {
     for (const n of this.nodes) {
       const key = this.key(n.op, n.inputs, n.attrs);
       if (key !== null && !this.memo.has(key)) this.memo.set(key, n.id);
+      // a number counting entries keeps its mark in a tape written on from this one (a Hessian's)
+      if (n.op === 'const' && n.attrs.sized) this.sized.add(n.id);
     }
   }
 

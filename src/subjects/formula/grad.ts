@@ -152,7 +152,7 @@ export function unusedArgumentNotes(tape: Tape): string[] {
   );
 }
 
-/** Everything the build notes in words: a name that shadows a constant or function, an argument no body reads. */
+/** Everything the build notes in words: a name that shadows a constant or function, a call that reads two ways (max(A, 2)), an argument no body reads. */
 export function buildNotes(tape: Tape): string[] {
   return [...(tape.shadowed ?? []), ...(tape.notation ?? []), ...unusedArgumentNotes(tape)];
 }
