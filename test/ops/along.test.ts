@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgError } from '../../src/core/errors.js';
+import type { AgError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { derive } from '../../src/subjects/formula/derive/index.js';
@@ -22,7 +22,9 @@ const shapeOf = (f: string, values: Record<string, Tensor | number[][] | number[
   return tape.nodes[tape.output].shape;
 };
 const toTensor = (v: number[][] | number[]): Tensor =>
-  Array.isArray(v[0]) ? { shape: [v.length, (v[0] as number[]).length], data: Float64Array.from((v as number[][]).flat()) } : { shape: [v.length], data: Float64Array.from(v as number[]) };
+  Array.isArray(v[0])
+    ? { shape: [v.length, (v[0] as number[]).length], data: Float64Array.from((v as number[][]).flat()) }
+    : { shape: [v.length], data: Float64Array.from(v as number[]) };
 const refusal = (f: string, values: Record<string, number[][] | number[] | number>): AgError => {
   try {
     grad(f, values, { check: false });
@@ -80,7 +82,17 @@ describe('max(A, [], d) and min(A, [], d): along a dimension, keeping it', () =>
         [0, 1, 1],
       ]);
       // a weighted sum: each column's share is its own weight, split among its ties
-      const w = grad("max(T, [], 1)*c", { T: [[3, 1], [3, 0]], c: [2, 7] }, { engine });
+      const w = grad(
+        'max(T, [], 1)*c',
+        {
+          T: [
+            [3, 1],
+            [3, 0],
+          ],
+          c: [2, 7],
+        },
+        { engine },
+      );
       expect(w.gradient.T).toEqual([
         [1, 7],
         [1, 0],
@@ -149,7 +161,16 @@ describe('norm(A, p, d): the 1-, 2- and ∞-norm of each row or column, keeping 
     });
 
     it(`the ∞-norm splits a tie of |entries| within the lane, with their signs (${engine})`, () => {
-      const r = grad('sum(norm(B, Infinity, 2))', { B: [[3, -3], [1, 2]] }, { engine });
+      const r = grad(
+        'sum(norm(B, Infinity, 2))',
+        {
+          B: [
+            [3, -3],
+            [1, 2],
+          ],
+        },
+        { engine },
+      );
       expect(r.value).toBe(3 + 2);
       expect(r.gradient.B).toEqual([
         [0.5, -0.5],

@@ -231,7 +231,9 @@ const lowerExtremum: Lower = (c) => {
   // MATLAB's and mathjs's evaluate read max(A, 2) as along dimension 2; here it is elementwise, as it always was
   if (literal && c.node(args[0]).shape.length > 0) {
     const [a, d] = [c.text(e.args[0]), e.args[1].v];
-    c.note(`${e.fn}(${a}, ${d}) is the elementwise ${e.fn} of ${a} and ${d}; for the ${e.fn === 'max' ? 'maximum' : 'minimum'} along dimension ${d} write ${e.fn}(${a}, [], ${d})`);
+    c.note(
+      `${e.fn}(${a}, ${d}) is the elementwise ${e.fn} of ${a} and ${d}; for the ${e.fn === 'max' ? 'maximum' : 'minimum'} along dimension ${d} write ${e.fn}(${a}, [], ${d})`,
+    );
   }
   return c.write(args.length === 1 ? `${c.op}All` : c.op, args);
 };

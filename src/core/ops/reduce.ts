@@ -172,7 +172,8 @@ export const norm: OpDef = {
   shape([s], attrs) {
     const ord = attrs.ord ?? 2;
     if (attrs.axis !== undefined && ord === 'fro') throw new Error('a "fro" norm along a dimension is the 2-norm of each lane; write 2');
-    if (attrs.axis === undefined && s.length === 2 && ord !== 'fro' && ord !== 2) throw new Error(`norm(A, ${String(ord)}) of a matrix is not supported; use "fro"`);
+    if (attrs.axis === undefined && s.length === 2 && ord !== 'fro' && ord !== 2)
+      throw new Error(`norm(A, ${String(ord)}) of a matrix is not supported; use "fro"`);
     return axisShape([s], attrs);
   },
   forward([a], attrs, out) {

@@ -369,7 +369,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   }
   if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
-  else if (sizedNumber && !means.length) notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
+  else if (sizedNumber && !means.length)
+    notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
