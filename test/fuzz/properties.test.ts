@@ -112,16 +112,31 @@ describe('random formulas: reverse = forward = finite differences', () => {
     const vecExpr = fc.letrec<{ e: string }>((tie) => ({
       e: fc.oneof(
         { depthSize: 'small' },
-        fc.constantFrom('v', 'u', "(W'*(W*v))", "(W'*w)", '(v .* u)', '(a*v)', '[a, v[2], a*u[3]]'),
+        // reductions along a dimension keep it: W is [2,3], so down its columns a row [1,3], transposed a column beside the vectors
+        fc.constantFrom(
+          'v',
+          'u',
+          "(W'*(W*v))",
+          "(W'*w)",
+          '(v .* u)',
+          '(a*v)',
+          '[a, v[2], a*u[3]]',
+          "max(W, [], 1)'",
+          "min(W, [], 1)'",
+          "norm(W, 2, 1)'",
+          "norm(W, 1, 1)'",
+          "norm(W, Infinity, 1)'",
+        ),
         fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
         fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
-        fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
+        // down the column (dimension 1): a vector's only lanes, and a column's [3,1]
+        fc.tuple(tie('e')).map(([a]) => `softmax(${a}, 1)`),
         fc.tuple(tie('e')).map(([a]) => `(${a} - max(${a}))`),
       ),
     })).e;
     const top = fc
       .tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'prod'), vecExpr)
-      .map(([r, e]) => (r === 'prod' ? `prod(tanh(${e}))` : `${r}(${e})`));
+      .map(([r, e]) => (r === 'prod' ? `prod(tanh(${e}))` : r === 'logsumexp' ? `logsumexp(${e}, 1)` : `${r}(${e})`));
     const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 13, maxLength: 13 });
     fc.assert(
       fc.property(top, vals, (formula, n) => {
@@ -180,13 +195,29 @@ describe('derive of random formulas: every printed derivative is accepted by che
     const vec = fc.letrec<{ e: string }>((tie) => ({
       e: fc.oneof(
         { depthSize: 'small' },
-        fc.constantFrom('v', 'u', 'W*v', "W'*u", 'v .* u', 'a*v', 'sum(M, 2)', 'M*w'),
+        fc.constantFrom(
+          'v',
+          'u',
+          'W*v',
+          "W'*u",
+          'v .* u',
+          'a*v',
+          'sum(M, 2)',
+          'M*w',
+          'max(M, [], 2)',
+          "min(W, [], 1)'",
+          'norm(M, 2, 2)',
+          'norm(W, Infinity, 2)',
+        ),
         fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
         fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
-        fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
+        // down the column (dimension 1): a vector's only lanes, and a column's [3,1]
+        fc.tuple(tie('e')).map(([a]) => `softmax(${a}, 1)`),
       ),
     })).e;
-    const top = fc.tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'q'), vec).map(([r, e]) => (r === 'q' ? `(${e})'*W*(${e})` : `${r}(${e})`));
+    const top = fc
+      .tuple(fc.constantFrom('sum', 'mean', 'norm', 'logsumexp', 'q'), vec)
+      .map(([r, e]) => (r === 'q' ? `(${e})'*W*(${e})` : r === 'logsumexp' ? `logsumexp(${e}, 1)` : `${r}(${e})`));
     const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
     fc.assert(
       fc.property(top, vals, (formula, n) => {

@@ -145,12 +145,16 @@ export function randomCase(rng: Rng, op: OpDef, big = false): OpCase {
         case 'maxAll':
         case 'minAll':
           shapes = [rng.next() < 0.5 ? [dim(rng, D)] : [dim(rng, D), dim(rng, D)]];
+          // along a dimension of a matrix, keeping it
+          if (shapes[0].length === 2 && rng.next() < 0.5) attrs = { axis: rng.int(2) };
           break;
         case 'norm': {
           const matrix = rng.next() < 0.4;
           shapes = [matrix ? [dim(rng, D), dim(rng, D)] : [dim(rng, D)]];
-          const ords: Attrs['ord'][] = matrix ? [2, 'fro'] : [1, 2, Infinity];
+          const along = matrix && rng.next() < 0.5;
+          const ords: Attrs['ord'][] = along ? [1, 2, Infinity] : matrix ? [2, 'fro'] : [1, 2, Infinity];
           attrs = rng.next() < 0.2 ? {} : { ord: ords[rng.int(ords.length)] };
+          if (along) attrs.axis = rng.int(2);
           break;
         }
         case 'matmul': {

@@ -74,13 +74,17 @@ export function casesFor(op: OpDef): Case[] {
       return [{ shapes: [[5]] }, { shapes: [[2, 3]] }, { shapes: [[2, 3]], attrs: { axis: 0 } }, { shapes: [[2, 3]], attrs: { axis: 1 } }, { shapes: [[]] }];
     case 'maxAll':
     case 'minAll':
-      return [{ shapes: [[5]] }, { shapes: [[3, 4]] }];
+      return [{ shapes: [[5]] }, { shapes: [[3, 4]] }, { shapes: [[3, 4]], attrs: { axis: 0 } }, { shapes: [[3, 4]], attrs: { axis: 1 } }];
     case 'norm':
       return [
         { shapes: [[5]] },
         { shapes: [[5]], attrs: { ord: 1 } },
         { shapes: [[5]], attrs: { ord: Infinity } },
         { shapes: [[3, 4]], attrs: { ord: 'fro' } },
+        // along a dimension (vecnorm), keeping it
+        { shapes: [[3, 4]], attrs: { axis: 0 } },
+        { shapes: [[3, 4]], attrs: { axis: 1, ord: 1 } },
+        { shapes: [[3, 4]], attrs: { axis: 0, ord: Infinity } },
       ];
     case 'matmul':
       return [

@@ -87,6 +87,8 @@ export class TapeWriter extends TableOps {
     for (const n of this.nodes) {
       const key = this.key(n.op, n.inputs, n.attrs);
       if (key !== null && !this.memo.has(key)) this.memo.set(key, n.id);
+      // a number counting entries keeps its mark in a tape written on from this one (a Hessian's)
+      if (n.op === 'const' && n.attrs.sized) this.sized.add(n.id);
     }
   }
 
@@ -169,6 +171,32 @@ export class TapeWriter extends TableOps {
     return id;
   }
 
+  /**
+   * A number counting entries of these shapes (mean's 1/N), marked (see `isSized`): a node of
+   * its own, never shared with the same number written plainly (a mark on the 1 every
+   * identity folds would stop x·1 from folding; a literal would read as shape-specific).
+   */
+  override shapeNumber(v: number): GraphNode {
+    const attrs: Attrs = { value: { shape: [], data: Float64Array.of(v) }, sized: true };
+    const key = this.key('const', [], attrs);
+    const hit = key === null ? undefined : this.memo.get(key);
+    if (hit !== undefined) return hit;
+    const id = this.push('const', [], attrs, [], String(Number(v.toPrecision(12))));
+    if (key !== null) this.memo.set(key, id);
+    this.sized.add(id);
+    return id;
+  }
+
+  /** A constant derived by an identity from `from`: marked when any of them is (a number of these shapes stays one). */
+  private derived(v: number, ...from: GraphNode[]): GraphNode {
+    return from.some((x) => this.sized.has(x)) ? this.shapeNumber(v) : this.constant(v);
+  }
+
+  /** x is not a number counting entries: an identity may drop it (a marked 1 stays a factor, so its mark reaches the printed text). */
+  private plain(x: GraphNode): boolean {
+    return !this.sized.has(x);
+  }
+
   zeros(shape: Shape): GraphNode {
     return this.constant({ shape, data: new Float64Array(sizeOf(shape)) });
   }
@@ -228,8 +256,10 @@ export class TapeWriter extends TableOps {
         attrs,
         out,
       );
-      id = this.constant({ shape, data: out });
-      if (inputs.some((i) => this.shape(i).length > 0 || this.sized.has(i))) this.sized.add(id);
+      // a number computed from a tensor or from a marked number counts entries of these shapes too
+      const sized = inputs.some((i) => this.shape(i).length > 0 || this.sized.has(i));
+      id = sized && shape.length === 0 ? this.shapeNumber(out[0]) : this.constant({ shape, data: out });
+      if (sized) this.sized.add(id);
     } else {
       id = this.push(name, inputs, attrs, shape, undefined, site);
       const n = this.nodes[id];
@@ -293,7 +323,7 @@ export class TapeWriter extends TableOps {
   finish(
     output: GraphNode,
     keep: GraphNode[] = [],
-    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed'>> = {},
+    extra: Partial<Pick<Tape, 'source' | 'indexVars' | 'unusedParams' | 'shadowed' | 'notation'>> = {},
   ): { tape: Tape; ids: Int32Array } {
     const { nodes, ids, arenaSize } = compact(this.nodes, [output, ...keep, ...this.inputs.map((i) => i.node)]);
     // call sites name their argument nodes: renumbered once each (copies: the sites of the tape written from stay as they are)
@@ -353,19 +383,19 @@ export class TapeWriter extends TableOps {
       case 'gmul':
       case 'multiply':
         if (this.isZero(a) || this.isZero(b)) return zero();
-        if (this.isAll(b, 1) && fits(a)) return a;
-        if (this.isAll(a, 1) && fits(b)) return b;
-        if (this.isAll(b, -1) && fits(a)) return this.neg(a);
-        if (this.isAll(a, -1) && fits(b)) return this.neg(b);
+        if (this.isAll(b, 1) && this.plain(b) && fits(a)) return a;
+        if (this.isAll(a, 1) && this.plain(a) && fits(b)) return b;
+        if (this.isAll(b, -1) && this.plain(b) && fits(a)) return this.neg(a);
+        if (this.isAll(a, -1) && this.plain(a) && fits(b)) return this.neg(b);
         // a constant tensor of one value beside an operand of the result's shape is that value (2·ones(m,n) ⊙ X = 2·X)
-        if (this.uniform(b) !== undefined && fits(a)) return this.mul(a, this.constant(this.uniform(b)!));
-        if (this.uniform(a) !== undefined && fits(b)) return this.mul(this.constant(this.uniform(a)!), b);
+        if (this.uniform(b) !== undefined && fits(a)) return this.mul(a, this.derived(this.uniform(b)!, b));
+        if (this.uniform(a) !== undefined && fits(b)) return this.mul(this.derived(this.uniform(a)!, a), b);
         return this.intoBranches(a, (x) => this.mul(x, b)) ?? this.intoBranches(b, (x) => this.mul(a, x));
       case 'divide':
         if (this.isZero(a)) return zero();
-        if (this.isAll(b, 1) && fits(a)) return a;
-        if (this.uniform(b) !== undefined && fits(a)) return this.div(a, this.constant(this.uniform(b)!));
-        if (this.uniform(a) !== undefined && fits(b)) return this.div(this.constant(this.uniform(a)!), b);
+        if (this.isAll(b, 1) && this.plain(b) && fits(a)) return a;
+        if (this.uniform(b) !== undefined && fits(a)) return this.div(a, this.derived(this.uniform(b)!, b));
+        if (this.uniform(a) !== undefined && fits(b)) return this.div(this.derived(this.uniform(a)!, a), b);
         return this.intoBranches(a, (x) => this.div(x, b));
       case 'add':
         if (this.isZero(a) && fits(b)) return b;
@@ -392,7 +422,7 @@ export class TapeWriter extends TableOps {
         return this.intoBranches(a, (x) => this.neg(x));
       }
       case 'pow':
-        if (this.isAll(b, 1) && fits(a)) return a;
+        if (this.isAll(b, 1) && this.plain(b) && fits(a)) return a;
         return undefined;
       case 'select': {
         const cond = this.constValue(a);

@@ -287,6 +287,7 @@ class Builder {
       indexVars: [...this.indexVars],
       ...(this.unusedParams.length ? { unusedParams: this.unusedParams } : {}),
       ...(this.shadowed.size ? { shadowed: [...this.shadowed] } : {}),
+      ...(this.notation.size ? { notation: [...this.notation] } : {}),
     });
     const steps: Record<string, number> = Object.create(null);
     for (const [name, id] of stepNodes) if (ids[id] >= 0) steps[name] = ids[id];
@@ -295,6 +296,8 @@ class Builder {
 
   private namedNodes = new Set<number>();
   private shadowed = new Set<string>();
+  /** calls written in a form that reads two ways (LowerContext.note) */
+  readonly notation = new Set<string>();
 
   /** A step or variable named like a constant or a function (micrograd's e, CS231n's dot) shadows it: say so once. */
   private noteShadow(name: string, what: 'the step' | 'the variable'): void {
@@ -705,6 +708,10 @@ class CallLowering implements LowerContext {
 
   text(x: { span: Span }): string {
     return this.b.text(x);
+  }
+
+  note(message: string): void {
+    this.b.notation.add(message);
   }
 
   defines(name: string): boolean {

@@ -62,6 +62,8 @@ export interface Tape {
   unusedParams?: UnusedParam[];
   /** a step or variable of the formula that shadows a constant or function of the same name, in words */
   shadowed?: string[];
+  /** a call written in a form that reads two ways (max(A, 2): elementwise here, a dimension in MATLAB), in words */
+  notation?: string[];
 }
 
 export interface UnusedParam {

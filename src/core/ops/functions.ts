@@ -26,6 +26,8 @@ export interface ArgExpr {
   fn?: string;
   args?: ArgExpr[];
   op?: string;
+  /** an array literal's entries (`[]` in max(A, [], 2)) */
+  items?: ArgExpr[];
 }
 
 /** A call of a formula function. */
@@ -79,6 +81,8 @@ export interface LowerContext {
   text(e: { span: Span }): string;
   /** the run's generator (value expressions only) */
   rng?: Rng;
+  /** say something about the formula as written (a reading it might not mean), once */
+  note(message: string): void;
   /** whether the formula gives `name` a meaning of its own: a step, a value given, a function it defines */
   defines(name: string): boolean;
 }
@@ -129,6 +133,11 @@ const lanes: Printer = ({ op, args, attrs }) => `${op}(${args[0]}${dimText(attrs
 const reduction: Printer = ({ op, args, attrs, shapes }) =>
   // a sum along a side of length 1 only turns a column [n,1] into the vector [n]: the same column on paper
   attrs.axis !== undefined && shapes[0][attrs.axis] === 1 && op !== 'mean' ? args[0] : `${op}(${args[0]}${dimText(attrs)})`;
+/** max(A) of every entry, max(A, [], d) along a dimension */
+const extremumText =
+  (fn: string): Printer =>
+  ({ args, attrs }) =>
+    attrs.axis === undefined ? `${fn}(${args[0]})` : `${fn}(${args[0]}, []${dimText(attrs)})`;
 const elementwise = (fn: string, op: string, arity: readonly [number, number] = [2, 2]): FormulaFunction => ({ name: fn, arity, op });
 
 // ----- lowerings: the functions that read constants, shapes or choose an op -----
@@ -209,9 +218,23 @@ const lowerTranspose: Lower = (c) => {
   return c.write('transpose', [a]);
 };
 
-/** max(v) is the reduction maxAll; max(a, b, …) one elementwise op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k. */
+/**
+ * max(v) is the reduction maxAll; max(A, [], d) (MATLAB's form) the same along dimension d;
+ * max(a, b, …) one elementwise op of n arguments, not a fold of pairs: a tie of k of them gives each 1/k.
+ */
 const lowerExtremum: Lower = (c) => {
-  const args = c.call.args.map((_, i) => c.arg(i));
+  const e = c.call;
+  const empty = (x: ArgExpr) => x.k === 'array' && x.items?.length === 0;
+  if (e.args.length === 3 && empty(e.args[1])) return c.write(`${c.op}All`, [c.arg(0)], axisAttrs(c, 2));
+  const literal = e.args.length === 2 && e.args[1].k === 'num' && (e.args[1].v === 1 || e.args[1].v === 2);
+  const args = e.args.map((_, i) => c.arg(i));
+  // MATLAB's and mathjs's evaluate read max(A, 2) as along dimension 2; here it is elementwise, as it always was
+  if (literal && c.node(args[0]).shape.length > 0) {
+    const [a, d] = [c.text(e.args[0]), e.args[1].v];
+    c.note(
+      `${e.fn}(${a}, ${d}) is the elementwise ${e.fn} of ${a} and ${d}; for the ${e.fn === 'max' ? 'maximum' : 'minimum'} along dimension ${d} write ${e.fn}(${a}, [], ${d})`,
+    );
+  }
   return c.write(args.length === 1 ? `${c.op}All` : c.op, args);
 };
 
@@ -222,22 +245,29 @@ function dimArg(c: LowerContext, i: number): 1 | 2 {
   return dim;
 }
 
-/** sum/mean/prod(A[, dim]): the one-based dimension read as the attribute `axis`. */
-const lowerReduction: Lower = (c) => {
+/**
+ * The attribute `axis` of a reduction whose argument i (if given) is its one-based dimension. A vector is
+ * a column: dimension 1 runs down it (all of it, no axis), dimension 2 is an error (each entry alone).
+ */
+function axisAttrs(c: LowerContext, i: number): Attrs {
   const e = c.call;
   const a = c.arg(0);
-  const attrs: Attrs = {};
-  const dim = e.args.length === 2 ? dimArg(c, 1) : undefined;
-  // a vector is a column: dimension 1 runs down it (all of it), dimension 2 has one entry
+  const dim = e.args.length > i ? dimArg(c, i) : undefined;
+  const head = e.args.slice(0, i).map((x) => c.text(x));
+  if (dim !== undefined && c.node(a).shape.length === 0)
+    throw new AgError('shape', `${c.text(e)}: ${head[0]} is a scalar; only a vector or a matrix has a dimension to reduce along`, { span: e.args[i].span });
   if (dim === 2 && c.node(a).shape.length === 1) {
-    throw new AgError('shape', `${c.text(e)}: ${c.text(e.args[0])} is a vector, a column ${shapeStr(c.node(a).shape)}: along dimension 2 each entry is alone`, {
-      span: e.args[1].span,
-      hint: `write ${e.fn}(${c.text(e.args[0])}) or ${e.fn}(${c.text(e.args[0])}, 1)`,
+    throw new AgError('shape', `${c.text(e)}: ${head[0]} is a vector, a column ${shapeStr(c.node(a).shape)}: along dimension 2 each entry is alone`, {
+      span: e.args[i].span,
+      // max(v, [], 2): the whole vector is max(v)
+      hint: `write ${e.fn}(${head.filter((t) => t.trim() !== '[]').join(', ')}) or ${e.fn}(${[...head, '1'].join(', ')})`,
     });
   }
-  if (dim !== undefined && c.node(a).shape.length !== 1) attrs.axis = dim - 1;
-  return c.write(c.op, [a], attrs);
-};
+  return dim !== undefined && c.node(a).shape.length !== 1 ? { axis: dim - 1 } : {};
+}
+
+/** sum/mean/prod(A[, dim]): the one-based dimension read as the attribute `axis`. */
+const lowerReduction: Lower = (c) => c.write(c.op, [c.arg(0)], axisAttrs(c, 1));
 
 /** softmax/logsoftmax/logsumexp(Z[, dim]): the lanes read as the attribute `axis`. */
 const lowerLanes: Lower = (c) => {
@@ -265,10 +295,13 @@ const lowerLanes: Lower = (c) => {
   return c.write(c.op, [a], attrs);
 };
 
-/** norm(v[, p]): the order read as the attribute `ord`; the 2-norm is the default, so norm(v) and norm(v, 2) are one node. */
+/** norm(v[, p[, dim]]): the order read as the attribute `ord` (the 2-norm is the default, so norm(v) and norm(v, 2) are one node), the dimension as `axis`. */
 const lowerNorm: Lower = (c) => {
-  const attrs: Attrs = {};
-  const ord = c.call.args.length === 2 ? normOrder(c, c.call.args[1]) : 2;
+  const e = c.call;
+  const ord = e.args.length >= 2 ? normOrder(c, e.args[1]) : 2;
+  if (ord === 'fro' && e.args.length === 3)
+    throw new AgError('unsupported', `${c.text(e)}: "fro" is the norm of a whole matrix; along a dimension write 2`, { span: e.args[1].span });
+  const attrs: Attrs = axisAttrs(c, 2);
   if (ord !== 2) attrs.ord = ord;
   return c.write(c.op, [c.arg(0)], attrs);
 };
@@ -380,8 +413,8 @@ const WRITTEN: FormulaFunction[] = [
       },
     },
   },
-  { name: 'max', arity: [1, Infinity], lower: lowerExtremum, op: 'max', print: { maxAll: ({ args }) => `max(${args[0]})` } },
-  { name: 'min', arity: [1, Infinity], lower: lowerExtremum, op: 'min', print: { minAll: ({ args }) => `min(${args[0]})` } },
+  { name: 'max', arity: [1, Infinity], lower: lowerExtremum, op: 'max', print: { maxAll: extremumText('max') } },
+  { name: 'min', arity: [1, Infinity], lower: lowerExtremum, op: 'min', print: { minAll: extremumText('min') } },
   { name: 'larger', arity: [2, 2], op: 'larger', print: { larger: infix('>') } },
   { name: 'smaller', arity: [2, 2], op: 'smaller', print: { smaller: infix('<') } },
   { name: 'largerEq', arity: [2, 2], op: 'largerEq', print: { largerEq: infix('>=') } },
@@ -423,12 +456,15 @@ const WRITTEN: FormulaFunction[] = [
   { name: 'prod', arity: [1, 2], lower: lowerReduction, op: 'prod', print: { prod: reduction } },
   {
     name: 'norm',
-    arity: [1, 2],
+    arity: [1, 3],
     lower: lowerNorm,
     op: 'norm',
     print: {
-      norm: ({ args, attrs: { ord } }) =>
-        `norm(${args[0]}${ord === undefined || ord === 2 ? '' : ord === 'fro' ? ', "fro"' : `, ${ord === Infinity ? 'Infinity' : ord}`})`,
+      norm: ({ args, attrs }) => {
+        const { ord } = attrs;
+        const p = ord === undefined ? 2 : ord === Infinity ? 'Infinity' : ord === 'fro' ? '"fro"' : ord;
+        return `norm(${args[0]}${attrs.axis !== undefined ? `, ${p}${dimText(attrs)}` : p === 2 ? '' : `, ${p}`})`;
+      },
     },
   },
   { name: 'outer', arity: [2, 2], lower: lowerOuter },

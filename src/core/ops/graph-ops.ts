@@ -14,6 +14,11 @@ export abstract class TableOps implements GraphOps {
   abstract reshape(a: GraphNode, shape: Shape): GraphNode;
   abstract broadcastTo(x: GraphNode, shape: Shape): GraphNode;
 
+  /** a number like any other where the rule runs now or prints (the tape writer marks it) */
+  shapeNumber(v: number): GraphNode {
+    return this.constant(v);
+  }
+
   add(a: GraphNode, b: GraphNode): GraphNode {
     return this.op('add', [a, b]);
   }

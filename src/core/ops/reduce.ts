@@ -71,7 +71,7 @@ export const mean: OpDef = {
   },
   vjpGraph(G, [a], out, g, attrs) {
     const c = sizeOf(G.shape(a)) / sizeOf(G.shape(out));
-    return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.constant(1 / c))];
+    return [G.mul(spreadGraph(G, g, G.shape(a), attrs.axis), G.shapeNumber(1 / c))];
   },
   jvpGraph: (G, _ins, _o, [da], attrs) => (da === null ? null : G.op('mean', [da], attrs)),
 };
@@ -107,39 +107,50 @@ export const prod: OpDef = {
 };
 
 /**
- * max/min of all entries: the gradient goes to the entry that wins; ties split it
- * evenly (as torch.amax/amin).
+ * max/min of all entries, or along `attrs.axis` keeping it (MATLAB's max(A, [], d)): the
+ * gradient goes to the entry that wins its lane; ties split it evenly (as torch.amax/amin).
  */
 function extremum(name: 'max' | 'min', better: (x: number, y: number) => boolean): OpDef {
+  /** each lane's winner (NaN wins, as Math.max); `strict`: ignore NaN, for the branch code */
+  const winners = (a: Tensor, attrs: Attrs, outLen: number, strict: boolean): Float64Array => {
+    const { of } = reduceMap(a.shape, attrs.axis);
+    const s = new Float64Array(outLen);
+    const seen = new Uint8Array(outLen);
+    for (let k = 0; k < a.data.length; k++) {
+      const i = of(k);
+      if (!seen[i] || better(a.data[k], s[i]) || (!strict && Number.isNaN(a.data[k]))) s[i] = a.data[k];
+      seen[i] = 1;
+    }
+    return s;
+  };
   return {
     name: `${name}All`,
     family: 'reduce',
     arity: [1, 1],
     label: name,
     kink: `${name} at a tie`,
-    shape: () => [],
-    forward([a], _attrs, out) {
-      let s = a.data[0];
-      for (let k = 1; k < a.data.length; k++) if (better(a.data[k], s) || Number.isNaN(a.data[k])) s = a.data[k];
-      out[0] = s;
+    shape: axisShape,
+    forward([a], attrs, out) {
+      out.set(winners(a, attrs, out.length, false));
     },
-    // the winners share g evenly: (a == s) / #winners
-    vjpGraph: (G, [a], o, g) => [G.mul(g, winnersGraph(G, a, o))],
-    jvpGraph: (G, [a], o, [da]) => (da === null ? null : G.sum(G.mul(winnersGraph(G, a, o), da))),
-    branch([a]) {
+    // the winners of each lane share its g evenly: (a == s) / #winners
+    vjpGraph: (G, [a], o, g, attrs) => [G.mul(g, winnersGraph(G, a, o, attrs.axis))],
+    jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(winnersGraph(G, a, o, attrs.axis), da), attrs.axis)),
+    branch([a], attrs) {
       // which entries win: a tie, or a step that changes the winner, shows up here
-      let s = a.data[0];
-      for (let k = 1; k < a.data.length; k++) if (better(a.data[k], s)) s = a.data[k];
+      const { of, outShape } = reduceMap(a.shape, attrs.axis);
+      const s = winners(a, attrs, sizeOf(outShape), true);
       let code = 0;
-      for (let k = 0; k < a.data.length; k++) if (a.data[k] === s) code += branchWeight(k);
+      for (let k = 0; k < a.data.length; k++) if (a.data[k] === s[of(k)]) code += branchWeight(k);
       return code;
     },
   };
 }
 
-function winnersGraph(G: GraphOps, a: GraphNode, s: GraphNode): GraphNode {
+/** Where each lane's winner is, shared evenly among its ties: (a == s) / Σ(a == s) along the lane. */
+function winnersGraph(G: GraphOps, a: GraphNode, s: GraphNode, axis: number | undefined): GraphNode {
   const won = G.op('equal', [a, s]);
-  return G.div(won, G.sum(won));
+  return G.div(won, G.sum(won, axis));
 }
 
 export const maxAll = extremum('max', (x, y) => x > y);
@@ -148,7 +159,11 @@ export const minAll = extremum('min', (x, y) => x < y);
 /** Below this, a point counts as near a point-kink (the 2-norm at the origin). */
 export const NEAR_ZERO = 1e-3;
 
-/** Norms of a vector (1, 2, Infinity) or a matrix ('fro', which is the 2-norm of all entries). */
+/**
+ * Norms of a vector (1, 2, Infinity) or a matrix ('fro', which is the 2-norm of all
+ * entries); with `attrs.axis`, the 1-, 2- or ∞-norm of each lane of a matrix, keeping the
+ * dimension (MATLAB's vecnorm, torch.linalg.vector_norm(dim, keepdim=True)).
+ */
 export const norm: OpDef = {
   name: 'norm',
   family: 'reduce',
@@ -156,53 +171,60 @@ export const norm: OpDef = {
   kink: 'norm at 0 (or an |entry| tie for the ∞-norm)',
   shape([s], attrs) {
     const ord = attrs.ord ?? 2;
-    if (s.length === 2 && ord !== 'fro' && ord !== 2) throw new Error(`norm(A, ${String(ord)}) of a matrix is not supported; use "fro"`);
-    return [];
+    if (attrs.axis !== undefined && ord === 'fro') throw new Error('a "fro" norm along a dimension is the 2-norm of each lane; write 2');
+    if (attrs.axis === undefined && s.length === 2 && ord !== 'fro' && ord !== 2)
+      throw new Error(`norm(A, ${String(ord)}) of a matrix is not supported; use "fro"`);
+    return axisShape([s], attrs);
   },
   forward([a], attrs, out) {
     const ord = attrs.ord ?? 2;
     const d = a.data;
-    let r = 0;
-    if (ord === 1) for (let k = 0; k < d.length; k++) r += Math.abs(d[k]);
-    else if (ord === Infinity) for (let k = 0; k < d.length; k++) r = Math.max(r, Math.abs(d[k]));
+    const { of } = reduceMap(a.shape, attrs.axis);
+    out.fill(0);
+    if (ord === 1) for (let k = 0; k < d.length; k++) out[of(k)] += Math.abs(d[k]);
+    else if (ord === Infinity) for (let k = 0; k < d.length; k++) out[of(k)] = Math.max(out[of(k)], Math.abs(d[k]));
     else {
-      for (let k = 0; k < d.length; k++) r += d[k] * d[k];
-      r = Math.sqrt(r);
+      for (let k = 0; k < d.length; k++) out[of(k)] += d[k] * d[k];
+      for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]);
     }
-    out[0] = r;
   },
   vjpGraph: (G, [a], o, g, attrs) => [G.mul(g, normPartialsGraph(G, a, o, attrs))],
-  jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(normPartialsGraph(G, a, o, attrs), da))),
+  jvpGraph: (G, [a], o, [da], attrs) => (da === null ? null : G.sum(G.mul(normPartialsGraph(G, a, o, attrs), da), attrs.axis)),
   branch([a], attrs) {
     const ord = attrs.ord ?? 2;
+    const { of, outShape } = reduceMap(a.shape, attrs.axis);
+    const lanes = sizeOf(outShape);
     let code = 0;
     if (ord === Infinity) {
-      let m = 0;
-      for (const v of a.data) m = Math.max(m, Math.abs(v));
+      const m = new Float64Array(lanes);
       a.data.forEach((v, k) => {
-        if (Math.abs(v) === m) code += branchWeight(k) * (v > 0 ? 2 : 1);
+        m[of(k)] = Math.max(m[of(k)], Math.abs(v));
+      });
+      a.data.forEach((v, k) => {
+        if (Math.abs(v) === m[of(k)]) code += branchWeight(k) * (v > 0 ? 2 : 1);
       });
       return code;
     }
-    // the 1-norm bends wherever an entry crosses 0; the 2-norm only at the origin, so there
-    // the signs of the entries tell a step that passes near it
-    let near = true;
-    for (const v of a.data) if (Math.abs(v) > NEAR_ZERO) near = false;
-    if (ord !== 1 && !near) return 0;
+    // the 1-norm bends wherever an entry crosses 0; the 2-norm only at a lane's origin, so
+    // there the signs of the lane's entries tell a step that passes near it
+    const near = new Uint8Array(lanes).fill(1);
     a.data.forEach((v, k) => {
-      code += (Math.sign(v) + 2) * branchWeight(k);
+      if (Math.abs(v) > NEAR_ZERO) near[of(k)] = 0;
+    });
+    a.data.forEach((v, k) => {
+      if (ord === 1 || near[of(k)]) code += (Math.sign(v) + 2) * branchWeight(k);
     });
     return code;
   },
 };
 
-/** ∂‖a‖/∂a_k: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0 (at a = 0 the subgradient 0, as PyTorch). */
+/** ∂‖a‖/∂a_k, lane by lane: sign(a); sign(a)·(|a| == s)/#ties where s ≠ 0; a/s where s ≠ 0 (at a = 0 the subgradient 0, as PyTorch). */
 function normPartialsGraph(G: GraphOps, a: GraphNode, s: GraphNode, attrs: Attrs): GraphNode {
   const ord = attrs.ord ?? 2;
   if (ord === 1) return G.op('sign', [a]);
   if (ord === Infinity) {
     const won = G.op('equal', [G.op('abs', [a]), s]);
-    return G.formula('s == 0 ? 0 : sign(a) * w / sum(w)', { a, s, w: won });
+    return G.formula('s == 0 ? 0 : sign(a) * w / n', { a, s, w: won, n: G.sum(won, attrs.axis) });
   }
   return G.formula('s == 0 ? 0 : a / s', { a, s });
 }

@@ -40,6 +40,8 @@ export interface GraphOps {
   /** any op of the table */
   op(name: string, inputs: GraphNode[], attrs?: Attrs): GraphNode;
   constant(v: number | Tensor): GraphNode;
+  /** a number that counts entries of these shapes (mean's 1/N): the derivative written with it holds for them only */
+  shapeNumber(v: number): GraphNode;
   add(a: GraphNode, b: GraphNode): GraphNode;
   sub(a: GraphNode, b: GraphNode): GraphNode;
   /** elementwise (broadcasting) product */

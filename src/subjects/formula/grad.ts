@@ -62,6 +62,7 @@ export interface Warning {
     | 'unused-value'
     | 'unused-argument'
     | 'shadowed-name'
+    | 'notation'
     | 'index-variable'
     | 'directional'
     | 'forward-directional';
@@ -151,9 +152,9 @@ export function unusedArgumentNotes(tape: Tape): string[] {
   );
 }
 
-/** Everything the build notes in words: a name that shadows a constant or function, an argument no body reads. */
+/** Everything the build notes in words: a name that shadows a constant or function, a call that reads two ways (max(A, 2)), an argument no body reads. */
 export function buildNotes(tape: Tape): string[] {
-  return [...(tape.shadowed ?? []), ...unusedArgumentNotes(tape)];
+  return [...(tape.shadowed ?? []), ...(tape.notation ?? []), ...unusedArgumentNotes(tape)];
 }
 
 /** Parse and build: the checked tape for a formula at these values. */
@@ -286,6 +287,7 @@ function gradRun(formula: string, values: Record<string, Tensor>, opts: GradOpti
       warnings.push({ code: 'unused-value', message: `a value was given for ${name}, which the formula does not use` });
   }
   for (const message of tape.shadowed ?? []) warnings.push({ code: 'shadowed-name', message });
+  for (const message of tape.notation ?? []) warnings.push({ code: 'notation', message });
   for (const message of unusedArgumentNotes(tape)) warnings.push({ code: 'unused-argument', message });
   if (tape.indexVars.length) {
     warnings.push({

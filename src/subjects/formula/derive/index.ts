@@ -289,9 +289,6 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     steps = printing.list;
     notes.push(stepsNote(longest, steps));
   }
-  // mean's 1/N is a number in the derivative (2/3 * v for mean(v.^2)): it holds for these shapes, and is checked at them only
-  const means = tape.nodes.filter((n) => n.op === 'mean' && n.active && tape.nodes[n.inputs[0]].size > n.size);
-  specific ||= means.length > 0;
   // simplify under its budget, with matrix products kept in order; what it cannot finish is shown as accumulated
   const derivatives: Record<string, string> = Object.create(null);
   const tidy = simplifyWithin([...wrt.map((v) => unsimplified[v]), ...steps.map((st) => st.text)], opts.simplifyBudgetMs ?? SIMPLIFY_BUDGET_MS, opts.simplify, {
@@ -318,8 +315,8 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         seed: opts.seed,
         points: opts.points,
         limits,
-        // mean's 1/N is a plain number in the text: checked at these shapes only, as a sized constant is
-        sized: means.length > 0 || sizedNumber || (specific && hasSizedConstant(text)),
+        // a number counting entries (mean's 1/N, marked by its rule) is a plain number in the text: checked at these shapes only, as a sized constant is
+        sized: sizedNumber || (specific && hasSizedConstant(text)),
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -364,13 +361,16 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     skipped: Math.max(...checks.map((c) => c.skipped)),
     shapes: Math.min(...checks.map((c) => c.shapes ?? 0)),
   };
+  // the means, named with their N, say where the derivative's 1/N comes from
+  const means = sizedNumber ? tape.nodes.filter((n) => n.op === 'mean' && n.active && tape.nodes[n.inputs[0]].size > n.size) : [];
   if (means.length) {
     const each = means.map((n) => `${n.span ? tape.source.slice(n.span.start, n.span.end) : n.label} divides by N = ${tape.nodes[n.inputs[0]].size / n.size}`);
     notes.push(`${each.join(', ')}: the derivative's 1/N is written as a number, for these shapes only`);
   }
   if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
-  else if (sizedNumber) notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
+  else if (sizedNumber && !means.length)
+    notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);

@@ -162,7 +162,8 @@ function bookForm(
 
 /** Constants sized for particular shapes (eye(3), ones(3, 4), a onehot length, an array literal): the form holds for those shapes only. */
 export function hasSizedConstant(text: string): boolean {
-  return /\b(eye|ones|zeros|onehot)\(/.test(text) || /(^|[^\w)\]'])\[/.test(text);
+  // an array literal, not an index and not the empty [] of max(A, [], d)
+  return /\b(eye|ones|zeros|onehot)\(/.test(text) || /(^|[^\w)\]'])\[(?!\s*\])/.test(text);
 }
 
 interface Ctx {
