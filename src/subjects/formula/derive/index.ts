@@ -14,6 +14,7 @@ import { crossCheck, crossCheckTensor, type CrossCheck } from './check.js';
 import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
 import { formulaOf, MAX_EXPR, printStepsFor, type PrintSteps } from '../../../core/graph/print.js';
 import { tensorGradient } from './tensor.js';
+import { assertJacobianShapes, jacobianShape, tensorJacobian } from './jacobian.js';
 import { formulaToTex } from './simplify.js';
 import { getOp } from '../../../core/ops/index.js';
 import type { Program } from '../../../core/parse/ast.js';
@@ -234,17 +235,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const missing = names.filter((v) => !(v in given));
   const values: Record<string, Tensor> = { ...Object.fromEntries(missing.map((v) => [v, scalar(0.5)])), ...given };
   const tape = buildTape(program, values, { wrt: opts.wrt, limits });
-  const out = tape.nodes[tape.output];
-  if (out.size !== 1) {
-    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, {
-      span: out.span,
-      source: formula,
-      hint: 'reduce it (sum(...)), or use autograd-cli jacobian',
-    });
-  }
+  // a vector f: each ∂f/∂v is its Jacobian, a matrix [m, n] (a column [m] for a scalar v)
+  const jacobian = tape.nodes[tape.output].size !== 1;
+  if (jacobian) assertJacobianShapes(tape, formula);
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const wrt = tape.inputs.map((i) => i.name);
-  const g = tensorGradient(tape);
+  const g = jacobian ? tensorJacobian(tape) : tensorGradient(tape);
   const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
   const notes: string[] = buildNotes(tape);
   const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
@@ -256,6 +252,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   let specific = false;
   // a number that counts entries (3 of sum(ones(3))): the derivative holds for these shapes only, whatever its text shows
   let sizedNumber = false;
+  specific ||= !!g.sized;
   const write = (steps?: PrintSteps) =>
     wrt.forEach((v, k) => {
       const id = g.grads[k];
@@ -320,6 +317,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         limits,
         // mean's 1/N is a plain number in the text: checked at these shapes only, as a sized constant is
         sized: means.length > 0 || sizedNumber || (specific && hasSizedConstant(text)),
+        jacobian,
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -371,6 +369,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   else if (sizedNumber) notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
+  if (jacobian) {
+    const m = tape.nodes[tape.output].size;
+    notes.push(
+      `f is a vector [${m}]: each ∂f/∂v is its Jacobian, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobianShape(m, values[v].shape))}`).join(', ')}); check reads it as jacobian.v`,
+    );
+  }
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
