@@ -291,18 +291,42 @@ class Batch {
   }
 
   /** A sum of products as one matrix node of n columns. */
-  private sumOf(terms: Term[], n: number): GraphNode {
+  private sumOf(given: Term[], n: number): GraphNode {
     const w = this.w;
     const product = (t: Term): GraphNode => {
       let m = t.fs.length === 0 ? this.eye(n) : t.fs.reduce((acc, f) => w.matmul(acc, f));
       for (const s of t.scalars) m = w.mul(s, m);
       return m;
     };
-    if (terms.length === 0) return w.zeros([n, n]);
+    if (given.length === 0) return w.zeros([n, n]);
+    const terms = this.collectDiagonals(given);
     const first = terms.find((t) => !t.neg) ?? terms[0];
     let acc = first.neg ? w.neg(product(first)) : product(first);
     for (const t of terms) if (t !== first) acc = t.neg ? w.sub(acc, product(t)) : w.add(acc, product(t));
     return acc;
+  }
+
+  /** diag(a)·R + diag(b)·R = diag(a + b)·R (the terms of an elementwise op's several partials, x ./ (1 + x)) */
+  private collectDiagonals(terms: Term[]): Term[] {
+    const w = this.w;
+    const out: Term[] = [];
+    const byRest = new Map<string, Term>();
+    for (const t of terms) {
+      const d = t.fs.length > 0 && t.scalars.length === 0 ? w.node(t.fs[0]) : undefined;
+      const diagonal = d?.op === 'diag' && w.shape(d.inputs[0]).length === 1;
+      const key = diagonal ? t.fs.slice(1).join(',') : undefined;
+      const before = key === undefined ? undefined : byRest.get(key);
+      if (!diagonal || !before) {
+        const copy = { ...t, fs: [...t.fs] };
+        out.push(copy);
+        if (diagonal) byRest.set(key!, copy);
+        continue;
+      }
+      const a = w.node(before.fs[0]).inputs[0];
+      const b = d!.inputs[0];
+      before.fs[0] = w.op('diag', [before.neg === t.neg ? w.add(a, b) : w.sub(a, b)]);
+    }
+    return out;
   }
 
   private isOnes(x: GraphNode): boolean {
