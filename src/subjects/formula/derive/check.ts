@@ -283,7 +283,7 @@ export function crossCheckTensor(
       jsEngine.forward(d, a);
       const out = d.nodes[d.output];
       // a scalar derivative stands for every entry (d/dW sum(W) = 1)
-      const s = out.size === 1 && node.size > 1 ? new Float64Array(node.size).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
+      const s = out.size === 1 && e.length > 1 ? new Float64Array(e.length).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
       if (s.length !== e.length) {
         throw new AgError(
           'engine',
