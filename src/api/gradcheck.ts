@@ -11,7 +11,7 @@ import { codeMistakes, type CodeMistake } from '../verify/mistakes.js';
 import { tapeReference } from '../verify/tape.js';
 import { compileCheck, Located } from '../subjects/formula/check/compile.js';
 import { judge, judgeSample, type FailureKind } from '../subjects/formula/check/judge.js';
-import { jacobianAt, pointResult } from '../subjects/formula/check/jacobian-point.js';
+import { jacobianAt, pointResult, wantsJacobian } from '../subjects/formula/check/jacobian-point.js';
 import { stepTruths } from '../subjects/formula/check/point.js';
 import { selectEngine, type EngineChoice } from '../core/engine/select.js';
 import { AgError } from '../core/errors.js';
@@ -126,7 +126,7 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
       },
     );
     // Jacobian answers: f is a vector, judged against its Jacobian as a case's are
-    const jac = c.answers.some((a) => a.kind === 'jacobian') ? jacobianAt(c, vals) : undefined;
+    const jac = wantsJacobian(c) ? jacobianAt(c, vals) : undefined;
     const r = jac ? pointResult(jac) : grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
     const found = jac ? judgeSample(c, { values: vals, r, steps: stepTruths(c, vals), jac }) : judge(c, vals, r);
     const failures: GradcheckFailure[] = found.map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));

@@ -1,7 +1,7 @@
 import { AgError } from '../../core/errors.js';
 import { grad, type GradResult, type Warning } from '../../subjects/formula/grad.js';
 import { located, Located } from '../../subjects/formula/check/compile.js';
-import { jacobianAt, jacobianFinite, pointResult } from '../../subjects/formula/check/jacobian-point.js';
+import { jacobianAt, jacobianFinite, pointResult, wantsJacobian } from '../../subjects/formula/check/jacobian-point.js';
 import { flat, stepTruths, type Sample } from '../../subjects/formula/check/point.js';
 import { folderOf } from '../../core/io/read.js';
 import type { FileScope } from '../../core/io/scope.js';
@@ -89,7 +89,7 @@ export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][
   }
   const rng = new Rng(c.seed);
   // Jacobian answers: f is a vector, so its Jacobian (checked against finite differences) is the truth, not grad's gradient
-  const vector = c.answers.some((a) => a.kind === 'jacobian');
+  const vector = wantsJacobian(c);
   const samples: Sample[] = [];
   let skipped = 0;
   const tries = random ? want * TRIES_PER_POINT : want;

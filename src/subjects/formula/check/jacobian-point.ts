@@ -11,30 +11,37 @@ import { flat } from './point.js';
  * files and the library's gradcheck alike.
  */
 
+/** Whether f's Jacobians are the truth at each point: a Jacobian is asked for (an answer, or a key's part). */
+export function wantsJacobian(c: Compiled): boolean {
+  return c.answers.some((a) => a.kind === 'jacobian') || (c.jacobians?.length ?? 0) > 0;
+}
+
 /** A vector f's Jacobian at a point, by the cheaper mode, against central differences. Refuses an f that is not a vector. */
 export function jacobianAt(c: Compiled, values: Record<string, Tensor>): JacobianResult {
   const g = c.grad;
   const jac = located('f', () =>
     jacobian(c.spec.f, values, { wrt: g.wrt, engine: g.engine, mode: 'auto', rtol: g.rtol, atol: g.atol, eps: g.eps, method: g.method, limits: g.limits }),
   );
-  const first = c.answers.find((a) => a.kind === 'jacobian')!;
+  // the Jacobians asked for: a case's answers, or an answer key's parts (graded before any answer is compiled)
+  const asked = [
+    ...c.answers.filter((a) => a.kind === 'jacobian').map((a) => ({ name: a.name, field: a.field, label: c.fieldName(a.field) })),
+    ...(c.jacobians ?? []).map((name) => ({ name, field: 'parts', label: `${c.fieldName('parts')}: jacobian.${name}` })),
+  ];
+  const first = asked[0];
   if (jac.outputShape.length !== 1) {
     const what =
       jac.outputShape.length === 0
         ? `f is a scalar: its Jacobian is its gradient (answer it as gradient.${first.name})`
         : `f has shape ${jac.outputShape.join('×')}; a Jacobian answer needs f a vector`;
-    throw new Located(
-      first.field,
-      new AgError('shape', `${c.fieldName(first.field)}: ${what}; Jacobians are checked for f a vector and x a scalar or a vector`),
-    );
+    throw new Located(first.field, new AgError('shape', `${first.label}: ${what}; Jacobians are checked for f a vector and x a scalar or a vector`));
   }
-  for (const a of c.answers) {
-    if (a.kind === 'jacobian' && values[a.name] && values[a.name].shape.length > 1)
+  for (const a of asked) {
+    if (values[a.name] && values[a.name].shape.length > 1)
       throw new Located(
         a.field,
         new AgError(
           'shape',
-          `${c.fieldName(a.field)}: ${a.name} is a matrix; Jacobians are checked for f a vector and x a scalar or a vector ([m, n] for f of shape [m], x of shape [n])`,
+          `${a.label}: ${a.name} is a matrix; Jacobians are checked for f a vector and x a scalar or a vector ([m, n] for f of shape [m], x of shape [n])`,
         ),
       );
   }
