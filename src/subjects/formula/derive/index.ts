@@ -90,6 +90,8 @@ export interface DeriveResult {
   shapes?: Record<string, number[]>;
   /** tensor formulas: --at gave values (the first cross-check point) */
   shapesGiven?: boolean;
+  /** a vector f: each ∂f/∂v is its Jacobian, of this shape ([m, n], or [m] for a scalar v) */
+  jacobians?: Record<string, number[]>;
   /** with `latex`: ∂f/∂v as LaTeX */
   latex?: Record<string, string>;
   /** with `latex`: the steps and inline functions (every statement but the last) as LaTeX */
@@ -369,12 +371,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   if (specific && wrt.some((v) => hasSizedConstant(derivatives[v])))
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   else if (sizedNumber) notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
-  if (jacobian) {
-    const m = tape.nodes[tape.output].size;
+  const m = tape.nodes[tape.output].size;
+  const jacobians = jacobian ? Object.fromEntries(wrt.map((v) => [v, [...jacobianShape(m, values[v].shape)]])) : undefined;
+  if (jacobians)
     notes.push(
-      `f is a vector [${m}]: each ∂f/∂v is its Jacobian, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobianShape(m, values[v].shape))}`).join(', ')}); check reads it as jacobian.v`,
+      `f is a vector [${m}]: each ∂f/∂v is its Jacobian, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobians[v])}`).join(', ')}); check reads it as jacobian.v`,
     );
-  }
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
@@ -392,6 +394,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     notes,
     shapes: Object.fromEntries(names.filter((v) => v in values && !tape.indexVars.includes(v)).map((v) => [v, [...values[v].shape]])),
     shapesGiven: Object.keys(given).length > 0,
+    ...(jacobians ? { jacobians } : {}),
   };
 }
 
