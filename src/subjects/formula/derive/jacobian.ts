@@ -63,6 +63,9 @@ export function assertJacobianShapes(tape: Tape, formula: string): void {
     );
 }
 
+/** A node's batch is kept distributed (a sum of products) up to this many products. */
+const MAX_TERMS = 8;
+
 /** (−1)^neg · (the scalars' product) · fs[0]·fs[1]···: one product of a batch (an empty fs is the identity). */
 interface Term {
   neg: boolean;
@@ -134,6 +137,8 @@ class Batch {
     let terms = this.memo.get(x);
     if (!terms) {
       terms = this.rule(x);
+      // distributing doubles the terms at each softmax of a softmax: past a few, the sum is one factor
+      if (terms.length > MAX_TERMS) terms = [{ neg: false, scalars: [], fs: [this.sumOf(terms, sizeOf(this.w.shape(this.v)))] }];
       this.memo.set(x, terms);
     }
     return terms;
