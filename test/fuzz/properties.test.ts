@@ -247,7 +247,8 @@ describe('derive of random vector formulas: every printed Jacobian is accepted b
       }),
       { numRuns: Math.ceil(RUNS * 0.03), seed: 20261209 },
     );
-  });
+    // each run derives, simplifies and cross-checks: about a second on a loaded machine
+  }, Math.max(60_000, RUNS * 120));
 });
 
 describe('the check at points of every scale: no false failures (issue 13)', () => {
