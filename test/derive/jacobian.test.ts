@@ -32,6 +32,7 @@ describe('derive of a vector f prints its Jacobian as courses write it', () => {
     ['an elementwise g: diag(g′(x))', 'tanh(x)', { x: z3 }, 'x', 'diag(1 - tanh(x) .^ 2)'],
     ['d2l: relu', 'relu(x)', { x: z3 }, 'x', 'diag((x > 0) ? 1 : 0)'],
     ['d2l: a tanh layer by its input', 'tanh(W*x + b)', { W, x: z3, b }, 'x', 'diag(1 - tanh(W * x + b) .^ 2) * W'],
+    ['the chain rule: a right factor written once', 'softmax(W*x)', { W, x: z3 }, 'x', "(diag(softmax(W * x)) - softmax(W * x) * softmax(W * x)') * W"],
     ['log-softmax', 'logsoftmax(z)', { z: z3 }, 'z', "eye(3) - ones(3) * softmax(z)'"],
     ['a product rule on the diagonal', 'x .* sin(x)', { x: z3 }, 'x', 'diag(sin(x) + x .* cos(x))'],
     ['a scalar variable: the column [m]', '[s, s^2]', { s: 0.7 }, 's', '[1, 2 * s]'],

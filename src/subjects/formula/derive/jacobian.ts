@@ -305,6 +305,15 @@ class Batch {
     };
     if (given.length === 0) return w.zeros([n, n]);
     const terms = this.collectDiagonals(given);
+    // a right factor every product ends with (the W of softmax(W*x)) is written once: (diag(s) - s*s') * W
+    const common = commonSuffix(terms);
+    if (common > 0) {
+      const inner = this.sumOf(
+        terms.map((t) => ({ ...t, fs: t.fs.slice(0, -common) })),
+        n,
+      );
+      return terms[0].fs.slice(-common).reduce((acc, f) => w.matmul(acc, f), inner);
+    }
     const first = terms.find((t) => !t.neg) ?? terms[0];
     let acc = first.neg ? w.neg(product(first)) : product(first);
     for (const t of terms) if (t !== first) acc = t.neg ? w.sub(acc, product(t)) : w.add(acc, product(t));
@@ -346,6 +355,15 @@ class Batch {
       { hint: "use autograd-cli jacobian for the Jacobian's value at a point" },
     );
   }
+}
+
+/** How many factors at the right end all of several products share, each keeping one factor of its own at least. */
+function commonSuffix(terms: Term[]): number {
+  if (terms.length < 2) return 0;
+  const shortest = Math.min(...terms.map((t) => t.fs.length));
+  let k = 0;
+  while (k < shortest - 1 && terms.every((t) => t.fs[t.fs.length - 1 - k] === terms[0].fs[terms[0].fs.length - 1 - k])) k++;
+  return k;
 }
 
 function negate(terms: Term[]): Term[] {
