@@ -10,7 +10,9 @@ import { findings, uncertainties, type Finding } from '../verify/words.js';
 import { codeMistakes, type CodeMistake } from '../verify/mistakes.js';
 import { tapeReference } from '../verify/tape.js';
 import { compileCheck, Located } from '../subjects/formula/check/compile.js';
-import { judge, type FailureKind } from '../subjects/formula/check/judge.js';
+import { judge, judgeSample, type FailureKind } from '../subjects/formula/check/judge.js';
+import { jacobianAt, pointResult, wantsJacobian } from '../subjects/formula/check/jacobian-point.js';
+import { stepTruths } from '../subjects/formula/check/point.js';
 import { selectEngine, type EngineChoice } from '../core/engine/select.js';
 import { AgError } from '../core/errors.js';
 import { makeArena } from '../core/graph/tape.js';
@@ -31,6 +33,8 @@ export interface GradcheckOptions extends CheckOptions {
     value?: number | string;
     gradient?: Record<string, Nested | string | (number | string)[]>;
     steps?: Record<string, Nested | string | (number | string)[]>;
+    /** a vector f's Jacobian with respect to a variable: [m, n] for f of shape [m] and x of shape [n], [m] for a scalar x */
+    jacobian?: Record<string, Nested | string | (number | string)[]>;
   };
   /** 2: also check the second derivatives (gradgradcheck): Hessian-vector products along random directions against differences of the gradient */
   order?: 1 | 2;
@@ -57,8 +61,10 @@ export interface GradcheckResult {
   formula: string;
   point: Record<string, Shown>;
   value: number;
-  /** reverse mode */
+  /** reverse mode (empty for a vector f) */
   gradient: Record<string, Nested>;
+  /** with expect.jacobian: f's Jacobian, row i the gradient of f[i], the variables' entries in order (f's value is NaN then) */
+  jacobian?: number[][];
   /** finite differences (when every entry was differenced) */
   finiteDifference?: Record<string, Nested>;
   check: CheckResult | null;
@@ -119,14 +125,18 @@ function gradcheckFormula(formula: string, values: Record<string, Tensor | Neste
         allowUnjudged: options.allowUnjudged,
       },
     );
-    const r = grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
-    const failures: GradcheckFailure[] = judge(c, vals, r).map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
+    // Jacobian answers: f is a vector, judged against its Jacobian as a case's are
+    const jac = wantsJacobian(c) ? jacobianAt(c, vals) : undefined;
+    const r = jac ? pointResult(jac) : grad(formula, vals, { ...c.grad, fdMax: options.fdMax, directions: options.directions, sample: options.sample });
+    const found = jac ? judgeSample(c, { values: vals, r, steps: stepTruths(c, vals), jac }) : judge(c, vals, r);
+    const failures: GradcheckFailure[] = found.map(({ kind, entry, message, yours, truth, fd }) => ({ kind, entry, message, yours, truth, fd }));
     const result: GradcheckResult = {
       passed: failures.length === 0,
       formula,
       point: r.point,
       value: r.value,
       gradient: r.gradient,
+      ...(jac ? { jacobian: jac.jacobian } : {}),
       ...(r.check?.finiteDifference ? { finiteDifference: r.check.finiteDifference } : {}),
       check: r.check,
       failures,

@@ -22,7 +22,7 @@ export const command = 'derive <formula>';
 export const describe = 'the symbolic derivative, built from the graph by reverse accumulation of local derivatives, simplified and cross-checked';
 
 export const positionals = {
-  formula: { type: 'string', describe: 'a scalar formula, in mathjs syntax; @file reads it from a file, - from standard input' },
+  formula: { type: 'string', describe: 'a scalar formula (a vector one: its Jacobian), in mathjs syntax; @file reads it from a file, - from standard input' },
 } as const;
 
 export const options = {

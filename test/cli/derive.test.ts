@@ -43,11 +43,14 @@ describe('autograd-cli derive (the real bin)', () => {
     );
   });
 
-  it('a vector-valued formula: a clear message with a caret, exit 2', () => {
-    const t = cli(['derive', 'x*2', '--at', 'x=[1,2]']);
+  it('a vector-valued formula: its Jacobian; a matrix-valued one: a clear message with a caret, exit 2', () => {
+    const v = cli(['derive', 'x*2', '--at', 'x=[1,2]']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain('∂f/∂x = 2 * eye(2)');
+    const t = cli(['derive', "x*x'", '--at', 'x=[1,2]']);
     expect(t.code).toBe(2);
     expect(t.stdout).toBe('');
-    expect(t.stderr).toContain('derive needs a scalar formula; this one has shape [2]\n  x*2\n  ^^^');
+    expect(t.stderr).toContain("this f has shape [2,2], whose derivative has more than 2 dimensions\n  x*x'\n  ^^^^");
   });
 
   it('bad usage: exit 2, one line', () => {

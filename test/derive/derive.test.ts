@@ -197,18 +197,18 @@ describe('derive: the lectures', () => {
 });
 
 describe('derive: refusals and bug reports', () => {
-  it('a vector-valued formula: a clear message, pointing at it', () => {
+  it('a matrix-valued formula: a clear message, pointing at it', () => {
     const e = (() => {
       try {
-        derive('x*y', { at: { x: [1, 2], y: 3 } });
+        derive("x*y'", { at: { x: [1, 2], y: [3, 4] } });
       } catch (err) {
         return err as AgError;
       }
       throw new Error('no error');
     })();
     expect(e).toBeInstanceOf(AgError);
-    expect(e.message).toMatch(/derive needs a scalar formula; this one has shape \[2\]/);
-    expect(e.span).toEqual({ start: 0, end: 3 });
+    expect(e.message).toMatch(/this f has shape \[2,2\], whose derivative has more than 2 dimensions/);
+    expect(e.span).toEqual({ start: 0, end: 4 });
   });
 
   it('usage errors name the problem', () => {

@@ -38,7 +38,7 @@ describe('answer keys', () => {
     expect(keyError('problems:\n  - name: a\n    f: x\n  - name: a\n    f: y\n')).toBe('k.yaml:4: two problems are named a (lines 2 and 4); names must differ');
     expect(keyError('problems:\n  - name: a\n    f: x\n    expect: { value: 1 }\n')).toBe('k.yaml:4: problem 1: unknown key expect:');
     expect(keyError('problems:\n  - name: a\n    f: x\n    parts: [value, gradient]\n')).toBe(
-      'k.yaml:4: a: parts: gradient is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>',
+      'k.yaml:4: a: parts: gradient is not a part; a part is value, gradient.<variable or step>, steps.<step>, hessian.<variable>.<variable> or jacobian.<variable>',
     );
     expect(keyError('problems:\n  - name: a\n    f: q = x^2; q + 1\n    at: { x: 1 }\n    parts: [gradient.z]\n')).toBe(
       'k.yaml:5: problem a: parts: the formula has no variable or named step z',

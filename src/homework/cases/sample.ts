@@ -1,7 +1,7 @@
 import { AgError } from '../../core/errors.js';
 import { grad, type GradResult, type Warning } from '../../subjects/formula/grad.js';
-import { jacobian, type JacobianResult } from '../../subjects/formula/jacobian.js';
 import { located, Located } from '../../subjects/formula/check/compile.js';
+import { jacobianAt, jacobianFinite, pointResult, wantsJacobian } from '../../subjects/formula/check/jacobian-point.js';
 import { flat, stepTruths, type Sample } from '../../subjects/formula/check/point.js';
 import { folderOf } from '../../core/io/read.js';
 import type { FileScope } from '../../core/io/scope.js';
@@ -89,7 +89,7 @@ export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][
   }
   const rng = new Rng(c.seed);
   // Jacobian answers: f is a vector, so its Jacobian (checked against finite differences) is the truth, not grad's gradient
-  const vector = c.answers.some((a) => a.kind === 'jacobian');
+  const vector = wantsJacobian(c);
   const samples: Sample[] = [];
   let skipped = 0;
   const tries = random ? want * TRIES_PER_POINT : want;
@@ -116,58 +116,6 @@ export function samplePoints(c: Compiled, o: RunOptions, quiet: Warning['code'][
   if (skipped) warnings.add(`${skipped} random point${skipped > 1 ? 's' : ''} skipped where f or its gradient is not finite`);
   if (samples.length < want) warnings.add(`only ${samples.length} of ${want} points found where f and its gradient are finite`);
   return { samples, warnings: [...warnings] };
-}
-
-/** A vector f's Jacobian at a point, by the cheaper mode, against central differences. Refuses an f that is not a vector. */
-function jacobianAt(c: Compiled, values: Record<string, Tensor>): JacobianResult {
-  const g = c.grad;
-  const jac = located('f', () =>
-    jacobian(c.spec.f, values, { wrt: g.wrt, engine: g.engine, mode: 'auto', rtol: g.rtol, atol: g.atol, eps: g.eps, method: g.method, limits: g.limits }),
-  );
-  const first = c.answers.find((a) => a.kind === 'jacobian')!;
-  if (jac.outputShape.length !== 1) {
-    const what =
-      jac.outputShape.length === 0
-        ? `f is a scalar: its Jacobian is its gradient (answer it as gradient.${first.name})`
-        : `f has shape ${jac.outputShape.join('×')}; a Jacobian answer needs f a vector`;
-    throw new Located(
-      first.field,
-      new AgError('shape', `${c.fieldName(first.field)}: ${what}; Jacobians are checked for f a vector and x a scalar or a vector`),
-    );
-  }
-  for (const a of c.answers) {
-    if (a.kind === 'jacobian' && values[a.name] && values[a.name].shape.length > 1)
-      throw new Located(
-        a.field,
-        new AgError(
-          'shape',
-          `${c.fieldName(a.field)}: ${a.name} is a matrix; Jacobians are checked for f a vector and x a scalar or a vector ([m, n] for f of shape [m], x of shape [n])`,
-        ),
-      );
-  }
-  return jac;
-}
-
-/** What a Sample keeps of autodiff's run when f is a vector: the point and the variables (no value or gradient of f). */
-function pointResult(j: JacobianResult): GradResult {
-  return {
-    formula: j.formula,
-    engine: j.engine,
-    point: j.point,
-    variables: j.variables,
-    value: Number.NaN,
-    gradient: Object.create(null),
-    forward: null,
-    check: null,
-    nodes: [],
-    edges: [],
-    warnings: [],
-    indexVariables: [],
-  };
-}
-
-function jacobianFinite(j: JacobianResult): boolean {
-  return flat(j.value).every(Number.isFinite) && j.jacobian.every((row) => row.every(Number.isFinite));
 }
 
 function finiteAt(r: GradResult): boolean {

@@ -147,6 +147,7 @@ function prepare(problem: Problem, o: RunOptions, warnings: string[]): PreparedP
 function answerFor(expect: NonNullable<Submission['answers'][string]['expect']>, p: PartSpec): RawExpected | undefined {
   if (p.kind === 'value') return expect.value;
   if (p.kind === 'hessian') return expect.hessian?.[p.name]?.[p.by!];
+  if (p.kind === 'jacobian') return expect.jacobian?.[p.name];
   return (p.kind === 'gradient' ? expect.gradient : expect.steps)?.[p.name];
 }
 
@@ -171,7 +172,6 @@ export function gradeSubmission(key: PreparedProblem[], sub: Submission, o: RunO
       ...Object.keys(given.gradient ?? {}).map((n) => `gradient.${n}`),
       ...Object.keys(given.steps ?? {}).map((n) => `steps.${n}`),
       ...Object.entries(given.hessian ?? {}).flatMap(([x, row]) => Object.keys(row).map((y) => `hessian.${x}.${y}`)),
-      // a key does not grade Jacobians (yet): a submission's are noted, not graded
       ...Object.keys(given.jacobian ?? {}).map((n) => `jacobian.${n}`),
     ].filter((x) => !graded.has(x));
     for (const x of extra) notes.push(`answers.${name}.${x}: not graded (the key does not grade ${x})`);

@@ -31,7 +31,7 @@ export type Visibility = (typeof VISIBILITIES)[number];
 
 const KEY_KEYS = ['title', 'problems', 'visibility'];
 
-/** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`, `hessian.<variable>.<variable>`. */
+/** One graded part: `value`, `gradient.<variable or step>`, `steps.<step>`, `hessian.<variable>.<variable>`, `jacobian.<variable>` (a vector f). */
 export interface PartSpec {
   kind: Answer['kind'];
   name: string;
@@ -64,9 +64,9 @@ export function parsePart(text: string): PartSpec | null {
   if (text === 'value') return { kind: 'value', name: 'f', part: 'value' };
   const h = /^hessian\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
   if (h) return { kind: 'hessian', name: h[1], by: h[2], part: text };
-  const m = /^(gradient|steps)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  const m = /^(gradient|steps|jacobian)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
   if (!m) return null;
-  return { kind: m[1] === 'gradient' ? 'gradient' : 'step', name: m[2], part: text };
+  return { kind: m[1] === 'steps' ? 'step' : (m[1] as 'gradient' | 'jacobian'), name: m[2], part: text };
 }
 
 /** Read and check an answer key. Throws CaseFileError (file:line: message) when it cannot be used. Like a named case file, it stays in its own folder. */
@@ -137,7 +137,7 @@ function keyOf(doc: ParsedDocument): Key {
         return (
           part ??
           fail(
-            `${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step>, steps.<step> or hessian.<variable>.<variable>`,
+            `${shortName(name)}: parts: ${shortName(String(p))} is not a part; a part is value, gradient.<variable or step>, steps.<step>, hessian.<variable>.<variable> or jacobian.<variable>`,
             partsNode,
           )
         );

@@ -131,6 +131,8 @@ export interface Compiled<S extends FormulaSpec = FormulaSpec> {
   answers: Answer[];
   /** named steps whose values are judged (their truth is computed at every point) */
   stepValues: string[];
+  /** variables whose Jacobians are graded without answers compiled yet (an answer key's parts): f is a vector, its Jacobian the truth */
+  jacobians?: string[];
   /** 2: the gradient's own derivatives are checked at every point too */
   order: 1 | 2;
   rule: Rule;
@@ -311,4 +313,6 @@ export function wantTruths(c: Compiled, parts: { kind: Answer['kind']; name: str
   const stepGrads = parts.filter((a) => a.kind === 'gradient' && !c.variables.includes(a.name)).map((a) => a.name);
   if (stepGrads.length) c.grad.steps = [...new Set([...(c.grad.steps ?? []), ...stepGrads])];
   c.stepValues = [...new Set([...c.stepValues, ...parts.filter((a) => a.kind === 'step').map((a) => a.name)])];
+  const jacobians = parts.filter((a) => a.kind === 'jacobian').map((a) => a.name);
+  if (jacobians.length) c.jacobians = [...new Set([...(c.jacobians ?? []), ...jacobians])];
 }

@@ -1,6 +1,7 @@
 import { AgError } from '../../../core/errors.js';
 import { checkDeadlineNow, collectGarbage, ENTRY_BYTES, limitsFrom, memoryError, withLimits, type Limits } from '../../../core/limits.js';
 import { jsEngine } from '../../../core/engine/js.js';
+import { reverseJacobian } from '../../../core/engine/modes.js';
 import { prepare } from '../grad.js';
 import type { MemoryPlan } from '../../../core/graph/build.js';
 import { makeArena, type Tape } from '../../../core/graph/tape.js';
@@ -132,6 +133,16 @@ function reverseAt(tape: Tape, values: Record<string, Tensor>): Float64Array | n
   return jsEngine.reverse(tape, arena).adjoint;
 }
 
+/** The Jacobian of the tape's vector output with respect to its inputs (row-major, m rows), or null when the output is not finite. */
+function jacobianAt(tape: Tape, values: Record<string, Tensor>): Float64Array | null {
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  const out = tape.nodes[tape.output];
+  if (!arena.subarray(out.offset, out.offset + out.size).every(Number.isFinite)) return null;
+  const n = tape.inputs.reduce((s, i) => s + tape.nodes[i.node].size, 0);
+  return reverseJacobian(jsEngine, tape, arena, out.size, n);
+}
+
 /** One number of the formula against the engine's: the errors counted; the gap when it is the first disagreement, else null. */
 function judge(result: CrossCheck, symbolic: number, engine: number): number | null {
   const abs = Math.abs(symbolic - engine);
@@ -168,7 +179,7 @@ export function crossCheckTensor(
   formula: string,
   derivatives: Record<string, string>,
   values: Record<string, Tensor>,
-  opts: CrossCheckOptions & { wrt: string[]; indexVars: string[]; sized?: boolean },
+  opts: CrossCheckOptions & { wrt: string[]; indexVars: string[]; sized?: boolean; jacobian?: boolean },
 ): CrossCheck {
   const want = opts.points ?? 5;
   const rng = new Rng(opts.seed ?? 42);
@@ -255,7 +266,8 @@ export function crossCheckTensor(
       result.skipped++;
       continue;
     }
-    const adjoint = reverseAt(tape, point);
+    // a vector f (derive's Jacobians): the truth is the engine's Jacobian, one reverse pass per entry of f
+    const adjoint = opts.jacobian ? jacobianAt(tape, point) : reverseAt(tape, point);
     if (!adjoint) {
       result.skipped++;
       continue;
@@ -265,13 +277,13 @@ export function crossCheckTensor(
     let bad = false;
     const pairs = opts.wrt.map((v, k) => {
       const node = tape.nodes[tape.inputs.find((i) => i.name === v)!.node];
-      const e = adjoint.subarray(node.offset, node.offset + node.size);
+      const e = opts.jacobian ? adjoint : adjoint.subarray(node.offset, node.offset + node.size);
       const d = dTapes[k];
       const a = makeArena(d, point);
       jsEngine.forward(d, a);
       const out = d.nodes[d.output];
       // a scalar derivative stands for every entry (d/dW sum(W) = 1)
-      const s = out.size === 1 && node.size > 1 ? new Float64Array(node.size).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
+      const s = out.size === 1 && e.length > 1 ? new Float64Array(e.length).fill(a[out.offset]) : a.subarray(out.offset, out.offset + out.size);
       if (s.length !== e.length) {
         throw new AgError(
           'engine',
@@ -284,7 +296,9 @@ export function crossCheckTensor(
       if (!e.every(Number.isFinite) || !s.every(Number.isFinite)) bad = true;
       engine[v] = norm2(e);
       symbolic[v] = norm2(s);
-      return { v, e, s };
+      // a Jacobian's entries are named [i, j] (row i: f[i])
+      const shape = opts.jacobian ? [e.length / node.size, node.size] : point[v].shape;
+      return { v, e, s, shape };
     });
     if (bad) {
       result.skipped++;
@@ -293,11 +307,11 @@ export function crossCheckTensor(
     const p: CheckPoint = { point: {}, engine, symbolic, shapes: Object.fromEntries(Object.entries(point).map(([k, t]) => [k, [...t.shape]])) };
     shapeKeys.add(JSON.stringify(p.shapes));
     result.points.push(p);
-    for (const { v, e, s } of pairs) {
+    for (const { v, e, s, shape } of pairs) {
       for (let k = 0; k < e.length; k++) {
         const abs = judge(result, s[k], e[k]);
         if (abs !== null)
-          result.disagreement = { ...p, variable: `${v}${subscript(point[v].shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
+          result.disagreement = { ...p, variable: `${v}${subscript(shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
       }
     }
   }

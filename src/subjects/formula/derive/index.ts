@@ -14,6 +14,7 @@ import { crossCheck, crossCheckTensor, type CrossCheck } from './check.js';
 import { SIMPLIFY_BUDGET_MS, simplifyWithin } from './budget.js';
 import { formulaOf, MAX_EXPR, printStepsFor, type PrintSteps } from '../../../core/graph/print.js';
 import { tensorGradient } from './tensor.js';
+import { assertJacobianShapes, jacobianShape, tensorJacobian } from './jacobian.js';
 import { formulaToTex } from './simplify.js';
 import { getOp } from '../../../core/ops/index.js';
 import type { Program } from '../../../core/parse/ast.js';
@@ -89,6 +90,8 @@ export interface DeriveResult {
   shapes?: Record<string, number[]>;
   /** tensor formulas: --at gave values (the first cross-check point) */
   shapesGiven?: boolean;
+  /** a vector f: each ∂f/∂v is its Jacobian, of this shape ([m, n], or [m] for a scalar v) */
+  jacobians?: Record<string, number[]>;
   /** with `latex`: ∂f/∂v as LaTeX */
   latex?: Record<string, string>;
   /** with `latex`: the steps and inline functions (every statement but the last) as LaTeX */
@@ -234,17 +237,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const missing = names.filter((v) => !(v in given));
   const values: Record<string, Tensor> = { ...Object.fromEntries(missing.map((v) => [v, scalar(0.5)])), ...given };
   const tape = buildTape(program, values, { wrt: opts.wrt, limits });
-  const out = tape.nodes[tape.output];
-  if (out.size !== 1) {
-    throw new AgError('shape', `derive needs a scalar formula; this one has shape ${shapeStr(out.shape)}`, {
-      span: out.span,
-      source: formula,
-      hint: 'reduce it (sum(...)), or use autograd-cli jacobian',
-    });
-  }
+  // a vector f: each ∂f/∂v is its Jacobian, a matrix [m, n] (a column [m] for a scalar v)
+  const jacobian = tape.nodes[tape.output].size !== 1;
+  if (jacobian) assertJacobianShapes(tape, formula);
   if (tape.inputs.length === 0) throw new AgError('usage', 'the formula has no variables to differentiate', { source: formula });
   const wrt = tape.inputs.map((i) => i.name);
-  const g = tensorGradient(tape);
+  const g = jacobian ? tensorJacobian(tape) : tensorGradient(tape);
   const indexVars = Object.fromEntries(tape.indexVars.map((v) => [v, values[v].data[0]]));
   const notes: string[] = buildNotes(tape);
   const scalars = missing.filter((v) => !tape.indexVars.includes(v) && wrt.includes(v));
@@ -256,6 +254,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   let specific = false;
   // a number that counts entries (3 of sum(ones(3))): the derivative holds for these shapes only, whatever its text shows
   let sizedNumber = false;
+  specific ||= !!g.sized;
   const write = (steps?: PrintSteps) =>
     wrt.forEach((v, k) => {
       const id = g.grads[k];
@@ -317,6 +316,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
         limits,
         // a number counting entries (mean's 1/N, marked by its rule) is a plain number in the text: checked at these shapes only, as a sized constant is
         sized: sizedNumber || (specific && hasSizedConstant(text)),
+        jacobian,
       });
     } catch (e) {
       if (e instanceof AgError && e.code === 'engine') return null;
@@ -371,6 +371,12 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     notes.push('the formula has constants sized for these shapes (ones(…), a onehot length): it holds for them only');
   else if (sizedNumber && !means.length)
     notes.push('a number in the formula counts entries of these shapes (a sum of a broadcast value): it holds for them only');
+  const m = tape.nodes[tape.output].size;
+  const jacobians = jacobian ? Object.fromEntries(wrt.map((v) => [v, [...jacobianShape(m, values[v].shape)]])) : undefined;
+  if (jacobians)
+    notes.push(
+      `f is a vector [${m}]: each ∂f/∂v is its Jacobian, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobians[v])}`).join(', ')}); check reads it as jacobian.v`,
+    );
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
   const statements = statementsOf(program);
@@ -388,6 +394,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
     notes,
     shapes: Object.fromEntries(names.filter((v) => v in values && !tape.indexVars.includes(v)).map((v) => [v, [...values[v].shape]])),
     shapesGiven: Object.keys(given).length > 0,
+    ...(jacobians ? { jacobians } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ export interface TensorGradient extends PrintedGraph {
   grads: (GraphNode | null)[];
   /** the formula's output in the writer */
   output: GraphNode;
+  /** the derivatives use constants sized for these shapes (ones(3), eye(3)) that are not printed as constants */
+  sized?: boolean;
 }
 
 /**
@@ -22,6 +24,21 @@ export interface TensorGradient extends PrintedGraph {
  * and its gradient is softmax(z) − onehot(y, n) without a division by the picked entry).
  */
 export function tensorGradient(tape: Tape): TensorGradient {
+  const { writer: w, ids, names } = writeTape(tape);
+  const output = ids[tape.output];
+  const grads = appendGradient(
+    w,
+    output,
+    tape.inputs.map((i) => ids[i.node]),
+  );
+  return { writer: w, grads, output, names };
+}
+
+/**
+ * The tape written again through a writer that folds identities, for derivatives to be
+ * appended to and printed: `ids` maps each tape node to its node in the writer.
+ */
+export function writeTape(tape: Tape): PrintedGraph & { ids: Int32Array } {
   const w = TapeWriter.empty(tape.source);
   const ids = new Int32Array(tape.nodes.length);
   const names = new Map<GraphNode, string>();
@@ -35,13 +52,7 @@ export function tensorGradient(tape: Tape): TensorGradient {
       if (named) names.set(ids[n.id], n.label);
     } else ids[n.id] = logSoftmax(w, n.op, ins) ?? w.op(n.op, ins, n.attrs);
   }
-  const output = ids[tape.output];
-  const grads = appendGradient(
-    w,
-    output,
-    tape.inputs.map((i) => ids[i.node]),
-  );
-  return { writer: w, grads, output, names };
+  return { writer: w, ids, names };
 }
 
 /** log(softmax(z)) → logsoftmax(z); log(softmax(z)[i]) → logsoftmax(z)[i]. */
