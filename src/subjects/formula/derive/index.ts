@@ -375,7 +375,7 @@ function deriveTensor(formula: string, program: Program, given: Record<string, T
   const jacobians = jacobian ? Object.fromEntries(wrt.map((v) => [v, [...jacobianShape(m, values[v].shape)]])) : undefined;
   if (jacobians)
     notes.push(
-      `f is a vector [${m}]: each ∂f/∂v is its Jacobian, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobians[v])}`).join(', ')}); check reads it as jacobian.v`,
+      `f is a vector [${m}]: ${wrt.map((v) => `∂f/∂${v}`).join(', ')} ${wrt.length === 1 ? 'is its Jacobian' : 'are its Jacobians'}, row i the gradient of f[i] (${wrt.map((v) => `${v}: ${shapeStr(jacobians[v])}`).join(', ')}); check reads ${wrt.map((v) => `jacobian.${v}`).join(', ')}`,
     );
   // a tensor rule's local derivative is written with the upstream gradient (g*x'): it has no second reading in the variables
   const edges = edgesOf(tape, (n, k) => localFormula(tape, n, k));
