@@ -121,6 +121,25 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
     expect(zero.notes.join('\n')).not.toMatch(/this form holds/);
   });
 
+  it("x'*(A - A')*x is 0 for every x and A: derive prints 0, and reverse mode agrees", () => {
+    const r = derive("x'*(A - A')*x", { at: { x: randn(3), A: randn(3, 3) } });
+    expect(r.derivatives).toEqual({ x: '0', A: '0' });
+    expect(r.check.passed).toBe(true);
+    expect(r.notes.join('\n')).not.toMatch(/disagrees/);
+    const s = derive("x'*(A - A')*x + x'*B*x", { at: { x: randn(3), A: randn(3, 3), B: randn(3, 3) } });
+    expect(s.derivatives.x).toBe("(B + B') * x");
+  });
+
+  it("trace(X'*A*X*B) by X: A*X*B + A'*X*B', the Cookbook's eq. 117 in its order", () => {
+    const at = { X: randn(3, 3), A: randn(3, 3), B: randn(3, 3) };
+    const r = derive("trace(X'*A*X*B)", { wrt: ['X'], at });
+    expect(r.derivatives.X).toBe("A * X * B + A' * X * B'");
+    expect(r.check.passed).toBe(true);
+    const got = evaluate(r.derivatives.X, at);
+    const reverse = flat(grad("trace(X'*A*X*B)", at, { check: false, forwardMode: false, edges: false }).gradient.X);
+    got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+  });
+
   it('a constant that only fits the shapes given stays, with its note: trace(X) is eye(3)', () => {
     const r = derive('trace(X)', { at: { X: randn(3, 3) } });
     expect(r.derivatives.X).toBe('eye(3)');
@@ -176,6 +195,25 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb('s * A * x + s * B * x - 2 * s * X * x')).toBe('s * (A + B - 2 * X) * x');
     // scalars in another order are the same term
     expect(tb("(x' * A * x) * A' * x + A' * x * x' * A * x")).toBe("2 * (x' * A * x) * A' * x");
+  });
+
+  it('a sum that cancels is 0: dropped from a sum, 0 in a product, and a whole derivative of 0 is 0', () => {
+    expect(tb("(A - A' + (A' - A)) * x")).toBe('0');
+    expect(tb("(A - A' + (A' - A)) * x + B * y")).toBe('B * y');
+    expect(tb("x * x' - x * x'")).toBe('0');
+    expect(tb("(A - A') * x + (A' - A) * x")).toBe('0');
+    // inside a function the zeros keep their shape
+    expect(tb('exp((A - A) * x)')).toBe('exp(zeros(3))');
+    expect(tb("(x - x)'")).toBe('0');
+  });
+
+  it("the book's order: of terms made of the same matrices, added first, then fewer transposes (Cookbook eq. 117)", () => {
+    expect(tb("B' + B")).toBe("B + B'");
+    expect(tb("A' * X * B' + A * X * B")).toBe("A * X * B + A' * X * B'");
+    expect(tb("-A * X * B + A' * X * B'")).toBe("A' * X * B' - A * X * B");
+    // terms of other matrices keep their places
+    expect(tb("A' + B")).toBe("A' + B");
+    expect(tb("B' * A' + X + A * B")).toBe("A * B + X + B' * A'");
   });
 
   it('matrix products never commute: A*B + B*A has no common factor', () => {

@@ -44,7 +44,9 @@ type E =
   | { k: 'call'; fn: string; args: E[] }
   | { k: 'cond'; c: E; a: E; b: E }
   /** anything else, as mathjs prints it (an entry v[2] binds like a call: prec 9) */
-  | { k: 'raw'; text: string; prec: number };
+  | { k: 'raw'; text: string; prec: number }
+  /** a matrix (or vector) of zeros: a sum that cancelled (A - A'  + A' - A), or a product with one */
+  | { k: 'zero'; shape: number[] };
 
 export interface Textbook {
   text: string;
@@ -86,10 +88,10 @@ export function textbook(expr: string, shapes: Record<string, readonly number[]>
   let text: string;
   try {
     let tree = fromMath(parsed, shapes);
-    text = print(tree);
+    text = printWhole(tree);
     for (let pass = 0; pass < PASSES; pass++) {
       tree = rewrite(tree, ctx);
-      const next = print(tree);
+      const next = printWhole(tree);
       if (next === text) break;
       text = next;
     }
@@ -324,6 +326,8 @@ function computeShape(e: E, ctx: Ctx): Shape {
       return callShape(e.fn, e.args, ctx);
     case 'raw':
       return null;
+    case 'zero':
+      return e.shape;
   }
 }
 
@@ -355,6 +359,7 @@ function rewrite(e: E, ctx: Ctx): E {
     case 'str':
     case 'sym':
     case 'raw':
+    case 'zero':
       return e;
     case 't':
       return transpose(rewrite(e.a, ctx), ctx);
@@ -395,6 +400,7 @@ function transpose(a: E, ctx: Ctx): E {
   const s = shapeOf(a, ctx);
   if (s === null) return { k: 't', a };
   if (s.length === 0) return a;
+  if (a.k === 'zero') return zeroOf([s[1], s[0]]);
   if (a.k === 't') return a.a;
   if (a.k === 'mul') return { k: 'mul', fs: [...a.fs].reverse().map((f) => transpose(f, ctx)) };
   if (a.k === 'sum') return { k: 'sum', ts: a.ts.map((t) => transpose(t, ctx)) };
@@ -403,6 +409,9 @@ function transpose(a: E, ctx: Ctx): E {
 }
 
 const isNum = (e: E, v?: number): e is { k: 'num'; v: number } => e.k === 'num' && (v === undefined || e.v === v);
+/** 0 of a shape: the number 0 for a scalar (and in a sum of anything), else a matrix of zeros */
+const zeroOf = (shape: number[]): E => (shape.length === 0 ? { k: 'num', v: 0 } : { k: 'zero', shape });
+const isZero = (e: E) => isNum(e, 0) || e.k === 'zero';
 const isEye = (e: E) => e.k === 'call' && e.fn === 'eye';
 
 /** A product: flattened, scalars first (numbers multiplied), s/s cancelled, identities dropped. */
@@ -410,6 +419,8 @@ function product(fs: E[], ctx: Ctx): E {
   const whole: E = { k: 'mul', fs };
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
+  // a factor 0 (a sum that cancelled) makes the product 0 of its shape
+  if (fs.some(isZero)) return zeroOf(shape);
   // a product inside a product is the same chain, unless it is a number made of matrices (u'*v): that stays one factor
   const flat: E[] = [];
   for (const f of fs) {
@@ -456,7 +467,7 @@ function product(fs: E[], ctx: Ctx): E {
   // the identity times anything is that thing (the chain's shapes agree, or it would have no shape)
   if (chain.some((f) => !isEye(f))) chain = chain.filter((f) => !isEye(f));
   else if (chain.length > 1) chain = [chain[0]];
-  if (coef === 0 && shape.length === 0) return { k: 'num', v: 0 };
+  if (coef === 0) return zeroOf(shape);
   const out: E[] = [...(coef !== 1 ? [{ k: 'num', v: coef } as E] : []), ...scalars, ...chain];
   if (out.length === 0) return { k: 'num', v: 1 };
   if (out.length === 1) return out[0];
@@ -514,10 +525,10 @@ function sum(ts: E[], ctx: Ctx): E {
   let terms: E[] = [];
   for (const t of ts) {
     if (t.k === 'sum') terms.push(...t.ts);
-    else if (!isNum(t, 0)) terms.push(t);
+    else if (!isZero(t)) terms.push(t);
   }
-  // a scalar 0 broadcast against matrices adds nothing, but a sum of only 0s is 0
-  if (terms.length === 0) return { k: 'num', v: 0 };
+  // a 0 (a scalar broadcast, or zeros of the sum's shape) adds nothing, but a sum of only 0s is 0
+  if (terms.length === 0) return zeroOf(shape);
   // like terms: the same factors, coefficients added
   const parts = terms.map((t) => partsOf(t, ctx));
   // scalars commute: their order is no part of the key
@@ -533,16 +544,35 @@ function sum(ts: E[], ctx: Ctx): E {
     } else merged[i].coef += p.coef;
   }
   const kept = merged.filter((p) => p.coef !== 0);
-  // everything cancelled: a 0 of the sum's shape has no short form unless it is a number
-  if (kept.length === 0) return shape.length === 0 ? { k: 'num', v: 0 } : whole;
+  // everything cancelled (A - A' + (A' - A)): 0 of the sum's shape
+  if (kept.length === 0) return zeroOf(shape);
   let group = collect(kept, 'right', ctx) ?? collect(kept, 'left', ctx);
   while (group) {
     const next = collect(group, 'right', ctx) ?? collect(group, 'left', ctx);
     if (!next) break;
     group = next;
   }
-  terms = (group ?? kept).map((p) => fromParts(p, ctx));
+  terms = bookOrder((group ?? kept).map((p) => fromParts(p, ctx)));
   return terms.length === 1 ? terms[0] : { k: 'sum', ts: terms };
+}
+
+/**
+ * The terms of a sum in the book's order: terms made of the same matrices (A*X*B and
+ * A'*X*B') added before subtracted, then fewer transposes first (Cookbook eq. 117:
+ * B*X*C + B'*X*C'); each keeps the places its kind had, and other terms stay where they are.
+ */
+function bookOrder(terms: E[]): E[] {
+  const texts = terms.map(print);
+  const kind = (text: string) => [...(text.match(/[A-Za-z_]\w*/g) ?? [])].sort().join(' ');
+  const rank = (i: number) => (negated(terms[i]) ? 1_000_000 : 0) + (texts[i].match(/'/g)?.length ?? 0);
+  const places = new Map<string, number[]>();
+  texts.forEach((t, i) => places.set(kind(t), [...(places.get(kind(t)) ?? []), i]));
+  const out = [...terms];
+  for (const at of places.values()) {
+    const sorted = [...at].sort((i, j) => rank(i) - rank(j) || i - j);
+    at.forEach((place, k) => (out[place] = terms[sorted[k]]));
+  }
+  return out;
 }
 
 /**
@@ -611,6 +641,8 @@ function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
 /** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]. */
 function binary(op: string, a: E, b: E, ctx: Ctx): E {
   if (op === '.*') {
+    const shape = broadcast([shapeOf(a, ctx), shapeOf(b, ctx)]);
+    if (shape !== null && (isZero(a) || isZero(b))) return zeroOf(shape);
     const isOnes = (e: E) => e.k === 'call' && e.fn === 'ones';
     if (isOnes(a) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return b;
     if (isOnes(b) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return a;
@@ -646,6 +678,7 @@ function prec(e: E): number {
     case 'str':
     case 'sym':
     case 'call':
+    case 'zero':
       return 9;
     case 't':
       return 8;
@@ -670,6 +703,11 @@ const elementwise = (e: E) => e.k === 'bin' && (e.op === '.*' || e.op === './');
 
 const printed = new WeakMap<E, string>();
 
+/** A whole derivative's text: all zeros is 0 (a number stands for every entry, in derive's check and on paper). */
+function printWhole(e: E): string {
+  return e.k === 'zero' ? '0' : print(e);
+}
+
 /** A node's text (memoized: nodes are never changed, only rebuilt). */
 function print(e: E): string {
   let s = printed.get(e);
@@ -687,6 +725,9 @@ function printNode(e: E): string {
       return e.name;
     case 'raw':
       return e.text;
+    case 'zero':
+      // inside a formula the zeros keep their shape (sized for these shapes: noted and checked there); a whole derivative of 0 is written 0
+      return `zeros(${(e.shape[1] === 1 ? e.shape.slice(0, 1) : e.shape).join(', ')})`;
     case 't':
       return `${paren(e.a, 9)}'`;
     case 'recip':
