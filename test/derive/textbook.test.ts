@@ -140,6 +140,22 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
     got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
   });
 
+  it('a vector made a column scales rows: diag(v) * M, not v * ones(1, 1) .* M; diag(v) is its own transpose', () => {
+    for (const [formula, at, want] of [
+      ['sum(diag(M) .* v)', { M: randn(3, 4), v: randn(3) }, 'diag(v) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
+      ["sum(diag(M'*M) .* v)", { M: randn(3, 4), v: randn(4) }, '2 * M * diag(v)'],
+    ] as const) {
+      const r = derive(formula, { wrt: ['M'], at });
+      expect(r.derivatives.M).toBe(want);
+      expect(r.check.passed).toBe(true);
+      expect(r.notes.join('\n')).not.toMatch(/disagrees/);
+      const got = evaluate(r.derivatives.M, at);
+      const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.M);
+      expect(got.length).toBe(reverse.length);
+      got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+    }
+  });
+
   it('a constant that only fits the shapes given stays, with its note: trace(X) is eye(3)', () => {
     const r = derive('trace(X)', { at: { X: randn(3, 3) } });
     expect(r.derivatives.X).toBe('eye(3)');
@@ -159,6 +175,9 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb("(s * A)'")).toBe("s * A'");
     expect(tb("s'")).toBe('s');
     expect(tb("(a' * b)' * A")).toBe("(a' * b) * A");
+    expect(tb("(diag(y) * A')'")).toBe('A * diag(y)');
+    // the diagonal of a matrix is a vector: not its own transpose
+    expect(tb("diag(A)' * x")).toBe("diag(A)' * x");
   });
 
   it('identities: eye(n) in a product, ones(m, n) .* X of the same shape', () => {

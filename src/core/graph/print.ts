@@ -85,10 +85,12 @@ export function formulaOf(
     const hit = memo.get(x);
     if (hit !== undefined) return hit;
     const n = w.node(x);
-    const a = n.inputs.map(text);
+    const rows = rowScaling(x);
+    const a = rows ? [] : n.inputs.map(text);
     let s: string;
     // what a graph node is, not a function: names, constants, conditionals, picks, arrays
-    if (n.op === 'input') s = n.label;
+    if (rows) s = `diag(${text(rows.v)}) * ${wrap(text(rows.m))}`;
+    else if (n.op === 'input') s = n.label;
     else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
     else if (n.op === 'select') s = selectText(x, a);
     else if (n.op === 'subset') s = subsetText(x, a[0]);
@@ -123,6 +125,27 @@ export function formulaOf(
       return `${wrap(text(inner.inputs[0]))} * ${wrap(text(c))}`;
     }
     return `${wrap(a[0])} ? ${wrap(a[1])} : ${wrap(a[2])}`;
+  };
+  /** a vector v made a column [n,1] (a reshape that moves nothing), or null */
+  const columnOf = (x: GraphNode): GraphNode | null => {
+    const n = w.node(x);
+    if (n.op !== 'subset') return null;
+    const from = w.shape(n.inputs[0]);
+    const out = n.attrs.outShape as Shape;
+    const moves = n.attrs.gather!.some((j, k) => j !== k);
+    return !moves && from.length === 1 && out.length === 2 && out[1] === 1 && out[0] === from[0] && from[0] > 1 ? n.inputs[0] : null;
+  };
+  /** the column v times each column of an [n,k] matrix m, entry by entry: diag(v) * m, as the book scales rows (not v * ones(1, 1) .* m) */
+  const rowScaling = (x: GraphNode): { v: GraphNode; m: GraphNode } | null => {
+    const n = w.node(x);
+    if ((n.op !== 'multiply' && n.op !== 'gmul') || n.inputs.length !== 2) return null;
+    for (const k of [0, 1]) {
+      const v = columnOf(n.inputs[k]);
+      const m = n.inputs[1 - k];
+      const sm = w.shape(m);
+      if (v !== null && sm.length === 2 && sm[0] === w.shape(v)[0] && columnOf(m) === null) return { v, m };
+    }
+    return null;
   };
   /** a reshape prints its argument; one entry `v[i]`, `A[i,j]`; a scalar spread over a shape `g * ones(…)`. */
   const subsetText = (x: GraphNode, arg: string): string => {

@@ -10,13 +10,15 @@ import type { CrossCheck } from './check.js';
  * variables' shapes, so scalars commute and matrices never do:
  *
  * - transposes go through products and sums: (AB)' = B'A', (A + B)' = A' + B', (A')' = A,
- *   a scalar is its own transpose;
+ *   a scalar, eye(n) and diag(v) are their own transposes;
  * - identities go: A*eye(n) = eye(n)*A = A, ones(m,n) .* X = X when X is [m,n], A⁻¹A = I
  *   inside a longer product, inv(inv(A)) = A;
  * - scalar factors move to the front of a product (2 * W' * W * x), numbers multiply
  *   together, s and 1/s cancel, and X * s^(-1) is X / s;
  * - like terms are collected: A*x + A*x = 2 * A * x, A'*x + A*x = (A + A') * x (a common
- *   right factor), X*A + X*A' = X * (A + A') (a common left factor);
+ *   right factor), X*A + X*A' = X * (A + A') (a common left factor); a sum that cancels is 0
+ *   (zeros of its shape inside a formula), and terms made of the same matrices come in the
+ *   book's order, fewer transposes first (A*X*B + A'*X*B');
  * - with `guards` false, the guard `norm(X) == 0 ? 0 : X / norm(X)` is dropped, since the
  *   derivative holds only where the norm is not 0 (noted); and adj(A) is det(A) * inv(A),
  *   which holds where det(A) is not 0 (noted, unless it cancels: log det's adj(X)'/det(X)).
@@ -341,6 +343,13 @@ function callShape(fn: string, args: E[], ctx: Ctx): Shape {
   }
   if (fn === 'onehot' && args.length === 2 && nums[1] !== null) return [nums[1], 1];
   if (SCALAR_FNS.has(fn) && (args.length === 1 || fn === 'norm' || fn === 'dot')) return [];
+  // diag of a vector variable is the square matrix with it on its diagonal; diag of an [m,n] matrix its diagonal, a vector
+  if (fn === 'diag' && args.length === 1) {
+    const a = args[0];
+    if (a.k === 'sym' && ctx.shapes[a.name]?.length === 1) return [ctx.shapes[a.name][0], ctx.shapes[a.name][0]];
+    const s = shapeOf(a, ctx);
+    return s !== null && s.length === 2 && s[0] > 1 && s[1] > 1 ? [Math.min(s[0], s[1]), 1] : null;
+  }
   if (fn === 'inv' && args.length === 1) {
     const s = shapeOf(args[0], ctx);
     return s !== null && (s.length === 0 || s[0] === s[1]) ? s : null;
@@ -404,7 +413,8 @@ function transpose(a: E, ctx: Ctx): E {
   if (a.k === 't') return a.a;
   if (a.k === 'mul') return { k: 'mul', fs: [...a.fs].reverse().map((f) => transpose(f, ctx)) };
   if (a.k === 'sum') return { k: 'sum', ts: a.ts.map((t) => transpose(t, ctx)) };
-  if (a.k === 'call' && a.fn === 'eye') return a;
+  // the identity and a diagonal matrix diag(v) are their own transposes
+  if (a.k === 'call' && (a.fn === 'eye' || (a.fn === 'diag' && s[0] === s[1] && s[0] > 1))) return a;
   return { k: 't', a };
 }
 
