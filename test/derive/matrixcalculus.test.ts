@@ -110,7 +110,7 @@ const EXAMPLES: Example[] = [
     formula: 'sum(log(exp(-y.*(X*w)) + 1))',
     wrt: 'w',
     at: () => ({ w: v3(), y: randn(4), X: randn(4, 3) }),
-    want: "X' * (1 ./ (exp((-y) .* (X * w)) + 1) .* exp((-y) .* (X * w)) .* (-y))",
+    want: "-X' * (exp(-(y .* (X * w))) ./ (exp(-(y .* (X * w))) + 1) .* y)",
     // the logistic loss; no published answer found: checked against reverse mode only
     book: null,
   },

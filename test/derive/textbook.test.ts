@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/subjects/formula/derive/index.js';
 import { hasSizedConstant, textbook } from '../../src/subjects/formula/derive/textbook.js';
@@ -202,6 +203,13 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb("A' * x * x' * A * x")).toBe("(x' * A * x) * A' * x");
   });
 
+  it('entry by entry: (1 ./ d) .* e is e ./ d, and a number factor moves out to the product', () => {
+    expect(tb('(1 ./ (x + 1)) .* y')).toBe('y ./ (x + 1)');
+    expect(tb('y .* (1 ./ x)')).toBe('y ./ x');
+    expect(tb("A' * (x .* (-y))")).toBe("-A' * (x .* y)");
+    expect(tb('(2 * x) .* (3 * y)')).toBe('6 * (x .* y)');
+  });
+
   it('like terms: coefficients added, common right and left factors taken out', () => {
     expect(tb('A * x + A * x')).toBe('2 * A * x');
     expect(tb("A' * x + A * x")).toBe("(A + A') * x");
@@ -260,5 +268,47 @@ describe('the rules, one by one (textbook)', () => {
     expect(hasSizedConstant('[1, 2] * x')).toBe(true);
     expect(hasSizedConstant('x[2] * A[1, 2]')).toBe(false);
     expect(hasSizedConstant("A'")).toBe(false);
+  });
+});
+
+describe('the textbook form on random matrix formulas', () => {
+  // every rule keeps the value: derive cross-checks the book's form and would fall back, with a note, where it disagreed
+  const RUNS = Math.ceil(Number(process.env.FUZZ_RUNS ?? 500) * 0.1);
+  const mat = fc.letrec<{ m: string }>((tie) => ({
+    m: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom('A', 'B', 'X', "A'", "X'", 'eye(3)'),
+      fc.tuple(tie('m'), tie('m')).map(([a, b]) => `(${a} * ${b})`),
+      fc.tuple(fc.constantFrom('+', '-'), tie('m'), tie('m')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+      tie('m').map((a) => `(${a})'`),
+      tie('m').map((a) => `2 * ${a}`),
+    ),
+  })).m;
+  const FORMS: Record<string, (a: string, b: string) => string> = {
+    tr: (a) => `trace(${a} * X)`,
+    quad: (a) => `x' * ${a} * X * x`,
+    bil: (a) => `x' * ${a} * X' * y`,
+    fro: (a) => `sum((${a} * X).^2)`,
+    had: (a, b) => `sum(${a} .* (X * ${b}))`,
+    // entry by entry: the logistic loss, a quotient, a negated factor
+    logistic: (a) => `sum(log(exp(-y .* (${a} * X * x)) + 1))`,
+    quotient: (a, b) => `sum(y ./ exp(${a} * X * x) + (-x) .* (${b} * X' * y))`,
+  };
+  const top = fc.tuple(fc.constantFrom(...Object.keys(FORMS)), mat, mat).map(([k, a, b]) => FORMS[k](a, b));
+  it('derive never reports that the book form disagrees, and its answer equals reverse mode', () => {
+    fc.assert(
+      fc.property(top, fc.integer({ min: 1, max: 1_000_000 }), (formula, seed) => {
+        const r = new Rng(seed);
+        const t = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => r.normal()) });
+        const at = { A: t(3, 3), B: t(3, 3), X: t(3, 3), x: t(3), y: t(3) };
+        const d = derive(formula, { wrt: ['X'], at, simplifyBudgetMs: 60_000 });
+        expect(d.check.passed, formula).toBe(true);
+        expect(d.notes.join('\n'), formula).not.toMatch(/textbook form .* disagrees/);
+        const got = evaluate(d.derivatives.X, at);
+        const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.X);
+        got.forEach((v, k) => expect(Math.abs(v - reverse[k]), `${formula}: ${d.derivatives.X}`).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(reverse[k]))));
+      }),
+      { numRuns: RUNS, seed: 2025 },
+    );
   });
 });

@@ -648,7 +648,7 @@ function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
   return { coef, scalars };
 }
 
-/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]. */
+/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]; (1 ./ d) .* e = e ./ d; numbers move out of a .* product. */
 function binary(op: string, a: E, b: E, ctx: Ctx): E {
   if (op === '.*') {
     const shape = broadcast([shapeOf(a, ctx), shapeOf(b, ctx)]);
@@ -656,6 +656,17 @@ function binary(op: string, a: E, b: E, ctx: Ctx): E {
     const isOnes = (e: E) => e.k === 'call' && e.fn === 'ones';
     if (isOnes(a) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return b;
     if (isOnes(b) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return a;
+    if (shape !== null) {
+      // (1 ./ d) .* e = e ./ d
+      const over = (e: E) => e.k === 'bin' && e.op === './' && isNum(e.a, 1);
+      if (over(a)) return binary('./', b, (a as { b: E }).b, ctx);
+      if (over(b)) return binary('./', a, (b as { b: E }).b, ctx);
+      // a number factor moves out of an entry-by-entry product: a .* (-y) = -(a .* y)
+      const split = (e: E): [number, E] | null => (e.k === 'mul' && e.fs.length > 1 && isNum(e.fs[0]) ? [e.fs[0].v, e.fs.length === 2 ? e.fs[1] : { k: 'mul', fs: e.fs.slice(1) }] : null);
+      const sa = split(a);
+      const sb = split(b);
+      if (sa || sb) return product([{ k: 'num', v: (sa?.[0] ?? 1) * (sb?.[0] ?? 1) }, binary(op, sa?.[1] ?? a, sb?.[1] ?? b, ctx)], ctx);
+    }
   }
   return { k: 'bin', op, a, b };
 }
