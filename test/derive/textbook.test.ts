@@ -145,6 +145,13 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
     for (const [formula, at, want] of [
       ['sum(diag(M) .* v)', { M: randn(3, 4), v: randn(3) }, 'diag(v) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
       ["sum(diag(M'*M) .* v)", { M: randn(3, 4), v: randn(4) }, '2 * M * diag(v)'],
+      ['sum(exp(diag(M)))', { M: randn(3, 4) }, 'diag(exp(diag(M))) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
+      // a vector node printed as a column (M * ones(4, 1) + v is [3,1]): diag of it would be one entry, so it stays a column times ones(1, 1)
+      [
+        'sum(diag(M) .* v) + sum(M .* (diag(M)*ones(1,4)))',
+        { M: randn(3, 4), v: randn(3) },
+        'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* ((M * ones(4, 1) + v) * ones(1, 1))',
+      ],
     ] as const) {
       const r = derive(formula, { wrt: ['M'], at });
       expect(r.derivatives.M).toBe(want);
@@ -309,6 +316,41 @@ describe('the textbook form on random matrix formulas', () => {
         got.forEach((v, k) => expect(Math.abs(v - reverse[k]), `${formula}: ${d.derivatives.X}`).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(reverse[k]))));
       }),
       { numRuns: RUNS, seed: 2025 },
+    );
+  });
+
+  it("a wide matrix's diagonal beside vectors and row sums: the column it is laid back from prints as diag(v) * … only where v is a vector", () => {
+    const vec = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('v', 'diag(M)', 'A*v', 'sum(M, 2)', 'M*ones(4,1)'),
+        tie('e').map((a) => `exp(${a})`),
+        fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+      ),
+    })).e;
+    fc.assert(
+      fc.property(vec, vec, fc.integer({ min: 1, max: 1_000_000 }), (a, b, seed) => {
+        const formula = `sum(exp(diag(M) .* ${a}) .* ${b})`;
+        const r = new Rng(seed);
+        const t = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => 0.5 * r.normal()) });
+        const at = { M: t(3, 4), A: t(3, 3), v: t(3) };
+        let d: ReturnType<typeof derive>;
+        try {
+          d = derive(formula, { wrt: ['M'], at, simplifyBudgetMs: 60_000 });
+        } catch (e) {
+          // the language's shape rules refuse some mixes of vectors and columns; grad refuses them alike
+          expect(() => grad(formula, at, { check: false, forwardMode: false, edges: false }), `${formula}: ${String(e)}`).toThrow();
+          return;
+        }
+        expect(d.check.passed, formula).toBe(true);
+        const got = evaluate(d.derivatives.M, at);
+        const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.M);
+        expect(got.length).toBe(reverse.length);
+        // where the gradient overflows (exp of exp), the check judged other points
+        if (!reverse.every(Number.isFinite)) return;
+        got.forEach((v, k) => expect(Math.abs(v - reverse[k]), `${formula}: ${d.derivatives.M}: ${got} vs ${reverse}`).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(reverse[k]))));
+      }),
+      { numRuns: RUNS, seed: 77 },
     );
   });
 });

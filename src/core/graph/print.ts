@@ -1,5 +1,5 @@
 import { AgError } from '../errors.js';
-import { PRINTERS, type PrintedNode } from '../ops/index.js';
+import { OPS, PRINTERS, type PrintedNode } from '../ops/index.js';
 import type { GraphNode } from '../ops/types.js';
 import { shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import type { TapeWriter } from './append.js';
@@ -135,6 +135,19 @@ export function formulaOf(
     const moves = n.attrs.gather!.some((j, k) => j !== k);
     return !moves && from.length === 1 && out.length === 2 && out[1] === 1 && out[0] === from[0] && from[0] > 1 ? n.inputs[0] : null;
   };
+  /**
+   * Node x, a vector [n], is printed as a vector too: a variable or constant, a matrix's diagonal, or
+   * entry by entry of such vectors and scalars (a vector node may print as an [n,1] column:
+   * a reshape prints its argument, M * ones(4, 1) for a row sum).
+   */
+  const vectorText = (x: GraphNode): boolean => {
+    const n = w.node(x);
+    if (w.shape(x).length !== 1) return false;
+    // a variable, one held fixed (by its name), a constant (ones(3), onehot(i, 3), [1, 2, 3])
+    if (n.op === 'input' || n.op === 'const') return true;
+    if (n.op === 'diag') return w.shape(n.inputs[0]).length === 2;
+    return OPS.get(n.op)?.family === 'elementwise' && n.inputs.every((i) => w.shape(i).length === 0 || vectorText(i));
+  };
   /** the column v times each column of an [n,k] matrix m, entry by entry: diag(v) * m, as the book scales rows (not v * ones(1, 1) .* m) */
   const rowScaling = (x: GraphNode): { v: GraphNode; m: GraphNode } | null => {
     const n = w.node(x);
@@ -143,7 +156,7 @@ export function formulaOf(
       const v = columnOf(n.inputs[k]);
       const m = n.inputs[1 - k];
       const sm = w.shape(m);
-      if (v !== null && sm.length === 2 && sm[0] === w.shape(v)[0] && columnOf(m) === null) return { v, m };
+      if (v !== null && vectorText(v) && sm.length === 2 && sm[0] === w.shape(v)[0] && columnOf(m) === null) return { v, m };
     }
     return null;
   };
