@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/subjects/formula/derive/index.js';
 import { hasSizedConstant, textbook } from '../../src/subjects/formula/derive/textbook.js';
 import { grad } from '../../src/subjects/formula/grad.js';
-import { evaluate, flat } from './evaluate.js';
+import { evaluate, expectEntries, reverseGradient } from './evaluate.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
@@ -86,10 +86,7 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
       expect(r.notes.join('\n')).not.toMatch(/sized for these shapes|textbook form .* disagrees/);
       expect(r.check.shapes).toBeGreaterThan(1);
       // and here, independently: the printed formula against reverse mode at the point given
-      const got = evaluate(r.derivatives[ex.wrt], at);
-      const reverse = flat(grad(ex.formula, at, { check: false, forwardMode: false, edges: false }).gradient[ex.wrt]);
-      expect(got.length).toBe(reverse.length);
-      got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+      expectEntries(evaluate(r.derivatives[ex.wrt], at), reverseGradient(ex.formula, at, ex.wrt));
     });
   }
 
@@ -136,9 +133,7 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
     const r = derive("trace(X'*A*X*B)", { wrt: ['X'], at });
     expect(r.derivatives.X).toBe("A * X * B + A' * X * B'");
     expect(r.check.passed).toBe(true);
-    const got = evaluate(r.derivatives.X, at);
-    const reverse = flat(grad("trace(X'*A*X*B)", at, { check: false, forwardMode: false, edges: false }).gradient.X);
-    got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+    expectEntries(evaluate(r.derivatives.X, at), reverseGradient("trace(X'*A*X*B)", at, 'X'));
   });
 
   it('a vector made a column scales rows: diag(v) * M, not v * ones(1, 1) .* M; diag(v) is its own transpose', () => {
@@ -157,10 +152,7 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
       expect(r.derivatives.M).toBe(want);
       expect(r.check.passed).toBe(true);
       expect(r.notes.join('\n')).not.toMatch(/disagrees/);
-      const got = evaluate(r.derivatives.M, at);
-      const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.M);
-      expect(got.length).toBe(reverse.length);
-      got.forEach((v, k) => expect(Math.abs(v - reverse[k])).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(reverse[k]))));
+      expectEntries(evaluate(r.derivatives.M, at), reverseGradient(formula, at, 'M'));
     }
   });
 
@@ -311,9 +303,7 @@ describe('the textbook form on random matrix formulas', () => {
         const d = derive(formula, { wrt: ['X'], at, simplifyBudgetMs: 60_000 });
         expect(d.check.passed, formula).toBe(true);
         expect(d.notes.join('\n'), formula).not.toMatch(/textbook form .* disagrees/);
-        const got = evaluate(d.derivatives.X, at);
-        const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.X);
-        got.forEach((v, k) => expect(Math.abs(v - reverse[k]), `${formula}: ${d.derivatives.X}`).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(reverse[k]))));
+        expectEntries(evaluate(d.derivatives.X, at), reverseGradient(formula, at, 'X'), 1e-8, `${formula}: ${d.derivatives.X}`);
       }),
       { numRuns: RUNS, seed: 2025 },
     );
@@ -343,12 +333,10 @@ describe('the textbook form on random matrix formulas', () => {
           return;
         }
         expect(d.check.passed, formula).toBe(true);
-        const got = evaluate(d.derivatives.M, at);
-        const reverse = flat(grad(formula, at, { check: false, forwardMode: false, edges: false }).gradient.M);
-        expect(got.length).toBe(reverse.length);
+        const reverse = reverseGradient(formula, at, 'M');
         // where the gradient overflows (exp of exp), the check judged other points
         if (!reverse.every(Number.isFinite)) return;
-        got.forEach((v, k) => expect(Math.abs(v - reverse[k]), `${formula}: ${d.derivatives.M}: ${got} vs ${reverse}`).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(reverse[k]))));
+        expectEntries(evaluate(d.derivatives.M, at), reverse, 1e-8, `${formula}: ${d.derivatives.M}`);
       }),
       { numRuns: RUNS, seed: 77 },
     );

@@ -662,7 +662,8 @@ function binary(op: string, a: E, b: E, ctx: Ctx): E {
       if (over(a)) return binary('./', b, (a as { b: E }).b, ctx);
       if (over(b)) return binary('./', a, (b as { b: E }).b, ctx);
       // a number factor moves out of an entry-by-entry product: a .* (-y) = -(a .* y)
-      const split = (e: E): [number, E] | null => (e.k === 'mul' && e.fs.length > 1 && isNum(e.fs[0]) ? [e.fs[0].v, e.fs.length === 2 ? e.fs[1] : { k: 'mul', fs: e.fs.slice(1) }] : null);
+      const split = (e: E): [number, E] | null =>
+        e.k === 'mul' && e.fs.length > 1 && isNum(e.fs[0]) ? [e.fs[0].v, e.fs.length === 2 ? e.fs[1] : { k: 'mul', fs: e.fs.slice(1) }] : null;
       const sa = split(a);
       const sb = split(b);
       if (sa || sb) return product([{ k: 'num', v: (sa?.[0] ?? 1) * (sb?.[0] ?? 1) }, binary(op, sa?.[1] ?? a, sb?.[1] ?? b, ctx)], ctx);
