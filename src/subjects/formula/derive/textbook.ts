@@ -47,8 +47,8 @@ type E =
   | { k: 'cond'; c: E; a: E; b: E }
   /** anything else, as mathjs prints it (an entry v[2] binds like a call: prec 9) */
   | { k: 'raw'; text: string; prec: number }
-  /** a matrix (or vector) of zeros: a sum that cancelled (A - A'  + A' - A), or a product with one */
-  | { k: 'zero'; shape: number[] };
+  /** a matrix (or vector) of zeros: a sum that cancelled (A - A' + A' - A), or a product with one; `was`, the form it came from */
+  | { k: 'zero'; shape: number[]; was: E };
 
 export interface Textbook {
   text: string;
@@ -409,7 +409,7 @@ function transpose(a: E, ctx: Ctx): E {
   const s = shapeOf(a, ctx);
   if (s === null) return { k: 't', a };
   if (s.length === 0) return a;
-  if (a.k === 'zero') return zeroOf([s[1], s[0]]);
+  if (a.k === 'zero') return zeroOf([s[1], s[0]], { k: 't', a });
   if (a.k === 't') return a.a;
   if (a.k === 'mul') return { k: 'mul', fs: [...a.fs].reverse().map((f) => transpose(f, ctx)) };
   if (a.k === 'sum') return { k: 'sum', ts: a.ts.map((t) => transpose(t, ctx)) };
@@ -419,8 +419,8 @@ function transpose(a: E, ctx: Ctx): E {
 }
 
 const isNum = (e: E, v?: number): e is { k: 'num'; v: number } => e.k === 'num' && (v === undefined || e.v === v);
-/** 0 of a shape: the number 0 for a scalar (and in a sum of anything), else a matrix of zeros */
-const zeroOf = (shape: number[]): E => (shape.length === 0 ? { k: 'num', v: 0 } : { k: 'zero', shape });
+/** 0 of a shape: the number 0 for a scalar, else a matrix of zeros that remembers the form it came from */
+const zeroOf = (shape: number[], was: E): E => (shape.length === 0 ? { k: 'num', v: 0 } : { k: 'zero', shape, was });
 const isZero = (e: E) => isNum(e, 0) || e.k === 'zero';
 const isEye = (e: E) => e.k === 'call' && e.fn === 'eye';
 
@@ -430,7 +430,7 @@ function product(fs: E[], ctx: Ctx): E {
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
   // a factor 0 (a sum that cancelled) makes the product 0 of its shape
-  if (fs.some(isZero)) return zeroOf(shape);
+  if (fs.some(isZero)) return zeroOf(shape, whole);
   // a product inside a product is the same chain, unless it is a number made of matrices (u'*v): that stays one factor
   const flat: E[] = [];
   for (const f of fs) {
@@ -477,7 +477,7 @@ function product(fs: E[], ctx: Ctx): E {
   // the identity times anything is that thing (the chain's shapes agree, or it would have no shape)
   if (chain.some((f) => !isEye(f))) chain = chain.filter((f) => !isEye(f));
   else if (chain.length > 1) chain = [chain[0]];
-  if (coef === 0) return zeroOf(shape);
+  if (coef === 0) return zeroOf(shape, whole);
   const out: E[] = [...(coef !== 1 ? [{ k: 'num', v: coef } as E] : []), ...scalars, ...chain];
   if (out.length === 0) return { k: 'num', v: 1 };
   if (out.length === 1) return out[0];
@@ -538,7 +538,7 @@ function sum(ts: E[], ctx: Ctx): E {
     else if (!isZero(t)) terms.push(t);
   }
   // a 0 (a scalar broadcast, or zeros of the sum's shape) adds nothing, but a sum of only 0s is 0
-  if (terms.length === 0) return zeroOf(shape);
+  if (terms.length === 0) return zeroOf(shape, whole);
   // like terms: the same factors, coefficients added
   const parts = terms.map((t) => partsOf(t, ctx));
   // scalars commute: their order is no part of the key
@@ -555,7 +555,7 @@ function sum(ts: E[], ctx: Ctx): E {
   }
   const kept = merged.filter((p) => p.coef !== 0);
   // everything cancelled (A - A' + (A' - A)): 0 of the sum's shape
-  if (kept.length === 0) return zeroOf(shape);
+  if (kept.length === 0) return zeroOf(shape, whole);
   let group = collect(kept, 'right', ctx) ?? collect(kept, 'left', ctx);
   while (group) {
     const next = collect(group, 'right', ctx) ?? collect(group, 'left', ctx);
@@ -652,7 +652,7 @@ function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
 function binary(op: string, a: E, b: E, ctx: Ctx): E {
   if (op === '.*') {
     const shape = broadcast([shapeOf(a, ctx), shapeOf(b, ctx)]);
-    if (shape !== null && (isZero(a) || isZero(b))) return zeroOf(shape);
+    if (shape !== null && (isZero(a) || isZero(b))) return zeroOf(shape, { k: 'bin', op, a, b });
     const isOnes = (e: E) => e.k === 'call' && e.fn === 'ones';
     if (isOnes(a) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return b;
     if (isOnes(b) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return a;
@@ -700,8 +700,9 @@ function prec(e: E): number {
     case 'str':
     case 'sym':
     case 'call':
-    case 'zero':
       return 9;
+    case 'zero':
+      return prec(e.was);
     case 't':
       return 8;
     case 'mul':
@@ -748,8 +749,8 @@ function printNode(e: E): string {
     case 'raw':
       return e.text;
     case 'zero':
-      // inside a formula the zeros keep their shape (sized for these shapes: noted and checked there); a whole derivative of 0 is written 0
-      return `zeros(${(e.shape[1] === 1 ? e.shape.slice(0, 1) : e.shape).join(', ')})`;
+      // inside a formula the zeros are written as the form they came from, which has their shape at every shape (zeros(3, 3) would hold at these only); a whole derivative of 0 is written 0, and in a sum they are dropped
+      return print(e.was);
     case 't':
       return `${paren(e.a, 9)}'`;
     case 'recip':
