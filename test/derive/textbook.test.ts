@@ -147,6 +147,11 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
         { M: randn(3, 4), v: randn(3) },
         'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* ((M * ones(4, 1) + v) * ones(1, 1))',
       ],
+      // in a matrix product a vector is a column already (diag(M) * ones(1, 4)); a column printed as one (M * ones(4, 1), sum(M, 2)) is written as it is
+      ['sum(diag(M) .* (M*ones(4,1)))', { M: randn(3, 4) }, 'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* (M * ones(4, 1))'],
+      ['sum(diag(M) .* sum(M, 2))', { M: randn(3, 4) }, 'diag(diag(M)) * ones(3, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* sum(M, 2)'],
+      // a vector made a column, back to a vector and a column again is the vector: diag(v) * …, and simplify takes it out (it wrote v * ones(1, 1) ^ 2 before, which disagreed)
+      ['sum((diag(M) + sum(M, 2)) .* v)', { M: randn(3, 4), v: randn(3) }, 'diag(v) * ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] + ones(3, 4))'],
     ] as const) {
       const r = derive(formula, { wrt: ['M'], at });
       expect(r.derivatives.M).toBe(want);

@@ -86,20 +86,23 @@ export function formulaOf(
     if (hit !== undefined) return hit;
     const n = w.node(x);
     const rows = rowScaling(x);
-    const a = rows ? [] : n.inputs.map(text);
+    // in a matrix product or a transpose a vector is a column already: the column made of it is written as the vector
+    const bare = n.op === 'matmul' || n.op === 'transpose';
+    const a = rows ? [] : n.inputs.map((i) => text((bare && columnOf(i)) || i));
     let s: string;
     // what a graph node is, not a function: names, constants, conditionals, picks, arrays
     if (rows) s = `diag(${text(rows.v)}) * ${wrap(text(rows.m))}`;
     else if (n.op === 'input') s = n.label;
     else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
     else if (n.op === 'select') s = selectText(x, a);
+    else if (roundTrip(x) !== null) s = text(roundTrip(x)!);
     else if (n.op === 'subset') s = subsetText(x, a[0]);
     else if (n.op === 'scatter') s = scatterText(x, a[0]);
     else if (n.op === 'stack') s = `[${a.join(', ')}]`;
     else {
       // a function's op prints as the table of formula functions says, else as op(a, b, …)
       const print = PRINTERS.get(n.op);
-      s = print ? print(printed(x)) : `${n.op}(${a.join(', ')})`;
+      s = print ? print({ ...printed(x), args: a }) : `${n.op}(${a.join(', ')})`;
     }
     s = guard(s);
     // with steps: a node used more than once is written once, as a step of its own, and used by its name
@@ -126,6 +129,31 @@ export function formulaOf(
     }
     return `${wrap(a[0])} ? ${wrap(a[1])} : ${wrap(a[2])}`;
   };
+  /** a reshape that moves nothing */
+  const isReshape = (x: GraphNode) => w.node(x).op === 'subset' && w.node(x).attrs.gather!.every((j, k) => j === k);
+  /** a vector v made a column and back (x = v): v, else null */
+  const roundTrip = (x: GraphNode): GraphNode | null => {
+    if (!isReshape(x) || w.shape(x).length !== 1) return null;
+    const c = w.node(x).inputs[0];
+    if (!isReshape(c)) return null;
+    const v = w.node(c).inputs[0];
+    return w.shape(v).length === 1 ? v : null;
+  };
+  /**
+   * Node x, a vector [n] or a column [n,1], is printed as a column: a 2-D node, a reduction
+   * along dimension 2 (`sum(M, 2)` keeps it), or either reshaped (a reshape prints its argument).
+   */
+  const columnText = (x: GraphNode): boolean => {
+    const n = w.node(x);
+    const s = w.shape(x);
+    if (s.length === 2) return s[1] === 1;
+    if (s.length !== 1) return false;
+    const v = roundTrip(x);
+    if (v !== null) return columnText(v);
+    if (isReshape(x)) return columnText(n.inputs[0]);
+    const from = n.inputs.length ? w.shape(n.inputs[0]) : [];
+    return ['sum', 'mean', 'prod', 'max', 'min', 'norm', 'logsumexp'].includes(n.op) && n.attrs.axis === 1 && from.length === 2 && from[1] > 1;
+  };
   /** a vector v made a column [n,1] (a reshape that moves nothing), or null */
   const columnOf = (x: GraphNode): GraphNode | null => {
     const n = w.node(x);
@@ -143,6 +171,8 @@ export function formulaOf(
   const vectorText = (x: GraphNode): boolean => {
     const n = w.node(x);
     if (w.shape(x).length !== 1) return false;
+    const back = roundTrip(x);
+    if (back !== null) return vectorText(back);
     // a variable, one held fixed (by its name), a constant (ones(3), onehot(i, 3), [1, 2, 3])
     if (n.op === 'input' || n.op === 'const') return true;
     if (n.op === 'diag') return w.shape(n.inputs[0]).length === 2;
@@ -169,7 +199,8 @@ export function formulaOf(
     if (gather.every((j, k) => j === k) && gather.length === sizeOf(from)) {
       // the same entries in another shape: a vector made a column [n,1] must read as one where it is broadcast
       // against a matrix ([n] alone would meet its last dimension, as a row); v * ones(1, 1) is that column
-      if (from.length === 1 && out.length === 2 && out[1] === 1 && out[0] > 1) return `${wrap(arg)} * ones(1, 1)`;
+      // (one printed as a column already, M * ones(4, 1) or sum(M, 2), is written as it is)
+      if (from.length === 1 && out.length === 2 && out[1] === 1 && out[0] > 1) return columnText(n.inputs[0]) ? arg : `${wrap(arg)} * ones(1, 1)`;
       return arg;
     }
     if (from.length === 0) {
