@@ -141,11 +141,17 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
       ['sum(diag(M) .* v)', { M: randn(3, 4), v: randn(3) }, 'diag(v) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
       ["sum(diag(M'*M) .* v)", { M: randn(3, 4), v: randn(4) }, '2 * M * diag(v)'],
       ['sum(exp(diag(M)))', { M: randn(3, 4) }, 'diag(exp(diag(M))) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
-      // a vector node printed as a column (M * ones(4, 1) + v is [3,1]): diag of it would be one entry, so it stays a column times ones(1, 1)
+      // a vector node printed as a column (M * ones(4, 1) + v is [3,1]): diag of it would be one entry, so it is written as the column it is
       [
         'sum(diag(M) .* v) + sum(M .* (diag(M)*ones(1,4)))',
         { M: randn(3, 4), v: randn(3) },
-        'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* ((M * ones(4, 1) + v) * ones(1, 1))',
+        'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* (M * ones(4, 1) + v)',
+      ],
+      // beside a column the vector scales it by diag too (v .* m would read so, but simplify regroups a .* (v .* m) into a .* v .* m)
+      [
+        'sum(diag(M) .* exp(sum(M, 2) + v))',
+        { M: randn(3, 4), v: randn(3) },
+        'ones(3, 4) .* (diag(diag(M)) * exp(sum(M, 2) + v)) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* exp(sum(M, 2) + v)',
       ],
       // in a matrix product a vector is a column already (diag(M) * ones(1, 4)); a column printed as one (M * ones(4, 1), sum(M, 2)) is written as it is
       ['sum(diag(M) .* (M*ones(4,1)))', { M: randn(3, 4) }, 'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* (M * ones(4, 1))'],

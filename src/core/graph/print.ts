@@ -141,7 +141,8 @@ export function formulaOf(
   };
   /**
    * Node x, a vector [n] or a column [n,1], is printed as a column: a 2-D node, a reduction
-   * along dimension 2 (`sum(M, 2)` keeps it), or either reshaped (a reshape prints its argument).
+   * along dimension 2 (`sum(M, 2)` keeps it), either reshaped (a reshape prints its argument),
+   * or entry by entry of one of them with vectors and numbers.
    */
   const columnText = (x: GraphNode): boolean => {
     const n = w.node(x);
@@ -151,6 +152,8 @@ export function formulaOf(
     const v = roundTrip(x);
     if (v !== null) return columnText(v);
     if (isReshape(x)) return columnText(n.inputs[0]);
+    // entry by entry, a column beside vectors and numbers makes a column (M * ones(4, 1) + v)
+    if (OPS.get(n.op)?.family === 'elementwise' && n.inputs.some(columnText)) return true;
     const from = n.inputs.length ? w.shape(n.inputs[0]) : [];
     return ['sum', 'mean', 'prod', 'max', 'min', 'norm', 'logsumexp'].includes(n.op) && n.attrs.axis === 1 && from.length === 2 && from[1] > 1;
   };
@@ -186,6 +189,7 @@ export function formulaOf(
       const v = columnOf(n.inputs[k]);
       const m = n.inputs[1 - k];
       const sm = w.shape(m);
+      // (beside a column too: v .* m would read right, but simplify regroups a .* (v .* m) into a .* v .* m, which does not)
       if (v !== null && vectorText(v) && sm.length === 2 && sm[0] === w.shape(v)[0] && columnOf(m) === null) return { v, m };
     }
     return null;
