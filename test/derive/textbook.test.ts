@@ -141,11 +141,11 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
       ['sum(diag(M) .* v)', { M: randn(3, 4), v: randn(3) }, 'diag(v) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
       ["sum(diag(M'*M) .* v)", { M: randn(3, 4), v: randn(4) }, '2 * M * diag(v)'],
       ['sum(exp(diag(M)))', { M: randn(3, 4) }, 'diag(exp(diag(M))) * [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]'],
-      // a vector node printed as a column (M * ones(4, 1) + v is [3,1]): diag of it would be one entry, so it is written as the column it is
+      // a vector node printed as a column (M * ones(4, 1) + v is [3,1]): diag of it would be one entry, and bare it would be regrouped by simplify (a .* (c .* v) into a .* c .* v), so it stays a column times ones(1, 1)
       [
         'sum(diag(M) .* v) + sum(M .* (diag(M)*ones(1,4)))',
         { M: randn(3, 4), v: randn(3) },
-        'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* (M * ones(4, 1) + v)',
+        'diag(M) * ones(1, 4) + [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] .* ((M * ones(4, 1) + v) * ones(1, 1))',
       ],
       // beside a column the vector scales it by diag too (v .* m would read so, but simplify regroups a .* (v .* m) into a .* v .* m)
       [
@@ -261,6 +261,19 @@ describe('the rules, one by one (textbook)', () => {
     expect(tb("(A * B)' - A' * B'")).toBe("B' * A' - A' * B'");
   });
 
+  it("a sum of vectors with a column in it stays a column: the column's 0 is kept where the rest are vectors", () => {
+    // M * (o - o) is a [3,1] column of zeros: without it, y + A * y would be a vector [3], which meets a matrix as a row
+    const T = { ...S, M: [3, 4], o: [4, 1] };
+    expect(textbook('M * (o - o) + y + A * y', T).text).toBe('M * (o - o) + y + A * y');
+    expect(textbook('(A - A) * x + y + A * y', T).text).toBe('y + A * y');
+  });
+
+  it('a square matrix squared (simplify writes D*D as D^2, for scalars only) is D * D', () => {
+    expect(tb('X ^ 2 * x')).toBe('X * X * x');
+    expect(tb('diag(y) ^ 2')).toBe('diag(y) * diag(y)');
+    expect(tb('s ^ 2 * x')).toBe('s ^ 2 * x');
+  });
+
   it('a term without a matrix of its own is not collected (x + A*x is not (eye + A)*x)', () => {
     expect(tb('x + A * x')).toBe('x + A * x');
   });
@@ -345,6 +358,7 @@ describe('the textbook form on random matrix formulas', () => {
           return;
         }
         expect(d.check.passed, formula).toBe(true);
+        expect(d.notes.join('\n'), `${formula}: ${d.derivatives.M}`).not.toMatch(/textbook form .* disagrees/);
         const reverse = reverseGradient(formula, at, 'M');
         // where the gradient overflows (exp of exp), the check judged other points
         if (!reverse.every(Number.isFinite)) return;

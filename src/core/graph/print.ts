@@ -142,7 +142,7 @@ export function formulaOf(
   /**
    * Node x, a vector [n] or a column [n,1], is printed as a column: a 2-D node, a reduction
    * along dimension 2 (`sum(M, 2)` keeps it), either reshaped (a reshape prints its argument),
-   * or entry by entry of one of them with vectors and numbers.
+   * or a function of one of them, entry by entry.
    */
   const columnText = (x: GraphNode): boolean => {
     const n = w.node(x);
@@ -152,8 +152,8 @@ export function formulaOf(
     const v = roundTrip(x);
     if (v !== null) return columnText(v);
     if (isReshape(x)) return columnText(n.inputs[0]);
-    // entry by entry, a column beside vectors and numbers makes a column (M * ones(4, 1) + v)
-    if (OPS.get(n.op)?.family === 'elementwise' && n.inputs.some(columnText)) return true;
+    // a function of a column, entry by entry, is one (exp(sum(M, 2))); not a sum or product of one with vectors: simplify regroups a .* (c .* v) into a .* c .* v, which is no column
+    if (OPS.get(n.op)?.family === 'elementwise' && n.inputs.length === 1) return columnText(n.inputs[0]);
     const from = n.inputs.length ? w.shape(n.inputs[0]) : [];
     return ['sum', 'mean', 'prod', 'max', 'min', 'norm', 'logsumexp'].includes(n.op) && n.attrs.axis === 1 && from.length === 2 && from[1] > 1;
   };

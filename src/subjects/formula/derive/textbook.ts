@@ -343,11 +343,10 @@ function callShape(fn: string, args: E[], ctx: Ctx): Shape {
   }
   if (fn === 'onehot' && args.length === 2 && nums[1] !== null) return [nums[1], 1];
   if (SCALAR_FNS.has(fn) && (args.length === 1 || fn === 'norm' || fn === 'dot')) return [];
-  // diag of a vector variable is the square matrix with it on its diagonal; diag of an [m,n] matrix its diagonal, a vector
+  // diag of a vector is the square matrix with it on its diagonal; diag of an [m,n] matrix its diagonal, a vector
   if (fn === 'diag' && args.length === 1) {
-    const a = args[0];
-    if (a.k === 'sym' && ctx.shapes[a.name]?.length === 1) return [ctx.shapes[a.name][0], ctx.shapes[a.name][0]];
-    const s = shapeOf(a, ctx);
+    const s = shapeOf(args[0], ctx);
+    if (s !== null && s.length === 2 && s[1] === 1 && isVector(args[0], ctx)) return [s[0], s[0]];
     return s !== null && s.length === 2 && s[0] > 1 && s[1] > 1 ? [Math.min(s[0], s[1]), 1] : null;
   }
   if (fn === 'inv' && args.length === 1) {
@@ -361,6 +360,38 @@ function callShape(fn: string, args: E[], ctx: Ctx): Shape {
 
 // ---------------------------------------------------------------------------------------------
 // the rules
+
+/**
+ * e is a vector [n] in the formula language, not an [n,1] matrix (the shapes here write both
+ * as [n,1]): a vector variable, a matrix's diagonal, matrices times one, or entry by entry, a
+ * sum or a multiple of such.
+ */
+function isVector(e: E, ctx: Ctx): boolean {
+  const vec = (x: E) => shapeOf(x, ctx)?.length === 0 || isVector(x, ctx);
+  switch (e.k) {
+    case 'sym':
+      return ctx.shapes[e.name]?.length === 1;
+    case 'call': {
+      if (e.fn === 'diag') return e.args.length === 1 && (shapeOf(e.args[0], ctx)?.every((d) => d > 1) ?? false);
+      return e.args.length === 1 && OPS.get(e.fn)?.family === 'elementwise' && isVector(e.args[0], ctx);
+    }
+    case 'sum':
+      return e.ts.some((t) => isVector(t, ctx)) && e.ts.every(vec);
+    case 'mul': {
+      // a multiple of a vector, or matrices times a vector (A * v is a vector)
+      const chain = e.fs.filter((f) => shapeOf(f, ctx)?.length !== 0);
+      return (
+        chain.length > 0 && isVector(chain[chain.length - 1], ctx) && chain.slice(0, -1).every((f) => !isVector(f, ctx) && !(f.k === 't' && isVector(f.a, ctx)))
+      );
+    }
+    case 'zero':
+      return isVector(e.was, ctx);
+    case 'bin':
+      return ['.*', './', '.^'].includes(e.op) && (isVector(e.a, ctx) || isVector(e.b, ctx)) && vec(e.a) && vec(e.b);
+    default:
+      return false;
+  }
+}
 
 function rewrite(e: E, ctx: Ctx): E {
   switch (e.k) {
@@ -533,10 +564,7 @@ function sum(ts: E[], ctx: Ctx): E {
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
   let terms: E[] = [];
-  for (const t of ts) {
-    if (t.k === 'sum') terms.push(...t.ts);
-    else if (!isZero(t)) terms.push(t);
-  }
+  for (const t of ts) for (const u of t.k === 'sum' ? t.ts : [t]) if (!isZero(u)) terms.push(u);
   // a 0 (a scalar broadcast, or zeros of the sum's shape) adds nothing, but a sum of only 0s is 0
   if (terms.length === 0) return zeroOf(shape, whole);
   // like terms: the same factors, coefficients added
@@ -563,6 +591,9 @@ function sum(ts: E[], ctx: Ctx): E {
     group = next;
   }
   terms = bookOrder((group ?? kept).map((p) => fromParts(p, ctx)));
+  // a column [n,1] that cancelled or was 0 made the sum of vectors a column: without it the sum would be a vector, so it stays as it was
+  const column = (t: E) => shapeOf(t, ctx)?.[1] === 1 && shape[0] > 1 && !isVector(t, ctx);
+  if (ts.flatMap((t) => (t.k === 'sum' ? t.ts : [t])).some(column) && terms.every((t) => isVector(t, ctx) || shapeOf(t, ctx)?.length === 0)) return whole;
   return terms.length === 1 ? terms[0] : { k: 'sum', ts: terms };
 }
 
@@ -648,8 +679,16 @@ function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
   return { coef, scalars };
 }
 
-/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]; (1 ./ d) .* e = e ./ d; numbers move out of a .* product. */
+/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]; (1 ./ d) .* e = e ./ d; numbers move out of a .* product; a square matrix's X^2 (simplify's X*X) is X * X. */
 function binary(op: string, a: E, b: E, ctx: Ctx): E {
+  if (op === '^' && isNum(b) && Number.isInteger(b.v) && b.v >= 2 && b.v <= 4) {
+    const s = shapeOf(a, ctx);
+    if (s !== null && s.length === 2 && s[0] === s[1] && s[0] > 1)
+      return product(
+        Array.from({ length: b.v }, () => a),
+        ctx,
+      );
+  }
   if (op === '.*') {
     const shape = broadcast([shapeOf(a, ctx), shapeOf(b, ctx)]);
     if (shape !== null && (isZero(a) || isZero(b))) return zeroOf(shape, { k: 'bin', op, a, b });
