@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { derive } from '../../src/subjects/formula/derive/index.js';
 import { hessian } from '../../src/subjects/formula/hessian.js';
-import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { evaluate, expectEntries, reverseGradient } from './evaluate.js';
+import { randomTensors } from './random.js';
 
 /**
  * matrixcalculus.org's own examples (the input examples of its documentation page,
@@ -22,16 +22,7 @@ import { evaluate, expectEntries, reverseGradient } from './evaluate.js';
  *   the Cookbook's answer (named `book`, with its equation); where neither does, `book` is
  *   null and the comment says so; the answer is then checked against reverse mode only.
  */
-const rng = new Rng(2018);
-const randn = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()) });
-/** A·Aᵀ + 3·I: symmetric positive definite, so det(inv(X)) > 0 and its log is defined */
-const spd = (n: number): Tensor => {
-  const a = randn(n, n);
-  const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += a.data[i * n + k] * a.data[j * n + k];
-  for (let i = 0; i < n; i++) data[i * n + i] += 3;
-  return { shape: [n, n], data };
-};
+const { randn, spd } = randomTensors(2018);
 
 interface Example {
   /** as the site writes it */

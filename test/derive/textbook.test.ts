@@ -4,6 +4,7 @@ import { derive } from '../../src/subjects/formula/derive/index.js';
 import { hasSizedConstant, textbook } from '../../src/subjects/formula/derive/textbook.js';
 import { grad } from '../../src/subjects/formula/grad.js';
 import { evaluate, expectEntries, reverseGradient } from './evaluate.js';
+import { randomTensors } from './random.js';
 import { Rng } from '../../src/core/random.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
@@ -12,21 +13,12 @@ import type { Tensor } from '../../src/core/tensor.js';
  * example through derive, the exact text printed, derive's own cross-check passed, and
  * the printed formula evaluated here against reverse mode (grad) at the point given.
  */
-const rng = new Rng(2026);
-const randn = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()) });
+const { randn, spd } = randomTensors(2026);
 /** a well-conditioned square matrix (det far from 0) */
 const wellConditioned = (n: number): Tensor => {
   const t = randn(n, n);
   for (let i = 0; i < n; i++) t.data[i * n + i] += 4;
   return t;
-};
-/** symmetric positive definite (det of its inverse > 0, so log det(inv(X)) is defined): A·Aᵀ + 3·I */
-const spdLike = (): Tensor => {
-  const a = randn(3, 3);
-  const data = new Float64Array(9);
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) data[i * 3 + j] += a.data[i * 3 + k] * a.data[j * 3 + k];
-  for (let i = 0; i < 3; i++) data[i * 3 + i] += 3;
-  return { shape: [3, 3], data };
 };
 
 interface Example {
@@ -98,7 +90,7 @@ describe('derive writes matrix derivatives as the Matrix Cookbook does', () => {
     expect(singular.derivatives.X).toBe("adj(X)'");
     expect(singular.check.passed).toBe(true);
     expect(singular.notes.join('\n')).not.toMatch(/disagrees/);
-    const inverse = derive('log(det(inv(X)))', { at: { X: spdLike() } });
+    const inverse = derive('log(det(inv(X)))', { at: { X: spd(3) } });
     expect(inverse.derivatives.X).toBe("-inv(X)'");
     expect(inverse.check.passed).toBe(true);
   });
