@@ -1,5 +1,5 @@
 import { AgError } from '../errors.js';
-import { PRINTERS, type PrintedNode } from '../ops/index.js';
+import { OPS, PRINTERS, type PrintedNode } from '../ops/index.js';
 import type { GraphNode } from '../ops/types.js';
 import { shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import type { TapeWriter } from './append.js';
@@ -85,19 +85,24 @@ export function formulaOf(
     const hit = memo.get(x);
     if (hit !== undefined) return hit;
     const n = w.node(x);
-    const a = n.inputs.map(text);
+    const rows = rowScaling(x);
+    // in a matrix product or a transpose a vector is a column already: the column made of it is written as the vector
+    const bare = n.op === 'matmul' || n.op === 'transpose';
+    const a = rows ? [] : n.inputs.map((i) => text((bare && columnOf(i)) || i));
     let s: string;
     // what a graph node is, not a function: names, constants, conditionals, picks, arrays
-    if (n.op === 'input') s = n.label;
+    if (rows) s = `diag(${text(rows.v)}) * ${wrap(text(rows.m))}`;
+    else if (n.op === 'input') s = n.label;
     else if (n.op === 'const') s = g.names.get(x) ?? constText(n.attrs.value!, x);
     else if (n.op === 'select') s = selectText(x, a);
+    else if (roundTrip(x) !== null) s = text(roundTrip(x)!);
     else if (n.op === 'subset') s = subsetText(x, a[0]);
     else if (n.op === 'scatter') s = scatterText(x, a[0]);
     else if (n.op === 'stack') s = `[${a.join(', ')}]`;
     else {
       // a function's op prints as the table of formula functions says, else as op(a, b, …)
       const print = PRINTERS.get(n.op);
-      s = print ? print(printed(x)) : `${n.op}(${a.join(', ')})`;
+      s = print ? print({ ...printed(x), args: a }) : `${n.op}(${a.join(', ')})`;
     }
     s = guard(s);
     // with steps: a node used more than once is written once, as a step of its own, and used by its name
@@ -124,6 +129,71 @@ export function formulaOf(
     }
     return `${wrap(a[0])} ? ${wrap(a[1])} : ${wrap(a[2])}`;
   };
+  /** a reshape that moves nothing */
+  const isReshape = (x: GraphNode) => w.node(x).op === 'subset' && w.node(x).attrs.gather!.every((j, k) => j === k);
+  /** a vector v made a column and back (x = v): v, else null */
+  const roundTrip = (x: GraphNode): GraphNode | null => {
+    if (!isReshape(x) || w.shape(x).length !== 1) return null;
+    const c = w.node(x).inputs[0];
+    if (!isReshape(c)) return null;
+    const v = w.node(c).inputs[0];
+    return w.shape(v).length === 1 ? v : null;
+  };
+  /**
+   * Node x, a vector [n] or a column [n,1], is printed as a column: a 2-D node, a reduction
+   * along dimension 2 (`sum(M, 2)` keeps it), either reshaped (a reshape prints its argument),
+   * or a function of one of them, entry by entry.
+   */
+  const columnText = (x: GraphNode): boolean => {
+    const n = w.node(x);
+    const s = w.shape(x);
+    if (s.length === 2) return s[1] === 1;
+    if (s.length !== 1) return false;
+    const v = roundTrip(x);
+    if (v !== null) return columnText(v);
+    if (isReshape(x)) return columnText(n.inputs[0]);
+    // a function of a column, entry by entry, is one (exp(sum(M, 2))); not a sum or product of one with vectors: simplify regroups a .* (c .* v) into a .* c .* v, which is no column
+    if (OPS.get(n.op)?.family === 'elementwise' && n.inputs.length === 1) return columnText(n.inputs[0]);
+    const from = n.inputs.length ? w.shape(n.inputs[0]) : [];
+    return ['sum', 'mean', 'prod', 'max', 'min', 'norm', 'logsumexp'].includes(n.op) && n.attrs.axis === 1 && from.length === 2 && from[1] > 1;
+  };
+  /** a vector v made a column [n,1] (a reshape that moves nothing), or null */
+  const columnOf = (x: GraphNode): GraphNode | null => {
+    const n = w.node(x);
+    if (n.op !== 'subset') return null;
+    const from = w.shape(n.inputs[0]);
+    const out = n.attrs.outShape as Shape;
+    const moves = n.attrs.gather!.some((j, k) => j !== k);
+    return !moves && from.length === 1 && out.length === 2 && out[1] === 1 && out[0] === from[0] && from[0] > 1 ? n.inputs[0] : null;
+  };
+  /**
+   * Node x, a vector [n], is printed as a vector too: a variable or constant, a matrix's diagonal, or
+   * entry by entry of such vectors and scalars (a vector node may print as an [n,1] column:
+   * a reshape prints its argument, M * ones(4, 1) for a row sum).
+   */
+  const vectorText = (x: GraphNode): boolean => {
+    const n = w.node(x);
+    if (w.shape(x).length !== 1) return false;
+    const back = roundTrip(x);
+    if (back !== null) return vectorText(back);
+    // a variable, one held fixed (by its name), a constant (ones(3), onehot(i, 3), [1, 2, 3])
+    if (n.op === 'input' || n.op === 'const') return true;
+    if (n.op === 'diag') return w.shape(n.inputs[0]).length === 2;
+    return OPS.get(n.op)?.family === 'elementwise' && n.inputs.every((i) => w.shape(i).length === 0 || vectorText(i));
+  };
+  /** the column v times each column of an [n,k] matrix m, entry by entry: diag(v) * m, as the book scales rows (not v * ones(1, 1) .* m) */
+  const rowScaling = (x: GraphNode): { v: GraphNode; m: GraphNode } | null => {
+    const n = w.node(x);
+    if ((n.op !== 'multiply' && n.op !== 'gmul') || n.inputs.length !== 2) return null;
+    for (const k of [0, 1]) {
+      const v = columnOf(n.inputs[k]);
+      const m = n.inputs[1 - k];
+      const sm = w.shape(m);
+      // (beside a column too: v .* m would read right, but simplify regroups a .* (v .* m) into a .* v .* m, which does not)
+      if (v !== null && vectorText(v) && sm.length === 2 && sm[0] === w.shape(v)[0] && columnOf(m) === null) return { v, m };
+    }
+    return null;
+  };
   /** a reshape prints its argument; one entry `v[i]`, `A[i,j]`; a scalar spread over a shape `g * ones(…)`. */
   const subsetText = (x: GraphNode, arg: string): string => {
     const n = w.node(x);
@@ -133,7 +203,8 @@ export function formulaOf(
     if (gather.every((j, k) => j === k) && gather.length === sizeOf(from)) {
       // the same entries in another shape: a vector made a column [n,1] must read as one where it is broadcast
       // against a matrix ([n] alone would meet its last dimension, as a row); v * ones(1, 1) is that column
-      if (from.length === 1 && out.length === 2 && out[1] === 1 && out[0] > 1) return `${wrap(arg)} * ones(1, 1)`;
+      // (one printed as a column already, M * ones(4, 1) or sum(M, 2), is written as it is)
+      if (from.length === 1 && out.length === 2 && out[1] === 1 && out[0] > 1) return columnText(n.inputs[0]) ? arg : `${wrap(arg)} * ones(1, 1)`;
       return arg;
     }
     if (from.length === 0) {

@@ -20,6 +20,14 @@ function make() {
  */
 const REWRITES = /vd\s*\*\s*\(\s*vd|vd\^n3 \* \(|n3\^\(-n4\)\*n1 \+|n1\*n3\^\(-n4\) \+/;
 let rules: Parameters<Math['simplify']>[1] | undefined;
+/**
+ * With matrices, also the rules that take out a factor with a 1 beside it (`X + D*X` became
+ * `(D + 1)*X`, and 1 is no identity matrix) and that write a product as a power (`D*D` became
+ * `D^2`, which is for scalars); like terms are collected by derive's book form (textbook.ts) instead.
+ */
+const MATRIX_WRONG = /^\s*(vd\*n \+ vd|n\*vd \+ vd|vd \+ n\*vd|n\*cd \+ cd|cd\*n \+ cd|cd \+ cd\*n|n\*n$|n \* n\^n1|n\^n1 \* n\^n2|n\^n1 \* n ->)/;
+let matrixRules: Math['simplify']['rules'] | undefined;
+const ruleText = (r: unknown) => (typeof r === 'object' && r !== null ? String((r as { s?: string; l?: string }).s ?? (r as { l?: string }).l ?? '') : '');
 
 const OPAQUE = 'ifelse';
 const RELATIONAL = new Set(['larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal']);
@@ -102,11 +110,10 @@ export function simplifyExpr(expr: string, opts: { matrices?: boolean } = {}): s
   };
 
   const parsed = bottomUp(m.parse(expr), pre);
-  rules ??= m.simplify.rules.filter(
-    (r) => !REWRITES.test(typeof r === 'object' && r !== null ? String((r as { s?: string; l?: string }).s ?? (r as { l?: string }).l ?? '') : ''),
-  );
+  rules ??= m.simplify.rules.filter((r) => !REWRITES.test(ruleText(r)));
+  matrixRules ??= m.simplify.rules.filter((r) => !MATRIX_WRONG.test(ruleText(r)));
   const simple = opts.matrices
-    ? m.simplify(parsed, m.simplify.rules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } })
+    ? m.simplify(parsed, matrixRules, new Map(), { context: { multiply: { trivial: false, total: true, commutative: false, associative: true } } })
     : m.simplify(parsed, rules);
   return bottomUp(simple, post).toString({ parenthesis: 'keep', implicit: 'show' });
 }

@@ -10,13 +10,15 @@ import type { CrossCheck } from './check.js';
  * variables' shapes, so scalars commute and matrices never do:
  *
  * - transposes go through products and sums: (AB)' = B'A', (A + B)' = A' + B', (A')' = A,
- *   a scalar is its own transpose;
+ *   a scalar, eye(n) and diag(v) are their own transposes;
  * - identities go: A*eye(n) = eye(n)*A = A, ones(m,n) .* X = X when X is [m,n], A⁻¹A = I
  *   inside a longer product, inv(inv(A)) = A;
  * - scalar factors move to the front of a product (2 * W' * W * x), numbers multiply
  *   together, s and 1/s cancel, and X * s^(-1) is X / s;
  * - like terms are collected: A*x + A*x = 2 * A * x, A'*x + A*x = (A + A') * x (a common
- *   right factor), X*A + X*A' = X * (A + A') (a common left factor);
+ *   right factor), X*A + X*A' = X * (A + A') (a common left factor); a sum that cancels is 0
+ *   (zeros of its shape inside a formula), and terms made of the same matrices come in the
+ *   book's order, fewer transposes first (A*X*B + A'*X*B');
  * - with `guards` false, the guard `norm(X) == 0 ? 0 : X / norm(X)` is dropped, since the
  *   derivative holds only where the norm is not 0 (noted); and adj(A) is det(A) * inv(A),
  *   which holds where det(A) is not 0 (noted, unless it cancels: log det's adj(X)'/det(X)).
@@ -44,7 +46,9 @@ type E =
   | { k: 'call'; fn: string; args: E[] }
   | { k: 'cond'; c: E; a: E; b: E }
   /** anything else, as mathjs prints it (an entry v[2] binds like a call: prec 9) */
-  | { k: 'raw'; text: string; prec: number };
+  | { k: 'raw'; text: string; prec: number }
+  /** a matrix (or vector) of zeros: a sum that cancelled (A - A' + A' - A), or a product with one; `was`, the form it came from */
+  | { k: 'zero'; shape: number[]; was: E };
 
 export interface Textbook {
   text: string;
@@ -86,10 +90,10 @@ export function textbook(expr: string, shapes: Record<string, readonly number[]>
   let text: string;
   try {
     let tree = fromMath(parsed, shapes);
-    text = print(tree);
+    text = printWhole(tree);
     for (let pass = 0; pass < PASSES; pass++) {
       tree = rewrite(tree, ctx);
-      const next = print(tree);
+      const next = printWhole(tree);
       if (next === text) break;
       text = next;
     }
@@ -325,6 +329,8 @@ function computeShape(e: E, ctx: Ctx): Shape {
       return callShape(e.fn, e.args, ctx);
     case 'raw':
       return null;
+    case 'zero':
+      return e.shape;
   }
 }
 
@@ -338,6 +344,12 @@ function callShape(fn: string, args: E[], ctx: Ctx): Shape {
   }
   if (fn === 'onehot' && args.length === 2 && nums[1] !== null) return [nums[1], 1];
   if (SCALAR_FNS.has(fn) && (args.length === 1 || fn === 'norm' || fn === 'dot')) return [];
+  // diag of a vector is the square matrix with it on its diagonal; diag of an [m,n] matrix its diagonal, a vector
+  if (fn === 'diag' && args.length === 1) {
+    const s = shapeOf(args[0], ctx);
+    if (s !== null && s.length === 2 && s[1] === 1 && isVector(args[0], ctx)) return [s[0], s[0]];
+    return s !== null && s.length === 2 && s[0] > 1 && s[1] > 1 ? [Math.min(s[0], s[1]), 1] : null;
+  }
   if (fn === 'inv' && args.length === 1) {
     const s = shapeOf(args[0], ctx);
     return s !== null && (s.length === 0 || s[0] === s[1]) ? s : null;
@@ -350,12 +362,45 @@ function callShape(fn: string, args: E[], ctx: Ctx): Shape {
 // ---------------------------------------------------------------------------------------------
 // the rules
 
+/**
+ * e is a vector [n] in the formula language, not an [n,1] matrix (the shapes here write both
+ * as [n,1]): a vector variable, a matrix's diagonal, matrices times one, or entry by entry, a
+ * sum or a multiple of such.
+ */
+function isVector(e: E, ctx: Ctx): boolean {
+  const vec = (x: E) => shapeOf(x, ctx)?.length === 0 || isVector(x, ctx);
+  switch (e.k) {
+    case 'sym':
+      return ctx.shapes[e.name]?.length === 1;
+    case 'call': {
+      if (e.fn === 'diag') return e.args.length === 1 && (shapeOf(e.args[0], ctx)?.every((d) => d > 1) ?? false);
+      return e.args.length === 1 && OPS.get(e.fn)?.family === 'elementwise' && isVector(e.args[0], ctx);
+    }
+    case 'sum':
+      return e.ts.some((t) => isVector(t, ctx)) && e.ts.every(vec);
+    case 'mul': {
+      // a multiple of a vector, or matrices times a vector (A * v is a vector)
+      const chain = e.fs.filter((f) => shapeOf(f, ctx)?.length !== 0);
+      return (
+        chain.length > 0 && isVector(chain[chain.length - 1], ctx) && chain.slice(0, -1).every((f) => !isVector(f, ctx) && !(f.k === 't' && isVector(f.a, ctx)))
+      );
+    }
+    case 'zero':
+      return isVector(e.was, ctx);
+    case 'bin':
+      return ['.*', './', '.^'].includes(e.op) && (isVector(e.a, ctx) || isVector(e.b, ctx)) && vec(e.a) && vec(e.b);
+    default:
+      return false;
+  }
+}
+
 function rewrite(e: E, ctx: Ctx): E {
   switch (e.k) {
     case 'num':
     case 'str':
     case 'sym':
     case 'raw':
+    case 'zero':
       return e;
     case 't':
       return transpose(rewrite(e.a, ctx), ctx);
@@ -396,14 +441,19 @@ function transpose(a: E, ctx: Ctx): E {
   const s = shapeOf(a, ctx);
   if (s === null) return { k: 't', a };
   if (s.length === 0) return a;
+  if (a.k === 'zero') return zeroOf([s[1], s[0]], { k: 't', a });
   if (a.k === 't') return a.a;
   if (a.k === 'mul') return { k: 'mul', fs: [...a.fs].reverse().map((f) => transpose(f, ctx)) };
   if (a.k === 'sum') return { k: 'sum', ts: a.ts.map((t) => transpose(t, ctx)) };
-  if (a.k === 'call' && a.fn === 'eye') return a;
+  // the identity and a diagonal matrix diag(v) are their own transposes
+  if (a.k === 'call' && (a.fn === 'eye' || (a.fn === 'diag' && s[0] === s[1] && s[0] > 1))) return a;
   return { k: 't', a };
 }
 
 const isNum = (e: E, v?: number): e is { k: 'num'; v: number } => e.k === 'num' && (v === undefined || e.v === v);
+/** 0 of a shape: the number 0 for a scalar, else a matrix of zeros that remembers the form it came from */
+const zeroOf = (shape: number[], was: E): E => (shape.length === 0 ? { k: 'num', v: 0 } : { k: 'zero', shape, was });
+const isZero = (e: E) => isNum(e, 0) || e.k === 'zero';
 const isEye = (e: E) => e.k === 'call' && e.fn === 'eye';
 
 /** A product: flattened, scalars first (numbers multiplied), s/s cancelled, identities dropped. */
@@ -411,6 +461,8 @@ function product(fs: E[], ctx: Ctx): E {
   const whole: E = { k: 'mul', fs };
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
+  // a factor 0 (a sum that cancelled) makes the product 0 of its shape
+  if (fs.some(isZero)) return zeroOf(shape, whole);
   // a product inside a product is the same chain, unless it is a number made of matrices (u'*v): that stays one factor
   const flat: E[] = [];
   for (const f of fs) {
@@ -457,7 +509,7 @@ function product(fs: E[], ctx: Ctx): E {
   // the identity times anything is that thing (the chain's shapes agree, or it would have no shape)
   if (chain.some((f) => !isEye(f))) chain = chain.filter((f) => !isEye(f));
   else if (chain.length > 1) chain = [chain[0]];
-  if (coef === 0 && shape.length === 0) return { k: 'num', v: 0 };
+  if (coef === 0) return zeroOf(shape, whole);
   const out: E[] = [...(coef !== 1 ? [{ k: 'num', v: coef } as E] : []), ...scalars, ...chain];
   if (out.length === 0) return { k: 'num', v: 1 };
   if (out.length === 1) return out[0];
@@ -513,12 +565,9 @@ function sum(ts: E[], ctx: Ctx): E {
   const shape = shapeOf(whole, ctx);
   if (shape === null) return whole;
   let terms: E[] = [];
-  for (const t of ts) {
-    if (t.k === 'sum') terms.push(...t.ts);
-    else if (!isNum(t, 0)) terms.push(t);
-  }
-  // a scalar 0 broadcast against matrices adds nothing, but a sum of only 0s is 0
-  if (terms.length === 0) return { k: 'num', v: 0 };
+  for (const t of ts) for (const u of t.k === 'sum' ? t.ts : [t]) if (!isZero(u)) terms.push(u);
+  // a 0 (a scalar broadcast, or zeros of the sum's shape) adds nothing, but a sum of only 0s is 0
+  if (terms.length === 0) return zeroOf(shape, whole);
   // like terms: the same factors, coefficients added
   const parts = terms.map((t) => partsOf(t, ctx));
   // scalars commute: their order is no part of the key
@@ -534,16 +583,38 @@ function sum(ts: E[], ctx: Ctx): E {
     } else merged[i].coef += p.coef;
   }
   const kept = merged.filter((p) => p.coef !== 0);
-  // everything cancelled: a 0 of the sum's shape has no short form unless it is a number
-  if (kept.length === 0) return shape.length === 0 ? { k: 'num', v: 0 } : whole;
+  // everything cancelled (A - A' + (A' - A)): 0 of the sum's shape
+  if (kept.length === 0) return zeroOf(shape, whole);
   let group = collect(kept, 'right', ctx) ?? collect(kept, 'left', ctx);
   while (group) {
     const next = collect(group, 'right', ctx) ?? collect(group, 'left', ctx);
     if (!next) break;
     group = next;
   }
-  terms = (group ?? kept).map((p) => fromParts(p, ctx));
+  terms = bookOrder((group ?? kept).map((p) => fromParts(p, ctx)));
+  // a column [n,1] that cancelled or was 0 made the sum of vectors a column: without it the sum would be a vector, so it stays as it was
+  const column = (t: E) => shapeOf(t, ctx)?.[1] === 1 && shape[0] > 1 && !isVector(t, ctx);
+  if (ts.flatMap((t) => (t.k === 'sum' ? t.ts : [t])).some(column) && terms.every((t) => isVector(t, ctx) || shapeOf(t, ctx)?.length === 0)) return whole;
   return terms.length === 1 ? terms[0] : { k: 'sum', ts: terms };
+}
+
+/**
+ * The terms of a sum in the book's order: terms made of the same matrices (A*X*B and
+ * A'*X*B') added before subtracted, then fewer transposes first (Cookbook eq. 117:
+ * B*X*C + B'*X*C'); each keeps the places its kind had, and other terms stay where they are.
+ */
+function bookOrder(terms: E[]): E[] {
+  const texts = terms.map(print);
+  const kind = (text: string) => [...(text.match(/[A-Za-z_]\w*/g) ?? [])].sort().join(' ');
+  const rank = (i: number) => (negated(terms[i]) ? 1_000_000 : 0) + (texts[i].match(/'/g)?.length ?? 0);
+  const places = new Map<string, number[]>();
+  texts.forEach((t, i) => places.set(kind(t), [...(places.get(kind(t)) ?? []), i]));
+  const out = [...terms];
+  for (const at of places.values()) {
+    const sorted = [...at].sort((i, j) => rank(i) - rank(j) || i - j);
+    at.forEach((place, k) => (out[place] = terms[sorted[k]]));
+  }
+  return out;
 }
 
 /**
@@ -609,12 +680,34 @@ function commonScalars(parts: Parts[]): { coef: number; scalars: E[] } {
   return { coef, scalars };
 }
 
-/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]. */
+/** ones(m,n) .* X = X .* ones(m,n) = X when X is [m,n]; (1 ./ d) .* e = e ./ d; numbers move out of a .* product; a square matrix's X^2 (simplify's X*X) is X * X. */
 function binary(op: string, a: E, b: E, ctx: Ctx): E {
+  if (op === '^' && isNum(b) && Number.isInteger(b.v) && b.v >= 2 && b.v <= 4) {
+    const s = shapeOf(a, ctx);
+    if (s !== null && s.length === 2 && s[0] === s[1] && s[0] > 1)
+      return product(
+        Array.from({ length: b.v }, () => a),
+        ctx,
+      );
+  }
   if (op === '.*') {
+    const shape = broadcast([shapeOf(a, ctx), shapeOf(b, ctx)]);
+    if (shape !== null && (isZero(a) || isZero(b))) return zeroOf(shape, { k: 'bin', op, a, b });
     const isOnes = (e: E) => e.k === 'call' && e.fn === 'ones';
     if (isOnes(a) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return b;
     if (isOnes(b) && same(shapeOf(a, ctx), shapeOf(b, ctx))) return a;
+    if (shape !== null) {
+      // (1 ./ d) .* e = e ./ d
+      const over = (e: E) => e.k === 'bin' && e.op === './' && isNum(e.a, 1);
+      if (over(a)) return binary('./', b, (a as { b: E }).b, ctx);
+      if (over(b)) return binary('./', a, (b as { b: E }).b, ctx);
+      // a number factor moves out of an entry-by-entry product: a .* (-y) = -(a .* y)
+      const split = (e: E): [number, E] | null =>
+        e.k === 'mul' && e.fs.length > 1 && isNum(e.fs[0]) ? [e.fs[0].v, e.fs.length === 2 ? e.fs[1] : { k: 'mul', fs: e.fs.slice(1) }] : null;
+      const sa = split(a);
+      const sb = split(b);
+      if (sa || sb) return product([{ k: 'num', v: (sa?.[0] ?? 1) * (sb?.[0] ?? 1) }, binary(op, sa?.[1] ?? a, sb?.[1] ?? b, ctx)], ctx);
+    }
   }
   return { k: 'bin', op, a, b };
 }
@@ -648,6 +741,8 @@ function prec(e: E): number {
     case 'sym':
     case 'call':
       return 9;
+    case 'zero':
+      return prec(e.was);
     case 't':
       return 8;
     case 'mul':
@@ -671,6 +766,11 @@ const elementwise = (e: E) => e.k === 'bin' && (e.op === '.*' || e.op === './');
 
 const printed = new WeakMap<E, string>();
 
+/** A whole derivative's text: all zeros is 0 (a number stands for every entry, in derive's check and on paper). */
+function printWhole(e: E): string {
+  return e.k === 'zero' ? '0' : print(e);
+}
+
 /** A node's text (memoized: nodes are never changed, only rebuilt). */
 function print(e: E): string {
   let s = printed.get(e);
@@ -688,6 +788,9 @@ function printNode(e: E): string {
       return e.name;
     case 'raw':
       return e.text;
+    case 'zero':
+      // inside a formula the zeros are written as the form they came from, which has their shape at every shape (zeros(3, 3) would hold at these only); a whole derivative of 0 is written 0, and in a sum they are dropped
+      return print(e.was);
     case 't':
       return `${paren(e.a, 9)}'`;
     case 'recip':
