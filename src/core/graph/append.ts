@@ -237,8 +237,9 @@ export class TapeWriter extends TableOps {
       id = this.constant({ shape, data: out });
       if (inputs.some((i) => this.shape(i).length > 0 || this.sized.has(i))) this.sized.add(id);
     } else {
-      id = this.push(name, inputs, attrs, shape, undefined, site, def.label ?? name);
-      this.nodes[id].active = !def.constantOutput && inputs.some((i) => this.nodes[i].active);
+      id = this.push(name, inputs, attrs, shape, undefined, site);
+      const n = this.nodes[id];
+      n.active = !def.constantOutput && inputs.some((i) => this.nodes[i].active);
     }
     if (key !== null) this.memo.set(key, id);
     return id;
@@ -468,12 +469,12 @@ export class TapeWriter extends TableOps {
     return size;
   }
 
-  /** Write a node (admitted first); `opLabel` is the op's own label when the caller has its definition at hand. */
-  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite, opLabel?: string): number {
+  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite): number {
     const size = this.policy.admit ? this.policy.admit(op, shape, inputs, site) : this.admit(op, shape);
     const id = this.nodes.length;
+    // the op's label only when the node has none given (a constant has its value)
     if (label === undefined) {
-      const base = opLabel ?? getOp(op).label ?? op;
+      const base = getOp(op).label ?? op;
       if (this.policy.countLabels) {
         const count = (this.counts.get(base) ?? 0) + 1;
         this.counts.set(base, count);
