@@ -160,13 +160,15 @@ export class TapeWriter extends TableOps {
     return id;
   }
 
-  constant(v: number | Tensor, site?: NodeSite): GraphNode {
+  /** A constant, shared by value; `label` names a new node (default: its value to 12 digits, or `const[m,n]`). */
+  constant(v: number | Tensor, site?: NodeSite, label?: (t: Tensor) => string): GraphNode {
     const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
-    const key = this.key('const', [], { value: t });
+    const attrs = { value: t };
+    const key = this.key('const', [], attrs);
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
-    const label = t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
-    const id = this.push('const', [], { value: t }, t.shape, label, site);
+    const text = label ? label(t) : t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
+    const id = this.push('const', [], attrs, t.shape, text, site);
     if (key !== null) this.memo.set(key, id);
     return id;
   }
@@ -229,9 +231,11 @@ export class TapeWriter extends TableOps {
   op(name: string, inputs: GraphNode[], attrs: Attrs = {}, site?: NodeSite): GraphNode {
     const def = getOp(name);
     const key = this.key(name, inputs, attrs);
-    // without identities a node written before is the answer, its shape known
-    const known = this.simplify || key === null ? undefined : this.memo.get(key);
-    if (known !== undefined) return known;
+    // without identities a node written before is the answer, its shape known (looked up once: nothing is written before the push)
+    if (!this.simplify && key !== null) {
+      const known = this.memo.get(key);
+      if (known !== undefined) return known;
+    }
     const out = outputShape(
       name,
       inputs.map((i) => this.nodes[i].shape),
@@ -243,10 +247,12 @@ export class TapeWriter extends TableOps {
       throw new Error(`gradient graph: ${name}(${inputs.map((i) => shapeStr(this.nodes[i].shape)).join(', ')}): ${out.error}`);
     }
     const { shape } = out;
-    const folded = this.simplify ? this.fold(name, inputs, attrs, shape) : undefined;
-    if (folded !== undefined) return folded;
-    const hit = key === null ? undefined : this.memo.get(key);
-    if (hit !== undefined) return hit;
+    if (this.simplify) {
+      const folded = this.fold(name, inputs, attrs, shape);
+      if (folded !== undefined) return folded;
+      const hit = key === null ? undefined : this.memo.get(key);
+      if (hit !== undefined) return hit;
+    }
     let id: number;
     if (this.simplify && inputs.length > 0 && inputs.every((i) => this.constValue(i) !== undefined)) {
       // every input is known now: so is the result
@@ -496,13 +502,16 @@ export class TapeWriter extends TableOps {
   private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite): number {
     const size = this.policy.admit ? this.policy.admit(op, shape, inputs, site) : this.admit(op, shape);
     const id = this.nodes.length;
-    const base = getOp(op).label ?? op;
-    if (label === undefined && this.policy.countLabels) {
-      const count = (this.counts.get(base) ?? 0) + 1;
-      this.counts.set(base, count);
-      label = count === 1 ? base : `${base}#${count}`;
+    // the op's label only when the node has none given (a constant has its value)
+    if (label === undefined) {
+      const base = getOp(op).label ?? op;
+      if (this.policy.countLabels) {
+        const count = (this.counts.get(base) ?? 0) + 1;
+        this.counts.set(base, count);
+        label = count === 1 ? base : `${base}#${count}`;
+      } else label = `${base}#${id}`;
     }
-    const node: TapeNode = { id, op, inputs, shape, size, offset: this.arena, attrs, label: label ?? `${base}#${id}`, active: false };
+    const node: TapeNode = { id, op, inputs, shape, size, offset: this.arena, attrs, label, active: false };
     if (site?.span) node.span = site.span;
     if (site?.call) node.call = site.call;
     this.nodes.push(node);

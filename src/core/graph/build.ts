@@ -180,8 +180,9 @@ class Builder {
       throw new AgError('limit', `the graph has more than ${this.limits.maxNodes} nodes (--max-nodes)`, { span });
     }
     const constant = op === 'const';
-    const size = this.reserve(op, shape, constant, span, inputs);
-    this.edgeEntries += inputs.reduce((s, i) => s + this.w.node(i).size, 0);
+    const edges = this.edgesOf(inputs);
+    const size = this.reserve(op, shape, constant, span, edges);
+    this.edgeEntries += edges;
     if (constant) this.consts += size;
     checkDeadline();
     return size;
@@ -208,19 +209,25 @@ class Builder {
     checkDeadline();
   }
 
+  /** Entries of the contributions along the edges into a node with these inputs (each input's size). */
+  private edgesOf(inputs: readonly number[]): number {
+    let edges = 0;
+    for (const i of inputs) edges += this.w.node(i).size;
+    return edges;
+  }
+
   /**
    * Refuse a tensor of `shape` before it is allocated: over --max-entries, or over
    * --max-memory with everything the run would hold (see MemoryPlan). `constant`: the
-   * node keeps its data besides the arena.
+   * node keeps its data besides the arena; `edges`: the entries of its edges' contributions.
    */
-  reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, inputs: readonly number[] = []): number {
+  reserve(what: string, shape: readonly number[], constant: boolean, span?: Span, edges = 0): number {
     let size: number;
     try {
       size = checkEntries(what, shape, this.limits);
     } catch (e) {
       throw e instanceof AgError ? new AgError(e.code, e.message, { span }) : e;
     }
-    const edges = inputs.reduce((s, i) => s + this.w.node(i).size, 0);
     const bytes = planBytes(this.plan, {
       values: this.valueEntries,
       consts: this.consts + (constant ? size : 0),
@@ -323,8 +330,10 @@ class Builder {
   }
 
   constNode(t: Tensor, span?: Span): number {
-    const id = this.w.constant(t, this.site(span));
-    this.w.node(id).label = t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
+    const before = this.w.size;
+    const id = this.w.constant(t, this.site(span), constLabel);
+    // a constant written before (shared) is labelled again, as a new one is
+    if (this.w.size === before) this.w.node(id).label = constLabel(t);
     return id;
   }
 
@@ -729,6 +738,11 @@ function inside(s: CallSite, outer: CallSite): boolean {
 function unreadParams(params: string[], body: Expr): string[] {
   const { variables, indexNames } = freeVariables({ source: '', stmts: [{ k: 'expr', expr: body, span: body.span }] });
   return params.filter((p) => !variables.includes(p) && !indexNames.includes(p) && !(p in CONSTANTS));
+}
+
+/** A formula constant's label: its value (pi and e by name), or `const[m,n]`. */
+function constLabel(t: Tensor): string {
+  return t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
 }
 
 function formatConst(v: number): string {

@@ -105,6 +105,13 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, max
   if (op === 'const' && value && value.shape.length === 0 && value.data.length === 1 && isTensorOnly(attrs, value)) {
     return `const(){value={data:[${attrKey(value.data[0], maxEntries)}];shape:[]}}`;
   }
+  // no attributes (most nodes of a formula): the op and its inputs
+  let any = false;
+  for (const _ in attrs) {
+    any = true;
+    break;
+  }
+  if (!any) return `${op}(${inputs.join(',')})`;
   const parts: string[] = [];
   for (const name of Object.keys(attrs).sort()) {
     const v = attrKey(attrs[name], maxEntries);

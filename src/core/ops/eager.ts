@@ -1,9 +1,10 @@
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { at, operands } from './broadcast.js';
-import { partialGraph, ruleFor, type ElementwiseDef } from './elementwise.js';
+import { add, entrywiseRules, gmul, partialGraph, ruleFor, type ElementwiseDef } from './elementwise.js';
+import { scalarFormula, type ScalarFunction } from './formula.js';
 import { TableOps } from './graph-ops.js';
 import { getOp } from './index.js';
-import type { Attrs, GraphNode } from './types.js';
+import { argName, type Attrs, type GraphNode, type OpDef } from './types.js';
 
 /**
  * The op table's graph rules computed now: every call runs the table's forward kernel
@@ -77,6 +78,8 @@ export class EagerOps extends TableOps {
  * like the output (the caller sums it back).
  */
 export function vjpNow(op: string, ins: Tensor[], out: Tensor, g: Tensor, attrs: Attrs, need: boolean[]): (Tensor | null)[] {
+  const entrywise = entrywiseVjp(getOp(op), ins, out, g, need);
+  if (entrywise) return entrywise;
   const rule = getOp(op).vjpGraph;
   if (!rule) throw new Error(`op ${op} has no rule for its gradient (vjpGraph in the op table)`);
   const G = new EagerOps();
@@ -86,6 +89,8 @@ export function vjpNow(op: string, ins: Tensor[], out: Tensor, g: Tensor, attrs:
 
 /** Forward mode of one node, computed now: the output tangent (null when it is 0), shaped like the output or smaller. */
 export function jvpNow(op: string, ins: Tensor[], out: Tensor, dots: (Tensor | null)[], attrs: Attrs): Tensor | null {
+  const entrywise = entrywiseJvp(getOp(op), ins, out, dots);
+  if (entrywise !== undefined) return entrywise;
   const rule = getOp(op).jvpGraph;
   if (!rule) throw new Error(`op ${op} has no rule for its tangent (jvpGraph in the op table)`);
   const G = new EagerOps();
@@ -113,4 +118,95 @@ export function localValue(op: string, ins: Tensor[], out: Tensor, i: number, _a
   const p = partialGraph(G, ruleFor(def, ins.length), i, ids, G.value(out));
   if (p === null) return new Float64Array(out.data.length);
   return G.tensor(G.broadcastTo(p, out.shape)).data.slice();
+}
+
+// ----- elementwise ops entry by entry -----
+// An elementwise op's graph rules are upstream × partial and Σ tangent × partial with the
+// partials its scalar formulas; computed now they are, at every entry, the formula's scalar
+// rules and gmul's (formula.ts scalarFormula): the same numbers as the eager ops above
+// give, without a tensor for every step of every formula (test/ops/entrywise.test.ts).
+
+const gmulRule = ruleFor(gmul, 2);
+const addRule = ruleFor(add, 2);
+type Partials = (ScalarFunction | null)[];
+/** per op, per arity: its partials (null: not computed entry by entry) */
+const partialsByOp = new WeakMap<OpDef, Map<number, Partials | null>>();
+
+/** The partial formulas ∂s/∂arg_i of an elementwise op with the generic rules as functions of (a, b, …, s); null where the partial is 0; undefined: not such an op. */
+function entrywisePartials(def: OpDef, arity: number): Partials | undefined {
+  let byArity = partialsByOp.get(def);
+  if (!byArity) partialsByOp.set(def, (byArity = new Map()));
+  let made = byArity.get(arity);
+  if (made === undefined) {
+    const op = entrywiseRules(def);
+    made = (op && compilePartials(op, arity)) ?? null;
+    byArity.set(arity, made);
+  }
+  return made ?? undefined;
+}
+
+function compilePartials(op: ElementwiseDef, arity: number): Partials | undefined {
+  const rule = ruleFor(op, arity);
+  const names = [...Array.from({ length: arity }, (_, j) => argName(j)), 's'];
+  const out: Partials = [];
+  for (let i = 0; i < arity; i++) {
+    const text = rule.local[i];
+    if (rule.constantOutput || text === '0') out.push(null);
+    else {
+      const f = scalarFormula(text, names);
+      if (!f) return undefined;
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+/** upstream × partial for each input needed, entry by entry (shaped like the output); undefined: take the graph rule. */
+function entrywiseVjp(def: OpDef, ins: Tensor[], out: Tensor, g: Tensor, need: boolean[]): (Tensor | null)[] | undefined {
+  const n = out.data.length;
+  if (g.data.length !== n) return undefined;
+  const partials = entrywisePartials(def, ins.length);
+  if (!partials) return undefined;
+  const product = gmulRule.f;
+  const m = ins.length;
+  const ops = operands(ins, out.shape, n);
+  const env = new Float64Array(m + 1);
+  const res = partials.map((p, i) => (p && need[i] ? new Float64Array(n) : null));
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < m; j++) env[j] = at(ops[j], k);
+    env[m] = out.data[k];
+    for (let i = 0; i < m; i++) {
+      const r = res[i];
+      if (r) r[k] = product(g.data[k], partials[i]!(env));
+    }
+  }
+  return res.map((r) => (r ? { shape: out.shape, data: r } : null));
+}
+
+/** Σ tangent × partial entry by entry (shaped like the output; null when nothing flows); undefined: take the graph rule. */
+function entrywiseJvp(def: OpDef, ins: Tensor[], out: Tensor, dots: (Tensor | null)[]): Tensor | null | undefined {
+  const partials = entrywisePartials(def, ins.length);
+  if (!partials) return undefined;
+  const terms = partials.map((p, i) => (p && dots[i] ? i : -1)).filter((i) => i >= 0);
+  if (terms.length === 0) return null;
+  const n = out.data.length;
+  const product = gmulRule.f;
+  const sum = addRule.f;
+  const m = ins.length;
+  const ops = operands(ins, out.shape, n);
+  const tangents = operands(
+    terms.map((i) => dots[i]!),
+    out.shape,
+    n,
+  );
+  const env = new Float64Array(m + 1);
+  const t = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < m; j++) env[j] = at(ops[j], k);
+    env[m] = out.data[k];
+    let acc = product(at(tangents[0], k), partials[terms[0]]!(env));
+    for (let q = 1; q < terms.length; q++) acc = sum(acc, product(at(tangents[q], k), partials[terms[q]]!(env)));
+    t[k] = acc;
+  }
+  return { shape: out.shape, data: t };
 }

@@ -100,6 +100,7 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[], var
       return t;
     },
   };
+  madeRules.set(def, { vjpGraph: def.vjpGraph, jvpGraph: def.jvpGraph });
   if (rules.some((r) => r?.branch)) {
     def.branch = (ins) => {
       const rule = ruleFor(def, ins.length);
@@ -117,6 +118,20 @@ export function elementwise(name: string, rules: (ScalarRule | undefined)[], var
     };
   }
   return def;
+}
+
+/** The ops made by `elementwise`, with the graph rules written there (see `entrywiseRules`). */
+const madeRules = new WeakMap<ElementwiseDef, Pick<OpDef, 'vjpGraph' | 'jvpGraph'>>();
+
+/**
+ * The op's scalar rules when its graph rules are still the ones `elementwise` wrote
+ * (upstream × partial, Σ tangent × partial), so a partial can be computed entry by entry;
+ * undefined for any other op.
+ */
+export function entrywiseRules(def: OpDef): ElementwiseDef | undefined {
+  const ew = def as ElementwiseDef;
+  const made = madeRules.get(ew);
+  return made && made.vjpGraph === ew.vjpGraph && made.jvpGraph === ew.jvpGraph ? ew : undefined;
 }
 
 /** ∂s/∂arg_i as graph ops (null where it is 0: comparisons, steps, select's condition). */

@@ -1,6 +1,7 @@
 import type { Expr } from '../parse/ast.js';
 import { CONSTANTS, parseProgram } from '../parse/parse.js';
-import { isFunctionName } from './index.js';
+import { ruleFor, type ElementwiseDef } from './elementwise.js';
+import { isFunctionName, OPS } from './index.js';
 import type { GraphNode, GraphOps } from './types.js';
 
 /**
@@ -58,3 +59,80 @@ const ELEMENTWISE_NAMES: Record<string, string> = {
   dotDivide: 'divide',
   dotPow: 'pow',
 };
+
+/** A scalar formula as a function of its names' values (`env[j]` the value of `names[j]`). */
+export type ScalarFunction = (env: Float64Array) => number;
+
+const compiled = new Map<string, ScalarFunction | null>();
+
+/**
+ * The same formula computed one entry at a time: each operator is its elementwise op's
+ * scalar rule (the function its forward kernel applies to every entry), so the numbers
+ * are those `applyFormula` through eager ops gives, without a tensor per step. null when
+ * the formula uses anything that is not entry by entry (the caller takes the eager way).
+ */
+export function scalarFormula(text: string, names: readonly string[]): ScalarFunction | null {
+  const key = `${names.join(',')}|${text}`;
+  let f = compiled.get(key);
+  if (f === undefined) {
+    f = compile(parsed(text), names);
+    compiled.set(key, f);
+  }
+  return f;
+}
+
+function compile(e: Expr, names: readonly string[]): ScalarFunction | null {
+  switch (e.k) {
+    case 'num': {
+      const v = e.v;
+      return () => v;
+    }
+    case 'sym': {
+      const j = names.indexOf(e.name);
+      if (j >= 0) return (env) => env[j];
+      if (!(e.name in CONSTANTS)) return null;
+      const v = CONSTANTS[e.name];
+      return () => v;
+    }
+    case 'cond':
+      return entrywise('select', [e.test, e.then, e.else], names);
+    case 'call': {
+      const op = ELEMENTWISE_NAMES[e.fn] ?? e.fn;
+      if (op === 'unaryPlus' && e.args.length === 1) return compile(e.args[0], names);
+      return entrywise(op, e.args, names);
+    }
+    default:
+      return null;
+  }
+}
+
+/** op applied to the arguments entry by entry, by its scalar rule; null for an op that is not elementwise. */
+function entrywise(op: string, args: Expr[], names: readonly string[]): ScalarFunction | null {
+  const def = OPS.get(op) as ElementwiseDef | undefined;
+  if (!def?.rules) return null;
+  let f: (...v: number[]) => number;
+  try {
+    f = ruleFor(def, args.length).f;
+  } catch {
+    return null;
+  }
+  const fs: ScalarFunction[] = [];
+  for (const a of args) {
+    const g = compile(a, names);
+    if (!g) return null;
+    fs.push(g);
+  }
+  if (fs.length === 1) {
+    const [x] = fs;
+    return (env) => f(x(env));
+  }
+  if (fs.length === 2) {
+    const [x, y] = fs;
+    return (env) => f(x(env), y(env));
+  }
+  if (fs.length === 3) {
+    const [x, y, z] = fs;
+    return (env) => f(x(env), y(env), z(env));
+  }
+  return (env) => f(...fs.map((x) => x(env)));
+}
