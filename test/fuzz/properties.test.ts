@@ -238,48 +238,59 @@ describe('derive of random formulas: every printed derivative is accepted by che
 });
 
 describe('derive of random vector formulas: every printed Jacobian is accepted by check as jacobian.<x>', () => {
-  it('vector formulas of vectors and a scalar (products, broadcasting, softmax, an array of scalars)', () => {
-    const vec = fc.letrec<{ e: string }>((tie) => ({
-      e: fc.oneof(
-        { depthSize: 'small' },
-        fc.constantFrom('v', 'u', '(W*v)', "(W'*u)", '(v .* u)', '(a*v)', '(M*w)', '(v / a)'),
-        fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
-        fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
-        fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
-        fc.tuple(tie('e')).map(([a]) => `(${a} * sum(${a}))`),
-      ),
-    })).e;
-    const top = fc.oneof(
-      vec,
-      vec.map((e) => `[sum(${e}), a^2, norm(${e})]`),
-    );
-    const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
-    fc.assert(
-      fc.property(top, vals, (formula, n) => {
-        const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
-        // a is kept off 0 (v / a)
-        const at = { v: t([3], n.slice(0, 3)), u: t([3], n.slice(3, 6)), W: t([3, 3], n.slice(6, 15)), M: t([3, 2], n.slice(15, 21)), w: t([2], n.slice(21, 23)), a: 0.5 + Math.abs(n[23]) };
-        // the matrices are held fixed: a Jacobian is taken with respect to scalars and vectors
-        const full = `${formula} + 0*(sum(v) + sum(u) + sum(w) + a)`;
-        const wrt = ['v', 'u', 'w', 'a'];
-        let d: ReturnType<typeof derive>;
-        try {
-          d = derive(full, { at, wrt, simplifyBudgetMs: 60_000 });
-        } catch (e) {
-          // only a limit or a point outside the domain
-          expect(e instanceof AgError && ['limit', 'domain', 'nonfinite'].includes(e.code), `${full}: derive refused: ${String(e)}`).toBe(true);
-          return;
-        }
-        expect(d.check.passed, `${full}: derive's own cross-check`).toBe(true);
-        const r = gradcheck(full, at, { wrt, expect: { jacobian: d.derivatives } });
-        // a point where f itself is not finite (W*v.^2 + 1 = 0) judges nothing
-        if (r.failures.length > 0 && r.failures.every((f) => f.kind === 'nonfinite')) return;
-        expect(r.passed, `${full}: ${JSON.stringify(d.derivatives)} → ${r.failures.map((f) => f.message).join('; ')}`).toBe(true);
-      }),
-      { numRuns: Math.ceil(RUNS * 0.03), seed: 20261209 },
-    );
-    // each run derives, simplifies and cross-checks: about a second on a loaded machine
-  }, Math.max(60_000, RUNS * 120));
+  it(
+    'vector formulas of vectors and a scalar (products, broadcasting, softmax, an array of scalars)',
+    () => {
+      const vec = fc.letrec<{ e: string }>((tie) => ({
+        e: fc.oneof(
+          { depthSize: 'small' },
+          fc.constantFrom('v', 'u', '(W*v)', "(W'*u)", '(v .* u)', '(a*v)', '(M*w)', '(v / a)'),
+          fc.tuple(fc.nat(UNARY_T.length - 1), tie('e')).map(([k, e]) => UNARY_T[k](e)),
+          fc.tuple(fc.constantFrom('+', '-', '.*'), tie('e'), tie('e')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+          fc.tuple(tie('e')).map(([a]) => `softmax(${a})`),
+          fc.tuple(tie('e')).map(([a]) => `(${a} * sum(${a}))`),
+        ),
+      })).e;
+      const top = fc.oneof(
+        vec,
+        vec.map((e) => `[sum(${e}), a^2, norm(${e})]`),
+      );
+      const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
+      fc.assert(
+        fc.property(top, vals, (formula, n) => {
+          const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
+          // a is kept off 0 (v / a)
+          const at = {
+            v: t([3], n.slice(0, 3)),
+            u: t([3], n.slice(3, 6)),
+            W: t([3, 3], n.slice(6, 15)),
+            M: t([3, 2], n.slice(15, 21)),
+            w: t([2], n.slice(21, 23)),
+            a: 0.5 + Math.abs(n[23]),
+          };
+          // the matrices are held fixed: a Jacobian is taken with respect to scalars and vectors
+          const full = `${formula} + 0*(sum(v) + sum(u) + sum(w) + a)`;
+          const wrt = ['v', 'u', 'w', 'a'];
+          let d: ReturnType<typeof derive>;
+          try {
+            d = derive(full, { at, wrt, simplifyBudgetMs: 60_000 });
+          } catch (e) {
+            // only a limit or a point outside the domain
+            expect(e instanceof AgError && ['limit', 'domain', 'nonfinite'].includes(e.code), `${full}: derive refused: ${String(e)}`).toBe(true);
+            return;
+          }
+          expect(d.check.passed, `${full}: derive's own cross-check`).toBe(true);
+          const r = gradcheck(full, at, { wrt, expect: { jacobian: d.derivatives } });
+          // a point where f itself is not finite (W*v.^2 + 1 = 0) judges nothing
+          if (r.failures.length > 0 && r.failures.every((f) => f.kind === 'nonfinite')) return;
+          expect(r.passed, `${full}: ${JSON.stringify(d.derivatives)} → ${r.failures.map((f) => f.message).join('; ')}`).toBe(true);
+        }),
+        { numRuns: Math.ceil(RUNS * 0.03), seed: 20261209 },
+      );
+      // each run derives, simplifies and cross-checks: about a second on a loaded machine
+    },
+    Math.max(60_000, RUNS * 120),
+  );
 });
 
 describe('the check at points of every scale: no false failures (issue 13)', () => {

@@ -310,8 +310,7 @@ export function crossCheckTensor(
     for (const { v, e, s, shape } of pairs) {
       for (let k = 0; k < e.length; k++) {
         const abs = judge(result, s[k], e[k]);
-        if (abs !== null)
-          result.disagreement = { ...p, variable: `${v}${subscript(shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
+        if (abs !== null) result.disagreement = { ...p, variable: `${v}${subscript(shape, k)}`, absError: abs, entry: { symbolic: s[k], engine: e[k] } };
       }
     }
   }
