@@ -37,7 +37,8 @@ const common = {
 };
 
 // earlier layouts of the CLI bundle (an ES module, then split into chunks)
-for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli.cjs.check.cache', 'dist/cli-mathjs.cjs']) rmSync(old, { recursive: true, force: true });
+for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli.cjs.check.cache', 'dist/cli-mathjs.cjs'])
+  rmSync(old, { recursive: true, force: true });
 
 // The backprop explorer's page script (src/report/html/page.ts), bundled for the browser
 // and given to both bundles as a string (the same options as src/report/html/script.ts).
@@ -196,5 +197,7 @@ const primeCheck = spawnSync(process.execPath, ['bin/autograd-cli.js', 'check', 
   encoding: 'utf8',
 });
 if (primeCheck.status !== 0 || !existsSync('dist/cli.cjs.check.cache')) {
-  process.stderr.write(`scripts/build.mjs: warning: could not prime check's code cache (exit ${primeCheck.status}): ${primeCheck.stderr || primeCheck.error || ''}\n`);
+  process.stderr.write(
+    `scripts/build.mjs: warning: could not prime check's code cache (exit ${primeCheck.status}): ${primeCheck.stderr || primeCheck.error || ''}\n`,
+  );
 }
