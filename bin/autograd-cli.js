@@ -14,8 +14,12 @@
 // `grad` that succeeds writes that copy on exit, best effort. Only a `grad`: V8 caches
 // what the run compiled, so a cache written by `--version`, `--help` or a failed command
 // would hold little of grad's code and make every later grad start slower.
-// AUTOGRAD_CLI_CODE_CACHE=off uses no cache; =write (the build's priming run) writes
-// dist/cli.cjs.cache from this run, whatever the command.
+// `check` and `grade` start from a cache of their own, dist/cli.cjs.check.cache (made by a
+// small check): a cache holds what its run compiled, and one holding both commands' code
+// makes every grad pay for reading check's (~2 ms), while check without it compiles its
+// sampler, lowering and verdicts from source on every run.
+// AUTOGRAD_CLI_CODE_CACHE=off uses no cache; =write (the build's priming runs) writes
+// the command's shipped cache from this run.
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
@@ -63,7 +67,7 @@ if (typeof Module.enableCompileCache === 'function' && mode !== 'off' && mode !=
 const vm = require('node:vm');
 const stamp = /\/\/# autograd-cli-bundle=([0-9a-f]{40})\n$/.exec(bytes.subarray(-128).toString('latin1'));
 const hash = stamp ? stamp[1] : require('node:crypto').createHash('sha1').update(bytes).digest('hex');
-const shipped = `${file}.cache`;
+const shipped = process.argv[2] === 'check' || process.argv[2] === 'grade' ? `${file}.check.cache` : `${file}.cache`;
 const own = mode === 'write' ? shipped : path.join(cacheDir(), `cli-${hash}-${process.version}.cache`);
 const read = (f) => {
   try {

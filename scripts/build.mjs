@@ -7,7 +7,8 @@
 // - plugins (scripts/esbuild-plugins.mjs) defer or drop what dependencies would do at
 //   load time and the CLI never needs;
 // - it is CommonJS, run by bin/autograd-cli.js through vm.Script with V8's code cache
-//   (dist/cli.cjs.cache), written here after one representative run. Parts of commands
+//   (dist/cli.cjs.cache; dist/cli.cjs.check.cache for check and grade), each written here
+//   after one representative run. Parts of commands
 //   loaded with `await import(...)` are in the bundle but stay uninitialised until used;
 //   so is yargs, which only a command line that is not plain needs (src/cli/plain.ts).
 import { spawnSync } from 'node:child_process';
@@ -36,7 +37,8 @@ const common = {
 };
 
 // earlier layouts of the CLI bundle (an ES module, then split into chunks)
-for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli-mathjs.cjs']) rmSync(old, { recursive: true, force: true });
+for (const old of ['dist/cli.js', 'dist/chunks', 'dist/cli.cjs.cache', 'dist/cli.cjs.check.cache', 'dist/cli-mathjs.cjs'])
+  rmSync(old, { recursive: true, force: true });
 
 // The backprop explorer's page script (src/report/html/page.ts), bundled for the browser
 // and given to both bundles as a string (the same options as src/report/html/script.ts).
@@ -187,4 +189,15 @@ const prime = spawnSync(process.execPath, ['bin/autograd-cli.js', 'grad', '(x+y)
 });
 if (prime.status !== 0 || !existsSync('dist/cli.cjs.cache')) {
   process.stderr.write(`scripts/build.mjs: warning: could not prime the code cache (exit ${prime.status}): ${prime.stderr || prime.error || ''}\n`);
+}
+// check's own cache (check and grade start from it, bin/autograd-cli.js): a small case
+// file in one thread, so its sampler, lowering and verdicts are compiled in it
+const primeCheck = spawnSync(process.execPath, ['bin/autograd-cli.js', 'check', 'fixtures/ci/passing/scalars.json', '--jobs', '1'], {
+  env: { ...process.env, AUTOGRAD_CLI_CODE_CACHE: 'write', NO_COLOR: '1' },
+  encoding: 'utf8',
+});
+if (primeCheck.status !== 0 || !existsSync('dist/cli.cjs.check.cache')) {
+  process.stderr.write(
+    `scripts/build.mjs: warning: could not prime check's code cache (exit ${primeCheck.status}): ${primeCheck.stderr || primeCheck.error || ''}\n`,
+  );
 }

@@ -74,6 +74,26 @@ describe('the code cache', () => {
     expect(existsSync(join(dir, 'xdg'))).toBe(false);
   });
 
+  it('check and grade start from a cache of their own, made by a check (a grad’s holds none of check’s code)', () => {
+    const checkCache = join(dir, 'dist', 'cli.cjs.check.cache');
+    // the build ships both
+    expect(statSync(checkCache).size).toBeGreaterThan(0);
+    rmSync(shipped, { force: true });
+    rmSync(checkCache);
+    const cases = join(ROOT, 'fixtures', 'ci', 'passing', 'scalars.json');
+    expect(run(['check', cases, '--jobs', '1'], { AUTOGRAD_CLI_CODE_CACHE: 'write' }).status).toBe(0);
+    expect(existsSync(checkCache)).toBe(true);
+    expect(existsSync(shipped)).toBe(false);
+    expect(run(['grad', 'x^2', '--at', 'x=1'], { AUTOGRAD_CLI_CODE_CACHE: 'write' }).status).toBe(0);
+    expect(existsSync(shipped)).toBe(true);
+    // both accepted and left alone: check, grade and grad run right from them
+    const before = treeHash(dir, ['xdg']);
+    const r = run(['check', cases, '--jobs', '1', '--reporter', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).summary.failed).toBe(0);
+    expect(treeHash(dir, ['xdg'])).toBe(before);
+  });
+
   it(`Node's compile cache (Node ≥ 22, here ${process.version}) is kept in the user's cache folder; Node 20 makes none`, () => {
     const r = run(['derive', 'x^2*sin(x)', '--wrt', 'x']);
     expect(r.status, r.stderr).toBe(0);

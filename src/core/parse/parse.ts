@@ -317,19 +317,12 @@ function treeDepth(root: MNode): { depth: number } {
   while (stack.length) {
     const [n, d] = stack.pop()!;
     if (d > best) best = d;
-    const kids: MNode[] = [];
     const binary = n.type === 'OperatorNode' && n.args.length === 2;
-    for (const v of Object.values(n)) {
-      if (v && typeof v === 'object') {
-        if (Array.isArray(v))
-          for (const x of v)
-            if (x && typeof x === 'object' && typeof x.type === 'string') kids.push(x);
-            else if (x && typeof x === 'object' && typeof (x as { node?: MNode }).node?.type === 'string') kids.push((x as { node: MNode }).node);
-        if (!Array.isArray(v) && typeof (v as MNode).type === 'string') kids.push(v as MNode);
-      }
-    }
     const statement = n.type === 'BlockNode' || n.type === 'AssignmentNode' || n.type === 'FunctionAssignmentNode';
-    for (const k of kids) stack.push([k, (binary && k === n.args[0]) || statement ? d : d + 1]);
+    // mathjs's forEach visits a node's direct children only (a block's statements included): no recursion here
+    n.forEach((k: MNode) => {
+      stack.push([k, (binary && k === n.args[0]) || statement ? d : d + 1]);
+    });
   }
   return { depth: best };
 }
