@@ -385,7 +385,7 @@ function column(s: Shape): boolean {
 
 function isIdentity(w: TapeWriter, x: GraphNode): boolean {
   const t = w.constValue(x);
-  if (!t || t.shape.length !== 2 || t.shape[0] !== t.shape[1]) return false;
+  if (t?.shape.length !== 2 || t.shape[0] !== t.shape[1]) return false;
   const n = t.shape[0];
   return t.data.every((d, k) => d === (Math.floor(k / n) === k % n ? 1 : 0));
 }
