@@ -221,21 +221,19 @@ describe('derive of random formulas: every printed derivative is accepted by che
     const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
     fc.assert(
       fc.property(top, vals, (formula, n) => {
-        const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
-        const at = {
-          v: t([3], n.slice(0, 3)),
-          u: t([3], n.slice(3, 6)),
-          W: t([3, 3], n.slice(6, 15)),
-          M: t([3, 2], n.slice(15, 21)),
-          w: t([2], n.slice(21, 23)),
-          a: n[23],
-        };
+        const at = sweepValues(n, n[23]);
         accepted(`${formula} + 0*(sum(v) + sum(u) + sum(W) + sum(M) + sum(w) + a)`, at);
       }),
       { numRuns: Math.ceil(RUNS * 0.04), seed: 20261208 },
     );
   });
 });
+
+/** The derive sweeps' point: v, u [3], W [3,3], M [3,2], w [2] from 23 drawn numbers, and the scalar a. */
+function sweepValues(n: number[], a: number): Record<string, Tensor | number> {
+  const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
+  return { v: t([3], n.slice(0, 3)), u: t([3], n.slice(3, 6)), W: t([3, 3], n.slice(6, 15)), M: t([3, 2], n.slice(15, 21)), w: t([2], n.slice(21, 23)), a };
+}
 
 describe('derive of random vector formulas: every printed Jacobian is accepted by check as jacobian.<x>', () => {
   it(
@@ -258,16 +256,8 @@ describe('derive of random vector formulas: every printed Jacobian is accepted b
       const vals = fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 });
       fc.assert(
         fc.property(top, vals, (formula, n) => {
-          const t = (shape: number[], data: number[]): Tensor => ({ shape, data: Float64Array.from(data) });
           // a is kept off 0 (v / a)
-          const at = {
-            v: t([3], n.slice(0, 3)),
-            u: t([3], n.slice(3, 6)),
-            W: t([3, 3], n.slice(6, 15)),
-            M: t([3, 2], n.slice(15, 21)),
-            w: t([2], n.slice(21, 23)),
-            a: 0.5 + Math.abs(n[23]),
-          };
+          const at = sweepValues(n, 0.5 + Math.abs(n[23]));
           // the matrices are held fixed: a Jacobian is taken with respect to scalars and vectors
           const full = `${formula} + 0*(sum(v) + sum(u) + sum(w) + a)`;
           const wrt = ['v', 'u', 'w', 'a'];
