@@ -4,6 +4,8 @@ import { scalar, tensor, type Tensor } from '../../src/core/tensor.js';
 import { buildTape, VALUE_PLAN } from '../../src/core/graph/build.js';
 import { makeArena, view } from '../../src/core/graph/tape.js';
 import { jsEngine } from '../../src/core/engine/js.js';
+import { compileFormula } from '../../src/subjects/formula/check/compile.js';
+import { stepTruths } from '../../src/subjects/formula/check/point.js';
 import { parseProgram } from '../../src/core/parse/parse.js';
 import { isFunctionName } from '../../src/core/ops/index.js';
 
@@ -59,5 +61,19 @@ describe('expected answers', () => {
     }
     // the points give different values (an index or a shape is not taken from a tape of another point)
     expect(seen.size).toBe(points.length);
+  });
+
+  it("gives each named step's value at each point (one program per step, its tape built once)", () => {
+    const c = compileFormula({ f: 'q = x*y + 1; r = sin(q); f = r^2' });
+    c.stepValues = ['q', 'r'];
+    for (const [x, y] of [
+      [2, 3],
+      [-0.5, 4],
+      [2, 3],
+    ]) {
+      const t = stepTruths(c, { x: scalar(x), y: scalar(y) });
+      expect(Array.from(t.q.data)).toEqual([x * y + 1]);
+      expect(Array.from(t.r.data)).toEqual([Math.sin(x * y + 1)]);
+    }
   });
 });
