@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { grad } from '../src/subjects/formula/grad.js';
+import { grad, parseFormula } from '../src/subjects/formula/grad.js';
+import { limitsFrom } from '../src/core/limits.js';
 import { parseAt } from '../src/core/values.js';
 import { Rng } from '../src/core/random.js';
 
@@ -147,5 +148,23 @@ describe('checks that must fail, and say where', () => {
     expect(c.failures.map((f) => f.entry)).toEqual(['W[2,3]', 'W[1,2]']);
     expect(c.failures[0].fd).toBeCloseTo(12, 6);
     expect(c.failures[0].ad).toBe(11);
+  });
+});
+
+describe('a formula parsed once', () => {
+  it('is parsed again only for another formula or other limits, and the limits still hold', () => {
+    const limits = limitsFrom({});
+    const p = parseFormula('x*y + 1', limits);
+    expect(parseFormula('x*y + 1', limits)).toBe(p);
+    const other = parseFormula('x*y + 2', limits);
+    expect(other).not.toBe(p);
+    expect(JSON.stringify(other)).not.toBe(JSON.stringify(p));
+    expect(parseFormula('x*y + 1', limitsFrom({ maxLength: 100 }))).not.toBe(p);
+    parseFormula('x*y + 1', limits);
+    expect(() => parseFormula('x*y + 1', limitsFrom({ maxLength: 3 }))).toThrow(/--max-length/);
+    // grad at one point, then another, of the formula parsed last
+    expect(grad('x*y + 1', { x: 2, y: 3 }, { limits }).value).toBe(7);
+    expect(grad('x*y + 1', { x: 4, y: 5 }, { limits }).value).toBe(21);
+    expect(grad('x*y + 1', { x: 4, y: 5 }, { limits }).gradient).toEqual({ x: 5, y: 4 });
   });
 });

@@ -172,7 +172,7 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
   const limits = limitsFrom(opts.limits);
   return withDeadline(limits.timeout, () => {
     const values = toTensors(valuesIn);
-    const program = parseProgram(formula, { isFunction: isFunctionName, limits });
+    const program = parseFormula(formula, limits);
     const stepNames = new Set(program.stmts.flatMap((s) => (s.k === 'assign' ? [s.name] : [])));
     const variables = new Set(freeVariables(program).variables);
     // --wrt q for a named step q (a variable of the same name wins)
@@ -190,6 +190,21 @@ export function grad(formula: string, valuesIn: Record<string, Tensor | Nested>,
     const main = wrt === undefined || wrt.length ? gradRun(formula, values, { ...opts, wrt }, limits, buildTape(program, values, { wrt, limits, plan })) : null;
     return stepRuns(formula, program, values, steps, opts, limits).reduce<GradResult | null>(withSteps, main)!;
   });
+}
+
+/** The formula parsed last by `parseFormula`, under these limits. */
+let lastParsed: { formula: string; limits: Limits; program: Program } | undefined;
+
+/**
+ * A formula parsed as grad parses it, or the program parsed from it by the call before
+ * (a program is never changed once parsed): a check parses f, then asks for its gradient
+ * at each of its points.
+ */
+export function parseFormula(formula: string, limits: Limits): Program {
+  if (lastParsed?.formula === formula && lastParsed.limits === limits) return lastParsed.program;
+  const program = parseProgram(formula, { isFunction: isFunctionName, limits });
+  lastParsed = { formula, limits, program };
+  return program;
 }
 
 function planOf(opts: GradOptions): MemoryPlan {

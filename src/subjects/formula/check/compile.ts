@@ -1,11 +1,9 @@
 import { AgError } from '../../../core/errors.js';
 import type { EngineChoice } from '../../../core/engine/select.js';
-import type { GradOptions } from '../grad.js';
+import { parseFormula, type GradOptions } from '../grad.js';
 import { limitsFrom, type Limits } from '../../../core/limits.js';
-import { isFunctionName } from '../../../core/ops/index.js';
 import type { Program, Stmt } from '../../../core/parse/ast.js';
 import { freeVariables } from '../../../core/parse/free.js';
-import { parseProgram } from '../../../core/parse/parse.js';
 import { DEFAULT_SEED } from '../../../core/random.js';
 import type { Rule } from '../../../verify/compare.js';
 import type { FdMethod } from '../../../verify/fd.js';
@@ -195,7 +193,8 @@ export function compileCheck<S extends FormulaSpec>(spec: S, o: FormulaCheckOpti
 /** A formula and its settings, without its answers (an answer key's problem is one). */
 export function compileFormula<S extends FormulaSpec>(spec: S, o: FormulaCheckOptions = {}): Compiled<S> {
   const limits = limitsFrom(o.limits);
-  const program = located('f', () => parseProgram(spec.f, { isFunction: isFunctionName, limits }));
+  // parsed as grad parses it: grad at the points finds it parsed
+  const program = located('f', () => parseFormula(spec.f, limits));
   const { variables, indexNames } = freeVariables(program);
   const steps = program.stmts.filter((s) => s.k !== 'expr');
   const seed = spec.seed ?? o.seed ?? DEFAULT_SEED;

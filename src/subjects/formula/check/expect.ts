@@ -1,7 +1,7 @@
 import { jsEngine } from '../../../core/engine/js.js';
 import { buildTape, VALUE_PLAN } from '../../../core/graph/build.js';
 import type { Limits } from '../../../core/limits.js';
-import { makeArena, view } from '../../../core/graph/tape.js';
+import { makeArena, view, type Tape } from '../../../core/graph/tape.js';
 import { isFunctionName } from '../../../core/ops/index.js';
 import type { Expr, Program, Stmt } from '../../../core/parse/ast.js';
 import { parseProgram } from '../../../core/parse/parse.js';
@@ -82,13 +82,58 @@ export function evaluateExpected(e: Expected, values: Record<string, Tensor>, li
   return evaluateProgram(e.program, values, limits);
 }
 
-/** A program's value at a point: every variable a constant, nothing differentiated. */
+/** A program's value at a point: nothing differentiated, a fresh arena holding the values. */
 export function evaluateProgram(program: Program, values: Record<string, Tensor>, limits?: Limits): Tensor {
-  const tape = buildTape(program, values, { wrt: [], limits, plan: VALUE_PLAN });
+  const tape = tapeAt(program, values, limits);
   const arena = makeArena(tape, values);
   jsEngine.forward(tape, arena);
   const out = tape.nodes[tape.output];
   return { shape: out.shape, data: view(arena, out).slice() };
+}
+
+/** A program's tape built for values of these names and shapes and these index variables' values. */
+interface BuiltTape {
+  program: Program;
+  limits: Limits | undefined;
+  shapes: string;
+  /** the index variables and the values baked into the tape */
+  index: [string, number][];
+  tape: Tape;
+}
+
+/** Tapes kept, the latest first: enough for every answer of a case (a case's answers are judged at one point, then the next). */
+const KEPT_TAPES = 32;
+/**
+ * Only a small tape is kept, its constants, arena and the values it was built at (its
+ * inputs hold them) this many entries at most: 32 of them hold 16 MiB at most. A large
+ * one's build costs little beside its run.
+ */
+const KEPT_ENTRIES = 65536;
+const builtTapes: BuiltTape[] = [];
+
+/**
+ * The program's tape for these values, built once and run at every point (an answer is
+ * evaluated at each sample of its case). Its variables are inputs, not constants folded
+ * in, so the one tape holds wherever the values have the same names and shapes and the
+ * index variables (baked into the tape) the same values; the same nodes run on the same
+ * numbers either way, so a value is the same to the last bit.
+ */
+function tapeAt(program: Program, values: Record<string, Tensor>, limits: Limits | undefined): Tape {
+  const shapes = Object.keys(values)
+    .sort()
+    .map((name) => `${name}:${values[name].shape.join('x')}`)
+    .join(',');
+  const hit = builtTapes.find(
+    (b) => b.program === program && b.limits === limits && b.shapes === shapes && b.index.every(([name, v]) => values[name].data[0] === v),
+  );
+  if (hit) return hit.tape;
+  const tape = buildTape(program, values, { limits, plan: VALUE_PLAN });
+  let entries = tape.arenaSize;
+  for (const name of Object.keys(values)) entries += values[name].data.length;
+  if (entries > KEPT_ENTRIES) return tape;
+  builtTapes.unshift({ program, limits, shapes, index: tape.indexVars.map((name) => [name, values[name].data[0]]), tape });
+  if (builtTapes.length > KEPT_TAPES) builtTapes.pop();
+  return tape;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AgError } from '../../../core/errors.js';
 import type { Limits } from '../../../core/limits.js';
+import type { Program } from '../../../core/parse/ast.js';
 import type { Nested } from '../../../core/parse/values.js';
 import type { Tensor } from '../../../core/tensor.js';
 import type { Factor } from '../../../verify/mistakes.js';
@@ -37,11 +38,22 @@ export interface Sample {
 /** The values of the named steps asked for, at a point: f's statements evaluated up to each step. */
 export function stepTruths(c: Compiled, values: Record<string, Tensor>): Record<string, Tensor> {
   const out: Record<string, Tensor> = Object.create(null);
-  for (const name of c.stepValues) {
-    const span = { start: 0, end: 0 };
-    out[name] = located('f', () =>
-      evaluateProgram({ source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] }, values, c.grad.limits as Limits),
-    );
-  }
+  for (const name of c.stepValues) out[name] = located('f', () => evaluateProgram(stepProgram(c, name), values, c.grad.limits as Limits));
   return out;
+}
+
+/** Each case's programs of its steps' values, made once: the same program at every point finds its tape built (expect.ts). */
+const stepPrograms = new WeakMap<Compiled, Map<string, Program>>();
+
+/** f's statements, then the step `name` as the value. */
+function stepProgram(c: Compiled, name: string): Program {
+  let programs = stepPrograms.get(c);
+  if (!programs) stepPrograms.set(c, (programs = new Map()));
+  let program = programs.get(name);
+  if (!program) {
+    const span = { start: 0, end: 0 };
+    program = { source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] };
+    programs.set(name, program);
+  }
+  return program;
 }
