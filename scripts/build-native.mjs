@@ -13,6 +13,12 @@
 //                                                    → prebuilds/<platform>-<arch>/ (npm run
 //                                                    build:prebuild; --if-missing: only when there
 //                                                    is none); on Linux it needs glibc 2.17 at most
+//   node scripts/build-native.mjs --variant prebuild-v3
+//                                                    linux-x64 only: the same for x86-64-v3 CPUs
+//                                                    (AVX2, FMA, BMI2: Haswell, Zen) →
+//                                                    prebuilds/linux-x64/autograd_native.v3.napi.node,
+//                                                    which the loader tries first on such a CPU;
+//                                                    load-checked, so made on such a CPU
 //   node scripts/build-native.mjs --variant prebuild-arm64
 //                                                    the same for linux-arm64, cross-compiled on
 //                                                    linux-x64 with Debian's g++-aarch64-linux-gnu
@@ -53,7 +59,7 @@ const jobs = availableParallelism();
 const log = join(root, 'native', 'build', `native-${variant}.log`);
 const ADDON = 'autograd_native.node';
 
-const VARIANTS = ['default', 'noblas', 'asan', 'gyp', 'prebuild', 'prebuild-arm64', 'prebuilds'];
+const VARIANTS = ['default', 'noblas', 'asan', 'gyp', 'prebuild', 'prebuild-v3', 'prebuild-arm64', 'prebuilds'];
 if (!VARIANTS.includes(variant)) {
   console.error(`build-native: ${variant ? `unknown --variant ${variant}` : '--variant needs a name'} (${VARIANTS.join(', ')})`);
   process.exit(2);
@@ -82,14 +88,18 @@ const CROSS = {
 const cross = CROSS[variant];
 const target = cross ? cross.target : `${process.platform}-${process.arch}`;
 // prebuilds/<platform>-<arch>/, as prebuildify lays it out; the loader (src/core/engine/native.ts) looks there
-const prebuilt = join(root, 'prebuilds', target, 'autograd_native.napi.node');
+// (the x86-64-v3 one beside the baseline one, under its own name)
+const prebuilt = join(root, 'prebuilds', target, variant === 'prebuild-v3' ? 'autograd_native.v3.napi.node' : 'autograd_native.napi.node');
+/** The CPU level of the x86-64-v3 prebuild (native/CMakeLists.txt AUTOGRAD_MARCH), made on linux-x64 only. */
+const V3 = { host: 'linux-x64', march: 'x86-64-v3' };
 /** The newest glibc a Linux prebuild may need: what Node 20 and later need themselves. */
 const GLIBC_MOST = [2, 28];
 
 if (variant === 'prebuilds') process.exit(allPrebuilds());
 
 /**
- * Every prebuild this machine can make: its own platform's, and on linux-x64 the arm64 one.
+ * Every prebuild this machine can make: its own platform's, and on linux-x64 the x86-64-v3
+ * one and the arm64 one.
  * A cross toolchain that is not installed is a warning (an error with AUTOGRAD_REQUIRE_NATIVE=1).
  */
 function allPrebuilds() {
@@ -97,7 +107,7 @@ function allPrebuilds() {
   const here = `${process.platform}-${process.arch}`;
   const passOn = args.filter((a) => a === '--if-missing' || a === '--test');
   let status = 0;
-  for (const v of ['prebuild', ...Object.keys(CROSS)]) {
+  for (const v of ['prebuild', ...(here === V3.host ? ['prebuild-v3'] : []), ...Object.keys(CROSS)]) {
     const c = CROSS[v];
     if (c && c.host !== here) continue;
     if (c && !has(c.cxx)) {
@@ -134,7 +144,7 @@ function doctor(env = {}, node = [process.execPath]) {
 
 if (args.includes('--install') && variant === 'default') {
   const d = existsSync(prebuilt) ? doctor() : null;
-  if (d?.source === 'prebuild') {
+  if (d?.source?.startsWith('prebuild')) {
     console.log(`build-native: using the prebuilt engine ${relative(root, d.addon)} (self-test passed; BLAS: ${d.blas}); nothing to compile`);
     process.exit(0);
   }
@@ -279,6 +289,10 @@ try {
   } else if (variant === 'prebuild') {
     tried.push('cmake-js, portable');
     built = cmakeJs('build/prebuild', ['AUTOGRAD_PORTABLE=ON']);
+  } else if (variant === 'prebuild-v3') {
+    tried.push(`cmake-js, portable, -march=${V3.march}`);
+    if (`${process.platform}-${process.arch}` !== V3.host) writeFileSync(log, `${variant} is made on ${V3.host}\n`, { flag: 'a' });
+    else built = cmakeJs('build/prebuild-v3', ['AUTOGRAD_PORTABLE=ON', `AUTOGRAD_MARCH=${V3.march}`]);
   } else if (cross) {
     tried.push(`cmake-js, portable, ${cross.cxx}`);
     if (`${process.platform}-${process.arch}` !== cross.host) writeFileSync(log, `${variant} is made on ${cross.host}\n`, { flag: 'a' });

@@ -9,6 +9,7 @@ import {
   loadNative,
   packageRoot,
   PREBUILD_NAME,
+  PREBUILD_V3_NAME,
   type NativeCandidate,
   type NativeSource,
 } from '../core/engine/native.js';
@@ -65,6 +66,8 @@ export interface DoctorReport {
 export interface PrebuildReport {
   /** platform-arch */
   target: string;
+  /** the CPU level it is built for beyond the architecture's baseline (x86-64-v3), or null */
+  cpu: string | null;
   path: string;
   /** the newest glibc it asks for (`glibc 2.17`), null when it asks for none (not Linux) */
   needs: string | null;
@@ -87,16 +90,21 @@ function compareVersions(a: number[], b: number[]): number {
   return 0;
 }
 
-/** The package's prebuilds/<platform-arch>/ folders, this machine's first. */
+/** The package's prebuilds/<platform-arch>/ folders, this machine's first; in each the baseline build, then the x86-64-v3 one. */
 function prebuildsReport(platform: string, candidates: NativeCandidate[], loaded: string): PrebuildReport[] {
   const dir = join(packageRoot(), 'prebuilds');
-  const targets = existsSync(dir) ? readdirSync(dir).filter((t) => existsSync(join(dir, t, PREBUILD_NAME))) : [];
+  const targets = existsSync(dir) ? readdirSync(dir) : [];
   targets.sort((a, b) => Number(b === platform) - Number(a === platform) || a.localeCompare(b));
-  return targets.map((target) => {
-    const path = join(dir, target, PREBUILD_NAME);
-    const mine = candidates.find((c) => c.source === 'prebuild' && c.path === path);
+  const files = targets.flatMap((target) =>
+    [
+      { target, cpu: null, path: join(dir, target, PREBUILD_NAME) },
+      { target, cpu: 'x86-64-v3', path: join(dir, target, PREBUILD_V3_NAME) },
+    ].filter((f) => existsSync(f.path)),
+  );
+  return files.map(({ target, cpu, path }) => {
+    const mine = candidates.find((c) => c.source.startsWith('prebuild') && c.path === path);
     const use = target !== platform ? 'for another machine' : path === loaded ? 'loaded' : `not used: ${mine?.skipped || 'another build was loaded'}`;
-    return { target, path, needs: target.startsWith('linux-') ? glibcNeeded(path) : null, use };
+    return { target, cpu, path, needs: target.startsWith('linux-') ? glibcNeeded(path) : null, use };
   });
 }
 
@@ -157,7 +165,7 @@ function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): strin
     line(
       'prebuilds',
       r.prebuilds.length
-        ? r.prebuilds.map((p) => `${p.target}${p.needs ? ` (needs ${p.needs})` : ''}: ${p.use === 'loaded' ? c.green(p.use) : c.dim(p.use)}`).join('; ')
+        ? r.prebuilds.map((p) => `${p.target}${p.cpu ? ` ${p.cpu}` : ''}${p.needs ? ` (needs ${p.needs})` : ''}: ${p.use === 'loaded' ? c.green(p.use) : c.dim(p.use)}`).join('; ')
         : c.dim(`none in this package (none for ${r.platform})`),
     ),
   ];

@@ -2,7 +2,16 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadFirst, loadNative, localBuildPath, nativeCandidates, prebuildDir, PREBUILD_NAME } from '../../src/core/engine/native.js';
+import {
+  loadFirst,
+  loadNative,
+  localBuildPath,
+  missingX86_64V3,
+  nativeCandidates,
+  prebuildDir,
+  PREBUILD_NAME,
+  PREBUILD_V3_NAME,
+} from '../../src/core/engine/native.js';
 import { cli } from '../helpers.js';
 
 /**
@@ -15,6 +24,10 @@ let root: string;
 /** A new package folder: files once loaded must never be overwritten (the process maps them). */
 const freshRoot = () => (root = mkdtempSync(join(base, 'pkg-')));
 const prebuilt = () => join(prebuildDir(root), PREBUILD_NAME);
+const prebuiltV3 = () => join(prebuildDir(root), PREBUILD_V3_NAME);
+/** This CPU as the loader sees it: with every x86-64-v3 feature, or lacking AVX2 and FMA. */
+const v3Cpu = () => [];
+const oldCpu = () => ['avx2', 'fma'];
 /** A real addon to copy: the one this test run loaded. */
 const realAddon = () => loadNative().path;
 
@@ -57,6 +70,57 @@ describe('the candidates, in order', () => {
   });
 });
 
+describe('the x86-64-v3 prebuild beside the baseline one', () => {
+  it('first on a CPU with every x86-64-v3 feature, the baseline one next; the local build first only when newer than it', () => {
+    place(prebuilt(), null, 2_000_000_000);
+    place(prebuiltV3(), null, 2_000_000_000);
+    place(localBuildPath(root), null, 1_000_000_000);
+    const c = nativeCandidates(root, {}, v3Cpu);
+    expect(c.map((x) => [x.source, x.skipped])).toEqual([
+      ['prebuild x86-64-v3', ''],
+      ['prebuild', ''],
+      ['local build', ''],
+    ]);
+    expect(c[0].path).toBe(join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'autograd_native.v3.napi.node'));
+    utimesSync(localBuildPath(root), 2_000_000_100, 2_000_000_100);
+    expect(nativeCandidates(root, {}, v3Cpu).map((x) => x.source)).toEqual(['local build', 'prebuild x86-64-v3', 'prebuild']);
+  });
+
+  it('skipped on a CPU that lacks a feature (named), when AUTOGRAD_PREBUILD=baseline, and when the flags cannot be read', () => {
+    place(prebuilt(), null, 2_000_000_000);
+    place(prebuiltV3(), null, 2_000_000_000);
+    expect(nativeCandidates(root, {}, oldCpu)[0]).toMatchObject({ source: 'prebuild x86-64-v3', skipped: 'this CPU lacks x86-64-v3 (avx2, fma)' });
+    expect(nativeCandidates(root, { AUTOGRAD_PREBUILD: 'baseline' }, v3Cpu)[0].skipped).toBe('AUTOGRAD_PREBUILD=baseline');
+    expect(nativeCandidates(root, {}, () => null)[0].skipped).toMatch(/^cannot tell whether this CPU has x86-64-v3/);
+    expect(nativeCandidates(root, {}, oldCpu)[1]).toMatchObject({ source: 'prebuild', skipped: '' });
+  });
+
+  it('a v3 file that does not load: the baseline prebuild loads in its place', () => {
+    place(prebuiltV3(), null, 2_000_000_000);
+    place(prebuilt(), realAddon(), 2_000_000_000);
+    const { status } = loadFirst(nativeCandidates(root, {}, v3Cpu));
+    expect(status.source).toBe('prebuild');
+    expect(status.candidates[0].skipped).toMatch(/^does not load: /);
+  });
+
+  it('when the v3 one loads, the baseline one says why it was not needed', () => {
+    place(prebuiltV3(), realAddon(), 2_000_000_000);
+    place(prebuilt(), realAddon(), 2_000_000_000);
+    const { status } = loadFirst(nativeCandidates(root, {}, v3Cpu));
+    expect(status.source).toBe('prebuild x86-64-v3');
+    expect(status.candidates[1].skipped).toBe('not needed (this CPU has x86-64-v3, and the x86-64-v3 prebuild loaded)');
+  });
+
+  it("reads /proc/cpuinfo's flags line: the features missing, null without one", () => {
+    const info = join(root, 'cpuinfo');
+    writeFileSync(info, 'processor\t: 0\nflags\t\t: fpu cx16 lahf_lm popcnt pni ssse3 sse4_1 sse4_2 avx bmi1 f16c abm movbe xsave\n');
+    expect(missingX86_64V3(info)).toEqual(['avx2', 'bmi2', 'fma']);
+    writeFileSync(info, 'processor\t: 0\n');
+    expect(missingX86_64V3(info)).toBeNull();
+    expect(missingX86_64V3(join(root, 'none'))).toBeNull();
+  });
+});
+
 describe('loading the first that works', () => {
   it('a file that does not load is passed over, with the loader error; the next one loads and is self-tested', () => {
     place(prebuilt(), null, 2_000_000_000);
@@ -91,7 +155,7 @@ describe('doctor', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout);
     expect(d.engine).toBe('native');
-    expect(['prebuild', 'local build', 'AUTOGRAD_NATIVE_PATH']).toContain(d.source);
+    expect(['prebuild x86-64-v3', 'prebuild', 'local build', 'AUTOGRAD_NATIVE_PATH']).toContain(d.source);
     expect(d.candidates.find((c: { source: string }) => c.source === d.source).skipped).toBe('');
     expect(typeof d.blasFrom).toBe('string');
     if (d.blas !== 'built-in kernel') expect(d.blasFrom).toMatch(/\.(so|dylib)|Accelerate/);
@@ -100,7 +164,7 @@ describe('doctor', () => {
   it('in words: the addon with its source, and the BLAS with the file it came from', () => {
     const r = cli(['doctor'], { env: { AUTOGRAD_BLAS: 'none' } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^addon +\S+\.node \((prebuild|local build|AUTOGRAD_NATIVE_PATH)\)$/m);
+    expect(r.stdout).toMatch(/^addon +\S+\.node \((prebuild x86-64-v3|prebuild|local build|AUTOGRAD_NATIVE_PATH)\)$/m);
     const why = loadNative().info!.blasFrom === 'built without BLAS' ? 'built without BLAS' : 'AUTOGRAD_BLAS=none';
     expect(r.stdout).toMatch(new RegExp(`^BLAS +built-in kernel \\(${why}\\)$`, 'm'));
   });

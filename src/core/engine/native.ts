@@ -84,7 +84,7 @@ export interface TapeSpec {
 }
 
 /** Where a native engine can come from, in the loader's order. */
-export type NativeSource = 'AUTOGRAD_NATIVE_PATH' | 'prebuild' | 'local build';
+export type NativeSource = 'AUTOGRAD_NATIVE_PATH' | 'prebuild x86-64-v3' | 'prebuild' | 'local build';
 
 export interface NativeCandidate {
   source: NativeSource;
@@ -145,6 +145,29 @@ export function prebuildDir(root = packageRoot()): string {
 /** The prebuild's file name: the addon's, tagged with the N-API version it needs. */
 export const PREBUILD_NAME = `autograd_native.napi.node`;
 
+/**
+ * The second linux-x64 prebuild, for x86-64-v3 CPUs (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE:
+ * Haswell and Zen on), beside the baseline one: tried first on such a CPU.
+ */
+export const PREBUILD_V3_NAME = `autograd_native.v3.napi.node`;
+
+/** The x86-64-v3 level (with v2 under it) as /proc/cpuinfo names its flags (LZCNT is `abm`, SSE3 `pni`). */
+const X86_64_V3_FLAGS = ['cx16', 'lahf_lm', 'popcnt', 'pni', 'ssse3', 'sse4_1', 'sse4_2', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave'];
+
+/** The x86-64-v3 features this CPU lacks, by /proc/cpuinfo's first `flags` line; null when it cannot be read. */
+export function missingX86_64V3(cpuinfo = '/proc/cpuinfo'): string[] | null {
+  let text: string;
+  try {
+    text = readFileSync(cpuinfo, 'latin1');
+  } catch {
+    return null;
+  }
+  const line = /^flags\s*:(.*)$/m.exec(text);
+  if (!line) return null;
+  const flags = new Set(line[1].trim().split(/\s+/));
+  return X86_64_V3_FLAGS.filter((f) => !flags.has(f));
+}
+
 /** The local build of `npm run build:native`. */
 export function localBuildPath(root = packageRoot()): string {
   return join(root, 'build', 'Release', ADDON_NAME);
@@ -154,18 +177,37 @@ export function localBuildPath(root = packageRoot()): string {
  * The files the loader tries, in order: AUTOGRAD_NATIVE_PATH alone when set (a variant
  * build under test must not be replaced by another); else the prebuild for this platform
  * and the local build, the prebuild first unless the local build is newer (a developer
- * who rebuilt the engine, or a user who compiled it for this CPU, gets that build).
+ * who rebuilt the engine, or a user who compiled it for this CPU, gets that build). On
+ * linux-x64 the x86-64-v3 prebuild goes before the baseline one when this CPU has every
+ * feature of that level (/proc/cpuinfo) and AUTOGRAD_PREBUILD is not `baseline`; when it
+ * does not load, the baseline one is next.
  */
-export function nativeCandidates(root = packageRoot(), env: Record<string, string | undefined> = process.env): NativeCandidate[] {
+export function nativeCandidates(
+  root = packageRoot(),
+  env: Record<string, string | undefined> = process.env,
+  cpuMissing: () => string[] | null = missingX86_64V3,
+): NativeCandidate[] {
   if (env.AUTOGRAD_NATIVE_PATH) return [{ source: 'AUTOGRAD_NATIVE_PATH', path: resolve(env.AUTOGRAD_NATIVE_PATH), skipped: '' }];
   const prebuilt: NativeCandidate = { source: 'prebuild', path: join(prebuildDir(root), PREBUILD_NAME), skipped: '' };
   const napi = Number(process.versions.napi ?? 0);
   if (!existsSync(prebuilt.path)) prebuilt.skipped = `no prebuild for ${process.platform}-${process.arch}`;
   else if (napi < NAPI_VERSION) prebuilt.skipped = `this Node has N-API ${napi}; the prebuild needs ${NAPI_VERSION}`;
+  const prebuilts = [prebuilt];
+  const v3: NativeCandidate = { source: 'prebuild x86-64-v3', path: join(prebuildDir(root), PREBUILD_V3_NAME), skipped: '' };
+  if (existsSync(v3.path)) {
+    const forced = /^baseline$/i.test(env.AUTOGRAD_PREBUILD ?? '');
+    const missing = forced ? [] : cpuMissing();
+    if (forced) v3.skipped = 'AUTOGRAD_PREBUILD=baseline';
+    else if (!missing) v3.skipped = 'cannot tell whether this CPU has x86-64-v3 (no /proc/cpuinfo flags)';
+    else if (missing.length) v3.skipped = `this CPU lacks x86-64-v3 (${missing.join(', ')})`;
+    else if (napi < NAPI_VERSION) v3.skipped = `this Node has N-API ${napi}; the prebuild needs ${NAPI_VERSION}`;
+    prebuilts.unshift(v3);
+  }
   const local: NativeCandidate = { source: 'local build', path: localBuildPath(root), skipped: '' };
   if (!existsSync(local.path)) local.skipped = 'not built';
-  if (!prebuilt.skipped && !local.skipped && statSync(local.path).mtimeMs > statSync(prebuilt.path).mtimeMs) return [local, prebuilt];
-  return [prebuilt, local];
+  const first = prebuilts.find((c) => !c.skipped);
+  if (first && !local.skipped && statSync(local.path).mtimeMs > statSync(first.path).mtimeMs) return [local, ...prebuilts];
+  return [...prebuilts, local];
 }
 
 let status: NativeStatus | undefined;
@@ -210,7 +252,11 @@ export function loadFirst(tried: NativeCandidate[]): { status: NativeStatus; add
       selfTest(a);
       const engine = makeEngine(a);
       // the ones after it were not needed (when both exist, the second is the older build)
-      for (const rest of tried.slice(tried.indexOf(c) + 1)) rest.skipped ||= `not needed (the ${c.source} loaded; this one is older)`;
+      for (const rest of tried.slice(tried.indexOf(c) + 1))
+        rest.skipped ||=
+          c.source === 'prebuild x86-64-v3' && rest.source === 'prebuild'
+            ? 'not needed (this CPU has x86-64-v3, and the x86-64-v3 prebuild loaded)'
+            : `not needed (the ${c.source} loaded; this one is older)`;
       return { status: { engine, reason: '', path: c.path, source: c.source, candidates: tried, info }, addon: a };
     } catch (e) {
       c.skipped = `does not load: ${whyNotLoaded((e as Error).message.split('\n')[0])}`;
