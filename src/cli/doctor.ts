@@ -165,7 +165,9 @@ function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): strin
     line(
       'prebuilds',
       r.prebuilds.length
-        ? r.prebuilds.map((p) => `${p.target}${p.cpu ? ` ${p.cpu}` : ''}${p.needs ? ` (needs ${p.needs})` : ''}: ${p.use === 'loaded' ? c.green(p.use) : c.dim(p.use)}`).join('; ')
+        ? r.prebuilds
+            .map((p) => `${p.target}${p.cpu ? ` ${p.cpu}` : ''}${p.needs ? ` (needs ${p.needs})` : ''}: ${p.use === 'loaded' ? c.green(p.use) : c.dim(p.use)}`)
+            .join('; ')
         : c.dim(`none in this package (none for ${r.platform})`),
     ),
   ];

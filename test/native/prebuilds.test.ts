@@ -23,10 +23,7 @@ const TARGETS = [
   { target: 'linux-arm64', machine: 183, name: 'AArch64' },
 ];
 const prebuild = (target: string, file = PREBUILD_NAME) => join(ROOT, 'prebuilds', target, file);
-const FILES = [
-  ...TARGETS.map((t) => ({ ...t, file: PREBUILD_NAME, what: t.target })),
-  { ...TARGETS[0], file: PREBUILD_V3_NAME, what: 'linux-x64 x86-64-v3' },
-];
+const FILES = [...TARGETS.map((t) => ({ ...t, file: PREBUILD_NAME, what: t.target })), { ...TARGETS[0], file: PREBUILD_V3_NAME, what: 'linux-x64 x86-64-v3' }];
 const ARM64_NODE = process.env.AUTOGRAD_ARM64_NODE || join(ROOT, 'native', 'build', 'arm64-node', 'package', 'bin', 'node');
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 const GLIBC_MOST = [2, 28];
@@ -90,15 +87,13 @@ describe('doctor', () => {
     const mine = d.prebuilds.slice(0, mineAll.length);
     for (const p of mine) expect(p.needs).toMatch(/^glibc 2\.(1\d|2[0-8])$/);
     // a prebuild, unless a newer local build of a clone was loaded first
-    if (d.source.startsWith('prebuild')) expect(mine.filter((p: { use: string }) => p.use === 'loaded').map((p: { path: string }) => p.path)).toEqual([d.addon]);
+    if (d.source.startsWith('prebuild'))
+      expect(mine.filter((p: { use: string }) => p.use === 'loaded').map((p: { path: string }) => p.path)).toEqual([d.addon]);
     else for (const p of mine) expect(p.use).toMatch(/^not used: /);
     for (const other of d.prebuilds.slice(mineAll.length)) expect(other.use).toBe('for another machine');
     const text = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }).stdout;
     expect(text).toMatch(
-      new RegExp(
-        `^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds.at(-1).target} \\(needs glibc 2\\.\\d+\\): for another machine$`,
-        'm',
-      ),
+      new RegExp(`^prebuilds +${here} \\(needs glibc 2\\.\\d+\\): .*${d.prebuilds.at(-1).target} \\(needs glibc 2\\.\\d+\\): for another machine$`, 'm'),
     );
     expect(text).toMatch(/^C library +glibc 2\.\d+$/m);
   });
@@ -154,7 +149,9 @@ describe('the two linux-x64 prebuilds on this machine', () => {
       env: { ...process.env, NO_COLOR: '1', AUTOGRAD_NATIVE_PATH: '', AUTOGRAD_PREBUILD: 'baseline' },
     }).stdout;
     expect(text).toMatch(/^ +not used: prebuild x86-64-v3 \S+autograd_native\.v3\.napi\.node: AUTOGRAD_PREBUILD=baseline$/m);
-    expect(text).toMatch(/^prebuilds +linux-x64 \(needs glibc 2\.\d+\): .*; linux-x64 x86-64-v3 \(needs glibc 2\.\d+\): not used: AUTOGRAD_PREBUILD=baseline(;|$)/m);
+    expect(text).toMatch(
+      /^prebuilds +linux-x64 \(needs glibc 2\.\d+\): .*; linux-x64 x86-64-v3 \(needs glibc 2\.\d+\): not used: AUTOGRAD_PREBUILD=baseline(;|$)/m,
+    );
   });
 
   it('both give the values and gradients of the TypeScript engine, and the same bits as each other', () => {
@@ -179,7 +176,9 @@ describe('the two linux-x64 prebuilds on this machine', () => {
       expect(v.gradient).toEqual(b.gradient);
       expect(b.value).toBeCloseTo(js.value, 10);
       for (const name of Object.keys(js.gradient))
-        [js.gradient[name]].flat(2).forEach((g: number, i: number) => expect(Math.abs([b.gradient[name]].flat(2)[i] - g)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(g))));
+        [js.gradient[name]]
+          .flat(2)
+          .forEach((g: number, i: number) => expect(Math.abs([b.gradient[name]].flat(2)[i] - g)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(g))));
     }
   });
 });

@@ -152,7 +152,7 @@ export const PREBUILD_NAME = `autograd_native.napi.node`;
 export const PREBUILD_V3_NAME = `autograd_native.v3.napi.node`;
 
 /** The x86-64-v3 level (with v2 under it) as /proc/cpuinfo names its flags (LZCNT is `abm`, SSE3 `pni`). */
-const X86_64_V3_FLAGS = ['cx16', 'lahf_lm', 'popcnt', 'pni', 'ssse3', 'sse4_1', 'sse4_2', 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave'];
+const X86_64_V3_FLAGS = 'cx16 lahf_lm popcnt pni ssse3 sse4_1 sse4_2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave'.split(' ');
 
 /** The x86-64-v3 features this CPU lacks, by /proc/cpuinfo's first `flags` line; null when it cannot be read. */
 export function missingX86_64V3(cpuinfo = '/proc/cpuinfo'): string[] | null {
