@@ -26,6 +26,11 @@ describe(`native build under test: ${variant}`, () => {
         expect(info.buildSystem).toBe('cmake-js');
         expect(info.sanitizers).toBe('');
         break;
+      case 'prebuild-v3':
+        expect(s.path).toMatch(/prebuilds[/\\]linux-x64[/\\]autograd_native\.v3\.napi\.node$/);
+        expect(info.buildSystem).toBe('cmake-js');
+        expect(info.sanitizers).toBe('');
+        break;
       case 'gyp':
         expect(info.buildSystem).toBe('node-gyp');
         break;

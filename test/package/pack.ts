@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { ROOT } from '../helpers.js';
 
@@ -14,8 +14,12 @@ export const PREBUILD = join(ROOT, 'prebuilds', `${process.platform}-${process.a
  */
 export function packTarball(dest: string): { tarball: string; files: string[] } {
   expect(existsSync(join(ROOT, 'dist', 'cli.cjs')), 'the CLI is built (npm run build)').toBe(true);
-  if (!existsSync(PREBUILD)) {
-    const b = spawnSync(process.execPath, ['scripts/build-native.mjs', '--variant', 'prebuild'], { cwd: ROOT, encoding: 'utf8' });
+  // on linux-x64 the x86-64-v3 one too, beside it
+  const variants = [['prebuild', PREBUILD]];
+  if (process.platform === 'linux' && process.arch === 'x64') variants.push(['prebuild-v3', join(dirname(PREBUILD), 'autograd_native.v3.napi.node')]);
+  for (const [variant, file] of variants) {
+    if (existsSync(file)) continue;
+    const b = spawnSync(process.execPath, ['scripts/build-native.mjs', '--variant', variant], { cwd: ROOT, encoding: 'utf8' });
     expect(b.status, `${b.stdout}${b.stderr}`).toBe(0);
   }
   const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], { cwd: ROOT, encoding: 'utf8' });
