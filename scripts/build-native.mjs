@@ -309,7 +309,17 @@ try {
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-const blas = cross ? null : built && variant !== 'asan' ? loads(built) : built ? 'not load-checked (sanitizer build)' : null;
+// the x86-64-v3 prebuild is made anywhere, but its code runs only on a CPU of that level
+const v3Missing = variant === 'prebuild-v3' ? cpuLacks(['avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe']) : [];
+const blas = cross
+  ? null
+  : built && v3Missing.length
+    ? `not load-checked (this CPU lacks x86-64-v3: ${v3Missing.join(', ')})`
+    : built && variant !== 'asan'
+      ? loads(built)
+      : built
+        ? 'not load-checked (sanitizer build)'
+        : null;
 if (built && (blas || cross) && variant.startsWith('prebuild')) {
   const needs = target.startsWith('linux-') ? elfNeeds(built) : null;
   if (needs?.error || needs?.tooNew.length) {
@@ -320,7 +330,7 @@ if (built && (blas || cross) && variant.startsWith('prebuild')) {
   mkdirSync(dirname(prebuilt), { recursive: true });
   copyFileSync(built, `${prebuilt}.tmp`);
   renameSync(`${prebuilt}.tmp`, prebuilt);
-  const runner = cross ? crossRunner() : { node: [process.execPath] };
+  const runner = cross ? crossRunner() : v3Missing.length ? { missing: blas } : { node: [process.execPath] };
   // the cross one as a user there gets it: the loader's own choice for that platform
   const d = runner.node ? doctor(cross ? {} : { AUTOGRAD_NATIVE_PATH: prebuilt }, runner.node) : null;
   if (cross && runner.node && !d) runner.missing = `the CLI is not built here or did not answer under ${runner.node[0]} (npm run build)`;
@@ -335,9 +345,22 @@ if (built && (blas || cross) && variant.startsWith('prebuild')) {
     ? d
       ? `; self-test passed under ${runner.node[0]}, node ${runner.version}`
       : `; not load-checked: ${runner.missing}`
-    : `; BLAS here: ${blas}`;
+    : v3Missing.length
+      ? `; ${blas}`
+      : `; BLAS here: ${blas}`;
   console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s${glibc}${checked})`);
-  process.exit(args.includes('--test') && !cross ? runNativeTests(prebuilt) : 0);
+  process.exit(args.includes('--test') && !cross && !v3Missing.length ? runNativeTests(prebuilt) : 0);
+}
+
+/** The CPU features of `want` this machine lacks (/proc/cpuinfo's flags; all of them when it cannot tell). */
+function cpuLacks(want) {
+  let flags = null;
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1].trim().split(/\s+/) ?? null;
+  } catch {
+    // no /proc/cpuinfo: cannot tell
+  }
+  return flags ? want.filter((f) => !flags.includes(f)) : want;
 }
 
 /** How to run the cross prebuild's code here: qemu-user, the target's C library, its node. */

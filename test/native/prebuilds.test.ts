@@ -154,7 +154,8 @@ describe('the two linux-x64 prebuilds on this machine', () => {
     );
   });
 
-  it('both give the values and gradients of the TypeScript engine, and the same bits as each other', () => {
+  it('both give the values and gradients of the TypeScript engine, and the same bits as each other (the x86-64-v3 one where this CPU can run it)', () => {
+    const runsV3 = missingX86_64V3()?.length === 0;
     const formulas = [
       ['sum(x .* exp(y)) + prod(tanh(x))', 'x=[1,2,3],y=[0.5,-1,2]'],
       ['sum((A * B) .^ 2) / 7', 'A=[[1,2,3],[4,5,6],[7,8,9.5]],B=[[0.5,-1,2],[3,0.25,-2],[1,1,-0.125]]'],
@@ -171,9 +172,12 @@ describe('the two linux-x64 prebuilds on this machine', () => {
         return JSON.parse(r.stdout);
       };
       const js = grad('js');
-      const [b, v] = [grad('native', baseline()), grad('native', v3())];
-      expect(v.value).toBe(b.value);
-      expect(v.gradient).toEqual(b.gradient);
+      const b = grad('native', baseline());
+      if (runsV3) {
+        const v = grad('native', v3());
+        expect(v.value).toBe(b.value);
+        expect(v.gradient).toEqual(b.gradient);
+      }
       expect(b.value).toBeCloseTo(js.value, 10);
       for (const name of Object.keys(js.gradient))
         [js.gradient[name]]
