@@ -1,5 +1,5 @@
 import { jsEngine } from '../../../core/engine/js.js';
-import { buildTape, VALUE_PLAN } from '../../../core/graph/build.js';
+import { buildSteps, VALUE_PLAN } from '../../../core/graph/build.js';
 import type { Limits } from '../../../core/limits.js';
 import { makeArena, view, type Tape } from '../../../core/graph/tape.js';
 import { isFunctionName } from '../../../core/ops/index.js';
@@ -84,11 +84,28 @@ export function evaluateExpected(e: Expected, values: Record<string, Tensor>, li
 
 /** A program's value at a point: nothing differentiated, a fresh arena holding the values. */
 export function evaluateProgram(program: Program, values: Record<string, Tensor>, limits?: Limits): Tensor {
-  const tape = tapeAt(program, values, limits);
+  const { tape } = tapeAt(program, values, limits);
   const arena = makeArena(tape, values);
   jsEngine.forward(tape, arena);
   const out = tape.nodes[tape.output];
   return { shape: out.shape, data: view(arena, out).slice() };
+}
+
+/**
+ * Several answers' values at a point from one tape: `program` is f's steps, then each
+ * answer assigned to a name of `names`. The steps are written once and what the answers
+ * share is computed once; each value is the same to the last bit as its own program's
+ * (the same nodes on the same numbers). Throws what building the whole throws: the
+ * caller then evaluates the answers one by one, each with its own error.
+ */
+export function evaluateTogether(program: Program, names: string[], values: Record<string, Tensor>, limits?: Limits): Tensor[] {
+  const { tape, steps } = tapeAt(program, values, limits, names);
+  const arena = makeArena(tape, values);
+  jsEngine.forward(tape, arena);
+  return names.map((name) => {
+    const out = tape.nodes[steps[name]];
+    return { shape: out.shape, data: view(arena, out).slice() };
+  });
 }
 
 /** A program's tape built for values of these names and shapes and these index variables' values. */
@@ -99,6 +116,8 @@ interface BuiltTape {
   /** the index variables and the values baked into the tape */
   index: [string, number][];
   tape: Tape;
+  /** the nodes of the steps kept (evaluateTogether's answers) */
+  steps: Record<string, number>;
 }
 
 /** Tapes kept, the latest first: enough for every answer of a case (a case's answers are judged at one point, then the next). */
@@ -118,7 +137,7 @@ const builtTapes: BuiltTape[] = [];
  * index variables (baked into the tape) the same values; the same nodes run on the same
  * numbers either way, so a value is the same to the last bit.
  */
-function tapeAt(program: Program, values: Record<string, Tensor>, limits: Limits | undefined): Tape {
+function tapeAt(program: Program, values: Record<string, Tensor>, limits: Limits | undefined, keep?: string[]): { tape: Tape; steps: Record<string, number> } {
   const shapes = Object.keys(values)
     .sort()
     .map((name) => `${name}:${values[name].shape.join('x')}`)
@@ -126,14 +145,15 @@ function tapeAt(program: Program, values: Record<string, Tensor>, limits: Limits
   const hit = builtTapes.find(
     (b) => b.program === program && b.limits === limits && b.shapes === shapes && b.index.every(([name, v]) => values[name].data[0] === v),
   );
-  if (hit) return hit.tape;
-  const tape = buildTape(program, values, { limits, plan: VALUE_PLAN });
+  if (hit) return hit;
+  const { tape, steps } = buildSteps(program, values, { limits, plan: VALUE_PLAN, keep });
+  const built: BuiltTape = { program, limits, shapes, index: tape.indexVars.map((name) => [name, values[name].data[0]]), tape, steps };
   let entries = tape.arenaSize;
   for (const name of Object.keys(values)) entries += values[name].data.length;
-  if (entries > KEPT_ENTRIES) return tape;
-  builtTapes.unshift({ program, limits, shapes, index: tape.indexVars.map((name) => [name, values[name].data[0]]), tape });
+  if (entries > KEPT_ENTRIES) return built;
+  builtTapes.unshift(built);
   if (builtTapes.length > KEPT_TAPES) builtTapes.pop();
-  return tape;
+  return built;
 }
 
 /**

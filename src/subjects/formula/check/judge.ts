@@ -4,6 +4,7 @@ import { checkDirections, secondOrderTape, type SecondOrderTape } from '../hessi
 import { tapeInputs } from '../../../verify/tape.js';
 import { checkDeadlineNow } from '../../../core/limits.js';
 import type { Limits } from '../../../core/limits.js';
+import type { Program, Stmt } from '../../../core/parse/ast.js';
 import type { Nested } from '../../../core/parse/values.js';
 import { err } from '../../../core/number-format.js';
 import { scalar, sizeOf, subscript, type Tensor } from '../../../core/tensor.js';
@@ -21,7 +22,7 @@ import {
 } from '../../../verify/compare.js';
 import { nameMistake, transposed, type Factor, type Mistake, type MistakeCode, type OutEdge } from '../../../verify/mistakes.js';
 import { DEFAULT_MIN_DIGITS } from '../../../verify/precision.js';
-import { evaluateExpected, outerProductHint, type Expected } from './expect.js';
+import { evaluateExpected, evaluateTogether, outerProductHint, type Expected } from './expect.js';
 import { cached, located, Located, type Answer, type Compiled, type FormulaSpec } from './compile.js';
 import { flat, stepTruths, type Sample } from './point.js';
 import type { JacobianResult } from '../jacobian.js';
@@ -70,11 +71,60 @@ function tensorOf(n: Nested): Tensor {
   return { shape: [n.length], data: Float64Array.from(n as number[]) };
 }
 
-/** A formula answer's value at a sample, evaluated once per sample for every answer written the same way. */
-function answerAt(e: Expected, s: Sample, limits: Limits): Tensor {
+/**
+ * A formula answer's value at a sample, evaluated once per sample for every answer written
+ * the same way. The first asked for at a sample brings the case's other formula answers
+ * with it, from one tape (see evaluateTogether); when that tape cannot be built, each
+ * answer is evaluated alone and fails with its own error.
+ */
+function answerAt(c: Compiled, e: Expected, s: Sample, limits: Limits): Tensor {
   if (e.kind === 'numbers') return e.tensor;
-  s.answers ??= new Map();
+  if (!s.answers) {
+    s.answers = new Map();
+    const joint = jointAnswers(c);
+    if (joint) {
+      try {
+        const got = evaluateTogether(joint.program, joint.names, s.values, limits);
+        joint.texts.forEach((text, i) => s.answers!.set(text, got[i]));
+      } catch (err) {
+        if (!(err instanceof AgError)) throw err;
+        // one answer's error spoils the whole: from now on each is evaluated alone
+        jointPrograms.set(c, null);
+      }
+    }
+  }
   return cached(s.answers, e.text, () => evaluateExpected(e, s.values, limits));
+}
+
+/** The program of a case's formula answers together: f's steps, then each answer's expression as a step of its own. */
+interface JointAnswers {
+  program: Program;
+  /** the steps holding the answers (names no formula can write) */
+  names: string[];
+  /** the answers' texts, in the same order */
+  texts: string[];
+}
+
+/** Each case's joint program, made once: the same program at every point finds its tape built (expect.ts). */
+const jointPrograms = new WeakMap<Compiled, JointAnswers | null>();
+
+/** The joint program of c's formula answers that are one expression each; null when fewer than two are. */
+function jointAnswers(c: Compiled): JointAnswers | null {
+  let joint = jointPrograms.get(c);
+  if (joint !== undefined) return joint;
+  const texts: string[] = [];
+  const stmts: Stmt[] = [...c.steps];
+  for (const a of c.answers) {
+    const e = a.expected;
+    if (e.kind !== 'formula' || texts.includes(e.text)) continue;
+    const own = e.program.stmts.slice(c.steps.length);
+    if (own.length !== 1 || own[0].k !== 'expr') continue;
+    stmts.push({ k: 'assign', name: `#${texts.length}`, expr: own[0].expr, span: own[0].span, nameSpan: own[0].span });
+    texts.push(e.text);
+  }
+  joint = texts.length < 2 ? null : { program: { source: c.spec.f, stmts }, names: texts.map((_, i) => `#${i}`), texts };
+  jointPrograms.set(c, joint);
+  return joint;
 }
 
 /** Something wrong at one point. */
@@ -324,7 +374,7 @@ export type Verdict = { ok: true; words: string } | { ok: false; finding: Findin
 export function judgeAnswer(c: Compiled, a: Answer, s: Sample): Verdict {
   const limits = c.grad.limits as Limits;
   const truth = truthOf(c, a, s);
-  const yours = located(a.field, () => answerAt(a.expected, s, limits));
+  const yours = located(a.field, () => answerAt(c, a.expected, s, limits));
   // a vector's gradient may be a row or a column, unless the key asks layout: strict
   const row = a.kind === 'gradient' && c.spec.layout !== 'strict';
   const form: AnswerForm =
@@ -436,7 +486,7 @@ function othersOf(c: Compiled, a: Answer, s: Sample): { what: string; truth: Ten
   const theirs = (name: string): Tensor | undefined => {
     const other = c.answers.find((b) => b.kind === a.kind && b.name === name);
     try {
-      return other && answerAt(other.expected, s, c.grad.limits as Limits);
+      return other && answerAt(c, other.expected, s, c.grad.limits as Limits);
     } catch {
       return undefined;
     }
