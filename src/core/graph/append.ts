@@ -3,7 +3,7 @@ import { TableOps } from '../ops/graph-ops.js';
 import { getOp } from '../ops/index.js';
 import type { Attrs, GraphNode } from '../ops/types.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
-import { compact, nodeKey, outputShape, SHARE_ENTRIES, type CallSite, type Tape, type TapeInput, type TapeNode } from './tape.js';
+import { compact, nodeKey, outputShape, SHARE_ENTRIES, tapeNode, type CallSite, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
 /**
  * THE tape writer, for both writers of tapes: formula lowering (graph/build.ts) and the
@@ -511,10 +511,7 @@ export class TapeWriter extends TableOps {
         label = count === 1 ? base : `${base}#${count}`;
       } else label = `${base}#${id}`;
     }
-    const node: TapeNode = { id, op, inputs, shape, size, offset: this.arena, attrs, label, active: false };
-    if (site?.span) node.span = site.span;
-    if (site?.call) node.call = site.call;
-    this.nodes.push(node);
+    this.nodes.push(tapeNode({ op, shape, size, attrs, label, span: site?.span, call: site?.call, active: false } as TapeNode, id, inputs, this.arena));
     this.arena += size;
     return id;
   }
