@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpected, evaluateExpected } from '../../src/subjects/formula/check/expect.js';
+import { compileExpected, evaluateExpected, evaluateTogether } from '../../src/subjects/formula/check/expect.js';
+import { parseCases } from '../../src/homework/cases/load.js';
+import { runCase } from '../../src/homework/cases/run.js';
+import type { Stmt } from '../../src/core/parse/ast.js';
 import { scalar, tensor, type Tensor } from '../../src/core/tensor.js';
 import { buildTape, VALUE_PLAN } from '../../src/core/graph/build.js';
 import { makeArena, view } from '../../src/core/graph/tape.js';
@@ -75,5 +78,53 @@ describe('expected answers', () => {
       expect(Array.from(t.q.data)).toEqual([x * y + 1]);
       expect(Array.from(t.r.data)).toEqual([Math.sin(x * y + 1)]);
     }
+  });
+  it("evaluates a case's answers together from one tape, each to the last bit what it is alone", () => {
+    const f = compileFormula({ f: 'q = W*v + b; h = tanh(q); f = sum(h.^2) + x*sum(v)' });
+    const texts = ["2*(h.*(1 - h.^2))*v'", "2*W'*(h.*(1 - h.^2)) + x", '2*h.*(1 - h.^2)', 'sum(v)', 'tanh(q).^2 + x*exp(-x)'];
+    const answers = texts.map((t) => compileExpected(t, 'a', f.steps));
+    const stmts: Stmt[] = [...f.steps];
+    answers.forEach((e, i) => {
+      if (e.kind !== 'formula') throw new Error('a formula was meant');
+      const own = e.program.stmts.at(-1)!;
+      if (own.k !== 'expr') throw new Error('an expression was meant');
+      stmts.push({ k: 'assign', name: `#${i}`, expr: own.expr, span: own.span, nameSpan: own.span });
+    });
+    const program = { source: f.spec.f, stmts };
+    const names = texts.map((_, i) => `#${i}`);
+    for (const seed of [1, 2, 3]) {
+      const r = (k: number) => Math.sin(seed * 12.9898 + k * 78.233) * 3;
+      const values = {
+        W: tensor([2, 3], [r(1), r(2), r(3), r(4), r(5), r(6)]),
+        v: tensor([3], [r(7), r(8), r(9)]),
+        b: tensor([2], [r(10), r(11)]),
+        x: scalar(r(12)),
+      };
+      const together = evaluateTogether(program, names, values);
+      answers.forEach((e, i) => {
+        const alone = evaluateExpected(e, values);
+        expect(together[i].shape).toEqual(alone.shape);
+        expect(Array.from(together[i].data).map((g, k) => Object.is(g, alone.data[k]))).toEqual(Array.from(alone.data, () => true));
+      });
+    }
+  });
+
+  it('names the answer that cannot be evaluated, and judges the others, when answers are evaluated together', () => {
+    const yaml = (v: string) => `- name: c
+  f: "q = W*v; f = sum(q.^2)"
+  at: { W: [[1, 2, 3], [4, 5, 6]], v: [0.5, -1, 2] }
+  expect:
+    gradient:
+      W: "2*q*v'"
+      v: "${v}"
+      q: "2*q"
+`;
+    const bad = runCase(parseCases(yaml('v*W'), 'c.yaml').cases[0]);
+    expect(bad.status).toBe('error');
+    expect(bad.error).toMatchObject({ field: 'expect.gradient.v', message: expect.stringContaining('inner dimensions differ') });
+    const wrong = runCase(parseCases(yaml("2*W'*q + 1"), 'c.yaml').cases[0]);
+    expect(wrong.status).toBe('fail');
+    expect(wrong.failures.map((x) => x.field)).toEqual(['expect.gradient.v']);
+    expect(runCase(parseCases(yaml("2*W'*q"), 'c.yaml').cases[0]).status).toBe('pass');
   });
 });
