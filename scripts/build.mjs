@@ -182,22 +182,18 @@ if (tsc) {
   }
 }
 
-// Prime the code cache with the lecture example (human output, the common case).
-const prime = spawnSync(process.execPath, ['bin/autograd-cli.js', 'grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi'], {
-  env: { ...process.env, AUTOGRAD_CLI_CODE_CACHE: 'write', NO_COLOR: '1' },
-  encoding: 'utf8',
-});
-if (prime.status !== 0 || !existsSync('dist/cli.cjs.cache')) {
-  process.stderr.write(`scripts/build.mjs: warning: could not prime the code cache (exit ${prime.status}): ${prime.stderr || prime.error || ''}\n`);
+/** Run the CLI once with `args` so it writes the code cache `file`; a warning, not a failure, when it cannot. */
+function prime(what, args, file) {
+  const run = spawnSync(process.execPath, ['bin/autograd-cli.js', ...args], {
+    env: { ...process.env, AUTOGRAD_CLI_CODE_CACHE: 'write', NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0 || !existsSync(file)) {
+    process.stderr.write(`scripts/build.mjs: warning: could not prime ${what} (exit ${run.status}): ${run.stderr || run.error || ''}\n`);
+  }
 }
+// the lecture example (human output, the common case)
+prime('the code cache', ['grad', '(x+y)*sin(x)', '--at', 'x=pi,y=pi'], 'dist/cli.cjs.cache');
 // check's own cache (check and grade start from it, bin/autograd-cli.js): a small case
 // file in one thread, so its sampler, lowering and verdicts are compiled in it
-const primeCheck = spawnSync(process.execPath, ['bin/autograd-cli.js', 'check', 'fixtures/ci/passing/scalars.json', '--jobs', '1'], {
-  env: { ...process.env, AUTOGRAD_CLI_CODE_CACHE: 'write', NO_COLOR: '1' },
-  encoding: 'utf8',
-});
-if (primeCheck.status !== 0 || !existsSync('dist/cli.cjs.check.cache')) {
-  process.stderr.write(
-    `scripts/build.mjs: warning: could not prime check's code cache (exit ${primeCheck.status}): ${primeCheck.stderr || primeCheck.error || ''}\n`,
-  );
-}
+prime("check's code cache", ['check', 'fixtures/ci/passing/scalars.json', '--jobs', '1'], 'dist/cli.cjs.check.cache');

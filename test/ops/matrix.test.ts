@@ -7,9 +7,9 @@ import { appendGradient, appendTangent } from '../../src/core/graph/gradient.js'
 import { makeArena, view, type Tape } from '../../src/core/graph/tape.js';
 import { luDet, luFactor, luSolve } from '../../src/core/ops/matrix.js';
 import type { GraphNode } from '../../src/core/ops/types.js';
-import { Rng } from '../../src/core/random.js';
-import { sizeOf, type Tensor } from '../../src/core/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { prepare } from '../../src/subjects/formula/grad.js';
+import { randomTensors } from '../derive/random.js';
 
 /**
  * det, logdet, inv, adj and solve: their values against matrices whose answers are known, and
@@ -17,21 +17,12 @@ import { prepare } from '../../src/subjects/formula/grad.js';
  * against central finite differences at random well-conditioned points, reverse against
  * forward, and through a second derivative.
  */
-const rng = new Rng(2026);
-const randn = (...shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: sizeOf(shape) }, () => rng.normal()) });
+const { randn, spd } = randomTensors(2026);
 /** a random matrix made well conditioned: A + n·I */
 const wellConditioned = (n: number): Tensor => {
   const a = randn(n, n);
   for (let i = 0; i < n; i++) a.data[i * n + i] += n;
   return a;
-};
-/** a random symmetric positive definite matrix: B·Bᵀ + I */
-const spd = (n: number): Tensor => {
-  const b = randn(n, n);
-  const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += b.data[i * n + k] * b.data[j * n + k];
-  for (let i = 0; i < n; i++) data[i * n + i] += 1;
-  return { shape: [n, n], data };
 };
 
 function value(formula: string, values: Record<string, Tensor>, engine: Engine = jsEngine): Float64Array {
