@@ -3,6 +3,7 @@ import type { AgError } from '../../src/core/errors.js';
 import { grad, prepare, toTensors } from '../../src/subjects/formula/grad.js';
 import { TapeWriter } from '../../src/core/graph/append.js';
 import { compact, nodeKey, outputShape } from '../../src/core/graph/tape.js';
+import { getOp } from '../../src/core/ops/index.js';
 
 /** One node key for both tape writers: nodes that differ only in an attribute are never one node. */
 describe('node key', () => {
@@ -75,7 +76,7 @@ describe('shared by both writers', () => {
   it("outputShape: the op table's shape, its refusal as words, a rank above 2 marked", () => {
     expect(
       outputShape(
-        'matmul',
+        getOp('matmul'),
         [
           [2, 3],
           [3, 4],
@@ -83,9 +84,9 @@ describe('shared by both writers', () => {
         {},
       ),
     ).toEqual({ shape: [2, 4] });
-    expect(outputShape('transpose', [[2, 3]], {})).toEqual({ shape: [3, 2] });
+    expect(outputShape(getOp('transpose'), [[2, 3]], {})).toEqual({ shape: [3, 2] });
     const bad = outputShape(
-      'matmul',
+      getOp('matmul'),
       [
         [2, 3],
         [2, 4],

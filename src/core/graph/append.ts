@@ -1,9 +1,9 @@
 import { AgError, type Span } from '../errors.js';
 import { TableOps } from '../ops/graph-ops.js';
 import { getOp } from '../ops/index.js';
-import type { Attrs, GraphNode } from '../ops/types.js';
+import type { Attrs, GraphNode, OpDef } from '../ops/types.js';
 import { sameShape, shapeStr, sizeOf, type Shape, type Tensor } from '../tensor.js';
-import { compact, nodeKey, outputShape, SHARE_ENTRIES, tapeNode, type CallSite, type Tape, type TapeInput, type TapeNode } from './tape.js';
+import { compact, nodeKey, outputShape, scalarConstKey, SHARE_ENTRIES, tapeNode, type CallSite, type Tape, type TapeInput, type TapeNode } from './tape.js';
 
 /**
  * THE tape writer, for both writers of tapes: formula lowering (graph/build.ts) and the
@@ -162,11 +162,12 @@ export class TapeWriter extends TableOps {
 
   /** A constant, shared by value; `label` names a new node (default: its value to 12 digits, or `const[m,n]`). */
   constant(v: number | Tensor, site?: NodeSite, label?: (t: Tensor) => string): GraphNode {
-    const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
-    const attrs = { value: t };
-    const key = this.key('const', [], attrs);
+    // a number's key is known before its tensor is made: a number written before makes none
+    const key = typeof v === 'number' ? scalarConstKey(v) : this.key('const', [], { value: v });
     const hit = key === null ? undefined : this.memo.get(key);
     if (hit !== undefined) return hit;
+    const t: Tensor = typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : v;
+    const attrs = { value: t };
     const text = label ? label(t) : t.shape.length === 0 ? String(Number(t.data[0].toPrecision(12))) : `const${shapeStr(t.shape)}`;
     const id = this.push('const', [], attrs, t.shape, text, site);
     if (key !== null) this.memo.set(key, id);
@@ -236,11 +237,9 @@ export class TapeWriter extends TableOps {
       const known = this.memo.get(key);
       if (known !== undefined) return known;
     }
-    const out = outputShape(
-      name,
-      inputs.map((i) => this.nodes[i].shape),
-      attrs,
-    );
+    const shapes: Shape[] = [];
+    for (const i of inputs) shapes.push(this.nodes[i].shape);
+    const out = outputShape(def, shapes, attrs);
     if ('error' in out) {
       if (this.policy.shapeError) throw this.policy.shapeError(name, inputs, out.error, !!out.rank, site);
       // a derivative rule that builds a badly shaped node is a bug in the op table
@@ -267,7 +266,7 @@ export class TapeWriter extends TableOps {
       id = sized && shape.length === 0 ? this.shapeNumber(out[0]) : this.constant({ shape, data: out });
       if (sized) this.sized.add(id);
     } else {
-      id = this.push(name, inputs, attrs, shape, undefined, site);
+      id = this.push(name, inputs, attrs, shape, undefined, site, def);
       const n = this.nodes[id];
       n.active = !def.constantOutput && inputs.some((i) => this.nodes[i].active);
     }
@@ -499,12 +498,12 @@ export class TapeWriter extends TableOps {
     return size;
   }
 
-  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite): number {
+  private push(op: string, inputs: number[], attrs: Attrs, shape: Shape, label?: string, site?: NodeSite, def?: OpDef): number {
     const size = this.policy.admit ? this.policy.admit(op, shape, inputs, site) : this.admit(op, shape);
     const id = this.nodes.length;
     // the op's label only when the node has none given (a constant has its value)
     if (label === undefined) {
-      const base = getOp(op).label ?? op;
+      const base = (def ?? getOp(op)).label ?? op;
       if (this.policy.countLabels) {
         const count = (this.counts.get(base) ?? 0) + 1;
         this.counts.set(base, count);

@@ -329,7 +329,7 @@ class Builder {
     return this.w.op(op, inputs, attrs, this.site(span, where));
   }
 
-  constNode(t: Tensor, span?: Span): number {
+  constNode(t: Tensor | number, span?: Span): number {
     const before = this.w.size;
     const id = this.w.constant(t, this.site(span), constLabel);
     // a constant written before (shared) is labelled again, as a new one is
@@ -429,7 +429,7 @@ class Builder {
     switch (e.k) {
       case 'num':
         if (!Number.isFinite(e.v)) throw new AgError('bad-value', `${e.v} is not a finite number`, { span: e.span });
-        return this.constNode(scalar(e.v), e.span);
+        return this.constNode(e.v, e.span);
       case 'str':
         throw new AgError('unsupported', 'strings are only allowed as a norm kind, like norm(A, "fro")', { span: e.span });
       case 'sym':
@@ -461,7 +461,7 @@ class Builder {
       const v = CONSTANTS[name];
       if (!Number.isFinite(v))
         throw new AgError('bad-value', `${name} is not a finite number`, { span, hint: 'Infinity is only allowed as a norm order: norm(v, Infinity)' });
-      return this.constNode(scalar(v), span);
+      return this.constNode(v, span);
     }
     if (this.values[name] === undefined) {
       if (isFunctionName(name) || this.defs.has(name)) {
@@ -519,11 +519,11 @@ class Builder {
       throw new AgError('arity', `${e.fn} takes ${want} argument${want === '1' ? '' : 's'}, not ${n}`, { span: e.span });
     }
     const op = fn.op ?? e.fn;
-    const c = new CallLowering(this, e, op, scope);
-    if (fn.lower) return fn.lower(c);
+    if (fn.lower) return fn.lower(new CallLowering(this, e, op, scope));
     // the regular case: the op, the arguments its inputs
-    const args = e.args.map((_, i) => c.arg(i));
-    return c.write(op, args);
+    const args: number[] = [];
+    for (const a of e.args) args.push(this.expr(a, scope));
+    return this.add(op, args, {}, e.span, { caret: e.nameSpan, symbol: e.op });
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
@@ -741,7 +741,8 @@ function unreadParams(params: string[], body: Expr): string[] {
 }
 
 /** A formula constant's label: its value (pi and e by name), or `const[m,n]`. */
-function constLabel(t: Tensor): string {
+function constLabel(t: Tensor | number): string {
+  if (typeof t === 'number') return formatConst(t);
   return t.shape.length === 0 ? formatConst(t.data[0]) : `const${shapeStr(t.shape)}`;
 }
 

@@ -1,6 +1,5 @@
 import type { Span } from '../errors.js';
-import { getOp } from '../ops/index.js';
-import type { Attrs } from '../ops/types.js';
+import type { Attrs, OpDef } from '../ops/types.js';
 import type { Shape, Tensor } from '../tensor.js';
 
 /**
@@ -103,7 +102,7 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, max
   // the commonest node, a scalar constant, written out as the general rule below would write it
   const value = attrs.value;
   if (op === 'const' && value && value.shape.length === 0 && value.data.length === 1 && isTensorOnly(attrs, value)) {
-    return `const(){value={data:[${attrKey(value.data[0], maxEntries)}];shape:[]}}`;
+    return scalarConstKey(value.data[0]);
   }
   // no attributes (most nodes of a formula): the op and its inputs
   let any = false;
@@ -119,6 +118,11 @@ export function nodeKey(op: string, inputs: readonly number[], attrs: Attrs, max
     if (v !== undefined) parts.push(`${name}=${v}`);
   }
   return `${op}(${inputs.join(',')})${parts.length ? `{${parts.join(';')}}` : ''}`;
+}
+
+/** The key of the scalar constant v, as nodeKey writes it: known before the constant's tensor is made. */
+export function scalarConstKey(v: number): string {
+  return `const(){value={data:[${Object.is(v, -0) ? '-0' : String(v)}];shape:[]}}`;
 }
 
 /** attrs is `{ value }` alone, and value a plain `{ shape, data }` with a Float64Array. */
@@ -211,13 +215,14 @@ export function tapeNode(n: TapeNode, id: number, inputs: number[], offset: numb
  * a formula's error points at the formula, a derivative rule's is a bug in the table),
  * `rank` set when the result would have more than two dimensions.
  */
-export function outputShape(op: string, inputs: readonly Shape[], attrs: Attrs): { shape: Shape } | { error: string; rank?: true } {
+export function outputShape(def: OpDef, inputs: readonly Shape[], attrs: Attrs): { shape: Shape } | { error: string; rank?: true } {
   let shape: Shape;
   try {
-    shape = getOp(op).shape(inputs as Shape[], attrs);
+    shape = def.shape(inputs as Shape[], attrs);
   } catch (e) {
     return { error: (e as Error).message };
   }
-  if (shape.length > 2) return { error: `${op} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, rank: true };
+  if (shape.length > 2)
+    return { error: `${def.name} would make a tensor of rank ${shape.length}; only scalars, vectors and matrices are supported`, rank: true };
   return { shape };
 }
