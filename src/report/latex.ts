@@ -1,7 +1,7 @@
 import type { GradResult } from '../subjects/formula/grad.js';
 import { atomic } from '../core/graph/describe.js';
 import { num } from '../core/number-format.js';
-import { mathParse } from '../core/parse/mathjs.js';
+import { mathParse, textbookTex } from '../core/parse/mathjs.js';
 import { safeText } from '../core/safe-text.js';
 
 /**
@@ -11,15 +11,14 @@ import { safeText } from '../core/safe-text.js';
  */
 export function toTex(formula: string): string {
   try {
-    return (
+    return textbookTex(
       mathParse(formula)
         .toTex({ parenthesis: 'auto', implicit: 'hide' })
         .replace(/\^H\b/g, '^{\\top}')
-        // elementwise: x.^2 is x^2 of each entry, x.*y the Hadamard product
+        // x.^2 is x^2 of each entry (the other elementwise operators: textbookTex)
         .replace(/\.\^\\wedge/g, '^')
-        .replace(/\.\\cdot/g, '\\odot')
         .replace(/\s+/g, ' ')
-        .trim()
+        .trim(),
     );
   } catch {
     return `\\text{${formula.replace(/[\\{}$&#^_%~]/g, (c) => TEXT_ESCAPE[c] ?? `\\${c}`).replace(LINE_BREAK, ' ')}}`;

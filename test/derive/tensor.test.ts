@@ -177,11 +177,15 @@ describe('derive for tensors: * (matrix product) and .* (entry by entry) keep th
   });
 
   it('LaTeX keeps them too', () => {
-    expect(formulaToTex('ones(3, 4) .* (2 * sum(M1, 2))')).toContain('.\\cdot\\left(2\\cdot');
-    expect(formulaToTex('a * (b .* c)')).toBe(' a\\cdot\\left( b.\\cdot c\\right)');
-    expect(formulaToTex('(a .* b) * c')).toBe('\\left( a.\\cdot b\\right)\\cdot c');
+    // .* is the Hadamard product ⊙, ./ the elementwise quotient ⊘, .^ a power
+    expect(formulaToTex('ones(3, 4) .* (2 * sum(M1, 2))')).toContain('\\odot\\left(2\\cdot');
+    expect(formulaToTex('a * (b .* c)')).toBe(' a\\cdot\\left( b\\odot c\\right)');
+    expect(formulaToTex('(a .* b) * c')).toBe('\\left( a\\odot b\\right)\\cdot c');
     // parentheses mathjs writes itself are not doubled
-    expect(formulaToTex('a ./ (b * c)')).toBe(' a.:\\left( b\\cdot c\\right)');
+    expect(formulaToTex('a ./ (b * c)')).toBe(' a\\oslash\\left( b\\cdot c\\right)');
+    expect(formulaToTex('(a + b).^2 .* c')).toBe('{\\left( a+ b\\right)}^{2}\\odot c');
+    // max(A, [], 2): the empty array is [\,], not an empty matrix environment
+    expect(formulaToTex('max(A, [], 2)')).toBe('\\max\\left( A,[\\,],2\\right)');
   });
 
   it('sum(sum(M1, 2).^2): the simplified derivative is shown (no note that simplify broke it)', () => {

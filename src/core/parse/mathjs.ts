@@ -138,3 +138,16 @@ export function mathParse(src: string): MathNode {
   if (!parseFn) parseFn = buildParse();
   return parseFn(src);
 }
+
+/**
+ * mathjs's LaTeX of the elementwise operators as a textbook writes them: `.*` is the
+ * Hadamard product ⊙ (mathjs: `.\cdot`), `./` the elementwise quotient ⊘ (mathjs: `.:`),
+ * and the empty array of `max(A, [], 2)` is `[\,]` (mathjs: an empty bmatrix). Both
+ * LaTeX writers (grad's edges, derive's derivatives) pass their text through it.
+ */
+export function textbookTex(tex: string): string {
+  return tex
+    .replace(/\.\\cdot/g, '\\odot')
+    .replace(/\.:/g, '\\oslash')
+    .replace(/\\begin\{bmatrix\}\s*\\end\{bmatrix\}/g, '[\\,]');
+}

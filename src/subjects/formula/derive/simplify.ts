@@ -1,5 +1,6 @@
 import { create, simplifyDependencies } from 'mathjs';
 import type { MathNode } from 'mathjs';
+import { textbookTex } from '../../../core/parse/mathjs.js';
 
 /**
  * mathjs `simplify`, built from its factories only when derive runs (the grad path
@@ -180,7 +181,10 @@ export function formulaToTex(expr: string): string {
       const name = (node as unknown as { name: string }).name;
       if (/^[A-Za-z]$/.test(name)) return ` ${name}`;
     }
+    // x.^2 is x² entry by entry: a power on paper (mathjs writes x.^\wedge2)
+    if (node.type === 'OperatorNode' && (node as unknown as Op).fn === 'dotPow')
+      return new m.OperatorNode('^', 'pow', (node as unknown as Op).args as never).toTex(options);
     return undefined;
   };
-  return m.parse(expr).toTex({ parenthesis: 'auto', implicit: 'show', handler } as never);
+  return textbookTex(m.parse(expr).toTex({ parenthesis: 'auto', implicit: 'show', handler } as never));
 }
