@@ -5,6 +5,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -212,6 +213,29 @@ const Blas& blas() {
   return b;
 }
 
+/**
+ * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
+ * that vectorise, where std::isfinite in a loop that stops early does not. An entry's
+ * exponent bits plus one unit of the exponent carry into the sign bit only when they are
+ * all set: an AND, an ADD and an OR per entry, which vectorise at every x86-64 level (a
+ * comparison of 64-bit integers, `(bits & EXP) == EXP`, stays scalar in the baseline
+ * prebuild, which has no such vector instruction). Every product's C is scanned.
+ */
+bool anyNonFinite(const double* x, int64_t n) {
+  constexpr uint64_t EXP = 0x7ff0000000000000ull, ONE = 0x0010000000000000ull, SIGN = 0x8000000000000000ull;
+  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
+    const int64_t j1 = std::min(n, j0 + 4096);
+    uint64_t any = 0;
+    for (int64_t j = j0; j < j1; j++) {
+      uint64_t bits;
+      std::memcpy(&bits, x + j, sizeof bits);
+      any |= (bits & EXP) + ONE;
+    }
+    if (any & SIGN) return true;
+  }
+  return false;
+}
+
 /** Multiply-adds of one BLAS call, when the product allows (~10-100 ms of BLAS): the deadline is checked between calls. */
 constexpr double BLAS_BLOCK = 1 << 27;
 /**
@@ -298,7 +322,7 @@ constexpr double POOL_PARTIAL_MAX = 1 << 16;
  * share), four per thread above (a thread that the system stops for a while then holds up
  * less of it). Each piece is blasBlocks, checking the run's deadline between its calls.
  */
-void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+bool blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   const double work = (double)m * n * k;
   const bool byRows = m >= n;
   const int64_t lda = tA ? m : k, ldb = tB ? k : n;
@@ -322,7 +346,7 @@ void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const doubl
       const double* p = parts + (t - 1) * m * n;
       for (int64_t i = 0; i < m * n; i++) C[i] += p[i];
     }
-    return;
+    return anyNonFinite(C, m * n);
   }
   const int64_t side = byRows ? m : n;
   const int64_t want = work < (double)(1 << 24) ? T : 4 * T;
@@ -330,27 +354,38 @@ void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const doubl
   const int64_t unit = byRows ? 8 : 4;
   const int64_t piece = std::max<int64_t>(unit, ((side + want - 1) / want + unit - 1) / unit * unit);
   const int64_t count = (side + piece - 1) / piece;
+  // each piece of C is scanned for Inf and NaN by the thread that made it, while it is in that core's cache
+  std::atomic<bool> nonFinite{false};
   Pool::get().run(count, [&](int64_t t) {
     const DeadlineScope scope(dl);
     const int64_t s0 = t * piece, len = std::min(piece, side - s0);
-    if (byRows)
+    bool found = false;
+    if (byRows) {
       blasBlocks(b, len, n, k, tA ? A + s0 : A + s0 * lda, lda, tA, B, ldb, tB, C + s0 * n, n);
-    else
+      found = anyNonFinite(C + s0 * n, len * n);
+    } else {
       blasBlocks(b, m, len, k, A, lda, tA, tB ? B + s0 * ldb : B + s0, ldb, tB, C + s0, n);
+      for (int64_t i = 0; i < m && !found; i++) found = anyNonFinite(C + i * n + s0, len);
+    }
+    if (found) nonFinite.store(true, std::memory_order_relaxed);
   });
+  return nonFinite.load(std::memory_order_relaxed);
 }
 
-/** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
-void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+/**
+ * C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets
+ * them. Returns whether C holds an Inf or NaN.
+ */
+bool gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if ((double)m * n * k < GEMM_SMALL || k == 0) {
     gemmReference(m, n, k, A, tA, B, tB, C);
-    return;
+    return anyNonFinite(C, m * n);
   }
   const Blas& b = blas();
   // CBLAS takes int dimensions (LP64); larger products stay with the built-in kernel
   if (!b.dgemm || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
     gemmBlocked(m, n, k, A, tA, B, tB, C);
-    return;
+    return anyNonFinite(C, m * n);
   }
   const int M = (int)m, N = (int)n, K = (int)k;
   const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
@@ -377,9 +412,10 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     if (count > 1) Pool::get().run(count, part);
     else part(0);
   } else {
-    if (T > 1) blasPool(b, T, m, n, k, A, tA, B, tB, C);
-    else blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
+    if (T > 1) return blasPool(b, T, m, n, k, A, tA, B, tB, C);
+    blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
   }
+  return anyNonFinite(C, m * n);
 }
 
 /** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
@@ -411,34 +447,14 @@ double dotExact(int64_t k, const double* a, int64_t as, const double* b, int64_t
   return std::ldexp(std::ldexp(t, ea), eb);
 }
 
-/**
- * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
- * that vectorise, where std::isfinite in a loop that stops early does not.
- */
-bool anyNonFinite(const double* x, int64_t n) {
-  constexpr uint64_t EXP = 0x7ff0000000000000ull;
-  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
-    const int64_t j1 = std::min(n, j0 + 4096);
-    uint64_t any = 0;
-    for (int64_t j = j0; j < j1; j++) {
-      uint64_t bits;
-      std::memcpy(&bits, x + j, sizeof bits);
-      any |= (uint64_t)((bits & EXP) == EXP);
-    }
-    if (any) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if (m == 0 || n == 0) return;
-  gemmFast(m, n, k, A, tA, B, tB, C);
   // only a non-finite entry can depend on the order of the sum, and only where finite
   // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every
   // order sums alike (src/ops/linalg.ts gemm does the same)
-  if (!anyNonFinite(C, m * n)) return;
+  if (!gemmFast(m, n, k, A, tA, B, tB, C)) return;
   std::vector<double> rowMax(m, 0.0), colMax(n, 0.0);
   auto finiteMax = [](double& mx, double x) {
     if (std::isfinite(x) && std::fabs(x) > mx) mx = std::fabs(x);
