@@ -34,6 +34,12 @@ void* blasSymbol(const char* name);
 std::string blasName();
 /** The library file the BLAS came from, or why the built-in kernel runs. */
 std::string blasFrom();
+/**
+ * Whether products of moderate size run on the built-in AVX-512 kernel (gemm.cc
+ * dgemmAvx512) instead of BLAS's: where a BLAS is loaded, the CPU has AVX-512F and
+ * AUTOGRAD_AVX512 is not 0.
+ */
+bool avx512Products();
 /** Threads a large product runs on: the pool's (gemm.cc poolThreads), or the BLAS library's own. */
 int blasThreads();
 

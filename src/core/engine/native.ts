@@ -47,6 +47,8 @@ export interface NativeInfo {
   /** the CBLAS library file in use, or why the built-in kernel runs (AUTOGRAD_BLAS=none, none found) */
   blasFrom: string;
   blasThreads: number;
+  /** products of moderate size run on the built-in AVX-512 kernel, not BLAS's (native/src/gemm.cc) */
+  avx512Products?: boolean;
   threads: number;
   hardwareThreads: number;
   compiler: string;
