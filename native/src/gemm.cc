@@ -304,6 +304,16 @@ __attribute__((target("avx512f"))) AG_AVX512_SECTION void microAvx512(int64_t kc
     for (int j = 0; j < nr; j++) c[r * ldc + j] = add ? c[r * ldc + j] + t[r * NR_512 + j] : t[r * NR_512 + j];
 }
 
+/** A kc×W panel, row p at d + p·W, from at(p, j) for j < w, padded with zeros to W. */
+template <int W, class At>
+void packPanel(double* d, int64_t kc, int64_t w, At at) {
+  for (int64_t p = 0; p < kc; p++) {
+    double* dp = d + p * W;
+    for (int64_t j = 0; j < w; j++) dp[j] = at(p, j);
+    for (int64_t j = w; j < W; j++) dp[j] = 0;
+  }
+}
+
 /**
  * cblas_dgemm for what blasBlocks asks (row-major, alpha 1, beta 0 or 1) on the AVX-512
  * kernel: op(B) packed in panels of NR_512 columns, op(A) in panels of MR_512 rows (which
@@ -323,22 +333,14 @@ void dgemmAvx512(int, int transA, int transB, int M, int N, int K, double, const
       for (int64_t jp = 0; jp * NR_512 < nc; jp++) {
         double* d = Bp.data() + jp * NR_512 * kc;
         const int64_t jj = j0 + jp * NR_512, nr = std::min<int64_t>(NR_512, j0 + nc - jj);
-        for (int64_t p = 0; p < kc; p++) {
-          double* dp = d + p * NR_512;
-          for (int64_t j = 0; j < nr; j++) dp[j] = tB ? B[(jj + j) * ldb + p0 + p] : B[(p0 + p) * ldb + jj + j];
-          for (int64_t j = nr; j < NR_512; j++) dp[j] = 0;
-        }
+        packPanel<NR_512>(d, kc, nr, [&](int64_t p, int64_t j) { return tB ? B[(jj + j) * ldb + p0 + p] : B[(p0 + p) * ldb + jj + j]; });
       }
       for (int64_t i0 = 0; i0 < m; i0 += MC_512) {
         const int64_t mc = std::min(MC_512, m - i0);
         for (int64_t ip = 0; ip * MR_512 < mc; ip++) {
           double* d = Ap.data() + ip * MR_512 * kc;
           const int64_t ii = i0 + ip * MR_512, mr = std::min<int64_t>(MR_512, i0 + mc - ii);
-          for (int64_t p = 0; p < kc; p++) {
-            double* dp = d + p * MR_512;
-            for (int64_t r = 0; r < mr; r++) dp[r] = tA ? A[(p0 + p) * lda + ii + r] : A[(ii + r) * lda + p0 + p];
-            for (int64_t r = mr; r < MR_512; r++) dp[r] = 0;
-          }
+          packPanel<MR_512>(d, kc, mr, [&](int64_t p, int64_t r) { return tA ? A[(p0 + p) * lda + ii + r] : A[(ii + r) * lda + p0 + p]; });
         }
         for (int64_t jp = 0; jp * NR_512 < nc; jp++) {
           const int64_t jj = j0 + jp * NR_512;
