@@ -1,8 +1,9 @@
 // Matrix products for matmul: BLAS (cblas_dgemm / dgemv, from a
-// CBLAS library found at run time) above a size threshold, our own cache-blocked kernel
-// when there is none (or AUTOGRAD_BLAS=none, or a build without BLAS), and below
-// the threshold a plain loop in exactly the TypeScript engine's order (src/core/ops/linalg.ts
-// gemm), so small products agree bit for bit with the reference.
+// CBLAS library found at run time) above a size threshold, with those of moderate size on
+// our own AVX-512 kernel instead where the CPU has it (chosen at run time), our own
+// cache-blocked kernel when there is no BLAS (or AUTOGRAD_BLAS=none, or a build without
+// BLAS), and below the threshold a plain loop in exactly the TypeScript engine's order
+// (src/core/ops/linalg.ts gemm), so small products agree bit for bit with the reference.
 #pragma once
 
 #include <cstdint>
