@@ -310,7 +310,7 @@ try {
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 // the x86-64-v3 prebuild is made anywhere, but its code runs only on a CPU of that level
-const v3Missing = variant === 'prebuild-v3' ? cpuLacks(['avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe']) : [];
+const v3Missing = variant === 'prebuild-v3' ? cpuLacks(cpuLevel(V3.march)) : [];
 const blas = cross
   ? null
   : built && v3Missing.length
@@ -350,6 +350,11 @@ if (built && (blas || cross) && variant.startsWith('prebuild')) {
       : `; BLAS here: ${blas}`;
   console.log(`build-native: ${relative(root, prebuilt)} (${tried.at(-1)}, ${seconds} s${glibc}${checked})`);
   process.exit(args.includes('--test') && !cross && !v3Missing.length ? runNativeTests(prebuilt) : 0);
+}
+
+/** A prebuild's CPU level as /proc/cpuinfo names its features: native/cpu-levels.json, which the loader reads too. */
+function cpuLevel(level) {
+  return JSON.parse(readFileSync(join(root, 'native', 'cpu-levels.json'), 'utf8'))[level];
 }
 
 /** The CPU features of `want` this machine lacks (/proc/cpuinfo's flags; all of them when it cannot tell). */

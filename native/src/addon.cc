@@ -103,6 +103,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("blas", ag::blasName());
   o.Set("blasFrom", ag::blasFrom());
   o.Set("blasThreads", ag::blasThreads());
+  o.Set("avx512Products", ag::avx512Products());
   o.Set("threads", ag::defaultThreads());
   o.Set("hardwareThreads", (double)std::thread::hardware_concurrency());
 #if defined(__clang__)

@@ -5,6 +5,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -15,6 +16,18 @@
 #if defined(AG_BLAS_RUNTIME) && !defined(_WIN32)
 #include <dlfcn.h>
 #define AG_DLOPEN 1
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define AG_AVX512 1
+// the AVX-512 kernel's code in a section of its own (ELF), so a test can tell that the
+// baseline prebuild has no AVX instruction outside it (test/native/prebuilds.test.ts)
+#ifdef __ELF__
+#define AG_AVX512_SECTION __attribute__((section("ag_avx512")))
+#else
+#define AG_AVX512_SECTION
+#endif
 #endif
 
 namespace ag {
@@ -212,6 +225,151 @@ const Blas& blas() {
   return b;
 }
 
+/**
+ * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
+ * that vectorise, where std::isfinite in a loop that stops early does not. An entry's
+ * exponent bits plus one unit of the exponent carry into the sign bit only when they are
+ * all set: an AND, an ADD and an OR per entry, which vectorise at every x86-64 level (a
+ * comparison of 64-bit integers, `(bits & EXP) == EXP`, stays scalar in the baseline
+ * prebuild, which has no such vector instruction). Every product's C is scanned.
+ */
+bool anyNonFinite(const double* x, int64_t n) {
+  constexpr uint64_t EXP = 0x7ff0000000000000ull, ONE = 0x0010000000000000ull, SIGN = 0x8000000000000000ull;
+  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
+    const int64_t j1 = std::min(n, j0 + 4096);
+    uint64_t any = 0;
+    for (int64_t j = j0; j < j1; j++) {
+      uint64_t bits;
+      std::memcpy(&bits, x + j, sizeof bits);
+      any |= (bits & EXP) + ONE;
+    }
+    if (any & SIGN) return true;
+  }
+  return false;
+}
+
+// ----- an AVX-512 kernel for products of moderate size, chosen at run time -----
+//
+// Compiled into every x86-64 build (prebuilds included) with the target attribute and
+// used only where the CPU has AVX-512F (__builtin_cpu_supports, which also checks that
+// the OS saves the registers): so both linux-x64 prebuilds and a local build run the same
+// instructions here and give the same bits. It has CBLAS's dgemm signature (row-major,
+// alpha 1, beta 0 or 1: all blasBlocks asks), so the pool splits its products as it
+// splits BLAS's. The sum for each entry of C runs over the inner dimension in order, in
+// fused multiply-adds (explicit, so -ffp-contract=off does not apply), slice by slice of
+// KC_512; non-finite entries are redone by gemm() as after BLAS.
+
+/** Rows and columns of C one call of the micro-kernel makes: 12 rows × 2 vectors of 8 = 24 accumulators. */
+constexpr int MR_512 = 12, NR_512 = 16;
+/** Cache blocks: a KC×NC slice of op(B) and an MC×KC block of op(A), packed. */
+constexpr int64_t KC_512 = 256, NC_512 = 512, MC_512 = 8 * MR_512;
+/** Products of at most this many multiply-adds, with C at least NR_512 wide, go to the kernel; larger ones to BLAS. */
+constexpr double AVX512_MAX = 1 << 24;
+
+#ifdef AG_AVX512
+/** C[mr×nr] (row stride ldc) = or += a packed MR_512×kc panel of op(A) times a packed kc×NR_512 panel of op(B). */
+__attribute__((target("avx512f"))) AG_AVX512_SECTION void microAvx512(int64_t kc, const double* a, const double* b, double* c,
+                                                                       int64_t ldc, bool add, int mr, int nr) {
+  __m512d acc[MR_512][2];
+  for (int r = 0; r < MR_512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_pd();
+  for (int64_t p = 0; p < kc; p++) {
+    const __m512d b0 = _mm512_loadu_pd(b + p * NR_512), b1 = _mm512_loadu_pd(b + p * NR_512 + 8);
+    const double* ap = a + p * MR_512;
+#pragma GCC unroll 12
+    for (int r = 0; r < MR_512; r++) {
+      const __m512d av = _mm512_set1_pd(ap[r]);
+      acc[r][0] = _mm512_fmadd_pd(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_pd(av, b1, acc[r][1]);
+    }
+  }
+  if (mr == MR_512 && nr == NR_512) {
+    for (int r = 0; r < MR_512; r++) {
+      double* cr = c + r * ldc;
+      if (add) {
+        acc[r][0] = _mm512_add_pd(_mm512_loadu_pd(cr), acc[r][0]);
+        acc[r][1] = _mm512_add_pd(_mm512_loadu_pd(cr + 8), acc[r][1]);
+      }
+      _mm512_storeu_pd(cr, acc[r][0]);
+      _mm512_storeu_pd(cr + 8, acc[r][1]);
+    }
+    return;
+  }
+  // an edge of C: the tile is made whole (the packed panels are padded with zeros) and only its part in C is kept
+  alignas(64) double t[MR_512 * NR_512];
+  for (int r = 0; r < MR_512; r++) {
+    _mm512_store_pd(t + r * NR_512, acc[r][0]);
+    _mm512_store_pd(t + r * NR_512 + 8, acc[r][1]);
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = add ? c[r * ldc + j] + t[r * NR_512 + j] : t[r * NR_512 + j];
+}
+
+/** A kc×W panel, row p at d + p·W, from at(p, j) for j < w, padded with zeros to W. */
+template <int W, class At>
+void packPanel(double* d, int64_t kc, int64_t w, At at) {
+  for (int64_t p = 0; p < kc; p++) {
+    double* dp = d + p * W;
+    for (int64_t j = 0; j < w; j++) dp[j] = at(p, j);
+    for (int64_t j = w; j < W; j++) dp[j] = 0;
+  }
+}
+
+/**
+ * cblas_dgemm for what blasBlocks asks (row-major, alpha 1, beta 0 or 1) on the AVX-512
+ * kernel: op(B) packed in panels of NR_512 columns, op(A) in panels of MR_512 rows (which
+ * also undoes any transpose), both padded with zeros at the edges.
+ */
+void dgemmAvx512(int, int transA, int transB, int M, int N, int K, double, const double* A, int lda, const double* B, int ldb, double beta,
+                 double* C, int ldc) {
+  const bool tA = transA == kTrans, tB = transB == kTrans;
+  const int64_t m = M, n = N, k = K;
+  // packing buffers made once per thread, as blockedRows' (the pool's threads keep theirs)
+  thread_local std::vector<double> Ap(MC_512 * KC_512), Bp(NC_512 * KC_512);
+  for (int64_t j0 = 0; j0 < n; j0 += NC_512) {
+    const int64_t nc = std::min(NC_512, n - j0);
+    for (int64_t p0 = 0; p0 < k; p0 += KC_512) {
+      const int64_t kc = std::min(KC_512, k - p0);
+      const bool add = p0 > 0 || beta != 0.0;
+      for (int64_t jp = 0; jp * NR_512 < nc; jp++) {
+        double* d = Bp.data() + jp * NR_512 * kc;
+        const int64_t jj = j0 + jp * NR_512, nr = std::min<int64_t>(NR_512, j0 + nc - jj);
+        packPanel<NR_512>(d, kc, nr, [&](int64_t p, int64_t j) { return tB ? B[(jj + j) * ldb + p0 + p] : B[(p0 + p) * ldb + jj + j]; });
+      }
+      for (int64_t i0 = 0; i0 < m; i0 += MC_512) {
+        const int64_t mc = std::min(MC_512, m - i0);
+        for (int64_t ip = 0; ip * MR_512 < mc; ip++) {
+          double* d = Ap.data() + ip * MR_512 * kc;
+          const int64_t ii = i0 + ip * MR_512, mr = std::min<int64_t>(MR_512, i0 + mc - ii);
+          packPanel<MR_512>(d, kc, mr, [&](int64_t p, int64_t r) { return tA ? A[(p0 + p) * lda + ii + r] : A[(ii + r) * lda + p0 + p]; });
+        }
+        for (int64_t jp = 0; jp * NR_512 < nc; jp++) {
+          const int64_t jj = j0 + jp * NR_512;
+          const int nr = (int)std::min<int64_t>(NR_512, j0 + nc - jj);
+          for (int64_t ip = 0; ip * MR_512 < mc; ip++) {
+            const int64_t ii = i0 + ip * MR_512;
+            microAvx512(kc, Ap.data() + ip * MR_512 * kc, Bp.data() + jp * NR_512 * kc, C + ii * ldc + jj, ldc, add,
+                        (int)std::min<int64_t>(MR_512, i0 + mc - ii), nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Whether this CPU runs the kernel, and AUTOGRAD_AVX512 is not 0 (looked at once per process). */
+bool avx512Kernel() {
+  static const bool on = [] {
+    const char* env = std::getenv("AUTOGRAD_AVX512");
+    if (env && std::string(env) == "0") return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return on;
+}
+#else
+bool avx512Kernel() { return false; }
+#endif
+
 /** Multiply-adds of one BLAS call, when the product allows (~10-100 ms of BLAS): the deadline is checked between calls. */
 constexpr double BLAS_BLOCK = 1 << 27;
 /**
@@ -232,7 +390,7 @@ constexpr int64_t BLAS_MIN_SIDE = 64;
  * operand that runs along the other side again, so that is the smaller one. (Cutting C's
  * rows first, as before, packed all of op(B) again for every few rows.)
  */
-void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A, int64_t lda, bool tA, const double* B, int64_t ldb, bool tB,
+void blasBlocks(Dgemm dgemm, int64_t m, int64_t n, int64_t k, const double* A, int64_t lda, bool tA, const double* B, int64_t ldb, bool tB,
                 double* C, int64_t ldc) {
   const double mn = (double)m * (double)n;
   int64_t depth = k;
@@ -258,7 +416,7 @@ void blasBlocks(const Blas& b, int64_t m, int64_t n, int64_t k, const double* A,
         // op(A)[i0.., p0..] and op(B)[p0.., j0..] inside the stored matrices; later slices of k add to C
         const double* a = tA ? A + p0 * lda + i0 : A + i0 * lda + p0;
         const double* bb = tB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
-        b.dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb,
+        dgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, (int)mb, (int)nb, (int)kb, 1.0, a, (int)lda, bb, (int)ldb,
                 p0 == 0 ? 0.0 : 1.0, C + i0 * ldc + j0, (int)ldc);
       }
 }
@@ -298,7 +456,7 @@ constexpr double POOL_PARTIAL_MAX = 1 << 16;
  * share), four per thread above (a thread that the system stops for a while then holds up
  * less of it). Each piece is blasBlocks, checking the run's deadline between its calls.
  */
-void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+bool blasPool(Dgemm dgemm, int T, int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   const double work = (double)m * n * k;
   const bool byRows = m >= n;
   const int64_t lda = tA ? m : k, ldb = tB ? k : n;
@@ -316,13 +474,13 @@ void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const doubl
       const DeadlineScope scope(dl);
       const int64_t p0 = t * depth, kb = std::min(depth, k - p0);
       double* out = t == 0 ? C : parts + (t - 1) * m * n;
-      blasBlocks(b, m, n, kb, tA ? A + p0 * lda : A + p0, lda, tA, tB ? B + p0 : B + p0 * ldb, ldb, tB, out, n);
+      blasBlocks(dgemm, m, n, kb, tA ? A + p0 * lda : A + p0, lda, tA, tB ? B + p0 : B + p0 * ldb, ldb, tB, out, n);
     });
     for (int64_t t = 1; t < count; t++) {
       const double* p = parts + (t - 1) * m * n;
       for (int64_t i = 0; i < m * n; i++) C[i] += p[i];
     }
-    return;
+    return anyNonFinite(C, m * n);
   }
   const int64_t side = byRows ? m : n;
   const int64_t want = work < (double)(1 << 24) ? T : 4 * T;
@@ -330,27 +488,38 @@ void blasPool(const Blas& b, int T, int64_t m, int64_t n, int64_t k, const doubl
   const int64_t unit = byRows ? 8 : 4;
   const int64_t piece = std::max<int64_t>(unit, ((side + want - 1) / want + unit - 1) / unit * unit);
   const int64_t count = (side + piece - 1) / piece;
+  // each piece of C is scanned for Inf and NaN by the thread that made it, while it is in that core's cache
+  std::atomic<bool> nonFinite{false};
   Pool::get().run(count, [&](int64_t t) {
     const DeadlineScope scope(dl);
     const int64_t s0 = t * piece, len = std::min(piece, side - s0);
-    if (byRows)
-      blasBlocks(b, len, n, k, tA ? A + s0 : A + s0 * lda, lda, tA, B, ldb, tB, C + s0 * n, n);
-    else
-      blasBlocks(b, m, len, k, A, lda, tA, tB ? B + s0 * ldb : B + s0, ldb, tB, C + s0, n);
+    bool found = false;
+    if (byRows) {
+      blasBlocks(dgemm, len, n, k, tA ? A + s0 : A + s0 * lda, lda, tA, B, ldb, tB, C + s0 * n, n);
+      found = anyNonFinite(C + s0 * n, len * n);
+    } else {
+      blasBlocks(dgemm, m, len, k, A, lda, tA, tB ? B + s0 * ldb : B + s0, ldb, tB, C + s0, n);
+      for (int64_t i = 0; i < m && !found; i++) found = anyNonFinite(C + i * n + s0, len);
+    }
+    if (found) nonFinite.store(true, std::memory_order_relaxed);
   });
+  return nonFinite.load(std::memory_order_relaxed);
 }
 
-/** C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets them. */
-void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
+/**
+ * C = op(A)·op(B) by the fastest way at this size; IEEE special values as the kernel meets
+ * them. Returns whether C holds an Inf or NaN.
+ */
+bool gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if ((double)m * n * k < GEMM_SMALL || k == 0) {
     gemmReference(m, n, k, A, tA, B, tB, C);
-    return;
+    return anyNonFinite(C, m * n);
   }
   const Blas& b = blas();
   // CBLAS takes int dimensions (LP64); larger products stay with the built-in kernel
   if (!b.dgemm || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
     gemmBlocked(m, n, k, A, tA, B, tB, C);
-    return;
+    return anyNonFinite(C, m * n);
   }
   const int M = (int)m, N = (int)n, K = (int)k;
   const int T = (double)m * n * k >= POOL_FROM && !inWorker ? poolThreads(b) : 1;
@@ -377,9 +546,15 @@ void gemmFast(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const d
     if (count > 1) Pool::get().run(count, part);
     else part(0);
   } else {
-    if (T > 1) blasPool(b, T, m, n, k, A, tA, B, tB, C);
-    else blasBlocks(b, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
+    // a product of moderate size on the AVX-512 kernel where the CPU has it, split over the pool as BLAS's are
+    Dgemm dgemm = b.dgemm;
+#ifdef AG_AVX512
+    if (n >= NR_512 && (double)m * n * k <= AVX512_MAX && avx512Kernel()) dgemm = dgemmAvx512;
+#endif
+    if (T > 1) return blasPool(dgemm, T, m, n, k, A, tA, B, tB, C);
+    blasBlocks(dgemm, m, n, k, A, tA ? m : k, tA, B, tB ? k : n, tB, C, n);
   }
+  return anyNonFinite(C, m * n);
 }
 
 /** Below this, k products of at most rowMax·colMax each cannot overflow, however summed. */
@@ -411,34 +586,14 @@ double dotExact(int64_t k, const double* a, int64_t as, const double* b, int64_t
   return std::ldexp(std::ldexp(t, ea), eb);
 }
 
-/**
- * Whether any entry is Inf or NaN (all exponent bits set), in blocks: integer tests
- * that vectorise, where std::isfinite in a loop that stops early does not.
- */
-bool anyNonFinite(const double* x, int64_t n) {
-  constexpr uint64_t EXP = 0x7ff0000000000000ull;
-  for (int64_t j0 = 0; j0 < n; j0 += 4096) {
-    const int64_t j1 = std::min(n, j0 + 4096);
-    uint64_t any = 0;
-    for (int64_t j = j0; j < j1; j++) {
-      uint64_t bits;
-      std::memcpy(&bits, x + j, sizeof bits);
-      any |= (uint64_t)((bits & EXP) == EXP);
-    }
-    if (any) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, const double* A, bool tA, const double* B, bool tB, double* C) {
   if (m == 0 || n == 0) return;
-  gemmFast(m, n, k, A, tA, B, tB, C);
   // only a non-finite entry can depend on the order of the sum, and only where finite
   // products could overflow: elsewhere it comes from Inf or NaN inputs alone, which every
   // order sums alike (src/ops/linalg.ts gemm does the same)
-  if (!anyNonFinite(C, m * n)) return;
+  if (!gemmFast(m, n, k, A, tA, B, tB, C)) return;
   std::vector<double> rowMax(m, 0.0), colMax(n, 0.0);
   auto finiteMax = [](double& mx, double x) {
     if (std::isfinite(x) && std::fabs(x) > mx) mx = std::fabs(x);
@@ -490,6 +645,7 @@ void* blasSymbol(const char* name) {
 }
 
 std::string blasName() { return blas().name; }
+bool avx512Products() { return blas().dgemm && avx512Kernel(); }
 std::string blasFrom() { return blas().from; }
 int blasThreads() {
   const Blas& b = blas();

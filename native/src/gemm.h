@@ -1,8 +1,9 @@
 // Matrix products for matmul: BLAS (cblas_dgemm / dgemv, from a
-// CBLAS library found at run time) above a size threshold, our own cache-blocked kernel
-// when there is none (or AUTOGRAD_BLAS=none, or a build without BLAS), and below
-// the threshold a plain loop in exactly the TypeScript engine's order (src/core/ops/linalg.ts
-// gemm), so small products agree bit for bit with the reference.
+// CBLAS library found at run time) above a size threshold, with those of moderate size on
+// our own AVX-512 kernel instead where the CPU has it (chosen at run time), our own
+// cache-blocked kernel when there is no BLAS (or AUTOGRAD_BLAS=none, or a build without
+// BLAS), and below the threshold a plain loop in exactly the TypeScript engine's order
+// (src/core/ops/linalg.ts gemm), so small products agree bit for bit with the reference.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,12 @@ void* blasSymbol(const char* name);
 std::string blasName();
 /** The library file the BLAS came from, or why the built-in kernel runs. */
 std::string blasFrom();
+/**
+ * Whether products of moderate size run on the built-in AVX-512 kernel (gemm.cc
+ * dgemmAvx512) instead of BLAS's: where a BLAS is loaded, the CPU has AVX-512F and
+ * AUTOGRAD_AVX512 is not 0.
+ */
+bool avx512Products();
 /** Threads a large product runs on: the pool's (gemm.cc poolThreads), or the BLAS library's own. */
 int blasThreads();
 

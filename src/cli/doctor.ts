@@ -52,6 +52,8 @@ export interface DoctorReport {
   blasFrom: string | null;
   threads: number | null;
   blasThreads: number | null;
+  /** products of moderate size on the built-in AVX-512 kernel (AUTOGRAD_AVX512=0: BLAS's) */
+  avx512Products: boolean | null;
   compiler: string | null;
   buildType: string | null;
   buildSystem: string | null;
@@ -127,6 +129,7 @@ export function doctorReport(): DoctorReport {
     blasFrom: i?.blasFrom ?? null,
     threads: i?.threads ?? null,
     blasThreads: i?.blasThreads ?? null,
+    avx512Products: i ? i.avx512Products === true : null,
     compiler: i?.compiler ?? null,
     buildType: i?.buildType ?? null,
     buildSystem: i?.buildSystem ?? null,
@@ -179,6 +182,9 @@ function doctorText(r: ReturnType<typeof doctorReport>, c: ChalkInstance): strin
         'BLAS',
         `${r.blas ?? '?'} ${c.dim((r.blas === 'built-in kernel' ? `(${r.blasFrom})` : `from ${r.blasFrom}`).replace(/[\x00-\x1f\x7f]/g, (ch) => JSON.stringify(ch).slice(1, -1)))}`,
       ),
+      ...(r.avx512Products
+        ? [line('products', 'up to 2^24 multiply-adds on the built-in AVX-512 kernel, larger ones on BLAS (AUTOGRAD_AVX512=0: all on BLAS)')]
+        : []),
       line('threads', `${r.threads} for the finite-difference loop; BLAS ${r.blasThreads}`),
       line('compiler', r.compiler ?? '?'),
       line('build', `${r.buildType} (${r.buildSystem}, N-API ${r.napiAddon})${r.sanitizers !== 'none' ? `, sanitizers: ${r.sanitizers}` : ''}`),

@@ -1,12 +1,14 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  cpuLevelFlags,
   loadFirst,
   loadNative,
   localBuildPath,
   missingX86_64V3,
+  packageRoot,
   nativeCandidates,
   prebuildDir,
   PREBUILD_NAME,
@@ -118,6 +120,21 @@ describe('the x86-64-v3 prebuild beside the baseline one', () => {
     writeFileSync(info, 'processor\t: 0\n');
     expect(missingX86_64V3(info)).toBeNull();
     expect(missingX86_64V3(join(root, 'none'))).toBeNull();
+  });
+
+  it('the x86-64-v3 feature list is native/cpu-levels.json, which scripts/build-native.mjs reads too and lists none of its own', () => {
+    const v3 = cpuLevelFlags('x86-64-v3')!;
+    expect(v3).toEqual(expect.arrayContaining(['avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'sse4_2', 'popcnt']));
+    const info = join(root, 'cpuinfo');
+    writeFileSync(info, `processor\t: 0\nflags\t\t: fpu ${v3.join(' ')}\n`);
+    expect(missingX86_64V3(info)).toEqual([]);
+    writeFileSync(info, `processor\t: 0\nflags\t\t: fpu ${v3.filter((f) => f !== 'movbe').join(' ')}\n`);
+    expect(missingX86_64V3(info)).toEqual(['movbe']);
+    expect(cpuLevelFlags('x86-64-v9')).toBeNull();
+    expect(cpuLevelFlags('x86-64-v3', join(root, 'none'))).toBeNull();
+    const script = readFileSync(join(packageRoot(), 'scripts', 'build-native.mjs'), 'utf8');
+    expect(script).toMatch(/cpu-levels\.json/);
+    expect(script).not.toMatch(/'avx2'|'bmi2'|'movbe'/);
   });
 });
 

@@ -112,14 +112,19 @@ describe('the two linux-x64 prebuilds on this machine', () => {
     return JSON.parse(r.stdout);
   };
 
-  it('AVX code (ymm registers) in the x86-64-v3 one, none in the baseline one', () => {
-    const ymm = (path: string) => {
-      const r = spawnSync('objdump', ['-d', '--no-show-raw-insn', path], { encoding: 'utf8', maxBuffer: 256 << 20 });
-      expect(r.status, `objdump -d ${path}: ${r.stderr}`).toBe(0);
-      return (r.stdout.match(/%ymm\d/g) ?? []).length;
+  it('AVX code (ymm registers) in the x86-64-v3 one, none in the baseline one; AVX-512 in both only in the section of the kernel chosen at run time', () => {
+    // native/src/gemm.cc puts its AVX-512 kernel, run only where the CPU has AVX-512F, in a section of its own
+    const registers = (path: string, section: string, re: RegExp) => {
+      const r = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-j', section, path], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      expect(r.status, `objdump -d -j ${section} ${path}: ${r.stderr}`).toBe(0);
+      return (r.stdout.match(re) ?? []).length;
     };
-    expect(ymm(v3())).toBeGreaterThan(0);
-    expect(ymm(baseline())).toBe(0);
+    expect(registers(v3(), '.text', /%ymm\d/g)).toBeGreaterThan(0);
+    expect(registers(baseline(), '.text', /%[yz]mm\d/g)).toBe(0);
+    for (const path of [baseline(), v3()]) {
+      expect(registers(path, '.text', /%zmm\d/g)).toBe(0);
+      expect(registers(path, 'ag_avx512', /%zmm\d/g)).toBeGreaterThan(0);
+    }
   });
 
   it('the loader takes the x86-64-v3 one on a CPU that has that level, the baseline one with AUTOGRAD_PREBUILD=baseline; doctor says why', () => {
@@ -160,10 +165,12 @@ describe('the two linux-x64 prebuilds on this machine', () => {
       ['sum(x .* exp(y)) + prod(tanh(x))', 'x=[1,2,3],y=[0.5,-1,2]'],
       ['sum((A * B) .^ 2) / 7', 'A=[[1,2,3],[4,5,6],[7,8,9.5]],B=[[0.5,-1,2],[3,0.25,-2],[1,1,-0.125]]'],
       ['log(sum(exp(x))) + norm(x)', 'x=[0.1,-2,3.5,4]'],
+      // products above the BLAS threshold: on an AVX-512 CPU the built-in AVX-512 kernel, chosen at run time by both
+      ['sum((relu(x*W1)*W2 - y).^2)', 'x=randn(20,40),W1=randn(40,30),W2=randn(30,16),y=randn(20,16)'],
     ];
     for (const [f, at] of formulas) {
       const grad = (engine: string, path = '') => {
-        const r = spawnSync(process.execPath, [BIN, 'grad', f, '--at', at, '--engine', engine, '--json'], {
+        const r = spawnSync(process.execPath, [BIN, 'grad', f, '--at', at, '--seed', '3', '--engine', engine, '--json'], {
           encoding: 'utf8',
           cwd: ROOT,
           // without the sanitizer runtime the asan variant preloads into node: a prebuild links its own C++ runtime,

@@ -77,6 +77,38 @@ describe('matrix products split over threads', () => {
           expect(c(again).every((v, i) => Object.is(v, c(got)[i]))).toBe(true);
         }
       });
+
+      it(`${what}, tA ${tA}, tB ${tB}: an entry whose products overflow is the exact sum's, in the first piece of C and the last`, () => {
+        // op(A)'s row i is (h, h, …) and op(B)'s column j (h, −h, h, …): each product is ±Inf,
+        // so BLAS's sum is NaN, where the exact sum is 0 (k even) or +Inf (k odd); each piece of
+        // C is scanned for it by the thread that made it
+        nativeEngine();
+        const a = nativeAddon()!;
+        const { tape, out } = productTape(m, k, n, tA, tB);
+        const rng = new Rng(m + k + n + 1);
+        const arena = new Float64Array(tape.arenaSize);
+        const [A, B] = [tape.nodes[0], tape.nodes[1]];
+        for (let i = 0; i < B.offset + B.size; i++) arena[i] = rng.normal();
+        const big = 1e200;
+        for (const [i, j] of [
+          [0, 0],
+          [m - 1, n - 1],
+        ]) {
+          for (let p = 0; p < k; p++) {
+            arena[A.offset + (tA ? p * m + i : i * k + p)] = big;
+            arena[B.offset + (tB ? j * k + p : p * n + j)] = p % 2 === 0 ? big : -big;
+          }
+        }
+        const js = arena.slice();
+        jsEngine.forward(tape, js);
+        const got = arena.slice();
+        a.forward(a.compile(tapeSpec(a, tape, [])).handle, got);
+        const c = (x: Float64Array) => x.subarray(out.offset, out.offset + out.size);
+        expect(c(js)[0]).toBe(k % 2 === 0 ? 0 : Infinity);
+        expect(c(got)[0]).toBe(c(js)[0]);
+        expect(c(got)[m * n - 1]).toBe(c(js)[m * n - 1]);
+        expectClose(c(got), c(js), 1e-12, 'C', true);
+      });
     }
   }
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/core/engine/native.js';
 import { cli } from '../helpers.js';
@@ -58,10 +59,25 @@ describe(`BLAS chosen at run time (${withBlas ? 'a build that looks for one' : '
   it('the BLAS, the built-in kernel and the TypeScript engine give the same gradient (up to summation order)', () => {
     const blas = gradientA({});
     const kernel = gradientA({ AUTOGRAD_BLAS: 'none' });
+    const blasOnly = gradientA({ AUTOGRAD_AVX512: '0' });
     const js = gradientA({}, 'js');
     const scale = Math.max(...js.map(Math.abs));
     const maxDiff = (a: number[]) => Math.max(...a.map((v, i) => Math.abs(v - js[i])));
     expect(maxDiff(blas)).toBeLessThan(1e-12 * scale);
     expect(maxDiff(kernel)).toBeLessThan(1e-12 * scale);
+    expect(maxDiff(blasOnly)).toBeLessThan(1e-12 * scale);
+  });
+
+  it('products of moderate size run on the built-in AVX-512 kernel exactly where a BLAS is loaded and this CPU has AVX-512F (AUTOGRAD_AVX512=0: on BLAS)', () => {
+    const d = doctor({});
+    const flags = process.platform === 'linux' && process.arch === 'x64' ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? '') : '';
+    const avx512 = flags.split(/\s+/).includes('avx512f');
+    expect(d.avx512Products).toBe(withBlas && d.blas !== 'built-in kernel' && avx512);
+    expect(doctor({ AUTOGRAD_AVX512: '0' }).avx512Products).toBe(false);
+    expect(doctor({ AUTOGRAD_BLAS: 'none' }).avx512Products).toBe(false);
+    // the doctor's text says so on its own line
+    const text = cli(['doctor'], { env: {} }).stdout;
+    if (d.avx512Products) expect(text).toMatch(/^products +up to 2\^24 multiply-adds on the built-in AVX-512 kernel/m);
+    else expect(text).not.toMatch(/^products /m);
   });
 });

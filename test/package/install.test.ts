@@ -128,7 +128,7 @@ afterAll(() => {
 describe('npm pack', () => {
   it('ships what runs and what rebuilds the engine, nothing else', () => {
     const allowed =
-      /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|THIRD_PARTY_NOTICES$|docs\/[a-z-]+\.md$|schema\/[a-z-]+\.schema\.json$|LICENSE$|package\.json$)/;
+      /^(bin\/|dist\/|native\/src\/|native\/CMakeLists\.txt$|native\/cpu-levels\.json$|native\/package\.json$|binding\.gyp$|scripts\/build-native\.mjs$|prebuilds\/|python\/autograd_cli_adapter\.py$|README\.md$|THIRD_PARTY_NOTICES$|docs\/[a-z-]+\.md$|schema\/[a-z-]+\.schema\.json$|LICENSE$|package\.json$)/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
     for (const f of [
       'LICENSE',
@@ -140,6 +140,7 @@ describe('npm pack', () => {
       'schema/answer-key.schema.json',
       'binding.gyp',
       'native/CMakeLists.txt',
+      'native/cpu-levels.json',
       'native/src/gemm.cc',
       'dist/index.js',
       'dist/types/index.d.ts',

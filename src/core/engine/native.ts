@@ -47,6 +47,8 @@ export interface NativeInfo {
   /** the CBLAS library file in use, or why the built-in kernel runs (AUTOGRAD_BLAS=none, none found) */
   blasFrom: string;
   blasThreads: number;
+  /** products of moderate size run on the built-in AVX-512 kernel, not BLAS's (native/src/gemm.cc) */
+  avx512Products?: boolean;
   threads: number;
   hardwareThreads: number;
   compiler: string;
@@ -151,11 +153,25 @@ export const PREBUILD_NAME = `autograd_native.napi.node`;
  */
 export const PREBUILD_V3_NAME = `autograd_native.v3.napi.node`;
 
-/** The x86-64-v3 level (with v2 under it) as /proc/cpuinfo names its flags (LZCNT is `abm`, SSE3 `pni`). */
-const X86_64_V3_FLAGS = 'cx16 lahf_lm popcnt pni ssse3 sse4_1 sse4_2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave'.split(' ');
+/**
+ * A prebuild's CPU level as /proc/cpuinfo names its features, from native/cpu-levels.json
+ * (which scripts/build-native.mjs reads too); null when the file or the level is missing.
+ */
+export function cpuLevelFlags(level: string, root = packageRoot()): string[] | null {
+  try {
+    const flags: unknown = JSON.parse(readFileSync(join(root, 'native', 'cpu-levels.json'), 'utf8'))[level];
+    return Array.isArray(flags) && flags.every((f) => typeof f === 'string') ? flags : null;
+  } catch {
+    return null;
+  }
+}
 
-/** The x86-64-v3 features this CPU lacks, by /proc/cpuinfo's first `flags` line; null when it cannot be read. */
+/**
+ * The x86-64-v3 features this CPU lacks, by /proc/cpuinfo's first `flags` line; null when
+ * that or the level's list (native/cpu-levels.json) cannot be read.
+ */
 export function missingX86_64V3(cpuinfo = '/proc/cpuinfo'): string[] | null {
+  const want = cpuLevelFlags('x86-64-v3');
   let text: string;
   try {
     text = readFileSync(cpuinfo, 'latin1');
@@ -163,9 +179,9 @@ export function missingX86_64V3(cpuinfo = '/proc/cpuinfo'): string[] | null {
     return null;
   }
   const line = /^flags\s*:(.*)$/m.exec(text);
-  if (!line) return null;
+  if (!want || !line) return null;
   const flags = new Set(line[1].trim().split(/\s+/));
-  return X86_64_V3_FLAGS.filter((f) => !flags.has(f));
+  return want.filter((f) => !flags.has(f));
 }
 
 /** The local build of `npm run build:native`. */
@@ -198,7 +214,7 @@ export function nativeCandidates(
     const forced = /^baseline$/i.test(env.AUTOGRAD_PREBUILD ?? '');
     const missing = forced ? [] : cpuMissing();
     if (forced) v3.skipped = 'AUTOGRAD_PREBUILD=baseline';
-    else if (!missing) v3.skipped = 'cannot tell whether this CPU has x86-64-v3 (no /proc/cpuinfo flags)';
+    else if (!missing) v3.skipped = 'cannot tell whether this CPU has x86-64-v3 (no /proc/cpuinfo flags, or no native/cpu-levels.json)';
     else if (missing.length) v3.skipped = `this CPU lacks x86-64-v3 (${missing.join(', ')})`;
     else if (napi < NAPI_VERSION) v3.skipped = `this Node has N-API ${napi}; the prebuild needs ${NAPI_VERSION}`;
     prebuilts.unshift(v3);
