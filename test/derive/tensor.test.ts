@@ -184,6 +184,8 @@ describe('derive for tensors: * (matrix product) and .* (entry by entry) keep th
     // parentheses mathjs writes itself are not doubled
     expect(formulaToTex('a ./ (b * c)')).toBe(' a\\oslash\\left( b\\cdot c\\right)');
     expect(formulaToTex('(a + b).^2 .* c')).toBe('{\\left( a+ b\\right)}^{2}\\odot c');
+    // a sum with a negated term reads a − x, not a +- x
+    expect(formulaToTex('a + -(b .* c)')).toBe(' a-\\left( b\\odot c\\right)');
     // max(A, [], 2): the empty array is [\,], not an empty matrix environment
     expect(formulaToTex('max(A, [], 2)')).toBe('\\max\\left( A,[\\,],2\\right)');
   });

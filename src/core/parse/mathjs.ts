@@ -140,14 +140,15 @@ export function mathParse(src: string): MathNode {
 }
 
 /**
- * mathjs's LaTeX of the elementwise operators as a textbook writes them: `.*` is the
- * Hadamard product ⊙ (mathjs: `.\cdot`), `./` the elementwise quotient ⊘ (mathjs: `.:`),
- * and the empty array of `max(A, [], 2)` is `[\,]` (mathjs: an empty bmatrix). Both
- * LaTeX writers (grad's edges, derive's derivatives) pass their text through it.
+ * mathjs's LaTeX as a textbook writes it: `.*` is the Hadamard product ⊙ (mathjs:
+ * `.\cdot`), `./` the elementwise quotient ⊘ (mathjs: `.:`), the empty array of
+ * `max(A, [], 2)` is `[\,]` (mathjs: an empty bmatrix), and a + (−x) is a − x (mathjs:
+ * `+-`). Both LaTeX writers (grad's edges, derive's derivatives) pass their text through it.
  */
 export function textbookTex(tex: string): string {
   return tex
     .replace(/\.\\cdot/g, '\\odot')
     .replace(/\.:/g, '\\oslash')
-    .replace(/\\begin\{bmatrix\}\s*\\end\{bmatrix\}/g, '[\\,]');
+    .replace(/\\begin\{bmatrix\}\s*\\end\{bmatrix\}/g, '[\\,]')
+    .replace(/\+\s*-/g, '-');
 }
