@@ -510,7 +510,7 @@ export class TapeWriter extends TableOps {
         label = count === 1 ? base : `${base}#${count}`;
       } else label = `${base}#${id}`;
     }
-    this.nodes.push(tapeNode({ op, shape, size, attrs, label, span: site?.span, call: site?.call, active: false } as TapeNode, id, inputs, this.arena));
+    this.nodes.push(tapeNode({ op, shape, size, attrs, label, span: site?.span, call: site?.call, active: false }, id, inputs, this.arena));
     this.arena += size;
     return id;
   }

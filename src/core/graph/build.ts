@@ -523,7 +523,7 @@ class Builder {
     // the regular case: the op, the arguments its inputs
     const args: number[] = [];
     for (const a of e.args) args.push(this.expr(a, scope));
-    return this.add(op, args, {}, e.span, { caret: e.nameSpan, symbol: e.op });
+    return this.add(op, args, {}, e.span, operatorSite(e));
   }
 
   private inline(e: Extract<Expr, { k: 'call' }>, def: Def, scope: Map<string, number>): number {
@@ -674,7 +674,7 @@ class CallLowering implements LowerContext {
     readonly op: string,
     private scope: Map<string, number>,
   ) {
-    this.where = { caret: call.nameSpan, symbol: call.op };
+    this.where = operatorSite(call);
   }
 
   get rng(): Rng | undefined {
@@ -726,6 +726,11 @@ class CallLowering implements LowerContext {
   defines(name: string): boolean {
     return this.scope.get(name) !== undefined || this.b.values[name] !== undefined || this.b.defs.has(name);
   }
+}
+
+/** Where a call's shape error points: at the operator (or the function name), with the operator's symbol to show both shapes around. */
+function operatorSite(call: Call): { caret: Span; symbol?: string } {
+  return { caret: call.nameSpan, symbol: call.op };
 }
 
 /** Whether expansion `s` happened inside expansion `outer` (or is it). */

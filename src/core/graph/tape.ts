@@ -191,7 +191,7 @@ export function compact(nodes: readonly TapeNode[], roots: Iterable<number>): { 
  * loops over nodes read their fields at one place in memory instead of looking each up
  * among several layouts.
  */
-export function tapeNode(n: TapeNode, id: number, inputs: number[], offset: number): TapeNode {
+export function tapeNode(n: Omit<TapeNode, 'id' | 'inputs' | 'offset'>, id: number, inputs: number[], offset: number): TapeNode {
   return {
     id,
     op: n.op,
