@@ -8,7 +8,7 @@ import type { EdgeReport, GradResult } from '../grad.js';
 import type { JacobianResult } from '../jacobian.js';
 import type { SecondOrderTape } from '../hessian.js';
 import { located, type Compiled } from './compile.js';
-import { evaluateProgram } from './expect.js';
+import { evaluateTogether } from './expect.js';
 
 export const flat = (n: Nested): number[] => (typeof n === 'number' ? [n] : (n.flat(2) as number[]));
 
@@ -35,25 +35,26 @@ export interface Sample {
   notes?: string[];
 }
 
-/** The values of the named steps asked for, at a point: f's statements evaluated up to each step. */
+/** The values of the named steps asked for, at a point: f's statements evaluated up to them, all from one tape. */
 export function stepTruths(c: Compiled, values: Record<string, Tensor>): Record<string, Tensor> {
   const out: Record<string, Tensor> = Object.create(null);
-  for (const name of c.stepValues) out[name] = located('f', () => evaluateProgram(stepProgram(c, name), values, c.grad.limits as Limits));
+  if (c.stepValues.length === 0) return out;
+  const got = located('f', () => evaluateTogether(stepsProgram(c), c.stepValues, values, c.grad.limits as Limits));
+  c.stepValues.forEach((name, k) => (out[name] = got[k]));
   return out;
 }
 
-/** Each case's programs of its steps' values, made once: the same program at every point finds its tape built (expect.ts). */
-const stepPrograms = new WeakMap<Compiled, Map<string, Program>>();
+/** Each case's program of its steps' values, made once for the steps asked for: the same program at every point finds its tape built (expect.ts). */
+const stepsPrograms = new WeakMap<Compiled, { names: string[]; program: Program }>();
 
-/** f's statements, then the step `name` as the value. */
-function stepProgram(c: Compiled, name: string): Program {
-  let programs = stepPrograms.get(c);
-  if (!programs) stepPrograms.set(c, (programs = new Map()));
-  let program = programs.get(name);
-  if (!program) {
+/** f's statements, then the first step asked for as the value (every one asked for is kept: evaluateTogether). */
+function stepsProgram(c: Compiled): Program {
+  let made = stepsPrograms.get(c);
+  // the steps asked for are a new list whenever more are asked for (compile.ts wantTruths)
+  if (made?.names !== c.stepValues) {
     const span = { start: 0, end: 0 };
-    program = { source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name, span }, span }] };
-    programs.set(name, program);
+    made = { names: c.stepValues, program: { source: c.spec.f, stmts: [...c.steps, { k: 'expr', expr: { k: 'sym', name: c.stepValues[0], span }, span }] } };
+    stepsPrograms.set(c, made);
   }
-  return program;
+  return made.program;
 }
